@@ -1,0 +1,49 @@
+/** The alert lifecycle's vocabulary, shared by the store, the workflow, chat rendering and reports. */
+
+/** `new` is internal: the alert exists but its owner has not been messaged yet. */
+export const ALERT_STATUSES = ['new', 'asked', 'verifying', 'verified', 'escalated', 'suppressed'] as const;
+export type AlertStatus = (typeof ALERT_STATUSES)[number];
+
+/** Statuses that end an alert's conversation. */
+export const FINISHED_STATUSES: readonly AlertStatus[] = ['verified', 'escalated', 'suppressed'];
+
+export const ESCALATION_REASONS = [
+  'denied_by_user',
+  'no_response',
+  'second_factor_failed',
+  'unknown_owner',
+] as const;
+export type EscalationReason = (typeof ESCALATION_REASONS)[number];
+
+export const SEVERITIES = ['low', 'medium', 'high', 'critical'] as const;
+export type Severity = (typeof SEVERITIES)[number];
+
+/**
+ * What chat messages and reports show of an alert. `command` is already redacted but NOT escaped:
+ * each renderer escapes for its own medium (Slack mrkdwn, HTML, CSV).
+ */
+export interface AlertView {
+  id: string;
+  status: AlertStatus;
+  /** The login user the alert is about (null: a system actor). */
+  owner: string | null;
+  host: string;
+  command: string;
+  runAs: string | null;
+  cwd: string | null;
+  occurredAt: Date;
+  ruleId: string;
+  ruleName: string;
+  severity: Severity;
+  /** MITRE ATT&CK technique ids, e.g. T1003.008. */
+  attack: string[];
+  /** How many identical commands were folded into this alert. */
+  occurrences: number;
+  justification: string | null;
+  /** The second factor's result: allow, deny, fraud, timeout, no_device, error; null before a push. */
+  secondFactor: string | null;
+  escalationReason: EscalationReason | null;
+  /** Human-readable detail for an escalation (e.g. "Duo unreachable: ECONNREFUSED"). */
+  escalationDetail: string | null;
+  resolvedAt: Date | null;
+}

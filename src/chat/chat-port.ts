@@ -1,0 +1,32 @@
+import type { AlertView } from '../alerts/alert.js';
+
+/** Where a posted message lives, so it can be updated later. */
+export interface MessageRef {
+  channel: string;
+  ts: string;
+}
+
+/**
+ * Everything the workflow asks of a chat service. Implementations render and escape; the workflow
+ * never sees vendor payloads. All methods throw ChatError when the service refuses or is down.
+ */
+export interface ChatPort {
+  /** The chat user id for an email address, or null when nobody has it. */
+  lookupUserByEmail(email: string): Promise<string | null>;
+  /** Opens (or reuses) the DM with a user and posts the question with confirm/deny buttons. */
+  askOwner(alert: AlertView, chatUserId: string): Promise<MessageRef>;
+  /** Posts a reminder about a question that has not been answered yet, in the same DM. */
+  remindOwner(alert: AlertView, question: MessageRef): Promise<MessageRef>;
+  /** Replaces the question with the alert's current state (buttons removed once answered). */
+  showOutcome(alert: AlertView, question: MessageRef): Promise<void>;
+  /** Posts the alert with its full context to the security channel. */
+  escalate(alert: AlertView): Promise<MessageRef>;
+  /**
+   * Opens the justification form. `triggerId` expires about 3 s after the click, so callers
+   * must call this before any slow work. `question` is carried in the form so the submission can
+   * update the DM.
+   */
+  openJustificationForm(triggerId: string, alert: AlertView, question: MessageRef): Promise<void>;
+  /** A message only `chatUserId` sees in `channel` (e.g. "this alert is not yours"). */
+  tellUser(channel: string, chatUserId: string, text: string): Promise<void>;
+}

@@ -1,0 +1,46 @@
+import type { CommandEvent } from './command-event.js';
+
+/** Why a line was skipped; counted per source and reason. */
+export type MalformedReason =
+  | 'truncated'
+  | 'bad_hex'
+  | 'bad_json'
+  | 'binary'
+  | 'invalid_utf8'
+  | 'too_long'
+  | 'unrecognized'
+  | 'incomplete_event';
+
+export interface Malformed {
+  reason: MalformedReason;
+  /** The first bytes of the offending input, for the log. */
+  sample: string;
+  /** Byte offset of the line in its file, when reading a file. */
+  offset?: number;
+}
+
+/**
+ * A stateful, streaming parser for one log format. Lines go in one at a time (without their
+ * newline) with the byte offset at which each starts; whole command events come out.
+ *
+ * Formats whose events span several lines (auditd) keep partial events in memory until they are
+ * complete. `lowWaterMark()` tells the tailer the offset of the oldest line still held, so a
+ * checkpoint never skips past an event that has not been emitted yet; re-reading from there after a
+ * crash is safe because events carry stable `eventKey`s.
+ */
+export interface LogParser {
+  readonly format: string;
+  /** Feed one line. `now` closes events that have no terminator once they are old enough. */
+  push(line: string, offset: number, now: Date): ParseOutput;
+  /** Emit everything still held (end of a file, or shutdown), complete or not. */
+  flush(): ParseOutput;
+  /** Offset of the oldest line belonging to an event not yet emitted; null when nothing is held. */
+  lowWaterMark(): number | null;
+}
+
+export interface ParseOutput {
+  events: CommandEvent[];
+  malformed: Malformed[];
+}
+
+export const emptyOutput = (): ParseOutput => ({ events: [], malformed: [] });
