@@ -44,3 +44,19 @@ export interface ParseOutput {
 }
 
 export const emptyOutput = (): ParseOutput => ({ events: [], malformed: [] });
+
+/** Options every parser accepts. */
+export interface ParserOptions {
+  /** Host name for events whose log does not say (a local file without `node=`). */
+  defaultHost: string;
+  /**
+   * Names a numeric uid (for raw auditd logs, which only carry numbers). Returns null when
+   * unknown; the event then names the user by the decimal uid.
+   */
+  resolveUid?: (uid: number, host: string) => string | null;
+  /**
+   * How long a multi-record event without a terminator (auditd user-space records, events whose
+   * EOE was lost) may stay open, measured against the `now` passed to push(). Default 2000 ms.
+   */
+  eventTimeoutMs?: number;
+}
