@@ -1,0 +1,133 @@
+import type { ColumnType, Generated, Insertable, Selectable, Updateable } from 'kysely';
+
+/** Row types of every table, as migrations/ creates them. */
+export interface Database {
+  command_events: CommandEventsTable;
+  alerts: AlertsTable;
+  audit_trail: AuditTrailTable;
+  jobs: JobsTable;
+  source_checkpoints: SourceCheckpointsTable;
+  source_malformed: SourceMalformedTable;
+  identities: IdentitiesTable;
+  settings: SettingsTable;
+}
+
+type Json<T> = ColumnType<T, string, string>;
+
+export interface CommandEventsTable {
+  id: Generated<number>;
+  source: string;
+  event_key: string;
+  occurred_at: Date;
+  host: string;
+  login_user: string | null;
+  login_uid: number | null;
+  run_as: string | null;
+  argv: Json<string[]>;
+  command: string;
+  exe: string | null;
+  cwd: string | null;
+  pid: number | null;
+  ppid: number | null;
+  source_format: string;
+  sudo_denied: Generated<boolean>;
+  extra: Json<Record<string, string> | null>;
+  rule_id: string | null;
+  ingested_at: Date;
+}
+
+export interface AlertsTable {
+  id: string;
+  event_id: number | null;
+  status: string;
+  owner: string | null;
+  host: string;
+  command: string;
+  run_as: string | null;
+  cwd: string | null;
+  occurred_at: Date;
+  rule_id: string;
+  rule_name: string;
+  severity: string;
+  attack: Json<string[]>;
+  dedupe_key: string;
+  occurrences: Generated<number>;
+  chat_user_id: string | null;
+  dm_channel: string | null;
+  dm_ts: string | null;
+  asked_at: Date | null;
+  reminded_at: Date | null;
+  answered_at: Date | null;
+  justification: string | null;
+  second_factor_user: string | null;
+  push_txid: string | null;
+  push_started_at: Date | null;
+  second_factor: string | null;
+  escalation_reason: string | null;
+  escalation_detail: string | null;
+  escalation_channel: string | null;
+  escalation_ts: string | null;
+  resolved_at: Date | null;
+  reviewed_by: string | null;
+  reviewed_at: Date | null;
+  review_note: string | null;
+  created_at: Date;
+  updated_at: Date;
+}
+
+export interface AuditTrailTable {
+  id: Generated<number>;
+  alert_id: string | null;
+  at: Date;
+  actor: string;
+  action: string;
+  detail: Json<Record<string, unknown>>;
+  prev_hash: string;
+  hash: string;
+}
+
+export interface JobsTable {
+  id: Generated<number>;
+  alert_id: string;
+  kind: string;
+  run_at: Date;
+  locked_by: string | null;
+  locked_until: Date | null;
+  attempts: Generated<number>;
+  last_error: string | null;
+}
+
+export interface SourceCheckpointsTable {
+  source: string;
+  file_path: string;
+  file_id: string;
+  offset: number;
+  updated_at: Date;
+}
+
+export interface SourceMalformedTable {
+  source: string;
+  reason: string;
+  count: number;
+  sample: string;
+  last_seen: Date;
+}
+
+export interface IdentitiesTable {
+  login: string;
+  email: string | null;
+  chat_user_id: string | null;
+  resolved_at: Date;
+}
+
+export interface SettingsTable {
+  key: string;
+  value: string;
+}
+
+export type AlertRow = Selectable<AlertsTable>;
+export type NewAlertRow = Insertable<AlertsTable>;
+export type AlertUpdate = Updateable<AlertsTable>;
+export type CommandEventRow = Selectable<CommandEventsTable>;
+export type AuditTrailRow = Selectable<AuditTrailTable>;
+export type JobRow = Selectable<JobsTable>;
