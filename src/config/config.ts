@@ -1,0 +1,69 @@
+/** The validated configuration the service runs on; built once at start-up by loadConfig(). */
+export interface VouchConfig {
+  server: { port: number; host: string; publicUrl: string | null };
+  database: { url: string | null; dataDir: string };
+  /** null: no credentials, so the built-in Slack simulator serves the sandbox. */
+  slack: SlackConfig | null;
+  /** null: no credentials, so the built-in Duo simulator serves the sandbox. */
+  duo: DuoConfig | null;
+  identity: IdentityConfig;
+  sources: SourceConfig[];
+  /** A rule file replacing the default pack; null uses the default pack. */
+  rules: string | null;
+  workflow: WorkflowConfig;
+  review: { token: string | null };
+  /** True when both chat and second factor run on the built-in simulators. */
+  sandbox: boolean;
+}
+
+export interface SlackConfig {
+  botToken: string;
+  signingSecret: string;
+  apiUrl: string;
+  securityChannel: string;
+}
+
+export interface DuoConfig {
+  integrationKey: string;
+  secretKey: string;
+  apiHost: string;
+  apiUrl: string;
+}
+
+export interface IdentityUser {
+  email?: string;
+  /** Duo username, when it differs from the login. */
+  duo?: string;
+  /** Slack user id, skipping the email lookup. */
+  slack?: string;
+}
+
+export interface IdentityConfig {
+  emailDomain: string | null;
+  users: Record<string, IdentityUser>;
+  /** Numeric uid -> login, for raw auditd logs that carry only numbers. */
+  uids: Record<string, string>;
+}
+
+export const SOURCE_TYPES = ['auto', 'auditd', 'sudo', 'sudo-journald', 'sudo-json', 'go-audit', 'laurel', 'osquery', 'falco', 'json'] as const;
+export type SourceType = (typeof SOURCE_TYPES)[number];
+
+export interface SourceConfig {
+  name: string;
+  type: SourceType;
+  /** A file path or glob (in the last path segment). */
+  path: string;
+  /** Host name for events whose log does not name one; defaults to this machine's name. */
+  host: string | null;
+}
+
+export interface WorkflowConfig {
+  remindAfterMs: number;
+  escalateAfterMs: number;
+  pushTimeoutMs: number;
+  pushPollIntervalMs: number;
+  dedupeWindowMs: number;
+  pollIntervalMs: number;
+  identityTtlMs: number;
+  systemActor: 'escalate' | 'ignore';
+}

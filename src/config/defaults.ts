@@ -1,0 +1,21 @@
+/** Every default in one place. */
+export const DEFAULTS = {
+  port: 8080,
+  host: '0.0.0.0',
+  dataDir: '.vouch',
+  slackApiUrl: 'https://slack.com/api/',
+  remindAfter: '30m',
+  escalateAfter: '2h',
+  /** How long a Duo push may go unanswered before the alert escalates. */
+  pushTimeout: '90s',
+  /** Pause between auth_status polls when Duo answers "waiting" without holding the request. */
+  pushPollInterval: '1s',
+  /** Identical commands by the same person on the same host within this window are folded. */
+  dedupeWindow: '24h',
+  /** How often file sources are read. */
+  pollInterval: '1s',
+  /** What happens to alerts whose actor has no login user (auid unset): escalate or ignore. */
+  systemActor: 'escalate',
+  /** How long a looked-up chat identity is trusted before it is looked up again. */
+  identityTtl: '24h',
+} as const;

@@ -1,0 +1,226 @@
+import { readFileSync } from 'node:fs';
+import { hostname } from 'node:os';
+import path from 'node:path';
+import { parse as parseYaml } from 'yaml';
+import { ConfigError } from '../errors.js';
+import { SOURCE_TYPES, type IdentityUser, type SourceConfig, type SourceType, type VouchConfig } from './config.js';
+import { DEFAULTS } from './defaults.js';
+import { parseDuration } from './duration.js';
+
+type Env = Record<string, string | undefined>;
+type Section = Record<string, unknown>;
+
+const TOP_LEVEL_KEYS = ['server', 'database', 'slack', 'duo', 'identity', 'sources', 'rules', 'workflow', 'review'];
+
+export interface LoadConfigOptions {
+  /** The YAML file (`--config` or VOUCH_CONFIG); optional: everything has a default or an env var. */
+  file?: string | null;
+  env?: Env;
+}
+
+/**
+ * Reads the YAML file and the environment, validates everything once, and returns the config.
+ * Throws ConfigError naming the key and the fix. Secrets never appear in messages.
+ */
+export function loadConfig(options: LoadConfigOptions = {}): VouchConfig {
+  const env = options.env ?? process.env;
+  const file = options.file ?? env.VOUCH_CONFIG ?? null;
+  const raw = file ? readYaml(file) : {};
+  const baseDir = file ? path.dirname(path.resolve(file)) : process.cwd();
+  for (const key of Object.keys(raw)) {
+    if (!TOP_LEVEL_KEYS.includes(key)) {
+      throw new ConfigError(key, `unknown key; the known ones are ${TOP_LEVEL_KEYS.join(', ')}`);
+    }
+  }
+  const server = section(raw, 'server');
+  const database = section(raw, 'database');
+  const slack = slackConfig(section(raw, 'slack'), env);
+  const duo = duoConfig(section(raw, 'duo'), env);
+  if ((slack === null) !== (duo === null)) {
+    const missing = slack === null ? 'slack.bot_token and slack.signing_secret (SLACK_BOT_TOKEN, SLACK_SIGNING_SECRET)' : 'duo.integration_key, duo.secret_key and duo.api_host (DUO_IKEY, DUO_SKEY, DUO_API_HOST)';
+    throw new ConfigError(
+      slack === null ? 'slack' : 'duo',
+      `Slack and Duo go live together: set ${missing}, or remove both to run the sandbox with the built-in simulators`,
+    );
+  }
+  const workflow = section(raw, 'workflow');
+  const config: VouchConfig = {
+    server: {
+      port: port(env.VOUCH_PORT ?? server.port ?? DEFAULTS.port),
+      // The sandbox lets anyone approve pushes, so it only listens on loopback unless told otherwise.
+      host: optionalString(server, 'host', 'server') ?? env.VOUCH_HOST ?? (slack === null ? '127.0.0.1' : DEFAULTS.host),
+      publicUrl: optionalString(server, 'public_url', 'server') ?? env.VOUCH_PUBLIC_URL ?? null,
+    },
+    database: {
+      url: env.DATABASE_URL || optionalString(database, 'url', 'database') || null,
+      dataDir: path.resolve(baseDir, env.VOUCH_DATA_DIR ?? optionalString(database, 'data_dir', 'database') ?? DEFAULTS.dataDir),
+    },
+    slack,
+    duo,
+    identity: identityConfig(section(raw, 'identity')),
+    sources: sourcesConfig(raw.sources, baseDir),
+    rules: rulesPath(raw.rules, baseDir),
+    workflow: {
+      remindAfterMs: parseDuration(workflow.remind_after ?? DEFAULTS.remindAfter, 'workflow.remind_after'),
+      escalateAfterMs: parseDuration(workflow.escalate_after ?? DEFAULTS.escalateAfter, 'workflow.escalate_after'),
+      pushTimeoutMs: parseDuration(workflow.push_timeout ?? DEFAULTS.pushTimeout, 'workflow.push_timeout'),
+      pushPollIntervalMs: parseDuration(workflow.push_poll_interval ?? DEFAULTS.pushPollInterval, 'workflow.push_poll_interval'),
+      dedupeWindowMs: parseDuration(workflow.dedupe_window ?? DEFAULTS.dedupeWindow, 'workflow.dedupe_window'),
+      pollIntervalMs: parseDuration(workflow.poll_interval ?? DEFAULTS.pollInterval, 'workflow.poll_interval'),
+      identityTtlMs: parseDuration(workflow.identity_ttl ?? DEFAULTS.identityTtl, 'workflow.identity_ttl'),
+      systemActor: systemActor(workflow.system_actor ?? DEFAULTS.systemActor),
+    },
+    review: { token: env.VOUCH_REVIEW_TOKEN ?? optionalString(section(raw, 'review'), 'token', 'review') ?? null },
+    sandbox: slack === null,
+  };
+  if (config.workflow.remindAfterMs >= config.workflow.escalateAfterMs) {
+    throw new ConfigError('workflow.remind_after', 'must be shorter than workflow.escalate_after, or the reminder never fires');
+  }
+  return config;
+}
+
+function readYaml(file: string): Section {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (error) {
+    throw new ConfigError('--config', `cannot read ${file}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
+  }
+  let parsed: unknown;
+  try {
+    parsed = parseYaml(text);
+  } catch (error) {
+    throw new ConfigError('--config', `${file} is not valid YAML: ${(error as Error).message.split('\n')[0]}`);
+  }
+  if (parsed === null || parsed === undefined) return {};
+  if (typeof parsed !== 'object' || Array.isArray(parsed)) {
+    throw new ConfigError('--config', `${file} must be a YAML mapping of sections (server, database, slack, ...)`);
+  }
+  return parsed as Section;
+}
+
+function section(raw: Section, key: string): Section {
+  const value = raw[key];
+  if (value === undefined || value === null) return {};
+  if (typeof value !== 'object' || Array.isArray(value)) throw new ConfigError(key, 'must be a mapping of keys');
+  return value as Section;
+}
+
+function optionalString(values: Section, key: string, prefix: string): string | undefined {
+  const value = values[key];
+  if (value === undefined || value === null || value === '') return undefined;
+  if (typeof value !== 'string' && typeof value !== 'number') throw new ConfigError(`${prefix}.${key}`, 'must be a string');
+  return String(value);
+}
+
+function port(value: unknown): number {
+  const number = Number(value);
+  if (!Number.isInteger(number) || number < 0 || number > 65535) {
+    throw new ConfigError('server.port', `must be a port number from 0 to 65535 (VOUCH_PORT), got ${JSON.stringify(value)}`);
+  }
+  return number;
+}
+
+function slackConfig(values: Section, env: Env): VouchConfig['slack'] {
+  const botToken = env.SLACK_BOT_TOKEN || optionalString(values, 'bot_token', 'slack');
+  const signingSecret = env.SLACK_SIGNING_SECRET || optionalString(values, 'signing_secret', 'slack');
+  if (!botToken && !signingSecret) return null;
+  if (!botToken) throw new ConfigError('slack.bot_token', 'missing: set it or SLACK_BOT_TOKEN to the app\'s xoxb- bot token');
+  if (!signingSecret) throw new ConfigError('slack.signing_secret', 'missing: set it or SLACK_SIGNING_SECRET to the app\'s signing secret (Basic Information page)');
+  const securityChannel = env.SLACK_SECURITY_CHANNEL || optionalString(values, 'security_channel', 'slack');
+  if (!securityChannel) throw new ConfigError('slack.security_channel', 'missing: set it to the id of the channel that receives escalations (e.g. C0SECURITY)');
+  const apiUrl = env.SLACK_API_URL || optionalString(values, 'api_url', 'slack') || DEFAULTS.slackApiUrl;
+  assertUrl(apiUrl, 'slack.api_url');
+  return { botToken, signingSecret, securityChannel, apiUrl: apiUrl.endsWith('/') ? apiUrl : `${apiUrl}/` };
+}
+
+function duoConfig(values: Section, env: Env): VouchConfig['duo'] {
+  const integrationKey = env.DUO_IKEY || optionalString(values, 'integration_key', 'duo');
+  const secretKey = env.DUO_SKEY || optionalString(values, 'secret_key', 'duo');
+  const apiHost = env.DUO_API_HOST || optionalString(values, 'api_host', 'duo');
+  if (!integrationKey && !secretKey && !apiHost) return null;
+  if (!integrationKey) throw new ConfigError('duo.integration_key', 'missing: set it or DUO_IKEY to the Auth API application\'s integration key');
+  if (!secretKey) throw new ConfigError('duo.secret_key', 'missing: set it or DUO_SKEY to the Auth API application\'s secret key');
+  if (!apiHost) throw new ConfigError('duo.api_host', 'missing: set it or DUO_API_HOST, e.g. api-xxxxxxxx.duosecurity.com');
+  if (!/^[a-z0-9.-]+(:\d+)?$/i.test(apiHost)) throw new ConfigError('duo.api_host', 'must be a host name such as api-xxxxxxxx.duosecurity.com, without https://');
+  const apiUrl = env.DUO_API_URL || optionalString(values, 'api_url', 'duo') || `https://${apiHost}`;
+  assertUrl(apiUrl, 'duo.api_url');
+  return { integrationKey, secretKey, apiHost: apiHost.toLowerCase(), apiUrl: apiUrl.replace(/\/+$/, '') };
+}
+
+function identityConfig(values: Section): VouchConfig['identity'] {
+  const emailDomain = optionalString(values, 'email_domain', 'identity') ?? null;
+  if (emailDomain && !/^[a-z0-9.-]+\.[a-z]{2,}$/i.test(emailDomain)) {
+    throw new ConfigError('identity.email_domain', `"${emailDomain}" is not a domain name such as example.com`);
+  }
+  const users: Record<string, IdentityUser> = {};
+  const rawUsers = values.users ?? {};
+  if (typeof rawUsers !== 'object' || Array.isArray(rawUsers)) throw new ConfigError('identity.users', 'must map login names to { email, duo, slack }');
+  for (const [login, entry] of Object.entries(rawUsers as Section)) {
+    if (entry === null || typeof entry !== 'object' || Array.isArray(entry)) {
+      throw new ConfigError(`identity.users.${login}`, 'must be a mapping such as { email: alice@example.com, duo: alice }');
+    }
+    const user: IdentityUser = {};
+    for (const key of Object.keys(entry as Section)) {
+      if (!['email', 'duo', 'slack'].includes(key)) throw new ConfigError(`identity.users.${login}.${key}`, 'unknown key; use email, duo or slack');
+      const value = optionalString(entry as Section, key, `identity.users.${login}`);
+      if (value) user[key as keyof IdentityUser] = value;
+    }
+    users[login] = user;
+  }
+  const uids: Record<string, string> = {};
+  const rawUids = values.uids ?? {};
+  if (typeof rawUids !== 'object' || Array.isArray(rawUids)) throw new ConfigError('identity.uids', 'must map numeric uids to login names, e.g. { 1000: alice }');
+  for (const [uid, login] of Object.entries(rawUids as Section)) {
+    if (!/^\d+$/.test(uid) || typeof login !== 'string') throw new ConfigError(`identity.uids.${uid}`, 'must map a numeric uid to a login name');
+    uids[uid] = login;
+  }
+  return { emailDomain, users, uids };
+}
+
+function sourcesConfig(value: unknown, baseDir: string): SourceConfig[] {
+  if (value === undefined || value === null) return [];
+  if (!Array.isArray(value)) throw new ConfigError('sources', 'must be a list such as [{ name: audit, type: auditd, path: /var/log/audit/audit.log }]');
+  const names = new Set<string>();
+  return value.map((entry, index) => {
+    const key = `sources[${index}]`;
+    if (entry === null || typeof entry !== 'object' || Array.isArray(entry)) throw new ConfigError(key, 'must be a mapping with name, type and path');
+    const values = entry as Section;
+    const name = optionalString(values, 'name', key);
+    if (!name || !/^[A-Za-z0-9_.-]+$/.test(name)) throw new ConfigError(`${key}.name`, 'required: letters, digits, dot, dash or underscore');
+    if (names.has(name)) throw new ConfigError(`${key}.name`, `"${name}" is used by another source; names must be unique`);
+    names.add(name);
+    const type = optionalString(values, 'type', key) ?? 'auto';
+    if (!(SOURCE_TYPES as readonly string[]).includes(type)) {
+      throw new ConfigError(`${key}.type`, `"${type}" is not a known format; use one of ${SOURCE_TYPES.join(', ')}`);
+    }
+    const filePath = optionalString(values, 'path', key);
+    if (!filePath) throw new ConfigError(`${key}.path`, 'required: the log file to follow, e.g. /var/log/audit/audit.log');
+    return { name, type: type as SourceType, path: path.resolve(baseDir, filePath), host: optionalString(values, 'host', key) ?? null };
+  });
+}
+
+function rulesPath(value: unknown, baseDir: string): string | null {
+  if (value === undefined || value === null || value === '') return null;
+  if (typeof value !== 'string') throw new ConfigError('rules', 'must be the path of a rule file; leave it out to use the default rule pack');
+  return path.resolve(baseDir, value);
+}
+
+function systemActor(value: unknown): 'escalate' | 'ignore' {
+  if (value === 'escalate' || value === 'ignore') return value;
+  throw new ConfigError('workflow.system_actor', 'must be escalate (send to the security channel) or ignore');
+}
+
+function assertUrl(value: string, key: string): void {
+  try {
+    const url = new URL(value);
+    if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new Error('not http');
+  } catch {
+    throw new ConfigError(key, `"${value}" is not an http(s) URL`);
+  }
+}
+
+/** This machine's name, for sources that do not say which host their events come from. */
+export function localHostName(): string {
+  return hostname();
+}
