@@ -1,0 +1,133 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { parseDuration } from '../../src/config/duration.js';
+import { loadConfig } from '../../src/config/load-config.js';
+import { ConfigError } from '../../src/errors.js';
+
+function configFile(yaml: string): string {
+  const dir = mkdtempSync(path.join(tmpdir(), 'vouch-config-'));
+  const file = path.join(dir, 'vouch.yml');
+  writeFileSync(file, yaml);
+  return file;
+}
+
+const live = {
+  SLACK_BOT_TOKEN: 'xoxb-secret-token',
+  SLACK_SIGNING_SECRET: 'signing-secret-value',
+  SLACK_SECURITY_CHANNEL: 'C0SECURITY',
+  DUO_IKEY: 'DIXXXXXXXXXXXXXXXXXX',
+  DUO_SKEY: 'duo-secret-key-value',
+  DUO_API_HOST: 'api-12345678.duosecurity.com',
+};
+
+describe('loadConfig', () => {
+  it('runs the sandbox on embedded defaults with no file and no credentials', () => {
+    const config = loadConfig({ env: {} });
+    expect(config.sandbox).toBe(true);
+    expect(config.slack).toBeNull();
+    expect(config.duo).toBeNull();
+    expect(config.database.url).toBeNull();
+    expect(config.server).toMatchObject({ port: 8080, host: '127.0.0.1' });
+    expect(config.workflow).toMatchObject({ remindAfterMs: 30 * 60_000, escalateAfterMs: 2 * 3_600_000 });
+  });
+
+  it('reads every contract key from YAML', () => {
+    const file = configFile(`
+server: { port: 9090 }
+database: { url: postgres://db.internal/vouch }
+slack:
+  bot_token: xoxb-1
+  signing_secret: s3
+  api_url: http://127.0.0.1:4000/api
+  security_channel: C0SEC
+duo:
+  integration_key: DI1
+  secret_key: sk
+  api_host: API-1.duosecurity.com
+  api_url: http://127.0.0.1:4001/
+identity:
+  email_domain: example.com
+  users: { alice: { email: alice@corp.example, duo: alice.smith } }
+  uids: { 1000: alice }
+sources:
+  - { name: audit, type: auditd, path: ./audit.log }
+rules: ./rules.yml
+workflow: { remind_after: 90s, escalate_after: 1h30m }
+`);
+    const config = loadConfig({ file, env: {} });
+    expect(config.sandbox).toBe(false);
+    expect(config.server.port).toBe(9090);
+    expect(config.server.host).toBe('0.0.0.0');
+    expect(config.database.url).toBe('postgres://db.internal/vouch');
+    expect(config.slack).toEqual({ botToken: 'xoxb-1', signingSecret: 's3', apiUrl: 'http://127.0.0.1:4000/api/', securityChannel: 'C0SEC' });
+    expect(config.duo).toEqual({ integrationKey: 'DI1', secretKey: 'sk', apiHost: 'api-1.duosecurity.com', apiUrl: 'http://127.0.0.1:4001' });
+    expect(config.identity.users.alice).toEqual({ email: 'alice@corp.example', duo: 'alice.smith' });
+    expect(config.identity.uids).toEqual({ '1000': 'alice' });
+    expect(config.sources).toEqual([{ name: 'audit', type: 'auditd', path: path.join(path.dirname(file), 'audit.log'), host: null }]);
+    expect(config.rules).toBe(path.join(path.dirname(file), 'rules.yml'));
+    expect(config.workflow.remindAfterMs).toBe(90_000);
+    expect(config.workflow.escalateAfterMs).toBe(5_400_000);
+  });
+
+  it('lets the environment supply every secret and override the file', () => {
+    const file = configFile('server: { port: 9090 }\n');
+    const config = loadConfig({ file, env: { ...live, VOUCH_PORT: '7070', DATABASE_URL: 'postgres://env/db' } });
+    expect(config.server.port).toBe(7070);
+    expect(config.database.url).toBe('postgres://env/db');
+    expect(config.slack?.botToken).toBe('xoxb-secret-token');
+    expect(config.duo?.apiUrl).toBe('https://api-12345678.duosecurity.com');
+  });
+
+  const failures: Array<[string, string, Record<string, string>, RegExp]> = [
+    ['an unknown section', 'slak: {}\n', {}, /config slak: unknown key/],
+    ['a bad duration', 'workflow: { remind_after: soon }\n', {}, /workflow\.remind_after: "soon" is not a duration/],
+    ['a reminder after the deadline', 'workflow: { remind_after: 3h }\n', {}, /workflow\.remind_after: must be shorter/],
+    ['a bad port', '', { VOUCH_PORT: 'http' }, /server\.port: must be a port number/],
+    ['Slack without Duo', '', { SLACK_BOT_TOKEN: 'x', SLACK_SIGNING_SECRET: 'y', SLACK_SECURITY_CHANNEL: 'C1' }, /config duo: Slack and Duo go live together/],
+    ['a missing signing secret', '', { SLACK_BOT_TOKEN: 'xoxb-1' }, /slack\.signing_secret: missing: set it or SLACK_SIGNING_SECRET/],
+    ['a Duo host given as a URL', '', { ...live, DUO_API_HOST: 'https://api-1.duosecurity.com' }, /duo\.api_host: must be a host name/],
+    ['a source without a path', 'sources: [{ name: a, type: auditd }]\n', {}, /sources\[0\]\.path: required/],
+    ['an unknown source type', 'sources: [{ name: a, type: syslog, path: /x }]\n', {}, /sources\[0\]\.type: "syslog" is not a known format/],
+    ['duplicate source names', 'sources: [{ name: a, path: /x }, { name: a, path: /y }]\n', {}, /sources\[1\]\.name: "a" is used by another source/],
+    ['an unknown identity key', 'identity: { users: { alice: { mail: a@b.c } } }\n', {}, /identity\.users\.alice\.mail: unknown key/],
+    ['invalid YAML', 'server: [\n', {}, /--config: .* is not valid YAML/],
+  ];
+  it.each(failures)('names the key and the fix for %s', (_name, yaml, env, message) => {
+    const file = configFile(yaml);
+    expect(() => loadConfig({ file, env })).toThrow(ConfigError);
+    expect(() => loadConfig({ file, env })).toThrow(message);
+  });
+
+  it('never prints a secret in an error', () => {
+    const file = configFile('');
+    try {
+      loadConfig({ file, env: { ...live, DUO_API_HOST: 'not a host!' } });
+      expect.unreachable();
+    } catch (error) {
+      const text = (error as Error).message;
+      for (const secret of [live.SLACK_BOT_TOKEN, live.SLACK_SIGNING_SECRET, live.DUO_SKEY]) expect(text).not.toContain(secret);
+    }
+  });
+
+  it('reports a missing file by name', () => {
+    expect(() => loadConfig({ file: '/nonexistent/vouch.yml', env: {} })).toThrow(/--config: cannot read \/nonexistent\/vouch.yml: ENOENT/);
+  });
+});
+
+describe('parseDuration', () => {
+  it.each([
+    ['90s', 90_000],
+    ['30m', 1_800_000],
+    ['2h', 7_200_000],
+    ['1h30m', 5_400_000],
+    ['500ms', 500],
+    ['45', 45_000],
+    [10, 10_000],
+  ] as const)('%s', (input, ms) => expect(parseDuration(input, 'k')).toBe(ms));
+
+  it.each(['', '2 hours', 'h', '-5s', '1x'])('rejects %j', (input) => {
+    expect(() => parseDuration(input, 'workflow.escalate_after')).toThrow(/workflow\.escalate_after/);
+  });
+});
