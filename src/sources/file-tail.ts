@@ -1,0 +1,432 @@
+/**
+ * Poll-style file tailing with checkpoints the caller stores durably.
+ *
+ * The tailer keeps no state that matters across a restart: where to read comes in with every
+ * poll() as a checkpoint per file, and each batch says which checkpoint its lines lead to. Open
+ * file descriptors are kept between polls only so a file renamed or deleted under us can still be
+ * read to its end; after a restart the rotated file is found again by its inode among its siblings.
+ */
+import { open, readdir, stat, type FileHandle } from 'node:fs/promises';
+import path from 'node:path';
+
+/** Where reading of one file stands: which file (dev:inode) and the byte offset to read from. */
+export interface Checkpoint {
+  /** `dev:inode` of the file the offset belongs to. */
+  fileId: string;
+  /** Byte offset of the first byte not yet consumed (always the start of a line). */
+  offset: number;
+}
+
+/** One complete line, without its `\n`, decoded as UTF-8 (invalid bytes become U+FFFD). */
+export interface TailLine {
+  text: string;
+  /** Byte offset of the line's first byte in its file. */
+  offset: number;
+}
+
+/** A line longer than maxLineBytes, skipped without being held in memory. */
+export interface TooLongLine {
+  offset: number;
+  /** Its length in bytes, without the newline. */
+  bytes: number;
+}
+
+/**
+ * What one poll read from one file. Process `lines` (in order), then store
+ * `{ fileId, offset: endOffset }` as the checkpoint of `filePath` in the same database
+ * transaction as the events those lines produced, so a crash either keeps both or neither.
+ * With a parser that holds partial events, store `min(endOffset, parser.lowWaterMark())` as the
+ * durable checkpoint instead, and keep passing `endOffset` to the next poll: re-reading from the
+ * durable checkpoint after a restart is safe because events carry stable keys.
+ */
+export interface TailBatch {
+  /** The watched path (the checkpoint key), even when the bytes came from a rotated copy. */
+  filePath: string;
+  /** The file the lines came from, `dev:inode`. */
+  fileId: string;
+  /** The path actually read: `filePath`, or the name a rotated file was found under. */
+  readPath: string;
+  /** Offset this batch started reading at. */
+  startOffset: number;
+  lines: TailLine[];
+  tooLong: TooLongLine[];
+  /** The checkpoint offset after this batch: just past the last complete line consumed. */
+  endOffset: number;
+  /**
+   * True when this is the last batch of a file that was renamed away or deleted; the next batch
+   * for `filePath` starts a new file at offset 0. A parser may be flushed here.
+   */
+  finished: boolean;
+  /** True when the file shrank below the checkpoint (copytruncate) and reading restarted at 0. */
+  truncated: boolean;
+  /** True when the batch stopped at maxBatchBytes with more to read; poll again soon. */
+  more: boolean;
+}
+
+/** Options of a FileTailer. */
+export interface FileTailerOptions {
+  /**
+   * The file to follow, or a glob whose last path segment may use `*` and `?` (for example
+   * `/var/log/hosts/*.log`). A glob should not also match the rotated names of the files it
+   * follows (`audit.log.1`): rotated files are found by inode without it.
+   */
+  path: string;
+  /** Longest line returned; longer ones are skipped and reported in `tooLong`. Default 1 MiB. */
+  maxLineBytes?: number;
+  /** Most bytes consumed per file per poll. Default 4 MiB. */
+  maxBatchBytes?: number;
+  /**
+   * Where to start a file that has no checkpoint and already exists at the first poll: `start`
+   * (default, read everything) or `end` (only lines written from now on). Files that appear later
+   * are always read from their start.
+   */
+  startAt?: 'start' | 'end';
+}
+
+export const DEFAULT_MAX_LINE_BYTES = 1024 * 1024;
+export const DEFAULT_MAX_BATCH_BYTES = 4 * 1024 * 1024;
+
+/** Read size; large enough for throughput, small enough that a poll stays responsive. */
+const CHUNK_BYTES = 256 * 1024;
+
+interface OpenFile {
+  handle: FileHandle;
+  fileId: string;
+  readPath: string;
+}
+
+interface ReadResult {
+  lines: TailLine[];
+  tooLong: TooLongLine[];
+  endOffset: number;
+  /** True when the end of the file was reached (rather than the batch limit). */
+  eof: boolean;
+}
+
+/**
+ * Follows one file or a glob of files. Survives rotation by rename (the old file is read to its
+ * end before the new one is started), copytruncate (the file shrinks: restart at 0), deletion and
+ * re-creation (a new inode: start at 0), and lines longer than maxLineBytes (skipped, reported).
+ * Never returns a partial last line: bytes after the last `\n` wait for a later poll, except at
+ * the end of a file that was rotated away, which will never grow again.
+ *
+ * Polls are serialised; call close() to release the file descriptors.
+ */
+export class FileTailer {
+  private readonly maxLineBytes: number;
+  private readonly maxBatchBytes: number;
+  private readonly open = new Map<string, OpenFile>();
+  private queue: Promise<unknown> = Promise.resolve();
+  private firstPoll = true;
+  private closed = false;
+
+  constructor(private readonly options: FileTailerOptions) {
+    this.maxLineBytes = Math.max(1, options.maxLineBytes ?? DEFAULT_MAX_LINE_BYTES);
+    this.maxBatchBytes = Math.max(1, options.maxBatchBytes ?? DEFAULT_MAX_BATCH_BYTES);
+  }
+
+  /**
+   * Reads what is new in every followed file. `checkpoints` maps a watched path to where its
+   * reading stands (what the previous batches returned, or what was stored, after a restart); a
+   * path without one is new. Returns one or more batches per file that has something to say:
+   * new lines, or a checkpoint that changed (new file, rotation, truncation). Batches of one file
+   * come in reading order.
+   */
+  poll(checkpoints: ReadonlyMap<string, Checkpoint>): Promise<TailBatch[]> {
+    const run = this.queue.then(() => this.pollNow(checkpoints));
+    this.queue = run.catch(() => undefined);
+    return run;
+  }
+
+  /** Closes every open file descriptor; the tailer cannot be polled afterwards. */
+  async close(): Promise<void> {
+    this.closed = true;
+    await this.queue;
+    const files = [...this.open.values()];
+    this.open.clear();
+    await Promise.all(files.map((f) => f.handle.close().catch(() => undefined)));
+  }
+
+  private async pollNow(checkpoints: ReadonlyMap<string, Checkpoint>): Promise<TailBatch[]> {
+    if (this.closed) throw new Error('FileTailer is closed');
+    const keys = await this.watchedPaths(checkpoints);
+    const batches: TailBatch[] = [];
+    for (const key of keys) {
+      for (const batch of await this.pollFile(key, checkpoints.get(key))) batches.push(batch);
+    }
+    this.firstPoll = false;
+    return batches;
+  }
+
+  /** The paths to look at: glob matches, plus checkpointed and open paths that may need draining. */
+  private async watchedPaths(checkpoints: ReadonlyMap<string, Checkpoint>): Promise<string[]> {
+    const pattern = this.options.path;
+    const base = path.basename(pattern);
+    if (!/[*?]/.test(base)) return [pattern];
+    const dir = path.dirname(pattern);
+    const regex = globToRegExp(base);
+    const inPattern = (p: string) => path.dirname(p) === dir && regex.test(path.basename(p));
+    const keys = new Set<string>();
+    for (const k of checkpoints.keys()) if (inPattern(k)) keys.add(k);
+    for (const k of this.open.keys()) keys.add(k);
+    const claimed = new Set([...checkpoints.values()].map((c) => c.fileId));
+    for (const name of await listDir(dir)) {
+      const full = path.join(dir, name);
+      if (!regex.test(name) || keys.has(full)) continue;
+      const info = await fileInfo(full);
+      // A file already followed under another name (a rotated copy being drained) is skipped.
+      if (info && !claimed.has(info.fileId)) keys.add(full);
+    }
+    return [...keys].sort();
+  }
+
+  private async pollFile(key: string, checkpoint: Checkpoint | undefined): Promise<TailBatch[]> {
+    const current = await fileInfo(key);
+    const cached = this.open.get(key);
+    if (checkpoint && (!current || current.fileId !== checkpoint.fileId)) {
+      return this.pollReplaced(key, checkpoint, current !== null);
+    }
+    if (cached && (!current || cached.fileId !== current.fileId)) {
+      // No checkpoint for the descriptor we hold: it belongs to a file we no longer follow.
+      await this.release(key);
+    }
+    if (!current) return [];
+    let start = checkpoint?.offset ?? 0;
+    let truncated = false;
+    if (checkpoint && current.size < checkpoint.offset) {
+      start = 0;
+      truncated = true;
+    }
+    if (checkpoint && !truncated && current.size === start) return [];
+    const file = await this.openCurrent(key);
+    if (!file) return [];
+    if (!checkpoint && this.firstPoll && this.options.startAt === 'end') {
+      start = await this.lineStartBefore(file.handle, current.size);
+    }
+    if (file.fileId !== current.fileId && checkpoint?.fileId !== file.fileId) start = 0;
+    const result = await this.read(file.handle, start, false);
+    const batch = this.batch(key, file, start, result, { finished: false, truncated });
+    const changed =
+      !checkpoint || checkpoint.fileId !== file.fileId || checkpoint.offset !== result.endOffset || truncated;
+    return changed || batch.lines.length > 0 || batch.tooLong.length > 0 ? [batch] : [];
+  }
+
+  /**
+   * The checkpointed file is no longer at `key` (renamed or deleted). Drain it to its end from the
+   * descriptor we hold or, after a restart, from the sibling that has its inode; then start the
+   * file now at `key`, if there is one, from 0.
+   */
+  private async pollReplaced(key: string, checkpoint: Checkpoint, hasNew: boolean): Promise<TailBatch[]> {
+    const batches: TailBatch[] = [];
+    const old = await this.openOld(key, checkpoint.fileId);
+    if (old) {
+      const result = await this.read(old.handle, checkpoint.offset, true);
+      const batch = this.batch(key, old, checkpoint.offset, result, { finished: result.eof, truncated: false });
+      const moved = result.endOffset !== checkpoint.offset || batch.lines.length > 0 || batch.tooLong.length > 0;
+      if (moved || (result.eof && hasNew)) batches.push(batch);
+      if (!result.eof) return batches;
+      // A deleted file stays open until its successor appears: while we hold it, its inode cannot
+      // be reused, so the successor is sure to get a new fileId.
+      if (!hasNew) return batches;
+      await this.release(key);
+    }
+    if (!hasNew) return batches;
+    const file = await this.openCurrent(key);
+    if (!file) return batches;
+    const result = await this.read(file.handle, 0, false);
+    batches.push(this.batch(key, file, 0, result, { finished: false, truncated: false }));
+    return batches;
+  }
+
+  private batch(
+    key: string,
+    file: OpenFile,
+    startOffset: number,
+    result: ReadResult,
+    flags: { finished: boolean; truncated: boolean },
+  ): TailBatch {
+    return {
+      filePath: key,
+      fileId: file.fileId,
+      readPath: file.readPath,
+      startOffset,
+      lines: result.lines,
+      tooLong: result.tooLong,
+      endOffset: result.endOffset,
+      finished: flags.finished,
+      truncated: flags.truncated,
+      more: !result.eof,
+    };
+  }
+
+  /** The descriptor for the file now at `key`, reusing the held one when it is the same file. */
+  private async openCurrent(key: string): Promise<OpenFile | null> {
+    const held = this.open.get(key);
+    const current = await fileInfo(key);
+    if (held && current && held.fileId === current.fileId) return held;
+    if (held) await this.release(key);
+    const file = await openFile(key);
+    if (file) this.open.set(key, file);
+    return file;
+  }
+
+  /** The descriptor of a file that left `key`: the one held, or a sibling with its inode. */
+  private async openOld(key: string, fileId: string): Promise<OpenFile | null> {
+    const held = this.open.get(key);
+    if (held && held.fileId === fileId) return held;
+    if (held) await this.release(key);
+    const dir = path.dirname(key);
+    const base = path.basename(key);
+    const names = await listDir(dir);
+    // Rotated names usually extend the original (audit.log.1, app.log-20240101): try those first.
+    names.sort((a, b) => Number(b.startsWith(base)) - Number(a.startsWith(base)));
+    for (const name of names) {
+      const full = path.join(dir, name);
+      if (full === key) continue;
+      const info = await fileInfo(full);
+      if (info?.fileId !== fileId) continue;
+      const file = await openFile(full);
+      if (file && file.fileId === fileId) {
+        this.open.set(key, file);
+        return file;
+      }
+      await file?.handle.close().catch(() => undefined);
+    }
+    return null;
+  }
+
+  /** Start of the line that `end` falls in (just past the last newline before it), so reading never begins mid-line. */
+  private async lineStartBefore(handle: FileHandle, end: number): Promise<number> {
+    const length = Math.min(end, this.maxLineBytes + 1);
+    if (length === 0) return end;
+    const buf = Buffer.alloc(length);
+    const { bytesRead } = await handle.read(buf, 0, length, end - length);
+    const nl = buf.subarray(0, bytesRead).lastIndexOf(10);
+    // No newline within a maximal line: whatever precedes is too long to return anyway.
+    return nl < 0 ? (length === end ? 0 : end) : end - length + nl + 1;
+  }
+
+  private async release(key: string): Promise<void> {
+    const file = this.open.get(key);
+    if (!file) return;
+    this.open.delete(key);
+    await file.handle.close().catch(() => undefined);
+  }
+
+  /**
+   * Reads complete lines from `start`, at most about maxBatchBytes of them. A line longer than
+   * maxLineBytes is skipped as it streams past (only its length is kept). `final` marks a file
+   * that will not grow again, whose last line may lack its newline.
+   */
+  private async read(handle: FileHandle, start: number, final: boolean): Promise<ReadResult> {
+    const lines: TailLine[] = [];
+    const tooLong: TooLongLine[] = [];
+    let pos = start;
+    let lineStart = start;
+    let endOffset = start;
+    let carry: Buffer[] = [];
+    let carryLen = 0;
+    let skipping = false;
+    let eof = false;
+    // Scanning stops at the batch limit plus one maximal line, so a giant line never stalls a poll.
+    const scanLimit = start + this.maxBatchBytes + this.maxLineBytes;
+    while (endOffset - start < this.maxBatchBytes) {
+      if (pos >= scanLimit) {
+        if (skipping) {
+          // An endless line: report what passed and continue from here next time.
+          tooLong.push({ offset: lineStart, bytes: pos - lineStart });
+          endOffset = lineStart = pos;
+          skipping = false;
+        }
+        break;
+      }
+      const buf = Buffer.allocUnsafe(CHUNK_BYTES);
+      const { bytesRead } = await handle.read(buf, 0, CHUNK_BYTES, pos);
+      if (bytesRead === 0) {
+        eof = true;
+        break;
+      }
+      let i = 0;
+      let full = false;
+      for (let nl = buf.indexOf(10, i); nl >= 0 && nl < bytesRead && !full; nl = buf.indexOf(10, i)) {
+        const length = carryLen + (nl - i);
+        if (skipping || length > this.maxLineBytes) {
+          tooLong.push({ offset: lineStart, bytes: pos + nl - lineStart });
+        } else {
+          const text = carryLen > 0 ? Buffer.concat([...carry, buf.subarray(i, nl)]).toString('utf8') : buf.toString('utf8', i, nl);
+          lines.push({ text, offset: lineStart });
+        }
+        carry = [];
+        carryLen = 0;
+        skipping = false;
+        i = nl + 1;
+        lineStart = endOffset = pos + i;
+        full = endOffset - start >= this.maxBatchBytes;
+      }
+      if (full) break;
+      if (i < bytesRead && !skipping) {
+        if (carryLen + (bytesRead - i) > this.maxLineBytes) {
+          skipping = true;
+          carry = [];
+          carryLen = 0;
+        } else {
+          carry.push(buf.subarray(i, bytesRead));
+          carryLen += bytesRead - i;
+        }
+      }
+      pos += bytesRead;
+    }
+    if (eof && final && pos > lineStart) {
+      if (skipping || carryLen > this.maxLineBytes) tooLong.push({ offset: lineStart, bytes: pos - lineStart });
+      else lines.push({ text: Buffer.concat(carry).toString('utf8'), offset: lineStart });
+      endOffset = pos;
+    }
+    return { lines, tooLong, endOffset, eof };
+  }
+}
+
+async function fileInfo(p: string): Promise<{ fileId: string; size: number } | null> {
+  try {
+    const st = await stat(p, { bigint: true });
+    if (!st.isFile()) return null;
+    return { fileId: `${st.dev}:${st.ino}`, size: Number(st.size) };
+  } catch {
+    return null;
+  }
+}
+
+async function openFile(p: string): Promise<OpenFile | null> {
+  let handle: FileHandle;
+  try {
+    handle = await open(p, 'r');
+  } catch {
+    return null;
+  }
+  try {
+    // The identity comes from the descriptor, not the name, which may have moved meanwhile.
+    const st = await handle.stat({ bigint: true });
+    return { handle, fileId: `${st.dev}:${st.ino}`, readPath: p };
+  } catch {
+    await handle.close().catch(() => undefined);
+    return null;
+  }
+}
+
+async function listDir(dir: string): Promise<string[]> {
+  try {
+    return await readdir(dir);
+  } catch {
+    return [];
+  }
+}
+
+/** `*` and `?` of one path segment as an anchored regular expression. */
+function globToRegExp(glob: string): RegExp {
+  let source = '';
+  for (const ch of glob) {
+    if (ch === '*') source += '[^/]*';
+    else if (ch === '?') source += '[^/]';
+    else source += ch.replace(/[\\^$.|+()[\]{}]/g, '\\$&');
+  }
+  return new RegExp(`^${source}$`);
+}

@@ -1,0 +1,144 @@
+/**
+ * The go-audit parser: one JSON object per event, as written by slackhq/go-audit.
+ *
+ * ```json
+ * {"sequence":59,"timestamp":"1492037291.036","messages":[{"type":1300,"data":"arch=c000003e syscall=59 ..."},
+ *  {"type":1309,"data":"argc=2 a0=\"cat\" a1=\"x\""}],"uid_map":{"1000":"alice"}}
+ * ```
+ * `data` is the raw record text after the `audit(...): ` header, still hex-encoded, so the records
+ * go through the same code as auditd's. go-audit writes the numeric record type; names are
+ * accepted too.
+ */
+import type { LogParser, Malformed, MalformedReason, ParseOutput, ParserOptions } from '../parser.js';
+import { emptyOutput } from '../parser.js';
+import {
+  AuditEventBuilder,
+  ENRICHED_SEPARATOR,
+  SudoCorrelator,
+  type UidNamer,
+  parseAuditId,
+  parseUserCmd,
+  uidNamer,
+} from './audit-record.js';
+import { DEFAULT_EVENT_TIMEOUT_MS, DEFAULT_MAX_PENDING_EVENTS } from './auditd.js';
+
+/** Numeric audit record types (linux/audit.h) go-audit writes, for the types a command needs. */
+const RECORD_TYPES: Record<number, string> = {
+  1123: 'USER_CMD',
+  1300: 'SYSCALL',
+  1302: 'PATH',
+  1307: 'CWD',
+  1309: 'EXECVE',
+  1320: 'EOE',
+  1327: 'PROCTITLE',
+};
+
+const SAMPLE_CHARS = 160;
+
+/**
+ * Creates a parser for go-audit JSON lines (format `go-audit`). Users are named from the line's
+ * `uid_map`, then `options.resolveUid`, then the number. The host is the object's `hostname` when
+ * present, else `options.defaultHost`. `eventKey` is `host:timestamp:sequence`, the same key the
+ * auditd parser gives the event (the timestamp keeps it unique across reboots, which reset the
+ * sequence). sudo USER_CMD groups are tied to their execve as in the auditd parser, so
+ * lowWaterMark() reports USER_CMD lines still waiting. Never throws.
+ */
+export function createGoAuditParser(options: ParserOptions): LogParser {
+  const timeoutMs = Math.max(0, options.eventTimeoutMs ?? DEFAULT_EVENT_TIMEOUT_MS);
+  const sudo = new SudoCorrelator(timeoutMs, DEFAULT_MAX_PENDING_EVENTS);
+  const format = 'go-audit';
+
+  function parseLine(line: string, offset: number, nowMs: number, out: ParseOutput): void {
+    if (line.trim() === '') return;
+    let value: unknown;
+    try {
+      value = JSON.parse(line);
+    } catch {
+      out.malformed.push(malformed('bad_json', line, offset));
+      return;
+    }
+    const group = asRecord(value);
+    const messages = group?.messages;
+    const timestamp = group?.timestamp;
+    const sequence = group?.sequence;
+    const id = `${String(timestamp)}:${String(sequence)}`;
+    const parsed = parseAuditId(id);
+    if (!group || !Array.isArray(messages) || !parsed) {
+      out.malformed.push(malformed('unrecognized', line, offset));
+      return;
+    }
+    const host = typeof group.hostname === 'string' && group.hostname !== '' ? group.hostname : options.defaultHost;
+    const names = withUidMap(uidNamer(host, options.resolveUid), asRecord(group.uid_map));
+    const ctx = { host, id, time: parsed.time, sourceFormat: format, names };
+    const builder = new AuditEventBuilder();
+    for (const message of messages) {
+      const m = asRecord(message);
+      const type = recordType(m?.type);
+      if (!m || type === null || typeof m.data !== 'string') continue;
+      const data = stripHeader(m.data);
+      const sep = data.indexOf(ENRICHED_SEPARATOR);
+      const rawEnd = sep < 0 ? data.length : sep;
+      if (type === 'USER_CMD') {
+        const record = parseUserCmd(data, 0, rawEnd);
+        if (typeof record === 'string') out.malformed.push(malformed(record, line, offset));
+        else for (const event of sudo.add(record, { ...ctx, offset, nowMs })) out.events.push(event);
+        continue;
+      }
+      const problem = builder.addRecord(type, data, 0, rawEnd);
+      if (problem) out.malformed.push(malformed(problem, line, offset));
+    }
+    const event = builder.build(ctx);
+    if (event) {
+      sudo.claim(event);
+      out.events.push(event);
+    }
+  }
+
+  return {
+    format,
+    push(line, offset, now) {
+      const out = emptyOutput();
+      try {
+        for (const event of sudo.expire(now.getTime())) out.events.push(event);
+        parseLine(line, offset, now.getTime(), out);
+      } catch {
+        out.malformed.push(malformed('unrecognized', line, offset));
+      }
+      return out;
+    },
+    flush() {
+      return { events: sudo.flush(), malformed: [] };
+    },
+    lowWaterMark() {
+      return sudo.lowWaterMark();
+    },
+  };
+}
+
+/** Names from go-audit's `uid_map` come before the resolver. */
+function withUidMap(names: UidNamer, uidMap: Record<string, unknown> | null): UidNamer {
+  return (uid, logName) => {
+    const mapped = uidMap?.[String(uid)];
+    return names(uid, logName ?? (typeof mapped === 'string' ? mapped : undefined));
+  };
+}
+
+function recordType(type: unknown): string | null {
+  if (typeof type === 'number') return RECORD_TYPES[type] ?? null;
+  return typeof type === 'string' ? type : null;
+}
+
+/** Some go-audit builds keep the `audit(...): ` header in `data`; drop it. */
+function stripHeader(data: string): string {
+  if (!data.startsWith('audit(')) return data;
+  const close = data.indexOf('): ');
+  return close < 0 ? data : data.slice(close + 3);
+}
+
+function asRecord(value: unknown): Record<string, unknown> | null {
+  return typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : null;
+}
+
+function malformed(reason: MalformedReason, line: string, offset: number): Malformed {
+  return { reason, sample: line.slice(0, SAMPLE_CHARS), offset };
+}

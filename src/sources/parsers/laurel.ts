@@ -1,0 +1,200 @@
+/**
+ * The laurel parser: one JSON object per audit event, as written by the laurel auditd plugin.
+ *
+ * ```json
+ * {"ID":"1626611363.720:348501","NODE":"web1","SYSCALL":{"arch":"0xc000003e","syscall":59,
+ *  "success":"yes","ppid":722076,"pid":724395,"auid":1000,"uid":0,"euid":0,"tty":"pts3","ses":3,
+ *  "exe":"/usr/bin/perl","key":null,"AUID":"alice","UID":"root","EUID":"root"},
+ *  "EXECVE":{"argc":3,"ARGV":["perl","-e","..."]},"CWD":{"cwd":"/root"},"PROCTITLE":{"ARGV":["perl"]}}
+ * ```
+ * laurel percent-encodes bytes that are not printable ASCII or valid UTF-8, and `%` and `+`,
+ * in every string; they are decoded here.
+ */
+import type { CommandEvent } from '../command-event.js';
+import { commandLine } from '../command-event.js';
+import type { LogParser, Malformed, MalformedReason, ParseOutput, ParserOptions } from '../parser.js';
+import { emptyOutput } from '../parser.js';
+import { UNSET_ID, type UidNamer, execVerdictFor, parseAuditId, uidNamer } from './audit-record.js';
+
+const SAMPLE_CHARS = 160;
+
+type Json = Record<string, unknown>;
+
+/**
+ * Creates a parser for laurel JSON lines (format `laurel`). Every line is a whole event, so
+ * nothing is held: lowWaterMark() is always null and flush() returns nothing. Lines that are
+ * not execs (no EXECVE and no exec syscall) are skipped silently. `eventKey` is `host:ID`, the
+ * same key the auditd parser gives the event. Never throws.
+ */
+export function createLaurelParser(options: ParserOptions): LogParser {
+  const format = 'laurel';
+  const namers = new Map<string, UidNamer>();
+  const namer = (host: string): UidNamer => {
+    let n = namers.get(host);
+    if (!n) {
+      if (namers.size >= 10_000) namers.clear();
+      namers.set(host, (n = uidNamer(host, options.resolveUid)));
+    }
+    return n;
+  };
+
+  function parseLine(line: string, offset: number, out: ParseOutput): void {
+    if (line.trim() === '') return;
+    let value: unknown;
+    try {
+      value = JSON.parse(line);
+    } catch {
+      out.malformed.push(malformed('bad_json', line, offset));
+      return;
+    }
+    const event = asObject(value);
+    const id = typeof event?.ID === 'string' ? event.ID : null;
+    const parsed = id === null ? null : parseAuditId(id);
+    if (!event || id === null || !parsed) {
+      out.malformed.push(malformed('unrecognized', line, offset));
+      return;
+    }
+    const host = typeof event.NODE === 'string' && event.NODE !== '' ? decodePercent(event.NODE) : options.defaultHost;
+    const command = toCommand(event, { host, id, time: parsed.time, names: namer(host), format });
+    if (command) out.events.push(command);
+  }
+
+  return {
+    format,
+    push(line, offset) {
+      const out = emptyOutput();
+      try {
+        parseLine(line, offset, out);
+      } catch {
+        out.malformed.push(malformed('unrecognized', line, offset));
+      }
+      return out;
+    },
+    flush: emptyOutput,
+    lowWaterMark: () => null,
+  };
+}
+
+interface LaurelContext {
+  host: string;
+  id: string;
+  time: Date;
+  names: UidNamer;
+  format: string;
+}
+
+function toCommand(event: Json, ctx: LaurelContext): CommandEvent | null {
+  const syscall = asObject(event.SYSCALL) ?? {};
+  const execve = asObject(event.EXECVE);
+  const argvField = execve && Array.isArray(execve.ARGV) ? execve.ARGV : null;
+  if (!argvField && !isExecSyscall(syscall)) return null;
+  const exe = text(syscall.exe);
+  const argv = argvField ? argvField.map((a) => text(a) ?? '') : fallbackArgv(event, exe);
+  const auid = num(syscall.auid);
+  const loginUid = auid === null || auid === UNSET_ID ? null : auid;
+  const uid = num(syscall.uid);
+  const euid = num(syscall.euid) ?? uid;
+  const euidName = text(syscall.EUID) ?? (euid === uid ? text(syscall.UID) : null);
+  const result: CommandEvent = {
+    time: ctx.time,
+    host: ctx.host,
+    user: loginUid === null ? null : ctx.names(loginUid, text(syscall.AUID)),
+    loginUid,
+    runAs: euid === null ? null : ctx.names(euid, euidName),
+    argv,
+    command: commandLine(argv),
+    exe,
+    cwd: text(asObject(event.CWD)?.cwd),
+    pid: num(syscall.pid),
+    ppid: num(syscall.ppid),
+    sourceFormat: ctx.format,
+    eventKey: `${ctx.host}:${ctx.id}`,
+  };
+  const success = syscall.success;
+  if (success === 'yes' || success === 'no' || typeof success === 'boolean') {
+    result.success = success === 'yes' || success === true;
+  }
+  const extra = extras(syscall, execve, argv.length);
+  if (extra) result.extra = extra;
+  return result;
+}
+
+function isExecSyscall(syscall: Json): boolean {
+  if (syscall.SYSCALL === 'execve' || syscall.SYSCALL === 'execveat') return true;
+  const arch = typeof syscall.arch === 'string' ? syscall.arch.toLowerCase().replace(/^0x/, '') : null;
+  const nr = num(syscall.syscall);
+  return arch !== null && nr !== null && execVerdictFor(arch, String(nr)) === 'exec';
+}
+
+/** A failed execve has no EXECVE: the program tried is PATH item 0, else the process title. */
+function fallbackArgv(event: Json, exe: string | null): string[] {
+  const paths = Array.isArray(event.PATH) ? event.PATH : [];
+  const first = asObject(paths[0]);
+  const name = text(first?.name);
+  if (name) return [name];
+  const title = asObject(event.PROCTITLE);
+  if (title && Array.isArray(title.ARGV)) return title.ARGV.map((a) => text(a) ?? '');
+  return exe ? [exe] : [];
+}
+
+function extras(syscall: Json, execve: Json | null, argCount: number): Record<string, string> | undefined {
+  const extra: Record<string, string> = {};
+  const tty = text(syscall.tty);
+  if (tty && tty !== '(none)') extra.tty = tty;
+  const ses = num(syscall.ses);
+  if (ses !== null && ses !== UNSET_ID) extra.ses = String(ses);
+  const key = Array.isArray(syscall.key) ? syscall.key.map((k) => text(k) ?? '').join(',') : text(syscall.key);
+  if (key) extra.key = key;
+  const argc = num(execve?.argc);
+  if (argc !== null && argc !== argCount) extra.truncated = 'true';
+  return Object.keys(extra).length > 0 ? extra : undefined;
+}
+
+/** A decoded string value, or null for anything that is not a string or number. */
+function text(value: unknown): string | null {
+  if (typeof value === 'string') return decodePercent(value);
+  if (typeof value === 'number') return String(value);
+  return null;
+}
+
+function num(value: unknown): number | null {
+  if (typeof value === 'number' && Number.isSafeInteger(value) && value >= 0) return value;
+  if (typeof value === 'string' && /^\d{1,15}$/.test(value)) return Number(value);
+  return null;
+}
+
+/**
+ * Undoes laurel's percent-encoding: `%XX` are raw bytes, everything else is UTF-8 text; the bytes
+ * are joined and decoded together so a sequence split by encoding comes out whole. A `%` not
+ * followed by two hex digits is kept as is.
+ */
+export function decodePercent(value: string): string {
+  if (value.indexOf('%') < 0) return value;
+  const parts: Buffer[] = [];
+  let runStart = 0;
+  let i = value.indexOf('%');
+  while (i >= 0) {
+    if (isHexDigit(value.charCodeAt(i + 1)) && isHexDigit(value.charCodeAt(i + 2))) {
+      if (i > runStart) parts.push(Buffer.from(value.slice(runStart, i), 'utf8'));
+      parts.push(Buffer.from([parseInt(value.slice(i + 1, i + 3), 16)]));
+      runStart = i + 3;
+      i = value.indexOf('%', runStart);
+    } else {
+      i = value.indexOf('%', i + 1);
+    }
+  }
+  if (runStart < value.length) parts.push(Buffer.from(value.slice(runStart), 'utf8'));
+  return Buffer.concat(parts).toString('utf8');
+}
+
+function isHexDigit(c: number): boolean {
+  return (c >= 48 && c <= 57) || (c >= 65 && c <= 70) || (c >= 97 && c <= 102);
+}
+
+function asObject(value: unknown): Json | null {
+  return typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Json) : null;
+}
+
+function malformed(reason: MalformedReason, line: string, offset: number): Malformed {
+  return { reason, sample: line.slice(0, SAMPLE_CHARS), offset };
+}

@@ -1,0 +1,252 @@
+import { appendFile, mkdtemp, rename, rm, stat, truncate, unlink, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { type Checkpoint, FileTailer, type TailBatch } from '../../src/sources/file-tail.js';
+
+let dir: string;
+const tailers: FileTailer[] = [];
+
+beforeEach(async () => {
+  dir = await mkdtemp(path.join(tmpdir(), 'vouch-tail-'));
+});
+
+afterEach(async () => {
+  await Promise.all(tailers.splice(0).map((t) => t.close()));
+  await rm(dir, { recursive: true, force: true });
+});
+
+function tailer(options: Partial<ConstructorParameters<typeof FileTailer>[0]> & { path: string }) {
+  const t = new FileTailer(options);
+  tailers.push(t);
+  return t;
+}
+
+/** Polls and advances the checkpoints as a caller would after committing each batch. */
+async function pollInto(t: FileTailer, checkpoints: Map<string, Checkpoint>): Promise<TailBatch[]> {
+  const batches = await t.poll(checkpoints);
+  for (const b of batches) checkpoints.set(b.filePath, { fileId: b.fileId, offset: b.endOffset });
+  return batches;
+}
+
+const texts = (batches: TailBatch[]) => batches.flatMap((b) => b.lines.map((l) => l.text));
+
+async function fileId(p: string): Promise<string> {
+  const st = await stat(p, { bigint: true });
+  return `${st.dev}:${st.ino}`;
+}
+
+describe('FileTailer', () => {
+  it('reads appended lines with byte offsets and holds back a partial last line', async () => {
+    const file = path.join(dir, 'audit.log');
+    await writeFile(file, 'first\nsecond\nthi');
+    const t = tailer({ path: file });
+    const cps = new Map<string, Checkpoint>();
+    const [batch] = await pollInto(t, cps);
+    expect(batch.lines).toEqual([
+      { text: 'first', offset: 0 },
+      { text: 'second', offset: 6 },
+    ]);
+    expect(batch.endOffset).toBe(13);
+    expect(batch.fileId).toBe(await fileId(file));
+    expect(await pollInto(t, cps)).toEqual([]);
+    await appendFile(file, 'rd\nfourth\n');
+    const next = await pollInto(t, cps);
+    expect(next[0].lines).toEqual([
+      { text: 'third', offset: 13 },
+      { text: 'fourth', offset: 19 },
+    ]);
+    expect(next[0].endOffset).toBe(26);
+  });
+
+  it('keeps byte offsets right across invalid UTF-8 and multi-byte characters', async () => {
+    const file = path.join(dir, 'bytes.log');
+    await writeFile(file, Buffer.concat([Buffer.from('f'), Buffer.from([0xff, 0xfe]), Buffer.from('\nnaïve\nok\n')]));
+    const [batch] = await tailer({ path: file }).poll(new Map());
+    expect(batch.lines).toEqual([
+      { text: 'f\ufffd\ufffd', offset: 0 },
+      { text: 'naïve', offset: 4 },
+      { text: 'ok', offset: 11 },
+    ]);
+  });
+
+  it('resumes from a stored checkpoint (a restart)', async () => {
+    const file = path.join(dir, 'audit.log');
+    await writeFile(file, 'a\nbb\nccc\n');
+    const id = await fileId(file);
+    const [batch] = await tailer({ path: file }).poll(new Map([[file, { fileId: id, offset: 2 }]]));
+    expect(batch.lines).toEqual([
+      { text: 'bb', offset: 2 },
+      { text: 'ccc', offset: 5 },
+    ]);
+  });
+
+  it('drains a file renamed away before starting the new one', async () => {
+    const file = path.join(dir, 'audit.log');
+    await writeFile(file, 'old-1\n');
+    const t = tailer({ path: file });
+    const cps = new Map<string, Checkpoint>();
+    await pollInto(t, cps);
+    const oldId = cps.get(file)!.fileId;
+    await appendFile(file, 'old-2\n');
+    await rename(file, `${file}.1`);
+    await appendFile(`${file}.1`, 'old-3\n'); // the writer still had it open
+    await writeFile(file, 'new-1\n');
+    const batches = await pollInto(t, cps);
+    expect(batches.map((b) => [b.fileId === oldId, b.finished, b.lines.map((l) => l.text)])).toEqual([
+      [true, true, ['old-2', 'old-3']],
+      [false, false, ['new-1']],
+    ]);
+    expect(batches[1].lines[0].offset).toBe(0);
+    expect(cps.get(file)).toEqual({ fileId: await fileId(file), offset: 6 });
+  });
+
+  it('after a restart finds the rotated file by inode among its siblings', async () => {
+    const file = path.join(dir, 'audit.log');
+    await writeFile(file, 'one\ntwo\n');
+    const id = await fileId(file);
+    await writeFile(path.join(dir, 'unrelated.txt'), 'x\n');
+    await rename(file, `${file}.1`);
+    await writeFile(file, 'three\n');
+    const batches = await tailer({ path: file }).poll(new Map([[file, { fileId: id, offset: 4 }]]));
+    expect(batches.map((b) => [b.readPath, b.lines.map((l) => l.text)])).toEqual([
+      [`${file}.1`, ['two']],
+      [file, ['three']],
+    ]);
+  });
+
+  it('gives the last, unterminated line of a rotated file', async () => {
+    const file = path.join(dir, 'audit.log');
+    await writeFile(file, 'done\npartial');
+    const t = tailer({ path: file });
+    const cps = new Map<string, Checkpoint>();
+    expect(texts(await pollInto(t, cps))).toEqual(['done']);
+    await rename(file, `${file}.1`);
+    await writeFile(file, '');
+    expect(texts(await pollInto(t, cps))).toEqual(['partial']);
+  });
+
+  it('restarts at 0 after copytruncate', async () => {
+    const file = path.join(dir, 'app.log');
+    await writeFile(file, 'aaaa\nbbbb\n');
+    const t = tailer({ path: file });
+    const cps = new Map<string, Checkpoint>();
+    await pollInto(t, cps);
+    await truncate(file, 0);
+    await appendFile(file, 'cc\n');
+    const [batch] = await pollInto(t, cps);
+    expect(batch).toMatchObject({ truncated: true, startOffset: 0, endOffset: 3 });
+    expect(batch.lines).toEqual([{ text: 'cc', offset: 0 }]);
+  });
+
+  it('follows a deleted and re-created file from its start', async () => {
+    const file = path.join(dir, 'app.log');
+    await writeFile(file, 'before\n');
+    const t = tailer({ path: file });
+    const cps = new Map<string, Checkpoint>();
+    await pollInto(t, cps);
+    const oldId = cps.get(file)!.fileId;
+    await appendFile(file, 'last words\n');
+    await unlink(file);
+    // Deleted, nothing new yet: the open descriptor still gives the old file's end.
+    const drained = await pollInto(t, cps);
+    expect(drained.map((b) => [b.finished, b.lines.map((l) => l.text)])).toEqual([[true, ['last words']]]);
+    expect(await pollInto(t, cps)).toEqual([]);
+    await writeFile(file, 'reborn\n');
+    const batches = await pollInto(t, cps);
+    expect(texts(batches)).toEqual(['reborn']);
+    const fresh = batches.filter((b) => !b.finished);
+    expect(fresh).toHaveLength(1);
+    // The deleted file was held open until now, so its inode could not be reused.
+    expect(fresh[0].fileId).not.toBe(oldId);
+    expect(fresh[0].lines[0].offset).toBe(0);
+  });
+
+  it('follows every file a glob matches', async () => {
+    await writeFile(path.join(dir, 'a.log'), 'a1\n');
+    await writeFile(path.join(dir, 'b.log'), 'b1\n');
+    await writeFile(path.join(dir, 'c.txt'), 'c1\n');
+    const t = tailer({ path: path.join(dir, '?.log') });
+    const cps = new Map<string, Checkpoint>();
+    const first = await pollInto(t, cps);
+    expect(first.map((b) => [path.basename(b.filePath), b.lines.map((l) => l.text)])).toEqual([
+      ['a.log', ['a1']],
+      ['b.log', ['b1']],
+    ]);
+    await appendFile(path.join(dir, 'b.log'), 'b2\n');
+    await writeFile(path.join(dir, 'd.log'), 'd1\n');
+    const second = await pollInto(t, cps);
+    expect(second.map((b) => [path.basename(b.filePath), b.lines.map((l) => l.text)])).toEqual([
+      ['b.log', ['b2']],
+      ['d.log', ['d1']],
+    ]);
+  });
+
+  it('skips a 3 MB line without returning it, and reports it', async () => {
+    const file = path.join(dir, 'big.log');
+    const huge = 'x'.repeat(3 * 1024 * 1024);
+    await writeFile(file, `short\n${huge}\nafter\n`);
+    const [batch] = await tailer({ path: file }).poll(new Map());
+    expect(batch.lines).toEqual([
+      { text: 'short', offset: 0 },
+      { text: 'after', offset: 6 + huge.length + 1 },
+    ]);
+    expect(batch.tooLong).toEqual([{ offset: 6, bytes: huge.length }]);
+    expect(batch.endOffset).toBe(6 + huge.length + 1 + 6);
+  });
+
+  it('waits for the end of a too-long line still being written', async () => {
+    const file = path.join(dir, 'big.log');
+    await writeFile(file, `ok\n${'y'.repeat(2000)}`);
+    const t = tailer({ path: file, maxLineBytes: 1000 });
+    const cps = new Map<string, Checkpoint>();
+    const [first] = await pollInto(t, cps);
+    expect(first.lines.map((l) => l.text)).toEqual(['ok']);
+    expect(first.tooLong).toEqual([]);
+    expect(first.endOffset).toBe(3);
+    await appendFile(file, 'yyy\nnext\n');
+    const [second] = await pollInto(t, cps);
+    expect(second.tooLong).toEqual([{ offset: 3, bytes: 2003 }]);
+    expect(second.lines).toEqual([{ text: 'next', offset: 2007 }]);
+  });
+
+  it('splits large backlogs into batches of about maxBatchBytes', async () => {
+    const file = path.join(dir, 'many.log');
+    const lines = Array.from({ length: 1000 }, (_, i) => `line-${String(i).padStart(4, '0')}`);
+    await writeFile(file, `${lines.join('\n')}\n`);
+    const t = tailer({ path: file, maxBatchBytes: 1000 });
+    const cps = new Map<string, Checkpoint>();
+    const seen: string[] = [];
+    let rounds = 0;
+    for (;;) {
+      const batches = await pollInto(t, cps);
+      if (batches.length === 0) break;
+      rounds++;
+      for (const b of batches) {
+        expect(b.endOffset - b.startOffset).toBeLessThanOrEqual(1000 + 10);
+        seen.push(...b.lines.map((l) => l.text));
+      }
+    }
+    expect(seen).toEqual(lines);
+    expect(rounds).toBeGreaterThan(9);
+  });
+
+  it('can start at the end of an existing file', async () => {
+    const file = path.join(dir, 'audit.log');
+    await writeFile(file, 'history\nhalf a li');
+    const t = tailer({ path: file, startAt: 'end' });
+    const cps = new Map<string, Checkpoint>();
+    const [first] = await pollInto(t, cps);
+    expect(first.lines).toEqual([]);
+    expect(first.endOffset).toBe(8);
+    await appendFile(file, 'ne\nfresh\n');
+    expect(texts(await pollInto(t, cps))).toEqual(['half a line', 'fresh']);
+  });
+
+  it('returns nothing for a missing file and rejects polls after close', async () => {
+    const t = new FileTailer({ path: path.join(dir, 'absent.log') });
+    expect(await t.poll(new Map())).toEqual([]);
+    await t.close();
+    await expect(t.poll(new Map())).rejects.toThrow(/closed/);
+  });
+});

@@ -1,0 +1,80 @@
+import { describe, expect, it } from 'vitest';
+import {
+  ExecveArgs,
+  decodeField,
+  decodeHex,
+  decodeRuleKey,
+  execVerdict,
+  fieldMap,
+  parseAuditId,
+  parseRecordHeader,
+  parseUserCmd,
+  rawEndOf,
+  rawFieldAt,
+} from '../../../src/sources/parsers/audit-record.js';
+
+describe('audit record parsing', () => {
+  it('splits node, type, id and body; the ENRICHED part starts after 0x1D', () => {
+    const line = 'node=web1 type=SYSCALL msg=audit(1700000000.123:42): arch=c000003e syscall=59 auid=1000\x1dAUID="alice"';
+    const header = parseRecordHeader(line);
+    expect(header).toEqual({ node: 'web1', type: 'SYSCALL', id: '1700000000.123:42', bodyStart: line.indexOf('arch=') });
+    if (typeof header === 'string') throw new Error('unreachable');
+    const rawEnd = rawEndOf(line, header.bodyStart);
+    expect(line.slice(header.bodyStart, rawEnd)).toBe('arch=c000003e syscall=59 auid=1000');
+    expect(rawFieldAt(line, rawEnd + 1, line.length, 'AUID=')).toBe('"alice"');
+    expect(execVerdict(line, header.bodyStart, rawEnd)).toBe('exec');
+  });
+
+  it('finds a field only at a field start (uid= is not inside auid=)', () => {
+    const body = 'ppid=1 pid=2 auid=1000 uid=0 euid=0 suid=0';
+    expect(rawFieldAt(body, 0, body.length, 'uid=')).toBe('0');
+    expect(rawFieldAt(body, 0, body.length, 'pid=')).toBe('2');
+    expect(rawFieldAt(body, 0, body.length, 'gid=')).toBeNull();
+  });
+
+  it('parses event ids', () => {
+    expect(parseAuditId('1492037291.036:59')?.time.toISOString()).toBe('2017-04-12T22:48:11.036Z');
+    expect(parseAuditId('1492037291.036:59')?.serial).toBe('59');
+    for (const bad of ['', '1:2', 'a.b:c', '1.5:', '.5:1', '1.2:3:4']) expect(parseAuditId(bad)).toBeNull();
+  });
+
+  it('decodes hex in both cases and rejects odd or non-hex input', () => {
+    expect(decodeHex('48692021')?.toString()).toBe('Hi !');
+    expect(decodeHex('6a6B')?.toString()).toBe('jk');
+    expect(decodeHex('abc')).toBeUndefined();
+    expect(decodeHex('zz')).toBeUndefined();
+    expect(decodeField('"quoted"')).toBe('quoted');
+    expect(decodeField('(null)')).toBeNull();
+    expect(decodeField('E298830A')).toBe('☃\n');
+    expect(decodeField('E29')).toBeUndefined();
+    expect(decodeRuleKey('"a"')).toBe('a');
+    expect(decodeRuleKey('(null)')).toBeNull();
+  });
+
+  it("keeps quotes in raw values and reads msg='...' to its last quote", () => {
+    const body = `pid=1 msg='cwd="/it's here" cmd="it's" res=success' trailing`;
+    const fields = fieldMap(body, 0, body.lastIndexOf("'") + 1);
+    expect(fields.get('pid')).toBe('1');
+    expect(fields.get('msg')).toBe(`'cwd="/it's here" cmd="it's" res=success'`);
+  });
+
+  it('parses sudo USER_CMD bodies, old and new', () => {
+    const old = `user pid=3027 uid=497 auid=700 ses=11988 msg='cwd="/" cmd=6C73202D6C terminal=? res=success'`;
+    expect(parseUserCmd(old, 0, old.length)).toMatchObject({ pid: 3027, auid: 700, ses: 11988, cmd: 'ls -l', cwd: '/', terminal: null, success: true });
+    const enriched = `pid=1 uid=1000 auid=1000 ses=2 msg='cwd="/x" cmd="id" exe="/usr/bin/sudo" terminal=pts/0 res=failed'\x1dUID="alice" AUID="alice"`;
+    const sep = enriched.indexOf('\x1d');
+    expect(parseUserCmd(enriched, 0, sep)).toMatchObject({ cmd: 'id', success: false, auidName: 'alice', exe: '/usr/bin/sudo', terminal: 'pts/0' });
+    expect(parseUserCmd(`pid=1 msg='cwd="/" res=success'`, 0, 29)).toBe('unrecognized');
+  });
+
+  it('assembles split arguments from chunks in any record order and reports holes', () => {
+    const add = (args: ExecveArgs, body: string) => args.addRecord(body, 0, body.length);
+    const args = new ExecveArgs();
+    add(args, 'argc=2 a0="x" a1_len=6 a1[1]=6566');
+    add(args, ' a1[0]="abcd"');
+    expect(args.assemble()).toEqual({ argv: ['x', 'abcdef'], complete: true });
+    const holes = new ExecveArgs();
+    add(holes, 'argc=3 a0="x" a2="z"');
+    expect(holes.assemble()).toEqual({ argv: ['x'], complete: false });
+  });
+});

@@ -1,0 +1,434 @@
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { ManualClock } from '../../../src/clock.js';
+import type { CommandEvent } from '../../../src/sources/command-event.js';
+import type { LogParser, Malformed, ParserOptions } from '../../../src/sources/parser.js';
+import { createAuditdParser } from '../../../src/sources/parsers/auditd.js';
+import { execRecords } from './audit-writer.js';
+
+// Real samples from elastic/go-libaudit (Apache-2.0); attribution in test/fixtures/go-libaudit/.
+const fixture = (name: string) =>
+  readFileSync(fileURLToPath(new URL(`../../fixtures/go-libaudit/${name}`, import.meta.url)), 'utf8');
+
+const SEP = '\x1d';
+
+interface Run {
+  events: CommandEvent[];
+  malformed: Malformed[];
+  parser: LogParser;
+}
+
+/** Feeds lines with byte offsets at a fixed time, then flushes. */
+function parseAll(text: string, options: Partial<ParserOptions> = {}, flush = true): Run {
+  const parser = createAuditdParser({ defaultHost: 'local', ...options });
+  const run: Run = { events: [], malformed: [], parser };
+  let offset = 0;
+  const now = new Date(Date.UTC(2026, 0, 1));
+  for (const line of text.split('\n')) {
+    const out = parser.push(line, offset, now);
+    run.events.push(...out.events);
+    run.malformed.push(...out.malformed);
+    offset += Buffer.byteLength(line) + 1;
+  }
+  if (flush) {
+    const out = parser.flush();
+    run.events.push(...out.events);
+    run.malformed.push(...out.malformed);
+  }
+  return run;
+}
+
+const byKey = (events: CommandEvent[]) => new Map(events.map((e) => [e.eventKey, e]));
+
+describe('auditd parser on real go-libaudit samples', () => {
+  it('normal.log yields the two execs with argv, user, cwd and attribution', () => {
+    const names: Record<number, string> = { 1000: 'andrew_kroh' };
+    const { events, malformed } = parseAll(fixture('normal.log'), { resolveUid: (uid) => names[uid] ?? null });
+    expect(malformed).toEqual([]);
+    expect(events).toHaveLength(2);
+    const [grep, cat] = [...byKey(events).values()].sort((a, b) => a.eventKey.localeCompare(b.eventKey));
+    expect(grep).toMatchObject({
+      argv: ['grep', '--color=auto', 'mapping'],
+      command: 'grep --color=auto mapping',
+      user: 'andrew_kroh',
+      loginUid: 1000,
+      runAs: 'andrew_kroh',
+      cwd: '/home/andrew_kroh',
+      exe: '/usr/bin/grep',
+      pid: 13393,
+      ppid: 12041,
+      success: true,
+      host: 'local',
+      eventKey: 'local:1492037291.036:59',
+      sourceFormat: 'auditd',
+      extra: { tty: 'pts1', ses: '802', key: 'user_commands' },
+    });
+    expect(grep.time.toISOString()).toBe('2017-04-12T22:48:11.036Z');
+    expect(cat).toMatchObject({ argv: ['cat', 'securitybeat'], cwd: '/home/andrew_kroh', pid: 13392 });
+  });
+
+  it('out_of_order.log (interleaved records) gives the same commands as normal.log', () => {
+    const normal = parseAll(fixture('normal.log')).events;
+    const shuffled = parseAll(fixture('out_of_order.log')).events;
+    const strip = (e: CommandEvent[]) => [...byKey(e).entries()].sort().map(([k, v]) => [k, v.argv, v.cwd, v.user]);
+    expect(strip(shuffled)).toEqual(strip(normal));
+  });
+
+  it('without EOE records, events close by timeout as later lines arrive', () => {
+    const parser = createAuditdParser({ defaultHost: 'local', eventTimeoutMs: 2000 });
+    const clock = new ManualClock(0);
+    const emitted: CommandEvent[] = [];
+    let offset = 0;
+    for (const line of fixture('normal.log').split('\n')) {
+      emitted.push(...parser.push(line, offset, clock.now()).events);
+      offset += line.length + 1;
+      clock.advance(500);
+    }
+    // 18 lines 500 ms apart: the execs (lines 3-12) have timed out by the end.
+    expect(emitted.map((e) => e.argv[0]).sort()).toEqual(['cat', 'grep']);
+    expect(parser.flush().events).toEqual([]);
+  });
+
+  it('rhel7 sample: lone EXECVE records, hex args, sudo USER_CMD, and malformed lines', () => {
+    const { events, malformed } = parseAll(fixture('audit-rhel7.log'));
+    const commands = events.map((e) => e.command);
+    expect(commands).toContain('auditctl -a exit,always -F arch=b32 -S execve');
+    expect(commands).toContain('cat btest=test -f regex=8');
+    expect(commands).toContain('grep --color=auto -e [:alpha:] /etc/passwd');
+    const auditctl = events.find((e) => e.argv[0] === 'auditctl');
+    // Its CWD record (same event id) sits earlier in the file.
+    expect(auditctl?.cwd).toBe('/home/andrew_kroh');
+    const jq = events.find((e) => e.argv[0] === 'jq');
+    expect(jq?.argv[1]).toBe('.');
+    expect(jq?.argv[2].startsWith('{\n        "dev": "08:01",')).toBe(true);
+    const sudo = events.find((e) => e.extra?.via === 'sudo');
+    expect(sudo).toMatchObject({
+      argv: ['./metricbeat', '-c', 'mb.dev.yml'],
+      user: '1000',
+      loginUid: 1000,
+      cwd: '/home/andrew_kroh',
+      pid: 1382,
+      eventKey: 'local:1481077231.363:475',
+    });
+    expect(events).toHaveLength(5);
+    expect(malformed).toContainEqual(expect.objectContaining({ reason: 'unrecognized', sample: 'type=UNKNOWN[1329] msg=?' }));
+    // A CWD whose SYSCALL never came is an incomplete event.
+    expect(malformed).toContainEqual(expect.objectContaining({ reason: 'incomplete_event', sample: 'local:1500661699.656:1208725' }));
+  });
+
+  it('rhel6 sample: a hex USER_CMD from sudo becomes a command of the auid user', () => {
+    const { events } = parseAll(fixture('audit-rhel6.log'), { resolveUid: (uid) => (uid === 700 ? 'nagios-admin' : null) });
+    expect(events).toHaveLength(1);
+    expect(events[0]).toMatchObject({
+      argv: ['/usr/lib64/nagios/plugins/check_asterisk_sip_peers', '-p', '107'],
+      user: 'nagios-admin',
+      cwd: '/',
+      extra: { via: 'sudo', ses: '11988' },
+    });
+  });
+});
+
+describe('auditd parser on constructed records', () => {
+  const base = { auid: 1000, uid: 1000, euid: 0, pid: 4242, ppid: 4000, cwd: Buffer.from('/home/alice') };
+
+  it('ENRICHED lines with node= prefixes name users from the translated fields', () => {
+    const lines = execRecords({
+      ...base,
+      node: 'web-1.example.com',
+      id: '1700000000.123:77',
+      argv: ['cat', '/etc/shadow'].map((s) => Buffer.from(s)),
+      names: { auid: 'alice', uid: 'alice', euid: 'root' },
+    });
+    expect(lines[0]).toContain(`${SEP}ARCH=x86_64`);
+    const { events, malformed } = parseAll(lines.join('\n'), { defaultHost: 'ignored' }, false);
+    expect(malformed).toEqual([]);
+    expect(events).toHaveLength(1);
+    expect(events[0]).toMatchObject({
+      host: 'web-1.example.com',
+      user: 'alice',
+      runAs: 'root',
+      loginUid: 1000,
+      argv: ['cat', '/etc/shadow'],
+      eventKey: 'web-1.example.com:1700000000.123:77',
+      extra: { key: 'exec', ses: '3', tty: 'pts0' },
+    });
+  });
+
+  it('the same serial on two nodes is two events', () => {
+    const a = execRecords({ ...base, node: 'a', id: '1700000000.000:5', argv: [Buffer.from('id')] });
+    const b = execRecords({ ...base, node: 'b', id: '1700000000.000:5', argv: [Buffer.from('whoami')] });
+    const interleaved = a.flatMap((line, i) => [line, b[i]]);
+    const { events } = parseAll(interleaved.join('\n'));
+    expect(events.map((e) => `${e.host} ${e.command}`).sort()).toEqual(['a id', 'b whoami']);
+  });
+
+  it('decodes hex arguments with spaces, quotes, control bytes and UTF-8', () => {
+    const argv = ['sh', '-c', 'echo "hi there"; rm -rf ~', "it's", 'tab\there', 'naïve ☃', '<!channel>', ''];
+    const lines = execRecords({ ...base, id: '1700000000.500:9', argv: argv.map((s) => Buffer.from(s)), cwd: Buffer.from('/tmp/a b') });
+    expect(lines.find((l) => l.includes('type=EXECVE'))).toContain(`a3="it's"`);
+    const { events } = parseAll(lines.join('\n'));
+    expect(events[0].argv).toEqual(argv);
+    expect(events[0].cwd).toBe('/tmp/a b');
+  });
+
+  it('reassembles an argument split over several EXECVE records exactly', () => {
+    const long = Buffer.from('ä'.repeat(5000) + ' tail'); // 10005 bytes: split, and chunk edges cut UTF-8 characters
+    const lines = execRecords({ ...base, id: '1700000000.600:10', argv: [Buffer.from('printf'), long, Buffer.from('x')], chunkChars: 6002 });
+    const execve = lines.filter((l) => l.includes('type=EXECVE'));
+    expect(execve.length).toBeGreaterThan(1);
+    expect(execve.join('\n')).toContain('a1_len=20010 a1[0]=');
+    expect(execve[1]).toMatch(/^type=EXECVE msg=audit\(1700000000\.600:10\): {2}a1\[/);
+    const { events } = parseAll(lines.join('\n'));
+    expect(events[0].argv).toEqual(['printf', long.toString('utf8'), 'x']);
+  });
+
+  it('joins quoted and hex chunks, each decoded on its own', () => {
+    const id = '1700000000.650:11';
+    const lines = [
+      `type=SYSCALL msg=audit(${id}): arch=c000003e syscall=59 success=yes exit=0 ppid=1 pid=2 auid=1000 uid=1000 euid=1000 ses=1 tty=pts0 exe="/bin/echo" key=(null)`,
+      `type=EXECVE msg=audit(${id}): argc=2 a0="echo" a1_len=11 a1[0]="abc"`,
+      `type=EXECVE msg=audit(${id}):  a1[1]=20646566 a1[2]="ghi"`,
+      `type=EOE msg=audit(${id}):`,
+    ];
+    const { events } = parseAll(lines.join('\n'));
+    expect(events[0].argv).toEqual(['echo', 'abc defghi']);
+    expect(events[0].extra?.key).toBeUndefined();
+  });
+
+  it('carries a 1 MB argument', () => {
+    const big = Buffer.alloc(1024 * 1024);
+    for (let i = 0; i < big.length; i++) big[i] = 32 + ((i * 7919) % 95);
+    const lines = execRecords({ ...base, id: '1700000000.700:12', argv: [Buffer.from('python3'), Buffer.from('-c'), big] });
+    expect(lines.length).toBeGreaterThan(250);
+    const { events, malformed } = parseAll(lines.join('\n'), {}, false);
+    expect(malformed).toEqual([]);
+    expect(events).toHaveLength(1);
+    expect(events[0].argv[2]).toBe(big.toString('latin1'));
+  });
+
+  it('recognises execve on aarch64', () => {
+    const lines = execRecords({ ...base, arm: true, id: '1700000000.800:13', argv: [Buffer.from('uname'), Buffer.from('-a')] });
+    expect(lines[0]).toContain('arch=c00000b7 syscall=221');
+    expect(parseAll(lines.join('\n')).events[0].argv).toEqual(['uname', '-a']);
+  });
+
+  it('an unset auid is a system actor: user and loginUid null', () => {
+    const lines = execRecords({ ...base, auid: 4294967295, ses: 4294967295, id: '1700000000.900:14', argv: [Buffer.from('logrotate')] });
+    const [event] = parseAll(lines.join('\n'), { resolveUid: () => 'should-not-be-used' }).events;
+    expect(event.user).toBeNull();
+    expect(event.loginUid).toBeNull();
+    expect(event.runAs).toBe('should-not-be-used');
+    expect(event.extra?.ses).toBeUndefined();
+  });
+
+  it('names users by resolveUid, then by the number; a throwing resolver is survived', () => {
+    const lines = execRecords({ ...base, auid: 1234, euid: 0, id: '1700000001.000:15', argv: [Buffer.from('ls')] });
+    const [named] = parseAll(lines.join('\n'), { resolveUid: (uid, host) => (uid === 1234 && host === 'local' ? 'bob' : null) }).events;
+    expect(named.user).toBe('bob');
+    expect(named.runAs).toBe('0');
+    const [thrown] = parseAll(lines.join('\n'), {
+      resolveUid: () => {
+        throw new Error('nss down');
+      },
+    }).events;
+    expect(thrown.user).toBe('1234');
+  });
+
+  it('a failed execve without EXECVE falls back to the PATH name', () => {
+    const id = '1700000001.100:16';
+    const lines = [
+      `type=SYSCALL msg=audit(${id}): arch=c000003e syscall=59 success=no exit=-2 items=1 ppid=1 pid=2 auid=1000 uid=1000 euid=1000 ses=1 tty=pts0 exe="/usr/bin/bash" key=(null)`,
+      `type=CWD msg=audit(${id}): cwd="/tmp"`,
+      `type=PATH msg=audit(${id}): item=0 name="/tmp/evil" nametype=UNKNOWN`,
+      `type=PROCTITLE msg=audit(${id}): proctitle="bash"`,
+      `type=EOE msg=audit(${id}):`,
+    ];
+    const [event] = parseAll(lines.join('\n')).events;
+    expect(event).toMatchObject({ argv: ['/tmp/evil'], success: false, exe: '/usr/bin/bash', cwd: '/tmp' });
+  });
+
+  it('skips records of other syscalls without holding them', () => {
+    const id = '1700000001.200:17';
+    const parser = createAuditdParser({ defaultHost: 'local' });
+    const now = new Date(0);
+    parser.push(`type=SYSCALL msg=audit(${id}): arch=c000003e syscall=2 success=yes exit=3 ppid=1 pid=2 auid=0 uid=0 euid=0 ses=1 exe="/bin/cat"`, 0, now);
+    parser.push(`type=CWD msg=audit(${id}): cwd="/"`, 100, now);
+    parser.push(`type=PATH msg=audit(${id}): item=0 name="/etc/passwd"`, 150, now);
+    expect(parser.lowWaterMark()).toBeNull();
+    expect(parser.push(`type=EOE msg=audit(${id}):`, 200, now)).toEqual({ events: [], malformed: [] });
+    expect(parser.flush()).toEqual({ events: [], malformed: [] });
+  });
+});
+
+describe('auditd parser: sudo', () => {
+  const userCmd = (id: string, pid: number, cmdHex: string, res: string) =>
+    `node=db1 type=USER_CMD msg=audit(${id}): pid=${pid} uid=1000 auid=1000 ses=7 subj=unconfined_u:unconfined_r:unconfined_t:s0 msg='cwd="/home/alice" cmd=${cmdHex} exe="/usr/bin/sudo" terminal=pts/0 res=${res}'${SEP}UID="alice" AUID="alice"`;
+  const hex = (s: string) => Buffer.from(s).toString('hex').toUpperCase();
+  const child = (id: string, ppid: number, argv: string[]) =>
+    execRecords({
+      node: 'db1',
+      id,
+      argv: argv.map((a) => Buffer.from(a)),
+      cwd: Buffer.from('/home/alice'),
+      auid: 1000,
+      uid: 0,
+      euid: 0,
+      pid: 5001,
+      ppid,
+      ses: 7,
+      exe: '/usr/bin/rm',
+      names: { auid: 'alice', uid: 'root', euid: 'root' },
+    });
+
+  function feed(parser: LogParser, lines: string[], clock: ManualClock) {
+    const events: CommandEvent[] = [];
+    lines.forEach((line, i) => events.push(...parser.push(line, i * 1000, clock.now()).events));
+    return events;
+  }
+
+  it('USER_CMD and the execve it caused are one command, marked via sudo', () => {
+    const parser = createAuditdParser({ defaultHost: 'local' });
+    const clock = new ManualClock(0);
+    const lines = [userCmd('1700000002.000:100', 5000, hex('rm -rf /srv/data'), 'success'), ...child('1700000002.010:101', 5000, ['rm', '-rf', '/srv/data'])];
+    const events = feed(parser, lines, clock);
+    expect(events).toHaveLength(1);
+    expect(events[0]).toMatchObject({
+      argv: ['rm', '-rf', '/srv/data'],
+      user: 'alice',
+      runAs: 'root',
+      host: 'db1',
+      extra: { via: 'sudo', ses: '7' },
+    });
+    clock.advance(10_000);
+    expect(parser.push('', 99_999, clock.now()).events).toEqual([]);
+    expect(parser.flush().events).toEqual([]);
+  });
+
+  it('matches by command text when sudo runs the command under a pty monitor', () => {
+    const parser = createAuditdParser({ defaultHost: 'local' });
+    const clock = new ManualClock(0);
+    const lines = [userCmd('1700000003.000:200', 6000, hex('rm -rf /srv/data'), 'success'), ...child('1700000003.010:201', 6001, ['rm', '-rf', '/srv/data'])];
+    const events = feed(parser, lines, clock);
+    expect(events).toHaveLength(1);
+    expect(events[0].extra?.via).toBe('sudo');
+  });
+
+  it('a USER_CMD no execve claims is emitted on its own after the timeout', () => {
+    const parser = createAuditdParser({ defaultHost: 'local', eventTimeoutMs: 2000 });
+    const clock = new ManualClock(0);
+    expect(feed(parser, [userCmd('1700000004.000:300', 7000, '"whoami"', 'success')], clock)).toEqual([]);
+    expect(parser.lowWaterMark()).toBe(0);
+    clock.advance(1999);
+    expect(parser.push('', 1, clock.now()).events).toEqual([]);
+    clock.advance(1);
+    const [event] = parser.push('', 2, clock.now()).events;
+    expect(event).toMatchObject({ argv: ['whoami'], user: 'alice', success: true, cwd: '/home/alice', eventKey: 'db1:1700000004.000:300' });
+    expect(event.sudoDenied).toBeUndefined();
+    expect(parser.lowWaterMark()).toBeNull();
+  });
+
+  it('a denied sudo (res=failed) is emitted at once as a denial', () => {
+    const parser = createAuditdParser({ defaultHost: 'local' });
+    const out = parser.push(userCmd('1700000005.000:400', 8000, hex('cat /etc/shadow'), 'failed'), 0, new Date(0));
+    expect(out.events).toHaveLength(1);
+    expect(out.events[0]).toMatchObject({ sudoDenied: true, success: false, argv: ['cat', '/etc/shadow'], user: 'alice', extra: { via: 'sudo' } });
+    expect(parser.lowWaterMark()).toBeNull();
+  });
+});
+
+describe('auditd parser: timeouts, memory and checkpoints', () => {
+  const spec = { auid: 1000, uid: 1000, euid: 1000, pid: 10, ppid: 1, cwd: Buffer.from('/') };
+
+  it('closes an event whose EOE was lost once eventTimeoutMs has passed', () => {
+    const parser = createAuditdParser({ defaultHost: 'h', eventTimeoutMs: 2000 });
+    const clock = new ManualClock(Date.UTC(2026, 0, 1));
+    const lines = execRecords({ ...spec, id: '1700000010.000:1', argv: [Buffer.from('nc'), Buffer.from('-l')], noEoe: true });
+    lines.forEach((l, i) => expect(parser.push(l, i * 100, clock.now()).events).toEqual([]));
+    clock.advance(1999);
+    expect(parser.push('type=SERVICE_START msg=audit(1700000011.000:2): pid=1 res=success', 900, clock.now()).events).toEqual([]);
+    clock.advance(1);
+    const out = parser.push('type=SERVICE_START msg=audit(1700000011.000:3): pid=1 res=success', 1000, clock.now());
+    expect(out.events.map((e) => e.command)).toEqual(['nc -l']);
+    // A straggler of the closed event does not open a new one.
+    parser.push('type=PROCTITLE msg=audit(1700000010.000:1): proctitle="nc"', 1100, clock.now());
+    expect(parser.lowWaterMark()).toBeNull();
+  });
+
+  it('lowWaterMark is the first line of the oldest event still held', () => {
+    const parser = createAuditdParser({ defaultHost: 'h' });
+    const now = new Date(0);
+    const a = execRecords({ ...spec, id: '1700000020.000:1', argv: [Buffer.from('a')] });
+    const b = execRecords({ ...spec, id: '1700000020.000:2', argv: [Buffer.from('b')] });
+    expect(parser.lowWaterMark()).toBeNull();
+    parser.push(a[0], 100, now);
+    parser.push(b[0], 200, now);
+    parser.push(a[1], 300, now);
+    expect(parser.lowWaterMark()).toBe(100);
+    parser.push(a[a.length - 1], 400, now); // EOE of a
+    expect(parser.lowWaterMark()).toBe(200);
+    parser.push(b[b.length - 1], 500, now);
+    expect(parser.lowWaterMark()).toBeNull();
+  });
+
+  it('caps pending events: the oldest is closed early', () => {
+    const parser = createAuditdParser({ defaultHost: 'h', maxPendingEvents: 2 });
+    const now = new Date(0);
+    parser.push('type=CWD msg=audit(1700000030.000:2): cwd="/"', 10, now);
+    parser.push('type=CWD msg=audit(1700000030.000:3): cwd="/"', 20, now);
+    const out = parser.push('type=CWD msg=audit(1700000030.000:4): cwd="/"', 30, now);
+    expect(out.events.map((e) => e.command)).toEqual([]);
+    expect(out.malformed).toEqual([{ reason: 'incomplete_event', sample: 'h:1700000030.000:2', offset: 10 }]);
+  });
+
+  it('evicts an exec event as a command, not a loss', () => {
+    const parser = createAuditdParser({ defaultHost: 'h', maxPendingEvents: 1 });
+    const now = new Date(0);
+    execRecords({ ...spec, id: '1700000031.000:1', argv: [Buffer.from('kept')], noEoe: true }).forEach((l, i) => parser.push(l, i, now));
+    const out = parser.push('type=CWD msg=audit(1700000031.000:2): cwd="/"', 10, now);
+    expect(out.events.map((e) => e.command)).toEqual(['kept']);
+  });
+});
+
+describe('auditd parser: malformed input', () => {
+  const now = new Date(0);
+  const reasonOf = (line: string) => createAuditdParser({ defaultHost: 'h' }).push(line, 7, now).malformed[0]?.reason;
+
+  it('reports each kind of bad line and keeps going', () => {
+    expect(reasonOf('hello world')).toBe('unrecognized');
+    expect(reasonOf('\x00\x01\x02garbage\x7f')).toBe('binary');
+    expect(reasonOf('type=SYSCALL arch=c000003e')).toBe('unrecognized');
+    expect(reasonOf('type=EXECVE msg=audit(1700000000.000:1')).toBe('truncated');
+    expect(reasonOf('type=EXECVE msg=audit(1700000000.000:1): argc=1 a0=414')).toBe('bad_hex');
+    expect(reasonOf('type=EXECVE msg=audit(1700000000.000:1): argc=1 a0=4G')).toBe('bad_hex');
+    expect(reasonOf('type=CWD msg=audit(1700000000.000:1): cwd="/tm\ufffdp"')).toBe('invalid_utf8');
+    expect(reasonOf(`type=EXECVE msg=audit(1700000000.000:1): argc=1 a0="${'x'.repeat(1024 * 1024)}"`)).toBe('too_long');
+    expect(reasonOf('type=EXECVE msg=audit(garbage:1): argc=1 a0="x"')).toBe('unrecognized');
+    expect(reasonOf('type=USER_CMD msg=audit(1700000000.000:1): pid=1 uid=0 auid=0 ses=1 msg=\'cwd="/" cmd=ZZ res=success\'')).toBe('bad_hex');
+    const m = createAuditdParser({ defaultHost: 'h' }).push('\x00\x01 binary', 7, now).malformed[0];
+    expect(m.offset).toBe(7);
+  });
+
+  it('accepts lower-case hex and ignores blank lines', () => {
+    const parser = createAuditdParser({ defaultHost: 'h' });
+    expect(parser.push('', 0, now)).toEqual({ events: [], malformed: [] });
+    const id = '1700000040.000:1';
+    parser.push(`type=SYSCALL msg=audit(${id}): arch=c000003e syscall=59 success=yes exit=0 ppid=1 pid=2 auid=5 uid=5 euid=5 ses=1 exe=2f62696e2f6c73`, 1, now);
+    parser.push(`type=EXECVE msg=audit(${id}): argc=2 a0="ls" a1=2d6c2061`, 2, now);
+    const [event] = parser.push(`type=EOE msg=audit(${id}):`, 3, now).events;
+    expect(event.argv).toEqual(['ls', '-l a']);
+    expect(event.exe).toBe('/bin/ls');
+  });
+
+  it('decodes multi-key rule keys', () => {
+    const id = '1515708162.888:124507';
+    const lines = [
+      `type=SYSCALL msg=audit(${id}): arch=c000003e syscall=59 success=yes exit=0 items=2 ppid=5820 pid=5821 auid=1002 uid=0 gid=0 euid=0 tty=pts1 ses=194 comm="docker" exe="/usr/bin/docker" key=65786563013634626974`,
+      `type=EXECVE msg=audit(${id}): argc=3 a0="docker" a1="inspect" a2="721df12151a7"'`,
+      `type=EOE msg=audit(${id}):`,
+    ];
+    const { events } = parseAll(lines.join('\n'));
+    expect(events[0].extra?.key).toBe('exec,64bit');
+    expect(events[0].argv).toEqual(['docker', 'inspect', '721df12151a7']);
+  });
+});

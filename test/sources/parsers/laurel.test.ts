@@ -1,0 +1,124 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { createLaurelParser, decodePercent } from '../../../src/sources/parsers/laurel.js';
+
+/** A laurel event line shaped as laurel writes it (see its json-format documentation). */
+function laurelLine(overrides: Record<string, unknown> = {}) {
+  return JSON.stringify({
+    ID: '1626611363.720:348501',
+    NODE: 'web-1',
+    SYSCALL: {
+      arch: '0xc000003e',
+      syscall: 59,
+      success: 'yes',
+      exit: 0,
+      items: 3,
+      ppid: 722076,
+      pid: 724395,
+      auid: 1000,
+      uid: 0,
+      gid: 0,
+      euid: 0,
+      tty: 'pts3',
+      ses: 3,
+      comm: 'perl',
+      exe: '/usr/bin/perl',
+      key: null,
+      ARCH: 'x86_64',
+      SYSCALL: 'execve',
+      AUID: 'alice',
+      UID: 'root',
+      EUID: 'root',
+      PPID: { EVENT_ID: '1626611323.973:348120', exe: '/bin/bash', comm: 'bash', ppid: 3190631 },
+    },
+    EXECVE: { argc: 3, ARGV: ['perl', '-e', 'use Socket;$i="10.0.0.1";exec("/bin/sh -i");'] },
+    CWD: { cwd: '/root' },
+    PATH: [{ item: 0, name: '/usr/bin/perl', inode: 401923, mode: '0o100755' }],
+    PROCTITLE: { ARGV: ['perl', '-e', 'use Socket;'] },
+    ...overrides,
+  });
+}
+
+describe('laurel parser', () => {
+  it('reads an exec event with enriched names', () => {
+    const parser = createLaurelParser({ defaultHost: 'fallback' });
+    const out = parser.push(laurelLine(), 0, new Date(0));
+    expect(out.malformed).toEqual([]);
+    expect(out.events[0]).toMatchObject({
+      argv: ['perl', '-e', 'use Socket;$i="10.0.0.1";exec("/bin/sh -i");'],
+      user: 'alice',
+      loginUid: 1000,
+      runAs: 'root',
+      cwd: '/root',
+      exe: '/usr/bin/perl',
+      pid: 724395,
+      ppid: 722076,
+      host: 'web-1',
+      success: true,
+      sourceFormat: 'laurel',
+      eventKey: 'web-1:1626611363.720:348501',
+      extra: { tty: 'pts3', ses: '3' },
+    });
+    expect(out.events[0].time.toISOString()).toBe('2021-07-18T12:29:23.720Z');
+    expect(parser.lowWaterMark()).toBeNull();
+  });
+
+  it('decodes percent-encoded bytes, control characters, % and +', () => {
+    const parser = createLaurelParser({ defaultHost: 'h' });
+    const line = laurelLine({
+      NODE: undefined,
+      EXECVE: { argc: 4, ARGV: ['printf', 'a%2Bb%25c', 'line%0Abreak%09tab', 'bad%FFbyte caf\u00e9'] },
+      CWD: { cwd: '/tmp/%2Bdir' },
+    });
+    const [event] = parser.push(line, 0, new Date(0)).events;
+    expect(event.host).toBe('h');
+    expect(event.argv).toEqual(['printf', 'a+b%c', 'line\nbreak\ttab', 'bad\ufffdbyte café']);
+    expect(event.cwd).toBe('/tmp/+dir');
+    expect(decodePercent('%E2%98%83 snow')).toBe('☃ snow');
+    expect(decodePercent('100%')).toBe('100%');
+  });
+
+  it('unset auid is a system actor; uids without names use resolveUid', () => {
+    const parser = createLaurelParser({ defaultHost: 'h', resolveUid: (uid) => (uid === 33 ? 'www-data' : null) });
+    const line = laurelLine({
+      SYSCALL: { arch: '0xc000003e', syscall: 59, success: 'no', pid: 5, ppid: 4, auid: 4294967295, uid: 33, euid: 33, ses: 4294967295, exe: '/bin/sh', key: 'webshell' },
+    });
+    const [event] = parser.push(line, 0, new Date(0)).events;
+    expect(event).toMatchObject({ user: null, loginUid: null, runAs: 'www-data', success: false, extra: { key: 'webshell' } });
+  });
+
+  it('uses PATH or PROCTITLE when there is no EXECVE, and skips non-exec events', () => {
+    const parser = createLaurelParser({ defaultHost: 'h' });
+    const failed = laurelLine({ EXECVE: undefined });
+    expect(parser.push(failed, 0, new Date(0)).events[0].argv).toEqual(['/usr/bin/perl']);
+    const aarch = laurelLine({ EXECVE: undefined, PATH: undefined, SYSCALL: { arch: '0xc00000b7', syscall: 221, auid: 1 } });
+    expect(parser.push(aarch, 0, new Date(0)).events[0].argv).toEqual(['perl', '-e', 'use Socket;']);
+    const openat = laurelLine({ EXECVE: undefined, SYSCALL: { arch: '0xc000003e', syscall: 257, SYSCALL: 'openat' } });
+    expect(parser.push(openat, 0, new Date(0))).toEqual({ events: [], malformed: [] });
+  });
+
+  it('reports bad lines', () => {
+    const parser = createLaurelParser({ defaultHost: 'h' });
+    expect(parser.push('{"ID":', 9, new Date(0)).malformed).toEqual([{ reason: 'bad_json', sample: '{"ID":', offset: 9 }]);
+    expect(parser.push('{"ID":"nope"}', 0, new Date(0)).malformed[0].reason).toBe('unrecognized');
+    expect(parser.push('"just a string"', 0, new Date(0)).malformed[0].reason).toBe('unrecognized');
+  });
+
+  it('never throws on arbitrary input', () => {
+    fc.assert(
+      fc.property(
+        fc.oneof(
+          fc.string(),
+          fc.json(),
+          fc.record({ ID: fc.constant('1.000:1'), SYSCALL: fc.jsonValue(), EXECVE: fc.jsonValue(), CWD: fc.jsonValue() }).map((o) => JSON.stringify(o)),
+        ),
+        (line) => {
+          const parser = createLaurelParser({ defaultHost: 'h' });
+          parser.push(line, 0, new Date(0));
+          expect(parser.flush()).toEqual({ events: [], malformed: [] });
+        },
+      ),
+      { numRuns: 300 },
+    );
+  });
+});
