@@ -47,3 +47,6 @@ export interface AlertView {
   escalationDetail: string | null;
   resolvedAt: Date | null;
 }
+
+/** Bounds for an owner's justification, shared by the chat form and the workflow's check. */
+export const JUSTIFICATION_LENGTH = { min: 10, max: 1000 } as const;

@@ -1,0 +1,51 @@
+import type { Kysely } from 'kysely';
+import type { ChatPort } from '../chat/chat-port.js';
+import type { Clock } from '../clock.js';
+import type { IdentityConfig } from '../config/config.js';
+import type { Database } from '../store/schema.js';
+
+/** Who to ask about a login, on which channels. */
+export interface Owner {
+  login: string;
+  email: string | null;
+  /** Null when no chat user could be found: the alert escalates as unknown_owner. */
+  chatUserId: string | null;
+  /** The second-factor account (Duo username). */
+  secondFactorUser: string;
+}
+
+/**
+ * Maps a login user to chat and second-factor identities: `identity.users` overrides first, then
+ * login@email_domain looked up in chat. Lookups are cached in the identities table for `ttlMs`,
+ * so a burst of alerts for one person costs one chat API call.
+ */
+export class IdentityResolver {
+  constructor(
+    private readonly options: { config: IdentityConfig; chat: ChatPort; db: Kysely<Database>; clock: Clock; ttlMs: number },
+  ) {}
+
+  async resolve(login: string): Promise<Owner> {
+    const override = this.options.config.users[login] ?? {};
+    const secondFactorUser = override.duo ?? login;
+    const email = override.email ?? (this.options.config.emailDomain ? `${login}@${this.options.config.emailDomain}` : null);
+    if (override.slack) return { login, email, chatUserId: override.slack, secondFactorUser };
+    if (!email) return { login, email: null, chatUserId: null, secondFactorUser };
+    return { login, email, chatUserId: await this.lookup(login, email), secondFactorUser };
+  }
+
+  private async lookup(login: string, email: string): Promise<string | null> {
+    const { db, clock, ttlMs, chat } = this.options;
+    const now = clock.now();
+    const cached = await db.selectFrom('identities').selectAll().where('login', '=', login).executeTakeFirst();
+    if (cached && cached.email === email && cached.chat_user_id && now.getTime() - cached.resolved_at.getTime() < ttlMs) {
+      return cached.chat_user_id;
+    }
+    const chatUserId = await chat.lookupUserByEmail(email);
+    await db
+      .insertInto('identities')
+      .values({ login, email, chat_user_id: chatUserId, resolved_at: now })
+      .onConflict((oc) => oc.column('login').doUpdateSet({ email, chat_user_id: chatUserId, resolved_at: now }))
+      .execute();
+    return chatUserId;
+  }
+}

@@ -1,0 +1,350 @@
+import type { Kysely, Transaction } from 'kysely';
+import { JUSTIFICATION_LENGTH, type EscalationReason } from '../alerts/alert.js';
+import type { IdentityResolver } from '../alerts/identity.js';
+import type { ChatPort, MessageRef } from '../chat/chat-port.js';
+import type { ButtonClick, ChatCommand, InteractionHandlers, JustificationSubmission, SubmissionResult } from '../chat/interactions.js';
+import type { Clock } from '../clock.js';
+import { coerceError } from '../errors.js';
+import type { Logger } from '../logger.js';
+import { findAlert, listAlerts, lockAlert, toAlertView, updateAlert } from '../store/queries/alerts.js';
+import { appendAudit } from '../store/queries/audit-trail.js';
+import { cancelJobs, scheduleJob, type JobKind } from '../store/queries/jobs.js';
+import type { AlertRow, AlertUpdate, Database, JobRow } from '../store/schema.js';
+import type { SecondFactorPort } from '../verify/second-factor-port.js';
+
+export interface WorkflowTimings {
+  remindAfterMs: number;
+  escalateAfterMs: number;
+  pushTimeoutMs: number;
+  pushPollIntervalMs: number;
+}
+
+export interface WorkflowOptions {
+  db: Kysely<Database>;
+  chat: ChatPort;
+  secondFactor: SecondFactorPort;
+  identity: IdentityResolver;
+  clock: Clock;
+  logger: Logger;
+  timings: WorkflowTimings;
+  /** Called after a transaction scheduled work that is due now (wakes the job runner). */
+  onScheduled?: () => void;
+}
+
+/** Shortest justification accepted, so "ok" or "." does not pass as an answer. */
+const MIN_REASON_LENGTH = JUSTIFICATION_LENGTH.min;
+const MAX_REASON_LENGTH = JUSTIFICATION_LENGTH.max;
+/** Longest single auth_status long-poll. */
+const MAX_POLL_WAIT_MS = 15_000;
+/** Jobs that end with the conversation. */
+const CONVERSATION_JOBS: readonly JobKind[] = ['ask', 'remind', 'deadline', 'push', 'poll'];
+
+/**
+ * The alert state machine. Every transition happens in one database transaction with the row
+ * locked, its audit-trail step, and the jobs it schedules; chat and Duo calls happen in jobs, so a
+ * failure is retried and a restart resumes where the database says the alert is.
+ *
+ *   new -> asked -> verifying -> verified
+ *          asked -> escalated (denied_by_user | no_response)
+ *      verifying -> escalated (second_factor_failed)
+ *    new -> escalated (unknown_owner)
+ */
+export class Workflow implements InteractionHandlers {
+  constructor(private readonly options: WorkflowOptions) {}
+
+  /** Runs one claimed job. Throwing makes the runner retry it later. */
+  async handleJob(job: JobRow): Promise<void> {
+    const alert = await findAlert(this.options.db, job.alert_id);
+    if (!alert) return;
+    switch (job.kind as JobKind) {
+      case 'ask':
+        return this.ask(alert);
+      case 'remind':
+        return this.remind(alert);
+      case 'deadline':
+        return this.deadline(alert);
+      case 'push':
+        return this.push(alert);
+      case 'poll':
+        return this.poll(alert);
+      case 'notify_security':
+        return this.notifySecurity(alert);
+      case 'update_dm':
+        return this.updateDm(alert);
+      default:
+        this.options.logger.warn('unknown job kind ignored', { job: job.kind });
+    }
+  }
+
+  // ---- jobs ---------------------------------------------------------------------------------
+
+  private async ask(alert: AlertRow): Promise<void> {
+    if (alert.status !== 'new') return;
+    if (!alert.owner) {
+      return this.transition(alert.id, 'system', (row, trx) =>
+        row.status === 'new' ? this.escalateIn(trx, row, 'unknown_owner', 'the command ran with no login user (a system process)') : null,
+      );
+    }
+    const owner = await this.options.identity.resolve(alert.owner);
+    if (!owner.chatUserId) {
+      const detail = owner.email ? `no Slack user has the email ${owner.email}` : `no Slack user or email is configured for ${alert.owner}`;
+      return this.transition(alert.id, 'system', (row, trx) => (row.status === 'new' ? this.escalateIn(trx, row, 'unknown_owner', detail) : null));
+    }
+    const question = await this.options.chat.askOwner(toAlertView(alert), owner.chatUserId);
+    const now = this.now();
+    await this.transition(alert.id, 'system', async (row, trx) => {
+      if (row.status !== 'new') return null;
+      await scheduleJob(trx, row.id, 'remind', new Date(now.getTime() + this.options.timings.remindAfterMs));
+      await scheduleJob(trx, row.id, 'deadline', new Date(now.getTime() + this.options.timings.escalateAfterMs));
+      return {
+        changes: {
+          status: 'asked',
+          chat_user_id: owner.chatUserId,
+          second_factor_user: owner.secondFactorUser,
+          dm_channel: question.channel,
+          dm_ts: question.ts,
+          asked_at: now,
+        },
+        action: 'asked',
+        detail: { chat_user: owner.chatUserId, channel: question.channel, ts: question.ts },
+      };
+    });
+  }
+
+  private async remind(alert: AlertRow): Promise<void> {
+    const question = questionOf(alert);
+    if (alert.status !== 'asked' || alert.reminded_at || !question) return;
+    await this.options.chat.remindOwner(toAlertView(alert), question);
+    await this.transition(alert.id, 'system', (row) =>
+      row.status === 'asked' ? { changes: { reminded_at: this.now() }, action: 'reminded', detail: {} } : null,
+    );
+  }
+
+  private async deadline(alert: AlertRow): Promise<void> {
+    if (alert.status !== 'asked') return;
+    const waited = Math.round(this.options.timings.escalateAfterMs / 60_000);
+    await this.transition(alert.id, 'system', (row, trx) =>
+      row.status === 'asked' ? this.escalateIn(trx, row, 'no_response', `no answer within ${waited} minutes`) : null,
+    );
+  }
+
+  private async push(alert: AlertRow): Promise<void> {
+    if (alert.status !== 'verifying' || alert.push_txid) return;
+    const view = toAlertView(alert);
+    let outcome: Awaited<ReturnType<SecondFactorPort['startPush']>>;
+    try {
+      outcome = await this.options.secondFactor.startPush({
+        username: alert.second_factor_user ?? alert.owner ?? '',
+        title: 'Vouch: confirm a command',
+        details: { host: view.host, command: view.command, rule: view.ruleName, alert: view.id },
+      });
+    } catch (error) {
+      return this.failSecondFactor(alert.id, 'error', `Duo unreachable: ${coerceError(error).message}`);
+    }
+    if (outcome.kind === 'refused') {
+      return this.failSecondFactor(alert.id, outcome.reason, `Duo sent no push (${outcome.reason}): ${outcome.message}`);
+    }
+    const now = this.now();
+    await this.transition(alert.id, 'duo', async (row, trx) => {
+      if (row.status !== 'verifying') return null;
+      await scheduleJob(trx, row.id, 'poll', now);
+      return { changes: { push_txid: outcome.transactionId, push_started_at: now }, action: 'push_sent', detail: { txid: outcome.transactionId } };
+    });
+  }
+
+  private async poll(alert: AlertRow): Promise<void> {
+    if (alert.status !== 'verifying' || !alert.push_txid || !alert.push_started_at) return;
+    const deadline = alert.push_started_at.getTime() + this.options.timings.pushTimeoutMs;
+    const remaining = deadline - this.now().getTime();
+    if (remaining <= 0) return this.failSecondFactor(alert.id, 'timeout', 'the Duo push was not answered in time');
+    let status: Awaited<ReturnType<SecondFactorPort['pushStatus']>>;
+    try {
+      status = await this.options.secondFactor.pushStatus(alert.push_txid, { waitMs: Math.min(remaining, MAX_POLL_WAIT_MS) });
+    } catch (error) {
+      return this.failSecondFactor(alert.id, 'error', `Duo unreachable: ${coerceError(error).message}`);
+    }
+    if (status.result === 'allow') return this.verify(alert.id, status.status);
+    if (status.result === 'deny') {
+      return this.failSecondFactor(alert.id, status.status || 'deny', `Duo push ${status.status || 'denied'}: ${status.message}`);
+    }
+    const next = Math.min(this.now().getTime() + this.options.timings.pushPollIntervalMs, deadline);
+    await scheduleJob(this.options.db, alert.id, 'poll', new Date(next));
+  }
+
+  private async notifySecurity(alert: AlertRow): Promise<void> {
+    if (alert.status !== 'escalated' || alert.escalation_ts) return;
+    const posted = await this.options.chat.escalate(toAlertView(alert));
+    await this.transition(alert.id, 'system', () => ({
+      changes: { escalation_channel: posted.channel, escalation_ts: posted.ts },
+      action: 'security_notified',
+      detail: { channel: posted.channel, ts: posted.ts },
+    }));
+  }
+
+  private async updateDm(alert: AlertRow): Promise<void> {
+    const question = questionOf(alert);
+    if (question) await this.options.chat.showOutcome(toAlertView(alert), question);
+  }
+
+  // ---- interactions (called by the chat receiver after it verified the request) -------------
+
+  async onConfirm(click: ButtonClick): Promise<void> {
+    const alert = await this.ownedAlert(click.alertId, click.chatUserId, click.question);
+    if (!alert) return;
+    if (alert.status !== 'asked') {
+      return this.tell(click, alreadyAnswered(alert));
+    }
+    // The trigger id expires about 3 s after the click: open the form before anything slow.
+    await this.options.chat.openJustificationForm(click.triggerId, toAlertView(alert), questionOf(alert) ?? click.question ?? { channel: '', ts: '' });
+    await this.options.db.transaction().execute((trx) =>
+      appendAudit(trx, { alertId: alert.id, at: this.now(), actor: click.chatUserId, action: 'confirm_clicked', detail: {} }),
+    );
+  }
+
+  async onDeny(click: ButtonClick): Promise<void> {
+    const alert = await this.ownedAlert(click.alertId, click.chatUserId, click.question);
+    if (!alert) return;
+    let changed = false;
+    await this.transition(alert.id, click.chatUserId, (row, trx) => {
+      if (row.status !== 'asked') return null;
+      changed = true;
+      return this.escalateIn(trx, row, 'denied_by_user', 'the owner said they did not run this command', { answered_at: this.now() });
+    });
+    if (!changed) await this.tell(click, alreadyAnswered(alert));
+  }
+
+  async onJustify(submission: JustificationSubmission): Promise<SubmissionResult> {
+    const alert = await findAlert(this.options.db, submission.alertId);
+    if (!alert || alert.chat_user_id !== submission.chatUserId) {
+      await this.recordForeignAnswer(submission.alertId, submission.chatUserId, alert);
+      return { ok: false, errors: { reason: 'Only the person this alert is about can answer it.' } };
+    }
+    const reason = submission.reason.trim();
+    if (reason.length < MIN_REASON_LENGTH) {
+      return { ok: false, errors: { reason: `Please say why in at least ${MIN_REASON_LENGTH} characters.` } };
+    }
+    if (reason.length > MAX_REASON_LENGTH) {
+      return { ok: false, errors: { reason: `Please keep it under ${MAX_REASON_LENGTH} characters.` } };
+    }
+    let accepted = false;
+    const now = this.now();
+    await this.transition(alert.id, submission.chatUserId, async (row, trx) => {
+      if (row.status !== 'asked') return null;
+      accepted = true;
+      await cancelJobs(trx, row.id, ['remind', 'deadline']);
+      await scheduleJob(trx, row.id, 'push', now);
+      await scheduleJob(trx, row.id, 'update_dm', now);
+      return { changes: { status: 'verifying', justification: reason, answered_at: now }, action: 'justified', detail: { reason } };
+    });
+    return accepted ? { ok: true } : { ok: false, errors: { reason: alreadyAnswered(alert) } };
+  }
+
+  async onCommand(command: ChatCommand): Promise<string> {
+    const open = await listAlerts(this.options.db, { chatUserId: command.chatUserId, status: ['asked', 'verifying'], limit: 20 });
+    if (open.length === 0) return 'Nothing is waiting for you. Vouch will message you if a command of yours needs an answer.';
+    const lines = open.map((row) => `• ${row.rule_name} (${row.severity}), ${row.status === 'asked' ? 'waiting for your answer' : 'waiting for your Duo push'}`);
+    return [`You have ${open.length} alert${open.length === 1 ? '' : 's'} open:`, ...lines].join('\n');
+  }
+
+  // ---- transitions --------------------------------------------------------------------------
+
+  private verify(alertId: string, status: string): Promise<void> {
+    const now = this.now();
+    return this.transition(alertId, 'duo', async (row, trx) => {
+      if (row.status !== 'verifying') return null;
+      await cancelJobs(trx, row.id, CONVERSATION_JOBS);
+      await scheduleJob(trx, row.id, 'update_dm', now);
+      return { changes: { status: 'verified', second_factor: status || 'allow', resolved_at: now }, action: 'verified', detail: { second_factor: status } };
+    });
+  }
+
+  private failSecondFactor(alertId: string, result: string, detail: string): Promise<void> {
+    return this.transition(alertId, 'duo', (row, trx) =>
+      row.status === 'verifying' ? this.escalateIn(trx, row, 'second_factor_failed', detail, { second_factor: result }) : null,
+    );
+  }
+
+  /** The escalation transition: ends the conversation and schedules the security-channel post. */
+  private async escalateIn(
+    trx: Transaction<Database>,
+    row: AlertRow,
+    reason: EscalationReason,
+    detail: string,
+    extra: AlertUpdate = {},
+  ): Promise<TransitionResult> {
+    const now = this.now();
+    await cancelJobs(trx, row.id, CONVERSATION_JOBS);
+    await scheduleJob(trx, row.id, 'notify_security', now);
+    if (questionOf(row)) await scheduleJob(trx, row.id, 'update_dm', now);
+    return {
+      changes: { ...extra, status: 'escalated', escalation_reason: reason, escalation_detail: detail, resolved_at: now },
+      action: 'escalated',
+      detail: { reason, detail, ...(extra.second_factor ? { second_factor: extra.second_factor } : {}) },
+    };
+  }
+
+  /**
+   * Locks the alert, lets `decide` look at its current row and return the change (or null for
+   * none), then writes the change and its audit step in the same transaction.
+   */
+  private async transition(
+    alertId: string,
+    actor: string,
+    decide: (row: AlertRow, trx: Transaction<Database>) => TransitionResult | null | Promise<TransitionResult | null>,
+  ): Promise<void> {
+    const changed = await this.options.db.transaction().execute(async (trx) => {
+      const row = await lockAlert(trx, alertId);
+      if (!row) return false;
+      const result = await decide(row, trx);
+      if (!result) return false;
+      const at = this.now();
+      await updateAlert(trx, alertId, { ...result.changes, updated_at: at });
+      await appendAudit(trx, { alertId, at, actor, action: result.action, detail: { from: row.status, ...result.detail } });
+      return true;
+    });
+    if (changed) this.options.onScheduled?.();
+  }
+
+  private async ownedAlert(alertId: string, chatUserId: string, question: MessageRef | null): Promise<AlertRow | null> {
+    const alert = await findAlert(this.options.db, alertId);
+    if (alert && alert.chat_user_id === chatUserId) return alert;
+    await this.recordForeignAnswer(alertId, chatUserId, alert);
+    if (question) {
+      await this.options.chat.tellUser(question.channel, chatUserId, 'Only the person this alert is about can answer it. Nothing was changed.');
+    }
+    return null;
+  }
+
+  private async recordForeignAnswer(alertId: string, chatUserId: string, alert: AlertRow | undefined): Promise<void> {
+    this.options.logger.warn('answer from someone other than the owner ignored', { alert: alertId, chatUser: chatUserId });
+    if (!alert) return;
+    await this.options.db.transaction().execute((trx) =>
+      appendAudit(trx, { alertId: alert.id, at: this.now(), actor: chatUserId, action: 'foreign_answer_ignored', detail: {} }),
+    );
+  }
+
+  private async tell(click: ButtonClick, text: string): Promise<void> {
+    if (click.question) await this.options.chat.tellUser(click.question.channel, click.chatUserId, text);
+  }
+
+  private now(): Date {
+    return this.options.clock.now();
+  }
+}
+
+interface TransitionResult {
+  changes: AlertUpdate;
+  action: string;
+  detail: Record<string, unknown>;
+}
+
+function questionOf(row: AlertRow): MessageRef | null {
+  return row.dm_channel && row.dm_ts ? { channel: row.dm_channel, ts: row.dm_ts } : null;
+}
+
+function alreadyAnswered(alert: AlertRow): string {
+  return alert.status === 'verifying'
+    ? 'You already answered; check your phone for the Duo push.'
+    : `This alert is already closed (${alert.status}).`;
+}
+
