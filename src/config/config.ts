@@ -51,8 +51,13 @@ export type SourceType = (typeof SOURCE_TYPES)[number];
 export interface SourceConfig {
   name: string;
   type: SourceType;
-  /** A file path or glob (in the last path segment). */
-  path: string;
+  /** A file path or glob (in the last path segment); null for a source fed over HTTP. */
+  path: string | null;
+  /**
+   * Bearer token of an HTTP source (`POST /ingest`): the token says which source a request
+   * belongs to. From the file's `token:` or VOUCH_INGEST_TOKEN_<NAME> (upper case, - and . as _).
+   */
+  token: string | null;
   /** Host name for events whose log does not name one; defaults to this machine's name. */
   host: string | null;
 }

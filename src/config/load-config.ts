@@ -58,7 +58,7 @@ export function loadConfig(options: LoadConfigOptions = {}): VouchConfig {
     slack,
     duo,
     identity: identityConfig(section(raw, 'identity')),
-    sources: sourcesConfig(raw.sources, baseDir),
+    sources: sourcesConfig(raw.sources, baseDir, env),
     rules: rulesPath(raw.rules, baseDir),
     workflow: {
       remindAfterMs: parseDuration(workflow.remind_after ?? DEFAULTS.remindAfter, 'workflow.remind_after'),
@@ -178,7 +178,7 @@ function identityConfig(values: Section): VouchConfig['identity'] {
   return { emailDomain, users, uids };
 }
 
-function sourcesConfig(value: unknown, baseDir: string): SourceConfig[] {
+function sourcesConfig(value: unknown, baseDir: string, env: Env): SourceConfig[] {
   if (value === undefined || value === null) return [];
   if (!Array.isArray(value)) throw new ConfigError('sources', 'must be a list such as [{ name: audit, type: auditd, path: /var/log/audit/audit.log }]');
   const names = new Set<string>();
@@ -194,9 +194,23 @@ function sourcesConfig(value: unknown, baseDir: string): SourceConfig[] {
     if (!(SOURCE_TYPES as readonly string[]).includes(type)) {
       throw new ConfigError(`${key}.type`, `"${type}" is not a known format; use one of ${SOURCE_TYPES.join(', ')}`);
     }
+    for (const field of Object.keys(values)) {
+      if (!['name', 'type', 'path', 'token', 'host'].includes(field)) throw new ConfigError(`${key}.${field}`, 'unknown key; use name, type, path, token or host');
+    }
     const filePath = optionalString(values, 'path', key);
-    if (!filePath) throw new ConfigError(`${key}.path`, 'required: the log file to follow, e.g. /var/log/audit/audit.log');
-    return { name, type: type as SourceType, path: path.resolve(baseDir, filePath), host: optionalString(values, 'host', key) ?? null };
+    const token = env[`VOUCH_INGEST_TOKEN_${name.toUpperCase().replace(/[-.]/g, '_')}`] || optionalString(values, 'token', key) || null;
+    if (!filePath && !token) {
+      throw new ConfigError(`${key}.path`, 'required: the log file to follow (e.g. /var/log/audit/audit.log), or a token for a source that posts to /ingest');
+    }
+    if (filePath && token) throw new ConfigError(`${key}.token`, 'a source either follows a file (path) or receives HTTP posts (token), not both; split it in two');
+    if (token !== null && token.length < 16) throw new ConfigError(`${key}.token`, 'must be at least 16 characters; generate one with `openssl rand -hex 24`');
+    return {
+      name,
+      type: type as SourceType,
+      path: filePath ? path.resolve(baseDir, filePath) : null,
+      token,
+      host: optionalString(values, 'host', key) ?? null,
+    };
   });
 }
 

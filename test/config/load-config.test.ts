@@ -65,7 +65,7 @@ workflow: { remind_after: 90s, escalate_after: 1h30m }
     expect(config.duo).toEqual({ integrationKey: 'DI1', secretKey: 'sk', apiHost: 'api-1.duosecurity.com', apiUrl: 'http://127.0.0.1:4001' });
     expect(config.identity.users.alice).toEqual({ email: 'alice@corp.example', duo: 'alice.smith' });
     expect(config.identity.uids).toEqual({ '1000': 'alice' });
-    expect(config.sources).toEqual([{ name: 'audit', type: 'auditd', path: path.join(path.dirname(file), 'audit.log'), host: null }]);
+    expect(config.sources).toEqual([{ name: 'audit', type: 'auditd', path: path.join(path.dirname(file), 'audit.log'), token: null, host: null }]);
     expect(config.rules).toBe(path.join(path.dirname(file), 'rules.yml'));
     expect(config.workflow.remindAfterMs).toBe(90_000);
     expect(config.workflow.escalateAfterMs).toBe(5_400_000);
@@ -89,6 +89,8 @@ workflow: { remind_after: 90s, escalate_after: 1h30m }
     ['a missing signing secret', '', { SLACK_BOT_TOKEN: 'xoxb-1' }, /slack\.signing_secret: missing: set it or SLACK_SIGNING_SECRET/],
     ['a Duo host given as a URL', '', { ...live, DUO_API_HOST: 'https://api-1.duosecurity.com' }, /duo\.api_host: must be a host name/],
     ['a source without a path', 'sources: [{ name: a, type: auditd }]\n', {}, /sources\[0\]\.path: required/],
+    ['a short ingest token', 'sources: [{ name: a, type: json, token: abc }]\n', {}, /sources\[0\]\.token: must be at least 16 characters/],
+    ['a source with path and token', 'sources: [{ name: a, path: /x, token: 0123456789abcdef0 }]\n', {}, /sources\[0\]\.token: a source either follows a file/],
     ['an unknown source type', 'sources: [{ name: a, type: syslog, path: /x }]\n', {}, /sources\[0\]\.type: "syslog" is not a known format/],
     ['duplicate source names', 'sources: [{ name: a, path: /x }, { name: a, path: /y }]\n', {}, /sources\[1\]\.name: "a" is used by another source/],
     ['an unknown identity key', 'identity: { users: { alice: { mail: a@b.c } } }\n', {}, /identity\.users\.alice\.mail: unknown key/],
