@@ -1,0 +1,138 @@
+import type { AlertStatus } from '../alerts/alert.js';
+import type { AlertRow } from '../store/schema.js';
+
+/** One alert in `vouch report --format json` (and the review API). Field names are a contract. */
+export interface ReportRow {
+  id: string;
+  status: AlertStatus;
+  user: string | null;
+  host: string;
+  command: string;
+  rule: string;
+  rule_name: string;
+  severity: string;
+  attack: string[];
+  occurred_at: string;
+  run_as: string | null;
+  cwd: string | null;
+  occurrences: number;
+  justification: string | null;
+  second_factor: string | null;
+  escalation_reason: string | null;
+  escalation_detail: string | null;
+  resolved_at: string | null;
+  reviewed_by: string | null;
+  reviewed_at: string | null;
+}
+
+export const REPORT_FORMATS = ['table', 'csv', 'json', 'html'] as const;
+export type ReportFormat = (typeof REPORT_FORMATS)[number];
+
+export function toReportRow(row: AlertRow): ReportRow {
+  return {
+    id: row.id,
+    status: row.status as AlertStatus,
+    user: row.owner,
+    host: row.host,
+    command: row.command,
+    rule: row.rule_id,
+    rule_name: row.rule_name,
+    severity: row.severity,
+    attack: row.attack,
+    occurred_at: row.occurred_at.toISOString(),
+    run_as: row.run_as,
+    cwd: row.cwd,
+    occurrences: row.occurrences,
+    justification: row.justification,
+    second_factor: row.second_factor,
+    escalation_reason: row.escalation_reason,
+    escalation_detail: row.escalation_detail,
+    resolved_at: row.resolved_at?.toISOString() ?? null,
+    reviewed_by: row.reviewed_by,
+    reviewed_at: row.reviewed_at?.toISOString() ?? null,
+  };
+}
+
+/** Renders rows in one of the report formats; every format escapes for its own medium. */
+export function renderReport(rows: readonly ReportRow[], format: ReportFormat): string {
+  switch (format) {
+    case 'json':
+      return JSON.stringify(rows, null, 2) + '\n';
+    case 'csv':
+      return renderCsv(rows);
+    case 'html':
+      return renderHtml(rows);
+    case 'table':
+      return renderTable(rows);
+  }
+}
+
+const CSV_COLUMNS: Array<keyof ReportRow> = [
+  'id', 'status', 'user', 'host', 'command', 'rule', 'severity', 'attack', 'occurred_at', 'run_as', 'cwd', 'occurrences',
+  'justification', 'second_factor', 'escalation_reason', 'escalation_detail', 'resolved_at', 'reviewed_by', 'reviewed_at',
+];
+
+function renderCsv(rows: readonly ReportRow[]): string {
+  const lines = [CSV_COLUMNS.join(',')];
+  for (const row of rows) lines.push(CSV_COLUMNS.map((column) => csvCell(row[column])).join(','));
+  return lines.join('\r\n') + '\r\n';
+}
+
+/** RFC 4180 quoting, and a leading quote on cells a spreadsheet would run as a formula. */
+export function csvCell(value: unknown): string {
+  if (value === null || value === undefined) return '';
+  let text = Array.isArray(value) ? value.join(' ') : String(value);
+  if (/^[=+\-@\t\r]/.test(text)) text = `'${text}`;
+  return /[",\r\n]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
+}
+
+const TABLE_COLUMNS: Array<[keyof ReportRow, string, number]> = [
+  ['occurred_at', 'OCCURRED', 20],
+  ['status', 'STATUS', 10],
+  ['user', 'USER', 12],
+  ['host', 'HOST', 16],
+  ['rule', 'RULE', 22],
+  ['severity', 'SEV', 8],
+  ['command', 'COMMAND', 60],
+];
+
+function renderTable(rows: readonly ReportRow[]): string {
+  if (rows.length === 0) return 'No alerts match.\n';
+  const cell = (value: unknown, width: number) => {
+    const text = terminalSafe(value === null || value === undefined ? '-' : String(value));
+    return text.length > width ? `${text.slice(0, width - 1)}…` : text.padEnd(width);
+  };
+  const header = TABLE_COLUMNS.map(([, title, width]) => cell(title, width)).join('  ');
+  const body = rows.map((row) =>
+    TABLE_COLUMNS.map(([key, , width]) => cell(key === 'occurred_at' ? row.occurred_at.slice(0, 19).replace('T', ' ') : row[key], width)).join('  ').trimEnd(),
+  );
+  const counts = new Map<string, number>();
+  for (const row of rows) counts.set(row.status, (counts.get(row.status) ?? 0) + 1);
+  const summary = [...counts].map(([status, count]) => `${count} ${status}`).join(', ');
+  return [header.trimEnd(), ...body, '', `${rows.length} alert${rows.length === 1 ? '' : 's'}: ${summary}`].join('\n') + '\n';
+}
+
+/** Command text can carry escape sequences that would rewrite the reviewer's terminal. */
+export function terminalSafe(text: string): string {
+  return text.replace(/[\u0000-\u001f\u007f-\u009f]/g, (ch) => `\\x${ch.charCodeAt(0).toString(16).padStart(2, '0')}`);
+}
+
+export function escapeHtml(text: string): string {
+  return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/'/g, '&#39;');
+}
+
+function renderHtml(rows: readonly ReportRow[]): string {
+  const columns: Array<keyof ReportRow> = ['occurred_at', 'status', 'user', 'host', 'rule', 'severity', 'command', 'justification', 'second_factor', 'escalation_reason', 'resolved_at'];
+  const head = columns.map((column) => `<th>${escapeHtml(column)}</th>`).join('');
+  const body = rows
+    .map((row) => `<tr>${columns.map((column) => `<td>${escapeHtml(terminalSafe(String(row[column] ?? '')))}</td>`).join('')}</tr>`)
+    .join('\n');
+  return `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>Vouch report</title>
+<style>body{font:14px system-ui,sans-serif;margin:2rem}table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:4px 8px;vertical-align:top;text-align:left}td:nth-child(7){font-family:monospace;max-width:40rem;overflow-wrap:anywhere}</style>
+</head><body><h1>Vouch report</h1><p>${rows.length} alerts</p>
+<table><thead><tr>${head}</tr></thead><tbody>
+${body}
+</tbody></table></body></html>
+`;
+}

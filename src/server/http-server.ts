@@ -1,0 +1,137 @@
+import { createHash, timingSafeEqual } from 'node:crypto';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { RequestError, coerceError } from '../errors.js';
+import type { Logger } from '../logger.js';
+
+export type RouteHandler = (req: IncomingMessage, res: ServerResponse, url: URL) => Promise<void> | void;
+
+interface Route {
+  method: string | '*';
+  /** Exact path, or a prefix when it ends with `/*`. */
+  path: string;
+  handler: RouteHandler;
+}
+
+/**
+ * One HTTP server for every endpoint. Routing is a list of exact paths and prefixes; handlers
+ * throw RequestError for 4xx answers and anything else becomes a 500 that never leaks details.
+ */
+export class HttpServer {
+  private readonly routes: Route[] = [];
+  private readonly server: Server;
+
+  constructor(private readonly logger: Logger) {
+    this.server = createServer((req, res) => void this.dispatch(req, res));
+    // Slow or stalled clients must not hold sockets forever.
+    this.server.requestTimeout = 60_000;
+    this.server.headersTimeout = 20_000;
+  }
+
+  route(method: string | '*', path: string, handler: RouteHandler): this {
+    this.routes.push({ method, path, handler });
+    return this;
+  }
+
+  async listen(port: number, host: string): Promise<string> {
+    await new Promise<void>((resolve, reject) => {
+      this.server.once('error', reject);
+      this.server.listen(port, host, () => {
+        this.server.off('error', reject);
+        resolve();
+      });
+    });
+    const address = this.server.address() as AddressInfo;
+    const shownHost = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host;
+    return `http://${shownHost}:${address.port}`;
+  }
+
+  async close(): Promise<void> {
+    await new Promise<void>((resolve) => {
+      this.server.close(() => resolve());
+      this.server.closeIdleConnections();
+      // Long-polls and keep-alive sockets would hold close() open.
+      setTimeout(() => this.server.closeAllConnections(), 2000).unref();
+    });
+  }
+
+  private async dispatch(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    let url: URL;
+    try {
+      url = new URL(req.url ?? '/', 'http://vouch.invalid');
+    } catch {
+      return sendJson(res, 400, { error: 'bad request line' });
+    }
+    const candidates = this.routes.filter((route) => matches(route.path, url.pathname));
+    const route = candidates.find((candidate) => candidate.method === '*' || candidate.method === req.method);
+    if (!route) {
+      req.resume();
+      return candidates.length > 0 ? sendJson(res, 405, { error: 'method not allowed' }) : sendJson(res, 404, { error: 'not found' });
+    }
+    try {
+      await route.handler(req, res, url);
+    } catch (thrown) {
+      if (thrown instanceof RequestError) {
+        if (!res.headersSent) sendJson(res, thrown.status, { error: thrown.message });
+        else res.end();
+        return;
+      }
+      const error = coerceError(thrown);
+      this.logger.error('request failed', { method: req.method, path: url.pathname, error });
+      if (!res.headersSent) sendJson(res, 500, { error: 'internal error' });
+      else res.end();
+    }
+  }
+}
+
+function matches(pattern: string, path: string): boolean {
+  if (pattern.endsWith('/*')) {
+    const prefix = pattern.slice(0, -2);
+    return path === prefix || path.startsWith(`${prefix}/`);
+  }
+  return pattern === path;
+}
+
+export function sendJson(res: ServerResponse, status: number, body: unknown): void {
+  const text = JSON.stringify(body);
+  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(text), 'cache-control': 'no-store' });
+  res.end(text);
+}
+
+export function sendText(res: ServerResponse, status: number, body: string, contentType = 'text/plain; charset=utf-8'): void {
+  res.writeHead(status, { 'content-type': contentType, 'content-length': Buffer.byteLength(body), 'cache-control': 'no-store' });
+  res.end(body);
+}
+
+/** Reads a request body up to `limit` bytes; beyond it answers 413 without reading the rest. */
+export async function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
+  const declared = Number(req.headers['content-length'] ?? NaN);
+  if (Number.isFinite(declared) && declared > limit) {
+    req.resume();
+    throw new RequestError(413, `request body over ${limit} bytes`);
+  }
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req) {
+    size += (chunk as Buffer).length;
+    if (size > limit) {
+      req.resume();
+      throw new RequestError(413, `request body over ${limit} bytes`);
+    }
+    chunks.push(chunk as Buffer);
+  }
+  return Buffer.concat(chunks);
+}
+
+/** Checks `Authorization: Bearer <token>` in constant time; 401 otherwise. */
+export function requireBearer(req: IncomingMessage, expected: string): void {
+  const header = req.headers.authorization ?? '';
+  const given = header.startsWith('Bearer ') ? header.slice(7).trim() : '';
+  if (!given || !constantTimeEqual(given, expected)) throw new RequestError(401, 'missing or wrong bearer token');
+}
+
+/** Compares digests so neither length nor content leaks through timing. */
+function constantTimeEqual(a: string, b: string): boolean {
+  const digest = (text: string) => createHash('sha256').update(text).digest();
+  return timingSafeEqual(digest(a), digest(b));
+}
