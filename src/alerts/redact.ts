@@ -1,0 +1,421 @@
+import { RE2JS, RE2Set, type Matcher } from 're2js';
+
+/**
+ * Secret redaction for command lines. Secrets never leave the service: every command shown in
+ * Slack, stored for review or exported passes through here first.
+ *
+ * Two layers: argument-aware rules that know which flags of which tools take a password
+ * (`mysql -pPASS`, `sshpass -p PASS`, `curl -u user:pass`, `--password X`), then text patterns for
+ * secrets that are recognisable anywhere (credentials in URLs, Authorization headers, key=value
+ * assignments, well-known token shapes, private key blocks, long random strings after words such
+ * as "token"). Text patterns are re2 (linear time) and a single RE2Set pass decides which of them
+ * need to run at all; private key blocks and `NAME=VALUE` / `--name VALUE` / `"name": value`
+ * assignments are found by hand-written single-pass scans. Every step is linear, so a hostile
+ * 1 MB argument costs at most a second or so, never a regex blow-up.
+ *
+ * Redaction errs towards hiding too much: a flag's value is redacted even when the tool would
+ * have treated it as something else. Everything that is not a secret is kept byte for byte.
+ */
+
+/** The marker that replaces every secret. */
+export const REDACTED = '[REDACTED]';
+
+/** The result of redacting an argument vector. */
+export interface RedactedCommand {
+  /** argv with secrets replaced; same length as the input. */
+  argv: string[];
+  /** The redacted argv joined with single spaces (as CommandEvent.command). */
+  command: string;
+  /** Whether anything was replaced. */
+  redacted: boolean;
+}
+
+/** Redacts an argument vector; see the module comment for what counts as a secret. */
+export function redactCommand(argv: readonly string[]): RedactedCommand {
+  const out = redactArguments(argv).map((arg) => redactText(arg));
+  const redacted = out.some((arg, i) => arg !== argv[i]);
+  return { argv: out, command: out.join(' '), redacted };
+}
+
+/** Redacts secrets in free text (a shell `-c` script, a joined command line, a log message). */
+export function redactText(text: string): string {
+  if (text.length === 0) return text;
+  const present = new Set(TEXT_SET.match(text));
+  let out = text;
+  TEXT_RULES.forEach((rule, index) => {
+    if (present.has(index)) out = replaceAll(rule, out);
+  });
+  return redactAssignments(redactPrivateKeys(out));
+}
+
+// ---------------------------------------------------------------------------------------------
+// Argument-aware layer
+// ---------------------------------------------------------------------------------------------
+
+/** How much of the argument that follows a flag (or of the attached value) is secret. */
+type ValueKind = 'whole' | 'after-colon' | 'after-percent' | 'openssl-pass';
+
+/** Tools whose short flags take a secret; keyed by the basename of argv[0]. */
+const TOOL_FLAGS: Record<string, Record<string, ValueKind>> = {};
+const MYSQL = ['mysql', 'mysqldump', 'mysqladmin', 'mysqlimport', 'mysqlshow', 'mysqlcheck', 'mysqlpump', 'mariadb', 'mariadb-dump', 'mariadb-admin'];
+const MONGO = ['mongo', 'mongosh', 'mongodump', 'mongorestore', 'mongoexport', 'mongoimport'];
+const LDAP = ['ldapsearch', 'ldapadd', 'ldapmodify', 'ldapdelete', 'ldapwhoami', 'ldappasswd', 'ldapcompare', 'ldapmodrdn'];
+/** Tools where `-p` is a password only for `login` (elsewhere it publishes a port). */
+const REGISTRY_LOGIN = ['docker', 'podman', 'nerdctl', 'buildah', 'helm', 'oc'];
+for (const tool of MONGO) TOOL_FLAGS[tool] = { '-p': 'whole' };
+for (const tool of LDAP) TOOL_FLAGS[tool] = { '-w': 'whole' };
+Object.assign(TOOL_FLAGS, {
+  sshpass: { '-p': 'whole' },
+  'redis-cli': { '-a': 'whole' },
+  curl: { '-u': 'after-colon', '--user': 'after-colon', '-U': 'after-colon', '--proxy-user': 'after-colon', '--oauth2-bearer': 'whole' },
+  smbclient: { '-U': 'after-percent', '--user': 'after-percent' },
+  rpcclient: { '-U': 'after-percent', '--user': 'after-percent' },
+  useradd: { '-p': 'whole' },
+  usermod: { '-p': 'whole' },
+  ipmitool: { '-P': 'whole' },
+  sqlcmd: { '-P': 'whole' },
+  skopeo: { '--creds': 'after-colon', '--src-creds': 'after-colon', '--dest-creds': 'after-colon' },
+  openssl: { '-passin': 'openssl-pass', '-passout': 'openssl-pass', '-pass': 'openssl-pass', '-k': 'whole' },
+} satisfies Record<string, Record<string, ValueKind>>);
+
+/** Words that make a flag or variable name secret-bearing. */
+const SECRET_NAME = /(pass(word|wd|phrase)?|pwd|secret|token|api[-_]?key|access[-_]?key|private[-_]?key|auth[-_]?key|credentials?)/i;
+/** Names that mention a secret but hold something else (a file, a switch, a lifetime). */
+const NOT_A_SECRET_NAME = /(^(no|ask|use|skip)[-_])|([-_](file|path|dir|stdin|fd|env|ttl|type|length|len|prompt|helper|command|cmd|url|uri|endpoint|mode|policy|timeout|expiry|expires|lifetime|rotation|count|size|limit|name|id)$)|(tokens$)/i;
+/** How much of a (possibly hostile, megabyte-long) name the name checks look at. */
+const MAX_NAME = 100;
+
+function isSecretName(name: string): boolean {
+  // Secret words sit at the end of real names (PGPASSWORD, --api-key); looking at the tail keeps
+  // the check cheap on hostile input without letting a long prefix hide a secret.
+  const tail = name.length > MAX_NAME ? name.slice(-MAX_NAME) : name;
+  return SECRET_NAME.test(tail) && !NOT_A_SECRET_NAME.test(tail);
+}
+
+function redactArguments(argv: readonly string[]): string[] {
+  const tool = basename(argv[0] ?? '');
+  const flags: Record<string, ValueKind> = { ...(TOOL_FLAGS[tool] ?? {}) };
+  if (REGISTRY_LOGIN.includes(tool) && argv.includes('login')) flags['-p'] = 'whole';
+  const out = [...argv];
+  let pending: ValueKind | null = null;
+  for (let i = 1; i < out.length; i++) {
+    const arg = out[i] as string;
+    if (pending !== null) {
+      out[i] = redactValue(arg, pending);
+      pending = null;
+      continue;
+    }
+    const next = out[i + 1];
+    const result = redactArgument(arg, { tool, flags, lastArg: i === out.length - 1, htpasswdBatch: tool === 'htpasswd' && hasBatchFlag(argv) });
+    out[i] = result.value;
+    if (result.takesValue && next !== undefined && !next.startsWith('--')) pending = result.takesValue;
+  }
+  return out;
+}
+
+function redactArgument(
+  arg: string,
+  context: { tool: string; flags: Record<string, ValueKind>; lastArg: boolean; htpasswdBatch: boolean },
+): { value: string; takesValue: ValueKind | null } {
+  const kind = context.flags[arg];
+  if (kind !== undefined) return { value: arg, takesValue: kind };
+  const attached = attachedValue(arg, context);
+  if (attached !== null) return { value: attached, takesValue: null };
+  if (arg.startsWith('--') && arg.length > 2) return longFlag(arg, context.flags);
+  if (context.htpasswdBatch && context.lastArg && !arg.startsWith('-')) return { value: REDACTED, takesValue: null };
+  if (/^(aws_secret_access_key|aws_session_token)$/i.test(arg)) return { value: arg, takesValue: 'whole' };
+  return { value: assignment(arg), takesValue: null };
+}
+
+/** `-pSECRET` (mysql, sshpass) and `-uuser:pass` (curl): the value glued to a short flag. */
+function attachedValue(arg: string, context: { tool: string; flags: Record<string, ValueKind> }): string | null {
+  if (arg.length <= 2 || arg.startsWith('--')) return null;
+  if (MYSQL.includes(context.tool) && arg.startsWith('-p')) return `-p${REDACTED}`;
+  const flag = arg.slice(0, 2);
+  const kind = context.flags[flag];
+  if (kind === undefined || !/^-[A-Za-z]$/.test(flag)) return null;
+  return flag + redactValue(arg.slice(2), kind);
+}
+
+/** `--password=X` keeps the flag; `--password X` marks the next argument. */
+function longFlag(arg: string, flags: Record<string, ValueKind>): { value: string; takesValue: ValueKind | null } {
+  const eq = arg.indexOf('=');
+  const name = eq === -1 ? arg.slice(2) : arg.slice(2, eq);
+  const toolKind = eq === -1 ? undefined : flags[`--${name}`];
+  if (toolKind !== undefined) return { value: arg.slice(0, eq + 1) + redactValue(arg.slice(eq + 1), toolKind), takesValue: null };
+  if (name === 'from-literal' && eq !== -1) {
+    // kubectl create secret --from-literal=KEY=VALUE: every value there is a secret.
+    const inner = arg.indexOf('=', eq + 1);
+    return { value: inner === -1 ? arg : `${arg.slice(0, inner + 1)}${REDACTED}`, takesValue: null };
+  }
+  if (!isSecretName(name)) return { value: arg, takesValue: null };
+  if (eq === -1) return { value: arg, takesValue: 'whole' };
+  return { value: `${arg.slice(0, eq + 1)}${REDACTED}`, takesValue: null };
+}
+
+/** `PGPASSWORD=x` and other secret-named assignments (env prefixes, `key=value` arguments). */
+function assignment(arg: string): string {
+  const eq = arg.indexOf('=');
+  if (eq <= 0) return arg;
+  const name = arg.slice(0, eq);
+  if (!/^[A-Za-z_][A-Za-z0-9_.-]*$/.test(name) || !isSecretName(name)) return arg;
+  return `${name}=${REDACTED}`;
+}
+
+function redactValue(value: string, kind: ValueKind): string {
+  const keepUpTo = (separator: string) => {
+    const at = value.indexOf(separator);
+    return at === -1 ? value : `${value.slice(0, at + 1)}${REDACTED}`;
+  };
+  switch (kind) {
+    case 'whole':
+      return REDACTED;
+    case 'after-colon':
+      return keepUpTo(':');
+    case 'after-percent':
+      return keepUpTo('%');
+    case 'openssl-pass':
+      // pass:SECRET is the secret itself; env:, file:, fd: and stdin only say where it is.
+      return value.startsWith('pass:') ? `pass:${REDACTED}` : value;
+  }
+}
+
+function hasBatchFlag(argv: readonly string[]): boolean {
+  return argv.some((arg, i) => i > 0 && /^-[A-Za-z]*b[A-Za-z]*$/.test(arg));
+}
+
+function basename(path: string): string {
+  return path.slice(path.lastIndexOf('/') + 1);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Text layer
+// ---------------------------------------------------------------------------------------------
+
+/**
+ * A text rule: an re2 pattern and how to rewrite one match. Patterns put what must be kept in
+ * groups, so replacements never re-scan text.
+ */
+interface TextRule {
+  re: RE2JS;
+  replace: (m: Matcher) => string;
+}
+
+/** Keeps group 1 and replaces the rest of the match. */
+function prefixRule(pattern: string): TextRule {
+  return { re: RE2JS.compile(pattern), replace: (m) => `${m.group(1) ?? ''}${REDACTED}` };
+}
+
+/** The whole match is the secret. */
+function tokenRule(pattern: string): TextRule {
+  return { re: RE2JS.compile(pattern), replace: () => REDACTED };
+}
+
+const TEXT_RULES: TextRule[] = [
+  // scheme://user:password@host
+  {
+    re: RE2JS.compile('\\b([a-zA-Z][a-zA-Z0-9+.-]*://[^/\\s:@\'"]*:)[^/\\s@\'"]+@'),
+    replace: (m) => `${m.group(1) ?? ''}${REDACTED}@`,
+  },
+  // Authorization and similar headers; the scheme word is kept.
+  prefixRule('(?i)\\b((?:proxy-)?authorization\\s*:\\s*(?:(?:bearer|basic|token|digest|negotiate|ntlm|apikey|api-key|sso-key|splunk|ssws|aws4-hmac-sha256)\\s+)?)[^\\s\'"]+'),
+  prefixRule('(?i)\\b((?:x-)?(?:api|auth|access|vault|goog-api)[-_]?(?:key|token)\\s*:\\s*|private-token\\s*:\\s*)[^\\s\'"]+'),
+  prefixRule('(?i)\\b((?:set-)?cookie\\s*:\\s*)[^\'"\\n]+'),
+  // Tool-specific flags inside scripts: mysql -pSECRET, sshpass -p SECRET, curl -u user:SECRET.
+  prefixRule('\\b((?:mysql|mysqldump|mysqladmin|mysqlimport|mysqlshow|mysqlcheck|mariadb|mariadb-dump)\\b[^|;&\\n]*?\\s-p)[^\\s\'"]+'),
+  prefixRule('\\b(sshpass\\s+(?:-[a-oq-zA-Z]\\s+)*-p\\s*)[^\\s\'"]+'),
+  prefixRule('\\b(curl\\b[^|;&\\n]*?\\s(?:-u|--user|-U|--proxy-user)\\s*[^\\s:\'"]*:)[^\\s\'"]+'),
+  prefixRule('(-pass(?:in|out)?\\s+pass:)[^\\s\'"]+'),
+  // Slack webhooks carry their secret in the path.
+  prefixRule('(hooks\\.slack\\.com/services/)[A-Za-z0-9/_-]+'),
+  // Well-known token shapes.
+  tokenRule(
+    [
+      '\\b(?:AKIA|ASIA|AGPA|AIDA|AROA|AIPA|ANPA|ANVA|ABIA|ACCA)[A-Z0-9]{16}\\b',
+      '\\b(?:ghp|gho|ghu|ghs|ghr)_[A-Za-z0-9]{36,}',
+      '\\bgithub_pat_[A-Za-z0-9_]{22,}',
+      '\\bxox[abposre]-[A-Za-z0-9-]{10,}',
+      '\\bxapp-[0-9]-[A-Za-z0-9-]{10,}',
+      '\\bglpat-[A-Za-z0-9_-]{20,}',
+      '\\b[sr]k_live_[A-Za-z0-9]{20,}',
+      '\\bAIza[0-9A-Za-z_-]{35}',
+      '\\bnpm_[A-Za-z0-9]{36}\\b',
+      '\\bhv[sb]\\.[A-Za-z0-9_-]{24,}',
+      '\\beyJ[A-Za-z0-9_-]{8,}\\.eyJ[A-Za-z0-9_-]{8,}\\.[A-Za-z0-9_-]*',
+    ].join('|'),
+  ),
+  // A long random-looking string right after a word such as key, token or secret.
+  {
+    re: RE2JS.compile('(?i)((?:key|token|secret)[A-Za-z0-9_-]{0,48}["\']?\\s*[:=\\s]\\s*["\']?)([A-Za-z0-9+/=_-]{40,})'),
+    replace: (m) => {
+      const candidate = m.group(2) ?? '';
+      return looksRandom(candidate) ? `${m.group(1) ?? ''}${REDACTED}` : (m.group(0) ?? '');
+    },
+  },
+];
+
+// ---------------------------------------------------------------------------------------------
+// Private keys and assignments, scanned by hand
+// ---------------------------------------------------------------------------------------------
+
+const PEM_BEGIN = /^-----BEGIN [A-Z0-9 ]{0,40}PRIVATE KEY(?: BLOCK)?-----/;
+const PEM_END = /^-----END [A-Z0-9 ]{0,40}PRIVATE KEY(?: BLOCK)?-----/;
+
+/**
+ * Private key blocks: keeps the armour lines and replaces the key between them (up to the end
+ * of the text when the block is cut off). indexOf scanning keeps a megabyte of key material cheap.
+ */
+function redactPrivateKeys(text: string): string {
+  let out = '';
+  let last = 0;
+  let from = 0;
+  for (;;) {
+    const begin = text.indexOf('-----BEGIN ', from);
+    if (begin === -1) break;
+    const header = PEM_BEGIN.exec(text.slice(begin, begin + 80));
+    if (header === null) {
+      from = begin + 1;
+      continue;
+    }
+    const bodyStart = begin + header[0].length;
+    let end = text.indexOf('-----END ', bodyStart);
+    while (end !== -1 && !PEM_END.test(text.slice(end, end + 80))) end = text.indexOf('-----END ', end + 1);
+    const bodyEnd = end === -1 ? text.length : end;
+    out += text.slice(last, bodyStart) + REDACTED;
+    last = bodyEnd;
+    from = Math.max(bodyEnd, bodyStart);
+    if (end === -1) break;
+  }
+  return last === 0 ? text : out + text.slice(last);
+}
+
+/**
+ * Finds `NAME=VALUE`, `--name VALUE` and `"name": VALUE` with a secret-sounding name by hand: a
+ * single left-to-right pass where each `=` or `:` looks back at most MAX_NAME characters for its
+ * name. Regexes for this shape ("any name containing a secret word") are slow on megabyte-long
+ * runs of name characters even in re2, so this part is not a regex.
+ */
+function redactAssignments(text: string): string {
+  let out = '';
+  let last = 0;
+  let i = 0;
+  while (i < text.length) {
+    const value = secretValueAt(text, i);
+    if (value === null) {
+      i += 1;
+      continue;
+    }
+    out += text.slice(last, value.start) + REDACTED;
+    last = value.end;
+    i = Math.max(value.end, i + 1);
+  }
+  return last === 0 ? text : out + text.slice(last);
+}
+
+/** If position `i` starts a secret's value context (after `=`, `:` or a secret flag), its span. */
+function secretValueAt(text: string, i: number): { start: number; end: number } | null {
+  const ch = text[i];
+  if (ch === '=') {
+    const name = nameBefore(text, i);
+    return name !== null && isSecretName(name.replace(/^-+/, '')) ? valueSpan(text, i + 1, UNQUOTED_STOP) : null;
+  }
+  if (ch === ':') return jsonValue(text, i);
+  if (ch === '-' && (i === 0 || isSpace(text[i - 1]))) return flagValue(text, i);
+  return null;
+}
+
+const NAME_CHAR = /[A-Za-z0-9_.-]/;
+/** Characters that end an unquoted value: whitespace, quotes, shell and query separators. */
+const UNQUOTED_STOP = /[\s'"&;|,]/;
+const JSON_STOP = /[\s'",}]/;
+
+function isSpace(ch: string | undefined): boolean {
+  return ch === ' ' || ch === '\t' || ch === '\n' || ch === '\r';
+}
+
+/** The run of name characters ending right before `end` (its last MAX_NAME characters). */
+function nameBefore(text: string, end: number): string | null {
+  let start = end;
+  while (start > 0 && end - start < MAX_NAME && NAME_CHAR.test(text[start - 1] ?? '')) start -= 1;
+  return start === end ? null : text.slice(start, end);
+}
+
+/** `"password": "x"` or `'token': x` (JSON, YAML, Python dicts). */
+function jsonValue(text: string, colon: number): { start: number; end: number } | null {
+  let close = colon - 1;
+  while (close >= 0 && isSpace(text[close])) close -= 1;
+  const quote = text[close];
+  if (quote !== '"' && quote !== "'") return null;
+  let open = close - 1;
+  while (open >= 0 && close - open <= MAX_NAME + 1 && text[open] !== quote) open -= 1;
+  if (open < 0 || text[open] !== quote) return null;
+  if (!isSecretName(text.slice(open + 1, close))) return null;
+  let start = colon + 1;
+  while (start < text.length && isSpace(text[start])) start += 1;
+  return valueSpan(text, start, JSON_STOP);
+}
+
+/** `--password VALUE`: a secret-named flag without `=` redacts the next word. */
+function flagValue(text: string, dash: number): { start: number; end: number } | null {
+  let end = dash;
+  while (end < text.length && end - dash <= MAX_NAME && NAME_CHAR.test(text[end] ?? '')) end += 1;
+  if (end - dash > MAX_NAME || !isSpace(text[end])) return null;
+  if (!isSecretName(text.slice(dash, end).replace(/^-+/, ''))) return null;
+  let start = end;
+  while (start < text.length && isSpace(text[start])) start += 1;
+  if (text[start] === '-' || text.startsWith(REDACTED, start)) return null;
+  return valueSpan(text, start, UNQUOTED_STOP);
+}
+
+/** A quoted value (to its closing quote, or the end) or a run up to `stop`. Null when empty. */
+function valueSpan(text: string, start: number, stop: RegExp): { start: number; end: number } | null {
+  const first = text[start];
+  if (first === '"' || first === "'") {
+    const close = text.indexOf(first, start + 1);
+    return { start, end: close === -1 ? text.length : close + 1 };
+  }
+  let end = start;
+  while (end < text.length && !stop.test(text[end] ?? '')) end += 1;
+  if (end === start || text.startsWith(REDACTED, start)) return null;
+  return { start, end };
+}
+
+/** One pass over the text tells which rules can match, so the rest never run. */
+const TEXT_SET = (() => {
+  const set = new RE2Set(RE2Set.UNANCHORED, 0);
+  for (const rule of TEXT_RULES) set.add(rule.re.pattern());
+  set.compile();
+  return set;
+})();
+
+function replaceAll(rule: TextRule, text: string): string {
+  const m = rule.re.matcher(text);
+  let out = '';
+  let last = 0;
+  while (m.find()) {
+    const start = m.start();
+    const end = m.end();
+    // An empty match cannot hold a secret; skipping it also guarantees progress.
+    if (end === start) continue;
+    out += text.slice(last, start) + rule.replace(m);
+    last = end;
+  }
+  return last === 0 ? text : out + text.slice(last);
+}
+
+/**
+ * Random enough to be a key: at least two character classes and Shannon entropy above 3 bits per
+ * character (English words and repeated characters stay well below).
+ */
+function looksRandom(value: string): boolean {
+  const classes = [/[a-z]/, /[A-Z]/, /[0-9]/].filter((re) => re.test(value)).length;
+  if (classes < 2) return false;
+  const counts = new Map<string, number>();
+  for (const ch of value) counts.set(ch, (counts.get(ch) ?? 0) + 1);
+  let entropy = 0;
+  for (const count of counts.values()) {
+    const p = count / value.length;
+    entropy -= p * Math.log2(p);
+  }
+  return entropy > 3;
+}

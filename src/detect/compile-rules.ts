@@ -1,0 +1,350 @@
+import { RE2JS, RE2Set } from 're2js';
+import type { Severity } from '../alerts/alert.js';
+import type { CommandEvent } from '../sources/command-event.js';
+import type { RuleMatch, RuleSet } from './rule.js';
+import { compilePattern, type MatchSpec, type RuleSpec } from './rule-schema.js';
+
+/**
+ * How much of a command line (and of each argument) a rule regex sees: the first 64 KiB. re2 is
+ * linear in its input, so this bounds the worst case per event at a few milliseconds no matter
+ * what an attacker puts on the command line. Exact conditions (argv0, any_arg, globs) always see
+ * the whole value; only regexes are capped, so a rule that must not be evaded by padding should
+ * prefer argv0/any_arg conditions.
+ */
+export const MAX_REGEX_INPUT = 64 * 1024;
+
+/** Multi-call binaries whose first argument names the tool actually run (`busybox nc -l`). */
+const MULTI_CALL = new Set(['busybox', 'toybox']);
+
+const SEVERITY_RANK: Record<Severity, number> = { low: 0, medium: 1, high: 2, critical: 3 };
+
+/** One rule whose conditions held for an event, and whether an exception suppressed it. */
+export interface RuleEvaluation {
+  rule: RuleMatch;
+  /** Index of the first exception that matched (the hit is suppressed), or null. */
+  suppressedBy: number | null;
+}
+
+/** What a condition check sees of an event, computed once per event and shared by every rule. */
+interface EventFacts {
+  event: CommandEvent;
+  /** Names argv0 conditions compare with: basename of argv[0], of exe, and a busybox applet. */
+  names: string[];
+  /** The executable path: `exe`, or argv[0] when it is absolute. */
+  exePath: string | null;
+  /** The command line, capped at MAX_REGEX_INPUT for regexes. */
+  regexCommand: string;
+  /** Which command patterns of the set match, computed on first use in one pass. */
+  commandHits: Set<number> | null;
+}
+
+interface CompiledRule {
+  spec: RuleSpec;
+  /** File position, kept for tie-breaking and for matchAll's order. */
+  order: number;
+  /**
+   * When every way of matching needs one of these argv0 names, the rule is skipped for any event
+   * without one: most events are then rejected by a single Set lookup.
+   */
+  gate: Set<string> | null;
+  match: BlockMatcher | null;
+  any: BlockMatcher[];
+  exceptions: BlockMatcher[];
+}
+
+/**
+ * A compiled rule set. `match` returns the rule that should drive the alert: alert-mode rules
+ * outrank observe-mode ones (a rule on trial must never hide an alert), then higher severity,
+ * then file order. `matchAll` returns every unsuppressed hit in file order; `explain` also
+ * reports hits that an exception suppressed, for rule authoring tools.
+ */
+export class CompiledRuleSet implements RuleSet {
+  /** Rules in precedence order, so `match` can stop at the first unsuppressed hit. */
+  private readonly byPrecedence: RuleIndex;
+  private readonly inFileOrder: RuleIndex;
+
+  constructor(private readonly rules: readonly CompiledRule[]) {
+    this.byPrecedence = new RuleIndex([...rules].sort(comparePrecedence));
+    this.inFileOrder = new RuleIndex(rules);
+  }
+
+  get size(): number {
+    return this.rules.length;
+  }
+
+  /** The rule specs in file order (for listing tools). */
+  get specs(): RuleSpec[] {
+    return this.rules.map((rule) => rule.spec);
+  }
+
+  /** The highest-precedence unsuppressed hit, or null. */
+  match(event: CommandEvent): RuleMatch | null {
+    const facts = eventFacts(event);
+    for (const rule of this.byPrecedence.candidates(facts.names)) {
+      if (conditionsHold(rule, facts) && exceptionIndex(rule, facts) === null) return ruleMatch(rule.spec);
+    }
+    return null;
+  }
+
+  /** Every unsuppressed hit, in file order. */
+  matchAll(event: CommandEvent): RuleMatch[] {
+    return this.explain(event)
+      .filter((evaluation) => evaluation.suppressedBy === null)
+      .map((evaluation) => evaluation.rule);
+  }
+
+  /** Every rule whose conditions hold, in file order, with the exception that suppressed it. */
+  explain(event: CommandEvent): RuleEvaluation[] {
+    const facts = eventFacts(event);
+    const hits: RuleEvaluation[] = [];
+    for (const rule of this.inFileOrder.candidates(facts.names)) {
+      if (conditionsHold(rule, facts)) hits.push({ rule: ruleMatch(rule.spec), suppressedBy: exceptionIndex(rule, facts) });
+    }
+    return hits;
+  }
+}
+
+/**
+ * Which rules can possibly hit an event, from its argv0 names alone. Most rules are gated on
+ * argv0, so an everyday command (ls, git, kubectl) is checked against only the few ungated rules.
+ * Lists keep the order the index was built with.
+ */
+class RuleIndex {
+  private readonly ungated: CompiledRule[];
+  private readonly byName = new Map<string, CompiledRule[]>();
+  private readonly position = new Map<CompiledRule, number>();
+
+  constructor(rules: readonly CompiledRule[]) {
+    rules.forEach((rule, i) => this.position.set(rule, i));
+    this.ungated = rules.filter((rule) => rule.gate === null);
+    const names = new Set(rules.flatMap((rule) => [...(rule.gate ?? [])]));
+    for (const name of names) this.byName.set(name, rules.filter((rule) => rule.gate === null || rule.gate.has(name)));
+  }
+
+  candidates(names: readonly string[]): readonly CompiledRule[] {
+    const lists = names.map((name) => this.byName.get(name) ?? this.ungated);
+    const first = lists[0] ?? this.ungated;
+    if (lists.every((list) => list === first)) return first;
+    // Different names (argv0 and exe disagree, or a busybox applet): merge, keeping the order.
+    const merged = [...new Set(lists.flat())];
+    return merged.sort((a, b) => (this.position.get(a) ?? 0) - (this.position.get(b) ?? 0));
+  }
+}
+
+/** Compiles validated specs (see rule-schema.ts); `source` names the file in error messages. */
+export function compileRules(specs: readonly RuleSpec[], source: string): CompiledRuleSet {
+  const commands = new CommandPatterns();
+  const rules = specs.map((spec, order) => compileRule(spec, order, source, commands));
+  commands.seal();
+  return new CompiledRuleSet(rules);
+}
+
+/**
+ * Every `command` condition of a rule set, searched in a single pass per event: an RE2Set runs all
+ * of them as one automaton, so a shell command line costs one scan instead of one per rule. Falls
+ * back to one test per pattern if the combined automaton is too large to build.
+ */
+class CommandPatterns {
+  private readonly set = new RE2Set(RE2Set.UNANCHORED, 0);
+  private readonly patterns: RE2JS[] = [];
+  private combined = true;
+
+  add(pattern: RE2JS): number {
+    this.set.add(pattern.pattern());
+    return this.patterns.push(pattern) - 1;
+  }
+
+  seal(): void {
+    try {
+      this.set.compile();
+    } catch {
+      this.combined = false;
+    }
+  }
+
+  test(index: number, facts: EventFacts): boolean {
+    if (!this.combined) return this.patterns[index]?.test(facts.regexCommand) ?? false;
+    facts.commandHits ??= new Set(this.set.match(facts.regexCommand));
+    return facts.commandHits.has(index);
+  }
+}
+
+function compileRule(spec: RuleSpec, order: number, source: string, commands: CommandPatterns): CompiledRule {
+  const block = (field: string) => (block: MatchSpec) => new BlockMatcher(block, { source, ruleId: spec.id, field }, commands);
+  return {
+    spec,
+    order,
+    gate: argv0Gate(spec),
+    match: spec.match === null ? null : block('match')(spec.match),
+    any: spec.any.map((b, i) => block(`any[${i}]`)(b)),
+    exceptions: spec.exceptions.map((b, i) => block(`exceptions[${i}]`)(b)),
+  };
+}
+
+function argv0Gate(spec: RuleSpec): Set<string> | null {
+  if (spec.match?.argv0) return new Set(spec.match.argv0);
+  if (spec.any.length === 0 || spec.any.some((block) => !block.argv0)) return null;
+  return new Set(spec.any.flatMap((block) => block.argv0 ?? []));
+}
+
+function comparePrecedence(a: CompiledRule, b: CompiledRule): number {
+  const mode = (rule: CompiledRule) => (rule.spec.mode === 'alert' ? 0 : 1);
+  return mode(a) - mode(b) || SEVERITY_RANK[b.spec.severity] - SEVERITY_RANK[a.spec.severity] || a.order - b.order;
+}
+
+/** The rule's conditions, for a rule the index already let through on argv0. */
+function conditionsHold(rule: CompiledRule, facts: EventFacts): boolean {
+  if (rule.match !== null && !rule.match.test(facts)) return false;
+  if (rule.any.length === 0) return true;
+  for (const block of rule.any) if (block.test(facts)) return true;
+  return false;
+}
+
+function exceptionIndex(rule: CompiledRule, facts: EventFacts): number | null {
+  for (let i = 0; i < rule.exceptions.length; i++) if (rule.exceptions[i]?.test(facts)) return i;
+  return null;
+}
+
+function ruleMatch(spec: RuleSpec): RuleMatch {
+  return { ruleId: spec.id, ruleName: spec.name, severity: spec.severity, attack: [...spec.attack], mode: spec.mode };
+}
+
+/** Literal values as a Set lookup, wildcard globs as one anchored linear-time pattern. */
+interface Glob {
+  literals: Set<string>;
+  wild: RE2JS | null;
+}
+
+/**
+ * One compiled block. A class with straight-line checks rather than a list of closures: this runs
+ * for every candidate rule of every event, so it stays monomorphic. Checks run cheapest first
+ * (flags and Set lookups, then the shared command scan, then globs, then argument scans) and stop
+ * at the first that fails.
+ */
+class BlockMatcher {
+  private readonly sudoDenied: boolean | null;
+  private readonly format: Set<string> | null;
+  private readonly user: Set<string> | null;
+  private readonly runAs: Set<string> | null;
+  private readonly argv0: Set<string> | null;
+  private readonly command: number;
+  private readonly exe: Glob | null;
+  private readonly host: Glob | null;
+  private readonly cwd: Glob | null;
+  private readonly anyArg: Set<string> | null;
+  private readonly anyArgRegex: RE2JS | null;
+
+  constructor(block: MatchSpec, where: { source: string; ruleId: string; field: string }, private readonly commands: CommandPatterns) {
+    const set = (values: string[] | undefined) => (values ? new Set(values) : null);
+    this.sudoDenied = block.sudoDenied ?? null;
+    this.format = set(block.format);
+    this.user = set(block.user);
+    this.runAs = set(block.runAs);
+    this.argv0 = set(block.argv0);
+    this.command = block.command ? commands.add(patternUnion(block.command, { ...where, field: `${where.field}.command` })) : -1;
+    this.exe = block.exe ? compileGlob(block.exe) : null;
+    this.host = block.host ? compileGlob(block.host) : null;
+    this.cwd = block.cwd ? compileGlob(block.cwd) : null;
+    this.anyArg = set(block.anyArg);
+    this.anyArgRegex = block.anyArgRegex ? patternUnion(block.anyArgRegex, { ...where, field: `${where.field}.any_arg_regex` }) : null;
+  }
+
+  test(f: EventFacts): boolean {
+    if (this.sudoDenied !== null && (f.event.sudoDenied === true) !== this.sudoDenied) return false;
+    if (this.format !== null && !this.format.has(f.event.sourceFormat)) return false;
+    if (this.user !== null && (f.event.user === null || !this.user.has(f.event.user))) return false;
+    if (this.runAs !== null && (f.event.runAs === null || !this.runAs.has(f.event.runAs))) return false;
+    if (this.argv0 !== null && !hasAny(this.argv0, f.names)) return false;
+    if (this.command >= 0 && !this.commands.test(this.command, f)) return false;
+    if (this.exe !== null && !globMatches(this.exe, f.exePath)) return false;
+    if (this.host !== null && !globMatches(this.host, f.event.host)) return false;
+    if (this.cwd !== null && !globMatches(this.cwd, f.event.cwd)) return false;
+    if (this.anyArg !== null && !anyArgIn(this.anyArg, f.event.argv)) return false;
+    if (this.anyArgRegex !== null && !anyArgMatches(this.anyArgRegex, f.event.argv)) return false;
+    return true;
+  }
+}
+
+function hasAny(set: Set<string>, values: readonly string[]): boolean {
+  for (const value of values) if (set.has(value)) return true;
+  return false;
+}
+
+/** Arguments after argv[0]. */
+function anyArgIn(set: Set<string>, argv: readonly string[]): boolean {
+  for (let i = 1; i < argv.length; i++) if (set.has(argv[i] as string)) return true;
+  return false;
+}
+
+function anyArgMatches(re: RE2JS, argv: readonly string[]): boolean {
+  for (let i = 1; i < argv.length; i++) if (re.test(capped(argv[i] as string))) return true;
+  return false;
+}
+
+/**
+ * Globs: `*` matches any run of characters (slashes included, so `/tmp/*` covers subdirectories),
+ * `?` one character, everything else literally.
+ */
+function compileGlob(globs: string[]): Glob {
+  const wild = globs.filter((glob) => /[*?]/.test(glob));
+  return {
+    literals: new Set(globs.filter((glob) => !/[*?]/.test(glob))),
+    wild: wild.length === 0 ? null : RE2JS.compile(`^(?:${wild.map(globPattern).join('|')})$`, RE2JS.DOTALL),
+  };
+}
+
+function globMatches(glob: Glob, value: string | null): boolean {
+  if (value === null) return false;
+  return glob.literals.has(value) || (glob.wild !== null && glob.wild.testExact(capped(value)));
+}
+
+function globPattern(glob: string): string {
+  let pattern = '';
+  let literal = '';
+  const flush = () => {
+    if (literal !== '') pattern += RE2JS.quote(literal);
+    literal = '';
+  };
+  for (const ch of glob) {
+    if (ch === '*' || ch === '?') {
+      flush();
+      pattern += ch === '*' ? '.*' : '.';
+    } else {
+      literal += ch;
+    }
+  }
+  flush();
+  return pattern;
+}
+
+/** A list of patterns is an OR; one alternation costs one linear pass instead of one per entry. */
+function patternUnion(patterns: string[], where: { source: string; ruleId: string; field: string }): RE2JS {
+  patterns.forEach((pattern, i) => compilePattern(pattern, { ...where, field: `${where.field}[${i}]` }));
+  // Flags such as (?i) stay scoped to their own group, so entries cannot affect each other.
+  return compilePattern(patterns.map((pattern) => `(?:${pattern})`).join('|'), where);
+}
+
+function capped(text: string): string {
+  return text.length > MAX_REGEX_INPUT ? text.slice(0, MAX_REGEX_INPUT) : text;
+}
+
+function eventFacts(event: CommandEvent): EventFacts {
+  const argv = event.argv;
+  const names: string[] = [];
+  const add = (path: string | null | undefined) => {
+    const name = path ? commandName(path) : '';
+    if (name !== '' && !names.includes(name)) names.push(name);
+  };
+  const first = argv[0];
+  add(first);
+  add(event.exe);
+  if (names.some((name) => MULTI_CALL.has(name))) add(argv[1]);
+  const exePath = event.exe ?? (first?.startsWith('/') ? first : null);
+  return { event, names, exePath, regexCommand: capped(event.command), commandHits: null };
+}
+
+/** Basename, without the `-` a login shell puts in front of its name (`-bash`). */
+function commandName(path: string): string {
+  const base = path.slice(path.lastIndexOf('/') + 1);
+  return base.startsWith('-') ? base.slice(1) : base;
+}

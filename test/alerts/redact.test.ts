@@ -1,0 +1,194 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { REDACTED, redactCommand, redactText } from '../../src/alerts/redact.js';
+
+const R = REDACTED;
+
+/** Splits a test command line on single spaces (no quoting needed in these cases). */
+function argvOf(line: string): string[] {
+  return line.split(' ');
+}
+
+describe('redactCommand: flags that take secrets', () => {
+  it.each([
+    ['mysql -uroot -pS3cret! appdb', `mysql -uroot -p${R} appdb`],
+    ['mysqldump --password=S3cret appdb', `mysqldump --password=${R} appdb`],
+    ['psql --password hunter2 -h db-1', `psql --password ${R} -h db-1`],
+    ['vault write auth --token s.abcdef', `vault write auth --token ${R}`],
+    ['tool --secret=abc --api-key xyz --client-secret=q', `tool --secret=${R} --api-key ${R} --client-secret=${R}`],
+    ['sshpass -p hunter2 ssh db-1', `sshpass -p ${R} ssh db-1`],
+    ['sshpass -phunter2 ssh db-1', `sshpass -p${R} ssh db-1`],
+    ['curl -u alice:hunter2 https://api.example/x', `curl -u alice:${R} https://api.example/x`],
+    ['curl -ualice:hunter2 https://api.example/x', `curl -ualice:${R} https://api.example/x`],
+    ['curl --user=alice:hunter2 https://api.example/x', `curl --user=alice:${R} https://api.example/x`],
+    ['redis-cli -a hunter2 ping', `redis-cli -a ${R} ping`],
+    ['ldapsearch -x -D cn=admin -w hunter2 -b dc=x', `ldapsearch -x -D cn=admin -w ${R} -b dc=x`],
+    ['smbclient //fs/share -U alice%hunter2', `smbclient //fs/share -U alice%${R}`],
+    ['docker login -u bot -p hunter2 registry.example', `docker login -u bot -p ${R} registry.example`],
+    ['openssl rsa -in k.pem -passin pass:hunter2', `openssl rsa -in k.pem -passin pass:${R}`],
+    ['useradd -p $6$salt$hash eve', `useradd -p ${R} eve`],
+    ['htpasswd -b /etc/nginx/htpasswd alice hunter2', `htpasswd -b /etc/nginx/htpasswd alice ${R}`],
+    ['aws configure set aws_secret_access_key wJalrXUtnFEMI', `aws configure set aws_secret_access_key ${R}`],
+    ['kubectl create secret generic db --from-literal=password=hunter2', `kubectl create secret generic db --from-literal=password=${R}`],
+    ['env PGPASSWORD=hunter2 psql -h db-1', `env PGPASSWORD=${R} psql -h db-1`],
+    ['env AWS_SECRET_ACCESS_KEY=abc/def+ghi aws s3 ls', `env AWS_SECRET_ACCESS_KEY=${R} aws s3 ls`],
+    ['env MYSQL_PWD=hunter2 mysql', `env MYSQL_PWD=${R} mysql`],
+  ])('%s', (line, expected) => {
+    const result = redactCommand(argvOf(line));
+    expect(result.command).toBe(expected);
+    expect(result.argv).toEqual(argvOf(expected));
+    expect(result.redacted).toBe(true);
+  });
+
+  it('redacts a header argument and keeps its scheme', () => {
+    const result = redactCommand(['curl', '-H', 'Authorization: Bearer eyJhbGciOi.abc', 'https://api.example/x']);
+    expect(result.argv).toEqual(['curl', '-H', `Authorization: Bearer ${R}`, 'https://api.example/x']);
+  });
+
+  it('redacts secrets inside a shell -c script', () => {
+    const script = "mysql -uroot -pS3cret db < dump.sql && curl -u bot:tok https://x.example && export PGPASSWORD='a b c'";
+    const result = redactCommand(['sh', '-c', script]);
+    expect(result.argv[2]).toBe(`mysql -uroot -p${R} db < dump.sql && curl -u bot:${R} https://x.example && export PGPASSWORD=${R}`);
+  });
+});
+
+describe('redactCommand: leaves non-secrets alone', () => {
+  it.each([
+    'mkdir -p /srv/app/releases',
+    'docker run -p 8080:80 nginx',
+    'ssh -p 2222 db-1',
+    'mysql -p appdb',
+    'docker login --password-stdin -u bot registry.example',
+    'psql --no-password -h db-1',
+    'tool --token-file /run/secrets/token --password-file=/run/pw',
+    'ansible-playbook --ask-become-pass site.yml',
+    'curl -s https://api.example/items?page=2&limit=50',
+    'git clone git@github.com:acme/app.git',
+    'ssh://git@github.com/acme/app.git',
+    'cat /etc/shadow',
+    'grep -r password /srv/app/config',
+    'openssl rsa -in k.pem -passin env:KEY_PASS',
+    'llm --max_tokens=100',
+    'echo <!channel> <script>alert(1)</script>',
+  ])('%s', (line) => {
+    const argv = argvOf(line);
+    const result = redactCommand(argv);
+    expect(result.argv).toEqual(argv);
+    expect(result.command).toBe(line);
+    expect(result.redacted).toBe(false);
+  });
+
+  it('keeps argv length and positions', () => {
+    const argv = ['curl', '-u', 'a:b', '', 'x'];
+    expect(redactCommand(argv).argv).toEqual(['curl', '-u', `a:${R}`, '', 'x']);
+    expect(redactCommand([])).toEqual({ argv: [], command: '', redacted: false });
+  });
+});
+
+describe('redactText: recognisable secrets anywhere', () => {
+  it.each([
+    ['git clone https://alice:hunter2@git.example/app.git', `git clone https://alice:${R}@git.example/app.git`],
+    ['psql postgres://app:pw@db-1:5432/app', `psql postgres://app:${R}@db-1:5432/app`],
+    ['redis-cli -u redis://:pw@cache-1:6379', `redis-cli -u redis://:${R}@cache-1:6379`],
+    ["curl -H 'Authorization: Bearer abc.def' https://x", `curl -H 'Authorization: ${'Bearer '}${R}' https://x`],
+    ['curl -H "authorization: Basic dXNlcjpwYXNz" https://x', `curl -H "authorization: Basic ${R}" https://x`],
+    ['curl -H "X-Api-Key: 12345" https://x', `curl -H "X-Api-Key: ${R}" https://x`],
+    ['curl -H "Cookie: session=abc; csrftoken=def" https://x', `curl -H "Cookie: ${R}" https://x`],
+    ['aws sts get-caller-identity AKIAIOSFODNN7EXAMPLE', `aws sts get-caller-identity ${R}`],
+    [`gh auth ghp_${'a1B2'.repeat(9)}`, `gh auth ${R}`],
+    [`git push https://github_pat_${'x'.repeat(30)}@github.com/a/b`, `git push https://${R}@github.com/a/b`],
+    ['slack xoxb-1234567890-abcdefghij', `slack ${R}`],
+    ['curl https://hooks.slack.com/services/T000/B000/XXXXXXXX', `curl https://hooks.slack.com/services/${R}`],
+    ['jwt eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.dozjgNryP4J3jVmNHl0w5N_XgL0n3I9PlFUP0THsR8U', `jwt ${R}`],
+    ['curl https://api.example/x?token=abc123&page=2', `curl https://api.example/x?token=${R}&page=2`],
+    ['mount -o username=alice,password=hunter2 //fs/share /mnt', `mount -o username=alice,password=${R} //fs/share /mnt`],
+    ['echo \'{"password": "hunter2", "user": "alice"}\'', `echo '{"password": ${R}, "user": "alice"}'`],
+    ['deploy --api-key abcdef', `deploy --api-key ${R}`],
+    [`signing key: ${'Zx9Qw2Er7Ty4Ui1Op3As6Df8Gh5Jk0LzXcVbNm1234'}`, `signing key: ${R}`],
+  ])('%s', (text, expected) => {
+    expect(redactText(text)).toBe(expected);
+  });
+
+  it('redacts private key blocks, complete or cut off', () => {
+    const block = '-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjEAAAAA\nAAAA\n-----END OPENSSH PRIVATE KEY-----';
+    expect(redactText(`echo '${block}' > k`)).toBe(`echo '-----BEGIN OPENSSH PRIVATE KEY-----${R}-----END OPENSSH PRIVATE KEY-----' > k`);
+    expect(redactText('x -----BEGIN RSA PRIVATE KEY-----\nMIIEow')).toBe(`x -----BEGIN RSA PRIVATE KEY-----${R}`);
+  });
+
+  it('leaves low-entropy words after key/token alone', () => {
+    const text = `key ${'a'.repeat(50)} token ${'abcabcabc'.repeat(6)}`;
+    expect(redactText(text)).toBe(text);
+  });
+
+  it('does not change text without secrets, control bytes and broken surrogates included', () => {
+    const texts = [
+      'ls -la /home/alice',
+      'echo "<!channel> <@U123> <https://evil|click>"',
+      'printf \u0000\u0007\u001b[31m',
+      'broken \uD800 surrogate \uDFFF here',
+      'emoji 😀 and accents éü',
+      '',
+    ];
+    for (const text of texts) expect(redactText(text)).toBe(text);
+  });
+
+  it('handles a secret next to invalid UTF-16', () => {
+    expect(redactText('\uD800 PGPASSWORD=x \uDFFF')).toBe(`\uD800 PGPASSWORD=${R} \uDFFF`);
+  });
+});
+
+describe('redaction on hostile, huge input', () => {
+  const MB = 1_000_000;
+
+  it.each([
+    ['a plain 1 MB argument', 'a'.repeat(MB)],
+    ['repeated near-miss URLs', 'x://a:b'.repeat(MB / 7)],
+    ['repeated near-miss headers', 'Authorization:'.repeat(MB / 14)],
+    ['many key= words', 'key= token= secret= '.repeat(MB / 20)],
+    ['an unterminated private key', `-----BEGIN RSA PRIVATE KEY-----${'A'.repeat(MB)}`],
+    ['one huge secret value', `PGPASSWORD=${'x'.repeat(MB)}`],
+    ['many real secrets', 'password=abc '.repeat(MB / 13)],
+    ['a huge flag name', `--${'p'.repeat(MB)}password=abc`],
+  ])('redacts %s in linear time', (_what, text) => {
+    const started = performance.now();
+    const out = redactText(text);
+    expect(performance.now() - started).toBeLessThan(5000);
+    expect(out).not.toMatch(/password=abc/);
+    expect(out).not.toMatch(/PGPASSWORD=x/);
+  });
+
+  it('redacts a 1 MB argv entry and many arguments', () => {
+    const huge = 'y'.repeat(MB);
+    const result = redactCommand(['mysql', `-p${huge}`, '--password', huge, ...Array.from({ length: 10_000 }, (_, i) => `arg${i}`)]);
+    expect(result.argv.slice(0, 4)).toEqual(['mysql', `-p${R}`, '--password', R]);
+    expect(result.argv).toHaveLength(10_004);
+  });
+});
+
+describe('redaction properties', () => {
+  it('never throws on arbitrary text and argv', () => {
+    fc.assert(
+      fc.property(fc.array(fc.string({ unit: 'binary', maxLength: 200 }), { maxLength: 8 }), (argv) => {
+        const result = redactCommand(argv);
+        expect(result.argv).toHaveLength(argv.length);
+        expect(result.command).toBe(result.argv.join(' '));
+        expect(typeof redactText(argv.join('\n'))).toBe('string');
+      }),
+    );
+  });
+
+  it('leaves text alone when it cannot spell a secret', () => {
+    // No letters beyond a-d, so no secret word, token prefix or header name can appear.
+    const safe = fc.string({ unit: fc.constantFrom(...'abcd0123 /.-_=:@"\',;&|\n'.split('')), maxLength: 300 });
+    fc.assert(
+      fc.property(safe, (text) => {
+        expect(redactText(text)).toBe(text);
+      }),
+    );
+  });
+
+  it('is idempotent', () => {
+    const inputs = ['mysql -pS3cret', 'PGPASSWORD=x psql', 'https://a:b@c', 'Authorization: Bearer abc', '--token abc'];
+    for (const text of inputs) expect(redactText(redactText(text))).toBe(redactText(text));
+  });
+});
