@@ -1,0 +1,401 @@
+/**
+ * Block Kit rendering of alerts: the question DM, the reminder, the outcome that replaces the
+ * question, the security-channel escalation and the justification modal.
+ *
+ * Every value that came from a log line or a person (command, host, paths, user names, reasons,
+ * second-factor results, escalation details) goes through escape.ts before it lands in mrkdwn, and
+ * every text object is cut to Slack's limits, so a 1 MB command still renders as a valid message.
+ */
+import { JUSTIFICATION_LENGTH, type AlertView, type EscalationReason, type Severity } from '../../alerts/alert.js';
+import type { MessageRef } from '../chat-port.js';
+import { escapeMrkdwn, replaceControlChars, sanitizeText, truncateEscaped, truncatePlain, untrustedMrkdwn } from './escape.js';
+
+/** Button action ids and modal ids: part of the product's public contract (see DESIGN.md). */
+export const CONFIRM_ACTION_ID = 'vouch.confirm';
+export const DENY_ACTION_ID = 'vouch.deny';
+export const JUSTIFY_CALLBACK_ID = 'vouch.justify';
+export const REASON_ACTION_ID = 'reason';
+/** The block holding the reason input; modal errors are keyed by block id. */
+export const REASON_BLOCK_ID = 'vouch.reason';
+/** The actions block holding the confirm/deny buttons. */
+export const ANSWER_BLOCK_ID = 'vouch.answer';
+
+/** Slack's documented limits that our messages must respect. */
+export const SLACK_LIMITS = {
+  /** Any text object, and a section's text. */
+  text: 3000,
+  /** One section field. */
+  field: 2000,
+  header: 150,
+  buttonText: 75,
+  blocks: 50,
+  /** Our own cap for the top-level fallback (Slack truncates at 40,000; notifications are short). */
+  fallback: 4000,
+  modalTitle: 24,
+  privateMetadata: 3000,
+} as const;
+
+/** Length bounds of the reason typed in the justification form (the workflow checks the same). */
+export const REASON_MIN_LENGTH = JUSTIFICATION_LENGTH.min;
+export const REASON_MAX_LENGTH = JUSTIFICATION_LENGTH.max;
+
+export interface PlainText {
+  type: 'plain_text';
+  text: string;
+  emoji?: boolean;
+}
+export interface MrkdwnText {
+  type: 'mrkdwn';
+  text: string;
+  /** true: Slack does not auto-link URLs or channel names in this text. */
+  verbatim?: boolean;
+}
+export type TextObject = PlainText | MrkdwnText;
+
+export interface ButtonElement {
+  type: 'button';
+  action_id: string;
+  text: PlainText;
+  value: string;
+  style?: 'primary' | 'danger';
+}
+export interface PlainTextInputElement {
+  type: 'plain_text_input';
+  action_id: string;
+  multiline?: boolean;
+  min_length?: number;
+  max_length?: number;
+  placeholder?: PlainText;
+}
+export type Block =
+  | { type: 'header'; text: PlainText }
+  | { type: 'section'; text?: TextObject; fields?: TextObject[] }
+  | { type: 'context'; elements: TextObject[] }
+  | { type: 'divider' }
+  | { type: 'actions'; block_id: string; elements: ButtonElement[] }
+  | { type: 'input'; block_id: string; label: PlainText; element: PlainTextInputElement; hint?: PlainText };
+
+/** A message: blocks plus the escaped top-level `text` Slack uses for notifications. */
+export interface SlackMessage {
+  text: string;
+  blocks: Block[];
+}
+
+export interface ModalView {
+  type: 'modal';
+  callback_id: string;
+  private_metadata: string;
+  title: PlainText;
+  submit: PlainText;
+  close: PlainText;
+  blocks: Block[];
+}
+
+/** What the justification form carries so its submission can find the alert and update the DM. */
+export interface JustifyMetadata {
+  alertId: string;
+  question: MessageRef | null;
+}
+
+/** The question DM: what ran, where, when, as whom, which rule; buttons to confirm or deny. */
+export function questionMessage(alert: AlertView): SlackMessage {
+  return {
+    text: fallback(`Was this you? ${commandPreview(alert)} on ${alert.host}`),
+    blocks: [
+      header('Was this you?'),
+      mrkdwnSection(
+        `Someone using your account${owner(alert)} ran this command on *${untrustedMrkdwn(alert.host, 500)}*. ` +
+          'If it was you, tell us why; if not, say so and the security team will look into it.',
+      ),
+      commandSection(alert.command),
+      detailFields(alert),
+      {
+        type: 'actions',
+        block_id: ANSWER_BLOCK_ID,
+        elements: [
+          button(CONFIRM_ACTION_ID, 'Yes, it was me', alert.id, 'primary'),
+          button(DENY_ACTION_ID, 'No, not me', alert.id, 'danger'),
+        ],
+      },
+      alertContext(alert),
+    ],
+  };
+}
+
+/** A reminder posted in the same DM; it points at the question instead of repeating the buttons. */
+export function reminderMessage(alert: AlertView): SlackMessage {
+  return {
+    text: fallback(`Reminder: was this you? ${commandPreview(alert)} on ${alert.host}`),
+    blocks: [
+      mrkdwnSection(
+        `:bell: *Reminder:* we still need your answer about this command on *${untrustedMrkdwn(alert.host, 500)}*. ` +
+          'Please use the buttons on the question above.',
+      ),
+      commandSection(alert.command, 1000),
+      alertContext(alert),
+    ],
+  };
+}
+
+/** Replaces the question once something happened: the details stay, the buttons go. */
+export function outcomeMessage(alert: AlertView): SlackMessage {
+  const blocks: Block[] = [
+    header('Was this you?'),
+    commandSection(alert.command),
+    detailFields(alert),
+    mrkdwnSection(ownerStatusText(alert)),
+  ];
+  if (alert.justification !== null) blocks.push(quoteSection('Your reason', alert.justification));
+  blocks.push(alertContext(alert));
+  return { text: fallback(`${plainStatus(alert)} ${commandPreview(alert)} on ${alert.host}`), blocks };
+}
+
+/** The security channel's copy: everything a reviewer needs without opening another tool. */
+export function escalationMessage(alert: AlertView): SlackMessage {
+  const reason = escalationTitle(alert.escalationReason);
+  const blocks: Block[] = [
+    header(`🚨 ${reason}: ${alert.ruleName}`),
+    mrkdwnSection(escalationSummary(alert)),
+    commandSection(alert.command),
+    fieldsSection([
+      ['Owner', alert.owner === null ? '_system actor_' : untrustedMrkdwn(alert.owner, 500)],
+      ['Host', untrustedMrkdwn(alert.host, 500)],
+      ['Run as', alert.runAs === null ? '_same user_' : untrustedMrkdwn(alert.runAs, 500)],
+      ['Directory', alert.cwd === null ? '_unknown_' : untrustedMrkdwn(alert.cwd, 1000)],
+      ['When', slackDate(alert.occurredAt)],
+      ['Occurrences', String(alert.occurrences)],
+    ]),
+    fieldsSection([
+      ['Rule', `${untrustedMrkdwn(alert.ruleName, 500)} (${untrustedMrkdwn(alert.ruleId, 200)})`],
+      ['Severity', severityText(alert.severity)],
+      ['ATT&CK', attackText(alert.attack)],
+      ['Second factor', alert.secondFactor === null ? '_not attempted_' : untrustedMrkdwn(alert.secondFactor, 200)],
+      ['Reason', escapeMrkdwn(alert.escalationReason ?? 'none')],
+      ['Status', escapeMrkdwn(alert.status)],
+    ]),
+  ];
+  if (alert.justification !== null) blocks.push(quoteSection('Justification', alert.justification));
+  if (alert.escalationDetail !== null) blocks.push(quoteSection('Detail', alert.escalationDetail));
+  blocks.push(alertContext(alert));
+  return {
+    text: fallback(`${reason}: ${commandPreview(alert)} on ${alert.host} by ${alert.owner ?? 'a system actor'}`),
+    blocks,
+  };
+}
+
+/** The justification form opened by "Yes, it was me". */
+export function justificationModal(alert: AlertView, question: MessageRef): ModalView {
+  const metadata = { alertId: alert.id, channel: question.channel, ts: question.ts };
+  return {
+    type: 'modal',
+    callback_id: JUSTIFY_CALLBACK_ID,
+    private_metadata: JSON.stringify(metadata),
+    title: plain('Vouch for a command', SLACK_LIMITS.modalTitle),
+    submit: plain('Continue', SLACK_LIMITS.modalTitle),
+    close: plain('Cancel', SLACK_LIMITS.modalTitle),
+    blocks: [
+      mrkdwnSection(`You said you ran this on *${untrustedMrkdwn(alert.host, 500)}*:`),
+      commandSection(alert.command, 1500),
+      {
+        type: 'input',
+        block_id: REASON_BLOCK_ID,
+        label: plain('Why did you run it?'),
+        element: {
+          type: 'plain_text_input',
+          action_id: REASON_ACTION_ID,
+          multiline: true,
+          min_length: REASON_MIN_LENGTH,
+          max_length: REASON_MAX_LENGTH,
+          placeholder: plain('e.g. rotating the TLS certificate for ticket OPS-123'),
+        },
+        hint: plain('After you continue, approve the Duo push on your phone to confirm it was you.'),
+      },
+    ],
+  };
+}
+
+/** Reads a form's private_metadata back; null when it is not ours or is malformed. */
+export function parseJustifyMetadata(raw: string | undefined): JustifyMetadata | null {
+  if (raw === undefined || raw === '') return null;
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(raw);
+  } catch {
+    return null;
+  }
+  if (typeof parsed !== 'object' || parsed === null) return null;
+  const { alertId, channel, ts } = parsed as Record<string, unknown>;
+  if (typeof alertId !== 'string' || alertId === '') return null;
+  const question = typeof channel === 'string' && typeof ts === 'string' ? { channel, ts } : null;
+  return { alertId, question };
+}
+
+/** The owner-facing sentence for an alert's current state (mrkdwn, escaped). */
+export function ownerStatusText(alert: AlertView): string {
+  switch (alert.status) {
+    case 'new':
+    case 'asked':
+      return ':hourglass_flowing_sand: Waiting for your answer.';
+    case 'verifying':
+      return ':iphone: Thanks. Approve the Duo push on your phone to confirm it was you.';
+    case 'verified':
+      return ':white_check_mark: *Verified.* You confirmed this and approved the Duo push. Thank you.';
+    case 'suppressed':
+      return ':white_check_mark: No action needed: this matches an approved exception.';
+    case 'escalated':
+      return ownerEscalationText(alert);
+  }
+}
+
+function ownerEscalationText(alert: AlertView): string {
+  switch (alert.escalationReason) {
+    case 'denied_by_user':
+      return ':rotating_light: You said this was not you. The security team has been alerted and will be in touch.';
+    case 'no_response':
+      return ':alarm_clock: We did not get an answer in time, so the security team has been notified.';
+    case 'second_factor_failed': {
+      const result = alert.secondFactor === null ? '' : ` (${untrustedMrkdwn(alert.secondFactor, 100)})`;
+      return `:rotating_light: The Duo check did not succeed${result}, so the security team has been notified.`;
+    }
+    case 'unknown_owner':
+    case null:
+      return ':rotating_light: The security team has been notified.';
+  }
+}
+
+function plainStatus(alert: AlertView): string {
+  if (alert.status === 'escalated') return `${escalationTitle(alert.escalationReason)}:`;
+  return `${alert.status[0]?.toUpperCase() ?? ''}${alert.status.slice(1)}:`;
+}
+
+function escalationTitle(reason: EscalationReason | null): string {
+  switch (reason) {
+    case 'denied_by_user':
+      return 'Owner says it was not them';
+    case 'no_response':
+      return 'No answer from the owner';
+    case 'second_factor_failed':
+      return 'Second factor failed';
+    case 'unknown_owner':
+      return 'No chat user for the owner';
+    case null:
+      return 'Escalated';
+  }
+}
+
+function escalationSummary(alert: AlertView): string {
+  const who = alert.owner === null ? 'a system actor' : `*${untrustedMrkdwn(alert.owner, 500)}*`;
+  const rule = `*${untrustedMrkdwn(alert.ruleName, 500)}* (${severityText(alert.severity)})`;
+  return `Command by ${who} on *${untrustedMrkdwn(alert.host, 500)}* matched ${rule} and needs a human.`;
+}
+
+function detailFields(alert: AlertView): Block {
+  const fields: Array<[string, string]> = [
+    ['Host', untrustedMrkdwn(alert.host, 500)],
+    ['Run as', alert.runAs === null ? '_same user_' : untrustedMrkdwn(alert.runAs, 500)],
+    ['When', slackDate(alert.occurredAt)],
+    ['Directory', alert.cwd === null ? '_unknown_' : untrustedMrkdwn(alert.cwd, 1000)],
+    ['Rule', untrustedMrkdwn(alert.ruleName, 500)],
+    ['Severity', severityText(alert.severity)],
+  ];
+  if (alert.attack.length > 0) fields.push(['ATT&CK', attackText(alert.attack)]);
+  if (alert.occurrences > 1) fields.push(['Occurrences', `${alert.occurrences} times`]);
+  return fieldsSection(fields);
+}
+
+/** A short, single-purpose preview of the command for notifications (escaped later). */
+function commandPreview(alert: AlertView): string {
+  const max = 150;
+  // Only a bounded prefix is cleaned, so a 1 MB command costs nothing here.
+  const clean = sanitizeText(alert.command.slice(0, 2 * max));
+  return `“${truncatePlain(clean, max, false)}”`;
+}
+
+/** The command in a code block: escaped, backticks neutralised, cut to fit one section. */
+function commandSection(command: string, max: number = SLACK_LIMITS.text): Block {
+  const fence = '```';
+  const body = command === '' ? '(empty command)' : untrustedMrkdwn(command, max - 2 * fence.length);
+  return { type: 'section', text: { type: 'mrkdwn', text: `${fence}${body}${fence}`, verbatim: true } };
+}
+
+function quoteSection(label: string, untrusted: string): Block {
+  const title = `*${escapeMrkdwn(label)}*\n>`;
+  // Escape before quoting so the `>` quote markers added here are the only live ones.
+  const budget = SLACK_LIMITS.text - title.length;
+  // Cut first (bounded work on huge input), then quote; only text with many lines is cut again.
+  const quoted = untrustedMrkdwn(untrusted, budget).replace(/\n/g, '\n>');
+  return mrkdwnSection(title + truncateEscaped(quoted, budget));
+}
+
+function fieldsSection(fields: Array<[string, string]>): Block {
+  return {
+    type: 'section',
+    fields: fields.map(([label, value]) => ({
+      type: 'mrkdwn',
+      text: truncateEscaped(`*${escapeMrkdwn(label)}*\n${value}`, SLACK_LIMITS.field),
+      verbatim: true,
+    })),
+  };
+}
+
+function mrkdwnSection(text: string): Block {
+  return { type: 'section', text: { type: 'mrkdwn', text: truncateEscaped(text, SLACK_LIMITS.text), verbatim: true } };
+}
+
+function alertContext(alert: AlertView): Block {
+  return { type: 'context', elements: [{ type: 'mrkdwn', text: `Alert ${untrustedMrkdwn(alert.id, 200)}`, verbatim: true }] };
+}
+
+function header(text: string): Block {
+  return { type: 'header', text: plain(text, SLACK_LIMITS.header) };
+}
+
+function button(actionId: string, text: string, value: string, style: 'primary' | 'danger'): ButtonElement {
+  return { type: 'button', action_id: actionId, text: plain(text, SLACK_LIMITS.buttonText), value, style };
+}
+
+/** plain_text is never parsed for markup; it still gets control characters made visible. */
+function plain(text: string, max: number = SLACK_LIMITS.text): PlainText {
+  return { type: 'plain_text', text: truncatePlain(replaceControlChars(text), max), emoji: true };
+}
+
+/** The top-level text: escaped (notifications parse markup), control bytes visible, length-capped. */
+function fallback(text: string): string {
+  return truncateEscaped(escapeMrkdwn(replaceControlChars(text)), SLACK_LIMITS.fallback);
+}
+
+/** A Slack date token: shown in the reader's own time zone, with the ISO time as fallback. */
+function slackDate(date: Date): string {
+  const seconds = Math.floor(date.getTime() / 1000);
+  if (!Number.isFinite(seconds)) return '_unknown_';
+  return `<!date^${seconds}^{date_short_pretty} at {time_secs}|${date.toISOString()}>`;
+}
+
+const SEVERITY_MARKS: Record<Severity, string> = {
+  low: ':white_circle: low',
+  medium: ':large_yellow_circle: medium',
+  high: ':large_orange_circle: high',
+  critical: ':red_circle: critical',
+};
+
+function severityText(severity: Severity): string {
+  return SEVERITY_MARKS[severity] ?? escapeMrkdwn(String(severity));
+}
+
+/** ATT&CK ids link to MITRE only when they have the exact technique shape; others are escaped text. */
+function attackText(ids: string[]): string {
+  if (ids.length === 0) return '_none_';
+  const rendered = ids.slice(0, 20).map((id) => {
+    const match = /^T(\d{4})(?:\.(\d{3}))?$/.exec(id);
+    if (match === null) return untrustedMrkdwn(id, 50);
+    const path = match[2] === undefined ? `T${match[1]}` : `T${match[1]}/${match[2]}`;
+    return `<https://attack.mitre.org/techniques/${path}/|${id}>`;
+  });
+  return rendered.join(', ');
+}
+
+function owner(alert: AlertView): string {
+  const login = alert.owner === null ? '' : ` *${untrustedMrkdwn(alert.owner, 200)}*`;
+  const runAs = alert.runAs === null ? '' : ` (running as *${untrustedMrkdwn(alert.runAs, 200)}*)`;
+  return `${login}${runAs}`;
+}

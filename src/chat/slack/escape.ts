@@ -1,0 +1,160 @@
+/**
+ * Making attacker-controlled text (command lines, paths, justifications) safe for Slack.
+ *
+ * Slack's mrkdwn gives meaning to `&`, `<` and `>` only: `<!channel>`, `<@U123>` and
+ * `<https://evil|safe>` are all built from them, so escaping those three is what stops mentions and
+ * disguised links. Everything else here is about keeping the text honest to a human reader: control
+ * bytes and invisible formatting characters are shown instead of interpreted, backticks cannot close
+ * a code span early, and truncation never leaves a broken entity or half an emoji behind.
+ */
+
+/** Escapes Slack's three control characters (`&` first, then `<` and `>`) and nothing else. */
+export function escapeMrkdwn(text: string): string {
+  return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+}
+
+// C0 (except \t and \n), DEL, C1; bidirectional overrides/isolates and zero-width characters that
+// can make a displayed command differ from the one that ran; lone surrogates (not valid Unicode).
+const DISGUISING_CHARACTERS =
+  /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff]|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g;
+
+/**
+ * Replaces control and invisible formatting characters with a visible notation: `\xNN` for bytes
+ * below U+0100, `\uNNNN` above, and U+FFFD for unpaired surrogates. Tabs and newlines are kept.
+ */
+export function replaceControlChars(text: string): string {
+  return text.replace(DISGUISING_CHARACTERS, (char) => {
+    const code = char.charCodeAt(0);
+    if (code >= 0xd800 && code <= 0xdfff) return '\ufffd';
+    const hex = code.toString(16).padStart(code < 0x100 ? 2 : 4, '0');
+    return code < 0x100 ? `\\x${hex}` : `\\u${hex}`;
+  });
+}
+
+/** The character shown instead of a backtick: looks alike, but never opens or closes a code span. */
+export const BACKTICK_REPLACEMENT = '\u02cb';
+
+/** Replaces backticks so untrusted text cannot end a code span or block it is shown in. */
+export function neutraliseBackticks(text: string): string {
+  return text.replace(/`/g, BACKTICK_REPLACEMENT);
+}
+
+/**
+ * Makes untrusted text displayable: control bytes become visible (see replaceControlChars) and
+ * backticks are neutralised. Does not escape mrkdwn; combine with escapeMrkdwn for mrkdwn fields.
+ */
+export function sanitizeText(text: string): string {
+  return neutraliseBackticks(replaceControlChars(text));
+}
+
+/**
+ * Sanitises and escapes untrusted text for a mrkdwn field, cut to `max` characters (see
+ * truncateEscaped). Only a prefix is processed, so a 1 MB argument costs no more than a short one.
+ */
+export function untrustedMrkdwn(text: string, max: number): string {
+  // Escaping and sanitising only ever lengthen text, so max + 1 source characters always reach
+  // past the cut; the rest only needs counting for the note.
+  if (text.length <= max + 1) return truncateEscaped(escapeMrkdwn(sanitizeText(text)), max);
+  const prefix = escapeMrkdwn(sanitizeText(text.slice(0, max + 1)));
+  return truncate(prefix, max, true, countCodePoints(text, max + 1));
+}
+
+const ELLIPSIS = '\u2026';
+
+/**
+ * Cuts already-escaped text to at most `max` UTF-16 code units (Slack's limits are at least as
+ * generous when counted in characters). When it cuts, it appends `… [N more characters]` inside the
+ * limit, never splits an `&amp;`/`&lt;`/`&gt;` entity or a surrogate pair, and counts each removed
+ * entity as one character. Text that fits is returned unchanged. `max` must be at least 1.
+ */
+export function truncateEscaped(text: string, max: number): string {
+  return truncate(text, max, true);
+}
+
+/**
+ * Cuts plain text (not entity-encoded, e.g. a plain_text object) like truncateEscaped, without
+ * the entity rule. With `note: false` only `…` is appended.
+ */
+export function truncatePlain(text: string, max: number, note = true): string {
+  if (!note && text.length > max) {
+    assertMax(max);
+    return text.slice(0, safeCutPoint(text, max - 1, false)) + ELLIPSIS;
+  }
+  return truncate(text, max, false);
+}
+
+/** `alsoRemoved`: characters already dropped beyond the end of `text`, included in the note. */
+function truncate(text: string, max: number, entities: boolean, alsoRemoved = 0): string {
+  assertMax(max);
+  if (text.length <= max && alsoRemoved === 0) return text;
+  let cut = safeCutPoint(text, max - 1, entities);
+  // The note's width depends on the count it reports, which grows as the cut moves left: move the
+  // cut until the note and the kept text fit together (a couple of rounds at most).
+  for (let round = 0; round < 4; round++) {
+    const estimate = truncationNote(countRemoved(text, cut, entities) + alsoRemoved);
+    if (estimate.length >= max) break;
+    const next = safeCutPoint(text, max - estimate.length, entities);
+    const note = truncationNote(countRemoved(text, next, entities) + alsoRemoved);
+    if (next + note.length <= max) return text.slice(0, next) + note;
+    cut = next;
+  }
+  // Too little room for the note: a bare ellipsis still says something was cut.
+  return text.slice(0, safeCutPoint(text, max - 1, entities)) + ELLIPSIS;
+}
+
+function assertMax(max: number): void {
+  if (!Number.isInteger(max) || max < 1) throw new RangeError(`truncation limit must be an integer >= 1, got ${max}`);
+}
+
+function truncationNote(removed: number): string {
+  return `${ELLIPSIS} [${removed} more characters]`;
+}
+
+/** The largest index <= `limit` that is neither inside an entity nor between surrogate halves. */
+function safeCutPoint(text: string, limit: number, entities: boolean): number {
+  let cut = Math.max(0, Math.min(limit, text.length));
+  const code = text.charCodeAt(cut - 1);
+  if (cut > 0 && code >= 0xd800 && code <= 0xdbff) cut -= 1;
+  if (!entities) return cut;
+  // Entities are at most 5 characters (`&amp;`); an `&` in the last 4 kept characters whose `;`
+  // lies beyond the cut means the cut would split it.
+  const amp = cut > 0 ? text.lastIndexOf('&', cut - 1) : -1;
+  if (amp >= 0 && cut - amp < 5) {
+    const semicolon = text.indexOf(';', amp);
+    if (semicolon === -1 || semicolon >= cut) cut = amp;
+  }
+  return cut;
+}
+
+/** Characters (code points; entities counted once) in `text` from `cut` to the end. */
+function countRemoved(text: string, cut: number, entities: boolean): number {
+  if (!entities) return countCodePoints(text, cut);
+  let count = 0;
+  for (let i = cut; i < text.length; i++) {
+    const code = text.charCodeAt(i);
+    if (code >= 0xd800 && code <= 0xdbff && isLowSurrogate(text.charCodeAt(i + 1))) i++;
+    else if (code === 0x26) i += entityLength(text, i) - 1;
+    count++;
+  }
+  return count;
+}
+
+function entityLength(text: string, at: number): number {
+  if (text.startsWith('&amp;', at)) return 5;
+  if (text.startsWith('&lt;', at) || text.startsWith('&gt;', at)) return 4;
+  return 1;
+}
+
+function countCodePoints(text: string, from: number): number {
+  let count = 0;
+  for (let i = from; i < text.length; i++) {
+    const code = text.charCodeAt(i);
+    if (code >= 0xd800 && code <= 0xdbff && isLowSurrogate(text.charCodeAt(i + 1))) i++;
+    count++;
+  }
+  return count;
+}
+
+function isLowSurrogate(code: number): boolean {
+  return code >= 0xdc00 && code <= 0xdfff;
+}
