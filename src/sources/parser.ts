@@ -17,6 +17,8 @@ export interface Malformed {
   sample: string;
   /** Byte offset of the line in its file, when reading a file. */
   offset?: number;
+  /** What exactly was wrong, when the parser can say (e.g. "argv: expected an array of strings"). */
+  detail?: string;
 }
 
 /**

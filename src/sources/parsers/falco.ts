@@ -1,0 +1,124 @@
+import { commandLine, type CommandEvent } from '../command-event.js';
+import type { LogParser, ParserOptions } from '../parser.js';
+import { createJsonLineParser } from './json-line-parser.js';
+import {
+  FieldError,
+  epochToDate,
+  hashKey,
+  isJsonObject,
+  isUnsetUid,
+  nameUid,
+  optionalString,
+  parseIsoTime,
+  splitWords,
+  toInteger,
+  wellFormed,
+  type JsonObject,
+} from './parse-support.js';
+
+export const FALCO_FORMAT = 'falco';
+
+/**
+ * Parses Falco alerts in JSON (`json_output: true`, one object per line), and the identical
+ * payload falcosidekick POSTs to a webhook (one object per request): `time` (RFC 3339 with
+ * nanoseconds), `rule`, `priority`, `source`, `hostname`, `output`, `tags[]`, `output_fields{}`.
+ *
+ * Only alerts about a process (with `proc.cmdline` or `proc.name`) become events; others (k8s
+ * audit, cloud sources) are skipped silently. argv is `proc.cmdline` split on spaces (Falco
+ * writes `name args...`), `user` is `user.loginname` when set, else the `user.loginuid` named
+ * through `options.resolveUid`, null when the login uid is unset; `runAs` is `user.name`; `exe`
+ * `proc.exepath` or `proc.exe`. The rule, priority, source, tags and container id are kept in
+ * `extra` (`falco_rule`, `falco_priority`, ...). `eventKey` hashes time, host, rule and pid.
+ */
+export function createFalcoParser(options: ParserOptions): LogParser {
+  return createJsonLineParser(FALCO_FORMAT, (alert) => alertToEvents(alert, options));
+}
+
+function alertToEvents(alert: JsonObject, options: ParserOptions): CommandEvent[] {
+  const fields = alert.output_fields;
+  if (!isJsonObject(fields)) throw new FieldError('output_fields must be an object');
+  const rule = optionalString(alert, 'rule');
+  if (rule === null) throw new FieldError('rule is required');
+  const cmdline = field(fields, 'proc.cmdline');
+  const name = field(fields, 'proc.name');
+  if (cmdline === null && name === null) return [];
+  const argv = cmdline !== null ? splitWords(cmdline) : [name!, ...splitWords(field(fields, 'proc.args') ?? '')];
+  const host = optionalString(alert, 'hostname') ?? options.defaultHost;
+  const timeText = optionalString(alert, 'time');
+  const pid = integerField(fields, 'proc.pid');
+  const loginUid = integerField(fields, 'user.loginuid');
+  const loginName = field(fields, 'user.loginname');
+  return [
+    {
+      time: alertTime(timeText, fields),
+      host,
+      user: loginName ?? nameUid(loginUid, host, options),
+      loginUid: loginUid === null || isUnsetUid(loginUid) ? null : loginUid,
+      runAs: field(fields, 'user.name'),
+      argv,
+      command: commandLine(argv),
+      exe: field(fields, 'proc.exepath') ?? field(fields, 'proc.exe'),
+      cwd: field(fields, 'proc.cwd'),
+      pid,
+      ppid: integerField(fields, 'proc.ppid'),
+      sourceFormat: FALCO_FORMAT,
+      eventKey: hashKey(FALCO_FORMAT, `${timeText ?? ''}\u0000${host}\u0000${rule}\u0000${pid ?? ''}`),
+      extra: alertExtra(alert, fields, rule),
+    },
+  ];
+}
+
+/** A field's value as text; null when absent, empty, or Falco's `<NA>`. */
+function field(fields: JsonObject, key: string): string | null {
+  const value = fields[key];
+  if (value === undefined || value === null) return null;
+  if (typeof value === 'number' || typeof value === 'boolean') return String(value);
+  if (typeof value !== 'string') throw new FieldError(`output_fields.${key} must be a string or number`);
+  return value === '' || value === '<NA>' ? null : wellFormed(value);
+}
+
+function integerField(fields: JsonObject, key: string): number | null {
+  const text = field(fields, key);
+  if (text === null) return null;
+  const n = toInteger(text);
+  if (n === null) throw new FieldError(`output_fields.${key} must be an integer`);
+  return n;
+}
+
+function alertTime(timeText: string | null, fields: JsonObject): Date {
+  if (timeText !== null) {
+    const time = parseIsoTime(timeText);
+    if (time === null) throw new FieldError('time must be an RFC 3339 timestamp');
+    return time;
+  }
+  const evtTime = fields['evt.time'];
+  const time = typeof evtTime === 'number' ? epochToDate(evtTime) : null;
+  if (time === null) throw new FieldError('time is required');
+  return time;
+}
+
+function alertExtra(alert: JsonObject, fields: JsonObject, rule: string): Record<string, string> {
+  const extra: Record<string, string> = { falco_rule: rule };
+  const priority = optionalString(alert, 'priority');
+  if (priority !== null) extra.falco_priority = priority;
+  const source = optionalString(alert, 'source');
+  if (source !== null) extra.falco_source = source;
+  const tags = alert.tags;
+  if (Array.isArray(tags) && tags.length > 0) {
+    extra.falco_tags = tags.filter((t): t is string => typeof t === 'string').map(wellFormed).join(',');
+  }
+  const uuid = optionalString(alert, 'uuid');
+  if (uuid !== null) extra.falco_uuid = uuid;
+  for (const [key, name] of [
+    ['container.id', 'container_id'],
+    ['container.name', 'container_name'],
+    ['container.image.repository', 'container_image'],
+    ['k8s.ns.name', 'k8s_namespace'],
+    ['k8s.pod.name', 'k8s_pod'],
+    ['proc.tty', 'tty'],
+  ] as const) {
+    const value = field(fields, key);
+    if (value !== null) extra[name] = value;
+  }
+  return extra;
+}

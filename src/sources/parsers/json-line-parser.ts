@@ -1,0 +1,61 @@
+import type { CommandEvent } from '../command-event.js';
+import { emptyOutput, type LogParser, type ParseOutput } from '../parser.js';
+import {
+  FieldError,
+  malformed,
+  parseJsonObjectLine,
+  screenLine,
+  stripCarriageReturn,
+  type JsonObject,
+} from './parse-support.js';
+
+/** What a JSON-lines format handler sees for one line. */
+export interface JsonLineContext {
+  /** The line as read (carriage return removed). */
+  line: string;
+  offset: number;
+  now: Date;
+}
+
+/**
+ * Turns one parsed JSON object into events. Returning an empty array skips the line silently
+ * (records of no interest); throwing a FieldError reports it as `bad_json` with the message.
+ */
+export type JsonObjectHandler = (value: JsonObject, ctx: JsonLineContext) => CommandEvent[];
+
+/**
+ * A stateless LogParser for formats with one JSON object per line. It screens lines (too long,
+ * binary), parses JSON (truncated, bad_json, invalid_utf8), hands the object to `handle`, and
+ * guarantees push() never throws: a bug in a handler costs that one line, reported as
+ * `unrecognized`.
+ */
+export function createJsonLineParser(format: string, handle: JsonObjectHandler): LogParser {
+  return {
+    format,
+    push(line: string, offset: number, now: Date): ParseOutput {
+      const out = emptyOutput();
+      const text = stripCarriageReturn(line);
+      if (text.trim() === '') return out;
+      const screened = screenLine(text);
+      if (screened !== null) {
+        out.malformed.push(malformed(screened, text, offset));
+        return out;
+      }
+      const parsed = parseJsonObjectLine(text);
+      if (!parsed.ok) {
+        out.malformed.push(malformed(parsed.reason, text, offset, parsed.detail));
+        return out;
+      }
+      try {
+        for (const event of handle(parsed.value, { line: text, offset, now })) out.events.push(event);
+      } catch (error) {
+        const reason = error instanceof FieldError ? 'bad_json' : 'unrecognized';
+        const detail = error instanceof Error ? error.message : String(error);
+        out.malformed.push(malformed(reason, text, offset, detail));
+      }
+      return out;
+    },
+    flush: emptyOutput,
+    lowWaterMark: () => null,
+  };
+}

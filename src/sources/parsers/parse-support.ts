@@ -1,0 +1,261 @@
+import { createHash } from 'node:crypto';
+import type { Malformed, MalformedReason, ParserOptions } from '../parser.js';
+
+/**
+ * Longest line a parser looks at, in UTF-16 code units. Real records are far shorter (sudo splits
+ * at about 1 KB, auditd at 8 KB); the limit leaves room for a command with a 1 MB argument in a
+ * JSON format while keeping one hostile line from costing seconds of CPU.
+ */
+export const MAX_LINE_CHARS = 4 * 1024 * 1024;
+
+/** How much of an offending line is kept in a `Malformed` sample. */
+export const SAMPLE_CHARS = 120;
+
+/** The auid/loginuid value meaning "never logged in" (daemons, boot), also seen as -1. */
+export const UNSET_UID = 4294967295;
+
+/**
+ * A malformed-line report with a human-readable explanation. `detail` is extra to the shared
+ * `Malformed` shape, so consumers that only know `Malformed` still accept it.
+ */
+export type MalformedWithDetail = Malformed & { detail?: string };
+
+/**
+ * The first characters of a line, safe to put in a log: control characters and lone surrogates
+ * are written as `\xNN` / `\uNNNN` so a sample can never inject lines or terminal escapes.
+ */
+export function sampleOf(text: string): string {
+  const head = text.length > SAMPLE_CHARS ? text.slice(0, SAMPLE_CHARS) : text;
+  let out = '';
+  for (let i = 0; i < head.length; i++) {
+    const code = head.charCodeAt(i);
+    if (code < 0x20 || code === 0x7f) out += `\\x${code.toString(16).padStart(2, '0')}`;
+    else if (code >= 0xd800 && code <= 0xdfff && !isPairAt(head, i)) out += `\\u${code.toString(16)}`;
+    else if (code >= 0xd800 && code <= 0xdbff) out += head[i]! + head[++i]!;
+    else out += head[i];
+  }
+  return text.length > SAMPLE_CHARS ? `${out}…` : out;
+}
+
+function isPairAt(text: string, i: number): boolean {
+  const code = text.charCodeAt(i);
+  if (code >= 0xd800 && code <= 0xdbff) {
+    const next = text.charCodeAt(i + 1);
+    return next >= 0xdc00 && next <= 0xdfff;
+  }
+  const prev = text.charCodeAt(i - 1);
+  return prev >= 0xd800 && prev <= 0xdbff;
+}
+
+/** Builds a Malformed record for a line. */
+export function malformed(
+  reason: MalformedReason,
+  line: string,
+  offset: number | undefined,
+  detail?: string,
+): MalformedWithDetail {
+  const entry: MalformedWithDetail = { reason, sample: sampleOf(line) };
+  if (offset !== undefined) entry.offset = offset;
+  if (detail !== undefined) entry.detail = detail;
+  return entry;
+}
+
+/** Drops the `\r` a CRLF file leaves at the end of each line. */
+export function stripCarriageReturn(line: string): string {
+  return line.endsWith('\r') ? line.slice(0, -1) : line;
+}
+
+/**
+ * Rejects lines no text log format can contain: longer than MAX_LINE_CHARS (`too_long`), or with
+ * raw NUL or C0 control characters other than tab (`binary`; syslog daemons and JSON both escape
+ * these, so a raw one means the file holds binary data). Returns null when the line may be parsed.
+ */
+export function screenLine(line: string): MalformedReason | null {
+  if (line.length > MAX_LINE_CHARS) return 'too_long';
+  for (let i = 0; i < line.length; i++) {
+    const code = line.charCodeAt(i);
+    if (code < 0x20 && code !== 0x09) return 'binary';
+  }
+  return null;
+}
+
+/**
+ * True when the text shows signs of bytes that were not valid UTF-8: the replacement character a
+ * lenient decoder substitutes, or a lone surrogate (from a JSON `\ud800` escape).
+ */
+export function hasInvalidUtf8(text: string): boolean {
+  if (text.includes('\ufffd')) return true;
+  return LONE_SURROGATE.test(text);
+}
+
+const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
+const LONE_SURROGATES = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g;
+
+/**
+ * Replaces lone surrogates with U+FFFD so every string leaving a parser encodes to valid UTF-8
+ * (Postgres and Slack both reject the alternative).
+ */
+export function wellFormed(text: string): string {
+  return LONE_SURROGATE.test(text) ? text.replace(LONE_SURROGATES, '\ufffd') : text;
+}
+
+/** A stable key for an event without an id of its own: `format:` + SHA-1 of the given text. */
+export function hashKey(format: string, text: string): string {
+  return `${format}:${createHash('sha1').update(text).digest('hex')}`;
+}
+
+const ISO_TIME =
+  /^(\d{4})-(\d{2})-(\d{2})[T ](\d{2}):(\d{2}):(\d{2})(?:[.,](\d{1,12}))?(Z|z|[+-]\d{2}(?::?\d{2})?)?$/;
+
+/**
+ * Parses an ISO 8601 / RFC 3339 timestamp, including the nanosecond fractions Falco and rsyslog
+ * write (truncated to milliseconds). A timestamp without a zone is taken as UTC. Null when the
+ * text is not such a timestamp or names an impossible date.
+ */
+export function parseIsoTime(text: string): Date | null {
+  const m = ISO_TIME.exec(text);
+  if (m === null) return null;
+  const [year, month, day, hour, minute, second] = m.slice(1, 7).map(Number) as [
+    number, number, number, number, number, number,
+  ];
+  const millis = m[7] === undefined ? 0 : Number(m[7].slice(0, 3).padEnd(3, '0'));
+  if (month < 1 || month > 12 || day < 1 || day > 31 || hour > 23 || minute > 59 || second > 60) {
+    return null;
+  }
+  let ms = Date.UTC(year, month - 1, day, hour, minute, Math.min(second, 59), millis);
+  if (new Date(ms).getUTCDate() !== day) return null;
+  const zone = m[8];
+  if (zone !== undefined && zone !== 'Z' && zone !== 'z') {
+    const sign = zone.startsWith('-') ? -1 : 1;
+    const digits = zone.slice(1).replace(':', '');
+    const offsetMinutes = Number(digits.slice(0, 2)) * 60 + Number(digits.slice(2, 4) || '0');
+    ms -= sign * offsetMinutes * 60_000;
+  }
+  return new Date(ms);
+}
+
+/**
+ * Turns an epoch number into a Date, guessing the unit by magnitude: seconds (before 1e11, i.e.
+ * until the year 5138), milliseconds, microseconds, or nanoseconds. Null for non-finite or
+ * negative values and dates past the year 9999.
+ */
+export function epochToDate(value: number): Date | null {
+  if (!Number.isFinite(value) || value < 0) return null;
+  let ms: number;
+  if (value < 1e11) ms = value * 1000;
+  else if (value < 1e14) ms = value;
+  else if (value < 1e17) ms = value / 1000;
+  else ms = value / 1e6;
+  const date = new Date(Math.floor(ms));
+  return Number.isNaN(date.getTime()) || date.getUTCFullYear() > 9999 ? null : date;
+}
+
+/** Parses a decimal integer string (or number); null when it is anything else. */
+export function toInteger(value: unknown): number | null {
+  if (typeof value === 'number') return Number.isSafeInteger(value) ? value : null;
+  if (typeof value !== 'string' || value.length === 0 || value.length > 20) return null;
+  if (!/^-?\d+$/.test(value)) return null;
+  const n = Number(value);
+  return Number.isSafeInteger(n) ? n : null;
+}
+
+/** True for the login uid values that mean "not set": 4294967295 and -1. */
+export function isUnsetUid(uid: number): boolean {
+  return uid === UNSET_UID || uid === -1;
+}
+
+/**
+ * Names a numeric uid through `options.resolveUid`, falling back to the decimal number.
+ * Null for the unset login uid.
+ */
+export function nameUid(uid: number | null, host: string, options: ParserOptions): string | null {
+  if (uid === null || isUnsetUid(uid)) return null;
+  return options.resolveUid?.(uid, host) ?? String(uid);
+}
+
+/** A plain (non-array) JSON object. */
+export type JsonObject = Record<string, unknown>;
+
+export function isJsonObject(value: unknown): value is JsonObject {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/** Result of parsing one line as a JSON object. */
+export type JsonLineResult =
+  | { ok: true; value: JsonObject }
+  | { ok: false; reason: MalformedReason; detail: string };
+
+/**
+ * Parses a line that must hold one JSON object. Truncated input (valid so far but unterminated)
+ * is told apart from other syntax errors so operators can see a cut-off file.
+ */
+export function parseJsonObjectLine(text: string): JsonLineResult {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (error) {
+    const message = error instanceof Error ? error.message : String(error);
+    const position = /at position (\d+)/.exec(message);
+    const atEnd = position !== null && Number(position[1]) >= text.trimEnd().length;
+    if (atEnd || /end of (JSON )?(data|input)|Unterminated/i.test(message)) {
+      return { ok: false, reason: 'truncated', detail: message };
+    }
+    const reason = hasInvalidUtf8(text) ? 'invalid_utf8' : 'bad_json';
+    return { ok: false, reason, detail: message };
+  }
+  if (!isJsonObject(value)) {
+    return { ok: false, reason: 'bad_json', detail: 'expected a JSON object' };
+  }
+  return { ok: true, value };
+}
+
+/** A string field, or null when absent/null. Throws FieldError when present with another type. */
+export function optionalString(obj: JsonObject, key: string): string | null {
+  const value = obj[key];
+  if (value === undefined || value === null) return null;
+  if (typeof value !== 'string') throw new FieldError(`${key} must be a string`);
+  return wellFormed(value);
+}
+
+/**
+ * A field holding an integer, as a JSON number or a decimal string (shippers disagree).
+ * Throws FieldError when present with another type.
+ */
+export function optionalInteger(obj: JsonObject, key: string): number | null {
+  const value = obj[key];
+  if (value === undefined || value === null || value === '') return null;
+  const n = toInteger(value);
+  if (n === null) throw new FieldError(`${key} must be an integer`);
+  return n;
+}
+
+/**
+ * A field of a JSON record has the wrong type. Used only inside parsers, where it is caught and
+ * turned into a `bad_json` malformed entry; it never escapes `push()`.
+ */
+export class FieldError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'FieldError';
+  }
+}
+
+/**
+ * Splits on runs of spaces and tabs, dropping empty words (for logs that joined argv with spaces,
+ * losing the boundaries).
+ */
+export function splitWords(text: string): string[] {
+  const words: string[] = [];
+  let start = -1;
+  for (let i = 0; i <= text.length; i++) {
+    const code = i === text.length ? 0x20 : text.charCodeAt(i);
+    const isSpace = code === 0x20 || code === 0x09;
+    if (isSpace) {
+      if (start >= 0) words.push(text.slice(start, i));
+      start = -1;
+    } else if (start < 0) {
+      start = i;
+    }
+  }
+  return words;
+}

