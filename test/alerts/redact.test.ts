@@ -152,7 +152,8 @@ describe('redaction on hostile, huge input', () => {
   ])('redacts %s in linear time', (_what, text) => {
     const started = performance.now();
     const out = redactText(text);
-    expect(performance.now() - started).toBeLessThan(5000);
+    // Backtracking would take hours; the bound only catches that, never a slow machine.
+    expect(performance.now() - started).toBeLessThan(15_000);
     expect(out).not.toMatch(/password=abc/);
     expect(out).not.toMatch(/PGPASSWORD=x/);
   });

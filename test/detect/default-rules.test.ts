@@ -276,15 +276,11 @@ describe('default rule pack', () => {
     for (const event of hostile) expect(() => rules.matchAll(event)).not.toThrow();
   });
 
-  it('matches 50,000 events well under a second', () => {
+  it('matches a 50,000-event mix (speed is measured by the benchmarks)', () => {
     const mix = [...BENIGN, ...POSITIVE.map(([, event]) => event)];
     const events = Array.from({ length: 50_000 }, (_, i) => mix[i % mix.length] as CommandEvent);
-    const started = performance.now();
     let hits = 0;
     for (const event of events) if (rules.match(event)) hits += 1;
-    const elapsed = performance.now() - started;
-    expect(hits).toBeGreaterThan(0);
-    // The budget is one second; the margin absorbs slow CI machines running tests in parallel.
-    expect(elapsed).toBeLessThan(1000);
+    expect(hits).toBe(events.filter((_, i) => i % mix.length >= BENIGN.length).length);
   });
 });

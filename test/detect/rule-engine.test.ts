@@ -150,13 +150,17 @@ rules:
   });
 });
 
+// Backtracking on these inputs would take hours; the generous bounds only catch that, never a
+// slow machine (speed itself is measured by the benchmarks).
+const CATASTROPHIC_MS = 15_000;
+
 describe('linear-time matching', () => {
   it('matches a 1 MB pathological input against (a+)+$ quickly', () => {
     const rules = parseRules(oneRule("      command: '(a+)+$'\n      any_arg_regex: '^(a|aa)*b$'\n"), 'rules.yml');
     const started = performance.now();
     expect(rules.matchAll(makeEvent(['x', 'a'.repeat(1_000_000) + '!']))).toEqual([]);
     expect(rules.matchAll(makeEvent(['x', 'a'.repeat(1_000_000)]))).toEqual([]);
-    expect(performance.now() - started).toBeLessThan(2000);
+    expect(performance.now() - started).toBeLessThan(CATASTROPHIC_MS);
   });
 
   it('runs the default pack over 1 MB hostile shell arguments quickly', () => {
@@ -164,7 +168,7 @@ describe('linear-time matching', () => {
     const noise = 'curl sock /dev/tcp/ | >& base64 -d HISTFILE= '.repeat(25_000);
     const started = performance.now();
     for (const event of [shellEvent(noise), shellEvent('x'.repeat(1_000_000)), makeEvent(['chmod', '4755', noise])]) rules.matchAll(event);
-    expect(performance.now() - started).toBeLessThan(3000);
+    expect(performance.now() - started).toBeLessThan(CATASTROPHIC_MS);
   });
 
   it(`shows regexes only the first ${MAX_REGEX_INPUT} characters, while exact conditions see everything`, () => {
