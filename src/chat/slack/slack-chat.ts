@@ -10,7 +10,6 @@ import {
   WebAPIRateLimitedError,
   WebAPIRequestError,
   WebClient,
-  retryPolicies,
   type RetryOptions,
 } from '@slack/web-api';
 import type { AlertView } from '../../alerts/alert.js';
@@ -26,6 +25,12 @@ import {
   type SlackMessage,
 } from './blocks.js';
 import { escapeMrkdwn, replaceControlChars, truncateEscaped } from './escape.js';
+
+/**
+ * The SDK's `retryPolicies.fiveRetriesInFiveMinutes`, spelled out: the SDK is CommonJS and Node's
+ * ESM loader cannot see that export by name.
+ */
+const FIVE_RETRIES_IN_FIVE_MINUTES: RetryOptions = { retries: 5, factor: 3.86 };
 
 export interface SlackChatOptions {
   /** Bot token (`xoxb-…`). */
@@ -81,7 +86,7 @@ export class SlackChat implements ChatPort {
     this.securityChannel = options.securityChannel;
     this.client = new WebClient(options.botToken, {
       slackApiUrl: options.apiUrl,
-      retryConfig: options.retryConfig ?? retryPolicies.fiveRetriesInFiveMinutes,
+      retryConfig: options.retryConfig ?? FIVE_RETRIES_IN_FIVE_MINUTES,
       timeout: options.timeoutMs ?? DEFAULT_SLACK_TIMEOUT_MS,
       // The SDK logs every rate-limit pause at info level; our callers see failures as ChatError.
       ...(options.logger === undefined ? { logLevel: LogLevel.WARN } : { logger: toSdkLogger(options.logger) }),
