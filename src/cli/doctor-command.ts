@@ -1,0 +1,62 @@
+import { WebClient } from '@slack/web-api';
+import { systemClock } from '../clock.js';
+import type { VouchConfig } from '../config/config.js';
+import { loadDefaultRules, loadRuleFile } from '../detect/load-rules.js';
+import { coerceError } from '../errors.js';
+import { malformedCounts } from '../store/queries/sources.js';
+import { verifyAuditTrail } from '../store/queries/audit-trail.js';
+import { DuoClient } from '../verify/duo/duo-client.js';
+import { openConfiguredStore } from './open-store.js';
+
+interface Check {
+  name: string;
+  ok: boolean;
+  detail: string;
+}
+
+/** Runs every check and reports each; `ok` is false if any failed. */
+export async function doctorCommand(config: VouchConfig): Promise<{ text: string; ok: boolean }> {
+  const checks: Check[] = [{ name: 'config', ok: true, detail: config.sandbox ? 'valid (sandbox: Slack and Duo simulated)' : 'valid' }];
+  checks.push(await check('rules', async () => {
+    const rules = config.rules ? loadRuleFile(config.rules) : loadDefaultRules();
+    return `${rules.size} rules from ${config.rules ?? 'the default pack'}`;
+  }));
+  checks.push(await check('database', async () => {
+    const store = await openConfiguredStore(config, { migrate: false });
+    try {
+      const trail = await verifyAuditTrail(store.db);
+      if (!trail.ok) throw new Error(`audit trail hash chain broken at row ${trail.brokenAt}: history was altered`);
+      const malformed = await malformedCounts(store.db);
+      const skipped = malformed.reduce((sum, row) => sum + row.count, 0);
+      return `${store.kind} reachable; audit trail intact (${trail.rows} steps); ${skipped} malformed lines skipped so far`;
+    } finally {
+      await store.close();
+    }
+  }));
+  if (config.slack) {
+    const slack = config.slack;
+    checks.push(await check('slack', async () => {
+      const client = new WebClient(slack.botToken, { slackApiUrl: slack.apiUrl, retryConfig: { retries: 1 }, timeout: 10_000 });
+      const auth = await client.auth.test();
+      return `authenticated as ${auth.user ?? '?'} in ${auth.team ?? '?'}`;
+    }));
+  }
+  if (config.duo) {
+    const duo = config.duo;
+    checks.push(await check('duo', async () => {
+      const client = new DuoClient({ integrationKey: duo.integrationKey, secretKey: duo.secretKey, apiHost: duo.apiHost, apiUrl: duo.apiUrl, clock: systemClock });
+      await client.check();
+      return `credentials accepted by ${duo.apiHost}`;
+    }));
+  }
+  const text = checks.map((c) => `${c.ok ? 'ok  ' : 'FAIL'}  ${c.name.padEnd(9)} ${c.detail}`).join('\n') + '\n';
+  return { text, ok: checks.every((c) => c.ok) };
+}
+
+async function check(name: string, run: () => Promise<string>): Promise<Check> {
+  try {
+    return { name, ok: true, detail: await run() };
+  } catch (error) {
+    return { name, ok: false, detail: coerceError(error).message };
+  }
+}

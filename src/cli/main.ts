@@ -1,0 +1,125 @@
+import { Command, Option } from 'commander';
+import { loadConfig } from '../config/load-config.js';
+import { VouchError, coerceError } from '../errors.js';
+import { createLogger } from '../logger.js';
+import { REPORT_FORMATS } from '../review/report.js';
+import { startService } from '../service.js';
+import { doctorCommand } from './doctor-command.js';
+import { ingestCommand } from './ingest-command.js';
+import { openConfiguredStore } from './open-store.js';
+import { reportCommand } from './report-command.js';
+import { rulesTestCommand } from './rules-command.js';
+import { scanCommand } from './scan-command.js';
+
+const program = new Command('vouch')
+  .description('Asks engineers whether the suspicious commands they ran were them, and why; confirms with Duo; keeps every answer.')
+  .showHelpAfterError();
+
+const configOption = () => new Option('-c, --config <file>', 'YAML configuration file (default: $VOUCH_CONFIG)');
+
+program
+  .command('start')
+  .description('run the service: ingest sources, converse on Slack, verify with Duo (the sandbox without credentials)')
+  .addOption(configOption())
+  .action(async (options: { config?: string }) => {
+    const config = loadConfig({ file: options.config });
+    const logger = createLogger();
+    const service = await startService({ config, logger });
+    if (service.sandbox) {
+      process.stdout.write(`\nVouch sandbox is running: open ${service.url}/sandbox\n(Slack and Duo are simulated; see README.md to go live.)\n\n`);
+    }
+    let stopping = false;
+    const stop = async (signal: string) => {
+      if (stopping) return;
+      stopping = true;
+      logger.info('stopping', { signal });
+      await service.stop();
+      process.exit(0);
+    };
+    process.on('SIGINT', () => void stop('SIGINT'));
+    process.on('SIGTERM', () => void stop('SIGTERM'));
+  });
+
+program
+  .command('migrate')
+  .description('apply pending database migrations')
+  .addOption(configOption())
+  .action(async (options: { config?: string }) => {
+    const config = loadConfig({ file: options.config });
+    const store = await openConfiguredStore(config, { migrate: true });
+    await store.close();
+    process.stdout.write(`database is up to date (${store.kind})\n`);
+  });
+
+program
+  .command('scan')
+  .description('parse an audit log and print the commands that match the rules (all commands with --all)')
+  .argument('<file>', 'log file to read ("-" for standard input)')
+  .option('-f, --format <format>', 'log format, or auto to detect it', 'auto')
+  .option('--all', 'print every command, not only rule hits')
+  .option('--json', 'one JSON object per command')
+  .option('--rules <file>', 'rule file to use instead of the configured one')
+  .addOption(configOption())
+  .action(async (file: string, options: { format: string; all?: boolean; json?: boolean; rules?: string; config?: string }) => {
+    const summary = await scanCommand(file, options);
+    process.stderr.write(summary);
+  });
+
+program
+  .command('ingest')
+  .description('backfill a historic log into the database (alerts are created as for live logs)')
+  .argument('<file>', 'log file to read')
+  .option('-f, --format <format>', 'log format, or auto to detect it', 'auto')
+  .option('--source <name>', 'source name to record the events under', 'backfill')
+  .addOption(configOption())
+  .action(async (file: string, options: { format: string; source: string; config?: string }) => {
+    const config = loadConfig({ file: options.config });
+    process.stdout.write(await ingestCommand(config, file, options));
+  });
+
+const rules = program.command('rules').description('work with detection rules');
+rules
+  .command('test')
+  .description('replay a log through the rules: hits per rule with sample commands')
+  .argument('<file>', 'log file to replay')
+  .option('-f, --format <format>', 'log format, or auto to detect it', 'auto')
+  .option('--rules <file>', 'rule file to test (default: the configured rules or the default pack)')
+  .option('--samples <n>', 'sample commands per rule', '3')
+  .option('--json', 'print the result as JSON')
+  .addOption(configOption())
+  .action(async (file: string, options: { format: string; rules?: string; samples: string; json?: boolean; config?: string }) => {
+    process.stdout.write(await rulesTestCommand(file, options));
+  });
+
+program
+  .command('report')
+  .description('print the audit report of alerts and their answers')
+  .option('--since <time>', 'from this time (ISO date/time, or a duration back from now such as 24h or 7d)')
+  .option('--until <time>', 'up to this time (same forms as --since)')
+  .option('--status <status>', 'only these statuses (comma-separated): asked, verifying, verified, escalated, suppressed')
+  .option('--user <login>', 'only alerts about this login user')
+  .option('--limit <n>', 'at most this many alerts')
+  .addOption(new Option('--format <format>', 'output format').choices([...REPORT_FORMATS]).default('table'))
+  .addOption(configOption())
+  .action(async (options: { since?: string; until?: string; status?: string; user?: string; limit?: string; format: string; config?: string }) => {
+    const config = loadConfig({ file: options.config });
+    process.stdout.write(await reportCommand(config, options));
+  });
+
+program
+  .command('doctor')
+  .description('check the configuration, database, audit trail, rules, Slack and Duo')
+  .addOption(configOption())
+  .action(async (options: { config?: string }) => {
+    const config = loadConfig({ file: options.config });
+    const { text, ok } = await doctorCommand(config);
+    process.stdout.write(text);
+    if (!ok) process.exitCode = 1;
+  });
+
+program.parseAsync(process.argv).catch((thrown: unknown) => {
+  const error = coerceError(thrown);
+  // Known errors carry a message written for the operator; anything else shows its stack.
+  process.stderr.write(`vouch: ${error instanceof VouchError ? error.message : (error.stack ?? error.message)}\n`);
+  process.exit(error instanceof VouchError ? 2 : 1);
+});

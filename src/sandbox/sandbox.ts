@@ -1,0 +1,89 @@
+import { randomBytes } from 'node:crypto';
+import { appendFileSync, existsSync, mkdirSync } from 'node:fs';
+import path from 'node:path';
+import type { Clock } from '../clock.js';
+import type { DuoConfig, IdentityConfig, SlackConfig, SourceConfig, VouchConfig } from '../config/config.js';
+import type { Logger } from '../logger.js';
+import type { HttpServer } from '../server/http-server.js';
+import type { VouchDatabase } from '../store/database.js';
+import { createDuoSimulator, type DuoSimulator } from './duo-simulator.js';
+import { DEMO_COMMANDS, DEMO_PEOPLE, auditdRecords, type DemoCommand } from './demo-log.js';
+import { routeSandboxPages } from './sandbox-pages.js';
+import { createSlackSimulator, type SlackSimulator } from './slack-simulator.js';
+
+export const SANDBOX_SECURITY_CHANNEL = 'C0SECURITY';
+const SANDBOX_EMAIL_DOMAIN = 'sandbox.vouch.example';
+const SANDBOX_DUO_HOST = 'api-sandbox.duosecurity.example';
+
+export interface Sandbox {
+  slack: SlackConfig;
+  duo: DuoConfig;
+  identity: IdentityConfig;
+  demoSource: SourceConfig;
+  slackSimulator: SlackSimulator;
+  duoSimulator: DuoSimulator;
+  /** Appends a demo command to the demo audit log, as if someone had just run it. */
+  runDemoCommand(command: DemoCommand): void;
+  stop(): Promise<void>;
+}
+
+/**
+ * The sandbox: the Slack and Duo simulators served by the service itself (under /sandbox/slack and
+ * /sandbox/duo), a cast of demo engineers, a demo auditd log, and the pages where a person plays
+ * each engineer. Credentials are generated per start: nothing here is a real secret.
+ */
+export async function startSandbox(options: {
+  config: VouchConfig;
+  store: VouchDatabase;
+  http: HttpServer;
+  baseUrl: string;
+  clock: Clock;
+  logger: Logger;
+}): Promise<Sandbox> {
+  const { config, http, baseUrl, clock, logger } = options;
+  const slack: SlackConfig = {
+    botToken: `xoxb-sandbox-${randomBytes(12).toString('hex')}`,
+    signingSecret: randomBytes(16).toString('hex'),
+    apiUrl: `${baseUrl}/sandbox/slack/api/`,
+    securityChannel: SANDBOX_SECURITY_CHANNEL,
+  };
+  const duo: DuoConfig = {
+    integrationKey: `DI${randomBytes(9).toString('hex').toUpperCase()}`,
+    secretKey: randomBytes(20).toString('hex'),
+    apiHost: SANDBOX_DUO_HOST,
+    apiUrl: `${baseUrl}/sandbox/duo`,
+  };
+  const slackSimulator = createSlackSimulator({ botToken: slack.botToken, signingSecret: slack.signingSecret, requestUrl: `${baseUrl}/slack/events`, clock });
+  const duoSimulator = createDuoSimulator({ integrationKey: duo.integrationKey, secretKey: duo.secretKey, apiHost: duo.apiHost, clock, longPollMs: 2000 });
+  const emailDomain = config.identity.emailDomain ?? SANDBOX_EMAIL_DOMAIN;
+  for (const person of DEMO_PEOPLE) {
+    slackSimulator.addUser({ id: `U${person.login.toUpperCase()}`, name: person.login, email: `${person.login}@${emailDomain}`, realName: person.name });
+    duoSimulator.addUser(person.login, { devices: person.device });
+  }
+  http.route('*', '/sandbox/slack/api/*', (req, res, url) => slackSimulator.handle(req, res, url.pathname.slice('/sandbox/slack/api'.length) + url.search));
+  http.route('*', '/sandbox/duo/*', (req, res, url) => duoSimulator.handle(req, res, url.pathname.slice('/sandbox/duo'.length) + url.search));
+
+  const logDir = path.join(config.database.dataDir, 'sandbox');
+  mkdirSync(logDir, { recursive: true });
+  const logPath = path.join(logDir, 'audit.log');
+  let serial = Math.floor(clock.now().getTime() / 1000) % 1_000_000;
+  const runDemoCommand = (command: DemoCommand) => {
+    serial += 1;
+    appendFileSync(logPath, auditdRecords(command, clock.now(), serial, 4000 + (serial % 30000)));
+  };
+  if (!existsSync(logPath)) {
+    for (const command of DEMO_COMMANDS) runDemoCommand(command);
+  }
+  routeSandboxPages(http, { slack: slackSimulator, duo: duoSimulator, store: options.store, runDemoCommand, securityChannel: SANDBOX_SECURITY_CHANNEL });
+  logger.info('sandbox: Slack and Duo are simulated; open the sandbox page to play the engineers', { url: `${baseUrl}/sandbox` });
+  return {
+    slack,
+    duo,
+    identity: { ...config.identity, emailDomain },
+    demoSource: { name: 'sandbox-demo', type: 'auditd', path: logPath, token: null, host: 'sandbox' },
+    slackSimulator,
+    duoSimulator,
+    runDemoCommand,
+    stop: () => duoSimulator.close(),
+  };
+}

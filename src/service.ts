@@ -1,0 +1,210 @@
+import { randomBytes } from 'node:crypto';
+import { chmodSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import cron from 'node-cron';
+import { IdentityResolver } from './alerts/identity.js';
+import type { ChatPort } from './chat/chat-port.js';
+import { SlackChat } from './chat/slack/slack-chat.js';
+import { createSlackReceiver } from './chat/slack/slack-receiver.js';
+import { systemClock, type Clock } from './clock.js';
+import type { DuoConfig, SlackConfig, VouchConfig } from './config/config.js';
+import { loadDefaultRules, loadRuleFile } from './detect/load-rules.js';
+import type { RuleSet } from './detect/rule.js';
+import { coerceError } from './errors.js';
+import { createLogger, type Logger } from './logger.js';
+import { routeReviewApi } from './server/review-api.js';
+import { routeIngest } from './server/ingest-api.js';
+import { HttpServer, sendJson, sendText } from './server/http-server.js';
+import { Metrics } from './server/metrics.js';
+import { startSandbox, type Sandbox } from './sandbox/sandbox.js';
+import { FileSource } from './sources/file-source.js';
+import { Ingestor } from './sources/ingest.js';
+import { openDatabase, type VouchDatabase } from './store/database.js';
+import { migrateToLatest } from './store/migrate.js';
+import { verifyAuditTrail } from './store/queries/audit-trail.js';
+import { getOrCreateSetting } from './store/queries/settings.js';
+import { DuoClient } from './verify/duo/duo-client.js';
+import { DuoSecondFactor } from './verify/duo/duo-second-factor.js';
+import { JobRunner } from './workflow/job-runner.js';
+import { Workflow } from './workflow/workflow.js';
+
+export interface ServiceOptions {
+  config: VouchConfig;
+  logger?: Logger;
+  clock?: Clock;
+  /** An already open (and migrated) store, e.g. a test's isolated schema; closed by stop() only if not given. */
+  store?: VouchDatabase;
+  /** Start the timers that poll sources and run jobs. Default true; tests drive runOnce() themselves. */
+  autoRun?: boolean;
+}
+
+export interface RunningService {
+  /** Base URL of the HTTP server, e.g. http://127.0.0.1:8080 */
+  url: string;
+  store: VouchDatabase;
+  workflow: Workflow;
+  runner: JobRunner;
+  sources: FileSource[];
+  ingestor: Ingestor;
+  rules: RuleSet;
+  metrics: Metrics;
+  /** The review API's bearer token. */
+  reviewToken: string;
+  /** Present when running on the built-in simulators. */
+  sandbox: Sandbox | null;
+  stop(): Promise<void>;
+}
+
+/**
+ * Assembles and starts the whole service: store (migrated), rules, chat, second factor, workflow,
+ * job runner, sources and the HTTP server. Without Slack and Duo credentials it runs the sandbox:
+ * both simulators in-process, a demo audit log, and the pages at /sandbox.
+ */
+export async function startService(options: ServiceOptions): Promise<RunningService> {
+  const { config } = options;
+  const logger = options.logger ?? createLogger();
+  const clock = options.clock ?? systemClock;
+  const ownsStore = !options.store;
+  const store = options.store ?? (await openDatabase({ url: config.database.url, dataDir: path.join(config.database.dataDir, 'pgdata') }));
+  const cleanups: Array<() => Promise<void> | void> = [];
+  try {
+    if (ownsStore) {
+      await migrateToLatest(store);
+      cleanups.push(() => store.close());
+    }
+    const rules = config.rules ? loadRuleFile(config.rules) : loadDefaultRules();
+    const metrics = new Metrics();
+    const http = new HttpServer(logger);
+    const url = await http.listen(config.server.port, config.server.host);
+    cleanups.push(() => http.close());
+
+    const sandbox = config.sandbox ? await startSandbox({ config, store, http, baseUrl: url, clock, logger }) : null;
+    if (sandbox) cleanups.push(() => sandbox.stop());
+    const slack = (sandbox?.slack ?? config.slack) as SlackConfig;
+    const duo = (sandbox?.duo ?? config.duo) as DuoConfig;
+    const identityConfig = sandbox?.identity ?? config.identity;
+
+    // Few, quick retries: a job holds its claim for two minutes, and the runner retries later anyway.
+    const chat: ChatPort = new SlackChat({
+      botToken: slack.botToken,
+      apiUrl: slack.apiUrl,
+      securityChannel: slack.securityChannel,
+      timeoutMs: 10_000,
+      retryConfig: { retries: 2, minTimeout: 1000, maxTimeout: 10_000 },
+      logger,
+    });
+    const secondFactor = new DuoSecondFactor(
+      new DuoClient({ integrationKey: duo.integrationKey, secretKey: duo.secretKey, apiHost: duo.apiHost, apiUrl: duo.apiUrl, clock }),
+    );
+    const identity = new IdentityResolver({ config: identityConfig, chat, db: store.db, clock, ttlMs: config.workflow.identityTtlMs });
+    let runner: JobRunner | null = null;
+    const wake = () => runner?.wake();
+    const workflow = new Workflow({ db: store.db, chat, secondFactor, identity, clock, logger, timings: config.workflow, onScheduled: wake });
+    runner = new JobRunner({ db: store.db, clock, logger, handle: (job) => workflow.handleJob(job) });
+    const jobRunner = runner;
+
+    const ingestor = new Ingestor({ db: store.db, rules, clock, policy: config.workflow, onAlert: wake });
+    const sourceConfigs = [...config.sources, ...(sandbox ? [sandbox.demoSource] : [])];
+    const sources = sourceConfigs
+      .filter((source) => source.path !== null)
+      .map((source) => new FileSource({ source, ingestor, db: store.db, clock, logger, metrics, resolveUid: uidResolver(identityConfig.uids) }));
+
+    const receiver = createSlackReceiver({ signingSecret: slack.signingSecret, botToken: slack.botToken, apiUrl: slack.apiUrl, clock, handlers: workflow, logger });
+    http.route('POST', '/slack/events', (req, res) => receiver.handle(req, res));
+    http.route('GET', '/healthz', async (_req, res) => {
+      try {
+        await store.db.selectFrom('alerts').select('id').limit(1).execute();
+        sendJson(res, 200, { status: 'ok', database: store.kind, sandbox: Boolean(sandbox) });
+      } catch (error) {
+        sendJson(res, 503, { status: 'unavailable', error: coerceError(error).message });
+      }
+    });
+    http.route('GET', '/metrics', async (_req, res) => sendText(res, 200, await metrics.render(store.db), 'text/plain; version=0.0.4'));
+    const reviewToken = config.review.token ?? (await getOrCreateSetting(store.db, 'review_token', () => randomBytes(24).toString('base64url')));
+    routeReviewApi(http, { db: store.db, clock, token: reviewToken });
+    routeIngest(http, { sources: config.sources, ingestor, clock, logger, metrics, resolveUid: uidResolver(identityConfig.uids) });
+
+    if (options.autoRun ?? true) {
+      jobRunner.start(config.workflow.pollIntervalMs);
+      cleanups.push(() => jobRunner.stop());
+      for (const source of sources) {
+        source.start(config.workflow.pollIntervalMs);
+        cleanups.push(() => source.stop());
+      }
+      // Hourly, recompute the audit trail's hash chain so tampering is noticed without a reviewer asking.
+      const trailCheck = cron.schedule('17 * * * *', () => void checkTrail(store, logger));
+      cleanups.push(() => void trailCheck.stop());
+    } else {
+      cleanups.push(async () => {
+        await jobRunner.stop();
+        for (const source of sources) await source.stop();
+      });
+    }
+    if (store.kind === 'pglite') cleanups.push(writeServiceFile(config.database.dataDir, url, reviewToken));
+
+    logger.info('vouch started', { url, database: store.kind, sandbox: Boolean(sandbox), rules: rules.size, sources: sources.map((s) => s.name) });
+    let stopped = false;
+    return {
+      url,
+      store,
+      workflow,
+      runner: jobRunner,
+      sources,
+      ingestor,
+      rules,
+      metrics,
+      reviewToken,
+      sandbox,
+      async stop() {
+        if (stopped) return;
+        stopped = true;
+        await runCleanups(cleanups, logger);
+      },
+    };
+  } catch (error) {
+    await runCleanups(cleanups, logger);
+    if (ownsStore) await store.close().catch(() => undefined);
+    throw error;
+  }
+}
+
+async function runCleanups(cleanups: Array<() => Promise<void> | void>, logger: Logger): Promise<void> {
+  for (const cleanup of cleanups.reverse()) {
+    try {
+      await cleanup();
+    } catch (error) {
+      logger.warn('error while stopping', { error: coerceError(error) });
+    }
+  }
+  cleanups.length = 0;
+}
+
+function uidResolver(uids: Record<string, string>): (uid: number) => string | null {
+  return (uid) => uids[String(uid)] ?? null;
+}
+
+async function checkTrail(store: VouchDatabase, logger: Logger): Promise<void> {
+  try {
+    const check = await verifyAuditTrail(store.db);
+    if (check.ok) logger.info('audit trail intact', { rows: check.rows });
+    else logger.error('audit trail hash chain is broken: history was altered', { brokenAt: check.brokenAt });
+  } catch (error) {
+    logger.warn('audit trail check failed', { error: coerceError(error) });
+  }
+}
+
+/**
+ * Embedded PGlite is single-process: the running service tells the CLI where to reach it
+ * (`vouch report` then asks the service's API). Readable only by this user, as it holds the token.
+ */
+function writeServiceFile(dataDir: string, url: string, token: string): () => void {
+  mkdirSync(dataDir, { recursive: true });
+  const file = serviceFilePath(dataDir);
+  writeFileSync(file, JSON.stringify({ url, token, pid: process.pid }) + '\n', { mode: 0o600 });
+  chmodSync(file, 0o600);
+  return () => rmSync(file, { force: true });
+}
+
+export function serviceFilePath(dataDir: string): string {
+  return path.join(dataDir, 'service.json');
+}
