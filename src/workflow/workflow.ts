@@ -90,24 +90,22 @@ export class Workflow implements InteractionHandlers {
       const detail = owner.email ? `no Slack user has the email ${owner.email}` : `no Slack user or email is configured for ${alert.owner}`;
       return this.transition(alert.id, 'system', (row, trx) => (row.status === 'new' ? this.escalateIn(trx, row, 'unknown_owner', detail) : null));
     }
+    // Record who may answer before the question exists, so a click that arrives the instant the
+    // DM is posted already passes the owner check.
+    await updateAlert(this.options.db, alert.id, { chat_user_id: owner.chatUserId, second_factor_user: owner.secondFactorUser });
     const question = await this.options.chat.askOwner(toAlertView(alert), owner.chatUserId);
     const now = this.now();
     await this.transition(alert.id, 'system', async (row, trx) => {
-      if (row.status !== 'new') return null;
+      const refs = { dm_channel: question.channel, dm_ts: question.ts, asked_at: now };
+      const detail = { chat_user: owner.chatUserId, channel: question.channel, ts: question.ts };
+      if (row.status !== 'new') {
+        // Answered before this transaction: keep the DM's address and show the outcome there.
+        await scheduleJob(trx, row.id, 'update_dm', now);
+        return { changes: refs, action: 'asked', detail };
+      }
       await scheduleJob(trx, row.id, 'remind', new Date(now.getTime() + this.options.timings.remindAfterMs));
       await scheduleJob(trx, row.id, 'deadline', new Date(now.getTime() + this.options.timings.escalateAfterMs));
-      return {
-        changes: {
-          status: 'asked',
-          chat_user_id: owner.chatUserId,
-          second_factor_user: owner.secondFactorUser,
-          dm_channel: question.channel,
-          dm_ts: question.ts,
-          asked_at: now,
-        },
-        action: 'asked',
-        detail: { chat_user: owner.chatUserId, channel: question.channel, ts: question.ts },
-      };
+      return { changes: { status: 'asked', ...refs }, action: 'asked', detail };
     });
   }
 
@@ -191,7 +189,7 @@ export class Workflow implements InteractionHandlers {
   async onConfirm(click: ButtonClick): Promise<void> {
     const alert = await this.ownedAlert(click.alertId, click.chatUserId, click.question);
     if (!alert) return;
-    if (alert.status !== 'asked') {
+    if (!isAnswerable(alert)) {
       return this.tell(click, alreadyAnswered(alert));
     }
     // The trigger id expires about 3 s after the click: open the form before anything slow.
@@ -206,7 +204,7 @@ export class Workflow implements InteractionHandlers {
     if (!alert) return;
     let changed = false;
     await this.transition(alert.id, click.chatUserId, (row, trx) => {
-      if (row.status !== 'asked') return null;
+      if (!isAnswerable(row)) return null;
       changed = true;
       return this.escalateIn(trx, row, 'denied_by_user', 'the owner said they did not run this command', { answered_at: this.now() });
     });
@@ -229,7 +227,7 @@ export class Workflow implements InteractionHandlers {
     let accepted = false;
     const now = this.now();
     await this.transition(alert.id, submission.chatUserId, async (row, trx) => {
-      if (row.status !== 'asked') return null;
+      if (!isAnswerable(row)) return null;
       accepted = true;
       await cancelJobs(trx, row.id, ['remind', 'deadline']);
       await scheduleJob(trx, row.id, 'push', now);
@@ -336,6 +334,14 @@ interface TransitionResult {
   changes: AlertUpdate;
   action: string;
   detail: Record<string, unknown>;
+}
+
+/**
+ * Whether the owner can still answer: asked, or `new` while the question is being posted (the
+ * owner is recorded first, so a click can beat the row's own update).
+ */
+function isAnswerable(row: AlertRow): boolean {
+  return row.status === 'asked' || (row.status === 'new' && row.chat_user_id !== null);
 }
 
 function questionOf(row: AlertRow): MessageRef | null {
