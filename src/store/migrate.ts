@@ -1,14 +1,17 @@
-import { Migrator, type MigrationResult } from 'kysely';
+import { Migrator, sql, type MigrationResult } from 'kysely';
 import { MIGRATIONS } from '../../migrations/index.js';
 import { MigrationError } from '../errors.js';
 import type { VouchDatabase } from './database.js';
 
 /** Applies every pending migration. Throws MigrationError naming the one that failed. */
 export async function migrateToLatest(store: VouchDatabase): Promise<MigrationResult[]> {
+  // Name the schema explicitly: without one, kysely's migrator takes a migration table in ANY
+  // schema of the database (another application's) as its own.
+  const schema = store.schema ?? (await sql<{ schema: string }>`select current_schema() as schema`.execute(store.db)).rows[0]?.schema;
   const migrator = new Migrator({
     db: store.db,
     provider: { getMigrations: async () => MIGRATIONS },
-    ...(store.schema ? { migrationTableSchema: store.schema } : {}),
+    ...(schema ? { migrationTableSchema: schema } : {}),
   });
   const { error, results = [] } = await migrator.migrateToLatest();
   if (error) {
