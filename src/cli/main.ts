@@ -3,13 +3,9 @@ import { loadConfig } from '../config/load-config.js';
 import { VouchError, coerceError } from '../errors.js';
 import { createLogger } from '../logger.js';
 import { REPORT_FORMATS } from '../review/report.js';
-import { startService } from '../service.js';
-import { doctorCommand } from './doctor-command.js';
-import { ingestCommand } from './ingest-command.js';
-import { openConfiguredStore } from './open-store.js';
-import { reportCommand } from './report-command.js';
-import { rulesTestCommand } from './rules-command.js';
-import { scanCommand } from './scan-command.js';
+
+// Commands are loaded when run: `scan` then starts without the service's Slack, Duo and database
+// modules (a second of start-up and tens of megabytes it does not need).
 
 const program = new Command('vouch')
   .description('Asks engineers whether the suspicious commands they ran were them, and why; confirms with Duo; keeps every answer.')
@@ -24,6 +20,7 @@ program
   .action(async (options: { config?: string }) => {
     const config = loadConfig({ file: options.config });
     const logger = createLogger();
+    const { startService } = await import('../service.js');
     const service = await startService({ config, logger });
     if (service.sandbox) {
       process.stdout.write(`\nVouch sandbox is running: open ${service.url}/sandbox\n(Slack and Duo are simulated; see README.md to go live.)\n\n`);
@@ -46,6 +43,7 @@ program
   .addOption(configOption())
   .action(async (options: { config?: string }) => {
     const config = loadConfig({ file: options.config });
+    const { openConfiguredStore } = await import('./open-store.js');
     const store = await openConfiguredStore(config, { migrate: true });
     await store.close();
     process.stdout.write(`database is up to date (${store.kind})\n`);
@@ -61,6 +59,7 @@ program
   .option('--rules <file>', 'rule file to use instead of the configured one')
   .addOption(configOption())
   .action(async (file: string, options: { format: string; all?: boolean; json?: boolean; rules?: string; config?: string }) => {
+    const { scanCommand } = await import('./scan-command.js');
     const summary = await scanCommand(file, options);
     process.stderr.write(summary);
   });
@@ -74,6 +73,7 @@ program
   .addOption(configOption())
   .action(async (file: string, options: { format: string; source: string; config?: string }) => {
     const config = loadConfig({ file: options.config });
+    const { ingestCommand } = await import('./ingest-command.js');
     process.stdout.write(await ingestCommand(config, file, options));
   });
 
@@ -88,6 +88,7 @@ rules
   .option('--json', 'print the result as JSON')
   .addOption(configOption())
   .action(async (file: string, options: { format: string; rules?: string; samples: string; json?: boolean; config?: string }) => {
+    const { rulesTestCommand } = await import('./rules-command.js');
     process.stdout.write(await rulesTestCommand(file, options));
   });
 
@@ -103,6 +104,7 @@ program
   .addOption(configOption())
   .action(async (options: { since?: string; until?: string; status?: string; user?: string; limit?: string; format: string; config?: string }) => {
     const config = loadConfig({ file: options.config });
+    const { reportCommand } = await import('./report-command.js');
     process.stdout.write(await reportCommand(config, options));
   });
 
@@ -112,6 +114,7 @@ program
   .addOption(configOption())
   .action(async (options: { config?: string }) => {
     const config = loadConfig({ file: options.config });
+    const { doctorCommand } = await import('./doctor-command.js');
     const { text, ok } = await doctorCommand(config);
     process.stdout.write(text);
     if (!ok) process.exitCode = 1;

@@ -1,12 +1,11 @@
-import { existsSync, readFileSync } from 'node:fs';
 import { systemClock } from '../clock.js';
 import type { VouchConfig } from '../config/config.js';
 import { VouchError } from '../errors.js';
 import { parseReportFilter, type ReportQuery } from '../review/report-filter.js';
 import { REPORT_FORMATS, renderReport, toReportRow, type ReportFormat, type ReportRow } from '../review/report.js';
-import { serviceFilePath } from '../service.js';
 import { listAlerts } from '../store/queries/alerts.js';
 import { openConfiguredStore } from './open-store.js';
+import { runningService } from './running-service.js';
 
 export interface ReportOptions extends ReportQuery {
   format: string;
@@ -54,29 +53,4 @@ async function fromEmbedded(config: VouchConfig, query: ReportQuery, filter: Ret
     throw new VouchError('request_invalid', `the running service refused the report (${response.status}): ${body.slice(0, 300)}`);
   }
   return (await response.json()) as ReportRow[];
-}
-
-interface ServiceFile {
-  url: string;
-  token: string;
-  pid: number;
-}
-
-/** The running service recorded in the data directory, if its process is still alive. */
-function runningService(dataDir: string): ServiceFile | null {
-  const file = serviceFilePath(dataDir);
-  if (!existsSync(file)) return null;
-  let info: ServiceFile;
-  try {
-    info = JSON.parse(readFileSync(file, 'utf8')) as ServiceFile;
-  } catch {
-    return null;
-  }
-  try {
-    process.kill(info.pid, 0);
-    return info;
-  } catch (error) {
-    // EPERM: alive but not ours; ESRCH: gone (a crash left the file behind).
-    return (error as NodeJS.ErrnoException).code === 'EPERM' ? info : null;
-  }
 }

