@@ -23,6 +23,7 @@ export interface ReportRow {
   resolved_at: string | null;
   reviewed_by: string | null;
   reviewed_at: string | null;
+  review_note: string | null;
 }
 
 export const REPORT_FORMATS = ['table', 'csv', 'json', 'html'] as const;
@@ -50,6 +51,7 @@ export function toReportRow(row: AlertRow): ReportRow {
     resolved_at: row.resolved_at?.toISOString() ?? null,
     reviewed_by: row.reviewed_by,
     reviewed_at: row.reviewed_at?.toISOString() ?? null,
+    review_note: row.review_note,
   };
 }
 
@@ -69,7 +71,7 @@ export function renderReport(rows: readonly ReportRow[], format: ReportFormat): 
 
 const CSV_COLUMNS: Array<keyof ReportRow> = [
   'id', 'status', 'user', 'host', 'command', 'rule', 'severity', 'attack', 'occurred_at', 'run_as', 'cwd', 'occurrences',
-  'justification', 'second_factor', 'escalation_reason', 'escalation_detail', 'resolved_at', 'reviewed_by', 'reviewed_at',
+  'justification', 'second_factor', 'escalation_reason', 'escalation_detail', 'resolved_at', 'reviewed_by', 'reviewed_at', 'review_note',
 ];
 
 function renderCsv(rows: readonly ReportRow[]): string {

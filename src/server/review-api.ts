@@ -3,16 +3,18 @@ import type { Clock } from '../clock.js';
 import { RequestError } from '../errors.js';
 import { parseReportFilter } from '../review/report-filter.js';
 import { toReportRow } from '../review/report.js';
-import { findAlert, listAlerts } from '../store/queries/alerts.js';
-import { auditTrailFor } from '../store/queries/audit-trail.js';
+import { FINISHED_STATUSES, type AlertStatus } from '../alerts/alert.js';
+import { findAlert, listAlerts, lockAlert, updateAlert } from '../store/queries/alerts.js';
+import { appendAudit, auditTrailFor } from '../store/queries/audit-trail.js';
 import type { Database } from '../store/schema.js';
-import { requireBearer, sendJson, type HttpServer } from './http-server.js';
+import { readBody, requireBearer, sendJson, type HttpServer } from './http-server.js';
 
 /**
  * The review API (bearer token): what `vouch report` reads when the database is the service's
  * embedded one, and what dashboards and scripts can read.
  *   GET /api/alerts?since=&until=&status=&user=&limit=   report rows, newest first
  *   GET /api/alerts/<id>                                 one alert with its audit trail
+ *   POST /api/alerts/<id>/review {reviewer, note?}       marks a finished alert reviewed
  */
 export function routeReviewApi(http: HttpServer, options: { db: Kysely<Database>; clock: Clock; token: string }): void {
   const { db, clock, token } = options;
@@ -26,6 +28,25 @@ export function routeReviewApi(http: HttpServer, options: { db: Kysely<Database>
     const rows = await listAlerts(db, filter);
     sendJson(res, 200, rows.map(toReportRow));
   });
+  http.route('POST', '/api/alerts/*', async (req, res, url) => {
+    requireBearer(req, token);
+    const match = /^\/api\/alerts\/([^/]+)\/review$/.exec(url.pathname);
+    if (!match) throw new RequestError(404, 'not found');
+    const id = decodeURIComponent(match[1] as string);
+    const { reviewer, note } = parseReview(await readBody(req, 64 * 1024));
+    const reviewed = await db.transaction().execute(async (trx) => {
+      const row = await lockAlert(trx, id);
+      if (!row) throw new RequestError(404, `no alert ${id}`);
+      if (!FINISHED_STATUSES.includes(row.status as AlertStatus)) {
+        throw new RequestError(409, `alert ${id} is still ${row.status}; only finished alerts are reviewed`);
+      }
+      const at = clock.now();
+      await updateAlert(trx, id, { reviewed_by: reviewer, reviewed_at: at, review_note: note, updated_at: at });
+      await appendAudit(trx, { alertId: id, at, actor: reviewer, action: 'reviewed', detail: { note } });
+      return { ...row, reviewed_by: reviewer, reviewed_at: at, review_note: note };
+    });
+    sendJson(res, 200, toReportRow(reviewed));
+  });
   http.route('GET', '/api/alerts/*', async (req, res, url) => {
     requireBearer(req, token);
     const id = decodeURIComponent(url.pathname.slice('/api/alerts/'.length));
@@ -37,4 +58,22 @@ export function routeReviewApi(http: HttpServer, options: { db: Kysely<Database>
       trail: trail.map((step) => ({ at: step.at.toISOString(), actor: step.actor, action: step.action, detail: step.detail })),
     });
   });
+}
+
+/** `{ "reviewer": "dana", "note": "expected: quarterly rotation" }`; 400 on anything else. */
+function parseReview(body: Buffer): { reviewer: string; note: string | null } {
+  let value: unknown;
+  try {
+    value = JSON.parse(body.toString('utf8'));
+  } catch {
+    throw new RequestError(400, 'body must be JSON: {"reviewer": "...", "note": "..."}');
+  }
+  const { reviewer, note } = (value ?? {}) as { reviewer?: unknown; note?: unknown };
+  if (typeof reviewer !== 'string' || reviewer.trim() === '' || reviewer.length > 200) {
+    throw new RequestError(400, 'reviewer: required, the name of the person reviewing (at most 200 characters)');
+  }
+  if (note !== undefined && note !== null && (typeof note !== 'string' || note.length > 2000)) {
+    throw new RequestError(400, 'note: optional text of at most 2000 characters');
+  }
+  return { reviewer: reviewer.trim(), note: typeof note === 'string' ? note : null };
 }

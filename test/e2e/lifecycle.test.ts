@@ -256,6 +256,30 @@ describe('the verification flow, end to end over HTTP', () => {
     expect(await h.alerts()).toHaveLength(2);
   });
 
+  it('serves the review API: report rows, one alert with its trail, and marking a finished alert reviewed', async () => {
+    const alert = await askedAlert();
+    const api = (path: string, init: RequestInit = {}, token = h.service.reviewToken) =>
+      fetch(`${h.service.url}${path}`, { ...init, headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json', ...(init.headers ?? {}) } });
+    expect((await api('/api/alerts', {}, 'wrong-token')).status).toBe(401);
+    expect((await fetch(`${h.service.url}/api/alerts`)).status).toBe(401);
+    const rows = (await (await api('/api/alerts?status=asked')).json()) as Array<{ id: string }>;
+    expect(rows.map((row) => row.id)).toEqual([alert.id]);
+    expect((await api('/api/alerts?status=bogus')).status).toBe(400);
+    const review = (body: unknown) => api(`/api/alerts/${alert.id}/review`, { method: 'POST', body: JSON.stringify(body) });
+    expect((await review({ reviewer: 'dana' })).status).toBe(409);
+    await h.click(ALICE, alert, 'vouch.deny');
+    await waitFor(async () => (await h.alert(alert.id)).status === 'escalated', 'escalation');
+    expect((await review({ note: 'no reviewer' })).status).toBe(400);
+    expect((await api(`/api/alerts/${alert.id}/review`, { method: 'POST', body: '{not json' })).status).toBe(400);
+    const reviewed = await review({ reviewer: 'dana', note: 'Confirmed with alice by phone: a test account.' });
+    expect(reviewed.status).toBe(200);
+    expect(await reviewed.json()).toMatchObject({ reviewed_by: 'dana', review_note: 'Confirmed with alice by phone: a test account.', status: 'escalated' });
+    const detail = (await (await api(`/api/alerts/${alert.id}`)).json()) as { trail: Array<{ action: string; actor: string }> };
+    expect(detail.trail.at(-1)).toMatchObject({ action: 'reviewed', actor: 'dana' });
+    expect((await api('/api/alerts/al_missing')).status).toBe(404);
+    expect((await verifyAuditTrail(h.service.store.db)).ok).toBe(true);
+  });
+
   it('answers /vouch with the caller\'s open alerts', async () => {
     await askedAlert();
     const reply = await h.slack.slashCommand({ userId: ALICE.slackId, command: '/vouch', text: '' });
