@@ -25,7 +25,9 @@ export class IdentityResolver {
   ) {}
 
   async resolve(login: string): Promise<Owner> {
-    const override = this.options.config.users[login] ?? {};
+    // The login comes from a log line: only the configuration's own entries count.
+    const users = this.options.config.users;
+    const override = Object.hasOwn(users, login) ? (users[login] ?? {}) : {};
     const secondFactorUser = override.duo ?? login;
     const email = override.email ?? (this.options.config.emailDomain ? `${login}@${this.options.config.emailDomain}` : null);
     if (override.slack) return { login, email, chatUserId: override.slack, secondFactorUser };

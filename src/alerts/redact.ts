@@ -52,6 +52,14 @@ export function redactText(text: string): string {
 // Argument-aware layer
 // ---------------------------------------------------------------------------------------------
 
+/**
+ * A record's own entry: arguments are attacker-chosen, and `__proto__` or `constructor` must not
+ * find Object.prototype's members.
+ */
+function own<T>(record: Record<string, T>, key: string): T | undefined {
+  return Object.hasOwn(record, key) ? record[key] : undefined;
+}
+
 /** How much of the argument that follows a flag (or of the attached value) is secret. */
 type ValueKind = 'whole' | 'after-colon' | 'after-percent' | 'openssl-pass';
 
@@ -94,7 +102,7 @@ function isSecretName(name: string): boolean {
 
 function redactArguments(argv: readonly string[]): string[] {
   const tool = basename(argv[0] ?? '');
-  const flags: Record<string, ValueKind> = { ...(TOOL_FLAGS[tool] ?? {}) };
+  const flags: Record<string, ValueKind> = { ...(own(TOOL_FLAGS, tool) ?? {}) };
   if (REGISTRY_LOGIN.includes(tool) && argv.includes('login')) flags['-p'] = 'whole';
   const out = [...argv];
   let pending: ValueKind | null = null;
@@ -117,7 +125,7 @@ function redactArgument(
   arg: string,
   context: { tool: string; flags: Record<string, ValueKind>; lastArg: boolean; htpasswdBatch: boolean },
 ): { value: string; takesValue: ValueKind | null } {
-  const kind = context.flags[arg];
+  const kind = own(context.flags, arg);
   if (kind !== undefined) return { value: arg, takesValue: kind };
   const attached = attachedValue(arg, context);
   if (attached !== null) return { value: attached, takesValue: null };
@@ -132,7 +140,7 @@ function attachedValue(arg: string, context: { tool: string; flags: Record<strin
   if (arg.length <= 2 || arg.startsWith('--')) return null;
   if (MYSQL.includes(context.tool) && arg.startsWith('-p')) return `-p${REDACTED}`;
   const flag = arg.slice(0, 2);
-  const kind = context.flags[flag];
+  const kind = own(context.flags, flag);
   if (kind === undefined || !/^-[A-Za-z]$/.test(flag)) return null;
   return flag + redactValue(arg.slice(2), kind);
 }
