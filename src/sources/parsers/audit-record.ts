@@ -35,32 +35,80 @@ export interface RecordHeader {
 export type HeaderFailure = Extract<MalformedReason, 'unrecognized' | 'binary' | 'truncated'>;
 
 /**
- * Splits the record header. Returns a reason instead when the line is not a record: no `type=`
- * (`binary` when it holds control bytes), or no `msg=audit(...)` / no closing parenthesis.
+ * Where the parts of a record line are, as indexes into the line: filled in place by
+ * scanRecordHeader so that the parser's hot path allocates nothing for records it skips.
  */
-export function parseRecordHeader(line: string): RecordHeader | HeaderFailure {
+export interface HeaderScan {
+  /** Start of the `node=` value; -1 when the line has no `node=` prefix. */
+  nodeStart: number;
+  nodeEnd: number;
+  typeStart: number;
+  typeEnd: number;
+  /** The event id is `line[idStart, idEnd)`; its serial starts at `serialStart` (after the colon). */
+  idStart: number;
+  idEnd: number;
+  serialStart: number;
+  /** Index of the first body character (after `): `). */
+  bodyStart: number;
+}
+
+/** A HeaderScan to reuse for every line. */
+export function newHeaderScan(): HeaderScan {
+  return { nodeStart: -1, nodeEnd: -1, typeStart: 0, typeEnd: 0, idStart: 0, idEnd: 0, serialStart: 0, bodyStart: 0 };
+}
+
+/**
+ * Finds the header parts of `[node=N ]type=T msg=audit(ID): body` and stores their positions in
+ * `into`. Returns null when the line is a record, otherwise why it is not: no `type=` (`binary`
+ * when it holds control bytes), no `msg=audit(...)` or an id without a colon (`unrecognized`),
+ * or a line cut short (`truncated`).
+ */
+export function scanRecordHeader(line: string, into: HeaderScan): HeaderFailure | null {
   let pos = 0;
-  let node: string | null = null;
+  into.nodeStart = -1;
+  into.nodeEnd = -1;
   if (line.startsWith('node=')) {
     const space = line.indexOf(' ', 5);
     if (space < 0) return 'truncated';
-    node = line.slice(5, space);
+    into.nodeStart = 5;
+    into.nodeEnd = space;
     pos = space + 1;
   }
   if (!line.startsWith('type=', pos)) return containsBinary(line) ? 'binary' : 'unrecognized';
   const typeEnd = line.indexOf(' ', pos + 5);
   if (typeEnd < 0) return 'truncated';
-  const type = line.slice(pos + 5, typeEnd);
   if (!line.startsWith('msg=audit(', typeEnd + 1)) return 'unrecognized';
   const idStart = typeEnd + 11;
   const idEnd = line.indexOf(')', idStart);
   if (idEnd < 0) return 'truncated';
-  const id = line.slice(idStart, idEnd);
-  if (id.indexOf(':') < 0) return 'unrecognized';
+  const colon = line.indexOf(':', idStart);
+  if (colon < 0 || colon >= idEnd) return 'unrecognized';
   let bodyStart = idEnd + 1;
   if (line.charCodeAt(bodyStart) === 58 /* : */) bodyStart++;
   while (line.charCodeAt(bodyStart) === 32) bodyStart++;
-  return { node, type, id, bodyStart };
+  into.typeStart = pos + 5;
+  into.typeEnd = typeEnd;
+  into.idStart = idStart;
+  into.idEnd = idEnd;
+  into.serialStart = colon + 1;
+  into.bodyStart = bodyStart;
+  return null;
+}
+
+/**
+ * Splits the record header. Returns a reason instead when the line is not a record (see
+ * scanRecordHeader).
+ */
+export function parseRecordHeader(line: string): RecordHeader | HeaderFailure {
+  const scan = newHeaderScan();
+  const failure = scanRecordHeader(line, scan);
+  if (failure !== null) return failure;
+  return {
+    node: scan.nodeStart < 0 ? null : line.slice(scan.nodeStart, scan.nodeEnd),
+    type: line.slice(scan.typeStart, scan.typeEnd),
+    id: line.slice(scan.idStart, scan.idEnd),
+    bodyStart: scan.bodyStart,
+  };
 }
 
 /**
@@ -89,9 +137,12 @@ export function parseAuditId(id: string): { time: Date; serial: string } | null 
   if (!allDigits(id, 0, dot) || !allDigits(id, dot + 1, colon) || !allDigits(id, colon + 1, id.length)) {
     return null;
   }
-  const seconds = Number(id.slice(0, dot));
+  // Digits are summed in place (no slices): seconds past 13 digits give an invalid date anyway.
+  let seconds = 0;
+  for (let i = 0; i < dot; i++) seconds = seconds * 10 + (id.charCodeAt(i) - 48);
   // The fraction is milliseconds in auditd; pad/cut so "1.5" and "1.500" mean the same.
-  const millis = Number(id.slice(dot + 1, colon).padEnd(3, '0').slice(0, 3));
+  let millis = 0;
+  for (let i = dot + 1; i < dot + 4; i++) millis = millis * 10 + (i < colon ? id.charCodeAt(i) - 48 : 0);
   const time = new Date(seconds * 1000 + millis);
   if (Number.isNaN(time.getTime())) return null;
   return { time, serial: id.slice(colon + 1) };
@@ -162,9 +213,14 @@ export function isHex(s: string, start = 0, end = s.length): boolean {
   return true;
 }
 
+/** Any character that is not a hex digit. */
+const NOT_HEX = /[^0-9A-Fa-f]/;
+
 /** Hex (either case) to bytes; undefined when the length is odd or a character is not hex. */
 export function decodeHex(hex: string): Buffer | undefined {
-  return isHex(hex) ? Buffer.from(hex, 'hex') : undefined;
+  // The regular expression runs natively, about twice as fast as a character loop on long
+  // arguments. Buffer.from alone cannot validate: it reads only the low byte of each character.
+  return hex.length % 2 === 0 && !NOT_HEX.test(hex) ? Buffer.from(hex, 'hex') : undefined;
 }
 
 /** Values the kernel writes for "no value". */
@@ -248,6 +304,21 @@ export function rawFieldAt(line: string, start: number, end: number, name: strin
   return line.slice(v, space < 0 || space > end ? end : space);
 }
 
+const BAD_HEX = 1;
+const TOO_LONG = 2;
+
+/** `s[start, end)` as a number when it is 1 to 15 decimal digits (as intField), without slicing. */
+function intIn(s: string, start: number, end: number): number | null {
+  if (end <= start || end - start > 15) return null;
+  let value = 0;
+  for (let i = start; i < end; i++) {
+    const digit = s.charCodeAt(i) - 48;
+    if (digit < 0 || digit > 9) return null;
+    value = value * 10 + digit;
+  }
+  return value;
+}
+
 /** Collects the argument vector of an execve from one or more EXECVE records. */
 export class ExecveArgs {
   argc: number | null = null;
@@ -280,31 +351,35 @@ export class ExecveArgs {
     if (bracket < 0) {
       // aN or aN_len; the length is informative only (chunks are joined whatever it says).
       if (key.endsWith('_len')) return null;
-      const index = intField(key.slice(1));
-      return index === null ? null : this.store(raw, (v) => this.args.set(index, v));
+      const index = intIn(key, 1, key.length);
+      if (index === null) return null;
+      const value = this.decode(raw);
+      if (typeof value === 'number') return value === BAD_HEX ? 'bad_hex' : 'too_long';
+      this.args.set(index, value);
+      return null;
     }
-    const index = intField(key.slice(1, bracket));
-    const part = intField(key.slice(bracket + 1, key.length - 1));
+    const index = intIn(key, 1, bracket);
+    const part = intIn(key, bracket + 1, key.length - 1);
     if (index === null || part === null || !key.endsWith(']')) return null;
     let parts = this.chunks.get(index);
     if (!parts) this.chunks.set(index, (parts = []));
-    const list = parts;
-    return this.store(raw, (v) => {
-      list[part] = v;
-    });
+    const value = this.decode(raw);
+    if (typeof value === 'number') return value === BAD_HEX ? 'bad_hex' : 'too_long';
+    parts[part] = value;
+    return null;
   }
 
-  private store(raw: string, put: (v: Buffer | string) => void): MalformedReason | null {
+  /** The bytes of one value, or BAD_HEX / TOO_LONG (numbers, so no decoded text can be mistaken for them). */
+  private decode(raw: string): Buffer | string | number {
     const value = decodeFieldBytes(raw);
-    if (value === undefined) return 'bad_hex';
+    if (value === undefined) return BAD_HEX;
     const v = value ?? '';
     this.bytes += v.length;
     if (this.bytes > MAX_EVENT_ARG_BYTES) {
       this.overflow = true;
-      return 'too_long';
+      return TOO_LONG;
     }
-    put(v);
-    return null;
+    return v;
   }
 
   /** The decoded argv in order, stopping at the first missing argument; complete says if none was. */
@@ -438,7 +513,8 @@ export class AuditEventBuilder {
 
   private addSyscall(line: string, start: number, rawEnd: number): MalformedReason | null {
     // Only the fields a command needs are looked up: raw values never contain spaces (the kernel
-    // hex-encodes those), so a field-start search is exact and cheaper than splitting them all.
+    // hex-encodes those), so a field-start search is exact. One native indexOf per field is
+    // faster than walking the fields in script (measured: a single pass in script is 1.3-2x slower).
     const fields = new Map<string, string>();
     for (const [name, key] of SYSCALL_FIELDS) {
       const v = rawFieldAt(line, start, rawEnd, name);
@@ -552,7 +628,7 @@ export function decodeRuleKey(raw: string | undefined): string | null {
   if (raw === undefined) return null;
   const key = decodeField(raw);
   if (!key) return null;
-  return key.split('\x01').join(',');
+  return key.includes('\x01') ? key.split('\x01').join(',') : key;
 }
 
 /** The parts of a sudo USER_CMD record that matter. */

@@ -9,13 +9,14 @@ import {
   AuditEventBuilder,
   MAX_RECORD_CHARS,
   SudoCorrelator,
-  type RecordHeader,
+  type HeaderScan,
   type UidNamer,
   execVerdict,
+  newHeaderScan,
   parseAuditId,
-  parseRecordHeader,
   parseUserCmd,
   rawEndOf,
+  scanRecordHeader,
   uidNamer,
 } from './audit-record.js';
 
@@ -46,8 +47,176 @@ interface PendingEvent {
   arrivedAt: number;
 }
 
-/** Kernel record types an exec event is built from; every other type is skipped unparsed. */
-const KERNEL_TYPES = new Set(['SYSCALL', 'EXECVE', 'CWD', 'PATH', 'PROCTITLE']);
+/**
+ * The record types the parser reads, told apart by comparing the line in place (no type string
+ * is cut out of lines that are skipped). Kernel types an exec event is built from come first.
+ */
+const KERNEL_TYPE_NAMES = ['SYSCALL', 'EXECVE', 'CWD', 'PATH', 'PROCTITLE'] as const;
+const USER_CMD = 5;
+const EOE = 6;
+const OTHER = 7;
+
+/** The record type at `line[start, end)`: an index into KERNEL_TYPE_NAMES, USER_CMD, EOE or OTHER. */
+function recordKind(line: string, start: number, end: number): number {
+  switch (end - start) {
+    case 7:
+      return line.startsWith('SYSCALL', start) ? 0 : OTHER;
+    case 6:
+      return line.startsWith('EXECVE', start) ? 1 : OTHER;
+    case 3:
+      return line.startsWith('CWD', start) ? 2 : line.startsWith('EOE', start) ? EOE : OTHER;
+    case 4:
+      return line.startsWith('PATH', start) ? 3 : OTHER;
+    case 9:
+      return line.startsWith('PROCTITLE', start) ? 4 : OTHER;
+    case 8:
+      return line.startsWith('USER_CMD', start) ? USER_CMD : OTHER;
+    default:
+      return OTHER;
+  }
+}
+
+/** Which event a record belongs to: its host (`node=`, empty when absent) and id. */
+interface EventName {
+  node: string;
+  id: string;
+  /** The id's serial as a number, or -1 when it is not a plain decimal of at most 15 digits. */
+  serial: number;
+}
+
+/** One entry of an EventTable. */
+interface Slot<V> extends EventName {
+  /** The map key it is stored under. */
+  key: number | string;
+  /** Insertion order across both maps. */
+  seq: number;
+  value: V;
+}
+
+/**
+ * Values per event, found straight from a line's header positions. Events are keyed by their
+ * serial number: a number key needs no string to be built or hashed per line, which is most of
+ * the cost of a lookup. The stored node and id are compared with the line in place; an event
+ * whose serial is already taken by another host's event (or that has no numeric serial) is kept
+ * under its full `node\u0001id` name instead. Iteration is in insertion order, as with a Map.
+ */
+class EventTable<V> {
+  private readonly bySerial = new Map<number, Slot<V>>();
+  private readonly byName = new Map<string, Slot<V>>();
+  private seq = 0;
+
+  get size(): number {
+    return this.bySerial.size + this.byName.size;
+  }
+
+  /** The entry of the event the header at `h` names. */
+  find(line: string, h: HeaderScan, serial: number): Slot<V> | undefined {
+    if (serial >= 0) {
+      const slot = this.bySerial.get(serial);
+      if (slot !== undefined && namesEvent(slot, line, h)) return slot;
+    }
+    return this.byName.size === 0 ? undefined : this.byName.get(nameKey(eventName(line, h, serial)));
+  }
+
+  /** The entry of a named event. */
+  get(name: EventName): Slot<V> | undefined {
+    if (name.serial >= 0) {
+      const slot = this.bySerial.get(name.serial);
+      if (slot !== undefined && slot.node === name.node && slot.id === name.id) return slot;
+    }
+    return this.byName.size === 0 ? undefined : this.byName.get(nameKey(name));
+  }
+
+  /** Adds an event not in the table. */
+  add(name: EventName, value: V): Slot<V> {
+    const slot: Slot<V> = { node: name.node, id: name.id, serial: name.serial, key: name.serial, seq: this.seq++, value };
+    if (name.serial >= 0 && !this.bySerial.has(name.serial)) {
+      this.bySerial.set(name.serial, slot);
+    } else {
+      slot.key = nameKey(name);
+      this.byName.set(slot.key, slot);
+    }
+    return slot;
+  }
+
+  /** Sets the value of a named event, adding it when absent (keeping its place when present). */
+  set(name: EventName, value: V): void {
+    const slot = this.get(name);
+    if (slot) slot.value = value;
+    else this.add(name, value);
+  }
+
+  delete(slot: Slot<V>): void {
+    if (typeof slot.key === 'number') {
+      if (this.bySerial.get(slot.key) === slot) this.bySerial.delete(slot.key);
+    } else if (this.byName.get(slot.key) === slot) {
+      this.byName.delete(slot.key);
+    }
+  }
+
+  /** The entry added first among those still held. */
+  oldest(): Slot<V> | undefined {
+    const a = this.bySerial.values().next();
+    const b = this.byName.values().next();
+    if (a.done) return b.done ? undefined : b.value;
+    return b.done || a.value.seq < b.value.seq ? a.value : b.value;
+  }
+
+  /** Every entry, oldest first. */
+  *entries(): Generator<Slot<V>> {
+    const a = this.bySerial.values();
+    const b = this.byName.values();
+    let x = a.next();
+    let y = b.next();
+    while (!x.done || !y.done) {
+      if (y.done || (!x.done && x.value.seq < y.value.seq)) {
+        yield x.value as Slot<V>;
+        x = a.next();
+      } else {
+        yield y.value;
+        y = b.next();
+      }
+    }
+  }
+
+  clear(): void {
+    this.bySerial.clear();
+    this.byName.clear();
+  }
+}
+
+/** The serial of the id at `h` as a number; -1 when it is not 1 to 15 decimal digits. */
+function serialOf(line: string, h: HeaderScan): number {
+  const length = h.idEnd - h.serialStart;
+  if (length < 1 || length > 15) return -1;
+  let value = 0;
+  for (let i = h.serialStart; i < h.idEnd; i++) {
+    const digit = line.charCodeAt(i) - 48;
+    if (digit < 0 || digit > 9) return -1;
+    value = value * 10 + digit;
+  }
+  return value;
+}
+
+function eventName(line: string, h: HeaderScan, serial: number): EventName {
+  return { node: h.nodeStart < 0 ? '' : line.slice(h.nodeStart, h.nodeEnd), id: line.slice(h.idStart, h.idEnd), serial };
+}
+
+/** Events of lines without `node=` (a local file) are named by the bare id, as a lone host's are. */
+function nameKey(name: EventName): string {
+  return name.node ? `${name.node}\u0001${name.id}` : name.id;
+}
+
+/** True when the header at `h` has the node and id of `name`, compared in place. */
+function namesEvent(name: EventName, line: string, h: HeaderScan): boolean {
+  const nodeLength = h.nodeStart < 0 ? 0 : h.nodeEnd - h.nodeStart;
+  return (
+    name.id.length === h.idEnd - h.idStart &&
+    name.node.length === nodeLength &&
+    line.startsWith(name.id, h.idStart) &&
+    (nodeLength === 0 || line.startsWith(name.node, h.nodeStart))
+  );
+}
 
 /** First bytes of a bad line, kept for the log. */
 const SAMPLE_CHARS = 160;
@@ -69,11 +238,13 @@ class AuditdParser implements LogParser {
   readonly format = 'auditd';
   private readonly timeoutMs: number;
   private readonly maxPending: number;
-  private readonly pending = new Map<string, PendingEvent>();
+  private readonly pending = new EventTable<PendingEvent>();
   /** Events not worth holding (not execs) or already emitted, to skip their remaining records. */
-  private readonly skipped = new Map<string, number>();
+  private readonly skipped = new EventTable<number>();
   private readonly sudo: SudoCorrelator;
   private readonly namers = new Map<string, UidNamer>();
+  /** Header positions of the current line, reused for every line. */
+  private readonly header = newHeaderScan();
   /** Earliest `now` at which anything held can time out; avoids scanning on every line. */
   private nextExpiry = Number.POSITIVE_INFINITY;
 
@@ -98,7 +269,7 @@ class AuditdParser implements LogParser {
 
   flush(): ParseOutput {
     const out = emptyOutput();
-    for (const ev of this.pending.values()) this.emit(ev, out, true);
+    for (const slot of this.pending.entries()) this.emit(slot.value, out, true);
     this.pending.clear();
     this.skipped.clear();
     for (const event of this.sudo.flush()) out.events.push(event);
@@ -108,8 +279,8 @@ class AuditdParser implements LogParser {
 
   lowWaterMark(): number | null {
     let min = this.sudo.lowWaterMark();
-    for (const ev of this.pending.values()) {
-      if (min === null || ev.firstOffset < min) min = ev.firstOffset;
+    for (const slot of this.pending.entries()) {
+      if (min === null || slot.value.firstOffset < min) min = slot.value.firstOffset;
     }
     return min;
   }
@@ -122,109 +293,103 @@ class AuditdParser implements LogParser {
       out.malformed.push(malformed('too_long', line, offset));
       return;
     }
-    const header = parseRecordHeader(line);
-    if (typeof header === 'string') {
-      out.malformed.push(malformed(header, line, offset));
+    const h = this.header;
+    const failure = scanRecordHeader(line, h);
+    if (failure !== null) {
+      out.malformed.push(malformed(failure, line, offset));
       return;
     }
-    const type = header.type;
-    const kernel = KERNEL_TYPES.has(type);
-    if (!kernel && type !== 'USER_CMD' && type !== 'EOE') return;
-    const host = header.node || this.options.defaultHost;
-    // Lines without node= (a local file) are keyed by the bare id, saving a string build per line.
-    const key = header.node ? `${header.node}\u0001${header.id}` : header.id;
-    if (type === 'EOE') {
-      this.endEvent(key, out);
+    const kind = recordKind(line, h.typeStart, h.typeEnd);
+    if (kind === OTHER) return;
+    const serial = serialOf(line, h);
+    if (kind === EOE) {
+      this.endEvent(line, h, serial, out);
       return;
     }
     // The raw fields are ASCII by construction (anything else is hex); a replacement character
     // there means the line was damaged on its way to us.
-    const rawEnd = rawEndOf(line, header.bodyStart);
+    const rawEnd = rawEndOf(line, h.bodyStart);
     const bad = line.indexOf('\ufffd');
     if (bad >= 0 && bad < rawEnd) {
       out.malformed.push(malformed('invalid_utf8', line, offset));
       return;
     }
-    if (kernel) this.kernelRecord(header, rawEnd, host, key, line, offset, nowMs, out);
-    else this.userCmd(header, rawEnd, host, line, offset, nowMs, out);
+    if (kind === USER_CMD) this.userCmd(line, h, rawEnd, offset, nowMs, out);
+    else this.kernelRecord(KERNEL_TYPE_NAMES[kind]!, line, h, serial, rawEnd, offset, nowMs, out);
   }
 
   private kernelRecord(
-    header: RecordHeader,
-    rawEnd: number,
-    host: string,
-    key: string,
+    type: string,
     line: string,
+    h: HeaderScan,
+    serial: number,
+    rawEnd: number,
     offset: number,
     nowMs: number,
     out: ParseOutput,
   ): void {
-    let ev = this.pending.get(key);
-    if (!ev) {
-      if (this.skipped.has(key)) return;
+    let slot = this.pending.find(line, h, serial);
+    if (!slot) {
       // PATH records only matter for an exec already under way.
-      if (header.type === 'PATH') return;
-      if (header.type === 'SYSCALL' && execVerdict(line, header.bodyStart, rawEnd) === 'other') {
-        this.skip(key, nowMs);
+      if (type === 'PATH') return;
+      if (this.skipped.find(line, h, serial)) return;
+      const name = eventName(line, h, serial);
+      if (type === 'SYSCALL' && execVerdict(line, h.bodyStart, rawEnd) === 'other') {
+        this.skip(name, nowMs);
         return;
       }
-      const parsed = parseAuditId(header.id);
+      const parsed = parseAuditId(name.id);
       if (!parsed) {
         out.malformed.push(malformed('unrecognized', line, offset));
         return;
       }
       if (this.pending.size >= this.maxPending) this.evictOldest(out, nowMs);
-      ev = { builder: new AuditEventBuilder(), host, id: header.id, time: parsed.time, firstOffset: offset, arrivedAt: nowMs };
-      this.pending.set(key, ev);
+      const host = name.node || this.options.defaultHost;
+      const ev = { builder: new AuditEventBuilder(), host, id: name.id, time: parsed.time, firstOffset: offset, arrivedAt: nowMs };
+      slot = this.pending.add(name, ev);
       this.nextExpiry = Math.min(this.nextExpiry, nowMs + this.timeoutMs);
     }
-    const problem = ev.builder.addRecord(header.type, line, header.bodyStart, rawEnd);
+    const builder = slot.value.builder;
+    const problem = builder.addRecord(type, line, h.bodyStart, rawEnd);
     if (problem) out.malformed.push(malformed(problem, line, offset));
-    if (header.type === 'SYSCALL' && ev.builder.verdict === 'other' && !ev.builder.isExec) {
-      this.pending.delete(key);
-      this.skip(key, nowMs);
+    if (type === 'SYSCALL' && builder.verdict === 'other' && !builder.isExec) {
+      this.pending.delete(slot);
+      this.skip(slot, nowMs);
     }
   }
 
-  private userCmd(
-    header: RecordHeader,
-    rawEnd: number,
-    host: string,
-    line: string,
-    offset: number,
-    nowMs: number,
-    out: ParseOutput,
-  ): void {
-    const record = parseUserCmd(line, header.bodyStart, rawEnd);
-    const parsed = parseAuditId(header.id);
+  private userCmd(line: string, h: HeaderScan, rawEnd: number, offset: number, nowMs: number, out: ParseOutput): void {
+    const record = parseUserCmd(line, h.bodyStart, rawEnd);
+    const id = line.slice(h.idStart, h.idEnd);
+    const parsed = parseAuditId(id);
     if (typeof record === 'string' || !parsed) {
       out.malformed.push(malformed(typeof record === 'string' ? record : 'unrecognized', line, offset));
       return;
     }
-    const ctx = { host, id: header.id, time: parsed.time, sourceFormat: this.format, names: this.namer(host), offset, nowMs };
+    const host = (h.nodeStart < 0 ? '' : line.slice(h.nodeStart, h.nodeEnd)) || this.options.defaultHost;
+    const ctx = { host, id, time: parsed.time, sourceFormat: this.format, names: this.namer(host), offset, nowMs };
     for (const event of this.sudo.add(record, ctx)) out.events.push(event);
     this.nextExpiry = Math.min(this.nextExpiry, nowMs + this.timeoutMs);
   }
 
-  private endEvent(key: string, out: ParseOutput): void {
-    this.skipped.delete(key);
-    const ev = this.pending.get(key);
-    if (!ev) return;
-    this.pending.delete(key);
-    this.emit(ev, out, false);
+  private endEvent(line: string, h: HeaderScan, serial: number, out: ParseOutput): void {
+    const mark = this.skipped.find(line, h, serial);
+    if (mark) this.skipped.delete(mark);
+    const slot = this.pending.find(line, h, serial);
+    if (!slot) return;
+    this.pending.delete(slot);
+    this.emit(slot.value, out, false);
   }
 
   /** Closes events, skip marks and USER_CMDs older than the timeout. */
   private expire(nowMs: number, out: ParseOutput): void {
-    for (const [key, ev] of this.pending) {
-      if (nowMs - ev.arrivedAt < this.timeoutMs) break;
-      this.pending.delete(key);
-      this.skip(key, nowMs);
-      this.emit(ev, out, true);
+    for (let slot = this.pending.oldest(); slot && nowMs - slot.value.arrivedAt >= this.timeoutMs; slot = this.pending.oldest()) {
+      this.pending.delete(slot);
+      this.skip(slot, nowMs);
+      this.emit(slot.value, out, true);
     }
-    for (const [key, at] of this.skipped) {
-      if (nowMs - at < this.timeoutMs) break;
-      this.skipped.delete(key);
+    for (let mark = this.skipped.oldest(); mark && nowMs - mark.value >= this.timeoutMs; mark = this.skipped.oldest()) {
+      this.skipped.delete(mark);
     }
     for (const event of this.sudo.expire(nowMs)) out.events.push(event);
     this.nextExpiry = this.earliestExpiry();
@@ -232,28 +397,27 @@ class AuditdParser implements LogParser {
 
   private earliestExpiry(): number {
     let earliest = Number.POSITIVE_INFINITY;
-    const first = this.pending.values().next();
-    if (!first.done) earliest = first.value.arrivedAt;
-    const skip = this.skipped.values().next();
-    if (!skip.done) earliest = Math.min(earliest, skip.value);
+    const first = this.pending.oldest();
+    if (first) earliest = first.value.arrivedAt;
+    const skip = this.skipped.oldest();
+    if (skip) earliest = Math.min(earliest, skip.value);
     return Math.min(earliest + this.timeoutMs, this.sudo.nextExpiry());
   }
 
   private evictOldest(out: ParseOutput, nowMs: number): void {
-    const first = this.pending.entries().next();
-    if (first.done) return;
-    const [key, ev] = first.value;
-    this.pending.delete(key);
-    this.skip(key, nowMs);
-    this.emit(ev, out, true);
+    const slot = this.pending.oldest();
+    if (!slot) return;
+    this.pending.delete(slot);
+    this.skip(slot, nowMs);
+    this.emit(slot.value, out, true);
   }
 
-  /** Remembers an event whose further records are to be ignored, within a bounded map. */
-  private skip(key: string, at: number): void {
-    this.skipped.set(key, at);
+  /** Remembers an event whose further records are to be ignored, within a bounded table. */
+  private skip(name: EventName, at: number): void {
+    this.skipped.set(name, at);
     if (this.skipped.size > this.maxPending * 4) {
-      const oldest = this.skipped.keys().next();
-      if (!oldest.done) this.skipped.delete(oldest.value);
+      const oldest = this.skipped.oldest();
+      if (oldest) this.skipped.delete(oldest);
     }
     this.nextExpiry = Math.min(this.nextExpiry, at + this.timeoutMs);
   }
