@@ -1,0 +1,213 @@
+/** Renders benchmark results as the Markdown page bench/RESULTS.md. */
+import type { IngestBenchResult } from './ingest-throughput.js';
+import type { MachineInfo } from './machine-info.js';
+import type { ScanBenchResult } from './scan-vs-ausearch.js';
+
+/** Peak memory allowed for `vouch scan`, whatever the log size. */
+export const SCAN_MEMORY_LIMIT_BYTES = 200e6;
+/**
+ * The scan's live heap late in the largest log may exceed its live heap early on by at most this
+ * factor to count as flat (nothing held per event). Peak RSS is not used for this: it varies by
+ * about ±20 % from run to run with garbage-collection timing.
+ */
+export const FLAT_HEAP_FACTOR = 1.1;
+
+export interface BenchReport {
+  startedAt: Date;
+  seconds: number;
+  machine: MachineInfo;
+  loadAverageAfter: number;
+  ausearchVersion: string | null;
+  scan: ScanBenchResult | { skipped: string };
+  ingest: IngestBenchResult;
+}
+
+/** The whole page. */
+export function renderResults(report: BenchReport): string {
+  const { machine } = report;
+  const lines = [
+    '# Benchmark results',
+    '',
+    `Produced by \`npm run bench\` (bench/run.ts) on ${report.startedAt.toISOString()} in ${report.seconds.toFixed(0)} s. See bench/README.md for what each number means.`,
+    '',
+    '| Machine | |',
+    '|---|---|',
+    `| CPU | ${machine.cpu} |`,
+    `| Cores | ${machine.cores} |`,
+    `| Memory | ${machine.memoryGiB.toFixed(1)} GiB |`,
+    `| OS | ${machine.os} |`,
+    `| Node.js | ${machine.node} |`,
+    `| ausearch | ${report.ausearchVersion ?? 'not installed'} |`,
+    `| Commit | ${machine.commit} |`,
+    `| Load average (1 min) at start / end | ${machine.loadAverage.toFixed(2)} / ${report.loadAverageAfter.toFixed(2)} |`,
+    '',
+    ...scanSection(report.scan),
+    ...ingestSection(report.ingest),
+  ];
+  return lines.join('\n') + '\n';
+}
+
+function scanSection(scan: BenchReport['scan']): string[] {
+  if ('skipped' in scan) return ['## vouch scan vs ausearch', '', `Not run: ${scan.skipped}`, ''];
+  const f = scan.file;
+  const mb = f.bytes / 1e6;
+  const rows: string[][] = [];
+  const hasAusearch = 'medianMs' in scan.ausearch;
+  if ('medianMs' in scan.ausearch) {
+    rows.push(['`ausearch --raw -m EXECVE -if FILE`, wall time: median (best)', `${seconds(scan.ausearch.medianMs)} (${seconds(best(scan.ausearch.runs))})`, '', '']);
+    rows.push(['`vouch scan FILE --all --json`, wall time: median (best)', `${seconds(scan.scan.medianMs)} (${seconds(best(scan.scan.runs))})`, '', '']);
+    rows.push([
+      'Speed ratio (ausearch time / scan time)',
+      `${(scan.ratio ?? 0).toFixed(2)}×`,
+      '≥ 1.00×',
+      passFail((scan.ratio ?? 0) >= 1),
+    ]);
+    if (scan.ausearch.medianCpuMs !== null && scan.scan.medianCpuMs !== null) {
+      rows.push([
+        'CPU time (user + system), median: ausearch / scan',
+        `${seconds(scan.ausearch.medianCpuMs)} / ${seconds(scan.scan.medianCpuMs)} (ratio ${(scan.ausearch.medianCpuMs / scan.scan.medianCpuMs).toFixed(2)}×)`,
+        '',
+        '',
+      ]);
+    }
+    if (scan.ausearchInterpreted) {
+      rows.push([
+        '`ausearch -i -m EXECVE -if FILE` (decodes the records, as the scan does), wall time: median (best)',
+        `${seconds(scan.ausearchInterpreted.medianMs)} (${seconds(best(scan.ausearchInterpreted.runs))}); ratio to the scan ${(scan.ausearchInterpreted.medianMs / scan.scan.medianMs).toFixed(2)}×`,
+        'report',
+        '',
+      ]);
+    }
+    rows.push(['Throughput: ausearch / scan', `${(mb / (scan.ausearch.medianMs / 1000)).toFixed(0)} / ${(mb / (scan.scan.medianMs / 1000)).toFixed(0)} MB/s`, '', '']);
+  } else {
+    rows.push(['`ausearch`', scan.ausearch.missing, 'installed', 'NOT MEASURED']);
+    rows.push(['`vouch scan FILE --all --json`, wall time: median (best)', `${seconds(scan.scan.medianMs)} (${seconds(best(scan.scan.runs))})`, '', '']);
+  }
+  rows.push(['`vouch scan` of a 10-command log (start-up: module loading, rule compilation)', seconds(scan.startup.wallMs), '', '']);
+  const c = scan.scan.check;
+  const exact = c.argvMismatches === 0 && c.missing === 0 && c.unexpected === 0;
+  rows.push([
+    'Every execve decoded exactly (events out / written; argv mismatches, missing, unexpected)',
+    `${c.events.toLocaleString('en-US')} / ${c.expected.toLocaleString('en-US')}; ${c.argvMismatches}, ${c.missing}, ${c.unexpected}`,
+    'all, 0, 0, 0',
+    passFail(exact),
+  ]);
+  if ('events' in scan.ausearch) rows.push(['Events ausearch printed', scan.ausearch.events.toLocaleString('en-US'), String(c.expected), passFail(scan.ausearch.events === c.expected)]);
+  rows.push(['Rule hits (default pack)', `${c.hits.toLocaleString('en-US')} (${((100 * c.hits) / Math.max(1, c.events)).toFixed(1)} % of events)`, '', '']);
+
+  const memRows = scan.memory.map((m) => [
+    `Peak memory (max RSS), median (range), ${(m.bytes / 1e6).toFixed(0)} MB log (${m.commands.toLocaleString('en-US')} commands, ${m.records.toLocaleString('en-US')} records)`,
+    `${rss(m.maxRssKb)} (${rss(m.lowestKb)}–${rss(m.highestKb)})`,
+    '< 200 MB',
+    passFail(m.highestKb !== null && m.highestKb * 1024 < SCAN_MEMORY_LIMIT_BYTES),
+  ]);
+  const first = scan.memory.find((m) => m.commands === scan.file.commands);
+  const last = scan.memory[scan.memory.length - 1];
+  if (first?.maxRssKb && last?.maxRssKb && first !== last) {
+    memRows.push([
+      `Peak RSS growth (medians) from the ${(first.bytes / 1e6).toFixed(0)} MB to the ${(last.bytes / 1e6).toFixed(0)} MB log`,
+      `${(last.maxRssKb / first.maxRssKb).toFixed(2)}× for ${(last.bytes / first.bytes).toFixed(0)}× the log`,
+      'report',
+      '',
+    ]);
+  }
+  const all = last?.liveHeap ?? [];
+  // Five points spread over the log are enough to see a trend.
+  const heap = all.length <= 5 ? all : [0, 1, 2, 3, 4].map((i) => all[Math.round((i * (all.length - 1)) / 4)]!);
+  if (heap.length >= 2) {
+    const firstHeap = heap[0]!;
+    const lastHeap = heap[heap.length - 1]!;
+    const factor = lastHeap.heapUsed / firstHeap.heapUsed;
+    memRows.push([
+      `Live heap after a full GC while scanning the ${((last?.bytes ?? 0) / 1e6).toFixed(0)} MB log, at ${heap.map((h) => `${(h.bytesRead / 1e6).toFixed(0)}`).join(' / ')} MB read`,
+      `${heap.map((h) => (h.heapUsed / 1e6).toFixed(1)).join(' / ')} MB`,
+      `flat (last ≤ ${FLAT_HEAP_FACTOR.toFixed(2)}× first)`,
+      passFail(factor <= FLAT_HEAP_FACTOR),
+    ]);
+  }
+  const runs = (name: string, list: readonly { wallMs: number }[]) => `${name}: ${list.map((r) => seconds(r.wallMs)).join(', ')}`;
+  return [
+    '## vouch scan vs ausearch',
+    '',
+    `Generated ENRICHED auditd log: ${f.commands.toLocaleString('en-US')} commands (${f.sudoCommands.toLocaleString('en-US')} through sudo, ` +
+      `${f.suspiciousCommands.toLocaleString('en-US')} suspicious, ${f.longArguments} with an argument split into chunks), ` +
+      `${f.execEvents.toLocaleString('en-US')} execve events, ${f.records.toLocaleString('en-US')} records, ${mb.toFixed(1)} MB. ` +
+      `Both programs read it from the page cache and write to a file; ${scan.scan.runs.length} runs each, alternating.`,
+    '',
+    ...table(['Measure', 'Result', 'Target', ''], rows),
+    '',
+    ...table(['Measure', 'Result', 'Target', ''], memRows),
+    '',
+    `Individual runs: ${[hasAusearch && 'runs' in scan.ausearch ? runs('ausearch', scan.ausearch.runs) : null, runs('vouch scan', scan.scan.runs)].filter(Boolean).join('; ')}. ` +
+      `Peak memory measured with ${scan.rssMethod}.`,
+    '',
+  ];
+}
+
+function ingestSection(ingest: IngestBenchResult): string[] {
+  const title = '## Tailer into Postgres';
+  if ('skipped' in ingest) return [title, '', `Not run: ${ingest.skipped}`, ''];
+  const { backlog, live } = ingest;
+  const rows: string[][] = [
+    [
+      `Backlog: ${(backlog.file.bytes / 1e6).toFixed(0)} MB log (${backlog.file.commands.toLocaleString('en-US')} commands) read to the end`,
+      `${Math.round(backlog.eventsPerSecond).toLocaleString('en-US')} events/s (${backlog.megabytesPerSecond.toFixed(1)} MB/s, ${backlog.seconds.toFixed(1)} s)`,
+      'report',
+      '',
+    ],
+    [
+      'Backlog: rule hits stored / alerts created / folded into an earlier alert',
+      `${backlog.storedHits.toLocaleString('en-US')} / ${backlog.stats.alertsCreated.toLocaleString('en-US')} / ${backlog.stats.alertsFolded.toLocaleString('en-US')}`,
+      '',
+      '',
+    ],
+    [
+      'Live: events written / ingested',
+      `${live.eventsWritten.toLocaleString('en-US')} / ${live.eventsIngested.toLocaleString('en-US')} (steady phase ${Math.round(live.steadyEventsPerSecond)} events/s)`,
+      'all',
+      passFail(live.eventsIngested === live.eventsWritten),
+    ],
+  ];
+  for (const l of live.latency) {
+    rows.push([
+      `Write-to-stored delay, ${l.phase === 'all' ? 'all phases' : `${l.phase} phase`} (${l.samples} rule hits)`,
+      `p50 ${ms(l.p50)}, p99 ${ms(l.p99)}, max ${ms(l.max)}`,
+      'report',
+      '',
+    ]);
+  }
+  return [
+    title,
+    '',
+    `Real FileSource and Ingestor on PostgreSQL ${ingest.postgresVersion} (${ingest.databaseUrl}), each phase in a fresh schema. ` +
+      `The live phase polls every ${live.pollIntervalMs} ms (the default \`workflow.poll_interval\`), so about half an interval of delay is waiting for the next poll.`,
+    '',
+    ...table(['Measure', 'Result', 'Target', ''], rows),
+    '',
+  ];
+}
+
+function table(head: string[], rows: string[][]): string[] {
+  const esc = (cell: string) => cell.replace(/\|/g, '\\|');
+  return [`| ${head.join(' | ')} |`, `|${head.map(() => '---').join('|')}|`, ...rows.map((r) => `| ${r.map(esc).join(' | ')} |`)];
+}
+
+function best(runs: readonly { wallMs: number }[]): number {
+  return Math.min(...runs.map((r) => r.wallMs));
+}
+
+function passFail(ok: boolean): string {
+  return ok ? 'PASS' : 'FAIL';
+}
+
+function seconds(msValue: number): string {
+  return `${(msValue / 1000).toFixed(2)} s`;
+}
+
+function ms(value: number): string {
+  return `${value.toFixed(0)} ms`;
+}
+
+function rss(kb: number | null): string {
+  return kb === null ? 'n/a' : `${((kb * 1024) / 1e6).toFixed(0)} MB`;
+}
