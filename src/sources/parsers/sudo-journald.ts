@@ -1,19 +1,16 @@
-import { emptyOutput, type LogParser, type ParseOutput, type ParserOptions } from '../parser.js';
+import { type LogParser, type ParseOutput, type ParserOptions } from '../parser.js';
 import {
   FieldError,
   hashKey,
   malformed,
   parseJsonObjectLine,
-  screenLine,
-  stripCarriageReturn,
   toInteger,
   isUnsetUid,
   type JsonObject,
 } from './parse-support.js';
-import { SudoAssembler } from './sudo-assembler.js';
+import { HeldSudoParser } from './held-sudo-parser.js';
 import { sudoCeeToOutput } from './sudo-json.js';
 import { splitSudoMessage } from './sudo-message.js';
-import { DEFAULT_SUDO_HOLD_MS } from './sudo-syslog.js';
 
 export const SUDO_JOURNALD_FORMAT = 'sudo-journald';
 
@@ -34,44 +31,10 @@ export function createSudoJournaldParser(options: ParserOptions): LogParser {
 
 const utf8 = new TextDecoder('utf-8');
 
-class SudoJournaldParser implements LogParser {
+class SudoJournaldParser extends HeldSudoParser {
   readonly format = SUDO_JOURNALD_FORMAT;
-  private readonly assembler: SudoAssembler;
 
-  constructor(private readonly options: ParserOptions) {
-    this.assembler = new SudoAssembler(options.eventTimeoutMs ?? DEFAULT_SUDO_HOLD_MS);
-  }
-
-  push(line: string, offset: number, now: Date): ParseOutput {
-    const out = emptyOutput();
-    try {
-      this.handle(stripCarriageReturn(line), offset, now, out);
-    } catch (error) {
-      const reason = error instanceof FieldError ? 'bad_json' : 'unrecognized';
-      const detail = error instanceof Error ? error.message : String(error);
-      out.malformed.push(malformed(reason, line, offset, detail));
-    }
-    this.assembler.expire(now, out);
-    return out;
-  }
-
-  flush(): ParseOutput {
-    const out = emptyOutput();
-    this.assembler.flush(out);
-    return out;
-  }
-
-  lowWaterMark(): number | null {
-    return this.assembler.lowWaterMark();
-  }
-
-  private handle(line: string, offset: number, now: Date, out: ParseOutput): void {
-    if (line.trim() === '') return;
-    const screened = screenLine(line);
-    if (screened !== null) {
-      out.malformed.push(malformed(screened, line, offset));
-      return;
-    }
+  protected handle(line: string, offset: number, now: Date, out: ParseOutput): void {
     const parsed = parseJsonObjectLine(line);
     if (!parsed.ok) {
       out.malformed.push(malformed(parsed.reason, line, offset, parsed.detail));

@@ -1,20 +1,17 @@
-import { emptyOutput, type LogParser, type ParseOutput, type ParserOptions } from '../parser.js';
+import type { LogParser, ParseOutput, ParserOptions } from '../parser.js';
 import {
   hasInvalidUtf8,
   hashKey,
   malformed,
-  screenLine,
-  stripCarriageReturn,
 } from './parse-support.js';
-import { SudoAssembler } from './sudo-assembler.js';
+import { HeldSudoParser } from './held-sudo-parser.js';
 import { sudoCeeToOutput } from './sudo-json.js';
 import { splitSudoMessage } from './sudo-message.js';
 import { parseSyslogHeader } from './syslog-header.js';
 
 export const SUDO_SYSLOG_FORMAT = 'sudo';
 
-/** Default time a sudo message waits for its `(command continued)` parts. */
-export const DEFAULT_SUDO_HOLD_MS = 2000;
+export { DEFAULT_SUDO_HOLD_MS } from './held-sudo-parser.js';
 
 /**
  * Parses sudo's messages in a syslog file (auth.log, secure, messages):
@@ -32,43 +29,10 @@ export function createSudoSyslogParser(options: ParserOptions): LogParser {
   return new SudoSyslogParser(options);
 }
 
-class SudoSyslogParser implements LogParser {
+class SudoSyslogParser extends HeldSudoParser {
   readonly format = SUDO_SYSLOG_FORMAT;
-  private readonly assembler: SudoAssembler;
 
-  constructor(private readonly options: ParserOptions) {
-    this.assembler = new SudoAssembler(options.eventTimeoutMs ?? DEFAULT_SUDO_HOLD_MS);
-  }
-
-  push(line: string, offset: number, now: Date): ParseOutput {
-    const out = emptyOutput();
-    try {
-      this.handle(stripCarriageReturn(line), offset, now, out);
-    } catch (error) {
-      // Defence in depth: a parser bug must cost one line, never the source.
-      out.malformed.push(malformed('unrecognized', line, offset, `parser error: ${String(error)}`));
-    }
-    this.assembler.expire(now, out);
-    return out;
-  }
-
-  flush(): ParseOutput {
-    const out = emptyOutput();
-    this.assembler.flush(out);
-    return out;
-  }
-
-  lowWaterMark(): number | null {
-    return this.assembler.lowWaterMark();
-  }
-
-  private handle(line: string, offset: number, now: Date, out: ParseOutput): void {
-    if (line.trim() === '') return;
-    const screened = screenLine(line);
-    if (screened !== null) {
-      out.malformed.push(malformed(screened, line, offset));
-      return;
-    }
+  protected handle(line: string, offset: number, now: Date, out: ParseOutput): void {
     const header = parseSyslogHeader(line, now);
     if (header === null) {
       const reason = hasInvalidUtf8(line) ? 'invalid_utf8' : 'unrecognized';
