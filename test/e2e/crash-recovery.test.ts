@@ -12,6 +12,7 @@ const root = path.resolve(import.meta.dirname, '..', '..');
 const bin = path.join(root, 'bin', 'vouch');
 const databaseUrl = process.env.TEST_DATABASE_URL;
 const built = existsSync(path.join(root, 'dist', 'src', 'cli', 'main.js'));
+const SCHEMA_LOCK = 0x7465_7374;
 
 /**
  * A real `vouch start` process follows an audit log while it is written, rotated by rename, and
@@ -66,14 +67,21 @@ describe.skipIf(!databaseUrl || !built)('crash and rotation recovery of a real p
 
   beforeAll(async () => {
     await admin.connect();
+    // The same lock test-store.ts takes: kysely's migrator reads every schema's catalog.
+    await admin.query('select pg_advisory_lock($1)', [SCHEMA_LOCK]);
     await admin.query(`create schema "${schema}"`);
+    await admin.query('select pg_advisory_unlock($1)', [SCHEMA_LOCK]);
     writeFileSync(env.VOUCH_CONFIG, `sources:\n  - { name: audit, type: auditd, path: ${logPath} }\n`);
     writeFileSync(logPath, '');
   });
 
   afterAll(async () => {
     if (child) await kill(child);
-    if (!process.env.KEEP_CRASH_SCHEMA) await admin.query(`drop schema if exists "${schema}" cascade`);
+    if (!process.env.KEEP_CRASH_SCHEMA) {
+      await admin.query('select pg_advisory_lock($1)', [SCHEMA_LOCK]);
+      await admin.query(`drop schema if exists "${schema}" cascade`);
+      await admin.query('select pg_advisory_unlock($1)', [SCHEMA_LOCK]);
+    }
     await admin.end();
   });
 

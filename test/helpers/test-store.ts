@@ -42,27 +42,41 @@ export async function createTestStore(kind: StoreKind = defaultStoreKind()): Pro
     kind === 'postgres'
       ? openDatabase({ url: process.env.TEST_DATABASE_URL as string, dataDir: null, schema, poolSize: 5 })
       : openDatabase({ url: null, dataDir: null, schema, pglite: await pglite() });
-  if (kind === 'postgres') await adminQuery(`create schema "${schema}"`);
-  const store = await open();
-  await migrateToLatest(store);
+  const migrate = async (): Promise<VouchDatabase> => {
+    const store = await open();
+    await migrateToLatest(store);
+    return store;
+  };
+  const store = kind === 'postgres' ? await whileSchemasHeld(async (admin) => {
+    await admin.query(`create schema "${schema}"`);
+    return migrate();
+  }) : await migrate();
   return {
     ...store,
     close: () => store.close(),
     reopen: open,
     async destroy() {
       await store.close();
-      if (kind === 'postgres') await adminQuery(`drop schema "${schema}" cascade`);
+      if (kind === 'postgres') await whileSchemasHeld((admin) => admin.query(`drop schema "${schema}" cascade`));
       else await (await pglite()).exec(`drop schema "${schema}" cascade`);
     },
   };
 }
 
-async function adminQuery(text: string): Promise<void> {
-  const client = new pg.Client({ connectionString: process.env.TEST_DATABASE_URL });
-  await client.connect();
+/** Serialises test schema set-up and tear-down across test workers. */
+const SCHEMA_LOCK = 0x7465_7374; // "test"
+
+/**
+ * Runs `work` holding a lock that every test's schema creation, migration and drop take: kysely's
+ * migrator reads the catalog of every schema, and fails if another test drops its schema meanwhile.
+ */
+async function whileSchemasHeld<T>(work: (admin: pg.Client) => Promise<T>): Promise<T> {
+  const admin = new pg.Client({ connectionString: process.env.TEST_DATABASE_URL });
+  await admin.connect();
   try {
-    await client.query(text);
+    await admin.query('select pg_advisory_lock($1)', [SCHEMA_LOCK]);
+    return await work(admin);
   } finally {
-    await client.end();
+    await admin.end();
   }
 }
