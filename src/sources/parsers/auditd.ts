@@ -3,8 +3,9 @@
  * reassembled into one CommandEvent per exec.
  */
 import type { CommandEvent } from '../command-event.js';
-import type { LogParser, Malformed, MalformedReason, ParseOutput, ParserOptions } from '../parser.js';
+import type { LogParser, ParseOutput, ParserOptions } from '../parser.js';
 import { emptyOutput } from '../parser.js';
+import { malformed } from './parse-support.js';
 import {
   AuditEventBuilder,
   MAX_RECORD_CHARS,
@@ -218,8 +219,6 @@ function namesEvent(name: EventName, line: string, h: HeaderScan): boolean {
   );
 }
 
-/** First bytes of a bad line, kept for the log. */
-const SAMPLE_CHARS = 160;
 
 /**
  * Creates a parser for auditd logs (format `auditd`).
@@ -454,6 +453,3 @@ class AuditdParser implements LogParser {
   }
 }
 
-function malformed(reason: MalformedReason, line: string, offset: number): Malformed {
-  return { reason, sample: line.slice(0, SAMPLE_CHARS), offset };
-}

@@ -9,8 +9,9 @@
  * go through the same code as auditd's. go-audit writes the numeric record type; names are
  * accepted too.
  */
-import type { LogParser, Malformed, MalformedReason, ParseOutput, ParserOptions } from '../parser.js';
+import type { LogParser, ParseOutput, ParserOptions } from '../parser.js';
 import { emptyOutput } from '../parser.js';
+import { asJsonObject, malformed } from './parse-support.js';
 import {
   AuditEventBuilder,
   ENRICHED_SEPARATOR,
@@ -33,7 +34,6 @@ const RECORD_TYPES: Record<number, string> = {
   1327: 'PROCTITLE',
 };
 
-const SAMPLE_CHARS = 160;
 
 /**
  * Creates a parser for go-audit JSON lines (format `go-audit`). Users are named from the line's
@@ -57,7 +57,7 @@ export function createGoAuditParser(options: ParserOptions): LogParser {
       out.malformed.push(malformed('bad_json', line, offset));
       return;
     }
-    const group = asRecord(value);
+    const group = asJsonObject(value);
     const messages = group?.messages;
     const timestamp = group?.timestamp;
     const sequence = group?.sequence;
@@ -68,11 +68,11 @@ export function createGoAuditParser(options: ParserOptions): LogParser {
       return;
     }
     const host = typeof group.hostname === 'string' && group.hostname !== '' ? group.hostname : options.defaultHost;
-    const names = withUidMap(uidNamer(host, options.resolveUid), asRecord(group.uid_map));
+    const names = withUidMap(uidNamer(host, options.resolveUid), asJsonObject(group.uid_map));
     const ctx = { host, id, time: parsed.time, sourceFormat: format, names };
     const builder = new AuditEventBuilder();
     for (const message of messages) {
-      const m = asRecord(message);
+      const m = asJsonObject(message);
       const type = recordType(m?.type);
       if (!m || type === null || typeof m.data !== 'string') continue;
       const data = stripHeader(m.data);
@@ -135,10 +135,4 @@ function stripHeader(data: string): string {
   return close < 0 ? data : data.slice(close + 3);
 }
 
-function asRecord(value: unknown): Record<string, unknown> | null {
-  return typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : null;
-}
 
-function malformed(reason: MalformedReason, line: string, offset: number): Malformed {
-  return { reason, sample: line.slice(0, SAMPLE_CHARS), offset };
-}

@@ -12,13 +12,12 @@
  */
 import type { CommandEvent } from '../command-event.js';
 import { commandLine } from '../command-event.js';
-import type { LogParser, Malformed, MalformedReason, ParseOutput, ParserOptions } from '../parser.js';
+import type { LogParser, ParseOutput, ParserOptions } from '../parser.js';
 import { emptyOutput } from '../parser.js';
+import { asJsonObject, malformed, type JsonObject } from './parse-support.js';
 import { UNSET_ID, type UidNamer, execVerdictFor, parseAuditId, uidNamer } from './audit-record.js';
 
-const SAMPLE_CHARS = 160;
 
-type Json = Record<string, unknown>;
 
 /**
  * Creates a parser for laurel JSON lines (format `laurel`). Every line is a whole event, so
@@ -47,7 +46,7 @@ export function createLaurelParser(options: ParserOptions): LogParser {
       out.malformed.push(malformed('bad_json', line, offset));
       return;
     }
-    const event = asObject(value);
+    const event = asJsonObject(value);
     const id = typeof event?.ID === 'string' ? event.ID : null;
     const parsed = id === null ? null : parseAuditId(id);
     if (!event || id === null || !parsed) {
@@ -83,9 +82,9 @@ interface LaurelContext {
   format: string;
 }
 
-function toCommand(event: Json, ctx: LaurelContext): CommandEvent | null {
-  const syscall = asObject(event.SYSCALL) ?? {};
-  const execve = asObject(event.EXECVE);
+function toCommand(event: JsonObject, ctx: LaurelContext): CommandEvent | null {
+  const syscall = asJsonObject(event.SYSCALL) ?? {};
+  const execve = asJsonObject(event.EXECVE);
   const argvField = execve && Array.isArray(execve.ARGV) ? execve.ARGV : null;
   if (!argvField && !isExecSyscall(syscall)) return null;
   const exe = text(syscall.exe);
@@ -104,7 +103,7 @@ function toCommand(event: Json, ctx: LaurelContext): CommandEvent | null {
     argv,
     command: commandLine(argv),
     exe,
-    cwd: text(asObject(event.CWD)?.cwd),
+    cwd: text(asJsonObject(event.CWD)?.cwd),
     pid: num(syscall.pid),
     ppid: num(syscall.ppid),
     sourceFormat: ctx.format,
@@ -119,7 +118,7 @@ function toCommand(event: Json, ctx: LaurelContext): CommandEvent | null {
   return result;
 }
 
-function isExecSyscall(syscall: Json): boolean {
+function isExecSyscall(syscall: JsonObject): boolean {
   if (syscall.SYSCALL === 'execve' || syscall.SYSCALL === 'execveat') return true;
   const arch = typeof syscall.arch === 'string' ? syscall.arch.toLowerCase().replace(/^0x/, '') : null;
   const nr = num(syscall.syscall);
@@ -127,17 +126,17 @@ function isExecSyscall(syscall: Json): boolean {
 }
 
 /** A failed execve has no EXECVE: the program tried is PATH item 0, else the process title. */
-function fallbackArgv(event: Json, exe: string | null): string[] {
+function fallbackArgv(event: JsonObject, exe: string | null): string[] {
   const paths = Array.isArray(event.PATH) ? event.PATH : [];
-  const first = asObject(paths[0]);
+  const first = asJsonObject(paths[0]);
   const name = text(first?.name);
   if (name) return [name];
-  const title = asObject(event.PROCTITLE);
+  const title = asJsonObject(event.PROCTITLE);
   if (title && Array.isArray(title.ARGV)) return title.ARGV.map((a) => text(a) ?? '');
   return exe ? [exe] : [];
 }
 
-function extras(syscall: Json, execve: Json | null, argCount: number): Record<string, string> | undefined {
+function extras(syscall: JsonObject, execve: JsonObject | null, argCount: number): Record<string, string> | undefined {
   const extra: Record<string, string> = {};
   const tty = text(syscall.tty);
   if (tty && tty !== '(none)') extra.tty = tty;
@@ -191,10 +190,4 @@ function isHexDigit(c: number): boolean {
   return (c >= 48 && c <= 57) || (c >= 65 && c <= 70) || (c >= 97 && c <= 102);
 }
 
-function asObject(value: unknown): Json | null {
-  return typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Json) : null;
-}
 
-function malformed(reason: MalformedReason, line: string, offset: number): Malformed {
-  return { reason, sample: line.slice(0, SAMPLE_CHARS), offset };
-}

@@ -180,6 +180,11 @@ export function isJsonObject(value: unknown): value is JsonObject {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
+/** The value when it is a plain JSON object, else null (for optional chaining over records). */
+export function asJsonObject(value: unknown): JsonObject | null {
+  return isJsonObject(value) ? value : null;
+}
+
 /** Result of parsing one line as a JSON object. */
 export type JsonLineResult =
   | { ok: true; value: JsonObject }

@@ -432,3 +432,13 @@ describe('auditd parser: malformed input', () => {
     expect(events[0].argv).toEqual(['docker', 'inspect', '721df12151a7']);
   });
 });
+
+describe('malformed samples', () => {
+  it('are escaped, so a hostile line cannot carry NUL or terminal escapes into logs and the database', () => {
+    const parser = createAuditdParser({ defaultHost: 'h' });
+    const out = parser.push('type=\u0000\u001b[2J msg=garbage', 0, new Date(0));
+    expect(out.malformed).toHaveLength(1);
+    expect(out.malformed[0]?.sample).not.toMatch(/[\u0000-\u001f]/);
+    expect(out.malformed[0]?.sample).toContain('\\x1b');
+  });
+});
