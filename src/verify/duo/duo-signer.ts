@@ -132,17 +132,8 @@ export function signRequest(input: SignRequestInput): SignedHeaders {
   return { authorization: basicAuthorization(input.ikey, signatureHex(input, date)), date };
 }
 
-export interface BuildRequestInput {
-  ikey: string;
-  skey: string;
-  method: string;
-  host: string;
-  path: string;
-  params: DuoParams;
-  date: Date | string;
-  /** Defaults to 5. */
-  version?: DuoSignatureVersion;
-}
+/** What signRequest takes, less the body: buildSignedRequest lays the body out itself. */
+export type BuildRequestInput = Omit<SignRequestInput, 'body'>;
 
 export interface BuiltRequest {
   /** Path plus query string (GET and other non-body methods), ready to append to the base URL. */
