@@ -7,8 +7,9 @@ import { runningService } from './running-service.js';
 import { Ingestor, addStats, emptyStats, type IngestStats } from '../sources/ingest.js';
 import { openLog } from '../sources/read-log.js';
 import type { VouchDatabase } from '../store/database.js';
+import { terminalText } from '../terminal-text.js';
 import { openConfiguredStore } from './open-store.js';
-import { countLines, describeFormat, terminalText } from './scan-command.js';
+import { countLines, describeFormat } from './scan-command.js';
 
 /** Options of `vouch ingest` as commander passes them. */
 export interface IngestOptions {

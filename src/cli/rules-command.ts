@@ -3,7 +3,8 @@ import { localHostName } from '../config/load-config.js';
 import type { CompiledRuleSet } from '../detect/compile-rules.js';
 import { VouchError } from '../errors.js';
 import { openLog } from '../sources/read-log.js';
-import { countLines, describeFormat, loadOptionalConfig, loadRules, plural, shorten, terminalText, uidResolver, type CommandIo } from './scan-command.js';
+import { terminalText } from '../terminal-text.js';
+import { countLines, describeFormat, loadOptionalConfig, loadRules, plural, shorten, uidResolver, type CommandIo } from './scan-command.js';
 
 /** Options of `vouch rules test` as commander passes them. */
 export interface RulesTestOptions {

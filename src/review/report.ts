@@ -1,5 +1,6 @@
 import type { AlertStatus } from '../alerts/alert.js';
 import type { AlertRow } from '../store/schema.js';
+import { terminalText } from '../terminal-text.js';
 
 /** One alert in `vouch report --format json` (and the review API). Field names are a contract. */
 export interface ReportRow {
@@ -101,7 +102,7 @@ const TABLE_COLUMNS: Array<[keyof ReportRow, string, number]> = [
 function renderTable(rows: readonly ReportRow[]): string {
   if (rows.length === 0) return 'No alerts match.\n';
   const cell = (value: unknown, width: number) => {
-    const text = terminalSafe(value === null || value === undefined ? '-' : String(value));
+    const text = terminalText(value === null || value === undefined ? '-' : String(value));
     return text.length > width ? `${text.slice(0, width - 1)}…` : text.padEnd(width);
   };
   const header = TABLE_COLUMNS.map(([, title, width]) => cell(title, width)).join('  ');
@@ -114,10 +115,6 @@ function renderTable(rows: readonly ReportRow[]): string {
   return [header.trimEnd(), ...body, '', `${rows.length} alert${rows.length === 1 ? '' : 's'}: ${summary}`].join('\n') + '\n';
 }
 
-/** Command text can carry escape sequences that would rewrite the reviewer's terminal. */
-export function terminalSafe(text: string): string {
-  return text.replace(/[\u0000-\u001f\u007f-\u009f]/g, (ch) => `\\x${ch.charCodeAt(0).toString(16).padStart(2, '0')}`);
-}
 
 export function escapeHtml(text: string): string {
   return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/'/g, '&#39;');
@@ -127,7 +124,7 @@ function renderHtml(rows: readonly ReportRow[]): string {
   const columns: Array<keyof ReportRow> = ['occurred_at', 'status', 'user', 'host', 'rule', 'severity', 'command', 'justification', 'second_factor', 'escalation_reason', 'resolved_at'];
   const head = columns.map((column) => `<th>${escapeHtml(column)}</th>`).join('');
   const body = rows
-    .map((row) => `<tr>${columns.map((column) => `<td>${escapeHtml(terminalSafe(String(row[column] ?? '')))}</td>`).join('')}</tr>`)
+    .map((row) => `<tr>${columns.map((column) => `<td>${escapeHtml(terminalText(String(row[column] ?? '')))}</td>`).join('')}</tr>`)
     .join('\n');
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>Vouch report</title>

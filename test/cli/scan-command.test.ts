@@ -5,9 +5,10 @@ import path from 'node:path';
 import { Readable, Writable } from 'node:stream';
 import { promisify } from 'node:util';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { scanCommand, shorten, terminalText, TEXT_COMMAND_CHARS } from '../../src/cli/scan-command.js';
+import { scanCommand, shorten, TEXT_COMMAND_CHARS } from '../../src/cli/scan-command.js';
 import { ManualClock } from '../../src/clock.js';
 import { NotFoundError, VouchError } from '../../src/errors.js';
+import { terminalText } from '../../src/terminal-text.js';
 import { GO_LIBAUDIT, TEST_RULES, captureStream, tempDir } from './cli-fixtures.js';
 
 const CONTRACT_FIELDS = ['time', 'host', 'user', 'run_as', 'argv', 'command', 'cwd', 'source_format', 'rule'];

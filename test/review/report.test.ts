@@ -1,0 +1,43 @@
+import { describe, expect, it } from 'vitest';
+import { csvCell, renderReport, type ReportRow } from '../../src/review/report.js';
+
+const hostile = 'cat /etc/shadow \u001b[2J\u202e<script>alert(1)</script>\u200b';
+
+function row(overrides: Partial<ReportRow> = {}): ReportRow {
+  return {
+    id: 'al_1', status: 'escalated', user: 'alice', host: 'db-1', command: hostile, rule: 'shadow-read', rule_name: 'Read of password hashes',
+    severity: 'high', attack: ['T1003.008'], occurred_at: '2026-11-24T10:00:00.000Z', run_as: 'root', cwd: '/', occurrences: 1,
+    justification: null, second_factor: null, escalation_reason: 'denied_by_user', escalation_detail: null, resolved_at: null,
+    reviewed_by: null, reviewed_at: null, review_note: null, ...overrides,
+  };
+}
+
+describe('renderReport', () => {
+  it('prints hostile command text on a terminal without control, bidi or zero-width characters', () => {
+    const table = renderReport([row()], 'table');
+    expect(table).not.toMatch(/[\u0000-\u0009\u000b-\u001f\u202e\u200b]/);
+    expect(table).toContain('\\x1b');
+    expect(table).toContain('1 alert: 1 escalated');
+  });
+
+  it('escapes HTML', () => {
+    const html = renderReport([row()], 'html');
+    expect(html).not.toContain('<script>');
+    expect(html).toContain('&lt;script&gt;');
+  });
+
+  it('quotes CSV and defuses spreadsheet formulas', () => {
+    expect(csvCell('=HYPERLINK("x")')).toBe(`"'=HYPERLINK(""x"")"`);
+    expect(csvCell('a,b')).toBe('"a,b"');
+    expect(csvCell(null)).toBe('');
+    expect(renderReport([row({ justification: '+1 cmd' })], 'csv')).toContain(",'+1 cmd,");
+  });
+
+  it('prints JSON with the contract fields', () => {
+    const [parsed] = JSON.parse(renderReport([row()], 'json')) as Array<Record<string, unknown>>;
+    for (const field of ['id', 'status', 'user', 'host', 'command', 'rule', 'severity', 'occurred_at', 'justification', 'second_factor', 'escalation_reason', 'resolved_at']) {
+      expect(parsed).toHaveProperty(field);
+    }
+    expect(parsed?.command).toBe(hostile);
+  });
+});
