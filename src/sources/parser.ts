@@ -1,4 +1,5 @@
 import type { CommandEvent } from './command-event.js';
+import { forEachLine, type LineBlock } from './line-block.js';
 
 /** Why a line was skipped; counted per source and reason. */
 export type MalformedReason =
@@ -34,6 +35,11 @@ export interface LogParser {
   readonly format: string;
   /** Feed one line. `now` closes events that have no terminator once they are old enough. */
   push(line: string, offset: number, now: Date): ParseOutput;
+  /**
+   * Feed a block of lines as bytes, adding what they produce to `out`; the same as push() for
+   * each line in turn. Optional: parsers that can skip lines without decoding them implement it.
+   */
+  pushBlock?(block: LineBlock, now: Date, out: ParseOutput): void;
   /** Emit everything still held (end of a file, or shutdown), complete or not. */
   flush(): ParseOutput;
   /** Offset of the oldest line belonging to an event not yet emitted; null when nothing is held. */
@@ -46,6 +52,21 @@ export interface ParseOutput {
 }
 
 export const emptyOutput = (): ParseOutput => ({ events: [], malformed: [] });
+
+/** Feeds a block of lines to a parser: whole, when it takes blocks, or line by line. */
+export function parseBlock(parser: LogParser, block: LineBlock, now: Date, out: ParseOutput): void {
+  if (parser.pushBlock) {
+    parser.pushBlock(block, now, out);
+    return;
+  }
+  forEachLine(block, (line, offset) => appendOutput(out, parser.push(line, offset, now)));
+}
+
+/** Adds the events and malformed lines of `part` to `out`. */
+export function appendOutput(out: ParseOutput, part: ParseOutput): void {
+  for (const event of part.events) out.events.push(event);
+  for (const bad of part.malformed) out.malformed.push(bad);
+}
 
 /** Options every parser accepts. */
 export interface ParserOptions {

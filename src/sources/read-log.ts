@@ -1,17 +1,16 @@
 /**
  * Reads a whole log once, start to end, in batches of parsed events: what `vouch scan`,
- * `vouch rules test` and `vouch ingest` share. Files are read through the FileTailer (byte offsets,
- * bounded line length, chunked reads), standard input (`-`) through a stream splitter with the same
- * rules, so memory stays at about one batch no matter how large the log is.
+ * `vouch rules test` and `vouch ingest` share. Files and standard input (`-`) go through the same
+ * splitter (byte offsets, bounded line length, lines kept as bytes until a parser wants them), so
+ * memory stays at about one batch no matter how large the log is.
  */
 import { createReadStream } from 'node:fs';
 import { access, constants, stat } from 'node:fs/promises';
-import path from 'node:path';
 import { systemClock, type Clock } from '../clock.js';
 import { NotFoundError, VouchError } from '../errors.js';
 import type { CommandEvent } from './command-event.js';
-import { FileTailer, type Checkpoint, type TailLine, type TooLongLine } from './file-tail.js';
-import type { LogParser, Malformed, ParserOptions } from './parser.js';
+import { splitBlocks, type BlockChunk } from './line-block.js';
+import { emptyOutput, parseBlock, type LogParser, type Malformed, type ParserOptions } from './parser.js';
 import { AUTO_FORMAT, PARSER_FORMATS, createParser, isParserFormat } from './parsers/index.js';
 import { MAX_LINE_CHARS, sampleOf } from './parsers/parse-support.js';
 
@@ -23,6 +22,9 @@ export const STDIN_PATH = '-';
  * batch's lines die young (a 4 MiB batch costs about a third more peak memory and no speed).
  */
 export const DEFAULT_READ_BATCH_BYTES = 1024 * 1024;
+
+/** Bytes per read of a file. */
+const READ_BYTES = 1024 * 1024;
 
 export interface ReadLogOptions {
   /** `auto` (default: detect from the first lines) or a name in PARSER_FORMATS. */
@@ -60,13 +62,6 @@ export interface LogReader extends AsyncIterable<LogBatch> {
   readonly format: string;
 }
 
-/** Raw lines of one read, before parsing. */
-interface LineChunk {
-  lines: TailLine[];
-  tooLong: TooLongLine[];
-  bytesRead: number;
-}
-
 /**
  * Checks the file and the format, then returns a reader. Throws NotFoundError when the file does
  * not exist and VouchError (`request_invalid`) when it cannot be read or the format is unknown, so
@@ -83,14 +78,12 @@ export async function openLog(file: string, options: ReadLogOptions): Promise<Lo
   const maxLineBytes = Math.max(1, options.maxLineBytes ?? MAX_LINE_CHARS);
   if (file === STDIN_PATH) {
     const stdin = options.stdin ?? process.stdin;
-    return reader(file, null, parser, clock, streamLines(stdin, batchBytes, maxLineBytes));
+    return reader(file, null, parser, clock, splitBlocks(stdin as AsyncIterable<Buffer | string>, batchBytes, maxLineBytes));
   }
   const size = await checkReadable(file);
-  // The tailer reads a `*` or `?` in the last path segment as a glob; such a name is read as a stream.
-  const chunks = /[*?]/.test(path.basename(file))
-    ? streamLines(createReadStream(file), batchBytes, maxLineBytes)
-    : tailLines(file, batchBytes, maxLineBytes);
-  return reader(file, size, parser, clock, chunks);
+  // Large reads (no larger than a batch), started ahead by the stream while the previous one is parsed.
+  const stream = createReadStream(file, { highWaterMark: Math.min(READ_BYTES, batchBytes) });
+  return reader(file, size, parser, clock, splitBlocks(stream, batchBytes, maxLineBytes));
 }
 
 async function checkReadable(file: string): Promise<number> {
@@ -111,7 +104,7 @@ async function checkReadable(file: string): Promise<number> {
   return info.size;
 }
 
-function reader(name: string, totalBytes: number | null, parser: LogParser, clock: Clock, chunks: AsyncIterable<LineChunk>): LogReader {
+function reader(name: string, totalBytes: number | null, parser: LogParser, clock: Clock, chunks: AsyncIterable<BlockChunk>): LogReader {
   return {
     name,
     totalBytes,
@@ -122,20 +115,16 @@ function reader(name: string, totalBytes: number | null, parser: LogParser, cloc
   };
 }
 
-async function* parseChunks(parser: LogParser, clock: Clock, chunks: AsyncIterable<LineChunk>): AsyncGenerator<LogBatch> {
+async function* parseChunks(parser: LogParser, clock: Clock, chunks: AsyncIterable<BlockChunk>): AsyncGenerator<LogBatch> {
   let bytesRead = 0;
   for await (const chunk of chunks) {
+    const out = emptyOutput();
     const now = clock.now();
-    const events: CommandEvent[] = [];
-    const malformed: Malformed[] = [];
-    for (const line of chunk.lines) {
-      const out = parser.push(line.text, line.offset, now);
-      for (const event of out.events) events.push(event);
-      for (const bad of out.malformed) malformed.push(printableSample(bad));
-    }
+    for (const block of chunk.blocks) parseBlock(parser, block, now, out);
+    const malformed = out.malformed.map(printableSample);
     for (const long of chunk.tooLong) malformed.push({ reason: 'too_long', sample: `(${long.bytes} bytes)`, offset: long.offset });
     bytesRead = chunk.bytesRead;
-    yield { events, malformed, bytesRead };
+    yield { events: out.events, malformed, bytesRead };
   }
   const rest = parser.flush();
   yield { events: rest.events, malformed: rest.malformed.map(printableSample), bytesRead };
@@ -149,91 +138,4 @@ async function* parseChunks(parser: LogParser, clock: Clock, chunks: AsyncIterab
 export function printableSample(item: Malformed): Malformed {
   const sample = sampleOf(item.sample);
   return sample === item.sample ? item : { ...item, sample };
-}
-
-/**
- * A file through the FileTailer, to its end. The tailer holds back a last line without a newline
- * (it may still be being written); a whole-file read takes it as the final line.
- */
-async function* tailLines(file: string, batchBytes: number, maxLineBytes: number): AsyncGenerator<LineChunk> {
-  const tailer = new FileTailer({ path: file, maxBatchBytes: batchBytes, maxLineBytes });
-  try {
-    let checkpoint: Checkpoint | null = null;
-    for (;;) {
-      const batches = await tailer.poll(new Map(checkpoint ? [[file, checkpoint]] : []));
-      const batch = batches[batches.length - 1];
-      if (!batch) break;
-      checkpoint = { fileId: batch.fileId, offset: batch.endOffset };
-      const [only] = batches;
-      const lines = batches.length === 1 && only ? only.lines : batches.flatMap((b) => b.lines);
-      const tooLong = batches.length === 1 && only ? only.tooLong : batches.flatMap((b) => b.tooLong);
-      yield { lines, tooLong, bytesRead: batch.endOffset };
-      if (!batch.more) break;
-    }
-    const from = checkpoint?.offset ?? 0;
-    const last = await lastLine(file, from, maxLineBytes);
-    if (last) yield last;
-  } finally {
-    await tailer.close();
-  }
-}
-
-/** The bytes after the last newline, as one final line. */
-async function lastLine(file: string, from: number, maxLineBytes: number): Promise<LineChunk | null> {
-  const size = (await stat(file)).size;
-  if (size <= from) return null;
-  if (size - from > maxLineBytes) return { lines: [], tooLong: [{ offset: from, bytes: size - from }], bytesRead: size };
-  const parts: Buffer[] = [];
-  for await (const part of createReadStream(file, { start: from, end: size - 1 })) parts.push(part as Buffer);
-  return { lines: [{ text: Buffer.concat(parts).toString('utf8'), offset: from }], tooLong: [], bytesRead: size };
-}
-
-/**
- * Splits a byte stream into lines with their byte offsets, yielding about `batchBytes` at a time.
- * A line longer than `maxLineBytes` is skipped as it streams past; only its length is kept.
- */
-export async function* streamLines(stream: NodeJS.ReadableStream, batchBytes: number, maxLineBytes: number): AsyncGenerator<LineChunk> {
-  let chunk: LineChunk = { lines: [], tooLong: [], bytesRead: 0 };
-  let chunkStart = 0;
-  let pos = 0;
-  let lineStart = 0;
-  /** The current line's bytes before this read: kept in `carry` unless it is already too long. */
-  let lineBytes = 0;
-  let carry: Buffer[] = [];
-  const endLine = (buf: Buffer, from: number, to: number) => {
-    const length = lineBytes + (to - from);
-    if (length > maxLineBytes) {
-      chunk.tooLong.push({ offset: lineStart, bytes: length });
-    } else {
-      const text = lineBytes > 0 ? Buffer.concat([...carry, buf.subarray(from, to)]).toString('utf8') : buf.toString('utf8', from, to);
-      chunk.lines.push({ text, offset: lineStart });
-    }
-    carry = [];
-    lineBytes = 0;
-  };
-  for await (const data of stream) {
-    const buf = typeof data === 'string' ? Buffer.from(data) : (data as Buffer);
-    let i = 0;
-    for (let nl = buf.indexOf(10, i); nl >= 0; nl = buf.indexOf(10, i)) {
-      endLine(buf, i, nl);
-      i = nl + 1;
-      lineStart = pos + i;
-    }
-    if (i < buf.length) {
-      lineBytes += buf.length - i;
-      // A line past the limit is only counted from here on, never held.
-      if (lineBytes <= maxLineBytes) carry.push(buf.subarray(i));
-      else carry = [];
-    }
-    pos += buf.length;
-    if (lineStart - chunkStart >= batchBytes) {
-      chunk.bytesRead = lineStart;
-      yield chunk;
-      chunk = { lines: [], tooLong: [], bytesRead: 0 };
-      chunkStart = lineStart;
-    }
-  }
-  if (pos > lineStart) endLine(Buffer.alloc(0), 0, 0);
-  chunk.bytesRead = pos;
-  yield chunk;
 }

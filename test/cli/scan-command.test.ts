@@ -5,7 +5,7 @@ import path from 'node:path';
 import { Readable, Writable } from 'node:stream';
 import { promisify } from 'node:util';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { scanCommand, shorten, TEXT_COMMAND_CHARS } from '../../src/cli/scan-command.js';
+import { BufferedWriter, scanCommand, shorten, TEXT_COMMAND_CHARS } from '../../src/cli/scan-command.js';
 import { ManualClock } from '../../src/clock.js';
 import { NotFoundError, VouchError } from '../../src/errors.js';
 import { terminalText } from '../../src/terminal-text.js';
@@ -192,6 +192,26 @@ describe('scan on constructed logs', () => {
     await expect(scan(log, { format: 'evtx' })).rejects.toThrow(/--format: unknown log format "evtx"; use one of: auto, auditd/);
     const badRules = await tmp.file('bad.yml', 'rules: [{ id: x }]\n');
     await expect(scan(log, { rules: badRules })).rejects.toBeInstanceOf(VouchError);
+  });
+});
+
+describe('BufferedWriter', () => {
+  it('writes ASCII, Latin-1, other scripts, astral characters and lines larger than its buffer exactly', async () => {
+    const chunks: Buffer[] = [];
+    const sink = new Writable({
+      write(chunk: Buffer, _encoding, callback) {
+        chunks.push(Buffer.from(chunk));
+        callback();
+      },
+    });
+    const writer = new BufferedWriter(sink, 64);
+    const lines = ['plain ascii\n', 'caf\u00e9 \u00ff\n', '\u65e5\u672c\u8a9e\n', 'emoji \u{1f600}\n', `${'x'.repeat(500)}\u00e9\n`, 'after\n'];
+    for (let round = 0; round < 20; round++) {
+      for (const line of lines) writer.add(line);
+      await writer.drain();
+    }
+    await writer.end();
+    expect(Buffer.concat(chunks).toString('utf8')).toBe(lines.join('').repeat(20));
   });
 });
 

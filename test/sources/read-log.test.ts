@@ -7,7 +7,7 @@ import { ManualClock } from '../../src/clock.js';
 import { NotFoundError, VouchError } from '../../src/errors.js';
 import type { CommandEvent } from '../../src/sources/command-event.js';
 import type { Malformed } from '../../src/sources/parser.js';
-import { openLog, streamLines, type LogReader } from '../../src/sources/read-log.js';
+import { openLog, type LogReader } from '../../src/sources/read-log.js';
 
 let dir: string;
 
@@ -101,22 +101,5 @@ describe('openLog', () => {
     const { events, malformed } = await drain(await openLog(file, options));
     expect(events).toEqual([]);
     expect(malformed).toEqual([]);
-  });
-});
-
-describe('streamLines', () => {
-  it('gives byte offsets of every line and skips over-long ones by length', async () => {
-    const parts = ['ab\nc', 'd\u00e9\n', 'x'.repeat(50), 'y'.repeat(50), '\nlast'];
-    const out = [];
-    for await (const chunk of streamLines(Readable.from(parts.map((p) => Buffer.from(p))), 1_000_000, 20)) out.push(chunk);
-    const lines = out.flatMap((c) => c.lines);
-    const tooLong = out.flatMap((c) => c.tooLong);
-    expect(lines).toEqual([
-      { text: 'ab', offset: 0 },
-      { text: 'cd\u00e9', offset: 3 },
-      { text: 'last', offset: 109 },
-    ]);
-    expect(tooLong).toEqual([{ offset: 8, bytes: 100 }]);
-    expect(out.at(-1)?.bytesRead).toBe(Buffer.byteLength(parts.join('')));
   });
 });

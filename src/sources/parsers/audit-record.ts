@@ -95,6 +95,59 @@ export function scanRecordHeader(line: string, into: HeaderScan): HeaderFailure 
   return null;
 }
 
+const NODE_PREFIX = Buffer.from('node=');
+const TYPE_PREFIX = Buffer.from('type=');
+const MSG_PREFIX = Buffer.from('msg=audit(');
+
+/** True when `bytes[at, end)` starts with `prefix`. */
+function bytesStartWith(bytes: Buffer, at: number, end: number, prefix: Buffer): boolean {
+  if (at < 0 || end - at < prefix.length) return false;
+  for (let i = 0; i < prefix.length; i++) if (bytes[at + i] !== prefix[i]) return false;
+  return true;
+}
+
+/** Index of the first space in `bytes[from, end)`, or -1. */
+function spaceIn(bytes: Buffer, from: number, end: number): number {
+  for (let i = from; i < end; i++) if (bytes[i] === 32) return i;
+  return -1;
+}
+
+/**
+ * scanRecordHeader on the ASCII line `bytes[start, end)`, positions absolute in `bytes`: lets a
+ * parser look at a record's type and event without making a string of the line. Returns false
+ * where scanRecordHeader would return a failure (the caller then decodes the line to say which).
+ */
+export function scanRecordHeaderBytes(bytes: Buffer, start: number, end: number, into: HeaderScan): boolean {
+  let pos = start;
+  into.nodeStart = -1;
+  into.nodeEnd = -1;
+  if (bytesStartWith(bytes, pos, end, NODE_PREFIX)) {
+    const space = spaceIn(bytes, start + 5, end);
+    if (space < 0) return false;
+    into.nodeStart = start + 5;
+    into.nodeEnd = space;
+    pos = space + 1;
+  }
+  if (!bytesStartWith(bytes, pos, end, TYPE_PREFIX)) return false;
+  const typeEnd = spaceIn(bytes, pos + 5, end);
+  if (typeEnd < 0 || !bytesStartWith(bytes, typeEnd + 1, end, MSG_PREFIX)) return false;
+  const idStart = typeEnd + 11;
+  let colon = -1;
+  let idEnd = idStart;
+  for (; idEnd < end && bytes[idEnd] !== 41 /* ) */; idEnd++) if (colon < 0 && bytes[idEnd] === 58) colon = idEnd;
+  if (idEnd >= end || colon < 0) return false;
+  let bodyStart = idEnd + 1;
+  if (bodyStart < end && bytes[bodyStart] === 58 /* : */) bodyStart++;
+  while (bodyStart < end && bytes[bodyStart] === 32) bodyStart++;
+  into.typeStart = pos + 5;
+  into.typeEnd = typeEnd;
+  into.idStart = idStart;
+  into.idEnd = idEnd;
+  into.serialStart = colon + 1;
+  into.bodyStart = bodyStart;
+  return true;
+}
+
 /**
  * Splits the record header. Returns a reason instead when the line is not a record (see
  * scanRecordHeader).
@@ -538,6 +591,11 @@ export class AuditEventBuilder {
       this.path0 = rawFieldAt(line, start, rawEnd, 'name=');
     }
     return null;
+  }
+
+  /** True once an EXECVE record gave arguments. */
+  get hasArgs(): boolean {
+    return this.args !== null && this.args.hasAny;
   }
 
   /** True when the records seen so far make this an exec (SYSCALL says so, or there are arguments). */

@@ -3,6 +3,7 @@
  * reassembled into one CommandEvent per exec.
  */
 import type { CommandEvent } from '../command-event.js';
+import { forEachLine, lineEnd, type LineBlock } from '../line-block.js';
 import type { LogParser, ParseOutput, ParserOptions } from '../parser.js';
 import { emptyOutput } from '../parser.js';
 import { malformed } from './parse-support.js';
@@ -18,6 +19,7 @@ import {
   parseUserCmd,
   rawEndOf,
   scanRecordHeader,
+  scanRecordHeaderBytes,
   uidNamer,
 } from './audit-record.js';
 
@@ -53,6 +55,9 @@ interface PendingEvent {
  * is cut out of lines that are skipped). Kernel types an exec event is built from come first.
  */
 const KERNEL_TYPE_NAMES = ['SYSCALL', 'EXECVE', 'CWD', 'PATH', 'PROCTITLE'] as const;
+const CWD = 2;
+const PATH = 3;
+const PROCTITLE = 4;
 const USER_CMD = 5;
 const EOE = 6;
 const OTHER = 7;
@@ -75,6 +80,30 @@ function recordKind(line: string, start: number, end: number): number {
     default:
       return OTHER;
   }
+}
+
+const KIND_NAMES: ReadonlyArray<readonly [number, Buffer]> = [
+  ...KERNEL_TYPE_NAMES.map((name, kind) => [kind, Buffer.from(name)] as const),
+  [USER_CMD, Buffer.from('USER_CMD')],
+  [EOE, Buffer.from('EOE')],
+];
+
+/** recordKind of the type at `bytes[start, end)`. */
+function recordKindAt(bytes: Buffer, start: number, end: number): number {
+  for (const [kind, name] of KIND_NAMES) {
+    if (name.length === end - start && sameBytes(bytes, start, name)) return kind;
+  }
+  return OTHER;
+}
+
+/** True when `bytes` holds `name` at `at` (a script loop: cheaper than a native call for a few bytes). */
+function sameBytes(bytes: Buffer, at: number, name: Buffer | string): boolean {
+  if (typeof name === 'string') {
+    for (let i = 0; i < name.length; i++) if (bytes[at + i] !== name.charCodeAt(i)) return false;
+    return true;
+  }
+  for (let i = 0; i < name.length; i++) if (bytes[at + i] !== name[i]) return false;
+  return true;
 }
 
 /** Which event a record belongs to: its host (`node=`, empty when absent) and id. */
@@ -117,6 +146,15 @@ class EventTable<V> {
       if (slot !== undefined && namesEvent(slot, line, h)) return slot;
     }
     return this.byName.size === 0 ? undefined : this.byName.get(nameKey(eventName(line, h, serial)));
+  }
+
+  /** find() for the header at `h` of an ASCII line in `bytes`. */
+  findAt(bytes: Buffer, h: HeaderScan, serial: number): Slot<V> | undefined {
+    if (serial >= 0) {
+      const slot = this.bySerial.get(serial);
+      if (slot !== undefined && namesEventAt(slot, bytes, h)) return slot;
+    }
+    return this.byName.size === 0 ? undefined : this.byName.get(nameKey(eventNameAt(bytes, h, serial)));
   }
 
   /** The entry of a named event. */
@@ -199,6 +237,38 @@ function serialOf(line: string, h: HeaderScan): number {
   return value;
 }
 
+/** serialOf for an ASCII line in `bytes`. */
+function serialAt(bytes: Buffer, h: HeaderScan): number {
+  const length = h.idEnd - h.serialStart;
+  if (length < 1 || length > 15) return -1;
+  let value = 0;
+  for (let i = h.serialStart; i < h.idEnd; i++) {
+    const digit = bytes[i]! - 48;
+    if (digit < 0 || digit > 9) return -1;
+    value = value * 10 + digit;
+  }
+  return value;
+}
+
+function eventNameAt(bytes: Buffer, h: HeaderScan, serial: number): EventName {
+  return {
+    node: h.nodeStart < 0 ? '' : bytes.toString('latin1', h.nodeStart, h.nodeEnd),
+    id: bytes.toString('latin1', h.idStart, h.idEnd),
+    serial,
+  };
+}
+
+/** namesEvent for an ASCII line in `bytes`. */
+function namesEventAt(name: EventName, bytes: Buffer, h: HeaderScan): boolean {
+  const nodeLength = h.nodeStart < 0 ? 0 : h.nodeEnd - h.nodeStart;
+  return (
+    name.id.length === h.idEnd - h.idStart &&
+    name.node.length === nodeLength &&
+    sameBytes(bytes, h.idStart, name.id) &&
+    (nodeLength === 0 || sameBytes(bytes, h.nodeStart, name.node))
+  );
+}
+
 function eventName(line: string, h: HeaderScan, serial: number): EventName {
   return { node: h.nodeStart < 0 ? '' : line.slice(h.nodeStart, h.nodeEnd), id: line.slice(h.idStart, h.idEnd), serial };
 }
@@ -255,7 +325,36 @@ class AuditdParser implements LogParser {
 
   push(line: string, offset: number, now: Date): ParseOutput {
     const out = emptyOutput();
+    this.pushLine(line, offset, now.getTime(), out);
+    return out;
+  }
+
+  /**
+   * Most records of a busy log are settled from their header bytes alone (types the parser does not
+   * read, records of skipped events, EOE): only the others are decoded into strings.
+   */
+  pushBlock(block: LineBlock, now: Date, out: ParseOutput): void {
     const nowMs = now.getTime();
+    if (!block.ascii) {
+      // Byte and character positions differ: every line takes the string path.
+      forEachLine(block, (line, offset) => this.pushLine(line, offset, nowMs, out));
+      return;
+    }
+    const { bytes, end } = block;
+    for (let pos = block.start; pos < end; ) {
+      const stop = lineEnd(block, pos);
+      const offset = block.offset + (pos - block.start);
+      try {
+        if (nowMs >= this.nextExpiry) this.expire(nowMs, out);
+        if (!this.settledFromBytes(bytes, pos, stop, out)) this.handle(bytes.toString('latin1', pos, stop), offset, nowMs, out);
+      } catch {
+        out.malformed.push(malformed('unrecognized', bytes.toString('latin1', pos, stop), offset));
+      }
+      pos = stop + 1;
+    }
+  }
+
+  private pushLine(line: string, offset: number, nowMs: number, out: ParseOutput): void {
     try {
       if (nowMs >= this.nextExpiry) this.expire(nowMs, out);
       this.handle(line, offset, nowMs, out);
@@ -263,7 +362,6 @@ class AuditdParser implements LogParser {
       // Defence in depth: a parser bug must cost one line, never the stream.
       out.malformed.push(malformed('unrecognized', line, offset));
     }
-    return out;
   }
 
   flush(): ParseOutput {
@@ -282,6 +380,31 @@ class AuditdParser implements LogParser {
       if (min === null || slot.value.firstOffset < min) min = slot.value.firstOffset;
     }
     return min;
+  }
+
+  /**
+   * Deals with the ASCII line `bytes[start, end)` when its header is enough, exactly as handle()
+   * would; returns false when the line must be decoded and handled.
+   */
+  private settledFromBytes(bytes: Buffer, start: number, end: number, out: ParseOutput): boolean {
+    const first = bytes[start];
+    // Blank lines, non-records and oversized ones are left to handle(), which says what they are.
+    if ((first !== 116 && first !== 110) || end - start > MAX_RECORD_CHARS) return false;
+    const h = this.header;
+    if (!scanRecordHeaderBytes(bytes, start, end, h)) return false;
+    const kind = recordKindAt(bytes, h.typeStart, h.typeEnd);
+    if (kind === OTHER) return true;
+    if (kind !== EOE && kind !== CWD && kind !== PATH && kind !== PROCTITLE) return false;
+    const serial = serialAt(bytes, h);
+    if (kind === EOE) {
+      this.closeEvent(this.skipped.findAt(bytes, h, serial), this.pending.findAt(bytes, h, serial), out);
+      return true;
+    }
+    const slot = this.pending.findAt(bytes, h, serial);
+    // PATH and PROCTITLE only stand in for arguments an exec did not log.
+    if (slot) return kind !== CWD && slot.value.builder.hasArgs;
+    if (kind === PATH) return true;
+    return this.skipped.findAt(bytes, h, serial) !== undefined;
   }
 
   private handle(line: string, offset: number, nowMs: number, out: ParseOutput): void {
@@ -372,9 +495,12 @@ class AuditdParser implements LogParser {
   }
 
   private endEvent(line: string, h: HeaderScan, serial: number, out: ParseOutput): void {
-    const mark = this.skipped.find(line, h, serial);
+    this.closeEvent(this.skipped.find(line, h, serial), this.pending.find(line, h, serial), out);
+  }
+
+  /** An EOE: forgets the event's skip mark and emits it if it is held. */
+  private closeEvent(mark: Slot<number> | undefined, slot: Slot<PendingEvent> | undefined, out: ParseOutput): void {
     if (mark) this.skipped.delete(mark);
-    const slot = this.pending.find(line, h, serial);
     if (!slot) return;
     this.pending.delete(slot);
     this.emit(slot.value, out, false);

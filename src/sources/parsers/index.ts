@@ -1,5 +1,6 @@
 import { ConfigError } from '../../errors.js';
-import { emptyOutput, type LogParser, type ParseOutput, type ParserOptions } from '../parser.js';
+import { forEachLine, restOfBlock, type LineBlock } from '../line-block.js';
+import { appendOutput, emptyOutput, parseBlock, type LogParser, type ParseOutput, type ParserOptions } from '../parser.js';
 import { createAuditdParser } from './auditd.js';
 import { DETECT_SAMPLE_LINES, classifyLine, isSyslogLine } from './detect-format.js';
 import { createFalcoParser } from './falco.js';
@@ -112,6 +113,19 @@ class AutoParser implements LogParser {
     return this.dropHeld();
   }
 
+  /** Lines go one by one until the format is known; the rest of the block then goes whole. */
+  pushBlock(block: LineBlock, now: Date, out: ParseOutput): void {
+    if (this.delegate !== null) {
+      parseBlock(this.delegate, block, now, out);
+      return;
+    }
+    const pos = forEachLine(block, (line, offset) => {
+      appendOutput(out, this.push(line, offset, now));
+      return this.delegate === null;
+    });
+    if (this.delegate !== null && pos < block.end) parseBlock(this.delegate, restOfBlock(block, pos), now, out);
+  }
+
   flush(): ParseOutput {
     return this.delegate !== null ? this.delegate.flush() : this.dropHeld();
   }
@@ -125,11 +139,7 @@ class AutoParser implements LogParser {
     const delegate = createParser(format, this.options);
     this.delegate = delegate;
     const out = emptyOutput();
-    for (const { line, offset } of this.held) {
-      const part = delegate.push(line, offset, now);
-      for (const event of part.events) out.events.push(event);
-      for (const bad of part.malformed) out.malformed.push(bad);
-    }
+    for (const { line, offset } of this.held) appendOutput(out, delegate.push(line, offset, now));
     this.held = [];
     return out;
   }

@@ -1,6 +1,8 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { CommandEvent } from '../../../src/sources/command-event.js';
+import { lineBlock } from '../../../src/sources/line-block.js';
+import type { LogParser, ParseOutput } from '../../../src/sources/parser.js';
 import { createAuditdParser } from '../../../src/sources/parsers/auditd.js';
 import { execRecords, type ExecSpec } from './audit-writer.js';
 
@@ -67,7 +69,97 @@ function expectedUser(g: Generated): string | null {
   return names[g.auid] ?? String(g.auid);
 }
 
+/**
+ * Feeds `lines` as byte blocks cut after the line indexes in `cuts`, the `now` of a block being
+ * `times[block]`; with `byLine`, feeds the same lines one by one with the same `now`s instead.
+ */
+function feed(parser: LogParser, lines: readonly string[], cuts: readonly number[], times: readonly number[], byLine: boolean): ParseOutput {
+  const out: ParseOutput = { events: [], malformed: [] };
+  const bytes = Buffer.from(lines.map((l) => `${l}\n`).join(''));
+  const starts: number[] = [];
+  for (let i = 0, at = 0; i < lines.length; i++) {
+    starts.push(at);
+    at += Buffer.byteLength(lines[i]!) + 1;
+  }
+  starts.push(bytes.length);
+  const bounds = [...new Set([0, ...cuts.map((c) => c % (lines.length + 1)), lines.length])].sort((a, b) => a - b);
+  for (let b = 0; b + 1 < bounds.length; b++) {
+    const now = new Date(times[b % Math.max(1, times.length)] ?? 0);
+    const [from, to] = [starts[bounds[b]!]!, starts[bounds[b + 1]!]!];
+    if (!byLine) {
+      parser.pushBlock!(lineBlock(bytes, from, to, from), now, out);
+      continue;
+    }
+    for (let i = bounds[b]!; i < bounds[b + 1]!; i++) {
+      const part = parser.push(lines[i]!, starts[i]!, now);
+      out.events.push(...part.events);
+      out.malformed.push(...part.malformed);
+    }
+  }
+  const rest = parser.flush();
+  out.events.push(...rest.events);
+  out.malformed.push(...rest.malformed);
+  return out;
+}
+
+/** Typical fields per record type, so that generated lines often make whole events. */
+const FIELDS_BY_TYPE: Record<string, string[]> = {
+  SYSCALL: [
+    'arch=c000003e syscall=59 success=yes pid=10 ppid=1 auid=1000 uid=0 euid=0 tty=pts0 ses=3 exe="/bin/ls"',
+    'arch=c000003e syscall=257 success=yes pid=11 auid=1000 uid=0',
+    'arch=c000003e syscall=59 success=no pid=12 auid=4294967295 uid=0 exe="/bin/nope"',
+  ],
+  EXECVE: ['argc=2 a0="ls" a1="-la"', 'argc=1 a0=6C73', 'argc=2 a0="x" a1_len=4 a1[0]=6162 a1[1]=6364', 'argc=1 a0=ZZ'],
+  CWD: ['cwd="/root"', 'cwd=2F746D70', 'cwd=Z'],
+  PATH: ['item=0 name="/bin/ls" inode=1', 'item=1 name="/lib/ld.so"'],
+  PROCTITLE: ['proctitle=6C73002D6C61'],
+  USER_CMD: [`pid=20 uid=0 auid=1000 ses=3 msg='cwd="/home/a" cmd=6C73 exe="/usr/bin/sudo" terminal=pts/0 res=success'`],
+  EOE: [''],
+};
+const ANY_FIELDS = Object.values(FIELDS_BY_TYPE).flat();
+
+/** Record lines of a few colliding events, mostly well formed: what the byte path must get right. */
+const recordLine = fc
+  .tuple(
+    fc.option(fc.constantFrom('web1', 'db-2'), { nil: undefined }),
+    fc.constantFrom('SYSCALL', 'EXECVE', 'CWD', 'PATH', 'PROCTITLE', 'EOE', 'USER_CMD', 'CRED_ACQ', 'SYSCAL'),
+    fc.constantFrom('1700000000.001:7', '1700000000.001:8', '1700000000.002:7', '9.9:x', '1.2:3:4'),
+    fc.nat(),
+    fc.array(fc.constantFrom(...ANY_FIELDS, '\u001dAUID="alice" UID="root"'), { maxLength: 2 }),
+  )
+  .map(([node, type, id, pick, extra]) => {
+    const own = FIELDS_BY_TYPE[type] ?? ANY_FIELDS;
+    const fields = [own[pick % own.length], ...extra].join(' ');
+    return `${node ? `node=${node} ` : ''}type=${type} msg=audit(${id}): ${fields}`;
+  });
+
 describe('auditd parser properties', () => {
+  it('reads blocks of bytes exactly as it reads the same lines one by one', () => {
+    const line = fc.oneof(
+      { weight: 20, arbitrary: recordLine },
+      { weight: 1, arbitrary: fc.string({ unit: 'grapheme-ascii', maxLength: 80 }).map((l) => l.replace(/\n/g, ' ')) },
+      // Rare, since one non-ASCII line sends its whole block down the string path.
+      { weight: 1, arbitrary: fc.constantFrom('node=w\u00e9b type=EOE msg=audit(1700000000.001:7): ', 'type=CWD msg=audit(1700000000.001:8): cwd="/\u00e9"') },
+      { weight: 1, arbitrary: fc.constantFrom('', '   ', 'type=', 'node=x', 'type=EOE msg=audit(1.000:1', 'type=EOE msg=audit(1.000:1):') },
+    );
+    fc.assert(
+      fc.property(
+        fc.array(line, { maxLength: 40, size: 'medium' }),
+        fc.array(fc.nat(), { maxLength: 6 }),
+        fc.array(fc.integer({ min: 0, max: 5000 }), { minLength: 1, maxLength: 6 }),
+        fc.integer({ min: 1, max: 4 }),
+        (lines, cuts, times, maxPendingEvents) => {
+          const options = { defaultHost: 'h', eventTimeoutMs: 1000, maxPendingEvents, resolveUid: (uid: number) => names[uid] ?? null };
+          const byBlock = feed(createAuditdParser(options), lines, cuts, times, false);
+          const byLine = feed(createAuditdParser(options), lines, cuts, times, true);
+          expect(byBlock).toEqual(byLine);
+        },
+      ),
+      { numRuns: 1000 },
+    );
+  });
+
+
   it('generated exec events round-trip through auditd text (raw, ENRICHED, interleaved, split)', () => {
     fc.assert(
       fc.property(

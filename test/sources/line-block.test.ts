@@ -1,0 +1,113 @@
+import fc from 'fast-check';
+import { Readable } from 'node:stream';
+import { describe, expect, it } from 'vitest';
+import { forEachLine, lineBlock, restOfBlock, splitBlocks, type BlockChunk } from '../../src/sources/line-block.js';
+
+async function split(parts: Buffer[], batchBytes: number, maxLineBytes: number): Promise<BlockChunk[]> {
+  const out: BlockChunk[] = [];
+  for await (const chunk of splitBlocks(Readable.from(parts), batchBytes, maxLineBytes)) out.push(chunk);
+  return out;
+}
+
+function linesOf(chunks: BlockChunk[]): Array<{ text: string; offset: number }> {
+  const lines: Array<{ text: string; offset: number }> = [];
+  for (const chunk of chunks) for (const block of chunk.blocks) forEachLine(block, (text, offset) => void lines.push({ text, offset }));
+  return lines;
+}
+
+/** The lines of `bytes` as a plain split would give them: the reference the splitter must match. */
+function referenceLines(bytes: Buffer, maxLineBytes: number) {
+  const lines: Array<{ text: string; offset: number }> = [];
+  const tooLong: Array<{ offset: number; bytes: number }> = [];
+  let start = 0;
+  while (start < bytes.length) {
+    let nl = bytes.indexOf(10, start);
+    if (nl < 0) nl = bytes.length;
+    if (nl - start > maxLineBytes) tooLong.push({ offset: start, bytes: nl - start });
+    else lines.push({ text: bytes.toString('utf8', start, nl), offset: start });
+    start = nl + 1;
+  }
+  return { lines, tooLong };
+}
+
+describe('splitBlocks', () => {
+  it('gives byte offsets of every line and skips over-long ones by length', async () => {
+    const parts = ['ab\nc', 'd\u00e9\n', 'x'.repeat(50), 'y'.repeat(50), '\nlast'];
+    const out = await split(parts.map((p) => Buffer.from(p)), 1_000_000, 20);
+    expect(linesOf(out)).toEqual([
+      { text: 'ab', offset: 0 },
+      { text: 'cd\u00e9', offset: 3 },
+      { text: 'last', offset: 109 },
+    ]);
+    expect(out.flatMap((c) => c.tooLong)).toEqual([{ offset: 8, bytes: 100 }]);
+    expect(out.at(-1)?.bytesRead).toBe(Buffer.byteLength(parts.join('')));
+  });
+
+  it('cuts an over-long line out of the middle of one read, keeping the lines around it', async () => {
+    const text = `one\n${'z'.repeat(30)}\ntwo\nthree\n`;
+    const out = await split([Buffer.from(text)], 1_000_000, 10);
+    expect(linesOf(out).map((l) => l.text)).toEqual(['one', 'two', 'three']);
+    expect(out.flatMap((c) => c.tooLong)).toEqual([{ offset: 4, bytes: 30 }]);
+  });
+
+  it('marks blocks ASCII only when they are', async () => {
+    const out = await split([Buffer.from('plain\n'), Buffer.from('caf\u00e9\n')], 1_000_000, 100);
+    expect(out.flatMap((c) => c.blocks.map((b) => b.ascii))).toEqual([true, false]);
+  });
+
+  it('yields batches of about batchBytes, each ending on a line boundary', async () => {
+    const lines = Array.from({ length: 200 }, (_, i) => `line ${i}`);
+    const bytes = Buffer.from(lines.join('\n') + '\n');
+    const parts = Array.from({ length: Math.ceil(bytes.length / 37) }, (_, i) => bytes.subarray(i * 37, (i + 1) * 37));
+    const out = await split(parts, 100, 1000);
+    expect(out.length).toBeGreaterThan(10);
+    for (const chunk of out) expect(bytes[chunk.bytesRead - 1]).toBe(10);
+    expect(linesOf(out).map((l) => l.text)).toEqual(lines);
+  });
+
+  it('splits any bytes, cut anywhere, exactly as a plain split does', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(fc.oneof(fc.constantFrom(10, 10, 97, 0xc3, 0xa9), fc.integer({ min: 0, max: 255 })), { maxLength: 300 }),
+        fc.array(fc.integer({ min: 1, max: 40 }), { minLength: 1, maxLength: 20 }),
+        fc.integer({ min: 1, max: 30 }),
+        fc.integer({ min: 1, max: 200 }),
+        async (byteList, cuts, maxLineBytes, batchBytes) => {
+          const bytes = Buffer.from(byteList);
+          const parts: Buffer[] = [];
+          for (let at = 0, i = 0; at < bytes.length; i++) {
+            const size = cuts[i % cuts.length]!;
+            parts.push(bytes.subarray(at, at + size));
+            at += size;
+          }
+          const out = await split(parts, batchBytes, maxLineBytes);
+          const expected = referenceLines(bytes, maxLineBytes);
+          expect(linesOf(out)).toEqual(expected.lines);
+          expect(out.flatMap((c) => c.tooLong)).toEqual(expected.tooLong);
+          expect(out.at(-1)?.bytesRead).toBe(bytes.length);
+        },
+      ),
+      { numRuns: 300 },
+    );
+  });
+});
+
+describe('forEachLine', () => {
+  it('stops when told and says where the next line starts', () => {
+    const bytes = Buffer.from('a\nbb\nccc');
+    const block = lineBlock(bytes, 0, bytes.length, 100);
+    const seen: string[] = [];
+    const stop = forEachLine(block, (text) => {
+      seen.push(text);
+      return text !== 'a';
+    });
+    expect(seen).toEqual(['a']);
+    expect(stop).toBe(2);
+    const rest: Array<[string, number]> = [];
+    forEachLine(restOfBlock(block, stop), (text, offset) => void rest.push([text, offset]));
+    expect(rest).toEqual([
+      ['bb', 102],
+      ['ccc', 105],
+    ]);
+  });
+});
