@@ -19,6 +19,7 @@ import { Metrics } from './server/metrics.js';
 import { startSandbox, type Sandbox } from './sandbox/sandbox.js';
 import { FileSource } from './sources/file-source.js';
 import { Ingestor } from './sources/ingest.js';
+import { uidMapResolver } from './sources/parser.js';
 import { openDatabase, type VouchDatabase } from './store/database.js';
 import { migrateToLatest } from './store/migrate.js';
 import { verifyAuditTrail } from './store/queries/audit-trail.js';
@@ -107,7 +108,7 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
     const sourceConfigs = [...config.sources, ...(sandbox ? [sandbox.demoSource] : [])];
     const sources = sourceConfigs
       .filter((source) => source.path !== null)
-      .map((source) => new FileSource({ source, ingestor, db: store.db, clock, logger, metrics, resolveUid: uidResolver(identityConfig.uids) }));
+      .map((source) => new FileSource({ source, ingestor, db: store.db, clock, logger, metrics, resolveUid: uidMapResolver(identityConfig.uids) }));
 
     const receiver = createSlackReceiver({ signingSecret: slack.signingSecret, botToken: slack.botToken, apiUrl: slack.apiUrl, clock, handlers: workflow, logger });
     http.route('POST', '/slack/events', (req, res) => receiver.handle(req, res));
@@ -122,7 +123,7 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
     http.route('GET', '/metrics', async (_req, res) => sendText(res, 200, await metrics.render(store.db), 'text/plain; version=0.0.4'));
     const reviewToken = config.review.token ?? (await getOrCreateSetting(store.db, 'review_token', () => randomBytes(24).toString('base64url')));
     routeReviewApi(http, { db: store.db, clock, token: reviewToken });
-    routeIngest(http, { sources: config.sources, ingestor, clock, logger, metrics, resolveUid: uidResolver(identityConfig.uids) });
+    routeIngest(http, { sources: config.sources, ingestor, clock, logger, metrics, resolveUid: uidMapResolver(identityConfig.uids) });
 
     if (options.autoRun ?? true) {
       jobRunner.start(config.workflow.pollIntervalMs);
@@ -177,10 +178,6 @@ async function runCleanups(cleanups: Array<() => Promise<void> | void>, logger: 
     }
   }
   cleanups.length = 0;
-}
-
-function uidResolver(uids: Record<string, string>): (uid: number) => string | null {
-  return (uid) => uids[String(uid)] ?? null;
 }
 
 async function checkTrail(store: VouchDatabase, logger: Logger): Promise<void> {

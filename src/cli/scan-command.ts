@@ -6,7 +6,7 @@ import type { CompiledRuleSet } from '../detect/compile-rules.js';
 import { loadDefaultRules, loadRuleFile } from '../detect/load-rules.js';
 import type { RuleMatch } from '../detect/rule.js';
 import type { CommandEvent } from '../sources/command-event.js';
-import type { Malformed } from '../sources/parser.js';
+import { uidMapResolver, type Malformed, type ParserOptions } from '../sources/parser.js';
 import { openLog, type LogReader } from '../sources/read-log.js';
 import { terminalText } from '../terminal-text.js';
 
@@ -85,10 +85,8 @@ export function loadRules(override: string | undefined, config: VouchConfig | nu
 }
 
 /** Names numeric uids through the configuration's `identity.uids`, if any. */
-export function uidResolver(config: VouchConfig | null): ((uid: number) => string | null) | undefined {
-  const uids = config?.identity.uids;
-  if (!uids || Object.keys(uids).length === 0) return undefined;
-  return (uid) => uids[String(uid)] ?? null;
+export function uidResolver(config: VouchConfig | null): ParserOptions['resolveUid'] {
+  return uidMapResolver(config?.identity.uids);
 }
 
 /** One event as the `scan --json` contract line. */
@@ -192,38 +190,26 @@ export function plural(count: number, noun: string): string {
 const NON_ASCII = /[^\x00-\x7f]/;
 
 /**
- * Collects output lines into buffers and writes them in large pieces: one write per ~256 KiB
- * instead of one per event, waiting for 'drain' when the stream says so. Lines are encoded as
- * they come (ASCII lines byte for byte, several times faster than a UTF-8 encoder). A reader that
- * goes away (EPIPE) marks the writer closed instead of crashing the process (the listener stays:
- * a late EPIPE after the last write must not crash it either).
+ * Encodes output lines into buffers of about `bufferBytes` as they come: ASCII lines byte for
+ * byte (several times faster than a UTF-8 encoder), others as UTF-8.
  */
-export class BufferedWriter {
-  /** Filled buffers waiting to be written. */
-  private ready: Buffer[] = [];
-  private readyBytes = 0;
+export class LineEncoder {
+  /** Filled buffers, oldest first. */
+  private sealed: Buffer[] = [];
+  private sealedBytes = 0;
   private buf: Buffer;
   private used = 0;
-  private failed = false;
-  private readonly onError = () => {
-    this.failed = true;
-  };
 
-  constructor(
-    private readonly out: NodeJS.WritableStream,
-    private readonly flushAt = 256 * 1024,
-  ) {
-    this.buf = Buffer.allocUnsafe(flushAt);
-    out.on('error', this.onError);
+  constructor(private readonly bufferBytes = 256 * 1024) {
+    this.buf = Buffer.allocUnsafe(bufferBytes);
   }
 
-  /** True once the stream failed (its reader is gone); later lines are dropped. */
-  get closed(): boolean {
-    return this.failed;
+  /** Bytes encoded and not yet taken. */
+  get size(): number {
+    return this.sealedBytes + this.used;
   }
 
   add(line: string): void {
-    if (this.failed) return;
     // UTF-8 takes at most three bytes per UTF-16 unit.
     const most = line.length * 3;
     if (most > this.buf.length - this.used) {
@@ -233,31 +219,67 @@ export class BufferedWriter {
     this.used += this.buf.write(line, this.used, NON_ASCII.test(line) ? 'utf8' : 'latin1');
   }
 
+  /** Everything encoded so far, in order; the encoder starts over empty. */
+  take(): Buffer[] {
+    this.seal();
+    const parts = this.sealed;
+    this.sealed = [];
+    this.sealedBytes = 0;
+    return parts;
+  }
+
+  private seal(): void {
+    if (this.used === 0) return;
+    this.sealed.push(this.buf.subarray(0, this.used));
+    this.sealedBytes += this.used;
+    // A taken buffer may still be queued in a stream or sent away: never write into it again.
+    this.buf = Buffer.allocUnsafe(this.bufferBytes);
+    this.used = 0;
+  }
+}
+
+/**
+ * Collects output lines and writes them in large pieces: one write per ~256 KiB instead of one
+ * per event, waiting for 'drain' when the stream says so. A reader that goes away (EPIPE) marks
+ * the writer closed instead of crashing the process (the listener stays: a late EPIPE after the
+ * last write must not crash it either).
+ */
+export class BufferedWriter {
+  private readonly encoder: LineEncoder;
+  private failed = false;
+  private readonly onError = () => {
+    this.failed = true;
+  };
+
+  constructor(
+    private readonly out: NodeJS.WritableStream,
+    private readonly flushAt = 256 * 1024,
+  ) {
+    this.encoder = new LineEncoder(flushAt);
+    out.on('error', this.onError);
+  }
+
+  /** True once the stream failed (its reader is gone); later lines are dropped. */
+  get closed(): boolean {
+    return this.failed;
+  }
+
+  add(line: string): void {
+    if (!this.failed) this.encoder.add(line);
+  }
+
   /** Writes what is collected once it is large enough, respecting backpressure. */
   async drain(): Promise<void> {
-    if (this.readyBytes + this.used >= this.flushAt) await this.flush();
+    if (this.encoder.size >= this.flushAt) await this.write(this.encoder.take());
   }
 
   /** Writes everything collected. */
   async end(): Promise<void> {
-    await this.flush();
+    await this.write(this.encoder.take());
   }
 
-  /** Moves the current buffer to the ready list and starts a new one. */
-  private seal(): void {
-    if (this.used === 0) return;
-    this.ready.push(this.buf.subarray(0, this.used));
-    this.readyBytes += this.used;
-    // A buffer handed to the stream may still be queued there: never write into it again.
-    this.buf = Buffer.allocUnsafe(this.flushAt);
-    this.used = 0;
-  }
-
-  private async flush(): Promise<void> {
-    this.seal();
-    const parts = this.ready;
-    this.ready = [];
-    this.readyBytes = 0;
+  /** Writes encoded output, waiting for 'drain' when the stream asks to. */
+  async write(parts: readonly Buffer[]): Promise<void> {
     if (parts.length === 0 || this.failed) return;
     let ok = true;
     for (const part of parts) ok = this.out.write(part) && ok;

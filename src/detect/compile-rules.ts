@@ -2,7 +2,7 @@ import { RE2JS, RE2Set } from 're2js';
 import type { Severity } from '../alerts/alert.js';
 import type { CommandEvent } from '../sources/command-event.js';
 import type { RuleMatch, RuleSet } from './rule.js';
-import { compilePattern, type MatchSpec, type RuleSpec } from './rule-schema.js';
+import { compilePattern, ruleError, type MatchSpec, type RuleSpec } from './rule-schema.js';
 
 /**
  * How much of a command line (and of each argument) a rule regex sees: the first 64 KiB. re2 is
@@ -317,11 +317,21 @@ function globPattern(glob: string): string {
   return pattern;
 }
 
-/** A list of patterns is an OR; one alternation costs one linear pass instead of one per entry. */
+/**
+ * A list of patterns is an OR; one alternation costs one linear pass instead of one per entry.
+ * Entries are compiled on their own only when the alternation fails, to name the one at fault.
+ */
 function patternUnion(patterns: string[], where: { source: string; ruleId: string; field: string }): RE2JS {
-  patterns.forEach((pattern, i) => compilePattern(pattern, { ...where, field: `${where.field}[${i}]` }));
-  // Flags such as (?i) stay scoped to their own group, so entries cannot affect each other.
-  return compilePattern(patterns.map((pattern) => `(?:${pattern})`).join('|'), where);
+  if (patterns.length === 1) return compilePattern(patterns[0]!, where);
+  try {
+    // Flags such as (?i) stay scoped to their own group, so entries cannot affect each other.
+    return RE2JS.compile(patterns.map((pattern) => `(?:${pattern})`).join('|'));
+  } catch (error) {
+    patterns.forEach((pattern, i) => compilePattern(pattern, { ...where, field: `${where.field}[${i}]` }));
+    // An entry such as `a)|(b` is valid only inside the others' groups: report the list itself.
+    const reason = error instanceof Error ? error.message : String(error);
+    throw ruleError(where.source, where.ruleId, where.field, `invalid regex list: ${reason}`);
+  }
 }
 
 function capped(text: string): string {

@@ -53,6 +53,15 @@ export interface ParseOutput {
 
 export const emptyOutput = (): ParseOutput => ({ events: [], malformed: [] });
 
+/**
+ * A ParserOptions.resolveUid naming uids from a map of decimal uid to user name (the
+ * configuration's `identity.uids`); undefined when the map is absent or empty.
+ */
+export function uidMapResolver(uids: Readonly<Record<string, string>> | null | undefined): ParserOptions['resolveUid'] {
+  if (!uids || Object.keys(uids).length === 0) return undefined;
+  return (uid) => uids[String(uid)] ?? null;
+}
+
 /** Feeds a block of lines to a parser: whole, when it takes blocks, or line by line. */
 export function parseBlock(parser: LogParser, block: LineBlock, now: Date, out: ParseOutput): void {
   if (parser.pushBlock) {
