@@ -49,7 +49,7 @@ export function restOfBlock(block: LineBlock, from: number): LineBlock {
   return { ...block, start: from, offset: block.offset + (from - block.start) };
 }
 
-/** One batch of a split stream: blocks of complete lines, and the lines too long to keep. */
+/** The lines of one read: blocks of complete lines, and the lines too long to keep. */
 export interface BlockChunk {
   blocks: LineBlock[];
   /** Lines longer than the limit: where they start and how long they are (without the `\n`). */
@@ -59,18 +59,16 @@ export interface BlockChunk {
 }
 
 /**
- * Splits a byte stream into blocks of complete lines, yielding about `batchBytes` at a time. A
- * line longer than `maxLineBytes` is skipped as it streams past (only its length is kept); a last
- * line without a newline is returned as a line. Each read becomes one block (its lines are not
- * copied), plus a small one for the line that straddles two reads.
+ * Splits a byte stream into blocks of complete lines, one chunk per read that ends a line. A line
+ * longer than `maxLineBytes` is skipped as it streams past (only its length is kept); a last line
+ * without a newline is returned as a line. Each read becomes one block (its lines are not copied),
+ * plus a small one for the line that straddles two reads.
+ *
+ * The stream may reuse one buffer for every read: a chunk is only valid until the next one is
+ * asked for, and the unfinished line a read ends with is copied.
  */
-export async function* splitBlocks(
-  stream: AsyncIterable<Buffer | string>,
-  batchBytes: number,
-  maxLineBytes: number,
-): AsyncGenerator<BlockChunk> {
+export async function* splitBlocks(stream: AsyncIterable<Buffer | string>, maxLineBytes: number): AsyncGenerator<BlockChunk> {
   let chunk: BlockChunk = { blocks: [], tooLong: [], bytesRead: 0 };
-  let chunkStart = 0;
   /** Stream offset of the first byte of `data`. */
   let pos = 0;
   /** Offset of the line being read when a read ends mid-line. */
@@ -91,15 +89,19 @@ export async function* splitBlocks(
     carry = [];
     carryBytes = 0;
   };
+  /** Keeps the unfinished line `data[from, end)`, copied: the reader may reuse `data`. */
+  const keep = (data: Buffer, from: number) => {
+    carryBytes += data.length - from;
+    // A line past the limit is only counted from here on, never held.
+    if (carryBytes <= maxLineBytes) carry.push(Buffer.from(data.subarray(from)));
+    else carry = [];
+  };
 
   for await (const piece of stream) {
     const data = typeof piece === 'string' ? Buffer.from(piece) : piece;
     const first = data.indexOf(10);
     if (first < 0) {
-      carryBytes += data.length;
-      // A line past the limit is only counted from here on, never held.
-      if (carryBytes <= maxLineBytes) carry.push(data);
-      else carry = [];
+      keep(data, 0);
       pos += data.length;
       continue;
     }
@@ -111,17 +113,11 @@ export async function* splitBlocks(
     const last = data.lastIndexOf(10);
     if (from <= last) addLines(chunk, data, from, last + 1, pos, maxLineBytes);
     lineStart = pos + last + 1;
-    if (last + 1 < data.length) {
-      carryBytes = data.length - last - 1;
-      carry = carryBytes <= maxLineBytes ? [data.subarray(last + 1)] : [];
-    }
+    if (last + 1 < data.length) keep(data, last + 1);
     pos += data.length;
-    if (lineStart - chunkStart >= batchBytes) {
-      chunk.bytesRead = lineStart;
-      yield chunk;
-      chunk = { blocks: [], tooLong: [], bytesRead: 0 };
-      chunkStart = lineStart;
-    }
+    chunk.bytesRead = lineStart;
+    yield chunk;
+    chunk = { blocks: [], tooLong: [], bytesRead: 0 };
   }
   if (carryBytes > 0) endCarried(Buffer.alloc(0), 0);
   chunk.bytesRead = pos;
