@@ -505,11 +505,62 @@ function isUsableName(name: string): boolean {
   return name !== 'unset' && name !== 'UNKNOWN_USER' && !name.startsWith('unknown(') && name !== '?';
 }
 
-const fieldNames = (keys: string[]) => keys.map((k) => [`${k}=`, k] as const);
-/** SYSCALL fields a command is built from. */
-const SYSCALL_FIELDS = fieldNames(['arch', 'syscall', 'success', 'ppid', 'pid', 'auid', 'uid', 'euid', 'tty', 'ses', 'exe', 'key']);
-/** ENRICHED translations used for naming. */
-const ENRICHED_FIELDS = fieldNames(['AUID', 'UID', 'EUID']);
+/**
+ * The raw SYSCALL fields a command is built from, and the ENRICHED names (in capitals) used for
+ * naming; undefined when the record lacks one. An object of one fixed shape, not a map: one is
+ * made per exec.
+ */
+export interface SyscallFields {
+  arch: string | undefined;
+  syscall: string | undefined;
+  success: string | undefined;
+  ppid: string | undefined;
+  pid: string | undefined;
+  auid: string | undefined;
+  uid: string | undefined;
+  euid: string | undefined;
+  tty: string | undefined;
+  ses: string | undefined;
+  exe: string | undefined;
+  key: string | undefined;
+  AUID: string | undefined;
+  UID: string | undefined;
+  EUID: string | undefined;
+}
+
+const NO_SYSCALL: Readonly<SyscallFields> = Object.freeze(readSyscallFields('', 0, 0));
+
+/** The first `name` field (name ends with `=`) of `line[start, end)`, or undefined. */
+function fieldIn(line: string, start: number, end: number, name: string): string | undefined {
+  return rawFieldAt(line, start, end, name) ?? undefined;
+}
+
+/**
+ * Reads the SYSCALL fields of raw fields `line[start, rawEnd)` and ENRICHED ones after `rawEnd`.
+ * Only the fields a command needs are looked up: raw values never contain spaces (the kernel
+ * hex-encodes those), so a field-start search is exact. One native indexOf per field is faster
+ * than walking the fields in script (measured: a single pass in script is 1.3-2x slower).
+ */
+function readSyscallFields(line: string, start: number, rawEnd: number): SyscallFields {
+  const enriched = rawEnd < line.length;
+  return {
+    arch: fieldIn(line, start, rawEnd, 'arch='),
+    syscall: fieldIn(line, start, rawEnd, 'syscall='),
+    success: fieldIn(line, start, rawEnd, 'success='),
+    ppid: fieldIn(line, start, rawEnd, 'ppid='),
+    pid: fieldIn(line, start, rawEnd, 'pid='),
+    auid: fieldIn(line, start, rawEnd, 'auid='),
+    uid: fieldIn(line, start, rawEnd, 'uid='),
+    euid: fieldIn(line, start, rawEnd, 'euid='),
+    tty: fieldIn(line, start, rawEnd, 'tty='),
+    ses: fieldIn(line, start, rawEnd, 'ses='),
+    exe: fieldIn(line, start, rawEnd, 'exe='),
+    key: fieldIn(line, start, rawEnd, 'key='),
+    AUID: enriched ? fieldIn(line, rawEnd + 1, line.length, 'AUID=') : undefined,
+    UID: enriched ? fieldIn(line, rawEnd + 1, line.length, 'UID=') : undefined,
+    EUID: enriched ? fieldIn(line, rawEnd + 1, line.length, 'EUID=') : undefined,
+  };
+}
 
 /** What the syscall-side records of one kernel event contributed. */
 export interface EventContext {
@@ -525,8 +576,8 @@ export interface EventContext {
  * them into a CommandEvent when the event is an exec. Records of other types are not stored.
  */
 export class AuditEventBuilder {
-  /** The raw SYSCALL fields used (and ENRICHED ones, in capitals, in the same map). */
-  syscall: Map<string, string> | null = null;
+  /** The SYSCALL record's fields, once it has come. */
+  syscall: SyscallFields | null = null;
   verdict: ExecVerdict = 'unknown';
   args: ExecveArgs | null = null;
   cwd: string | null = null;
@@ -565,24 +616,9 @@ export class AuditEventBuilder {
   }
 
   private addSyscall(line: string, start: number, rawEnd: number): MalformedReason | null {
-    // Only the fields a command needs are looked up: raw values never contain spaces (the kernel
-    // hex-encodes those), so a field-start search is exact. One native indexOf per field is
-    // faster than walking the fields in script (measured: a single pass in script is 1.3-2x slower).
-    const fields = new Map<string, string>();
-    for (const [name, key] of SYSCALL_FIELDS) {
-      const v = rawFieldAt(line, start, rawEnd, name);
-      if (v !== null) fields.set(key, v);
-    }
-    if (rawEnd < line.length) {
-      for (const [name, key] of ENRICHED_FIELDS) {
-        const v = rawFieldAt(line, rawEnd + 1, line.length, name);
-        if (v !== null) fields.set(key, v);
-      }
-    }
+    const fields = readSyscallFields(line, start, rawEnd);
     this.syscall = fields;
-    const arch = fields.get('arch');
-    const nr = fields.get('syscall');
-    this.verdict = arch && nr ? execVerdictFor(arch.toLowerCase(), nr) : 'unknown';
+    this.verdict = fields.arch && fields.syscall ? execVerdictFor(fields.arch.toLowerCase(), fields.syscall) : 'unknown';
     return null;
   }
 
@@ -606,34 +642,31 @@ export class AuditEventBuilder {
   /** The command this event describes, or null when it is not an exec. */
   build(ctx: EventContext): CommandEvent | null {
     if (!this.isExec) return null;
-    const f = this.syscall ?? new Map<string, string>();
-    const enriched = (key: string) => {
-      const v = f.get(key);
-      return v === undefined ? undefined : stripQuotes(v);
-    };
-    const auid = intField(f.get('auid'));
+    const f = this.syscall ?? NO_SYSCALL;
+    const enriched = (v: string | undefined) => (v === undefined ? undefined : stripQuotes(v));
+    const auid = intField(f.auid);
     const loginUid = auid === null || auid === UNSET_ID ? null : auid;
-    const uid = intField(f.get('uid'));
-    const euid = intField(f.get('euid')) ?? uid;
-    const euidName = enriched('EUID') ?? (euid === uid ? enriched('UID') : undefined);
-    const exe = decodeField(f.get('exe')) ?? null;
+    const uid = intField(f.uid);
+    const euid = intField(f.euid) ?? uid;
+    const euidName = enriched(f.EUID) ?? (euid === uid ? enriched(f.UID) : undefined);
+    const exe = decodeField(f.exe) ?? null;
     const { argv, complete } = this.argv(exe);
     const event: CommandEvent = {
       time: ctx.time,
       host: ctx.host,
-      user: loginUid === null ? null : ctx.names(loginUid, enriched('AUID')),
+      user: loginUid === null ? null : ctx.names(loginUid, enriched(f.AUID)),
       loginUid,
       runAs: euid === null ? null : ctx.names(euid, euidName),
       argv,
       command: commandLine(argv),
       exe,
       cwd: this.cwd,
-      pid: intField(f.get('pid')),
-      ppid: intField(f.get('ppid')),
+      pid: intField(f.pid),
+      ppid: intField(f.ppid),
       sourceFormat: ctx.sourceFormat,
       eventKey: `${ctx.host}:${ctx.id}`,
     };
-    const success = f.get('success');
+    const success = f.success;
     if (success === 'yes' || success === 'no') event.success = success === 'yes';
     const extra = this.extra(f, complete);
     if (extra) event.extra = extra;
@@ -655,20 +688,20 @@ export class AuditEventBuilder {
     return { argv: exe ? [exe] : [], complete: false };
   }
 
-  private extra(f: Map<string, string>, complete: boolean): Record<string, string> | undefined {
+  private extra(f: SyscallFields, complete: boolean): Record<string, string> | undefined {
     const extra: Record<string, string> = {};
     let any = false;
-    const tty = f.get('tty');
+    const tty = f.tty;
     if (tty && !isNoValue(tty)) {
       extra.tty = tty;
       any = true;
     }
-    const ses = intField(f.get('ses'));
+    const ses = intField(f.ses);
     if (ses !== null && ses !== UNSET_ID) {
       extra.ses = String(ses);
       any = true;
     }
-    const key = decodeRuleKey(f.get('key'));
+    const key = decodeRuleKey(f.key);
     if (key) {
       extra.key = key;
       any = true;
