@@ -1,4 +1,3 @@
-import { once } from 'node:events';
 import type { Clock } from '../clock.js';
 import type { VouchConfig } from '../config/config.js';
 import { loadConfig, localHostName } from '../config/load-config.js';
@@ -284,6 +283,15 @@ export class BufferedWriter {
     let ok = true;
     for (const part of parts) ok = this.out.write(part) && ok;
     if (ok) return;
-    await Promise.race([once(this.out, 'drain'), once(this.out, 'close')]).catch(() => undefined);
+    // Both listeners go once either fires: a listener left behind at every wait would pile up.
+    await new Promise<void>((resolve) => {
+      const done = () => {
+        this.out.off('drain', done);
+        this.out.off('close', done);
+        resolve();
+      };
+      this.out.on('drain', done);
+      this.out.on('close', done);
+    });
   }
 }

@@ -215,6 +215,28 @@ describe('BufferedWriter', () => {
   });
 });
 
+describe('BufferedWriter backpressure', () => {
+  it('waits for drain at every full write without leaving listeners behind', async () => {
+    let written = 0;
+    const slow = new Writable({
+      highWaterMark: 16,
+      write(chunk: Buffer, _encoding, callback) {
+        written += chunk.length;
+        setImmediate(callback);
+      },
+    });
+    const writer = new BufferedWriter(slow, 64);
+    for (let i = 0; i < 50; i++) {
+      writer.add(`${'y'.repeat(70)}\n`);
+      await writer.drain();
+    }
+    await writer.end();
+    expect(written).toBe(50 * 71);
+    expect(slow.listenerCount('drain')).toBe(0);
+    expect(slow.listenerCount('close')).toBe(0);
+  });
+});
+
 describe('terminal helpers', () => {
   it('terminalText leaves ordinary text alone and escapes controls, bidi and lone surrogates', () => {
     expect(terminalText('ls -la /tmp é 日本')).toBe('ls -la /tmp é 日本');
