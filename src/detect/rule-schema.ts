@@ -87,13 +87,26 @@ export function ruleError(source: string, ruleId: string | null, field: string |
 }
 
 /**
+ * Patterns already compiled: validation compiles each one, and the compiler then reuses it
+ * (an RE2JS is immutable and safe to share). Compiling is most of the cost of loading rules.
+ */
+const compiledPatterns = new Map<string, RE2JS>();
+const MAX_COMPILED_PATTERNS = 2000;
+
+/**
  * Compiles a re2 pattern, turning a syntax error into a RuleError naming the field. Exported so
  * the compiler and the validator agree on flags: patterns are case-sensitive unless they say
  * `(?i)`, and `.` does not match newlines unless they say `(?s)`.
  */
 export function compilePattern(pattern: string, where: { source: string; ruleId: string; field: string }): RE2JS {
+  const known = compiledPatterns.get(pattern);
+  if (known) return known;
   try {
-    return RE2JS.compile(pattern);
+    const compiled = RE2JS.compile(pattern);
+    // Bounded: rule files are small, but the service may reload them for as long as it runs.
+    if (compiledPatterns.size >= MAX_COMPILED_PATTERNS) compiledPatterns.clear();
+    compiledPatterns.set(pattern, compiled);
+    return compiled;
   } catch (error) {
     const reason = error instanceof Error ? error.message : String(error);
     throw ruleError(where.source, where.ruleId, where.field, `invalid regex ${JSON.stringify(pattern)}: ${reason}`);
