@@ -14,6 +14,7 @@ import {
   type HeaderScan,
   type UidNamer,
   execVerdict,
+  execVerdictAt,
   newHeaderScan,
   parseAuditId,
   parseUserCmd,
@@ -55,6 +56,8 @@ interface PendingEvent {
  * is cut out of lines that are skipped). Kernel types an exec event is built from come first.
  */
 const KERNEL_TYPE_NAMES = ['SYSCALL', 'EXECVE', 'CWD', 'PATH', 'PROCTITLE'] as const;
+const SYSCALL = 0;
+const EXECVE = 1;
 const CWD = 2;
 const PATH = 3;
 const PROCTITLE = 4;
@@ -66,15 +69,15 @@ const OTHER = 7;
 function recordKind(line: string, start: number, end: number): number {
   switch (end - start) {
     case 7:
-      return line.startsWith('SYSCALL', start) ? 0 : OTHER;
+      return line.startsWith('SYSCALL', start) ? SYSCALL : OTHER;
     case 6:
-      return line.startsWith('EXECVE', start) ? 1 : OTHER;
+      return line.startsWith('EXECVE', start) ? EXECVE : OTHER;
     case 3:
-      return line.startsWith('CWD', start) ? 2 : line.startsWith('EOE', start) ? EOE : OTHER;
+      return line.startsWith('CWD', start) ? CWD : line.startsWith('EOE', start) ? EOE : OTHER;
     case 4:
-      return line.startsWith('PATH', start) ? 3 : OTHER;
+      return line.startsWith('PATH', start) ? PATH : OTHER;
     case 9:
-      return line.startsWith('PROCTITLE', start) ? 4 : OTHER;
+      return line.startsWith('PROCTITLE', start) ? PROCTITLE : OTHER;
     case 8:
       return line.startsWith('USER_CMD', start) ? USER_CMD : OTHER;
     default:
@@ -237,6 +240,20 @@ function serialOf(line: string, h: HeaderScan): number {
   return value;
 }
 
+/** Moves every position of a scanned header by `delta` (from positions in a buffer to positions in the line). */
+function shiftHeader(h: HeaderScan, delta: number): void {
+  if (h.nodeStart >= 0) {
+    h.nodeStart += delta;
+    h.nodeEnd += delta;
+  }
+  h.typeStart += delta;
+  h.typeEnd += delta;
+  h.idStart += delta;
+  h.idEnd += delta;
+  h.serialStart += delta;
+  h.bodyStart += delta;
+}
+
 /** serialOf for an ASCII line in `bytes`. */
 function serialAt(bytes: Buffer, h: HeaderScan): number {
   const length = h.idEnd - h.serialStart;
@@ -331,7 +348,8 @@ class AuditdParser implements LogParser {
 
   /**
    * Most records of a busy log are settled from their header bytes alone (types the parser does not
-   * read, records of skipped events, EOE): only the others are decoded into strings.
+   * read, records of skipped events, EOE, the SYSCALL records of other syscalls): only the others
+   * are decoded into strings.
    */
   pushBlock(block: LineBlock, now: Date, out: ParseOutput): void {
     const nowMs = now.getTime();
@@ -346,8 +364,9 @@ class AuditdParser implements LogParser {
       const offset = block.offset + (pos - block.start);
       try {
         if (nowMs >= this.nextExpiry) this.expire(nowMs, out);
-        if (!this.settledFromBytes(bytes, pos, stop, out)) this.handle(bytes.toString('latin1', pos, stop), offset, nowMs, out);
+        this.byteRecord(bytes, pos, stop, offset, nowMs, out);
       } catch {
+        // Defence in depth, as in pushLine.
         out.malformed.push(malformed('unrecognized', bytes.toString('latin1', pos, stop), offset));
       }
       pos = stop + 1;
@@ -383,28 +402,40 @@ class AuditdParser implements LogParser {
   }
 
   /**
-   * Deals with the ASCII line `bytes[start, end)` when its header is enough, exactly as handle()
-   * would; returns false when the line must be decoded and handled.
+   * The ASCII line `bytes[start, end)`: settled from its header when that is enough, exactly as
+   * handle() would settle it; otherwise decoded and handed on with what the header told.
    */
-  private settledFromBytes(bytes: Buffer, start: number, end: number, out: ParseOutput): boolean {
+  private byteRecord(bytes: Buffer, start: number, end: number, offset: number, nowMs: number, out: ParseOutput): void {
     const first = bytes[start];
-    // Blank lines, non-records and oversized ones are left to handle(), which says what they are.
-    if ((first !== 116 && first !== 110) || end - start > MAX_RECORD_CHARS) return false;
     const h = this.header;
-    if (!scanRecordHeaderBytes(bytes, start, end, h)) return false;
+    // Blank lines, non-records and oversized ones are left to handle(), which says what they are.
+    if ((first !== 116 && first !== 110) || end - start > MAX_RECORD_CHARS || !scanRecordHeaderBytes(bytes, start, end, h)) {
+      this.handle(bytes.toString('latin1', start, end), offset, nowMs, out);
+      return;
+    }
     const kind = recordKindAt(bytes, h.typeStart, h.typeEnd);
-    if (kind === OTHER) return true;
-    if (kind !== EOE && kind !== CWD && kind !== PATH && kind !== PROCTITLE) return false;
+    if (kind === OTHER) return;
     const serial = serialAt(bytes, h);
     if (kind === EOE) {
       this.closeEvent(this.skipped.findAt(bytes, h, serial), this.pending.findAt(bytes, h, serial), out);
-      return true;
+      return;
     }
-    const slot = this.pending.findAt(bytes, h, serial);
-    // PATH and PROCTITLE only stand in for arguments an exec did not log.
-    if (slot) return kind !== CWD && slot.value.builder.hasArgs;
-    if (kind === PATH) return true;
-    return this.skipped.findAt(bytes, h, serial) !== undefined;
+    let slot: Slot<PendingEvent> | null = null;
+    if (kind !== USER_CMD) {
+      slot = this.pending.findAt(bytes, h, serial) ?? null;
+      if (slot) {
+        // PATH and PROCTITLE only stand in for arguments an exec did not log.
+        if ((kind === PATH || kind === PROCTITLE) && slot.value.builder.hasArgs) return;
+      } else {
+        if (kind === PATH || this.skipped.findAt(bytes, h, serial)) return;
+        if (kind === SYSCALL && execVerdictAt(bytes, h.bodyStart, end) === 'other') {
+          this.skip(eventNameAt(bytes, h, serial), nowMs);
+          return;
+        }
+      }
+    }
+    shiftHeader(h, -start);
+    this.record(kind, bytes.toString('latin1', start, end), h, serial, offset, nowMs, out, slot);
   }
 
   private handle(line: string, offset: number, nowMs: number, out: ParseOutput): void {
@@ -428,6 +459,24 @@ class AuditdParser implements LogParser {
       this.endEvent(line, h, serial, out);
       return;
     }
+    this.record(kind, line, h, serial, offset, nowMs, out, undefined);
+  }
+
+  /**
+   * A record of a type the parser reads (not EOE), its header in `h`. `known` is its pending event
+   * when the caller already looked (null: none, and it is not a skipped event's, nor a SYSCALL of
+   * another syscall); undefined when it did not.
+   */
+  private record(
+    kind: number,
+    line: string,
+    h: HeaderScan,
+    serial: number,
+    offset: number,
+    nowMs: number,
+    out: ParseOutput,
+    known: Slot<PendingEvent> | null | undefined,
+  ): void {
     // The raw fields are ASCII by construction (anything else is hex); a replacement character
     // there means the line was damaged on its way to us.
     const rawEnd = rawEndOf(line, h.bodyStart);
@@ -437,7 +486,7 @@ class AuditdParser implements LogParser {
       return;
     }
     if (kind === USER_CMD) this.userCmd(line, h, rawEnd, offset, nowMs, out);
-    else this.kernelRecord(KERNEL_TYPE_NAMES[kind]!, line, h, serial, rawEnd, offset, nowMs, out);
+    else this.kernelRecord(KERNEL_TYPE_NAMES[kind]!, line, h, serial, rawEnd, offset, nowMs, out, known);
   }
 
   private kernelRecord(
@@ -449,14 +498,15 @@ class AuditdParser implements LogParser {
     offset: number,
     nowMs: number,
     out: ParseOutput,
+    known: Slot<PendingEvent> | null | undefined,
   ): void {
-    let slot = this.pending.find(line, h, serial);
+    let slot = known === undefined ? this.pending.find(line, h, serial) : known;
     if (!slot) {
       // PATH records only matter for an exec already under way.
       if (type === 'PATH') return;
-      if (this.skipped.find(line, h, serial)) return;
+      if (known === undefined && this.skipped.find(line, h, serial)) return;
       const name = eventName(line, h, serial);
-      if (type === 'SYSCALL' && execVerdict(line, h.bodyStart, rawEnd) === 'other') {
+      if (type === 'SYSCALL' && known === undefined && execVerdict(line, h.bodyStart, rawEnd) === 'other') {
         this.skip(name, nowMs);
         return;
       }

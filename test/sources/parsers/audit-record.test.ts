@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
   ExecveArgs,
@@ -5,6 +6,7 @@ import {
   decodeHex,
   decodeRuleKey,
   execVerdict,
+  execVerdictAt,
   fieldMap,
   parseAuditId,
   parseRecordHeader,
@@ -76,5 +78,20 @@ describe('audit record parsing', () => {
     const holes = new ExecveArgs();
     add(holes, 'argc=3 a0="x" a2="z"');
     expect(holes.assemble()).toEqual({ argv: ['x'], complete: false });
+  });
+});
+
+describe('execVerdictAt', () => {
+  it('gives the verdict execVerdict gives on the decoded line, for any ASCII body', () => {
+    const word = fc.constantFrom('arch=', 'syscall=', 'arch=c000003e', 'syscall=59', 'syscall=257', 'arch=C000003E', 'xarch=1', ' ', '  ', '\x1d', 'a0=1', '"', '=', 'syscall=59\x1dARCH=x86_64');
+    fc.assert(
+      fc.property(fc.array(fc.oneof(word, fc.string({ unit: 'grapheme-ascii', maxLength: 6 })), { maxLength: 12 }), fc.nat(5), (words, pad) => {
+        const body = words.join(words.length % 2 === 0 ? ' ' : '');
+        const line = `${'#'.repeat(pad)}${body}`;
+        const expected = execVerdict(line, pad, rawEndOf(line, pad));
+        expect(execVerdictAt(Buffer.from(line, 'latin1'), pad, line.length)).toBe(expected);
+      }),
+      { numRuns: 2000 },
+    );
   });
 });
