@@ -328,7 +328,7 @@ function patternUnion(patterns: string[], where: { source: string; ruleId: strin
     return RE2JS.compile(patterns.map((pattern) => `(?:${pattern})`).join('|'));
   } catch (error) {
     patterns.forEach((pattern, i) => compilePattern(pattern, { ...where, field: `${where.field}[${i}]` }));
-    // An entry such as `a)|(b` is valid only inside the others' groups: report the list itself.
+    // Entries valid on their own can still clash together (two groups of one name).
     const reason = error instanceof Error ? error.message : String(error);
     throw ruleError(where.source, where.ruleId, where.field, `invalid regex list: ${reason}`);
   }

@@ -4,7 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { parseDocument } from 'yaml';
 import { RuleError } from '../errors.js';
 import { compileRules, type CompiledRuleSet } from './compile-rules.js';
-import { ruleError, validateRuleDocument, type RuleSpec } from './rule-schema.js';
+import { ruleError, validateRuleDocument } from './rule-schema.js';
 
 const DEFAULT_PACK = 'default-rules.yml';
 /** Where the pack lives relative to the package root (compiled code runs from dist/src/detect/). */
@@ -16,11 +16,6 @@ const DEFAULT_PACK_FROM_ROOT = path.join('src', 'detect', DEFAULT_PACK);
  * regex.
  */
 export function parseRules(yamlText: string, sourceName: string): CompiledRuleSet {
-  return compileRules(parseRuleSpecs(yamlText, sourceName), sourceName);
-}
-
-/** Parses and validates a YAML rule document without compiling it (see parseRules). */
-export function parseRuleSpecs(yamlText: string, sourceName: string): RuleSpec[] {
   const doc = parseDocument(yamlText, { prettyErrors: true, uniqueKeys: true });
   const problem = doc.errors[0];
   if (problem) throw ruleError(sourceName, null, null, `invalid YAML: ${problem.message}`);
@@ -31,29 +26,19 @@ export function parseRuleSpecs(yamlText: string, sourceName: string): RuleSpec[]
   } catch (error) {
     throw new RuleError(`${sourceName}: invalid YAML: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
   }
-  return validateRuleDocument(data, sourceName);
+  return compileRules(validateRuleDocument(data, sourceName), sourceName);
 }
 
 /** Reads and compiles a rule file; errors name the file by its base name. */
 export function loadRuleFile(filePath: string): CompiledRuleSet {
-  const { specs, source } = loadRuleSpecs(filePath);
-  return compileRules(specs, source);
-}
-
-/**
- * Reads and validates a rule file (the default pack when `filePath` is null) without compiling
- * it: validated specs are plain data, which other threads can compile without parsing YAML.
- */
-export function loadRuleSpecs(filePath: string | null): { specs: RuleSpec[]; source: string } {
-  const file = filePath ?? defaultRulesPath();
   let text: string;
   try {
-    text = readFileSync(file, 'utf8');
+    text = readFileSync(filePath, 'utf8');
   } catch (error) {
     const reason = error instanceof Error ? error.message : String(error);
-    throw new RuleError(`${path.basename(file)}: cannot read rule file ${file}: ${reason}`, { cause: error });
+    throw new RuleError(`${path.basename(filePath)}: cannot read rule file ${filePath}: ${reason}`, { cause: error });
   }
-  return { specs: parseRuleSpecs(text, path.basename(file)), source: path.basename(file) };
+  return parseRules(text, path.basename(filePath));
 }
 
 /** The shipped default rule pack (src/detect/default-rules.yml), compiled. */

@@ -23,6 +23,7 @@ describe('rule file validation', () => {
   it.each([
     ['an invalid regex', `rules:\n${RULE}    match:\n      command: 'a(b'\n`, /^rules\.yml: rule "shadow-read": match\.command: invalid regex "a\(b": .*missing closing \)/],
     ['an invalid regex in a list', `rules:\n${RULE}    match:\n      command: [ok, '[z-a]']\n`, /^rules\.yml: rule "shadow-read": match\.command\[1\]: invalid regex/],
+    ['list entries that clash when joined', `rules:\n${RULE}    match:\n      command: ['(?P<a>x)', '(?P<a>y)']\n`, /^rules\.yml: rule "shadow-read": match\.command: invalid regex list: .*duplicate capture group name/],
     ['a lookahead re2 cannot run in linear time', `rules:\n${RULE}    match:\n      any_arg_regex: '(?=x)'\n`, /rule "shadow-read": match\.any_arg_regex: invalid regex "\(\?=x\)"/],
     ['an unknown condition', `rules:\n${RULE}    match:\n      argv: [cat]\n`, /^rules\.yml: rule "shadow-read": match\.argv: unknown condition; the known ones are argv0, exe/],
     ['an unknown rule field', `rules:\n${RULE}    match: { argv0: [cat] }\n    exception: []\n`, /^rules\.yml: rule "shadow-read": exception: unknown field/],

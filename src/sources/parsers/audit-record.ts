@@ -86,13 +86,18 @@ export function scanRecordHeader(line: string, into: HeaderScan): HeaderFailure 
   let bodyStart = idEnd + 1;
   if (line.charCodeAt(bodyStart) === 58 /* : */) bodyStart++;
   while (line.charCodeAt(bodyStart) === 32) bodyStart++;
-  into.typeStart = pos + 5;
+  setPositions(into, pos + 5, typeEnd, idStart, idEnd, colon + 1, bodyStart);
+  return null;
+}
+
+/** Stores the positions of the type, the event id (and its serial) and the body. */
+function setPositions(into: HeaderScan, typeStart: number, typeEnd: number, idStart: number, idEnd: number, serialStart: number, bodyStart: number): void {
+  into.typeStart = typeStart;
   into.typeEnd = typeEnd;
   into.idStart = idStart;
   into.idEnd = idEnd;
-  into.serialStart = colon + 1;
+  into.serialStart = serialStart;
   into.bodyStart = bodyStart;
-  return null;
 }
 
 const NODE_PREFIX = Buffer.from('node=');
@@ -139,12 +144,7 @@ export function scanRecordHeaderBytes(bytes: Buffer, start: number, end: number,
   let bodyStart = idEnd + 1;
   if (bodyStart < end && bytes[bodyStart] === 58 /* : */) bodyStart++;
   while (bodyStart < end && bytes[bodyStart] === 32) bodyStart++;
-  into.typeStart = pos + 5;
-  into.typeEnd = typeEnd;
-  into.idStart = idStart;
-  into.idEnd = idEnd;
-  into.serialStart = colon + 1;
-  into.bodyStart = bodyStart;
+  setPositions(into, pos + 5, typeEnd, idStart, idEnd, colon + 1, bodyStart);
   return true;
 }
 

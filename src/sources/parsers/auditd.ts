@@ -420,7 +420,8 @@ class AuditdParser implements LogParser {
       this.closeEvent(this.skipped.findAt(bytes, h, serial), this.pending.findAt(bytes, h, serial), out);
       return;
     }
-    let slot: Slot<PendingEvent> | null = null;
+    // USER_CMD has no pending event to look up (undefined); kernel records get theirs or null.
+    let slot: Slot<PendingEvent> | null | undefined;
     if (kind !== USER_CMD) {
       slot = this.pending.findAt(bytes, h, serial) ?? null;
       if (slot) {
