@@ -192,7 +192,7 @@ const NON_ASCII = /[^\x00-\x7f]/;
  * Encodes output lines into buffers of about `bufferBytes` as they come: ASCII lines byte for
  * byte (several times faster than a UTF-8 encoder), others as UTF-8.
  */
-export class LineEncoder {
+class LineEncoder {
   /** Filled buffers, oldest first. */
   private sealed: Buffer[] = [];
   private sealedBytes = 0;
@@ -231,7 +231,7 @@ export class LineEncoder {
     if (this.used === 0) return;
     this.sealed.push(this.buf.subarray(0, this.used));
     this.sealedBytes += this.used;
-    // A taken buffer may still be queued in a stream or sent away: never write into it again.
+    // A taken buffer may still be queued in the stream: never write into it again.
     this.buf = Buffer.allocUnsafe(this.bufferBytes);
     this.used = 0;
   }
@@ -278,7 +278,7 @@ export class BufferedWriter {
   }
 
   /** Writes encoded output, waiting for 'drain' when the stream asks to. */
-  async write(parts: readonly Buffer[]): Promise<void> {
+  private async write(parts: readonly Buffer[]): Promise<void> {
     if (parts.length === 0 || this.failed) return;
     let ok = true;
     for (const part of parts) ok = this.out.write(part) && ok;

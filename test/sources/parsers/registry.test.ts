@@ -1,5 +1,9 @@
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { ConfigError } from '../../../src/errors.js';
+import { lineBlock } from '../../../src/sources/line-block.js';
+import { emptyOutput, parseBlock } from '../../../src/sources/parser.js';
 import {
   PARSER_FORMATS,
   createAutoParser,
@@ -67,6 +71,23 @@ describe('parser registry', () => {
     expect(p.lowWaterMark()).toBe(61);
     const { events } = p.flush();
     expect(events.map((e) => [e.user, e.command])).toEqual([['alice', '/usr/bin/id']]);
+  });
+
+  it('auto parser reads blocks of bytes as it reads their lines, before and after detection', () => {
+    const fixture = (name: string) => readFileSync(fileURLToPath(new URL(`../../fixtures/go-libaudit/${name}`, import.meta.url)), 'utf8');
+    const lines = ['', 'not a record', 'Nov 24 14:23:00 web-1 sshd[10]: Accepted publickey for alice', ...fixture('audit-rhel7.log').split('\n'), ...SAMPLES.auditd];
+    const byLine = run(createAutoParser(baseOptions), lines);
+    const bytes = Buffer.from(lines.join('\n') + '\n');
+    // Cut so that detection happens inside the first block, and later blocks go straight through.
+    const cuts = [0, bytes.indexOf('\n', 200) + 1, bytes.indexOf('\n', 5000) + 1, bytes.length];
+    const parser = createAutoParser(baseOptions);
+    const out = emptyOutput();
+    for (let i = 0; i + 1 < cuts.length; i++) parseBlock(parser, lineBlock(bytes, cuts[i]!, cuts[i + 1]!, cuts[i]!), NOW, out);
+    const rest = parser.flush();
+    expect(parser.format).toBe('auditd');
+    expect(byLine.events.length).toBeGreaterThan(5);
+    expect([...out.events, ...rest.events]).toEqual(byLine.events);
+    expect([...out.malformed, ...rest.malformed]).toEqual(byLine.malformed);
   });
 
   it('auto parser streams JSON formats straight through once detected', () => {
