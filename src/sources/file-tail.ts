@@ -119,6 +119,11 @@ export class FileTailer {
   private queue: Promise<unknown> = Promise.resolve();
   private firstPoll = true;
   private closed = false;
+  /**
+   * One buffer for every read (polls are serialised): fresh read buffers would cost a page fault
+   * per page read, several times the cost of the reads themselves.
+   */
+  private readonly readBuffer = Buffer.allocUnsafe(CHUNK_BYTES);
 
   constructor(private readonly options: FileTailerOptions) {
     this.maxLineBytes = Math.max(1, options.maxLineBytes ?? DEFAULT_MAX_LINE_BYTES);
@@ -340,7 +345,7 @@ export class FileTailer {
         }
         break;
       }
-      const buf = Buffer.allocUnsafe(CHUNK_BYTES);
+      const buf = this.readBuffer;
       const { bytesRead } = await handle.read(buf, 0, CHUNK_BYTES, pos);
       if (bytesRead === 0) {
         eof = true;
@@ -370,7 +375,8 @@ export class FileTailer {
           carry = [];
           carryLen = 0;
         } else {
-          carry.push(buf.subarray(i, bytesRead));
+          // Copied: the read buffer is used again by the next read.
+          carry.push(Buffer.from(buf.subarray(i, bytesRead)));
           carryLen += bytesRead - i;
         }
       }

@@ -195,6 +195,19 @@ describe('FileTailer', () => {
     expect(batch.endOffset).toBe(6 + huge.length + 1 + 6);
   });
 
+  it('returns lines that straddle its reads exactly, long ones included', async () => {
+    const file = path.join(dir, 'straddle.log');
+    // Lines of many lengths, one longer than a read, so that lines cross read boundaries at varied points.
+    const lines = Array.from({ length: 400 }, (_, i) => `${i}:${String.fromCharCode(97 + (i % 26)).repeat((i * 7919) % 9000)}`);
+    lines.splice(200, 0, `long:${'z'.repeat(300 * 1024)}`);
+    await writeFile(file, lines.join('\n') + '\n');
+    const cps = new Map<string, Checkpoint>();
+    const t = tailer({ path: file, maxBatchBytes: 64 * 1024 * 1024 });
+    const got: string[] = [];
+    for (let batches = await pollInto(t, cps); batches.length > 0; batches = await pollInto(t, cps)) got.push(...texts(batches));
+    expect(got).toEqual(lines);
+  });
+
   it('waits for the end of a too-long line still being written', async () => {
     const file = path.join(dir, 'big.log');
     await writeFile(file, `ok\n${'y'.repeat(2000)}`);
