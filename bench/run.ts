@@ -4,7 +4,7 @@
  *
  * Environment (all optional): BENCH_COMMANDS (commands in the main log, default 50000),
  * BENCH_MEMORY_COMMANDS (other log sizes for the memory curve, default "10000,150000"),
- * BENCH_REPEATS (timed runs of each program, default 3), BENCH_SEED (default 42),
+ * BENCH_REPEATS (timed runs of each program, default 5), BENCH_SEED (default 42),
  * BENCH_DATABASE_URL (default TEST_DATABASE_URL, then postgres://postgres@127.0.0.1:5432/postgres),
  * BENCH_ONLY (`scan` or `ingest`).
  */
@@ -53,7 +53,7 @@ async function main(): Promise<void> {
             vouchBin: path.join(ROOT, 'bin', 'vouch'),
             commands: numberEnv('BENCH_COMMANDS', 50_000),
             memoryCommands: (process.env.BENCH_MEMORY_COMMANDS ?? '10000,150000').split(',').map(Number).filter((n) => n > 0),
-            repeats: numberEnv('BENCH_REPEATS', 3),
+            repeats: numberEnv('BENCH_REPEATS', 5),
             seed,
             log,
           });
