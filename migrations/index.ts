@@ -1,5 +1,6 @@
 import type { Migration } from 'kysely';
 import * as initial from './0001_initial.js';
+import * as suppressions from './0002_suppressions.js';
 
 /**
  * Every migration, in order. Append-only: a shipped migration is never edited; a change to the
@@ -7,4 +8,5 @@ import * as initial from './0001_initial.js';
  */
 export const MIGRATIONS: Record<string, Migration> = {
   '0001_initial': initial,
+  '0002_suppressions': suppressions,
 };

@@ -111,6 +111,7 @@ export function ingestSummary(result: {
     ['rule hits', stats.matched],
     ['alerts created', stats.alertsCreated],
     ['folded into open alerts', stats.alertsFolded],
+    ['suppressed (nobody asked)', stats.alertsSuppressed],
     ['duplicates skipped', stats.duplicates],
     ['malformed lines', stats.malformed],
   ];

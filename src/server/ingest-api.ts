@@ -39,6 +39,7 @@ export interface IngestResponse {
   /** Events that matched a rule. */
   matched: number;
   alerts_created: number;
+  alerts_suppressed: number;
   /** Rule hits already stored by an earlier request (a retried batch). */
   duplicates: number;
   /** Lines or elements that could not be parsed; counted per source and reason. */
@@ -295,6 +296,7 @@ function response(stats: IngestStats, malformed: readonly Malformed[]): IngestRe
     accepted: stats.events,
     matched: stats.matched,
     alerts_created: stats.alertsCreated,
+    alerts_suppressed: stats.alertsSuppressed,
     duplicates: stats.duplicates,
     malformed: stats.malformed,
     malformed_by_reason: countByReason(malformed),

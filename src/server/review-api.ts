@@ -6,7 +6,9 @@ import { toReportRow } from '../review/report.js';
 import { FINISHED_STATUSES, type AlertStatus } from '../alerts/alert.js';
 import { findAlert, listAlerts, lockAlert, updateAlert } from '../store/queries/alerts.js';
 import { appendAudit, auditTrailFor } from '../store/queries/audit-trail.js';
-import type { Database } from '../store/schema.js';
+import { allSuppressions, findSuppression, insertSuppression, liveSuppressions, revokeSuppression } from '../store/queries/suppressions.js';
+import type { Database, SuppressionRow } from '../store/schema.js';
+import { newSuppressionId, parseRevokeRequest, parseSuppressionRequest } from '../alerts/suppression.js';
 import { readBody, requireBearer, sendJson, type HttpServer } from './http-server.js';
 
 /**
@@ -15,6 +17,9 @@ import { readBody, requireBearer, sendJson, type HttpServer } from './http-serve
  *   GET /api/alerts?since=&until=&status=&user=&limit=   report rows, newest first
  *   GET /api/alerts/<id>                                 one alert with its audit trail
  *   POST /api/alerts/<id>/review {reviewer, note?}       marks a finished alert reviewed
+ *   GET /api/suppressions[?all=1]                        suppressions in force (all, newest first)
+ *   POST /api/suppressions {created_by, reason, for, rule?, user?, host?, command?}
+ *   POST /api/suppressions/<id>/revoke {revoked_by}      ends a suppression now
  */
 export function routeReviewApi(http: HttpServer, options: { db: Kysely<Database>; clock: Clock; token: string }): void {
   const { db, clock, token } = options;
@@ -47,6 +52,40 @@ export function routeReviewApi(http: HttpServer, options: { db: Kysely<Database>
     });
     sendJson(res, 200, toReportRow(reviewed));
   });
+  http.route('GET', '/api/suppressions', async (req, res, url) => {
+    requireBearer(req, token);
+    const rows = url.searchParams.get('all') ? await allSuppressions(db, 1000) : await liveSuppressions(db, clock.now());
+    sendJson(res, 200, rows.map(suppressionView));
+  });
+  http.route('POST', '/api/suppressions', async (req, res) => {
+    requireBearer(req, token);
+    const now = clock.now();
+    const request = parseSuppressionRequest(await readBody(req, 128 * 1024), now);
+    const row = await db.transaction().execute(async (trx) => {
+      const created = await insertSuppression(trx, newSuppressionId(), request, now);
+      await appendAudit(trx, { alertId: null, at: now, actor: request.createdBy, action: 'suppression_created', detail: suppressionView(created) });
+      return created;
+    });
+    sendJson(res, 201, suppressionView(row));
+  });
+  http.route('POST', '/api/suppressions/*', async (req, res, url) => {
+    requireBearer(req, token);
+    const match = /^\/api\/suppressions\/([^/]+)\/revoke$/.exec(url.pathname);
+    if (!match) throw new RequestError(404, 'not found');
+    const id = decodeURIComponent(match[1] as string);
+    const { revokedBy } = parseRevokeRequest(await readBody(req, 64 * 1024));
+    const now = clock.now();
+    const row = await db.transaction().execute(async (trx) => {
+      const revoked = await revokeSuppression(trx, id, revokedBy, now);
+      if (!revoked) {
+        const known = await findSuppression(trx, id);
+        throw new RequestError(known ? 409 : 404, known ? `suppression ${id} is no longer in force` : `no suppression ${id}`);
+      }
+      await appendAudit(trx, { alertId: null, at: now, actor: revokedBy, action: 'suppression_revoked', detail: { suppression: id } });
+      return revoked;
+    });
+    sendJson(res, 200, suppressionView(row));
+  });
   http.route('GET', '/api/alerts/*', async (req, res, url) => {
     requireBearer(req, token);
     const id = decodeURIComponent(url.pathname.slice('/api/alerts/'.length));
@@ -58,6 +97,23 @@ export function routeReviewApi(http: HttpServer, options: { db: Kysely<Database>
       trail: trail.map((step) => ({ at: step.at.toISOString(), actor: step.actor, action: step.action, detail: step.detail })),
     });
   });
+}
+
+/** A suppression as the API shows it. */
+function suppressionView(row: SuppressionRow) {
+  return {
+    id: row.id,
+    rule: row.rule_id,
+    user: row.owner,
+    host: row.host_glob,
+    command: row.command,
+    reason: row.reason,
+    created_by: row.created_by,
+    created_at: row.created_at.toISOString(),
+    expires_at: row.expires_at.toISOString(),
+    revoked_by: row.revoked_by,
+    revoked_at: row.revoked_at?.toISOString() ?? null,
+  };
 }
 
 /** `{ "reviewer": "dana", "note": "expected: quarterly rotation" }`; 400 on anything else. */

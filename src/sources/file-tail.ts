@@ -8,6 +8,7 @@
  */
 import { open, readdir, stat, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
+import { globSource } from '../glob.js';
 
 /** Where reading of one file stands: which file (dev:inode) and the byte offset to read from. */
 export interface Checkpoint {
@@ -169,7 +170,7 @@ export class FileTailer {
     const base = path.basename(pattern);
     if (!/[*?]/.test(base)) return [pattern];
     const dir = path.dirname(pattern);
-    const regex = globToRegExp(base);
+    const regex = new RegExp(globSource(base));
     const inPattern = (p: string) => path.dirname(p) === dir && regex.test(path.basename(p));
     const keys = new Set<string>();
     for (const k of checkpoints.keys()) if (inPattern(k)) keys.add(k);
@@ -424,15 +425,4 @@ async function listDir(dir: string): Promise<string[]> {
   } catch {
     return [];
   }
-}
-
-/** `*` and `?` of one path segment as an anchored regular expression. */
-function globToRegExp(glob: string): RegExp {
-  let source = '';
-  for (const ch of glob) {
-    if (ch === '*') source += '[^/]*';
-    else if (ch === '?') source += '[^/]';
-    else source += ch.replace(/[\\^$.|+()[\]{}]/g, '\\$&');
-  }
-  return new RegExp(`^${source}$`);
 }

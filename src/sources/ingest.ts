@@ -22,10 +22,12 @@ export interface IngestStats {
   duplicates: number;
   alertsCreated: number;
   alertsFolded: number;
+  /** Alerts recorded as suppressed: nobody was asked. */
+  alertsSuppressed: number;
   malformed: number;
 }
 
-export const emptyStats = (): IngestStats => ({ events: 0, matched: 0, duplicates: 0, alertsCreated: 0, alertsFolded: 0, malformed: 0 });
+export const emptyStats = (): IngestStats => ({ events: 0, matched: 0, duplicates: 0, alertsCreated: 0, alertsFolded: 0, alertsSuppressed: 0, malformed: 0 });
 
 export function addStats(into: IngestStats, from: IngestStats): void {
   for (const key of Object.keys(into) as Array<keyof IngestStats>) into[key] += from[key];
@@ -75,6 +77,7 @@ export class Ingestor {
           const result = await recordHit(trx, { eventId, event, match, now, policy: this.options.policy });
           if (result.kind === 'created') stats.alertsCreated += 1;
           if (result.kind === 'folded') stats.alertsFolded += 1;
+          if (result.kind === 'suppressed') stats.alertsSuppressed += 1;
         }
       }
       for (const [reason, group] of groupByReason(batch.malformed)) {

@@ -10,6 +10,7 @@ export interface Database {
   source_malformed: SourceMalformedTable;
   identities: IdentitiesTable;
   settings: SettingsTable;
+  suppressions: SuppressionsTable;
 }
 
 type Json<T> = ColumnType<T, string, string>;
@@ -124,6 +125,23 @@ export interface SettingsTable {
   key: string;
   value: string;
 }
+
+export interface SuppressionsTable {
+  id: string;
+  /** Conditions; null means any. At least one of rule_id and command is set. */
+  rule_id: string | null;
+  owner: string | null;
+  host_glob: string | null;
+  command: string | null;
+  reason: string;
+  created_by: string;
+  created_at: Date;
+  expires_at: Date;
+  revoked_by: string | null;
+  revoked_at: Date | null;
+}
+
+export type SuppressionRow = Selectable<SuppressionsTable>;
 
 export type AlertRow = Selectable<AlertsTable>;
 export type NewAlertRow = Insertable<AlertsTable>;

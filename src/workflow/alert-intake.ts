@@ -5,6 +5,8 @@ import type { CommandEvent } from '../sources/command-event.js';
 import { findFoldTarget, insertAlert, updateAlert } from '../store/queries/alerts.js';
 import { appendAudit } from '../store/queries/audit-trail.js';
 import { scheduleJob } from '../store/queries/jobs.js';
+import { liveSuppressions } from '../store/queries/suppressions.js';
+import { suppressionMatches } from '../alerts/suppression.js';
 import type { Database } from '../store/schema.js';
 
 export interface IntakePolicy {
@@ -16,12 +18,14 @@ export interface IntakePolicy {
 export type IntakeResult =
   | { kind: 'created'; alertId: string }
   | { kind: 'folded'; alertId: string }
+  | { kind: 'suppressed'; alertId: string; suppressionId: string }
   | { kind: 'ignored' };
 
 /**
  * Turns a rule hit (already stored as command event `eventId`, command already redacted) into an
  * alert, inside the ingesting transaction. Identical commands by the same person on the same host
- * fold into the open (or recently vouched-for) alert instead of asking again.
+ * fold into the open (or recently vouched-for) alert instead of asking again. An alert that a live
+ * suppression covers is recorded as `suppressed`, and nobody is asked.
  */
 export async function recordHit(
   trx: Transaction<Database>,
@@ -37,11 +41,14 @@ export async function recordHit(
     await appendAudit(trx, { alertId: target.id, at: now, actor: 'system', action: 'repeated', detail: { event_id: eventId, occurred_at: event.time.toISOString() } });
     return { kind: 'folded', alertId: target.id };
   }
+  const suppression = (await liveSuppressions(trx, now)).find((s) =>
+    suppressionMatches(s, { ruleId: match.ruleId, owner: event.user, host: event.host, command: event.command }),
+  );
   const alertId = newAlertId();
   await insertAlert(trx, {
     id: alertId,
     event_id: eventId,
-    status: 'new',
+    status: suppression ? 'suppressed' : 'new',
     owner: event.user,
     host: event.host,
     command: event.command,
@@ -68,7 +75,7 @@ export async function recordHit(
     escalation_detail: null,
     escalation_channel: null,
     escalation_ts: null,
-    resolved_at: null,
+    resolved_at: suppression ? now : null,
     reviewed_by: null,
     reviewed_at: null,
     review_note: null,
@@ -82,6 +89,16 @@ export async function recordHit(
     action: 'created',
     detail: { event_id: eventId, rule: match.ruleId, severity: match.severity, owner: event.user, host: event.host },
   });
+  if (suppression) {
+    await appendAudit(trx, {
+      alertId,
+      at: now,
+      actor: 'system',
+      action: 'suppressed',
+      detail: { suppression: suppression.id, by: suppression.created_by, reason: suppression.reason, until: suppression.expires_at.toISOString() },
+    });
+    return { kind: 'suppressed', alertId, suppressionId: suppression.id };
+  }
   await scheduleJob(trx, alertId, 'ask', now);
   return { kind: 'created', alertId };
 }

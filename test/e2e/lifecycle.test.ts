@@ -281,6 +281,70 @@ describe('the verification flow, end to end over HTTP', () => {
     expect((await verifyAuditTrail(h.service.store.db)).ok).toBe(true);
   });
 
+  it('suppressions: a matching command is recorded as suppressed and nobody is asked, until the suppression is revoked', async () => {
+    const api = (path: string, init: RequestInit = {}, token = h.service.reviewToken) =>
+      fetch(`${h.service.url}${path}`, { ...init, headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json', ...(init.headers ?? {}) } });
+    const post = (path: string, body: unknown, token?: string) => api(path, { method: 'POST', body: JSON.stringify(body) }, token);
+    const spec = { created_by: 'dana', reason: 'Password migration by alice this week', for: '7d', command: 'cat /etc/shadow', user: 'alice', host: 'db-*' };
+    expect((await post('/api/suppressions', spec, 'wrong-token')).status).toBe(401);
+    expect((await post('/api/suppressions', { ...spec, command: undefined })).status).toBe(400);
+    expect((await post('/api/suppressions', { ...spec, for: '365d' })).status).toBe(400);
+    const created = await post('/api/suppressions', spec);
+    expect(created.status).toBe(201);
+    const suppression = (await created.json()) as { id: string; expires_at: string };
+    expect(suppression).toMatchObject({ user: 'alice', host: 'db-*', command: 'cat /etc/shadow', created_by: 'dana', revoked_at: null });
+    expect(suppression.expires_at).toBe(new Date(h.clock.now().getTime() + 7 * 86_400_000).toISOString());
+
+    h.runCommand(ALICE, ['cat', '/etc/shadow']);
+    h.runCommand(BOB, ['cat', '/etc/shadow']);
+    await h.settle();
+    const [mine, bobs] = await h.alerts();
+    expect(mine).toMatchObject({ owner: 'alice', status: 'suppressed', dm_ts: null });
+    expect(mine!.resolved_at).not.toBeNull();
+    expect(bobs).toMatchObject({ owner: 'bob', status: 'asked' });
+    expect(h.dm(ALICE)).toHaveLength(0);
+    const trail = await auditTrailFor(h.service.store.db, mine!.id);
+    expect(trail.map((step) => step.action)).toEqual(['created', 'suppressed']);
+    expect(trail[1]!.detail).toMatchObject({ suppression: suppression.id, by: 'dana', reason: 'Password migration by alice this week' });
+    const report = (await (await api('/api/alerts?status=suppressed')).json()) as Array<{ id: string }>;
+    expect(report.map((row) => row.id)).toEqual([mine!.id]);
+
+    const live = (await (await api('/api/suppressions')).json()) as Array<{ id: string }>;
+    expect(live.map((row) => row.id)).toEqual([suppression.id]);
+    expect((await post(`/api/suppressions/${suppression.id}/revoke`, {})).status).toBe(400);
+    const revoked = await post(`/api/suppressions/${suppression.id}/revoke`, { revoked_by: 'erin' });
+    expect(revoked.status).toBe(200);
+    expect(await revoked.json()).toMatchObject({ id: suppression.id, revoked_by: 'erin' });
+    expect((await post(`/api/suppressions/${suppression.id}/revoke`, { revoked_by: 'erin' })).status).toBe(409);
+    expect((await post('/api/suppressions/sp_missing/revoke', { revoked_by: 'erin' })).status).toBe(404);
+    expect(await (await api('/api/suppressions')).json()).toEqual([]);
+    expect(((await (await api('/api/suppressions?all=1')).json()) as unknown[]).length).toBe(1);
+
+    // Revoked: the same command is asked about again.
+    h.runCommand(ALICE, ['cat', '/etc/shadow']);
+    await h.settle();
+    const latest = (await h.alerts()).at(-1);
+    expect(latest).toMatchObject({ owner: 'alice', status: 'asked' });
+    expect(h.dm(ALICE)).toHaveLength(1);
+    expect((await verifyAuditTrail(h.service.store.db)).ok).toBe(true);
+  });
+
+  it('suppressions expire on their own', async () => {
+    const response = await fetch(`${h.service.url}/api/suppressions`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${h.service.reviewToken}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ created_by: 'dana', reason: 'Maintenance window', for: '2h', rule: (await askedAlert()).rule_id }),
+    });
+    expect(response.status).toBe(201);
+    h.runCommand(BOB, ['cat', '/etc/shadow']);
+    await h.settle();
+    expect((await h.alerts()).at(-1)).toMatchObject({ owner: 'bob', status: 'suppressed' });
+    await h.advance(2 * 3_600_000 + 1000);
+    h.runCommand(BOB, ['cat', '/etc/shadow']);
+    await h.settle();
+    expect((await h.alerts()).at(-1)).toMatchObject({ owner: 'bob', status: 'asked' });
+  });
+
   it('answers /vouch with the caller\'s open alerts', async () => {
     await askedAlert();
     const reply = await h.slack.slashCommand({ userId: ALICE.slackId, command: '/vouch', text: '' });

@@ -93,7 +93,7 @@ describe('POST /ingest', () => {
   it('accepts NDJSON in the source format, creates alerts, and treats a retry as duplicates', async () => {
     const body = [record(['cat', '/etc/shadow']), record(['ls', '-la'])].join('\n') + '\n';
     const first = await post(body, ndjson(TOKENS.shipper));
-    expect(first).toEqual({ status: 200, json: { accepted: 2, matched: 1, alerts_created: 1, duplicates: 0, malformed: 0, malformed_by_reason: {} } });
+    expect(first).toEqual({ status: 200, json: { accepted: 2, matched: 1, alerts_created: 1, alerts_suppressed: 0, duplicates: 0, malformed: 0, malformed_by_reason: {} } });
     const retry = await post(body, ndjson(TOKENS.shipper));
     expect(retry.json).toMatchObject({ accepted: 2, matched: 1, alerts_created: 0, duplicates: 1 });
     expect(await storedEvents()).toEqual([{ source: 'shipper', host: 'web-1', login_user: 'alice', command: 'cat /etc/shadow', source_format: 'json' }]);

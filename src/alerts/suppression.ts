@@ -1,0 +1,130 @@
+/**
+ * Suppressions: a reviewer says that alerts matching some conditions need nobody's answer until a
+ * set time (a maintenance window, a migration script run by hand all week). Matching alerts are
+ * still recorded, with status `suppressed` and the suppression in their audit trail, so nothing
+ * disappears from the report. Suppressions always expire (at most MAX_SUPPRESSION_MS): lasting
+ * tuning belongs in the rules' `exceptions:`, which are reviewed like code.
+ */
+import { randomBytes } from 'node:crypto';
+import { RE2JS } from 're2js';
+import { parseDuration, formatDuration } from '../config/duration.js';
+import { RequestError } from '../errors.js';
+import { globSource } from '../glob.js';
+
+/** The longest a suppression may last. */
+export const MAX_SUPPRESSION_MS = 90 * 86_400_000;
+
+/** What a new suppression says, validated. */
+export interface SuppressionRequest {
+  ruleId: string | null;
+  owner: string | null;
+  hostGlob: string | null;
+  command: string | null;
+  reason: string;
+  createdBy: string;
+  expiresAt: Date;
+}
+
+/** The conditions of a stored suppression; null means any. */
+export interface SuppressionConditions {
+  rule_id: string | null;
+  owner: string | null;
+  host_glob: string | null;
+  command: string | null;
+}
+
+/** What a new alert is matched on. */
+export interface AlertFacts {
+  ruleId: string;
+  owner: string | null;
+  host: string;
+  /** The command as stored on the alert (secrets redacted). */
+  command: string;
+}
+
+/** True when every condition the suppression sets holds for the alert. */
+export function suppressionMatches(s: SuppressionConditions, alert: AlertFacts): boolean {
+  if (s.rule_id !== null && s.rule_id !== alert.ruleId) return false;
+  if (s.owner !== null && s.owner !== alert.owner) return false;
+  if (s.command !== null && s.command !== alert.command) return false;
+  // re2: the host comes from the log, so a glob must not be able to make its match slow.
+  if (s.host_glob !== null && !RE2JS.compile(globSource(s.host_glob)).matches(alert.host)) return false;
+  return true;
+}
+
+/** Unguessable ids such as `sp_Q2x9...`. */
+export function newSuppressionId(): string {
+  return `sp_${randomBytes(12).toString('base64url')}`;
+}
+
+/**
+ * Parses `POST /api/suppressions`:
+ * `{ "created_by", "reason", "for": "7d", "rule"?, "user"?, "host"?, "command"? }`, with at least
+ * one of `rule` and `command` (a suppression of everything a person runs is not one). 400 with
+ * what is wrong otherwise.
+ */
+export function parseSuppressionRequest(body: Buffer, now: Date): SuppressionRequest {
+  let value: unknown;
+  try {
+    value = JSON.parse(body.toString('utf8'));
+  } catch {
+    throw new RequestError(400, 'body must be JSON: {"created_by", "reason", "for", and "rule" and/or "command"; "user" and "host" optional}');
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new RequestError(400, 'body must be a JSON object');
+  const fields = value as Record<string, unknown>;
+  for (const key of Object.keys(fields)) {
+    if (!['created_by', 'reason', 'for', 'rule', 'user', 'host', 'command'].includes(key)) {
+      throw new RequestError(400, `${key}: unknown field; the fields are created_by, reason, for, rule, user, host, command`);
+    }
+  }
+  const createdBy = text(fields.created_by, 'created_by', 200, true) as string;
+  const reason = text(fields.reason, 'reason', 2000, true) as string;
+  const ruleId = text(fields.rule, 'rule', 200, false);
+  const command = text(fields.command, 'command', 64 * 1024, false);
+  if (ruleId === null && command === null) {
+    throw new RequestError(400, 'rule or command: give at least one, so that the suppression cannot silence everything a person runs');
+  }
+  let ms: number;
+  try {
+    ms = parseDuration(fields.for, 'for');
+  } catch (error) {
+    throw new RequestError(400, `for: how long the suppression lasts, such as 8h or 7d (${(error as Error).message})`);
+  }
+  if (ms <= 0 || ms > MAX_SUPPRESSION_MS) {
+    throw new RequestError(400, `for: must be more than 0 and at most ${formatDuration(MAX_SUPPRESSION_MS)}; lasting tuning belongs in the rules' exceptions`);
+  }
+  return {
+    ruleId,
+    owner: text(fields.user, 'user', 200, false),
+    hostGlob: text(fields.host, 'host', 255, false),
+    command,
+    reason,
+    createdBy,
+    expiresAt: new Date(now.getTime() + ms),
+  };
+}
+
+/** Parses `POST /api/suppressions/<id>/revoke`: `{ "revoked_by": "dana" }`. */
+export function parseRevokeRequest(body: Buffer): { revokedBy: string } {
+  let value: unknown;
+  try {
+    value = JSON.parse(body.toString('utf8'));
+  } catch {
+    throw new RequestError(400, 'body must be JSON: {"revoked_by": "..."}');
+  }
+  const revokedBy = text((value as Record<string, unknown> | null)?.revoked_by, 'revoked_by', 200, true) as string;
+  return { revokedBy };
+}
+
+function text(value: unknown, key: string, max: number, required: boolean): string | null {
+  if (value === undefined || value === null) {
+    if (required) throw new RequestError(400, `${key}: required`);
+    return null;
+  }
+  // NUL cannot be stored in Postgres text, and no alert field holds one.
+  if (typeof value !== 'string' || value.trim() === '' || value.length > max || value.includes('\0')) {
+    throw new RequestError(400, `${key}: expected non-empty text of at most ${max} characters`);
+  }
+  // Trimmed except the command, which must equal the alert's command exactly.
+  return key === 'command' ? value : value.trim();
+}

@@ -1,0 +1,92 @@
+import { describe, expect, it } from 'vitest';
+import { MAX_SUPPRESSION_MS, parseRevokeRequest, parseSuppressionRequest, suppressionMatches } from '../../src/alerts/suppression.js';
+import { RequestError } from '../../src/errors.js';
+
+const NOW = new Date('2026-11-24T09:00:00Z');
+const body = (value: unknown) => Buffer.from(JSON.stringify(value));
+const base = { created_by: 'dana', reason: 'Database migration this week', for: '7d' };
+
+function rejects(value: unknown, message: RegExp): void {
+  let thrown: unknown;
+  try {
+    parseSuppressionRequest(typeof value === 'string' ? Buffer.from(value) : body(value), NOW);
+  } catch (error) {
+    thrown = error;
+  }
+  expect(thrown).toBeInstanceOf(RequestError);
+  expect((thrown as RequestError).status).toBe(400);
+  expect((thrown as Error).message).toMatch(message);
+}
+
+describe('parseSuppressionRequest', () => {
+  it('reads a suppression with its conditions and an expiry counted from now', () => {
+    const request = parseSuppressionRequest(body({ ...base, rule: ' shadow-read ', user: 'alice', host: 'db-*', command: 'cat /etc/shadow' }), NOW);
+    expect(request).toEqual({
+      ruleId: 'shadow-read',
+      owner: 'alice',
+      hostGlob: 'db-*',
+      command: 'cat /etc/shadow',
+      reason: 'Database migration this week',
+      createdBy: 'dana',
+      expiresAt: new Date(NOW.getTime() + 7 * 86_400_000),
+    });
+  });
+
+  it('refuses what would be unsafe or unclear, saying which field is wrong', () => {
+    rejects('{not json', /body must be JSON/);
+    rejects([1], /JSON object/);
+    rejects({ ...base, rule: 'x', colour: 'red' }, /colour: unknown field/);
+    rejects({ ...base, user: 'alice' }, /rule or command: give at least one/);
+    rejects({ reason: 'r', for: '1h', rule: 'x' }, /created_by: required/);
+    rejects({ created_by: 'dana', for: '1h', rule: 'x' }, /reason: required/);
+    rejects({ ...base, rule: 'x', for: undefined }, /for: how long/);
+    rejects({ ...base, rule: 'x', for: 'soon' }, /for: how long/);
+    rejects({ ...base, rule: 'x', for: '0s' }, /for: must be more than 0 and at most 90d/);
+    rejects({ ...base, rule: 'x', for: `${MAX_SUPPRESSION_MS / 86_400_000 + 1}d` }, /at most 90d/);
+    rejects({ ...base, rule: 'x', reason: 'a'.repeat(2001) }, /reason: expected non-empty text of at most 2000/);
+    rejects({ ...base, rule: '  ' }, /rule: expected non-empty text/);
+    rejects({ ...base, command: 'cat\u0000/etc/shadow' }, /command: expected/);
+    rejects({ ...base, rule: 7 }, /rule: expected/);
+  });
+
+  it('keeps the command exactly as given, spaces included', () => {
+    expect(parseSuppressionRequest(body({ ...base, command: ' ls  -la ' }), NOW).command).toBe(' ls  -la ');
+  });
+});
+
+describe('parseRevokeRequest', () => {
+  it('needs who revokes', () => {
+    expect(parseRevokeRequest(body({ revoked_by: ' dana ' }))).toEqual({ revokedBy: 'dana' });
+    expect(() => parseRevokeRequest(body({}))).toThrow(/revoked_by: required/);
+    expect(() => parseRevokeRequest(Buffer.from('nope'))).toThrow(/body must be JSON/);
+  });
+});
+
+describe('suppressionMatches', () => {
+  const alert = { ruleId: 'shadow-read', owner: 'alice', host: 'db-1.example', command: 'cat /etc/shadow' };
+  const none = { rule_id: null, owner: null, host_glob: null, command: null };
+
+  it('holds when every condition it sets holds', () => {
+    expect(suppressionMatches({ ...none, rule_id: 'shadow-read' }, alert)).toBe(true);
+    expect(suppressionMatches({ ...none, rule_id: 'shadow-read', owner: 'alice', host_glob: 'db-*', command: 'cat /etc/shadow' }, alert)).toBe(true);
+    expect(suppressionMatches({ ...none, command: 'cat /etc/shadow', host_glob: 'db-?.example' }, alert)).toBe(true);
+  });
+
+  it('fails on any condition that does not hold', () => {
+    expect(suppressionMatches({ ...none, rule_id: 'netcat-listener' }, alert)).toBe(false);
+    expect(suppressionMatches({ ...none, rule_id: 'shadow-read', owner: 'bob' }, alert)).toBe(false);
+    expect(suppressionMatches({ ...none, rule_id: 'shadow-read', owner: 'alice' }, { ...alert, owner: null })).toBe(false);
+    expect(suppressionMatches({ ...none, rule_id: 'shadow-read', host_glob: 'web-*' }, alert)).toBe(false);
+    expect(suppressionMatches({ ...none, command: 'cat /etc/shadow ' }, alert)).toBe(false);
+  });
+
+  it('takes glob characters of other syntaxes literally and stays fast on hostile hosts', () => {
+    expect(suppressionMatches({ ...none, rule_id: 'shadow-read', host_glob: 'db-1.example' }, { ...alert, host: 'db-1Xexample' })).toBe(false);
+    expect(suppressionMatches({ ...none, rule_id: 'shadow-read', host_glob: '(db|web)-1' }, { ...alert, host: 'db-1' })).toBe(false);
+    const started = Date.now();
+    const glob = `${'*a'.repeat(30)}*b`;
+    expect(suppressionMatches({ ...none, rule_id: 'shadow-read', host_glob: glob }, { ...alert, host: 'a'.repeat(5000) })).toBe(false);
+    // A backtracking matcher would take years here; re2 is linear. Generous bound for slow machines.
+    expect(Date.now() - started).toBeLessThan(15_000);
+  });
+});
