@@ -57,30 +57,26 @@ export function newSuppressionId(): string {
   return `sp_${randomBytes(12).toString('base64url')}`;
 }
 
+/** The shape of `POST /api/suppressions`, for error messages. */
+export const SUPPRESSION_USAGE = '{"created_by", "reason", "for", and "rule" and/or "command"; "user" and "host" optional}';
+
 /**
- * Parses `POST /api/suppressions`:
+ * Validates the body of `POST /api/suppressions`:
  * `{ "created_by", "reason", "for": "7d", "rule"?, "user"?, "host"?, "command"? }`, with at least
  * one of `rule` and `command` (a suppression of everything a person runs is not one). 400 with
  * what is wrong otherwise.
  */
-export function parseSuppressionRequest(body: Buffer, now: Date): SuppressionRequest {
-  let value: unknown;
-  try {
-    value = JSON.parse(body.toString('utf8'));
-  } catch {
-    throw new RequestError(400, 'body must be JSON: {"created_by", "reason", "for", and "rule" and/or "command"; "user" and "host" optional}');
-  }
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new RequestError(400, 'body must be a JSON object');
-  const fields = value as Record<string, unknown>;
+export function parseSuppressionRequest(fields: Record<string, unknown>, now: Date): SuppressionRequest {
   for (const key of Object.keys(fields)) {
     if (!['created_by', 'reason', 'for', 'rule', 'user', 'host', 'command'].includes(key)) {
       throw new RequestError(400, `${key}: unknown field; the fields are created_by, reason, for, rule, user, host, command`);
     }
   }
-  const createdBy = text(fields.created_by, 'created_by', 200, true) as string;
-  const reason = text(fields.reason, 'reason', 2000, true) as string;
-  const ruleId = text(fields.rule, 'rule', 200, false);
-  const command = text(fields.command, 'command', 64 * 1024, false);
+  const createdBy = text(fields.created_by, 'created_by', 200, { required: true }) as string;
+  const reason = text(fields.reason, 'reason', 2000, { required: true }) as string;
+  const ruleId = text(fields.rule, 'rule', 200);
+  // Not trimmed: it must equal the alert's command exactly.
+  const command = text(fields.command, 'command', 64 * 1024, { trim: false });
   if (ruleId === null && command === null) {
     throw new RequestError(400, 'rule or command: give at least one, so that the suppression cannot silence everything a person runs');
   }
@@ -95,8 +91,8 @@ export function parseSuppressionRequest(body: Buffer, now: Date): SuppressionReq
   }
   return {
     ruleId,
-    owner: text(fields.user, 'user', 200, false),
-    hostGlob: text(fields.host, 'host', 255, false),
+    owner: text(fields.user, 'user', 200),
+    hostGlob: text(fields.host, 'host', 255),
     command,
     reason,
     createdBy,
@@ -104,27 +100,20 @@ export function parseSuppressionRequest(body: Buffer, now: Date): SuppressionReq
   };
 }
 
-/** Parses `POST /api/suppressions/<id>/revoke`: `{ "revoked_by": "dana" }`. */
-export function parseRevokeRequest(body: Buffer): { revokedBy: string } {
-  let value: unknown;
-  try {
-    value = JSON.parse(body.toString('utf8'));
-  } catch {
-    throw new RequestError(400, 'body must be JSON: {"revoked_by": "..."}');
-  }
-  const revokedBy = text((value as Record<string, unknown> | null)?.revoked_by, 'revoked_by', 200, true) as string;
-  return { revokedBy };
+/** Validates the body of `POST /api/suppressions/<id>/revoke`: `{ "revoked_by": "dana" }`. */
+export function parseRevokeRequest(fields: Record<string, unknown>): { revokedBy: string } {
+  return { revokedBy: text(fields.revoked_by, 'revoked_by', 200, { required: true }) as string };
 }
 
-function text(value: unknown, key: string, max: number, required: boolean): string | null {
+/** A text field: trimmed unless told otherwise; null when absent and not required; 400 when bad. */
+function text(value: unknown, key: string, max: number, options: { required?: boolean; trim?: boolean } = {}): string | null {
   if (value === undefined || value === null) {
-    if (required) throw new RequestError(400, `${key}: required`);
+    if (options.required) throw new RequestError(400, `${key}: required`);
     return null;
   }
   // NUL cannot be stored in Postgres text, and no alert field holds one.
   if (typeof value !== 'string' || value.trim() === '' || value.length > max || value.includes('\0')) {
     throw new RequestError(400, `${key}: expected non-empty text of at most ${max} characters`);
   }
-  // Trimmed except the command, which must equal the alert's command exactly.
-  return key === 'command' ? value : value.trim();
+  return options.trim === false ? value : value.trim();
 }

@@ -123,6 +123,21 @@ export async function readBody(req: IncomingMessage, limit: number): Promise<Buf
   return Buffer.concat(chunks);
 }
 
+/**
+ * A request body that must be one JSON object; 400 otherwise. `usage` shows the expected shape in
+ * the error, e.g. `{"reviewer": "...", "note": "..."}`.
+ */
+export function jsonObjectBody(body: Buffer, usage: string): Record<string, unknown> {
+  let value: unknown;
+  try {
+    value = JSON.parse(body.toString('utf8'));
+  } catch {
+    throw new RequestError(400, `body must be JSON: ${usage}`);
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new RequestError(400, `body must be a JSON object: ${usage}`);
+  return value as Record<string, unknown>;
+}
+
 /** Checks `Authorization: Bearer <token>` in constant time; 401 otherwise. */
 export function requireBearer(req: IncomingMessage, expected: string): void {
   const header = req.headers.authorization ?? '';

@@ -8,8 +8,8 @@ import { findAlert, listAlerts, lockAlert, updateAlert } from '../store/queries/
 import { appendAudit, auditTrailFor } from '../store/queries/audit-trail.js';
 import { allSuppressions, findSuppression, insertSuppression, liveSuppressions, revokeSuppression } from '../store/queries/suppressions.js';
 import type { Database, SuppressionRow } from '../store/schema.js';
-import { newSuppressionId, parseRevokeRequest, parseSuppressionRequest } from '../alerts/suppression.js';
-import { readBody, requireBearer, sendJson, type HttpServer } from './http-server.js';
+import { SUPPRESSION_USAGE, newSuppressionId, parseRevokeRequest, parseSuppressionRequest } from '../alerts/suppression.js';
+import { jsonObjectBody, readBody, requireBearer, sendJson, type HttpServer } from './http-server.js';
 
 /**
  * The review API (bearer token): what `vouch report` reads when the database is the service's
@@ -60,7 +60,7 @@ export function routeReviewApi(http: HttpServer, options: { db: Kysely<Database>
   http.route('POST', '/api/suppressions', async (req, res) => {
     requireBearer(req, token);
     const now = clock.now();
-    const request = parseSuppressionRequest(await readBody(req, 128 * 1024), now);
+    const request = parseSuppressionRequest(jsonObjectBody(await readBody(req, 128 * 1024), SUPPRESSION_USAGE), now);
     const row = await db.transaction().execute(async (trx) => {
       const created = await insertSuppression(trx, newSuppressionId(), request, now);
       await appendAudit(trx, { alertId: null, at: now, actor: request.createdBy, action: 'suppression_created', detail: suppressionView(created) });
@@ -73,7 +73,7 @@ export function routeReviewApi(http: HttpServer, options: { db: Kysely<Database>
     const match = /^\/api\/suppressions\/([^/]+)\/revoke$/.exec(url.pathname);
     if (!match) throw new RequestError(404, 'not found');
     const id = decodeURIComponent(match[1] as string);
-    const { revokedBy } = parseRevokeRequest(await readBody(req, 64 * 1024));
+    const { revokedBy } = parseRevokeRequest(jsonObjectBody(await readBody(req, 64 * 1024), '{"revoked_by": "..."}'));
     const now = clock.now();
     const row = await db.transaction().execute(async (trx) => {
       const revoked = await revokeSuppression(trx, id, revokedBy, now);
@@ -118,13 +118,7 @@ function suppressionView(row: SuppressionRow) {
 
 /** `{ "reviewer": "dana", "note": "expected: quarterly rotation" }`; 400 on anything else. */
 function parseReview(body: Buffer): { reviewer: string; note: string | null } {
-  let value: unknown;
-  try {
-    value = JSON.parse(body.toString('utf8'));
-  } catch {
-    throw new RequestError(400, 'body must be JSON: {"reviewer": "...", "note": "..."}');
-  }
-  const { reviewer, note } = (value ?? {}) as { reviewer?: unknown; note?: unknown };
+  const { reviewer, note } = jsonObjectBody(body, '{"reviewer": "...", "note": "..."}');
   if (typeof reviewer !== 'string' || reviewer.trim() === '' || reviewer.length > 200) {
     throw new RequestError(400, 'reviewer: required, the name of the person reviewing (at most 200 characters)');
   }

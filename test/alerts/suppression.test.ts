@@ -1,15 +1,18 @@
 import { describe, expect, it } from 'vitest';
-import { MAX_SUPPRESSION_MS, parseRevokeRequest, parseSuppressionRequest, suppressionMatches } from '../../src/alerts/suppression.js';
+import { MAX_SUPPRESSION_MS, SUPPRESSION_USAGE, parseRevokeRequest, parseSuppressionRequest, suppressionMatches } from '../../src/alerts/suppression.js';
 import { RequestError } from '../../src/errors.js';
+import { jsonObjectBody } from '../../src/server/http-server.js';
 
 const NOW = new Date('2026-11-24T09:00:00Z');
-const body = (value: unknown) => Buffer.from(JSON.stringify(value));
+/** What the review API does with a request body: one JSON object, then the fields validated. */
+const request = (raw: unknown) => parseSuppressionRequest(jsonObjectBody(Buffer.from(typeof raw === 'string' ? raw : JSON.stringify(raw)), SUPPRESSION_USAGE), NOW);
+const revoke = (raw: unknown) => parseRevokeRequest(jsonObjectBody(Buffer.from(typeof raw === 'string' ? raw : JSON.stringify(raw)), '{"revoked_by": "..."}'));
 const base = { created_by: 'dana', reason: 'Database migration this week', for: '7d' };
 
 function rejects(value: unknown, message: RegExp): void {
   let thrown: unknown;
   try {
-    parseSuppressionRequest(typeof value === 'string' ? Buffer.from(value) : body(value), NOW);
+    request(value);
   } catch (error) {
     thrown = error;
   }
@@ -20,8 +23,7 @@ function rejects(value: unknown, message: RegExp): void {
 
 describe('parseSuppressionRequest', () => {
   it('reads a suppression with its conditions and an expiry counted from now', () => {
-    const request = parseSuppressionRequest(body({ ...base, rule: ' shadow-read ', user: 'alice', host: 'db-*', command: 'cat /etc/shadow' }), NOW);
-    expect(request).toEqual({
+    expect(request({ ...base, rule: ' shadow-read ', user: 'alice', host: 'db-*', command: 'cat /etc/shadow' })).toEqual({
       ruleId: 'shadow-read',
       owner: 'alice',
       hostGlob: 'db-*',
@@ -50,15 +52,15 @@ describe('parseSuppressionRequest', () => {
   });
 
   it('keeps the command exactly as given, spaces included', () => {
-    expect(parseSuppressionRequest(body({ ...base, command: ' ls  -la ' }), NOW).command).toBe(' ls  -la ');
+    expect(request({ ...base, command: ' ls  -la ' }).command).toBe(' ls  -la ');
   });
 });
 
 describe('parseRevokeRequest', () => {
   it('needs who revokes', () => {
-    expect(parseRevokeRequest(body({ revoked_by: ' dana ' }))).toEqual({ revokedBy: 'dana' });
-    expect(() => parseRevokeRequest(body({}))).toThrow(/revoked_by: required/);
-    expect(() => parseRevokeRequest(Buffer.from('nope'))).toThrow(/body must be JSON/);
+    expect(revoke({ revoked_by: ' dana ' })).toEqual({ revokedBy: 'dana' });
+    expect(() => revoke({})).toThrow(/revoked_by: required/);
+    expect(() => revoke('nope')).toThrow(/body must be JSON/);
   });
 });
 
