@@ -148,3 +148,14 @@ export function fromStoredProvenance(stored: StoredProvenance | null | undefined
     hostBinding: stored.host_binding === 'bound' || stored.host_binding === 'unbound' ? stored.host_binding : null,
   };
 }
+
+/** The command_events columns that hold a provenance. */
+export function provenanceColumns(provenance: Provenance): {
+  attribution: Attribution;
+  forgeable: boolean;
+  transport: Transport;
+  host_binding: HostBinding | null;
+} {
+  const { attribution, forgeable, transport, hostBinding } = provenance;
+  return { attribution, forgeable, transport, host_binding: hostBinding };
+}
