@@ -205,14 +205,16 @@ function sourcesConfig(value: unknown, baseDir: string, env: Env): SourceConfig[
     }
     if (filePath && token) throw new ConfigError(`${key}.token`, 'a source either follows a file (path) or receives HTTP posts (token), not both; split it in two');
     if (token !== null && token.length < 16) throw new ConfigError(`${key}.token`, 'must be at least 16 characters; generate one with `openssl rand -hex 24`');
-    return {
+    const source: SourceConfig = {
       name,
       type: type as SourceType,
       path: filePath ? path.resolve(baseDir, filePath) : null,
       token,
       host: optionalString(values, 'host', key) ?? null,
-      hosts: hostGlobs(values.hosts, `${key}.hosts`, token !== null),
     };
+    const hosts = hostGlobs(values.hosts, `${key}.hosts`, token !== null);
+    if (hosts !== null) source.hosts = hosts;
+    return source;
   });
 }
 

@@ -37,7 +37,8 @@ export interface Provenance {
   attribution: Attribution;
   /** True when an unprivileged local user could have written this record in someone else's name. */
   forgeable: boolean;
-  transport: Transport;
+  /** Null for events stored before transports were recorded. */
+  transport: Transport | null;
   hostBinding: HostBinding | null;
 }
 
@@ -123,7 +124,7 @@ export interface StoredProvenance {
   format: string;
   attribution: Attribution;
   forgeable: boolean;
-  transport: Transport;
+  transport: Transport | null;
   host_binding: HostBinding | null;
 }
 
@@ -144,7 +145,7 @@ export function fromStoredProvenance(stored: StoredProvenance | null | undefined
     format: typeof stored.format === 'string' ? stored.format : 'unknown',
     attribution: stored.attribution,
     forgeable: stored.forgeable === true,
-    transport: stored.transport === 'http' ? 'http' : 'file',
+    transport: stored.transport === 'http' || stored.transport === 'file' ? stored.transport : null,
     hostBinding: stored.host_binding === 'bound' || stored.host_binding === 'unbound' ? stored.host_binding : null,
   };
 }
@@ -153,7 +154,7 @@ export function fromStoredProvenance(stored: StoredProvenance | null | undefined
 export function provenanceColumns(provenance: Provenance): {
   attribution: Attribution;
   forgeable: boolean;
-  transport: Transport;
+  transport: Transport | null;
   host_binding: HostBinding | null;
 } {
   const { attribution, forgeable, transport, hostBinding } = provenance;
