@@ -3,7 +3,9 @@ import { ManualClock } from '../../src/clock.js';
 import { loadConfig } from '../../src/config/load-config.js';
 import { loadDefaultRules } from '../../src/detect/load-rules.js';
 import type { CommandEvent } from '../../src/sources/command-event.js';
+import { questionMessage } from '../../src/chat/slack/blocks.js';
 import { Ingestor } from '../../src/sources/ingest.js';
+import { toAlertView } from '../../src/store/queries/alerts.js';
 import { createParser } from '../../src/sources/parsers/index.js';
 import { describeProvenance, provenanceOf, type Attribution } from '../../src/sources/provenance.js';
 import { createTestStore, storeKinds, type TestStore } from '../helpers/test-store.js';
@@ -135,5 +137,11 @@ describe.each(storeKinds())('provenance stored (%s)', (kind) => {
     for (const row of raised) {
       expect(row.provenance).toEqual({ format: row.source_format, attribution: row.attribution, forgeable: row.forgeable, transport: 'file', host_binding: null });
     }
+    // What the DM is rendered from: the stored alert, read back.
+    const syslogAlert = await store.db.selectFrom('alerts').selectAll().where('owner', '=', 'alice').where('host', '=', 'web-1').orderBy('created_at').execute();
+    const views = syslogAlert.map(toAlertView).filter((view) => view.provenance?.attribution === 'syslog-unverified');
+    expect(views.length).toBeGreaterThan(0);
+    const lines = questionMessage(views[0]!).blocks.flatMap((block) => (block.type === 'context' ? block.elements.map((e) => e.text) : []));
+    expect(lines).toContain(':warning: Source: sudo syslog — any local user can write this log');
   });
 });
