@@ -4,6 +4,7 @@ import { loadConfig } from '../../src/config/load-config.js';
 import { loadDefaultRules } from '../../src/detect/load-rules.js';
 import type { CommandEvent } from '../../src/sources/command-event.js';
 import { questionMessage } from '../../src/chat/slack/blocks.js';
+import { jsonLine as scanJsonLine } from '../../src/cli/scan-command.js';
 import { Ingestor } from '../../src/sources/ingest.js';
 import { toAlertView } from '../../src/store/queries/alerts.js';
 import { createParser } from '../../src/sources/parsers/index.js';
@@ -100,6 +101,11 @@ describe('provenance of each format', () => {
   it.each(SAMPLES)('%s is %s', (_name, format, lines, attribution, forgeable) => {
     const event = parse(format, lines);
     expect(provenanceOf(event)).toEqual({ format: event.sourceFormat, attribution, forgeable, transport: 'file', hostBinding: null });
+  });
+
+  it('is printed by scan --json', () => {
+    const line = JSON.parse(scanJsonLine(parse('sudo', [sudoSyslog]), null)) as Record<string, unknown>;
+    expect(line.provenance).toEqual({ format: 'sudo', attribution: 'syslog-unverified', forgeable: true, transport: 'file', host_binding: null });
   });
 
   it('says in words which records a local user can write', () => {
