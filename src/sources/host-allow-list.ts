@@ -1,4 +1,5 @@
 import { RE2JS } from 're2js';
+import { ConfigError } from '../errors.js';
 import { globSource } from '../glob.js';
 import type { CommandEvent } from './command-event.js';
 import type { Malformed } from './parser.js';
@@ -6,6 +7,8 @@ import { buildProvenance } from './provenance.js';
 
 /** Characters a host glob may hold: host-name characters (IPv6 colons too) and `*`, `?`. */
 const HOST_GLOB = /^[A-Za-z0-9._:*?-]+$/;
+/** A host name an allow-list can vouch for: a glob's `*` must not stretch over spaces or newlines. */
+const HOST_NAME = /^[A-Za-z0-9._:-]+$/;
 
 /**
  * The hosts an HTTP source may speak for (`sources[].hosts`): globs where `*` is any run of
@@ -15,16 +18,18 @@ const HOST_GLOB = /^[A-Za-z0-9._:*?-]+$/;
 export class HostAllowList {
   private readonly matcher: RE2JS;
 
+  /** Throws ConfigError for an empty or invalid list. */
   constructor(readonly globs: readonly string[]) {
-    if (globs.length === 0) throw new Error('a host allow-list needs at least one glob');
+    // loadConfig has checked these already; a caller building sources by hand gets the same words.
+    if (globs.length === 0) throw new ConfigError('sources[].hosts', 'needs at least one host name or glob; leave it out to accept any host');
     const bad = globs.find((glob) => !isHostGlob(glob));
-    if (bad !== undefined) throw new Error(`"${bad}" is not a host glob`);
+    if (bad !== undefined) throw new ConfigError('sources[].hosts', `"${bad.slice(0, 100)}" is not a host name or glob (letters, digits, . - _ : * ?)`);
     this.matcher = RE2JS.compile(globs.map(globSource).join('|'), RE2JS.CASE_INSENSITIVE);
   }
 
-  /** Whether `host` matches one of the globs. */
+  /** Whether `host` is a plain host name matching one of the globs. */
   allows(host: string): boolean {
-    return this.matcher.matches(host);
+    return host.length <= 253 && HOST_NAME.test(host) && this.matcher.matches(host);
   }
 }
 

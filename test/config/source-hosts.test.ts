@@ -4,6 +4,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config/load-config.js';
 import { ConfigError } from '../../src/errors.js';
+import { HostAllowList } from '../../src/sources/host-allow-list.js';
 
 const TOKEN = '0123456789abcdef0123';
 
@@ -42,5 +43,25 @@ describe('sources[].hosts', () => {
   it.each(failures)('names the key and the fix for %s', (_name, yaml, message) => {
     expect(() => load(yaml)).toThrow(ConfigError);
     expect(() => load(yaml)).toThrow(message);
+  });
+});
+
+describe('HostAllowList', () => {
+  it('matches whole host names by glob, without regard to case', () => {
+    const list = new HostAllowList(['web-*', 'db-?']);
+    expect(['web-1', 'WEB-eu-2', 'web-', 'db-1'].map((host) => list.allows(host))).toEqual([true, true, true, true]);
+    expect(['xweb-1', 'db-12', 'db-', 'mail-1', 'web-1\nmail-1', 'web-1 mail-1', 'web-\u00e9'].map((host) => list.allows(host))).toEqual([false, false, false, false, false, false, false]);
+  });
+
+  it('refuses an empty or invalid list with a ConfigError', () => {
+    expect(() => new HostAllowList([])).toThrow(ConfigError);
+    expect(() => new HostAllowList(['web-(1|2)'])).toThrow(/sources\[\]\.hosts: "web-\(1\|2\)" is not a host name or glob/);
+  });
+
+  it('stays linear on a long hostile host name', () => {
+    const list = new HostAllowList(['*a*a*a*a*a*b']);
+    const started = performance.now();
+    expect(list.allows('a'.repeat(200_000))).toBe(false);
+    expect(performance.now() - started).toBeLessThan(2000);
   });
 });
