@@ -1,4 +1,5 @@
 /** The alert lifecycle's vocabulary, shared by the store, the workflow, chat rendering and reports. */
+import type { Provenance } from '../sources/provenance.js';
 
 /** `new` is internal: the alert exists but its owner has not been messaged yet. */
 export const ALERT_STATUSES = ['new', 'asked', 'verifying', 'verified', 'escalated', 'suppressed'] as const;
@@ -46,6 +47,11 @@ export interface AlertView {
   /** Human-readable detail for an escalation (e.g. "Duo unreachable: ECONNREFUSED"). */
   escalationDetail: string | null;
   resolvedAt: Date | null;
+  /**
+   * How far the event's attribution can be trusted; null (or absent) for alerts raised before it
+   * was kept.
+   */
+  provenance?: Provenance | null;
 }
 
 /** Bounds for an owner's justification, shared by the chat form and the workflow's check. */

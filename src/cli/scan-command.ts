@@ -7,6 +7,7 @@ import type { RuleMatch } from '../detect/rule.js';
 import type { CommandEvent } from '../sources/command-event.js';
 import { uidMapResolver, type Malformed, type ParserOptions } from '../sources/parser.js';
 import { openLog, type LogReader } from '../sources/read-log.js';
+import { provenanceOf, toStoredProvenance } from '../sources/provenance.js';
 import { terminalText } from '../terminal-text.js';
 
 /** Options of `vouch scan` as commander passes them. */
@@ -38,7 +39,7 @@ export const TEXT_COMMAND_CHARS = 4096;
  * `vouch scan FILE`: streams the log through the parser and the rules and prints the hits (every
  * command with `--all`) to stdout, as text or one JSON object per line (`--json`, the stable
  * contract: time, host, user, run_as, argv, command, cwd, source_format, rule, plus rule_name,
- * severity, attack, pid, exe, sudo_denied). Returns the summary for stderr: events, hits per rule,
+ * severity, attack, pid, exe, sudo_denied, provenance). Returns the summary for stderr: events, hits per rule,
  * malformed lines per reason. Malformed lines never fail the scan; a missing file, an unknown
  * format or a bad rule file throw a VouchError (exit code 2).
  */
@@ -107,6 +108,7 @@ export function jsonLine(event: CommandEvent, match: RuleMatch | null): string {
       pid: event.pid,
       exe: event.exe,
       sudo_denied: event.sudoDenied ?? false,
+      provenance: toStoredProvenance(provenanceOf(event)),
     }) + '\n'
   );
 }

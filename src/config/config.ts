@@ -60,6 +60,12 @@ export interface SourceConfig {
   token: string | null;
   /** Host name for events whose log does not name one; defaults to this machine's name. */
   host: string | null;
+  /**
+   * The hosts an HTTP source may speak for (`hosts: ['web-*', 'db-1']`, globs): an event that
+   * claims another host is refused and counted as `host_not_allowed`. Null or absent: any host
+   * (events are then marked `unbound`). Only for HTTP sources.
+   */
+  hosts?: readonly string[] | null;
 }
 
 export interface WorkflowConfig {

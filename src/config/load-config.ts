@@ -4,6 +4,7 @@ import path from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { ConfigError } from '../errors.js';
 import { SOURCE_TYPES, type IdentityUser, type SourceConfig, type SourceType, type VouchConfig } from './config.js';
+import { isHostGlob } from '../sources/host-allow-list.js';
 import { DEFAULTS } from './defaults.js';
 import { parseDuration } from './duration.js';
 
@@ -195,7 +196,7 @@ function sourcesConfig(value: unknown, baseDir: string, env: Env): SourceConfig[
       throw new ConfigError(`${key}.type`, `"${type}" is not a known format; use one of ${SOURCE_TYPES.join(', ')}`);
     }
     for (const field of Object.keys(values)) {
-      if (!['name', 'type', 'path', 'token', 'host'].includes(field)) throw new ConfigError(`${key}.${field}`, 'unknown key; use name, type, path, token or host');
+      if (!['name', 'type', 'path', 'token', 'host', 'hosts'].includes(field)) throw new ConfigError(`${key}.${field}`, 'unknown key; use name, type, path, token, host or hosts');
     }
     const filePath = optionalString(values, 'path', key);
     const token = env[`VOUCH_INGEST_TOKEN_${name.toUpperCase().replace(/[-.]/g, '_')}`] || optionalString(values, 'token', key) || null;
@@ -204,13 +205,32 @@ function sourcesConfig(value: unknown, baseDir: string, env: Env): SourceConfig[
     }
     if (filePath && token) throw new ConfigError(`${key}.token`, 'a source either follows a file (path) or receives HTTP posts (token), not both; split it in two');
     if (token !== null && token.length < 16) throw new ConfigError(`${key}.token`, 'must be at least 16 characters; generate one with `openssl rand -hex 24`');
-    return {
+    const source: SourceConfig = {
       name,
       type: type as SourceType,
       path: filePath ? path.resolve(baseDir, filePath) : null,
       token,
       host: optionalString(values, 'host', key) ?? null,
     };
+    const hosts = hostGlobs(values.hosts, `${key}.hosts`, token !== null);
+    if (hosts !== null) source.hosts = hosts;
+    return source;
+  });
+}
+
+/** `sources[].hosts`: a non-empty list of host globs, only on an HTTP source. */
+function hostGlobs(value: unknown, key: string, isHttp: boolean): string[] | null {
+  if (value === undefined || value === null) return null;
+  if (!isHttp) {
+    throw new ConfigError(key, 'binds an HTTP source (one with a token) to the hosts it may speak for; a file source names its host with host:, so remove hosts');
+  }
+  const example = "a list of host names or globs, such as ['web-*', 'db-1']";
+  if (!Array.isArray(value) || value.length === 0) throw new ConfigError(key, `must be ${example}; leave it out to accept any host`);
+  return value.map((glob: unknown, index) => {
+    if (typeof glob !== 'string' || !isHostGlob(glob)) {
+      throw new ConfigError(`${key}[${index}]`, `must be a host name or glob (letters, digits, . - _ : and the wildcards * and ?), as in ${example}`);
+    }
+    return glob;
   });
 }
 

@@ -1,4 +1,5 @@
 import type { AlertStatus } from '../alerts/alert.js';
+import { describeProvenance, fromStoredProvenance, toStoredProvenance, type StoredProvenance } from '../sources/provenance.js';
 import type { AlertRow } from '../store/schema.js';
 import { terminalText } from '../terminal-text.js';
 
@@ -25,6 +26,11 @@ export interface ReportRow {
   reviewed_by: string | null;
   reviewed_at: string | null;
   review_note: string | null;
+  /**
+   * Where the alert's event came from and how far its attribution can be trusted (`attribution`,
+   * `forgeable`, `transport`, `host_binding`, `format`); null for alerts raised before it was kept.
+   */
+  provenance: StoredProvenance | null;
 }
 
 export const REPORT_FORMATS = ['table', 'csv', 'json', 'html'] as const;
@@ -53,7 +59,33 @@ export function toReportRow(row: AlertRow): ReportRow {
     reviewed_by: row.reviewed_by,
     reviewed_at: row.reviewed_at?.toISOString() ?? null,
     review_note: row.review_note,
+    provenance: storedProvenance(row.provenance),
   };
+}
+
+function storedProvenance(stored: StoredProvenance | null): StoredProvenance | null {
+  const provenance = fromStoredProvenance(stored);
+  return provenance === null ? null : toStoredProvenance(provenance);
+}
+
+/**
+ * A report cell for a provenance: the attribution word, then what qualifies it, e.g. `kernel`,
+ * `syslog-unverified, forgeable`, `shipper, http, unbound`. Empty when unknown.
+ */
+export function provenanceCell(provenance: StoredProvenance | null): string {
+  if (provenance === null) return '';
+  const parts: string[] = [provenance.attribution];
+  if (provenance.forgeable) parts.push('forgeable');
+  if (provenance.transport === 'http') parts.push('http', provenance.host_binding ?? 'unbound');
+  return parts.join(', ');
+}
+
+/** A report cell's text: provenance summarised, arrays joined, nothing as empty. */
+function cellText(row: ReportRow, column: keyof ReportRow): string {
+  if (column === 'provenance') return provenanceCell(row.provenance);
+  const value = row[column];
+  if (value === null || value === undefined) return '';
+  return Array.isArray(value) ? value.join(' ') : String(value);
 }
 
 /** Renders rows in one of the report formats; every format escapes for its own medium. */
@@ -73,11 +105,12 @@ export function renderReport(rows: readonly ReportRow[], format: ReportFormat): 
 const CSV_COLUMNS: Array<keyof ReportRow> = [
   'id', 'status', 'user', 'host', 'command', 'rule', 'severity', 'attack', 'occurred_at', 'run_as', 'cwd', 'occurrences',
   'justification', 'second_factor', 'escalation_reason', 'escalation_detail', 'resolved_at', 'reviewed_by', 'reviewed_at', 'review_note',
+  'provenance',
 ];
 
 function renderCsv(rows: readonly ReportRow[]): string {
   const lines = [CSV_COLUMNS.join(',')];
-  for (const row of rows) lines.push(CSV_COLUMNS.map((column) => csvCell(row[column])).join(','));
+  for (const row of rows) lines.push(CSV_COLUMNS.map((column) => csvCell(cellText(row, column))).join(','));
   return lines.join('\r\n') + '\r\n';
 }
 
@@ -96,6 +129,7 @@ const TABLE_COLUMNS: Array<[keyof ReportRow, string, number]> = [
   ['host', 'HOST', 16],
   ['rule', 'RULE', 22],
   ['severity', 'SEV', 8],
+  ['provenance', 'PROVENANCE', 24],
   ['command', 'COMMAND', 60],
 ];
 
@@ -107,7 +141,7 @@ function renderTable(rows: readonly ReportRow[]): string {
   };
   const header = TABLE_COLUMNS.map(([, title, width]) => cell(title, width)).join('  ');
   const body = rows.map((row) =>
-    TABLE_COLUMNS.map(([key, , width]) => cell(key === 'occurred_at' ? row.occurred_at.slice(0, 19).replace('T', ' ') : row[key], width)).join('  ').trimEnd(),
+    TABLE_COLUMNS.map(([key, , width]) => cell(tableValue(row, key), width)).join('  ').trimEnd(),
   );
   const counts = new Map<string, number>();
   for (const row of rows) counts.set(row.status, (counts.get(row.status) ?? 0) + 1);
@@ -115,16 +149,28 @@ function renderTable(rows: readonly ReportRow[]): string {
   return [header.trimEnd(), ...body, '', `${rows.length} alert${rows.length === 1 ? '' : 's'}: ${summary}`].join('\n') + '\n';
 }
 
+function tableValue(row: ReportRow, key: keyof ReportRow): unknown {
+  if (key === 'occurred_at') return row.occurred_at.slice(0, 19).replace('T', ' ');
+  if (key === 'provenance') return row.provenance === null ? null : provenanceCell(row.provenance);
+  return row[key];
+}
 
 export function escapeHtml(text: string): string {
   return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/'/g, '&#39;');
 }
 
+/** HTML cells say provenance in words ("sudo syslog — any local user can write this log"). */
+function htmlCell(row: ReportRow, column: keyof ReportRow): string {
+  if (column !== 'provenance') return String(row[column] ?? '');
+  const provenance = fromStoredProvenance(row.provenance);
+  return provenance === null ? '' : describeProvenance(provenance);
+}
+
 function renderHtml(rows: readonly ReportRow[]): string {
-  const columns: Array<keyof ReportRow> = ['occurred_at', 'status', 'user', 'host', 'rule', 'severity', 'command', 'justification', 'second_factor', 'escalation_reason', 'resolved_at'];
+  const columns: Array<keyof ReportRow> = ['occurred_at', 'status', 'user', 'host', 'rule', 'severity', 'command', 'justification', 'second_factor', 'escalation_reason', 'resolved_at', 'provenance'];
   const head = columns.map((column) => `<th>${escapeHtml(column)}</th>`).join('');
   const body = rows
-    .map((row) => `<tr>${columns.map((column) => `<td>${escapeHtml(terminalText(String(row[column] ?? '')))}</td>`).join('')}</tr>`)
+    .map((row) => `<tr>${columns.map((column) => `<td>${escapeHtml(terminalText(htmlCell(row, column)))}</td>`).join('')}</tr>`)
     .join('\n');
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>Vouch report</title>

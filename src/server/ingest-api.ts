@@ -11,6 +11,7 @@ import type { Logger } from '../logger.js';
 import type { CommandEvent } from '../sources/command-event.js';
 import type { IngestStats, Ingestor } from '../sources/ingest.js';
 import type { LogParser, Malformed, ParserOptions } from '../sources/parser.js';
+import { bindToHosts, HostAllowList } from '../sources/host-allow-list.js';
 import { classifyLine, createParser } from '../sources/parsers/index.js';
 import { printableSample } from '../sources/read-log.js';
 import { readBody, sendJson, type HttpServer } from './http-server.js';
@@ -78,6 +79,10 @@ const inflateAsync = promisify<InputType, ZlibOptions, Buffer>(inflate);
  * - 400 when JSON is declared and the body is not JSON; lines that parse but are malformed records
  *   are counted (`malformed`) and the request still succeeds.
  *
+ * - A source with `hosts:` speaks only for those hosts: an event claiming another one is refused
+ *   and counted (`host_not_allowed`), the rest of the request is stored. Every stored event is
+ *   marked as read over HTTP, `bound` or `unbound` (see provenance.ts).
+ *
  * A request is a complete batch: it gets a fresh parser, flushed at the end, and is stored in one
  * transaction, so a retry of a failed request is safe (events are keyed).
  */
@@ -85,6 +90,7 @@ export function routeIngest(http: HttpServer, options: IngestRouteOptions): void
   const tokens = options.sources
     .filter((source) => source.path === null && source.token !== null)
     .map((source) => ({ source, digest: digest(source.token as string) }));
+  const allowLists = new Map(tokens.map(({ source }) => [source.name, source.hosts ? new HostAllowList(source.hosts) : null]));
   const limit = options.maxBodyBytes ?? MAX_INGEST_BODY_BYTES;
   http.route('POST', '/ingest', async (req, res) => {
     const source = sourceFor(req.headers.authorization, tokens);
@@ -97,6 +103,9 @@ export function routeIngest(http: HttpServer, options: IngestRouteOptions): void
     const body = await decompress(raw, encoding, limit);
     const units = bodyUnits(body.toString('utf8'), mediaType(req));
     const parsed = await parseUnits(units, source, options);
+    const bound = bindToHosts(parsed.events, allowLists.get(source.name) ?? null);
+    parsed.events = bound.events;
+    for (const refused of bound.refused) parsed.malformed.push(printableSample(refused));
     const stats = await options.ingestor.ingest(source.name, parsed);
     report(options, source.name, stats, parsed.malformed);
     sendJson(res, 200, response(stats, parsed.malformed));

@@ -20,6 +20,8 @@ import { jsonObjectBody, readBody, requireBearer, sendJson, type HttpServer } fr
  *   GET /api/suppressions[?all=1]                        suppressions in force (all, newest first)
  *   POST /api/suppressions {created_by, reason, for, rule?, user?, host?, command?}
  *   POST /api/suppressions/<id>/revoke {revoked_by}      ends a suppression now
+ * Alerts are report rows (see ReportRow), `provenance` included: how far the attribution of the
+ * event behind each one can be trusted.
  */
 export function routeReviewApi(http: HttpServer, options: { db: Kysely<Database>; clock: Clock; token: string }): void {
   const { db, clock, token } = options;

@@ -1,3 +1,5 @@
+import type { Attribution, Provenance } from './provenance.js';
+
 /**
  * The one shape every log format is parsed into. Everything downstream (rules, alerts, reports)
  * sees only this, never a format's own records.
@@ -41,6 +43,18 @@ export interface CommandEvent {
   success?: boolean;
   /** Format-specific extras worth keeping (Falco rule, terminal, session...). */
   extra?: Record<string, string>;
+  /**
+   * How the parser attributed the event, when its format alone does not say (an auditd USER_CMD
+   * is `audit-userspace`, not `kernel`; sudo JSON over syslog is `syslog-unverified`). Absent: the
+   * format's own attribution (see attributionOf in provenance.ts).
+   */
+  attribution?: Attribution;
+  /**
+   * Where the event came from and whether a local user could have forged it; set by the path that
+   * read it (HTTP ingest sets transport and host binding). Absent: read from a file, see
+   * provenanceOf().
+   */
+  provenance?: Provenance;
 }
 
 /** Joins argv for display; arguments are not quoted, so this is never fed to a shell. */

@@ -7,6 +7,7 @@ import type { Database } from '../store/schema.js';
 import { recordHit, type IntakePolicy } from '../workflow/alert-intake.js';
 import type { CommandEvent } from './command-event.js';
 import type { Malformed } from './parser.js';
+import { provenanceColumns, provenanceOf } from './provenance.js';
 
 export interface IngestBatch {
   events: readonly CommandEvent[];
@@ -134,6 +135,7 @@ function eventRow(source: string, event: CommandEvent, match: RuleMatch, now: Da
     extra: JSON.stringify(event.extra ?? null),
     rule_id: match.ruleId,
     ingested_at: now,
+    ...provenanceColumns(provenanceOf(event)),
   };
 }
 

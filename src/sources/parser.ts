@@ -10,7 +10,11 @@ export type MalformedReason =
   | 'invalid_utf8'
   | 'too_long'
   | 'unrecognized'
-  | 'incomplete_event';
+  | 'incomplete_event'
+  /** A record that claims to be sudo's but lacks the log's proof of who wrote it (journald). */
+  | 'untrusted_source'
+  /** An HTTP event for a host its source is not bound to (`sources[].hosts`). */
+  | 'host_not_allowed';
 
 export interface Malformed {
   reason: MalformedReason;

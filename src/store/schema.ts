@@ -1,4 +1,5 @@
 import type { ColumnType, Generated, Insertable, Selectable, Updateable } from 'kysely';
+import type { Attribution, HostBinding, StoredProvenance, Transport } from '../sources/provenance.js';
 
 /** Row types of every table, as migrations/ creates them. */
 export interface Database {
@@ -35,6 +36,14 @@ export interface CommandEventsTable {
   extra: Json<Record<string, string> | null>;
   rule_id: string | null;
   ingested_at: Date;
+  /** How the event was attributed; set on every event (the migration derived it for older ones). */
+  attribution: Attribution | null;
+  /** Whether an unprivileged local user could have written the record. */
+  forgeable: boolean | null;
+  /** 'file' or 'http'; null for events stored before transports were recorded. */
+  transport: Transport | null;
+  /** 'bound' or 'unbound' for HTTP events; null for files (and events stored before). */
+  host_binding: HostBinding | null;
 }
 
 export interface AlertsTable {
@@ -74,6 +83,8 @@ export interface AlertsTable {
   review_note: string | null;
   created_at: Date;
   updated_at: Date;
+  /** The provenance of the event that raised the alert; null for alerts raised before it existed. */
+  provenance: ColumnType<StoredProvenance | null, string | null | undefined, string | null>;
 }
 
 export interface AuditTrailTable {

@@ -3,6 +3,7 @@ import type { Transaction } from 'kysely';
 import type { RuleMatch } from '../detect/rule.js';
 import type { CommandEvent } from '../sources/command-event.js';
 import { findFoldTarget, insertAlert, updateAlert } from '../store/queries/alerts.js';
+import { provenanceOf, toStoredProvenance } from '../sources/provenance.js';
 import { appendAudit } from '../store/queries/audit-trail.js';
 import { scheduleJob } from '../store/queries/jobs.js';
 import { liveSuppressions } from '../store/queries/suppressions.js';
@@ -59,6 +60,7 @@ export async function recordHit(
     rule_name: match.ruleName,
     severity: match.severity,
     attack: JSON.stringify(match.attack),
+    provenance: JSON.stringify(toStoredProvenance(provenanceOf(event))),
     dedupe_key: dedupeKey,
     chat_user_id: null,
     dm_channel: null,

@@ -7,6 +7,7 @@
  * every text object is cut to Slack's limits, so a 1 MB command still renders as a valid message.
  */
 import { JUSTIFICATION_LENGTH, type AlertView, type EscalationReason, type Severity } from '../../alerts/alert.js';
+import { describeProvenance } from '../../sources/provenance.js';
 import type { MessageRef } from '../chat-port.js';
 import { escapeMrkdwn, replaceControlChars, sanitizeText, truncateEscaped, truncatePlain, untrustedMrkdwn } from './escape.js';
 
@@ -117,6 +118,7 @@ export function questionMessage(alert: AlertView): SlackMessage {
           button(DENY_ACTION_ID, 'No, not me', alert.id, 'danger'),
         ],
       },
+      ...provenanceContext(alert),
       alertContext(alert),
     ],
   };
@@ -146,7 +148,7 @@ export function outcomeMessage(alert: AlertView): SlackMessage {
     mrkdwnSection(ownerStatusText(alert)),
   ];
   if (alert.justification !== null) blocks.push(quoteSection('Your reason', alert.justification));
-  blocks.push(alertContext(alert));
+  blocks.push(...provenanceContext(alert), alertContext(alert));
   return { text: fallback(`${plainStatus(alert)} ${commandPreview(alert)} on ${alert.host}`), blocks };
 }
 
@@ -176,7 +178,7 @@ export function escalationMessage(alert: AlertView): SlackMessage {
   ];
   if (alert.justification !== null) blocks.push(quoteSection('Justification', alert.justification));
   if (alert.escalationDetail !== null) blocks.push(quoteSection('Detail', alert.escalationDetail));
-  blocks.push(alertContext(alert));
+  blocks.push(...provenanceContext(alert), alertContext(alert));
   return {
     text: fallback(`${reason}: ${commandPreview(alert)} on ${alert.host} by ${alert.owner ?? 'a system actor'}`),
     blocks,
@@ -340,6 +342,21 @@ function fieldsSection(fields: Array<[string, string]>): Block {
 
 function mrkdwnSection(text: string): Block {
   return { type: 'section', text: { type: 'mrkdwn', text: truncateEscaped(text, SLACK_LIMITS.text), verbatim: true } };
+}
+
+/**
+ * Where the alert's event came from and how far its attribution can be trusted, as a context
+ * line: "Source: auditd (kernel record)", or a warning for a record any local user could have
+ * written (sudo syslog text) or an HTTP event whose host its source was not bound to. Nothing for
+ * alerts raised before provenance was recorded.
+ */
+export function provenanceContext(alert: AlertView): Block[] {
+  const provenance = alert.provenance;
+  if (!provenance) return [];
+  const warn = provenance.forgeable || provenance.hostBinding === 'unbound';
+  // The format name comes from the database; escape it like any stored text.
+  const text = `${warn ? ':warning: ' : ''}Source: ${untrustedMrkdwn(describeProvenance(provenance), 500)}`;
+  return [{ type: 'context', elements: [{ type: 'mrkdwn', text, verbatim: true }] }];
 }
 
 function alertContext(alert: AlertView): Block {

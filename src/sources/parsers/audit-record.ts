@@ -928,6 +928,7 @@ function userCmdEvent(record: UserCmdRecord, ctx: EventContext): CommandEvent {
     eventKey: `${ctx.host}:${ctx.id}`,
     success: record.success,
     extra,
+    attribution: 'audit-userspace',
   };
   if (!record.success) event.sudoDenied = true;
   return event;

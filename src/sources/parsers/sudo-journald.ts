@@ -18,9 +18,14 @@ export const SUDO_JOURNALD_FORMAT = 'sudo-journald';
  * Parses sudo's messages from the systemd journal exported as JSON (`journalctl -o json`, one
  * object per line). Entries of other programs are skipped silently (the export usually holds the
  * whole journal). Fields used: `MESSAGE` (the text after `sudo:`; an array of byte values when it
- * is not valid UTF-8), `SYSLOG_IDENTIFIER` (or `_COMM`), `_PID`, `_HOSTNAME` (default
+ * is not valid UTF-8), `SYSLOG_IDENTIFIER` or `_COMM` (which entries are sudo's), `_COMM`/`_EXE`
+ * and `_UID` (proof of the sender, below), `_PID`, `_HOSTNAME` (default
  * `options.defaultHost`), `__REALTIME_TIMESTAMP` (microseconds), `_AUDIT_LOGINUID` (loginUid) and
  * `__CURSOR` (eventKey `sudo-journald:<cursor>`, else a hash of the line).
+ *
+ * An entry that claims to be sudo's is only believed when journald's trusted fields say sudo
+ * (`_COMM=sudo` or an `_EXE` ending in `/sudo`) running as root (`_UID=0`) sent it; any other is
+ * counted as malformed with reason `untrusted_source` (a local user's `logger -t sudo` forgery).
  *
  * The message itself is parsed exactly as in syslog, including `(command continued)` parts, which
  * are held as described for the sudo syslog parser, and `@cee:` JSON messages.
@@ -41,8 +46,12 @@ class SudoJournaldParser extends HeldSudoParser {
       return;
     }
     const entry = parsed.value;
-    const program = journalString(entry, 'SYSLOG_IDENTIFIER') ?? journalString(entry, '_COMM');
-    if (program !== 'sudo') return;
+    if (!claimsSudo(entry)) return;
+    if (!sentBySudoAsRoot(entry)) {
+      out.malformed.push(malformed('untrusted_source', line, offset, UNTRUSTED_DETAIL));
+      return;
+    }
+    const program = 'sudo';
     const message = journalString(entry, 'MESSAGE');
     if (message === null) throw new FieldError('MESSAGE is missing');
     const host = journalString(entry, '_HOSTNAME') ?? this.options.defaultHost;
@@ -74,6 +83,26 @@ class SudoJournaldParser extends HeldSudoParser {
       this.assembler.first(sender, { origin, user: split.user, text: split.text, offset, raw: line }, now, out);
     }
   }
+}
+
+const UNTRUSTED_DETAIL = 'claims to be sudo, but journald\'s trusted fields do not say sudo running as root sent it (_COMM/_EXE, _UID=0)';
+
+/** Whether the entry says it is sudo's, by its own word (SYSLOG_IDENTIFIER) or journald's. */
+function claimsSudo(entry: JsonObject): boolean {
+  return journalString(entry, 'SYSLOG_IDENTIFIER') === 'sudo' || journalString(entry, '_COMM') === 'sudo';
+}
+
+/**
+ * Whether journald's trusted fields (the underscore ones, which it takes from the sender's kernel
+ * credentials and never from the message) show sudo's own executable, running as root, sent the
+ * entry. SYSLOG_IDENTIFIER and MESSAGE are the sender's words: `logger -t sudo` sets both, but
+ * its `_COMM` is `logger` and its `_UID` the user's.
+ */
+function sentBySudoAsRoot(entry: JsonObject): boolean {
+  const comm = journalString(entry, '_COMM');
+  const exe = journalString(entry, '_EXE');
+  const isSudo = comm === 'sudo' || (exe !== null && exe.endsWith('/sudo'));
+  return isSudo && journalString(entry, '_UID') === '0';
 }
 
 /**

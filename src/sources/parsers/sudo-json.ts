@@ -114,6 +114,8 @@ function recordToEvent(kind: EventKind, rec: JsonObject, ctx: SudoJsonContext): 
     event.denialReason = reason ?? 'rejected';
   }
   event.extra = readExtra(rec, kind, reason);
+  // `@cee:` JSON sent through syslog is as forgeable as any syslog text (journald checks its own).
+  if (ctx.header !== null && ctx.sourceFormat === undefined) event.attribution = 'syslog-unverified';
   return event;
 }
 

@@ -1,5 +1,6 @@
 import type { Kysely, Transaction } from 'kysely';
 import type { AlertStatus, AlertView, EscalationReason, Severity } from '../../alerts/alert.js';
+import { fromStoredProvenance } from '../../sources/provenance.js';
 import type { AlertRow, AlertUpdate, Database, NewAlertRow } from '../schema.js';
 
 type Db = Kysely<Database> | Transaction<Database>;
@@ -82,5 +83,6 @@ export function toAlertView(row: AlertRow): AlertView {
     escalationReason: row.escalation_reason as EscalationReason | null,
     escalationDetail: row.escalation_detail,
     resolvedAt: row.resolved_at,
+    provenance: fromStoredProvenance(row.provenance),
   };
 }

@@ -4,15 +4,60 @@ import { NOW, baseOptions, run } from './parser-harness.js';
 
 const parser = () => createSudoJournaldParser(baseOptions);
 
+/**
+ * An entry as `journalctl -o json` prints sudo's own message: every value a string, journald's
+ * trusted fields (leading underscore) taken from the sender's credentials.
+ */
 function entry(fields: Record<string, unknown>): string {
   return JSON.stringify({
     __CURSOR: 's=739ad463348b4ceca5a9e69c95a3c93f;i=4ece7;b=6c7c6013a8a3412b8fd8b8e9f5a1c0de;m=5f6d1a1c2;t=5e0f2b1c3d4e5;x=8b6e5c7d1a2b3c4d',
     __REALTIME_TIMESTAMP: '1795530208123456',
+    __MONOTONIC_TIMESTAMP: '25613378498',
+    _BOOT_ID: '6c7c6013a8a3412b8fd8b8e9f5a1c0de',
+    _MACHINE_ID: '2f3a9c1e8b7d4e6f9a0b1c2d3e4f5a6b',
     _HOSTNAME: 'web-1',
+    PRIORITY: '5',
+    SYSLOG_FACILITY: '10',
     SYSLOG_IDENTIFIER: 'sudo',
+    _TRANSPORT: 'syslog',
     _PID: '4211',
-    _AUDIT_LOGINUID: '1000',
+    _UID: '0',
+    _GID: '1000',
     _COMM: 'sudo',
+    _EXE: '/usr/bin/sudo',
+    _CMDLINE: 'sudo apt upgrade',
+    _CAP_EFFECTIVE: '1ffffffffff',
+    _AUDIT_SESSION: '3',
+    _AUDIT_LOGINUID: '1000',
+    _SYSTEMD_CGROUP: '/user.slice/user-1000.slice/session-3.scope',
+    _SYSTEMD_SESSION: '3',
+    _SYSTEMD_OWNER_UID: '1000',
+    _SYSTEMD_UNIT: 'session-3.scope',
+    _SYSTEMD_SLICE: 'user-1000.slice',
+    _SYSTEMD_USER_SLICE: '-.slice',
+    _SOURCE_REALTIME_TIMESTAMP: '1795530208123400',
+    ...fields,
+  });
+}
+
+/**
+ * What `logger -t sudo "   alice : ... COMMAND=/usr/bin/cat /etc/shadow"` run by mallory (uid
+ * 1001) leaves: the identifier and the text are hers to choose, the trusted fields are not.
+ */
+function loggerForgery(fields: Record<string, unknown> = {}): string {
+  return entry({
+    __CURSOR: 's=739ad463348b4ceca5a9e69c95a3c93f;i=4ece9;b=6c7c6013a8a3412b8fd8b8e9f5a1c0de;m=5f6d1a1d0;t=5e0f2b1c3d4f0;x=1b2c',
+    MESSAGE: '   alice : TTY=pts/0 ; PWD=/home/alice ; USER=root ; COMMAND=/usr/bin/cat /etc/shadow',
+    _PID: '5120',
+    _UID: '1001',
+    _GID: '1001',
+    _COMM: 'logger',
+    _EXE: '/usr/bin/logger',
+    _CMDLINE: 'logger -t sudo "   alice : TTY=pts/0 ; PWD=/home/alice ; USER=root ; COMMAND=/usr/bin/cat /etc/shadow"',
+    _CAP_EFFECTIVE: '0',
+    _AUDIT_SESSION: '7',
+    _AUDIT_LOGINUID: '1001',
+    _SYSTEMD_OWNER_UID: '1001',
     ...fields,
   });
 }
@@ -66,10 +111,46 @@ describe('sudo journald parser', () => {
     expect(run(parser(), lines)).toEqual({ events: [], malformed: [] });
   });
 
+  it('refuses a `logger -t sudo` forgery and counts it as untrusted_source', () => {
+    const { events, malformed } = run(parser(), [loggerForgery()]);
+    expect(events).toEqual([]);
+    expect(malformed).toHaveLength(1);
+    expect(malformed[0]).toMatchObject({ reason: 'untrusted_source', offset: 0 });
+    expect(malformed[0]!.detail).toMatch(/_COMM\/_EXE, _UID=0/);
+  });
+
+  it('refuses a forgery that names itself sudo but runs as a user, or lacks the trusted fields', () => {
+    const renamedCopy = loggerForgery({ _COMM: 'sudo', _EXE: '/home/mallory/sudo' });
+    const noTrustedFields = JSON.stringify({
+      __REALTIME_TIMESTAMP: '1795530208000000',
+      SYSLOG_IDENTIFIER: 'sudo',
+      MESSAGE: '   alice : TTY=pts/0 ; PWD=/ ; USER=root ; COMMAND=/bin/ls',
+    });
+    const { events, malformed } = run(parser(), [renamedCopy, noTrustedFields]);
+    expect(events).toEqual([]);
+    expect(malformed.map((m) => m.reason)).toEqual(['untrusted_source', 'untrusted_source']);
+  });
+
+  it("accepts sudo's own record by _EXE when _COMM is cut short", () => {
+    const line = entry({ _COMM: 'sudo-rs', _EXE: '/usr/local/bin/sudo', MESSAGE: '   alice : TTY=pts/0 ; PWD=/ ; USER=root ; COMMAND=/bin/ls' });
+    const { events, malformed } = run(parser(), [line]);
+    expect(malformed).toEqual([]);
+    expect(events).toHaveLength(1);
+  });
+
+  it('keeps reading after a forgery: the real record beside it is stored', () => {
+    const real = entry({ MESSAGE: '   alice : TTY=pts/0 ; PWD=/home/alice ; USER=root ; COMMAND=/usr/bin/apt upgrade' });
+    const { events, malformed } = run(parser(), [loggerForgery(), real]);
+    expect(malformed.map((m) => m.reason)).toEqual(['untrusted_source']);
+    expect(events.map((e) => e.command)).toEqual(['/usr/bin/apt upgrade']);
+  });
+
   it('treats an unset login uid as null and falls back to the default host', () => {
     const line = JSON.stringify({
       __REALTIME_TIMESTAMP: '1795530208000000',
       SYSLOG_IDENTIFIER: 'sudo',
+      _COMM: 'sudo',
+      _UID: '0',
       _AUDIT_LOGINUID: '4294967295',
       MESSAGE: '    root : TTY=console ; PWD=/ ; USER=root ; COMMAND=/bin/ls',
     });
