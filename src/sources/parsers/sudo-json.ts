@@ -14,6 +14,7 @@ import {
   wellFormed,
   type JsonObject,
 } from './parse-support.js';
+import { splitSudoMessage } from './sudo-message.js';
 import { parseSyslogHeader, type SyslogHeader } from './syslog-header.js';
 
 export const SUDO_JSON_FORMAT = 'sudo-json';
@@ -226,10 +227,9 @@ class SudoJsonParser implements LogParser {
       this.continueBlock(line, ctx, out);
       return;
     }
-    const cee = line.indexOf('@cee:');
-    if (cee >= 0) {
-      ctx.header = parseSyslogHeader(line, now);
-      sudoCeeToOutput(line.slice(cee + 5), ctx, out);
+    const header = parseSyslogHeader(line, now);
+    if (header !== null) {
+      this.handleSyslog(header, ctx, out);
       return;
     }
     if (BLOCK_START.test(line)) {
@@ -244,6 +244,24 @@ class SudoJsonParser implements LogParser {
       return;
     }
     sudoObjectToOutput(parsed.value, ctx, out);
+  }
+
+  /**
+   * A syslog line. sudo's JSON through syslog shares the file with other daemons, and with sudo's
+   * own PAM and diagnostic messages: those are skipped silently, as the sudo syslog parser does.
+   * Only sudo's `@cee:` messages are read, so another program cannot pass off JSON as sudo's by
+   * writing `@cee:` into its own message.
+   */
+  private handleSyslog(header: SyslogHeader, ctx: SudoJsonContext, out: ParseOutput): void {
+    if (header.program !== 'sudo') return;
+    if (header.message.startsWith('@cee:')) {
+      sudoCeeToOutput(header.message.slice(5), { ...ctx, header }, out);
+      return;
+    }
+    if (splitSudoMessage(header.message).kind === 'other') return;
+    out.malformed.push(
+      malformed('unrecognized', ctx.line, ctx.offset, "sudo's text log format in a sudo-json source: read it with --format sudo"),
+    );
   }
 
   private startBlock(line: string, offset: number, ctx: SudoJsonContext, out: ParseOutput): void {
