@@ -85,10 +85,10 @@ interface LaurelContext {
 function toCommand(event: JsonObject, ctx: LaurelContext): CommandEvent | null {
   const syscall = asJsonObject(event.SYSCALL) ?? {};
   const execve = asJsonObject(event.EXECVE);
-  const argvField = execve && Array.isArray(execve.ARGV) ? execve.ARGV : null;
-  if (!argvField && !isExecSyscall(syscall)) return null;
+  const fromExecve = execve ? execveArgv(execve, event) : null;
+  if (!fromExecve && !isExecSyscall(syscall)) return null;
   const exe = text(syscall.exe);
-  const argv = argvField ? argvField.map((a) => text(a) ?? '') : fallbackArgv(event, exe);
+  const argv = fromExecve?.argv ?? fallbackArgv(event, exe);
   const auid = num(syscall.auid);
   const loginUid = auid === null || auid === UNSET_ID ? null : auid;
   const uid = num(syscall.uid);
@@ -113,7 +113,7 @@ function toCommand(event: JsonObject, ctx: LaurelContext): CommandEvent | null {
   if (success === 'yes' || success === 'no' || typeof success === 'boolean') {
     result.success = success === 'yes' || success === true;
   }
-  const extra = extras(syscall, execve, argv.length);
+  const extra = extras(syscall, execve, fromExecve);
   if (extra) result.extra = extra;
   return result;
 }
@@ -125,18 +125,54 @@ function isExecSyscall(syscall: JsonObject): boolean {
   return arch !== null && nr !== null && execVerdictFor(arch, String(nr)) === 'exec';
 }
 
-/** A failed execve has no EXECVE: the program tried is PATH item 0, else the process title. */
+/** The arguments an EXECVE object holds, and whether they are exactly the ones the program got. */
+interface ExecveArgv {
+  argv: string[];
+  exact: boolean;
+}
+
+/**
+ * The arguments of laurel's EXECVE: `ARGV` (`execve-argv = ["array"]`, the default) or, when only
+ * `ARGV_STR` is there (`["string"]`), that string split at spaces. laurel joins the arguments with
+ * single spaces, so the split is exact when it gives `argc` words; otherwise some argument held a
+ * space, and the process title is used when it is those same arguments in full. Null when
+ * neither field is there.
+ */
+function execveArgv(execve: JsonObject, event: JsonObject): ExecveArgv | null {
+  if (Array.isArray(execve.ARGV)) return { argv: execve.ARGV.map((a) => text(a) ?? ''), exact: true };
+  const joined = execve.ARGV_STR;
+  if (typeof joined !== 'string') return null;
+  const words = joined.split(' ');
+  const argc = num(execve.argc);
+  if (argc === null || words.length === argc) return { argv: words.map(decodePercent), exact: true };
+  const title = asJsonObject(event.PROCTITLE)?.ARGV;
+  if (Array.isArray(title) && title.length === argc && title.every((a) => typeof a === 'string')) {
+    // Both are laurel's encoded text, so they compare as written.
+    if ((title as string[]).join(' ') === joined) return { argv: title.map((a) => decodePercent(a as string)), exact: true };
+  }
+  return { argv: words.map(decodePercent), exact: false };
+}
+
+/**
+ * A failed execve has no EXECVE: the program tried is the PATH record with item 0 (laurel keeps the
+ * records in the order they arrived, which need not be by item), else the process title.
+ */
 function fallbackArgv(event: JsonObject, exe: string | null): string[] {
   const paths = Array.isArray(event.PATH) ? event.PATH : [];
-  const first = asJsonObject(paths[0]);
-  const name = text(first?.name);
+  const program = paths.map(asJsonObject).find((path) => path !== null && num(path.item) === 0);
+  const name = text(program?.name);
   if (name) return [name];
   const title = asJsonObject(event.PROCTITLE);
   if (title && Array.isArray(title.ARGV)) return title.ARGV.map((a) => text(a) ?? '');
   return exe ? [exe] : [];
 }
 
-function extras(syscall: JsonObject, execve: JsonObject | null, argCount: number): Record<string, string> | undefined {
+/**
+ * Extras kept from the event: tty, session, audit key; `truncated` when laurel cut arguments out
+ * (`execve-argv-limit-bytes`), and `argv_inexact` when ARGV_STR could not be split back into the
+ * arguments exactly (the command line is still exact).
+ */
+function extras(syscall: JsonObject, execve: JsonObject | null, fromExecve: ExecveArgv | null): Record<string, string> | undefined {
   const extra: Record<string, string> = {};
   const tty = text(syscall.tty);
   if (tty && tty !== '(none)') extra.tty = tty;
@@ -145,7 +181,8 @@ function extras(syscall: JsonObject, execve: JsonObject | null, argCount: number
   const key = Array.isArray(syscall.key) ? syscall.key.map((k) => text(k) ?? '').join(',') : text(syscall.key);
   if (key) extra.key = key;
   const argc = num(execve?.argc);
-  if (argc !== null && argc !== argCount) extra.truncated = 'true';
+  if (fromExecve && !fromExecve.exact) extra.argv_inexact = 'true';
+  else if (fromExecve && argc !== null && argc !== fromExecve.argv.length) extra.truncated = 'true';
   return Object.keys(extra).length > 0 ? extra : undefined;
 }
 
