@@ -6,8 +6,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { createLaurelParser } from '../../src/sources/parsers/laurel.js';
-import type { AuparseEvent } from './auditd-oracle.test.js';
-import { auditIdOf, parseFixture, readCachedOracle } from './oracle-support.js';
+import { auditIdOf, parseFixture, readCachedOracle, type AuparseEvent } from './oracle-support.js';
 
 const DIR = 'test/fixtures/real/auditd';
 const expected = readCachedOracle<Record<string, AuparseEvent[]>>('auparse-oracle.json')[`${DIR}/audit-enriched.log`]!;

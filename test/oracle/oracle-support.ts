@@ -42,3 +42,16 @@ export function runTool(command: string, args: readonly string[]): { stdout: str
   if (result.status !== 0) return { missing: `${command} exited ${result.status}: ${result.stderr.slice(0, 500)}` };
   return { stdout: result.stdout };
 }
+
+/** One exec event as libauparse decodes it (auparse-oracle.py). */
+export interface AuparseEvent {
+  id: string;
+  argv: string[];
+  exe: string | null;
+  cwd: string | null;
+  auid: number | null;
+  uid: number | null;
+  euid: number | null;
+  path0: string | null;
+  euid_name: string | null;
+}
