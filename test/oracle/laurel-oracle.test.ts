@@ -1,78 +1,135 @@
 /**
- * laurel and libauparse against each other and against the laurel parser: the laurel samples are
- * laurel's own decoding (as auditd's plugin, in both argv modes) of the very events in
- * audit-enriched.log, which libauparse decoded into auparse-oracle.json. Every exec event must come
- * out of the laurel parser as auparse says, argument for argument.
+ * laurel against libauparse, and the laurel and auditd parsers against both, on the same events:
+ * - the live samples: laurel ran as auditd's plugin (both argv modes) while auditd wrote
+ *   audit-enriched.log (test/fixtures/real/auditd/PROVENANCE.md);
+ * - laurel-oracle.json: laurel's output for raw logs fed on its standard input, made by
+ *   laurel-oracle.py (re-run and compared when laurel is installed).
+ * libauparse's decoding of the same logs is auparse-oracle.json.
  */
 import { describe, expect, it } from 'vitest';
-import { createLaurelParser } from '../../src/sources/parsers/laurel.js';
-import { auditIdOf, parseFixture, readCachedOracle, type AuparseEvent } from './oracle-support.js';
+import type { CommandEvent } from '../../src/sources/command-event.js';
+import { createAuditdParser } from '../../src/sources/parsers/auditd.js';
+import { createLaurelParser, decodePercent } from '../../src/sources/parsers/laurel.js';
+import { run } from '../sources/parsers/parser-harness.js';
+import { auditIdOf, parseFixture, readCachedOracle, readFixture, runTool, type AuparseEvent } from './oracle-support.js';
 
 const DIR = 'test/fixtures/real/auditd';
-const expected = readCachedOracle<Record<string, AuparseEvent[]>>('auparse-oracle.json')[`${DIR}/audit-enriched.log`]!;
+const auparse = readCachedOracle<Record<string, AuparseEvent[]>>('auparse-oracle.json');
+type LaurelEvent = Record<string, unknown>;
+const cachedLaurel = readCachedOracle<Record<string, { array: LaurelEvent[]; string: LaurelEvent[] }>>('laurel-oracle.json');
 
-/** What both decoders must agree on; a failed execve has no EXECVE, so its program is PATH item 0. */
+/** A failed execve has no EXECVE record: the program it tried is its PATH item 0. */
+const oracleArgv = (want: AuparseEvent) => (want.argv.length > 0 || want.path0 === null ? want.argv : [want.path0]);
+
+/** What every decoder must agree on, whatever its argv mode. */
 const oracleView = (want: AuparseEvent) => ({
   id: want.id,
-  command: (want.argv.length > 0 || want.path0 === null ? want.argv : [want.path0]).join(' '),
+  command: oracleArgv(want).join(' '),
   exe: want.exe,
   cwd: want.cwd,
   auid: want.auid,
-  runAs: want.euid_name,
+  runAs: want.euid_name ?? (want.euid === null ? null : String(want.euid)),
 });
 
-function decode(file: string) {
-  const { events, malformed } = parseFixture(createLaurelParser({ defaultHost: 'vm' }), `${DIR}/${file}`);
+function ourView(id: string, event: CommandEvent | undefined) {
+  if (event === undefined) return { id, missing: true };
+  return { id, command: event.command, exe: event.exe, cwd: event.cwd, auid: event.loginUid, runAs: event.runAs };
+}
+
+function laurelEvents(lines: readonly string[]): Map<string, CommandEvent> {
+  const { events, malformed } = run(createLaurelParser({ defaultHost: 'vm' }), lines);
   expect(malformed).toEqual([]);
   return new Map(events.map((event) => [auditIdOf(event), event]));
 }
 
-describe('laurel parser against libauparse, on the same events', () => {
-  it('has the events to compare', () => {
-    expect(expected.length).toBeGreaterThan(40);
-  });
+/** laurel's `["array"]` output read by the laurel parser must be auparse's decoding, argument for argument. */
+function checkArrayMode(lines: readonly string[], expected: readonly AuparseEvent[]): void {
+  const byId = laurelEvents(lines);
+  const ours = expected.map((want) => ({ ...ourView(want.id, byId.get(want.id)), argv: byId.get(want.id)?.argv }));
+  expect(ours).toEqual(expected.map((want) => ({ ...oracleView(want), argv: oracleArgv(want) })));
+  expect(byId.size).toBe(expected.length);
+}
+
+/**
+ * laurel's `["string"]` output: the command line is always exact; argv is exact unless an
+ * argument held a space, and then the event says so. Returns the events whose arguments with
+ * spaces still came back exactly (from the process title).
+ */
+function checkStringMode(lines: readonly string[], expected: readonly AuparseEvent[]): AuparseEvent[] {
+  const byId = laurelEvents(lines);
+  expect(expected.map((want) => ourView(want.id, byId.get(want.id)))).toEqual(expected.map(oracleView));
+  const rescued: AuparseEvent[] = [];
+  for (const want of expected) {
+    const event = byId.get(want.id)!;
+    if (event.extra?.argv_inexact === 'true') {
+      expect({ id: want.id, spaces: want.argv.some((a) => a.includes(' ')) }).toEqual({ id: want.id, spaces: true });
+      continue;
+    }
+    expect({ id: want.id, argv: event.argv }).toEqual({ id: want.id, argv: oracleArgv(want) });
+    if (want.argv.some((a) => a.includes(' '))) rescued.push(want);
+  }
+  return rescued;
+}
+
+/** The auditd parser on the raw log must give laurel's ARGV for every event laurel has one for. */
+function checkAuditdAgainstLaurel(path: string, laurel: readonly LaurelEvent[]): void {
+  const { events } = parseFixture(createAuditdParser({ defaultHost: 'vm' }), path);
+  const byId = new Map(events.map((event) => [auditIdOf(event), event]));
+  const withArgv = laurel.filter((event) => Array.isArray((event.EXECVE as LaurelEvent | undefined)?.ARGV));
+  expect(withArgv.length).toBeGreaterThan(0);
+  const ours = withArgv.map((event) => ({ id: event.ID, argv: byId.get(event.ID as string)?.argv }));
+  const theirs = withArgv.map((event) => ({
+    id: event.ID,
+    argv: ((event.EXECVE as LaurelEvent).ARGV as string[]).map(decodePercent),
+  }));
+  expect(ours).toEqual(theirs);
+}
+
+const nonEmptyLines = (text: string) => text.split('\n').filter((line) => line !== '');
+
+describe('laurel as auditd plugin, against libauparse on the same events', () => {
+  const expected = auparse[`${DIR}/audit-enriched.log`]!;
 
   it('reads laurel\'s execve-argv = ["array"] output argument for argument', () => {
-    const byId = decode('laurel-array.jsonl');
-    const decoded = expected.map((want) => {
-      const event = byId.get(want.id);
-      const argv = want.argv.length > 0 || want.path0 === null ? want.argv : [want.path0];
-      return { ...oracleView(want), argv, found: event !== undefined };
-    });
-    const ours = expected.map((want) => {
-      const event = byId.get(want.id);
-      if (event === undefined) return { id: want.id, found: false };
-      const view = { id: want.id, command: event.command, exe: event.exe, cwd: event.cwd };
-      return { ...view, auid: event.loginUid, runAs: event.runAs, argv: event.argv, found: true };
-    });
-    expect(ours).toEqual(decoded);
-    expect(byId.size).toBe(expected.length);
+    expect(expected.length).toBeGreaterThan(40);
+    checkArrayMode(nonEmptyLines(readFixture(`${DIR}/laurel-array.jsonl`)), expected);
   });
 
   it('reads laurel\'s execve-argv = ["string"] output: the exact command line, and argv where spaces do not blur it', () => {
-    const byId = decode('laurel-string.jsonl');
-    const ours = expected.map((want) => {
-      const event = byId.get(want.id);
-      if (event === undefined) return { id: want.id, missing: true };
-      const view = { id: want.id, command: event.command, exe: event.exe, cwd: event.cwd };
-      return { ...view, auid: event.loginUid, runAs: event.runAs };
-    });
-    expect(ours).toEqual(expected.map(oracleView));
-    for (const want of expected) {
-      const event = byId.get(want.id)!;
-      if (want.argv.length === 0) continue;
-      if (event.extra?.argv_inexact === 'true') {
-        // Only where an argument held a space, and the process title was cut short.
-        expect(want.argv.some((a) => a.includes(' '))).toBe(true);
-      } else {
-        expect({ id: want.id, argv: event.argv }).toEqual({ id: want.id, argv: want.argv });
-      }
-    }
-    // Arguments with spaces come back exactly when the process title holds them all (it is cut at
-    // 128 bytes, and loses empty arguments).
-    const rescued = expected.filter(
-      (want) => want.argv.some((a) => a.includes(' ')) && byId.get(want.id)?.extra?.argv_inexact === undefined,
-    );
+    const rescued = checkStringMode(nonEmptyLines(readFixture(`${DIR}/laurel-string.jsonl`)), expected);
+    // The process title holds them all only when short (the kernel keeps 128 bytes) and without
+    // empty arguments.
     expect(rescued.map((want) => want.argv.slice(0, 2))).toContainEqual(['bash', '-c']);
+  });
+
+  it('decodes audit-enriched.log with the auditd parser as laurel did', () => {
+    const laurel = nonEmptyLines(readFixture(`${DIR}/laurel-array.jsonl`)).map((l) => JSON.parse(l) as LaurelEvent);
+    checkAuditdAgainstLaurel(`${DIR}/audit-enriched.log`, laurel);
+  });
+});
+
+describe('laurel on raw logs, against libauparse and the auditd parser', () => {
+  for (const [path, output] of Object.entries(cachedLaurel)) {
+    const expected = auparse[path]!;
+    const lines = (events: LaurelEvent[]) => events.map((event) => JSON.stringify(event));
+
+    it(`reads laurel's output for ${path} in both argv modes as auparse decodes the log`, () => {
+      expect(expected).toBeDefined();
+      checkArrayMode(lines(output.array), expected);
+      checkStringMode(lines(output.string), expected);
+    });
+
+    it(`decodes ${path} with the auditd parser as laurel does`, () => {
+      checkAuditdAgainstLaurel(path, output.array);
+    });
+  }
+
+  it('has a cached laurel answer that is current', (context) => {
+    const result = runTool('/usr/bin/python3', ['test/oracle/laurel-oracle.py', ...Object.keys(cachedLaurel)]);
+    if ('missing' in result) {
+      context.skip(`laurel oracle not available (install laurel): ${result.missing}`);
+      return;
+    }
+    expect(JSON.parse(result.stdout)).toEqual(cachedLaurel);
   });
 });
