@@ -23,6 +23,7 @@ function essentials(event: CommandEvent) {
     cwd: event.cwd,
     argv: event.argv,
     denied: event.sudoDenied === true,
+    reason: event.denialReason ?? null,
   };
 }
 
@@ -31,9 +32,12 @@ const fromJson = parseFixture(createSudoJsonParser(options), `${DIR}/auth-json.l
 describe('sudo text logs against sudo JSON log of the same commands', () => {
   it('reads the JSON log through syslog, skipping other programs and sudo PAM messages', () => {
     expect(fromJson.malformed).toEqual([]);
-    // 2 users x 8 commands, then bob: 1 allowed, 3 denied.
-    expect(fromJson.events).toHaveLength(20);
-    expect(fromJson.events.filter((e) => e.sudoDenied)).toHaveLength(3);
+    // 2 users x 8 commands, then bob: 1 allowed, 3 denied; erin: 1 denied (sudo -n is not logged).
+    expect(fromJson.events).toHaveLength(21);
+    expect(fromJson.events.filter((e) => e.sudoDenied).map((e) => e.denialReason)).toEqual([
+      ...Array<string>(3).fill('command not allowed'),
+      'user NOT in sudoers',
+    ]);
   });
 
   const textLogs = [
