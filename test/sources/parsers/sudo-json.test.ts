@@ -112,7 +112,8 @@ describe('sudo JSON parser', () => {
   });
 
   it("skips other programs' syslog lines and sudo's PAM messages in the same file, silently", () => {
-    // Lines as Debian's rsyslog wrote them to auth.log beside sudo's @cee messages.
+    // su and sudo PAM lines as Debian's rsyslog wrote them beside sudo's @cee messages (from an
+    // earlier run of test/fixtures/real/sudo/make-samples.sh); the sshd line is made up.
     const lines = [
       '2026-12-01T20:35:12.662949+00:00 vm su[16844]: (to alice) root on none',
       '2026-12-01T20:35:12.667909+00:00 vm su[16844]: pam_unix(su-l:session): session opened for user alice(uid=1001) by (uid=0)',
