@@ -1,9 +1,11 @@
 #!/usr/bin/python3
 """Runs laurel (the auditd plugin that turns audit records into JSON) on raw auditd logs, reading
-them on standard input as it reads auditd's dispatcher, in both argv modes (execve-argv = array
-and string), with enrichment from this machine's processes turned off so the answer depends on
-the log alone. Prints one JSON document {file: {"array": [event, ...], "string": [...]}} holding
-laurel's own output for every event with an EXECVE record or an execve syscall.
+them on standard input as it reads auditd's dispatcher, with enrichment from this machine's
+processes turned off so the answer depends on the log alone, in four settings (MODES): both argv
+modes (execve-argv = array, string), and each with execve-argv-limit-bytes = 2000, where laurel
+cuts arguments out of the middle of long argument lists. Prints one JSON document
+{file: {mode: [event, ...]}} holding laurel's own output for every event with an EXECVE record or
+an execve syscall (in the limited modes, only those where laurel cut something out).
 Run it from the repository root with the logs' paths as arguments.
 
 Used by test/oracle/laurel-oracle.test.ts. Refresh the cached answer with
@@ -16,12 +18,19 @@ import subprocess
 import sys
 import tempfile
 
+MODES = {
+    "array": 'execve-argv = [ "array" ]',
+    "string": 'execve-argv = [ "string" ]',
+    "array-limited": 'execve-argv = [ "array" ]\nexecve-argv-limit-bytes = 2000',
+    "string-limited": 'execve-argv = [ "string" ]\nexecve-argv-limit-bytes = 2000',
+}
+
 CONFIG = """directory = "{directory}"
 statusreport-period = 0
 [auditlog]
 file = "-"
 [transform]
-execve-argv = [ "{mode}" ]
+{transform}
 [enrich]
 pid = false
 execve-env = []
@@ -35,27 +44,34 @@ def is_exec(event):
     return "EXECVE" in event or syscall.get("syscall") in (59, 322, "execve", "execveat")
 
 
+def was_cut(event):
+    execve = event.get("EXECVE") or {}
+    argv = execve.get("ARGV") or []
+    return any(isinstance(a, dict) for a in argv) or "<<< Skipped: " in execve.get("ARGV_STR", "")
+
+
 def run_laurel(path, mode):
     with tempfile.TemporaryDirectory() as directory:
         config = f"{directory}/laurel.toml"
         with open(config, "w") as out:
-            out.write(CONFIG.format(directory=directory, mode=mode))
+            out.write(CONFIG.format(directory=directory, transform=MODES[mode]))
         with open(path, "rb") as log:
             output = subprocess.run(
                 ["laurel", "--config", config], stdin=log, capture_output=True, check=True
             ).stdout
     events = [json.loads(line) for line in output.decode("utf-8").splitlines() if line.strip()]
-    return [event for event in events if is_exec(event)]
+    limited = mode.endswith("-limited")
+    return [event for event in events if is_exec(event) and (not limited or was_cut(event))]
 
 
 if __name__ == "__main__":
-    result = {path: {mode: run_laurel(path, mode) for mode in ("array", "string")} for path in sys.argv[1:]}
+    result = {path: {mode: run_laurel(path, mode) for mode in MODES} for path in sys.argv[1:]}
     # One event a line, so a change to the answer reads as a change to the events it touches.
     compact = {"ensure_ascii": False, "sort_keys": True, "separators": (",", ":")}
     files = []
     for path in sorted(result):
         modes = []
-        for mode in ("array", "string"):
+        for mode in MODES:
             events = ",\n".join("   " + json.dumps(event, **compact) for event in result[path][mode])
             modes.append(f'  {json.dumps(mode)}: [\n{events}\n  ]')
         files.append(f' {json.dumps(path)}: {{\n' + ",\n".join(modes) + "\n }")

@@ -16,7 +16,8 @@ import { auditIdOf, parseFixture, readCachedOracle, readFixture, runTool, type A
 const DIR = 'test/fixtures/real/auditd';
 const auparse = readCachedOracle<Record<string, AuparseEvent[]>>('auparse-oracle.json');
 type LaurelEvent = Record<string, unknown>;
-const cachedLaurel = readCachedOracle<Record<string, { array: LaurelEvent[]; string: LaurelEvent[] }>>('laurel-oracle.json');
+type LaurelModes = Record<'array' | 'string' | 'array-limited' | 'string-limited', LaurelEvent[]>;
+const cachedLaurel = readCachedOracle<Record<string, LaurelModes>>('laurel-oracle.json');
 
 /** A failed execve has no EXECVE record: the program it tried is its PATH item 0. */
 const oracleArgv = (want: AuparseEvent) => (want.argv.length > 0 || want.path0 === null ? want.argv : [want.path0]);
@@ -85,6 +86,24 @@ function checkAuditdAgainstLaurel(path: string, laurel: readonly LaurelEvent[]):
   expect(ours).toEqual(theirs);
 }
 
+/**
+ * laurel's output where `execve-argv-limit-bytes` made it cut arguments out of the middle: the
+ * arguments kept must be auparse's with one run of `skipped_args` removed, and the event must
+ * say it was truncated.
+ */
+function checkCutEvents(lines: readonly string[], expected: readonly AuparseEvent[]): number {
+  const byId = laurelEvents(lines);
+  for (const [id, event] of byId) {
+    const want = expected.find((e) => e.id === id)!;
+    const skipped = Number(event.extra?.skipped_args);
+    expect({ id, truncated: event.extra?.truncated, skipped: skipped > 0 }).toEqual({ id, truncated: 'true', skipped: true });
+    let keptHead = 0;
+    while (keptHead < event.argv.length && event.argv[keptHead] === want.argv[keptHead]) keptHead++;
+    expect(event.argv).toEqual([...want.argv.slice(0, keptHead), ...want.argv.slice(keptHead + skipped)]);
+  }
+  return byId.size;
+}
+
 const nonEmptyLines = (text: string) => text.split('\n').filter((line) => line !== '');
 
 describe('laurel as auditd plugin, against libauparse on the same events', () => {
@@ -117,6 +136,12 @@ describe('laurel on raw logs, against libauparse and the auditd parser', () => {
       expect(expected).toBeDefined();
       checkArrayMode(lines(output.array), expected);
       checkStringMode(lines(output.string), expected);
+    });
+
+    it(`reads laurel's output for ${path} where execve-argv-limit-bytes cut arguments out`, () => {
+      const cut = checkCutEvents(lines(output['array-limited']), expected);
+      expect(checkCutEvents(lines(output['string-limited']), expected)).toBe(cut);
+      if (path.startsWith(DIR)) expect(cut).toBeGreaterThan(0);
     });
 
     it(`decodes ${path} with the auditd parser as laurel does`, () => {

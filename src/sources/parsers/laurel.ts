@@ -129,28 +129,63 @@ function isExecSyscall(syscall: JsonObject): boolean {
 interface ExecveArgv {
   argv: string[];
   exact: boolean;
+  /** Arguments laurel cut out of the middle (`execve-argv-limit-bytes`), 0 when none. */
+  skippedArgs: number;
 }
 
 /**
  * The arguments of laurel's EXECVE: `ARGV` (`execve-argv = ["array"]`, the default) or, when only
  * `ARGV_STR` is there (`["string"]`), that string split at spaces. laurel joins the arguments with
  * single spaces, so the split is exact when it gives `argc` words; otherwise some argument held a
- * space, and the process title is used when it is those same arguments in full. Null when
- * neither field is there.
+ * space, and the process title is used when it is those same arguments in full. The marker laurel
+ * puts where it cut arguments out is dropped and counted. Null when neither field is there.
  */
 function execveArgv(execve: JsonObject, event: JsonObject): ExecveArgv | null {
-  if (Array.isArray(execve.ARGV)) return { argv: execve.ARGV.map((a) => text(a) ?? ''), exact: true };
+  if (Array.isArray(execve.ARGV)) return arrayArgv(execve.ARGV);
   const joined = execve.ARGV_STR;
   if (typeof joined !== 'string') return null;
-  const words = joined.split(' ');
   const argc = num(execve.argc);
-  if (argc === null || words.length === argc) return { argv: words.map(decodePercent), exact: true };
+  const { words, skippedArgs } = cutSkipMarker(joined.split(' '), argc);
+  if (argc === null || words.length === argc - skippedArgs) {
+    return { argv: words.map(decodePercent), exact: true, skippedArgs };
+  }
   const title = asJsonObject(event.PROCTITLE)?.ARGV;
   if (Array.isArray(title) && title.length === argc && title.every((a) => typeof a === 'string')) {
     // Both are laurel's encoded text, so they compare as written.
-    if ((title as string[]).join(' ') === joined) return { argv: title.map((a) => decodePercent(a as string)), exact: true };
+    const argv = (title as string[]).join(' ') === joined ? title.map((a) => decodePercent(a as string)) : null;
+    if (argv !== null) return { argv, exact: true, skippedArgs: 0 };
   }
-  return { argv: words.map(decodePercent), exact: false };
+  return { argv: words.map(decodePercent), exact: false, skippedArgs };
+}
+
+/** `ARGV`: strings, and where laurel cut arguments out, `{"skipped_args":N,"skipped_bytes":M}`. */
+function arrayArgv(values: unknown[]): ExecveArgv {
+  const argv: string[] = [];
+  let skippedArgs = 0;
+  for (const value of values) {
+    const marker = asJsonObject(value);
+    if (marker !== null) skippedArgs += num(marker.skipped_args) ?? 0;
+    else argv.push(text(value) ?? '');
+  }
+  return { argv, exact: true, skippedArgs };
+}
+
+/**
+ * Drops the first `<<< Skipped: args=N, bytes=M >>>` laurel wrote into ARGV_STR where it cut
+ * arguments out. An argument can hold the same text, so it is taken as laurel's only when N is
+ * no more than argc and the words left can still hold the arguments that were kept.
+ */
+function cutSkipMarker(words: string[], argc: number | null): { words: string[]; skippedArgs: number } {
+  for (let i = words.indexOf('<<<'); i >= 0 && i + 4 < words.length; i = words.indexOf('<<<', i + 1)) {
+    const count = /^args=(\d{1,9}),$/.exec(words[i + 2]!);
+    const marker = words[i + 1] === 'Skipped:' && count !== null && /^bytes=\d{1,12}$/.test(words[i + 3]!) && words[i + 4] === '>>>';
+    if (!marker) continue;
+    const skippedArgs = Number(count[1]);
+    const kept = [...words.slice(0, i), ...words.slice(i + 5)];
+    if (argc !== null && (skippedArgs > argc || kept.length < argc - skippedArgs)) break;
+    return { words: kept, skippedArgs };
+  }
+  return { words, skippedArgs: 0 };
 }
 
 /**
@@ -169,7 +204,7 @@ function fallbackArgv(event: JsonObject, exe: string | null): string[] {
 
 /**
  * Extras kept from the event: tty, session, audit key; `truncated` when laurel cut arguments out
- * (`execve-argv-limit-bytes`), and `argv_inexact` when ARGV_STR could not be split back into the
+ * (`execve-argv-limit-bytes`, with `skipped_args` saying how many), and `argv_inexact` when ARGV_STR could not be split back into the
  * arguments exactly (the command line is still exact).
  */
 function extras(syscall: JsonObject, execve: JsonObject | null, fromExecve: ExecveArgv | null): Record<string, string> | undefined {
@@ -182,7 +217,12 @@ function extras(syscall: JsonObject, execve: JsonObject | null, fromExecve: Exec
   if (key) extra.key = key;
   const argc = num(execve?.argc);
   if (fromExecve && !fromExecve.exact) extra.argv_inexact = 'true';
-  else if (fromExecve && argc !== null && argc !== fromExecve.argv.length) extra.truncated = 'true';
+  if (fromExecve && fromExecve.skippedArgs > 0) {
+    extra.truncated = 'true';
+    extra.skipped_args = String(fromExecve.skippedArgs);
+  } else if (fromExecve?.exact && argc !== null && argc !== fromExecve.argv.length) {
+    extra.truncated = 'true';
+  }
   return Object.keys(extra).length > 0 ? extra : undefined;
 }
 

@@ -163,4 +163,22 @@ describe('laurel parser', () => {
     event.PATH = [...(event.PATH as unknown[])].reverse();
     expect(parseEvent(event).events[0]!.argv).toEqual(['/tmp/vouch-broken-script.sh']);
   });
+
+  it('drops the marker laurel leaves where execve-argv-limit-bytes cut arguments out, and counts them', () => {
+    const event = realEvent('laurel-string.jsonl', '1796157393.185:487');
+    event.EXECVE = { argc: 6, ARGV: ['echo', 'a', { skipped_args: 3, skipped_bytes: 6 }, 'f'] };
+    const command = parseEvent(event).events[0]!;
+    expect(command.argv).toEqual(['echo', 'a', 'f']);
+    expect(command.extra).toMatchObject({ truncated: 'true', skipped_args: '3' });
+    event.EXECVE = { argc: 6, ARGV_STR: 'echo a <<< Skipped: args=3, bytes=6 >>> f' };
+    expect(parseEvent(event).events[0]!).toMatchObject({ argv: ['echo', 'a', 'f'], extra: { skipped_args: '3' } });
+  });
+
+  it('keeps marker-like text an argument holds when the counts show laurel cut nothing', () => {
+    const event = realEvent('laurel-string.jsonl', '1796157393.185:487');
+    event.EXECVE = { argc: 7, ARGV_STR: 'echo <<< Skipped: args=9, bytes=1 >>> x' };
+    const command = parseEvent(event).events[0]!;
+    expect(command.argv).toEqual(['echo', '<<<', 'Skipped:', 'args=9,', 'bytes=1', '>>>', 'x']);
+    expect(command.extra?.skipped_args).toBeUndefined();
+  });
 });
