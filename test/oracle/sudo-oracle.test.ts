@@ -32,8 +32,8 @@ const fromJson = parseFixture(createSudoJsonParser(options), `${DIR}/auth-json.l
 describe('sudo text logs against sudo JSON log of the same commands', () => {
   it('reads the JSON log through syslog, skipping other programs and sudo PAM messages', () => {
     expect(fromJson.malformed).toEqual([]);
-    // 2 users x 8 commands, then bob: 1 allowed, 3 denied; erin: 1 denied (sudo -n is not logged).
-    expect(fromJson.events).toHaveLength(21);
+    // 2 users x 9 commands, then bob: 1 allowed, 3 denied; erin: 1 denied (sudo -n is not logged).
+    expect(fromJson.events).toHaveLength(23);
     expect(fromJson.events.filter((e) => e.sudoDenied).map((e) => e.denialReason)).toEqual([
       ...Array<string>(3).fill('command not allowed'),
       'user NOT in sudoers',
@@ -52,4 +52,14 @@ describe('sudo text logs against sudo JSON log of the same commands', () => {
       expect(events.map(essentials)).toEqual(fromJson.events.map(essentials));
     });
   }
+
+  it('reads the JSON messages rsyslog cut short as far as they go, marked truncated', () => {
+    const cut = fromJson.events.filter((e) => e.extra?.truncated === 'true');
+    expect(cut.map((e) => [e.user, e.argv[0], e.argv[1]])).toEqual([
+      ['alice', '/bin/echo', 'huge'],
+      ['dave', '/bin/echo', 'huge'],
+    ]);
+    // rsyslog cut them inside runenv, which sudo writes after runargv: the arguments are whole.
+    for (const event of cut) expect(event.argv).toEqual(['/bin/echo', 'huge', 'z'.repeat(6000)]);
+  });
 });

@@ -14,6 +14,7 @@ import {
   wellFormed,
   type JsonObject,
 } from './parse-support.js';
+import { closeTruncatedJson } from './close-truncated-json.js';
 import { splitSudoMessage } from './sudo-message.js';
 import { parseSyslogHeader, type SyslogHeader } from './syslog-header.js';
 
@@ -51,16 +52,28 @@ export interface SudoJsonContext {
   options: ParserOptions;
   /** Defaults to `sudo-json`. */
   sourceFormat?: string;
+  /** The record was cut short on its way and closed (closeTruncatedJson): its event says so. */
+  cutShort?: boolean;
 }
 
-/** Parses the JSON text after `@cee:` and appends its event (or malformed entry) to `out`. */
+/**
+ * Parses the JSON text after `@cee:` and appends its event (or malformed entry) to `out`. A
+ * message cut short (syslog daemons cut long ones: rsyslog at 8 KiB, so a long command does it)
+ * is read as far as it goes, and its event is marked `truncated`.
+ */
 export function sudoCeeToOutput(jsonText: string, ctx: SudoJsonContext, out: ParseOutput): void {
   const parsed = parseJsonObjectLine(jsonText);
-  if (!parsed.ok) {
+  if (parsed.ok) {
+    sudoObjectToOutput(parsed.value, ctx, out);
+    return;
+  }
+  const closed = parsed.reason === 'truncated' ? closeTruncatedJson(jsonText) : null;
+  const salvaged = closed === null ? null : parseJsonObjectLine(closed);
+  if (salvaged === null || !salvaged.ok) {
     out.malformed.push(malformed(parsed.reason, ctx.line, ctx.offset, parsed.detail));
     return;
   }
-  sudoObjectToOutput(parsed.value, ctx, out);
+  sudoObjectToOutput(salvaged.value, { ...ctx, cutShort: true }, out);
 }
 
 /** Turns a parsed `{"accept":{...}}` or `{"sudo":{"accept":{...}}}` object into output. */
@@ -76,7 +89,10 @@ export function sudoObjectToOutput(root: JsonObject, ctx: SudoJsonContext, out: 
     if (event !== null) out.events.push(event);
   } catch (error) {
     if (!(error instanceof FieldError)) throw error;
-    out.malformed.push(malformed('bad_json', ctx.line, ctx.offset, error.message));
+    // A record cut short is missing what was cut: say so rather than blame its JSON.
+    const reason = ctx.cutShort === true ? 'truncated' : 'bad_json';
+    const detail = ctx.cutShort === true ? `cut short before the event was whole: ${error.message}` : error.message;
+    out.malformed.push(malformed(reason, ctx.line, ctx.offset, detail));
   }
 }
 
@@ -115,6 +131,7 @@ function recordToEvent(kind: EventKind, rec: JsonObject, ctx: SudoJsonContext): 
     event.denialReason = reason ?? 'rejected';
   }
   event.extra = readExtra(rec, kind, reason);
+  if (ctx.cutShort === true) event.extra.truncated = 'true';
   return event;
 }
 

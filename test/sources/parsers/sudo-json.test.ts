@@ -137,4 +137,19 @@ describe('sudo JSON parser', () => {
     expect(events).toEqual([]);
     expect(malformed).toMatchObject([{ reason: 'unrecognized', detail: expect.stringContaining('--format sudo') }]);
   });
+
+  it('reads a @cee message a syslog daemon cut short as far as it goes, marked truncated', () => {
+    const rec = { ...accept, runargv: ['/bin/echo', 'z'.repeat(9000)] };
+    const full = `2026-12-01T20:35:12.720784+00:00 vm sudo: @cee:${JSON.stringify({ sudo: { accept: rec } })}`;
+    const { events, malformed } = run(parser(), [full.slice(0, 8112)]);
+    expect(malformed).toEqual([]);
+    expect(events[0]).toMatchObject({ user: 'alice', runAs: 'root', extra: { truncated: 'true' } });
+    expect(events[0]!.argv[0]).toBe('/bin/echo');
+    expect(events[0]!.argv[1]).toMatch(/^z{7000,8999}$/);
+  });
+
+  it('still reports a cut message that lost the fields an event needs', () => {
+    const cut = `2026-12-01T20:35:12.720784+00:00 vm sudo: @cee:{"sudo":{"accept":{"uuid":"9c3b9ec4","server_time":{"sec`;
+    expect(run(parser(), [cut]).malformed).toMatchObject([{ reason: 'truncated', detail: expect.stringContaining('cut short') }]);
+  });
 });
