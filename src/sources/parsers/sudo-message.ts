@@ -29,7 +29,9 @@ export const SUDO_SYSLOG_MAXLEN = 960;
  * The most bytes of its text one part of a split message can hold: sudo subtracts the length of
  * its format (`%8s : %s`, or `%8s : (command continued) %s`) less five, and the user name's
  * (lib/eventlog/eventlog.c). A part exactly this long was cut where no space fitted, inside a
- * word; a shorter one was cut at a space, which sudo dropped.
+ * word; a shorter one was cut at a space, which sudo dropped. Two cases read one space off: a
+ * word that ended exactly at the limit (the log is the same as for a word cut there), and a
+ * `syslog_maxlen` changed from the default in sudoers.
  */
 export function sudoPartLimit(user: string, continued: boolean): number {
   const formatOverhead = continued ? 23 : 3;
