@@ -85,10 +85,10 @@ interface LaurelContext {
 function toCommand(event: JsonObject, ctx: LaurelContext): CommandEvent | null {
   const syscall = asJsonObject(event.SYSCALL) ?? {};
   const execve = asJsonObject(event.EXECVE);
-  const argvField = execve && Array.isArray(execve.ARGV) ? execve.ARGV : null;
-  if (!argvField && !isExecSyscall(syscall)) return null;
+  const fromExecve = execve ? execveArgv(execve, event) : null;
+  if (!fromExecve && !isExecSyscall(syscall)) return null;
   const exe = text(syscall.exe);
-  const argv = argvField ? argvField.map((a) => text(a) ?? '') : fallbackArgv(event, exe);
+  const argv = fromExecve?.argv ?? fallbackArgv(event, exe);
   const auid = num(syscall.auid);
   const loginUid = auid === null || auid === UNSET_ID ? null : auid;
   const uid = num(syscall.uid);
@@ -113,7 +113,7 @@ function toCommand(event: JsonObject, ctx: LaurelContext): CommandEvent | null {
   if (success === 'yes' || success === 'no' || typeof success === 'boolean') {
     result.success = success === 'yes' || success === true;
   }
-  const extra = extras(syscall, execve, argv.length);
+  const extra = extras(syscall, execve, fromExecve);
   if (extra) result.extra = extra;
   return result;
 }
@@ -125,18 +125,89 @@ function isExecSyscall(syscall: JsonObject): boolean {
   return arch !== null && nr !== null && execVerdictFor(arch, String(nr)) === 'exec';
 }
 
-/** A failed execve has no EXECVE: the program tried is PATH item 0, else the process title. */
+/** The arguments an EXECVE object holds, and whether they are exactly the ones the program got. */
+interface ExecveArgv {
+  argv: string[];
+  exact: boolean;
+  /** Arguments laurel cut out of the middle (`execve-argv-limit-bytes`), 0 when none. */
+  skippedArgs: number;
+}
+
+/**
+ * The arguments of laurel's EXECVE: `ARGV` (`execve-argv = ["array"]`, the default) or, when only
+ * `ARGV_STR` is there (`["string"]`), that string split at spaces. laurel joins the arguments with
+ * single spaces, so the split is exact when it gives `argc` words; otherwise some argument held a
+ * space, and the process title is used when it is those same arguments in full. The marker laurel
+ * puts where it cut arguments out is dropped and counted. Null when neither field is there.
+ */
+function execveArgv(execve: JsonObject, event: JsonObject): ExecveArgv | null {
+  if (Array.isArray(execve.ARGV)) return arrayArgv(execve.ARGV);
+  const joined = execve.ARGV_STR;
+  if (typeof joined !== 'string') return null;
+  const argc = num(execve.argc);
+  const { words, skippedArgs } = cutSkipMarker(joined.split(' '), argc);
+  if (argc === null || words.length === argc - skippedArgs) {
+    return { argv: words.map(decodePercent), exact: true, skippedArgs };
+  }
+  const title = asJsonObject(event.PROCTITLE)?.ARGV;
+  if (Array.isArray(title) && title.length === argc && title.every((a) => typeof a === 'string')) {
+    // Both are laurel's encoded text, so they compare as written.
+    const argv = (title as string[]).join(' ') === joined ? title.map((a) => decodePercent(a as string)) : null;
+    if (argv !== null) return { argv, exact: true, skippedArgs: 0 };
+  }
+  return { argv: words.map(decodePercent), exact: false, skippedArgs };
+}
+
+/** `ARGV`: strings, and where laurel cut arguments out, `{"skipped_args":N,"skipped_bytes":M}`. */
+function arrayArgv(values: unknown[]): ExecveArgv {
+  const argv: string[] = [];
+  let skippedArgs = 0;
+  for (const value of values) {
+    const marker = asJsonObject(value);
+    if (marker !== null) skippedArgs += num(marker.skipped_args) ?? 0;
+    else argv.push(text(value) ?? '');
+  }
+  return { argv, exact: true, skippedArgs };
+}
+
+/**
+ * Drops the first `<<< Skipped: args=N, bytes=M >>>` laurel wrote into ARGV_STR where it cut
+ * arguments out. An argument can hold the same text, so it is taken as laurel's only when N is
+ * no more than argc and the words left can still hold the arguments that were kept.
+ */
+function cutSkipMarker(words: string[], argc: number | null): { words: string[]; skippedArgs: number } {
+  for (let i = words.indexOf('<<<'); i >= 0 && i + 4 < words.length; i = words.indexOf('<<<', i + 1)) {
+    const count = /^args=(\d{1,9}),$/.exec(words[i + 2]!);
+    const marker = words[i + 1] === 'Skipped:' && count !== null && /^bytes=\d{1,12}$/.test(words[i + 3]!) && words[i + 4] === '>>>';
+    if (!marker) continue;
+    const skippedArgs = Number(count[1]);
+    const kept = [...words.slice(0, i), ...words.slice(i + 5)];
+    if (argc !== null && (skippedArgs > argc || kept.length < argc - skippedArgs)) break;
+    return { words: kept, skippedArgs };
+  }
+  return { words, skippedArgs: 0 };
+}
+
+/**
+ * A failed execve has no EXECVE: the program tried is the PATH record with item 0 (laurel keeps the
+ * records in the order they arrived, which need not be by item), else the process title.
+ */
 function fallbackArgv(event: JsonObject, exe: string | null): string[] {
   const paths = Array.isArray(event.PATH) ? event.PATH : [];
-  const first = asJsonObject(paths[0]);
-  const name = text(first?.name);
+  const program = paths.map(asJsonObject).find((path) => path !== null && num(path.item) === 0);
+  const name = text(program?.name);
   if (name) return [name];
   const title = asJsonObject(event.PROCTITLE);
   if (title && Array.isArray(title.ARGV)) return title.ARGV.map((a) => text(a) ?? '');
   return exe ? [exe] : [];
 }
 
-function extras(syscall: JsonObject, execve: JsonObject | null, argCount: number): Record<string, string> | undefined {
+/**
+ * Extras kept from the event: tty, session, audit key; `truncated` when laurel cut arguments out
+ * (`execve-argv-limit-bytes`, with `skipped_args` saying how many), and `argv_inexact` when ARGV_STR could not be split back into the
+ * arguments exactly (the command line is still exact).
+ */
+function extras(syscall: JsonObject, execve: JsonObject | null, fromExecve: ExecveArgv | null): Record<string, string> | undefined {
   const extra: Record<string, string> = {};
   const tty = text(syscall.tty);
   if (tty && tty !== '(none)') extra.tty = tty;
@@ -145,7 +216,13 @@ function extras(syscall: JsonObject, execve: JsonObject | null, argCount: number
   const key = Array.isArray(syscall.key) ? syscall.key.map((k) => text(k) ?? '').join(',') : text(syscall.key);
   if (key) extra.key = key;
   const argc = num(execve?.argc);
-  if (argc !== null && argc !== argCount) extra.truncated = 'true';
+  if (fromExecve && !fromExecve.exact) extra.argv_inexact = 'true';
+  if (fromExecve && fromExecve.skippedArgs > 0) {
+    extra.truncated = 'true';
+    extra.skipped_args = String(fromExecve.skippedArgs);
+  } else if (fromExecve?.exact && argc !== null && argc !== fromExecve.argv.length) {
+    extra.truncated = 'true';
+  }
   return Object.keys(extra).length > 0 ? extra : undefined;
 }
 

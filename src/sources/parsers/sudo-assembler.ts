@@ -1,6 +1,6 @@
 import type { ParseOutput } from '../parser.js';
 import { MAX_LINE_CHARS, malformed } from './parse-support.js';
-import { parseSudoEntry, sudoEntryToEvent, type SudoOrigin } from './sudo-message.js';
+import { parseSudoEntry, sudoEntryToEvent, sudoPartLimit, type SudoOrigin } from './sudo-message.js';
 
 /** A first sudo message, held until we know no `(command continued)` follows. */
 export interface SudoFirstMessage {
@@ -15,6 +15,8 @@ export interface SudoFirstMessage {
 
 interface Pending extends SudoFirstMessage {
   heldSince: number;
+  /** Whether the last part held was cut inside a word (it filled sudo's limit exactly). */
+  cutInWord: boolean;
 }
 
 /** Messages held at once; past this the oldest is emitted without waiting (bounded memory). */
@@ -53,7 +55,8 @@ export class SudoAssembler {
   /** A first message from `sender`: completes that sender's held message, then holds this one. */
   first(sender: string, message: SudoFirstMessage, now: Date, out: ParseOutput): void {
     this.release(sender, out);
-    this.pending.set(sender, { ...message, heldSince: now.getTime() });
+    const cutInWord = Buffer.byteLength(message.text) === sudoPartLimit(message.user, false);
+    this.pending.set(sender, { ...message, heldSince: now.getTime(), cutInWord });
     this.nextExpiry = Math.min(this.nextExpiry, now.getTime() + this.timeoutMs);
     if (this.pending.size > MAX_PENDING) {
       // Release the oldest in a batch: taking them one at a time from the front of a Map with
@@ -63,7 +66,8 @@ export class SudoAssembler {
   }
 
   /**
-   * A `(command continued)` message: appended to the sender's held message. Without one (its
+   * A `(command continued)` message: appended to the sender's held message, after a space unless
+   * the part before it was cut inside a word. Without one (its
    * first part was lost or already timed out) it is reported as an incomplete event.
    */
   continued(
@@ -80,8 +84,10 @@ export class SudoAssembler {
       );
       return;
     }
-    // sudo cut the message at a space and skipped it, so the space goes back in.
-    held.text += ` ${text}`;
+    // sudo cut the message at a space and dropped it, so the space goes back in; unless no space
+    // fitted and it cut inside a word.
+    held.text += held.cutInWord ? text : ` ${text}`;
+    held.cutInWord = Buffer.byteLength(text) === sudoPartLimit(user, true);
     held.heldSince = line.now.getTime();
     if (held.text.length > MAX_LINE_CHARS) this.release(sender, out);
   }

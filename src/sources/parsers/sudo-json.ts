@@ -14,6 +14,8 @@ import {
   wellFormed,
   type JsonObject,
 } from './parse-support.js';
+import { closeTruncatedJson } from './close-truncated-json.js';
+import { splitSudoMessage } from './sudo-message.js';
 import { parseSyslogHeader, type SyslogHeader } from './syslog-header.js';
 
 export const SUDO_JSON_FORMAT = 'sudo-json';
@@ -50,16 +52,28 @@ export interface SudoJsonContext {
   options: ParserOptions;
   /** Defaults to `sudo-json`. */
   sourceFormat?: string;
+  /** The record was cut short on its way and closed (closeTruncatedJson): its event says so. */
+  cutShort?: boolean;
 }
 
-/** Parses the JSON text after `@cee:` and appends its event (or malformed entry) to `out`. */
+/**
+ * Parses the JSON text after `@cee:` and appends its event (or malformed entry) to `out`. A
+ * message cut short (syslog daemons cut long ones: rsyslog at 8 KiB, so a long command does it)
+ * is read as far as it goes, and its event is marked `truncated`.
+ */
 export function sudoCeeToOutput(jsonText: string, ctx: SudoJsonContext, out: ParseOutput): void {
   const parsed = parseJsonObjectLine(jsonText);
-  if (!parsed.ok) {
+  if (parsed.ok) {
+    sudoObjectToOutput(parsed.value, ctx, out);
+    return;
+  }
+  const closed = parsed.reason === 'truncated' ? closeTruncatedJson(jsonText) : null;
+  const salvaged = closed === null ? null : parseJsonObjectLine(closed);
+  if (salvaged === null || !salvaged.ok) {
     out.malformed.push(malformed(parsed.reason, ctx.line, ctx.offset, parsed.detail));
     return;
   }
-  sudoObjectToOutput(parsed.value, ctx, out);
+  sudoObjectToOutput(salvaged.value, { ...ctx, cutShort: true }, out);
 }
 
 /** Turns a parsed `{"accept":{...}}` or `{"sudo":{"accept":{...}}}` object into output. */
@@ -75,7 +89,10 @@ export function sudoObjectToOutput(root: JsonObject, ctx: SudoJsonContext, out: 
     if (event !== null) out.events.push(event);
   } catch (error) {
     if (!(error instanceof FieldError)) throw error;
-    out.malformed.push(malformed('bad_json', ctx.line, ctx.offset, error.message));
+    // A record cut short is missing what was cut: say so rather than blame its JSON.
+    const reason = ctx.cutShort === true ? 'truncated' : 'bad_json';
+    const detail = ctx.cutShort === true ? `cut short before the event was whole: ${error.message}` : error.message;
+    out.malformed.push(malformed(reason, ctx.line, ctx.offset, detail));
   }
 }
 
@@ -116,6 +133,7 @@ function recordToEvent(kind: EventKind, rec: JsonObject, ctx: SudoJsonContext): 
   event.extra = readExtra(rec, kind, reason);
   // `@cee:` JSON sent through syslog is as forgeable as any syslog text (journald checks its own).
   if (ctx.header !== null && ctx.sourceFormat === undefined) event.attribution = 'syslog-unverified';
+  if (ctx.cutShort === true) event.extra.truncated = 'true';
   return event;
 }
 
@@ -228,10 +246,9 @@ class SudoJsonParser implements LogParser {
       this.continueBlock(line, ctx, out);
       return;
     }
-    const cee = line.indexOf('@cee:');
-    if (cee >= 0) {
-      ctx.header = parseSyslogHeader(line, now);
-      sudoCeeToOutput(line.slice(cee + 5), ctx, out);
+    const header = parseSyslogHeader(line, now);
+    if (header !== null) {
+      this.handleSyslog(header, ctx, out);
       return;
     }
     if (BLOCK_START.test(line)) {
@@ -246,6 +263,24 @@ class SudoJsonParser implements LogParser {
       return;
     }
     sudoObjectToOutput(parsed.value, ctx, out);
+  }
+
+  /**
+   * A syslog line. sudo's JSON through syslog shares the file with other daemons, and with sudo's
+   * own PAM and diagnostic messages: those are skipped silently, as the sudo syslog parser does.
+   * Only sudo's `@cee:` messages are read, so another program cannot pass off JSON as sudo's by
+   * writing `@cee:` into its own message.
+   */
+  private handleSyslog(header: SyslogHeader, ctx: SudoJsonContext, out: ParseOutput): void {
+    if (header.program !== 'sudo') return;
+    if (header.message.startsWith('@cee:')) {
+      sudoCeeToOutput(header.message.slice(5), { ...ctx, header }, out);
+      return;
+    }
+    if (splitSudoMessage(header.message).kind === 'other') return;
+    out.malformed.push(
+      malformed('unrecognized', ctx.line, ctx.offset, "sudo's text log format in a sudo-json source: read it with --format sudo"),
+    );
   }
 
   private startBlock(line: string, offset: number, ctx: SudoJsonContext, out: ParseOutput): void {

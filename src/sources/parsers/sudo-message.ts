@@ -22,6 +22,22 @@ export type SudoMessageLine =
 
 const CONTINUED = '(command continued)';
 
+/** sudo's `syslog_maxlen` default: the longest message it hands to syslog(3), in bytes. */
+export const SUDO_SYSLOG_MAXLEN = 960;
+
+/**
+ * The most bytes of its text one part of a split message can hold: sudo subtracts the length of
+ * its format (`%8s : %s`, or `%8s : (command continued) %s`) less five, and the user name's
+ * (lib/eventlog/eventlog.c). A part exactly this long was cut where no space fitted, inside a
+ * word; a shorter one was cut at a space, which sudo dropped. Two cases read one space off: a
+ * word that ended exactly at the limit (the log is the same as for a word cut there), and a
+ * `syslog_maxlen` changed from the default in sudoers.
+ */
+export function sudoPartLimit(user: string, continued: boolean): number {
+  const formatOverhead = continued ? 23 : 3;
+  return SUDO_SYSLOG_MAXLEN - formatOverhead - Buffer.byteLength(user);
+}
+
 /** Splits `   alice : rest` into the invoking user and the rest. */
 export function splitSudoMessage(message: string): SudoMessageLine {
   const sep = message.indexOf(' : ');
@@ -118,18 +134,25 @@ export function parseSudoEntry(text: string): SudoEntryResult {
 }
 
 /**
- * Splits sudo's COMMAND= text into argv. The first word is the command path (spaces in it are
- * `#040` since sudo 1.9.13). Since 1.9.13 an argument containing spaces is single-quoted, with
- * `\'` and `\\` escaped inside; older versions joined arguments with single spaces, so there a
- * space always separates arguments. Escapes `#ooo` are decoded in each word after splitting.
+ * Splits sudo's COMMAND= text into argv, undoing the escaping sudo 1.9.13 and later apply
+ * (lib/eventlog/eventlog.c): the first word is the command path, with blanks and control
+ * characters escaped (`#040`) and nothing else; an argument containing a space is single-quoted,
+ * with `'` and `\` escaped by a backslash inside; any other argument has blanks and control
+ * characters escaped and `'` and `\` backslash-escaped as well. Older versions joined the
+ * arguments with single spaces and escaped nothing, so there a space always separates arguments
+ * (and a backslash before `'` or `\` is read as an escape). `#` escapes are decoded last.
  */
 export function splitSudoCommand(text: string): string[] {
   if (text === '') return [];
-  const argv: string[] = [];
   const n = text.length;
-  let i = 0;
+  let end = text.indexOf(' ');
+  if (end < 0) end = n;
+  const argv = [decodeOctalEscapes(text.slice(0, end))];
+  let i = end + 1;
   while (i <= n) {
-    if (argv.length > 0 && text.charCodeAt(i) === 0x27 /* ' */) {
+    // A word that starts with a bare quote is quoted: sudo escapes every other quote. Each scan
+    // stops at the next bare quote at the latest, so the scans never overlap (linear time).
+    if (text.charCodeAt(i) === 0x27 /* ' */) {
       const quoted = readQuoted(text, i);
       if (quoted !== null && (quoted.end === n || text.charCodeAt(quoted.end) === 0x20)) {
         argv.push(decodeOctalEscapes(quoted.value));
@@ -137,9 +160,9 @@ export function splitSudoCommand(text: string): string[] {
         continue;
       }
     }
-    let end = text.indexOf(' ', i);
+    end = text.indexOf(' ', i);
     if (end < 0) end = n;
-    argv.push(decodeOctalEscapes(text.slice(i, end)));
+    argv.push(decodeOctalEscapes(unescapeBackslashes(text.slice(i, end))));
     i = end + 1;
   }
   return argv;
@@ -165,13 +188,34 @@ function readQuoted(text: string, start: number): { value: string; end: number }
   return null;
 }
 
+/** Undoes `\'` and `\\` in an unquoted word; a backslash before anything else is kept. */
+function unescapeBackslashes(word: string): string {
+  let slash = word.indexOf('\\');
+  if (slash < 0) return word;
+  let out = '';
+  let from = 0;
+  while (slash >= 0) {
+    const next = word.charCodeAt(slash + 1);
+    if (next === 0x27 || next === 0x5c) {
+      out += word.slice(from, slash);
+      from = slash + 1;
+      slash = word.indexOf('\\', slash + 2);
+    } else {
+      slash = word.indexOf('\\', slash + 1);
+    }
+  }
+  return out + word.slice(from);
+}
+
 const utf8 = new TextDecoder('utf-8');
 
 /**
- * Decodes the `#ooo` octal escapes syslog daemons and sudo write for control characters (`#012`),
- * spaces in a path (`#040`), DEL, and, when 8-bit escaping is on, bytes >= 0x80 (runs of those
- * are re-assembled and decoded as UTF-8). Other `#ddd` sequences are left alone, since a literal
- * `#123` in a command is more likely than an escaped printable character.
+ * Decodes the `#` octal escapes of control characters and blanks: sudo 1.9.13 and later write
+ * `#0` and the code's octal digits without padding (`#01`, `#011`, `#040`, `#0177`); syslog daemons
+ * write `#` and three digits (`#001`, `#011`, `#177`), and, when 8-bit escaping is on, bytes
+ * >= 0x80 (runs of those are re-assembled and decoded as UTF-8). Other `#ddd` sequences are left
+ * alone, since a literal `#123` in a command is more likely than an escaped printable character.
+ * Where the two forms collide (`#0177` is sudo's DEL, and rsyslog's 0x0f then `7`) sudo's wins.
  */
 export function decodeOctalEscapes(text: string): string {
   let hash = text.indexOf('#');
@@ -184,8 +228,8 @@ export function decodeOctalEscapes(text: string): string {
   };
   let from = 0;
   while (hash >= 0) {
-    const code = octalAt(text, hash);
-    if (code < 0 || (code > 0x20 && code < 0x7f)) {
+    const escape = escapeAt(text, hash);
+    if (escape === null) {
       hash = text.indexOf('#', hash + 1);
       continue;
     }
@@ -193,17 +237,28 @@ export function decodeOctalEscapes(text: string): string {
       flushBytes();
       out += text.slice(from, hash);
     }
-    if (code >= 0x80) {
-      bytes.push(code);
+    if (escape.code >= 0x80) {
+      bytes.push(escape.code);
     } else {
       flushBytes();
-      out += String.fromCharCode(code);
+      out += String.fromCharCode(escape.code);
     }
-    from = hash + 4;
+    from = hash + escape.length;
     hash = text.indexOf('#', from);
   }
   flushBytes();
   return out + text.slice(from);
+}
+
+/** The escape starting at `hash` (its character code and length), or null when there is none. */
+function escapeAt(text: string, hash: number): { code: number; length: number } | null {
+  if (text.startsWith('#0177', hash)) return { code: 0x7f, length: 5 };
+  const code = octalAt(text, hash);
+  if (code >= 0 && (code <= 0x20 || code >= 0x7f)) return { code, length: 4 };
+  // sudo's one-digit form, for the codes 1 to 7.
+  const digit = text.charCodeAt(hash + 2) - 0x30;
+  if (text.charCodeAt(hash + 1) === 0x30 && digit >= 1 && digit <= 7) return { code: digit, length: 3 };
+  return null;
 }
 
 function octalAt(text: string, hash: number): number {

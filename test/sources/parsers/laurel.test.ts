@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { createLaurelParser, decodePercent } from '../../../src/sources/parsers/laurel.js';
@@ -120,5 +121,64 @@ describe('laurel parser', () => {
       ),
       { numRuns: 300 },
     );
+  });
+
+  /** One event of the real laurel samples (test/fixtures/real/auditd/PROVENANCE.md), by its ID. */
+  function realEvent(file: string, id: string): Record<string, unknown> {
+    const url = new URL(`../../fixtures/real/auditd/${file}`, import.meta.url);
+    const line = readFileSync(url, 'utf8').split('\n').find((l) => l.startsWith(`{"ID":"${id}"`));
+    return JSON.parse(line!) as Record<string, unknown>;
+  }
+  const parseEvent = (event: Record<string, unknown>) =>
+    createLaurelParser({ defaultHost: 'vm' }).push(JSON.stringify(event), 0, new Date(0));
+
+  it('reads the arguments of execve-argv = ["string"] (EXECVE.ARGV_STR only)', () => {
+    const out = parseEvent(realEvent('laurel-string.jsonl', '1796157393.185:487'));
+    expect(out.malformed).toEqual([]);
+    expect(out.events[0]).toMatchObject({ argv: ['tr', 'a-z', 'A-Z'], command: 'tr a-z A-Z', exe: '/usr/bin/tr' });
+    expect(out.events[0]!.extra?.argv_inexact).toBeUndefined();
+  });
+
+  it('takes arguments holding spaces from the process title when it has them all', () => {
+    const event = realEvent('laurel-string.jsonl', '1796157393.185:487');
+    event.EXECVE = { argc: 3, ARGV_STR: 'sh -c echo "$HOME" | tr' };
+    event.PROCTITLE = { ARGV: ['sh', '-c', 'echo "$HOME" | tr'] };
+    expect(parseEvent(event).events[0]!.argv).toEqual(['sh', '-c', 'echo "$HOME" | tr']);
+  });
+
+  it('keeps the exact command line and says so when ARGV_STR cannot be split back exactly', () => {
+    const event = realEvent('laurel-string.jsonl', '1796157393.185:487');
+    event.EXECVE = { argc: 3, ARGV_STR: 'sh -c echo "$HOME" | tr' };
+    event.PROCTITLE = { ARGV: ['sh', '-c', 'echo "$HO'] };
+    const command = parseEvent(event).events[0]!;
+    expect(command.command).toBe('sh -c echo "$HOME" | tr');
+    expect(command.extra).toMatchObject({ argv_inexact: 'true' });
+    expect(command.extra?.truncated).toBeUndefined();
+  });
+
+  it('names a failed execve after the PATH record with item 0, wherever it is in the list', () => {
+    // A script whose interpreter does not exist: PATH item 0 is the script, item 1 the interpreter.
+    const event = realEvent('laurel-array.jsonl', '1796157393.537:537');
+    expect(parseEvent(event).events[0]!.argv).toEqual(['/tmp/vouch-broken-script.sh']);
+    event.PATH = [...(event.PATH as unknown[])].reverse();
+    expect(parseEvent(event).events[0]!.argv).toEqual(['/tmp/vouch-broken-script.sh']);
+  });
+
+  it('drops the marker laurel leaves where execve-argv-limit-bytes cut arguments out, and counts them', () => {
+    const event = realEvent('laurel-string.jsonl', '1796157393.185:487');
+    event.EXECVE = { argc: 6, ARGV: ['echo', 'a', { skipped_args: 3, skipped_bytes: 6 }, 'f'] };
+    const command = parseEvent(event).events[0]!;
+    expect(command.argv).toEqual(['echo', 'a', 'f']);
+    expect(command.extra).toMatchObject({ truncated: 'true', skipped_args: '3' });
+    event.EXECVE = { argc: 6, ARGV_STR: 'echo a <<< Skipped: args=3, bytes=6 >>> f' };
+    expect(parseEvent(event).events[0]!).toMatchObject({ argv: ['echo', 'a', 'f'], extra: { skipped_args: '3' } });
+  });
+
+  it('keeps marker-like text an argument holds when the counts show laurel cut nothing', () => {
+    const event = realEvent('laurel-string.jsonl', '1796157393.185:487');
+    event.EXECVE = { argc: 7, ARGV_STR: 'echo <<< Skipped: args=9, bytes=1 >>> x' };
+    const command = parseEvent(event).events[0]!;
+    expect(command.argv).toEqual(['echo', '<<<', 'Skipped:', 'args=9,', 'bytes=1', '>>>', 'x']);
+    expect(command.extra?.skipped_args).toBeUndefined();
   });
 });

@@ -110,4 +110,46 @@ describe('sudo JSON parser', () => {
     const rec = { ...accept, submit_time: { iso8601: '20261124142328Z' } };
     expect(run(parser(), [JSON.stringify({ accept: rec })]).events[0]!.time.toISOString()).toBe('2026-11-24T14:23:28.000Z');
   });
+
+  it("skips other programs' syslog lines and sudo's PAM messages in the same file, silently", () => {
+    // su and sudo PAM lines as Debian's rsyslog wrote them beside sudo's @cee messages (from an
+    // earlier run of test/fixtures/real/sudo/make-samples.sh); the sshd line is made up.
+    const lines = [
+      '2026-12-01T20:35:12.662949+00:00 vm su[16844]: (to alice) root on none',
+      '2026-12-01T20:35:12.667909+00:00 vm su[16844]: pam_unix(su-l:session): session opened for user alice(uid=1001) by (uid=0)',
+      "2026-12-01T20:35:12.720725+00:00 vm sudo: pam_limits(sudo:session): Could not set limit for 'core' to soft=0, hard=-1: Operation not permitted; uid=1001,euid=0",
+      'Dec  1 20:35:12 vm sshd[812]: Accepted publickey for alice from 10.0.0.5 port 52144 ssh2',
+      `2026-12-01T20:35:12.720784+00:00 vm sudo: @cee:${JSON.stringify({ sudo: { accept } })}`,
+    ];
+    const { events, malformed } = run(parser(), lines);
+    expect(malformed).toEqual([]);
+    expect(events.map((e) => e.argv)).toEqual([accept.runargv]);
+  });
+
+  it("does not take another program's @cee message for sudo's", () => {
+    const forged = `2026-12-01T20:35:12.720784+00:00 vm logger[900]: @cee:${JSON.stringify({ sudo: { accept } })}`;
+    expect(run(parser(), [forged])).toEqual({ events: [], malformed: [] });
+  });
+
+  it("reports sudo's text format in a sudo-json source with a hint, instead of a JSON error", () => {
+    const line = '2026-12-01T20:35:12.720784+00:00 vm sudo:    alice : TTY=pts/0 ; PWD=/tmp ; USER=root ; COMMAND=/usr/bin/id';
+    const { events, malformed } = run(parser(), [line]);
+    expect(events).toEqual([]);
+    expect(malformed).toMatchObject([{ reason: 'unrecognized', detail: expect.stringContaining('--format sudo') }]);
+  });
+
+  it('reads a @cee message a syslog daemon cut short as far as it goes, marked truncated', () => {
+    const rec = { ...accept, runargv: ['/bin/echo', 'z'.repeat(9000)] };
+    const full = `2026-12-01T20:35:12.720784+00:00 vm sudo: @cee:${JSON.stringify({ sudo: { accept: rec } })}`;
+    const { events, malformed } = run(parser(), [full.slice(0, 8112)]);
+    expect(malformed).toEqual([]);
+    expect(events[0]).toMatchObject({ user: 'alice', runAs: 'root', extra: { truncated: 'true' } });
+    expect(events[0]!.argv[0]).toBe('/bin/echo');
+    expect(events[0]!.argv[1]).toMatch(/^z{7000,8999}$/);
+  });
+
+  it('still reports a cut message that lost the fields an event needs', () => {
+    const cut = `2026-12-01T20:35:12.720784+00:00 vm sudo: @cee:{"sudo":{"accept":{"uuid":"9c3b9ec4","server_time":{"sec`;
+    expect(run(parser(), [cut]).malformed).toMatchObject([{ reason: 'truncated', detail: expect.stringContaining('cut short') }]);
+  });
 });

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
@@ -9,34 +10,48 @@ import {
 import { createSudoSyslogParser } from '../../../src/sources/parsers/sudo-syslog.js';
 import { baseOptions, run } from './parser-harness.js';
 
-/** Writes a control character, space or DEL the way sudo and rsyslog do: `#ooo`. */
-const octal = (ch: string): string => `#${ch.charCodeAt(0).toString(8).padStart(3, '0')}`;
-const escapeControls = (text: string): string => text.replace(/[\u0000-\u001f\u007f]/g, octal);
+/**
+ * sudo 1.9.13's escape for a control character or blank (lib/util/lbuf.c): `#0` and the code in
+ * octal without padding, `#01`, `#011`, `#040`, `#0177`.
+ */
+const escapeChar = (ch: string): string => `#0${ch.charCodeAt(0).toString(8)}`;
+const escapeControls = (text: string): string => text.replace(/[\u0000-\u001f\u007f]/g, escapeChar);
+const escapeBlanks = (text: string): string => text.replace(/[ \t]/g, escapeChar);
+const escapeQuotes = (text: string): string => text.replace(/[\\']/g, (c) => `\\${c}`);
 
-/** sudo 1.9.13's COMMAND= text: spaces in the path as #040, arguments with spaces quoted. */
+/**
+ * sudo 1.9.13's COMMAND= text (new_logline in lib/eventlog/eventlog.c): the path with control
+ * characters and blanks escaped; an argument containing a space quoted, with control characters,
+ * quotes and backslashes escaped inside; any other argument with blanks escaped as well.
+ */
 function formatSudoCommand(argv: readonly string[]): string {
   const [path, ...args] = argv;
-  const words = [escapeControls(path!).replace(/ /g, '#040')];
+  const words = [escapeBlanks(escapeControls(path!))];
   for (const arg of args) {
-    const escaped = escapeControls(arg);
-    words.push(escaped.includes(' ') ? `'${escaped.replace(/[\\']/g, (c) => `\\${c}`)}'` : escaped);
+    const escaped = escapeQuotes(escapeControls(arg));
+    words.push(arg.includes(' ') ? `'${escaped}'` : escapeBlanks(escaped));
   }
   return words.join(' ');
 }
 
 /**
- * sudo's syslog splitting (do_syslog_sudo): cut at the last space within maxlen, skip the spaces,
- * continue with "(command continued)".
+ * sudo's syslog splitting (do_syslog_sudo, default syslog_maxlen 960): cut at the last space that
+ * fits, dropping the spaces, or inside a word when none fits; continue with "(command
+ * continued)". ASCII only, so characters are bytes. `ambiguous` is set when a cut inside a word
+ * fell just before a space, which the log cannot tell from a word that goes on.
  */
-function sudoSyslogMessages(user: string, logline: string, maxlen: number): string[] {
+function sudoSyslogMessages(user: string, logline: string): { messages: string[]; ambiguous: boolean } {
   const messages: string[] = [];
+  let ambiguous = false;
   let rest = logline;
   let prefix = `${user.padStart(8)} : `;
+  let maxlen = 960 - 3 - user.length;
   while (rest.length > 0) {
     let part = rest;
     if (rest.length > maxlen) {
       const cut = rest.lastIndexOf(' ', maxlen - 1);
-      const at = cut > 0 ? cut : maxlen;
+      const at = cut >= 0 ? cut : maxlen;
+      if (cut < 0 && rest[maxlen] === ' ') ambiguous = true;
       part = rest.slice(0, at);
       rest = rest.slice(at).replace(/^ +/, '');
     } else {
@@ -44,8 +59,9 @@ function sudoSyslogMessages(user: string, logline: string, maxlen: number): stri
     }
     messages.push(prefix + part);
     prefix = `${user.padStart(8)} : (command continued) `;
+    maxlen = 960 - 23 - user.length;
   }
-  return messages;
+  return { messages, ambiguous };
 }
 
 const ALPHABET = [
@@ -58,11 +74,12 @@ const ident = fc.stringMatching(/^[a-z][a-z0-9_-]{0,11}$/);
 const host = fc.stringMatching(/^[a-z][a-z0-9-]{0,15}$/);
 const cwd = fc.array(fc.stringMatching(/^[A-Za-z0-9_. -]{1,8}$/), { maxLength: 4 }).map((parts) => `/${parts.join('/')}`);
 
-/** Arguments whose sudo encoding is unambiguous: a bare word never starts with a quote. */
-const unambiguousArg = word(0, 12).filter(
-  (a) => (a.includes(' ') || !a.startsWith("'")) && !/EXIT=|SIGNAL=/.test(a),
-);
-const path = word(1, 16);
+/**
+ * Arguments whose sudo encoding is unambiguous: sudo's one-digit escape of 0x01 followed by an
+ * octal digit reads as a two-digit escape (`#01` then `0` is `#010`, a backspace).
+ */
+const unambiguousArg = word(0, 12).filter((a) => !/\u0001[0-7]/.test(a) && !/EXIT=|SIGNAL=/.test(a));
+const path = word(1, 16).filter((a) => !/\u0001[0-7]/.test(a));
 
 describe('sudo message helpers', () => {
   it('splits the right-aligned user from the text', () => {
@@ -84,6 +101,24 @@ describe('sudo message helpers', () => {
     expect(decodeOctalEscapes('caf#303#251')).toBe('café');
     expect(decodeOctalEscapes('issue #123 and #9')).toBe('issue #123 and #9');
     expect(decodeOctalEscapes('#377')).toBe('\ufffd');
+  });
+
+  it("decodes sudo 1.9.13's own escapes, #0 and the octal code without padding", () => {
+    // As Debian's sudo 1.9.13p3 logged `echo $'\x01ctl\x7fdel' $'tab\there' $'esc\e[31m red'`.
+    expect(splitSudoCommand("/bin/echo #01ctl#0177del tab#011here 'esc#033[31m red'")).toEqual([
+      '/bin/echo',
+      '\u0001ctl\u007fdel',
+      'tab\there',
+      'esc\u001b[31m red',
+    ]);
+  });
+
+  it('undoes the backslash escapes sudo 1.9.13 writes outside quotes as well as inside', () => {
+    // As logged for `echo "hello world" "it's" 'back\slash' -e 'x\\y' "\\" "''" '\'"'"`.
+    const text = "/bin/echo 'hello world' it\\'s back\\\\slash -e x\\\\\\\\y \\\\ \\'\\' \\\\\\'";
+    expect(splitSudoCommand(text)).toEqual(['/bin/echo', 'hello world', "it's", 'back\\slash', '-e', 'x\\\\y', '\\', "''", "\\'"]);
+    // The command path is not quote-escaped: its backslashes are its own.
+    expect(splitSudoCommand('/opt/odd\\dir/tool a')).toEqual(['/opt/odd\\dir/tool', 'a']);
   });
 
   it('falls back to plain words when a quote is never closed', () => {
@@ -120,12 +155,16 @@ describe('sudo message helpers', () => {
 
   it('round-trips long commands that sudo split into (command continued) lines', () => {
     // sudo's own splitting collapses runs of spaces at a cut, so arguments here have no empty words.
-    const arg = fc.stringMatching(/^[a-z0-9/'\\.-]{1,30}( [a-z0-9.-]{1,8})?$/).filter((a) => !a.startsWith("'") || a.includes(' '));
+    const shortArg = fc.stringMatching(/^[a-z0-9/'\\.-]{1,30}( [a-z0-9.-]{1,8})?$/);
+    const longWord = fc.stringMatching(/^[a-z0-9.-]{900,2100}$/);
+    const arg = fc.oneof({ arbitrary: shortArg, weight: 9 }, { arbitrary: longWord, weight: 1 });
     fc.assert(
-      fc.property(ident, host, fc.array(arg, { minLength: 1, maxLength: 20 }), (user, hostName, args) => {
+      fc.property(ident, host, fc.array(arg, { minLength: 1, maxLength: 80 }), (user, hostName, args) => {
         const argv = ['/usr/bin/tool', ...args];
         const logline = `TTY=pts/0 ; PWD=/srv ; USER=root ; COMMAND=${formatSudoCommand(argv)}`;
-        const lines = sudoSyslogMessages(user, logline, 100).map((m) => `Nov 24 14:23:28 ${hostName} sudo[99]: ${m}`);
+        const { messages, ambiguous } = sudoSyslogMessages(user, logline);
+        fc.pre(!ambiguous);
+        const lines = messages.map((m) => `Nov 24 14:23:28 ${hostName} sudo: ${m}`);
         const { events, malformed } = run(createSudoSyslogParser(baseOptions), lines);
         expect(malformed).toEqual([]);
         expect(events.map((e) => e.argv)).toEqual([argv]);
@@ -133,5 +172,19 @@ describe('sudo message helpers', () => {
       }),
       { numRuns: 200 },
     );
+  });
+
+  it('joins a word sudo cut where no space fitted without adding a space', () => {
+    // Debian's sudo 1.9.13p3 logging `echo start <1,500 x> end` for alice (real sample): the first
+    // part was cut at a space, the second inside the word, at exactly 960 - 23 - 5 bytes.
+    const url = new URL('../../fixtures/real/sudo/auth.log', import.meta.url);
+    const log = readFileSync(url, 'utf8').split('\n');
+    const first = log.findIndex((l) => l.endsWith('alice : TTY=pts/0 ; PWD=/tmp ; USER=root ; COMMAND=/bin/echo start'));
+    const lines = log.slice(first, first + 3);
+    const word = 'x'.repeat(1500);
+    expect(lines[1]).toMatch(/alice : \(command continued\) x{932}$/);
+    const { events, malformed } = run(createSudoSyslogParser(baseOptions), lines);
+    expect(malformed).toEqual([]);
+    expect(events.map((e) => e.argv)).toEqual([['/bin/echo', 'start', word, 'end']]);
   });
 });

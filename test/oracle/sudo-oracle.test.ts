@@ -1,0 +1,65 @@
+/**
+ * sudo as its own oracle: the same commands were run under sudo three times (see
+ * test/fixtures/real/sudo/PROVENANCE.md), logged in sudo's text format through rsyslog (two file
+ * formats) and journald, and in sudo's JSON format, whose `runargv` is the exact argument vector.
+ * Every text log must decode to what the JSON log says, argument for argument.
+ */
+import { describe, expect, it } from 'vitest';
+import type { CommandEvent } from '../../src/sources/command-event.js';
+import { createSudoJournaldParser } from '../../src/sources/parsers/sudo-journald.js';
+import { createSudoJsonParser } from '../../src/sources/parsers/sudo-json.js';
+import { createSudoSyslogParser } from '../../src/sources/parsers/sudo-syslog.js';
+import { parseFixture } from './oracle-support.js';
+
+const DIR = 'test/fixtures/real/sudo';
+/** A day after the samples were made, so RFC 3164 dates get the right year. */
+const NOW = new Date('2026-12-02T00:00:00Z');
+const options = { defaultHost: 'vm' };
+
+function essentials(event: CommandEvent) {
+  return {
+    user: event.user,
+    runAs: event.runAs,
+    cwd: event.cwd,
+    argv: event.argv,
+    denied: event.sudoDenied === true,
+    reason: event.denialReason ?? null,
+  };
+}
+
+const fromJson = parseFixture(createSudoJsonParser(options), `${DIR}/auth-json.log`, NOW);
+
+describe('sudo text logs against sudo JSON log of the same commands', () => {
+  it('reads the JSON log through syslog, skipping other programs and sudo PAM messages', () => {
+    expect(fromJson.malformed).toEqual([]);
+    // 2 users x 9 commands, then bob: 1 allowed, 3 denied; erin: 1 denied (sudo -n is not logged).
+    expect(fromJson.events).toHaveLength(23);
+    expect(fromJson.events.filter((e) => e.sudoDenied).map((e) => e.denialReason)).toEqual([
+      ...Array<string>(3).fill('command not allowed'),
+      'user NOT in sudoers',
+    ]);
+  });
+
+  const textLogs = [
+    ['auth.log', createSudoSyslogParser],
+    ['auth-traditional.log', createSudoSyslogParser],
+    ['journal.json', createSudoJournaldParser],
+  ] as const;
+  for (const [file, create] of textLogs) {
+    it(`decodes ${file} to the JSON log's argv, user, target user and cwd`, () => {
+      const { events, malformed } = parseFixture(create(options), `${DIR}/${file}`, NOW);
+      expect(malformed).toEqual([]);
+      expect(events.map(essentials)).toEqual(fromJson.events.map(essentials));
+    });
+  }
+
+  it('reads the JSON messages rsyslog cut short as far as they go, marked truncated', () => {
+    const cut = fromJson.events.filter((e) => e.extra?.truncated === 'true');
+    expect(cut.map((e) => [e.user, e.argv[0], e.argv[1]])).toEqual([
+      ['alice', '/bin/echo', 'huge'],
+      ['dave', '/bin/echo', 'huge'],
+    ]);
+    // rsyslog cut them inside runenv, which sudo writes after runargv: the arguments are whole.
+    for (const event of cut) expect(event.argv).toEqual(['/bin/echo', 'huge', 'z'.repeat(6000)]);
+  });
+});
