@@ -4,6 +4,7 @@
  * formats) and journald, and in sudo's JSON format, whose `runargv` is the exact argument vector.
  * Every text log must decode to what the JSON log says, argument for argument.
  */
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import type { CommandEvent } from '../../src/sources/command-event.js';
 import { createSudoJournaldParser } from '../../src/sources/parsers/sudo-journald.js';
@@ -45,13 +46,27 @@ describe('sudo text logs against sudo JSON log of the same commands', () => {
     ['auth-traditional.log', createSudoSyslogParser],
     ['journal.json', createSudoJournaldParser],
   ] as const;
-  for (const [file, create] of textLogs) {
+  for (const [file, create] of textLogs.filter(([name]) => name !== 'journal.json')) {
     it(`decodes ${file} to the JSON log's argv, user, target user and cwd`, () => {
       const { events, malformed } = parseFixture(create(options), `${DIR}/${file}`, NOW);
       expect(malformed).toEqual([]);
       expect(events.map(essentials)).toEqual(fromJson.events.map(essentials));
     });
   }
+
+  // sudo exits right after logging a denial, before journald reads the sender's /proc entry: those
+  // entries carry no _EXE/_COMM, cannot be told from a forgery, and are refused (counted).
+  it("decodes journal.json to the JSON log's commands, refusing the denials journald could not attribute", () => {
+    const { events, malformed } = parseFixture(createSudoJournaldParser(options), `${DIR}/journal.json`, NOW);
+    const allowed = fromJson.events.filter((e) => !e.sudoDenied);
+    expect(events.filter((e) => !e.sudoDenied).map(essentials)).toEqual(allowed.map(essentials));
+    expect(malformed.every((m) => m.reason === 'untrusted_source' && m.detail?.includes('no _EXE or _COMM'))).toBe(true);
+    const bytes = readFileSync(`${DIR}/journal.json`);
+    const messageAt = (offset: number) => String(JSON.parse(bytes.toString('utf8', offset, bytes.indexOf(10, offset))).MESSAGE);
+    const refusedCommands = malformed.filter((m) => messageAt(m.offset!).includes('COMMAND=')).length;
+    expect(refusedCommands).toBeGreaterThan(0);
+    expect(events.length + refusedCommands).toBe(fromJson.events.length);
+  });
 
   it('reads the JSON messages rsyslog cut short as far as they go, marked truncated', () => {
     const cut = fromJson.events.filter((e) => e.extra?.truncated === 'true');

@@ -18,14 +18,14 @@ export const SUDO_JOURNALD_FORMAT = 'sudo-journald';
  * Parses sudo's messages from the systemd journal exported as JSON (`journalctl -o json`, one
  * object per line). Entries of other programs are skipped silently (the export usually holds the
  * whole journal). Fields used: `MESSAGE` (the text after `sudo:`; an array of byte values when it
- * is not valid UTF-8), `SYSLOG_IDENTIFIER` or `_COMM` (which entries are sudo's), `_COMM`/`_EXE`
- * and `_UID` (proof of the sender, below), `_PID`, `_HOSTNAME` (default
+ * is not valid UTF-8), `SYSLOG_IDENTIFIER` or `_COMM` (which entries are sudo's), `_COMM`, `_EXE`,
+ * `_UID` and `_CAP_EFFECTIVE` (proof of the sender, below), `_PID`, `_HOSTNAME` (default
  * `options.defaultHost`), `__REALTIME_TIMESTAMP` (microseconds), `_AUDIT_LOGINUID` (loginUid) and
  * `__CURSOR` (eventKey `sudo-journald:<cursor>`, else a hash of the line).
  *
- * An entry that claims to be sudo's is only believed when journald's trusted fields say sudo
- * (`_COMM=sudo` or an `_EXE` ending in `/sudo`) running as root (`_UID=0`) sent it; any other is
- * counted as malformed with reason `untrusted_source` (a local user's `logger -t sudo` forgery).
+ * An entry that claims to be sudo's is only believed when journald's trusted fields say sudo's own
+ * executable, running with root's privileges, sent it (see sentBySudoAsRoot); any other is counted
+ * as malformed with reason `untrusted_source` (a local user's `logger -t sudo` forgery).
  *
  * The message itself is parsed exactly as in syslog, including `(command continued)` parts, which
  * are held as described for the sudo syslog parser, and `@cee:` JSON messages.
@@ -48,7 +48,8 @@ class SudoJournaldParser extends HeldSudoParser {
     const entry = parsed.value;
     if (!claimsSudo(entry)) return;
     if (!sentBySudoAsRoot(entry)) {
-      out.malformed.push(malformed('untrusted_source', line, offset, UNTRUSTED_DETAIL));
+      const detail = senderUnknown(entry) ? SENDER_UNKNOWN_DETAIL : UNTRUSTED_DETAIL;
+      out.malformed.push(malformed('untrusted_source', line, offset, detail));
       return;
     }
     const program = 'sudo';
@@ -85,7 +86,20 @@ class SudoJournaldParser extends HeldSudoParser {
   }
 }
 
-const UNTRUSTED_DETAIL = 'claims to be sudo, but journald\'s trusted fields do not say sudo running as root sent it (_COMM/_EXE, _UID=0)';
+const UNTRUSTED_DETAIL =
+  "claims to be sudo, but journald's trusted fields do not say sudo's own executable running with root's privileges sent it (_EXE, _UID=0 or _CAP_EFFECTIVE)";
+
+const SENDER_UNKNOWN_DETAIL =
+  'claims to be sudo, but journald recorded no _EXE or _COMM for the sender (it had exited before journald looked), so it cannot be told from a forgery';
+
+/**
+ * Whether journald could not see the sending process: sudo exits right after logging a denial,
+ * often before journald reads /proc, so its denials arrive with only `_UID`/`_PID`. A forger can
+ * do the same, so such entries are refused too; auditd's USER_CMD records keep denials trusted.
+ */
+function senderUnknown(entry: JsonObject): boolean {
+  return journalString(entry, '_EXE') === null && journalString(entry, '_COMM') === null;
+}
 
 /** Whether the entry says it is sudo's, by its own word (SYSLOG_IDENTIFIER) or journald's. */
 function claimsSudo(entry: JsonObject): boolean {
@@ -94,15 +108,28 @@ function claimsSudo(entry: JsonObject): boolean {
 
 /**
  * Whether journald's trusted fields (the underscore ones, which it takes from the sender's kernel
- * credentials and never from the message) show sudo's own executable, running as root, sent the
- * entry. SYSLOG_IDENTIFIER and MESSAGE are the sender's words: `logger -t sudo` sets both, but
- * its `_COMM` is `logger` and its `_UID` the user's.
+ * credentials and /proc, never from the message) show sudo's own executable, running with root's
+ * privileges, sent the entry. SYSLOG_IDENTIFIER and MESSAGE are the sender's words: `logger -t sudo`
+ * sets both, but its `_EXE` is logger's and it has no privileges.
+ *
+ * sudo is set-uid: journald records the invoking user's `_UID` (1001, say) with root's full
+ * `_CAP_EFFECTIVE`, as Debian's sudo 1.9.13 does in test/fixtures/real/sudo/journal.json. A copy of
+ * sudo elsewhere loses the set-uid bit, and one run in a user namespace is not at a system path, so
+ * the executable must be one of the system's sudo paths.
  */
 function sentBySudoAsRoot(entry: JsonObject): boolean {
-  const comm = journalString(entry, '_COMM');
   const exe = journalString(entry, '_EXE');
-  const isSudo = comm === 'sudo' || (exe !== null && exe.endsWith('/sudo'));
-  return isSudo && journalString(entry, '_UID') === '0';
+  const uid = journalString(entry, '_UID');
+  if (exe === null) return journalString(entry, '_COMM') === 'sudo' && uid === '0';
+  return SUDO_EXECUTABLES.has(exe) && (uid === '0' || hasCapabilities(journalString(entry, '_CAP_EFFECTIVE')));
+}
+
+/** Where distributions and source builds install sudo. */
+const SUDO_EXECUTABLES = new Set(['/usr/bin/sudo', '/bin/sudo', '/usr/sbin/sudo', '/usr/local/bin/sudo']);
+
+/** Whether a `_CAP_EFFECTIVE` hex mask holds any capability. */
+function hasCapabilities(mask: string | null): boolean {
+  return mask !== null && /^[0-9a-f]{1,16}$/i.test(mask) && /[1-9a-f]/i.test(mask);
 }
 
 /**

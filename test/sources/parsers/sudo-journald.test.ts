@@ -116,7 +116,7 @@ describe('sudo journald parser', () => {
     expect(events).toEqual([]);
     expect(malformed).toHaveLength(1);
     expect(malformed[0]).toMatchObject({ reason: 'untrusted_source', offset: 0 });
-    expect(malformed[0]!.detail).toMatch(/_COMM\/_EXE, _UID=0/);
+    expect(malformed[0]!.detail).toMatch(/_EXE, _UID=0 or _CAP_EFFECTIVE/);
   });
 
   it('refuses a forgery that names itself sudo but runs as a user, or lacks the trusted fields', () => {
@@ -136,6 +136,21 @@ describe('sudo journald parser', () => {
     const { events, malformed } = run(parser(), [line]);
     expect(malformed).toEqual([]);
     expect(events).toHaveLength(1);
+  });
+
+  it("accepts set-uid sudo as Debian's sudo logs it: the invoking user's _UID with root's capabilities", () => {
+    const line = entry({ _UID: '1001', _GID: '1001', _CAP_EFFECTIVE: '1fffeffffff', MESSAGE: '   alice : TTY=pts/0 ; PWD=/ ; USER=root ; COMMAND=/bin/ls' });
+    const { events, malformed } = run(parser(), [line]);
+    expect(malformed).toEqual([]);
+    expect(events.map((e) => e.user)).toEqual(['alice']);
+  });
+
+  it('refuses a copy named sudo outside the system paths even with capabilities (a user namespace)', () => {
+    const inNamespace = loggerForgery({ _COMM: 'sudo', _EXE: '/tmp/sudo', _CAP_EFFECTIVE: '1ffffffffff' });
+    const unprivileged = loggerForgery({ _COMM: 'sudo', _EXE: '/usr/bin/sudo', _CAP_EFFECTIVE: '0' });
+    const { events, malformed } = run(parser(), [inNamespace, unprivileged]);
+    expect(events).toEqual([]);
+    expect(malformed.map((m) => m.reason)).toEqual(['untrusted_source', 'untrusted_source']);
   });
 
   it('keeps reading after a forgery: the real record beside it is stored', () => {
