@@ -51,6 +51,16 @@ export function redactCommand(argv: readonly string[]): RedactedCommand {
   return { argv: out, command: out.join(' '), redacted };
 }
 
+/**
+ * A command event (or any record with `argv` and `command`) with secrets redacted from both, the
+ * command rebuilt from the redacted argv: what `vouch scan` prints and what is stored. Every
+ * other field is copied as is.
+ */
+export function redactEvent<T extends { argv: readonly string[]; command: string }>(event: T): T & { argv: string[] } {
+  const clean = redactCommand(event.argv);
+  return { ...event, argv: clean.argv, command: clean.command };
+}
+
 /** Redacts secrets in free text (a shell `-c` script, a joined command line, a log message). */
 export function redactText(text: string): string {
   if (text.length === 0) return text;
