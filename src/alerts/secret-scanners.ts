@@ -305,7 +305,11 @@ function isCommandChar(code: number): boolean {
  * would find none either, so the search goes on after the command: each character is looked at
  * a bounded number of times.
  */
-function toolFlagScanner(tool: RegExp, flagValueAt: (text: string, space: number) => SecretSpan | null): SecretScanner {
+function toolFlagScanner(
+  tool: RegExp,
+  flagValueAt: (text: string, space: number) => SecretSpan | null,
+  beforeFlag: (code: number) => boolean = isSpace,
+): SecretScanner {
   return (text, from) => {
     let m = nextAnchor(tool, text, from);
     while (m !== null) {
@@ -313,7 +317,7 @@ function toolFlagScanner(tool: RegExp, flagValueAt: (text: string, space: number
       // The whitespace before the flag may be the newline that ends the command (`\s` after
       // `[^|;&\n]*?`), so the command's end is tried too.
       for (let i = m.index + m[0].length; i <= commandEnd && i < text.length; i++) {
-        if (!isSpace(text.charCodeAt(i))) continue;
+        if (!beforeFlag(text.charCodeAt(i))) continue;
         const span = flagValueAt(text, i);
         // A value may run past the command's end (`[^\s'"]` allows `;`), as in the regex.
         if (span !== null) return span;
@@ -326,9 +330,14 @@ function toolFlagScanner(tool: RegExp, flagValueAt: (text: string, space: number
 
 const MYSQL_TOOL = /\b(?:mysql|mysqldump|mysqladmin|mysqlimport|mysqlshow|mysqlcheck|mariadb|mariadb-dump)\b/g;
 
-/** `\b((?:mysql|...|mariadb-dump)\b[^|;&\n]*?\s-p)[^\s'"]+` */
-export const mysqlPasswordFlag: SecretScanner = toolFlagScanner(MYSQL_TOOL, (text, space) =>
-  text.startsWith('-p', space + 1) ? valueRun(text, space + 3, isValueChar) : null,
+/**
+ * `\b((?:mysql|...|mariadb-dump)\b[^|;&\n]*?[\s'"]-p)[^\s'"]+`: a quote before the flag counts
+ * like whitespace, for `mysql '-pSECRET'` in a script and `"mysql", "-pSECRET"` in JSON.
+ */
+export const mysqlPasswordFlag: SecretScanner = toolFlagScanner(
+  MYSQL_TOOL,
+  (text, space) => (text.startsWith('-p', space + 1) ? valueRun(text, space + 3, isValueChar) : null),
+  (code) => isSpace(code) || isQuote(code),
 );
 
 const CURL_TOOL = /\bcurl\b/g;

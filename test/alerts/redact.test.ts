@@ -104,6 +104,8 @@ describe('redactText: recognisable secrets anywhere', () => {
     ['mount -o username=alice,password=hunter2 //fs/share /mnt', `mount -o username=alice,password=${R} //fs/share /mnt`],
     ['echo \'{"password": "hunter2", "user": "alice"}\'', `echo '{"password": ${R}, "user": "alice"}'`],
     ['deploy --api-key abcdef', `deploy --api-key ${R}`],
+    ["mysql -uroot '-pS3cret' db", `mysql -uroot '-p${R}' db`],
+    ['{"argv": ["mysql", "-pS3cret"]}', `{"argv": ["mysql", "-p${R}"]}`],
     [`signing key: ${'Zx9Qw2Er7Ty4Ui1Op3As6Df8Gh5Jk0LzXcVbNm1234'}`, `signing key: ${R}`],
   ])('%s', (text, expected) => {
     expect(redactText(text)).toBe(expected);
