@@ -44,6 +44,8 @@ const PIECES: Record<string, string> = {
   'pwd=[REDACTED]': 'pwd=[REDACTED]',
   'pwd="': 'pwd="',
   'key=': 'key=',
+  'key words': 'key',
+  'api-key': 'api-key',
   '--password': '--password ',
   '--password=': '--password=',
   '"password": ': '"password": ',
