@@ -29,6 +29,8 @@ function isTagPair(high: number, low: number): boolean {
   return high === 0xdb40 && low >= 0xdc00 && low <= 0xdc7f;
 }
 
+const KEEP_ONE = { escape: null, width: 1 } as const;
+
 /**
  * The piece of terminal-safe output for the character at `i`: its escape, or null when the
  * character (one code unit, or a surrogate pair) is printed as is. `width` is how many code units
@@ -38,17 +40,28 @@ function escapeAt(text: string, i: number): { escape: string | null; width: numb
   const code = text.charCodeAt(i);
   if (isHighSurrogate(code)) {
     const next = text.charCodeAt(i + 1);
-    if (!isLowSurrogate(next)) return { escape: hex4(code), width: 1 };
+    if (!isLowSurrogate(next)) return { escape: cachedEscape(code), width: 1 };
     if (isTagPair(code, next)) return { escape: `\\u{${(text.codePointAt(i) ?? 0).toString(16)}}`, width: 2 };
     return { escape: null, width: 2 };
   }
-  if (isLowSurrogate(code)) return { escape: hex4(code), width: 1 };
-  if (!isUnsafeForTerminal(code)) return { escape: null, width: 1 };
-  return { escape: code < 0x100 ? `\\x${code.toString(16).padStart(2, '0')}` : hex4(code), width: 1 };
+  if (isLowSurrogate(code)) return { escape: cachedEscape(code), width: 1 };
+  return isUnsafeForTerminal(code) ? { escape: cachedEscape(code), width: 1 } : KEEP_ONE;
 }
 
 function hex4(code: number): string {
   return `\\u${code.toString(16).padStart(4, '0')}`;
+}
+
+/** Escapes made once per code unit: text made of nothing else costs a lookup per character. */
+const ESCAPES = new Map<number, string>();
+
+function cachedEscape(code: number): string {
+  let escape = ESCAPES.get(code);
+  if (escape === undefined) {
+    escape = code < 0x100 ? `\\x${code.toString(16).padStart(2, '0')}` : hex4(code);
+    ESCAPES.set(code, escape);
+  }
+  return escape;
 }
 
 /**
