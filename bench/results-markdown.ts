@@ -1,4 +1,5 @@
 /** Renders benchmark results as the Markdown page bench/RESULTS.md. */
+import type { HostileMeasurement, HostileTextBenchResult } from './hostile-text.js';
 import type { IngestBenchResult } from './ingest-throughput.js';
 import type { MachineInfo } from './machine-info.js';
 import type { ScanBenchResult } from './scan-vs-ausearch.js';
@@ -20,7 +21,12 @@ export interface BenchReport {
   ausearchVersion: string | null;
   scan: ScanBenchResult | { skipped: string };
   ingest: IngestBenchResult;
+  /** Absent when the run predates the hostile-text benchmark. */
+  hostileText?: HostileTextBenchResult | { skipped: string };
 }
+
+/** Cost per KiB at the large size may be at most this many times that at the small size. */
+export const HOSTILE_GROWTH_LIMIT = 3;
 
 /** The whole page. */
 export function renderResults(report: BenchReport): string {
@@ -43,6 +49,7 @@ export function renderResults(report: BenchReport): string {
     '',
     ...scanSection(report.scan),
     ...ingestSection(report.ingest),
+    ...(report.hostileText === undefined ? [] : hostileTextSection(report.hostileText)),
   ];
   return lines.join('\n') + '\n';
 }
@@ -185,6 +192,41 @@ function ingestSection(ingest: IngestBenchResult): string[] {
     ...table(['Measure', 'Result', 'Target', ''], rows),
     '',
   ];
+}
+
+function hostileTextSection(result: HostileTextBenchResult | { skipped: string }): string[] {
+  const title = '## Hostile argument text';
+  if ('skipped' in result) return [title, '', `Not run: ${result.skipped}`, ''];
+  const targets = [...new Set(result.measurements.map((m) => m.target))];
+  const rows = targets.map((target) => {
+    const own = result.measurements.filter((m) => m.target === target);
+    const worst = own.reduce((a, b) => (b.largeMsPerMiB > a.largeMsPerMiB ? b : a));
+    const steepest = own.reduce((a, b) => (b.growth > a.growth ? b : a));
+    const median = [...own].sort((a, b) => a.largeMsPerMiB - b.largeMsPerMiB)[Math.floor(own.length / 2)] as HostileMeasurement;
+    return [
+      `\`${target}\``,
+      `${worst.family}: ${worst.largeMsPerMiB.toFixed(1)} ms per MiB (${mibPerSecond(worst.largeMsPerMiB)})`,
+      `${median.largeMsPerMiB.toFixed(1)} ms per MiB`,
+      `${steepest.growth.toFixed(2)}× (${steepest.family})`,
+      passFail(steepest.growth <= HOSTILE_GROWTH_LIMIT),
+    ];
+  });
+  const kib = (chars: number) => `${chars / 1024} KiB`;
+  return [
+    title,
+    '',
+    `Every per-character path command text goes through, on ${new Set(result.measurements.map((m) => m.family)).size} adversarial families ` +
+      `(long runs of \`=\`, \`@\`, quotes, \`pwd=x\`, \`--password\`, \`Bearer \`, \`AKIA\`, \`-----BEGIN\`, control and bidi characters, and mixtures; bench/hostile-text.ts). ` +
+      `Best of ${result.repeats} runs at ${kib(result.smallChars)} and ${kib(result.largeChars)}; sizes in UTF-16 code units. ` +
+      `Growth is the cost per KiB at ${kib(result.largeChars)} over that at ${kib(result.smallChars)}: about 1 when linear, ${result.largeChars / result.smallChars} when quadratic.`,
+    '',
+    ...table(['Path', `Worst family at ${kib(result.largeChars)}`, 'Median family', 'Steepest growth', `Growth ≤ ${HOSTILE_GROWTH_LIMIT}×`], rows),
+    '',
+  ];
+}
+
+function mibPerSecond(msPerMiB: number): string {
+  return msPerMiB <= 0 ? 'n/a' : `${(1000 / msPerMiB).toFixed(0)} MiB/s`;
 }
 
 function table(head: string[], rows: string[][]): string[] {

@@ -6,12 +6,13 @@
  * BENCH_MEMORY_COMMANDS (other log sizes for the memory curve, default "10000,150000"),
  * BENCH_REPEATS (timed runs of each program, default 5), BENCH_SEED (default 42),
  * BENCH_DATABASE_URL (default TEST_DATABASE_URL, then postgres://postgres@127.0.0.1:5432/postgres),
- * BENCH_ONLY (`scan` or `ingest`).
+ * BENCH_ONLY (`scan`, `ingest` or `hostile`).
  */
 import { mkdir, rm, rmdir, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { runHostileTextBenchmark, type HostileTextBenchResult } from './hostile-text.js';
 import { runIngestBenchmark, type IngestBenchResult } from './ingest-throughput.js';
 import type { WritePhase } from './log-writer.js';
 import { machineInfo, programVersion } from './machine-info.js';
@@ -69,6 +70,10 @@ async function main(): Promise<void> {
             seed,
             log,
           });
+    const hostileText: HostileTextBenchResult | { skipped: string } =
+      only && only !== 'hostile'
+        ? { skipped: 'BENCH_ONLY excluded it' }
+        : runHostileTextBenchmark({ smallChars: 64 * 1024, largeChars: 1024 * 1024, repeats: 3, log });
     const ausearch = findProgram('ausearch');
     const page = renderResults({
       startedAt,
@@ -78,6 +83,7 @@ async function main(): Promise<void> {
       ausearchVersion: ausearch ? programVersion(ausearch, ['-v']) : null,
       scan,
       ingest,
+      hostileText,
     });
     const resultsFile = path.join(ROOT, 'bench', 'RESULTS.md');
     await writeFile(resultsFile, page);

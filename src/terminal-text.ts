@@ -1,22 +1,112 @@
 /** Printing attacker-controlled text (command lines from logs) on an operator's terminal. */
 
-// C0 and C1 controls and DEL (escape sequences, carriage returns), bidirectional overrides and
-// isolates and zero-width characters (text that displays differently from what ran), and lone
-// surrogates (not text at all).
-const UNSAFE_FOR_TERMINAL =
-  /[\u0000-\u001f\u007f-\u009f\u061c\u200b-\u200f\u2028\u2029\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff]|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g;
+/**
+ * C0 and C1 controls and DEL (escape sequences, carriage returns), bidirectional marks,
+ * overrides and isolates, zero-width and other invisible formatting characters (text that
+ * displays differently from what ran). Lone surrogates and tag characters are handled apart.
+ */
+function isUnsafeForTerminal(code: number): boolean {
+  if (code < 0x20 || (code >= 0x7f && code <= 0x9f)) return true;
+  if (code < 0xad) return false;
+  return (
+    code === 0xad || code === 0x61c || code === 0x180e || (code >= 0x200b && code <= 0x200f) ||
+    code === 0x2028 || code === 0x2029 || (code >= 0x202a && code <= 0x202e) ||
+    (code >= 0x2060 && code <= 0x2064) || (code >= 0x2066 && code <= 0x2069) ||
+    code === 0xfeff || (code >= 0xfff9 && code <= 0xfffb)
+  );
+}
+
+function isHighSurrogate(code: number): boolean {
+  return code >= 0xd800 && code <= 0xdbff;
+}
+
+function isLowSurrogate(code: number): boolean {
+  return code >= 0xdc00 && code <= 0xdfff;
+}
+
+/** Tag characters (U+E0000–U+E007F) are invisible and can smuggle text: high half U+DB40. */
+function isTagPair(high: number, low: number): boolean {
+  return high === 0xdb40 && low >= 0xdc00 && low <= 0xdc7f;
+}
+
+const KEEP_ONE = { escape: null, width: 1 } as const;
+
+/**
+ * The piece of terminal-safe output for the character at `i`: its escape, or null when the
+ * character (one code unit, or a surrogate pair) is printed as is. `width` is how many code units
+ * of the input the piece covers.
+ */
+function escapeAt(text: string, i: number): { escape: string | null; width: number } {
+  const code = text.charCodeAt(i);
+  if (isHighSurrogate(code)) {
+    const next = text.charCodeAt(i + 1);
+    if (!isLowSurrogate(next)) return { escape: cachedEscape(code), width: 1 };
+    if (isTagPair(code, next)) return { escape: `\\u{${(text.codePointAt(i) ?? 0).toString(16)}}`, width: 2 };
+    return { escape: null, width: 2 };
+  }
+  if (isLowSurrogate(code)) return { escape: cachedEscape(code), width: 1 };
+  return isUnsafeForTerminal(code) ? { escape: cachedEscape(code), width: 1 } : KEEP_ONE;
+}
+
+function hex4(code: number): string {
+  return `\\u${code.toString(16).padStart(4, '0')}`;
+}
+
+/** Escapes made once per code unit: text made of nothing else costs a lookup per character. */
+const ESCAPES = new Map<number, string>();
+
+function cachedEscape(code: number): string {
+  let escape = ESCAPES.get(code);
+  if (escape === undefined) {
+    escape = code < 0x100 ? `\\x${code.toString(16).padStart(2, '0')}` : hex4(code);
+    ESCAPES.set(code, escape);
+  }
+  return escape;
+}
 
 /**
  * Attacker-controlled text made safe to print on a terminal: control and invisible formatting
- * characters become `\xNN` / `\uNNNN`, so a hostile log line can neither move the cursor, rewrite
- * earlier output, nor hide part of a command. Text without such characters is returned as is.
+ * characters become `\xNN` / `\uNNNN` (tag characters `\u{eXXXX}`), so a hostile log line can
+ * neither move the cursor, rewrite earlier output, nor hide part of a command. Text without such
+ * characters is returned as is. One pass over the text.
  */
 export function terminalText(text: string): string {
-  UNSAFE_FOR_TERMINAL.lastIndex = 0;
-  if (!UNSAFE_FOR_TERMINAL.test(text)) return text;
-  UNSAFE_FOR_TERMINAL.lastIndex = 0;
-  return text.replace(UNSAFE_FOR_TERMINAL, (ch) => {
-    const code = ch.charCodeAt(0);
-    return code < 0x100 ? `\\x${code.toString(16).padStart(2, '0')}` : `\\u${code.toString(16).padStart(4, '0')}`;
-  });
+  const parts: string[] = [];
+  let last = 0;
+  for (let i = 0; i < text.length; ) {
+    const { escape, width } = escapeAt(text, i);
+    if (escape !== null) {
+      parts.push(text.slice(last, i), escape);
+      last = i + width;
+    }
+    i += width;
+  }
+  if (last === 0) return text;
+  parts.push(text.slice(last));
+  return parts.join('');
+}
+
+/** What a cut-off prefix ends with. */
+export const CUT_MARK = '\u2026';
+
+/**
+ * The start of `text` made terminal-safe as terminalText does, in at most `maxChars` UTF-16 code
+ * units. When the text does not fit, it is cut before the first piece that would overflow (never
+ * inside a surrogate pair or an escape) and ends with `…`, all within `maxChars`. Only the part
+ * that is kept is looked at, so a megabyte of input costs no more than `maxChars` of it.
+ */
+export function terminalPrefix(text: string, maxChars: number): string {
+  if (!Number.isInteger(maxChars) || maxChars < 1) throw new RangeError(`maxChars must be an integer >= 1, got ${maxChars}`);
+  let out = '';
+  // The longest prefix of `out` that still leaves room for the cut mark.
+  let withRoomForMark = 0;
+  for (let i = 0; i < text.length; ) {
+    const { escape, width } = escapeAt(text, i);
+    const piece = escape ?? text.slice(i, i + width);
+    if (out.length + piece.length > maxChars) return out.slice(0, withRoomForMark) + CUT_MARK;
+    out += piece;
+    if (out.length <= maxChars - CUT_MARK.length) withRoomForMark = out.length;
+    i += width;
+  }
+  return out;
 }

@@ -1,4 +1,18 @@
-import { RE2JS, RE2Set, type Matcher } from 're2js';
+import {
+  authorizationHeader,
+  cookieHeader,
+  curlUserFlag,
+  keyHeader,
+  knownToken,
+  mysqlPasswordFlag,
+  opensslPassArgument,
+  randomValueAfterKeyWord,
+  replaceSecrets,
+  slackWebhookPath,
+  sshpassFlag,
+  urlPassword,
+  type SecretScanner,
+} from './secret-scanners.js';
 
 /**
  * Secret redaction for command lines. Secrets never leave the service: every command shown in
@@ -8,10 +22,10 @@ import { RE2JS, RE2Set, type Matcher } from 're2js';
  * (`mysql -pPASS`, `sshpass -p PASS`, `curl -u user:pass`, `--password X`), then text patterns for
  * secrets that are recognisable anywhere (credentials in URLs, Authorization headers, key=value
  * assignments, well-known token shapes, private key blocks, long random strings after words such
- * as "token"). Text patterns are re2 (linear time) and a single RE2Set pass decides which of them
- * need to run at all; private key blocks and `NAME=VALUE` / `--name VALUE` / `"name": value`
- * assignments are found by hand-written single-pass scans. Every step is linear, so a hostile
- * 1 MB argument costs at most a second or so, never a regex blow-up.
+ * as "token"). Every text pattern is a hand-written scan (secret-scanners.ts, private key blocks
+ * and `NAME=VALUE` / `--name VALUE` / `"name": value` assignments here) that finds a literal
+ * anchor and looks at a bounded context around it, so each character is looked at a bounded
+ * number of times: a hostile megabyte argument costs milliseconds, whatever it repeats.
  *
  * Redaction errs towards hiding too much: a flag's value is redacted even when the tool would
  * have treated it as something else. Everything that is not a secret is kept byte for byte.
@@ -37,14 +51,21 @@ export function redactCommand(argv: readonly string[]): RedactedCommand {
   return { argv: out, command: out.join(' '), redacted };
 }
 
+/**
+ * A command event (or any record with `argv` and `command`) with secrets redacted from both, the
+ * command rebuilt from the redacted argv: what `vouch scan` prints and what is stored. Every
+ * other field is copied as is.
+ */
+export function redactEvent<T extends { argv: readonly string[]; command: string }>(event: T): T & { argv: string[] } {
+  const clean = redactCommand(event.argv);
+  return { ...event, argv: clean.argv, command: clean.command };
+}
+
 /** Redacts secrets in free text (a shell `-c` script, a joined command line, a log message). */
 export function redactText(text: string): string {
   if (text.length === 0) return text;
-  const present = new Set(TEXT_SET.match(text));
   let out = text;
-  TEXT_RULES.forEach((rule, index) => {
-    if (present.has(index)) out = replaceAll(rule, out);
-  });
+  for (const scanner of TEXT_SCANNERS) out = replaceSecrets(out, scanner, REDACTED);
   return redactAssignments(redactPrivateKeys(out));
 }
 
@@ -104,6 +125,7 @@ function redactArguments(argv: readonly string[]): string[] {
   const tool = basename(argv[0] ?? '');
   const flags: Record<string, ValueKind> = { ...(own(TOOL_FLAGS, tool) ?? {}) };
   if (REGISTRY_LOGIN.includes(tool) && argv.includes('login')) flags['-p'] = 'whole';
+  const htpasswdBatch = tool === 'htpasswd' && hasBatchFlag(argv);
   const out = [...argv];
   let pending: ValueKind | null = null;
   for (let i = 1; i < out.length; i++) {
@@ -114,7 +136,7 @@ function redactArguments(argv: readonly string[]): string[] {
       continue;
     }
     const next = out[i + 1];
-    const result = redactArgument(arg, { tool, flags, lastArg: i === out.length - 1, htpasswdBatch: tool === 'htpasswd' && hasBatchFlag(argv) });
+    const result = redactArgument(arg, { tool, flags, lastArg: i === out.length - 1, htpasswdBatch });
     out[i] = result.value;
     if (result.takesValue && next !== undefined && !next.startsWith('--')) pending = result.takesValue;
   }
@@ -188,8 +210,19 @@ function redactValue(value: string, kind: ValueKind): string {
   }
 }
 
+/** Some argument is a cluster of letter flags holding `b` (`-b`, `-cbB`). */
 function hasBatchFlag(argv: readonly string[]): boolean {
-  return argv.some((arg, i) => i > 0 && /^-[A-Za-z]*b[A-Za-z]*$/.test(arg));
+  return argv.some((arg, i) => i > 0 && isLetterFlagCluster(arg) && arg.includes('b'));
+}
+
+/** `^-[A-Za-z]+$`, by a loop: the regex with a `b` in the middle backtracks on long arguments. */
+function isLetterFlagCluster(arg: string): boolean {
+  if (arg.length < 2 || arg.charCodeAt(0) !== 0x2d) return false;
+  for (let i = 1; i < arg.length; i++) {
+    const code = arg.charCodeAt(i) | 0x20;
+    if (code < 0x61 || code > 0x7a) return false;
+  }
+  return true;
 }
 
 function basename(path: string): string {
@@ -201,65 +234,21 @@ function basename(path: string): string {
 // ---------------------------------------------------------------------------------------------
 
 /**
- * A text rule: an re2 pattern and how to rewrite one match. Patterns put what must be kept in
- * groups, so replacements never re-scan text.
+ * Secrets recognisable anywhere, in the order they are redacted (each scanner sees the output of
+ * the one before); see secret-scanners.ts for the pattern each one implements.
  */
-interface TextRule {
-  re: RE2JS;
-  replace: (m: Matcher) => string;
-}
-
-/** Keeps group 1 and replaces the rest of the match. */
-function prefixRule(pattern: string): TextRule {
-  return { re: RE2JS.compile(pattern), replace: (m) => `${m.group(1) ?? ''}${REDACTED}` };
-}
-
-/** The whole match is the secret. */
-function tokenRule(pattern: string): TextRule {
-  return { re: RE2JS.compile(pattern), replace: () => REDACTED };
-}
-
-const TEXT_RULES: TextRule[] = [
-  // scheme://user:password@host
-  {
-    re: RE2JS.compile('\\b([a-zA-Z][a-zA-Z0-9+.-]*://[^/\\s:@\'"]*:)[^/\\s@\'"]+@'),
-    replace: (m) => `${m.group(1) ?? ''}${REDACTED}@`,
-  },
-  // Authorization and similar headers; the scheme word is kept.
-  prefixRule('(?i)\\b((?:proxy-)?authorization\\s*:\\s*(?:(?:bearer|basic|token|digest|negotiate|ntlm|apikey|api-key|sso-key|splunk|ssws|aws4-hmac-sha256)\\s+)?)[^\\s\'"]+'),
-  prefixRule('(?i)\\b((?:x-)?(?:api|auth|access|vault|goog-api)[-_]?(?:key|token)\\s*:\\s*|private-token\\s*:\\s*)[^\\s\'"]+'),
-  prefixRule('(?i)\\b((?:set-)?cookie\\s*:\\s*)[^\'"\\n]+'),
-  // Tool-specific flags inside scripts: mysql -pSECRET, sshpass -p SECRET, curl -u user:SECRET.
-  prefixRule('\\b((?:mysql|mysqldump|mysqladmin|mysqlimport|mysqlshow|mysqlcheck|mariadb|mariadb-dump)\\b[^|;&\\n]*?\\s-p)[^\\s\'"]+'),
-  prefixRule('\\b(sshpass\\s+(?:-[a-oq-zA-Z]\\s+)*-p\\s*)[^\\s\'"]+'),
-  prefixRule('\\b(curl\\b[^|;&\\n]*?\\s(?:-u|--user|-U|--proxy-user)\\s*[^\\s:\'"]*:)[^\\s\'"]+'),
-  prefixRule('(-pass(?:in|out)?\\s+pass:)[^\\s\'"]+'),
-  // Slack webhooks carry their secret in the path.
-  prefixRule('(hooks\\.slack\\.com/services/)[A-Za-z0-9/_-]+'),
-  // Well-known token shapes.
-  tokenRule(
-    [
-      '\\b(?:AKIA|ASIA|AGPA|AIDA|AROA|AIPA|ANPA|ANVA|ABIA|ACCA)[A-Z0-9]{16}\\b',
-      '\\b(?:ghp|gho|ghu|ghs|ghr)_[A-Za-z0-9]{36,}',
-      '\\bgithub_pat_[A-Za-z0-9_]{22,}',
-      '\\bxox[abposre]-[A-Za-z0-9-]{10,}',
-      '\\bxapp-[0-9]-[A-Za-z0-9-]{10,}',
-      '\\bglpat-[A-Za-z0-9_-]{20,}',
-      '\\b[sr]k_live_[A-Za-z0-9]{20,}',
-      '\\bAIza[0-9A-Za-z_-]{35}',
-      '\\bnpm_[A-Za-z0-9]{36}\\b',
-      '\\bhv[sb]\\.[A-Za-z0-9_-]{24,}',
-      '\\beyJ[A-Za-z0-9_-]{8,}\\.eyJ[A-Za-z0-9_-]{8,}\\.[A-Za-z0-9_-]*',
-    ].join('|'),
-  ),
-  // A long random-looking string right after a word such as key, token or secret.
-  {
-    re: RE2JS.compile('(?i)((?:key|token|secret)[A-Za-z0-9_-]{0,48}["\']?\\s*[:=\\s]\\s*["\']?)([A-Za-z0-9+/=_-]{40,})'),
-    replace: (m) => {
-      const candidate = m.group(2) ?? '';
-      return looksRandom(candidate) ? `${m.group(1) ?? ''}${REDACTED}` : (m.group(0) ?? '');
-    },
-  },
+const TEXT_SCANNERS: readonly SecretScanner[] = [
+  urlPassword,
+  authorizationHeader,
+  keyHeader,
+  cookieHeader,
+  mysqlPasswordFlag,
+  sshpassFlag,
+  curlUserFlag,
+  opensslPassArgument,
+  slackWebhookPath,
+  knownToken,
+  randomValueAfterKeyWord(looksRandom),
 ];
 
 // ---------------------------------------------------------------------------------------------
@@ -325,17 +314,40 @@ function secretValueAt(text: string, i: number): { start: number; end: number } 
   const ch = text[i];
   if (ch === '=') {
     const name = nameBefore(text, i);
-    return name !== null && isSecretName(name.replace(/^-+/, '')) ? valueSpan(text, i + 1, UNQUOTED_STOP) : null;
+    return name !== null && isSecretName(name.replace(/^-+/, '')) ? valueSpan(text, i + 1, isUnquotedStop) : null;
   }
   if (ch === ':') return jsonValue(text, i);
   if (ch === '-' && (i === 0 || isSpace(text[i - 1]))) return flagValue(text, i);
   return null;
 }
 
-const NAME_CHAR = /[A-Za-z0-9_.-]/;
+/** `[A-Za-z0-9_.-]`, by code unit (this runs once per character of hostile text). */
+function isNameChar(code: number): boolean {
+  return (
+    (code >= 0x61 && code <= 0x7a) || (code >= 0x41 && code <= 0x5a) || (code >= 0x30 && code <= 0x39) ||
+    code === 0x5f || code === 0x2e || code === 0x2d
+  );
+}
+
+/** Exactly the characters of the regex class `\s`. */
+function isSpaceCode(code: number): boolean {
+  if (code <= 0x20) return code === 0x20 || (code >= 0x09 && code <= 0x0d);
+  if (code < 0xa0) return false;
+  return (
+    code === 0xa0 || code === 0x1680 || (code >= 0x2000 && code <= 0x200a) || code === 0x2028 || code === 0x2029 ||
+    code === 0x202f || code === 0x205f || code === 0x3000 || code === 0xfeff
+  );
+}
+
 /** Characters that end an unquoted value: whitespace, quotes, shell and query separators. */
-const UNQUOTED_STOP = /[\s'"&;|,]/;
-const JSON_STOP = /[\s'",}]/;
+function isUnquotedStop(code: number): boolean {
+  return isSpaceCode(code) || code === 0x27 || code === 0x22 || code === 0x26 || code === 0x3b || code === 0x7c || code === 0x2c;
+}
+
+/** Characters that end an unquoted JSON or YAML value. */
+function isJsonStop(code: number): boolean {
+  return isSpaceCode(code) || code === 0x27 || code === 0x22 || code === 0x2c || code === 0x7d;
+}
 
 function isSpace(ch: string | undefined): boolean {
   return ch === ' ' || ch === '\t' || ch === '\n' || ch === '\r';
@@ -344,7 +356,7 @@ function isSpace(ch: string | undefined): boolean {
 /** The run of name characters ending right before `end` (its last MAX_NAME characters). */
 function nameBefore(text: string, end: number): string | null {
   let start = end;
-  while (start > 0 && end - start < MAX_NAME && NAME_CHAR.test(text[start - 1] ?? '')) start -= 1;
+  while (start > 0 && end - start < MAX_NAME && isNameChar(text.charCodeAt(start - 1))) start -= 1;
   return start === end ? null : text.slice(start, end);
 }
 
@@ -360,55 +372,34 @@ function jsonValue(text: string, colon: number): { start: number; end: number } 
   if (!isSecretName(text.slice(open + 1, close))) return null;
   let start = colon + 1;
   while (start < text.length && isSpace(text[start])) start += 1;
-  return valueSpan(text, start, JSON_STOP);
+  return valueSpan(text, start, isJsonStop);
 }
 
 /** `--password VALUE`: a secret-named flag without `=` redacts the next word. */
 function flagValue(text: string, dash: number): { start: number; end: number } | null {
   let end = dash;
-  while (end < text.length && end - dash <= MAX_NAME && NAME_CHAR.test(text[end] ?? '')) end += 1;
+  while (end < text.length && end - dash <= MAX_NAME && isNameChar(text.charCodeAt(end))) end += 1;
   if (end - dash > MAX_NAME || !isSpace(text[end])) return null;
   if (!isSecretName(text.slice(dash, end).replace(/^-+/, ''))) return null;
   let start = end;
   while (start < text.length && isSpace(text[start])) start += 1;
   if (text[start] === '-' || text.startsWith(REDACTED, start)) return null;
-  return valueSpan(text, start, UNQUOTED_STOP);
+  return valueSpan(text, start, isUnquotedStop);
 }
 
-/** A quoted value (to its closing quote, or the end) or a run up to `stop`. Null when empty. */
-function valueSpan(text: string, start: number, stop: RegExp): { start: number; end: number } | null {
+/** A quoted value (to its closing quote, or the end) or a run up to a `stops` character. Null when empty or already redacted. */
+function valueSpan(text: string, start: number, stops: (code: number) => boolean): { start: number; end: number } | null {
+  // Checked before scanning: a value that is already the marker is skipped in constant time, so
+  // a run of `name=[REDACTED]` (text redacted before, or typed by an attacker) stays linear.
+  if (text.startsWith(REDACTED, start)) return null;
   const first = text[start];
   if (first === '"' || first === "'") {
     const close = text.indexOf(first, start + 1);
     return { start, end: close === -1 ? text.length : close + 1 };
   }
   let end = start;
-  while (end < text.length && !stop.test(text[end] ?? '')) end += 1;
-  if (end === start || text.startsWith(REDACTED, start)) return null;
-  return { start, end };
-}
-
-/** One pass over the text tells which rules can match, so the rest never run. */
-const TEXT_SET = (() => {
-  const set = new RE2Set(RE2Set.UNANCHORED, 0);
-  for (const rule of TEXT_RULES) set.add(rule.re.pattern());
-  set.compile();
-  return set;
-})();
-
-function replaceAll(rule: TextRule, text: string): string {
-  const m = rule.re.matcher(text);
-  let out = '';
-  let last = 0;
-  while (m.find()) {
-    const start = m.start();
-    const end = m.end();
-    // An empty match cannot hold a secret; skipping it also guarantees progress.
-    if (end === start) continue;
-    out += text.slice(last, start) + rule.replace(m);
-    last = end;
-  }
-  return last === 0 ? text : out + text.slice(last);
+  while (end < text.length && !stops(text.charCodeAt(end))) end += 1;
+  return end === start ? null : { start, end };
 }
 
 /**

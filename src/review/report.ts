@@ -1,7 +1,7 @@
 import type { AlertStatus } from '../alerts/alert.js';
 import { describeProvenance, fromStoredProvenance, toStoredProvenance, type StoredProvenance } from '../sources/provenance.js';
 import type { AlertRow } from '../store/schema.js';
-import { terminalText } from '../terminal-text.js';
+import { terminalPrefix, terminalText } from '../terminal-text.js';
 
 /** One alert in `vouch report --format json` (and the review API). Field names are a contract. */
 export interface ReportRow {
@@ -136,8 +136,9 @@ const TABLE_COLUMNS: Array<[keyof ReportRow, string, number]> = [
 function renderTable(rows: readonly ReportRow[]): string {
   if (rows.length === 0) return 'No alerts match.\n';
   const cell = (value: unknown, width: number) => {
-    const text = terminalText(value === null || value === undefined ? '-' : String(value));
-    return text.length > width ? `${text.slice(0, width - 1)}…` : text.padEnd(width);
+    // Cut while escaping: never inside an escape or a surrogate pair, and a megabyte-long
+    // command costs no more than the column shows.
+    return terminalPrefix(value === null || value === undefined ? '-' : String(value), width).padEnd(width);
   };
   const header = TABLE_COLUMNS.map(([, title, width]) => cell(title, width)).join('  ');
   const body = rows.map((row) =>
@@ -155,8 +156,11 @@ function tableValue(row: ReportRow, key: keyof ReportRow): unknown {
   return row[key];
 }
 
+const HTML_ENTITIES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
+
+/** Escapes text for HTML element content and quoted attribute values, in one pass. */
 export function escapeHtml(text: string): string {
-  return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/'/g, '&#39;');
+  return text.replace(/[&<>"']/g, (char) => HTML_ENTITIES[char] ?? char);
 }
 
 /** HTML cells say provenance in words ("sudo syslog — any local user can write this log"). */

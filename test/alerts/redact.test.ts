@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { REDACTED, redactCommand, redactText } from '../../src/alerts/redact.js';
+import { REDACTED, redactCommand, redactEvent, redactText } from '../../src/alerts/redact.js';
 
 const R = REDACTED;
 
@@ -104,6 +104,8 @@ describe('redactText: recognisable secrets anywhere', () => {
     ['mount -o username=alice,password=hunter2 //fs/share /mnt', `mount -o username=alice,password=${R} //fs/share /mnt`],
     ['echo \'{"password": "hunter2", "user": "alice"}\'', `echo '{"password": ${R}, "user": "alice"}'`],
     ['deploy --api-key abcdef', `deploy --api-key ${R}`],
+    ["mysql -uroot '-pS3cret' db", `mysql -uroot '-p${R}' db`],
+    ['{"argv": ["mysql", "-pS3cret"]}', `{"argv": ["mysql", "-p${R}"]}`],
     [`signing key: ${'Zx9Qw2Er7Ty4Ui1Op3As6Df8Gh5Jk0LzXcVbNm1234'}`, `signing key: ${R}`],
   ])('%s', (text, expected) => {
     expect(redactText(text)).toBe(expected);
@@ -134,6 +136,73 @@ describe('redactText: recognisable secrets anywhere', () => {
 
   it('handles a secret next to invalid UTF-16', () => {
     expect(redactText('\uD800 PGPASSWORD=x \uDFFF')).toBe(`\uD800 PGPASSWORD=${R} \uDFFF`);
+  });
+});
+
+describe('redactText: URL passwords holding @', () => {
+  it.each([
+    ['git clone https://user:p@ss@host/app.git', `git clone https://user:${R}@host/app.git`],
+    ['psql postgres://app:p@ss@w0rd@db-1:5432/app', `psql postgres://app:${R}@db-1:5432/app`],
+    ['curl https://:a@b@host', `curl https://:${R}@host`],
+    ['git clone https://alice@corp.example:pw@git.example/x', `git clone https://alice@corp.example:${R}@git.example/x`],
+    ["echo 'https://u:p@ss@h1/' https://v:q@h2/", `echo 'https://u:${R}@h1/' https://v:${R}@h2/`],
+  ])('%s', (text, expected) => {
+    expect(redactText(text)).toBe(expected);
+  });
+
+  it('keeps the host after the last @ visible and never shows a piece of the password', () => {
+    const out = redactText('x https://deploy:s3cr@t@pa55@registry.example/v2');
+    expect(out).toBe(`x https://deploy:${R}@registry.example/v2`);
+    for (const piece of ['s3cr', 't@pa55', 'pa55']) expect(out).not.toContain(piece);
+  });
+
+  it('leaves URLs without a password alone', () => {
+    for (const text of ['ssh://git@github.com:22/acme/app.git', 'https://host:8080/a@b', 'mailto://a@b.example']) {
+      expect(redactText(text)).toBe(text);
+    }
+  });
+});
+
+describe('redactEvent', () => {
+  it('redacts argv and rebuilds the command, keeping every other field', () => {
+    const event = { host: 'web-1', argv: ['mysql', '-pS3cret', 'db'], command: 'mysql -pS3cret db', cwd: '/srv' };
+    expect(redactEvent(event)).toEqual({ host: 'web-1', argv: ['mysql', `-p${R}`, 'db'], command: `mysql -p${R} db`, cwd: '/srv' });
+    expect(event.argv[1]).toBe('-pS3cret');
+  });
+});
+
+describe('redaction stays linear where it used to rescan', () => {
+  const KIB = 1024;
+  // Each of these took seconds (the first two tens of seconds) before; now milliseconds.
+  const BUDGET_MS = 1500;
+
+  it.each([
+    ['marker values after secret names', 'pwd=[REDACTED]'.repeat((128 * KIB) / 14)],
+    ['pwd=x blocks', 'pwd=x'.repeat((128 * KIB) / 5)],
+    ['a mixture of near-miss secrets', 'key= ghp_ eyJaaa-AKIA https://u: Authorization: curl -u mysql sshpass -a ſ\u212a'.repeat(3000)],
+  ])('%s', (_what, text) => {
+    const started = performance.now();
+    const out = redactText(text);
+    expect(performance.now() - started).toBeLessThan(BUDGET_MS);
+    expect(out).not.toMatch(/pwd=x/);
+  });
+
+  it('fifteen 128 KiB arguments in one command', () => {
+    // The leading word keeps the argument layer from taking the whole argument as one value.
+    const argument = `x ${'pwd=[REDACTED]'.repeat((128 * KIB) / 14)}`;
+    const started = performance.now();
+    const result = redactCommand(['sh', '-c', ...Array.from({ length: 15 }, () => argument)]);
+    expect(performance.now() - started).toBeLessThan(BUDGET_MS * 2);
+    expect(result.argv).toHaveLength(17);
+  });
+
+  it('an htpasswd command with many arguments (the batch-flag check ran once per argument)', () => {
+    const flags = Array.from({ length: 10_000 }, () => '-cCdDmMsSpP');
+    const started = performance.now();
+    const result = redactCommand(['htpasswd', ...flags, '/etc/htpasswd', 'alice']);
+    expect(performance.now() - started).toBeLessThan(BUDGET_MS);
+    expect(result.argv.at(-1)).toBe('alice');
+    expect(redactCommand(['htpasswd', ...flags, '-b', '/etc/htpasswd', 'alice', 'hunter2']).argv.at(-1)).toBe(R);
   });
 });
 

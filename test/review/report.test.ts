@@ -20,10 +20,27 @@ describe('renderReport', () => {
     expect(table).toContain('1 alert: 1 escalated');
   });
 
+  it('cuts a long command in the table without splitting an escape or a surrogate pair', () => {
+    for (const command of [`${'a'.repeat(57)}\u001bbbbbbbbbbb`, `${'a'.repeat(58)}😀bbbbbbbbbb`]) {
+      const table = renderReport([row({ command })], 'table');
+      expect(table).not.toMatch(/\\x(?![0-9a-f]{2})|\\x[0-9a-f](?![0-9a-f])/);
+      expect(table).not.toMatch(/[\ud800-\udbff](?![\udc00-\udfff])/);
+      expect(table).toContain(`${'a'.repeat(57)}…`);
+    }
+  });
+
+  it('renders a megabyte-long hostile command in the table quickly', () => {
+    const started = performance.now();
+    const table = renderReport([row({ command: '\u001b'.repeat(1024 * 1024) })], 'table');
+    expect(performance.now() - started).toBeLessThan(500);
+    expect(table.length).toBeLessThan(1000);
+  });
+
   it('escapes HTML', () => {
     const html = renderReport([row()], 'html');
     expect(html).not.toContain('<script>');
     expect(html).toContain('&lt;script&gt;');
+    expect(renderReport([row({ command: `a"b'c&d` })], 'html')).toContain('a&quot;b&#39;c&amp;d');
   });
 
   it('quotes CSV and defuses spreadsheet formulas', () => {

@@ -8,27 +8,53 @@
  * a code span early, and truncation never leaves a broken entity or half an emoji behind.
  */
 
-/** Escapes Slack's three control characters (`&` first, then `<` and `>`) and nothing else. */
+const MRKDWN_ENTITIES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;' };
+
+/** Escapes Slack's three control characters (`&`, `<` and `>`) and nothing else, in one pass. */
 export function escapeMrkdwn(text: string): string {
-  return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+  return text.replace(/[&<>]/g, (char) => MRKDWN_ENTITIES[char] ?? char);
 }
 
-// C0 (except \t and \n), DEL, C1; bidirectional overrides/isolates and zero-width characters that
-// can make a displayed command differ from the one that ran; lone surrogates (not valid Unicode).
-const DISGUISING_CHARACTERS =
-  /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff]|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g;
+/**
+ * C0 (except \t and \n), DEL, C1; bidirectional overrides/isolates and zero-width characters that
+ * can make a displayed command differ from the one that ran. Lone surrogates are handled apart.
+ */
+function isDisguising(code: number): boolean {
+  if (code < 0x20) return code !== 0x09 && code !== 0x0a;
+  if (code >= 0x7f && code <= 0x9f) return true;
+  return (
+    (code >= 0x200b && code <= 0x200f) || (code >= 0x202a && code <= 0x202e) ||
+    (code >= 0x2060 && code <= 0x2064) || (code >= 0x2066 && code <= 0x2069) || code === 0xfeff
+  );
+}
+
+/** The replacement for the code unit at `i`, or null to keep it (a paired surrogate is kept). */
+function visibleReplacement(text: string, i: number): string | null {
+  const code = text.charCodeAt(i);
+  if (code >= 0xd800 && code <= 0xdbff) return isLowSurrogate(text.charCodeAt(i + 1)) ? null : '\ufffd';
+  if (isLowSurrogate(code)) return i > 0 && isHighSurrogate(text.charCodeAt(i - 1)) ? null : '\ufffd';
+  if (!isDisguising(code)) return null;
+  const hex = code.toString(16).padStart(code < 0x100 ? 2 : 4, '0');
+  return code < 0x100 ? `\\x${hex}` : `\\u${hex}`;
+}
 
 /**
  * Replaces control and invisible formatting characters with a visible notation: `\xNN` for bytes
  * below U+0100, `\uNNNN` above, and U+FFFD for unpaired surrogates. Tabs and newlines are kept.
+ * One pass over the text; text with nothing to replace is returned as is.
  */
 export function replaceControlChars(text: string): string {
-  return text.replace(DISGUISING_CHARACTERS, (char) => {
-    const code = char.charCodeAt(0);
-    if (code >= 0xd800 && code <= 0xdfff) return '\ufffd';
-    const hex = code.toString(16).padStart(code < 0x100 ? 2 : 4, '0');
-    return code < 0x100 ? `\\x${hex}` : `\\u${hex}`;
-  });
+  const parts: string[] = [];
+  let last = 0;
+  for (let i = 0; i < text.length; i++) {
+    const replacement = visibleReplacement(text, i);
+    if (replacement === null) continue;
+    parts.push(text.slice(last, i), replacement);
+    last = i + 1;
+  }
+  if (last === 0) return text;
+  parts.push(text.slice(last));
+  return parts.join('');
 }
 
 /** The character shown instead of a backtick: looks alike, but never opens or closes a code span. */
@@ -117,11 +143,11 @@ function safeCutPoint(text: string, limit: number, entities: boolean): number {
   if (cut > 0 && code >= 0xd800 && code <= 0xdbff) cut -= 1;
   if (!entities) return cut;
   // Entities are at most 5 characters (`&amp;`); an `&` in the last 4 kept characters whose `;`
-  // lies beyond the cut means the cut would split it.
-  const amp = cut > 0 ? text.lastIndexOf('&', cut - 1) : -1;
-  if (amp >= 0 && cut - amp < 5) {
-    const semicolon = text.indexOf(';', amp);
-    if (semicolon === -1 || semicolon >= cut) cut = amp;
+  // lies beyond the cut means the cut would split it. Only those few characters are looked at.
+  for (let amp = cut - 1; amp >= 0 && cut - amp < 5; amp--) {
+    if (text.charCodeAt(amp) !== 0x26) continue;
+    if (text.slice(amp, cut).indexOf(';') === -1) cut = amp;
+    break;
   }
   return cut;
 }
@@ -157,4 +183,8 @@ function countCodePoints(text: string, from: number): number {
 
 function isLowSurrogate(code: number): boolean {
   return code >= 0xdc00 && code <= 0xdfff;
+}
+
+function isHighSurrogate(code: number): boolean {
+  return code >= 0xd800 && code <= 0xdbff;
 }

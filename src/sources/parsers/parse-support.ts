@@ -1,4 +1,6 @@
 import { createHash } from 'node:crypto';
+import { redactText } from '../../alerts/redact.js';
+import { CUT_MARK, terminalPrefix } from '../../terminal-text.js';
 import type { Malformed, MalformedReason, ParserOptions } from '../parser.js';
 
 /**
@@ -21,30 +23,26 @@ export const UNSET_UID = 4294967295;
 export type MalformedWithDetail = Malformed & { detail?: string };
 
 /**
- * The first characters of a line, safe to put in a log: control characters and lone surrogates
- * are written as `\xNN` / `\uNNNN` so a sample can never inject lines or terminal escapes.
+ * How much of a line the sample's redaction looks at. A secret is recognised from what follows
+ * its start (up to the `@` of a URL's user info, the end of a token), and the sample shows only
+ * the first SAMPLE_CHARS characters: a window far longer than any real secret keeps a sample from
+ * ever showing one, and keeps a megabyte-long malformed line from costing more than a short one.
+ */
+export const SAMPLE_REDACTION_WINDOW = 64 * 1024;
+
+/**
+ * The start of a line, safe to store, log and show: secrets redacted as in every command (so a
+ * line that fails to parse cannot leak `--password=hunter2` or a token through its sample), then
+ * control, bidirectional and zero-width characters and lone surrogates written as `\xNN` /
+ * `\uNNNN` (so a sample can never inject lines or terminal escapes), then cut to SAMPLE_CHARS
+ * code units, `…` included, without splitting a surrogate pair or an escape.
  */
 export function sampleOf(text: string): string {
-  const head = text.length > SAMPLE_CHARS ? text.slice(0, SAMPLE_CHARS) : text;
-  let out = '';
-  for (let i = 0; i < head.length; i++) {
-    const code = head.charCodeAt(i);
-    if (code < 0x20 || code === 0x7f) out += `\\x${code.toString(16).padStart(2, '0')}`;
-    else if (code >= 0xd800 && code <= 0xdfff && !isPairAt(head, i)) out += `\\u${code.toString(16)}`;
-    else if (code >= 0xd800 && code <= 0xdbff) out += head[i]! + head[++i]!;
-    else out += head[i];
-  }
-  return text.length > SAMPLE_CHARS ? `${out}…` : out;
-}
-
-function isPairAt(text: string, i: number): boolean {
-  const code = text.charCodeAt(i);
-  if (code >= 0xd800 && code <= 0xdbff) {
-    const next = text.charCodeAt(i + 1);
-    return next >= 0xdc00 && next <= 0xdfff;
-  }
-  const prev = text.charCodeAt(i - 1);
-  return prev >= 0xd800 && prev <= 0xdbff;
+  const window = text.length > SAMPLE_REDACTION_WINDOW ? text.slice(0, SAMPLE_REDACTION_WINDOW) : text;
+  const sample = terminalPrefix(redactText(window), SAMPLE_CHARS);
+  // A window that was cut always ends the sample with the mark, even when its redacted start
+  // happens to fit (the rest of the line is still missing).
+  return window !== text && !sample.endsWith(CUT_MARK) ? terminalPrefix(`${sample}${CUT_MARK}`, SAMPLE_CHARS) : sample;
 }
 
 /** Builds a Malformed record for a line. */
