@@ -12,15 +12,11 @@
 import type { LogParser, ParseOutput, ParserOptions } from '../parser.js';
 import { emptyOutput } from '../parser.js';
 import { asJsonObject, malformed } from './parse-support.js';
-import {
-  AuditEventBuilder,
-  ENRICHED_SEPARATOR,
-  SudoCorrelator,
-  type UidNamer,
-  parseAuditId,
-  parseUserCmd,
-  uidNamer,
-} from './audit-record.js';
+import { AuditEventBuilder } from './audit-event-builder.js';
+import { parseUserCmd } from './parse-user-cmd.js';
+import { ENRICHED_SEPARATOR, parseAuditId } from './record-header.js';
+import { SudoCorrelator } from './sudo-correlator.js';
+import { uidNamer, type UidNamer } from './uid-namer.js';
 import { DEFAULT_EVENT_TIMEOUT_MS, DEFAULT_MAX_PENDING_EVENTS } from './auditd.js';
 
 /** Numeric audit record types (linux/audit.h) go-audit writes, for the types a command needs. */

@@ -1,0 +1,127 @@
+/** Ties sudo's USER_CMD records to the execve they caused, so one sudo command is one event. */
+import type { CommandEvent } from '../command-event.js';
+import { commandLine } from '../command-event.js';
+import type { EventContext } from './audit-event-builder.js';
+import { UNSET_ID } from './decode-field.js';
+import type { UserCmdRecord } from './parse-user-cmd.js';
+
+/** A sudo USER_CMD waiting for the execve it launched. */
+interface PendingSudo {
+  host: string;
+  record: UserCmdRecord;
+  /** The event to emit if no execve claims this record in time. */
+  event: CommandEvent;
+  offset: number;
+  arrivedAt: number;
+}
+
+/** Everything needed to turn a USER_CMD record into a CommandEvent. */
+export interface UserCmdContext extends EventContext {
+  offset: number;
+  nowMs: number;
+}
+
+/**
+ * Ties sudo's USER_CMD records to the execve they caused, so one sudo command is one event.
+ *
+ * sudo writes USER_CMD (its own serial) before it executes the command; the execve follows, run
+ * by sudo's child (ppid = the USER_CMD pid) or, with `use_pty`, by a grandchild, which is matched
+ * by session, login uid and the command text instead. A claimed USER_CMD is dropped and the
+ * execve is marked `extra.via = 'sudo'`. A USER_CMD nobody claims within the timeout (hosts that
+ * do not audit execve) is emitted on its own, argv split from `cmd`. A denial (`res=failed`) is
+ * emitted at once with `sudoDenied: true`, since no execve will follow.
+ */
+export class SudoCorrelator {
+  private readonly pending: PendingSudo[] = [];
+
+  constructor(
+    private readonly timeoutMs: number,
+    private readonly cap: number,
+  ) {}
+
+  /** Takes one USER_CMD; returns the events to emit now (a denial, or records pushed out by the cap). */
+  add(record: UserCmdRecord, ctx: UserCmdContext): CommandEvent[] {
+    const event = userCmdEvent(record, ctx);
+    if (!record.success) return [event];
+    this.pending.push({ host: ctx.host, record, event, offset: ctx.offset, arrivedAt: ctx.nowMs });
+    const out: CommandEvent[] = [];
+    while (this.pending.length > this.cap) out.push(this.pending.shift()!.event);
+    return out;
+  }
+
+  /** Marks `event` as run via sudo and forgets the USER_CMD it came from, if one matches. */
+  claim(event: CommandEvent): boolean {
+    let index = this.pending.findIndex((p) => this.sameActor(p, event) && event.ppid === p.record.pid);
+    if (index < 0) index = this.pending.findIndex((p) => this.sameActor(p, event) && commandMatches(p.record, event));
+    if (index < 0) return false;
+    this.pending.splice(index, 1);
+    event.extra = { ...event.extra, via: 'sudo' };
+    return true;
+  }
+
+  private sameActor(p: PendingSudo, event: CommandEvent): boolean {
+    const loginUid = p.record.auid === null || p.record.auid === UNSET_ID ? null : p.record.auid;
+    const ses = p.record.ses === null || p.record.ses === UNSET_ID ? undefined : String(p.record.ses);
+    return p.host === event.host && loginUid === event.loginUid && ses === event.extra?.ses && event.pid !== p.record.pid;
+  }
+
+  /** Emits the USER_CMDs that waited longer than the timeout without a matching execve. */
+  expire(nowMs: number): CommandEvent[] {
+    const out: CommandEvent[] = [];
+    while (this.pending.length > 0 && nowMs - this.pending[0].arrivedAt >= this.timeoutMs) {
+      out.push(this.pending.shift()!.event);
+    }
+    return out;
+  }
+
+  /** Emits every USER_CMD still waiting. */
+  flush(): CommandEvent[] {
+    return this.pending.splice(0).map((p) => p.event);
+  }
+
+  /** The earliest time at which a waiting USER_CMD times out (Infinity when none waits). */
+  nextExpiry(): number {
+    return this.pending.length > 0 ? this.pending[0].arrivedAt + this.timeoutMs : Number.POSITIVE_INFINITY;
+  }
+
+  /** Offset of the oldest waiting USER_CMD line, or null. */
+  lowWaterMark(): number | null {
+    let min: number | null = null;
+    for (const p of this.pending) if (min === null || p.offset < min) min = p.offset;
+    return min;
+  }
+}
+
+function commandMatches(record: UserCmdRecord, event: CommandEvent): boolean {
+  if (record.cmd === event.command) return true;
+  return event.exe !== null && record.cmd === commandLine([event.exe, ...event.argv.slice(1)]);
+}
+
+/** The event a USER_CMD stands for when no execve claims it, or when sudo denied it. */
+function userCmdEvent(record: UserCmdRecord, ctx: EventContext): CommandEvent {
+  const loginUid = record.auid === null || record.auid === UNSET_ID ? null : record.auid;
+  // sudo joins argv with single spaces, so the argument boundaries are gone; split on spaces.
+  const argv = record.cmd.split(' ').filter((word) => word !== '');
+  const extra: Record<string, string> = { via: 'sudo' };
+  if (record.terminal) extra.tty = record.terminal;
+  if (record.ses !== null && record.ses !== UNSET_ID) extra.ses = String(record.ses);
+  const event: CommandEvent = {
+    time: ctx.time,
+    host: ctx.host,
+    user: loginUid === null ? null : ctx.names(loginUid, record.auidName),
+    loginUid,
+    runAs: null,
+    argv,
+    command: commandLine(argv),
+    exe: null,
+    cwd: record.cwd,
+    pid: record.pid,
+    ppid: null,
+    sourceFormat: ctx.sourceFormat,
+    eventKey: `${ctx.host}:${ctx.id}`,
+    success: record.success,
+    extra,
+  };
+  if (!record.success) event.sudoDenied = true;
+  return event;
+}
