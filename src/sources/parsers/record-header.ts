@@ -190,3 +190,53 @@ export function parseAuditId(id: string): { time: Date; serial: string } | null 
   if (Number.isNaN(time.getTime())) return null;
   return { time, serial: id.slice(colon + 1) };
 }
+
+/**
+ * The time of the event id scanned into `h` (`SECONDS.MILLIS:SERIAL`), in ms since the epoch, read
+ * in place as parseAuditId reads it (the fraction cut or padded to milliseconds); NaN when the id
+ * is not of that shape.
+ */
+export function auditTimeMs(line: string, h: HeaderScan): number {
+  let seconds = 0;
+  let i = h.idStart;
+  const colon = h.serialStart - 1;
+  for (; i < colon; i++) {
+    const digit = line.charCodeAt(i) - 48;
+    if (digit < 0 || digit > 9) break;
+    seconds = seconds * 10 + digit;
+  }
+  if (i === h.idStart || i >= colon || line.charCodeAt(i) !== 46 /* . */) return Number.NaN;
+  let millis = 0;
+  for (let at = i + 1, k = 0; at < colon; at++, k++) {
+    const digit = line.charCodeAt(at) - 48;
+    if (digit < 0 || digit > 9) return Number.NaN;
+    if (k < 3) millis = millis * 10 + digit;
+  }
+  return withFraction(seconds, millis, colon - i - 1);
+}
+
+/** auditTimeMs for an ASCII line in `bytes`, positions absolute in `bytes`. */
+export function auditTimeMsAt(bytes: Buffer, h: HeaderScan): number {
+  let seconds = 0;
+  let i = h.idStart;
+  const colon = h.serialStart - 1;
+  for (; i < colon; i++) {
+    const digit = bytes[i]! - 48;
+    if (digit < 0 || digit > 9) break;
+    seconds = seconds * 10 + digit;
+  }
+  if (i === h.idStart || i >= colon || bytes[i] !== 46 /* . */) return Number.NaN;
+  let millis = 0;
+  for (let at = i + 1, k = 0; at < colon; at++, k++) {
+    const digit = bytes[at]! - 48;
+    if (digit < 0 || digit > 9) return Number.NaN;
+    if (k < 3) millis = millis * 10 + digit;
+  }
+  return withFraction(seconds, millis, colon - i - 1);
+}
+
+/** Seconds plus the first (up to three) fraction digits `millis`, of `digits` in all, in ms. */
+function withFraction(seconds: number, millis: number, digits: number): number {
+  if (digits <= 0) return Number.NaN;
+  return seconds * 1000 + millis * (digits === 1 ? 100 : digits === 2 ? 10 : 1);
+}

@@ -3,6 +3,7 @@ import type { CommandEvent } from '../command-event.js';
 import { commandLine } from '../command-event.js';
 import type { EventContext } from './audit-event-builder.js';
 import { UNSET_ID } from './decode-field.js';
+import type { LogClock, LogMark } from './log-clock.js';
 import type { UserCmdRecord } from './parse-user-cmd.js';
 
 /** A sudo USER_CMD waiting for the execve it launched. */
@@ -12,13 +13,15 @@ interface PendingSudo {
   /** The event to emit if no execve claims this record in time. */
   event: CommandEvent;
   offset: number;
-  arrivedAt: number;
+  /** Where in the log it came: it waits until that goes stale. */
+  at: LogMark;
 }
 
 /** Everything needed to turn a USER_CMD record into a CommandEvent. */
 export interface UserCmdContext extends EventContext {
   offset: number;
-  nowMs: number;
+  /** The log position of the USER_CMD record. */
+  at: LogMark;
 }
 
 /**
@@ -27,23 +30,21 @@ export interface UserCmdContext extends EventContext {
  * sudo writes USER_CMD (its own serial) before it executes the command; the execve follows, run
  * by sudo's child (ppid = the USER_CMD pid) or, with `use_pty`, by a grandchild, which is matched
  * by session, login uid and the command text instead. A claimed USER_CMD is dropped and the
- * execve is marked `extra.via = 'sudo'`. A USER_CMD nobody claims within the timeout (hosts that
- * do not audit execve) is emitted on its own, argv split from `cmd`. A denial (`res=failed`) is
+ * execve is marked `extra.via = 'sudo'`. A USER_CMD nobody claims before it goes stale in the
+ * log (see LogClock: a record gap, or log time; hosts that do not audit execve) is emitted on its own, argv split from `cmd`. A denial (`res=failed`) is
  * emitted at once with `sudoDenied: true`, since no execve will follow.
  */
 export class SudoCorrelator {
   private readonly pending: PendingSudo[] = [];
 
-  constructor(
-    private readonly timeoutMs: number,
-    private readonly cap: number,
-  ) {}
+  /** @param cap most USER_CMDs waiting at once; past it the oldest is emitted on its own */
+  constructor(private readonly cap: number) {}
 
   /** Takes one USER_CMD; returns the events to emit now (a denial, or records pushed out by the cap). */
   add(record: UserCmdRecord, ctx: UserCmdContext): CommandEvent[] {
     const event = userCmdEvent(record, ctx);
     if (!record.success) return [event];
-    this.pending.push({ host: ctx.host, record, event, offset: ctx.offset, arrivedAt: ctx.nowMs });
+    this.pending.push({ host: ctx.host, record, event, offset: ctx.offset, at: ctx.at });
     const out: CommandEvent[] = [];
     while (this.pending.length > this.cap) out.push(this.pending.shift()!.event);
     return out;
@@ -65,12 +66,13 @@ export class SudoCorrelator {
     return p.host === event.host && loginUid === event.loginUid && ses === event.extra?.ses && event.pid !== p.record.pid;
   }
 
-  /** Emits the USER_CMDs that waited longer than the timeout without a matching execve. */
-  expire(nowMs: number): CommandEvent[] {
+  /**
+   * Emits the USER_CMDs gone stale by `clock` without a matching execve. They wait in log order,
+   * so the stale ones are at the front.
+   */
+  expire(clock: LogClock): CommandEvent[] {
     const out: CommandEvent[] = [];
-    while (this.pending.length > 0 && nowMs - this.pending[0].arrivedAt >= this.timeoutMs) {
-      out.push(this.pending.shift()!.event);
-    }
+    while (this.pending.length > 0 && clock.isStale(this.pending[0]!.at)) out.push(this.pending.shift()!.event);
     return out;
   }
 
@@ -79,9 +81,9 @@ export class SudoCorrelator {
     return this.pending.splice(0).map((p) => p.event);
   }
 
-  /** The earliest time at which a waiting USER_CMD times out (Infinity when none waits). */
-  nextExpiry(): number {
-    return this.pending.length > 0 ? this.pending[0].arrivedAt + this.timeoutMs : Number.POSITIVE_INFINITY;
+  /** The log position of the oldest waiting USER_CMD, the first to go stale; undefined when none waits. */
+  oldestMark(): LogMark | undefined {
+    return this.pending[0]?.at;
   }
 
   /** Offset of the oldest waiting USER_CMD line, or null. */
