@@ -24,38 +24,75 @@ export function execVerdict(line: string, start: number, end: number): ExecVerdi
   return execVerdictFor(arch.toLowerCase(), syscall);
 }
 
-const ARCH_FIELD = Buffer.from('arch=');
-const SYSCALL_FIELD = Buffer.from('syscall=');
+/** EXEC_SYSCALLS with the arch as a number (the value read as hex) and the syscalls as numbers. */
+const EXEC_BY_ARCH = new Map<number, readonly number[]>(Object.entries(EXEC_SYSCALLS).map(([arch, nrs]) => [parseInt(arch, 16), nrs.map(Number)]));
 
-/** execVerdict for an ASCII line in `bytes` whose body is `bytes[start, end)`, without decoding it. */
+/** Markers of execVerdictAt's scan: a field not seen, or seen with a value no table entry has. */
+const NOT_SEEN = -2;
+const NO_ENTRY = -1;
+
+/**
+ * execVerdict for an ASCII line in `bytes` whose body is `bytes[start, end)`, without decoding it:
+ * one pass over the field starts of the raw part (they come first: it stops at both or at the
+ * ENRICHED separator), the values read as numbers, no string made.
+ */
 export function execVerdictAt(bytes: Buffer, start: number, end: number): ExecVerdict {
-  const rawEnd = rawEndAt(bytes, start, end);
-  const arch = rawFieldAtBytes(bytes, start, rawEnd, ARCH_FIELD);
-  const syscall = rawFieldAtBytes(bytes, start, rawEnd, SYSCALL_FIELD);
-  if (arch === null || syscall === null) return 'unknown';
-  return execVerdictFor(arch.toLowerCase(), syscall);
-}
-
-/** rawEndOf for an ASCII line in `bytes` (a loop bounded by the line, unlike a native search). */
-function rawEndAt(bytes: Buffer, start: number, end: number): number {
-  for (let i = start; i < end; i++) if (bytes[i] === 0x1d) return i;
-  return end;
-}
-
-/** rawFieldAt for an ASCII line in `bytes`: the same field-start rule, the same value end. */
-function rawFieldAtBytes(bytes: Buffer, start: number, end: number, name: Buffer): string | null {
-  const first = name[0];
-  for (let at = start; at + name.length <= end; at++) {
-    if (bytes[at] !== first || (at > start && bytes[at - 1] !== 32)) continue;
-    let k = 1;
-    while (k < name.length && bytes[at + k] === name[k]) k++;
-    if (k < name.length) continue;
-    const v = at + name.length;
-    let stop = v;
-    while (stop < end && bytes[stop] !== 32) stop++;
-    return bytes.toString('latin1', v, stop);
+  let arch = NOT_SEEN;
+  let syscall = NOT_SEEN;
+  for (let i = start; i < end; i++) {
+    const c = bytes[i];
+    if (c === 0x1d) break;
+    // The same field-start rule as rawFieldAt: the range start, or after a space.
+    if (i > start && bytes[i - 1] !== 32) continue;
+    if (c === 97 /* a */ && arch === NOT_SEEN && startsWith(bytes, i, end, 'arch=')) arch = hexValueAt(bytes, i + 5, end);
+    else if (c === 115 /* s */ && syscall === NOT_SEEN && startsWith(bytes, i, end, 'syscall=')) syscall = decimalValueAt(bytes, i + 8, end);
+    else continue;
+    if (arch !== NOT_SEEN && syscall !== NOT_SEEN) break;
   }
-  return null;
+  if (arch === NOT_SEEN || syscall === NOT_SEEN) return 'unknown';
+  const table = EXEC_BY_ARCH.get(arch);
+  if (!table) return 'unknown';
+  return syscall !== NO_ENTRY && table.includes(syscall) ? 'exec' : 'other';
+}
+
+function startsWith(bytes: Buffer, at: number, end: number, name: string): boolean {
+  if (end - at < name.length) return false;
+  for (let k = 1; k < name.length; k++) if (bytes[at + k] !== name.charCodeAt(k)) return false;
+  return true;
+}
+
+/** Where the raw value at `from` ends: a space, the ENRICHED separator or `end`. */
+function valueEnd(bytes: Buffer, from: number, end: number): number {
+  let stop = from;
+  while (stop < end && bytes[stop] !== 32 && bytes[stop] !== 0x1d) stop++;
+  return stop;
+}
+
+/** An arch value as a number when it is exactly eight hex digits (as the table's keys), else NO_ENTRY. */
+function hexValueAt(bytes: Buffer, from: number, end: number): number {
+  const stop = valueEnd(bytes, from, end);
+  if (stop - from !== 8) return NO_ENTRY;
+  let value = 0;
+  for (let i = from; i < stop; i++) {
+    const c = bytes[i]!;
+    const digit = c >= 48 && c <= 57 ? c - 48 : c >= 97 && c <= 102 ? c - 87 : c >= 65 && c <= 70 ? c - 55 : -1;
+    if (digit < 0) return NO_ENTRY;
+    value = value * 16 + digit;
+  }
+  return value;
+}
+
+/** A syscall value as a number when it is written as the table writes numbers (no leading zero), else NO_ENTRY. */
+function decimalValueAt(bytes: Buffer, from: number, end: number): number {
+  const stop = valueEnd(bytes, from, end);
+  if (stop === from || stop - from > 6 || (bytes[from] === 48 && stop - from > 1)) return NO_ENTRY;
+  let value = 0;
+  for (let i = from; i < stop; i++) {
+    const digit = bytes[i]! - 48;
+    if (digit < 0 || digit > 9) return NO_ENTRY;
+    value = value * 10 + digit;
+  }
+  return value;
 }
 
 /** Verdict from an arch (hex, without 0x) and a decimal syscall number. */
