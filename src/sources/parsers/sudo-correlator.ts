@@ -10,8 +10,8 @@ import type { UserCmdRecord } from './parse-user-cmd.js';
 interface PendingSudo {
   host: string;
   record: UserCmdRecord;
-  /** The event to emit if no execve claims this record in time. */
-  event: CommandEvent;
+  /** What its event is made from if no execve claims it: made only then, since most are claimed. */
+  ctx: EventContext;
   offset: number;
   /** Where in the log it came: it waits until that goes stale. */
   at: LogMark;
@@ -31,8 +31,9 @@ export interface UserCmdContext extends EventContext {
  * by sudo's child (ppid = the USER_CMD pid) or, with `use_pty`, by a grandchild, which is matched
  * by session, login uid and the command text instead. A claimed USER_CMD is dropped and the
  * execve is marked `extra.via = 'sudo'`. A USER_CMD nobody claims before it goes stale in the
- * log (see LogClock: a record gap, or log time; hosts that do not audit execve) is emitted on its own, argv split from `cmd`. A denial (`res=failed`) is
- * emitted at once with `sudoDenied: true`, since no execve will follow.
+ * log (see LogClock: a record gap, or log time; hosts that do not audit execve) is emitted on its
+ * own, argv split from `cmd`. A denial (`res=failed`) is emitted at once with `sudoDenied: true`,
+ * since no execve will follow.
  */
 export class SudoCorrelator {
   private readonly pending: PendingSudo[] = [];
@@ -42,11 +43,10 @@ export class SudoCorrelator {
 
   /** Takes one USER_CMD; returns the events to emit now (a denial, or records pushed out by the cap). */
   add(record: UserCmdRecord, ctx: UserCmdContext): CommandEvent[] {
-    const event = userCmdEvent(record, ctx);
-    if (!record.success) return [event];
-    this.pending.push({ host: ctx.host, record, event, offset: ctx.offset, at: ctx.at });
+    if (!record.success) return [userCmdEvent(record, ctx)];
+    this.pending.push({ host: ctx.host, record, ctx, offset: ctx.offset, at: ctx.at });
     const out: CommandEvent[] = [];
-    while (this.pending.length > this.cap) out.push(this.pending.shift()!.event);
+    while (this.pending.length > this.cap) out.push(unclaimedEvent(this.pending.shift()!));
     return out;
   }
 
@@ -72,13 +72,13 @@ export class SudoCorrelator {
    */
   expire(clock: LogClock): CommandEvent[] {
     const out: CommandEvent[] = [];
-    while (this.pending.length > 0 && clock.isStale(this.pending[0]!.at)) out.push(this.pending.shift()!.event);
+    while (this.pending.length > 0 && clock.isStale(this.pending[0]!.at)) out.push(unclaimedEvent(this.pending.shift()!));
     return out;
   }
 
   /** Emits every USER_CMD still waiting. */
   flush(): CommandEvent[] {
-    return this.pending.splice(0).map((p) => p.event);
+    return this.pending.splice(0).map(unclaimedEvent);
   }
 
   /** The log position of the oldest waiting USER_CMD, the first to go stale; undefined when none waits. */
@@ -92,6 +92,11 @@ export class SudoCorrelator {
     for (const p of this.pending) if (min === null || p.offset < min) min = p.offset;
     return min;
   }
+}
+
+/** The event of a USER_CMD no execve claimed. */
+function unclaimedEvent(p: PendingSudo): CommandEvent {
+  return userCmdEvent(p.record, p.ctx);
 }
 
 function commandMatches(record: UserCmdRecord, event: CommandEvent): boolean {
