@@ -37,7 +37,12 @@ export interface Malformed {
  */
 export interface LogParser {
   readonly format: string;
-  /** Feed one line. `now` closes events that have no terminator once they are old enough. */
+  /**
+   * Feed one line. `now` is when it was read: a parser may use it for what only the wall clock can
+   * tell, but never to close a multi-record event while a backlog is read (auditd and go-audit
+   * ignore it and close by the log's own order and time; see LogClock). The wall-clock close is the
+   * tailer's: after a few seconds without new bytes it calls flush().
+   */
   push(line: string, offset: number, now: Date): ParseOutput;
   /**
    * Feed a block of lines as bytes, adding what they produce to `out`; the same as push() for
@@ -91,8 +96,10 @@ export interface ParserOptions {
    */
   resolveUid?: (uid: number, host: string) => string | null;
   /**
-   * How long a multi-record event without a terminator (auditd user-space records, events whose
-   * EOE was lost) may stay open, measured against the `now` passed to push(). Default 2000 ms.
+   * How long a multi-record event without a terminator (an auditd event whose EOE was lost, a sudo
+   * USER_CMD waiting for its execve) may stay open. auditd and go-audit measure it in log time (the
+   * audit timestamps of later records, once a few records have passed); the sudo syslog parsers
+   * against the `now` passed to push(). Default 2000 ms.
    */
   eventTimeoutMs?: number;
 }

@@ -6,25 +6,27 @@ import type { CommandEvent } from '../command-event.js';
 import { forEachLine, lineEnd, type LineBlock } from '../line-block.js';
 import type { LogParser, ParseOutput, ParserOptions } from '../parser.js';
 import { emptyOutput } from '../parser.js';
+import { AuditEventBuilder } from './audit-event-builder.js';
+import { EventTable, eventName, eventNameAt, serialAt, serialOf, shiftHeader, type EventName, type Slot } from './event-table.js';
+import { execVerdict, execVerdictAt } from './exec-verdict.js';
+import { DEFAULT_MAX_RECORD_GAP, LogClock, type LogMark } from './log-clock.js';
 import { malformed } from './parse-support.js';
+import { parseUserCmd } from './parse-user-cmd.js';
 import {
-  AuditEventBuilder,
   MAX_RECORD_CHARS,
-  SudoCorrelator,
-  type HeaderScan,
-  type UidNamer,
-  execVerdict,
-  execVerdictAt,
+  auditTimeMs,
+  auditTimeMsAt,
   newHeaderScan,
   parseAuditId,
-  parseUserCmd,
   rawEndOf,
   scanRecordHeader,
   scanRecordHeaderBytes,
-  uidNamer,
-} from './audit-record.js';
+} from './record-header.js';
+import { EOE, KERNEL_TYPE_NAMES, OTHER, PATH, PROCTITLE, SYSCALL, USER_CMD, recordKind, recordKindAt } from './record-kind.js';
+import { SudoCorrelator } from './sudo-correlator.js';
+import { uidNamer, type UidNamer } from './uid-namer.js';
 
-/** Default for ParserOptions.eventTimeoutMs (go-audit waits the same 2 s). */
+/** Default for ParserOptions.eventTimeoutMs, in log time (go-audit's sudo correlation uses the same). */
 export const DEFAULT_EVENT_TIMEOUT_MS = 2000;
 
 /** Default cap on events held at once; past it the oldest is closed early. */
@@ -37,284 +39,56 @@ export interface AuditdParserOptions extends ParserOptions {
    * is closed: emitted if it is an exec, otherwise reported as `incomplete_event`.
    */
   maxPendingEvents?: number;
+  /**
+   * An event without its EOE closes once more records than this followed its last one (default
+   * DEFAULT_MAX_RECORD_GAP, 2,000).
+   */
+  maxRecordGap?: number;
 }
 
-/** An event whose terminator (EOE) has not been seen yet. */
-interface PendingEvent {
+/** An event whose terminator (EOE) has not been seen yet; its LogMark is its latest record. */
+interface PendingEvent extends LogMark {
   builder: AuditEventBuilder;
   host: string;
   id: string;
   time: Date;
   /** Offset of its first line: the checkpoint may not pass it while the event is held. */
   firstOffset: number;
-  /** The `now` of its first line; the timeout counts from here. */
-  arrivedAt: number;
 }
 
 /**
- * The record types the parser reads, told apart by comparing the line in place (no type string
- * is cut out of lines that are skipped). Kernel types an exec event is built from come first.
+ * What is known of the record being handled. One object, reused for every record, so that the
+ * steps of handling one take it whole instead of a long list of positional arguments.
  */
-const KERNEL_TYPE_NAMES = ['SYSCALL', 'EXECVE', 'CWD', 'PATH', 'PROCTITLE'] as const;
-const SYSCALL = 0;
-const EXECVE = 1;
-const CWD = 2;
-const PATH = 3;
-const PROCTITLE = 4;
-const USER_CMD = 5;
-const EOE = 6;
-const OTHER = 7;
-
-/** The record type at `line[start, end)`: an index into KERNEL_TYPE_NAMES, USER_CMD, EOE or OTHER. */
-function recordKind(line: string, start: number, end: number): number {
-  switch (end - start) {
-    case 7:
-      return line.startsWith('SYSCALL', start) ? SYSCALL : OTHER;
-    case 6:
-      return line.startsWith('EXECVE', start) ? EXECVE : OTHER;
-    case 3:
-      return line.startsWith('CWD', start) ? CWD : line.startsWith('EOE', start) ? EOE : OTHER;
-    case 4:
-      return line.startsWith('PATH', start) ? PATH : OTHER;
-    case 9:
-      return line.startsWith('PROCTITLE', start) ? PROCTITLE : OTHER;
-    case 8:
-      return line.startsWith('USER_CMD', start) ? USER_CMD : OTHER;
-    default:
-      return OTHER;
-  }
-}
-
-const KIND_NAMES: ReadonlyArray<readonly [number, Buffer]> = [
-  ...KERNEL_TYPE_NAMES.map((name, kind) => [kind, Buffer.from(name)] as const),
-  [USER_CMD, Buffer.from('USER_CMD')],
-  [EOE, Buffer.from('EOE')],
-];
-
-/** recordKind of the type at `bytes[start, end)`. */
-function recordKindAt(bytes: Buffer, start: number, end: number): number {
-  for (const [kind, name] of KIND_NAMES) {
-    if (name.length === end - start && sameBytes(bytes, start, name)) return kind;
-  }
-  return OTHER;
-}
-
-/** True when `bytes` holds `name` at `at` (a script loop: cheaper than a native call for a few bytes). */
-function sameBytes(bytes: Buffer, at: number, name: Buffer | string): boolean {
-  if (typeof name === 'string') {
-    for (let i = 0; i < name.length; i++) if (bytes[at + i] !== name.charCodeAt(i)) return false;
-    return true;
-  }
-  for (let i = 0; i < name.length; i++) if (bytes[at + i] !== name[i]) return false;
-  return true;
-}
-
-/** Which event a record belongs to: its host (`node=`, empty when absent) and id. */
-interface EventName {
-  node: string;
-  id: string;
-  /** The id's serial as a number, or -1 when it is not a plain decimal of at most 15 digits. */
+interface RecordInHand {
+  kind: number;
+  line: string;
+  /** The event serial as a number (see serialOf). */
   serial: number;
+  /** End of the raw fields: the ENRICHED separator, or the line's end. */
+  rawEnd: number;
+  /** Byte offset of the line in its file. */
+  offset: number;
+  /**
+   * Its pending event when the byte path already looked (null: there is none, and the record is
+   * neither a skipped event's nor the SYSCALL of another syscall); undefined when nobody looked.
+   */
+  known: Slot<PendingEvent> | null | undefined;
 }
-
-/** One entry of an EventTable. */
-interface Slot<V> extends EventName {
-  /** The map key it is stored under. */
-  key: number | string;
-  /** Insertion order across both maps. */
-  seq: number;
-  value: V;
-}
-
-/**
- * Values per event, found straight from a line's header positions. Events are keyed by their
- * serial number: a number key needs no string to be built or hashed per line, which is most of
- * the cost of a lookup. The stored node and id are compared with the line in place; an event
- * whose serial is already taken by another host's event (or that has no numeric serial) is kept
- * under its full `node\u0001id` name instead. Iteration is in insertion order, as with a Map.
- */
-class EventTable<V> {
-  private readonly bySerial = new Map<number, Slot<V>>();
-  private readonly byName = new Map<string, Slot<V>>();
-  private seq = 0;
-
-  get size(): number {
-    return this.bySerial.size + this.byName.size;
-  }
-
-  /** The entry of the event the header at `h` names. */
-  find(line: string, h: HeaderScan, serial: number): Slot<V> | undefined {
-    if (serial >= 0) {
-      const slot = this.bySerial.get(serial);
-      if (slot !== undefined && namesEvent(slot, line, h)) return slot;
-    }
-    return this.byName.size === 0 ? undefined : this.byName.get(nameKey(eventName(line, h, serial)));
-  }
-
-  /** find() for the header at `h` of an ASCII line in `bytes`. */
-  findAt(bytes: Buffer, h: HeaderScan, serial: number): Slot<V> | undefined {
-    if (serial >= 0) {
-      const slot = this.bySerial.get(serial);
-      if (slot !== undefined && namesEventAt(slot, bytes, h)) return slot;
-    }
-    return this.byName.size === 0 ? undefined : this.byName.get(nameKey(eventNameAt(bytes, h, serial)));
-  }
-
-  /** The entry of a named event. */
-  get(name: EventName): Slot<V> | undefined {
-    if (name.serial >= 0) {
-      const slot = this.bySerial.get(name.serial);
-      if (slot !== undefined && slot.node === name.node && slot.id === name.id) return slot;
-    }
-    return this.byName.size === 0 ? undefined : this.byName.get(nameKey(name));
-  }
-
-  /** Adds an event not in the table. */
-  add(name: EventName, value: V): Slot<V> {
-    const slot: Slot<V> = { node: name.node, id: name.id, serial: name.serial, key: name.serial, seq: this.seq++, value };
-    if (name.serial >= 0 && !this.bySerial.has(name.serial)) {
-      this.bySerial.set(name.serial, slot);
-    } else {
-      slot.key = nameKey(name);
-      this.byName.set(slot.key, slot);
-    }
-    return slot;
-  }
-
-  /** Sets the value of a named event, adding it when absent (keeping its place when present). */
-  set(name: EventName, value: V): void {
-    const slot = this.get(name);
-    if (slot) slot.value = value;
-    else this.add(name, value);
-  }
-
-  delete(slot: Slot<V>): void {
-    if (typeof slot.key === 'number') {
-      if (this.bySerial.get(slot.key) === slot) this.bySerial.delete(slot.key);
-    } else if (this.byName.get(slot.key) === slot) {
-      this.byName.delete(slot.key);
-    }
-  }
-
-  /** The entry added first among those still held. */
-  oldest(): Slot<V> | undefined {
-    const a = this.bySerial.values().next();
-    const b = this.byName.values().next();
-    if (a.done) return b.done ? undefined : b.value;
-    return b.done || a.value.seq < b.value.seq ? a.value : b.value;
-  }
-
-  /** Every entry, oldest first. */
-  *entries(): Generator<Slot<V>> {
-    const a = this.bySerial.values();
-    const b = this.byName.values();
-    let x = a.next();
-    let y = b.next();
-    while (!x.done || !y.done) {
-      if (y.done || (!x.done && x.value.seq < y.value.seq)) {
-        yield x.value as Slot<V>;
-        x = a.next();
-      } else {
-        yield y.value;
-        y = b.next();
-      }
-    }
-  }
-
-  clear(): void {
-    this.bySerial.clear();
-    this.byName.clear();
-  }
-}
-
-/** The serial of the id at `h` as a number; -1 when it is not 1 to 15 decimal digits. */
-function serialOf(line: string, h: HeaderScan): number {
-  const length = h.idEnd - h.serialStart;
-  if (length < 1 || length > 15) return -1;
-  let value = 0;
-  for (let i = h.serialStart; i < h.idEnd; i++) {
-    const digit = line.charCodeAt(i) - 48;
-    if (digit < 0 || digit > 9) return -1;
-    value = value * 10 + digit;
-  }
-  return value;
-}
-
-/** Moves every position of a scanned header by `delta` (from positions in a buffer to positions in the line). */
-function shiftHeader(h: HeaderScan, delta: number): void {
-  if (h.nodeStart >= 0) {
-    h.nodeStart += delta;
-    h.nodeEnd += delta;
-  }
-  h.typeStart += delta;
-  h.typeEnd += delta;
-  h.idStart += delta;
-  h.idEnd += delta;
-  h.serialStart += delta;
-  h.bodyStart += delta;
-}
-
-/** serialOf for an ASCII line in `bytes`. */
-function serialAt(bytes: Buffer, h: HeaderScan): number {
-  const length = h.idEnd - h.serialStart;
-  if (length < 1 || length > 15) return -1;
-  let value = 0;
-  for (let i = h.serialStart; i < h.idEnd; i++) {
-    const digit = bytes[i]! - 48;
-    if (digit < 0 || digit > 9) return -1;
-    value = value * 10 + digit;
-  }
-  return value;
-}
-
-function eventNameAt(bytes: Buffer, h: HeaderScan, serial: number): EventName {
-  return {
-    node: h.nodeStart < 0 ? '' : bytes.toString('latin1', h.nodeStart, h.nodeEnd),
-    id: bytes.toString('latin1', h.idStart, h.idEnd),
-    serial,
-  };
-}
-
-/** namesEvent for an ASCII line in `bytes`. */
-function namesEventAt(name: EventName, bytes: Buffer, h: HeaderScan): boolean {
-  const nodeLength = h.nodeStart < 0 ? 0 : h.nodeEnd - h.nodeStart;
-  return (
-    name.id.length === h.idEnd - h.idStart &&
-    name.node.length === nodeLength &&
-    sameBytes(bytes, h.idStart, name.id) &&
-    (nodeLength === 0 || sameBytes(bytes, h.nodeStart, name.node))
-  );
-}
-
-function eventName(line: string, h: HeaderScan, serial: number): EventName {
-  return { node: h.nodeStart < 0 ? '' : line.slice(h.nodeStart, h.nodeEnd), id: line.slice(h.idStart, h.idEnd), serial };
-}
-
-/** Events of lines without `node=` (a local file) are named by the bare id, as a lone host's are. */
-function nameKey(name: EventName): string {
-  return name.node ? `${name.node}\u0001${name.id}` : name.id;
-}
-
-/** True when the header at `h` has the node and id of `name`, compared in place. */
-function namesEvent(name: EventName, line: string, h: HeaderScan): boolean {
-  const nodeLength = h.nodeStart < 0 ? 0 : h.nodeEnd - h.nodeStart;
-  return (
-    name.id.length === h.idEnd - h.idStart &&
-    name.node.length === nodeLength &&
-    line.startsWith(name.id, h.idStart) &&
-    (nodeLength === 0 || line.startsWith(name.node, h.nodeStart))
-  );
-}
-
 
 /**
  * Creates a parser for auditd logs (format `auditd`).
  *
- * Records are grouped by (host, event id); events close at their EOE record or, when none comes
- * (a lost EOE, logs written without one), once `eventTimeoutMs` has passed since their first line
- * by the `now` given to push(). Only exec events are kept in memory: records of other syscalls are
- * recognised from the `arch`/`syscall` fields and skipped without building anything. sudo's
- * USER_CMD is tied to the execve it caused (see SudoCorrelator). Never throws.
+ * Records are grouped by (host, event id). An event closes at its EOE record; when none comes (a
+ * lost EOE, records written without one) it closes by the log itself, as a LogClock tells: once
+ * `maxRecordGap` records followed its last one, or once records `eventTimeoutMs` later in log time
+ * came (and a few records passed); or at flush(), the end of a file or a tailer's idle flush.
+ * Never by the `now` given to push(), so how an event is assembled does not depend on how fast or
+ * in what pieces the log is read. Only exec events are kept in memory: records of other syscalls
+ * are recognised from the `arch`/`syscall` fields and skipped without building anything. An exec
+ * closed without its arguments (no EXECVE record) is emitted with what is known and counted as
+ * `incomplete_event`. sudo's USER_CMD is tied to the execve it caused (see SudoCorrelator). Never
+ * throws.
  */
 export function createAuditdParser(options: AuditdParserOptions): LogParser {
   return new AuditdParser(options);
@@ -322,27 +96,30 @@ export function createAuditdParser(options: AuditdParserOptions): LogParser {
 
 class AuditdParser implements LogParser {
   readonly format = 'auditd';
-  private readonly timeoutMs: number;
   private readonly maxPending: number;
+  private readonly clock: LogClock;
   private readonly pending = new EventTable<PendingEvent>();
   /** Events not worth holding (not execs) or already emitted, to skip their remaining records. */
-  private readonly skipped = new EventTable<number>();
+  private readonly skipped = new EventTable<LogMark>();
   private readonly sudo: SudoCorrelator;
   private readonly namers = new Map<string, UidNamer>();
   /** Header positions of the current line, reused for every line. */
   private readonly header = newHeaderScan();
-  /** Earliest `now` at which anything held can time out; avoids scanning on every line. */
-  private nextExpiry = Number.POSITIVE_INFINITY;
+  private readonly current: RecordInHand = { kind: OTHER, line: '', serial: -1, rawEnd: 0, offset: 0, known: undefined };
+  /** The record number, and the log time, at which something held may first have gone stale. */
+  private nextSweepRecord = Number.POSITIVE_INFINITY;
+  private nextSweepLogMs = Number.POSITIVE_INFINITY;
 
   constructor(private readonly options: AuditdParserOptions) {
-    this.timeoutMs = Math.max(0, options.eventTimeoutMs ?? DEFAULT_EVENT_TIMEOUT_MS);
     this.maxPending = Math.max(1, options.maxPendingEvents ?? DEFAULT_MAX_PENDING_EVENTS);
-    this.sudo = new SudoCorrelator(this.timeoutMs, this.maxPending);
+    const maxRecordGap = Math.max(1, options.maxRecordGap ?? DEFAULT_MAX_RECORD_GAP);
+    this.clock = new LogClock(maxRecordGap, Math.max(0, options.eventTimeoutMs ?? DEFAULT_EVENT_TIMEOUT_MS));
+    this.sudo = new SudoCorrelator(this.maxPending);
   }
 
-  push(line: string, offset: number, now: Date): ParseOutput {
+  push(line: string, offset: number): ParseOutput {
     const out = emptyOutput();
-    this.pushLine(line, offset, now.getTime(), out);
+    this.pushLine(line, offset, out);
     return out;
   }
 
@@ -351,11 +128,10 @@ class AuditdParser implements LogParser {
    * read, records of skipped events, EOE, the SYSCALL records of other syscalls): only the others
    * are decoded into strings.
    */
-  pushBlock(block: LineBlock, now: Date, out: ParseOutput): void {
-    const nowMs = now.getTime();
+  pushBlock(block: LineBlock, _now: Date, out: ParseOutput): void {
     if (!block.ascii) {
       // Byte and character positions differ: every line takes the string path.
-      forEachLine(block, (line, offset) => this.pushLine(line, offset, nowMs, out));
+      forEachLine(block, (line, offset) => this.pushLine(line, offset, out));
       return;
     }
     const { bytes, end } = block;
@@ -363,8 +139,8 @@ class AuditdParser implements LogParser {
       const stop = lineEnd(block, pos);
       const offset = block.offset + (pos - block.start);
       try {
-        if (nowMs >= this.nextExpiry) this.expire(nowMs, out);
-        this.byteRecord(bytes, pos, stop, offset, nowMs, out);
+        this.nextRecord(out);
+        this.byteRecord(bytes, pos, stop, offset, out);
       } catch {
         // Defence in depth, as in pushLine.
         out.malformed.push(malformed('unrecognized', bytes.toString('latin1', pos, stop), offset));
@@ -373,14 +149,21 @@ class AuditdParser implements LogParser {
     }
   }
 
-  private pushLine(line: string, offset: number, nowMs: number, out: ParseOutput): void {
+  private pushLine(line: string, offset: number, out: ParseOutput): void {
     try {
-      if (nowMs >= this.nextExpiry) this.expire(nowMs, out);
-      this.handle(line, offset, nowMs, out);
+      this.nextRecord(out);
+      this.handle(line, offset, out);
     } catch {
       // Defence in depth: a parser bug must cost one line, never the stream.
       out.malformed.push(malformed('unrecognized', line, offset));
     }
+  }
+
+  /** Counts a line, and closes what went stale when something may have. */
+  private nextRecord(out: ParseOutput): void {
+    const clock = this.clock;
+    clock.tick();
+    if (clock.record >= this.nextSweepRecord || clock.logMs >= this.nextSweepLogMs) this.sweep(out);
   }
 
   flush(): ParseOutput {
@@ -389,7 +172,8 @@ class AuditdParser implements LogParser {
     this.pending.clear();
     this.skipped.clear();
     for (const event of this.sudo.flush()) out.events.push(event);
-    this.nextExpiry = Number.POSITIVE_INFINITY;
+    this.nextSweepRecord = Number.POSITIVE_INFINITY;
+    this.nextSweepLogMs = Number.POSITIVE_INFINITY;
     return out;
   }
 
@@ -405,16 +189,17 @@ class AuditdParser implements LogParser {
    * The ASCII line `bytes[start, end)`: settled from its header when that is enough, exactly as
    * handle() would settle it; otherwise decoded and handed on with what the header told.
    */
-  private byteRecord(bytes: Buffer, start: number, end: number, offset: number, nowMs: number, out: ParseOutput): void {
+  private byteRecord(bytes: Buffer, start: number, end: number, offset: number, out: ParseOutput): void {
     const first = bytes[start];
     const h = this.header;
     // Blank lines, non-records and oversized ones are left to handle(), which says what they are.
     if ((first !== 116 && first !== 110) || end - start > MAX_RECORD_CHARS || !scanRecordHeaderBytes(bytes, start, end, h)) {
-      this.handle(bytes.toString('latin1', start, end), offset, nowMs, out);
+      this.handle(bytes.toString('latin1', start, end), offset, out);
       return;
     }
     const kind = recordKindAt(bytes, h.typeStart, h.typeEnd);
     if (kind === OTHER) return;
+    this.clock.observe(auditTimeMsAt(bytes, h));
     const serial = serialAt(bytes, h);
     if (kind === EOE) {
       this.closeEvent(this.skipped.findAt(bytes, h, serial), this.pending.findAt(bytes, h, serial), out);
@@ -425,21 +210,22 @@ class AuditdParser implements LogParser {
     if (kind !== USER_CMD) {
       slot = this.pending.findAt(bytes, h, serial) ?? null;
       if (slot) {
+        this.renew(slot.value);
         // PATH and PROCTITLE only stand in for arguments an exec did not log.
         if ((kind === PATH || kind === PROCTITLE) && slot.value.builder.hasArgs) return;
       } else {
         if (kind === PATH || this.skipped.findAt(bytes, h, serial)) return;
         if (kind === SYSCALL && execVerdictAt(bytes, h.bodyStart, end) === 'other') {
-          this.skip(eventNameAt(bytes, h, serial), nowMs);
+          this.skip(eventNameAt(bytes, h, serial));
           return;
         }
       }
     }
     shiftHeader(h, -start);
-    this.record(kind, bytes.toString('latin1', start, end), h, serial, offset, nowMs, out, slot);
+    this.record(this.inHand(kind, bytes.toString('latin1', start, end), serial, offset, slot), out);
   }
 
-  private handle(line: string, offset: number, nowMs: number, out: ParseOutput): void {
+  private handle(line: string, offset: number, out: ParseOutput): void {
     const first = line.charCodeAt(0);
     // Records start with `type=` or `node=`; only other lines need the blank-line check.
     if (first !== 116 && first !== 110 && line.trim() === '') return;
@@ -455,166 +241,200 @@ class AuditdParser implements LogParser {
     }
     const kind = recordKind(line, h.typeStart, h.typeEnd);
     if (kind === OTHER) return;
+    this.clock.observe(auditTimeMs(line, h));
     const serial = serialOf(line, h);
     if (kind === EOE) {
-      this.endEvent(line, h, serial, out);
+      this.closeEvent(this.skipped.find(line, h, serial), this.pending.find(line, h, serial), out);
       return;
     }
-    this.record(kind, line, h, serial, offset, nowMs, out, undefined);
+    this.record(this.inHand(kind, line, serial, offset, undefined), out);
   }
 
-  /**
-   * A record of a type the parser reads (not EOE), its header in `h`. `known` is its pending event
-   * when the caller already looked (null: none, and it is not a skipped event's, nor a SYSCALL of
-   * another syscall); undefined when it did not.
-   */
-  private record(
-    kind: number,
-    line: string,
-    h: HeaderScan,
-    serial: number,
-    offset: number,
-    nowMs: number,
-    out: ParseOutput,
-    known: Slot<PendingEvent> | null | undefined,
-  ): void {
+  /** Fills the reused RecordInHand (the header positions are in this.header). */
+  private inHand(kind: number, line: string, serial: number, offset: number, known: Slot<PendingEvent> | null | undefined): RecordInHand {
+    const r = this.current;
+    r.kind = kind;
+    r.line = line;
+    r.serial = serial;
+    r.rawEnd = rawEndOf(line, this.header.bodyStart);
+    r.offset = offset;
+    r.known = known;
+    return r;
+  }
+
+  /** A record of a type the parser reads (not EOE), its header in this.header. */
+  private record(r: RecordInHand, out: ParseOutput): void {
     // The raw fields are ASCII by construction (anything else is hex); a replacement character
     // there means the line was damaged on its way to us.
-    const rawEnd = rawEndOf(line, h.bodyStart);
-    const bad = line.indexOf('\ufffd');
-    if (bad >= 0 && bad < rawEnd) {
-      out.malformed.push(malformed('invalid_utf8', line, offset));
+    const bad = r.line.indexOf('\ufffd');
+    if (bad >= 0 && bad < r.rawEnd) {
+      out.malformed.push(malformed('invalid_utf8', r.line, r.offset));
       return;
     }
-    if (kind === USER_CMD) this.userCmd(line, h, rawEnd, offset, nowMs, out);
-    else this.kernelRecord(KERNEL_TYPE_NAMES[kind]!, line, h, serial, rawEnd, offset, nowMs, out, known);
+    if (r.kind === USER_CMD) this.userCmd(r, out);
+    else this.kernelRecord(r, out);
   }
 
-  private kernelRecord(
-    type: string,
-    line: string,
-    h: HeaderScan,
-    serial: number,
-    rawEnd: number,
-    offset: number,
-    nowMs: number,
-    out: ParseOutput,
-    known: Slot<PendingEvent> | null | undefined,
-  ): void {
-    let slot = known === undefined ? this.pending.find(line, h, serial) : known;
+  private kernelRecord(r: RecordInHand, out: ParseOutput): void {
+    const { line, known } = r;
+    const h = this.header;
+    let slot = known === undefined ? this.pending.find(line, h, r.serial) : known;
+    if (slot && known === undefined) this.renew(slot.value);
     if (!slot) {
       // PATH records only matter for an exec already under way.
-      if (type === 'PATH') return;
-      if (known === undefined && this.skipped.find(line, h, serial)) return;
-      const name = eventName(line, h, serial);
-      if (type === 'SYSCALL' && known === undefined && execVerdict(line, h.bodyStart, rawEnd) === 'other') {
-        this.skip(name, nowMs);
+      if (r.kind === PATH) return;
+      if (known === undefined && this.skipped.find(line, h, r.serial)) return;
+      const name = eventName(line, h, r.serial);
+      if (r.kind === SYSCALL && known === undefined && execVerdict(line, h.bodyStart, r.rawEnd) === 'other') {
+        this.skip(name);
         return;
       }
-      const parsed = parseAuditId(name.id);
-      if (!parsed) {
-        out.malformed.push(malformed('unrecognized', line, offset));
-        return;
-      }
-      if (this.pending.size >= this.maxPending) this.evictOldest(out, nowMs);
-      const host = name.node || this.options.defaultHost;
-      const ev = { builder: new AuditEventBuilder(), host, id: name.id, time: parsed.time, firstOffset: offset, arrivedAt: nowMs };
-      slot = this.pending.add(name, ev);
-      this.nextExpiry = Math.min(this.nextExpiry, nowMs + this.timeoutMs);
+      slot = this.open(name, r, out);
+      if (!slot) return;
     }
     const builder = slot.value.builder;
-    const problem = builder.addRecord(type, line, h.bodyStart, rawEnd);
-    if (problem) out.malformed.push(malformed(problem, line, offset));
-    if (type === 'SYSCALL' && builder.verdict === 'other' && !builder.isExec) {
+    const problem = builder.addRecord(KERNEL_TYPE_NAMES[r.kind]!, line, h.bodyStart, r.rawEnd);
+    if (problem) out.malformed.push(malformed(problem, line, r.offset));
+    if (r.kind === SYSCALL && builder.verdict === 'other' && !builder.isExec) {
       this.pending.delete(slot);
-      this.skip(slot, nowMs);
+      this.skip(slot);
     }
   }
 
-  private userCmd(line: string, h: HeaderScan, rawEnd: number, offset: number, nowMs: number, out: ParseOutput): void {
-    const record = parseUserCmd(line, h.bodyStart, rawEnd);
+  /** Starts holding the event of record `r`; null (and a malformed line) when its id is not a time. */
+  private open(name: EventName, r: RecordInHand, out: ParseOutput): Slot<PendingEvent> | null {
+    const parsed = parseAuditId(name.id);
+    if (!parsed) {
+      out.malformed.push(malformed('unrecognized', r.line, r.offset));
+      return null;
+    }
+    if (this.pending.size >= this.maxPending) this.evictOldest(out);
+    const host = name.node || this.options.defaultHost;
+    const ev: PendingEvent = {
+      builder: new AuditEventBuilder(),
+      host,
+      id: name.id,
+      time: parsed.time,
+      firstOffset: r.offset,
+      record: this.clock.record,
+      logMs: this.clock.logMs,
+    };
+    this.schedule(ev);
+    return this.pending.add(name, ev);
+  }
+
+  /** A record of a held event came: its staleness counts from here. */
+  private renew(ev: PendingEvent): void {
+    ev.record = this.clock.record;
+    ev.logMs = this.clock.logMs;
+  }
+
+  private userCmd(r: RecordInHand, out: ParseOutput): void {
+    const { line } = r;
+    const h = this.header;
+    const record = parseUserCmd(line, h.bodyStart, r.rawEnd);
     const id = line.slice(h.idStart, h.idEnd);
     const parsed = parseAuditId(id);
     if (typeof record === 'string' || !parsed) {
-      out.malformed.push(malformed(typeof record === 'string' ? record : 'unrecognized', line, offset));
+      out.malformed.push(malformed(typeof record === 'string' ? record : 'unrecognized', line, r.offset));
       return;
     }
     const host = (h.nodeStart < 0 ? '' : line.slice(h.nodeStart, h.nodeEnd)) || this.options.defaultHost;
-    const ctx = { host, id, time: parsed.time, sourceFormat: this.format, names: this.namer(host), offset, nowMs };
+    const at = this.clock.mark();
+    const ctx = { host, id, time: parsed.time, sourceFormat: this.format, names: this.namer(host), offset: r.offset, at };
     for (const event of this.sudo.add(record, ctx)) out.events.push(event);
-    this.nextExpiry = Math.min(this.nextExpiry, nowMs + this.timeoutMs);
-  }
-
-  private endEvent(line: string, h: HeaderScan, serial: number, out: ParseOutput): void {
-    this.closeEvent(this.skipped.find(line, h, serial), this.pending.find(line, h, serial), out);
+    this.schedule(at);
   }
 
   /** An EOE: forgets the event's skip mark and emits it if it is held. */
-  private closeEvent(mark: Slot<number> | undefined, slot: Slot<PendingEvent> | undefined, out: ParseOutput): void {
+  private closeEvent(mark: Slot<LogMark> | undefined, slot: Slot<PendingEvent> | undefined, out: ParseOutput): void {
     if (mark) this.skipped.delete(mark);
     if (!slot) return;
     this.pending.delete(slot);
     this.emit(slot.value, out, false);
   }
 
-  /** Closes events, skip marks and USER_CMDs older than the timeout. */
-  private expire(nowMs: number, out: ParseOutput): void {
-    for (let slot = this.pending.oldest(); slot && nowMs - slot.value.arrivedAt >= this.timeoutMs; slot = this.pending.oldest()) {
+  /** Makes sure a sweep runs by the time `mark` can have gone stale. */
+  private schedule(mark: LogMark): void {
+    const clock = this.clock;
+    this.nextSweepRecord = Math.min(this.nextSweepRecord, clock.staleRecord(mark));
+    const byTime = clock.staleLogMs(mark);
+    // Once its log time is up, only the record count is left to wait for.
+    if (byTime > clock.logMs) this.nextSweepLogMs = Math.min(this.nextSweepLogMs, byTime);
+  }
+
+  /** Closes the events, skip marks and USER_CMDs gone stale in the log, and schedules the next sweep. */
+  private sweep(out: ParseOutput): void {
+    const clock = this.clock;
+    this.nextSweepRecord = Number.POSITIVE_INFINITY;
+    this.nextSweepLogMs = Number.POSITIVE_INFINITY;
+    for (const slot of this.pending.entries()) {
+      if (!clock.isStale(slot.value)) {
+        this.schedule(slot.value);
+        continue;
+      }
       this.pending.delete(slot);
-      this.skip(slot, nowMs);
+      this.skip(slot);
       this.emit(slot.value, out, true);
     }
-    for (let mark = this.skipped.oldest(); mark && nowMs - mark.value >= this.timeoutMs; mark = this.skipped.oldest()) {
-      this.skipped.delete(mark);
-    }
-    for (const event of this.sudo.expire(nowMs)) out.events.push(event);
-    this.nextExpiry = this.earliestExpiry();
+    // Skip marks are never renewed, so they go stale in the order they were made.
+    for (let mark = this.skipped.oldest(); mark && clock.isStale(mark.value); mark = this.skipped.oldest()) this.skipped.delete(mark);
+    const oldestMark = this.skipped.oldest();
+    if (oldestMark) this.schedule(oldestMark.value);
+    for (const event of this.sudo.expire(clock)) out.events.push(event);
+    const oldestSudo = this.sudo.oldestMark();
+    if (oldestSudo) this.schedule(oldestSudo);
+    // Many events held at once: sweep at most once per eighth of them in records, so each record
+    // pays a bounded share of the sweeps (an event closes a little later, never earlier).
+    this.nextSweepRecord = Math.max(this.nextSweepRecord, clock.record + (this.pending.size >> 3));
   }
 
-  private earliestExpiry(): number {
-    let earliest = Number.POSITIVE_INFINITY;
-    const first = this.pending.oldest();
-    if (first) earliest = first.value.arrivedAt;
-    const skip = this.skipped.oldest();
-    if (skip) earliest = Math.min(earliest, skip.value);
-    return Math.min(earliest + this.timeoutMs, this.sudo.nextExpiry());
-  }
-
-  private evictOldest(out: ParseOutput, nowMs: number): void {
+  private evictOldest(out: ParseOutput): void {
     const slot = this.pending.oldest();
     if (!slot) return;
     this.pending.delete(slot);
-    this.skip(slot, nowMs);
+    this.skip(slot);
     this.emit(slot.value, out, true);
   }
 
   /** Remembers an event whose further records are to be ignored, within a bounded table. */
-  private skip(name: EventName, at: number): void {
-    this.skipped.set(name, at);
+  private skip(name: EventName): void {
+    // A mark made again moves to the end, so the table stays in the order marks go stale.
+    const old = this.skipped.get(name);
+    if (old) this.skipped.delete(old);
+    const mark = this.clock.mark();
+    this.skipped.add(name, mark);
     if (this.skipped.size > this.maxPending * 4) {
       const oldest = this.skipped.oldest();
       if (oldest) this.skipped.delete(oldest);
     }
-    this.nextExpiry = Math.min(this.nextExpiry, at + this.timeoutMs);
+    this.schedule(mark);
   }
 
   /**
    * Turns a closed event into a command. `early` marks a close without EOE: an event that never
-   * got its SYSCALL record (lost, or pushed out) is then reported as incomplete.
+   * got its SYSCALL record (lost, or pushed out) is then reported as incomplete. An exec that
+   * succeeded but has no EXECVE record lost its arguments: it is emitted with what is known (the
+   * program from PATH, PROCTITLE or exe) and counted as incomplete too.
    */
   private emit(ev: PendingEvent, out: ParseOutput, early: boolean): void {
-    const event: CommandEvent | null = ev.builder.build({
+    const builder = ev.builder;
+    const event: CommandEvent | null = builder.build({
       host: ev.host,
       id: ev.id,
       time: ev.time,
       sourceFormat: this.format,
       names: this.namer(ev.host),
     });
+    const sample = `${ev.host}:${ev.id}`;
     if (event) {
       this.sudo.claim(event);
       out.events.push(event);
-    } else if (early && ev.builder.syscall === null) {
-      out.malformed.push({ reason: 'incomplete_event', sample: `${ev.host}:${ev.id}`, offset: ev.firstOffset });
+      if (!builder.hasArgs && builder.syscall?.success !== 'no') {
+        out.malformed.push({ reason: 'incomplete_event', sample, offset: ev.firstOffset, detail: 'an exec without its EXECVE record (arguments)' });
+      }
+    } else if (early && builder.syscall === null) {
+      out.malformed.push({ reason: 'incomplete_event', sample, offset: ev.firstOffset });
     }
   }
 
@@ -629,4 +449,3 @@ class AuditdParser implements LogParser {
     return namer;
   }
 }
-

@@ -12,16 +12,13 @@
 import type { LogParser, ParseOutput, ParserOptions } from '../parser.js';
 import { emptyOutput } from '../parser.js';
 import { asJsonObject, malformed } from './parse-support.js';
-import {
-  AuditEventBuilder,
-  ENRICHED_SEPARATOR,
-  SudoCorrelator,
-  type UidNamer,
-  parseAuditId,
-  parseUserCmd,
-  uidNamer,
-} from './audit-record.js';
+import { AuditEventBuilder } from './audit-event-builder.js';
+import { parseUserCmd } from './parse-user-cmd.js';
+import { ENRICHED_SEPARATOR, parseAuditId } from './record-header.js';
+import { SudoCorrelator } from './sudo-correlator.js';
+import { uidNamer, type UidNamer } from './uid-namer.js';
 import { DEFAULT_EVENT_TIMEOUT_MS, DEFAULT_MAX_PENDING_EVENTS } from './auditd.js';
+import { DEFAULT_MAX_RECORD_GAP, LogClock } from './log-clock.js';
 
 /** Numeric audit record types (linux/audit.h) go-audit writes, for the types a command needs. */
 const RECORD_TYPES: Record<number, string> = {
@@ -41,14 +38,16 @@ const RECORD_TYPES: Record<number, string> = {
  * present, else `options.defaultHost`. `eventKey` is `host:timestamp:sequence`, the same key the
  * auditd parser gives the event (the timestamp keeps it unique across reboots, which reset the
  * sequence). sudo USER_CMD groups are tied to their execve as in the auditd parser, so
- * lowWaterMark() reports USER_CMD lines still waiting. Never throws.
+ * lowWaterMark() reports USER_CMD lines still waiting; one waits until it goes stale in the log
+ * (a line is a record of the LogClock, the group's timestamp its time), never by the `now` given
+ * to push(), so a backlog read slowly gives the same events. Never throws.
  */
 export function createGoAuditParser(options: ParserOptions): LogParser {
-  const timeoutMs = Math.max(0, options.eventTimeoutMs ?? DEFAULT_EVENT_TIMEOUT_MS);
-  const sudo = new SudoCorrelator(timeoutMs, DEFAULT_MAX_PENDING_EVENTS);
+  const clock = new LogClock(DEFAULT_MAX_RECORD_GAP, Math.max(0, options.eventTimeoutMs ?? DEFAULT_EVENT_TIMEOUT_MS));
+  const sudo = new SudoCorrelator(DEFAULT_MAX_PENDING_EVENTS);
   const format = 'go-audit';
 
-  function parseLine(line: string, offset: number, nowMs: number, out: ParseOutput): void {
+  function parseLine(line: string, offset: number, out: ParseOutput): void {
     if (line.trim() === '') return;
     let value: unknown;
     try {
@@ -67,6 +66,7 @@ export function createGoAuditParser(options: ParserOptions): LogParser {
       out.malformed.push(malformed('unrecognized', line, offset));
       return;
     }
+    clock.observe(parsed.time.getTime());
     const host = typeof group.hostname === 'string' && group.hostname !== '' ? group.hostname : options.defaultHost;
     const names = withUidMap(uidNamer(host, options.resolveUid), asJsonObject(group.uid_map));
     const ctx = { host, id, time: parsed.time, sourceFormat: format, names };
@@ -81,7 +81,7 @@ export function createGoAuditParser(options: ParserOptions): LogParser {
       if (type === 'USER_CMD') {
         const record = parseUserCmd(data, 0, rawEnd);
         if (typeof record === 'string') out.malformed.push(malformed(record, line, offset));
-        else for (const event of sudo.add(record, { ...ctx, offset, nowMs })) out.events.push(event);
+        else for (const event of sudo.add(record, { ...ctx, offset, at: clock.mark() })) out.events.push(event);
         continue;
       }
       const problem = builder.addRecord(type, data, 0, rawEnd);
@@ -96,11 +96,12 @@ export function createGoAuditParser(options: ParserOptions): LogParser {
 
   return {
     format,
-    push(line, offset, now) {
+    push(line, offset) {
       const out = emptyOutput();
       try {
-        for (const event of sudo.expire(now.getTime())) out.events.push(event);
-        parseLine(line, offset, now.getTime(), out);
+        clock.tick();
+        for (const event of sudo.expire(clock)) out.events.push(event);
+        parseLine(line, offset, out);
       } catch {
         out.malformed.push(malformed('unrecognized', line, offset));
       }

@@ -4,7 +4,8 @@ import { describe, expect, it } from 'vitest';
 import { ManualClock } from '../../../src/clock.js';
 import type { CommandEvent } from '../../../src/sources/command-event.js';
 import type { LogParser, Malformed, ParserOptions } from '../../../src/sources/parser.js';
-import { createAuditdParser } from '../../../src/sources/parsers/auditd.js';
+import { createAuditdParser, type AuditdParserOptions } from '../../../src/sources/parsers/auditd.js';
+import { LOG_TIME_MIN_RECORD_GAP } from '../../../src/sources/parsers/log-clock.js';
 import { execRecords } from './audit-writer.js';
 
 // Real samples from elastic/go-libaudit (Apache-2.0); attribution in test/fixtures/go-libaudit/.
@@ -75,19 +76,24 @@ describe('auditd parser on real go-libaudit samples', () => {
     expect(strip(shuffled)).toEqual(strip(normal));
   });
 
-  it('without EOE records, events close by timeout as later lines arrive', () => {
-    const parser = createAuditdParser({ defaultHost: 'local', eventTimeoutMs: 2000 });
-    const clock = new ManualClock(0);
-    const emitted: CommandEvent[] = [];
-    let offset = 0;
-    for (const line of fixture('normal.log').split('\n')) {
-      emitted.push(...parser.push(line, offset, clock.now()).events);
-      offset += line.length + 1;
-      clock.advance(500);
-    }
-    // 18 lines 500 ms apart: the execs (lines 3-12) have timed out by the end.
-    expect(emitted.map((e) => e.argv[0]).sort()).toEqual(['cat', 'grep']);
-    expect(parser.flush().events).toEqual([]);
+  it('without EOE records, events close by log order as later records arrive, never by the wall clock', () => {
+    const lines = fixture('normal.log').split('\n');
+    const read = (options: Partial<AuditdParserOptions>) => {
+      const parser = createAuditdParser({ defaultHost: 'local', ...options });
+      const clock = new ManualClock(0);
+      const emitted: CommandEvent[] = [];
+      let offset = 0;
+      for (const line of lines) {
+        emitted.push(...parser.push(line, offset, clock.now()).events);
+        offset += line.length + 1;
+        clock.advance(10_000);
+      }
+      return { emitted: emitted.map((e) => e.argv[0]), flushed: parser.flush().events.map((e) => e.argv[0]) };
+    };
+    // 18 lines read 10 s apart: the wall clock closes nothing; the end of the file closes both.
+    expect(read({})).toEqual({ emitted: [], flushed: ['grep', 'cat'] });
+    // With a gap of 3 records, each exec (lines 3-12) closes once 3 later records passed it.
+    expect(read({ maxRecordGap: 3 })).toEqual({ emitted: ['grep', 'cat'], flushed: [] });
   });
 
   it('rhel7 sample: lone EXECVE records, hex args, sudo USER_CMD, and malformed lines', () => {
@@ -314,15 +320,15 @@ describe('auditd parser: sudo', () => {
     expect(events[0].extra?.via).toBe('sudo');
   });
 
-  it('a USER_CMD no execve claims is emitted on its own after the timeout', () => {
-    const parser = createAuditdParser({ defaultHost: 'local', eventTimeoutMs: 2000 });
+  it('a USER_CMD no execve claims is emitted on its own once later records pass it', () => {
+    const parser = createAuditdParser({ defaultHost: 'local', maxRecordGap: 3 });
     const clock = new ManualClock(0);
     expect(feed(parser, [userCmd('1700000004.000:300', 7000, '"whoami"', 'success')], clock)).toEqual([]);
     expect(parser.lowWaterMark()).toBe(0);
-    clock.advance(1999);
-    expect(parser.push('', 1, clock.now()).events).toEqual([]);
-    clock.advance(1);
-    const [event] = parser.push('', 2, clock.now()).events;
+    // The wall clock alone does nothing; three later records are within the gap.
+    clock.advance(60_000);
+    for (let i = 1; i <= 3; i++) expect(parser.push('', i, clock.now()).events).toEqual([]);
+    const [event] = parser.push('', 4, clock.now()).events;
     expect(event).toMatchObject({ argv: ['whoami'], user: 'alice', success: true, cwd: '/home/alice', eventKey: 'db1:1700000004.000:300' });
     expect(event.sudoDenied).toBeUndefined();
     expect(parser.lowWaterMark()).toBeNull();
@@ -340,19 +346,43 @@ describe('auditd parser: sudo', () => {
 describe('auditd parser: timeouts, memory and checkpoints', () => {
   const spec = { auid: 1000, uid: 1000, euid: 1000, pid: 10, ppid: 1, cwd: Buffer.from('/') };
 
-  it('closes an event whose EOE was lost once eventTimeoutMs has passed', () => {
+  /** EOE records of other events (each a record the parser reads) stamped `ms` after 1700000010. */
+  const otherEoes = (count: number, ms: number, firstSerial: number) =>
+    Array.from({ length: count }, (_, i) => `type=EOE msg=audit(${((1_700_000_010_000 + ms) / 1000).toFixed(3)}:${firstSerial + i}):`);
+
+  it('closes an event whose EOE was lost once the log time moved eventTimeoutMs past it', () => {
     const parser = createAuditdParser({ defaultHost: 'h', eventTimeoutMs: 2000 });
-    const clock = new ManualClock(Date.UTC(2026, 0, 1));
     const lines = execRecords({ ...spec, id: '1700000010.000:1', argv: [Buffer.from('nc'), Buffer.from('-l')], noEoe: true });
-    lines.forEach((l, i) => expect(parser.push(l, i * 100, clock.now()).events).toEqual([]));
-    clock.advance(1999);
-    expect(parser.push('type=SERVICE_START msg=audit(1700000011.000:2): pid=1 res=success', 900, clock.now()).events).toEqual([]);
-    clock.advance(1);
-    const out = parser.push('type=SERVICE_START msg=audit(1700000011.000:3): pid=1 res=success', 1000, clock.now());
-    expect(out.events.map((e) => e.command)).toEqual(['nc -l']);
+    lines.forEach((l, i) => expect(parser.push(l, i * 100, new Date(0)).events).toEqual([]));
+    // 1,999 ms later in log time, for many records: still held.
+    for (const l of otherEoes(100, 1999, 10)) expect(parser.push(l, 900, new Date(0)).events).toEqual([]);
+    const closing = otherEoes(LOG_TIME_MIN_RECORD_GAP + 2, 2000, 200).flatMap((l) => parser.push(l, 1000, new Date(0)).events);
+    expect(closing.map((e) => e.command)).toEqual(['nc -l']);
     // A straggler of the closed event does not open a new one.
-    parser.push('type=PROCTITLE msg=audit(1700000010.000:1): proctitle="nc"', 1100, clock.now());
+    parser.push('type=PROCTITLE msg=audit(1700000010.000:1): proctitle="nc"', 1100, new Date(0));
     expect(parser.lowWaterMark()).toBeNull();
+  });
+
+  it('log time alone does not close an event within a few records of its last one', () => {
+    const parser = createAuditdParser({ defaultHost: 'h', eventTimeoutMs: 2000 });
+    const lines = execRecords({ ...spec, id: '1700000010.000:1', argv: [Buffer.from('nc')], noEoe: true });
+    const [syscall, ...rest] = lines;
+    parser.push(syscall!, 0, new Date(0));
+    // A record stamped an hour later (another host's clock, a long syscall) sits in between.
+    for (const l of otherEoes(LOG_TIME_MIN_RECORD_GAP - 2, 3_600_000, 10)) expect(parser.push(l, 1, new Date(0)).events).toEqual([]);
+    rest.forEach((l) => parser.push(l, 2, new Date(0)));
+    const [event] = parser.flush().events;
+    expect(event).toMatchObject({ argv: ['nc'], cwd: '/' });
+  });
+
+  it('closes an event whose EOE was lost once maxRecordGap records followed its last one', () => {
+    const parser = createAuditdParser({ defaultHost: 'h', maxRecordGap: 50 });
+    const lines = execRecords({ ...spec, id: '1700000010.000:1', argv: [Buffer.from('nc'), Buffer.from('-l')], noEoe: true });
+    lines.forEach((l, i) => parser.push(l, i, new Date(0)));
+    // Records of the same second: only their number closes it.
+    const others = otherEoes(51, 0, 10).map((l) => parser.push(l, 100, new Date(0)).events.map((e) => e.command));
+    expect(others.slice(0, 50).flat()).toEqual([]);
+    expect(others[50]).toEqual(['nc -l']);
   });
 
   it('lowWaterMark is the first line of the oldest event still held', () => {

@@ -104,16 +104,29 @@ describe('go-audit parser', () => {
     expect(parser.lowWaterMark()).toBeNull();
   });
 
-  it('reports a sudo denial and emits an unclaimed USER_CMD after the timeout', () => {
+  it('reports a sudo denial and emits an unclaimed USER_CMD once the log moved eventTimeoutMs past it', () => {
     const parser = createGoAuditParser({ defaultHost: 'h', eventTimeoutMs: 1000 });
     const clock = new ManualClock(0);
     const cmd = (seq: number, res: string) =>
       group(seq, '1700000100.100', [[1123, `pid=900 uid=1000 auid=1000 ses=12 msg='cwd="/" cmd="reboot" terminal=pts/2 res=${res}'`]]);
+    const login = (seq: number, timestamp: string) => group(seq, timestamp, [[1112, 'pid=1 uid=0 res=success']]);
     const denied = parser.push(cmd(30, 'failed'), 0, clock.now()).events;
     expect(denied[0]).toMatchObject({ sudoDenied: true, user: 'alice', argv: ['reboot'] });
     expect(parser.push(cmd(31, 'success'), 10, clock.now()).events).toEqual([]);
-    clock.advance(1000);
-    expect(parser.push('', 20, clock.now()).events.map((e) => e.eventKey)).toEqual(['h:1700000100.100:31']);
+    // Read a minute later by the wall clock, 999 ms later in the log: still waiting.
+    clock.advance(60_000);
+    for (let i = 0; i < 50; i++) expect(parser.push(login(40 + i, '1700000101.099'), 20, clock.now()).events).toEqual([]);
+    const later = Array.from({ length: 40 }, (_, i) => parser.push(login(100 + i, '1700000101.100'), 30, clock.now()).events).flat();
+    expect(later.map((e) => e.eventKey)).toEqual(['h:1700000100.100:31']);
+  });
+
+  it('a backlog read slowly still ties a USER_CMD to its execve (the wall clock closes nothing)', () => {
+    const parser = createGoAuditParser({ defaultHost: 'h', eventTimeoutMs: 1000 });
+    const userCmd = group(20, '1700000100.200', [[1123, `pid=900 uid=1000 auid=1000 ses=12 msg='cwd="/" cmd=${hex('curl -s http://x')} terminal=pts/2 res=success'`]]);
+    expect(parser.push(userCmd, 0, new Date(0)).events).toEqual([]);
+    const events = parser.push(execGroup(21, 'argc=3 a0="curl" a1="-s" a2="http://x"'), 500, new Date(3_600_000)).events;
+    expect(events.map((e) => e.extra?.via)).toEqual(['sudo']);
+    expect(parser.flush().events).toEqual([]);
   });
 
   it('never throws on arbitrary input', () => {

@@ -1,0 +1,212 @@
+/**
+ * Values per audit event (host and id), found straight from a record's header positions without
+ * cutting strings out of the line.
+ */
+import type { HeaderScan } from './record-header.js';
+
+/** True when `bytes` holds `name` at `at` (a script loop: cheaper than a native call for a few bytes). */
+export function sameBytes(bytes: Buffer, at: number, name: Buffer | string): boolean {
+  if (typeof name === 'string') {
+    for (let i = 0; i < name.length; i++) if (bytes[at + i] !== name.charCodeAt(i)) return false;
+    return true;
+  }
+  for (let i = 0; i < name.length; i++) if (bytes[at + i] !== name[i]) return false;
+  return true;
+}
+
+/** Which event a record belongs to: its host (`node=`, empty when absent) and id. */
+export interface EventName {
+  node: string;
+  id: string;
+  /** The id's serial as a number, or -1 when it is not a plain decimal of at most 15 digits. */
+  serial: number;
+}
+
+/** One entry of an EventTable. */
+export interface Slot<V> extends EventName {
+  /** The map key it is stored under. */
+  key: number | string;
+  /** Insertion order across both maps. */
+  seq: number;
+  value: V;
+}
+
+/**
+ * Values per event, found straight from a line's header positions. Events are keyed by their
+ * serial number: a number key needs no string to be built or hashed per line, which is most of
+ * the cost of a lookup. The stored node and id are compared with the line in place; an event
+ * whose serial is already taken by another host's event (or that has no numeric serial) is kept
+ * under its full `node\u0001id` name instead. Iteration is in insertion order, as with a Map.
+ */
+export class EventTable<V> {
+  private readonly bySerial = new Map<number, Slot<V>>();
+  private readonly byName = new Map<string, Slot<V>>();
+  private seq = 0;
+
+  get size(): number {
+    return this.bySerial.size + this.byName.size;
+  }
+
+  /** The entry of the event the header at `h` names. */
+  find(line: string, h: HeaderScan, serial: number): Slot<V> | undefined {
+    if (serial >= 0) {
+      const slot = this.bySerial.get(serial);
+      if (slot !== undefined && namesEvent(slot, line, h)) return slot;
+    }
+    return this.byName.size === 0 ? undefined : this.byName.get(nameKey(eventName(line, h, serial)));
+  }
+
+  /** find() for the header at `h` of an ASCII line in `bytes`. */
+  findAt(bytes: Buffer, h: HeaderScan, serial: number): Slot<V> | undefined {
+    if (serial >= 0) {
+      const slot = this.bySerial.get(serial);
+      if (slot !== undefined && namesEventAt(slot, bytes, h)) return slot;
+    }
+    return this.byName.size === 0 ? undefined : this.byName.get(nameKey(eventNameAt(bytes, h, serial)));
+  }
+
+  /** The entry of a named event. */
+  get(name: EventName): Slot<V> | undefined {
+    if (name.serial >= 0) {
+      const slot = this.bySerial.get(name.serial);
+      if (slot !== undefined && slot.node === name.node && slot.id === name.id) return slot;
+    }
+    return this.byName.size === 0 ? undefined : this.byName.get(nameKey(name));
+  }
+
+  /** Adds an event not in the table. */
+  add(name: EventName, value: V): Slot<V> {
+    const slot: Slot<V> = { node: name.node, id: name.id, serial: name.serial, key: name.serial, seq: this.seq++, value };
+    if (name.serial >= 0 && !this.bySerial.has(name.serial)) {
+      this.bySerial.set(name.serial, slot);
+    } else {
+      slot.key = nameKey(name);
+      this.byName.set(slot.key, slot);
+    }
+    return slot;
+  }
+
+  /** Sets the value of a named event, adding it when absent (keeping its place when present). */
+  set(name: EventName, value: V): void {
+    const slot = this.get(name);
+    if (slot) slot.value = value;
+    else this.add(name, value);
+  }
+
+  delete(slot: Slot<V>): void {
+    if (typeof slot.key === 'number') {
+      if (this.bySerial.get(slot.key) === slot) this.bySerial.delete(slot.key);
+    } else if (this.byName.get(slot.key) === slot) {
+      this.byName.delete(slot.key);
+    }
+  }
+
+  /** The entry added first among those still held. */
+  oldest(): Slot<V> | undefined {
+    const a = this.bySerial.values().next();
+    const b = this.byName.values().next();
+    if (a.done) return b.done ? undefined : b.value;
+    return b.done || a.value.seq < b.value.seq ? a.value : b.value;
+  }
+
+  /** Every entry, oldest first. */
+  *entries(): Generator<Slot<V>> {
+    const a = this.bySerial.values();
+    const b = this.byName.values();
+    let x = a.next();
+    let y = b.next();
+    while (!x.done || !y.done) {
+      if (y.done || (!x.done && x.value.seq < y.value.seq)) {
+        yield x.value as Slot<V>;
+        x = a.next();
+      } else {
+        yield y.value;
+        y = b.next();
+      }
+    }
+  }
+
+  clear(): void {
+    this.bySerial.clear();
+    this.byName.clear();
+  }
+}
+
+/** The serial of the id at `h` as a number; -1 when it is not 1 to 15 decimal digits. */
+export function serialOf(line: string, h: HeaderScan): number {
+  const length = h.idEnd - h.serialStart;
+  if (length < 1 || length > 15) return -1;
+  let value = 0;
+  for (let i = h.serialStart; i < h.idEnd; i++) {
+    const digit = line.charCodeAt(i) - 48;
+    if (digit < 0 || digit > 9) return -1;
+    value = value * 10 + digit;
+  }
+  return value;
+}
+
+/** Moves every position of a scanned header by `delta` (from positions in a buffer to positions in the line). */
+export function shiftHeader(h: HeaderScan, delta: number): void {
+  if (h.nodeStart >= 0) {
+    h.nodeStart += delta;
+    h.nodeEnd += delta;
+  }
+  h.typeStart += delta;
+  h.typeEnd += delta;
+  h.idStart += delta;
+  h.idEnd += delta;
+  h.serialStart += delta;
+  h.bodyStart += delta;
+}
+
+/** serialOf for an ASCII line in `bytes`. */
+export function serialAt(bytes: Buffer, h: HeaderScan): number {
+  const length = h.idEnd - h.serialStart;
+  if (length < 1 || length > 15) return -1;
+  let value = 0;
+  for (let i = h.serialStart; i < h.idEnd; i++) {
+    const digit = bytes[i]! - 48;
+    if (digit < 0 || digit > 9) return -1;
+    value = value * 10 + digit;
+  }
+  return value;
+}
+
+export function eventNameAt(bytes: Buffer, h: HeaderScan, serial: number): EventName {
+  return {
+    node: h.nodeStart < 0 ? '' : bytes.toString('latin1', h.nodeStart, h.nodeEnd),
+    id: bytes.toString('latin1', h.idStart, h.idEnd),
+    serial,
+  };
+}
+
+/** namesEvent for an ASCII line in `bytes`. */
+function namesEventAt(name: EventName, bytes: Buffer, h: HeaderScan): boolean {
+  const nodeLength = h.nodeStart < 0 ? 0 : h.nodeEnd - h.nodeStart;
+  return (
+    name.id.length === h.idEnd - h.idStart &&
+    name.node.length === nodeLength &&
+    sameBytes(bytes, h.idStart, name.id) &&
+    (nodeLength === 0 || sameBytes(bytes, h.nodeStart, name.node))
+  );
+}
+
+export function eventName(line: string, h: HeaderScan, serial: number): EventName {
+  return { node: h.nodeStart < 0 ? '' : line.slice(h.nodeStart, h.nodeEnd), id: line.slice(h.idStart, h.idEnd), serial };
+}
+
+/** Events of lines without `node=` (a local file) are named by the bare id, as a lone host's are. */
+function nameKey(name: EventName): string {
+  return name.node ? `${name.node}\u0001${name.id}` : name.id;
+}
+
+/** True when the header at `h` has the node and id of `name`, compared in place. */
+function namesEvent(name: EventName, line: string, h: HeaderScan): boolean {
+  const nodeLength = h.nodeStart < 0 ? 0 : h.nodeEnd - h.nodeStart;
+  return (
+    name.id.length === h.idEnd - h.idStart &&
+    name.node.length === nodeLength &&
+    line.startsWith(name.id, h.idStart) &&
+    (nodeLength === 0 || line.startsWith(name.node, h.nodeStart))
+  );
+}

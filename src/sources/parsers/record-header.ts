@@ -1,0 +1,242 @@
+/**
+ * The header of one Linux audit record line, `[node=N ]type=T msg=audit(ID): body`, found as index
+ * positions (no strings are cut for records a parser skips), and the event id's time.
+ */
+import type { MalformedReason } from '../parser.js';
+import { allDigits } from './decode-field.js';
+
+/** auditd `log_format=ENRICHED` puts this byte between the raw fields and the translated ones. */
+export const ENRICHED_SEPARATOR = '\x1d';
+
+/** Longest record line accepted; the kernel never writes records anywhere near this long. */
+export const MAX_RECORD_CHARS = 1024 * 1024;
+
+/** Where the parts of one `[node=N ]type=T msg=audit(ID): body` line are. */
+export interface RecordHeader {
+  node: string | null;
+  type: string;
+  /** `SECONDS.MILLIS:SERIAL`, the event id shared by every record of one event. */
+  id: string;
+  /** Index of the first body character (after `): `). */
+  bodyStart: number;
+}
+
+/** Reasons a line is not an audit record at all. */
+export type HeaderFailure = Extract<MalformedReason, 'unrecognized' | 'binary' | 'truncated'>;
+
+/**
+ * Where the parts of a record line are, as indexes into the line: filled in place by
+ * scanRecordHeader so that the parser's hot path allocates nothing for records it skips.
+ */
+export interface HeaderScan {
+  /** Start of the `node=` value; -1 when the line has no `node=` prefix. */
+  nodeStart: number;
+  nodeEnd: number;
+  typeStart: number;
+  typeEnd: number;
+  /** The event id is `line[idStart, idEnd)`; its serial starts at `serialStart` (after the colon). */
+  idStart: number;
+  idEnd: number;
+  serialStart: number;
+  /** Index of the first body character (after `): `). */
+  bodyStart: number;
+}
+
+/** A HeaderScan to reuse for every line. */
+export function newHeaderScan(): HeaderScan {
+  return { nodeStart: -1, nodeEnd: -1, typeStart: 0, typeEnd: 0, idStart: 0, idEnd: 0, serialStart: 0, bodyStart: 0 };
+}
+
+/**
+ * Finds the header parts of `[node=N ]type=T msg=audit(ID): body` and stores their positions in
+ * `into`. Returns null when the line is a record, otherwise why it is not: no `type=` (`binary`
+ * when it holds control bytes), no `msg=audit(...)` or an id without a colon (`unrecognized`),
+ * or a line cut short (`truncated`).
+ */
+export function scanRecordHeader(line: string, into: HeaderScan): HeaderFailure | null {
+  let pos = 0;
+  into.nodeStart = -1;
+  into.nodeEnd = -1;
+  if (line.startsWith('node=')) {
+    const space = line.indexOf(' ', 5);
+    if (space < 0) return 'truncated';
+    into.nodeStart = 5;
+    into.nodeEnd = space;
+    pos = space + 1;
+  }
+  if (!line.startsWith('type=', pos)) return containsBinary(line) ? 'binary' : 'unrecognized';
+  const typeEnd = line.indexOf(' ', pos + 5);
+  if (typeEnd < 0) return 'truncated';
+  if (!line.startsWith('msg=audit(', typeEnd + 1)) return 'unrecognized';
+  const idStart = typeEnd + 11;
+  const idEnd = line.indexOf(')', idStart);
+  if (idEnd < 0) return 'truncated';
+  const colon = line.indexOf(':', idStart);
+  if (colon < 0 || colon >= idEnd) return 'unrecognized';
+  let bodyStart = idEnd + 1;
+  if (line.charCodeAt(bodyStart) === 58 /* : */) bodyStart++;
+  while (line.charCodeAt(bodyStart) === 32) bodyStart++;
+  setPositions(into, pos + 5, typeEnd, idStart, idEnd, colon + 1, bodyStart);
+  return null;
+}
+
+/** Stores the positions of the type, the event id (and its serial) and the body. */
+function setPositions(into: HeaderScan, typeStart: number, typeEnd: number, idStart: number, idEnd: number, serialStart: number, bodyStart: number): void {
+  into.typeStart = typeStart;
+  into.typeEnd = typeEnd;
+  into.idStart = idStart;
+  into.idEnd = idEnd;
+  into.serialStart = serialStart;
+  into.bodyStart = bodyStart;
+}
+
+const NODE_PREFIX = Buffer.from('node=');
+const TYPE_PREFIX = Buffer.from('type=');
+const MSG_PREFIX = Buffer.from('msg=audit(');
+
+/** True when `bytes[at, end)` starts with `prefix`. */
+function bytesStartWith(bytes: Buffer, at: number, end: number, prefix: Buffer): boolean {
+  if (at < 0 || end - at < prefix.length) return false;
+  for (let i = 0; i < prefix.length; i++) if (bytes[at + i] !== prefix[i]) return false;
+  return true;
+}
+
+/** Index of the first space in `bytes[from, end)`, or -1. */
+function spaceIn(bytes: Buffer, from: number, end: number): number {
+  for (let i = from; i < end; i++) if (bytes[i] === 32) return i;
+  return -1;
+}
+
+/**
+ * scanRecordHeader on the ASCII line `bytes[start, end)`, positions absolute in `bytes`: lets a
+ * parser look at a record's type and event without making a string of the line. Returns false
+ * where scanRecordHeader would return a failure (the caller then decodes the line to say which).
+ */
+export function scanRecordHeaderBytes(bytes: Buffer, start: number, end: number, into: HeaderScan): boolean {
+  let pos = start;
+  into.nodeStart = -1;
+  into.nodeEnd = -1;
+  if (bytesStartWith(bytes, pos, end, NODE_PREFIX)) {
+    const space = spaceIn(bytes, start + 5, end);
+    if (space < 0) return false;
+    into.nodeStart = start + 5;
+    into.nodeEnd = space;
+    pos = space + 1;
+  }
+  if (!bytesStartWith(bytes, pos, end, TYPE_PREFIX)) return false;
+  const typeEnd = spaceIn(bytes, pos + 5, end);
+  if (typeEnd < 0 || !bytesStartWith(bytes, typeEnd + 1, end, MSG_PREFIX)) return false;
+  const idStart = typeEnd + 11;
+  let colon = -1;
+  let idEnd = idStart;
+  for (; idEnd < end && bytes[idEnd] !== 41 /* ) */; idEnd++) if (colon < 0 && bytes[idEnd] === 58) colon = idEnd;
+  if (idEnd >= end || colon < 0) return false;
+  let bodyStart = idEnd + 1;
+  if (bodyStart < end && bytes[bodyStart] === 58 /* : */) bodyStart++;
+  while (bodyStart < end && bytes[bodyStart] === 32) bodyStart++;
+  setPositions(into, pos + 5, typeEnd, idStart, idEnd, colon + 1, bodyStart);
+  return true;
+}
+
+/**
+ * Splits the record header. Returns a reason instead when the line is not a record (see
+ * scanRecordHeader).
+ */
+export function parseRecordHeader(line: string): RecordHeader | HeaderFailure {
+  const scan = newHeaderScan();
+  const failure = scanRecordHeader(line, scan);
+  if (failure !== null) return failure;
+  return {
+    node: scan.nodeStart < 0 ? null : line.slice(scan.nodeStart, scan.nodeEnd),
+    type: line.slice(scan.typeStart, scan.typeEnd),
+    id: line.slice(scan.idStart, scan.idEnd),
+    bodyStart: scan.bodyStart,
+  };
+}
+
+/**
+ * End of the raw fields: the ENRICHED separator, or the line length when there is none. Kept out
+ * of parseRecordHeader so lines of skipped record types are never scanned to their end.
+ */
+export function rawEndOf(line: string, bodyStart: number): number {
+  const sep = line.indexOf(ENRICHED_SEPARATOR, bodyStart);
+  return sep < 0 ? line.length : sep;
+}
+
+/** True when the text holds C0 control bytes other than tab, or replacement characters. */
+export function containsBinary(text: string): boolean {
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if ((c < 32 && c !== 9 && c !== 0x1d) || c === 0xfffd) return true;
+  }
+  return false;
+}
+
+/** Seconds, milliseconds and serial of an event id; null when the id is not `N.NNN:N`. */
+export function parseAuditId(id: string): { time: Date; serial: string } | null {
+  const dot = id.indexOf('.');
+  const colon = id.indexOf(':');
+  if (dot <= 0 || colon <= dot + 1 || colon === id.length - 1) return null;
+  if (!allDigits(id, 0, dot) || !allDigits(id, dot + 1, colon) || !allDigits(id, colon + 1, id.length)) {
+    return null;
+  }
+  // Digits are summed in place (no slices): seconds past 13 digits give an invalid date anyway.
+  let seconds = 0;
+  for (let i = 0; i < dot; i++) seconds = seconds * 10 + (id.charCodeAt(i) - 48);
+  // The fraction is milliseconds in auditd; pad/cut so "1.5" and "1.500" mean the same.
+  let millis = 0;
+  for (let i = dot + 1; i < dot + 4; i++) millis = millis * 10 + (i < colon ? id.charCodeAt(i) - 48 : 0);
+  const time = new Date(seconds * 1000 + millis);
+  if (Number.isNaN(time.getTime())) return null;
+  return { time, serial: id.slice(colon + 1) };
+}
+
+/**
+ * The time of the event id scanned into `h` (`SECONDS.MILLIS:SERIAL`), in ms since the epoch, read
+ * in place as parseAuditId reads it (the fraction cut or padded to milliseconds); NaN when the id
+ * is not of that shape.
+ */
+export function auditTimeMs(line: string, h: HeaderScan): number {
+  let seconds = 0;
+  let i = h.idStart;
+  const colon = h.serialStart - 1;
+  for (; i < colon; i++) {
+    const digit = line.charCodeAt(i) - 48;
+    if (digit < 0 || digit > 9) break;
+    seconds = seconds * 10 + digit;
+  }
+  if (i === h.idStart || i >= colon || line.charCodeAt(i) !== 46 /* . */) return Number.NaN;
+  let millis = 0;
+  for (let at = i + 1, k = 0; at < colon; at++, k++) {
+    const digit = line.charCodeAt(at) - 48;
+    if (digit < 0 || digit > 9) return Number.NaN;
+    if (k < 3) millis = millis * 10 + digit;
+  }
+  return withFraction(seconds, millis, colon - i - 1);
+}
+
+/** auditTimeMs for an ASCII line in `bytes`, positions absolute in `bytes`. */
+export function auditTimeMsAt(bytes: Buffer, h: HeaderScan): number {
+  let seconds = 0;
+  let i = h.idStart;
+  const colon = h.serialStart - 1;
+  for (; i < colon; i++) {
+    const digit = bytes[i]! - 48;
+    if (digit < 0 || digit > 9) break;
+    seconds = seconds * 10 + digit;
+  }
+  if (i === h.idStart || i >= colon || bytes[i] !== 46 /* . */) return Number.NaN;
+  let millis = 0;
+  for (let at = i + 1, k = 0; at < colon; at++, k++) {
+    const digit = bytes[at]! - 48;
+    if (digit < 0 || digit > 9) return Number.NaN;
+    if (k < 3) millis = millis * 10 + digit;
+  }
+  return withFraction(seconds, millis, colon - i - 1);
+}
+
+/** Seconds plus the first (up to three) fraction digits `millis`, of `digits` in all, in ms. */
+function withFraction(seconds: number, millis: number, digits: number): number {
+  if (digits <= 0) return Number.NaN;
+  return seconds * 1000 + millis * (digits === 1 ? 100 : digits === 2 ? 10 : 1);
+}

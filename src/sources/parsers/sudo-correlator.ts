@@ -1,0 +1,135 @@
+/** Ties sudo's USER_CMD records to the execve they caused, so one sudo command is one event. */
+import type { CommandEvent } from '../command-event.js';
+import { commandLine } from '../command-event.js';
+import type { EventContext } from './audit-event-builder.js';
+import { UNSET_ID } from './decode-field.js';
+import type { LogClock, LogMark } from './log-clock.js';
+import type { UserCmdRecord } from './parse-user-cmd.js';
+
+/** A sudo USER_CMD waiting for the execve it launched. */
+interface PendingSudo {
+  host: string;
+  record: UserCmdRecord;
+  /** What its event is made from if no execve claims it: made only then, since most are claimed. */
+  ctx: EventContext;
+  offset: number;
+  /** Where in the log it came: it waits until that goes stale. */
+  at: LogMark;
+}
+
+/** Everything needed to turn a USER_CMD record into a CommandEvent. */
+export interface UserCmdContext extends EventContext {
+  offset: number;
+  /** The log position of the USER_CMD record. */
+  at: LogMark;
+}
+
+/**
+ * Ties sudo's USER_CMD records to the execve they caused, so one sudo command is one event.
+ *
+ * sudo writes USER_CMD (its own serial) before it executes the command; the execve follows, run
+ * by sudo's child (ppid = the USER_CMD pid) or, with `use_pty`, by a grandchild, which is matched
+ * by session, login uid and the command text instead. A claimed USER_CMD is dropped and the
+ * execve is marked `extra.via = 'sudo'`. A USER_CMD nobody claims before it goes stale in the
+ * log (see LogClock: a record gap, or log time; hosts that do not audit execve) is emitted on its
+ * own, argv split from `cmd`. A denial (`res=failed`) is emitted at once with `sudoDenied: true`,
+ * since no execve will follow.
+ */
+export class SudoCorrelator {
+  private readonly pending: PendingSudo[] = [];
+
+  /** @param cap most USER_CMDs waiting at once; past it the oldest is emitted on its own */
+  constructor(private readonly cap: number) {}
+
+  /** Takes one USER_CMD; returns the events to emit now (a denial, or records pushed out by the cap). */
+  add(record: UserCmdRecord, ctx: UserCmdContext): CommandEvent[] {
+    if (!record.success) return [userCmdEvent(record, ctx)];
+    this.pending.push({ host: ctx.host, record, ctx, offset: ctx.offset, at: ctx.at });
+    const out: CommandEvent[] = [];
+    while (this.pending.length > this.cap) out.push(unclaimedEvent(this.pending.shift()!));
+    return out;
+  }
+
+  /** Marks `event` as run via sudo and forgets the USER_CMD it came from, if one matches. */
+  claim(event: CommandEvent): boolean {
+    let index = this.pending.findIndex((p) => this.sameActor(p, event) && event.ppid === p.record.pid);
+    if (index < 0) index = this.pending.findIndex((p) => this.sameActor(p, event) && commandMatches(p.record, event));
+    if (index < 0) return false;
+    this.pending.splice(index, 1);
+    event.extra = { ...event.extra, via: 'sudo' };
+    return true;
+  }
+
+  private sameActor(p: PendingSudo, event: CommandEvent): boolean {
+    const loginUid = p.record.auid === null || p.record.auid === UNSET_ID ? null : p.record.auid;
+    const ses = p.record.ses === null || p.record.ses === UNSET_ID ? undefined : String(p.record.ses);
+    return p.host === event.host && loginUid === event.loginUid && ses === event.extra?.ses && event.pid !== p.record.pid;
+  }
+
+  /**
+   * Emits the USER_CMDs gone stale by `clock` without a matching execve. They wait in log order,
+   * so the stale ones are at the front.
+   */
+  expire(clock: LogClock): CommandEvent[] {
+    const out: CommandEvent[] = [];
+    while (this.pending.length > 0 && clock.isStale(this.pending[0]!.at)) out.push(unclaimedEvent(this.pending.shift()!));
+    return out;
+  }
+
+  /** Emits every USER_CMD still waiting. */
+  flush(): CommandEvent[] {
+    return this.pending.splice(0).map(unclaimedEvent);
+  }
+
+  /** The log position of the oldest waiting USER_CMD, the first to go stale; undefined when none waits. */
+  oldestMark(): LogMark | undefined {
+    return this.pending[0]?.at;
+  }
+
+  /** Offset of the oldest waiting USER_CMD line, or null. */
+  lowWaterMark(): number | null {
+    let min: number | null = null;
+    for (const p of this.pending) if (min === null || p.offset < min) min = p.offset;
+    return min;
+  }
+}
+
+/** The event of a USER_CMD no execve claimed. */
+function unclaimedEvent(p: PendingSudo): CommandEvent {
+  return userCmdEvent(p.record, p.ctx);
+}
+
+function commandMatches(record: UserCmdRecord, event: CommandEvent): boolean {
+  if (record.cmd === event.command) return true;
+  return event.exe !== null && record.cmd === commandLine([event.exe, ...event.argv.slice(1)]);
+}
+
+/** The event a USER_CMD stands for when no execve claims it, or when sudo denied it. */
+function userCmdEvent(record: UserCmdRecord, ctx: EventContext): CommandEvent {
+  const loginUid = record.auid === null || record.auid === UNSET_ID ? null : record.auid;
+  // sudo joins argv with single spaces, so the argument boundaries are gone; split on spaces.
+  const argv = record.cmd.split(' ').filter((word) => word !== '');
+  const extra: Record<string, string> = { via: 'sudo' };
+  if (record.terminal) extra.tty = record.terminal;
+  if (record.ses !== null && record.ses !== UNSET_ID) extra.ses = String(record.ses);
+  const event: CommandEvent = {
+    time: ctx.time,
+    host: ctx.host,
+    user: loginUid === null ? null : ctx.names(loginUid, record.auidName),
+    loginUid,
+    runAs: null,
+    argv,
+    command: commandLine(argv),
+    exe: null,
+    cwd: record.cwd,
+    pid: record.pid,
+    ppid: null,
+    sourceFormat: ctx.sourceFormat,
+    eventKey: `${ctx.host}:${ctx.id}`,
+    success: record.success,
+    extra,
+    attribution: 'audit-userspace',
+  };
+  if (!record.success) event.sudoDenied = true;
+  return event;
+}
