@@ -177,12 +177,11 @@ class CommandPatterns {
   private readonly set = new RE2Set(RE2Set.UNANCHORED, 0);
   private readonly patterns: LazyRegex[] = [];
   private combined = true;
-  private sealed = false;
+  private built = false;
 
   constructor(private readonly lazy: boolean) {}
 
   add(pattern: LazyRegex): number {
-    this.set.add(pattern.source);
     return this.patterns.push(pattern) - 1;
   }
 
@@ -192,15 +191,17 @@ class CommandPatterns {
   }
 
   test(index: number, facts: EventFacts): boolean {
-    if (!this.sealed) this.build();
+    if (!this.built) this.build();
     if (!this.combined) return this.patterns[index]?.get().test(facts.regexCommand) ?? false;
     facts.commandHits ??= new Set(this.set.match(facts.regexCommand));
     return facts.commandHits.has(index);
   }
 
+  /** Adds every pattern to the set (each parsed there) and compiles the combined automaton. */
   private build(): void {
-    this.sealed = true;
+    this.built = true;
     try {
+      for (const pattern of this.patterns) this.set.add(pattern.source);
       this.set.compile();
     } catch {
       this.combined = false;
@@ -258,7 +259,7 @@ function ruleMatch(spec: RuleSpec): RuleMatch {
 /** Literal values as a Set lookup, wildcard globs as one anchored linear-time pattern. */
 interface Glob {
   literals: Set<string>;
-  wild: RE2JS | null;
+  wild: LazyRegex | null;
 }
 
 /**
@@ -295,9 +296,9 @@ class BlockMatcher {
     this.runAs = set(block.runAs);
     this.argv0 = set(block.argv0);
     this.command = block.command ? this.commands.add(regex(block.command, 'command')) : -1;
-    this.exe = block.exe ? compileGlob(block.exe) : null;
-    this.host = block.host ? compileGlob(block.host) : null;
-    this.cwd = block.cwd ? compileGlob(block.cwd) : null;
+    this.exe = block.exe ? compileGlob(block.exe, context.lazy) : null;
+    this.host = block.host ? compileGlob(block.host, context.lazy) : null;
+    this.cwd = block.cwd ? compileGlob(block.cwd, context.lazy) : null;
     this.anyArg = set(block.anyArg);
     this.anyArgRegex = block.anyArgRegex ? regex(block.anyArgRegex, 'any_arg_regex') : null;
   }
@@ -338,17 +339,17 @@ function anyArgMatches(re: RE2JS, argv: readonly string[]): boolean {
  * Globs: `*` matches any run of characters (slashes included, so `/tmp/*` covers subdirectories),
  * `?` one character, everything else literally.
  */
-function compileGlob(globs: string[]): Glob {
+function compileGlob(globs: string[], lazy: boolean): Glob {
   const wild = globs.filter((glob) => /[*?]/.test(glob));
-  return {
-    literals: new Set(globs.filter((glob) => !/[*?]/.test(glob))),
-    wild: wild.length === 0 ? null : RE2JS.compile(`^(?:${wild.map(globPattern).join('|')})$`, RE2JS.DOTALL),
-  };
+  const source = `^(?:${wild.map(globPattern).join('|')})$`;
+  const compiled = wild.length === 0 ? null : new LazyRegex(source, () => RE2JS.compile(source, RE2JS.DOTALL));
+  if (!lazy) compiled?.get();
+  return { literals: new Set(globs.filter((glob) => !/[*?]/.test(glob))), wild: compiled };
 }
 
 function globMatches(glob: Glob, value: string | null): boolean {
   if (value === null) return false;
-  return glob.literals.has(value) || (glob.wild !== null && glob.wild.testExact(capped(value)));
+  return glob.literals.has(value) || (glob.wild !== null && glob.wild.get().testExact(capped(value)));
 }
 
 function globPattern(glob: string): string {
