@@ -41,6 +41,9 @@ const SECRET_COMMANDS = [
   ['sh', '-c', 'wget --header "Authorization: Bearer abcdef" https://x'],
   ['sh', '-c', 'echo "-----BEGIN RSA PRIVATE KEY-----\nabc\n-----END RSA PRIVATE KEY-----" > k'],
   ['bash', '-c', 'mysql -uroot -phunter2 < dump.sql'],
+  // re2's case folding maps the Kelvin sign to k and the long s to s: still secrets.
+  ['wget', '--header', 'X-Api-\u212Aey: abcdef'],
+  ['echo', 'my_\u017Fecret = Zx9Qw8Er7Ty6Ui5Op4As3Df2Gh1Jk0LzXcVbNm12345'],
 ]);
 
 describe('mayHoldSecret', () => {
@@ -63,6 +66,7 @@ describe('mayHoldSecret', () => {
       '--password', '--api-key', 'x', 'hunter2', 'https://a:b@h/', 'Authorization:', 'Bearer', 'cookie:', 'AKIAABCDEFGHIJKLMNOP',
       'ghp_abcdefghijklmnopqrstuvwxyz0123456789', '"secret":', '"v"', '-----BEGIN PRIVATE KEY-----', 'htpasswd', '-b', 'openssl',
       '-passin', 'pass:x', 'ls', '/tmp', '=', ':', '-', 'aws_session_token', '--from-literal=a=b', 'eyJabcdefghij.eyJabcdefghij.x',
+      'X-Api-\u212Aey: ', '\u017Fecret=', 'Zx9Qw8Er7Ty6Ui5Op4As3Df2Gh1Jk0LzXcVbNm12345', 'PASS', 'ToKeN', '\u212A', '\u017F',
     );
     const word = fc.oneof(piece, fc.array(piece, { minLength: 1, maxLength: 3 }).map((parts) => parts.join('')), fc.string({ maxLength: 8 }));
     fc.assert(
