@@ -122,6 +122,8 @@ class RuleIndex {
   }
 
   candidates(names: readonly string[]): readonly CompiledRule[] {
+    // Most events: one name (argv0 and exe agree), so one lookup and nothing allocated.
+    if (names.length <= 1) return (names.length === 1 && this.byName.get(names[0] as string)) || this.ungated;
     const lists = names.map((name) => this.byName.get(name) ?? this.ungated);
     const first = lists[0] ?? this.ungated;
     if (lists.every((list) => list === first)) return first;
@@ -399,16 +401,18 @@ function capped(text: string): string {
 function eventFacts(event: CommandEvent): EventFacts {
   const argv = event.argv;
   const names: string[] = [];
-  const add = (path: string | null | undefined) => {
-    const name = path ? commandName(path) : '';
-    if (name !== '' && !names.includes(name)) names.push(name);
-  };
   const first = argv[0];
-  add(first);
-  add(event.exe);
-  if (names.some((name) => MULTI_CALL.has(name))) add(argv[1]);
+  addName(names, first);
+  addName(names, event.exe);
+  if (names.some((name) => MULTI_CALL.has(name))) addName(names, argv[1]);
   const exePath = event.exe ?? (first?.startsWith('/') ? first : null);
   return { event, names, exePath, regexCommand: capped(event.command), commandHits: null };
+}
+
+/** Adds the command name of `path` to `names` unless empty or already there. */
+function addName(names: string[], path: string | null | undefined): void {
+  const name = path ? commandName(path) : '';
+  if (name !== '' && !names.includes(name)) names.push(name);
 }
 
 /** Basename, without the `-` a login shell puts in front of its name (`-bash`). */
