@@ -9,7 +9,7 @@
  * Prints one JSON object: `{ "samples": [{ "bytesRead": n, "heapUsed": n }, ...] }`.
  */
 import { pathToFileURL } from 'node:url';
-import { jsonLine } from '../src/cli/scan-command.js';
+import { JsonLines } from '../src/cli/scan-command.js';
 import { loadDefaultRules } from '../src/detect/load-rules.js';
 import { openLog } from '../src/sources/read-log.js';
 
@@ -23,11 +23,12 @@ export interface HeapSample {
 export async function liveHeap(file: string, every: number, collect: () => void): Promise<HeapSample[]> {
   const rules = loadDefaultRules();
   const log = await openLog(file, { format: 'auto', parser: { defaultHost: 'bench' } });
+  const lines = new JsonLines();
   const samples: HeapSample[] = [];
   let batches = 0;
   let written = 0;
   for await (const batch of log) {
-    for (const event of batch.events) written += jsonLine(event, rules.match(event)).length;
+    for (const event of batch.events) written += lines.format(event, rules.match(event)).length;
     batches += 1;
     if (batches % every === 0) {
       collect();

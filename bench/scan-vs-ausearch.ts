@@ -9,6 +9,7 @@ import { readFile, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
+import { redactCommand } from '../src/alerts/redact.js';
 import { writeAuditLog, type GenerateStats } from './generate-auditd.js';
 import type { HeapSample } from './live-heap.js';
 import { measureProcess, type ProcessMeasurement } from './measure-process.js';
@@ -87,7 +88,8 @@ export async function runScanBenchmark(options: ScanBenchOptions): Promise<ScanB
   log(`generating ${options.commands.toLocaleString('en-US')} commands into ${logFile}`);
   const expected = new Map<number, string>();
   const file = await writeAuditLog(logFile, { commands: options.commands, seed: options.seed }, (exec) => {
-    expected.set(exec.pid, exec.argv.join('\0'));
+    // The scan redacts secrets by default: what it prints is the redacted form of what was run.
+    expected.set(exec.pid, redactCommand(exec.argv).argv.join('\0'));
   });
   log(`  ${file.records.toLocaleString('en-US')} records, ${(file.bytes / 1e6).toFixed(1)} MB, ${file.execEvents.toLocaleString('en-US')} execve events`);
   await warmCache(logFile);

@@ -8,6 +8,7 @@ import { Ingestor, addStats, emptyStats, type IngestStats } from '../sources/ing
 import { openLog } from '../sources/read-log.js';
 import type { VouchDatabase } from '../store/database.js';
 import { terminalText } from '../terminal-text.js';
+import { checkLogFormat } from './check-log-format.js';
 import { openConfiguredStore } from './open-store.js';
 import { countLines, describeFormat } from './scan-command.js';
 
@@ -81,6 +82,8 @@ export async function ingestCommand(config: VouchConfig, file: string, options: 
     progress.clear();
     if (!io.store) await store.close();
   }
+  // After the pass: the malformed counts are stored either way, so nothing of the input is lost.
+  checkLogFormat(log, format, { events: totals.events, malformed: byReason });
   return ingestSummary({ file, source: options.source, format: log.format, stats: totals, byReason, elapsedMs: clock.now().getTime() - started });
 }
 

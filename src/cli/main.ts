@@ -1,11 +1,18 @@
 import { Command, Option } from 'commander';
-import { loadConfig } from '../config/load-config.js';
+import type { VouchConfig } from '../config/config.js';
 import { VouchError, coerceError } from '../errors.js';
-import { createLogger } from '../logger.js';
 import { REPORT_FORMATS } from '../review/report.js';
+import { WrongFormatError } from './wrong-format-error.js';
 
 // Commands are loaded when run: `scan` then starts without the service's Slack, Duo and database
-// modules (a second of start-up and tens of megabytes it does not need).
+// modules, nor the configuration loader and its YAML parser (start-up and memory it does not
+// need). Only what every command's definition needs is imported above.
+
+/** Loads the configuration; its module is imported on first use. */
+async function loadConfig(options: { file?: string }): Promise<VouchConfig> {
+  const { loadConfig: load } = await import('../config/load-config.js');
+  return load(options);
+}
 
 const program = new Command('vouch')
   .description('Asks engineers whether the suspicious commands they ran were them, and why; confirms with Duo; keeps every answer.')
@@ -18,7 +25,8 @@ program
   .description('run the service: ingest sources, converse on Slack, verify with Duo (the sandbox without credentials)')
   .addOption(configOption())
   .action(async (options: { config?: string }) => {
-    const config = loadConfig({ file: options.config });
+    const config = await loadConfig({ file: options.config });
+    const { createLogger } = await import('../logger.js');
     const logger = createLogger();
     const { startService } = await import('../service.js');
     const service = await startService({ config, logger });
@@ -42,7 +50,7 @@ program
   .description('apply pending database migrations')
   .addOption(configOption())
   .action(async (options: { config?: string }) => {
-    const config = loadConfig({ file: options.config });
+    const config = await loadConfig({ file: options.config });
     const { openConfiguredStore } = await import('./open-store.js');
     const store = await openConfiguredStore(config, { migrate: true });
     await store.close();
@@ -57,8 +65,9 @@ program
   .option('--all', 'print every command, not only rule hits')
   .option('--json', 'one JSON object per command')
   .option('--rules <file>', 'rule file to use instead of the configured one')
+  .option('--no-redact', 'print passwords, tokens and keys in commands as they are (redacted by default)')
   .addOption(configOption())
-  .action(async (file: string, options: { format: string; all?: boolean; json?: boolean; rules?: string; config?: string }) => {
+  .action(async (file: string, options: { format: string; all?: boolean; json?: boolean; rules?: string; config?: string; redact: boolean }) => {
     const { scanCommand } = await import('./scan-command.js');
     const summary = await scanCommand(file, options);
     process.stderr.write(summary);
@@ -72,7 +81,7 @@ program
   .option('--source <name>', 'source name to record the events under', 'backfill')
   .addOption(configOption())
   .action(async (file: string, options: { format: string; source: string; config?: string }) => {
-    const config = loadConfig({ file: options.config });
+    const config = await loadConfig({ file: options.config });
     const { ingestCommand } = await import('./ingest-command.js');
     process.stdout.write(await ingestCommand(config, file, options));
   });
@@ -103,7 +112,7 @@ program
   .addOption(new Option('--format <format>', 'output format').choices([...REPORT_FORMATS]).default('table'))
   .addOption(configOption())
   .action(async (options: { since?: string; until?: string; status?: string; user?: string; limit?: string; format: string; config?: string }) => {
-    const config = loadConfig({ file: options.config });
+    const config = await loadConfig({ file: options.config });
     const { reportCommand } = await import('./report-command.js');
     process.stdout.write(await reportCommand(config, options));
   });
@@ -113,7 +122,7 @@ program
   .description('check the configuration, database, audit trail, rules, Slack and Duo')
   .addOption(configOption())
   .action(async (options: { config?: string }) => {
-    const config = loadConfig({ file: options.config });
+    const config = await loadConfig({ file: options.config });
     const { doctorCommand } = await import('./doctor-command.js');
     const { text, ok } = await doctorCommand(config);
     process.stdout.write(text);
@@ -122,6 +131,11 @@ program
 
 program.parseAsync(process.argv).catch((thrown: unknown) => {
   const error = coerceError(thrown);
+  // A log in the wrong format is the input's fault, not the command line's: exit code 1, not 2.
+  if (error instanceof WrongFormatError) {
+    process.stderr.write(`error: ${error.message}\n`);
+    process.exit(error.exitCode);
+  }
   // Known errors carry a message written for the operator; anything else shows its stack.
   process.stderr.write(`vouch: ${error instanceof VouchError ? error.message : (error.stack ?? error.message)}\n`);
   process.exit(error instanceof VouchError ? 2 : 1);

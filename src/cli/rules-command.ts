@@ -4,6 +4,7 @@ import type { CompiledRuleSet } from '../detect/compile-rules.js';
 import { VouchError } from '../errors.js';
 import { openLog } from '../sources/read-log.js';
 import { terminalText } from '../terminal-text.js';
+import { checkLogFormat } from './check-log-format.js';
 import { countLines, describeFormat, loadOptionalConfig, loadRules, plural, shorten, uidResolver, type CommandIo } from './scan-command.js';
 
 /** Options of `vouch rules test` as commander passes them. */
@@ -54,7 +55,7 @@ export const SAMPLE_COMMAND_CHARS = 300;
  */
 export async function rulesTestCommand(file: string, options: RulesTestOptions, io: CommandIo = {}): Promise<string> {
   const sampleCount = parseSampleCount(options.samples);
-  const config = loadOptionalConfig(options.config, io.env);
+  const config = await loadOptionalConfig(options.config, io.env);
   const rules = loadRules(options.rules, config);
   const result = await replay(file, rules, { format: options.format, sampleCount, resolveUid: uidResolver(config), io });
   return options.json ? JSON.stringify(result, null, 2) + '\n' : renderReplay(result);
@@ -105,6 +106,7 @@ async function replay(
     }
     for (const item of batch.malformed) malformed.set(item.reason, (malformed.get(item.reason) ?? 0) + 1);
   }
+  checkLogFormat(log, options.format, { events, malformed });
   const ordered = [...byId.values()].sort((a, b) => b.hits - a.hits || a.order - b.order);
   return {
     file,

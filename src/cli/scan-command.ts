@@ -1,14 +1,17 @@
+import { hostname } from 'node:os';
 import type { Clock } from '../clock.js';
 import type { VouchConfig } from '../config/config.js';
-import { loadConfig, localHostName } from '../config/load-config.js';
 import type { CompiledRuleSet } from '../detect/compile-rules.js';
 import { loadDefaultRules, loadRuleFile } from '../detect/load-rules.js';
 import type { RuleMatch } from '../detect/rule.js';
 import type { CommandEvent } from '../sources/command-event.js';
 import { uidMapResolver, type Malformed, type ParserOptions } from '../sources/parser.js';
 import { openLog, type LogReader } from '../sources/read-log.js';
-import { provenanceOf, toStoredProvenance } from '../sources/provenance.js';
 import { terminalText } from '../terminal-text.js';
+import { checkLogFormat } from './check-log-format.js';
+import { CommandRedactor } from './command-redactor.js';
+import { IsoTimeFormatter } from './iso-time-formatter.js';
+import { scanJsonLine, type ShownCommand } from './scan-json-line.js';
 
 /** Options of `vouch scan` as commander passes them. */
 export interface ScanOptions {
@@ -22,6 +25,8 @@ export interface ScanOptions {
   rules?: string;
   /** The configuration file; default $VOUCH_CONFIG, and none when neither is set. */
   config?: string;
+  /** Redact secrets in argv and command (the default); false (`--no-redact`) prints them raw. */
+  redact?: boolean;
 }
 
 /** What a command reads and writes besides its arguments; the process's own by default. */
@@ -39,28 +44,32 @@ export const TEXT_COMMAND_CHARS = 4096;
  * `vouch scan FILE`: streams the log through the parser and the rules and prints the hits (every
  * command with `--all`) to stdout, as text or one JSON object per line (`--json`, the stable
  * contract: time, host, user, run_as, argv, command, cwd, source_format, rule, plus rule_name,
- * severity, attack, pid, exe, sudo_denied, provenance). Returns the summary for stderr: events, hits per rule,
- * malformed lines per reason. Malformed lines never fail the scan; a missing file, an unknown
- * format or a bad rule file throw a VouchError (exit code 2).
+ * severity, attack, pid, exe, sudo_denied). Secrets in argv and command are redacted unless
+ * `redact` is false. Returns the summary for stderr: events, hits per rule, malformed lines per
+ * reason. Some malformed lines never fail the scan; a log none of whose lines is in the format
+ * throws WrongFormatError (exit code 1); a missing file, an unknown format or a bad rule file
+ * throw a VouchError (exit code 2).
  */
 export async function scanCommand(file: string, options: ScanOptions, io: CommandIo = {}): Promise<string> {
   const started = Date.now();
-  const config = loadOptionalConfig(options.config, io.env);
+  const config = await loadOptionalConfig(options.config, io.env);
   const rules = loadRules(options.rules, config);
   const log = await openLog(file, {
     format: options.format,
-    parser: { defaultHost: localHostName(), resolveUid: uidResolver(config) },
+    parser: { defaultHost: hostname(), resolveUid: uidResolver(config) },
     clock: io.clock,
     stdin: io.stdin,
   });
   const out = new BufferedWriter(io.stdout ?? process.stdout);
-  const format = options.json ? jsonLine : textLine;
+  const line = options.json ? new JsonLines() : new TextLines();
+  const redactor = new CommandRedactor(options.redact !== false);
   const tally = new ScanTally();
   for await (const batch of log) {
+    await redactor.prepare(batch.events);
     for (const event of batch.events) {
       const match = rules.match(event);
       tally.event(match);
-      if (match !== null || options.all) out.add(format(event, match));
+      if (match !== null || options.all) out.add(line.format(event, match, redactor.show(event)));
     }
     tally.malformed(batch.malformed);
     await out.drain();
@@ -68,13 +77,19 @@ export async function scanCommand(file: string, options: ScanOptions, io: Comman
     if (out.closed) break;
   }
   await out.end();
+  if (!out.closed) checkLogFormat(log, options.format, { events: tally.events, malformed: tally.byReason });
   return tally.summary(log, Date.now() - started, out.closed);
 }
 
-/** The configuration named by `--config` or VOUCH_CONFIG, or null when neither is given. */
-export function loadOptionalConfig(file: string | undefined, env: Record<string, string | undefined> = process.env): VouchConfig | null {
+/**
+ * The configuration named by `--config` or VOUCH_CONFIG, or null when neither is given. The
+ * loader (and its YAML parser) is imported only then, so a scan without one starts faster.
+ */
+export async function loadOptionalConfig(file: string | undefined, env: Record<string, string | undefined> = process.env): Promise<VouchConfig | null> {
   const chosen = file ?? env.VOUCH_CONFIG;
-  return chosen ? loadConfig({ file: chosen, env }) : null;
+  if (!chosen) return null;
+  const { loadConfig } = await import('../config/load-config.js');
+  return loadConfig({ file: chosen, env });
 }
 
 /** `--rules` first, then the configuration's `rules:`, then the default pack. */
@@ -89,39 +104,32 @@ export function uidResolver(config: VouchConfig | null): ParserOptions['resolveU
   return uidMapResolver(config?.identity.uids);
 }
 
-/** One event as the `scan --json` contract line. */
-export function jsonLine(event: CommandEvent, match: RuleMatch | null): string {
-  return (
-    JSON.stringify({
-      time: isoTime(event.time),
-      host: event.host,
-      user: event.user,
-      run_as: event.runAs,
-      argv: event.argv,
-      command: event.command,
-      cwd: event.cwd,
-      source_format: event.sourceFormat,
-      rule: match?.ruleId ?? null,
-      rule_name: match?.ruleName ?? null,
-      severity: match?.severity ?? null,
-      attack: match?.attack ?? null,
-      pid: event.pid,
-      exe: event.exe,
-      sudo_denied: event.sudoDenied ?? false,
-      provenance: toStoredProvenance(provenanceOf(event)),
-    }) + '\n'
-  );
+/** Formats scan output lines; one per scan, as it keeps the last second's timestamp text. */
+interface LineFormat {
+  format(event: CommandEvent, match: RuleMatch | null, shown: ShownCommand): string;
 }
 
-/** One event as a readable line: time, host, user -> run_as, [rule], command (escaped, shortened). */
-export function textLine(event: CommandEvent, match: RuleMatch | null): string {
-  const time = isoTime(event.time) ?? '-';
-  const who = `${terminalText(event.user ?? '-')} -> ${terminalText(event.runAs ?? '-')}`;
-  const rule = match ? `[${match.severity} ${terminalText(match.ruleId)}]` : '[-]';
-  const denied = event.sudoDenied ? ' (sudo denied)' : '';
-  return `${time} ${terminalText(event.host)} ${who} ${rule}${denied} ${terminalText(shorten(event.command, TEXT_COMMAND_CHARS))}\n`;
+/** `--json`: the contract line (see scanJsonLine). */
+export class JsonLines implements LineFormat {
+  private readonly times = new IsoTimeFormatter();
+
+  format(event: CommandEvent, match: RuleMatch | null, shown: ShownCommand = event): string {
+    return scanJsonLine(event, match, shown, this.times);
+  }
 }
 
+/** Readable lines: time, host, user -> run_as, [rule], command (escaped for the terminal, shortened). */
+export class TextLines implements LineFormat {
+  private readonly times = new IsoTimeFormatter();
+
+  format(event: CommandEvent, match: RuleMatch | null, shown: ShownCommand = event): string {
+    const time = this.times.format(event.time) ?? '-';
+    const who = `${terminalText(event.user ?? '-')} -> ${terminalText(event.runAs ?? '-')}`;
+    const rule = match ? `[${match.severity} ${terminalText(match.ruleId)}]` : '[-]';
+    const denied = event.sudoDenied ? ' (sudo denied)' : '';
+    return `${time} ${terminalText(event.host)} ${who} ${rule}${denied} ${terminalText(shorten(shown.command, TEXT_COMMAND_CHARS))}\n`;
+  }
+}
 
 /** Cuts text to `max` characters with a note of how much was left out (never half a surrogate pair). */
 export function shorten(text: string, max: number): string {
@@ -130,10 +138,6 @@ export function shorten(text: string, max: number): string {
   const code = text.charCodeAt(end - 1);
   if (code >= 0xd800 && code <= 0xdbff) end -= 1;
   return `${text.slice(0, end)}… (${text.length - end} more characters)`;
-}
-
-function isoTime(time: Date): string | null {
-  return Number.isNaN(time.getTime()) ? null : time.toISOString();
 }
 
 /** Counts for the summary: events, hits per rule, malformed lines per reason. */

@@ -122,6 +122,8 @@ class RuleIndex {
   }
 
   candidates(names: readonly string[]): readonly CompiledRule[] {
+    // Most events: one name (argv0 and exe agree), so one lookup and nothing allocated.
+    if (names.length <= 1) return (names.length === 1 && this.byName.get(names[0] as string)) || this.ungated;
     const lists = names.map((name) => this.byName.get(name) ?? this.ungated);
     const first = lists[0] ?? this.ungated;
     if (lists.every((list) => list === first)) return first;
@@ -131,46 +133,93 @@ class RuleIndex {
   }
 }
 
+/** How compileRules treats regexes. */
+export interface CompileOptions {
+  /**
+   * Compile each regex when a command first needs it instead of now. Only for specs whose
+   * regexes are known to compile (the default pack, checked when it was precompiled): a rule
+   * file's errors must show when it is loaded, not in the middle of a log.
+   */
+  lazy?: boolean;
+}
+
 /** Compiles validated specs (see rule-schema.ts); `source` names the file in error messages. */
-export function compileRules(specs: readonly RuleSpec[], source: string): CompiledRuleSet {
-  const commands = new CommandPatterns();
-  const rules = specs.map((spec, order) => compileRule(spec, order, source, commands));
+export function compileRules(specs: readonly RuleSpec[], source: string, options: CompileOptions = {}): CompiledRuleSet {
+  const lazy = options.lazy === true;
+  const commands = new CommandPatterns(lazy);
+  const rules = specs.map((spec, order) => compileRule(spec, order, { source, commands, lazy }));
   commands.seal();
   return new CompiledRuleSet(rules);
 }
 
 /**
+ * A regex list compiled (as one alternation, see patternUnion) on first use, or at once. Its
+ * source is known without compiling, which is all the combined command set needs.
+ */
+class LazyRegex {
+  private compiled: RE2JS | null = null;
+
+  constructor(
+    readonly source: string,
+    private readonly compile: () => RE2JS,
+  ) {}
+
+  get(): RE2JS {
+    return (this.compiled ??= this.compile());
+  }
+}
+
+/**
  * Every `command` condition of a rule set, searched in a single pass per event: an RE2Set runs all
  * of them as one automaton, so a shell command line costs one scan instead of one per rule. Falls
- * back to one test per pattern if the combined automaton is too large to build.
+ * back to one test per pattern if the combined automaton is too large to build. When lazy, the
+ * automaton is built for the first event that needs it.
  */
 class CommandPatterns {
   private readonly set = new RE2Set(RE2Set.UNANCHORED, 0);
-  private readonly patterns: RE2JS[] = [];
+  private readonly patterns: LazyRegex[] = [];
   private combined = true;
+  private built = false;
 
-  add(pattern: RE2JS): number {
-    this.set.add(pattern.pattern());
+  constructor(private readonly lazy: boolean) {}
+
+  add(pattern: LazyRegex): number {
     return this.patterns.push(pattern) - 1;
   }
 
+  /** Called once every pattern is added; builds the automaton unless lazy. */
   seal(): void {
+    if (!this.lazy) this.build();
+  }
+
+  test(index: number, facts: EventFacts): boolean {
+    if (!this.built) this.build();
+    if (!this.combined) return this.patterns[index]?.get().test(facts.regexCommand) ?? false;
+    facts.commandHits ??= new Set(this.set.match(facts.regexCommand));
+    return facts.commandHits.has(index);
+  }
+
+  /** Adds every pattern to the set (each parsed there) and compiles the combined automaton. */
+  private build(): void {
+    this.built = true;
     try {
+      for (const pattern of this.patterns) this.set.add(pattern.source);
       this.set.compile();
     } catch {
       this.combined = false;
     }
   }
-
-  test(index: number, facts: EventFacts): boolean {
-    if (!this.combined) return this.patterns[index]?.test(facts.regexCommand) ?? false;
-    facts.commandHits ??= new Set(this.set.match(facts.regexCommand));
-    return facts.commandHits.has(index);
-  }
 }
 
-function compileRule(spec: RuleSpec, order: number, source: string, commands: CommandPatterns): CompiledRule {
-  const block = (field: string) => (block: MatchSpec) => new BlockMatcher(block, { source, ruleId: spec.id, field }, commands);
+/** What every block of one compilation shares. */
+interface CompileContext {
+  source: string;
+  commands: CommandPatterns;
+  lazy: boolean;
+}
+
+function compileRule(spec: RuleSpec, order: number, context: CompileContext): CompiledRule {
+  const block = (field: string) => (block: MatchSpec) => new BlockMatcher(block, { source: context.source, ruleId: spec.id, field }, context);
   return {
     spec,
     order,
@@ -212,7 +261,7 @@ function ruleMatch(spec: RuleSpec): RuleMatch {
 /** Literal values as a Set lookup, wildcard globs as one anchored linear-time pattern. */
 interface Glob {
   literals: Set<string>;
-  wild: RE2JS | null;
+  wild: LazyRegex | null;
 }
 
 /**
@@ -232,21 +281,28 @@ class BlockMatcher {
   private readonly host: Glob | null;
   private readonly cwd: Glob | null;
   private readonly anyArg: Set<string> | null;
-  private readonly anyArgRegex: RE2JS | null;
+  private readonly anyArgRegex: LazyRegex | null;
+  private readonly commands: CommandPatterns;
 
-  constructor(block: MatchSpec, where: { source: string; ruleId: string; field: string }, private readonly commands: CommandPatterns) {
+  constructor(block: MatchSpec, where: { source: string; ruleId: string; field: string }, context: CompileContext) {
     const set = (values: string[] | undefined) => (values ? new Set(values) : null);
+    const regex = (patterns: string[], field: string) => {
+      const compiled = new LazyRegex(unionSource(patterns), () => patternUnion(patterns, { ...where, field: `${where.field}.${field}` }));
+      if (!context.lazy) compiled.get();
+      return compiled;
+    };
+    this.commands = context.commands;
     this.sudoDenied = block.sudoDenied ?? null;
     this.format = set(block.format);
     this.user = set(block.user);
     this.runAs = set(block.runAs);
     this.argv0 = set(block.argv0);
-    this.command = block.command ? commands.add(patternUnion(block.command, { ...where, field: `${where.field}.command` })) : -1;
-    this.exe = block.exe ? compileGlob(block.exe) : null;
-    this.host = block.host ? compileGlob(block.host) : null;
-    this.cwd = block.cwd ? compileGlob(block.cwd) : null;
+    this.command = block.command ? this.commands.add(regex(block.command, 'command')) : -1;
+    this.exe = block.exe ? compileGlob(block.exe, context.lazy) : null;
+    this.host = block.host ? compileGlob(block.host, context.lazy) : null;
+    this.cwd = block.cwd ? compileGlob(block.cwd, context.lazy) : null;
     this.anyArg = set(block.anyArg);
-    this.anyArgRegex = block.anyArgRegex ? patternUnion(block.anyArgRegex, { ...where, field: `${where.field}.any_arg_regex` }) : null;
+    this.anyArgRegex = block.anyArgRegex ? regex(block.anyArgRegex, 'any_arg_regex') : null;
   }
 
   test(f: EventFacts): boolean {
@@ -260,7 +316,7 @@ class BlockMatcher {
     if (this.host !== null && !globMatches(this.host, f.event.host)) return false;
     if (this.cwd !== null && !globMatches(this.cwd, f.event.cwd)) return false;
     if (this.anyArg !== null && !anyArgIn(this.anyArg, f.event.argv)) return false;
-    if (this.anyArgRegex !== null && !anyArgMatches(this.anyArgRegex, f.event.argv)) return false;
+    if (this.anyArgRegex !== null && !anyArgMatches(this.anyArgRegex.get(), f.event.argv)) return false;
     return true;
   }
 }
@@ -285,17 +341,17 @@ function anyArgMatches(re: RE2JS, argv: readonly string[]): boolean {
  * Globs: `*` matches any run of characters (slashes included, so `/tmp/*` covers subdirectories),
  * `?` one character, everything else literally.
  */
-function compileGlob(globs: string[]): Glob {
+function compileGlob(globs: string[], lazy: boolean): Glob {
   const wild = globs.filter((glob) => /[*?]/.test(glob));
-  return {
-    literals: new Set(globs.filter((glob) => !/[*?]/.test(glob))),
-    wild: wild.length === 0 ? null : RE2JS.compile(`^(?:${wild.map(globPattern).join('|')})$`, RE2JS.DOTALL),
-  };
+  const source = `^(?:${wild.map(globPattern).join('|')})$`;
+  const compiled = wild.length === 0 ? null : new LazyRegex(source, () => RE2JS.compile(source, RE2JS.DOTALL));
+  if (!lazy) compiled?.get();
+  return { literals: new Set(globs.filter((glob) => !/[*?]/.test(glob))), wild: compiled };
 }
 
 function globMatches(glob: Glob, value: string | null): boolean {
   if (value === null) return false;
-  return glob.literals.has(value) || (glob.wild !== null && glob.wild.testExact(capped(value)));
+  return glob.literals.has(value) || (glob.wild !== null && glob.wild.get().testExact(capped(value)));
 }
 
 function globPattern(glob: string): string {
@@ -324,14 +380,18 @@ function globPattern(glob: string): string {
 function patternUnion(patterns: string[], where: { source: string; ruleId: string; field: string }): RE2JS {
   if (patterns.length === 1) return compilePattern(patterns[0]!, where);
   try {
-    // Flags such as (?i) stay scoped to their own group, so entries cannot affect each other.
-    return RE2JS.compile(patterns.map((pattern) => `(?:${pattern})`).join('|'));
+    return RE2JS.compile(unionSource(patterns));
   } catch (error) {
     patterns.forEach((pattern, i) => compilePattern(pattern, { ...where, field: `${where.field}[${i}]` }));
     // Entries valid on their own can still clash together (two groups of one name).
     const reason = error instanceof Error ? error.message : String(error);
     throw ruleError(where.source, where.ruleId, where.field, `invalid regex list: ${reason}`);
   }
+}
+
+/** The alternation of a pattern list; flags such as (?i) stay scoped to their own group. */
+function unionSource(patterns: readonly string[]): string {
+  return patterns.length === 1 ? patterns[0]! : patterns.map((pattern) => `(?:${pattern})`).join('|');
 }
 
 function capped(text: string): string {
@@ -341,16 +401,18 @@ function capped(text: string): string {
 function eventFacts(event: CommandEvent): EventFacts {
   const argv = event.argv;
   const names: string[] = [];
-  const add = (path: string | null | undefined) => {
-    const name = path ? commandName(path) : '';
-    if (name !== '' && !names.includes(name)) names.push(name);
-  };
   const first = argv[0];
-  add(first);
-  add(event.exe);
-  if (names.some((name) => MULTI_CALL.has(name))) add(argv[1]);
+  addName(names, first);
+  addName(names, event.exe);
+  if (names.some((name) => MULTI_CALL.has(name))) addName(names, argv[1]);
   const exePath = event.exe ?? (first?.startsWith('/') ? first : null);
   return { event, names, exePath, regexCommand: capped(event.command), commandHits: null };
+}
+
+/** Adds the command name of `path` to `names` unless empty or already there. */
+function addName(names: string[], path: string | null | undefined): void {
+  const name = path ? commandName(path) : '';
+  if (name !== '' && !names.includes(name)) names.push(name);
 }
 
 /** Basename, without the `-` a login shell puts in front of its name (`-bash`). */

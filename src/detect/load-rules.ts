@@ -1,12 +1,22 @@
+import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parseDocument } from 'yaml';
 import { RuleError } from '../errors.js';
 import { compileRules, type CompiledRuleSet } from './compile-rules.js';
-import { ruleError, validateRuleDocument } from './rule-schema.js';
+import { ruleError, validateRuleDocument, type RuleSpec } from './rule-schema.js';
+
+/**
+ * The YAML parser, loaded on first use: the default pack is read precompiled (see
+ * loadDefaultRules), so `vouch scan` without a rule file never loads it. `require` because rule
+ * loading is synchronous; the package ships a CommonJS build for Node.
+ */
+const yaml = (): typeof import('yaml') => createRequire(import.meta.url)('yaml') as typeof import('yaml');
 
 const DEFAULT_PACK = 'default-rules.yml';
+/** The precompiled default pack, written beside the compiled module at build time. */
+export const PRECOMPILED_PACK = 'default-rules.json';
 /** Where the pack lives relative to the package root (compiled code runs from dist/src/detect/). */
 const DEFAULT_PACK_FROM_ROOT = path.join('src', 'detect', DEFAULT_PACK);
 
@@ -16,7 +26,7 @@ const DEFAULT_PACK_FROM_ROOT = path.join('src', 'detect', DEFAULT_PACK);
  * regex.
  */
 export function parseRules(yamlText: string, sourceName: string): CompiledRuleSet {
-  const doc = parseDocument(yamlText, { prettyErrors: true, uniqueKeys: true });
+  const doc = yaml().parseDocument(yamlText, { prettyErrors: true, uniqueKeys: true });
   const problem = doc.errors[0];
   if (problem) throw ruleError(sourceName, null, null, `invalid YAML: ${problem.message}`);
   let data: unknown;
@@ -31,19 +41,57 @@ export function parseRules(yamlText: string, sourceName: string): CompiledRuleSe
 
 /** Reads and compiles a rule file; errors name the file by its base name. */
 export function loadRuleFile(filePath: string): CompiledRuleSet {
-  let text: string;
+  return parseRules(readRuleText(filePath), path.basename(filePath));
+}
+
+/**
+ * The shipped default rule pack (src/detect/default-rules.yml), compiled. When the build left a
+ * precompiled pack (validated specs, see precompile-default-rules.ts) for exactly this YAML text
+ * beside the module, it is used and its regexes are compiled as commands need them: no YAML
+ * parsing, no validation, no compilation up front. Otherwise, or when the YAML was edited since
+ * the build, the YAML is read as any rule file.
+ */
+export function loadDefaultRules(moduleUrl: string = import.meta.url): CompiledRuleSet {
+  const yamlPath = defaultRulesPath(moduleUrl);
+  const text = readRuleText(yamlPath);
+  const specs = precompiledSpecs(path.join(path.dirname(fileURLToPath(moduleUrl)), PRECOMPILED_PACK), text);
+  return specs ? compileRules(specs, DEFAULT_PACK, { lazy: true }) : parseRules(text, DEFAULT_PACK);
+}
+
+/** The precompiled pack's contents: the YAML text's digest and the specs validated from it. */
+export interface PrecompiledPack {
+  yamlSha256: string;
+  specs: RuleSpec[];
+}
+
+/** Validates the default pack's YAML (and compiles it, so a bad regex fails the build) into a PrecompiledPack. */
+export function precompilePack(yamlText: string): PrecompiledPack {
+  parseRules(yamlText, DEFAULT_PACK);
+  return { yamlSha256: sha256(yamlText), specs: validateRuleDocument(yaml().parse(yamlText), DEFAULT_PACK) };
+}
+
+/** The specs of a precompiled pack made from `yamlText`, or null when absent, unreadable or stale. */
+function precompiledSpecs(file: string, yamlText: string): RuleSpec[] | null {
+  let pack: Partial<PrecompiledPack>;
   try {
-    text = readFileSync(filePath, 'utf8');
+    pack = JSON.parse(readFileSync(file, 'utf8')) as Partial<PrecompiledPack>;
+  } catch {
+    return null;
+  }
+  return pack.yamlSha256 === sha256(yamlText) && Array.isArray(pack.specs) ? pack.specs : null;
+}
+
+function sha256(text: string): string {
+  return createHash('sha256').update(text).digest('hex');
+}
+
+function readRuleText(filePath: string): string {
+  try {
+    return readFileSync(filePath, 'utf8');
   } catch (error) {
     const reason = error instanceof Error ? error.message : String(error);
     throw new RuleError(`${path.basename(filePath)}: cannot read rule file ${filePath}: ${reason}`, { cause: error });
   }
-  return parseRules(text, path.basename(filePath));
-}
-
-/** The shipped default rule pack (src/detect/default-rules.yml), compiled. */
-export function loadDefaultRules(): CompiledRuleSet {
-  return loadRuleFile(defaultRulesPath());
 }
 
 /**

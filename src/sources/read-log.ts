@@ -8,7 +8,7 @@ import { access, constants, open, stat } from 'node:fs/promises';
 import { systemClock, type Clock } from '../clock.js';
 import { NotFoundError, VouchError } from '../errors.js';
 import type { CommandEvent } from './command-event.js';
-import { splitBlocks, type BlockChunk } from './line-block.js';
+import { forEachLine, splitBlocks, type BlockChunk, type LineBlock } from './line-block.js';
 import { emptyOutput, parseBlock, type LogParser, type Malformed, type ParserOptions } from './parser.js';
 import { AUTO_FORMAT, PARSER_FORMATS, createParser, isParserFormat } from './parsers/index.js';
 import { MAX_LINE_CHARS, sampleOf } from './parsers/parse-support.js';
@@ -57,7 +57,20 @@ export interface LogReader extends AsyncIterable<LogBatch> {
   readonly totalBytes: number | null;
   /** The parser's format: `auto` until detected, then the real one. */
   readonly format: string;
+  /**
+   * Non-blank lines (too long ones included) read before the first event came out: every line
+   * of the log when none did. Counting stops at the first event, so only a log that yields
+   * nothing pays for it; it tells "every line was malformed" from "some lines had no command".
+   */
+  readonly linesUntilFirstEvent: number;
+  /** The first lines of the log (up to SAMPLE_LINES, from its first SAMPLE_BYTES), decoded. */
+  readonly sampleLines: readonly string[];
 }
+
+/** Most lines kept in LogReader.sampleLines. */
+export const SAMPLE_LINES = 200;
+/** Most bytes of the log's start looked at for LogReader.sampleLines. */
+export const SAMPLE_BYTES = 64 * 1024;
 
 /**
  * Checks the file and the format, then returns a reader. Throws NotFoundError when the file does
@@ -99,23 +112,43 @@ async function checkReadable(file: string): Promise<number> {
   return info.size;
 }
 
+/** What a pass learns about the lines themselves, besides the events (see LogReader). */
+interface LineFacts {
+  linesUntilFirstEvent: number;
+  sawEvent: boolean;
+  sampleLines: string[];
+  sampleBytes: number;
+}
+
 function reader(name: string, totalBytes: number | null, parser: LogParser, clock: Clock, chunks: AsyncIterable<BlockChunk>): LogReader {
+  const facts: LineFacts = { linesUntilFirstEvent: 0, sawEvent: false, sampleLines: [], sampleBytes: 0 };
   return {
     name,
     totalBytes,
     get format() {
       return parser.format;
     },
-    [Symbol.asyncIterator]: () => parseChunks(parser, clock, chunks)[Symbol.asyncIterator](),
+    get linesUntilFirstEvent() {
+      return facts.linesUntilFirstEvent;
+    },
+    get sampleLines() {
+      return facts.sampleLines;
+    },
+    [Symbol.asyncIterator]: () => parseChunks(parser, clock, chunks, facts)[Symbol.asyncIterator](),
   };
 }
 
-async function* parseChunks(parser: LogParser, clock: Clock, chunks: AsyncIterable<BlockChunk>): AsyncGenerator<LogBatch> {
+async function* parseChunks(parser: LogParser, clock: Clock, chunks: AsyncIterable<BlockChunk>, facts: LineFacts): AsyncGenerator<LogBatch> {
   let bytesRead = 0;
   for await (const chunk of chunks) {
     const out = emptyOutput();
     const now = clock.now();
-    for (const block of chunk.blocks) parseBlock(parser, block, now, out);
+    for (const block of chunk.blocks) {
+      // Before parsing: the chunk's buffer may be reused by the next read.
+      if (facts.sampleBytes < SAMPLE_BYTES) keepSample(block, facts);
+      parseBlock(parser, block, now, out);
+    }
+    noteLines(chunk, out.events.length, facts);
     const malformed = out.malformed.map(printableSample);
     for (const long of chunk.tooLong) malformed.push({ reason: 'too_long', sample: `(${long.bytes} bytes)`, offset: long.offset });
     bytesRead = chunk.bytesRead;
@@ -125,20 +158,71 @@ async function* parseChunks(parser: LogParser, clock: Clock, chunks: AsyncIterab
   yield { events: rest.events, malformed: rest.malformed.map(printableSample), bytesRead };
 }
 
+/** Counts the chunk's non-blank lines while no event has come out of the log. */
+function noteLines(chunk: BlockChunk, events: number, facts: LineFacts): void {
+  if (facts.sawEvent) return;
+  if (events > 0) {
+    facts.sawEvent = true;
+    return;
+  }
+  facts.linesUntilFirstEvent += chunk.tooLong.length;
+  for (const block of chunk.blocks) facts.linesUntilFirstEvent += nonBlankLines(block);
+}
+
+/** Lines holding anything but spaces, tabs and carriage returns; most are decided by their first byte. */
+export function nonBlankLines(block: LineBlock): number {
+  const { bytes, end } = block;
+  let count = 0;
+  let pos = block.start;
+  while (pos < end) {
+    let nl = bytes.indexOf(10, pos);
+    if (nl < 0 || nl > end) nl = end;
+    let i = pos;
+    while (i < nl && (bytes[i] === 0x20 || bytes[i] === 0x09 || bytes[i] === 0x0d)) i++;
+    if (i < nl) count++;
+    pos = nl + 1;
+  }
+  return count;
+}
+
+/** Adds the block's first lines to the sample, up to SAMPLE_LINES lines and SAMPLE_BYTES bytes. */
+function keepSample(block: LineBlock, facts: LineFacts): void {
+  const limited = { ...block, end: Math.min(block.end, block.start + (SAMPLE_BYTES - facts.sampleBytes)) };
+  facts.sampleBytes += limited.end - limited.start;
+  forEachLine(limited, (line) => {
+    facts.sampleLines.push(line);
+    return facts.sampleLines.length < SAMPLE_LINES;
+  });
+  if (facts.sampleLines.length >= SAMPLE_LINES) facts.sampleBytes = SAMPLE_BYTES;
+}
+
 /**
- * The file's bytes, `readBytes` at a time, read into one buffer used again for every read: fresh
- * buffers would cost a page fault per page read (measured: ten times the cost of the reads).
+ * The file's bytes, `readBytes` at a time, into two buffers used in turn: the next read runs
+ * (in libuv's thread pool) while the consumer parses the last one, so a log that is not in the
+ * page cache is read from disk while it is parsed (from the page cache the copy is quick, and the
+ * two ways measure the same). Fresh buffers per read would cost a page fault per page (measured: ten times the
+ * cost of the reads). A buffer is only read into again once the consumer has asked for the next
+ * piece, which is when splitBlocks is done with it.
  */
 async function* fileReads(file: string, readBytes: number): AsyncGenerator<Buffer> {
   const handle = await open(file, 'r');
+  const buffers = [Buffer.allocUnsafe(readBytes), Buffer.allocUnsafe(readBytes)] as const;
+  let next = 0;
+  let pending = handle.read(buffers[0], 0, readBytes, null);
+  let inFlight = true;
   try {
-    const buf = Buffer.allocUnsafe(readBytes);
     for (;;) {
-      const { bytesRead } = await handle.read(buf, 0, readBytes, null);
+      const { bytesRead, buffer } = await pending;
+      inFlight = false;
       if (bytesRead === 0) return;
-      yield buf.subarray(0, bytesRead);
+      next ^= 1;
+      pending = handle.read(buffers[next], 0, readBytes, null);
+      inFlight = true;
+      yield buffer.subarray(0, bytesRead);
     }
   } finally {
+    // A read ahead may still be running when the consumer stops early; it must end before close.
+    if (inFlight) await pending.catch(() => undefined);
     await handle.close();
   }
 }

@@ -4,7 +4,8 @@ import { loadConfig } from '../../src/config/load-config.js';
 import { loadDefaultRules } from '../../src/detect/load-rules.js';
 import type { CommandEvent } from '../../src/sources/command-event.js';
 import { questionMessage } from '../../src/chat/slack/blocks.js';
-import { jsonLine as scanJsonLine } from '../../src/cli/scan-command.js';
+import { IsoTimeFormatter } from '../../src/cli/iso-time-formatter.js';
+import { scanJsonLine } from '../../src/cli/scan-json-line.js';
 import { Ingestor } from '../../src/sources/ingest.js';
 import { toAlertView } from '../../src/store/queries/alerts.js';
 import { createParser } from '../../src/sources/parsers/index.js';
@@ -15,6 +16,7 @@ import { run } from './parsers/parser-harness.js';
 const SEP = '\x1d';
 const hex = (s: string) => Buffer.from(s).toString('hex').toUpperCase();
 const NOW = new Date('2026-11-24T15:00:00Z');
+const scanLine = (event: CommandEvent) => scanJsonLine(event, null, event, new IsoTimeFormatter());
 
 const kernelExec = [
   `node=db1 type=SYSCALL msg=audit(1795530208.120:501): arch=c000003e syscall=59 success=yes exit=0 items=2 ppid=900 pid=901 auid=1000 uid=0 gid=0 euid=0 suid=0 fsuid=0 egid=0 sgid=0 fsgid=0 tty=pts0 ses=3 comm="cat" exe="/usr/bin/cat" key=(null)${SEP}AUID="alice" UID="root" EUID="root"`,
@@ -104,7 +106,7 @@ describe('provenance of each format', () => {
   });
 
   it('is printed by scan --json', () => {
-    const line = JSON.parse(scanJsonLine(parse('sudo', [sudoSyslog]), null)) as Record<string, unknown>;
+    const line = JSON.parse(scanLine(parse('sudo', [sudoSyslog]))) as Record<string, unknown>;
     expect(line.provenance).toEqual({ format: 'sudo', attribution: 'syslog-unverified', forgeable: true, transport: 'file', host_binding: null });
   });
 

@@ -102,4 +102,31 @@ describe('openLog', () => {
     expect(events).toEqual([]);
     expect(malformed).toEqual([]);
   });
+
+  it('reads ahead into two buffers in turn without mixing them up, and stops cleanly when left early', async () => {
+    const lines = Array.from({ length: 3000 }, (_, i) => jsonLine(i, { pad: 'é'.repeat(i % 37) }));
+    const file = path.join(dir, 'ahead.jsonl');
+    await writeFile(file, lines.join('\n') + '\n');
+    const { events } = await drain(await openLog(file, { ...options, batchBytes: 1000 }));
+    expect(events.map((e) => e.argv[1])).toEqual(lines.map((_, i) => String(i)));
+    const log = await openLog(file, { ...options, batchBytes: 1000 });
+    let batches = 0;
+    for await (const batch of log) if (batch.events.length > 0 && ++batches === 3) break;
+    expect(batches).toBe(3);
+  });
+
+  it('counts non-blank lines until the first event and keeps a sample of the first lines', async () => {
+    const file = path.join(dir, 'sample.jsonl');
+    await writeFile(file, ['garbage one', '   ', '', 'garbage two', jsonLine(1), 'garbage three'].join('\n') + '\n');
+    const log = await openLog(file, { ...options, format: 'json', batchBytes: 16 });
+    const { events } = await drain(log);
+    expect(events).toHaveLength(1);
+    expect(log.linesUntilFirstEvent).toBe(2);
+    expect(log.sampleLines.slice(0, 4)).toEqual(['garbage one', '   ', '', 'garbage two']);
+    const none = path.join(dir, 'none.log');
+    await writeFile(none, 'a\n \t\r\nb\nc');
+    const nothing = await openLog(none, { ...options, format: 'json' });
+    await drain(nothing);
+    expect(nothing.linesUntilFirstEvent).toBe(3);
+  });
 });
