@@ -10,7 +10,9 @@ export type MalformedReason =
   | 'invalid_utf8'
   | 'too_long'
   | 'unrecognized'
-  | 'incomplete_event';
+  | 'incomplete_event'
+  /** Parsed, but the database refused to store it (set aside so the rest of its batch is stored). */
+  | 'unstorable';
 
 export interface Malformed {
   reason: MalformedReason;
