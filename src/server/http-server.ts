@@ -92,10 +92,43 @@ function matches(pattern: string, path: string): boolean {
   return pattern === path;
 }
 
-export function sendJson(res: ServerResponse, status: number, body: unknown): void {
+/** Answers with a JSON body; `headers` are added to the usual ones (e.g. Retry-After). */
+export function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
   const text = JSON.stringify(body);
-  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(text), 'cache-control': 'no-store' });
+  res.writeHead(status, { ...headers, 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(text), 'cache-control': 'no-store' });
   res.end(text);
+}
+
+export interface HealthOptions {
+  /** Resolves when the database answers; rejects (or stays pending) when it does not. */
+  checkDatabase: () => Promise<unknown>;
+  /** Fields added to the 200 answer (database kind, sandbox). */
+  details?: Record<string, unknown>;
+  /** How long the check may take before the answer is 503. Default 2 s. */
+  timeoutMs?: number;
+}
+
+/**
+ * Registers `GET /healthz`: 200 `{"status":"ok", ...details}` while the database answers, 503
+ * `{"status":"unavailable","reason":...}` while it does not (within `timeoutMs`, so a
+ * load balancer's probe never hangs). The reason is short and never includes the driver's
+ * message, which can name internal hosts.
+ */
+export function routeHealthz(http: HttpServer, options: HealthOptions): void {
+  const timeoutMs = options.timeoutMs ?? 2000;
+  http.route('GET', '/healthz', async (_req, res) => {
+    let timer: NodeJS.Timeout | undefined;
+    const timedOut = new Promise<'timeout'>((resolve) => (timer = setTimeout(() => resolve('timeout'), timeoutMs)));
+    try {
+      const outcome = await Promise.race([options.checkDatabase().then(() => 'ok' as const), timedOut]);
+      if (outcome === 'ok') sendJson(res, 200, { status: 'ok', ...options.details });
+      else sendJson(res, 503, { status: 'unavailable', reason: 'database did not answer in time' });
+    } catch {
+      sendJson(res, 503, { status: 'unavailable', reason: 'database unreachable' });
+    } finally {
+      clearTimeout(timer);
+    }
+  });
 }
 
 export function sendText(res: ServerResponse, status: number, body: string, contentType = 'text/plain; charset=utf-8'): void {
