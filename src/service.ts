@@ -24,6 +24,7 @@ import { configuredDatabaseOptions, openDatabase, type VouchDatabase } from './s
 import { migrateToLatest } from './store/migrate.js';
 import { verifyAuditTrail } from './store/queries/audit-trail.js';
 import { getOrCreateSetting } from './store/queries/settings.js';
+import type { RetryPolicy } from './store/retry-transient.js';
 import { DuoClient } from './verify/duo/duo-client.js';
 import { DuoSecondFactor } from './verify/duo/duo-second-factor.js';
 import { JobRunner } from './workflow/job-runner.js';
@@ -37,6 +38,8 @@ export interface ServiceOptions {
   store?: VouchDatabase;
   /** Start the timers that poll sources and run jobs. Default true; tests drive runOnce() themselves. */
   autoRun?: boolean;
+  /** How ingestion retries a transaction that failed for a transient reason. Default DEFAULT_RETRY_POLICY. */
+  ingestRetry?: RetryPolicy;
 }
 
 export interface RunningService {
@@ -110,7 +113,7 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
     runner = new JobRunner({ db: store.db, clock, logger, handle: (job) => workflow.handleJob(job) });
     const jobRunner = runner;
 
-    const ingestor = new Ingestor({ db: store.db, rules, clock, policy: config.workflow, onAlert: wake, logger });
+    const ingestor = new Ingestor({ db: store.db, rules, clock, policy: config.workflow, onAlert: wake, logger, retry: options.ingestRetry });
     const sourceConfigs = [...config.sources, ...(sandbox ? [sandbox.demoSource] : [])];
     const sources = sourceConfigs
       .filter((source) => source.path !== null)
