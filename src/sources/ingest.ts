@@ -70,7 +70,7 @@ interface Hit {
  * unique: every event is ingested exactly once.
  *
  * Only events that match a rule are stored; the rest of the audit stream stays in the log files.
- * Every event passes through storableEvent() first, whichever path it came by.
+ * Every stored event passes through storableEvent() first, whichever path it came by.
  */
 export class Ingestor {
   constructor(private readonly options: IngestorOptions) {}
@@ -93,9 +93,9 @@ export class Ingestor {
     const now = this.options.clock.now();
     const hits: Hit[] = [];
     for (const event of batch.events) {
-      const storable = storableEvent(event, now);
-      const match = this.options.rules.match(storable);
-      if (match) hits.push({ event: redacted(storable), match });
+      // Rules see the event as parsed; only hits are stored, so only they cross the boundary.
+      const match = this.options.rules.match(event);
+      if (match) hits.push({ event: redacted(storableEvent(event, now)), match });
     }
     const base = emptyStats();
     base.events = batch.events.length;
