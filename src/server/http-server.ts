@@ -1,7 +1,8 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { RequestError, coerceError } from '../errors.js';
+import { DatabaseUnavailableError, RequestError, coerceError } from '../errors.js';
+import { classifyDatabaseError } from '../store/database-errors.js';
 import type { Logger } from '../logger.js';
 
 export type RouteHandler = (req: IncomingMessage, res: ServerResponse, url: URL) => Promise<void> | void;
@@ -15,7 +16,8 @@ interface Route {
 
 /**
  * One HTTP server for every endpoint. Routing is a list of exact paths and prefixes; handlers
- * throw RequestError for 4xx answers and anything else becomes a 500 that never leaks details.
+ * throw RequestError for 4xx answers; a database outage becomes a 503 with Retry-After, and
+ * anything else a 500 that never leaks details.
  */
 export class HttpServer {
   private readonly routes: Route[] = [];
@@ -77,11 +79,25 @@ export class HttpServer {
         return;
       }
       const error = coerceError(thrown);
+      if (isDatabaseOutage(thrown)) {
+        // Nothing was lost: the client's request can simply be sent again once the database is back.
+        this.logger.warn('request deferred: database unavailable', { method: req.method, path: url.pathname, error });
+        if (!res.headersSent) sendJson(res, 503, { error: 'the database is unavailable; retry later' }, { 'retry-after': String(DATABASE_RETRY_AFTER_SECONDS) });
+        else res.end();
+        return;
+      }
       this.logger.error('request failed', { method: req.method, path: url.pathname, error });
       if (!res.headersSent) sendJson(res, 500, { error: 'internal error' });
       else res.end();
     }
   }
+}
+
+/** Seconds a client is asked to wait (Retry-After) when a request failed on a database outage. */
+export const DATABASE_RETRY_AFTER_SECONDS = 30;
+
+function isDatabaseOutage(thrown: unknown): boolean {
+  return thrown instanceof DatabaseUnavailableError || classifyDatabaseError(thrown) === 'transient';
 }
 
 function matches(pattern: string, path: string): boolean {

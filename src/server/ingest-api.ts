@@ -6,7 +6,7 @@ import { gunzip, inflate, type InputType, type ZlibOptions } from 'node:zlib';
 import type { Clock } from '../clock.js';
 import type { SourceConfig } from '../config/config.js';
 import { localHostName } from '../config/load-config.js';
-import { DatabaseUnavailableError, RequestError } from '../errors.js';
+import { RequestError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import type { CommandEvent } from '../sources/command-event.js';
 import type { IngestStats, Ingestor } from '../sources/ingest.js';
@@ -64,9 +64,6 @@ const MAX_HOST_PARSERS = 1000;
 /** Bytes of body per parser block, and between yields to the event loop. */
 const BLOCK_BYTES = 256 * 1024;
 
-/** Seconds a shipper is asked to wait before retrying a batch refused with 503. */
-const RETRY_AFTER_SECONDS = 30;
-
 const gunzipAsync = promisify<InputType, ZlibOptions, Buffer>(gunzip);
 const inflateAsync = promisify<InputType, ZlibOptions, Buffer>(inflate);
 
@@ -109,16 +106,9 @@ export function routeIngest(http: HttpServer, options: IngestRouteOptions): void
     const raw = await readBody(req, limit);
     const body = await decompress(raw, encoding, limit);
     const parsed = await parseRequest(body, mediaType(req), source, options);
-    let stats: IngestStats;
-    try {
-      stats = await options.ingestor.ingest(source.name, parsed);
-    } catch (error) {
-      if (!(error instanceof DatabaseUnavailableError)) throw error;
-      // The shipper keeps the batch and sends it again; events are keyed, so nothing doubles.
-      options.logger.warn('ingest deferred: database unavailable', { source: source.name, error });
-      sendJson(res, 503, { error: 'the database is unavailable; retry later' }, { 'retry-after': String(RETRY_AFTER_SECONDS) });
-      return;
-    }
+    // A database outage outlasting the Ingestor's retries rejects, and the server answers 503 with
+    // Retry-After: the shipper sends the batch again, and keyed events never double.
+    const stats = await options.ingestor.ingest(source.name, parsed);
     report(options, source.name, stats, parsed.malformed);
     sendJson(res, 200, response(stats, parsed.malformed));
   });

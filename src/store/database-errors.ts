@@ -5,8 +5,8 @@
  *
  * - `transient`: the database or the connection failed, not the data. Running the same
  *   transaction again later can succeed.
- * - `poison`: the data was refused (a value out of range, a constraint). Running it again fails
- *   again; the offending record must be set aside so the rest can be stored.
+ * - `poison`: the data was refused (a value out of range, a constraint other than a unique key).
+ *   Running it again fails again; the offending record must be set aside so the rest can be stored.
  * - `fatal`: anything else (a missing table, a programming error). Neither retrying nor setting
  *   records aside helps; it is reported.
  */
@@ -48,6 +48,9 @@ const TRANSIENT_CODES = new Set<string>([
   SQLSTATE.serializationFailure,
   SQLSTATE.idleInTransactionTimeout,
   SQLSTATE.tooManyConnections,
+  // Writes that expect duplicates say ON CONFLICT; one that still collides raced a concurrent
+  // writer (another replica), and running the transaction again sees that writer's row.
+  SQLSTATE.uniqueViolation,
 ]);
 
 const TRANSIENT_CLASSES = new Set<string>([SQLSTATE.connectionExceptionClass, SQLSTATE.transactionRollbackClass]);
