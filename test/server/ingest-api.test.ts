@@ -231,6 +231,13 @@ describe('POST /ingest', () => {
     }
   });
 
+  it('reads CRLF lines, blank lines and a byte order mark as the file path does', async () => {
+    const body = '\ufeff' + record(['cat', '/etc/shadow']) + '\r\n\r\n   \n' + record(['id']) + '\r\n';
+    const { status, json } = await post(body, ndjson(TOKENS.shipper));
+    expect(status).toBe(200);
+    expect(json).toMatchObject({ accepted: 2, matched: 1, malformed: 0 });
+  });
+
   describe('one bad record never fails its batch', () => {
     it('stores NDJSON records holding NUL in id and extra and a pid above 2^32 beside good ones', async () => {
       const body = [
