@@ -40,6 +40,16 @@ export class DatabaseError extends VouchError {
   }
 }
 
+/**
+ * The database could not be reached, or kept failing for reasons that are not the data's, for
+ * longer than the work's retries. Nothing of that work was committed; it is safe to run it again.
+ */
+export class DatabaseUnavailableError extends DatabaseError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+  }
+}
+
 export class MigrationError extends VouchError {
   constructor(message: string, options?: { cause?: unknown }) {
     super('migration_failed', message, options);

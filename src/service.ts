@@ -14,16 +14,17 @@ import { coerceError } from './errors.js';
 import { createLogger, type Logger } from './logger.js';
 import { routeReviewApi } from './server/review-api.js';
 import { routeIngest } from './server/ingest-api.js';
-import { HttpServer, sendJson, sendText } from './server/http-server.js';
+import { HttpServer, routeHealthz, sendText } from './server/http-server.js';
 import { Metrics } from './server/metrics.js';
 import { startSandbox, type Sandbox } from './sandbox/sandbox.js';
 import { FileSource } from './sources/file-source.js';
 import { Ingestor } from './sources/ingest.js';
 import { uidMapResolver } from './sources/parser.js';
-import { openDatabase, type VouchDatabase } from './store/database.js';
+import { configuredDatabaseOptions, openDatabase, type VouchDatabase } from './store/database.js';
 import { migrateToLatest } from './store/migrate.js';
 import { verifyAuditTrail } from './store/queries/audit-trail.js';
 import { getOrCreateSetting } from './store/queries/settings.js';
+import type { RetryPolicy } from './store/retry-transient.js';
 import { DuoClient } from './verify/duo/duo-client.js';
 import { DuoSecondFactor } from './verify/duo/duo-second-factor.js';
 import { JobRunner } from './workflow/job-runner.js';
@@ -37,6 +38,8 @@ export interface ServiceOptions {
   store?: VouchDatabase;
   /** Start the timers that poll sources and run jobs. Default true; tests drive runOnce() themselves. */
   autoRun?: boolean;
+  /** How ingestion retries a transaction that failed for a transient reason. Default DEFAULT_RETRY_POLICY. */
+  ingestRetry?: RetryPolicy;
 }
 
 export interface RunningService {
@@ -66,7 +69,13 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
   const logger = options.logger ?? createLogger();
   const clock = options.clock ?? systemClock;
   const ownsStore = !options.store;
-  const store = options.store ?? (await openDatabase({ url: config.database.url, dataDir: path.join(config.database.dataDir, 'pgdata') }));
+  const store =
+    options.store ??
+    (await openDatabase(
+      configuredDatabaseOptions(config.database, {
+        onConnectionError: (error) => logger.warn('database connection lost; queries are retried', { error }),
+      }),
+    ));
   const cleanups: Array<() => Promise<void> | void> = [];
   try {
     if (ownsStore) {
@@ -104,7 +113,7 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
     runner = new JobRunner({ db: store.db, clock, logger, handle: (job) => workflow.handleJob(job) });
     const jobRunner = runner;
 
-    const ingestor = new Ingestor({ db: store.db, rules, clock, policy: config.workflow, onAlert: wake });
+    const ingestor = new Ingestor({ db: store.db, rules, clock, policy: config.workflow, onAlert: wake, logger, retry: options.ingestRetry });
     const sourceConfigs = [...config.sources, ...(sandbox ? [sandbox.demoSource] : [])];
     const sources = sourceConfigs
       .filter((source) => source.path !== null)
@@ -112,13 +121,9 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
 
     const receiver = createSlackReceiver({ signingSecret: slack.signingSecret, botToken: slack.botToken, apiUrl: slack.apiUrl, clock, handlers: workflow, logger });
     http.route('POST', '/slack/events', (req, res) => receiver.handle(req, res));
-    http.route('GET', '/healthz', async (_req, res) => {
-      try {
-        await store.db.selectFrom('alerts').select('id').limit(1).execute();
-        sendJson(res, 200, { status: 'ok', database: store.kind, sandbox: Boolean(sandbox) });
-      } catch (error) {
-        sendJson(res, 503, { status: 'unavailable', error: coerceError(error).message });
-      }
+    routeHealthz(http, {
+      checkDatabase: () => store.db.selectFrom('alerts').select('id').limit(1).execute(),
+      details: { database: store.kind, sandbox: Boolean(sandbox) },
     });
     http.route('GET', '/metrics', async (_req, res) => sendText(res, 200, await metrics.render(store.db), 'text/plain; version=0.0.4'));
     const reviewToken = config.review.token ?? (await getOrCreateSetting(store.db, 'review_token', () => randomBytes(24).toString('base64url')));

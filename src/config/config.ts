@@ -1,7 +1,7 @@
 /** The validated configuration the service runs on; built once at start-up by loadConfig(). */
 export interface VouchConfig {
   server: { port: number; host: string; publicUrl: string | null };
-  database: { url: string | null; dataDir: string };
+  database: DatabaseConfig;
   /** null: no credentials, so the built-in Slack simulator serves the sandbox. */
   slack: SlackConfig | null;
   /** null: no credentials, so the built-in Duo simulator serves the sandbox. */
@@ -14,6 +14,15 @@ export interface VouchConfig {
   review: { token: string | null };
   /** True when both chat and second factor run on the built-in simulators. */
   sandbox: boolean;
+}
+
+export interface DatabaseConfig {
+  url: string | null;
+  dataDir: string;
+  /** `database.statement_timeout`: Postgres cancels a statement running longer; 0 disables. */
+  statementTimeoutMs: number;
+  /** `database.lock_timeout`: a statement waiting longer for a lock fails; 0 disables. */
+  lockTimeoutMs: number;
 }
 
 export interface SlackConfig {

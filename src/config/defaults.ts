@@ -3,6 +3,10 @@ export const DEFAULTS = {
   port: 8080,
   host: '0.0.0.0',
   dataDir: '.vouch',
+  /** Longest a single statement may run before Postgres cancels it (and the work is retried). */
+  statementTimeout: '30s',
+  /** Longest a statement waits for a lock before giving up (and the work is retried). */
+  lockTimeout: '10s',
   slackApiUrl: 'https://slack.com/api/',
   remindAfter: '30m',
   escalateAfter: '2h',

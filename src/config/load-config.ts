@@ -55,6 +55,8 @@ export function loadConfig(options: LoadConfigOptions = {}): VouchConfig {
     database: {
       url: env.DATABASE_URL || optionalString(database, 'url', 'database') || null,
       dataDir: path.resolve(baseDir, env.VOUCH_DATA_DIR ?? optionalString(database, 'data_dir', 'database') ?? DEFAULTS.dataDir),
+      statementTimeoutMs: parseDuration(database.statement_timeout ?? DEFAULTS.statementTimeout, 'database.statement_timeout'),
+      lockTimeoutMs: parseDuration(database.lock_timeout ?? DEFAULTS.lockTimeout, 'database.lock_timeout'),
     },
     slack,
     duo,

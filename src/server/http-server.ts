@@ -1,7 +1,8 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { RequestError, coerceError } from '../errors.js';
+import { DatabaseUnavailableError, RequestError, coerceError } from '../errors.js';
+import { classifyDatabaseError } from '../store/database-errors.js';
 import type { Logger } from '../logger.js';
 
 export type RouteHandler = (req: IncomingMessage, res: ServerResponse, url: URL) => Promise<void> | void;
@@ -15,7 +16,8 @@ interface Route {
 
 /**
  * One HTTP server for every endpoint. Routing is a list of exact paths and prefixes; handlers
- * throw RequestError for 4xx answers and anything else becomes a 500 that never leaks details.
+ * throw RequestError for 4xx answers; a database outage becomes a 503 with Retry-After, and
+ * anything else a 500 that never leaks details.
  */
 export class HttpServer {
   private readonly routes: Route[] = [];
@@ -77,11 +79,25 @@ export class HttpServer {
         return;
       }
       const error = coerceError(thrown);
+      if (isDatabaseOutage(thrown)) {
+        // Nothing was lost: the client's request can simply be sent again once the database is back.
+        this.logger.warn('request deferred: database unavailable', { method: req.method, path: url.pathname, error });
+        if (!res.headersSent) sendJson(res, 503, { error: 'the database is unavailable; retry later' }, { 'retry-after': String(DATABASE_RETRY_AFTER_SECONDS) });
+        else res.end();
+        return;
+      }
       this.logger.error('request failed', { method: req.method, path: url.pathname, error });
       if (!res.headersSent) sendJson(res, 500, { error: 'internal error' });
       else res.end();
     }
   }
+}
+
+/** Seconds a client is asked to wait (Retry-After) when a request failed on a database outage. */
+export const DATABASE_RETRY_AFTER_SECONDS = 30;
+
+function isDatabaseOutage(thrown: unknown): boolean {
+  return thrown instanceof DatabaseUnavailableError || classifyDatabaseError(thrown) === 'transient';
 }
 
 function matches(pattern: string, path: string): boolean {
@@ -92,10 +108,43 @@ function matches(pattern: string, path: string): boolean {
   return pattern === path;
 }
 
-export function sendJson(res: ServerResponse, status: number, body: unknown): void {
+/** Answers with a JSON body; `headers` are added to the usual ones (e.g. Retry-After). */
+export function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
   const text = JSON.stringify(body);
-  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(text), 'cache-control': 'no-store' });
+  res.writeHead(status, { ...headers, 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(text), 'cache-control': 'no-store' });
   res.end(text);
+}
+
+export interface HealthOptions {
+  /** Resolves when the database answers; rejects (or stays pending) when it does not. */
+  checkDatabase: () => Promise<unknown>;
+  /** Fields added to the 200 answer (database kind, sandbox). */
+  details?: Record<string, unknown>;
+  /** How long the check may take before the answer is 503. Default 2 s. */
+  timeoutMs?: number;
+}
+
+/**
+ * Registers `GET /healthz`: 200 `{"status":"ok", ...details}` while the database answers, 503
+ * `{"status":"unavailable","reason":...}` while it does not (within `timeoutMs`, so a
+ * load balancer's probe never hangs). The reason is short and never includes the driver's
+ * message, which can name internal hosts.
+ */
+export function routeHealthz(http: HttpServer, options: HealthOptions): void {
+  const timeoutMs = options.timeoutMs ?? 2000;
+  http.route('GET', '/healthz', async (_req, res) => {
+    let timer: NodeJS.Timeout | undefined;
+    const timedOut = new Promise<'timeout'>((resolve) => (timer = setTimeout(() => resolve('timeout'), timeoutMs)));
+    try {
+      const outcome = await Promise.race([options.checkDatabase().then(() => 'ok' as const), timedOut]);
+      if (outcome === 'ok') sendJson(res, 200, { status: 'ok', ...options.details });
+      else sendJson(res, 503, { status: 'unavailable', reason: 'database did not answer in time' });
+    } catch {
+      sendJson(res, 503, { status: 'unavailable', reason: 'database unreachable' });
+    } finally {
+      clearTimeout(timer);
+    }
+  });
 }
 
 export function sendText(res: ServerResponse, status: number, body: string, contentType = 'text/plain; charset=utf-8'): void {

@@ -10,8 +10,9 @@ import { RequestError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import type { CommandEvent } from '../sources/command-event.js';
 import type { IngestStats, Ingestor } from '../sources/ingest.js';
-import type { LogParser, Malformed, ParserOptions } from '../sources/parser.js';
 import { bindToHosts, HostAllowList } from '../sources/host-allow-list.js';
+import { lineBlock } from '../sources/line-block.js';
+import { appendOutput, emptyOutput, parseBlock, type LogParser, type Malformed, type ParserOptions } from '../sources/parser.js';
 import { classifyLine, createParser } from '../sources/parsers/index.js';
 import { printableSample } from '../sources/read-log.js';
 import { readBody, sendJson, type HttpServer } from './http-server.js';
@@ -39,17 +40,21 @@ export interface IngestResponse {
   accepted: number;
   /** Events that matched a rule. */
   matched: number;
+  /** Rule hits stored by this request (not duplicates, not refused). */
+  stored: number;
   alerts_created: number;
   alerts_suppressed: number;
   /** Rule hits already stored by an earlier request (a retried batch). */
   duplicates: number;
   /** Lines or elements that could not be parsed; counted per source and reason. */
   malformed: number;
+  /** Rule hits the database refused (set aside, counted with reason `unstorable`). */
+  unstorable: number;
+  /** Everything refused: malformed plus unstorable. */
+  refused: number;
+  /** What was refused, per reason (`unstorable` included). */
   malformed_by_reason: Record<string, number>;
 }
-
-/** One unit of a body: a raw line, or an element of a JSON body. */
-type BodyUnit = { line: string } | { value: unknown };
 
 /** Formats whose records are plain text lines; a JSON wrapper around such a line is unwrapped. */
 const TEXT_FORMATS = new Set(['auditd', 'sudo']);
@@ -57,8 +62,8 @@ const TEXT_FORMATS = new Set(['auditd', 'sudo']);
 const WRAPPER_FIELDS = ['message', 'log'] as const;
 /** Most parsers one request may create (one per shipper host); later hosts share the default one. */
 const MAX_HOST_PARSERS = 1000;
-/** Units parsed between yields to the event loop, so a 10 MiB body never stalls other requests. */
-const UNITS_PER_TURN = 2000;
+/** Bytes of body per parser block, and between yields to the event loop. */
+const BLOCK_BYTES = 256 * 1024;
 
 const gunzipAsync = promisify<InputType, ZlibOptions, Buffer>(gunzip);
 const inflateAsync = promisify<InputType, ZlibOptions, Buffer>(inflate);
@@ -77,14 +82,18 @@ const inflateAsync = promisify<InputType, ZlibOptions, Buffer>(inflate);
  *   `host`/`hostname` names the machine for lines that do not name one.
  * - `Content-Encoding: gzip` or `deflate`; at most 10 MiB after decompression, else 413.
  * - 400 when JSON is declared and the body is not JSON; lines that parse but are malformed records
- *   are counted (`malformed`) and the request still succeeds.
- *
+ *   are counted (`malformed`) and the request still succeeds. So does a request holding a record
+ *   the database refuses: it is set aside and counted (`unstorable`), and the rest is stored.
+ * - 503 with `Retry-After` while the database is unavailable (after the Ingestor's retries):
+ *   nothing of the batch was stored, and the shipper sends it again.
  * - A source with `hosts:` speaks only for those hosts: an event claiming another one is refused
  *   and counted (`host_not_allowed`), the rest of the request is stored. Every stored event is
  *   marked as read over HTTP, `bound` or `unbound` (see provenance.ts).
  *
- * A request is a complete batch: it gets a fresh parser, flushed at the end, and is stored in one
- * transaction, so a retry of a failed request is safe (events are keyed).
+ * The body is read as bytes and handed to the parsers as line blocks (parseBlock), the path the
+ * tailer and `vouch ingest` take. A request is a complete batch: it gets a fresh parser, flushed
+ * at the end, and is stored in one transaction, so a retry of a failed request is safe (events
+ * are keyed).
  */
 export function routeIngest(http: HttpServer, options: IngestRouteOptions): void {
   const tokens = options.sources
@@ -101,11 +110,12 @@ export function routeIngest(http: HttpServer, options: IngestRouteOptions): void
     const encoding = contentEncoding(req);
     const raw = await readBody(req, limit);
     const body = await decompress(raw, encoding, limit);
-    const units = bodyUnits(body.toString('utf8'), mediaType(req));
-    const parsed = await parseUnits(units, source, options);
+    const parsed = await parseRequest(body, mediaType(req), source, options);
     const bound = bindToHosts(parsed.events, allowLists.get(source.name) ?? null);
     parsed.events = bound.events;
     for (const refused of bound.refused) parsed.malformed.push(printableSample(refused));
+    // A database outage outlasting the Ingestor's retries rejects, and the server answers 503 with
+    // Retry-After: the shipper sends the batch again, and keyed events never double.
     const stats = await options.ingestor.ingest(source.name, parsed);
     report(options, source.name, stats, parsed.malformed);
     sendJson(res, 200, response(stats, parsed.malformed));
@@ -162,27 +172,46 @@ function mediaType(req: IncomingMessage): MediaType {
   throw new RequestError(415, `Content-Type "${type.slice(0, 60)}" is not supported; send application/x-ndjson, text/plain or application/json`);
 }
 
-/** Splits the body into lines or JSON elements; 400 when declared JSON is not JSON. */
-function bodyUnits(text: string, type: MediaType): BodyUnit[] {
-  const body = text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
-  if (type === 'lines') return lines(body);
+/**
+ * Turns the body into byte blocks for the parsers and feeds them, the same block path files take
+ * (parseBlock). Lines stay bytes unless a line may be a shipper's wrapper; a JSON document is
+ * parsed, and its elements become one line each. 400 when declared JSON is not JSON.
+ */
+async function parseBody(body: Buffer, type: MediaType, feed: BodyFeed): Promise<void> {
+  const start = hasBom(body) ? 3 : 0;
+  if (type === 'lines') return feedLines(body, start, feed);
   if (type === 'sniff') {
     // No Content-Type: a JSON document if the whole body is one, lines otherwise.
-    if (!/^\s*[[{]/.test(body)) return lines(body);
-    const value = parseJson(body);
-    return value === undefined ? lines(body) : jsonUnits(value);
+    if (!startsWithBracket(body, start)) return feedLines(body, start, feed);
+    const value = parseJson(body.toString('utf8', start));
+    return value === undefined ? feedLines(body, start, feed) : feedJson(value, feed);
   }
-  const value = parseJson(body);
-  if (value !== undefined) return jsonUnits(value);
+  const text = body.toString('utf8', start);
+  const value = parseJson(text);
+  if (value !== undefined) return feedJson(value, feed);
   // NDJSON labelled application/json (some shippers do): every line a JSON value of its own.
-  if (looksLikeNdjson(body)) return lines(body);
+  if (looksLikeNdjson(text)) return feedLines(body, start, feed);
   let reason = 'empty body';
   try {
-    JSON.parse(body);
+    JSON.parse(text);
   } catch (error) {
     reason = (error as Error).message.slice(0, 200);
   }
   throw new RequestError(400, `body is not valid JSON (${reason}); send NDJSON as application/x-ndjson`);
+}
+
+function hasBom(body: Buffer): boolean {
+  return body.length >= 3 && body[0] === 0xef && body[1] === 0xbb && body[2] === 0xbf;
+}
+
+/** Whether the first byte that is not white space is `[` or `{`. */
+function startsWithBracket(body: Buffer, from: number): boolean {
+  for (let i = from; i < body.length; i++) {
+    const byte = body[i] as number;
+    if (byte === 0x20 || byte === 0x09 || byte === 0x0a || byte === 0x0d) continue;
+    return byte === 0x5b || byte === 0x7b;
+  }
+  return false;
 }
 
 /** The parsed document, or undefined when the text is not JSON. */
@@ -194,23 +223,8 @@ function parseJson(text: string): unknown {
   }
 }
 
-function jsonUnits(value: unknown): BodyUnit[] {
-  if (Array.isArray(value)) return value.map((element) => ({ value: element }));
-  if (value !== null && typeof value === 'object') return [{ value }];
-  throw new RequestError(400, 'a JSON body must be an object (one event) or an array of events');
-}
-
-function lines(body: string): BodyUnit[] {
-  const out: BodyUnit[] = [];
-  for (const line of body.split('\n')) {
-    const text = line.endsWith('\r') ? line.slice(0, -1) : line;
-    if (text.trim() !== '') out.push({ line: text });
-  }
-  return out;
-}
-
 function looksLikeNdjson(body: string): boolean {
-  const [first, second] = body.split('\n').filter((line) => line.trim() !== '');
+  const [first, second] = body.split('\n', 64).filter((line) => line.trim() !== '');
   if (first === undefined || second === undefined) return false;
   try {
     JSON.parse(first);
@@ -220,47 +234,115 @@ function looksLikeNdjson(body: string): boolean {
   }
 }
 
+/** Where parsed body lines go: the host's parser, fed blocks; yields now and then on big bodies. */
+interface BodyFeed {
+  /** Feeds `bytes[start, end)` (whole lines) to the parser of `host` (null: the source's host). */
+  block(bytes: Buffer, start: number, end: number, host: string | null): Promise<void>;
+  readonly format: string;
+}
+
+/**
+ * Feeds the body's lines as blocks of bytes. Runs of ordinary lines go to the default parser
+ * as they are; a line that may be a shipper's wrapper (a JSON object naming `message` or `log`)
+ * is decoded, and its raw line goes to the parser of the host it names. Blocks are cut at about
+ * BLOCK_BYTES so a large body yields to other requests between them.
+ */
+async function feedLines(body: Buffer, from: number, feed: BodyFeed): Promise<void> {
+  let runStart = from;
+  let pos = from;
+  while (pos < body.length) {
+    const nl = body.indexOf(0x0a, pos);
+    const end = nl < 0 ? body.length : nl;
+    const next = nl < 0 ? body.length : nl + 1;
+    const wrapped = mayBeWrapper(body, pos, end) ? unwrap(parseJson(body.toString('utf8', pos, end)), feed.format, () => body.toString('utf8', pos, end)) : null;
+    if (wrapped !== null) {
+      if (pos > runStart) await feed.block(body, runStart, pos, null);
+      await feedText(wrapped.text, wrapped.host, feed);
+      runStart = next;
+    } else if (next - runStart >= BLOCK_BYTES) {
+      await feed.block(body, runStart, next, null);
+      runStart = next;
+    }
+    pos = next;
+  }
+  if (pos > runStart) await feed.block(body, runStart, pos, null);
+}
+
+/** Feeds text (an unwrapped line, or a JSON element as one line) as a block of its own. */
+async function feedText(text: string, host: string | null, feed: BodyFeed): Promise<void> {
+  const bytes = Buffer.from(text, 'utf8');
+  await feed.block(bytes, 0, bytes.length, host);
+}
+
+/**
+ * Feeds a JSON document: each element of an array (or the one object) becomes a line, serialised
+ * back to JSON, or its raw line when it is a shipper's wrapper. Consecutive elements for the same
+ * host share one block.
+ */
+async function feedJson(value: unknown, feed: BodyFeed): Promise<void> {
+  const elements = Array.isArray(value) ? value : value !== null && typeof value === 'object' ? [value] : null;
+  if (elements === null) throw new RequestError(400, 'a JSON body must be an object (one event) or an array of events');
+  let pending: string[] = [];
+  let pendingBytes = 0;
+  let pendingHost: string | null = null;
+  const flush = async () => {
+    if (pending.length > 0) await feedText(pending.join('\n'), pendingHost, feed);
+    pending = [];
+    pendingBytes = 0;
+  };
+  for (const element of elements) {
+    const line = elementLine(element, feed.format);
+    if (line.host !== pendingHost || pendingBytes >= BLOCK_BYTES) await flush();
+    pendingHost = line.host;
+    pending.push(line.text);
+    pendingBytes += line.text.length;
+  }
+  await flush();
+}
+
 /** A line for the parser, and the host a shipper's wrapper named (null when none). */
 interface PreparedLine {
   text: string;
   host: string | null;
 }
 
+/** The line of one JSON element: a string as it is, a wrapper's raw line, or the element as JSON. */
+function elementLine(element: unknown, format: string): PreparedLine {
+  if (typeof element === 'string') return { text: element, host: null };
+  const text = JSON.stringify(element) ?? 'null';
+  return unwrap(element, format, () => text) ?? { text, host: null };
+}
+
+/** Cheap test before decoding a line: only JSON objects naming a wrapper field can be one. */
+function mayBeWrapper(body: Buffer, start: number, end: number): boolean {
+  let first = start;
+  while (first < end && (body[first] === 0x20 || body[first] === 0x09)) first += 1;
+  if (body[first] !== 0x7b) return false;
+  const line = body.subarray(first, end);
+  return line.includes('"message"') || line.includes('"log"');
+}
+
 /**
- * Turns a unit into the line its format's parser expects. JSON elements are serialised back into
- * one line; a wrapper object from a shipper gives up its raw line when the source reads text, or
- * when the wrapper itself is not a record of any format.
+ * The raw line inside a shipper's wrapper object, or null when `value` is not one. A wrapper is
+ * unwrapped when the source reads text, or when the wrapper itself is not a record of any format.
  */
-function prepare(unit: BodyUnit, format: string): PreparedLine {
-  if ('line' in unit) {
-    const line = unit.line;
-    if (!mayBeWrapper(line)) return { text: line, host: null };
-    return unwrap(parseJson(line), format, line) ?? { text: line, host: null };
-  }
-  const { value } = unit;
-  if (typeof value === 'string') return { text: value, host: null };
-  const text = JSON.stringify(value) ?? 'null';
-  return unwrap(value, format, text) ?? { text, host: null };
-}
-
-/** Cheap test before parsing a line: only JSON objects naming a wrapper field can be one. */
-function mayBeWrapper(line: string): boolean {
-  return /^\s*\{/.test(line) && (line.includes('"message"') || line.includes('"log"'));
-}
-
-function unwrap(value: unknown, format: string, text: string): PreparedLine | null {
+function unwrap(value: unknown, format: string, text: () => string): PreparedLine | null {
   if (value === null || typeof value !== 'object' || Array.isArray(value)) return null;
   const record = value as Record<string, unknown>;
   const field = WRAPPER_FIELDS.find((name) => typeof record[name] === 'string');
   if (field === undefined) return null;
-  if (!TEXT_FORMATS.has(format) && classifyLine(text) !== null) return null;
+  if (!TEXT_FORMATS.has(format) && classifyLine(text()) !== null) return null;
   const host = [record.host, record.hostname].find((candidate): candidate is string => typeof candidate === 'string' && candidate !== '');
   return { text: record[field] as string, host: host ?? null };
 }
 
-/** Parses a request's units with fresh parsers (one per shipper host) and flushes them. */
-async function parseUnits(
-  units: readonly BodyUnit[],
+/**
+ * Parses a request body with fresh parsers (one per shipper host), through the block path, and
+ * flushes them.
+ */
+async function parseRequest(
+  body: Buffer,
+  type: MediaType,
   source: SourceConfig,
   options: IngestRouteOptions,
 ): Promise<{ events: CommandEvent[]; malformed: Malformed[] }> {
@@ -275,23 +357,26 @@ async function parseUnits(
     }
     return parser;
   };
-  const events: CommandEvent[] = [];
-  const malformed: Malformed[] = [];
-  const collect = (out: { events: CommandEvent[]; malformed: Malformed[] }) => {
-    for (const event of out.events) events.push(event);
-    for (const item of out.malformed) malformed.push(printableSample(item));
-  };
+  const out = emptyOutput();
   const now = options.clock.now();
-  for (let i = 0; i < units.length; i++) {
-    if (i > 0 && i % UNITS_PER_TURN === 0) await nextTurn();
-    const line = prepare(units[i] as BodyUnit, source.type);
-    const parser = parserFor(line.host);
-    // A string element or wrapped message may carry several lines of a text log.
-    if (!line.text.includes('\n')) collect(parser.push(line.text, i, now));
-    else for (const part of line.text.split('\n')) collect(parser.push(part.endsWith('\r') ? part.slice(0, -1) : part, i, now));
-  }
-  for (const parser of parsers.values()) collect(parser.flush());
-  return { events, malformed };
+  let offset = 0;
+  let sinceYield = 0;
+  const feed: BodyFeed = {
+    format: source.type,
+    async block(bytes, start, end, host) {
+      parseBlock(parserFor(host), lineBlock(bytes, start, end, offset), now, out);
+      offset += end - start;
+      sinceYield += end - start;
+      // A 10 MiB body is parsed in slices, so it never stalls other requests.
+      if (sinceYield >= BLOCK_BYTES) {
+        sinceYield = 0;
+        await nextTurn();
+      }
+    },
+  };
+  await parseBody(body, type, feed);
+  for (const parser of parsers.values()) appendOutput(out, parser.flush());
+  return { events: out.events, malformed: out.malformed.map(printableSample) };
 }
 
 function countByReason(malformed: readonly Malformed[]): Record<string, number> {
@@ -301,14 +386,19 @@ function countByReason(malformed: readonly Malformed[]): Record<string, number> 
 }
 
 function response(stats: IngestStats, malformed: readonly Malformed[]): IngestResponse {
+  const byReason = countByReason(malformed);
+  if (stats.unstorable > 0) byReason.unstorable = (byReason.unstorable ?? 0) + stats.unstorable;
   return {
     accepted: stats.events,
     matched: stats.matched,
+    stored: stats.matched - stats.duplicates - stats.unstorable,
     alerts_created: stats.alertsCreated,
     alerts_suppressed: stats.alertsSuppressed,
     duplicates: stats.duplicates,
-    malformed: stats.malformed,
-    malformed_by_reason: countByReason(malformed),
+    malformed: malformed.length,
+    unstorable: stats.unstorable,
+    refused: malformed.length + stats.unstorable,
+    malformed_by_reason: byReason,
   };
 }
 

@@ -1,12 +1,18 @@
-import type { Kysely } from 'kysely';
+import { sql, type Kysely, type Transaction } from 'kysely';
 import { redactCommand } from '../alerts/redact.js';
 import type { Clock } from '../clock.js';
 import type { RuleMatch, RuleSet } from '../detect/rule.js';
+import { coerceError } from '../errors.js';
+import type { Logger } from '../logger.js';
+import { classifyDatabaseError, sqlState } from '../store/database-errors.js';
 import { countMalformed, saveCheckpoint, type StoredCheckpoint } from '../store/queries/sources.js';
+import { DEFAULT_RETRY_POLICY, realSleep, retryTransient, type RetryPolicy } from '../store/retry-transient.js';
 import type { Database } from '../store/schema.js';
+import { storableEvent, storableText } from '../store/storable.js';
 import { recordHit, type IntakePolicy } from '../workflow/alert-intake.js';
 import type { CommandEvent } from './command-event.js';
 import type { Malformed } from './parser.js';
+import { sampleOf } from './parsers/parse-support.js';
 import { provenanceColumns, provenanceOf } from './provenance.js';
 
 export interface IngestBatch {
@@ -25,13 +31,37 @@ export interface IngestStats {
   alertsFolded: number;
   /** Alerts recorded as suppressed: nobody was asked. */
   alertsSuppressed: number;
+  /** Malformed input, the unstorable rule hits below included. */
   malformed: number;
+  /** Rule hits the database refused, set aside and counted as malformed (`unstorable`). */
+  unstorable: number;
 }
 
-export const emptyStats = (): IngestStats => ({ events: 0, matched: 0, duplicates: 0, alertsCreated: 0, alertsFolded: 0, alertsSuppressed: 0, malformed: 0 });
+export const emptyStats = (): IngestStats => ({ events: 0, matched: 0, duplicates: 0, alertsCreated: 0, alertsFolded: 0, alertsSuppressed: 0, malformed: 0, unstorable: 0 });
 
 export function addStats(into: IngestStats, from: IngestStats): void {
   for (const key of Object.keys(into) as Array<keyof IngestStats>) into[key] += from[key];
+}
+
+export interface IngestorOptions {
+  db: Kysely<Database>;
+  rules: RuleSet;
+  policy: IntakePolicy;
+  clock: Clock;
+  onAlert?: () => void;
+  logger?: Logger;
+  /** Retries of a transaction that failed for a transient reason. Default DEFAULT_RETRY_POLICY. */
+  retry?: RetryPolicy;
+  /** Waits between retries; injected so tests never really wait. Default a timer. */
+  sleep?: (ms: number) => Promise<void>;
+  /** Jitter of the retry delays, in [0, 1). Default Math.random. */
+  random?: () => number;
+}
+
+/** A rule hit ready to store: the event already storable and redacted. */
+interface Hit {
+  event: CommandEvent;
+  match: RuleMatch;
 }
 
 /**
@@ -41,78 +71,144 @@ export function addStats(into: IngestStats, from: IngestStats): void {
  * unique: every event is ingested exactly once.
  *
  * Only events that match a rule are stored; the rest of the audit stream stays in the log files.
+ * Every stored event passes through storableEvent() first, whichever path it came by.
  */
 export class Ingestor {
-  constructor(
-    private readonly options: { db: Kysely<Database>; rules: RuleSet; policy: IntakePolicy; clock: Clock; onAlert?: () => void },
-  ) {}
+  constructor(private readonly options: IngestorOptions) {}
 
+  /**
+   * Stores one batch. The contract callers (the file tailer, /ingest, `vouch ingest`) rely on:
+   *
+   * - **Resolves** once everything in the batch is committed in one transaction: its rule hits,
+   *   its malformed counts and its checkpoints. A hit the database refuses (a data error, e.g.
+   *   a value out of range) is isolated by halving the work under savepoints, counted as
+   *   malformed with reason `unstorable` and a redacted sample, and the rest is stored.
+   * - **Rejects**, having committed nothing of the batch (checkpoints included), when a transient
+   *   failure (connection lost, server shutting down, statement or lock timeout, deadlock,
+   *   serialization failure) outlasts the retries: DatabaseUnavailableError. The transaction is
+   *   retried from its start with capped exponential backoff and jitter before that. The caller
+   *   keeps its last committed position and reads again from there later.
+   * - Rejects at once on any other failure (a missing table, a bug); nothing is committed.
+   */
   async ingest(source: string, batch: IngestBatch): Promise<IngestStats> {
-    const stats = emptyStats();
-    stats.events = batch.events.length;
-    stats.malformed = batch.malformed.length;
-    const hits: Array<{ event: CommandEvent; match: RuleMatch }> = [];
-    for (const event of batch.events) {
-      const match = this.options.rules.match(event);
-      if (match) hits.push({ event: redacted(event), match });
-    }
-    stats.matched = hits.length;
-    if (hits.length === 0 && batch.malformed.length === 0 && !batch.checkpoints?.length) return stats;
     const now = this.options.clock.now();
-    await this.options.db.transaction().execute(async (trx) => {
-      // Postgres takes at most 65535 parameters a statement: insert in chunks.
-      for (let start = 0; start < hits.length; start += INSERT_CHUNK) {
-        const chunk = hits.slice(start, start + INSERT_CHUNK);
-        const inserted = await trx
-          .insertInto('command_events')
-          .values(chunk.map(({ event, match }) => eventRow(source, event, match, now)))
-          .onConflict((oc) => oc.columns(['source', 'event_key']).doNothing())
-          .returning(['id', 'event_key'])
-          .execute();
-        const idByKey = new Map(inserted.map((row) => [row.event_key, row.id]));
-        stats.duplicates += chunk.length - inserted.length;
-        for (const { event, match } of chunk) {
-          const eventId = idByKey.get(event.eventKey);
-          if (eventId === undefined) continue;
-          idByKey.delete(event.eventKey);
-          const result = await recordHit(trx, { eventId, event, match, now, policy: this.options.policy });
-          if (result.kind === 'created') stats.alertsCreated += 1;
-          if (result.kind === 'folded') stats.alertsFolded += 1;
-          if (result.kind === 'suppressed') stats.alertsSuppressed += 1;
-        }
-      }
-      for (const [reason, group] of groupByReason(batch.malformed)) {
-        await countMalformed(trx, source, reason, group.length, group[group.length - 1]?.sample ?? '', now);
-      }
-      for (const checkpoint of batch.checkpoints ?? []) await saveCheckpoint(trx, source, checkpoint, now);
-    });
+    const hits: Hit[] = [];
+    for (const event of batch.events) {
+      // Rules see the event as parsed; only hits are stored, so only they cross the boundary.
+      const match = this.options.rules.match(event);
+      if (match) hits.push({ event: redacted(storableEvent(event, now)), match });
+    }
+    const base = emptyStats();
+    base.events = batch.events.length;
+    base.matched = hits.length;
+    base.malformed = batch.malformed.length;
+    if (hits.length === 0 && batch.malformed.length === 0 && !batch.checkpoints?.length) return base;
+    const { logger } = this.options;
+    const stats = await retryTransient(
+      () => this.options.db.transaction().execute((trx) => this.store(trx, source, { hits, malformed: batch.malformed, checkpoints: batch.checkpoints ?? [], now })),
+      this.options.retry ?? DEFAULT_RETRY_POLICY,
+      {
+        sleep: this.options.sleep ?? realSleep,
+        random: this.options.random ?? Math.random,
+        onRetry: ({ attempt, delayMs, error }) => logger?.warn('ingest transaction failed; retrying', { source, attempt, retryInMs: delayMs, error: coerceError(error) }),
+      },
+    );
+    addStats(stats, base);
     if (stats.alertsCreated > 0) this.options.onAlert?.();
     return stats;
+  }
+
+  /** One attempt: everything of the batch in `trx`. Returns what it stored (hits and unstorable). */
+  private async store(
+    trx: Transaction<Database>,
+    source: string,
+    work: { hits: readonly Hit[]; malformed: readonly Malformed[]; checkpoints: readonly StoredCheckpoint[]; now: Date },
+  ): Promise<IngestStats> {
+    const stats = emptyStats();
+    const unstorable: Malformed[] = [];
+    // Postgres takes at most 65535 parameters a statement: insert in chunks.
+    for (let start = 0; start < work.hits.length; start += INSERT_CHUNK) {
+      await this.storeIsolating(trx, source, work.hits.slice(start, start + INSERT_CHUNK), work.now, { stats, unstorable });
+    }
+    if (unstorable.length > 0) {
+      this.options.logger?.warn('unstorable rule hits set aside', { source, count: unstorable.length, sample: unstorable[0]?.sample, detail: unstorable[0]?.detail });
+    }
+    stats.unstorable = unstorable.length;
+    stats.malformed = unstorable.length;
+    for (const [reason, group] of groupByReason([...work.malformed, ...unstorable])) {
+      await countMalformed(trx, source, reason, group.length, storableText(group[group.length - 1]?.sample ?? ''), work.now);
+    }
+    for (const checkpoint of work.checkpoints) await saveCheckpoint(trx, source, checkpoint, work.now);
+    return stats;
+  }
+
+  /**
+   * Stores `hits` under a savepoint. When the database refuses the data (a poison record), rolls
+   * back to the savepoint and stores each half the same way, down to the single refused hit,
+   * which is set aside as `unstorable`. Other failures end the transaction (and are retried whole).
+   */
+  private async storeIsolating(
+    trx: Transaction<Database>,
+    source: string,
+    hits: readonly Hit[],
+    now: Date,
+    into: { stats: IngestStats; unstorable: Malformed[] },
+  ): Promise<void> {
+    if (hits.length === 0) return;
+    const part = emptyStats();
+    await sql`savepoint vouch_ingest_part`.execute(trx);
+    try {
+      await this.storeHits(trx, source, hits, now, part);
+      await sql`release savepoint vouch_ingest_part`.execute(trx);
+    } catch (error) {
+      if (classifyDatabaseError(error) !== 'poison') throw error;
+      await sql`rollback to savepoint vouch_ingest_part`.execute(trx);
+      await sql`release savepoint vouch_ingest_part`.execute(trx);
+      if (hits.length === 1) {
+        into.unstorable.push(unstorableHit(hits[0] as Hit, error));
+        return;
+      }
+      const middle = Math.ceil(hits.length / 2);
+      await this.storeIsolating(trx, source, hits.slice(0, middle), now, into);
+      await this.storeIsolating(trx, source, hits.slice(middle), now, into);
+      return;
+    }
+    addStats(into.stats, part);
+  }
+
+  private async storeHits(trx: Transaction<Database>, source: string, hits: readonly Hit[], now: Date, stats: IngestStats): Promise<void> {
+    const inserted = await trx
+      .insertInto('command_events')
+      .values(hits.map(({ event, match }) => eventRow(source, event, match, now)))
+      .onConflict((oc) => oc.columns(['source', 'event_key']).doNothing())
+      .returning(['id', 'event_key'])
+      .execute();
+    const idByKey = new Map(inserted.map((row) => [row.event_key, row.id]));
+    stats.duplicates += hits.length - inserted.length;
+    for (const { event, match } of hits) {
+      const eventId = idByKey.get(event.eventKey);
+      if (eventId === undefined) continue;
+      idByKey.delete(event.eventKey);
+      const result = await recordHit(trx, { eventId, event, match, now, policy: this.options.policy });
+      if (result.kind === 'created') stats.alertsCreated += 1;
+      if (result.kind === 'folded') stats.alertsFolded += 1;
+      if (result.kind === 'suppressed') stats.alertsSuppressed += 1;
+    }
   }
 }
 
 const INSERT_CHUNK = 1000;
 
-/**
- * Secrets are removed before anything is stored, so no later path can leak them; NUL bytes,
- * which Postgres text cannot hold, become U+FFFD.
- */
-function redacted(event: CommandEvent): CommandEvent {
-  const clean = redactCommand(event.argv.map(withoutNul));
-  return {
-    ...event,
-    argv: clean.argv,
-    command: clean.command,
-    host: withoutNul(event.host),
-    user: event.user === null ? null : withoutNul(event.user),
-    runAs: event.runAs === null ? null : withoutNul(event.runAs),
-    cwd: event.cwd === null ? null : withoutNul(event.cwd),
-    exe: event.exe === null ? null : withoutNul(event.exe),
-  };
+/** A refused hit as malformed input: its (already redacted) command as the sample, the SQLSTATE as detail. */
+function unstorableHit(hit: Hit, error: unknown): Malformed {
+  const code = sqlState(error);
+  return { reason: 'unstorable', sample: sampleOf(hit.event.command), detail: code ? `SQLSTATE ${code}` : coerceError(error).message.slice(0, 200) };
 }
 
-function withoutNul(text: string): string {
-  return text.includes('\u0000') ? text.replace(/\u0000/g, '\uFFFD') : text;
+/** Secrets are removed before anything is stored, so no later path can leak them. */
+function redacted(event: CommandEvent): CommandEvent {
+  const clean = redactCommand(event.argv);
+  return { ...event, argv: clean.argv, command: clean.command };
 }
 
 function eventRow(source: string, event: CommandEvent, match: RuleMatch, now: Date) {

@@ -14,7 +14,9 @@ export type MalformedReason =
   /** A record that claims to be sudo's but lacks the log's proof of who wrote it (journald). */
   | 'untrusted_source'
   /** An HTTP event for a host its source is not bound to (`sources[].hosts`). */
-  | 'host_not_allowed';
+  | 'host_not_allowed'
+  /** Parsed, but the database refused to store it (set aside so the rest of its batch is stored). */
+  | 'unstorable';
 
 export interface Malformed {
   reason: MalformedReason;

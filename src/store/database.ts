@@ -1,7 +1,9 @@
 import { mkdirSync } from 'node:fs';
+import path from 'node:path';
 import type { PGlite } from '@electric-sql/pglite';
 import { Kysely, PostgresDialect } from 'kysely';
 import pg from 'pg';
+import type { DatabaseConfig } from '../config/config.js';
 import { DatabaseError } from '../errors.js';
 import { PGlitePool } from './pglite-pool.js';
 import type { Database } from './schema.js';
@@ -17,7 +19,34 @@ export interface DatabaseOptions {
   poolSize?: number;
   /** An embedded instance to share (tests); it stays open when this store closes. */
   pglite?: PGlite;
+  /**
+   * Postgres `application_name` of every connection, so an operator (or a test) can find this
+   * store's backends in pg_stat_activity. Default `vouch`.
+   */
+  applicationName?: string;
+  /** Postgres cancels a statement running longer (57014); 0 disables. Default 30 s. */
+  statementTimeoutMs?: number;
+  /** A statement waiting longer for a lock fails (55P03); 0 disables. Default 10 s. */
+  lockTimeoutMs?: number;
+  /** A session left idle inside a transaction longer is ended by the server; 0 disables. Default 60 s. */
+  idleInTransactionTimeoutMs?: number;
+  /** How long opening a connection may take before it fails (and the work is retried). Default 10 s. */
+  connectTimeoutMs?: number;
+  /**
+   * Told about connection errors raised outside any query (a server restart, a dropped socket).
+   * They never reach the process as uncaught errors; the query in flight, if any, fails and is
+   * retried by its caller. Default: ignored.
+   */
+  onConnectionError?: (error: Error) => void;
 }
+
+/** Defaults of the timeouts above, milliseconds. */
+export const DATABASE_TIMEOUT_DEFAULTS = {
+  statementTimeoutMs: 30_000,
+  lockTimeoutMs: 10_000,
+  idleInTransactionTimeoutMs: 60_000,
+  connectTimeoutMs: 10_000,
+} as const;
 
 export interface VouchDatabase {
   readonly db: Kysely<Database>;
@@ -28,6 +57,20 @@ export interface VouchDatabase {
 }
 
 const INT8_OID = 20;
+
+/**
+ * The options of the configured store (`database:` in the config): Postgres at its URL, or
+ * embedded PGlite in `<data_dir>/pgdata`, with the configured timeouts.
+ */
+export function configuredDatabaseOptions(config: DatabaseConfig, extra: Partial<DatabaseOptions> = {}): DatabaseOptions {
+  return {
+    url: config.url,
+    dataDir: path.join(config.dataDir, 'pgdata'),
+    statementTimeoutMs: config.statementTimeoutMs,
+    lockTimeoutMs: config.lockTimeoutMs,
+    ...extra,
+  };
+}
 
 /** Opens the store: Postgres over `pg` when a URL is configured, embedded PGlite otherwise. */
 export async function openDatabase(options: DatabaseOptions): Promise<VouchDatabase> {
@@ -52,14 +95,26 @@ function postgresPool(options: DatabaseOptions): pg.Pool {
     connectionString: options.url ?? undefined,
     max: options.poolSize ?? 10,
     ...(options.schema ? { options: `-c search_path=${options.schema}` } : {}),
+    application_name: options.applicationName ?? 'vouch',
+    statement_timeout: options.statementTimeoutMs ?? DATABASE_TIMEOUT_DEFAULTS.statementTimeoutMs,
+    lock_timeout: options.lockTimeoutMs ?? DATABASE_TIMEOUT_DEFAULTS.lockTimeoutMs,
+    idle_in_transaction_session_timeout: options.idleInTransactionTimeoutMs ?? DATABASE_TIMEOUT_DEFAULTS.idleInTransactionTimeoutMs,
+    connectionTimeoutMillis: options.connectTimeoutMs ?? DATABASE_TIMEOUT_DEFAULTS.connectTimeoutMs,
+    // A peer that vanished without closing the socket is noticed instead of waited for forever.
+    keepAlive: true,
     // Row ids and counters are bigint; they stay far below 2^53, and numbers keep both drivers alike.
     types: {
       getTypeParser: ((oid: number, format?: 'text' | 'binary') =>
         oid === INT8_OID ? (value: string) => Number(value) : pg.types.getTypeParser(oid, format)) as typeof pg.types.getTypeParser,
     },
   });
+  const report = (error: Error) => options.onConnectionError?.(error);
   // An idle client that loses its connection must not crash the process; the next query reports it.
-  pool.on('error', () => undefined);
+  pool.on('error', report);
+  // pg emits `error` on a client while it is checked out (the pool listens only to idle ones), and
+  // an `error` event nobody listens to is an uncaught exception: every client gets a listener for
+  // its whole life. The query in flight fails on its own; pg-pool discards the broken client.
+  pool.on('connect', (client) => client.on('error', report));
   return pool;
 }
 

@@ -26,7 +26,13 @@ export class PGlitePool implements PostgresPool {
     queue.tail = previous.then(() => turn);
     await previous;
     const db = this.db;
-    if (this.options.schema) await db.exec(`set search_path to "${this.options.schema.replace(/"/g, '""')}"`);
+    try {
+      if (this.options.schema) await db.exec(`set search_path to "${this.options.schema.replace(/"/g, '""')}"`);
+    } catch (error) {
+      // A borrower that never got its client must still hand the turn on, or every later one waits forever.
+      release();
+      throw error;
+    }
     let released = false;
     const client = {
       async query<R>(sqlText: string, parameters: ReadonlyArray<unknown>): Promise<PostgresQueryResult<R>> {

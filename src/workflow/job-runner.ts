@@ -20,6 +20,11 @@ export interface JobRunnerOptions {
   batchSize?: number;
   /** Attempts before a failing job is abandoned (and recorded in the audit trail). Default 12. */
   maxAttempts?: number;
+  /**
+   * Longest pause after rounds that failed (the database is down): the pause doubles from one
+   * poll per failed round up to this. Default 60 s.
+   */
+  maxBackoffMs?: number;
 }
 
 /**
@@ -32,6 +37,9 @@ export class JobRunner {
   private rerun = false;
   private timer: NodeJS.Timeout | null = null;
   private stopped = true;
+  /** Rounds failed in a row, and when polling resumes after them. */
+  private failedRounds = 0;
+  private resumeAt = 0;
 
   constructor(private readonly options: JobRunnerOptions) {}
 
@@ -51,15 +59,28 @@ export class JobRunner {
     return total;
   }
 
-  /** Runs due jobs now, or right after the round in progress. Never throws. */
+  /**
+   * Runs due jobs now, or right after the round in progress. Never throws: a round that fails
+   * (the database is unreachable) is logged, and wakes are ignored for a pause that doubles with
+   * each failed round in a row (up to `maxBackoffMs`); the first round that works ends the pause.
+   */
   wake(): void {
     if (this.running) {
       this.rerun = true;
       return;
     }
+    if (this.options.clock.now().getTime() < this.resumeAt) return;
     this.running = this.runOnce()
+      .then((count) => {
+        this.failedRounds = 0;
+        this.resumeAt = 0;
+        return count;
+      })
       .catch((error) => {
-        this.options.logger.error('job round failed', { error: coerceError(error) });
+        this.failedRounds += 1;
+        const pauseMs = Math.min(this.options.maxBackoffMs ?? 60_000, 1000 * 2 ** Math.min(this.failedRounds - 1, 16));
+        this.resumeAt = this.options.clock.now().getTime() + pauseMs;
+        this.options.logger.error('job round failed; pausing', { error: coerceError(error), failedRounds: this.failedRounds, pauseMs });
         return 0;
       })
       .finally(() => {

@@ -33,6 +33,13 @@ describe('loadConfig', () => {
     expect(config.workflow).toMatchObject({ remindAfterMs: 30 * 60_000, escalateAfterMs: 2 * 3_600_000 });
   });
 
+  it('reads the database timeouts, with defaults, and names the key of a bad one', () => {
+    expect(loadConfig({ env: {} }).database).toMatchObject({ statementTimeoutMs: 30_000, lockTimeoutMs: 10_000 });
+    const set = loadConfig({ file: configFile('database: { statement_timeout: 2m, lock_timeout: 500ms }\n'), env: {} });
+    expect(set.database).toMatchObject({ statementTimeoutMs: 120_000, lockTimeoutMs: 500 });
+    expect(() => loadConfig({ file: configFile('database: { lock_timeout: soon }\n'), env: {} })).toThrow(/database\.lock_timeout/);
+  });
+
   it('reads every contract key from YAML', () => {
     const file = configFile(`
 server: { port: 9090 }

@@ -12,6 +12,7 @@ import { HttpServer } from '../../src/server/http-server.js';
 import { MAX_INGEST_BODY_BYTES, routeIngest, type IngestResponse } from '../../src/server/ingest-api.js';
 import { Metrics } from '../../src/server/metrics.js';
 import { Ingestor } from '../../src/sources/ingest.js';
+import { sql, type KyselyPlugin } from 'kysely';
 import { createTestStore, type TestStore } from '../helpers/test-store.js';
 
 const GO_LIBAUDIT = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'fixtures', 'go-libaudit');
@@ -57,10 +58,10 @@ let url: string;
 let metrics: Metrics;
 const clock = new ManualClock(new Date('2026-11-24T15:00:00Z'));
 
-async function serve(sources: SourceConfig[], options: { maxBodyBytes?: number } = {}): Promise<{ http: HttpServer; url: string }> {
-  const ingestor = new Ingestor({ db: store.db, rules: loadDefaultRules(), policy: loadConfig({ env: {} }).workflow, clock });
+async function serve(sources: SourceConfig[], options: { maxBodyBytes?: number; ingestor?: Ingestor } = {}): Promise<{ http: HttpServer; url: string }> {
+  const ingestor = options.ingestor ?? new Ingestor({ db: store.db, rules: loadDefaultRules(), policy: loadConfig({ env: {} }).workflow, clock });
   const server = new HttpServer(silentLogger);
-  routeIngest(server, { sources, ingestor, clock, logger: silentLogger, metrics, ...options });
+  routeIngest(server, { sources, clock, logger: silentLogger, metrics, maxBodyBytes: options.maxBodyBytes, ingestor });
   return { http: server, url: await server.listen(0, '127.0.0.1') };
 }
 
@@ -93,7 +94,7 @@ describe('POST /ingest', () => {
   it('accepts NDJSON in the source format, creates alerts, and treats a retry as duplicates', async () => {
     const body = [record(['cat', '/etc/shadow']), record(['ls', '-la'])].join('\n') + '\n';
     const first = await post(body, ndjson(TOKENS.shipper));
-    expect(first).toEqual({ status: 200, json: { accepted: 2, matched: 1, alerts_created: 1, alerts_suppressed: 0, duplicates: 0, malformed: 0, malformed_by_reason: {} } });
+    expect(first).toEqual({ status: 200, json: { accepted: 2, matched: 1, stored: 1, alerts_created: 1, alerts_suppressed: 0, duplicates: 0, malformed: 0, unstorable: 0, refused: 0, malformed_by_reason: {} } });
     const retry = await post(body, ndjson(TOKENS.shipper));
     expect(retry.json).toMatchObject({ accepted: 2, matched: 1, alerts_created: 0, duplicates: 1 });
     expect(await storedEvents()).toEqual([{ source: 'shipper', host: 'web-1', login_user: 'alice', command: 'cat /etc/shadow', source_format: 'json' }]);
@@ -228,5 +229,77 @@ describe('POST /ingest', () => {
       const { status } = await post(body, { ...auth(token), ...(type ? { 'content-type': type } : {}) });
       expect(status, `request ${i}`).toBeLessThan(500);
     }
+  });
+
+  it('reads CRLF lines, blank lines and a byte order mark as the file path does', async () => {
+    const body = '\ufeff' + record(['cat', '/etc/shadow']) + '\r\n\r\n   \n' + record(['id']) + '\r\n';
+    const { status, json } = await post(body, ndjson(TOKENS.shipper));
+    expect(status).toBe(200);
+    expect(json).toMatchObject({ accepted: 2, matched: 1, malformed: 0 });
+  });
+
+  describe('one bad record never fails its batch', () => {
+    it('stores NDJSON records holding NUL in id and extra and a pid above 2^32 beside good ones', async () => {
+      const body = [
+        record(['cat', '/etc/shadow'], 'alice', { id: 'good-1' }),
+        record(['cat', '/etc/shadow'], 'bob', { id: 'bad\u0000id', extra: { 'ke\u0000y': 'v\u0000' } }),
+        record(['cat', '/etc/shadow'], 'carol', { id: 'big-pid', pid: 2 ** 32 + 1 }),
+        record(['cat', '/etc/shadow'], 'dave', { id: 'good-2' }),
+      ].join('\n');
+      const { status, json } = await post(body, ndjson(TOKENS.shipper));
+      expect(status).toBe(200);
+      expect(json).toMatchObject({ accepted: 4, matched: 4, stored: 4, refused: 0 });
+      expect((await storedEvents()).map((row) => row.login_user)).toEqual(['alice', 'bob', 'carol', 'dave']);
+    });
+
+    it('stores a sudo line whose #000 escape decodes to NUL, and a Falco event with a NUL priority', async () => {
+      const line = (user: string, command: string) => `Nov 24 14:23:28 web-1 sudo[4211]:    ${user} : TTY=pts/0 ; PWD=/ ; USER=root ; COMMAND=${command}`;
+      const sudo = [line('alice', "/usr/bin/cat 'V=#000' /etc/shadow"), line('bob', '/usr/bin/cat /etc/shadow')].join('\n');
+      expect(await post(sudo, { ...auth(TOKENS.any), 'content-type': 'text/plain' })).toMatchObject({ status: 200, json: { matched: 2, stored: 2 } });
+      const falco = await post(JSON.stringify({ ...FALCO_EVENT, priority: 'Warn\u0000ing' }), { ...auth(TOKENS.falco), 'content-type': 'application/json' });
+      expect(falco).toMatchObject({ status: 200, json: { matched: 1, stored: 1 } });
+      expect((await storedEvents()).map((row) => row.login_user)).toEqual(['alice', 'bob', 'alice']);
+    });
+
+    it('sets aside a record the database refuses, stores the rest, and says so', async () => {
+      await sql`alter table command_events add constraint no_poison check (host <> 'poison-host')`.execute(store.db);
+      const body = [
+        record(['cat', '/etc/shadow'], 'alice'),
+        JSON.stringify({ time: '2026-11-24T14:00:00Z', host: 'poison-host', user: 'eve', argv: ['cat', '/etc/shadow'] }),
+        record(['nc', '-lvp', '4444'], 'bob'),
+        'not json at all',
+      ].join('\n');
+      const { status, json } = await post(body, ndjson(TOKENS.shipper));
+      expect(status).toBe(200);
+      expect(json).toMatchObject({ accepted: 3, matched: 3, stored: 2, unstorable: 1, malformed: 1, refused: 2, malformed_by_reason: { unstorable: 1, bad_json: 1 } });
+      expect((await storedEvents()).map((row) => row.login_user)).toEqual(['alice', 'bob']);
+      const counted = await store.db.selectFrom('source_malformed').select(['reason', 'count']).orderBy('reason').execute();
+      expect(counted.map((row) => [row.reason, Number(row.count)])).toEqual([['bad_json', 1], ['unstorable', 1]]);
+    });
+
+    it('answers 503 with Retry-After while the database is unavailable, and stores the retried batch once', async () => {
+      let down = true;
+      const outage: KyselyPlugin = {
+        transformQuery(args) {
+          if (down) throw Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:5432'), { code: 'ECONNREFUSED' });
+          return args.node;
+        },
+        transformResult: async (args) => args.result,
+      };
+      const ingestor = new Ingestor({ db: store.db.withPlugin(outage), rules: loadDefaultRules(), policy: loadConfig({ env: {} }).workflow, clock, sleep: async () => undefined });
+      const flaky = await serve(SOURCES, { ingestor });
+      try {
+        const body = record(['cat', '/etc/shadow']) + '\n';
+        const refused = await fetch(`${flaky.url}/ingest`, { method: 'POST', headers: ndjson(TOKENS.shipper), body });
+        expect(refused.status).toBe(503);
+        expect(refused.headers.get('retry-after')).toMatch(/^\d+$/);
+        expect(await storedEvents()).toEqual([]);
+        down = false;
+        expect(await post(body, ndjson(TOKENS.shipper), flaky.url)).toMatchObject({ status: 200, json: { stored: 1 } });
+        expect(await storedEvents()).toHaveLength(1);
+      } finally {
+        await flaky.http.close();
+      }
+    });
   });
 });
