@@ -60,6 +60,9 @@ function postgresPool(options: DatabaseOptions): pg.Pool {
   });
   // An idle client that loses its connection must not crash the process; the next query reports it.
   pool.on('error', () => undefined);
+  // A client checked out of the pool has no error listener of its own: a connection killed under a
+  // transaction would crash the process instead of failing the query, which reports it anyway.
+  pool.on('connect', (client) => client.on('error', () => undefined));
   return pool;
 }
 
