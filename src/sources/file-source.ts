@@ -10,7 +10,7 @@ import type { Database } from '../store/schema.js';
 import { FileTailer, type Checkpoint, type FileTailerOptions, type TailBatch } from './file-tail.js';
 import { FileWatch } from './file-watch.js';
 import { addStats, emptyStats, type IngestBatch, type IngestStats } from './ingest.js';
-import { emptyOutput, parseBlock, type LogParser, type Malformed, type ParserOptions } from './parser.js';
+import { appendOutput, emptyOutput, parseBlock, type LogParser, type Malformed, type ParseOutput, type ParserOptions } from './parser.js';
 import { createAutoParser, createParser } from './parsers/index.js';
 import { MAX_LINE_CHARS } from './parsers/parse-support.js';
 
@@ -64,6 +64,12 @@ interface ParserState {
   lastLineAt: number;
 }
 
+/** A batch parsed and waiting for its commit. */
+interface PreparedBatch extends ParseOutput {
+  /** The durable checkpoint its commit stores. */
+  checkpoint: StoredCheckpoint;
+}
+
 /**
  * Follows one configured log source: tail the file(s), parse, and hand events to the ingestor
  * together with the checkpoint they lead to, so events and position commit together. The durable
@@ -82,6 +88,8 @@ export class FileSource {
   private positions: Map<string, Checkpoint> | null = null;
   /** The durable checkpoint last committed, per file: where a failed batch is read again from. */
   private readonly committed = new Map<string, Checkpoint>();
+  /** Batches read (and parsed) but not yet committed, per file. */
+  private readonly uncommitted = new Map<string, number>();
   private readonly retry: RetryBackoff;
   private watcher: FileWatch | null = null;
   private loop: Promise<void> | null = null;
@@ -109,13 +117,28 @@ export class FileSource {
   async runOnce(): Promise<IngestStats> {
     const total = emptyStats();
     const positions = await this.loadPositions();
-    for (let round = 0; round < MAX_ROUNDS; round += 1) {
-      const batches = await this.tailer.poll(positions);
-      for (const batch of batches) addStats(total, await this.ingestBatch(batch, positions));
-      if (!batches.some((batch) => batch.more)) break;
+    // One round commits while the next is read and parsed, so the parser's work overlaps the
+    // database's (the statement in flight, the commit's fsync) instead of taking turns with it.
+    let committing: Promise<void> | null = null;
+    try {
+      for (let round = 0; round < MAX_ROUNDS; round += 1) {
+        const batches = await this.tailer.poll(positions);
+        const prepared: PreparedBatch[] = [];
+        for (const batch of batches) prepared.push(this.prepare(batch, positions));
+        await committing;
+        committing = this.commitAll(prepared, total);
+        // Awaited below or in the catch; this only keeps an early rejection from being unhandled.
+        committing.catch(() => undefined);
+        if (!batches.some((batch) => batch.more)) break;
+      }
+      await committing;
+      addStats(total, await this.flushIdle(positions));
+      return total;
+    } catch (error) {
+      await committing?.catch(() => undefined);
+      this.rollBackUncommitted(positions);
+      throw error;
     }
-    addStats(total, await this.flushIdle(positions));
-    return total;
   }
 
   /**
@@ -206,19 +229,13 @@ export class FileSource {
     return this.positions;
   }
 
-  private async ingestBatch(batch: TailBatch, positions: Map<string, Checkpoint>): Promise<IngestStats> {
-    try {
-      return await this.parseAndCommit(batch, positions);
-    } catch (error) {
-      this.rollBack(batch.filePath, positions);
-      throw error;
-    }
-  }
-
-  private async parseAndCommit(batch: TailBatch, positions: Map<string, Checkpoint>): Promise<IngestStats> {
+  /** Parses a batch and moves the read position past it; nothing is durable until commitAll() stores it. */
+  private prepare(batch: TailBatch, positions: Map<string, Checkpoint>): PreparedBatch {
+    const { filePath } = batch;
+    this.uncommitted.set(filePath, (this.uncommitted.get(filePath) ?? 0) + 1);
     const now = this.options.clock.now();
-    if (batch.truncated) this.parsers.delete(batch.filePath);
-    const state = this.parserFor(batch.filePath);
+    if (batch.truncated) this.parsers.delete(filePath);
+    const state = this.parserFor(filePath);
     const out = emptyOutput();
     // The blocks point into the tailer's read buffers: parse them before the next poll.
     for (const block of batch.blocks) parseBlock(state.parser, block, now, out);
@@ -226,24 +243,35 @@ export class FileSource {
     for (const long of batch.tooLong) out.malformed.push({ reason: 'too_long', sample: `(${long.bytes} bytes)`, offset: long.offset });
     let durableOffset = batch.endOffset;
     if (batch.finished) {
-      const rest = state.parser.flush();
-      out.events.push(...rest.events);
-      out.malformed.push(...rest.malformed);
+      appendOutput(out, state.parser.flush());
+      // The next batch of this path is a new file: it starts with a new parser.
+      this.parsers.delete(filePath);
     } else {
       durableOffset = Math.min(batch.endOffset, state.parser.lowWaterMark() ?? batch.endOffset);
     }
-    const durable = { fileId: batch.fileId, offset: durableOffset };
-    const stats = await this.commit(out.events, out.malformed, [{ filePath: batch.filePath, ...durable }]);
-    positions.set(batch.filePath, { fileId: batch.fileId, offset: batch.endOffset });
-    this.committed.set(batch.filePath, durable);
-    if (batch.finished) this.parsers.delete(batch.filePath);
-    return stats;
+    positions.set(filePath, { fileId: batch.fileId, offset: batch.endOffset });
+    return { ...out, checkpoint: { filePath, fileId: batch.fileId, offset: durableOffset } };
+  }
+
+  /** Commits prepared batches in order, each with its checkpoint; stops at the first failure. */
+  private async commitAll(prepared: readonly PreparedBatch[], total: IngestStats): Promise<void> {
+    for (const batch of prepared) {
+      const { filePath, fileId, offset } = batch.checkpoint;
+      addStats(total, await this.commit(batch.events, batch.malformed, [batch.checkpoint]));
+      this.committed.set(filePath, { fileId, offset });
+      this.uncommitted.set(filePath, (this.uncommitted.get(filePath) ?? 1) - 1);
+    }
   }
 
   /**
-   * A batch of `filePath` did not commit: its parser holds lines whose events were not stored.
-   * Forget them and read the file again from its last durable checkpoint.
+   * Something read was not committed: the parsers of those files hold lines whose events were not
+   * stored. Forget them and read those files again from their last durable checkpoint.
    */
+  private rollBackUncommitted(positions: Map<string, Checkpoint>): void {
+    for (const [filePath, count] of this.uncommitted) if (count > 0) this.rollBack(filePath, positions);
+    this.uncommitted.clear();
+  }
+
   private rollBack(filePath: string, positions: Map<string, Checkpoint>): void {
     this.parsers.delete(filePath);
     const committed = this.committed.get(filePath);
