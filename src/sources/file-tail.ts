@@ -120,6 +120,12 @@ export class FileTailer {
   private readonly maxLineBytes: number;
   private readonly maxBatchBytes: number;
   private readonly open = new Map<string, OpenFile>();
+  /**
+   * Files drained to their end and left for their successor, by fileId, kept open until a poll
+   * comes without a checkpoint naming them: if the caller fails to commit the drain, it polls
+   * again with the old checkpoint, and a deleted file can then still be read.
+   */
+  private readonly retired = new Map<string, OpenFile>();
   private queue: Promise<unknown> = Promise.resolve();
   private firstPoll = true;
   private closed = false;
@@ -153,8 +159,9 @@ export class FileTailer {
   async close(): Promise<void> {
     this.closed = true;
     await this.queue;
-    const files = [...this.open.values()];
+    const files = [...this.open.values(), ...this.retired.values()];
     this.open.clear();
+    this.retired.clear();
     await Promise.all(files.map((f) => f.handle.close().catch(() => undefined)));
   }
 
@@ -162,6 +169,7 @@ export class FileTailer {
     if (this.closed) throw new Error('FileTailer is closed');
     // The previous poll's blocks are dead from here on.
     this.buffersInUse = 0;
+    await this.closeRetired(checkpoints);
     const keys = await this.watchedPaths(checkpoints);
     const batches: TailBatch[] = [];
     for (const key of keys) {
@@ -241,7 +249,7 @@ export class FileTailer {
       // A deleted file stays open until its successor appears: while we hold it, its inode cannot
       // be reused, so the successor is sure to get a new fileId.
       if (!hasNew) return batches;
-      await this.release(key);
+      this.retire(key);
     }
     if (!hasNew) return batches;
     const file = await this.openCurrent(key);
@@ -288,6 +296,12 @@ export class FileTailer {
     const held = this.open.get(key);
     if (held && held.fileId === fileId) return held;
     if (held) await this.release(key);
+    const retired = this.retired.get(fileId);
+    if (retired) {
+      this.retired.delete(fileId);
+      this.open.set(key, retired);
+      return retired;
+    }
     const dir = path.dirname(key);
     const base = path.basename(key);
     const names = await listDir(dir);
@@ -317,6 +331,25 @@ export class FileTailer {
     const nl = buf.subarray(0, bytesRead).lastIndexOf(10);
     // No newline within a maximal line: whatever precedes is too long to return anyway.
     return nl < 0 ? (length === end ? 0 : end) : end - length + nl + 1;
+  }
+
+  /** Stops holding `key`'s descriptor as current, keeping it open as retired. */
+  private retire(key: string): void {
+    const file = this.open.get(key);
+    if (!file) return;
+    this.open.delete(key);
+    this.retired.set(file.fileId, file);
+  }
+
+  /** Closes the retired files no checkpoint names any more (their drain was committed). */
+  private async closeRetired(checkpoints: ReadonlyMap<string, Checkpoint>): Promise<void> {
+    if (this.retired.size === 0) return;
+    const named = new Set([...checkpoints.values()].map((c) => c.fileId));
+    for (const [fileId, file] of [...this.retired]) {
+      if (named.has(fileId)) continue;
+      this.retired.delete(fileId);
+      await file.handle.close().catch(() => undefined);
+    }
   }
 
   private async release(key: string): Promise<void> {

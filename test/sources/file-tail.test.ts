@@ -170,6 +170,27 @@ describe('FileTailer', () => {
     expect(linesOf(fresh[0])[0].offset).toBe(0);
   });
 
+  it('reads a deleted file again when the caller could not commit its last batch', async () => {
+    const file = path.join(dir, 'app.log');
+    await writeFile(file, 'before\n');
+    const t = tailer({ path: file });
+    const cps = new Map<string, Checkpoint>();
+    await pollInto(t, cps);
+    const committed = new Map(cps);
+    await appendFile(file, 'last words\n');
+    await unlink(file);
+    await writeFile(file, 'reborn\n');
+    expect(texts(await t.poll(committed))).toEqual(['last words', 'reborn']);
+    // The commit failed: the same checkpoint comes back, and the deleted file's end with it.
+    const again = await pollInto(t, committed);
+    expect(again.map((b) => [b.finished, linesOf(b).map((l) => l.text)])).toEqual([
+      [true, ['last words']],
+      [false, ['reborn']],
+    ]);
+    // Committed this time: the deleted file is let go.
+    expect(await pollInto(t, committed)).toEqual([]);
+  });
+
   it('follows every file a glob matches', async () => {
     await writeFile(path.join(dir, 'a.log'), 'a1\n');
     await writeFile(path.join(dir, 'b.log'), 'b1\n');
