@@ -4,10 +4,12 @@
  * a schema of its own that is dropped afterwards.
  *
  * - Backlog: a generated log is already on disk; one source reads it to the end. Measures
- *   sustained events/s (every parsed command event, hits and non-hits) and MB/s.
+ *   sustained events/s (every parsed command event, hits and non-hits) and MB/s, beside
+ *   `vouch scan FILE --all --json` on the same file, run alternately with it.
  * - Live: a separate process appends to the log at a steady rate, then in bursts, while the
- *   source polls at the production interval. Measures, for every rule hit, the delay from the
- *   write that completed its event to the commit of the transaction that stored it.
+ *   source follows it as in production (woken by file changes, polling at the production
+ *   interval as the fallback). Measures, for every rule hit, the delay from the write that
+ *   completed its event to the commit of the transaction that stored it.
  */
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
@@ -29,13 +31,19 @@ import { openDatabase, type VouchDatabase } from '../src/store/database.js';
 import { migrateToLatest } from '../src/store/migrate.js';
 import { writeAuditLog, type GenerateStats } from './generate-auditd.js';
 import { absoluteNow, planCommands, type WritePhase } from './log-writer.js';
+import { measureProcess } from './measure-process.js';
+import { median } from './scan-vs-ausearch.js';
 
 /** What to run. */
 export interface IngestBenchOptions {
   databaseUrl: string;
   outDir: string;
-  /** Commands in the backlog log. */
+  /** Commands in the backlog log (the scan benchmark's size, for the comparison). */
   backlogCommands: number;
+  /** Timed runs of the backlog and of the scan, alternately; the medians are reported. */
+  repeats: number;
+  /** bin/vouch, for the scan it is compared with. */
+  vouchBin: string;
   /** The live writing schedule. */
   plan: WritePhase[];
   /** Share of rule hits in the live phase (more than the backlog's, for enough latency samples). */
@@ -46,7 +54,14 @@ export interface IngestBenchOptions {
 
 export interface BacklogResult {
   file: GenerateStats;
+  /** Median of the runs. */
   seconds: number;
+  /** Every run, in seconds. */
+  runs: number[];
+  /** `vouch scan FILE --all --json` of the same file: its runs (wall, s), median and events/s. */
+  scan: { runs: number[]; seconds: number; eventsPerSecond: number };
+  /** The tailer's events/s over the scan's. */
+  ratioToScan: number;
   stats: IngestStats;
   eventsPerSecond: number;
   megabytesPerSecond: number;
@@ -85,15 +100,52 @@ export async function runIngestBenchmark(options: IngestBenchOptions): Promise<I
   } catch (error) {
     return { skipped: `no Postgres at ${redactUrl(options.databaseUrl)} (${(error as Error).message}); set BENCH_DATABASE_URL` };
   }
-  const backlog = await withStore(options.databaseUrl, (store) => runBacklog(store, options));
+  const backlog = await runBacklog(options);
   const live = await withStore(options.databaseUrl, (store) => runLive(store, options));
   return { databaseUrl: redactUrl(options.databaseUrl), postgresVersion: version, backlog, live };
 }
 
-async function runBacklog(store: VouchDatabase, options: IngestBenchOptions): Promise<BacklogResult> {
+/** The backlog phase alone: the tailer and the scan on the same generated log, alternately. */
+export async function runBacklog(options: IngestBenchOptions): Promise<BacklogResult> {
   const logFile = path.join(options.outDir, 'ingest-backlog.log');
   options.log(`ingest backlog: generating ${options.backlogCommands.toLocaleString('en-US')} commands`);
-  const file = await writeAuditLog(logFile, { commands: options.backlogCommands, seed: options.seed + 1 });
+  const file = await writeAuditLog(logFile, { commands: options.backlogCommands, seed: options.seed });
+  const scanRuns: number[] = [];
+  const runs: Array<{ seconds: number; stats: IngestStats; storedHits: number }> = [];
+  try {
+    for (let i = 0; i < options.repeats; i += 1) {
+      scanRuns.push(await timeScan(options, logFile));
+      runs.push(await withStore(options.databaseUrl, (store) => readBacklog(store, logFile, file)));
+      const run = runs[runs.length - 1]!;
+      options.log(
+        `  scan ${scanRuns[i]!.toFixed(2)} s (${Math.round(file.execEvents / scanRuns[i]!).toLocaleString('en-US')} events/s); ` +
+          `tailer ${run.stats.events.toLocaleString('en-US')} events in ${run.seconds.toFixed(2)} s (${Math.round(run.stats.events / run.seconds).toLocaleString('en-US')} events/s), ` +
+          `${run.stats.matched} hits, ${run.stats.alertsCreated} alerts created, ${run.stats.alertsFolded} folded`,
+      );
+    }
+  } finally {
+    await rm(logFile, { force: true });
+  }
+  const seconds = median(runs.map((r) => r.seconds));
+  const typical = runs.find((r) => r.seconds === seconds) ?? runs[0]!;
+  const scanSeconds = median(scanRuns);
+  const eventsPerSecond = typical.stats.events / seconds;
+  const scanEventsPerSecond = file.execEvents / scanSeconds;
+  return {
+    file,
+    seconds,
+    runs: runs.map((r) => r.seconds),
+    scan: { runs: scanRuns, seconds: scanSeconds, eventsPerSecond: scanEventsPerSecond },
+    ratioToScan: eventsPerSecond / scanEventsPerSecond,
+    stats: typical.stats,
+    eventsPerSecond,
+    megabytesPerSecond: file.bytes / 1e6 / seconds,
+    storedHits: typical.storedHits,
+  };
+}
+
+/** One source reads the whole log into a fresh schema. */
+async function readBacklog(store: VouchDatabase, logFile: string, file: GenerateStats): Promise<{ seconds: number; stats: IngestStats; storedHits: number }> {
   const rules = loadDefaultRules();
   const ingestor = new Ingestor({ db: store.db, rules, clock: systemClock, policy: intakePolicy() });
   const source = new FileSource({ source: sourceConfig('backlog', logFile), ingestor, db: store.db, clock: systemClock, logger: silentLogger });
@@ -111,20 +163,17 @@ async function runBacklog(store: VouchDatabase, options: IngestBenchOptions): Pr
   }
   const seconds = (performance.now() - started) / 1000;
   const stored = await store.db.selectFrom('command_events').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
-  await rm(logFile, { force: true });
-  const result = {
-    file,
-    seconds,
-    stats: total,
-    eventsPerSecond: total.events / seconds,
-    megabytesPerSecond: file.bytes / 1e6 / seconds,
-    storedHits: Number(stored.n),
-  };
-  options.log(
-    `  ${total.events.toLocaleString('en-US')} events in ${seconds.toFixed(2)} s: ${Math.round(result.eventsPerSecond).toLocaleString('en-US')} events/s, ` +
-      `${result.megabytesPerSecond.toFixed(1)} MB/s; ${total.matched} hits, ${total.alertsCreated} alerts created, ${total.alertsFolded} folded`,
-  );
-  return result;
+  return { seconds, stats: total, storedHits: Number(stored.n) };
+}
+
+/** Wall time of `vouch scan FILE --all --json`, in seconds, output to a file as in the scan benchmark. */
+async function timeScan(options: IngestBenchOptions, logFile: string): Promise<number> {
+  const out = path.join(options.outDir, 'ingest-scan.jsonl');
+  const m = await measureProcess(process.execPath, [options.vouchBin, 'scan', logFile, '--all', '--json'], { stdoutFile: out, stderrFile: `${out}.err` });
+  await rm(out, { force: true });
+  await rm(`${out}.err`, { force: true });
+  if (m.exitCode !== 0) throw new Error(`vouch scan exited with ${m.exitCode}`);
+  return m.wallMs / 1000;
 }
 
 /** Notes when each event was stored: right after the transaction holding it committed. */
@@ -152,7 +201,8 @@ class TimedIngestor extends Ingestor {
   }
 }
 
-async function runLive(store: VouchDatabase, options: IngestBenchOptions): Promise<LiveResult> {
+/** The live phase alone, in `store`. */
+export async function runLive(store: VouchDatabase, options: IngestBenchOptions): Promise<LiveResult> {
   const logFile = path.join(options.outDir, 'ingest-live.log');
   const timesFile = path.join(options.outDir, 'ingest-live.times');
   await writeFile(logFile, '');
@@ -164,7 +214,7 @@ async function runLive(store: VouchDatabase, options: IngestBenchOptions): Promi
   const pollIntervalMs = parseDuration(DEFAULTS.pollInterval, 'workflow.poll_interval');
   const source = new FileSource({ source: sourceConfig('live', logFile), ingestor, db: store.db, clock: systemClock, logger: silentLogger });
   source.start(pollIntervalMs);
-  options.log(`ingest live: ${describePlan(options.plan)}, polling every ${pollIntervalMs} ms`);
+  options.log(`ingest live: ${describePlan(options.plan)}, woken by file changes, polling every ${pollIntervalMs} ms as the fallback`);
   let written: Array<{ phase: string; key: string; at: number }>;
   try {
     const writer = spawn(
@@ -243,7 +293,7 @@ function intakePolicy() {
 }
 
 /** A migrated store in a fresh schema, dropped (with everything in it) after `use`. */
-async function withStore<T>(url: string, use: (store: VouchDatabase) => Promise<T>): Promise<T> {
+export async function withStore<T>(url: string, use: (store: VouchDatabase) => Promise<T>): Promise<T> {
   const schema = `bench_${randomBytes(6).toString('hex')}`;
   await adminQuery(url, `create schema "${schema}"`);
   try {

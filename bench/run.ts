@@ -64,7 +64,10 @@ async function main(): Promise<void> {
         : await runIngestBenchmark({
             databaseUrl: process.env.BENCH_DATABASE_URL ?? process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres',
             outDir,
-            backlogCommands: 25_000,
+            // The scan benchmark's log size, so the two read the same 150 MB.
+            backlogCommands: numberEnv('BENCH_COMMANDS', 50_000),
+            repeats: Math.min(3, numberEnv('BENCH_REPEATS', 5)),
+            vouchBin: path.join(ROOT, 'bin', 'vouch'),
             plan: LIVE_PLAN,
             liveHitShare: 0.1,
             seed,

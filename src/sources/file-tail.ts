@@ -9,19 +9,13 @@
 import { open, readdir, stat, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import { globSource } from '../glob.js';
+import { addLines, lineBlock, type LineBlock } from './line-block.js';
 
 /** Where reading of one file stands: which file (dev:inode) and the byte offset to read from. */
 export interface Checkpoint {
   /** `dev:inode` of the file the offset belongs to. */
   fileId: string;
   /** Byte offset of the first byte not yet consumed (always the start of a line). */
-  offset: number;
-}
-
-/** One complete line, without its `\n`, decoded as UTF-8 (invalid bytes become U+FFFD). */
-export interface TailLine {
-  text: string;
-  /** Byte offset of the line's first byte in its file. */
   offset: number;
 }
 
@@ -33,7 +27,7 @@ export interface TooLongLine {
 }
 
 /**
- * What one poll read from one file. Process `lines` (in order), then store
+ * What one poll read from one file. Feed `blocks` (in order) to the parser, then store
  * `{ fileId, offset: endOffset }` as the checkpoint of `filePath` in the same database
  * transaction as the events those lines produced, so a crash either keeps both or neither.
  * With a parser that holds partial events, store `min(endOffset, parser.lowWaterMark())` as the
@@ -49,7 +43,11 @@ export interface TailBatch {
   readPath: string;
   /** Offset this batch started reading at. */
   startOffset: number;
-  lines: TailLine[];
+  /**
+   * The complete lines read, as bytes (each block's offsets are file offsets). The blocks share
+   * the tailer's read buffers: they are valid only until the next poll() starts.
+   */
+  blocks: LineBlock[];
   tooLong: TooLongLine[];
   /** The checkpoint offset after this batch: just past the last complete line consumed. */
   endOffset: number;
@@ -89,6 +87,11 @@ export const DEFAULT_MAX_BATCH_BYTES = 4 * 1024 * 1024;
 
 /** Read size; large enough for throughput, small enough that a poll stays responsive. */
 const CHUNK_BYTES = 256 * 1024;
+/**
+ * Read buffers kept between polls. A poll that needs more (many files of a glob, or a batch limit
+ * above 8 MiB) allocates the rest and lets them go.
+ */
+const KEPT_CHUNKS = 32;
 
 interface OpenFile {
   handle: FileHandle;
@@ -97,7 +100,7 @@ interface OpenFile {
 }
 
 interface ReadResult {
-  lines: TailLine[];
+  blocks: LineBlock[];
   tooLong: TooLongLine[];
   endOffset: number;
   /** True when the end of the file was reached (rather than the batch limit). */
@@ -117,14 +120,22 @@ export class FileTailer {
   private readonly maxLineBytes: number;
   private readonly maxBatchBytes: number;
   private readonly open = new Map<string, OpenFile>();
+  /**
+   * Files drained to their end and left for their successor, by fileId, kept open until a poll
+   * comes without a checkpoint naming them: if the caller fails to commit the drain, it polls
+   * again with the old checkpoint, and a deleted file can then still be read.
+   */
+  private readonly retired = new Map<string, OpenFile>();
   private queue: Promise<unknown> = Promise.resolve();
   private firstPoll = true;
   private closed = false;
   /**
-   * One buffer for every read (polls are serialised): fresh read buffers would cost a page fault
-   * per page read, several times the cost of the reads themselves.
+   * Read buffers used again by every poll (polls are serialised): fresh read buffers would cost a
+   * page fault per page read, several times the cost of the reads themselves. The blocks a poll
+   * returns point into them, so the buffers are handed out again only when the next poll starts.
    */
-  private readonly readBuffer = Buffer.allocUnsafe(CHUNK_BYTES);
+  private readonly readBuffers: Buffer[] = [];
+  private buffersInUse = 0;
 
   constructor(private readonly options: FileTailerOptions) {
     this.maxLineBytes = Math.max(1, options.maxLineBytes ?? DEFAULT_MAX_LINE_BYTES);
@@ -148,13 +159,17 @@ export class FileTailer {
   async close(): Promise<void> {
     this.closed = true;
     await this.queue;
-    const files = [...this.open.values()];
+    const files = [...this.open.values(), ...this.retired.values()];
     this.open.clear();
+    this.retired.clear();
     await Promise.all(files.map((f) => f.handle.close().catch(() => undefined)));
   }
 
   private async pollNow(checkpoints: ReadonlyMap<string, Checkpoint>): Promise<TailBatch[]> {
     if (this.closed) throw new Error('FileTailer is closed');
+    // The previous poll's blocks are dead from here on.
+    this.buffersInUse = 0;
+    await this.closeRetired(checkpoints);
     const keys = await this.watchedPaths(checkpoints);
     const batches: TailBatch[] = [];
     for (const key of keys) {
@@ -214,7 +229,7 @@ export class FileTailer {
     const batch = this.batch(key, file, start, result, { finished: false, truncated });
     const changed =
       !checkpoint || checkpoint.fileId !== file.fileId || checkpoint.offset !== result.endOffset || truncated;
-    return changed || batch.lines.length > 0 || batch.tooLong.length > 0 ? [batch] : [];
+    return changed || batch.blocks.length > 0 || batch.tooLong.length > 0 ? [batch] : [];
   }
 
   /**
@@ -228,13 +243,13 @@ export class FileTailer {
     if (old) {
       const result = await this.read(old.handle, checkpoint.offset, true);
       const batch = this.batch(key, old, checkpoint.offset, result, { finished: result.eof, truncated: false });
-      const moved = result.endOffset !== checkpoint.offset || batch.lines.length > 0 || batch.tooLong.length > 0;
+      const moved = result.endOffset !== checkpoint.offset || batch.blocks.length > 0 || batch.tooLong.length > 0;
       if (moved || (result.eof && hasNew)) batches.push(batch);
       if (!result.eof) return batches;
       // A deleted file stays open until its successor appears: while we hold it, its inode cannot
       // be reused, so the successor is sure to get a new fileId.
       if (!hasNew) return batches;
-      await this.release(key);
+      this.retire(key);
     }
     if (!hasNew) return batches;
     const file = await this.openCurrent(key);
@@ -256,7 +271,7 @@ export class FileTailer {
       fileId: file.fileId,
       readPath: file.readPath,
       startOffset,
-      lines: result.lines,
+      blocks: result.blocks,
       tooLong: result.tooLong,
       endOffset: result.endOffset,
       finished: flags.finished,
@@ -281,6 +296,12 @@ export class FileTailer {
     const held = this.open.get(key);
     if (held && held.fileId === fileId) return held;
     if (held) await this.release(key);
+    const retired = this.retired.get(fileId);
+    if (retired) {
+      this.retired.delete(fileId);
+      this.open.set(key, retired);
+      return retired;
+    }
     const dir = path.dirname(key);
     const base = path.basename(key);
     const names = await listDir(dir);
@@ -312,6 +333,25 @@ export class FileTailer {
     return nl < 0 ? (length === end ? 0 : end) : end - length + nl + 1;
   }
 
+  /** Stops holding `key`'s descriptor as current, keeping it open as retired. */
+  private retire(key: string): void {
+    const file = this.open.get(key);
+    if (!file) return;
+    this.open.delete(key);
+    this.retired.set(file.fileId, file);
+  }
+
+  /** Closes the retired files no checkpoint names any more (their drain was committed). */
+  private async closeRetired(checkpoints: ReadonlyMap<string, Checkpoint>): Promise<void> {
+    if (this.retired.size === 0) return;
+    const named = new Set([...checkpoints.values()].map((c) => c.fileId));
+    for (const [fileId, file] of [...this.retired]) {
+      if (named.has(fileId)) continue;
+      this.retired.delete(fileId);
+      await file.handle.close().catch(() => undefined);
+    }
+  }
+
   private async release(key: string): Promise<void> {
     const file = this.open.get(key);
     if (!file) return;
@@ -319,76 +359,110 @@ export class FileTailer {
     await file.handle.close().catch(() => undefined);
   }
 
+  /** A read buffer no block of this poll points into. */
+  private takeBuffer(): Buffer {
+    if (this.buffersInUse < this.readBuffers.length) return this.readBuffers[this.buffersInUse++]!;
+    const buffer = Buffer.allocUnsafe(CHUNK_BYTES);
+    if (this.readBuffers.length < KEPT_CHUNKS) {
+      this.readBuffers.push(buffer);
+      this.buffersInUse += 1;
+    }
+    return buffer;
+  }
+
   /**
-   * Reads complete lines from `start`, at most about maxBatchBytes of them. A line longer than
-   * maxLineBytes is skipped as it streams past (only its length is kept). `final` marks a file
-   * that will not grow again, whose last line may lack its newline.
+   * Reads complete lines from `start`, at most about maxBatchBytes of them, as blocks over the
+   * read buffers (a line that straddles two reads is copied into a block of its own). A line
+   * longer than maxLineBytes is skipped as it streams past (only its length is kept). `final`
+   * marks a file that will not grow again, whose last line may lack its newline.
    */
   private async read(handle: FileHandle, start: number, final: boolean): Promise<ReadResult> {
-    const lines: TailLine[] = [];
-    const tooLong: TooLongLine[] = [];
+    const out: Pick<ReadResult, 'blocks' | 'tooLong'> = { blocks: [], tooLong: [] };
+    const limit = this.maxLineBytes;
     let pos = start;
     let lineStart = start;
     let endOffset = start;
+    /** The unfinished line a read ended with, copied; empty while `skipping` it. */
     let carry: Buffer[] = [];
     let carryLen = 0;
     let skipping = false;
     let eof = false;
+    /** Keeps the unfinished line `data[from, end)`, or only counts it once it is too long. */
+    const keep = (data: Buffer, from: number) => {
+      if (skipping) return;
+      if (carryLen + (data.length - from) > limit) {
+        skipping = true;
+        carry = [];
+        carryLen = 0;
+        return;
+      }
+      // Copied: the buffer may be handed out again before the line ends.
+      carry.push(Buffer.from(data.subarray(from)));
+      carryLen += data.length - from;
+    };
     // Scanning stops at the batch limit plus one maximal line, so a giant line never stalls a poll.
-    const scanLimit = start + this.maxBatchBytes + this.maxLineBytes;
+    const scanLimit = start + this.maxBatchBytes + limit;
     while (endOffset - start < this.maxBatchBytes) {
       if (pos >= scanLimit) {
         if (skipping) {
           // An endless line: report what passed and continue from here next time.
-          tooLong.push({ offset: lineStart, bytes: pos - lineStart });
+          out.tooLong.push({ offset: lineStart, bytes: pos - lineStart });
           endOffset = lineStart = pos;
           skipping = false;
         }
         break;
       }
-      const buf = this.readBuffer;
-      const { bytesRead } = await handle.read(buf, 0, CHUNK_BYTES, pos);
+      const buffer = this.takeBuffer();
+      const { bytesRead } = await handle.read(buffer, 0, CHUNK_BYTES, pos);
       if (bytesRead === 0) {
         eof = true;
         break;
       }
-      let i = 0;
-      let full = false;
-      for (let nl = buf.indexOf(10, i); nl >= 0 && nl < bytesRead && !full; nl = buf.indexOf(10, i)) {
-        const length = carryLen + (nl - i);
-        if (skipping || length > this.maxLineBytes) {
-          tooLong.push({ offset: lineStart, bytes: pos + nl - lineStart });
+      const data = buffer.subarray(0, bytesRead);
+      let from = 0;
+      if (carryLen > 0 || skipping) {
+        const nl = data.indexOf(10);
+        if (nl < 0) {
+          keep(data, 0);
+          pos += bytesRead;
+          continue;
+        }
+        if (skipping || carryLen + nl > limit) {
+          out.tooLong.push({ offset: lineStart, bytes: pos + nl - lineStart });
         } else {
-          const text = carryLen > 0 ? Buffer.concat([...carry, buf.subarray(i, nl)]).toString('utf8') : buf.toString('utf8', i, nl);
-          lines.push({ text, offset: lineStart });
+          const line = Buffer.concat([...carry, data.subarray(0, nl)]);
+          out.blocks.push(lineBlock(line, 0, line.length, lineStart));
         }
         carry = [];
         carryLen = 0;
         skipping = false;
-        i = nl + 1;
-        lineStart = endOffset = pos + i;
-        full = endOffset - start >= this.maxBatchBytes;
+        from = nl + 1;
+        lineStart = endOffset = pos + from;
+        if (endOffset - start >= this.maxBatchBytes) break;
+      }
+      // The line that reaches the batch limit is the last one taken, as when reading line by line.
+      const cutFrom = Math.max(from, start + this.maxBatchBytes - pos - 1);
+      const cut = cutFrom < bytesRead ? data.indexOf(10, cutFrom) : -1;
+      const full = cut >= 0;
+      const to = full ? cut + 1 : data.lastIndexOf(10) + 1;
+      if (to > from) {
+        addLines(out, data, from, to, pos, limit);
+        lineStart = endOffset = pos + to;
       }
       if (full) break;
-      if (i < bytesRead && !skipping) {
-        if (carryLen + (bytesRead - i) > this.maxLineBytes) {
-          skipping = true;
-          carry = [];
-          carryLen = 0;
-        } else {
-          // Copied: the read buffer is used again by the next read.
-          carry.push(Buffer.from(buf.subarray(i, bytesRead)));
-          carryLen += bytesRead - i;
-        }
-      }
+      if (to < bytesRead) keep(data, Math.max(from, to));
       pos += bytesRead;
     }
     if (eof && final && pos > lineStart) {
-      if (skipping || carryLen > this.maxLineBytes) tooLong.push({ offset: lineStart, bytes: pos - lineStart });
-      else lines.push({ text: Buffer.concat(carry).toString('utf8'), offset: lineStart });
+      if (skipping || carryLen > limit) {
+        out.tooLong.push({ offset: lineStart, bytes: pos - lineStart });
+      } else {
+        const line = Buffer.concat(carry);
+        out.blocks.push(lineBlock(line, 0, line.length, lineStart));
+      }
       endOffset = pos;
     }
-    return { lines, tooLong, endOffset, eof };
+    return { blocks: out.blocks, tooLong: out.tooLong, endOffset, eof };
   }
 }
 

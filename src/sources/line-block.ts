@@ -126,9 +126,17 @@ export async function* splitBlocks(stream: AsyncIterable<Buffer | string>, maxLi
 
 /**
  * Adds the complete lines `data[from, to)` (`to` just past a `\n`) as one block, or, when a line
- * among them is too long, as the blocks around it.
+ * among them is too long, as the blocks around it. `pos` is the stream offset of `data[0]`; the
+ * blocks share `data` (nothing is copied).
  */
-function addLines(chunk: BlockChunk, data: Buffer, from: number, to: number, pos: number, maxLineBytes: number): void {
+export function addLines(
+  chunk: Pick<BlockChunk, 'blocks' | 'tooLong'>,
+  data: Buffer,
+  from: number,
+  to: number,
+  pos: number,
+  maxLineBytes: number,
+): void {
   // Every line is shorter than the range, so only a range longer than the limit needs looking at.
   if (to - from - 1 <= maxLineBytes) {
     chunk.blocks.push(lineBlock(data, from, to, pos + from));

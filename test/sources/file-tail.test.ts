@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { type Checkpoint, FileTailer, type TailBatch } from '../../src/sources/file-tail.js';
+import { forEachLine } from '../../src/sources/line-block.js';
 
 let dir: string;
 const tailers: FileTailer[] = [];
@@ -29,7 +30,14 @@ async function pollInto(t: FileTailer, checkpoints: Map<string, Checkpoint>): Pr
   return batches;
 }
 
-const texts = (batches: TailBatch[]) => batches.flatMap((b) => b.lines.map((l) => l.text));
+/** The lines of a batch's blocks, decoded (the blocks are only valid until the next poll). */
+function linesOf(batch: TailBatch): Array<{ text: string; offset: number }> {
+  const lines: Array<{ text: string; offset: number }> = [];
+  for (const block of batch.blocks) forEachLine(block, (text, offset) => void lines.push({ text, offset }));
+  return lines;
+}
+
+const texts = (batches: TailBatch[]) => batches.flatMap((b) => linesOf(b).map((l) => l.text));
 
 async function fileId(p: string): Promise<string> {
   const st = await stat(p, { bigint: true });
@@ -43,7 +51,7 @@ describe('FileTailer', () => {
     const t = tailer({ path: file });
     const cps = new Map<string, Checkpoint>();
     const [batch] = await pollInto(t, cps);
-    expect(batch.lines).toEqual([
+    expect(linesOf(batch)).toEqual([
       { text: 'first', offset: 0 },
       { text: 'second', offset: 6 },
     ]);
@@ -52,7 +60,7 @@ describe('FileTailer', () => {
     expect(await pollInto(t, cps)).toEqual([]);
     await appendFile(file, 'rd\nfourth\n');
     const next = await pollInto(t, cps);
-    expect(next[0].lines).toEqual([
+    expect(linesOf(next[0])).toEqual([
       { text: 'third', offset: 13 },
       { text: 'fourth', offset: 19 },
     ]);
@@ -63,7 +71,7 @@ describe('FileTailer', () => {
     const file = path.join(dir, 'bytes.log');
     await writeFile(file, Buffer.concat([Buffer.from('f'), Buffer.from([0xff, 0xfe]), Buffer.from('\nnaïve\nok\n')]));
     const [batch] = await tailer({ path: file }).poll(new Map());
-    expect(batch.lines).toEqual([
+    expect(linesOf(batch)).toEqual([
       { text: 'f\ufffd\ufffd', offset: 0 },
       { text: 'naïve', offset: 4 },
       { text: 'ok', offset: 11 },
@@ -75,7 +83,7 @@ describe('FileTailer', () => {
     await writeFile(file, 'a\nbb\nccc\n');
     const id = await fileId(file);
     const [batch] = await tailer({ path: file }).poll(new Map([[file, { fileId: id, offset: 2 }]]));
-    expect(batch.lines).toEqual([
+    expect(linesOf(batch)).toEqual([
       { text: 'bb', offset: 2 },
       { text: 'ccc', offset: 5 },
     ]);
@@ -93,11 +101,11 @@ describe('FileTailer', () => {
     await appendFile(`${file}.1`, 'old-3\n'); // the writer still had it open
     await writeFile(file, 'new-1\n');
     const batches = await pollInto(t, cps);
-    expect(batches.map((b) => [b.fileId === oldId, b.finished, b.lines.map((l) => l.text)])).toEqual([
+    expect(batches.map((b) => [b.fileId === oldId, b.finished, linesOf(b).map((l) => l.text)])).toEqual([
       [true, true, ['old-2', 'old-3']],
       [false, false, ['new-1']],
     ]);
-    expect(batches[1].lines[0].offset).toBe(0);
+    expect(linesOf(batches[1])[0].offset).toBe(0);
     expect(cps.get(file)).toEqual({ fileId: await fileId(file), offset: 6 });
   });
 
@@ -109,7 +117,7 @@ describe('FileTailer', () => {
     await rename(file, `${file}.1`);
     await writeFile(file, 'three\n');
     const batches = await tailer({ path: file }).poll(new Map([[file, { fileId: id, offset: 4 }]]));
-    expect(batches.map((b) => [b.readPath, b.lines.map((l) => l.text)])).toEqual([
+    expect(batches.map((b) => [b.readPath, linesOf(b).map((l) => l.text)])).toEqual([
       [`${file}.1`, ['two']],
       [file, ['three']],
     ]);
@@ -136,7 +144,7 @@ describe('FileTailer', () => {
     await appendFile(file, 'cc\n');
     const [batch] = await pollInto(t, cps);
     expect(batch).toMatchObject({ truncated: true, startOffset: 0, endOffset: 3 });
-    expect(batch.lines).toEqual([{ text: 'cc', offset: 0 }]);
+    expect(linesOf(batch)).toEqual([{ text: 'cc', offset: 0 }]);
   });
 
   it('follows a deleted and re-created file from its start', async () => {
@@ -150,7 +158,7 @@ describe('FileTailer', () => {
     await unlink(file);
     // Deleted, nothing new yet: the open descriptor still gives the old file's end.
     const drained = await pollInto(t, cps);
-    expect(drained.map((b) => [b.finished, b.lines.map((l) => l.text)])).toEqual([[true, ['last words']]]);
+    expect(drained.map((b) => [b.finished, linesOf(b).map((l) => l.text)])).toEqual([[true, ['last words']]]);
     expect(await pollInto(t, cps)).toEqual([]);
     await writeFile(file, 'reborn\n');
     const batches = await pollInto(t, cps);
@@ -159,7 +167,28 @@ describe('FileTailer', () => {
     expect(fresh).toHaveLength(1);
     // The deleted file was held open until now, so its inode could not be reused.
     expect(fresh[0].fileId).not.toBe(oldId);
-    expect(fresh[0].lines[0].offset).toBe(0);
+    expect(linesOf(fresh[0])[0].offset).toBe(0);
+  });
+
+  it('reads a deleted file again when the caller could not commit its last batch', async () => {
+    const file = path.join(dir, 'app.log');
+    await writeFile(file, 'before\n');
+    const t = tailer({ path: file });
+    const cps = new Map<string, Checkpoint>();
+    await pollInto(t, cps);
+    const committed = new Map(cps);
+    await appendFile(file, 'last words\n');
+    await unlink(file);
+    await writeFile(file, 'reborn\n');
+    expect(texts(await t.poll(committed))).toEqual(['last words', 'reborn']);
+    // The commit failed: the same checkpoint comes back, and the deleted file's end with it.
+    const again = await pollInto(t, committed);
+    expect(again.map((b) => [b.finished, linesOf(b).map((l) => l.text)])).toEqual([
+      [true, ['last words']],
+      [false, ['reborn']],
+    ]);
+    // Committed this time: the deleted file is let go.
+    expect(await pollInto(t, committed)).toEqual([]);
   });
 
   it('follows every file a glob matches', async () => {
@@ -169,14 +198,14 @@ describe('FileTailer', () => {
     const t = tailer({ path: path.join(dir, '?.log') });
     const cps = new Map<string, Checkpoint>();
     const first = await pollInto(t, cps);
-    expect(first.map((b) => [path.basename(b.filePath), b.lines.map((l) => l.text)])).toEqual([
+    expect(first.map((b) => [path.basename(b.filePath), linesOf(b).map((l) => l.text)])).toEqual([
       ['a.log', ['a1']],
       ['b.log', ['b1']],
     ]);
     await appendFile(path.join(dir, 'b.log'), 'b2\n');
     await writeFile(path.join(dir, 'd.log'), 'd1\n');
     const second = await pollInto(t, cps);
-    expect(second.map((b) => [path.basename(b.filePath), b.lines.map((l) => l.text)])).toEqual([
+    expect(second.map((b) => [path.basename(b.filePath), linesOf(b).map((l) => l.text)])).toEqual([
       ['b.log', ['b2']],
       ['d.log', ['d1']],
     ]);
@@ -187,7 +216,7 @@ describe('FileTailer', () => {
     const huge = 'x'.repeat(3 * 1024 * 1024);
     await writeFile(file, `short\n${huge}\nafter\n`);
     const [batch] = await tailer({ path: file }).poll(new Map());
-    expect(batch.lines).toEqual([
+    expect(linesOf(batch)).toEqual([
       { text: 'short', offset: 0 },
       { text: 'after', offset: 6 + huge.length + 1 },
     ]);
@@ -214,13 +243,13 @@ describe('FileTailer', () => {
     const t = tailer({ path: file, maxLineBytes: 1000 });
     const cps = new Map<string, Checkpoint>();
     const [first] = await pollInto(t, cps);
-    expect(first.lines.map((l) => l.text)).toEqual(['ok']);
+    expect(linesOf(first).map((l) => l.text)).toEqual(['ok']);
     expect(first.tooLong).toEqual([]);
     expect(first.endOffset).toBe(3);
     await appendFile(file, 'yyy\nnext\n');
     const [second] = await pollInto(t, cps);
     expect(second.tooLong).toEqual([{ offset: 3, bytes: 2003 }]);
-    expect(second.lines).toEqual([{ text: 'next', offset: 2007 }]);
+    expect(linesOf(second)).toEqual([{ text: 'next', offset: 2007 }]);
   });
 
   it('splits large backlogs into batches of about maxBatchBytes', async () => {
@@ -237,7 +266,7 @@ describe('FileTailer', () => {
       rounds++;
       for (const b of batches) {
         expect(b.endOffset - b.startOffset).toBeLessThanOrEqual(1000 + 10);
-        seen.push(...b.lines.map((l) => l.text));
+        seen.push(...linesOf(b).map((l) => l.text));
       }
     }
     expect(seen).toEqual(lines);
@@ -250,7 +279,7 @@ describe('FileTailer', () => {
     const t = tailer({ path: file, startAt: 'end' });
     const cps = new Map<string, Checkpoint>();
     const [first] = await pollInto(t, cps);
-    expect(first.lines).toEqual([]);
+    expect(linesOf(first)).toEqual([]);
     expect(first.endOffset).toBe(8);
     await appendFile(file, 'ne\nfresh\n');
     expect(texts(await pollInto(t, cps))).toEqual(['half a line', 'fresh']);

@@ -1,0 +1,130 @@
+import { mkdtemp, rename, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { ManualClock, systemClock, type Clock } from '../../src/clock.js';
+import { createLogger, silentLogger, type Logger } from '../../src/logger.js';
+import { FileSource } from '../../src/sources/file-source.js';
+import { createTestStore, type TestStore } from '../helpers/test-store.js';
+import { FlakyIngestor, NumberedLog, eventually } from './file-source-support.js';
+
+let dir: string;
+let store: TestStore;
+const sources: FileSource[] = [];
+
+beforeEach(async () => {
+  dir = await mkdtemp(path.join(tmpdir(), 'vouch-source-'));
+  store = await createTestStore();
+});
+
+afterEach(async () => {
+  await Promise.all(sources.splice(0).map((s) => s.stop()));
+  await store.destroy();
+  await rm(dir, { recursive: true, force: true });
+});
+
+function source(options: { file: string; ingestor: FlakyIngestor; clock?: Clock; logger?: Logger; maxBatchBytes?: number }): FileSource {
+  const s = new FileSource({
+    source: { name: 'audit', type: 'auditd', path: options.file, token: null, host: null },
+    ingestor: options.ingestor,
+    db: store.db,
+    clock: options.clock ?? systemClock,
+    logger: options.logger ?? silentLogger,
+    tail: { maxBatchBytes: options.maxBatchBytes ?? 4096 },
+    retry: { initialMs: 2, maxMs: 10 },
+  });
+  sources.push(s);
+  return s;
+}
+
+/** Calls runOnce until it succeeds without anything new, counting the rejections. */
+async function drain(s: FileSource): Promise<number> {
+  let rejections = 0;
+  for (let attempt = 0; attempt < 100; attempt += 1) {
+    try {
+      const stats = await s.runOnce();
+      if (stats.events === 0) return rejections;
+    } catch {
+      rejections += 1;
+    }
+  }
+  throw new Error('the source never caught up');
+}
+
+describe('FileSource when a commit fails', () => {
+  it('reads a failed batch again: a backlog is stored whole, once, and no checkpoint passes an unstored line', async () => {
+    const log = new NumberedLog(path.join(dir, 'audit.log'));
+    await writeFile(log.file, '');
+    const numbers = await log.append(120);
+    // Failures in the middle of the backlog, one of them twice in a row.
+    const ingestor = new FlakyIngestor(log, (call) => [4, 5, 11, 19].includes(call));
+    const rejections = await drain(source({ file: log.file, ingestor }));
+    expect(rejections).toBe(4);
+    expect(ingestor.storedNumbers()).toEqual(numbers);
+    expect(ingestor.violations).toEqual([]);
+    expect(ingestor.checkpoints.at(-1)?.offset).toBe(log.size);
+  });
+
+  it('keeps the events of a failed idle flush and flushes them again after the next pause', async () => {
+    const clock = new ManualClock();
+    const log = new NumberedLog(path.join(dir, 'audit.log'));
+    await writeFile(log.file, '');
+    // No end-of-event record: the parser holds the event until the file has been quiet a while.
+    await log.append(1, { withoutEoe: true });
+    const ingestor = new FlakyIngestor(log, (call) => call === 2);
+    const s = source({ file: log.file, ingestor, clock });
+    await s.runOnce();
+    expect(ingestor.stored.size).toBe(0);
+    clock.advance(6000);
+    await expect(s.runOnce()).rejects.toThrow(/statement timeout/);
+    expect(ingestor.stored.size).toBe(0);
+    await s.runOnce();
+    clock.advance(6000);
+    await s.runOnce();
+    expect(ingestor.storedNumbers()).toEqual([1]);
+    expect(ingestor.checkpoints.at(-1)?.offset).toBe(log.size);
+    expect(ingestor.violations).toEqual([]);
+  });
+
+  it('backs off while commits fail, logs the outage once, and resumes by itself', async () => {
+    const lines: Array<{ level: string; message: string }> = [];
+    const logger = createLogger({ level: 'debug', write: (line) => void lines.push(JSON.parse(line) as { level: string; message: string }) });
+    const log = new NumberedLog(path.join(dir, 'audit.log'));
+    await writeFile(log.file, '');
+    const numbers = await log.append(30);
+    const ingestor = new FlakyIngestor(log, (call) => call >= 2 && call <= 8);
+    const s = source({ file: log.file, ingestor, logger });
+    s.start(60_000);
+    await eventually(() => ingestor.stored.size === numbers.length, 'every event to be stored');
+    expect(ingestor.failures).toBe(7);
+    expect(ingestor.storedNumbers()).toEqual(numbers);
+    expect(ingestor.violations).toEqual([]);
+    expect(lines.filter((l) => l.level === 'error').map((l) => l.message)).toEqual(['reading source failed; retrying with back-off']);
+    expect(lines.filter((l) => l.message === 'source resumed')).toHaveLength(1);
+  });
+});
+
+describe('FileSource following a file', () => {
+  it('reads a line appended to a watched file without waiting for the poll interval', async () => {
+    const log = new NumberedLog(path.join(dir, 'audit.log'));
+    await writeFile(log.file, '');
+    await log.append(1);
+    const ingestor = new FlakyIngestor(log, () => false);
+    // A poll interval far beyond the test's patience: only a change notification can wake it.
+    source({ file: log.file, ingestor }).start(600_000);
+    await eventually(() => ingestor.stored.size === 1, 'the first event');
+    const appendedAt = Date.now();
+    await log.append(1);
+    await eventually(() => ingestor.stored.size === 2, 'the appended event', 3000);
+    expect(Date.now() - appendedAt).toBeLessThan(1000);
+    // A rotation by rename and the new file are seen as promptly.
+    await rename(log.file, `${log.file}.1`);
+    log.restart();
+    await writeFile(log.file, '');
+    const rotatedAt = Date.now();
+    await log.append(1);
+    await eventually(() => ingestor.stored.size === 3, 'the event in the new file', 3000);
+    expect(Date.now() - rotatedAt).toBeLessThan(1000);
+    expect(ingestor.violations).toEqual([]);
+  });
+});
