@@ -13,6 +13,7 @@ import { escapeMrkdwn, sanitizeText, truncatePlain, untrustedMrkdwn } from '../s
 import { escapeHtml } from '../src/review/report.js';
 import { sampleOf } from '../src/sources/parsers/parse-support.js';
 import { terminalText } from '../src/terminal-text.js';
+import { LOG_LINE_TARGETS } from './hostile-log-lines.js';
 import { SeededRandom } from './seeded-random.js';
 
 /** One kind of adversarial text; `make` returns exactly `chars` UTF-16 code units. */
@@ -118,6 +119,7 @@ export const HOSTILE_TARGETS: readonly HostileTarget[] = [
   { name: 'truncatePlain', run: (text) => truncatePlain(text, SLACK_FIELD_CHARS) },
   { name: 'terminalText', run: (text) => terminalText(text) },
   { name: 'escapeHtml', run: (text) => escapeHtml(text) },
+  ...LOG_LINE_TARGETS,
 ];
 
 function splitEvery(text: string, size: number): string[] {
