@@ -32,6 +32,7 @@ import { migrateToLatest } from '../src/store/migrate.js';
 import { writeAuditLog, type GenerateStats } from './generate-auditd.js';
 import { absoluteNow, planCommands, type WritePhase } from './log-writer.js';
 import { measureProcess } from './measure-process.js';
+import { readBacklogOverHttp, type HttpBacklogRun } from './ingest-http.js';
 import { median } from './scan-vs-ausearch.js';
 
 /** What to run. */
@@ -60,6 +61,8 @@ export interface BacklogResult {
   runs: number[];
   /** `vouch scan FILE --all --json` of the same file: its runs (wall, s), median and events/s. */
   scan: { runs: number[]; seconds: number; eventsPerSecond: number };
+  /** The same log through `POST /ingest` (bodies of whole events, two requests in flight). */
+  http: { runs: number[]; seconds: number; eventsPerSecond: number; ratioToScan: number; requests: number; storedHits: number };
   /** The tailer's events/s over the scan's. */
   ratioToScan: number;
   stats: IngestStats;
@@ -112,15 +115,19 @@ export async function runBacklog(options: IngestBenchOptions): Promise<BacklogRe
   const file = await writeAuditLog(logFile, { commands: options.backlogCommands, seed: options.seed });
   const scanRuns: number[] = [];
   const runs: Array<{ seconds: number; stats: IngestStats; storedHits: number }> = [];
+  const httpRuns: HttpBacklogRun[] = [];
   try {
     for (let i = 0; i < options.repeats; i += 1) {
       scanRuns.push(await timeScan(options, logFile));
       runs.push(await withStore(options.databaseUrl, (store) => readBacklog(store, logFile, file)));
+      httpRuns.push(await withStore(options.databaseUrl, (store) => readBacklogOverHttp(store, logFile, intakePolicy())));
       const run = runs[runs.length - 1]!;
+      const http = httpRuns[httpRuns.length - 1]!;
       options.log(
         `  scan ${scanRuns[i]!.toFixed(2)} s (${Math.round(file.execEvents / scanRuns[i]!).toLocaleString('en-US')} events/s); ` +
           `tailer ${run.stats.events.toLocaleString('en-US')} events in ${run.seconds.toFixed(2)} s (${Math.round(run.stats.events / run.seconds).toLocaleString('en-US')} events/s), ` +
-          `${run.stats.matched} hits, ${run.stats.alertsCreated} alerts created, ${run.stats.alertsFolded} folded`,
+          `${run.stats.matched} hits, ${run.stats.alertsCreated} alerts created, ${run.stats.alertsFolded} folded; ` +
+          `POST /ingest ${http.events.toLocaleString('en-US')} events in ${http.seconds.toFixed(2)} s (${Math.round(http.events / http.seconds).toLocaleString('en-US')} events/s, ${http.requests} requests)`,
       );
     }
   } finally {
@@ -131,12 +138,23 @@ export async function runBacklog(options: IngestBenchOptions): Promise<BacklogRe
   const scanSeconds = median(scanRuns);
   const eventsPerSecond = typical.stats.events / seconds;
   const scanEventsPerSecond = file.execEvents / scanSeconds;
+  const httpSeconds = median(httpRuns.map((r) => r.seconds));
+  const typicalHttp = httpRuns.find((r) => r.seconds === httpSeconds) ?? httpRuns[0]!;
+  const httpEventsPerSecond = typicalHttp.events / httpSeconds;
   return {
     file,
     seconds,
     runs: runs.map((r) => r.seconds),
     scan: { runs: scanRuns, seconds: scanSeconds, eventsPerSecond: scanEventsPerSecond },
     ratioToScan: eventsPerSecond / scanEventsPerSecond,
+    http: {
+      runs: httpRuns.map((r) => r.seconds),
+      seconds: httpSeconds,
+      eventsPerSecond: httpEventsPerSecond,
+      ratioToScan: httpEventsPerSecond / scanEventsPerSecond,
+      requests: typicalHttp.requests,
+      storedHits: typicalHttp.stored,
+    },
     stats: typical.stats,
     eventsPerSecond,
     megabytesPerSecond: file.bytes / 1e6 / seconds,

@@ -152,7 +152,7 @@ function scanSection(scan: BenchReport['scan']): string[] {
 }
 
 function ingestSection(ingest: IngestBenchResult): string[] {
-  const title = '## Tailer into Postgres';
+  const title = '## Tailer and `POST /ingest` into Postgres';
   if ('skipped' in ingest) return [title, '', `Not run: ${ingest.skipped}`, ''];
   const { backlog, live } = ingest;
   const rows: string[][] = [
@@ -173,6 +173,18 @@ function ingestSection(ingest: IngestBenchResult): string[] {
       `${backlog.ratioToScan.toFixed(2)}×`,
       '≥ 0.50×',
       passFail(backlog.ratioToScan >= 0.5),
+    ],
+    [
+      `The same log through \`POST /ingest\` (${backlog.http.requests} bodies of whole events, two requests in flight)`,
+      `${Math.round(backlog.http.eventsPerSecond).toLocaleString('en-US')} events/s (median ${backlog.http.seconds.toFixed(1)} s), ${backlog.http.storedHits.toLocaleString('en-US')} rule hits stored`,
+      'report',
+      '',
+    ],
+    [
+      '`POST /ingest` events/s over the scan\'s',
+      `${backlog.http.ratioToScan.toFixed(2)}×`,
+      '≥ 0.50×',
+      passFail(backlog.http.ratioToScan >= 0.5),
     ],
     [
       'Backlog: rule hits stored / alerts created / folded into an earlier alert',
@@ -201,7 +213,7 @@ function ingestSection(ingest: IngestBenchResult): string[] {
     '',
     `Real FileSource and Ingestor on PostgreSQL ${ingest.postgresVersion} (${ingest.databaseUrl}), each phase in a fresh schema. ` +
       `The live phase follows the log as the service does: woken by file changes, with a poll every ${live.pollIntervalMs} ms (the default \`workflow.poll_interval\`) as the fallback. ` +
-      `Individual backlog runs: ${backlog.runs.map((r) => `${r.toFixed(2)} s`).join(', ')}; scan: ${backlog.scan.runs.map((r) => `${r.toFixed(2)} s`).join(', ')}.`,
+      `Individual backlog runs: ${backlog.runs.map((r) => `${r.toFixed(2)} s`).join(', ')}; \`POST /ingest\`: ${backlog.http.runs.map((r) => `${r.toFixed(2)} s`).join(', ')}; scan: ${backlog.scan.runs.map((r) => `${r.toFixed(2)} s`).join(', ')}.`,
     '',
     ...table(['Measure', 'Result', 'Target', ''], rows),
     '',
