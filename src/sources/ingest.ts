@@ -9,7 +9,7 @@ import { countMalformed, saveCheckpoint, type StoredCheckpoint } from '../store/
 import { DEFAULT_RETRY_POLICY, realSleep, retryTransient, type RetryPolicy } from '../store/retry-transient.js';
 import type { Database } from '../store/schema.js';
 import { storableEvent, storableText } from '../store/storable.js';
-import { recordHit, type IntakePolicy } from '../workflow/alert-intake.js';
+import { HitRecorder, type IntakePolicy } from '../workflow/alert-intake.js';
 import type { CommandEvent } from './command-event.js';
 import type { Malformed } from './parser.js';
 import { sampleOf } from './parsers/parse-support.js';
@@ -185,15 +185,22 @@ export class Ingestor {
       .execute();
     const idByKey = new Map(inserted.map((row) => [row.event_key, row.id]));
     stats.duplicates += hits.length - inserted.length;
+    const fresh: Array<{ eventId: number; event: CommandEvent; match: RuleMatch }> = [];
     for (const { event, match } of hits) {
       const eventId = idByKey.get(event.eventKey);
       if (eventId === undefined) continue;
       idByKey.delete(event.eventKey);
-      const result = await recordHit(trx, { eventId, event, match, now, policy: this.options.policy });
+      fresh.push({ eventId, event, match });
+    }
+    if (fresh.length === 0) return;
+    const recorder = await HitRecorder.open(trx, fresh, now, this.options.policy);
+    for (const hit of fresh) {
+      const result = await recorder.record(hit);
       if (result.kind === 'created') stats.alertsCreated += 1;
       if (result.kind === 'folded') stats.alertsFolded += 1;
       if (result.kind === 'suppressed') stats.alertsSuppressed += 1;
     }
+    await recorder.finish();
   }
 }
 

@@ -2,13 +2,13 @@ import { createHash, randomBytes } from 'node:crypto';
 import type { Transaction } from 'kysely';
 import type { RuleMatch } from '../detect/rule.js';
 import type { CommandEvent } from '../sources/command-event.js';
-import { findFoldTarget, insertAlert, updateAlert } from '../store/queries/alerts.js';
+import { findFoldTargets, insertAlert, updateAlert } from '../store/queries/alerts.js';
 import { provenanceOf, toStoredProvenance } from '../sources/provenance.js';
 import { appendAudit } from '../store/queries/audit-trail.js';
 import { scheduleJob } from '../store/queries/jobs.js';
 import { liveSuppressions } from '../store/queries/suppressions.js';
 import { suppressionMatches } from '../alerts/suppression.js';
-import type { Database } from '../store/schema.js';
+import type { Database, SuppressionRow } from '../store/schema.js';
 
 export interface IntakePolicy {
   dedupeWindowMs: number;
@@ -22,29 +22,98 @@ export type IntakeResult =
   | { kind: 'suppressed'; alertId: string; suppressionId: string }
   | { kind: 'ignored' };
 
+/** A rule hit to record: its stored command event (command already redacted) and its match. */
+export interface RuleHit {
+  eventId: number;
+  event: CommandEvent;
+  match: RuleMatch;
+}
+
 /**
- * Turns a rule hit (already stored as command event `eventId`, command already redacted) into an
- * alert, inside the ingesting transaction. Identical commands by the same person on the same host
- * fold into the open (or recently vouched-for) alert instead of asking again. An alert that a live
- * suppression covers is recorded as `suppressed`, and nobody is asked.
+ * Records the rule hits of one ingest transaction. What every hit needs from the database is read
+ * once for the batch (the alerts its identical commands may fold into, locked; the live
+ * suppressions), and the fold counters are written once per alert at the end, so a batch costs a
+ * few statements per new alert instead of a dozen round trips per hit.
  */
+export class HitRecorder {
+  private readonly targets: Map<string, { id: string; occurrences: number }>;
+  private readonly folded = new Map<string, number>();
+
+  private constructor(
+    private readonly trx: Transaction<Database>,
+    private readonly now: Date,
+    private readonly policy: IntakePolicy,
+    targets: Map<string, { id: string; occurrences: number }>,
+    private readonly suppressions: readonly SuppressionRow[],
+  ) {
+    this.targets = targets;
+  }
+
+  /** Reads what `hits` need, inside `trx`. */
+  static async open(trx: Transaction<Database>, hits: readonly Pick<RuleHit, 'event' | 'match'>[], now: Date, policy: IntakePolicy): Promise<HitRecorder> {
+    const keys = hits.filter((hit) => recorded(hit, policy)).map((hit) => dedupeKeyOf(hit.event, hit.match));
+    const since = new Date(now.getTime() - policy.dedupeWindowMs);
+    const rows = await findFoldTargets(trx, keys, since);
+    const targets = new Map([...rows].map(([key, row]) => [key, { id: row.id, occurrences: row.occurrences }]));
+    const suppressions = keys.length > 0 ? await liveSuppressions(trx, now) : [];
+    return new HitRecorder(trx, now, policy, targets, suppressions);
+  }
+
+  /**
+   * Turns one rule hit into an alert. Identical commands by the same person on the same host fold
+   * into the open (or recently vouched-for) alert instead of asking again, an earlier hit of the
+   * same batch included. An alert that a live suppression covers is recorded as `suppressed`, and
+   * nobody is asked.
+   */
+  async record(hit: RuleHit): Promise<IntakeResult> {
+    const { eventId, event, match } = hit;
+    const { trx, now } = this;
+    if (!recorded(hit, this.policy)) return { kind: 'ignored' };
+    const dedupeKey = dedupeKeyOf(event, match);
+    const target = this.targets.get(dedupeKey);
+    if (target) {
+      target.occurrences += 1;
+      this.folded.set(target.id, target.occurrences);
+      await appendAudit(trx, { alertId: target.id, at: now, actor: 'system', action: 'repeated', detail: { event_id: eventId, occurred_at: event.time.toISOString() } });
+      return { kind: 'folded', alertId: target.id };
+    }
+    const suppression = this.suppressions.find((s) =>
+      suppressionMatches(s, { ruleId: match.ruleId, owner: event.user, host: event.host, command: event.command }),
+    );
+    const result = await createAlert(trx, { ...hit, dedupeKey, suppression, now });
+    if (result.kind === 'created') this.targets.set(dedupeKey, { id: result.alertId, occurrences: 1 });
+    return result;
+  }
+
+  /** Writes the fold counters; call once after the last record(). */
+  async finish(): Promise<void> {
+    for (const [alertId, occurrences] of this.folded) await updateAlert(this.trx, alertId, { occurrences, updated_at: this.now });
+    this.folded.clear();
+  }
+}
+
+/** Whether a hit becomes (or folds into) an alert at all. */
+function recorded(hit: Pick<RuleHit, 'event' | 'match'>, policy: IntakePolicy): boolean {
+  if (hit.match.mode === 'observe') return false;
+  return !(hit.event.user === null && policy.systemActor === 'ignore');
+}
+
+/** Records one rule hit on its own (a batch of one). */
 export async function recordHit(
   trx: Transaction<Database>,
-  hit: { eventId: number; event: CommandEvent; match: RuleMatch; now: Date; policy: IntakePolicy },
+  hit: RuleHit & { now: Date; policy: IntakePolicy },
 ): Promise<IntakeResult> {
-  const { eventId, event, match, now, policy } = hit;
-  if (match.mode === 'observe') return { kind: 'ignored' };
-  if (event.user === null && policy.systemActor === 'ignore') return { kind: 'ignored' };
-  const dedupeKey = dedupeKeyOf(event, match);
-  const target = await findFoldTarget(trx, dedupeKey, new Date(now.getTime() - policy.dedupeWindowMs));
-  if (target) {
-    await updateAlert(trx, target.id, { occurrences: target.occurrences + 1, updated_at: now });
-    await appendAudit(trx, { alertId: target.id, at: now, actor: 'system', action: 'repeated', detail: { event_id: eventId, occurred_at: event.time.toISOString() } });
-    return { kind: 'folded', alertId: target.id };
-  }
-  const suppression = (await liveSuppressions(trx, now)).find((s) =>
-    suppressionMatches(s, { ruleId: match.ruleId, owner: event.user, host: event.host, command: event.command }),
-  );
+  const recorder = await HitRecorder.open(trx, [hit], hit.now, hit.policy);
+  const result = await recorder.record(hit);
+  await recorder.finish();
+  return result;
+}
+
+async function createAlert(
+  trx: Transaction<Database>,
+  hit: RuleHit & { dedupeKey: string; suppression: SuppressionRow | undefined; now: Date },
+): Promise<IntakeResult> {
+  const { eventId, event, match, dedupeKey, suppression, now } = hit;
   const alertId = newAlertId();
   await insertAlert(trx, {
     id: alertId,

@@ -27,17 +27,27 @@ export async function updateAlert(db: Db, id: string, changes: AlertUpdate): Pro
  * window (the owner already vouched for it). Escalated alerts are never reused: a repeat of
  * something the security team is looking at deserves its own row.
  */
-export function findFoldTarget(db: Db, dedupeKey: string, since: Date): Promise<AlertRow | undefined> {
-  return db
+/** Statuses an identical command may fold into (escalated and suppressed alerts never absorb one). */
+const FOLDABLE_STATUSES = ['new', 'asked', 'verifying', 'verified'] as const;
+
+/**
+ * The newest alert each of `dedupeKeys` may fold into (created since `since`, still foldable),
+ * locked for update: one query for a whole batch of rule hits.
+ */
+export async function findFoldTargets(db: Db, dedupeKeys: readonly string[], since: Date): Promise<Map<string, AlertRow>> {
+  const targets = new Map<string, AlertRow>();
+  if (dedupeKeys.length === 0) return targets;
+  const rows = await db
     .selectFrom('alerts')
     .selectAll()
-    .where('dedupe_key', '=', dedupeKey)
+    .where('dedupe_key', 'in', [...new Set(dedupeKeys)])
     .where('created_at', '>=', since)
-    .where('status', 'in', ['new', 'asked', 'verifying', 'verified'])
+    .where('status', 'in', [...FOLDABLE_STATUSES])
     .orderBy('created_at', 'desc')
-    .limit(1)
     .forUpdate()
-    .executeTakeFirst();
+    .execute();
+  for (const row of rows) if (row.dedupe_key !== null && !targets.has(row.dedupe_key)) targets.set(row.dedupe_key, row);
+  return targets;
 }
 
 export interface AlertFilter {
