@@ -4,7 +4,7 @@ import type { RuleMatch } from '../detect/rule.js';
 import type { CommandEvent } from '../sources/command-event.js';
 import { findFoldTargets, insertAlert, updateAlert } from '../store/queries/alerts.js';
 import { provenanceOf, toStoredProvenance } from '../sources/provenance.js';
-import { appendAudit } from '../store/queries/audit-trail.js';
+import { appendAuditEntries, type AuditEntry } from '../store/queries/audit-trail.js';
 import { scheduleJob } from '../store/queries/jobs.js';
 import { liveSuppressions } from '../store/queries/suppressions.js';
 import { suppressionMatches } from '../alerts/suppression.js';
@@ -32,12 +32,14 @@ export interface RuleHit {
 /**
  * Records the rule hits of one ingest transaction. What every hit needs from the database is read
  * once for the batch (the alerts its identical commands may fold into, locked; the live
- * suppressions), and the fold counters are written once per alert at the end, so a batch costs a
- * few statements per new alert instead of a dozen round trips per hit.
+ * suppressions), and the fold counters and the audit-trail steps are written at the end (the
+ * steps in one append, in order), so a batch costs two statements per new alert instead of a dozen
+ * round trips per hit.
  */
 export class HitRecorder {
   private readonly targets: Map<string, { id: string; occurrences: number }>;
   private readonly folded = new Map<string, number>();
+  private readonly steps: AuditEntry[] = [];
 
   private constructor(
     private readonly trx: Transaction<Database>,
@@ -74,21 +76,22 @@ export class HitRecorder {
     if (target) {
       target.occurrences += 1;
       this.folded.set(target.id, target.occurrences);
-      await appendAudit(trx, { alertId: target.id, at: now, actor: 'system', action: 'repeated', detail: { event_id: eventId, occurred_at: event.time.toISOString() } });
+      this.steps.push({ alertId: target.id, at: now, actor: 'system', action: 'repeated', detail: { event_id: eventId, occurred_at: event.time.toISOString() } });
       return { kind: 'folded', alertId: target.id };
     }
     const suppression = this.suppressions.find((s) =>
       suppressionMatches(s, { ruleId: match.ruleId, owner: event.user, host: event.host, command: event.command }),
     );
-    const result = await createAlert(trx, { ...hit, dedupeKey, suppression, now });
+    const result = await createAlert(trx, { ...hit, dedupeKey, suppression, now }, this.steps);
     if (result.kind === 'created') this.targets.set(dedupeKey, { id: result.alertId, occurrences: 1 });
     return result;
   }
 
-  /** Writes the fold counters; call once after the last record(). */
+  /** Writes the fold counters and the trail; call once after the last record(). */
   async finish(): Promise<void> {
     for (const [alertId, occurrences] of this.folded) await updateAlert(this.trx, alertId, { occurrences, updated_at: this.now });
     this.folded.clear();
+    await appendAuditEntries(this.trx, this.steps.splice(0));
   }
 }
 
@@ -112,6 +115,7 @@ export async function recordHit(
 async function createAlert(
   trx: Transaction<Database>,
   hit: RuleHit & { dedupeKey: string; suppression: SuppressionRow | undefined; now: Date },
+  steps: AuditEntry[],
 ): Promise<IntakeResult> {
   const { eventId, event, match, dedupeKey, suppression, now } = hit;
   const alertId = newAlertId();
@@ -153,7 +157,7 @@ async function createAlert(
     created_at: now,
     updated_at: now,
   });
-  await appendAudit(trx, {
+  steps.push({
     alertId,
     at: now,
     actor: 'system',
@@ -161,7 +165,7 @@ async function createAlert(
     detail: { event_id: eventId, rule: match.ruleId, severity: match.severity, owner: event.user, host: event.host },
   });
   if (suppression) {
-    await appendAudit(trx, {
+    steps.push({
       alertId,
       at: now,
       actor: 'system',

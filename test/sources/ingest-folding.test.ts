@@ -4,6 +4,7 @@ import { loadConfig } from '../../src/config/load-config.js';
 import { loadDefaultRules } from '../../src/detect/load-rules.js';
 import type { CommandEvent } from '../../src/sources/command-event.js';
 import { Ingestor } from '../../src/sources/ingest.js';
+import { verifyAuditTrail } from '../../src/store/queries/audit-trail.js';
 import { createTestStore, storeKinds, type TestStore } from '../helpers/test-store.js';
 
 const clock = new ManualClock(new Date('2026-11-24T15:00:00Z'));
@@ -55,6 +56,16 @@ describe.each(storeKinds())('folding identical commands on %s', (kind) => {
     expect((await trail(rows[0]!.id)).map((r) => r.action)).toEqual(['created', 'repeated', 'repeated']);
     const jobs = await store.db.selectFrom('jobs').select(['alert_id', 'kind']).execute();
     expect(jobs.filter((j) => j.kind === 'ask')).toHaveLength(2);
+  });
+
+  it("writes a batch's trail in order, and the hash chain holds across batches", async () => {
+    for (let batch = 0; batch < 3; batch++) {
+      const events = Array.from({ length: 50 }, (_, i) => shadowRead(`k${batch}-${i}`, { host: `web-${i % 7}` }));
+      await ingestor.ingest('s', { events, malformed: [] });
+    }
+    expect(await verifyAuditTrail(store.db)).toMatchObject({ ok: true, rows: 150 });
+    const first = await store.db.selectFrom('audit_trail').select(['id', 'action']).orderBy('id').limit(8).execute();
+    expect(first.map((r) => r.action)).toEqual(['created', 'created', 'created', 'created', 'created', 'created', 'created', 'repeated']);
   });
 
   it('folds a later batch into the alert of an earlier one, and never into an escalated one', async () => {
