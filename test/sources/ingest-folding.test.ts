@@ -6,27 +6,13 @@ import type { CommandEvent } from '../../src/sources/command-event.js';
 import { Ingestor } from '../../src/sources/ingest.js';
 import { verifyAuditTrail } from '../../src/store/queries/audit-trail.js';
 import { createTestStore, storeKinds, type TestStore } from '../helpers/test-store.js';
+import { makeEvent } from '../detect/make-event.js';
 
 const clock = new ManualClock(new Date('2026-11-24T15:00:00Z'));
 const policy = loadConfig({ env: {} }).workflow;
 
 function shadowRead(key: string, fields: Partial<CommandEvent> = {}): CommandEvent {
-  return {
-    time: new Date('2026-11-24T14:00:00Z'),
-    host: 'web-1',
-    user: 'alice',
-    loginUid: 1000,
-    runAs: 'root',
-    argv: ['cat', '/etc/shadow'],
-    command: 'cat /etc/shadow',
-    exe: '/usr/bin/cat',
-    cwd: '/',
-    pid: 100,
-    ppid: 1,
-    sourceFormat: 'json',
-    eventKey: key,
-    ...fields,
-  };
+  return makeEvent(['cat', '/etc/shadow'], { time: new Date('2026-11-24T14:00:00Z'), sourceFormat: 'json', eventKey: key, ...fields });
 }
 
 describe.each(storeKinds())('folding identical commands on %s', (kind) => {

@@ -10,6 +10,7 @@ import { type ParseOutput } from '../../src/sources/parser.js';
 import { createParser } from '../../src/sources/parsers/index.js';
 import { malformedCounts } from '../../src/store/queries/sources.js';
 import { createTestStore, storeKinds, type TestStore } from '../helpers/test-store.js';
+import { makeEvent } from '../detect/make-event.js';
 
 const clock = new ManualClock(new Date('2026-11-24T15:00:00Z'));
 const policy = loadConfig({ env: {} }).workflow;
@@ -32,14 +33,9 @@ const jsonRecord = (fields: Record<string, unknown>) =>
   JSON.stringify({ time: '2026-11-24T14:00:00Z', host: 'web-1', user: 'alice', run_as: 'root', argv: ['cat', '/etc/shadow'], ...fields });
 
 function shadowEvent(n: number, fields: Partial<CommandEvent> = {}): CommandEvent {
-  return {
+  return makeEvent(['cat', '/etc/shadow'], {
     time: new Date('2026-11-24T14:00:00Z'),
     host: `web-${n}`,
-    user: 'alice',
-    loginUid: 1000,
-    runAs: 'root',
-    argv: ['cat', '/etc/shadow'],
-    command: 'cat /etc/shadow',
     exe: '/usr/bin/cat',
     cwd: '/',
     pid: 100 + n,
@@ -47,7 +43,7 @@ function shadowEvent(n: number, fields: Partial<CommandEvent> = {}): CommandEven
     sourceFormat: 'json',
     eventKey: `key-${n}`,
     ...fields,
-  };
+  });
 }
 
 /** A property of the real database object, methods bound to it (kysely uses private fields). */

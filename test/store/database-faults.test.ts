@@ -7,26 +7,14 @@ import type { CommandEvent } from '../../src/sources/command-event.js';
 import { Ingestor } from '../../src/sources/ingest.js';
 import { openDatabase, type DatabaseOptions, type VouchDatabase } from '../../src/store/database.js';
 import { createTestStore, type TestStore } from '../helpers/test-store.js';
+import { makeEvent } from '../detect/make-event.js';
 
 const url = process.env.TEST_DATABASE_URL as string;
 const clock = new ManualClock(new Date('2026-11-24T15:00:00Z'));
 const policy = loadConfig({ env: {} }).workflow;
 
-const shadow = (n: number): CommandEvent => ({
-  time: clock.now(),
-  host: `web-${n}`,
-  user: 'alice',
-  loginUid: 1000,
-  runAs: 'root',
-  argv: ['cat', '/etc/shadow'],
-  command: 'cat /etc/shadow',
-  exe: null,
-  cwd: null,
-  pid: n,
-  ppid: 1,
-  sourceFormat: 'json',
-  eventKey: `fault-${n}`,
-});
+const shadow = (n: number): CommandEvent =>
+  makeEvent(['cat', '/etc/shadow'], { time: clock.now(), host: `web-${n}`, cwd: null, pid: n, ppid: 1, sourceFormat: 'json', eventKey: `fault-${n}` });
 
 async function waitFor<T>(probe: () => Promise<T | undefined>, what: string): Promise<T> {
   for (let i = 0; i < 400; i++) {
