@@ -1,4 +1,6 @@
 import { WebClient } from '@slack/web-api';
+import { Migrator, sql } from 'kysely';
+import { MIGRATIONS } from '../../migrations/index.js';
 import { systemClock } from '../clock.js';
 import type { VouchConfig } from '../config/config.js';
 import { loadDefaultRules, loadRuleFile } from '../detect/load-rules.js';
@@ -6,6 +8,7 @@ import { coerceError } from '../errors.js';
 import { malformedCounts } from '../store/queries/sources.js';
 import { verifyAuditTrail } from '../store/queries/audit-trail.js';
 import { DuoClient } from '../verify/duo/duo-client.js';
+import type { VouchDatabase } from '../store/database.js';
 import { openConfiguredStore } from './open-store.js';
 
 interface Check {
@@ -24,6 +27,9 @@ export async function doctorCommand(config: VouchConfig): Promise<{ text: string
   checks.push(await check('database', async () => {
     const store = await openConfiguredStore(config, { migrate: false });
     try {
+      const pending = await pendingMigrations(store);
+      if (pending === MIGRATIONS_ALL_PENDING) throw new Error(`${store.kind} reachable but not migrated yet: run vouch migrate`);
+      if (pending > 0) throw new Error(`${store.kind} reachable but ${pending} migration(s) not applied yet: run vouch migrate`);
       const trail = await verifyAuditTrail(store.db);
       if (!trail.ok) throw new Error(`audit trail hash chain broken at row ${trail.brokenAt}: history was altered`);
       const malformed = await malformedCounts(store.db);
@@ -33,6 +39,13 @@ export async function doctorCommand(config: VouchConfig): Promise<{ text: string
       await store.close();
     }
   }));
+  checks.push({
+    name: 'review',
+    ok: true,
+    detail: config.review.token
+      ? 'review API token set'
+      : 'review API token generated and kept in the database; to choose one, set review.token or VOUCH_REVIEW_TOKEN (at least 32 characters: openssl rand -hex 32)',
+  });
   if (config.slack) {
     const slack = config.slack;
     checks.push(await check('slack', async () => {
@@ -51,6 +64,21 @@ export async function doctorCommand(config: VouchConfig): Promise<{ text: string
   }
   const text = checks.map((c) => `${c.ok ? 'ok  ' : 'FAIL'}  ${c.name.padEnd(9)} ${c.detail}`).join('\n') + '\n';
   return { text, ok: checks.every((c) => c.ok) };
+}
+
+/** Sentinel count: no migration has ever run on this database. */
+const MIGRATIONS_ALL_PENDING = -1;
+
+/**
+ * How many of the product's migrations this database has not applied; MIGRATIONS_ALL_PENDING when
+ * none ever ran. Reads kysely's migration table without creating it, so doctor changes nothing.
+ */
+async function pendingMigrations(store: VouchDatabase): Promise<number> {
+  const schema = store.schema ?? (await sql<{ schema: string }>`select current_schema() as schema`.execute(store.db)).rows[0]?.schema;
+  const migrator = new Migrator({ db: store.db, provider: { getMigrations: async () => MIGRATIONS }, ...(schema ? { migrationTableSchema: schema } : {}) });
+  const migrations = await migrator.getMigrations();
+  const pending = migrations.filter((migration) => migration.executedAt === undefined).length;
+  return pending === migrations.length && pending > 0 ? MIGRATIONS_ALL_PENDING : pending;
 }
 
 async function check(name: string, run: () => Promise<string>): Promise<Check> {

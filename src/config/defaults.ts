@@ -23,3 +23,6 @@ export const DEFAULTS = {
   /** How long a looked-up chat identity is trusted before it is looked up again. */
   identityTtl: '24h',
 } as const;
+
+/** The shortest review API bearer token accepted: generate one with `openssl rand -hex 32`. */
+export const MIN_REVIEW_TOKEN_LENGTH = 32;

@@ -1,17 +1,16 @@
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import path from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { ConfigError } from '../errors.js';
 import { SOURCE_TYPES, type IdentityUser, type SourceConfig, type SourceType, type VouchConfig } from './config.js';
 import { isHostGlob } from '../sources/host-allow-list.js';
-import { DEFAULTS } from './defaults.js';
-import { parseDuration } from './duration.js';
+import { assertKnownKeys } from './config-schema.js';
+import { DEFAULTS, MIN_REVIEW_TOKEN_LENGTH } from './defaults.js';
+import { parseDuration, parsePositiveDuration } from './duration.js';
 
 type Env = Record<string, string | undefined>;
 type Section = Record<string, unknown>;
-
-const TOP_LEVEL_KEYS = ['server', 'database', 'slack', 'duo', 'identity', 'sources', 'rules', 'workflow', 'review'];
 
 export interface LoadConfigOptions {
   /** The YAML file (`--config` or VOUCH_CONFIG); optional: everything has a default or an env var. */
@@ -28,11 +27,7 @@ export function loadConfig(options: LoadConfigOptions = {}): VouchConfig {
   const file = options.file ?? env.VOUCH_CONFIG ?? null;
   const raw = file ? readYaml(file) : {};
   const baseDir = file ? path.dirname(path.resolve(file)) : process.cwd();
-  for (const key of Object.keys(raw)) {
-    if (!TOP_LEVEL_KEYS.includes(key)) {
-      throw new ConfigError(key, `unknown key; the known ones are ${TOP_LEVEL_KEYS.join(', ')}`);
-    }
-  }
+  assertKnownKeys(raw);
   const server = section(raw, 'server');
   const database = section(raw, 'database');
   const slack = slackConfig(section(raw, 'slack'), env);
@@ -64,16 +59,16 @@ export function loadConfig(options: LoadConfigOptions = {}): VouchConfig {
     sources: sourcesConfig(raw.sources, baseDir, env),
     rules: rulesPath(raw.rules, baseDir),
     workflow: {
-      remindAfterMs: parseDuration(workflow.remind_after ?? DEFAULTS.remindAfter, 'workflow.remind_after'),
-      escalateAfterMs: parseDuration(workflow.escalate_after ?? DEFAULTS.escalateAfter, 'workflow.escalate_after'),
-      pushTimeoutMs: parseDuration(workflow.push_timeout ?? DEFAULTS.pushTimeout, 'workflow.push_timeout'),
-      pushPollIntervalMs: parseDuration(workflow.push_poll_interval ?? DEFAULTS.pushPollInterval, 'workflow.push_poll_interval'),
+      remindAfterMs: parsePositiveDuration(workflow.remind_after ?? DEFAULTS.remindAfter, 'workflow.remind_after'),
+      escalateAfterMs: parsePositiveDuration(workflow.escalate_after ?? DEFAULTS.escalateAfter, 'workflow.escalate_after'),
+      pushTimeoutMs: parsePositiveDuration(workflow.push_timeout ?? DEFAULTS.pushTimeout, 'workflow.push_timeout'),
+      pushPollIntervalMs: parsePositiveDuration(workflow.push_poll_interval ?? DEFAULTS.pushPollInterval, 'workflow.push_poll_interval'),
       dedupeWindowMs: parseDuration(workflow.dedupe_window ?? DEFAULTS.dedupeWindow, 'workflow.dedupe_window'),
-      pollIntervalMs: parseDuration(workflow.poll_interval ?? DEFAULTS.pollInterval, 'workflow.poll_interval'),
+      pollIntervalMs: parsePositiveDuration(workflow.poll_interval ?? DEFAULTS.pollInterval, 'workflow.poll_interval'),
       identityTtlMs: parseDuration(workflow.identity_ttl ?? DEFAULTS.identityTtl, 'workflow.identity_ttl'),
       systemActor: systemActor(workflow.system_actor ?? DEFAULTS.systemActor),
     },
-    review: { token: env.VOUCH_REVIEW_TOKEN ?? optionalString(section(raw, 'review'), 'token', 'review') ?? null },
+    review: { token: reviewToken(env.VOUCH_REVIEW_TOKEN ?? optionalString(section(raw, 'review'), 'token', 'review') ?? null) },
     sandbox: slack === null,
   };
   if (config.workflow.remindAfterMs >= config.workflow.escalateAfterMs) {
@@ -83,6 +78,7 @@ export function loadConfig(options: LoadConfigOptions = {}): VouchConfig {
 }
 
 function readYaml(file: string): Section {
+  if (!existsSync(file)) throw new ConfigError('--config', `config file ${file} does not exist`);
   let text: string;
   try {
     text = readFileSync(file, 'utf8');
@@ -164,10 +160,10 @@ function identityConfig(values: Section): VouchConfig['identity'] {
       throw new ConfigError(`identity.users.${login}`, 'must be a mapping such as { email: alice@example.com, duo: alice }');
     }
     const user: IdentityUser = {};
-    for (const key of Object.keys(entry as Section)) {
-      if (!['email', 'duo', 'slack'].includes(key)) throw new ConfigError(`identity.users.${login}.${key}`, 'unknown key; use email, duo or slack');
+    // Unknown keys were refused by assertKnownKeys, so these are email, duo and slack.
+    for (const key of Object.keys(entry as Section) as (keyof IdentityUser)[]) {
       const value = optionalString(entry as Section, key, `identity.users.${login}`);
-      if (value) user[key as keyof IdentityUser] = value;
+      if (value) user[key] = value;
     }
     users[login] = user;
   }
@@ -196,9 +192,6 @@ function sourcesConfig(value: unknown, baseDir: string, env: Env): SourceConfig[
     const type = optionalString(values, 'type', key) ?? 'auto';
     if (!(SOURCE_TYPES as readonly string[]).includes(type)) {
       throw new ConfigError(`${key}.type`, `"${type}" is not a known format; use one of ${SOURCE_TYPES.join(', ')}`);
-    }
-    for (const field of Object.keys(values)) {
-      if (!['name', 'type', 'path', 'token', 'host', 'hosts'].includes(field)) throw new ConfigError(`${key}.${field}`, 'unknown key; use name, type, path, token, host or hosts');
     }
     const filePath = optionalString(values, 'path', key);
     const token = env[`VOUCH_INGEST_TOKEN_${name.toUpperCase().replace(/[-.]/g, '_')}`] || optionalString(values, 'token', key) || null;
@@ -240,6 +233,17 @@ function rulesPath(value: unknown, baseDir: string): string | null {
   if (value === undefined || value === null || value === '') return null;
   if (typeof value !== 'string') throw new ConfigError('rules', 'must be the path of a rule file; leave it out to use the default rule pack');
   return path.resolve(baseDir, value);
+}
+
+/** `review.token` (VOUCH_REVIEW_TOKEN): long enough that it cannot be guessed. */
+function reviewToken(token: string | null): string | null {
+  if (token !== null && token.length < MIN_REVIEW_TOKEN_LENGTH) {
+    throw new ConfigError(
+      'review.token',
+      `must be at least ${MIN_REVIEW_TOKEN_LENGTH} characters (VOUCH_REVIEW_TOKEN); generate one with \`openssl rand -hex 32\`, or leave it out to have one generated`,
+    );
+  }
+  return token;
 }
 
 function systemActor(value: unknown): 'escalate' | 'ignore' {

@@ -41,7 +41,19 @@ export function parseReportFilter(query: ReportQuery, now: Date): AlertFilter {
   return filter;
 }
 
+/** The span a time filter may name: the database stores years 1970 to 9999 sensibly. */
+const EARLIEST_TIME = Date.UTC(1970, 0, 1);
+const LATEST_TIME = Date.UTC(9999, 11, 31);
+
 function parseTime(value: string, name: string, now: Date): Date {
+  const time = parseTimeOrDuration(value, name, now);
+  if (time.getTime() < EARLIEST_TIME || time.getTime() > LATEST_TIME) {
+    throw new RequestError(400, `--${name}: "${value}" is out of range; use a time between 1970 and 9999`);
+  }
+  return time;
+}
+
+function parseTimeOrDuration(value: string, name: string, now: Date): Date {
   if (/^\d+(\.\d+)?(ms|s|m|h|d)/.test(value) && !/^\d{4}-/.test(value)) {
     try {
       return new Date(now.getTime() - parseDuration(value, name));

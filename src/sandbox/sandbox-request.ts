@@ -5,6 +5,7 @@
 import type { IncomingMessage } from 'node:http';
 import { RequestError } from '../errors.js';
 import { readBody } from '../server/http-server.js';
+import { MAX_JSON_DEPTH, jsonNestsDeeperThan } from '../server/json-depth.js';
 
 /** The largest request body the sandbox API reads; bigger ones get 413. */
 export const SANDBOX_BODY_LIMIT = 64 * 1024;
@@ -24,6 +25,7 @@ export async function readJsonObject(req: IncomingMessage): Promise<JsonObject> 
   }
   checkOrigin(req);
   const raw = (await readBody(req, SANDBOX_BODY_LIMIT)).toString('utf8');
+  if (jsonNestsDeeperThan(raw)) throw new RequestError(400, `the request body nests deeper than ${MAX_JSON_DEPTH} levels`);
   let parsed: unknown;
   try {
     parsed = JSON.parse(raw);

@@ -4,6 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { DatabaseUnavailableError, RequestError, coerceError } from '../errors.js';
 import { classifyDatabaseError } from '../store/database-errors.js';
 import type { Logger } from '../logger.js';
+import { MAX_JSON_DEPTH, jsonNestsDeeperThan } from './json-depth.js';
 
 export type RouteHandler = (req: IncomingMessage, res: ServerResponse, url: URL) => Promise<void> | void;
 
@@ -68,7 +69,16 @@ export class HttpServer {
     const route = candidates.find((candidate) => candidate.method === '*' || candidate.method === req.method);
     if (!route) {
       req.resume();
-      return candidates.length > 0 ? sendJson(res, 405, { error: 'method not allowed' }) : sendJson(res, 404, { error: 'not found' });
+      if (candidates.length === 0) return sendJson(res, 404, { error: 'not found' });
+      const allow = [...new Set(candidates.map((candidate) => candidate.method))].join(', ');
+      return sendJson(res, 405, { error: `method not allowed; use ${allow}` }, { allow });
+    }
+    // Postgres refuses NUL in text, so a NUL in a query parameter would otherwise fail as a 500.
+    for (const value of url.searchParams.values()) {
+      if (value.includes('\u0000')) {
+        req.resume();
+        return sendJson(res, 400, { error: 'query parameters must not contain NUL characters' });
+      }
     }
     try {
       await route.handler(req, res, url);
@@ -106,6 +116,26 @@ function matches(pattern: string, path: string): boolean {
     return path === prefix || path.startsWith(`${prefix}/`);
   }
   return pattern === path;
+}
+
+/** The longest id accepted in a path; ids are generated and far shorter. */
+const MAX_PATH_ID_LENGTH = 200;
+
+/**
+ * Decodes one percent-encoded path segment naming a record (`/api/alerts/<id>`); 400 when the
+ * encoding is broken, or the id is empty, too long or holds a control character such as NUL.
+ */
+export function decodePathId(segment: string, what: string): string {
+  let id: string;
+  try {
+    id = decodeURIComponent(segment);
+  } catch {
+    throw new RequestError(400, `${what} id is not valid percent-encoding`);
+  }
+  if (id === '' || id.length > MAX_PATH_ID_LENGTH || /[\u0000-\u001f\u007f]/.test(id)) {
+    throw new RequestError(400, `${what} id must be 1 to ${MAX_PATH_ID_LENGTH} printable characters`);
+  }
+  return id;
 }
 
 /** Answers with a JSON body; `headers` are added to the usual ones (e.g. Retry-After). */
@@ -177,9 +207,11 @@ export async function readBody(req: IncomingMessage, limit: number): Promise<Buf
  * the error, e.g. `{"reviewer": "...", "note": "..."}`.
  */
 export function jsonObjectBody(body: Buffer, usage: string): Record<string, unknown> {
+  const text = body.toString('utf8');
+  if (jsonNestsDeeperThan(text)) throw new RequestError(400, `body nests deeper than ${MAX_JSON_DEPTH} levels: ${usage}`);
   let value: unknown;
   try {
-    value = JSON.parse(body.toString('utf8'));
+    value = JSON.parse(text);
   } catch {
     throw new RequestError(400, `body must be JSON: ${usage}`);
   }

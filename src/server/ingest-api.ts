@@ -17,6 +17,7 @@ import { classifyLine, createParser } from '../sources/parsers/index.js';
 import { printableSample } from '../sources/read-log.js';
 import { readBody, sendJson, type HttpServer } from './http-server.js';
 import type { Metrics } from './metrics.js';
+import { MAX_JSON_DEPTH, jsonNestsDeeperThan } from './json-depth.js';
 
 /** Largest request body accepted, after decompression. */
 export const MAX_INGEST_BODY_BYTES = 10 * 1024 * 1024;
@@ -214,8 +215,9 @@ function startsWithBracket(body: Buffer, from: number): boolean {
   return false;
 }
 
-/** The parsed document, or undefined when the text is not JSON. */
+/** The parsed document, or undefined when the text is not JSON; 400 when it nests too deep. */
 function parseJson(text: string): unknown {
+  if (jsonNestsDeeperThan(text)) throw new RequestError(400, `body nests deeper than ${MAX_JSON_DEPTH} levels`);
   try {
     return JSON.parse(text) as unknown;
   } catch {

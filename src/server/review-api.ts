@@ -9,7 +9,7 @@ import { appendAudit, auditTrailFor } from '../store/queries/audit-trail.js';
 import { allSuppressions, findSuppression, insertSuppression, liveSuppressions, revokeSuppression } from '../store/queries/suppressions.js';
 import type { Database, SuppressionRow } from '../store/schema.js';
 import { SUPPRESSION_USAGE, newSuppressionId, parseRevokeRequest, parseSuppressionRequest } from '../alerts/suppression.js';
-import { jsonObjectBody, readBody, requireBearer, sendJson, type HttpServer } from './http-server.js';
+import { decodePathId, jsonObjectBody, readBody, requireBearer, sendJson, type HttpServer } from './http-server.js';
 
 /**
  * The review API (bearer token): what `vouch report` reads when the database is the service's
@@ -39,7 +39,7 @@ export function routeReviewApi(http: HttpServer, options: { db: Kysely<Database>
     requireBearer(req, token);
     const match = /^\/api\/alerts\/([^/]+)\/review$/.exec(url.pathname);
     if (!match) throw new RequestError(404, 'not found');
-    const id = decodeURIComponent(match[1] as string);
+    const id = decodePathId(match[1] as string, 'alert');
     const { reviewer, note } = parseReview(await readBody(req, 64 * 1024));
     const reviewed = await db.transaction().execute(async (trx) => {
       const row = await lockAlert(trx, id);
@@ -74,7 +74,7 @@ export function routeReviewApi(http: HttpServer, options: { db: Kysely<Database>
     requireBearer(req, token);
     const match = /^\/api\/suppressions\/([^/]+)\/revoke$/.exec(url.pathname);
     if (!match) throw new RequestError(404, 'not found');
-    const id = decodeURIComponent(match[1] as string);
+    const id = decodePathId(match[1] as string, 'suppression');
     const { revokedBy } = parseRevokeRequest(jsonObjectBody(await readBody(req, 64 * 1024), '{"revoked_by": "..."}'));
     const now = clock.now();
     const row = await db.transaction().execute(async (trx) => {
@@ -90,7 +90,7 @@ export function routeReviewApi(http: HttpServer, options: { db: Kysely<Database>
   });
   http.route('GET', '/api/alerts/*', async (req, res, url) => {
     requireBearer(req, token);
-    const id = decodeURIComponent(url.pathname.slice('/api/alerts/'.length));
+    const id = decodePathId(url.pathname.slice('/api/alerts/'.length), 'alert');
     const row = await findAlert(db, id);
     if (!row) throw new RequestError(404, `no alert ${id}`);
     const trail = await auditTrailFor(db, id);

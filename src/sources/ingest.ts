@@ -114,7 +114,10 @@ export class Ingestor {
       },
     );
     addStats(stats, base);
-    if (stats.alertsCreated > 0) this.options.onAlert?.();
+    if (stats.alertsCreated > 0) {
+      logger?.info('alerts created', { source, created: stats.alertsCreated, folded: stats.alertsFolded, suppressed: stats.alertsSuppressed });
+      this.options.onAlert?.();
+    }
     return stats;
   }
 

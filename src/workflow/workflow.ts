@@ -290,17 +290,20 @@ export class Workflow implements InteractionHandlers {
     actor: string,
     decide: (row: AlertRow, trx: Transaction<Database>) => TransitionResult | null | Promise<TransitionResult | null>,
   ): Promise<void> {
-    const changed = await this.options.db.transaction().execute(async (trx) => {
+    const step = await this.options.db.transaction().execute(async (trx) => {
       const row = await lockAlert(trx, alertId);
-      if (!row) return false;
+      if (!row) return null;
       const result = await decide(row, trx);
-      if (!result) return false;
+      if (!result) return null;
       const at = this.now();
       await updateAlert(trx, alertId, { ...result.changes, updated_at: at });
       await appendAudit(trx, { alertId, at, actor, action: result.action, detail: { from: row.status, ...result.detail } });
-      return true;
+      return { from: row.status, result };
     });
-    if (changed) this.options.onScheduled?.();
+    if (!step) return;
+    // Logged after the commit, so a rolled-back or retried step is never reported as done.
+    this.options.logger.info(`alert ${step.result.action}`, stepLogFields(alertId, actor, step.from, step.result));
+    this.options.onScheduled?.();
   }
 
   private async ownedAlert(alertId: string, chatUserId: string, question: MessageRef | null): Promise<AlertRow | null> {
@@ -354,3 +357,14 @@ function alreadyAnswered(alert: AlertRow): string {
     : `This alert is already closed (${alert.status}).`;
 }
 
+
+/**
+ * What an info-level step log says: ids, states and reason codes only. Never the justification,
+ * the command or anything else a person typed, which is attacker-controlled and may hold secrets.
+ */
+function stepLogFields(alertId: string, actor: string, from: string, result: TransitionResult): Record<string, unknown> {
+  const fields: Record<string, unknown> = { alert: alertId, actor, from, to: result.changes.status ?? from };
+  if (result.changes.escalation_reason) fields.reason = result.changes.escalation_reason;
+  if (result.changes.second_factor) fields.second_factor = result.changes.second_factor;
+  return fields;
+}

@@ -120,8 +120,8 @@ workflow: { remind_after: 90s, escalate_after: 1h30m }
     }
   });
 
-  it('reports a missing file by name', () => {
-    expect(() => loadConfig({ file: '/nonexistent/vouch.yml', env: {} })).toThrow(/--config: cannot read \/nonexistent\/vouch.yml: ENOENT/);
+  it('says plainly that a missing config file does not exist', () => {
+    expect(() => loadConfig({ file: './x.yml', env: {} })).toThrow(/config file \.\/x\.yml does not exist/);
   });
 });
 
@@ -132,11 +132,63 @@ describe('parseDuration', () => {
     ['2h', 7_200_000],
     ['1h30m', 5_400_000],
     ['500ms', 500],
-    ['45', 45_000],
-    [10, 10_000],
+    ['0', 0],
+    [0, 0],
   ] as const)('%s', (input, ms) => expect(parseDuration(input, 'k')).toBe(ms));
 
-  it.each(['', '2 hours', 'h', '-5s', '1x'])('rejects %j', (input) => {
+  it.each(['', '2 hours', 'h', '-5s', '1x', '99999999999999999999d'])('rejects %j', (input) => {
     expect(() => parseDuration(input, 'workflow.escalate_after')).toThrow(/workflow\.escalate_after/);
+  });
+});
+
+describe('configuration strict at every depth', () => {
+  it.each([
+    ['workflow: { remindAfter: 5m }\n', /config workflow\.remindAfter: unknown key: did you mean workflow\.remind_after\?/],
+    ['server: { prot: 9090 }\n', /config server\.prot: unknown key: did you mean server\.port\?/],
+    ['database: { urll: postgres://x }\n', /database\.urll: unknown key: did you mean database\.url\?/],
+    ['slack: { bot-token: xoxb-1 }\n', /slack\.bot-token: unknown key: did you mean slack\.bot_token\?/],
+    ['duo: { ikey: DI1 }\n', /duo\.ikey: unknown key/],
+    ['review: { tokn: x }\n', /review\.tokn: unknown key: did you mean review\.token\?/],
+    ['identity: { emaildomain: example.com }\n', /identity\.emaildomain: unknown key: did you mean identity\.email_domain\?/],
+    ['identity: { users: { alice: { mail: a@b.c } } }\n', /identity\.users\.alice\.mail: unknown key: did you mean identity\.users\.alice\.email\?/],
+    ['sources: [{ name: a, path: /x, hots: [a] }]\n', /sources\[0\]\.hots: unknown key: did you mean sources\[0\]\.hosts\?/],
+    ['worklow: {}\n', /config worklow: unknown key: did you mean workflow\?/],
+  ])('refuses %j naming the nearest key', (yaml, message) => {
+    expect(() => loadConfig({ file: configFile(yaml), env: {} })).toThrow(message);
+  });
+
+  it('names no key when nothing known is close', () => {
+    expect(() => loadConfig({ file: configFile('workflow: { colour: blue }\n'), env: {} })).toThrow(/workflow\.colour: unknown key: the known keys here are remind_after,/);
+  });
+
+  it('refuses a duration without a unit, with the fix', () => {
+    expect(() => loadConfig({ file: configFile('workflow: { escalate_after: 7200 }\n'), env: {} })).toThrow(
+      /workflow\.escalate_after: "7200" has no unit: write 7200s for seconds, 7200m for minutes/,
+    );
+  });
+
+  it.each(['remind_after', 'push_timeout', 'push_poll_interval', 'poll_interval'])('refuses a zero workflow.%s', (key) => {
+    expect(() => loadConfig({ file: configFile(`workflow: { ${key}: 0s }\n`), env: {} })).toThrow(new RegExp(`workflow\\.${key}: must be more than zero`));
+  });
+
+  it('keeps zero where it means "disabled"', () => {
+    const config = loadConfig({ file: configFile('database: { statement_timeout: 0, lock_timeout: 0s }\nworkflow: { dedupe_window: 0s }\n'), env: {} });
+    expect(config.database).toMatchObject({ statementTimeoutMs: 0, lockTimeoutMs: 0 });
+    expect(config.workflow.dedupeWindowMs).toBe(0);
+  });
+
+  it('requires a review token of at least 32 characters and says how to make one', () => {
+    expect(() => loadConfig({ env: { VOUCH_REVIEW_TOKEN: 'short-token' } })).toThrow(/review\.token: must be at least 32 characters.*openssl rand -hex 32/);
+    expect(() => loadConfig({ file: configFile(`review: { token: ${'a'.repeat(31)} }\n`), env: {} })).toThrow(/review\.token/);
+    expect(loadConfig({ env: { VOUCH_REVIEW_TOKEN: 'a'.repeat(32) } }).review.token).toBe('a'.repeat(32));
+  });
+
+  it('resolves relative paths against the config file\'s directory', () => {
+    const file = configFile('rules: ./rules.yml\ndatabase: { data_dir: data }\nsources: [{ name: a, path: logs/audit.log }]\n');
+    const config = loadConfig({ file, env: {} });
+    const dir = path.dirname(file);
+    expect(config.rules).toBe(path.join(dir, 'rules.yml'));
+    expect(config.database.dataDir).toBe(path.join(dir, 'data'));
+    expect(config.sources[0]?.path).toBe(path.join(dir, 'logs/audit.log'));
   });
 });

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { ManualClock } from '../../src/clock.js';
 import type { VouchConfig } from '../../src/config/config.js';
 import { loadConfig } from '../../src/config/load-config.js';
-import { silentLogger } from '../../src/logger.js';
+import { silentLogger, type Logger } from '../../src/logger.js';
 import { createDuoSimulator, type DuoSimulator } from '../../src/sandbox/duo-simulator.js';
 import { auditdRecords, type DemoCommand } from '../../src/sandbox/demo-log.js';
 import { createSlackSimulator, type SlackSimulator, type SimulatedMessage } from '../../src/sandbox/slack-simulator.js';
@@ -45,7 +45,11 @@ export class Harness {
   private closers: Array<() => Promise<void>> = [];
   private serial = 100;
 
-  async start(options: { duoLongPollMs?: number } = {}): Promise<this> {
+  /** Where the service logs; silent unless a test wants to read the log. */
+  logger: Logger = silentLogger;
+
+  async start(options: { duoLongPollMs?: number; logger?: Logger } = {}): Promise<this> {
+    if (options.logger) this.logger = options.logger;
     this.store = await createTestStore();
     this.slack = createSlackSimulator({ botToken: BOT_TOKEN, signingSecret: SIGNING_SECRET, clock: this.clock });
     for (const person of [ALICE, BOB, EVE]) {
@@ -92,7 +96,7 @@ export class Harness {
   /** Starts (or restarts) the service on the same database and log. */
   async startService(): Promise<void> {
     const store = await this.store.reopen();
-    this.service = await startService({ config: this.config, store, clock: this.clock, logger: silentLogger, autoRun: false });
+    this.service = await startService({ config: this.config, store, clock: this.clock, logger: this.logger, autoRun: false });
     this.slack.setRequestUrl(`${this.service.url}/slack/events`);
     const service = this.service;
     this.closers.push(async () => {

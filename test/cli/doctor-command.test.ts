@@ -1,0 +1,29 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { doctorCommand } from '../../src/cli/doctor-command.js';
+import { openConfiguredStore } from '../../src/cli/open-store.js';
+import { loadConfig } from '../../src/config/load-config.js';
+
+describe('vouch doctor', () => {
+  it('says a database that was never migrated is not migrated yet, then passes once it is', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'vouch-doctor-'));
+    const config = loadConfig({ env: { VOUCH_DATA_DIR: path.join(dir, 'data') } });
+    const before = await doctorCommand(config);
+    expect(before.ok).toBe(false);
+    expect(before.text).toMatch(/FAIL\s+database\s+pglite reachable but not migrated yet: run vouch migrate\n/);
+    expect(before.text).not.toMatch(/relation|does not exist|at .*\.js/);
+
+    const store = await openConfiguredStore(config, { migrate: true });
+    await store.close();
+    const after = await doctorCommand(config);
+    expect(after.text).toMatch(/ok\s+database\s+pglite reachable; audit trail intact/);
+  }, 60_000);
+
+  it('says how to set a review token when none is configured', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'vouch-doctor-'));
+    const { text } = await doctorCommand(loadConfig({ env: { VOUCH_DATA_DIR: path.join(dir, 'data') } }));
+    expect(text).toMatch(/review\s+review API token generated .*set review\.token or VOUCH_REVIEW_TOKEN \(at least 32 characters: openssl rand -hex 32\)/);
+  }, 60_000);
+});
