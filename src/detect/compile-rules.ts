@@ -1,6 +1,7 @@
 import { RE2JS, RE2Set } from 're2js';
 import type { Severity } from '../alerts/alert.js';
 import type { CommandEvent } from '../sources/command-event.js';
+import { containsAnyLiteral, requiredLiterals } from './required-literal.js';
 import type { RuleMatch, RuleSet } from './rule.js';
 import { compilePattern, ruleError, type MatchSpec, type RuleSpec } from './rule-schema.js';
 
@@ -162,6 +163,8 @@ class LazyRegex {
   constructor(
     readonly source: string,
     private readonly compile: () => RE2JS,
+    /** Literals one of which every match contains, or null (see requiredLiterals). */
+    readonly literals: readonly string[] | null = null,
   ) {}
 
   get(): RE2JS {
@@ -178,12 +181,15 @@ class LazyRegex {
 class CommandPatterns {
   private readonly set = new RE2Set(RE2Set.UNANCHORED, 0);
   private readonly patterns: LazyRegex[] = [];
+  /** Per pattern, literals one of which every match contains (see requiredLiterals), or null. */
+  private readonly literals: (readonly string[] | null)[] = [];
   private combined = true;
   private built = false;
 
   constructor(private readonly lazy: boolean) {}
 
   add(pattern: LazyRegex): number {
+    this.literals.push(pattern.literals);
     return this.patterns.push(pattern) - 1;
   }
 
@@ -193,6 +199,8 @@ class CommandPatterns {
   }
 
   test(index: number, facts: EventFacts): boolean {
+    // A command without the pattern's literals cannot match: native searches, no automaton run.
+    if (!containsAnyLiteral(facts.regexCommand, this.literals[index] ?? null)) return false;
     if (!this.built) this.build();
     if (!this.combined) return this.patterns[index]?.get().test(facts.regexCommand) ?? false;
     facts.commandHits ??= new Set(this.set.match(facts.regexCommand));
@@ -287,7 +295,11 @@ class BlockMatcher {
   constructor(block: MatchSpec, where: { source: string; ruleId: string; field: string }, context: CompileContext) {
     const set = (values: string[] | undefined) => (values ? new Set(values) : null);
     const regex = (patterns: string[], field: string) => {
-      const compiled = new LazyRegex(unionSource(patterns), () => patternUnion(patterns, { ...where, field: `${where.field}.${field}` }));
+      const compiled = new LazyRegex(
+        unionSource(patterns),
+        () => patternUnion(patterns, { ...where, field: `${where.field}.${field}` }),
+        requiredLiterals(patterns),
+      );
       if (!context.lazy) compiled.get();
       return compiled;
     };
