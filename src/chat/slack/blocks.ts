@@ -377,10 +377,12 @@ function button(actionId: string, text: string, value: string, style: 'primary' 
 
 /**
  * plain_text is never parsed for markup; it is one line (a header, a label, a button), so every
- * control character, newlines included, is made visible. Only a bounded prefix is read.
+ * control character, newlines included, is made visible. `emoji: false` keeps a rule name such as
+ * `:white_check_mark: ok` from drawing icons (our own emoji are literal characters). Only a
+ * bounded prefix is read.
  */
 function plain(text: string, max: number = SLACK_LIMITS.text): PlainText {
-  return { type: 'plain_text', text: truncatePlain(visibleText(text.slice(0, 2 * max)), max), emoji: true };
+  return { type: 'plain_text', text: truncatePlain(visibleText(text.slice(0, 2 * max)), max), emoji: false };
 }
 
 /**

@@ -61,7 +61,7 @@ describe('attacker-controlled fields in the messages Slack receives', () => {
   it('keeps mentions, scripts and backticks inert in every field', async () => {
     const hostile = '<!channel> <@U123> <script>x</script> `tick`';
     const alert = alertView({ host: hostile, owner: hostile, ruleName: hostile, command: `echo ${hostile}` });
-    const ref = await chat.escalate({ ...alert, status: 'escalated', escalationReason: 'denied_by_user', justification: `*bold*\n> ${hostile}` });
+    const ref = await chat.escalate({ ...alert, ruleName: `:white_check_mark: ${hostile}`, status: 'escalated', escalationReason: 'denied_by_user', justification: `*bold*\n> ${hostile}` });
     const [message] = sim.messages(ref.channel);
     const texts = textsOf(message?.blocks);
     // plain_text is never parsed, so only mrkdwn must carry the escaped form.
@@ -73,9 +73,9 @@ describe('attacker-controlled fields in the messages Slack receives', () => {
     // The typed reason keeps its lines, inside a code block where `*` and `>` are not markup.
     expect(all).toContain(`*Justification*\n\`\`\`*bold*\n&gt; ${escaped}\`\`\``);
     expect(texts.find((t) => t.path === '/0/text')?.text).toBe(
-      '🚨 Owner says it was not them: <!channel> <@U123> <script>x</script> `tick`',
+      '🚨 Owner says it was not them: :white_check_mark: <!channel> <@U123> <script>x</script> `tick`',
     );
-    expect(texts.find((t) => t.path === '/0/text')?.type).toBe('plain_text');
+    expect(message?.blocks?.[0]).toMatchObject({ type: 'header', text: { type: 'plain_text', emoji: false } });
   });
 
   it('shows control, bidi and zero-width characters as escapes in the command and the host', async () => {
