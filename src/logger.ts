@@ -1,4 +1,6 @@
 /** Structured logging: one JSON object per line on stderr, so log shippers can read it as is. */
+import { visibleText } from './terminal-text.js';
+
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
 
 export interface Logger {
@@ -17,7 +19,7 @@ export function createLogger(options: { level?: LogLevel; write?: (line: string)
   const base = options.fields ?? {};
   const log = (level: LogLevel) => (message: string, fields?: Record<string, unknown>) => {
     if (ORDER[level] < minimum) return;
-    write(JSON.stringify({ time: new Date().toISOString(), level, message, ...base, ...serialise(fields) }));
+    write(JSON.stringify({ time: new Date().toISOString(), level, message, ...base, ...serialise(fields) }, sanitisedString));
   };
   return {
     debug: log('debug'),
@@ -30,6 +32,15 @@ export function createLogger(options: { level?: LogLevel; write?: (line: string)
 
 /** A logger that drops everything; for tests and tools that print their own output. */
 export const silentLogger: Logger = createLogger({ write: () => undefined });
+
+/**
+ * Logged values often carry log-line text (commands, hosts): string values go through the shared
+ * sanitiser, so bidi, zero-width and C1 characters, which JSON leaves raw, cannot disguise an
+ * entry in a log viewer. Newlines are kept: JSON already writes them as `\\n`.
+ */
+function sanitisedString(_key: string, value: unknown): unknown {
+  return typeof value === 'string' ? visibleText(value, { keepLineBreaks: true }) : value;
+}
 
 function serialise(fields: Record<string, unknown> | undefined): Record<string, unknown> {
   if (!fields) return {};

@@ -1,4 +1,8 @@
-/** Printing attacker-controlled text (command lines from logs) on an operator's terminal. */
+/**
+ * The one sanitiser for attacker-controlled text (command lines, hosts, paths, names, reasons)
+ * wherever a person reads it: the operator's terminal, Slack messages, Duo push context, reports
+ * and log fields all make the same characters visible in the same notation.
+ */
 
 /**
  * C0 and C1 controls and DEL (escape sequences, carriage returns), bidirectional marks,
@@ -11,8 +15,7 @@ function isUnsafeForTerminal(code: number): boolean {
   return (
     code === 0xad || code === 0x61c || code === 0x180e || (code >= 0x200b && code <= 0x200f) ||
     code === 0x2028 || code === 0x2029 || (code >= 0x202a && code <= 0x202e) ||
-    (code >= 0x2060 && code <= 0x2064) || (code >= 0x2066 && code <= 0x2069) ||
-    code === 0xfeff || (code >= 0xfff9 && code <= 0xfffb)
+    (code >= 0x2060 && code <= 0x2069) || code === 0xfeff || (code >= 0xfff9 && code <= 0xfffb)
   );
 }
 
@@ -36,8 +39,9 @@ const KEEP_ONE = { escape: null, width: 1 } as const;
  * character (one code unit, or a surrogate pair) is printed as is. `width` is how many code units
  * of the input the piece covers.
  */
-function escapeAt(text: string, i: number): { escape: string | null; width: number } {
+function escapeAt(text: string, i: number, keepLineBreaks = false): { escape: string | null; width: number } {
   const code = text.charCodeAt(i);
+  if (keepLineBreaks && (code === 0x0a || code === 0x09)) return KEEP_ONE;
   if (isHighSurrogate(code)) {
     const next = text.charCodeAt(i + 1);
     if (!isLowSurrogate(next)) return { escape: cachedEscape(code), width: 1 };
@@ -71,10 +75,33 @@ function cachedEscape(code: number): string {
  * characters is returned as is. One pass over the text.
  */
 export function terminalText(text: string): string {
+  return visibleText(text, SINGLE_LINE);
+}
+
+/** How visibleText treats line structure. */
+export interface VisibleTextOptions {
+  /**
+   * true for multi-line text shown as such (a command in a code block, a typed reason): `\n` and
+   * `\t` are kept. false (the default) for single-line fields (host, directory, user), where a
+   * newline could draw a fake line, so it becomes `\x0a` like any other control character.
+   */
+  keepLineBreaks?: boolean;
+}
+
+const SINGLE_LINE: VisibleTextOptions = {};
+
+/**
+ * Attacker-controlled text with control, bidirectional, zero-width and other invisible characters
+ * (C0, C1, DEL, U+061C, U+180E, soft hyphen, U+200B–U+200F, U+2028/9, U+202A–U+202E,
+ * U+2060–U+2069, U+FEFF, U+FFF9–U+FFFB, tag characters, lone surrogates) shown as visible escapes
+ * (`\x1b`, `\u202e`, `\u{e0041}`). One pass; text with nothing to escape is returned as is.
+ */
+export function visibleText(text: string, options: VisibleTextOptions = SINGLE_LINE): string {
+  const keepLineBreaks = options.keepLineBreaks === true;
   const parts: string[] = [];
   let last = 0;
   for (let i = 0; i < text.length; ) {
-    const { escape, width } = escapeAt(text, i);
+    const { escape, width } = escapeAt(text, i, keepLineBreaks);
     if (escape !== null) {
       parts.push(text.slice(last, i), escape);
       last = i + width;

@@ -1,7 +1,7 @@
 import type { AlertStatus } from '../alerts/alert.js';
 import { describeProvenance, fromStoredProvenance, toStoredProvenance, type StoredProvenance } from '../sources/provenance.js';
 import type { AlertRow } from '../store/schema.js';
-import { terminalPrefix, terminalText } from '../terminal-text.js';
+import { terminalPrefix, terminalText, visibleText } from '../terminal-text.js';
 
 /** One alert in `vouch report --format json` (and the review API). Field names are a contract. */
 export interface ReportRow {
@@ -92,7 +92,7 @@ function cellText(row: ReportRow, column: keyof ReportRow): string {
 export function renderReport(rows: readonly ReportRow[], format: ReportFormat): string {
   switch (format) {
     case 'json':
-      return JSON.stringify(rows, null, 2) + '\n';
+      return JSON.stringify(rows, sanitisedJsonValue, 2) + '\n';
     case 'csv':
       return renderCsv(rows);
     case 'html':
@@ -100,6 +100,24 @@ export function renderReport(rows: readonly ReportRow[], format: ReportFormat): 
     case 'table':
       return renderTable(rows);
   }
+}
+
+/** Fields a person may write on several lines; every other field is one line. */
+const MULTI_LINE_FIELDS: ReadonlySet<string> = new Set(['command', 'justification', 'escalation_detail', 'review_note']);
+
+/**
+ * A report value through the shared sanitiser: control, bidi and zero-width characters become
+ * visible escapes; newlines survive only in multi-line fields. Structure (keys, numbers) is ours.
+ */
+function sanitisedValue(field: string, text: string): string {
+  return visibleText(text, { keepLineBreaks: MULTI_LINE_FIELDS.has(field) });
+}
+
+/** JSON.stringify replacer: sanitises string values (array items belong to their field). */
+function sanitisedJsonValue(this: unknown, key: string, value: unknown): unknown {
+  if (typeof value !== 'string') return value;
+  const field = Array.isArray(this) ? 'attack' : key;
+  return sanitisedValue(field, value);
 }
 
 const CSV_COLUMNS: Array<keyof ReportRow> = [
@@ -110,7 +128,9 @@ const CSV_COLUMNS: Array<keyof ReportRow> = [
 
 function renderCsv(rows: readonly ReportRow[]): string {
   const lines = [CSV_COLUMNS.join(',')];
-  for (const row of rows) lines.push(CSV_COLUMNS.map((column) => csvCell(cellText(row, column))).join(','));
+  for (const row of rows) {
+    lines.push(CSV_COLUMNS.map((column) => csvCell(sanitisedValue(column, cellText(row, column)))).join(','));
+  }
   return lines.join('\r\n') + '\r\n';
 }
 

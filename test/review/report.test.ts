@@ -55,6 +55,31 @@ describe('renderReport', () => {
     for (const field of ['id', 'status', 'user', 'host', 'command', 'rule', 'severity', 'occurred_at', 'justification', 'second_factor', 'escalation_reason', 'resolved_at']) {
       expect(parsed).toHaveProperty(field);
     }
-    expect(parsed?.command).toBe(hostile);
+    expect(parsed?.command).toBe('cat /etc/shadow \\x1b[2J\\u202e<script>alert(1)</script>\\u200b');
+  });
+
+  it('sanitises JSON values with the shared sanitiser and keeps the JSON valid', () => {
+    const report = renderReport(
+      [row({ host: 'db-1\n> fake\u061c', cwd: '/tmp/\u2066x\u2069', command: 'a\nb\u{e0041}', attack: ['T1\u200d'], justification: 'why\nnot\u00ad' })],
+      'json',
+    );
+    const [parsed] = JSON.parse(report) as Array<Record<string, unknown>>;
+    expect(parsed).toMatchObject({
+      host: 'db-1\\x0a> fake\\u061c',
+      cwd: '/tmp/\\u2066x\\u2069',
+      command: 'a\nb\\u{e0041}',
+      attack: ['T1\\u200d'],
+      justification: 'why\nnot\\xad',
+    });
+    for (const char of ['\u061c', '\u200d', '\u2066', '\u2069', '\u00ad']) expect(report).not.toContain(char);
+  });
+
+  it('sanitises CSV values and keeps the formula guard and quoting', () => {
+    const csv = renderReport([row({ host: '\u202e=cmd|calc\r\nx', justification: '=1+1\n\u200bline', command: '@SUM(A1)\u0000' })], 'csv');
+    const [, line] = csv.split('\r\n');
+    expect(line).toContain(',\\u202e=cmd|calc\\x0d\\x0ax,');
+    expect(line).toContain(`,"'=1+1\n\\u200bline",`);
+    expect(line).toContain(",'@SUM(A1)\\x00,");
+    expect(renderReport([row({ user: '=' + '='.repeat(1000) })], 'csv')).toContain(`,'${'='.repeat(1001)},`);
   });
 });

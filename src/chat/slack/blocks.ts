@@ -9,7 +9,8 @@
 import { JUSTIFICATION_LENGTH, type AlertView, type EscalationReason, type Severity } from '../../alerts/alert.js';
 import { describeProvenance } from '../../sources/provenance.js';
 import type { MessageRef } from '../chat-port.js';
-import { escapeMrkdwn, replaceControlChars, sanitizeText, truncateEscaped, truncatePlain, untrustedMrkdwn } from './escape.js';
+import { visibleText } from '../../terminal-text.js';
+import { escapeMrkdwn, inlineCode, sanitizeText, truncateEscaped, truncatePlain, untrustedMrkdwn } from './escape.js';
 
 /** Button action ids and modal ids: part of the product's public contract (see DESIGN.md). */
 export const CONFIRM_ACTION_ID = 'vouch.confirm';
@@ -105,7 +106,7 @@ export function questionMessage(alert: AlertView): SlackMessage {
     blocks: [
       header('Was this you?'),
       mrkdwnSection(
-        `Someone using your account${owner(alert)} ran this command on *${untrustedMrkdwn(alert.host, 500)}*. ` +
+        `Someone using your account${owner(alert)} ran this command on ${inlineCode(alert.host, 500)}. ` +
           'If it was you, tell us why; if not, say so and the security team will look into it.',
       ),
       commandSection(alert.command),
@@ -130,7 +131,7 @@ export function reminderMessage(alert: AlertView): SlackMessage {
     text: fallback(`Reminder: was this you? ${commandPreview(alert)} on ${alert.host}`),
     blocks: [
       mrkdwnSection(
-        `:bell: *Reminder:* we still need your answer about this command on *${untrustedMrkdwn(alert.host, 500)}*. ` +
+        `:bell: *Reminder:* we still need your answer about this command on ${inlineCode(alert.host, 500)}. ` +
           'Please use the buttons on the question above.',
       ),
       commandSection(alert.command, 1000),
@@ -160,18 +161,18 @@ export function escalationMessage(alert: AlertView): SlackMessage {
     mrkdwnSection(escalationSummary(alert)),
     commandSection(alert.command),
     fieldsSection([
-      ['Owner', alert.owner === null ? '_system actor_' : untrustedMrkdwn(alert.owner, 500)],
-      ['Host', untrustedMrkdwn(alert.host, 500)],
-      ['Run as', alert.runAs === null ? '_same user_' : untrustedMrkdwn(alert.runAs, 500)],
-      ['Directory', alert.cwd === null ? '_unknown_' : untrustedMrkdwn(alert.cwd, 1000)],
+      ['Owner', alert.owner === null ? '_system actor_' : inlineCode(alert.owner, 500)],
+      ['Host', inlineCode(alert.host, 500)],
+      ['Run as', alert.runAs === null ? '_same user_' : inlineCode(alert.runAs, 500)],
+      ['Directory', alert.cwd === null ? '_unknown_' : inlineCode(alert.cwd, 1000)],
       ['When', slackDate(alert.occurredAt)],
       ['Occurrences', String(alert.occurrences)],
     ]),
     fieldsSection([
-      ['Rule', `${untrustedMrkdwn(alert.ruleName, 500)} (${untrustedMrkdwn(alert.ruleId, 200)})`],
+      ['Rule', `${inlineCode(alert.ruleName, 500)} (${inlineCode(alert.ruleId, 200)})`],
       ['Severity', severityText(alert.severity)],
       ['ATT&CK', attackText(alert.attack)],
-      ['Second factor', alert.secondFactor === null ? '_not attempted_' : untrustedMrkdwn(alert.secondFactor, 200)],
+      ['Second factor', alert.secondFactor === null ? '_not attempted_' : inlineCode(alert.secondFactor, 200)],
       ['Reason', escapeMrkdwn(alert.escalationReason ?? 'none')],
       ['Status', escapeMrkdwn(alert.status)],
     ]),
@@ -196,7 +197,7 @@ export function justificationModal(alert: AlertView, question: MessageRef): Moda
     submit: plain('Continue', SLACK_LIMITS.modalTitle),
     close: plain('Cancel', SLACK_LIMITS.modalTitle),
     blocks: [
-      mrkdwnSection(`You said you ran this on *${untrustedMrkdwn(alert.host, 500)}*:`),
+      mrkdwnSection(`You said you ran this on ${inlineCode(alert.host, 500)}:`),
       commandSection(alert.command, 1500),
       {
         type: 'input',
@@ -256,7 +257,7 @@ function ownerEscalationText(alert: AlertView): string {
     case 'no_response':
       return ':alarm_clock: We did not get an answer in time, so the security team has been notified.';
     case 'second_factor_failed': {
-      const result = alert.secondFactor === null ? '' : ` (${untrustedMrkdwn(alert.secondFactor, 100)})`;
+      const result = alert.secondFactor === null ? '' : ` (${inlineCode(alert.secondFactor, 100)})`;
       return `:rotating_light: The Duo check did not succeed${result}, so the security team has been notified.`;
     }
     case 'unknown_owner':
@@ -286,18 +287,18 @@ function escalationTitle(reason: EscalationReason | null): string {
 }
 
 function escalationSummary(alert: AlertView): string {
-  const who = alert.owner === null ? 'a system actor' : `*${untrustedMrkdwn(alert.owner, 500)}*`;
-  const rule = `*${untrustedMrkdwn(alert.ruleName, 500)}* (${severityText(alert.severity)})`;
-  return `Command by ${who} on *${untrustedMrkdwn(alert.host, 500)}* matched ${rule} and needs a human.`;
+  const who = alert.owner === null ? 'a system actor' : inlineCode(alert.owner, 500);
+  const rule = `${inlineCode(alert.ruleName, 500)} (${severityText(alert.severity)})`;
+  return `Command by ${who} on ${inlineCode(alert.host, 500)} matched ${rule} and needs a human.`;
 }
 
 function detailFields(alert: AlertView): Block {
   const fields: Array<[string, string]> = [
-    ['Host', untrustedMrkdwn(alert.host, 500)],
-    ['Run as', alert.runAs === null ? '_same user_' : untrustedMrkdwn(alert.runAs, 500)],
+    ['Host', inlineCode(alert.host, 500)],
+    ['Run as', alert.runAs === null ? '_same user_' : inlineCode(alert.runAs, 500)],
     ['When', slackDate(alert.occurredAt)],
-    ['Directory', alert.cwd === null ? '_unknown_' : untrustedMrkdwn(alert.cwd, 1000)],
-    ['Rule', untrustedMrkdwn(alert.ruleName, 500)],
+    ['Directory', alert.cwd === null ? '_unknown_' : inlineCode(alert.cwd, 1000)],
+    ['Rule', inlineCode(alert.ruleName, 500)],
     ['Severity', severityText(alert.severity)],
   ];
   if (alert.attack.length > 0) fields.push(['ATT&CK', attackText(alert.attack)]);
@@ -320,13 +321,16 @@ function commandSection(command: string, max: number = SLACK_LIMITS.text): Block
   return { type: 'section', text: { type: 'mrkdwn', text: `${fence}${body}${fence}`, verbatim: true } };
 }
 
+/**
+ * Text a person typed (a justification, an escalation detail) under a bold label, in a code block:
+ * its newlines stay, but none of its `*`, `_`, `>` or `<!channel>` is live markup.
+ */
 function quoteSection(label: string, untrusted: string): Block {
-  const title = `*${escapeMrkdwn(label)}*\n>`;
-  // Escape before quoting so the `>` quote markers added here are the only live ones.
-  const budget = SLACK_LIMITS.text - title.length;
-  // Cut first (bounded work on huge input), then quote; only text with many lines is cut again.
-  const quoted = untrustedMrkdwn(untrusted, budget).replace(/\n/g, '\n>');
-  return mrkdwnSection(title + truncateEscaped(quoted, budget));
+  const fence = '```';
+  const title = `*${escapeMrkdwn(label)}*\n`;
+  const budget = SLACK_LIMITS.text - title.length - 2 * fence.length;
+  const body = untrusted === '' ? '(empty)' : untrustedMrkdwn(untrusted, budget);
+  return mrkdwnSection(`${title}${fence}${body}${fence}`);
 }
 
 function fieldsSection(fields: Array<[string, string]>): Block {
@@ -371,14 +375,23 @@ function button(actionId: string, text: string, value: string, style: 'primary' 
   return { type: 'button', action_id: actionId, text: plain(text, SLACK_LIMITS.buttonText), value, style };
 }
 
-/** plain_text is never parsed for markup; it still gets control characters made visible. */
+/**
+ * plain_text is never parsed for markup; it is one line (a header, a label, a button), so every
+ * control character, newlines included, is made visible. `emoji: false` keeps a rule name such as
+ * `:white_check_mark: ok` from drawing icons (our own emoji are literal characters). Only a
+ * bounded prefix is read.
+ */
 function plain(text: string, max: number = SLACK_LIMITS.text): PlainText {
-  return { type: 'plain_text', text: truncatePlain(replaceControlChars(text), max), emoji: true };
+  return { type: 'plain_text', text: truncatePlain(visibleText(text.slice(0, 2 * max)), max), emoji: false };
 }
 
-/** The top-level text: escaped (notifications parse markup), control bytes visible, length-capped. */
+/**
+ * The top-level text for notifications: one line, escaped (notifications parse `&<>`), every
+ * control character visible, length-capped. Only a bounded prefix of huge input is read.
+ */
 function fallback(text: string): string {
-  return truncateEscaped(escapeMrkdwn(replaceControlChars(text)), SLACK_LIMITS.fallback);
+  const max = SLACK_LIMITS.fallback;
+  return truncateEscaped(escapeMrkdwn(visibleText(text.slice(0, 2 * max))), max);
 }
 
 /** A Slack date token: shown in the reader's own time zone, with the ISO time as fallback. */
@@ -404,7 +417,7 @@ function attackText(ids: string[]): string {
   if (ids.length === 0) return '_none_';
   const rendered = ids.slice(0, 20).map((id) => {
     const match = /^T(\d{4})(?:\.(\d{3}))?$/.exec(id);
-    if (match === null) return untrustedMrkdwn(id, 50);
+    if (match === null) return inlineCode(id, 50);
     const path = match[2] === undefined ? `T${match[1]}` : `T${match[1]}/${match[2]}`;
     return `<https://attack.mitre.org/techniques/${path}/|${id}>`;
   });
@@ -412,7 +425,7 @@ function attackText(ids: string[]): string {
 }
 
 function owner(alert: AlertView): string {
-  const login = alert.owner === null ? '' : ` *${untrustedMrkdwn(alert.owner, 200)}*`;
-  const runAs = alert.runAs === null ? '' : ` (running as *${untrustedMrkdwn(alert.runAs, 200)}*)`;
+  const login = alert.owner === null ? '' : ` ${inlineCode(alert.owner, 200)}`;
+  const runAs = alert.runAs === null ? '' : ` (running as ${inlineCode(alert.runAs, 200)})`;
   return `${login}${runAs}`;
 }

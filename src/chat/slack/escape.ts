@@ -8,6 +8,8 @@
  * a code span early, and truncation never leaves a broken entity or half an emoji behind.
  */
 
+import { visibleText } from '../../terminal-text.js';
+
 const MRKDWN_ENTITIES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;' };
 
 /** Escapes Slack's three control characters (`&`, `<` and `>`) and nothing else, in one pass. */
@@ -16,45 +18,13 @@ export function escapeMrkdwn(text: string): string {
 }
 
 /**
- * C0 (except \t and \n), DEL, C1; bidirectional overrides/isolates and zero-width characters that
- * can make a displayed command differ from the one that ran. Lone surrogates are handled apart.
- */
-function isDisguising(code: number): boolean {
-  if (code < 0x20) return code !== 0x09 && code !== 0x0a;
-  if (code >= 0x7f && code <= 0x9f) return true;
-  return (
-    (code >= 0x200b && code <= 0x200f) || (code >= 0x202a && code <= 0x202e) ||
-    (code >= 0x2060 && code <= 0x2064) || (code >= 0x2066 && code <= 0x2069) || code === 0xfeff
-  );
-}
-
-/** The replacement for the code unit at `i`, or null to keep it (a paired surrogate is kept). */
-function visibleReplacement(text: string, i: number): string | null {
-  const code = text.charCodeAt(i);
-  if (code >= 0xd800 && code <= 0xdbff) return isLowSurrogate(text.charCodeAt(i + 1)) ? null : '\ufffd';
-  if (isLowSurrogate(code)) return i > 0 && isHighSurrogate(text.charCodeAt(i - 1)) ? null : '\ufffd';
-  if (!isDisguising(code)) return null;
-  const hex = code.toString(16).padStart(code < 0x100 ? 2 : 4, '0');
-  return code < 0x100 ? `\\x${hex}` : `\\u${hex}`;
-}
-
-/**
- * Replaces control and invisible formatting characters with a visible notation: `\xNN` for bytes
- * below U+0100, `\uNNNN` above, and U+FFFD for unpaired surrogates. Tabs and newlines are kept.
- * One pass over the text; text with nothing to replace is returned as is.
+ * Control, bidirectional, zero-width and other invisible characters made visible by the shared
+ * sanitiser (see visibleText in terminal-text.ts): `\xNN`, `\uNNNN`, `\u{eXXXX}`. Tabs and
+ * newlines are kept, for multi-line text shown in a code block; single-line fields go through
+ * inlineCode, which escapes newlines too. One pass; text with nothing to replace is returned as is.
  */
 export function replaceControlChars(text: string): string {
-  const parts: string[] = [];
-  let last = 0;
-  for (let i = 0; i < text.length; i++) {
-    const replacement = visibleReplacement(text, i);
-    if (replacement === null) continue;
-    parts.push(text.slice(last, i), replacement);
-    last = i + 1;
-  }
-  if (last === 0) return text;
-  parts.push(text.slice(last));
-  return parts.join('');
+  return visibleText(text, { keepLineBreaks: true });
 }
 
 /** The character shown instead of a backtick: looks alike, but never opens or closes a code span. */
@@ -83,6 +53,22 @@ export function untrustedMrkdwn(text: string, max: number): string {
   if (text.length <= max + 1) return truncateEscaped(escapeMrkdwn(sanitizeText(text)), max);
   const prefix = escapeMrkdwn(sanitizeText(text.slice(0, max + 1)));
   return truncate(prefix, max, true, countCodePoints(text, max + 1));
+}
+
+/**
+ * A single-line untrusted value (host, directory, user, rule name) as an inline code span, so
+ * Slack shows `*bold*`, `_x_`, `> quote` or `#channel` literally: every control character,
+ * newlines included, is escaped, backticks are neutralised, `&<>` are entities, and the span
+ * (backticks included) fits in `max` characters. Only a bounded prefix of huge input is read.
+ */
+export function inlineCode(text: string, max: number): string {
+  if (max < 3) throw new RangeError(`inline code needs room for at least one character, got ${max}`);
+  const budget = max - 2;
+  const source = text.length <= budget + 1 ? text : text.slice(0, budget + 1);
+  const escaped = escapeMrkdwn(neutraliseBackticks(visibleText(source)));
+  const body = source === text ? truncateEscaped(escaped, budget) : truncate(escaped, budget, true, countCodePoints(text, budget + 1));
+  // An empty span would show two backticks; a visible placeholder says the value was empty.
+  return `\`${body === '' ? '(empty)' : body}\``;
 }
 
 const ELLIPSIS = '\u2026';
@@ -183,8 +169,4 @@ function countCodePoints(text: string, from: number): number {
 
 function isLowSurrogate(code: number): boolean {
   return code >= 0xdc00 && code <= 0xdfff;
-}
-
-function isHighSurrogate(code: number): boolean {
-  return code >= 0xd800 && code <= 0xdbff;
 }

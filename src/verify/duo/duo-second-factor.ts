@@ -3,6 +3,7 @@
  * asynchronously, auth_status long-polls for the answer. Anything but an explicit allow is a
  * failure; a policy bypass verifies nobody.
  */
+import { visibleText } from '../../terminal-text.js';
 import type { PushRequest, PushStart, PushStatus, SecondFactorPort } from '../second-factor-port.js';
 import { DuoClient, DuoTimeoutError, encodePushinfo, type DuoClientOptions } from './duo-client.js';
 
@@ -98,8 +99,8 @@ export class DuoSecondFactor implements SecondFactorPort {
 }
 
 /**
- * Makes push context safe and small: control characters become spaces, invalid UTF-16 becomes
- * U+FFFD, keys and values are truncated, and the longest values are shortened (then trailing
+ * Makes push context safe and small: control, bidi and zero-width characters and invalid UTF-16
+ * become visible escapes (`\x1b`, `\u202e`, `\ud800`), keys and values are truncated, and the longest values are shortened (then trailing
  * entries dropped) until the URL-encoded form fits `maxBytes`.
  */
 export function limitPushinfo(
@@ -126,11 +127,12 @@ export function limitPushinfo(
   }
 }
 
-/** Replaces control characters with spaces and lone surrogates with U+FFFD. */
+/**
+ * The shared sanitiser, single-line: control, bidi and zero-width characters (and newlines) shown
+ * as visible escapes, so the phone shows the command that ran, not the one an attacker drew.
+ */
 function cleanText(text: string): string {
-  return text
-    .replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g, ' ')
-    .replace(/[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g, '\uFFFD');
+  return visibleText(text);
 }
 
 /** Truncates to `max` code points, marking the cut with an ellipsis. */

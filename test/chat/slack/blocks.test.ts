@@ -154,7 +154,7 @@ describe('outcome message', () => {
     [{ status: 'suppressed' }, /No action needed/],
     [{ status: 'escalated', escalationReason: 'denied_by_user' }, /not you/],
     [{ status: 'escalated', escalationReason: 'no_response' }, /did not get an answer/],
-    [{ status: 'escalated', escalationReason: 'second_factor_failed', secondFactor: 'fraud' }, /Duo check did not succeed \(fraud\)/],
+    [{ status: 'escalated', escalationReason: 'second_factor_failed', secondFactor: 'fraud' }, /Duo check did not succeed \(`fraud`\)/],
     [{ status: 'escalated', escalationReason: 'unknown_owner' }, /security team has been notified/],
   ] as Array<[Partial<AlertView>, RegExp]>)('states %j', (overrides, expected) => {
     const alert = alertView(overrides);

@@ -1,3 +1,4 @@
+import { terminalText } from '../../../src/terminal-text.js';
 import { describe, expect, it } from 'vitest';
 import {
   BACKTICK_REPLACEMENT,
@@ -43,8 +44,8 @@ describe('replaceControlChars / sanitizeText', () => {
     expect(replaceControlChars('su\u200bdo')).toBe('su\\u200bdo');
   });
 
-  it('replaces lone surrogates but keeps real emoji', () => {
-    expect(replaceControlChars('x\ud800y\udc00z')).toBe('x\ufffdy\ufffdz');
+  it('shows lone surrogates as escapes but keeps real emoji', () => {
+    expect(replaceControlChars('x\ud800y\udc00z')).toBe('x\\ud800y\\udc00z');
     expect(replaceControlChars('ok 😀')).toBe('ok 😀');
   });
 
@@ -136,5 +137,19 @@ describe('truncatePlain', () => {
   it('can cut with a bare ellipsis', () => {
     expect(truncatePlain('abcdef😀', 7, false)).toBe('abcdef…');
     expect(truncatePlain('abcde😀x', 7, false)).toBe('abcde…');
+  });
+});
+
+describe('one character set for Slack and the terminal', () => {
+  it('escapes every code point the terminal sanitiser escapes, apart from tab and newline', () => {
+    const differences: string[] = [];
+    for (let code = 0; code <= 0xffff; code++) {
+      if (code >= 0xd800 && code <= 0xdfff) continue;
+      const char = String.fromCharCode(code);
+      if (char === '\n' || char === '\t') continue;
+      if (replaceControlChars(char) !== terminalText(char)) differences.push(code.toString(16));
+    }
+    expect(differences).toEqual([]);
+    expect(replaceControlChars('a\u061cb\u00adc\u2065d\u{e0041}')).toBe('a\\u061cb\\xadc\\u2065d\\u{e0041}');
   });
 });

@@ -159,10 +159,26 @@ describe('DuoSecondFactor against the simulator', () => {
     expect(push.pushinfo['host']).toBe('web-1');
     expect(push.pushinfo['rule']).toBe('rm-root');
     const shown = push.pushinfo['command'] ?? '';
-    expect(shown.startsWith('rm -rf / <!channel> <script>x</script>  [2J\uFFFDAAA')).toBe(true);
+    expect(shown.startsWith('rm -rf / <!channel> <script>x</script>\\x00\\x1b[2J\\ud800AAA')).toBe(true);
     expect(shown.endsWith('\u2026')).toBe(true);
     expect(shown.length).toBeLessThan(500);
     expect(encodePushinfo(push.pushinfo).length).toBeLessThan(2000);
+  });
+
+  it('shows bidi, zero-width and control characters in pushinfo as visible escapes', async () => {
+    sim.addUser('alice');
+    const details = {
+      host: 'web-1\u202e\n> fake',
+      command: 'sudo rm\u200b -rf /\u2066x\u2069\u061c\ufeff\u00ad\u180e\u{e0041}',
+      rule: 'shadow\u200d-read\u0085',
+    };
+    const seen = sim.nextPush('alice');
+    await factor().startPush({ ...REQUEST, details });
+    expect((await seen).pushinfo).toEqual({
+      host: 'web-1\\u202e\\x0a> fake',
+      command: 'sudo rm\\u200b -rf /\\u2066x\\u2069\\u061c\\ufeff\\xad\\u180e\\u{e0041}',
+      rule: 'shadow\\u200d-read\\x85',
+    });
   });
 
   it('keeps pushinfo under budget when every value is long and multi-byte', async () => {
