@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { sql, type Kysely } from 'kysely';
 import { afterEach, describe, expect, it } from 'vitest';
 import * as auditChains from '../../migrations/0004_audit_chains.js';
-import { appendAudit, auditTrailFor, chainOf, hashStep, verifyAuditTrail } from '../../src/store/queries/audit-trail.js';
+import { appendAudit, auditTrailFor, chainOf, describeBrokenChain, hashStep, verifyAuditTrail } from '../../src/store/queries/audit-trail.js';
 import type { Database } from '../../src/store/schema.js';
 import { stableStringify } from '../../src/store/stable-json.js';
 import { newAlertId } from '../../src/workflow/alert-intake.js';
@@ -65,7 +65,12 @@ describe.each(storeKinds())('per-alert audit chains on %s', (kind) => {
     const { db, victim } = await trail();
     const [, second, third] = await rowIds(db, victim);
     await db.deleteFrom('audit_trail').where('id', '=', second as number).execute();
-    expect(await verifyAuditTrail(db)).toMatchObject({ ok: false, broken: { alertId: victim, rowId: third, reason: expect.stringMatching(/missing/) } });
+    const check = await verifyAuditTrail(db);
+    expect(check).toMatchObject({ ok: false, broken: { alertId: victim, rowId: third, reason: expect.stringMatching(/missing/) } });
+    // What doctor and the hourly check print: the alert and the first bad row.
+    expect(describeBrokenChain(check.broken as NonNullable<typeof check.broken>)).toBe(
+      `the trail of alert ${victim} is broken at row ${third}: expected step 2, found step 3: a step is missing or out of order`,
+    );
   });
 
   it('detects a deleted last row through the chain head', async () => {
