@@ -22,7 +22,7 @@ import { Ingestor } from './sources/ingest.js';
 import { uidMapResolver } from './sources/parser.js';
 import { configuredDatabaseOptions, openDatabase, type VouchDatabase } from './store/database.js';
 import { migrateToLatest } from './store/migrate.js';
-import { verifyAuditTrail } from './store/queries/audit-trail.js';
+import { describeBrokenChain, verifyAuditTrail } from './store/queries/audit-trail.js';
 import { getOrCreateSetting } from './store/queries/settings.js';
 import type { RetryPolicy } from './store/retry-transient.js';
 import { DuoClient } from './verify/duo/duo-client.js';
@@ -188,8 +188,14 @@ async function runCleanups(cleanups: Array<() => Promise<void> | void>, logger: 
 async function checkTrail(store: VouchDatabase, logger: Logger): Promise<void> {
   try {
     const check = await verifyAuditTrail(store.db);
-    if (check.ok) logger.info('audit trail intact', { rows: check.rows });
-    else logger.error('audit trail hash chain is broken: history was altered', { brokenAt: check.brokenAt });
+    if (!check.broken) logger.info('audit trail intact', { rows: check.rows, chains: check.chains });
+    else {
+      logger.error(`audit trail hash chain is broken: ${describeBrokenChain(check.broken)}`, {
+        alertId: check.broken.alertId,
+        chain: check.broken.chain,
+        rowId: check.broken.rowId,
+      });
+    }
   } catch (error) {
     logger.warn('audit trail check failed', { error: coerceError(error) });
   }

@@ -6,7 +6,7 @@ import type { VouchConfig } from '../config/config.js';
 import { loadDefaultRules, loadRuleFile } from '../detect/load-rules.js';
 import { coerceError } from '../errors.js';
 import { malformedCounts } from '../store/queries/sources.js';
-import { verifyAuditTrail } from '../store/queries/audit-trail.js';
+import { describeBrokenChain, verifyAuditTrail } from '../store/queries/audit-trail.js';
 import { DuoClient } from '../verify/duo/duo-client.js';
 import type { VouchDatabase } from '../store/database.js';
 import { openConfiguredStore } from './open-store.js';
@@ -31,10 +31,10 @@ export async function doctorCommand(config: VouchConfig): Promise<{ text: string
       if (pending === MIGRATIONS_ALL_PENDING) throw new Error(`${store.kind} reachable but not migrated yet: run vouch migrate`);
       if (pending > 0) throw new Error(`${store.kind} reachable but ${pending} migration(s) not applied yet: run vouch migrate`);
       const trail = await verifyAuditTrail(store.db);
-      if (!trail.ok) throw new Error(`audit trail hash chain broken at row ${trail.brokenAt}: history was altered`);
+      if (trail.broken) throw new Error(`audit trail hash chain broken: ${describeBrokenChain(trail.broken)}; history was altered`);
       const malformed = await malformedCounts(store.db);
       const skipped = malformed.reduce((sum, row) => sum + row.count, 0);
-      return `${store.kind} reachable; audit trail intact (${trail.rows} steps); ${skipped} malformed lines skipped so far`;
+      return `${store.kind} reachable; audit trail intact (${trail.rows} steps in ${trail.chains} chains); ${skipped} malformed lines skipped so far`;
     } finally {
       await store.close();
     }

@@ -6,6 +6,7 @@ export interface Database {
   command_events: CommandEventsTable;
   alerts: AlertsTable;
   audit_trail: AuditTrailTable;
+  audit_chain_heads: AuditChainHeadsTable;
   jobs: JobsTable;
   source_checkpoints: SourceCheckpointsTable;
   source_malformed: SourceMalformedTable;
@@ -89,12 +90,23 @@ export interface AlertsTable {
 
 export interface AuditTrailTable {
   id: Generated<number>;
+  /** `alert:<id>` for an alert's steps, `system` for steps of no alert. */
+  chain: string;
+  /** 1-based position in its chain; hashed, so removals and reorderings show. */
+  seq: number;
   alert_id: string | null;
   at: Date;
   actor: string;
   action: string;
   detail: Json<Record<string, unknown>>;
   prev_hash: string;
+  hash: string;
+}
+
+/** The last step of each chain (count and hash), so removing a chain's last rows is caught. */
+export interface AuditChainHeadsTable {
+  chain: string;
+  seq: number;
   hash: string;
 }
 

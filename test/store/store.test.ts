@@ -51,10 +51,10 @@ describe.each(storeKinds())('store on %s', (kind) => {
     for (const action of ['created', 'asked', 'justified']) {
       await db.transaction().execute((trx) => appendAudit(trx, { alertId: id, at: T0, actor: 'system', action, detail: { zeta: 1, alpha: [1, 'two'] } }));
     }
-    expect(await verifyAuditTrail(db)).toEqual({ ok: true, rows: 3, brokenAt: null });
+    expect(await verifyAuditTrail(db)).toEqual({ ok: true, rows: 3, chains: 1, broken: null });
     const second = await db.selectFrom('audit_trail').select('id').orderBy('id').offset(1).limit(1).executeTakeFirstOrThrow();
     await db.updateTable('audit_trail').set({ actor: 'mallory' }).where('id', '=', second.id).execute();
-    expect(await verifyAuditTrail(db)).toMatchObject({ ok: false, brokenAt: second.id });
+    expect(await verifyAuditTrail(db)).toMatchObject({ ok: false, broken: { alertId: id, rowId: second.id } });
   });
 
   it('detects a deleted audit row', async () => {
