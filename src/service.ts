@@ -17,6 +17,8 @@ import { routeIngest } from './server/ingest-api.js';
 import { HttpServer, routeHealthz, sendText } from './server/http-server.js';
 import { Metrics } from './server/metrics.js';
 import { startSandbox, type Sandbox } from './sandbox/sandbox.js';
+import { sandboxHostGuard } from './sandbox/sandbox-host-check.js';
+import { assertStartable } from './config/sandbox-mode.js';
 import { FileSource } from './sources/file-source.js';
 import { Ingestor } from './sources/ingest.js';
 import { uidMapResolver } from './sources/parser.js';
@@ -61,11 +63,14 @@ export interface RunningService {
 
 /**
  * Assembles and starts the whole service: store (migrated), rules, chat, second factor, workflow,
- * job runner, sources and the HTTP server. Without Slack and Duo credentials it runs the sandbox:
- * both simulators in-process, a demo audit log, and the pages at /sandbox.
+ * job runner, sources and the HTTP server. In sandbox mode (asked for, or a bare start with nothing
+ * configured) it runs both simulators in-process, a demo audit log, and the pages at /sandbox, on
+ * loopback only; a live configuration missing Slack or Duo credentials is refused (ConfigError).
  */
 export async function startService(options: ServiceOptions): Promise<RunningService> {
   const { config } = options;
+  // Before anything opens: a live start without credentials, or a sandbox beyond loopback, is refused.
+  assertStartable(config);
   const logger = options.logger ?? createLogger();
   const clock = options.clock ?? systemClock;
   const ownsStore = !options.store;
@@ -87,6 +92,7 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
     const http = new HttpServer(logger);
     const url = await http.listen(config.server.port, config.server.host);
     cleanups.push(() => http.close());
+    if (config.sandbox) http.guard(sandboxHostGuard(Number(new URL(url).port)));
 
     const sandbox = config.sandbox ? await startSandbox({ config, store, http, baseUrl: url, clock, logger }) : null;
     if (sandbox) cleanups.push(() => sandbox.stop());
