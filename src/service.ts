@@ -22,7 +22,7 @@ import { assertStartable } from './config/sandbox-mode.js';
 import { FileSource } from './sources/file-source.js';
 import { Ingestor } from './sources/ingest.js';
 import { uidMapResolver } from './sources/parser.js';
-import { configuredDatabaseOptions, openDatabase, type VouchDatabase } from './store/database.js';
+import { configuredDatabaseOptions, openDatabase, restrictToOwner, type VouchDatabase } from './store/database.js';
 import { migrateToLatest } from './store/migrate.js';
 import { verifyAuditTrail } from './store/queries/audit-trail.js';
 import { getOrCreateSetting } from './store/queries/settings.js';
@@ -206,7 +206,8 @@ async function checkTrail(store: VouchDatabase, logger: Logger): Promise<void> {
  * (`vouch report` then asks the service's API). Readable only by this user, as it holds the token.
  */
 function writeServiceFile(dataDir: string, url: string, token: string): () => void {
-  mkdirSync(dataDir, { recursive: true });
+  mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+  restrictToOwner(dataDir, false);
   const file = serviceFilePath(dataDir);
   writeFileSync(file, JSON.stringify({ url, token, pid: process.pid }) + '\n', { mode: 0o600 });
   chmodSync(file, 0o600);
