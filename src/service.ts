@@ -17,10 +17,12 @@ import { routeIngest } from './server/ingest-api.js';
 import { HttpServer, routeHealthz, sendText } from './server/http-server.js';
 import { Metrics } from './server/metrics.js';
 import { startSandbox, type Sandbox } from './sandbox/sandbox.js';
+import { sandboxHostGuard } from './sandbox/sandbox-host-check.js';
+import { assertStartable } from './config/sandbox-mode.js';
 import { FileSource } from './sources/file-source.js';
 import { Ingestor } from './sources/ingest.js';
 import { uidMapResolver } from './sources/parser.js';
-import { configuredDatabaseOptions, openDatabase, type VouchDatabase } from './store/database.js';
+import { configuredDatabaseOptions, openDatabase, restrictToOwner, type VouchDatabase } from './store/database.js';
 import { migrateToLatest } from './store/migrate.js';
 import { describeBrokenChain, verifyAuditTrail } from './store/queries/audit-trail.js';
 import { getOrCreateSetting } from './store/queries/settings.js';
@@ -61,11 +63,14 @@ export interface RunningService {
 
 /**
  * Assembles and starts the whole service: store (migrated), rules, chat, second factor, workflow,
- * job runner, sources and the HTTP server. Without Slack and Duo credentials it runs the sandbox:
- * both simulators in-process, a demo audit log, and the pages at /sandbox.
+ * job runner, sources and the HTTP server. In sandbox mode (asked for, or a bare start with nothing
+ * configured) it runs both simulators in-process, a demo audit log, and the pages at /sandbox, on
+ * loopback only; a live configuration missing Slack or Duo credentials is refused (ConfigError).
  */
 export async function startService(options: ServiceOptions): Promise<RunningService> {
   const { config } = options;
+  // Before anything opens: a live start without credentials, or a sandbox beyond loopback, is refused.
+  assertStartable(config);
   const logger = options.logger ?? createLogger();
   const clock = options.clock ?? systemClock;
   const ownsStore = !options.store;
@@ -87,6 +92,7 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
     const http = new HttpServer(logger);
     const url = await http.listen(config.server.port, config.server.host);
     cleanups.push(() => http.close());
+    if (config.sandbox) http.guard(sandboxHostGuard(Number(new URL(url).port)));
 
     const sandbox = config.sandbox ? await startSandbox({ config, store, http, baseUrl: url, clock, logger }) : null;
     if (sandbox) cleanups.push(() => sandbox.stop());
@@ -206,7 +212,8 @@ async function checkTrail(store: VouchDatabase, logger: Logger): Promise<void> {
  * (`vouch report` then asks the service's API). Readable only by this user, as it holds the token.
  */
 function writeServiceFile(dataDir: string, url: string, token: string): () => void {
-  mkdirSync(dataDir, { recursive: true });
+  mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+  restrictToOwner(dataDir, false);
   const file = serviceFilePath(dataDir);
   writeFileSync(file, JSON.stringify({ url, token, pid: process.pid }) + '\n', { mode: 0o600 });
   chmodSync(file, 0o600);

@@ -9,7 +9,7 @@ import { WrongFormatError } from './wrong-format-error.js';
 // need). Only what every command's definition needs is imported above.
 
 /** Loads the configuration; its module is imported on first use. */
-async function loadConfig(options: { file?: string }): Promise<VouchConfig> {
+async function loadConfig(options: { file?: string; sandbox?: boolean }): Promise<VouchConfig> {
   const { loadConfig: load } = await import('../config/load-config.js');
   return load(options);
 }
@@ -22,10 +22,11 @@ const configOption = () => new Option('-c, --config <file>', 'YAML configuration
 
 program
   .command('start')
-  .description('run the service: ingest sources, converse on Slack, verify with Duo (the sandbox without credentials)')
+  .description('run the service: ingest sources, converse on Slack, verify with Duo (or try it on simulators with --sandbox)')
   .addOption(configOption())
-  .action(async (options: { config?: string }) => {
-    const config = await loadConfig({ file: options.config });
+  .option('--sandbox', 'run on the built-in Slack and Duo simulators, on loopback (also VOUCH_SANDBOX=1)')
+  .action(async (options: { config?: string; sandbox?: boolean }) => {
+    const config = await loadConfig({ file: options.config, sandbox: options.sandbox === true });
     const { createLogger } = await import('../logger.js');
     const logger = createLogger();
     const { startService } = await import('../service.js');

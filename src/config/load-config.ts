@@ -8,6 +8,7 @@ import { isHostGlob } from '../sources/host-allow-list.js';
 import { assertKnownKeys } from './config-schema.js';
 import { DEFAULTS, MIN_REVIEW_TOKEN_LENGTH } from './defaults.js';
 import { parseDuration, parsePositiveDuration } from './duration.js';
+import { sandboxFlag, sandboxRequested } from './sandbox-mode.js';
 
 type Env = Record<string, string | undefined>;
 type Section = Record<string, unknown>;
@@ -16,6 +17,8 @@ export interface LoadConfigOptions {
   /** The YAML file (`--config` or VOUCH_CONFIG); optional: everything has a default or an env var. */
   file?: string | null;
   env?: Env;
+  /** `--sandbox`: run on the built-in simulators even with a database or sources configured. */
+  sandbox?: boolean;
 }
 
 /**
@@ -40,15 +43,19 @@ export function loadConfig(options: LoadConfigOptions = {}): VouchConfig {
     );
   }
   const workflow = section(raw, 'workflow');
+  // Sandbox or live (see sandbox-mode.ts); startService refuses live mode without credentials.
+  const databaseUrl = env.DATABASE_URL || optionalString(database, 'url', 'database') || null;
+  const sources = sourcesConfig(raw.sources, baseDir, env);
+  const sandbox = sandboxRequested({ requested: options.sandbox === true || sandboxFlag(env.VOUCH_SANDBOX), hasChatCredentials: slack !== null, databaseUrl, sourceCount: sources.length });
   const config: VouchConfig = {
     server: {
       port: port(env.VOUCH_PORT ?? server.port ?? DEFAULTS.port),
       // The sandbox lets anyone approve pushes, so it only listens on loopback unless told otherwise.
-      host: optionalString(server, 'host', 'server') ?? env.VOUCH_HOST ?? (slack === null ? '127.0.0.1' : DEFAULTS.host),
+      host: optionalString(server, 'host', 'server') ?? env.VOUCH_HOST ?? (sandbox ? '127.0.0.1' : DEFAULTS.host),
       publicUrl: optionalString(server, 'public_url', 'server') ?? env.VOUCH_PUBLIC_URL ?? null,
     },
     database: {
-      url: env.DATABASE_URL || optionalString(database, 'url', 'database') || null,
+      url: databaseUrl,
       dataDir: path.resolve(baseDir, env.VOUCH_DATA_DIR ?? optionalString(database, 'data_dir', 'database') ?? DEFAULTS.dataDir),
       statementTimeoutMs: parseDuration(database.statement_timeout ?? DEFAULTS.statementTimeout, 'database.statement_timeout'),
       lockTimeoutMs: parseDuration(database.lock_timeout ?? DEFAULTS.lockTimeout, 'database.lock_timeout'),
@@ -56,7 +63,7 @@ export function loadConfig(options: LoadConfigOptions = {}): VouchConfig {
     slack,
     duo,
     identity: identityConfig(section(raw, 'identity')),
-    sources: sourcesConfig(raw.sources, baseDir, env),
+    sources,
     rules: rulesPath(raw.rules, baseDir),
     workflow: {
       remindAfterMs: parsePositiveDuration(workflow.remind_after ?? DEFAULTS.remindAfter, 'workflow.remind_after'),
@@ -69,7 +76,7 @@ export function loadConfig(options: LoadConfigOptions = {}): VouchConfig {
       systemActor: systemActor(workflow.system_actor ?? DEFAULTS.systemActor),
     },
     review: { token: reviewToken(env.VOUCH_REVIEW_TOKEN ?? optionalString(section(raw, 'review'), 'token', 'review') ?? null) },
-    sandbox: slack === null,
+    sandbox,
   };
   if (config.workflow.remindAfterMs >= config.workflow.escalateAfterMs) {
     throw new ConfigError('workflow.remind_after', 'must be shorter than workflow.escalate_after, or the reminder never fires');

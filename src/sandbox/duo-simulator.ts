@@ -89,6 +89,16 @@ export interface DuoSimulator {
   nextPush(username?: string): Promise<DuoSimulatedPush>;
   /** Ends held long polls and hung requests, and closes every server from listen(). */
   close(): Promise<void>;
+  /** Every kept push (pending ones too) as plain JSON. */
+  snapshot(): DuoSimulatorState;
+  /** Continues from a snapshot: a push pending before a restart can still be answered and polled. */
+  restore(state: DuoSimulatorState): void;
+}
+
+/** What a restarted sandbox needs to continue its pushes; dates as ISO strings. */
+export interface DuoSimulatorState {
+  version: 1;
+  pushes: unknown[];
 }
 
 const MAX_BODY_BYTES = 256 * 1024;
@@ -218,6 +228,18 @@ class Simulator implements DuoSimulator {
     push.outcome = answer;
     push.answeredAt = this.clock.now();
     this.wake(txid);
+  }
+
+  snapshot(): DuoSimulatorState {
+    return JSON.parse(JSON.stringify({ version: 1, pushes: [...this.pushLog.values()] })) as DuoSimulatorState;
+  }
+
+  restore(state: DuoSimulatorState): void {
+    if (state.version !== 1) throw new Error(`unknown Duo simulator state version ${String(state.version)}`);
+    this.pushLog.clear();
+    for (const raw of state.pushes as Array<DuoSimulatedPush & { createdAt: string; answeredAt: string | null }>) {
+      this.pushLog.set(raw.txid, { ...raw, createdAt: new Date(raw.createdAt), answeredAt: raw.answeredAt === null ? null : new Date(raw.answeredAt) });
+    }
   }
 
   autoRespond(username: string, answer: DuoPushAnswer | undefined): void {

@@ -14,7 +14,7 @@
  */
 import type { ServerResponse } from 'node:http';
 import { NotFoundError, RequestError } from '../errors.js';
-import { sendJson, sendText, type HttpServer, type RouteHandler } from '../server/http-server.js';
+import { sendJson, sendText, type RouteHandler } from '../server/http-server.js';
 import type { VouchDatabase } from '../store/database.js';
 import type { DemoCommand } from './demo-log.js';
 import type { DuoPushAnswer, DuoSimulator } from './duo-simulator.js';
@@ -46,7 +46,7 @@ export const SANDBOX_CSP =
   "default-src 'self'; script-src 'self'; style-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'";
 
 /** Mounts the sandbox page and its API on `http`. */
-export function routeSandboxPages(http: HttpServer, options: SandboxPagesOptions): void {
+export function routeSandboxPages(http: { route(method: string, path: string, handler: RouteHandler): unknown }, options: SandboxPagesOptions): void {
   http.route('GET', '/sandbox', (_req, res) => sendAsset(res, SANDBOX_PAGE_HTML, 'text/html; charset=utf-8'));
   http.route('GET', '/sandbox/', (_req, res) => void res.writeHead(308, { location: '/sandbox' }).end());
   http.route('GET', '/sandbox/app.js', (_req, res) => sendAsset(res, SANDBOX_PAGE_SCRIPT, 'text/javascript; charset=utf-8'));

@@ -4,11 +4,12 @@ import path from 'node:path';
 import type { Clock } from '../clock.js';
 import type { DuoConfig, IdentityConfig, SlackConfig, SourceConfig, VouchConfig } from '../config/config.js';
 import type { Logger } from '../logger.js';
-import type { HttpServer } from '../server/http-server.js';
+import type { HttpServer, RouteHandler } from '../server/http-server.js';
 import type { VouchDatabase } from '../store/database.js';
 import { createDuoSimulator, type DuoSimulator } from './duo-simulator.js';
 import { DEMO_COMMANDS, DEMO_PEOPLE, auditdRecords, type DemoCommand } from './demo-log.js';
 import { routeSandboxPages } from './sandbox-pages.js';
+import { SandboxPersistence } from './sandbox-persistence.js';
 import { createSlackSimulator, type SlackSimulator } from './slack-simulator.js';
 
 export const SANDBOX_SECURITY_CHANNEL = 'C0SECURITY';
@@ -60,11 +61,25 @@ export async function startSandbox(options: {
     slackSimulator.addUser({ id: `U${person.login.toUpperCase()}`, name: person.login, email: `${person.login}@${emailDomain}`, realName: person.name });
     duoSimulator.addUser(person.login, { devices: person.device });
   }
-  http.route('*', '/sandbox/slack/api/*', (req, res, url) => slackSimulator.handle(req, res, url.pathname.slice('/sandbox/slack/api'.length) + url.search));
-  http.route('*', '/sandbox/duo/*', (req, res, url) => duoSimulator.handle(req, res, url.pathname.slice('/sandbox/duo'.length) + url.search));
-
   const logDir = path.join(config.database.dataDir, 'sandbox');
-  mkdirSync(logDir, { recursive: true });
+  mkdirSync(logDir, { recursive: true, mode: 0o700 });
+  // A restart continues where the last run stopped: the alerts in the database point at these DMs and pushes.
+  const persistence = new SandboxPersistence(logDir, slackSimulator, duoSimulator, logger);
+  persistence.load();
+  // Every change to either simulator arrives as a request (the service's API calls, the page's
+  // clicks): each one answered is followed by a save.
+  const saving = {
+    route(method: string, routePath: string, handler: RouteHandler): unknown {
+      http.route(method, routePath, (req, res, url) => {
+        res.once('finish', () => persistence.schedule());
+        return handler(req, res, url);
+      });
+      return saving;
+    },
+  };
+  saving.route('*', '/sandbox/slack/api/*', (req, res, url) => slackSimulator.handle(req, res, url.pathname.slice('/sandbox/slack/api'.length) + url.search));
+  saving.route('*', '/sandbox/duo/*', (req, res, url) => duoSimulator.handle(req, res, url.pathname.slice('/sandbox/duo'.length) + url.search));
+
   const logPath = path.join(logDir, 'audit.log');
   let serial = Math.floor(clock.now().getTime() / 1000) % 1_000_000;
   const runDemoCommand = (command: DemoCommand) => {
@@ -74,7 +89,7 @@ export async function startSandbox(options: {
   if (!existsSync(logPath)) {
     for (const command of DEMO_COMMANDS) runDemoCommand(command);
   }
-  routeSandboxPages(http, { slack: slackSimulator, duo: duoSimulator, store: options.store, runDemoCommand, securityChannel: SANDBOX_SECURITY_CHANNEL });
+  routeSandboxPages(saving, { slack: slackSimulator, duo: duoSimulator, store: options.store, runDemoCommand, securityChannel: SANDBOX_SECURITY_CHANNEL });
   logger.info('sandbox: Slack and Duo are simulated; open the sandbox page to play the engineers', { url: `${baseUrl}/sandbox` });
   return {
     slack,
@@ -84,6 +99,9 @@ export async function startSandbox(options: {
     slackSimulator,
     duoSimulator,
     runDemoCommand,
-    stop: () => duoSimulator.close(),
+    stop: async () => {
+      await duoSimulator.close();
+      persistence.saveNow();
+    },
   };
 }

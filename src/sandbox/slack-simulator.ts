@@ -126,6 +126,19 @@ export interface SlackSimulator {
   slashCommand(input: { userId: string; command: string; text: string; channel?: string }): Promise<InteractionResponse>;
   /** POSTs `body` signed like Slack (or not quite, via options) to the request URL. */
   sendSigned(body: string, options?: SignedRequestOptions): Promise<InteractionResponse>;
+  /** The workspace's conversations (channels, messages, views, id sequence) as plain JSON. */
+  snapshot(): SlackSimulatorState;
+  /** Continues from a snapshot: every DM, post and view it holds can be answered again. */
+  restore(state: SlackSimulatorState): void;
+}
+
+/** What a restarted sandbox needs to continue its Slack conversations; dates as ISO strings. */
+export interface SlackSimulatorState {
+  version: 1;
+  sequence: number;
+  channels: Array<{ id: string; name: string; dmUser: string | null }>;
+  messages: unknown[];
+  views: unknown[];
 }
 
 /** A trigger id from an interaction can open one view within this long. */
@@ -456,6 +469,24 @@ class Workspace implements SlackSimulator {
       is_bot: false,
       profile: { email: user.email, real_name: user.realName, display_name: user.name },
     };
+  }
+
+  snapshot(): SlackSimulatorState {
+    return JSON.parse(
+      JSON.stringify({ version: 1, sequence: this.sequence, channels: [...this.channels.values()], messages: this.log, views: [...this.views.values()] }),
+    ) as SlackSimulatorState;
+  }
+
+  restore(state: SlackSimulatorState): void {
+    if (state.version !== 1) throw new Error(`unknown Slack simulator state version ${String(state.version)}`);
+    this.sequence = Math.max(this.sequence, state.sequence);
+    for (const channel of state.channels) this.channels.set(channel.id, channel);
+    this.log.length = 0;
+    for (const raw of state.messages as Array<SimulatedMessage & { postedAt: string; edits: Array<SimulatedEdit & { editedAt: string }> }>) {
+      this.log.push({ ...raw, postedAt: new Date(raw.postedAt), edits: raw.edits.map((edit) => ({ ...edit, editedAt: new Date(edit.editedAt) })) });
+    }
+    this.views.clear();
+    for (const raw of state.views as Array<SimulatedView & { openedAt: string }>) this.views.set(raw.id, { ...raw, openedAt: new Date(raw.openedAt) });
   }
 
   private nextId(): string {

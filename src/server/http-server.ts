@@ -20,8 +20,12 @@ interface Route {
  * throw RequestError for 4xx answers; a database outage becomes a 503 with Retry-After, and
  * anything else a 500 that never leaks details.
  */
+/** Decides, before routing, whether a request is refused (e.g. an unexpected Host header). */
+export type RequestGuard = (req: IncomingMessage) => { status: number; message: string } | null;
+
 export class HttpServer {
   private readonly routes: Route[] = [];
+  private requestGuard: RequestGuard | null = null;
   private readonly server: Server;
 
   constructor(private readonly logger: Logger) {
@@ -33,6 +37,12 @@ export class HttpServer {
 
   route(method: string | '*', path: string, handler: RouteHandler): this {
     this.routes.push({ method, path, handler });
+    return this;
+  }
+
+  /** Checked before every route; a refusal is answered with its status and message, unrouted. */
+  guard(check: RequestGuard): this {
+    this.requestGuard = check;
     return this;
   }
 
@@ -64,6 +74,11 @@ export class HttpServer {
       url = new URL(req.url ?? '/', 'http://vouch.invalid');
     } catch {
       return sendJson(res, 400, { error: 'bad request line' });
+    }
+    const refusal = this.requestGuard?.(req) ?? null;
+    if (refusal) {
+      req.resume();
+      return sendJson(res, refusal.status, { error: refusal.message });
     }
     const candidates = this.routes.filter((route) => matches(route.path, url.pathname));
     const route = candidates.find((candidate) => candidate.method === '*' || candidate.method === req.method);

@@ -37,7 +37,7 @@ describe.skipIf(!url)('a database outage (Postgres behind a proxy that is cut)',
     proxied = await openDatabase({ url: through.toString(), dataDir: null, schema: store.schema, poolSize: 3, connectTimeoutMs: 2000 });
     const file = path.join(dir, 'vouch.yml');
     await writeFile(file, 'server: { port: 0 }\nsources:\n  - { name: fleet, type: sudo }\n');
-    const config = loadConfig({ file, env: { VOUCH_INGEST_TOKEN_FLEET: TOKEN, VOUCH_DATA_DIR: dir } });
+    const config = loadConfig({ file, env: { VOUCH_INGEST_TOKEN_FLEET: TOKEN, VOUCH_DATA_DIR: dir, VOUCH_SANDBOX: '1' } });
     service = await startService({
       config,
       store: proxied,

@@ -19,7 +19,7 @@ beforeEach(async () => {
   const file = path.join(dir, 'vouch.yml');
   await writeFile(file, 'server: { port: 0 }\nsources:\n  - { name: fleet, type: auto }\n');
   // The token comes from the environment, as operators are told to pass it.
-  const config = loadConfig({ file, env: { VOUCH_INGEST_TOKEN_FLEET: TOKEN, VOUCH_DATA_DIR: dir } });
+  const config = loadConfig({ file, env: { VOUCH_INGEST_TOKEN_FLEET: TOKEN, VOUCH_DATA_DIR: dir, VOUCH_SANDBOX: '1' } });
   service = await startService({ config, store, autoRun: false, logger: silentLogger, clock: new ManualClock(new Date('2026-11-24T15:00:00Z')) });
 });
 
