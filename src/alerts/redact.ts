@@ -1,3 +1,4 @@
+import { mayHoldSecret } from './secret-hints.js';
 import {
   authorizationHeader,
   cookieHeader,
@@ -46,6 +47,8 @@ export interface RedactedCommand {
 
 /** Redacts an argument vector; see the module comment for what counts as a secret. */
 export function redactCommand(argv: readonly string[]): RedactedCommand {
+  // Most commands hold nothing a secret could hide in: one cheap pass settles them.
+  if (!mayHoldSecret(argv)) return { argv: [...argv], command: argv.join(' '), redacted: false };
   const out = redactArguments(argv).map((arg) => redactText(arg));
   const redacted = out.some((arg, i) => arg !== argv[i]);
   return { argv: out, command: out.join(' '), redacted };

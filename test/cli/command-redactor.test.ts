@@ -1,7 +1,8 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { redactCommand } from '../../src/alerts/redact.js';
-import { CommandRedactor, mayHoldSecret } from '../../src/cli/command-redactor.js';
+import { mayHoldSecret } from '../../src/alerts/secret-hints.js';
+import { CommandRedactor } from '../../src/cli/command-redactor.js';
 import { makeEvent } from '../detect/make-event.js';
 
 /** Commands the redactor changes: each must be sent to it. */
