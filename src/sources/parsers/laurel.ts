@@ -15,7 +15,10 @@ import { commandLine } from '../command-event.js';
 import type { LogParser, ParseOutput, ParserOptions } from '../parser.js';
 import { emptyOutput } from '../parser.js';
 import { asJsonObject, malformed, type JsonObject } from './parse-support.js';
-import { UNSET_ID, type UidNamer, execVerdictFor, parseAuditId, uidNamer } from './audit-record.js';
+import { UNSET_ID } from './decode-field.js';
+import { execVerdictFor } from './exec-verdict.js';
+import { parseAuditId } from './record-header.js';
+import { type UidNamer, uidNamer } from './uid-namer.js';
 
 
 

@@ -1,19 +1,10 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import {
-  ExecveArgs,
-  decodeField,
-  decodeHex,
-  decodeRuleKey,
-  execVerdict,
-  execVerdictAt,
-  fieldMap,
-  parseAuditId,
-  parseRecordHeader,
-  parseUserCmd,
-  rawEndOf,
-  rawFieldAt,
-} from '../../../src/sources/parsers/audit-record.js';
+import { decodeField, decodeHex, decodeRuleKey, fieldMap, rawFieldAt } from '../../../src/sources/parsers/decode-field.js';
+import { execVerdict, execVerdictAt } from '../../../src/sources/parsers/exec-verdict.js';
+import { ExecveArgs } from '../../../src/sources/parsers/execve-args.js';
+import { parseUserCmd } from '../../../src/sources/parsers/parse-user-cmd.js';
+import { parseAuditId, parseRecordHeader, rawEndOf } from '../../../src/sources/parsers/record-header.js';
 
 describe('audit record parsing', () => {
   it('splits node, type, id and body; the ENRICHED part starts after 0x1D', () => {
