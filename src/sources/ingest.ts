@@ -1,5 +1,5 @@
 import { sql, type Kysely, type Transaction } from 'kysely';
-import { redactCommand } from '../alerts/redact.js';
+import { redactEvent } from '../alerts/redact.js';
 import type { Clock } from '../clock.js';
 import type { RuleMatch, RuleSet } from '../detect/rule.js';
 import { coerceError } from '../errors.js';
@@ -96,7 +96,8 @@ export class Ingestor {
     for (const event of batch.events) {
       // Rules see the event as parsed; only hits are stored, so only they cross the boundary.
       const match = this.options.rules.match(event);
-      if (match) hits.push({ event: redacted(storableEvent(event, now)), match });
+      // Secrets are removed before anything is stored, so no later path can leak them.
+      if (match) hits.push({ event: redactEvent(storableEvent(event, now)), match });
     }
     const base = emptyStats();
     base.events = batch.events.length;
@@ -215,11 +216,6 @@ function unstorableHit(hit: Hit, error: unknown): Malformed {
   return { reason: 'unstorable', sample: sampleOf(hit.event.command), detail: code ? `SQLSTATE ${code}` : coerceError(error).message.slice(0, 200) };
 }
 
-/** Secrets are removed before anything is stored, so no later path can leak them. */
-function redacted(event: CommandEvent): CommandEvent {
-  const clean = redactCommand(event.argv);
-  return { ...event, argv: clean.argv, command: clean.command };
-}
 
 function eventRow(source: string, event: CommandEvent, match: RuleMatch, now: Date) {
   return {
