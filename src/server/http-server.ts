@@ -15,14 +15,14 @@ interface Route {
   handler: RouteHandler;
 }
 
+/** Decides, before routing, whether a request is refused (e.g. an unexpected Host header). */
+export type RequestGuard = (req: IncomingMessage) => { status: number; message: string } | null;
+
 /**
  * One HTTP server for every endpoint. Routing is a list of exact paths and prefixes; handlers
  * throw RequestError for 4xx answers; a database outage becomes a 503 with Retry-After, and
  * anything else a 500 that never leaks details.
  */
-/** Decides, before routing, whether a request is refused (e.g. an unexpected Host header). */
-export type RequestGuard = (req: IncomingMessage) => { status: number; message: string } | null;
-
 export class HttpServer {
   private readonly routes: Route[] = [];
   private requestGuard: RequestGuard | null = null;
