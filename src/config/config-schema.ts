@@ -3,7 +3,8 @@ import { ConfigError } from '../errors.js';
 /**
  * The shape of the configuration file, key by key, so that an unknown key is refused at any depth
  * (a misspelt `workflow.remindAfter` would otherwise be ignored and its default used silently).
- * Only the structure lives here; the values are checked by loadConfig().
+ * Only the structure lives here; the values are checked by loadConfig(). A key loadConfig() learns
+ * to read must be added to CONFIG_SCHEMA too, or files that set it are refused.
  */
 export type SchemaNode =
   | { kind: 'value' }
