@@ -13,6 +13,8 @@ export const ESCALATION_REASONS = [
   'no_response',
   'second_factor_failed',
   'unknown_owner',
+  /** Vouch could not reach the person (a DM, reminder or push kept failing): a human must. */
+  'delivery_failed',
 ] as const;
 export type EscalationReason = (typeof ESCALATION_REASONS)[number];
 

@@ -11,6 +11,7 @@ export interface VouchConfig {
   /** A rule file replacing the default pack; null uses the default pack. */
   rules: string | null;
   workflow: WorkflowConfig;
+  jobs: JobsConfig;
   review: { token: string | null };
   /** True when both chat and second factor run on the built-in simulators. */
   sandbox: boolean;
@@ -75,6 +76,14 @@ export interface SourceConfig {
    * (events are then marked `unbound`). Only for HTTP sources.
    */
   hosts?: readonly string[] | null;
+}
+
+/** The job engine (`jobs:`): how many jobs run at once, how long a claim lasts, when to give up. */
+export interface JobsConfig {
+  concurrency: number;
+  /** Renewed while a job runs; bounds how long a crashed replica's job waits. Shorter than every deadline. */
+  leaseMs: number;
+  maxAttempts: number;
 }
 
 export interface WorkflowConfig {

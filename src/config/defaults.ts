@@ -22,6 +22,12 @@ export const DEFAULTS = {
   systemActor: 'escalate',
   /** How long a looked-up chat identity is trusted before it is looked up again. */
   identityTtl: '24h',
+  /** Jobs one replica runs at once (a Duo long-poll holds one slot, nobody else). */
+  jobConcurrency: 16,
+  /** How long a job claim lasts unrenewed: a crashed replica's work resumes elsewhere within this. */
+  jobLease: '30s',
+  /** Attempts before a job is given up on and its alert escalates as delivery_failed. */
+  jobMaxAttempts: 12,
 } as const;
 
 /** The shortest review API bearer token accepted: generate one with `openssl rand -hex 32`. */

@@ -57,6 +57,13 @@ export interface SimulatedMessage {
   postedAt: Date;
   /** Earlier versions, oldest first; the current text and blocks are on the message itself. */
   edits: SimulatedEdit[];
+  /** Message metadata the app attached (`metadata` of chat.postMessage), or null. */
+  metadata?: SimulatedMetadata | null;
+}
+
+export interface SimulatedMetadata {
+  event_type: string;
+  event_payload: Record<string, unknown>;
 }
 
 export interface SimulatedView {
@@ -121,6 +128,12 @@ export interface SlackSimulator {
   rateLimitNext(method: string, count: number, retryAfterSeconds: number): void;
   /** The next `count` (default 1) calls of `method` answer `ok:false` with `errorCode`. */
   failNext(method: string, errorCode: string, count?: number): void;
+  /**
+   * The next `count` (default 1) calls of `method` are carried out, then the connection is
+   * dropped without an answer: the app cannot know the call worked (a post that happened but
+   * whose answer was lost).
+   */
+  loseResponseNext(method: string, count?: number): void;
   clickButton(input: { userId: string; channel: string; ts: string; actionId: string }): Promise<InteractionResponse>;
   submitView(input: { userId: string; viewId: string; values: Record<string, string> }): Promise<InteractionResponse>;
   slashCommand(input: { userId: string; command: string; text: string; channel?: string }): Promise<InteractionResponse>;
@@ -186,6 +199,7 @@ class Workspace implements SlackSimulator {
   private readonly recorded: SimulatedCall[] = [];
   private readonly rateLimits = new Map<string, { count: number; retryAfter: number }>();
   private readonly failures = new Map<string, string[]>();
+  private readonly lostResponses = new Map<string, number>();
   private sequence = 0;
   private readonly methods: Record<string, Method>;
 
@@ -202,6 +216,7 @@ class Workspace implements SlackSimulator {
       'chat.postMessage': (args) => this.postMessage(args),
       'chat.update': (args) => this.updateMessage(args),
       'chat.postEphemeral': (args) => this.postEphemeral(args),
+      'conversations.history': (args) => this.conversationsHistory(args),
       'views.open': (args) => this.openView(args),
     };
   }
@@ -228,7 +243,15 @@ class Workspace implements SlackSimulator {
       if (failure !== undefined) throw new ApiFailure(failure);
       const implementation = this.methods[method];
       if (implementation === undefined) throw new ApiFailure('unknown_method');
-      this.answer(res, method, args, 200, { ok: true, ...implementation(args) });
+      const body = { ok: true, ...implementation(args) };
+      const lost = this.lostResponses.get(method) ?? 0;
+      if (lost > 0) {
+        this.lostResponses.set(method, lost - 1);
+        this.recorded.push({ method, args, at: this.clock.now(), status: 0, response: body });
+        req.socket.destroy();
+        return;
+      }
+      this.answer(res, method, args, 200, body);
     } catch (error) {
       // Slack answers its own failures, even internal ones, as HTTP 200 with ok:false.
       const failure = error instanceof ApiFailure ? error : new ApiFailure('fatal_error');
@@ -326,6 +349,10 @@ class Workspace implements SlackSimulator {
     this.failures.set(method, queue);
   }
 
+  loseResponseNext(method: string, count = 1): void {
+    this.lostResponses.set(method, (this.lostResponses.get(method) ?? 0) + count);
+  }
+
   // --- Web API methods ---------------------------------------------------------------------
 
   private authTest(): Record<string, unknown> {
@@ -354,8 +381,37 @@ class Workspace implements SlackSimulator {
     const channel = this.resolveChannel(args.channel);
     const { text, blocks } = this.messageContent(args);
     const threadTs = typeof args.thread_ts === 'string' && args.thread_ts !== '' ? args.thread_ts : null;
-    const message = this.store({ channel, text, blocks, user: BOT.userId, botId: BOT.botId, threadTs, ephemeralTo: null });
+    const metadata = messageMetadata(args.metadata);
+    const message = this.store({ channel, text, blocks, user: BOT.userId, botId: BOT.botId, threadTs, ephemeralTo: null, metadata });
     return { channel, ts: message.ts, message: messageJson(message) };
+  }
+
+  /**
+   * conversations.history: a channel's top-level messages (thread replies are not listed; their
+   * parents are), newest first, from `oldest` and before `latest`, `limit` per page with a cursor.
+   * Metadata is included only with `include_all_metadata`, as Slack does.
+   */
+  private conversationsHistory(args: Args): Record<string, unknown> {
+    if (typeof args.channel !== 'string' || !this.channels.has(args.channel)) throw new ApiFailure('channel_not_found');
+    const channel = args.channel;
+    const oldest = Number(args.oldest ?? 0);
+    const latest = args.latest === undefined ? Number.POSITIVE_INFINITY : Number(args.latest);
+    const limit = Math.min(999, Math.max(1, Number(args.limit ?? 100) || 100));
+    const offset = typeof args.cursor === 'string' && args.cursor !== '' ? Number(Buffer.from(args.cursor, 'base64').toString('utf8').replace(/^offset:/, '')) : 0;
+    if (!Number.isInteger(offset) || offset < 0) throw new ApiFailure('invalid_cursor');
+    const withMetadata = args.include_all_metadata === true || args.include_all_metadata === 'true' || args.include_all_metadata === '1';
+    const listed = this.log
+      .filter((m) => m.channel === channel && m.ephemeralTo === null && (m.threadTs === null || m.threadTs === m.ts))
+      .filter((m) => Number(m.ts) >= oldest && Number(m.ts) < latest)
+      .reverse();
+    const page = listed.slice(offset, offset + limit);
+    const hasMore = offset + limit < listed.length;
+    return {
+      messages: page.map((m) => ({ ...messageJson(m), ...(withMetadata && m.metadata ? { metadata: m.metadata } : {}) })),
+      has_more: hasMore,
+      pin_count: 0,
+      response_metadata: { next_cursor: hasMore ? Buffer.from(`offset:${offset + limit}`).toString('base64') : '' },
+    };
   }
 
   private updateMessage(args: Args): Record<string, unknown> {
@@ -658,6 +714,15 @@ class Workspace implements SlackSimulator {
 
 // --- Payload shapes ----------------------------------------------------------------------------
 
+/** chat.postMessage's `metadata`: an event_type and an object payload, or nothing. */
+function messageMetadata(value: unknown): SimulatedMetadata | null {
+  if (value === undefined || value === null || value === '') return null;
+  const metadata = record(value);
+  const payload = metadata === null ? null : record(metadata.event_payload);
+  if (metadata === null || typeof metadata.event_type !== 'string' || payload === null) throw new ApiFailure('invalid_metadata_format');
+  return { event_type: metadata.event_type, event_payload: payload };
+}
+
 function messageJson(message: SimulatedMessage): Record<string, unknown> {
   return {
     type: 'message',
@@ -890,7 +955,7 @@ function parseArgs(raw: string, contentType: string | undefined): Args {
     return parsed;
   }
   const args: Args = Object.fromEntries(new URLSearchParams(raw));
-  for (const key of ['blocks', 'view', 'attachments']) {
+  for (const key of ['blocks', 'view', 'attachments', 'metadata']) {
     const value = args[key];
     if (typeof value !== 'string') continue;
     const decoded = parseJson(value);

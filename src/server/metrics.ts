@@ -1,4 +1,5 @@
 import type { Kysely } from 'kysely';
+import { countFailedJobs } from '../store/queries/jobs.js';
 import type { Database } from '../store/schema.js';
 
 /** Counters this process keeps; gauges are read from the database at scrape time. */
@@ -19,6 +20,8 @@ export class Metrics {
     for (const row of statuses) lines.push(`vouch_alerts{status="${row.status}"} ${Number(row.count)}`);
     const jobs = await db.selectFrom('jobs').select((eb) => eb.fn.countAll<number>().as('count')).executeTakeFirst();
     lines.push('# TYPE vouch_jobs_pending gauge', `vouch_jobs_pending ${Number(jobs?.count ?? 0)}`);
+    lines.push('# TYPE vouch_jobs_failed gauge');
+    for (const row of await countFailedJobs(db)) lines.push(`vouch_jobs_failed${formatLabels({ kind: row.kind })} ${row.count}`);
     const malformed = await db.selectFrom('source_malformed').select(['source', 'reason', 'count']).execute();
     lines.push('# TYPE vouch_malformed_lines_total counter');
     for (const row of malformed) lines.push(`vouch_malformed_lines_total${formatLabels({ source: row.source, reason: row.reason })} ${Number(row.count)}`);

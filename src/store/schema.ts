@@ -86,6 +86,11 @@ export interface AlertsTable {
   updated_at: Date;
   /** The provenance of the event that raised the alert; null for alerts raised before it existed. */
   provenance: ColumnType<StoredProvenance | null, string | null | undefined, string | null>;
+  /** When a DM, reminder, channel post or Duo push was about to be sent (reconciled on re-run). */
+  dm_requested_at: Date | null;
+  reminder_requested_at: Date | null;
+  escalation_requested_at: Date | null;
+  push_requested_at: Date | null;
 }
 
 export interface AuditTrailTable {
@@ -119,6 +124,10 @@ export interface JobsTable {
   locked_until: Date | null;
   attempts: Generated<number>;
   last_error: string | null;
+  /** Grows with every reschedule; a finished run deletes only the version it ran. */
+  version: Generated<number>;
+  /** Set when the job used up its attempts; it stays, parked for a slow retry. */
+  failed_at: Date | null;
 }
 
 export interface SourceCheckpointsTable {

@@ -5,7 +5,7 @@ import type { CommandEvent } from '../sources/command-event.js';
 import { findFoldTargets, insertAlert, updateAlert } from '../store/queries/alerts.js';
 import { provenanceOf, toStoredProvenance } from '../sources/provenance.js';
 import { appendAuditEntries, type AuditEntry } from '../store/queries/audit-trail.js';
-import { scheduleJob } from '../store/queries/jobs.js';
+import { notifyJobsDue, scheduleJob } from '../store/queries/jobs.js';
 import { liveSuppressions } from '../store/queries/suppressions.js';
 import { suppressionMatches } from '../alerts/suppression.js';
 import type { Database, SuppressionRow } from '../store/schema.js';
@@ -91,7 +91,10 @@ export class HitRecorder {
   async finish(): Promise<void> {
     for (const [alertId, occurrences] of this.folded) await updateAlert(this.trx, alertId, { occurrences, updated_at: this.now });
     this.folded.clear();
+    const created = this.steps.some((step) => step.action === 'created');
     await appendAuditEntries(this.trx, this.steps.splice(0));
+    // Every replica's job runner hears of the new questions when this transaction commits.
+    if (created) await notifyJobsDue(this.trx);
   }
 }
 

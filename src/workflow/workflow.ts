@@ -1,16 +1,17 @@
 import type { Kysely, Transaction } from 'kysely';
-import { JUSTIFICATION_LENGTH, type EscalationReason } from '../alerts/alert.js';
+import { FINISHED_STATUSES, JUSTIFICATION_LENGTH, type AlertStatus, type EscalationReason } from '../alerts/alert.js';
 import type { IdentityResolver } from '../alerts/identity.js';
-import type { ChatPort, MessageRef } from '../chat/chat-port.js';
+import type { ChatPort, MessageRef, PostPlace, PostPurpose } from '../chat/chat-port.js';
 import type { ButtonClick, ChatCommand, InteractionHandlers, JustificationSubmission, SubmissionResult } from '../chat/interactions.js';
 import type { Clock } from '../clock.js';
 import { coerceError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import { findAlert, listAlerts, lockAlert, toAlertView, updateAlert } from '../store/queries/alerts.js';
 import { appendAudit } from '../store/queries/audit-trail.js';
-import { cancelJobs, scheduleJob, type JobKind } from '../store/queries/jobs.js';
+import { cancelJobs, notifyJobsDue, scheduleJob, type JobKind } from '../store/queries/jobs.js';
 import type { AlertRow, AlertUpdate, Database, JobRow } from '../store/schema.js';
 import type { SecondFactorPort } from '../verify/second-factor-port.js';
+import type { JobContext } from './job-runner.js';
 
 export interface WorkflowTimings {
   remindAfterMs: number;
@@ -36,6 +37,8 @@ const MIN_REASON_LENGTH = JUSTIFICATION_LENGTH.min;
 const MAX_REASON_LENGTH = JUSTIFICATION_LENGTH.max;
 /** Longest single auth_status long-poll. */
 const MAX_POLL_WAIT_MS = 15_000;
+/** How long Duo is given for its last word on a push whose deadline has passed. */
+const FINAL_WORD_WAIT_MS = 1000;
 /** Jobs that end with the conversation. */
 const CONVERSATION_JOBS: readonly JobKind[] = ['ask', 'remind', 'deadline', 'push', 'poll'];
 
@@ -53,22 +56,23 @@ export class Workflow implements InteractionHandlers {
   constructor(private readonly options: WorkflowOptions) {}
 
   /** Runs one claimed job. Throwing makes the runner retry it later. */
-  async handleJob(job: JobRow): Promise<void> {
+  async handleJob(job: JobRow, context: JobContext = { signal: new AbortController().signal }): Promise<void> {
     const alert = await findAlert(this.options.db, job.alert_id);
     if (!alert) return;
+    const { signal } = context;
     switch (job.kind as JobKind) {
       case 'ask':
-        return this.ask(alert);
+        return this.ask(alert, signal);
       case 'remind':
-        return this.remind(alert);
+        return this.remind(alert, signal);
       case 'deadline':
         return this.deadline(alert);
       case 'push':
-        return this.push(alert);
+        return this.push(alert, signal);
       case 'poll':
         return this.poll(alert);
       case 'notify_security':
-        return this.notifySecurity(alert);
+        return this.notifySecurity(alert, signal);
       case 'update_dm':
         return this.updateDm(alert);
       default:
@@ -76,9 +80,52 @@ export class Workflow implements InteractionHandlers {
     }
   }
 
+  /**
+   * A job used up its attempts: the alert must not stay open with nobody asked, so it escalates
+   * (`delivery_failed`) through the security channel, a path that does not depend on the DM or
+   * the push that kept failing. A failing channel post stays parked and retried (`vouch doctor`
+   * and /metrics show it); either way the audit trail records the failure.
+   */
+  async onJobExhausted(job: JobRow, error: Error): Promise<void> {
+    const kind = job.kind as JobKind;
+    const detail = `Vouch could not ${JOB_PURPOSE[kind] ?? kind} after ${job.attempts} attempts: ${error.message}`;
+    await this.options.db.transaction().execute((trx) =>
+      appendAudit(trx, { alertId: job.alert_id, at: this.now(), actor: 'system', action: 'job_failed', detail: { job: kind, attempts: job.attempts, error: error.message } }),
+    );
+    if (kind === 'notify_security' || kind === 'update_dm') return;
+    await this.transition(job.alert_id, 'system', (row, trx) =>
+      FINISHED_STATUSES.includes(row.status as AlertStatus) ? null : this.escalateIn(trx, row, 'delivery_failed', detail.slice(0, 1000)),
+    );
+  }
+
   // ---- jobs ---------------------------------------------------------------------------------
 
-  private async ask(alert: AlertRow): Promise<void> {
+  /**
+   * Posts a message at most once as people see it: the attempt is recorded before the call, and
+   * a re-run that finds an earlier attempt looks for that message (by its metadata) first.
+   */
+  private async postOnce(
+    alert: AlertRow,
+    purpose: PostPurpose,
+    place: PostPlace,
+    signal: AbortSignal,
+    post: () => Promise<MessageRef>,
+  ): Promise<MessageRef> {
+    const column = REQUESTED_COLUMN[purpose];
+    const requestedAt = alert[column];
+    if (requestedAt) {
+      const found = await this.options.chat.findPosted(alert.id, purpose, place, requestedAt);
+      if (found) {
+        this.options.logger.info('found the message an earlier attempt posted; not posting again', { alert: alert.id, purpose });
+        return found;
+      }
+    }
+    signal.throwIfAborted();
+    if (!requestedAt) await updateAlert(this.options.db, alert.id, { [column]: this.now() });
+    return post();
+  }
+
+  private async ask(alert: AlertRow, signal: AbortSignal): Promise<void> {
     if (alert.status !== 'new') return;
     if (!alert.owner) {
       return this.transition(alert.id, 'system', (row, trx) =>
@@ -93,7 +140,8 @@ export class Workflow implements InteractionHandlers {
     // Record who may answer before the question exists, so a click that arrives the instant the
     // DM is posted already passes the owner check.
     await updateAlert(this.options.db, alert.id, { chat_user_id: owner.chatUserId, second_factor_user: owner.secondFactorUser });
-    const question = await this.options.chat.askOwner(toAlertView(alert), owner.chatUserId);
+    const chatUserId = owner.chatUserId;
+    const question = await this.postOnce(alert, 'question', { chatUserId }, signal, () => this.options.chat.askOwner(toAlertView(alert), chatUserId));
     const now = this.now();
     await this.transition(alert.id, 'system', async (row, trx) => {
       const refs = { dm_channel: question.channel, dm_ts: question.ts, asked_at: now };
@@ -109,10 +157,10 @@ export class Workflow implements InteractionHandlers {
     });
   }
 
-  private async remind(alert: AlertRow): Promise<void> {
+  private async remind(alert: AlertRow, signal: AbortSignal): Promise<void> {
     const question = questionOf(alert);
-    if (alert.status !== 'asked' || alert.reminded_at || !question) return;
-    await this.options.chat.remindOwner(toAlertView(alert), question);
+    if (alert.status !== 'asked' || alert.reminded_at || !question || !alert.chat_user_id) return;
+    await this.postOnce(alert, 'reminder', { chatUserId: alert.chat_user_id }, signal, () => this.options.chat.remindOwner(toAlertView(alert), question));
     await this.transition(alert.id, 'system', (row) =>
       row.status === 'asked' ? { changes: { reminded_at: this.now() }, action: 'reminded', detail: {} } : null,
     );
@@ -126,8 +174,30 @@ export class Workflow implements InteractionHandlers {
     );
   }
 
-  private async push(alert: AlertRow): Promise<void> {
+  private async push(alert: AlertRow, signal: AbortSignal): Promise<void> {
     if (alert.status !== 'verifying' || alert.push_txid) return;
+    if (alert.push_requested_at) {
+      // An earlier attempt asked Duo for a push and never learnt its txid (a crash inside the
+      // /auth round trip): a push may be on the phone. A second one is sent only once the first
+      // would have expired, so the person never sees two live pushes for one question.
+      const expiresAt = new Date(alert.push_requested_at.getTime() + this.options.timings.pushTimeoutMs);
+      if (this.now() < expiresAt) {
+        await this.options.db.transaction().execute(async (trx) => {
+          await appendAudit(trx, { alertId: alert.id, at: this.now(), actor: 'system', action: 'push_outcome_unknown', detail: { retry_at: expiresAt.toISOString() } });
+          await scheduleJob(trx, alert.id, 'push', expiresAt);
+        });
+        return;
+      }
+    }
+    signal.throwIfAborted();
+    const requested = await this.options.db
+      .updateTable('alerts')
+      .set({ push_requested_at: this.now() })
+      .where('id', '=', alert.id)
+      .where('status', '=', 'verifying')
+      .where('push_txid', 'is', null)
+      .executeTakeFirst();
+    if (requested.numUpdatedRows === 0n) return;
     const view = toAlertView(alert);
     let outcome: Awaited<ReturnType<SecondFactorPort['startPush']>>;
     try {
@@ -154,24 +224,38 @@ export class Workflow implements InteractionHandlers {
     if (alert.status !== 'verifying' || !alert.push_txid || !alert.push_started_at) return;
     const deadline = alert.push_started_at.getTime() + this.options.timings.pushTimeoutMs;
     const remaining = deadline - this.now().getTime();
-    if (remaining <= 0) return this.failSecondFactor(alert.id, 'timeout', 'the Duo push was not answered in time');
+    // Past the deadline Duo still gets the last word: the person may have approved while no
+    // worker was polling (a restart), and an approval is never turned into "not answered".
+    const waitMs = remaining > 0 ? Math.min(remaining, MAX_POLL_WAIT_MS) : FINAL_WORD_WAIT_MS;
     let status: Awaited<ReturnType<SecondFactorPort['pushStatus']>>;
     try {
-      status = await this.options.secondFactor.pushStatus(alert.push_txid, { waitMs: Math.min(remaining, MAX_POLL_WAIT_MS) });
+      status = await this.options.secondFactor.pushStatus(alert.push_txid, { waitMs });
     } catch (error) {
-      return this.failSecondFactor(alert.id, 'error', `Duo unreachable: ${coerceError(error).message}`);
+      const message = coerceError(error).message;
+      if (remaining > 0) {
+        // A blip before the deadline: ask again shortly; the push on the phone is still live.
+        this.options.logger.warn('Duo push status unavailable; asking again', { alert: alert.id, error: message });
+        await this.schedulePoll(alert.id, deadline);
+        return;
+      }
+      return this.failSecondFactor(alert.id, 'error', `Duo unreachable: ${message}`);
     }
     if (status.result === 'allow') return this.verify(alert.id, status.status);
     if (status.result === 'deny') {
       return this.failSecondFactor(alert.id, status.status || 'deny', `Duo push ${status.status || 'denied'}: ${status.message}`);
     }
-    const next = Math.min(this.now().getTime() + this.options.timings.pushPollIntervalMs, deadline);
-    await scheduleJob(this.options.db, alert.id, 'poll', new Date(next));
+    if (this.now().getTime() >= deadline) return this.failSecondFactor(alert.id, 'timeout', 'the Duo push was not answered in time');
+    await this.schedulePoll(alert.id, deadline);
   }
 
-  private async notifySecurity(alert: AlertRow): Promise<void> {
+  private async schedulePoll(alertId: string, deadline: number): Promise<void> {
+    const next = Math.min(this.now().getTime() + this.options.timings.pushPollIntervalMs, deadline);
+    await scheduleJob(this.options.db, alertId, 'poll', new Date(next));
+  }
+
+  private async notifySecurity(alert: AlertRow, signal: AbortSignal): Promise<void> {
     if (alert.status !== 'escalated' || alert.escalation_ts) return;
-    const posted = await this.options.chat.escalate(toAlertView(alert));
+    const posted = await this.postOnce(alert, 'escalation', 'security', signal, () => this.options.chat.escalate(toAlertView(alert)));
     await this.transition(alert.id, 'system', () => ({
       changes: { escalation_channel: posted.channel, escalation_ts: posted.ts },
       action: 'security_notified',
@@ -298,6 +382,8 @@ export class Workflow implements InteractionHandlers {
       const at = this.now();
       await updateAlert(trx, alertId, { ...result.changes, updated_at: at });
       await appendAudit(trx, { alertId, at, actor, action: result.action, detail: { from: row.status, ...result.detail } });
+      // Other replicas learn of what this step scheduled when it commits.
+      await notifyJobsDue(trx);
       return { from: row.status, result };
     });
     if (!step) return;
@@ -332,6 +418,22 @@ export class Workflow implements InteractionHandlers {
     return this.options.clock.now();
   }
 }
+
+/** Which intent column records an attempt to post for each purpose. */
+const REQUESTED_COLUMN = {
+  question: 'dm_requested_at',
+  reminder: 'reminder_requested_at',
+  escalation: 'escalation_requested_at',
+} as const satisfies Record<PostPurpose, keyof AlertRow>;
+
+/** What each job was for, in the words of an escalation's detail. */
+const JOB_PURPOSE: Partial<Record<JobKind, string>> = {
+  ask: 'send the question',
+  remind: 'send the reminder',
+  deadline: 'close the unanswered question',
+  push: 'send the Duo push',
+  poll: 'get the Duo push result',
+};
 
 interface TransitionResult {
   changes: AlertUpdate;

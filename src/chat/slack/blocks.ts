@@ -260,6 +260,8 @@ function ownerEscalationText(alert: AlertView): string {
       const result = alert.secondFactor === null ? '' : ` (${inlineCode(alert.secondFactor, 100)})`;
       return `:rotating_light: The Duo check did not succeed${result}, so the security team has been notified.`;
     }
+    case 'delivery_failed':
+      return ':rotating_light: Vouch could not finish checking this with you, so the security team has been notified.';
     case 'unknown_owner':
     case null:
       return ':rotating_light: The security team has been notified.';
@@ -281,6 +283,8 @@ function escalationTitle(reason: EscalationReason | null): string {
       return 'Second factor failed';
     case 'unknown_owner':
       return 'No chat user for the owner';
+    case 'delivery_failed':
+      return 'Could not reach the owner';
     case null:
       return 'Escalated';
   }
