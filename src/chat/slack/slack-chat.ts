@@ -163,7 +163,6 @@ export class SlackChat implements ChatPort {
    * does not post a second copy.
    */
   private async post(channel: string, message: SlackMessage, key: PostKey): Promise<MessageRef> {
-    const startedAt = new Date();
     let result: Awaited<ReturnType<WebClient['chat']['postMessage']>>;
     try {
       result = await this.postRateLimited(() =>
@@ -180,7 +179,9 @@ export class SlackChat implements ChatPort {
     } catch (error) {
       const failure = toChatError('chat.postMessage', error);
       if (!outcomeUnknown(error)) throw failure;
-      const found = await this.findInHistory(channel, key, new Date(startedAt.getTime() - HISTORY_SLACK_MS)).catch(() => null);
+      // Newest first and no lower bound: this clock and Slack's may disagree, and a message just
+      // posted is among the newest anyway.
+      const found = await this.findInHistory(channel, key, null).catch(() => null);
       if (found) return found;
       throw failure;
     }
@@ -204,14 +205,14 @@ export class SlackChat implements ChatPort {
   }
 
   /** Pages through the channel's history since `since` for the message carrying `key`. */
-  private async findInHistory(channel: string, key: PostKey, since: Date): Promise<MessageRef | null> {
+  private async findInHistory(channel: string, key: PostKey, since: Date | null): Promise<MessageRef | null> {
     const eventType = eventTypeOf(key.purpose);
     let cursor: string | undefined;
     for (let page = 0; page < HISTORY_MAX_PAGES; page += 1) {
       const result = await this.call('conversations.history', () =>
         this.client.conversations.history({
           channel,
-          oldest: (Math.max(0, since.getTime() - HISTORY_SLACK_MS) / 1000).toFixed(6),
+          ...(since ? { oldest: (Math.max(0, since.getTime() - HISTORY_SLACK_MS) / 1000).toFixed(6) } : {}),
           limit: 200,
           include_all_metadata: true,
           ...(cursor ? { cursor } : {}),
