@@ -6,6 +6,9 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { RequestError } from '../errors.js';
+import { bearerToken } from '../http/bearer-token.js';
+import { readBody } from '../http/request-body.js';
 import { validateBlocks, validateModal } from './block-kit-validation.js';
 import { initialState, messageJson, parseJson, record, viewJson } from './slack-payloads.js';
 import {
@@ -73,9 +76,9 @@ export class SlackWebApi {
     const method = methodPath.replace(/^\/+/, '');
     let args: Args = {};
     try {
-      const raw = await readAll(req, API_BODY_LIMIT);
+      const raw = await readBodyText(req);
       args = { ...Object.fromEntries(new URLSearchParams(query)), ...parseArgs(raw, req.headers['content-type']) };
-      const token = bearer(req.headers.authorization) ?? (typeof args.token === 'string' ? args.token : undefined);
+      const token = bearerToken(req.headers.authorization) ?? (typeof args.token === 'string' ? args.token : undefined);
       delete args.token;
       if (token === undefined) throw new ApiFailure('not_authed');
       if (token !== this.botToken) throw new ApiFailure('invalid_auth');
@@ -262,6 +265,15 @@ function userJson(user: SimulatedUser): Record<string, unknown> {
   };
 }
 
+/** The body as UTF-8; one over the limit is Slack's `request_too_large`. */
+async function readBodyText(req: IncomingMessage): Promise<string> {
+  try {
+    return (await readBody(req, API_BODY_LIMIT)).toString('utf8');
+  } catch (error) {
+    throw new ApiFailure(error instanceof RequestError && error.status === 413 ? 'request_too_large' : 'invalid_arguments');
+  }
+}
+
 /** Form fields (the SDK's encoding, with JSON strings for objects) or a JSON body. */
 function parseArgs(raw: string, contentType: string | undefined): Args {
   const media = (contentType ?? '').split(';')[0]?.trim().toLowerCase();
@@ -279,20 +291,4 @@ function parseArgs(raw: string, contentType: string | undefined): Args {
     args[key] = decoded;
   }
   return args;
-}
-
-function bearer(header: string | undefined): string | undefined {
-  const match = /^Bearer\s+(\S+)$/i.exec(header ?? '');
-  return match?.[1];
-}
-
-async function readAll(req: IncomingMessage, limit: number): Promise<string> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req) {
-    size += (chunk as Buffer).length;
-    if (size > limit) throw new ApiFailure('request_too_large');
-    chunks.push(chunk as Buffer);
-  }
-  return Buffer.concat(chunks).toString('utf8');
 }

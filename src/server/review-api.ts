@@ -9,7 +9,10 @@ import { appendAudit, auditTrailFor } from '../store/queries/audit-trail.js';
 import { allSuppressions, findSuppression, insertSuppression, liveSuppressions, revokeSuppression } from '../store/queries/suppressions.js';
 import type { Database, SuppressionRow } from '../store/schema.js';
 import { SUPPRESSION_USAGE, newSuppressionId, parseRevokeRequest, parseSuppressionRequest } from '../alerts/suppression.js';
-import { decodePathId, jsonObjectBody, readBody, requireBearer, sendJson, type HttpServer } from './http-server.js';
+import { requireBearer } from '../http/bearer-token.js';
+import { jsonObjectBody, readBody } from '../http/request-body.js';
+import { sendJson } from '../http/respond.js';
+import { decodePathId, type HttpServer } from './http-server.js';
 
 /**
  * The review API (bearer token): what `vouch report` reads when the database is the service's
