@@ -132,7 +132,7 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
       checkDatabase: () => store.db.selectFrom('alerts').select('id').limit(1).execute(),
       details: { database: store.kind, sandbox: Boolean(sandbox) },
     });
-    http.route('GET', '/metrics', async (_req, res) => sendText(res, 200, await metrics.render(store.db), 'text/plain; version=0.0.4'));
+    http.route('GET', '/metrics', async (_req, res) => sendText(res, 200, await metrics.render(store.db), metrics.contentType));
     const reviewToken = config.review.token ?? (await getOrCreateSetting(store.db, 'review_token', () => randomBytes(24).toString('base64url')));
     routeReviewApi(http, { db: store.db, clock, token: reviewToken });
     routeIngest(http, { sources: config.sources, ingestor, clock, logger, metrics, resolveUid: uidMapResolver(identityConfig.uids) });

@@ -403,9 +403,8 @@ function response(stats: IngestStats, malformed: readonly Malformed[]): IngestRe
 }
 
 function report(options: IngestRouteOptions, source: string, stats: IngestStats, malformed: readonly Malformed[]): void {
-  options.metrics?.increment('vouch_ingest_requests_total', { source });
-  options.metrics?.increment('vouch_events_total', { source }, stats.events);
-  options.metrics?.increment('vouch_rule_hits_total', { source }, stats.matched);
+  options.metrics?.countIngestRequest(source);
+  options.metrics?.countEvents(source, stats.events, stats.matched);
   for (const [reason, count] of Object.entries(countByReason(malformed))) {
     const sample = malformed.find((item) => item.reason === reason)?.sample;
     options.logger.warn('malformed input skipped', { source, reason, count, sample });
