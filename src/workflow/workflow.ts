@@ -56,7 +56,7 @@ export class Workflow implements InteractionHandlers {
   async handleJob(job: JobRow): Promise<void> {
     const alert = await findAlert(this.options.db, job.alert_id);
     if (!alert) return;
-    switch (job.kind as JobKind) {
+    switch (job.kind) {
       case 'ask':
         return this.ask(alert);
       case 'remind':
