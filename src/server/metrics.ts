@@ -9,6 +9,21 @@ import { ALERT_STATUSES } from '../alerts/alert.js';
 import { JOB_KINDS, type JobKind } from '../store/queries/jobs.js';
 import type { Database } from '../store/schema.js';
 
+let processMetrics: Registry | null = null;
+
+/**
+ * The process's default metrics (CPU, memory, event loop lag, GC), collected once per process:
+ * each collection starts observers that are never stopped, and a process that starts its service
+ * more than once (tests, the sandbox) must not pile them up.
+ */
+function processRegistry(): Registry {
+  if (processMetrics === null) {
+    processMetrics = new Registry();
+    collectDefaultMetrics({ register: processMetrics });
+  }
+  return processMetrics;
+}
+
 export class Metrics {
   private readonly registry = new Registry();
   private readonly events = this.counter('vouch_events_total', 'Command events read, per source', ['source']);
@@ -34,7 +49,6 @@ export class Metrics {
   );
 
   constructor() {
-    collectDefaultMetrics({ register: this.registry });
     // Series that exist from the start, so rate() and alerts on them work before the first event.
     for (const kind of JOB_KINDS) {
       for (const counter of [this.jobFailures, this.jobsAbandoned, this.leaseExpiries]) counter.inc({ kind }, 0);
@@ -74,7 +88,7 @@ export class Metrics {
   /** Prometheus text exposition format, with the database figures read now. */
   async render(db: Kysely<Database>): Promise<string> {
     await this.readDatabase(db);
-    return this.registry.metrics();
+    return Registry.merge([processRegistry(), this.registry]).metrics();
   }
 
   private async readDatabase(db: Kysely<Database>): Promise<void> {
