@@ -14,7 +14,8 @@ import { coerceError } from './errors.js';
 import { createLogger, type Logger } from './logger.js';
 import { routeReviewApi } from './server/review-api.js';
 import { routeIngest } from './server/ingest-api.js';
-import { HttpServer, routeHealthz, sendText } from './server/http-server.js';
+import { sendText } from './http/respond.js';
+import { HttpServer, routeHealthz } from './server/http-server.js';
 import { Metrics } from './server/metrics.js';
 import { startSandbox, type Sandbox } from './sandbox/sandbox.js';
 import { sandboxHostGuard } from './sandbox/sandbox-host-check.js';
@@ -142,7 +143,7 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
       checkDatabase: () => store.db.selectFrom('alerts').select('id').limit(1).execute(),
       details: { database: store.kind, sandbox: Boolean(sandbox) },
     });
-    http.route('GET', '/metrics', async (_req, res) => sendText(res, 200, await metrics.render(store.db), 'text/plain; version=0.0.4'));
+    http.route('GET', '/metrics', async (_req, res) => sendText(res, 200, await metrics.render(store.db), metrics.contentType));
     const reviewToken = config.review.token ?? (await getOrCreateSetting(store.db, 'review_token', () => randomBytes(24).toString('base64url')));
     routeReviewApi(http, { db: store.db, clock, token: reviewToken });
     routeIngest(http, { sources: config.sources, ingestor, clock, logger, metrics, resolveUid: uidMapResolver(identityConfig.uids) });
@@ -243,8 +244,8 @@ export function serviceFilePath(dataDir: string): string {
 /** The job runner's counters, as /metrics shows them. */
 function jobMetrics(metrics: Metrics): JobEvents {
   return {
-    failed: (kind) => metrics.increment('vouch_job_failures_total', { kind }),
-    exhausted: (kind) => metrics.increment('vouch_jobs_exhausted_total', { kind }),
-    leaseExpired: (kind) => metrics.increment('vouch_job_lease_expiries_total', { kind }),
+    failed: (kind) => metrics.jobFailed(kind),
+    exhausted: (kind) => metrics.jobAbandoned(kind),
+    leaseExpired: (kind) => metrics.jobLeaseExpired(kind),
   };
 }

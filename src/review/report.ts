@@ -39,7 +39,7 @@ export type ReportFormat = (typeof REPORT_FORMATS)[number];
 export function toReportRow(row: AlertRow): ReportRow {
   return {
     id: row.id,
-    status: row.status as AlertStatus,
+    status: row.status,
     user: row.owner,
     host: row.host,
     command: row.command,

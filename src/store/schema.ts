@@ -1,5 +1,7 @@
 import type { ColumnType, Generated, Insertable, Selectable, Updateable } from 'kysely';
+import type { AlertStatus, EscalationReason, Severity } from '../alerts/alert.js';
 import type { Attribution, HostBinding, StoredProvenance, Transport } from '../sources/provenance.js';
+import type { JobKind } from './queries/jobs.js';
 
 /** Row types of every table, as migrations/ creates them. */
 export interface Database {
@@ -50,7 +52,7 @@ export interface CommandEventsTable {
 export interface AlertsTable {
   id: string;
   event_id: number | null;
-  status: string;
+  status: AlertStatus;
   owner: string | null;
   host: string;
   command: string;
@@ -59,7 +61,7 @@ export interface AlertsTable {
   occurred_at: Date;
   rule_id: string;
   rule_name: string;
-  severity: string;
+  severity: Severity;
   attack: Json<string[]>;
   dedupe_key: string;
   occurrences: Generated<number>;
@@ -74,7 +76,7 @@ export interface AlertsTable {
   push_txid: string | null;
   push_started_at: Date | null;
   second_factor: string | null;
-  escalation_reason: string | null;
+  escalation_reason: EscalationReason | null;
   escalation_detail: string | null;
   escalation_channel: string | null;
   escalation_ts: string | null;
@@ -118,7 +120,7 @@ export interface AuditChainHeadsTable {
 export interface JobsTable {
   id: Generated<number>;
   alert_id: string;
-  kind: string;
+  kind: JobKind;
   run_at: Date;
   locked_by: string | null;
   locked_until: Date | null;

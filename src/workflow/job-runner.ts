@@ -4,7 +4,7 @@ import type { Kysely } from 'kysely';
 import type { Clock } from '../clock.js';
 import { coerceError } from '../errors.js';
 import type { Logger } from '../logger.js';
-import { claimDueJobs, completeJob, renewLeases, retryJob, type ClaimedJob } from '../store/queries/jobs.js';
+import { claimDueJobs, completeJob, renewLeases, retryJob, type ClaimedJob, type JobKind } from '../store/queries/jobs.js';
 import type { Database, JobRow } from '../store/schema.js';
 
 /** What a running job can see of its run. */
@@ -19,11 +19,11 @@ export interface JobContext {
 /** Counters the runner reports to (the service wires them to /metrics). */
 export interface JobEvents {
   /** A run threw and will be retried. */
-  failed(kind: string): void;
+  failed(kind: JobKind): void;
   /** A job used up its attempts. */
-  exhausted(kind: string): void;
+  exhausted(kind: JobKind): void;
   /** A job was claimed from a worker whose lease had run out (it crashed or stalled). */
-  leaseExpired(kind: string): void;
+  leaseExpired(kind: JobKind): void;
 }
 
 export interface JobRunnerOptions {

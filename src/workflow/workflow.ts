@@ -60,7 +60,7 @@ export class Workflow implements InteractionHandlers {
     const alert = await findAlert(this.options.db, job.alert_id);
     if (!alert) return;
     const { signal } = context;
-    switch (job.kind as JobKind) {
+    switch (job.kind) {
       case 'ask':
         return this.ask(alert, signal);
       case 'remind':
@@ -87,7 +87,7 @@ export class Workflow implements InteractionHandlers {
    * and /metrics show it); either way the audit trail records the failure.
    */
   async onJobExhausted(job: JobRow, error: Error): Promise<void> {
-    const kind = job.kind as JobKind;
+    const kind = job.kind;
     const detail = `Vouch could not ${JOB_PURPOSE[kind] ?? kind} after ${job.attempts} attempts: ${error.message}`;
     await this.options.db.transaction().execute((trx) =>
       appendAudit(trx, { alertId: job.alert_id, at: this.now(), actor: 'system', action: 'job_failed', detail: { job: kind, attempts: job.attempts, error: error.message } }),

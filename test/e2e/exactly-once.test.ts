@@ -70,7 +70,7 @@ describe('conversations happen once and fail closed', () => {
     const trail = await auditTrailFor(h.service.store.db, alert!.id);
     expect(trail.map((step) => step.action)).toEqual(expect.arrayContaining(['job_failed', 'escalated', 'security_notified']));
     const metrics = await (await fetch(`${h.service.url}/metrics`)).text();
-    expect(metrics).toMatch(/vouch_jobs_exhausted_total\{kind="ask"\} 1/);
+    expect(metrics).toMatch(/vouch_jobs_abandoned_total\{kind="ask"\} 1/);
     expect(metrics).toMatch(/vouch_job_failures_total\{kind="ask"\} 12/);
   });
 

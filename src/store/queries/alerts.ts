@@ -1,5 +1,5 @@
 import type { Kysely, Transaction } from 'kysely';
-import type { AlertStatus, AlertView, EscalationReason, Severity } from '../../alerts/alert.js';
+import type { AlertStatus, AlertView } from '../../alerts/alert.js';
 import { fromStoredProvenance } from '../../sources/provenance.js';
 import type { AlertRow, AlertUpdate, Database, NewAlertRow } from '../schema.js';
 
@@ -76,7 +76,7 @@ export function listAlerts(db: Db, filter: AlertFilter): Promise<AlertRow[]> {
 export function toAlertView(row: AlertRow): AlertView {
   return {
     id: row.id,
-    status: row.status as AlertStatus,
+    status: row.status,
     owner: row.owner,
     host: row.host,
     command: row.command,
@@ -85,12 +85,12 @@ export function toAlertView(row: AlertRow): AlertView {
     occurredAt: row.occurred_at,
     ruleId: row.rule_id,
     ruleName: row.rule_name,
-    severity: row.severity as Severity,
+    severity: row.severity,
     attack: row.attack,
     occurrences: row.occurrences,
     justification: row.justification,
     secondFactor: row.second_factor,
-    escalationReason: row.escalation_reason as EscalationReason | null,
+    escalationReason: row.escalation_reason,
     escalationDetail: row.escalation_detail,
     resolvedAt: row.resolved_at,
     provenance: fromStoredProvenance(row.provenance),
