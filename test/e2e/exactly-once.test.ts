@@ -53,6 +53,7 @@ describe('conversations happen once and fail closed', () => {
     const alert = await askedAlert();
     h.slack.loseResponseNext('chat.postMessage');
     await h.click(ALICE, alert, 'vouch.deny');
+    await waitFor(async () => (await h.alert(alert.id)).status === 'escalated', 'the escalation');
     await h.settle();
     expect(h.security()).toHaveLength(1);
     expect((await h.alert(alert.id)).escalation_ts).toBe(h.security()[0]?.ts);
