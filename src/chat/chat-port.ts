@@ -41,6 +41,8 @@ export interface ChatPort {
    * none. Jobs ask before posting again after an attempt whose outcome they did not see.
    */
   findPosted(alertId: string, purpose: PostPurpose, place: PostPlace, since: Date): Promise<MessageRef | null>;
+  /** Replies in an escalation's thread that its conversation was seen again (host, command, when). */
+  noteRepeats(alert: AlertView, escalation: MessageRef, repeats: ReadonlyArray<{ host: string; command: string; occurredAt: Date }>): Promise<void>;
   /** A message only `chatUserId` sees in `channel` (e.g. "this alert is not yours"). */
   tellUser(channel: string, chatUserId: string, text: string): Promise<void>;
 }

@@ -91,7 +91,12 @@ export interface WorkflowConfig {
   escalateAfterMs: number;
   pushTimeoutMs: number;
   pushPollIntervalMs: number;
+  /** Repeats of an escalated conversation fold into it within this long of its last hit. */
   dedupeWindowMs: number;
+  /** The same command shape on other hosts within this long joins one conversation (a fleet deploy). */
+  fleetWindowMs: number;
+  /** A verification covers later commands of the same session for this long after it. */
+  reuseWindowMs: number;
   pollIntervalMs: number;
   identityTtlMs: number;
   systemActor: 'escalate' | 'ignore';

@@ -16,6 +16,10 @@ export const DEFAULTS = {
   pushPollInterval: '1s',
   /** Identical commands by the same person on the same host within this window are folded. */
   dedupeWindow: '24h',
+  /** A command shape seen on other hosts within this long of the last hit is one fleet activity. */
+  fleetWindow: '10m',
+  /** How long a verification covers later commands of the same session. */
+  reuseWindow: '15m',
   /** How often file sources are read. */
   pollInterval: '1s',
   /** What happens to alerts whose actor has no login user (auid unset): escalate or ignore. */

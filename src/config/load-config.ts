@@ -71,6 +71,8 @@ export function loadConfig(options: LoadConfigOptions = {}): VouchConfig {
       pushTimeoutMs: parsePositiveDuration(workflow.push_timeout ?? DEFAULTS.pushTimeout, 'workflow.push_timeout'),
       pushPollIntervalMs: parsePositiveDuration(workflow.push_poll_interval ?? DEFAULTS.pushPollInterval, 'workflow.push_poll_interval'),
       dedupeWindowMs: parseDuration(workflow.dedupe_window ?? DEFAULTS.dedupeWindow, 'workflow.dedupe_window'),
+      fleetWindowMs: parseDuration(workflow.fleet_window ?? DEFAULTS.fleetWindow, 'workflow.fleet_window'),
+      reuseWindowMs: parseDuration(workflow.reuse_window ?? DEFAULTS.reuseWindow, 'workflow.reuse_window'),
       pollIntervalMs: parsePositiveDuration(workflow.poll_interval ?? DEFAULTS.pollInterval, 'workflow.poll_interval'),
       identityTtlMs: parseDuration(workflow.identity_ttl ?? DEFAULTS.identityTtl, 'workflow.identity_ttl'),
       systemActor: systemActor(workflow.system_actor ?? DEFAULTS.systemActor),

@@ -93,6 +93,16 @@ export interface AlertsTable {
   reminder_requested_at: Date | null;
   escalation_requested_at: Date | null;
   push_requested_at: Date | null;
+  /** The conversation's lead alert (its first); the lead's own id on the lead. */
+  conversation_id: string;
+  /** Host and audit session (or terminal) the command ran in, when the log says. */
+  session_key: string | null;
+  /** Person, rule and program: what a fleet deploy shares across hosts. */
+  shape_key: string | null;
+  /** On the lead: when a hit last joined the conversation. */
+  last_joined_at: Date | null;
+  /** On the lead: members already reported in the escalation's thread. */
+  repeats_posted: Generated<number>;
 }
 
 export interface AuditTrailTable {

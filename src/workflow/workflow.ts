@@ -1,13 +1,13 @@
 import type { Kysely, Transaction } from 'kysely';
-import { FINISHED_STATUSES, JUSTIFICATION_LENGTH, type AlertStatus, type EscalationReason } from '../alerts/alert.js';
+import { FINISHED_STATUSES, JUSTIFICATION_LENGTH, type AlertStatus, type AlertView, type EscalationReason } from '../alerts/alert.js';
 import type { IdentityResolver } from '../alerts/identity.js';
 import type { ChatPort, MessageRef, PostPlace, PostPurpose } from '../chat/chat-port.js';
 import type { ButtonClick, ChatCommand, InteractionHandlers, JustificationSubmission, SubmissionResult } from '../chat/interactions.js';
 import type { Clock } from '../clock.js';
 import { coerceError } from '../errors.js';
 import type { Logger } from '../logger.js';
-import { findAlert, listAlerts, lockAlert, toAlertView, updateAlert } from '../store/queries/alerts.js';
-import { appendAudit } from '../store/queries/audit-trail.js';
+import { conversationSummary, findAlert, listAlerts, lockAlert, toAlertView, updateAlert } from '../store/queries/alerts.js';
+import { appendAudit, appendAuditEntries } from '../store/queries/audit-trail.js';
 import { cancelJobs, notifyJobsDue, scheduleJob, type JobKind } from '../store/queries/jobs.js';
 import type { AlertRow, AlertUpdate, Database, JobRow } from '../store/schema.js';
 import type { SecondFactorPort } from '../verify/second-factor-port.js';
@@ -75,6 +75,8 @@ export class Workflow implements InteractionHandlers {
         return this.notifySecurity(alert, signal);
       case 'update_dm':
         return this.updateDm(alert);
+      case 'notify_repeat':
+        return this.notifyRepeat(alert);
       default:
         this.options.logger.warn('unknown job kind ignored', { job: job.kind });
     }
@@ -125,6 +127,40 @@ export class Workflow implements InteractionHandlers {
     return post();
   }
 
+  /**
+   * At most one open question per person: the question of this conversation is posted only when
+   * none of the person's other conversations is asked, being verified, or about to be asked.
+   * Checked and recorded (the DM's intent) under a lock on the person's open conversations, so
+   * two replicas cannot both decide to ask. True when this conversation may ask now.
+   */
+  private async takeTurn(alert: AlertRow): Promise<boolean> {
+    if (alert.dm_requested_at) return true;
+    return this.options.db.transaction().execute(async (trx) => {
+      const open = await trx
+        .selectFrom('alerts')
+        .select(['id', 'status', 'dm_requested_at'])
+        .where('owner', '=', alert.owner)
+        .whereRef('id', '=', 'conversation_id')
+        .where('status', 'in', ['new', 'asked', 'verifying'])
+        .orderBy('id')
+        .forUpdate()
+        .execute();
+      const busy = open.some((other) => other.id !== alert.id && (other.status !== 'new' || other.dm_requested_at !== null));
+      const mine = open.find((row) => row.id === alert.id);
+      if (busy || !mine || mine.status !== 'new') return false;
+      await updateAlert(trx, alert.id, { dm_requested_at: this.now() });
+      return true;
+    });
+  }
+
+  /** The alert as messages show it: a conversation's lead lists what the conversation holds. */
+  private async view(alert: AlertRow): Promise<AlertView> {
+    const view = toAlertView(alert);
+    if (alert.conversation_id !== alert.id) return view;
+    const summary = await conversationSummary(this.options.db, alert.id);
+    return summary.size > 1 ? { ...view, conversation: summary } : view;
+  }
+
   private async ask(alert: AlertRow, signal: AbortSignal): Promise<void> {
     if (alert.status !== 'new') return;
     if (!alert.owner) {
@@ -141,7 +177,16 @@ export class Workflow implements InteractionHandlers {
     // DM is posted already passes the owner check.
     await updateAlert(this.options.db, alert.id, { chat_user_id: owner.chatUserId, second_factor_user: owner.secondFactorUser });
     const chatUserId = owner.chatUserId;
-    const question = await this.postOnce(alert, 'question', { chatUserId }, signal, () => this.options.chat.askOwner(toAlertView(alert), chatUserId));
+    if (!(await this.takeTurn(alert))) {
+      // Another question of theirs is open: this one waits its turn (and gathers what arrives
+      // meanwhile). The end of that conversation asks this one at once; this is the fallback.
+      this.options.logger.info('question waits behind another open question of the same person', { alert: alert.id });
+      await scheduleJob(this.options.db, alert.id, 'ask', new Date(this.now().getTime() + PACE_RECHECK_MS));
+      return;
+    }
+    const fresh = (await findAlert(this.options.db, alert.id)) ?? alert;
+    const shown = await this.view(fresh);
+    const question = await this.postOnce(fresh, 'question', { chatUserId }, signal, () => this.options.chat.askOwner(shown, chatUserId));
     const now = this.now();
     await this.transition(alert.id, 'system', async (row, trx) => {
       const refs = { dm_channel: question.channel, dm_ts: question.ts, asked_at: now };
@@ -160,7 +205,8 @@ export class Workflow implements InteractionHandlers {
   private async remind(alert: AlertRow, signal: AbortSignal): Promise<void> {
     const question = questionOf(alert);
     if (alert.status !== 'asked' || alert.reminded_at || !question || !alert.chat_user_id) return;
-    await this.postOnce(alert, 'reminder', { chatUserId: alert.chat_user_id }, signal, () => this.options.chat.remindOwner(toAlertView(alert), question));
+    const shown = await this.view(alert);
+    await this.postOnce(alert, 'reminder', { chatUserId: alert.chat_user_id }, signal, () => this.options.chat.remindOwner(shown, question));
     await this.transition(alert.id, 'system', (row) =>
       row.status === 'asked' ? { changes: { reminded_at: this.now() }, action: 'reminded', detail: {} } : null,
     );
@@ -255,7 +301,8 @@ export class Workflow implements InteractionHandlers {
 
   private async notifySecurity(alert: AlertRow, signal: AbortSignal): Promise<void> {
     if (alert.status !== 'escalated' || alert.escalation_ts) return;
-    const posted = await this.postOnce(alert, 'escalation', 'security', signal, () => this.options.chat.escalate(toAlertView(alert)));
+    const shown = await this.view(alert);
+    const posted = await this.postOnce(alert, 'escalation', 'security', signal, () => this.options.chat.escalate(shown));
     await this.transition(alert.id, 'system', () => ({
       changes: { escalation_channel: posted.channel, escalation_ts: posted.ts },
       action: 'security_notified',
@@ -265,7 +312,44 @@ export class Workflow implements InteractionHandlers {
 
   private async updateDm(alert: AlertRow): Promise<void> {
     const question = questionOf(alert);
-    if (question) await this.options.chat.showOutcome(toAlertView(alert), question);
+    if (question) await this.options.chat.showOutcome(await this.view(alert), question);
+  }
+
+  /**
+   * Repeats of an escalated conversation: no new question, one reply in the escalation's thread
+   * listing what was seen again since the last reply. (At least once: a crash between the reply
+   * and its record repeats that reply.)
+   */
+  private async notifyRepeat(lead: AlertRow): Promise<void> {
+    if (lead.status !== 'escalated' || lead.conversation_id !== lead.id) return;
+    if (!lead.escalation_channel || !lead.escalation_ts) {
+      // The escalation itself is not posted yet; its thread comes after it.
+      await scheduleJob(this.options.db, lead.id, 'notify_repeat', new Date(this.now().getTime() + 30_000));
+      return;
+    }
+    const repeats = await this.options.db
+      .selectFrom('alerts')
+      .select(['host', 'command', 'occurred_at', 'occurrences'])
+      .where('conversation_id', '=', lead.id)
+      .where('id', '!=', lead.id)
+      .where('created_at', '>=', lead.resolved_at ?? lead.created_at)
+      .orderBy('created_at')
+      .orderBy('id')
+      .offset(lead.repeats_posted)
+      .limit(REPEATS_PER_REPLY)
+      .execute();
+    if (repeats.length === 0) return;
+    await this.options.chat.noteRepeats(
+      toAlertView(lead),
+      { channel: lead.escalation_channel, ts: lead.escalation_ts },
+      repeats.map((row) => ({ host: row.host, command: row.command, occurredAt: row.occurred_at })),
+    );
+    await this.options.db
+      .updateTable('alerts')
+      .set((eb) => ({ repeats_posted: eb('repeats_posted', '+', repeats.length) }))
+      .where('id', '=', lead.id)
+      .execute();
+    if (repeats.length === REPEATS_PER_REPLY) await scheduleJob(this.options.db, lead.id, 'notify_repeat', this.now());
   }
 
   // ---- interactions (called by the chat receiver after it verified the request) -------------
@@ -297,7 +381,7 @@ export class Workflow implements InteractionHandlers {
 
   async onJustify(submission: JustificationSubmission): Promise<SubmissionResult> {
     const alert = await findAlert(this.options.db, submission.alertId);
-    if (!alert || alert.chat_user_id !== submission.chatUserId) {
+    if (!alert || alert.chat_user_id !== submission.chatUserId || alert.conversation_id !== alert.id) {
       await this.recordForeignAnswer(submission.alertId, submission.chatUserId, alert);
       return { ok: false, errors: { reason: 'Only the person this alert is about can answer it.' } };
     }
@@ -382,6 +466,7 @@ export class Workflow implements InteractionHandlers {
       const at = this.now();
       await updateAlert(trx, alertId, { ...result.changes, updated_at: at });
       await appendAudit(trx, { alertId, at, actor, action: result.action, detail: { from: row.status, ...result.detail } });
+      if (result.changes.status && result.changes.status !== row.status) await this.followLead(trx, row, result, actor, at);
       // Other replicas learn of what this step scheduled when it commits.
       await notifyJobsDue(trx);
       return { from: row.status, result };
@@ -392,9 +477,48 @@ export class Workflow implements InteractionHandlers {
     this.options.onScheduled?.();
   }
 
+  /**
+   * A conversation's members follow its lead: those still in the lead's old status take the new
+   * one with the answer, second factor and escalation, each with its own audit step. When the
+   * conversation ends, the person's next waiting question is asked at once.
+   */
+  private async followLead(trx: Transaction<Database>, lead: AlertRow, result: TransitionResult, actor: string, at: Date): Promise<void> {
+    const changes = result.changes;
+    const shared: AlertUpdate = { status: changes.status, updated_at: at };
+    for (const key of MEMBER_FIELDS) if (changes[key] !== undefined) Object.assign(shared, { [key]: changes[key] });
+    const moved = await trx
+      .updateTable('alerts')
+      .set(shared)
+      .where('conversation_id', '=', lead.id)
+      .where('id', '!=', lead.id)
+      .where('status', '=', lead.status)
+      .returning('id')
+      .execute();
+    if (moved.length > 0) {
+      await appendAuditEntries(
+        trx,
+        moved.map((member) => ({ alertId: member.id, at, actor, action: result.action, detail: { from: lead.status, conversation: lead.id } })),
+      );
+    }
+    if (lead.owner && changes.status && FINISHED_STATUSES.includes(changes.status)) {
+      const next = await trx
+        .selectFrom('alerts')
+        .select('id')
+        .where('owner', '=', lead.owner)
+        .whereRef('id', '=', 'conversation_id')
+        .where('id', '!=', lead.id)
+        .where('status', '=', 'new')
+        .orderBy('created_at')
+        .limit(1)
+        .executeTakeFirst();
+      if (next) await scheduleJob(trx, next.id, 'ask', at);
+    }
+  }
+
   private async ownedAlert(alertId: string, chatUserId: string, question: MessageRef | null): Promise<AlertRow | null> {
     const alert = await findAlert(this.options.db, alertId);
-    if (alert && alert.chat_user_id === chatUserId) return alert;
+    // Buttons carry a conversation's lead; a member's id in one was not put there by Vouch.
+    if (alert && alert.chat_user_id === chatUserId && alert.conversation_id === alert.id) return alert;
     await this.recordForeignAnswer(alertId, chatUserId, alert);
     if (question) {
       await this.options.chat.tellUser(question.channel, chatUserId, 'Only the person this alert is about can answer it. Nothing was changed.');
@@ -418,6 +542,13 @@ export class Workflow implements InteractionHandlers {
     return this.options.clock.now();
   }
 }
+
+/** How often a question waiting behind another one checks again (its turn normally wakes it). */
+const PACE_RECHECK_MS = 60_000;
+/** Repeats listed per thread reply about an escalated conversation. */
+const REPEATS_PER_REPLY = 10;
+/** What a conversation's members take from their lead when it moves on. */
+const MEMBER_FIELDS = ['escalation_reason', 'escalation_detail', 'second_factor', 'justification', 'answered_at', 'resolved_at', 'asked_at', 'chat_user_id'] as const;
 
 /** Which intent column records an attempt to post for each purpose. */
 const REQUESTED_COLUMN = {

@@ -30,7 +30,7 @@ describe.each(storeKinds())('store on %s', (kind) => {
         dedupe_key: 'k', chat_user_id: null, dm_channel: null, dm_ts: null, asked_at: null, reminded_at: null, answered_at: null,
         justification: null, second_factor_user: null, push_txid: null, push_started_at: null, second_factor: null, escalation_reason: null,
         escalation_detail: null, escalation_channel: null, escalation_ts: null, resolved_at: null, reviewed_by: null, reviewed_at: null,
-        review_note: null, created_at: T0, updated_at: T0,
+        review_note: null, created_at: T0, updated_at: T0, conversation_id: id,
       })
       .execute();
     return id;

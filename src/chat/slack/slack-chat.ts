@@ -21,6 +21,7 @@ import {
   outcomeMessage,
   questionMessage,
   reminderMessage,
+  repeatsMessage,
   SLACK_LIMITS,
   type SlackMessage,
 } from './blocks.js';
@@ -132,6 +133,20 @@ export class SlackChat implements ChatPort {
 
   async escalate(alert: AlertView): Promise<MessageRef> {
     return this.post(this.securityChannel, escalationMessage(alert), { alertId: alert.id, purpose: 'escalation' });
+  }
+
+  async noteRepeats(alert: AlertView, escalation: MessageRef, repeats: ReadonlyArray<{ host: string; command: string; occurredAt: Date }>): Promise<void> {
+    const message = repeatsMessage(alert, repeats);
+    await this.call('chat.postMessage', () =>
+      this.poster.chat.postMessage({
+        channel: escalation.channel,
+        thread_ts: escalation.ts,
+        text: message.text,
+        blocks: message.blocks,
+        unfurl_links: false,
+        unfurl_media: false,
+      }),
+    );
   }
 
   async findPosted(alertId: string, purpose: PostPurpose, place: PostPlace, since: Date): Promise<MessageRef | null> {
