@@ -26,7 +26,7 @@ export interface ChatPort {
   askOwner(alert: AlertView, chatUserId: string): Promise<MessageRef>;
   /** Posts a reminder about a question that has not been answered yet, in the same DM. */
   remindOwner(alert: AlertView, question: MessageRef): Promise<MessageRef>;
-  /** Replaces the question with the alert's current state (buttons removed once answered). */
+  /** Redraws the question with the alert's current state (buttons removed once answered). */
   showOutcome(alert: AlertView, question: MessageRef): Promise<void>;
   /** Posts the alert with its full context to the security channel. */
   escalate(alert: AlertView): Promise<MessageRef>;

@@ -125,7 +125,8 @@ export class SlackChat implements ChatPort {
   }
 
   async showOutcome(alert: AlertView, question: MessageRef): Promise<void> {
-    const message = outcomeMessage(alert);
+    // A question still waiting for its answer keeps its buttons (its conversation grew).
+    const message = alert.status === 'asked' || alert.status === 'new' ? questionMessage(alert) : outcomeMessage(alert);
     await this.call('chat.update', () =>
       this.client.chat.update({ channel: question.channel, ts: question.ts, text: message.text, blocks: message.blocks }),
     );
