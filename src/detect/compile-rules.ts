@@ -280,6 +280,7 @@ interface Glob {
  */
 class BlockMatcher {
   private readonly sudoDenied: boolean | null;
+  private readonly systemActor: boolean | null;
   private readonly format: Set<string> | null;
   private readonly user: Set<string> | null;
   private readonly runAs: Set<string> | null;
@@ -305,6 +306,7 @@ class BlockMatcher {
     };
     this.commands = context.commands;
     this.sudoDenied = block.sudoDenied ?? null;
+    this.systemActor = block.systemActor ?? null;
     this.format = set(block.format);
     this.user = set(block.user);
     this.runAs = set(block.runAs);
@@ -319,6 +321,7 @@ class BlockMatcher {
 
   test(f: EventFacts): boolean {
     if (this.sudoDenied !== null && (f.event.sudoDenied === true) !== this.sudoDenied) return false;
+    if (this.systemActor !== null && (f.event.user === null) !== this.systemActor) return false;
     if (this.format !== null && !this.format.has(f.event.sourceFormat)) return false;
     if (this.user !== null && (f.event.user === null || !this.user.has(f.event.user))) return false;
     if (this.runAs !== null && (f.event.runAs === null || !this.runAs.has(f.event.runAs))) return false;

@@ -22,6 +22,7 @@ export const CONDITION_KEYS = [
   'cwd',
   'format',
   'sudo_denied',
+  'system_actor',
 ] as const;
 export type ConditionKey = (typeof CONDITION_KEYS)[number];
 
@@ -60,6 +61,12 @@ export interface MatchSpec {
   format?: string[];
   /** Whether sudo refused the command. */
   sudoDenied?: boolean;
+  /**
+   * Whether the command ran with no login user (auid unset: a daemon, cron or a systemd unit).
+   * Exceptions for stock maintenance jobs say `true`, so the same command typed by a person, whose
+   * login user is always set, still alerts.
+   */
+  systemActor?: boolean;
 }
 
 /** A validated rule as written in the file, before compilation. */
@@ -207,9 +214,10 @@ function matchBlock(raw: unknown, field: string, source: string, id: string): Ma
 }
 
 function setCondition(spec: MatchSpec, key: ConditionKey, value: unknown, where: { source: string; ruleId: string; field: string }): void {
-  if (key === 'sudo_denied') {
+  if (key === 'sudo_denied' || key === 'system_actor') {
     if (typeof value !== 'boolean') throw ruleError(where.source, where.ruleId, where.field, 'must be true or false');
-    spec.sudoDenied = value;
+    if (key === 'sudo_denied') spec.sudoDenied = value;
+    else spec.systemActor = value;
     return;
   }
   const list = stringList(value, where);
