@@ -13,6 +13,8 @@ export const ESCALATION_REASONS = [
   'no_response',
   'second_factor_failed',
   'unknown_owner',
+  /** No login user (a system process): listed in the security channel's digest, not posted alone. */
+  'system_actor',
 ] as const;
 export type EscalationReason = (typeof ESCALATION_REASONS)[number];
 

@@ -30,7 +30,8 @@ export const CONFIG_SCHEMA: SchemaNode = sectionOf(['rules'], {
     uids: { kind: 'map', each: value },
   }),
   sources: { kind: 'list', each: sectionOf(['name', 'type', 'path', 'token', 'host', 'hosts']) },
-  workflow: sectionOf(['remind_after', 'escalate_after', 'push_timeout', 'push_poll_interval', 'dedupe_window', 'poll_interval', 'identity_ttl', 'system_actor']),
+  workflow: sectionOf(['remind_after', 'escalate_after', 'push_timeout', 'push_poll_interval', 'dedupe_window', 'poll_interval', 'identity_ttl', 'system_actor', 'system_digest']),
+  health: sectionOf(['silent_after', 'malformed_spike', 'quiet_after']),
   review: sectionOf(['token']),
 });
 

@@ -1,9 +1,16 @@
 import type { Kysely } from 'kysely';
 import type { Database } from '../store/schema.js';
+import type { GaugeReader } from './gauge-family.js';
 
 /** Counters this process keeps; gauges are read from the database at scrape time. */
 export class Metrics {
   private readonly counters = new Map<string, number>();
+  private readonly gauges: GaugeReader[] = [];
+
+  /** Adds a gauge family read from the database at every scrape. */
+  addGauge(read: GaugeReader): void {
+    this.gauges.push(read);
+  }
 
   increment(name: string, labels: Record<string, string> = {}, by = 1): void {
     const key = `${name}${formatLabels(labels)}`;
@@ -22,6 +29,11 @@ export class Metrics {
     const malformed = await db.selectFrom('source_malformed').select(['source', 'reason', 'count']).execute();
     lines.push('# TYPE vouch_malformed_lines_total counter');
     for (const row of malformed) lines.push(`vouch_malformed_lines_total${formatLabels({ source: row.source, reason: row.reason })} ${Number(row.count)}`);
+    for (const read of this.gauges) {
+      const family = await read(db);
+      lines.push(`# HELP ${family.name} ${family.help}`, `# TYPE ${family.name} gauge`);
+      for (const sample of family.samples) lines.push(`${family.name}${formatLabels(sample.labels)} ${sample.value}`);
+    }
     return lines.join('\n') + '\n';
   }
 }

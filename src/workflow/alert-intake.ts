@@ -13,7 +13,7 @@ import type { Database, SuppressionRow } from '../store/schema.js';
 export interface IntakePolicy {
   dedupeWindowMs: number;
   /** What to do with commands whose actor has no login user. */
-  systemActor: 'escalate' | 'ignore';
+  systemActor: 'digest' | 'escalate' | 'ignore';
 }
 
 export type IntakeResult =

@@ -261,6 +261,7 @@ function ownerEscalationText(alert: AlertView): string {
       return `:rotating_light: The Duo check did not succeed${result}, so the security team has been notified.`;
     }
     case 'unknown_owner':
+    case 'system_actor':
     case null:
       return ':rotating_light: The security team has been notified.';
   }
@@ -281,6 +282,8 @@ function escalationTitle(reason: EscalationReason | null): string {
       return 'Second factor failed';
     case 'unknown_owner':
       return 'No chat user for the owner';
+    case 'system_actor':
+      return 'No login user (listed in the digest)';
     case null:
       return 'Escalated';
   }

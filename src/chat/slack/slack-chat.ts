@@ -15,6 +15,8 @@ import {
 import type { AlertView } from '../../alerts/alert.js';
 import { ChatError } from '../../errors.js';
 import type { ChatPort, MessageRef } from '../chat-port.js';
+import type { HealthNoticeView, SystemDigestView } from '../quiet-views.js';
+import { digestMessage, healthNoticeMessage, healthRecoveryMessage } from './quiet-blocks.js';
 import {
   escalationMessage,
   justificationModal,
@@ -134,6 +136,18 @@ export class SlackChat implements ChatPort {
     await this.call('chat.postEphemeral', () => this.client.chat.postEphemeral({ channel, user: chatUserId, text: safe }));
   }
 
+  async postDigest(digest: SystemDigestView): Promise<MessageRef> {
+    return this.post(this.securityChannel, digestMessage(digest));
+  }
+
+  async postHealthNotice(notice: HealthNoticeView): Promise<MessageRef> {
+    return this.post(this.securityChannel, healthNoticeMessage(notice));
+  }
+
+  async postHealthRecovery(notice: HealthNoticeView, thread: MessageRef): Promise<MessageRef> {
+    return this.post(thread.channel, healthRecoveryMessage(notice), thread.ts);
+  }
+
   private async openDm(chatUserId: string): Promise<string> {
     const result = await this.call('conversations.open', () => this.client.conversations.open({ users: chatUserId }));
     const id = result.channel?.id;
@@ -141,10 +155,11 @@ export class SlackChat implements ChatPort {
     return id;
   }
 
-  private async post(channel: string, message: SlackMessage): Promise<MessageRef> {
+  private async post(channel: string, message: SlackMessage, threadTs?: string): Promise<MessageRef> {
     const result = await this.call('chat.postMessage', () =>
       this.client.chat.postMessage({
         channel,
+        ...(threadTs === undefined ? {} : { thread_ts: threadTs }),
         text: message.text,
         blocks: message.blocks,
         // Never let Slack fetch previews of URLs that appear in attacker-controlled text.

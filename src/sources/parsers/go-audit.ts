@@ -68,6 +68,7 @@ export function createGoAuditParser(options: ParserOptions): LogParser {
     }
     clock.observe(parsed.time.getTime());
     const host = typeof group.hostname === 'string' && group.hostname !== '' ? group.hostname : options.defaultHost;
+    if (options.onPipelineRecord !== undefined && typeof sequence === 'number') options.onPipelineRecord({ kind: 'sequence', host, time: parsed.time, sequence });
     const names = withUidMap(uidNamer(host, options.resolveUid), asJsonObject(group.uid_map));
     const ctx = { host, id, time: parsed.time, sourceFormat: format, names };
     const builder = new AuditEventBuilder();
