@@ -1,7 +1,9 @@
 import { appendFileSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { silentLogger } from '../../src/logger.js';
 import type { SimulatedMessage } from '../../src/sandbox/slack-simulator.js';
+import { startService } from '../../src/service.js';
 import { openNotices } from '../../src/store/queries/health.js';
 import { ALICE, Harness } from './harness.js';
 
@@ -105,6 +107,24 @@ describe('pipeline health notices', () => {
     expect(await h.service.health.runOnce()).toBe(1);
     const reply = h.security().find((post) => post.threadTs === notice!.ts);
     expect(reply?.text).toBe('Recovered: the host is sending audit records again on db-7');
+  }, 60_000);
+
+  it('posts a notice and its recovery once when two replicas run the round at the same moment', async () => {
+    h = await new Harness().start();
+    const other = await startService({ config: h.config, store: await h.store.reopen(), clock: h.clock, logger: silentLogger, autoRun: false });
+    try {
+      appendFileSync(h.logPath, recorded(DAEMON_END, 'db-1'));
+      await h.settle();
+      const rounds = () => Promise.all([h.service.health.runOnce(), other.health.runOnce(), h.service.health.runOnce(), other.health.runOnce()]);
+      expect((await rounds()).reduce((sum, count) => sum + count, 0)).toBe(1);
+      appendFileSync(h.logPath, recorded(DAEMON_START, 'db-1'));
+      await h.settle();
+      expect((await rounds()).reduce((sum, count) => sum + count, 0)).toBe(1);
+      expect(h.security()).toHaveLength(2);
+    } finally {
+      await other.stop();
+      await other.store.close();
+    }
   }, 60_000);
 
   it('escapes a hostile host name in the notice', async () => {
