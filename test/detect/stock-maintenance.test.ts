@@ -49,6 +49,28 @@ describe('stock distribution maintenance', () => {
     expect(events.map((event) => [event.command, rules.match(event)?.ruleId ?? null]).filter(([, rule]) => rule !== null)).toEqual([]);
   });
 
+  it('raises no alert for the same job run by cron with root\'s login uid (pam_loginuid), but alerts for root on a terminal', async () => {
+    const events = await eventsOf('cron-daily-loginuid0.log');
+    const byCron = events.filter((event) => event.extra?.tty === undefined);
+    // Two runs: the first compares and copies each of the four files, the second only compares.
+    expect(byCron.filter((event) => event.argv[0] === 'cmp')).toHaveLength(8);
+    expect(byCron.filter((event) => event.argv[0] === 'cp')).toHaveLength(4);
+    for (const event of byCron) expect(event).toMatchObject({ user: 'root', loginUid: 0 });
+    expect(byCron.filter((event) => rules.match(event) !== null).map((event) => event.command)).toEqual([]);
+    const typed = events.filter((event) => event.extra?.tty === 'pts0' && event.argv[0] === 'cmp');
+    expect(typed).toHaveLength(1);
+    expect(rules.match(typed[0]!)?.ruleId).toBe('shadow-read');
+  });
+
+  it('never takes a format that does not record terminals for "no terminal"', () => {
+    const cron = (overrides: Partial<CommandEvent>) =>
+      makeEvent(['cmp', '-s', 'shadow.bak', '/etc/shadow'], { user: 'root', loginUid: 0, runAs: 'root', exe: '/usr/bin/cmp', cwd: '/var/backups', ...overrides });
+    expect(rules.match(cron({}))).toBeNull();
+    expect(rules.match(cron({ sourceFormat: 'json' }))?.ruleId).toBe('shadow-read');
+    expect(rules.match(cron({ attribution: 'audit-userspace' }))?.ruleId).toBe('shadow-read');
+    expect(rules.match(cron({ extra: { tty: 'pts1' } }))?.ruleId).toBe('shadow-read');
+  });
+
   it.each(DERIVED)('raises no alert for %s', (_source, event) => {
     expect(rules.match(event)).toBeNull();
   });
