@@ -130,7 +130,7 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
     runner = new JobRunner({ db: store.db, clock, logger, handle: (job) => workflow.handleJob(job) });
     const jobRunner = runner;
 
-    const ingestor = new Ingestor({ db: store.db, rules, clock, policy: config.workflow, onAlert: wake, logger, retry: options.ingestRetry });
+    const ingestor = new Ingestor({ db: store.db, rules, clock, policy: config.workflow, onAlert: wake, logger, retry: options.ingestRetry, recordHostActivity: true });
     const sourceConfigs = [...config.sources, ...(sandbox ? [sandbox.demoSource] : [])];
     const sources = sourceConfigs
       .filter((source) => source.path !== null)

@@ -60,6 +60,11 @@ export interface IngestorOptions {
   sleep?: (ms: number) => Promise<void>;
   /** Jitter of the retry delays, in [0, 1). Default Math.random. */
   random?: () => number;
+  /**
+   * Note every batch's hosts as heard from now, for the silent-host check. The running service
+   * does; a backfill of old logs (`vouch ingest`) must not, or its hosts would seem to go silent.
+   */
+  recordHostActivity?: boolean;
 }
 
 /** A rule hit ready to store: the event already storable and redacted. */
@@ -108,8 +113,9 @@ export class Ingestor {
     base.matched = hits.length;
     base.malformed = batch.malformed.length;
     const health = batch.health ?? [];
-    if (hits.length === 0 && batch.malformed.length === 0 && !batch.checkpoints?.length && health.length === 0 && batch.events.length === 0) return base;
-    const hosts = hostsOf(batch.events, health);
+    const heard = this.options.recordHostActivity === true && batch.events.length > 0;
+    if (hits.length === 0 && batch.malformed.length === 0 && !batch.checkpoints?.length && health.length === 0 && !heard) return base;
+    const hosts = this.options.recordHostActivity ? hostsOf(batch.events, health) : new Set<string>();
     const { logger } = this.options;
     const stats = await retryTransient(
       () => this.options.db.transaction().execute((trx) => this.store(trx, source, { hits, malformed: batch.malformed, checkpoints: batch.checkpoints ?? [], health, hosts, now })),
