@@ -74,14 +74,14 @@ export function auditRecordSignal(host: string, type: string, body: string, time
   if (type === 'DAEMON_START') return recovered('auditd_stopped', 'auditd started');
   if (type !== 'CONFIG_CHANGE' || /(^|\s)res=(0|no|failed)(\s|$)/.test(body)) return null;
   const fields = configFields(body);
+  const lost = Number(fields.get('lost') ?? '0');
+  if (Number.isFinite(lost) && lost > 0) return problem('events_lost', `the kernel reports ${lost} lost audit events`);
   const enabled = fields.get('audit_enabled');
   if (enabled === '0') return problem('audit_disabled', 'kernel auditing was disabled (audit_enabled=0)');
   if (enabled === '1' || enabled === '2') return recovered('audit_disabled', `kernel auditing was enabled (audit_enabled=${enabled})`);
   const op = (fields.get('op') ?? '').replace(/"/g, '').replace(/ /g, '_');
   if (op === 'remove_rule') return problem('audit_rules_removed', 'an audit rule was deleted');
   if (op === 'add_rule') return recovered('audit_rules_removed', 'an audit rule was added');
-  const lost = Number(fields.get('lost') ?? '0');
-  if (Number.isFinite(lost) && lost > 0) return problem('events_lost', `the kernel reports ${lost} lost audit events`);
   return null;
 }
 

@@ -73,6 +73,14 @@ describe('the parsers hand pipeline records to the watch', () => {
     expect(createAuditdParser({ defaultHost: 'vm' }).push(line, 0, AT).malformed).toHaveLength(1);
   });
 
+  it('passes the CONFIG_CHANGE records go-audit relays (type 1305)', () => {
+    const watch = new PipelineWatch(() => AT);
+    const parser = createGoAuditParser({ defaultHost: 'vm', onPipelineRecord: watch.observe });
+    const data = 'audit(1796167943.849:47): op=set audit_enabled=0 old=1 auid=1000 ses=3 res=1';
+    parser.push(JSON.stringify({ sequence: 47, timestamp: '1796167943.849', hostname: 'app-1', messages: [{ type: 1305, data }] }), 0, AT);
+    expect(watch.drain()).toEqual([expect.objectContaining({ host: 'app-1', kind: 'audit_disabled', state: 'problem' })]);
+  });
+
   it('turns a jump in go-audit sequence numbers into a gap, and a restart (lower number) into none', () => {
     const watch = new PipelineWatch(() => AT);
     const parser = createGoAuditParser({ defaultHost: 'vm', onPipelineRecord: watch.observe });

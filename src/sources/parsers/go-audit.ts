@@ -74,6 +74,10 @@ export function createGoAuditParser(options: ParserOptions): LogParser {
     const builder = new AuditEventBuilder();
     for (const message of messages) {
       const m = asJsonObject(message);
+      if (options.onPipelineRecord !== undefined && isConfigChange(m?.type) && typeof m?.data === 'string') {
+        options.onPipelineRecord({ kind: 'audit_record', host, time: parsed.time, type: 'CONFIG_CHANGE', body: stripHeader(m.data) });
+        continue;
+      }
       const type = recordType(m?.type);
       if (!m || type === null || typeof m.data !== 'string') continue;
       const data = stripHeader(m.data);
@@ -123,6 +127,11 @@ function withUidMap(names: UidNamer, uidMap: Record<string, unknown> | null): Ui
     const mapped = uidMap?.[String(uid)];
     return names(uid, logName ?? (typeof mapped === 'string' ? mapped : undefined));
   };
+}
+
+/** The kernel's CONFIG_CHANGE (1305), which go-audit relays like any record: for the health watch. */
+function isConfigChange(type: unknown): boolean {
+  return type === 1305 || type === 'CONFIG_CHANGE';
 }
 
 function recordType(type: unknown): string | null {
