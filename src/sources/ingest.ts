@@ -161,9 +161,10 @@ export class Ingestor {
     for (const [reason, group] of groupByReason([...work.malformed, ...unstorable])) {
       await countMalformed(trx, source, reason, group.length, storableText(group[group.length - 1]?.sample ?? ''), work.now);
     }
-    for (const checkpoint of work.checkpoints) await saveCheckpoint(trx, source, checkpoint, work.now);
     await touchHosts(trx, source, work.hosts, work.now);
     await recordHealthSignals(trx, work.health, work.now);
+    // The checkpoint last: the transaction holds its row lock for the shortest time.
+    for (const checkpoint of work.checkpoints) await saveCheckpoint(trx, source, checkpoint, work.now);
     return stats;
   }
 

@@ -73,9 +73,18 @@ export async function touchHosts(trx: Transaction<Database>, source: string, hos
     .execute();
 }
 
-/** Hosts heard from before `before` and not since. */
+/** Hosts heard from before `before` and not since, that have no open host_silent notice yet. */
 export async function silentHosts(db: Db, before: Date, limit = 1000): Promise<Array<{ host: string; source: string; last_seen_at: Date }>> {
-  return db.selectFrom('host_activity').selectAll().where('last_seen_at', '<', before).orderBy('last_seen_at').limit(limit).execute();
+  return db
+    .selectFrom('host_activity as a')
+    .select(['a.host', 'a.source', 'a.last_seen_at'])
+    .where('a.last_seen_at', '<', before)
+    .where(({ not, exists, selectFrom }) =>
+      not(exists(selectFrom('health_notices as n').select('n.id').whereRef('n.host', '=', 'a.host').where('n.kind', '=', 'host_silent').where('n.recovered_at', 'is', null))),
+    )
+    .orderBy('a.last_seen_at')
+    .limit(limit)
+    .execute();
 }
 
 /** Recovers open host_silent notices whose host was heard from after the notice opened. */
