@@ -1,4 +1,5 @@
 import type { AlertView } from '../alerts/alert.js';
+import type { HealthNoticeView, SystemDigestView } from './quiet-views.js';
 
 /** Where a posted message lives, so it can be updated later. */
 export interface MessageRef {
@@ -45,4 +46,10 @@ export interface ChatPort {
   noteRepeats(alert: AlertView, escalation: MessageRef, repeats: ReadonlyArray<{ host: string; command: string; occurredAt: Date }>): Promise<void>;
   /** A message only `chatUserId` sees in `channel` (e.g. "this alert is not yours"). */
   tellUser(channel: string, chatUserId: string, text: string): Promise<void>;
+  /** Posts one period's digest of system-actor commands to the security channel. */
+  postDigest(digest: SystemDigestView): Promise<MessageRef>;
+  /** Posts a pipeline health notice (auditd stopped, events lost, a silent host...) to the security channel. */
+  postHealthNotice(notice: HealthNoticeView): Promise<MessageRef>;
+  /** Posts a notice's recovery as a reply in the notice's thread. */
+  postHealthRecovery(notice: HealthNoticeView, thread: MessageRef): Promise<MessageRef>;
 }
