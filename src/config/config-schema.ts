@@ -31,7 +31,9 @@ export const CONFIG_SCHEMA: SchemaNode = sectionOf(['rules'], {
   }),
   sources: { kind: 'list', each: sectionOf(['name', 'type', 'path', 'token', 'host', 'hosts']) },
   workflow: sectionOf(['remind_after', 'escalate_after', 'push_timeout', 'push_poll_interval', 'dedupe_window', 'poll_interval', 'identity_ttl', 'system_actor']),
-  review: sectionOf(['token']),
+  review: sectionOf(['token', 'public_url', 'reviewers', 'admins', 'session_idle_timeout', 'session_max_age'], {
+    oidc: sectionOf(['issuer', 'client_id', 'client_secret']),
+  }),
 });
 
 /**

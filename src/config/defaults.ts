@@ -22,6 +22,10 @@ export const DEFAULTS = {
   systemActor: 'escalate',
   /** How long a looked-up chat identity is trusted before it is looked up again. */
   identityTtl: '24h',
+  /** A console session unused this long ends (sign in again). */
+  sessionIdleTimeout: '1h',
+  /** A console session ends this long after sign-in, however active. */
+  sessionMaxAge: '12h',
 } as const;
 
 /** The shortest review API bearer token accepted: generate one with `openssl rand -hex 32`. */
