@@ -46,6 +46,8 @@ declare module 'oidc-provider' {
     loadExistingGrant?(ctx: OidcContext): Promise<OidcGrant | undefined>;
     renderError?(ctx: OidcContext, out: Record<string, unknown>, error: unknown): Promise<void>;
     clientBasedCORS?(): boolean;
+    adapter?: new (model: string) => unknown;
+    ttl?: Record<string, number>;
   }
 
   export default class Provider {

@@ -6,6 +6,7 @@ import { RequestError } from '../errors.js';
 import { escapeHtml } from '../review/report.js';
 import { CONSOLE_HEADERS } from '../review/console/console-response.js';
 import { readBody, type HttpServer } from '../server/http-server.js';
+import { sandboxIdentityStore } from './sandbox-identity-store.js';
 
 /** A person the sandbox's identity provider can sign in, one click each. */
 export interface DemoIdentity {
@@ -85,6 +86,9 @@ export function createSandboxIdentityProvider(options: IdentityProviderOptions):
       ctx.body = `sign-in error: ${String(out.error)}: ${String(out.error_description ?? '')}`;
     },
     clientBasedCORS: () => false,
+    adapter: sandboxIdentityStore(),
+    // Seconds; short, as suits a sandbox (the console's own session outlives the provider's).
+    ttl: { Interaction: 600, Session: 8 * 3600, Grant: 8 * 3600, AccessToken: 3600, IdToken: 3600, AuthorizationCode: 60 },
   });
   const handle = provider.callback();
   return {
