@@ -1,7 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import type { Kysely } from 'kysely';
 import type { Clock } from '../../clock.js';
-import { deleteConsoleSession, findConsoleSession, insertConsoleSession, touchConsoleSession } from '../../store/queries/console-sessions.js';
+import { deleteConsoleSession, deleteExpiredConsoleSessions, findConsoleSession, insertConsoleSession, touchConsoleSession } from '../../store/queries/console-sessions.js';
 import type { Database, StoredSignedInPerson } from '../../store/schema.js';
 
 /** A session as found: who it is, its CSRF token and the hash it is stored under. */
@@ -27,6 +27,8 @@ export class ConsoleSessionStore {
     const id = randomBytes(32).toString('base64url');
     const csrfToken = randomBytes(32).toString('base64url');
     const now = this.options.clock.now();
+    // Ended sessions are swept as new ones start, so the table holds about the live ones.
+    await deleteExpiredConsoleSessions(this.options.db, now, this.options.idleMs);
     await insertConsoleSession(this.options.db, { idHash: hashId(id), person, csrfToken, now, expiresAt: new Date(now.getTime() + this.options.maxAgeMs) });
     return { id, csrfToken };
   }
