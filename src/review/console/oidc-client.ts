@@ -83,6 +83,15 @@ export function createOidcSignIn(config: OidcConfig, options: { timeoutMs?: numb
   };
 }
 
+/**
+ * Checks that the issuer answers discovery as itself, for `vouch doctor`; resolves to what it
+ * offers, throws with the reason otherwise.
+ */
+export async function checkIssuer(config: OidcConfig, timeoutMs = 10_000): Promise<{ userInfo: boolean; pkceS256: boolean }> {
+  const metadata = (await discover(config, timeoutMs)).serverMetadata();
+  return { userInfo: Boolean(metadata.userinfo_endpoint), pkceS256: metadata.code_challenge_methods_supported?.includes('S256') ?? false };
+}
+
 async function discover(config: OidcConfig, timeoutMs: number): Promise<openid.Configuration> {
   const issuer = new URL(config.issuer);
   // Config validation allowed plain http only for an issuer on loopback (the sandbox's, a test's).
