@@ -4,6 +4,7 @@ import type { Logger } from '../../logger.js';
 import type { HttpServer } from '../../server/http-server.js';
 import type { VouchDatabase } from '../../store/database.js';
 import { routeApiTokens } from './api-tokens.js';
+import { routeApiTokensPage } from './api-tokens-page.js';
 import { routeConsoleAuth } from './console-auth-routes.js';
 import { createOidcSignIn } from './oidc-client.js';
 import { OidcConsoleAuth } from './oidc-console-auth.js';
@@ -12,7 +13,7 @@ import { OidcConsoleAuth } from './oidc-console-auth.js';
 export const SANDBOX_ISSUER_PATH = '/sandbox/oidc';
 
 /**
- * Builds the console's sign-in and routes it (login, callback, logout, the token API). With
+ * Builds the console's sign-in and routes it (login, callback, logout, the token API and page). With
  * review.oidc set it signs in at the company's provider; in the sandbox without it, at a real
  * OpenID provider served in process under /sandbox/oidc with demo people (dana reviews, erin
  * administers, mallory is refused); live without it, browsers are told sign-in is not
@@ -58,5 +59,6 @@ export async function setUpConsoleAuth(options: {
   });
   routeConsoleAuth(http, auth);
   routeApiTokens(http, { db: options.store.db, clock: options.clock, auth });
+  routeApiTokensPage(http, { db: options.store.db, clock: options.clock, auth });
   return auth;
 }

@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ManualClock } from '../../../src/clock.js';
 import { silentLogger } from '../../../src/logger.js';
 import { routeApiTokens } from '../../../src/review/console/api-tokens.js';
+import { routeApiTokensPage } from '../../../src/review/console/api-tokens-page.js';
 import { routeConsoleAuth } from '../../../src/review/console/console-auth-routes.js';
 import { CONSOLE_CSP } from '../../../src/review/console/console-response.js';
 import { createOidcSignIn } from '../../../src/review/console/oidc-client.js';
@@ -50,6 +51,7 @@ describe.each(storeKinds())('review console sign-in (%s)', (kind) => {
     });
     routeConsoleAuth(server, auth);
     routeApiTokens(server, { db: store.db, clock, auth });
+    routeApiTokensPage(server, { db: store.db, clock, auth });
     routeReviewApi(server, { db: store.db, clock, auth });
   }, 60_000);
 
@@ -215,6 +217,38 @@ describe.each(storeKinds())('review console sign-in (%s)', (kind) => {
     expect(trail.map((step) => [step.action, step.actor])).toEqual(
       expect.arrayContaining([['api_token_created', 'erin@example.com'], ['api_token_revoked', 'erin@example.com']]),
     );
+  });
+
+  it('has a tokens page for admins: create (shown once), refuse a taken name, revoke; CSRF-checked', async () => {
+    const erin = await signedIn('erin');
+    const csrf = await csrfOf(erin);
+    const form = (path: string, fields: Record<string, string>) =>
+      erin.request(`${consoleUrl}${path}`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams(fields).toString() });
+    const page = await erin.request(`${consoleUrl}/review/tokens`);
+    expect(page.status).toBe(200);
+    expect(page.headers.get('content-security-policy')).toBe(CONSOLE_CSP);
+    expect(await page.text()).toContain(`name="csrf_token" value="${csrf}"`);
+
+    expect((await form('/review/tokens', { name: 'nightly' })).status).toBe(403);
+    const created = await form('/review/tokens', { name: 'nightly', csrf_token: csrf });
+    expect(created.status).toBe(201);
+    const token = /<code>(vouch_[A-Za-z0-9_-]{43})<\/code>/.exec(await created.text())?.[1] as string;
+    expect(await (await fetch(`${consoleUrl}/api/me`, { headers: { authorization: `Bearer ${token}` } })).json()).toMatchObject({ actor: 'token:nightly' });
+    const again = await form('/review/tokens', { name: 'nightly', csrf_token: csrf });
+    expect(again.status).toBe(409);
+    expect(await again.text()).toContain('exists already');
+    expect(await (await erin.request(`${consoleUrl}/review/tokens`)).text()).not.toContain(token);
+
+    const revoked = await form('/review/tokens/nightly/revoke', { csrf_token: csrf });
+    expect(revoked.status).toBe(303);
+    expect((await fetch(`${consoleUrl}/api/me`, { headers: { authorization: `Bearer ${token}` } })).status).toBe(401);
+
+    const dana = await signedIn('dana');
+    const refused = await dana.request(`${consoleUrl}/review/tokens`);
+    expect(refused.status).toBe(403);
+    expect(await refused.text()).toContain('not an admin');
+    const anonymous = await fetch(`${consoleUrl}/review/tokens`, { redirect: 'manual' });
+    expect(anonymous.status).toBe(302);
   });
 
   it('records reviews under the caller\'s identity, ignoring a reviewer in the body, and appends them', async () => {
