@@ -137,7 +137,7 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
     });
     http.route('GET', '/metrics', async (_req, res) => sendText(res, 200, await metrics.render(store.db), 'text/plain; version=0.0.4'));
     const reviewToken = config.review.token ?? (await getOrCreateSetting(store.db, 'review_token', () => randomBytes(24).toString('base64url')));
-    const consoleAuth = await setUpConsoleAuth({ config, store, http, baseUrl: url, clock, logger, sharedToken: reviewToken });
+    const consoleAuth = setUpConsoleAuth({ config, store, http, baseUrl: url, clock, logger, sharedToken: reviewToken });
     routeReviewApi(http, { db: store.db, clock, auth: consoleAuth });
     routeIngest(http, { sources: config.sources, ingestor, clock, logger, metrics, resolveUid: uidMapResolver(identityConfig.uids) });
 

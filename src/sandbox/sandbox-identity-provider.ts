@@ -1,8 +1,10 @@
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import Provider, { type OidcContext, type OidcGrant } from 'oidc-provider';
+import type Provider from 'oidc-provider';
+import type { OidcContext, OidcGrant } from 'oidc-provider';
 import type { OidcConfig } from '../config/config.js';
 import { RequestError } from '../errors.js';
+import type { Logger } from '../logger.js';
 import { escapeHtml } from '../review/report.js';
 import { CONSOLE_HEADERS } from '../review/console/console-response.js';
 import { readBody, type HttpServer } from '../server/http-server.js';
@@ -34,6 +36,8 @@ export interface IdentityProviderOptions {
   /** The console's redirect URIs (`<public_url>/review/callback`), plus any a test adds. */
   redirectUris: string[];
   people?: readonly DemoIdentity[];
+  /** Where oidc-provider's own notices go (it prints them with console.warn otherwise). */
+  logger?: Logger;
 }
 
 export interface SandboxIdentityProvider {
@@ -53,8 +57,35 @@ export function createSandboxIdentityProvider(options: IdentityProviderOptions):
   const people = options.people ?? DEMO_IDENTITIES;
   const mountPath = new URL(options.issuer).pathname.replace(/\/$/, '');
   const oidc: OidcConfig = { issuer: options.issuer, clientId: 'vouch-console', clientSecret: randomBytes(24).toString('base64url') };
+  // Built on the first request, so a sandbox that nobody signs in to starts no slower for it.
+  let started: Promise<Provider> | null = null;
+  let handler: ReturnType<Provider['callback']> | null = null;
+  const provider = () => (started ??= startProvider(options, oidc, people, mountPath));
+  return {
+    oidc,
+    route(http) {
+      http.route('GET', `${mountPath}/interaction/*`, async (req, res) => showSignIn(await provider(), people, mountPath, req, res));
+      http.route('POST', `${mountPath}/interaction/*`, async (req, res) => finishSignIn(await provider(), people, req, res));
+      http.route('*', `${mountPath}/*`, async (req, res) => {
+        handler ??= (await provider()).callback();
+        const handle = handler;
+        // As when mounted under a prefix by connect or express: the provider sees its own paths.
+        const original = req.url ?? '/';
+        Object.assign(req, { originalUrl: original, url: original.slice(mountPath.length) || '/' });
+        return new Promise<void>((resolve) => {
+          res.once('close', resolve);
+          res.once('finish', resolve);
+          handle(req, res);
+        });
+      });
+    },
+  };
+}
+
+async function startProvider(options: IdentityProviderOptions, oidc: OidcConfig, people: readonly DemoIdentity[], mountPath: string): Promise<Provider> {
+  const { default: OidcProvider } = await importQuietly(() => import('oidc-provider'), options.logger);
   const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
-  const provider = new Provider(options.issuer, {
+  return new OidcProvider(options.issuer, {
     clients: [
       {
         client_id: oidc.clientId,
@@ -90,24 +121,21 @@ export function createSandboxIdentityProvider(options: IdentityProviderOptions):
     // Seconds; short, as suits a sandbox (the console's own session outlives the provider's).
     ttl: { Interaction: 600, Session: 8 * 3600, Grant: 8 * 3600, AccessToken: 3600, IdToken: 3600, AuthorizationCode: 60 },
   });
-  const handle = provider.callback();
-  return {
-    oidc,
-    route(http) {
-      http.route('GET', `${mountPath}/interaction/*`, (req, res) => showSignIn(provider, people, mountPath, req, res));
-      http.route('POST', `${mountPath}/interaction/*`, (req, res) => finishSignIn(provider, people, req, res));
-      http.route('*', `${mountPath}/*`, (req, res) => {
-        // As when mounted under a prefix by connect or express: the provider sees its own paths.
-        const original = req.url ?? '/';
-        Object.assign(req, { originalUrl: original, url: original.slice(mountPath.length) || '/' });
-        return new Promise<void>((resolve) => {
-          res.once('close', resolve);
-          res.once('finish', resolve);
-          handle(req, res);
-        });
-      });
-    },
-  };
+}
+
+/**
+ * Imports oidc-provider, whose load-time notices (it warns about Node 20) are printed with
+ * console.warn: with a logger they go to the service's log instead, so stderr stays JSON lines.
+ */
+async function importQuietly<T>(load: () => Promise<T>, logger: Logger | undefined): Promise<T> {
+  if (!logger) return load();
+  const warn = console.warn;
+  console.warn = (...parts: unknown[]) => logger.warn('sandbox identity provider notice', { notice: parts.map(String).join(' ') });
+  try {
+    return await load();
+  } finally {
+    console.warn = warn;
+  }
 }
 
 async function implicitGrant(ctx: OidcContext): Promise<OidcGrant | undefined> {

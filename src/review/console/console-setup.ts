@@ -1,6 +1,7 @@
 import type { Clock } from '../../clock.js';
 import type { VouchConfig } from '../../config/config.js';
 import type { Logger } from '../../logger.js';
+import { DEMO_POLICY, createSandboxIdentityProvider } from '../../sandbox/sandbox-identity-provider.js';
 import type { HttpServer } from '../../server/http-server.js';
 import type { VouchDatabase } from '../../store/database.js';
 import { routeApiTokens } from './api-tokens.js';
@@ -19,7 +20,7 @@ export const SANDBOX_ISSUER_PATH = '/sandbox/oidc';
  * administers, mallory is refused); live without it, browsers are told sign-in is not
  * configured and the API takes tokens only.
  */
-export async function setUpConsoleAuth(options: {
+export function setUpConsoleAuth(options: {
   config: VouchConfig;
   store: VouchDatabase;
   http: HttpServer;
@@ -29,16 +30,15 @@ export async function setUpConsoleAuth(options: {
   logger: Logger;
   /** The shared review API token. */
   sharedToken: string;
-}): Promise<OidcConsoleAuth> {
+}): OidcConsoleAuth {
   const { config, http, baseUrl, logger } = options;
   const review = config.review;
   const publicUrl = review.publicUrl ?? baseUrl;
   let oidc = review.oidc ? createOidcSignIn(review.oidc) : null;
   let policy = { reviewers: review.reviewers, admins: review.admins };
   if (!oidc && config.sandbox) {
-    // Loaded only here: a live deployment never runs (or loads) an identity provider of its own.
-    const { createSandboxIdentityProvider, DEMO_POLICY } = await import('../../sandbox/sandbox-identity-provider.js');
-    const provider = createSandboxIdentityProvider({ issuer: `${baseUrl}${SANDBOX_ISSUER_PATH}`, redirectUris: [`${publicUrl}/review/callback`] });
+    // oidc-provider itself is loaded on the first sign-in: a live deployment never loads it.
+    const provider = createSandboxIdentityProvider({ issuer: `${baseUrl}${SANDBOX_ISSUER_PATH}`, redirectUris: [`${publicUrl}/review/callback`], logger });
     provider.route(http);
     oidc = createOidcSignIn(provider.oidc);
     policy = { reviewers: [...policy.reviewers, ...DEMO_POLICY.reviewers], admins: [...policy.admins, ...DEMO_POLICY.admins] };
@@ -62,3 +62,4 @@ export async function setUpConsoleAuth(options: {
   routeApiTokensPage(http, { db: options.store.db, clock: options.clock, auth });
   return auth;
 }
+
