@@ -130,7 +130,8 @@ async function startProvider(options: IdentityProviderOptions, oidc: OidcConfig,
 async function importQuietly<T>(load: () => Promise<T>, logger: Logger | undefined): Promise<T> {
   if (!logger) return load();
   const warn = console.warn;
-  console.warn = (...parts: unknown[]) => logger.warn('sandbox identity provider notice', { notice: parts.map(String).join(' ') });
+  // Info, not warn: chiefly "Unsupported runtime" on Node 20, which this product supports and the provider runs on.
+  console.warn = (...parts: unknown[]) => logger.info('sandbox identity provider notice', { notice: parts.map(String).join(' ') });
   try {
     return await load();
   } finally {
