@@ -1,4 +1,3 @@
-import { createHash, timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { DatabaseUnavailableError, RequestError, coerceError } from '../errors.js';
@@ -232,17 +231,4 @@ export function jsonObjectBody(body: Buffer, usage: string): Record<string, unkn
   }
   if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new RequestError(400, `body must be a JSON object: ${usage}`);
   return value as Record<string, unknown>;
-}
-
-/** Checks `Authorization: Bearer <token>` in constant time; 401 otherwise. */
-export function requireBearer(req: IncomingMessage, expected: string): void {
-  const header = req.headers.authorization ?? '';
-  const given = header.startsWith('Bearer ') ? header.slice(7).trim() : '';
-  if (!given || !constantTimeEqual(given, expected)) throw new RequestError(401, 'missing or wrong bearer token');
-}
-
-/** Compares digests so neither length nor content leaks through timing. */
-function constantTimeEqual(a: string, b: string): boolean {
-  const digest = (text: string) => createHash('sha256').update(text).digest();
-  return timingSafeEqual(digest(a), digest(b));
 }
