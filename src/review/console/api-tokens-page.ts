@@ -73,6 +73,9 @@ async function formBody(req: IncomingMessage): Promise<URLSearchParams> {
 
 const text = (value: string) => escapeHtml(visibleText(value));
 
+/** `2026-12-02 00:18 UTC` from an ISO time: narrow enough for a phone's width. */
+const minute = (iso: string) => `<time datetime="${escapeHtml(iso)}">${escapeHtml(iso.slice(0, 16).replace('T', ' '))} UTC</time>`;
+
 interface TokensPageNews {
   /** A token just created, shown this once. */
   created?: { name: string; token: string };
@@ -86,8 +89,8 @@ async function tokensPage(db: Kysely<Database>, session: ConsoleSession, news: T
   const rows = (await listApiTokens(db)).map(apiTokenView).map((token) => {
     const revoke = token.revoked_at
       ? `revoked ${text(token.revoked_at)}`
-      : `<form method="post" action="/review/tokens/${encodeURIComponent(token.name)}/revoke">${csrf}<button type="submit">Revoke ${text(token.name)}</button></form>`;
-    return `<tr><td><code>${text(token.actor)}</code></td><td>${text(token.created_by)}</td><td>${text(token.created_at)}</td><td>${text(token.last_used_at ?? 'never')}</td><td>${revoke}</td></tr>`;
+      : `<form method="post" action="/review/tokens/${encodeURIComponent(token.name)}/revoke">${csrf}<button type="submit" aria-label="Revoke ${text(token.name)}">Revoke</button></form>`;
+    return `<tr><td><code>${text(token.actor)}</code></td><td>${text(token.created_by)}</td><td>${minute(token.created_at)}</td><td>${token.last_used_at ? minute(token.last_used_at) : 'never'}</td><td>${revoke}</td></tr>`;
   });
   const shown = created
     ? `<section aria-label="New token"><h2>Token ${text(created.name)} created</h2><p>Copy it now: it is shown this once and only its hash is kept.</p>` +
