@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { request } from 'node:http';
 import * as openid from 'openid-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ManualClock } from '../../../src/clock.js';
@@ -121,6 +122,27 @@ describe.each(storeKinds())('review console sign-in (%s)', (kind) => {
     expect(await answer.text()).toContain('mallory@example.com</strong>, who is neither a reviewer nor an admin');
     expect(browser.cookies(consoleUrl).has('vouch_session')).toBe(false);
     expect((await me(browser)).status).toBe(401);
+  });
+
+  it('marks cookies Secure, with the __Host- prefix, when the public URL is https', async () => {
+    const secureServer = new HttpServer(silentLogger);
+    const secureUrl = await secureServer.listen(0, '127.0.0.1');
+    try {
+      routeConsoleAuth(secureServer, new OidcConsoleAuth({
+        db: store.db, clock, logger: silentLogger, publicUrl: 'https://vouch.example.com', oidc: createOidcSignIn(provider.oidc), policy: DEMO_POLICY,
+        sharedToken: SHARED_TOKEN, sessionIdleMs: HOUR, sessionMaxAgeMs: 12 * HOUR,
+      }));
+      const { port } = new URL(secureUrl);
+      const answer = await rawGet(Number(port), '/review/login', 'vouch.example.com');
+      expect(answer.status).toBe(302);
+      expect(new URL(answer.location).searchParams.get('redirect_uri')).toBe('https://vouch.example.com/review/callback');
+      expect(answer.setCookie).toMatch(/^__Host-vouch_sign_in=[A-Za-z0-9_-]{43}; Path=\/; Max-Age=600; HttpOnly; SameSite=Lax; Secure$/);
+      // Another Host is sent to the public URL first, where the cookie belongs.
+      const elsewhere = await rawGet(Number(port), '/review/login', `127.0.0.1:${port}`);
+      expect(elsewhere.location).toBe('https://vouch.example.com/review/login?return_to=%2Freview');
+    } finally {
+      await secureServer.close();
+    }
   });
 
   it('refuses a callback that did not start in this browser', async () => {
@@ -306,6 +328,19 @@ describe.each(storeKinds())('review console sign-in (%s)', (kind) => {
     return tokens.access_token;
   }
 });
+
+/** A GET with a chosen Host header (fetch will not send one of its own choosing). */
+function rawGet(port: number, path: string, host: string): Promise<{ status: number; location: string; setCookie: string }> {
+  return new Promise((resolve, reject) => {
+    const req = request({ host: '127.0.0.1', port, path, headers: { host } }, (res) => {
+      res.resume();
+      const cookie = res.headers['set-cookie']?.[0] ?? '';
+      resolve({ status: res.statusCode ?? 0, location: res.headers.location ?? '', setCookie: cookie });
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
 
 function sha256(text: string): string {
   return createHash('sha256').update(text).digest('hex');
