@@ -71,8 +71,10 @@ export function createOidcSignIn(config: OidcConfig, options: { timeoutMs?: numb
       const idClaims = tokens.claims();
       if (!idClaims) throw new Error('the provider returned no ID token');
       // Many providers put email and groups only in userinfo (OpenID Connect core 5.4 allows it).
+      // The ID token is already verified, so a userinfo that fails only leaves those claims out
+      // (and a person then missing from the lists is refused, as they would be anyway).
       const extra = server.serverMetadata().userinfo_endpoint
-        ? await openid.fetchUserInfo(server, tokens.access_token, idClaims.sub)
+        ? await openid.fetchUserInfo(server, tokens.access_token, idClaims.sub).catch(() => ({}))
         : {};
       return claimsOf({ ...extra, ...idClaims });
     },
