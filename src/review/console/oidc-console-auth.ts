@@ -80,7 +80,8 @@ export class OidcConsoleAuth implements ConsoleAuth {
     }
     const { url, checks } = await oidc.start(this.redirectUri);
     const id = randomBytes(32).toString('base64url');
-    await insertSignIn(this.options.db, hashId(id), { ...checks, returnTo: target }, new Date(this.options.clock.now().getTime() + SIGN_IN_TTL_MS));
+    const now = this.options.clock.now();
+    await insertSignIn(this.options.db, hashId(id), { ...checks, returnTo: target }, now, new Date(now.getTime() + SIGN_IN_TTL_MS));
     sendConsoleRedirect(res, url.href, { 'set-cookie': this.cookie(this.signInCookie, id, SIGN_IN_TTL_MS) });
   }
 

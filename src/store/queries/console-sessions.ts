@@ -53,7 +53,9 @@ export interface PendingSignIn {
   returnTo: string;
 }
 
-export async function insertSignIn(db: Db, idHash: string, pending: PendingSignIn, expiresAt: Date): Promise<void> {
+/** Records a sign-in under way; ones past their time are swept first, so the table stays small. */
+export async function insertSignIn(db: Db, idHash: string, pending: PendingSignIn, now: Date, expiresAt: Date): Promise<void> {
+  await db.deleteFrom('console_sign_ins').where('expires_at', '<=', now).execute();
   await db
     .insertInto('console_sign_ins')
     .values({ id_hash: idHash, state: pending.state, nonce: pending.nonce, code_verifier: pending.codeVerifier, return_to: pending.returnTo, expires_at: expiresAt })
@@ -63,7 +65,6 @@ export async function insertSignIn(db: Db, idHash: string, pending: PendingSignI
 /** Takes a sign-in under way out of the table (each is finished at most once); undefined when unknown or expired. */
 export async function takeSignIn(db: Db, idHash: string, now: Date): Promise<PendingSignIn | undefined> {
   const row = await db.deleteFrom('console_sign_ins').where('id_hash', '=', idHash).returningAll().executeTakeFirst();
-  await db.deleteFrom('console_sign_ins').where('expires_at', '<=', now).execute();
   if (!row || row.expires_at <= now) return undefined;
   return { state: row.state, nonce: row.nonce, codeVerifier: row.code_verifier, returnTo: row.return_to };
 }
