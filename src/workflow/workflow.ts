@@ -119,10 +119,12 @@ export class Workflow implements InteractionHandlers {
     place: PostPlace,
     signal: AbortSignal,
     post: () => Promise<MessageRef>,
+    /** The intent was recorded by this very run (nothing can have been posted yet). */
+    intentJustRecorded = false,
   ): Promise<MessageRef> {
     const column = REQUESTED_COLUMN[purpose];
     const requestedAt = alert[column];
-    if (requestedAt) {
+    if (requestedAt && !intentJustRecorded) {
       const found = await this.options.chat.findPosted(alert.id, purpose, place, requestedAt);
       if (found) {
         this.options.logger.info('found the message an earlier attempt posted; not posting again', { alert: alert.id, purpose });
@@ -138,10 +140,11 @@ export class Workflow implements InteractionHandlers {
    * At most one open question per person: the question of this conversation is posted only when
    * none of the person's other conversations is asked, being verified, or about to be asked.
    * Checked and recorded (the DM's intent) under a lock on the person's open conversations, so
-   * two replicas cannot both decide to ask. True when this conversation may ask now.
+   * two replicas cannot both decide to ask. `taken`: this run recorded the intent; `resumed`: an
+   * earlier attempt did (it may have posted); `wait`: another question of theirs is open.
    */
-  private async takeTurn(alert: AlertRow): Promise<boolean> {
-    if (alert.dm_requested_at) return true;
+  private async takeTurn(alert: AlertRow): Promise<'taken' | 'resumed' | 'wait'> {
+    if (alert.dm_requested_at) return 'resumed';
     return this.options.db.transaction().execute(async (trx) => {
       const open = await trx
         .selectFrom('alerts')
@@ -154,9 +157,9 @@ export class Workflow implements InteractionHandlers {
         .execute();
       const busy = open.some((other) => other.id !== alert.id && (other.status !== 'new' || other.dm_requested_at !== null));
       const mine = open.find((row) => row.id === alert.id);
-      if (busy || !mine || mine.status !== 'new') return false;
+      if (busy || !mine || mine.status !== 'new') return 'wait';
       await updateAlert(trx, alert.id, { dm_requested_at: this.now() });
-      return true;
+      return 'taken';
     });
   }
 
@@ -182,7 +185,8 @@ export class Workflow implements InteractionHandlers {
     // DM is posted already passes the owner check.
     await updateAlert(this.options.db, alert.id, { chat_user_id: owner.chatUserId, second_factor_user: owner.secondFactorUser });
     const chatUserId = owner.chatUserId;
-    if (!(await this.takeTurn(alert))) {
+    const turn = await this.takeTurn(alert);
+    if (turn === 'wait') {
       // Another question of theirs is open: this one waits its turn (and gathers what arrives
       // meanwhile). The end of that conversation asks this one at once; this is the fallback.
       this.options.logger.info('question waits behind another open question of the same person', { alert: alert.id });
@@ -191,7 +195,7 @@ export class Workflow implements InteractionHandlers {
     }
     const fresh = (await findAlert(this.options.db, alert.id)) ?? alert;
     const shown = await this.view(fresh);
-    const question = await this.postOnce(fresh, 'question', { chatUserId }, signal, () => this.options.chat.askOwner(shown, chatUserId));
+    const question = await this.postOnce(fresh, 'question', { chatUserId }, signal, () => this.options.chat.askOwner(shown, chatUserId), turn === 'taken');
     const now = this.now();
     await this.transition(alert.id, 'system', async (row, trx) => {
       const refs = { dm_channel: question.channel, dm_ts: question.ts, asked_at: now };

@@ -257,7 +257,7 @@ describe('default rule pack', () => {
 
   it('reports the observe-only /dev/tcp rule without alerting', () => {
     const hit = rules.match(shellEvent('timeout 1 bash -c </dev/tcp/db-1/5432', {}, 'bash'));
-    expect(hit).toEqual({ ruleId: 'dev-tcp-connection', ruleName: 'Shell opened a /dev/tcp connection', severity: 'low', attack: ['T1095'], mode: 'observe' });
+    expect(hit).toEqual({ ruleId: 'dev-tcp-connection', ruleName: 'Shell opened a /dev/tcp connection', severity: 'low', attack: ['T1095'], mode: 'observe', alwaysAsk: false });
   });
 
   it('lets an alert rule outrank an observe rule on the same event', () => {

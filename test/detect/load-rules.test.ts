@@ -61,6 +61,7 @@ describe('rule file validation', () => {
       severity: 'high',
       attack: ['T1003.008'],
       mode: 'alert',
+      alwaysAsk: false,
     });
   });
 

@@ -140,7 +140,7 @@ rules:
   });
 
   it('passes observe hits through with their mode, without hiding alert rules', () => {
-    expect(rules.match(makeEvent('other'))).toEqual({ ruleId: 'trial', ruleName: 'Trial', severity: 'critical', attack: ['T1059'], mode: 'observe' });
+    expect(rules.match(makeEvent('other'))).toEqual({ ruleId: 'trial', ruleName: 'Trial', severity: 'critical', attack: ['T1059'], mode: 'observe', alwaysAsk: true });
     expect(rules.match(makeEvent('tool'))?.mode).toBe('alert');
   });
 

@@ -64,7 +64,8 @@ describe('HTTP sources bound to hosts', () => {
       record('db-10', ['cat', '/etc/shadow'], 'carol'),
     ]);
     expect(status).toBe(200);
-    expect(json).toMatchObject({ accepted: 2, matched: 2, alerts_created: 2, malformed: 2, malformed_by_reason: { host_not_allowed: 2 } });
+    // Both of alice's hits are one conversation (one question).
+    expect(json).toMatchObject({ accepted: 2, matched: 2, alerts_created: 1, malformed: 2, malformed_by_reason: { host_not_allowed: 2 } });
     expect(await storedEvents()).toEqual([
       { host: 'web-1', login_user: 'alice', command: 'cat /etc/shadow', attribution: 'shipper', forgeable: false, transport: 'http', host_binding: 'bound' },
       { host: 'DB-1', login_user: 'alice', command: 'cat /etc/gshadow', attribution: 'shipper', forgeable: false, transport: 'http', host_binding: 'bound' },

@@ -11,8 +11,8 @@ import { createTestStore, storeKinds, type TestStore } from '../helpers/test-sto
 const T0 = new Date('2026-11-24T10:00:00.000Z');
 
 async function insertAlert(db: Kysely<Database>, id = newAlertId()): Promise<string> {
-  await sql`insert into alerts (id, status, host, command, occurred_at, rule_id, rule_name, severity, attack, dedupe_key, created_at, updated_at)
-    values (${id}, 'new', 'db-1', 'cat /etc/shadow', ${T0}, 'shadow-read', 'Read of password hashes', 'high', '[]', 'k', ${T0}, ${T0})`.execute(db);
+  await sql`insert into alerts (id, status, host, command, occurred_at, rule_id, rule_name, severity, attack, dedupe_key, created_at, updated_at, conversation_id)
+    values (${id}, 'new', 'db-1', 'cat /etc/shadow', ${T0}, 'shadow-read', 'Read of password hashes', 'high', '[]', 'k', ${T0}, ${T0}, ${id})`.execute(db);
   return id;
 }
 

@@ -25,8 +25,8 @@ describe.each(storeKinds())('migration 0003_event_provenance (%s)', (kind) => {
       await sql`insert into command_events (source, event_key, occurred_at, host, argv, command, exe, ppid, source_format, extra, ingested_at)
         values ('old', ${row.key}, ${at}, 'web-1', '["cat"]', 'cat', ${row.exe}, ${row.ppid}, ${row.format}, ${JSON.stringify(row.extra)}, ${at})`.execute(store.db);
     }
-    await sql`insert into alerts (id, event_id, status, host, command, occurred_at, rule_id, rule_name, severity, attack, dedupe_key, created_at, updated_at)
-      select 'a-old', id, 'verified', 'web-1', 'cat', ${at}, 'r', 'R', 'high', '[]', 'd', ${at}, ${at} from command_events where event_key = 'k4'`.execute(store.db);
+    await sql`insert into alerts (id, event_id, status, host, command, occurred_at, rule_id, rule_name, severity, attack, dedupe_key, created_at, updated_at, conversation_id)
+      select 'a-old', id, 'verified', 'web-1', 'cat', ${at}, 'r', 'R', 'high', '[]', 'd', ${at}, ${at}, 'a-old' from command_events where event_key = 'k4'`.execute(store.db);
 
     await eventProvenance.up(store.db as Kysely<unknown>);
 
