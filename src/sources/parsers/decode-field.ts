@@ -136,8 +136,11 @@ export function rawFieldAt(line: string, start: number, end: number, name: strin
 
 /** Audit rule keys: quoted, or hex with several keys separated by 0x01; joined with commas. */
 export function decodeRuleKey(raw: string | undefined): string | null {
-  if (raw === undefined) return null;
-  const key = decodeField(raw);
+  return raw === undefined ? null : decodeRuleKeyText(decodeField(raw));
+}
+
+/** A decoded rule key field (see decodeRuleKey): null when empty or bad, several keys joined with commas. */
+export function decodeRuleKeyText(key: string | null | undefined): string | null {
   if (!key) return null;
   return key.includes('\x01') ? key.split('\x01').join(',') : key;
 }

@@ -62,3 +62,9 @@ function bytesAre(bytes: Buffer, at: number, name: string): boolean {
   for (let i = 1; i < name.length; i++) if (bytes[at + i] !== name.charCodeAt(i)) return false;
   return true;
 }
+
+/** The kernel kind (SYSCALL to PROCTITLE) of a record type name, or null for any other type. */
+export function kernelKind(type: string): number | null {
+  const index = (KERNEL_TYPE_NAMES as readonly string[]).indexOf(type);
+  return index < 0 ? null : index;
+}
