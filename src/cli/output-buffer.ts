@@ -11,8 +11,8 @@ const NON_ASCII = /[^\x00-\x7f]/;
 /** Any character a JSON string cannot hold as it is, or that is not ASCII: such text takes the slow loop. */
 const NOT_PLAIN_JSON = /[^\x20\x21\x23-\x5b\x5d-\x7e]/;
 
-/** Text at least this long is checked by one regex test and copied natively when plain. */
-const NATIVE_COPY_CHARS = 48;
+/** Text at least this long is checked by one regex test and copied natively when plain (shorter text is quicker through the loop: measured). */
+const NATIVE_COPY_CHARS = 256;
 
 /** The escapes JSON.stringify writes for the characters below U+0020, the quote and the backslash. */
 const ESCAPES: readonly string[] = Array.from({ length: 0x5d }, (_, code) => {
