@@ -61,6 +61,13 @@ export class OutputBuffer {
     this.used += this.buf.write(line, this.used, NON_ASCII.test(line) ? 'utf8' : 'latin1');
   }
 
+  /** Bytes as they are (pre-encoded constants: property names, punctuation). */
+  bytes(bytes: Uint8Array): void {
+    this.room(bytes.length);
+    this.buf.set(bytes, this.used);
+    this.used += bytes.length;
+  }
+
   /** ASCII text known to need no escaping (property names, punctuation, numbers). */
   ascii(text: string): void {
     this.room(text.length);

@@ -18,35 +18,56 @@ export interface ShownCommand {
  * are those JSON.stringify would give (as UTF-8).
  */
 export function writeScanJsonLine(out: OutputBuffer, event: CommandEvent, match: RuleMatch | null, shown: ShownCommand, times: IsoTimeFormatter): void {
-  out.ascii('{"time":');
   const time = times.format(event.time);
-  if (time === null) out.ascii('null');
-  else out.jsonString(time);
-  out.ascii(',"host":');
+  if (time === null) out.bytes(TIME_NULL);
+  else {
+    out.bytes(TIME);
+    out.jsonString(time);
+  }
+  out.bytes(HOST);
   out.jsonString(event.host);
-  out.ascii(',"user":');
+  out.bytes(USER);
   out.jsonStringOrNull(event.user);
-  out.ascii(',"run_as":');
+  out.bytes(RUN_AS);
   out.jsonStringOrNull(event.runAs);
-  out.ascii(',"argv":');
+  out.bytes(ARGV);
   out.jsonStringArray(shown.argv);
-  out.ascii(',"command":');
+  out.bytes(COMMAND);
   out.jsonString(shown.command);
-  out.ascii(',"cwd":');
+  out.bytes(CWD);
   out.jsonStringOrNull(event.cwd);
-  out.ascii(',"source_format":');
+  out.bytes(SOURCE_FORMAT);
   out.jsonString(event.sourceFormat);
-  if (match === null) out.ascii(NO_RULE);
+  if (match === null) out.bytes(NO_RULE);
   else writeRuleFields(out, match);
-  out.ascii(',"pid":');
-  if (event.pid === null || event.pid === undefined) out.ascii('null');
+  out.bytes(PID);
+  if (event.pid === null || event.pid === undefined) out.bytes(NULL);
   else out.number(event.pid);
-  out.ascii(',"exe":');
+  out.bytes(EXE);
   out.jsonStringOrNull(event.exe);
-  out.ascii(event.sudoDenied === true ? ',"sudo_denied":true,"provenance":' : ',"sudo_denied":false,"provenance":');
-  out.text(provenanceJson(event));
-  out.ascii('}\n');
+  out.bytes(event.sudoDenied === true ? DENIED_PROVENANCE : NOT_DENIED_PROVENANCE);
+  out.bytes(provenanceJson(event));
+  out.bytes(END);
 }
+
+/** The constant parts of a line, encoded once. */
+const ascii = (text: string): Uint8Array => Buffer.from(text, 'latin1');
+const TIME = ascii('{"time":');
+const TIME_NULL = ascii('{"time":null');
+const HOST = ascii(',"host":');
+const USER = ascii(',"user":');
+const RUN_AS = ascii(',"run_as":');
+const ARGV = ascii(',"argv":');
+const COMMAND = ascii(',"command":');
+const CWD = ascii(',"cwd":');
+const SOURCE_FORMAT = ascii(',"source_format":');
+const NO_RULE = ascii(',"rule":null,"rule_name":null,"severity":null,"attack":null');
+const PID = ascii(',"pid":');
+const NULL = ascii('null');
+const EXE = ascii(',"exe":');
+const DENIED_PROVENANCE = ascii(',"sudo_denied":true,"provenance":');
+const NOT_DENIED_PROVENANCE = ascii(',"sudo_denied":false,"provenance":');
+const END = ascii('}\n');
 
 /** writeScanJsonLine as a string (for callers that want the line as text). */
 export function scanJsonLine(event: CommandEvent, match: RuleMatch | null, shown: ShownCommand, times: IsoTimeFormatter): string {
@@ -55,12 +76,12 @@ export function scanJsonLine(event: CommandEvent, match: RuleMatch | null, shown
   return out.takeText();
 }
 
-/** Provenance JSON of events read from a file, by format and then attribution: a handful of values. */
-const fileProvenanceJson = new Map<string, Map<Attribution, string>>();
+/** Provenance JSON (UTF-8) of events read from a file, by format and then attribution: a handful of values. */
+const fileProvenanceJson = new Map<string, Map<Attribution, Uint8Array>>();
 
 /** The provenance object as JSON.stringify writes it; read from a file, one string per format and attribution. */
-function provenanceJson(event: CommandEvent): string {
-  if (event.provenance !== undefined) return JSON.stringify(toStoredProvenance(event.provenance));
+function provenanceJson(event: CommandEvent): Uint8Array {
+  if (event.provenance !== undefined) return utf8Json(toStoredProvenance(event.provenance));
   let byAttribution = fileProvenanceJson.get(event.sourceFormat);
   if (byAttribution === undefined) {
     byAttribution = new Map();
@@ -69,22 +90,29 @@ function provenanceJson(event: CommandEvent): string {
   const attribution = attributionOf(event);
   let json = byAttribution.get(attribution);
   if (json === undefined) {
-    json = JSON.stringify(toStoredProvenance(provenanceOf(event)));
+    json = utf8Json(toStoredProvenance(provenanceOf(event)));
     byAttribution.set(attribution, json);
   }
   return json;
 }
 
-const NO_RULE = ',"rule":null,"rule_name":null,"severity":null,"attack":null';
+function utf8Json(value: unknown): Uint8Array {
+  return Buffer.from(JSON.stringify(value), 'utf8');
+}
+
+const RULE = ascii(',"rule":');
+const RULE_NAME = ascii(',"rule_name":');
+const SEVERITY = ascii(',"severity":');
+const ATTACK = ascii(',"attack":');
 
 function writeRuleFields(out: OutputBuffer, match: RuleMatch): void {
-  out.ascii(',"rule":');
+  out.bytes(RULE);
   out.jsonString(match.ruleId);
-  out.ascii(',"rule_name":');
+  out.bytes(RULE_NAME);
   out.jsonString(match.ruleName);
-  out.ascii(',"severity":');
+  out.bytes(SEVERITY);
   out.jsonString(match.severity);
-  out.ascii(',"attack":');
+  out.bytes(ATTACK);
   out.jsonStringArray(match.attack);
 }
 
