@@ -13,8 +13,8 @@ import { execVerdictAt } from './exec-verdict.js';
 import { indexOfByte, textAt } from './field-bytes.js';
 import { DEFAULT_MAX_RECORD_GAP, LogClock, type LogMark } from './log-clock.js';
 import { malformed } from './parse-support.js';
-import { parseUserCmd } from './parse-user-cmd.js';
-import { MAX_RECORD_CHARS, newHeaderScan, rawEndOf, scanRecordHeader, scanRecordHeaderBytes } from './record-header.js';
+import { parseUserCmdAt } from './parse-user-cmd.js';
+import { MAX_RECORD_CHARS, newHeaderScan, scanRecordHeader, scanRecordHeaderBytes } from './record-header.js';
 import { EOE, OTHER, PATH, PROCTITLE, SYSCALL, USER_CMD, recordKindAt } from './record-kind.js';
 import { SudoCorrelator } from './sudo-correlator.js';
 import { uidNamer, type UidNamer } from './uid-namer.js';
@@ -256,20 +256,18 @@ class AuditdParser implements LogParser {
     ev.logMs = this.clock.logMs;
   }
 
-  /** sudo's USER_CMD (a few per sudo command): decoded as text and handed to the SudoCorrelator. */
+  /** sudo's USER_CMD (a few per sudo command), its header in this.header: handed to the SudoCorrelator. */
   private userCmd(bytes: Buffer, start: number, end: number, offset: number, utf8: boolean, out: ParseOutput): void {
-    const line = textAt(bytes, start, end, utf8);
-    const h = newHeaderScan();
-    if (scanRecordHeader(line, h) !== null) return;
-    const record = parseUserCmd(line, h.bodyStart, rawEndOf(line, h.bodyStart));
-    const id = line.slice(h.idStart, h.idEnd);
-    if (typeof record === 'string' || !this.header.idValid) {
-      out.malformed.push(malformed(typeof record === 'string' ? record : 'unrecognized', line, offset));
+    const h = this.header;
+    const record = parseUserCmdAt(bytes, h.bodyStart, this.rawEnd(bytes, end), end, utf8);
+    if (typeof record === 'string' || !h.idValid) {
+      out.malformed.push(malformed(typeof record === 'string' ? record : 'unrecognized', textAt(bytes, start, end, utf8), offset));
       return;
     }
-    const host = (h.nodeStart < 0 ? '' : line.slice(h.nodeStart, h.nodeEnd)) || this.options.defaultHost;
+    const name = eventNameAt(bytes, h, utf8);
+    const host = name.node || this.options.defaultHost;
     const at = this.clock.mark();
-    const ctx = { host, id, time: new Date(this.header.timeMs), sourceFormat: this.format, names: this.namer(host), offset, at };
+    const ctx = { host, id: name.id, time: new Date(h.timeMs), sourceFormat: this.format, names: this.namer(host), offset, at };
     for (const event of this.sudo.add(record, ctx)) out.events.push(event);
     this.schedule(at);
   }
@@ -354,15 +352,14 @@ class AuditdParser implements LogParser {
       sourceFormat: this.format,
       names: this.namer(ev.host),
     });
-    const sample = `${ev.host}:${ev.id}`;
     if (event) {
       this.sudo.claim(event);
       out.events.push(event);
       if (!builder.hasArgs && builder.syscall?.success !== false) {
-        out.malformed.push({ reason: 'incomplete_event', sample, offset: ev.firstOffset, detail: 'an exec without its EXECVE record (arguments)' });
+        out.malformed.push({ reason: 'incomplete_event', sample: event.eventKey, offset: ev.firstOffset, detail: 'an exec without its EXECVE record (arguments)' });
       }
     } else if (early && builder.syscall === null) {
-      out.malformed.push({ reason: 'incomplete_event', sample, offset: ev.firstOffset });
+      out.malformed.push({ reason: 'incomplete_event', sample: `${ev.host}:${ev.id}`, offset: ev.firstOffset });
     }
   }
 

@@ -2,6 +2,7 @@
  * Values per audit event (host and id), found straight from a record's header positions without
  * cutting strings out of the line.
  */
+import { textAt } from './field-bytes.js';
 import type { HeaderScan } from './record-header.js';
 
 /** True when `bytes` holds `name` at `at` (a script loop: cheaper than a native call for a few bytes). */
@@ -130,10 +131,9 @@ export class EventTable<V> {
 
 /** The event a record header at `h` names (its serial as the header scan read it). */
 export function eventNameAt(bytes: Buffer, h: HeaderScan, utf8: boolean): EventName {
-  const decoding = utf8 ? 'utf8' : 'latin1';
   return {
-    node: h.nodeStart < 0 ? '' : bytes.toString(decoding, h.nodeStart, h.nodeEnd),
-    id: bytes.toString(decoding, h.idStart, h.idEnd),
+    node: h.nodeStart < 0 ? '' : textAt(bytes, h.nodeStart, h.nodeEnd, utf8),
+    id: bytes.toString(utf8 ? 'utf8' : 'latin1', h.idStart, h.idEnd),
     serial: h.serial,
   };
 }

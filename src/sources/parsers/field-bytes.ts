@@ -42,9 +42,35 @@ export function fieldValueAt(bytes: Buffer, start: number, end: number, name: st
   return -1;
 }
 
-/** `bytes[from, to)` as text: UTF-8 when the line holds non-ASCII bytes, else byte for byte. */
+/** Short values up to this many bytes are looked up in the intern table. */
+const INTERN_MAX_BYTES = 32;
+/** Slots of the intern table (a power of two). */
+const INTERN_SLOTS = 4096;
+/** Strings made from short byte values, by a hash of their bytes; a slot holds the latest one. */
+const interned: Array<string | undefined> = new Array<string | undefined>(INTERN_SLOTS).fill(undefined);
+
+/**
+ * `bytes[from, to)` as text: UTF-8 when the line holds non-ASCII bytes, else byte for byte. Short
+ * ASCII values (host and user names, terminals, paths, common arguments) repeat from record to
+ * record, so they are looked up by their bytes first and made into a string only when new: a
+ * lookup is a hash and a comparison, cheaper than making a string (and its garbage).
+ */
 export function textAt(bytes: Buffer, from: number, to: number, utf8: boolean): string {
-  return bytes.toString(utf8 ? 'utf8' : 'latin1', from, to);
+  if (utf8 || to - from > INTERN_MAX_BYTES) return bytes.toString(utf8 ? 'utf8' : 'latin1', from, to);
+  let hash = 0x811c9dc5;
+  for (let i = from; i < to; i++) hash = Math.imul(hash ^ bytes[i]!, 0x01000193);
+  const slot = (hash >>> 0) & (INTERN_SLOTS - 1);
+  const known = interned[slot];
+  if (known !== undefined && known.length === to - from && sameText(known, bytes, from)) return known;
+  const text = bytes.toString('latin1', from, to);
+  interned[slot] = text;
+  return text;
+}
+
+/** True when `text` is the bytes at `from` (as many as it has characters). */
+function sameText(text: string, bytes: Buffer, from: number): boolean {
+  for (let i = 0; i < text.length; i++) if (text.charCodeAt(i) !== bytes[from + i]) return false;
+  return true;
 }
 
 /** `bytes[from, to)` as a number when it is 1 to 15 decimal digits (decode-field.ts intField), else null. */

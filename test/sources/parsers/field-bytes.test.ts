@@ -1,8 +1,9 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { decodeField, decodeRuleKey, intField, isNoValue, rawFieldAt, stripQuotes } from '../../../src/sources/parsers/decode-field.js';
+import { decodeField, decodeRuleKey, fieldMap, intField, isNoValue, rawFieldAt, stripQuotes } from '../../../src/sources/parsers/decode-field.js';
 import { execVerdict } from '../../../src/sources/parsers/exec-verdict.js';
 import { decodeFieldAt, fieldValueAt, intAt, wordEnd } from '../../../src/sources/parsers/field-bytes.js';
+import { parseUserCmd, type UserCmdRecord } from '../../../src/sources/parsers/parse-user-cmd.js';
 import { readSyscallAt, type SyscallFacts } from '../../../src/sources/parsers/syscall-record.js';
 
 /** Raw values as records carry them: quoted, hex (good and bad), markers, numbers, garbage. */
@@ -49,6 +50,35 @@ function referenceFacts(line: string, start: number, rawEnd: number): SyscallFac
   };
 }
 
+/** USER_CMD as the text field maps read it: the reference parseUserCmd must agree with. */
+function referenceUserCmd(line: string, rawEnd: number): UserCmdRecord | string {
+  const outer = fieldMap(line, 0, rawEnd);
+  const enriched = rawEnd < line.length ? fieldMap(line, rawEnd + 1, line.length) : null;
+  const msg = outer.get('msg');
+  const inner = msg ? fieldMap(stripQuotes(msg), 0, stripQuotes(msg).length) : outer;
+  const rawCmd = inner.get('cmd');
+  if (rawCmd === undefined) return 'unrecognized';
+  const cmd = decodeField(rawCmd);
+  const cwd = decodeField(inner.get('cwd'));
+  if (cmd === undefined || cwd === undefined) return 'bad_hex';
+  const terminal = inner.get('terminal');
+  const auidName = enriched?.get('AUID');
+  return {
+    pid: intField(outer.get('pid')),
+    auid: intField(outer.get('auid')),
+    ses: intField(outer.get('ses')),
+    uid: intField(outer.get('uid')),
+    cmd: cmd ?? '',
+    cwd,
+    exe: decodeField(inner.get('exe')) ?? null,
+    terminal: terminal === undefined || isNoValue(stripQuotes(terminal)) ? null : stripQuotes(terminal),
+    success: inner.get('res') !== 'failed' && inner.get('res') !== '0',
+    auidName: auidName === undefined ? undefined : stripQuotes(auidName),
+  };
+}
+
+const USER_CMD_NAMES = ['pid', 'uid', 'auid', 'ses', 'cmd', 'cwd', 'exe', 'terminal', 'res', 'subj', 'x'];
+
 describe('field decoding from bytes', () => {
   it('decodes a value as decodeField decodes the same text, wherever it sits in the buffer', () => {
     fc.assert(
@@ -81,6 +111,20 @@ describe('field decoding from bytes', () => {
         const rawEnd = enriched === null ? line.length : line.indexOf('\x1d', pad);
         const bytes = Buffer.from(line, 'latin1');
         expect(readSyscallAt(bytes, pad, rawEnd, line.length, false)).toEqual(referenceFacts(line, pad, rawEnd));
+      }),
+      { numRuns: 3000 },
+    );
+  });
+
+  it('reads a USER_CMD record as the text field maps read it, msg and ENRICHED parts included', () => {
+    const inner = fields(USER_CMD_NAMES).map((words) => words.join(' '));
+    const res = fc.constantFrom('res=success', 'res=failed', 'res=0', '');
+    fc.assert(
+      fc.property(fields(USER_CMD_NAMES), fc.option(fc.tuple(inner, res)), fc.option(fields(['AUID', 'UID'])), (outer, msg, enriched) => {
+        const body = [...outer, ...(msg === null ? [] : [`msg='${msg[0]} ${msg[1]}'`])].join(' ');
+        const line = enriched === null ? body : `${body}\x1d${enriched.join(' ')}`;
+        const rawEnd = enriched === null ? line.length : body.length;
+        expect(parseUserCmd(line, 0, rawEnd)).toEqual(referenceUserCmd(line, rawEnd));
       }),
       { numRuns: 3000 },
     );
