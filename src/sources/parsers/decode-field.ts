@@ -62,17 +62,6 @@ export function fieldMap(line: string, start: number, end: number, into = new Ma
   return into;
 }
 
-/** True when every character of `s[start, end)` is a hex digit and the count is even. */
-export function isHex(s: string, start = 0, end = s.length): boolean {
-  if ((end - start) % 2 !== 0) return false;
-  for (let i = start; i < end; i++) {
-    const c = s.charCodeAt(i);
-    const digit = (c >= 48 && c <= 57) || (c >= 65 && c <= 70) || (c >= 97 && c <= 102);
-    if (!digit) return false;
-  }
-  return true;
-}
-
 /** Any character that is not a hex digit. */
 const NOT_HEX = /[^0-9A-Fa-f]/;
 
