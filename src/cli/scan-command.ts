@@ -11,7 +11,8 @@ import { terminalText } from '../terminal-text.js';
 import { checkLogFormat } from './check-log-format.js';
 import { CommandRedactor } from './command-redactor.js';
 import { IsoTimeFormatter } from './iso-time-formatter.js';
-import { scanJsonLine, type ShownCommand } from './scan-json-line.js';
+import { OutputBuffer } from './output-buffer.js';
+import { writeScanJsonLine, type ShownCommand } from './scan-json-line.js';
 
 /** Options of `vouch scan` as commander passes them. */
 export interface ScanOptions {
@@ -69,7 +70,7 @@ export async function scanCommand(file: string, options: ScanOptions, io: Comman
     for (const event of batch.events) {
       const match = rules.match(event);
       tally.event(match);
-      if (match !== null || options.all) out.add(line.format(event, match, redactor.show(event)));
+      if ((match !== null || options.all) && !out.closed) line.write(out.buffer, event, match, redactor.show(event));
     }
     tally.malformed(batch.malformed);
     await out.drain();
@@ -104,23 +105,27 @@ export function uidResolver(config: VouchConfig | null): ParserOptions['resolveU
   return uidMapResolver(config?.identity.uids);
 }
 
-/** Formats scan output lines; one per scan, as it keeps the last second's timestamp text. */
+/** Writes scan output lines; one per scan, as it keeps the last second's timestamp text. */
 interface LineFormat {
-  format(event: CommandEvent, match: RuleMatch | null, shown: ShownCommand): string;
+  write(out: OutputBuffer, event: CommandEvent, match: RuleMatch | null, shown: ShownCommand): void;
 }
 
-/** `--json`: the contract line (see scanJsonLine). */
+/** `--json`: the contract line (see writeScanJsonLine), encoded straight into the output. */
 export class JsonLines implements LineFormat {
   private readonly times = new IsoTimeFormatter();
 
-  format(event: CommandEvent, match: RuleMatch | null, shown: ShownCommand = event): string {
-    return scanJsonLine(event, match, shown, this.times);
+  write(out: OutputBuffer, event: CommandEvent, match: RuleMatch | null, shown: ShownCommand = event): void {
+    writeScanJsonLine(out, event, match, shown, this.times);
   }
 }
 
 /** Readable lines: time, host, user -> run_as, [rule], command (escaped for the terminal, shortened). */
 export class TextLines implements LineFormat {
   private readonly times = new IsoTimeFormatter();
+
+  write(out: OutputBuffer, event: CommandEvent, match: RuleMatch | null, shown: ShownCommand = event): void {
+    out.text(this.format(event, match, shown));
+  }
 
   format(event: CommandEvent, match: RuleMatch | null, shown: ShownCommand = event): string {
     const time = this.times.format(event.time) ?? '-';
@@ -191,58 +196,6 @@ export function plural(count: number, noun: string): string {
   return `${count} ${noun}${count === 1 ? '' : 's'}`;
 }
 
-/** Any character outside ASCII: such a line is encoded as UTF-8, every other one byte for byte. */
-const NON_ASCII = /[^\x00-\x7f]/;
-
-/**
- * Encodes output lines into buffers of about `bufferBytes` as they come: ASCII lines byte for
- * byte (several times faster than a UTF-8 encoder), others as UTF-8.
- */
-class LineEncoder {
-  /** Filled buffers, oldest first. */
-  private sealed: Buffer[] = [];
-  private sealedBytes = 0;
-  private buf: Buffer;
-  private used = 0;
-
-  constructor(private readonly bufferBytes = 256 * 1024) {
-    this.buf = Buffer.allocUnsafe(bufferBytes);
-  }
-
-  /** Bytes encoded and not yet taken. */
-  get size(): number {
-    return this.sealedBytes + this.used;
-  }
-
-  add(line: string): void {
-    // UTF-8 takes at most three bytes per UTF-16 unit.
-    const most = line.length * 3;
-    if (most > this.buf.length - this.used) {
-      this.seal();
-      if (most > this.buf.length) this.buf = Buffer.allocUnsafe(most);
-    }
-    this.used += this.buf.write(line, this.used, NON_ASCII.test(line) ? 'utf8' : 'latin1');
-  }
-
-  /** Everything encoded so far, in order; the encoder starts over empty. */
-  take(): Buffer[] {
-    this.seal();
-    const parts = this.sealed;
-    this.sealed = [];
-    this.sealedBytes = 0;
-    return parts;
-  }
-
-  private seal(): void {
-    if (this.used === 0) return;
-    this.sealed.push(this.buf.subarray(0, this.used));
-    this.sealedBytes += this.used;
-    // A taken buffer may still be queued in the stream: never write into it again.
-    this.buf = Buffer.allocUnsafe(this.bufferBytes);
-    this.used = 0;
-  }
-}
-
 /**
  * Collects output lines and writes them in large pieces: one write per ~256 KiB instead of one
  * per event, waiting for 'drain' when the stream says so. A reader that goes away (EPIPE) marks
@@ -250,7 +203,7 @@ class LineEncoder {
  * last write must not crash it either).
  */
 export class BufferedWriter {
-  private readonly encoder: LineEncoder;
+  private readonly encoder: OutputBuffer;
   private failed = false;
   private readonly onError = () => {
     this.failed = true;
@@ -260,7 +213,7 @@ export class BufferedWriter {
     private readonly out: NodeJS.WritableStream,
     private readonly flushAt = 256 * 1024,
   ) {
-    this.encoder = new LineEncoder(flushAt);
+    this.encoder = new OutputBuffer(flushAt);
     out.on('error', this.onError);
   }
 
@@ -269,8 +222,13 @@ export class BufferedWriter {
     return this.failed;
   }
 
+  /** Where lines are written (check `closed` first: what is written after a failure is dropped at the next write). */
+  get buffer(): OutputBuffer {
+    return this.encoder;
+  }
+
   add(line: string): void {
-    if (!this.failed) this.encoder.add(line);
+    if (!this.failed) this.encoder.text(line);
   }
 
   /** Writes what is collected once it is large enough, respecting backpressure. */

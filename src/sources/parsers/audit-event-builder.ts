@@ -2,67 +2,14 @@
 import type { CommandEvent } from '../command-event.js';
 import { commandLine } from '../command-event.js';
 import type { MalformedReason } from '../parser.js';
-import { UNSET_ID, decodeField, decodeRuleKey, intField, isNoValue, rawFieldAt, stripQuotes } from './decode-field.js';
-import { execVerdictFor, type ExecVerdict } from './exec-verdict.js';
+import { isAscii } from 'node:buffer';
+import { UNSET_ID, decodeField } from './decode-field.js';
+import type { ExecVerdict } from './exec-verdict.js';
 import { ExecveArgs } from './execve-args.js';
+import { bytesStartWith, decodeFieldAt, fieldValueAt, textAt, wordEnd } from './field-bytes.js';
+import { CWD, EXECVE, PATH, PROCTITLE, SYSCALL, kernelKind } from './record-kind.js';
+import { NO_SYSCALL, readSyscallAt, type SyscallFacts } from './syscall-record.js';
 import type { UidNamer } from './uid-namer.js';
-
-/**
- * The raw SYSCALL fields a command is built from, and the ENRICHED names (in capitals) used for
- * naming; undefined when the record lacks one. An object of one fixed shape, not a map: one is
- * made per exec.
- */
-export interface SyscallFields {
-  arch: string | undefined;
-  syscall: string | undefined;
-  success: string | undefined;
-  ppid: string | undefined;
-  pid: string | undefined;
-  auid: string | undefined;
-  uid: string | undefined;
-  euid: string | undefined;
-  tty: string | undefined;
-  ses: string | undefined;
-  exe: string | undefined;
-  key: string | undefined;
-  AUID: string | undefined;
-  UID: string | undefined;
-  EUID: string | undefined;
-}
-
-const NO_SYSCALL: Readonly<SyscallFields> = Object.freeze(readSyscallFields('', 0, 0));
-
-/** The first `name` field (name ends with `=`) of `line[start, end)`, or undefined. */
-function fieldIn(line: string, start: number, end: number, name: string): string | undefined {
-  return rawFieldAt(line, start, end, name) ?? undefined;
-}
-
-/**
- * Reads the SYSCALL fields of raw fields `line[start, rawEnd)` and ENRICHED ones after `rawEnd`.
- * Only the fields a command needs are looked up: raw values never contain spaces (the kernel
- * hex-encodes those), so a field-start search is exact. One native indexOf per field is faster
- * than walking the fields in script (measured: a single pass in script is 1.3-2x slower).
- */
-function readSyscallFields(line: string, start: number, rawEnd: number): SyscallFields {
-  const enriched = rawEnd < line.length;
-  return {
-    arch: fieldIn(line, start, rawEnd, 'arch='),
-    syscall: fieldIn(line, start, rawEnd, 'syscall='),
-    success: fieldIn(line, start, rawEnd, 'success='),
-    ppid: fieldIn(line, start, rawEnd, 'ppid='),
-    pid: fieldIn(line, start, rawEnd, 'pid='),
-    auid: fieldIn(line, start, rawEnd, 'auid='),
-    uid: fieldIn(line, start, rawEnd, 'uid='),
-    euid: fieldIn(line, start, rawEnd, 'euid='),
-    tty: fieldIn(line, start, rawEnd, 'tty='),
-    ses: fieldIn(line, start, rawEnd, 'ses='),
-    exe: fieldIn(line, start, rawEnd, 'exe='),
-    key: fieldIn(line, start, rawEnd, 'key='),
-    AUID: enriched ? fieldIn(line, rawEnd + 1, line.length, 'AUID=') : undefined,
-    UID: enriched ? fieldIn(line, rawEnd + 1, line.length, 'UID=') : undefined,
-    EUID: enriched ? fieldIn(line, rawEnd + 1, line.length, 'EUID=') : undefined,
-  };
-}
 
 /** What the syscall-side records of one kernel event contributed. */
 export interface EventContext {
@@ -79,7 +26,7 @@ export interface EventContext {
  */
 export class AuditEventBuilder {
   /** The SYSCALL record's fields, once it has come. */
-  syscall: SyscallFields | null = null;
+  syscall: SyscallFacts | null = null;
   verdict: ExecVerdict = 'unknown';
   args: ExecveArgs | null = null;
   cwd: string | null = null;
@@ -89,46 +36,58 @@ export class AuditEventBuilder {
   path0: string | null = null;
 
   /**
-   * Adds one record; `body` is `line[start, rawEnd)` raw fields and `[rawEnd + 1, line.length)`
-   * ENRICHED ones. Returns a malformed reason for a bad value (the rest of the record still counts).
+   * Adds one record given as text (go-audit's messages): `line[start, rawEnd)` raw fields and
+   * `[rawEnd + 1, line.length)` ENRICHED ones. See addRecordAt.
    */
   addRecord(type: string, line: string, start: number, rawEnd: number): MalformedReason | null {
-    switch (type) {
-      case 'SYSCALL':
-        return this.addSyscall(line, start, rawEnd);
-      case 'EXECVE':
+    const kind = kernelKind(type);
+    if (kind === null) return null;
+    const bytes = Buffer.from(line.slice(start), 'utf8');
+    const raw = rawEnd >= line.length ? bytes.length : Buffer.byteLength(line.slice(start, rawEnd));
+    return this.addRecordAt(kind, bytes, 0, raw, bytes.length, !isAscii(bytes));
+  }
+
+  /**
+   * Adds one record of a kernel kind (record-kind.ts) read as bytes: raw fields `bytes[start,
+   * rawEnd)`, ENRICHED ones after the separator at `rawEnd` up to `end`; `utf8` when the line
+   * holds non-ASCII bytes. Returns a malformed reason for a bad value (the rest still counts).
+   */
+  addRecordAt(kind: number, bytes: Buffer, start: number, rawEnd: number, end: number, utf8: boolean): MalformedReason | null {
+    switch (kind) {
+      case SYSCALL:
+        this.syscall = readSyscallAt(bytes, start, rawEnd, end, utf8);
+        this.verdict = this.syscall.verdict;
+        return null;
+      case EXECVE:
         this.args ??= new ExecveArgs();
-        return this.args.addRecord(line, start, rawEnd);
-      case 'CWD': {
-        const raw = rawFieldAt(line, start, rawEnd, 'cwd=');
-        if (raw === null) return null;
-        const cwd = decodeField(raw);
+        return this.args.addRecordAt(bytes, start, rawEnd, utf8);
+      case CWD: {
+        const at = fieldValueAt(bytes, start, rawEnd, 'cwd=');
+        if (at < 0) return null;
+        const cwd = decodeFieldAt(bytes, at, wordEnd(bytes, at, rawEnd), utf8);
         if (cwd === undefined) return 'bad_hex';
         this.cwd = cwd;
         return null;
       }
-      case 'PATH':
-        return this.addPath(line, start, rawEnd);
-      case 'PROCTITLE':
-        this.proctitle = rawFieldAt(line, start, rawEnd, 'proctitle=');
+      case PATH:
+        this.addPath(bytes, start, rawEnd, utf8);
         return null;
+      case PROCTITLE: {
+        const at = fieldValueAt(bytes, start, rawEnd, 'proctitle=');
+        this.proctitle = at < 0 ? null : textAt(bytes, at, wordEnd(bytes, at, rawEnd), utf8);
+        return null;
+      }
       default:
         return null;
     }
   }
 
-  private addSyscall(line: string, start: number, rawEnd: number): MalformedReason | null {
-    const fields = readSyscallFields(line, start, rawEnd);
-    this.syscall = fields;
-    this.verdict = fields.arch && fields.syscall ? execVerdictFor(fields.arch.toLowerCase(), fields.syscall) : 'unknown';
-    return null;
-  }
-
-  private addPath(line: string, start: number, rawEnd: number): MalformedReason | null {
-    if (this.path0 === null && rawFieldAt(line, start, rawEnd, 'item=') === '0') {
-      this.path0 = rawFieldAt(line, start, rawEnd, 'name=');
-    }
-    return null;
+  private addPath(bytes: Buffer, start: number, rawEnd: number, utf8: boolean): void {
+    if (this.path0 !== null) return;
+    const item = fieldValueAt(bytes, start, rawEnd, 'item=');
+    if (item < 0 || wordEnd(bytes, item, rawEnd) !== item + 1 || !bytesStartWith(bytes, item, rawEnd, '0')) return;
+    const name = fieldValueAt(bytes, start, rawEnd, 'name=');
+    this.path0 = name < 0 ? null : textAt(bytes, name, wordEnd(bytes, name, rawEnd), utf8);
   }
 
   /** True once an EXECVE record gave arguments. */
@@ -145,31 +104,28 @@ export class AuditEventBuilder {
   build(ctx: EventContext): CommandEvent | null {
     if (!this.isExec) return null;
     const f = this.syscall ?? NO_SYSCALL;
-    const enriched = (v: string | undefined) => (v === undefined ? undefined : stripQuotes(v));
-    const auid = intField(f.auid);
-    const loginUid = auid === null || auid === UNSET_ID ? null : auid;
-    const uid = intField(f.uid);
-    const euid = intField(f.euid) ?? uid;
-    const euidName = enriched(f.EUID) ?? (euid === uid ? enriched(f.UID) : undefined);
-    const exe = decodeField(f.exe) ?? null;
+    const loginUid = f.auid === null || f.auid === UNSET_ID ? null : f.auid;
+    const uid = f.uid;
+    const euid = f.euid ?? uid;
+    const euidName = f.EUID ?? (euid === uid ? f.UID : undefined);
+    const exe = f.exe;
     const { argv, complete } = this.argv(exe);
     const event: CommandEvent = {
       time: ctx.time,
       host: ctx.host,
-      user: loginUid === null ? null : ctx.names(loginUid, enriched(f.AUID)),
+      user: loginUid === null ? null : ctx.names(loginUid, f.AUID),
       loginUid,
       runAs: euid === null ? null : ctx.names(euid, euidName),
       argv,
       command: commandLine(argv),
       exe,
       cwd: this.cwd,
-      pid: intField(f.pid),
-      ppid: intField(f.ppid),
+      pid: f.pid,
+      ppid: f.ppid,
       sourceFormat: ctx.sourceFormat,
       eventKey: `${ctx.host}:${ctx.id}`,
     };
-    const success = f.success;
-    if (success === 'yes' || success === 'no') event.success = success === 'yes';
+    if (f.success !== undefined) event.success = f.success;
     const extra = this.extra(f, complete);
     if (extra) event.extra = extra;
     return event;
@@ -190,28 +146,12 @@ export class AuditEventBuilder {
     return { argv: exe ? [exe] : [], complete: false };
   }
 
-  private extra(f: SyscallFields, complete: boolean): Record<string, string> | undefined {
-    const extra: Record<string, string> = {};
-    let any = false;
-    const tty = f.tty;
-    if (tty && !isNoValue(tty)) {
-      extra.tty = tty;
-      any = true;
-    }
-    const ses = intField(f.ses);
-    if (ses !== null && ses !== UNSET_ID) {
-      extra.ses = String(ses);
-      any = true;
-    }
-    const key = decodeRuleKey(f.key);
-    if (key) {
-      extra.key = key;
-      any = true;
-    }
-    if (!complete && this.args?.hasAny) {
-      extra.truncated = 'true';
-      any = true;
-    }
-    return any ? extra : undefined;
+  private extra(f: SyscallFacts, complete: boolean): Record<string, string> | undefined {
+    let extra: Record<string, string> | undefined;
+    if (f.tty !== null) (extra ??= {}).tty = f.tty;
+    if (f.ses !== null && f.ses !== UNSET_ID) (extra ??= {}).ses = String(f.ses);
+    if (f.key) (extra ??= {}).key = f.key;
+    if (!complete && this.args?.hasAny) (extra ??= {}).truncated = 'true';
+    return extra;
   }
 }

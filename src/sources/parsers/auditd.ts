@@ -2,30 +2,26 @@
  * The auditd log parser: raw and ENRICHED `audit.log` lines, with or without `node=` prefixes,
  * reassembled into one CommandEvent per exec.
  */
+import { isAscii, isUtf8 } from 'node:buffer';
 import type { CommandEvent } from '../command-event.js';
-import { forEachLine, lineEnd, type LineBlock } from '../line-block.js';
+import { lineEnd, type LineBlock } from '../line-block.js';
 import type { LogParser, ParseOutput, ParserOptions } from '../parser.js';
 import { emptyOutput } from '../parser.js';
 import { AuditEventBuilder } from './audit-event-builder.js';
-import { EventTable, eventName, eventNameAt, serialAt, serialOf, shiftHeader, type EventName, type Slot } from './event-table.js';
-import { execVerdict, execVerdictAt } from './exec-verdict.js';
+import { EventTable, eventNameAt, type EventName, type Slot } from './event-table.js';
+import { execVerdictAt } from './exec-verdict.js';
+import { indexOfByte, textAt } from './field-bytes.js';
 import { DEFAULT_MAX_RECORD_GAP, LogClock, type LogMark } from './log-clock.js';
 import { malformed } from './parse-support.js';
-import { parseUserCmd } from './parse-user-cmd.js';
-import {
-  MAX_RECORD_CHARS,
-  auditTimeMs,
-  auditTimeMsAt,
-  newHeaderScan,
-  parseAuditId,
-  rawEndOf,
-  scanRecordHeader,
-  scanRecordHeaderBytes,
-} from './record-header.js';
-import { EOE, KERNEL_TYPE_NAMES, OTHER, PATH, PROCTITLE, SYSCALL, USER_CMD, recordKind, recordKindAt } from './record-kind.js';
+import { parseUserCmdAt } from './parse-user-cmd.js';
+import { MAX_RECORD_CHARS, newHeaderScan, scanRecordHeader, scanRecordHeaderBytes } from './record-header.js';
+import { EOE, OTHER, PATH, PROCTITLE, SYSCALL, USER_CMD, recordKindAt } from './record-kind.js';
 import { SudoCorrelator } from './sudo-correlator.js';
-import { isKernelAuditMessage, isPipelineType, isPipelineTypeAt } from '../../health/pipeline-record.js';
 import { uidNamer, type UidNamer } from './uid-namer.js';
+import { isKernelAuditMessage, isPipelineTypeAt } from '../../health/pipeline-record.js';
+
+/** U+FFFD as UTF-8. */
+const REPLACEMENT_CHARACTER = Buffer.from('\ufffd');
 
 /** Default for ParserOptions.eventTimeoutMs, in log time (go-audit's sudo correlation uses the same). */
 export const DEFAULT_EVENT_TIMEOUT_MS = 2000;
@@ -58,26 +54,6 @@ interface PendingEvent extends LogMark {
 }
 
 /**
- * What is known of the record being handled. One object, reused for every record, so that the
- * steps of handling one take it whole instead of a long list of positional arguments.
- */
-interface RecordInHand {
-  kind: number;
-  line: string;
-  /** The event serial as a number (see serialOf). */
-  serial: number;
-  /** End of the raw fields: the ENRICHED separator, or the line's end. */
-  rawEnd: number;
-  /** Byte offset of the line in its file. */
-  offset: number;
-  /**
-   * Its pending event when the byte path already looked (null: there is none, and the record is
-   * neither a skipped event's nor the SYSCALL of another syscall); undefined when nobody looked.
-   */
-  known: Slot<PendingEvent> | null | undefined;
-}
-
-/**
  * Creates a parser for auditd logs (format `auditd`).
  *
  * Records are grouped by (host, event id). An event closes at its EOE record; when none comes (a
@@ -106,7 +82,6 @@ class AuditdParser implements LogParser {
   private readonly namers = new Map<string, UidNamer>();
   /** Header positions of the current line, reused for every line. */
   private readonly header = newHeaderScan();
-  private readonly current: RecordInHand = { kind: OTHER, line: '', serial: -1, rawEnd: 0, offset: 0, known: undefined };
   /** The record number, and the log time, at which something held may first have gone stale. */
   private nextSweepRecord = Number.POSITIVE_INFINITY;
   private nextSweepLogMs = Number.POSITIVE_INFINITY;
@@ -118,45 +93,37 @@ class AuditdParser implements LogParser {
     this.sudo = new SudoCorrelator(this.maxPending);
   }
 
+  /** One line as text: encoded back to the bytes it was read as and handled as pushBlock would. */
   push(line: string, offset: number): ParseOutput {
     const out = emptyOutput();
-    this.pushLine(line, offset, out);
+    const bytes = Buffer.from(line, 'utf8');
+    this.pushLine(bytes, 0, bytes.length, offset, !isAscii(bytes), out);
     return out;
   }
 
   /**
-   * Most records of a busy log are settled from their header bytes alone (types the parser does not
-   * read, records of skipped events, EOE, the SYSCALL records of other syscalls): only the others
-   * are decoded into strings.
+   * Every line is looked at as bytes. Most records of a busy log are settled from their header
+   * alone (types the parser does not read, records of skipped events, EOE, the SYSCALL records of
+   * other syscalls); the fields of the others are decoded from the bytes, a string made only for
+   * a value that is kept. A block with non-ASCII bytes has its text decoded as UTF-8.
    */
   pushBlock(block: LineBlock, _now: Date, out: ParseOutput): void {
-    if (!block.ascii) {
-      // Byte and character positions differ: every line takes the string path.
-      forEachLine(block, (line, offset) => this.pushLine(line, offset, out));
-      return;
-    }
     const { bytes, end } = block;
+    const utf8 = !block.ascii;
     for (let pos = block.start; pos < end; ) {
       const stop = lineEnd(block, pos);
-      const offset = block.offset + (pos - block.start);
-      try {
-        this.nextRecord(out);
-        this.byteRecord(bytes, pos, stop, offset, out);
-      } catch {
-        // Defence in depth, as in pushLine.
-        out.malformed.push(malformed('unrecognized', bytes.toString('latin1', pos, stop), offset));
-      }
+      this.pushLine(bytes, pos, stop, block.offset + (pos - block.start), utf8, out);
       pos = stop + 1;
     }
   }
 
-  private pushLine(line: string, offset: number, out: ParseOutput): void {
+  private pushLine(bytes: Buffer, start: number, end: number, offset: number, utf8: boolean, out: ParseOutput): void {
     try {
       this.nextRecord(out);
-      this.handle(line, offset, out);
+      this.record(bytes, start, end, offset, utf8, out);
     } catch {
       // Defence in depth: a parser bug must cost one line, never the stream.
-      out.malformed.push(malformed('unrecognized', line, offset));
+      out.malformed.push(malformed('unrecognized', textAt(bytes, start, end, utf8), offset));
     }
   }
 
@@ -186,145 +153,104 @@ class AuditdParser implements LogParser {
     return min;
   }
 
-  /**
-   * The ASCII line `bytes[start, end)`: settled from its header when that is enough, exactly as
-   * handle() would settle it; otherwise decoded and handed on with what the header told.
-   */
-  private byteRecord(bytes: Buffer, start: number, end: number, offset: number, out: ParseOutput): void {
+  /** The line `bytes[start, end)`: settled from its header when that is enough, else decoded. */
+  private record(bytes: Buffer, start: number, end: number, offset: number, utf8: boolean, out: ParseOutput): void {
     const first = bytes[start];
     const h = this.header;
-    // Blank lines, non-records and oversized ones are left to handle(), which says what they are.
+    // Records start with `type=` or `node=`; anything else is blank or not a record.
     if ((first !== 116 && first !== 110) || end - start > MAX_RECORD_CHARS || !scanRecordHeaderBytes(bytes, start, end, h)) {
-      this.handle(bytes.toString('latin1', start, end), offset, out);
+      this.notARecord(textAt(bytes, start, end, utf8), end - start, offset, out);
       return;
     }
     const kind = recordKindAt(bytes, h.typeStart, h.typeEnd);
     if (kind === OTHER) {
-      if (this.options.onPipelineRecord !== undefined && isPipelineTypeAt(bytes, h.typeStart, h.typeEnd)) this.handle(bytes.toString('latin1', start, end), offset, out);
+      // auditd's own DAEMON_* and CONFIG_CHANGE records tell the health watch about the pipeline.
+      if (this.options.onPipelineRecord !== undefined && isPipelineTypeAt(bytes, h.typeStart, h.typeEnd)) this.pipelineRecord(bytes, end, utf8);
       return;
     }
-    this.clock.observe(auditTimeMsAt(bytes, h));
-    const serial = serialAt(bytes, h);
+    this.clock.observe(h.timeMs);
     if (kind === EOE) {
-      this.closeEvent(this.skipped.findAt(bytes, h, serial), this.pending.findAt(bytes, h, serial), out);
+      this.closeEvent(this.skipped.findAt(bytes, h, utf8), this.pending.findAt(bytes, h, utf8), out);
       return;
     }
-    // USER_CMD has no pending event to look up (undefined); kernel records get theirs or null.
-    let slot: Slot<PendingEvent> | null | undefined;
-    if (kind !== USER_CMD) {
-      slot = this.pending.findAt(bytes, h, serial) ?? null;
-      if (slot) {
-        this.renew(slot.value);
-        // PATH and PROCTITLE only stand in for arguments an exec did not log.
-        if ((kind === PATH || kind === PROCTITLE) && slot.value.builder.hasArgs) return;
-      } else {
-        if (kind === PATH || this.skipped.findAt(bytes, h, serial)) return;
-        if (kind === SYSCALL && execVerdictAt(bytes, h.bodyStart, end) === 'other') {
-          this.skip(eventNameAt(bytes, h, serial));
-          return;
-        }
-      }
-    }
-    shiftHeader(h, -start);
-    this.record(this.inHand(kind, bytes.toString('latin1', start, end), serial, offset, slot), out);
-  }
-
-  private handle(line: string, offset: number, out: ParseOutput): void {
-    const first = line.charCodeAt(0);
-    // Records start with `type=` or `node=`; only other lines need the blank-line check.
-    if (first !== 116 && first !== 110 && line.trim() === '') return;
-    if (line.length > MAX_RECORD_CHARS) {
-      out.malformed.push(malformed('too_long', line, offset));
+    if (kind === USER_CMD) {
+      if (!this.damaged(bytes, start, end, offset, utf8, out)) this.userCmd(bytes, start, end, offset, utf8, out);
       return;
     }
-    const h = this.header;
-    const failure = scanRecordHeader(line, h);
-    if (failure !== null) {
-      if (this.options.onPipelineRecord !== undefined && isKernelAuditMessage(line)) {
-        this.options.onPipelineRecord({ kind: 'kernel_message', host: this.options.defaultHost, text: line });
-        return;
-      }
-      out.malformed.push(malformed(failure, line, offset));
-      return;
-    }
-    const kind = recordKind(line, h.typeStart, h.typeEnd);
-    if (kind === OTHER) {
-      if (this.options.onPipelineRecord !== undefined && isPipelineType(line, h.typeStart, h.typeEnd)) this.pipelineRecord(line, this.options.onPipelineRecord);
-      return;
-    }
-    this.clock.observe(auditTimeMs(line, h));
-    const serial = serialOf(line, h);
-    if (kind === EOE) {
-      this.closeEvent(this.skipped.find(line, h, serial), this.pending.find(line, h, serial), out);
-      return;
-    }
-    this.record(this.inHand(kind, line, serial, offset, undefined), out);
-  }
-
-  /** Hands a DAEMON_* or CONFIG_CHANGE record (its header in this.header) to the health watch. */
-  private pipelineRecord(line: string, onRecord: NonNullable<AuditdParserOptions['onPipelineRecord']>): void {
-    const h = this.header;
-    const host = (h.nodeStart < 0 ? '' : line.slice(h.nodeStart, h.nodeEnd)) || this.options.defaultHost;
-    const body = line.slice(h.bodyStart, rawEndOf(line, h.bodyStart));
-    onRecord({ kind: 'audit_record', host, time: new Date(auditTimeMs(line, h)), type: line.slice(h.typeStart, h.typeEnd), body });
-  }
-
-  /** Fills the reused RecordInHand (the header positions are in this.header). */
-  private inHand(kind: number, line: string, serial: number, offset: number, known: Slot<PendingEvent> | null | undefined): RecordInHand {
-    const r = this.current;
-    r.kind = kind;
-    r.line = line;
-    r.serial = serial;
-    r.rawEnd = rawEndOf(line, this.header.bodyStart);
-    r.offset = offset;
-    r.known = known;
-    return r;
-  }
-
-  /** A record of a type the parser reads (not EOE), its header in this.header. */
-  private record(r: RecordInHand, out: ParseOutput): void {
-    // The raw fields are ASCII by construction (anything else is hex); a replacement character
-    // there means the line was damaged on its way to us.
-    const bad = r.line.indexOf('\ufffd');
-    if (bad >= 0 && bad < r.rawEnd) {
-      out.malformed.push(malformed('invalid_utf8', r.line, r.offset));
-      return;
-    }
-    if (r.kind === USER_CMD) this.userCmd(r, out);
-    else this.kernelRecord(r, out);
-  }
-
-  private kernelRecord(r: RecordInHand, out: ParseOutput): void {
-    const { line, known } = r;
-    const h = this.header;
-    let slot = known === undefined ? this.pending.find(line, h, r.serial) : known;
-    if (slot && known === undefined) this.renew(slot.value);
-    if (!slot) {
+    let slot = this.pending.findAt(bytes, h, utf8);
+    if (slot) {
+      this.renew(slot.value);
+      // PATH and PROCTITLE only stand in for arguments an exec did not log.
+      if ((kind === PATH || kind === PROCTITLE) && slot.value.builder.hasArgs) return;
+    } else {
       // PATH records only matter for an exec already under way.
-      if (r.kind === PATH) return;
-      if (known === undefined && this.skipped.find(line, h, r.serial)) return;
-      const name = eventName(line, h, r.serial);
-      if (r.kind === SYSCALL && known === undefined && execVerdict(line, h.bodyStart, r.rawEnd) === 'other') {
-        this.skip(name);
+      if (kind === PATH || this.skipped.findAt(bytes, h, utf8)) return;
+      if (kind === SYSCALL && execVerdictAt(bytes, h.bodyStart, end) === 'other') {
+        this.skip(eventNameAt(bytes, h, utf8));
         return;
       }
-      slot = this.open(name, r, out);
-      if (!slot) return;
     }
+    if (this.damaged(bytes, start, end, offset, utf8, out)) return;
+    slot ??= this.open(eventNameAt(bytes, h, utf8), bytes, start, end, offset, utf8, out) ?? undefined;
+    if (!slot) return;
     const builder = slot.value.builder;
-    const problem = builder.addRecord(KERNEL_TYPE_NAMES[r.kind]!, line, h.bodyStart, r.rawEnd);
-    if (problem) out.malformed.push(malformed(problem, line, r.offset));
-    if (r.kind === SYSCALL && builder.verdict === 'other' && !builder.isExec) {
+    const problem = builder.addRecordAt(kind, bytes, h.bodyStart, this.rawEnd(bytes, end), end, utf8);
+    if (problem) out.malformed.push(malformed(problem, textAt(bytes, start, end, utf8), offset));
+    if (kind === SYSCALL && builder.verdict === 'other' && !builder.isExec) {
       this.pending.delete(slot);
       this.skip(slot);
     }
   }
 
-  /** Starts holding the event of record `r`; null (and a malformed line) when its id is not a time. */
-  private open(name: EventName, r: RecordInHand, out: ParseOutput): Slot<PendingEvent> | null {
-    const parsed = parseAuditId(name.id);
-    if (!parsed) {
-      out.malformed.push(malformed('unrecognized', r.line, r.offset));
+  /** End of the raw fields of the line whose header is in this.header: the ENRICHED separator, or the line's end. */
+  private rawEnd(bytes: Buffer, end: number): number {
+    const sep = indexOfByte(bytes, 0x1d, this.header.bodyStart, end);
+    return sep < 0 ? end : sep;
+  }
+
+  /**
+   * True (and counted as `invalid_utf8`) when a line with non-ASCII bytes has bytes that are not
+   * UTF-8 before its ENRICHED part: the raw fields are ASCII by construction (anything else is
+   * hex), so such bytes mean the line was damaged on its way to us. A replacement character
+   * written out as UTF-8 counts too: the line was decoded with damage somewhere before.
+   */
+  private damaged(bytes: Buffer, start: number, end: number, offset: number, utf8: boolean, out: ParseOutput): boolean {
+    if (!utf8) return false;
+    const raw = bytes.subarray(start, this.rawEnd(bytes, end));
+    if (isUtf8(raw) && raw.indexOf(REPLACEMENT_CHARACTER) < 0) return false;
+    out.malformed.push(malformed('invalid_utf8', textAt(bytes, start, end, utf8), offset));
+    return true;
+  }
+
+  /** Hands a DAEMON_* or CONFIG_CHANGE record (its header in this.header) to the health watch. */
+  private pipelineRecord(bytes: Buffer, end: number, utf8: boolean): void {
+    const h = this.header;
+    const host = (h.nodeStart < 0 ? '' : textAt(bytes, h.nodeStart, h.nodeEnd, utf8)) || this.options.defaultHost;
+    const body = textAt(bytes, h.bodyStart, this.rawEnd(bytes, end), utf8);
+    this.options.onPipelineRecord?.({ kind: 'audit_record', host, time: new Date(h.timeMs), type: textAt(bytes, h.typeStart, h.typeEnd, utf8), body });
+  }
+
+  /** A line whose header did not scan (`bytes` long): blank, too long, or why it is not a record. */
+  private notARecord(line: string, bytes: number, offset: number, out: ParseOutput): void {
+    const first = line.charCodeAt(0);
+    if (first !== 116 && first !== 110 && line.trim() === '') return;
+    // A kernel audit message (lost events, backlog) mixed into the log is a health signal, not damage.
+    if (this.options.onPipelineRecord !== undefined && isKernelAuditMessage(line)) {
+      this.options.onPipelineRecord({ kind: 'kernel_message', host: this.options.defaultHost, text: line });
+      return;
+    }
+    if (bytes > MAX_RECORD_CHARS) {
+      out.malformed.push(malformed('too_long', line, offset));
+      return;
+    }
+    out.malformed.push(malformed(scanRecordHeader(line, newHeaderScan()) ?? 'unrecognized', line, offset));
+  }
+
+  /** Starts holding event `name`, whose header is in this.header; null (and a malformed line) when its id is not a time. */
+  private open(name: EventName, bytes: Buffer, start: number, end: number, offset: number, utf8: boolean, out: ParseOutput): Slot<PendingEvent> | null {
+    const h = this.header;
+    if (!h.idValid) {
+      out.malformed.push(malformed('unrecognized', textAt(bytes, start, end, utf8), offset));
       return null;
     }
     if (this.pending.size >= this.maxPending) this.evictOldest(out);
@@ -333,8 +259,8 @@ class AuditdParser implements LogParser {
       builder: new AuditEventBuilder(),
       host,
       id: name.id,
-      time: parsed.time,
-      firstOffset: r.offset,
+      time: new Date(h.timeMs),
+      firstOffset: offset,
       record: this.clock.record,
       logMs: this.clock.logMs,
     };
@@ -348,19 +274,18 @@ class AuditdParser implements LogParser {
     ev.logMs = this.clock.logMs;
   }
 
-  private userCmd(r: RecordInHand, out: ParseOutput): void {
-    const { line } = r;
+  /** sudo's USER_CMD (a few per sudo command), its header in this.header: handed to the SudoCorrelator. */
+  private userCmd(bytes: Buffer, start: number, end: number, offset: number, utf8: boolean, out: ParseOutput): void {
     const h = this.header;
-    const record = parseUserCmd(line, h.bodyStart, r.rawEnd);
-    const id = line.slice(h.idStart, h.idEnd);
-    const parsed = parseAuditId(id);
-    if (typeof record === 'string' || !parsed) {
-      out.malformed.push(malformed(typeof record === 'string' ? record : 'unrecognized', line, r.offset));
+    const record = parseUserCmdAt(bytes, h.bodyStart, this.rawEnd(bytes, end), end, utf8);
+    if (typeof record === 'string' || !h.idValid) {
+      out.malformed.push(malformed(typeof record === 'string' ? record : 'unrecognized', textAt(bytes, start, end, utf8), offset));
       return;
     }
-    const host = (h.nodeStart < 0 ? '' : line.slice(h.nodeStart, h.nodeEnd)) || this.options.defaultHost;
+    const name = eventNameAt(bytes, h, utf8);
+    const host = name.node || this.options.defaultHost;
     const at = this.clock.mark();
-    const ctx = { host, id, time: parsed.time, sourceFormat: this.format, names: this.namer(host), offset: r.offset, at };
+    const ctx = { host, id: name.id, time: new Date(h.timeMs), sourceFormat: this.format, names: this.namer(host), offset, at };
     for (const event of this.sudo.add(record, ctx)) out.events.push(event);
     this.schedule(at);
   }
@@ -445,15 +370,14 @@ class AuditdParser implements LogParser {
       sourceFormat: this.format,
       names: this.namer(ev.host),
     });
-    const sample = `${ev.host}:${ev.id}`;
     if (event) {
       this.sudo.claim(event);
       out.events.push(event);
-      if (!builder.hasArgs && builder.syscall?.success !== 'no') {
-        out.malformed.push({ reason: 'incomplete_event', sample, offset: ev.firstOffset, detail: 'an exec without its EXECVE record (arguments)' });
+      if (!builder.hasArgs && builder.syscall?.success !== false) {
+        out.malformed.push({ reason: 'incomplete_event', sample: event.eventKey, offset: ev.firstOffset, detail: 'an exec without its EXECVE record (arguments)' });
       }
     } else if (early && builder.syscall === null) {
-      out.malformed.push({ reason: 'incomplete_event', sample, offset: ev.firstOffset });
+      out.malformed.push({ reason: 'incomplete_event', sample: `${ev.host}:${ev.id}`, offset: ev.firstOffset });
     }
   }
 

@@ -62,17 +62,6 @@ export function fieldMap(line: string, start: number, end: number, into = new Ma
   return into;
 }
 
-/** True when every character of `s[start, end)` is a hex digit and the count is even. */
-export function isHex(s: string, start = 0, end = s.length): boolean {
-  if ((end - start) % 2 !== 0) return false;
-  for (let i = start; i < end; i++) {
-    const c = s.charCodeAt(i);
-    const digit = (c >= 48 && c <= 57) || (c >= 65 && c <= 70) || (c >= 97 && c <= 102);
-    if (!digit) return false;
-  }
-  return true;
-}
-
 /** Any character that is not a hex digit. */
 const NOT_HEX = /[^0-9A-Fa-f]/;
 
@@ -136,8 +125,11 @@ export function rawFieldAt(line: string, start: number, end: number, name: strin
 
 /** Audit rule keys: quoted, or hex with several keys separated by 0x01; joined with commas. */
 export function decodeRuleKey(raw: string | undefined): string | null {
-  if (raw === undefined) return null;
-  const key = decodeField(raw);
+  return raw === undefined ? null : decodeRuleKeyText(decodeField(raw));
+}
+
+/** A decoded rule key field (see decodeRuleKey): null when empty or bad, several keys joined with commas. */
+export function decodeRuleKeyText(key: string | null | undefined): string | null {
   if (!key) return null;
   return key.includes('\x01') ? key.split('\x01').join(',') : key;
 }

@@ -2,6 +2,7 @@
  * Values per audit event (host and id), found straight from a record's header positions without
  * cutting strings out of the line.
  */
+import { textAt } from './field-bytes.js';
 import type { HeaderScan } from './record-header.js';
 
 /** True when `bytes` holds `name` at `at` (a script loop: cheaper than a native call for a few bytes). */
@@ -47,22 +48,18 @@ export class EventTable<V> {
     return this.bySerial.size + this.byName.size;
   }
 
-  /** The entry of the event the header at `h` names. */
-  find(line: string, h: HeaderScan, serial: number): Slot<V> | undefined {
-    if (serial >= 0) {
-      const slot = this.bySerial.get(serial);
-      if (slot !== undefined && namesEvent(slot, line, h)) return slot;
-    }
-    return this.byName.size === 0 ? undefined : this.byName.get(nameKey(eventName(line, h, serial)));
-  }
-
-  /** find() for the header at `h` of an ASCII line in `bytes`. */
-  findAt(bytes: Buffer, h: HeaderScan, serial: number): Slot<V> | undefined {
+  /**
+   * The entry of the event the header at `h` (of a line in `bytes`) names. An ASCII line's node
+   * and id are compared in place; a line with other bytes (`utf8`) has them decoded first.
+   */
+  findAt(bytes: Buffer, h: HeaderScan, utf8: boolean): Slot<V> | undefined {
+    if (utf8) return this.get(eventNameAt(bytes, h, true));
+    const serial = h.serial;
     if (serial >= 0) {
       const slot = this.bySerial.get(serial);
       if (slot !== undefined && namesEventAt(slot, bytes, h)) return slot;
     }
-    return this.byName.size === 0 ? undefined : this.byName.get(nameKey(eventNameAt(bytes, h, serial)));
+    return this.byName.size === 0 ? undefined : this.byName.get(nameKey(eventNameAt(bytes, h, false)));
   }
 
   /** The entry of a named event. */
@@ -132,55 +129,16 @@ export class EventTable<V> {
   }
 }
 
-/** The serial of the id at `h` as a number; -1 when it is not 1 to 15 decimal digits. */
-export function serialOf(line: string, h: HeaderScan): number {
-  const length = h.idEnd - h.serialStart;
-  if (length < 1 || length > 15) return -1;
-  let value = 0;
-  for (let i = h.serialStart; i < h.idEnd; i++) {
-    const digit = line.charCodeAt(i) - 48;
-    if (digit < 0 || digit > 9) return -1;
-    value = value * 10 + digit;
-  }
-  return value;
-}
-
-/** Moves every position of a scanned header by `delta` (from positions in a buffer to positions in the line). */
-export function shiftHeader(h: HeaderScan, delta: number): void {
-  if (h.nodeStart >= 0) {
-    h.nodeStart += delta;
-    h.nodeEnd += delta;
-  }
-  h.typeStart += delta;
-  h.typeEnd += delta;
-  h.idStart += delta;
-  h.idEnd += delta;
-  h.serialStart += delta;
-  h.bodyStart += delta;
-}
-
-/** serialOf for an ASCII line in `bytes`. */
-export function serialAt(bytes: Buffer, h: HeaderScan): number {
-  const length = h.idEnd - h.serialStart;
-  if (length < 1 || length > 15) return -1;
-  let value = 0;
-  for (let i = h.serialStart; i < h.idEnd; i++) {
-    const digit = bytes[i]! - 48;
-    if (digit < 0 || digit > 9) return -1;
-    value = value * 10 + digit;
-  }
-  return value;
-}
-
-export function eventNameAt(bytes: Buffer, h: HeaderScan, serial: number): EventName {
+/** The event a record header at `h` names (its serial as the header scan read it). */
+export function eventNameAt(bytes: Buffer, h: HeaderScan, utf8: boolean): EventName {
   return {
-    node: h.nodeStart < 0 ? '' : bytes.toString('latin1', h.nodeStart, h.nodeEnd),
-    id: bytes.toString('latin1', h.idStart, h.idEnd),
-    serial,
+    node: h.nodeStart < 0 ? '' : textAt(bytes, h.nodeStart, h.nodeEnd, utf8),
+    id: bytes.toString(utf8 ? 'utf8' : 'latin1', h.idStart, h.idEnd),
+    serial: h.serial,
   };
 }
 
-/** namesEvent for an ASCII line in `bytes`. */
+/** True when the header at `h` of an ASCII line in `bytes` has the node and id of `name`, compared in place. */
 function namesEventAt(name: EventName, bytes: Buffer, h: HeaderScan): boolean {
   const nodeLength = h.nodeStart < 0 ? 0 : h.nodeEnd - h.nodeStart;
   return (
@@ -191,22 +149,7 @@ function namesEventAt(name: EventName, bytes: Buffer, h: HeaderScan): boolean {
   );
 }
 
-export function eventName(line: string, h: HeaderScan, serial: number): EventName {
-  return { node: h.nodeStart < 0 ? '' : line.slice(h.nodeStart, h.nodeEnd), id: line.slice(h.idStart, h.idEnd), serial };
-}
-
 /** Events of lines without `node=` (a local file) are named by the bare id, as a lone host's are. */
 function nameKey(name: EventName): string {
   return name.node ? `${name.node}\u0001${name.id}` : name.id;
-}
-
-/** True when the header at `h` has the node and id of `name`, compared in place. */
-function namesEvent(name: EventName, line: string, h: HeaderScan): boolean {
-  const nodeLength = h.nodeStart < 0 ? 0 : h.nodeEnd - h.nodeStart;
-  return (
-    name.id.length === h.idEnd - h.idStart &&
-    name.node.length === nodeLength &&
-    line.startsWith(name.id, h.idStart) &&
-    (nodeLength === 0 || line.startsWith(name.node, h.nodeStart))
-  );
 }

@@ -95,6 +95,17 @@ function decimalValueAt(bytes: Buffer, from: number, end: number): number {
   return value;
 }
 
+/**
+ * The verdict of the arch value `bytes[archFrom, archTo)` and the syscall value
+ * `bytes[syscallFrom, syscallTo)` of an ASCII line, read as execVerdictFor reads them as text.
+ */
+export function execVerdictOf(bytes: Buffer, archFrom: number, archTo: number, syscallFrom: number, syscallTo: number): ExecVerdict {
+  const table = EXEC_BY_ARCH.get(hexValueAt(bytes, archFrom, archTo));
+  if (!table) return 'unknown';
+  const syscall = decimalValueAt(bytes, syscallFrom, syscallTo);
+  return syscall !== NO_ENTRY && table.includes(syscall) ? 'exec' : 'other';
+}
+
 /** Verdict from an arch (hex, without 0x) and a decimal syscall number. */
 export function execVerdictFor(arch: string, syscall: string): ExecVerdict {
   const table = EXEC_SYSCALLS[arch];

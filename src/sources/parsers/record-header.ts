@@ -40,11 +40,19 @@ export interface HeaderScan {
   serialStart: number;
   /** Index of the first body character (after `): `). */
   bodyStart: number;
+  /**
+   * Set by scanRecordHeaderBytes only: the id's time in ms since the epoch, as auditTimeMs reads
+   * it (NaN when the id is not `SECONDS.FRACTION:...`), its serial as serialAt reads it (-1 when
+   * not 1 to 15 digits), and whether the whole id is `N.N:N` as parseAuditId requires.
+   */
+  timeMs: number;
+  serial: number;
+  idValid: boolean;
 }
 
 /** A HeaderScan to reuse for every line. */
 export function newHeaderScan(): HeaderScan {
-  return { nodeStart: -1, nodeEnd: -1, typeStart: 0, typeEnd: 0, idStart: 0, idEnd: 0, serialStart: 0, bodyStart: 0 };
+  return { nodeStart: -1, nodeEnd: -1, typeStart: 0, typeEnd: 0, idStart: 0, idEnd: 0, serialStart: 0, bodyStart: 0, timeMs: Number.NaN, serial: -1, idValid: false };
 }
 
 /**
@@ -90,16 +98,8 @@ function setPositions(into: HeaderScan, typeStart: number, typeEnd: number, idSt
   into.bodyStart = bodyStart;
 }
 
-const NODE_PREFIX = Buffer.from('node=');
-const TYPE_PREFIX = Buffer.from('type=');
-const MSG_PREFIX = Buffer.from('msg=audit(');
-
-/** True when `bytes[at, end)` starts with `prefix`. */
-function bytesStartWith(bytes: Buffer, at: number, end: number, prefix: Buffer): boolean {
-  if (at < 0 || end - at < prefix.length) return false;
-  for (let i = 0; i < prefix.length; i++) if (bytes[at + i] !== prefix[i]) return false;
-  return true;
-}
+/** The latest time a Date can hold, in ms since the epoch. */
+const MAX_DATE_MS = 8.64e15;
 
 /** Index of the first space in `bytes[from, end)`, or -1. */
 function spaceIn(bytes: Buffer, from: number, end: number): number {
@@ -107,34 +107,112 @@ function spaceIn(bytes: Buffer, from: number, end: number): number {
   return -1;
 }
 
+/** True when `bytes[at, end)` starts with `msg=audit(`. */
+function msgAuditAt(bytes: Buffer, at: number, end: number): boolean {
+  return (
+    end - at >= 10 &&
+    bytes[at] === 109 &&
+    bytes[at + 1] === 115 &&
+    bytes[at + 2] === 103 &&
+    bytes[at + 3] === 61 &&
+    bytes[at + 4] === 97 &&
+    bytes[at + 5] === 117 &&
+    bytes[at + 6] === 100 &&
+    bytes[at + 7] === 105 &&
+    bytes[at + 8] === 116 &&
+    bytes[at + 9] === 40
+  );
+}
+
+/** True when `bytes[at, end)` starts with `type=` (`node=` when `node` is true). */
+function prefixAt(bytes: Buffer, at: number, end: number, node: boolean): boolean {
+  return (
+    end - at >= 5 &&
+    bytes[at] === (node ? 110 : 116) &&
+    bytes[at + 1] === (node ? 111 : 121) &&
+    bytes[at + 2] === (node ? 100 : 112) &&
+    bytes[at + 3] === 101 &&
+    bytes[at + 4] === 61
+  );
+}
+
 /**
- * scanRecordHeader on the ASCII line `bytes[start, end)`, positions absolute in `bytes`: lets a
- * parser look at a record's type and event without making a string of the line. Returns false
- * where scanRecordHeader would return a failure (the caller then decodes the line to say which).
+ * scanRecordHeader on the line `bytes[start, end)`, positions absolute in `bytes`: lets a parser
+ * look at a record's type and event without making a string of the line. Returns false where
+ * scanRecordHeader would return a failure (the caller then decodes the line to say which). The
+ * event id is read in the same pass: its time, serial and shape go to `timeMs`, `serial` and
+ * `idValid` (see HeaderScan), so no later step walks it again.
  */
 export function scanRecordHeaderBytes(bytes: Buffer, start: number, end: number, into: HeaderScan): boolean {
   let pos = start;
   into.nodeStart = -1;
   into.nodeEnd = -1;
-  if (bytesStartWith(bytes, pos, end, NODE_PREFIX)) {
+  if (prefixAt(bytes, pos, end, true)) {
     const space = spaceIn(bytes, start + 5, end);
     if (space < 0) return false;
     into.nodeStart = start + 5;
     into.nodeEnd = space;
     pos = space + 1;
   }
-  if (!bytesStartWith(bytes, pos, end, TYPE_PREFIX)) return false;
+  if (!prefixAt(bytes, pos, end, false)) return false;
   const typeEnd = spaceIn(bytes, pos + 5, end);
-  if (typeEnd < 0 || !bytesStartWith(bytes, typeEnd + 1, end, MSG_PREFIX)) return false;
+  if (typeEnd < 0 || !msgAuditAt(bytes, typeEnd + 1, end)) return false;
   const idStart = typeEnd + 11;
+  // SECONDS
+  let i = idStart;
+  let seconds = 0;
+  let c = bytes[i];
+  while (i < end && c >= 48 && c <= 57) {
+    seconds = seconds * 10 + (c - 48);
+    c = bytes[++i];
+  }
+  let timeShape = i > idStart && i < end && c === 46; /* . */
+  // .FRACTION: milliseconds are its first three digits
+  let millis = 0;
+  let digits = 0;
+  if (timeShape) {
+    c = bytes[++i];
+    while (i < end && c >= 48 && c <= 57) {
+      if (digits < 3) millis = millis * 10 + (c - 48);
+      digits++;
+      c = bytes[++i];
+    }
+    timeShape = digits > 0;
+  }
+  // Anything else up to the colon or the closing parenthesis spoils the time (and the id).
   let colon = -1;
-  let idEnd = idStart;
-  for (; idEnd < end && bytes[idEnd] !== 41 /* ) */; idEnd++) if (colon < 0 && bytes[idEnd] === 58) colon = idEnd;
-  if (idEnd >= end || colon < 0) return false;
+  while (i < end && c !== 41 /* ) */) {
+    if (c === 58 /* : */) {
+      colon = i;
+      break;
+    }
+    timeShape = false;
+    c = bytes[++i];
+  }
+  if (colon < 0) return false;
+  // :SERIAL
+  let serial = 0;
+  i = colon + 1;
+  c = bytes[i];
+  while (i < end && c >= 48 && c <= 57) {
+    serial = serial * 10 + (c - 48);
+    c = bytes[++i];
+  }
+  const serialDigits = i - colon - 1;
+  let serialOnlyDigits = true;
+  while (i < end && c !== 41) {
+    serialOnlyDigits = false;
+    c = bytes[++i];
+  }
+  if (i >= end) return false;
+  const idEnd = i;
   let bodyStart = idEnd + 1;
   if (bodyStart < end && bytes[bodyStart] === 58 /* : */) bodyStart++;
   while (bodyStart < end && bytes[bodyStart] === 32) bodyStart++;
   setPositions(into, pos + 5, typeEnd, idStart, idEnd, colon + 1, bodyStart);
+  into.timeMs = timeShape ? withFraction(seconds, millis, digits) : Number.NaN;
+  into.serial = serialOnlyDigits && serialDigits >= 1 && serialDigits <= 15 ? serial : -1;
+  into.idValid = timeShape && serialOnlyDigits && serialDigits >= 1 && into.timeMs <= MAX_DATE_MS;
   return true;
 }
 
@@ -189,50 +267,6 @@ export function parseAuditId(id: string): { time: Date; serial: string } | null 
   const time = new Date(seconds * 1000 + millis);
   if (Number.isNaN(time.getTime())) return null;
   return { time, serial: id.slice(colon + 1) };
-}
-
-/**
- * The time of the event id scanned into `h` (`SECONDS.MILLIS:SERIAL`), in ms since the epoch, read
- * in place as parseAuditId reads it (the fraction cut or padded to milliseconds); NaN when the id
- * is not of that shape.
- */
-export function auditTimeMs(line: string, h: HeaderScan): number {
-  let seconds = 0;
-  let i = h.idStart;
-  const colon = h.serialStart - 1;
-  for (; i < colon; i++) {
-    const digit = line.charCodeAt(i) - 48;
-    if (digit < 0 || digit > 9) break;
-    seconds = seconds * 10 + digit;
-  }
-  if (i === h.idStart || i >= colon || line.charCodeAt(i) !== 46 /* . */) return Number.NaN;
-  let millis = 0;
-  for (let at = i + 1, k = 0; at < colon; at++, k++) {
-    const digit = line.charCodeAt(at) - 48;
-    if (digit < 0 || digit > 9) return Number.NaN;
-    if (k < 3) millis = millis * 10 + digit;
-  }
-  return withFraction(seconds, millis, colon - i - 1);
-}
-
-/** auditTimeMs for an ASCII line in `bytes`, positions absolute in `bytes`. */
-export function auditTimeMsAt(bytes: Buffer, h: HeaderScan): number {
-  let seconds = 0;
-  let i = h.idStart;
-  const colon = h.serialStart - 1;
-  for (; i < colon; i++) {
-    const digit = bytes[i]! - 48;
-    if (digit < 0 || digit > 9) break;
-    seconds = seconds * 10 + digit;
-  }
-  if (i === h.idStart || i >= colon || bytes[i] !== 46 /* . */) return Number.NaN;
-  let millis = 0;
-  for (let at = i + 1, k = 0; at < colon; at++, k++) {
-    const digit = bytes[at]! - 48;
-    if (digit < 0 || digit > 9) return Number.NaN;
-    if (k < 3) millis = millis * 10 + digit;
-  }
-  return withFraction(seconds, millis, colon - i - 1);
 }
 
 /** Seconds plus the first (up to three) fraction digits `millis`, of `digits` in all, in ms. */

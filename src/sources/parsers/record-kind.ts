@@ -12,29 +12,10 @@ export const USER_CMD = 5;
 export const EOE = 6;
 export const OTHER = 7;
 
-/** The record type at `line[start, end)`: an index into KERNEL_TYPE_NAMES, USER_CMD, EOE or OTHER. */
-export function recordKind(line: string, start: number, end: number): number {
-  switch (end - start) {
-    case 7:
-      return line.startsWith('SYSCALL', start) ? SYSCALL : OTHER;
-    case 6:
-      return line.startsWith('EXECVE', start) ? EXECVE : OTHER;
-    case 3:
-      return line.startsWith('CWD', start) ? CWD : line.startsWith('EOE', start) ? EOE : OTHER;
-    case 4:
-      return line.startsWith('PATH', start) ? PATH : OTHER;
-    case 9:
-      return line.startsWith('PROCTITLE', start) ? PROCTITLE : OTHER;
-    case 8:
-      return line.startsWith('USER_CMD', start) ? USER_CMD : OTHER;
-    default:
-      return OTHER;
-  }
-}
-
 /**
- * recordKind of the type at `bytes[start, end)`: the length and first byte pick the one candidate,
- * so most records are told by two comparisons and a short loop.
+ * The record type at `bytes[start, end)`: an index into KERNEL_TYPE_NAMES, USER_CMD, EOE or
+ * OTHER. The length and first byte pick the one candidate, so most records are told by two
+ * comparisons and a short loop.
  */
 export function recordKindAt(bytes: Buffer, start: number, end: number): number {
   const first = bytes[start];
@@ -61,4 +42,10 @@ export function recordKindAt(bytes: Buffer, start: number, end: number): number 
 function bytesAre(bytes: Buffer, at: number, name: string): boolean {
   for (let i = 1; i < name.length; i++) if (bytes[at + i] !== name.charCodeAt(i)) return false;
   return true;
+}
+
+/** The kernel kind (SYSCALL to PROCTITLE) of a record type name, or null for any other type. */
+export function kernelKind(type: string): number | null {
+  const index = (KERNEL_TYPE_NAMES as readonly string[]).indexOf(type);
+  return index < 0 ? null : index;
 }

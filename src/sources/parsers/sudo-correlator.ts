@@ -15,6 +15,9 @@ interface PendingSudo {
   offset: number;
   /** Where in the log it came: it waits until that goes stale. */
   at: LogMark;
+  /** The login uid and session an execve of the same actor has, worked out once (see sameActor). */
+  loginUid: number | null;
+  ses: string | undefined;
 }
 
 /** Everything needed to turn a USER_CMD record into a CommandEvent. */
@@ -44,7 +47,9 @@ export class SudoCorrelator {
   /** Takes one USER_CMD; returns the events to emit now (a denial, or records pushed out by the cap). */
   add(record: UserCmdRecord, ctx: UserCmdContext): CommandEvent[] {
     if (!record.success) return [userCmdEvent(record, ctx)];
-    this.pending.push({ host: ctx.host, record, ctx, offset: ctx.offset, at: ctx.at });
+    const loginUid = record.auid === null || record.auid === UNSET_ID ? null : record.auid;
+    const ses = record.ses === null || record.ses === UNSET_ID ? undefined : String(record.ses);
+    this.pending.push({ host: ctx.host, record, ctx, offset: ctx.offset, at: ctx.at, loginUid, ses });
     const out: CommandEvent[] = [];
     while (this.pending.length > this.cap) out.push(unclaimedEvent(this.pending.shift()!));
     return out;
@@ -52,18 +57,15 @@ export class SudoCorrelator {
 
   /** Marks `event` as run via sudo and forgets the USER_CMD it came from, if one matches. */
   claim(event: CommandEvent): boolean {
-    let index = this.pending.findIndex((p) => this.sameActor(p, event) && event.ppid === p.record.pid);
-    if (index < 0) index = this.pending.findIndex((p) => this.sameActor(p, event) && commandMatches(p.record, event));
+    const pending = this.pending;
+    if (pending.length === 0) return false;
+    let index = -1;
+    for (let i = 0; i < pending.length && index < 0; i++) if (sameActor(pending[i]!, event) && event.ppid === pending[i]!.record.pid) index = i;
+    for (let i = 0; i < pending.length && index < 0; i++) if (sameActor(pending[i]!, event) && commandMatches(pending[i]!.record, event)) index = i;
     if (index < 0) return false;
     this.pending.splice(index, 1);
     event.extra = { ...event.extra, via: 'sudo' };
     return true;
-  }
-
-  private sameActor(p: PendingSudo, event: CommandEvent): boolean {
-    const loginUid = p.record.auid === null || p.record.auid === UNSET_ID ? null : p.record.auid;
-    const ses = p.record.ses === null || p.record.ses === UNSET_ID ? undefined : String(p.record.ses);
-    return p.host === event.host && loginUid === event.loginUid && ses === event.extra?.ses && event.pid !== p.record.pid;
   }
 
   /**
@@ -92,6 +94,11 @@ export class SudoCorrelator {
     for (const p of this.pending) if (min === null || p.offset < min) min = p.offset;
     return min;
   }
+}
+
+/** True when `event` ran on the USER_CMD's host, in its login session, and is not sudo itself. */
+function sameActor(p: PendingSudo, event: CommandEvent): boolean {
+  return p.host === event.host && p.loginUid === event.loginUid && p.ses === event.extra?.ses && event.pid !== p.record.pid;
 }
 
 /** The event of a USER_CMD no execve claimed. */
