@@ -18,11 +18,9 @@ const SCHEMA_LOCK = 0x7465_7374;
 const BOT_TOKEN = 'xoxb-replicas-bot-token';
 const SIGNING_SECRET = 'replicas-signing-secret-0123456789';
 const DUO = { ikey: 'DIREPLICAS0000000000', skey: 'replicas-duo-secret-key-0123456789abcd', host: 'api-replicas.duosecurity.com' };
-const PEOPLE = [
-  { login: 'alice', uid: 1000, slackId: 'UALICE' },
-  { login: 'bob', uid: 1001, slackId: 'UBOB' },
-  { login: 'eve', uid: 1002, slackId: 'UEVE' },
-];
+const PEOPLE = Array.from({ length: 8 }, (_, i) => ({ login: `eng${i}`, uid: 1000 + i, slackId: `UENG${i}` }));
+/** Each wave gives every person one new conversation (a new session, once the last one was verified). */
+const WAVES = 3;
 const SECURITY = 'C0SECURITY';
 
 async function freePort(): Promise<number> {
@@ -137,19 +135,24 @@ describe.skipIf(!databaseUrl || !built)('two replicas killed at random moments',
   });
 
   it('0 duplicate DMs, no alert with two live pushes, 0 approved pushes lost', async () => {
-    const COMMANDS = 24;
-    let text = '';
-    for (let i = 0; i < COMMANDS; i += 1) {
-      const person = PEOPLE[i % PEOPLE.length]!;
-      text += auditdRecords(
-        { login: person.login, uid: person.uid, runAs: 'root', runAsUid: 0, argv: ['cat', '/etc/shadow', `#${i}`], cwd: '/root', host: `web-${i % 5}` },
-        new Date(),
-        9000 + i,
-        30_000 + i,
-      );
-    }
+    const COMMANDS = PEOPLE.length * WAVES;
+    let wavesWritten = 0;
+    const writeWave = () => {
+      let text = '';
+      PEOPLE.forEach((person, i) => {
+        const n = wavesWritten * PEOPLE.length + i;
+        text += auditdRecords(
+          { login: person.login, uid: person.uid, runAs: 'root', runAsUid: 0, argv: ['cat', '/etc/shadow', `#${n}`], cwd: '/root', host: `web-${n % 5}`, session: 100 + n },
+          new Date(),
+          9000 + n,
+          30_000 + n,
+        );
+      });
+      appendFileSync(logPath, text);
+      wavesWritten += 1;
+    };
     for (const replica of replicas) start(replica);
-    appendFileSync(logPath, text);
+    writeWave();
 
     // People approve each push after a moment, as a person reaching for their phone would.
     const answered = new Set<string>();
@@ -205,6 +208,8 @@ describe.skipIf(!databaseUrl || !built)('two replicas killed at random moments',
       }
       const counts = await query<{ verified: number; total: number }>(`select count(*) filter (where status = 'verified')::int as verified, count(*)::int as total from $schema.alerts`).catch(() => []);
       if ((counts[0]?.total ?? 0) === COMMANDS && counts[0]?.verified === COMMANDS) break;
+      // The next wave once this one is answered: new sessions, so new conversations.
+      if (wavesWritten < WAVES && counts[0]?.total === wavesWritten * PEOPLE.length && counts[0]?.verified === counts[0]?.total) writeWave();
       // Stop the chaos for the last stretch, so the run can finish.
       if (Date.now() > deadline - 60_000) chaos = false;
       await sleep(100);
