@@ -13,6 +13,10 @@ export const ESCALATION_REASONS = [
   'no_response',
   'second_factor_failed',
   'unknown_owner',
+  /** The owner answered the push with "Report fraud": pushes to them pause until a reviewer resumes. */
+  'fraud_reported',
+  /** A push was due, but pushes to this Duo account are paused after a fraud report. */
+  'second_factor_paused',
 ] as const;
 export type EscalationReason = (typeof ESCALATION_REASONS)[number];
 

@@ -6,6 +6,11 @@ export interface MessageRef {
   ts: string;
 }
 
+/** A justification form that was opened; `viewId` identifies its submission. */
+export interface JustificationForm {
+  viewId: string;
+}
+
 /**
  * Everything the workflow asks of a chat service. Implementations render and escape; the workflow
  * never sees vendor payloads. All methods throw ChatError when the service refuses or is down.
@@ -24,9 +29,9 @@ export interface ChatPort {
   /**
    * Opens the justification form. `triggerId` expires about 3 s after the click, so callers
    * must call this before any slow work. `question` is carried in the form so the submission can
-   * update the DM.
+   * update the DM. Returns the opened form's id, which its submission carries back.
    */
-  openJustificationForm(triggerId: string, alert: AlertView, question: MessageRef): Promise<void>;
+  openJustificationForm(triggerId: string, alert: AlertView, question: MessageRef): Promise<JustificationForm>;
   /** A message only `chatUserId` sees in `channel` (e.g. "this alert is not yours"). */
   tellUser(channel: string, chatUserId: string, text: string): Promise<void>;
 }

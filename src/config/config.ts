@@ -82,6 +82,10 @@ export interface WorkflowConfig {
   escalateAfterMs: number;
   pushTimeoutMs: number;
   pushPollIntervalMs: number;
+  /** `duo.max_pushes_per_person`: pushes one Duo account may get within pushRateWindowMs. */
+  maxPushesPerPerson: number;
+  /** `duo.push_rate_window`. */
+  pushRateWindowMs: number;
   dedupeWindowMs: number;
   pollIntervalMs: number;
   identityTtlMs: number;

@@ -70,6 +70,8 @@ export function loadConfig(options: LoadConfigOptions = {}): VouchConfig {
       escalateAfterMs: parsePositiveDuration(workflow.escalate_after ?? DEFAULTS.escalateAfter, 'workflow.escalate_after'),
       pushTimeoutMs: parsePositiveDuration(workflow.push_timeout ?? DEFAULTS.pushTimeout, 'workflow.push_timeout'),
       pushPollIntervalMs: parsePositiveDuration(workflow.push_poll_interval ?? DEFAULTS.pushPollInterval, 'workflow.push_poll_interval'),
+      maxPushesPerPerson: positiveInteger(section(raw, 'duo').max_pushes_per_person ?? DEFAULTS.maxPushesPerPerson, 'duo.max_pushes_per_person'),
+      pushRateWindowMs: parsePositiveDuration(section(raw, 'duo').push_rate_window ?? DEFAULTS.pushRateWindow, 'duo.push_rate_window'),
       dedupeWindowMs: parseDuration(workflow.dedupe_window ?? DEFAULTS.dedupeWindow, 'workflow.dedupe_window'),
       pollIntervalMs: parsePositiveDuration(workflow.poll_interval ?? DEFAULTS.pollInterval, 'workflow.poll_interval'),
       identityTtlMs: parseDuration(workflow.identity_ttl ?? DEFAULTS.identityTtl, 'workflow.identity_ttl'),
@@ -117,6 +119,14 @@ function optionalString(values: Section, key: string, prefix: string): string | 
   if (value === undefined || value === null || value === '') return undefined;
   if (typeof value !== 'string' && typeof value !== 'number') throw new ConfigError(`${prefix}.${key}`, 'must be a string');
   return String(value);
+}
+
+function positiveInteger(value: unknown, key: string): number {
+  const number = typeof value === 'number' ? value : typeof value === 'string' && /^\d+$/.test(value.trim()) ? Number(value) : NaN;
+  if (!Number.isSafeInteger(number) || number < 1) {
+    throw new ConfigError(key, `must be a whole number of at least 1, got ${JSON.stringify(value)}`);
+  }
+  return number;
 }
 
 function port(value: unknown): number {

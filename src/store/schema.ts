@@ -13,6 +13,8 @@ export interface Database {
   identities: IdentitiesTable;
   settings: SettingsTable;
   suppressions: SuppressionsTable;
+  second_factor_pushes: SecondFactorPushesTable;
+  second_factor_pauses: SecondFactorPausesTable;
 }
 
 type Json<T> = ColumnType<T, string, string>;
@@ -71,6 +73,7 @@ export interface AlertsTable {
   answered_at: Date | null;
   justification: string | null;
   second_factor_user: string | null;
+  /** Unique among alerts: one Duo transaction answers exactly one alert. */
   push_txid: string | null;
   push_started_at: Date | null;
   second_factor: string | null;
@@ -86,6 +89,11 @@ export interface AlertsTable {
   updated_at: Date;
   /** The provenance of the event that raised the alert; null for alerts raised before it existed. */
   provenance: ColumnType<StoredProvenance | null, string | null | undefined, string | null>;
+  /** The justification modal Vouch opened (Slack view id); only its submission is an answer. */
+  justify_view_id: string | null;
+  /** The chat user the modal was opened for. */
+  justify_view_user: string | null;
+  justify_opened_at: Date | null;
 }
 
 export interface AuditTrailTable {
@@ -164,6 +172,29 @@ export interface SuppressionsTable {
   revoked_at: Date | null;
 }
 
+/** One push Vouch sent (or was about to send) to a Duo account; the rate limit counts these. */
+export interface SecondFactorPushesTable {
+  id: Generated<number>;
+  username: string;
+  alert_id: string;
+  sent_at: Date;
+}
+
+/** Pushes to a Duo account stopped (after a fraud report) until a reviewer resumes them. */
+export interface SecondFactorPausesTable {
+  id: Generated<number>;
+  username: string;
+  /** The login of the alert that caused the pause, so reviewers can name the person either way. */
+  login: string | null;
+  alert_id: string;
+  reason: string;
+  paused_at: Date;
+  resumed_by: string | null;
+  resumed_at: Date | null;
+  resume_note: string | null;
+}
+
+export type SecondFactorPauseRow = Selectable<SecondFactorPausesTable>;
 export type SuppressionRow = Selectable<SuppressionsTable>;
 
 export type AlertRow = Selectable<AlertsTable>;

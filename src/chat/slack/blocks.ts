@@ -7,6 +7,7 @@
  * every text object is cut to Slack's limits, so a 1 MB command still renders as a valid message.
  */
 import { JUSTIFICATION_LENGTH, type AlertView, type EscalationReason, type Severity } from '../../alerts/alert.js';
+import { alertShortCode } from '../../alerts/short-code.js';
 import { describeProvenance } from '../../sources/provenance.js';
 import type { MessageRef } from '../chat-port.js';
 import { visibleText } from '../../terminal-text.js';
@@ -111,6 +112,7 @@ export function questionMessage(alert: AlertView): SlackMessage {
       ),
       commandSection(alert.command),
       detailFields(alert),
+      shortCodeSection(alert),
       {
         type: 'actions',
         block_id: ANSWER_BLOCK_ID,
@@ -157,6 +159,7 @@ export function outcomeMessage(alert: AlertView): SlackMessage {
 export function escalationMessage(alert: AlertView): SlackMessage {
   const reason = escalationTitle(alert.escalationReason);
   const blocks: Block[] = [
+    ...fraudWarning(alert),
     header(`🚨 ${reason}: ${alert.ruleName}`),
     mrkdwnSection(escalationSummary(alert)),
     commandSection(alert.command),
@@ -181,7 +184,7 @@ export function escalationMessage(alert: AlertView): SlackMessage {
   if (alert.escalationDetail !== null) blocks.push(quoteSection('Detail', alert.escalationDetail));
   blocks.push(...provenanceContext(alert), alertContext(alert));
   return {
-    text: fallback(`${reason}: ${commandPreview(alert)} on ${alert.host} by ${alert.owner ?? 'a system actor'}`),
+    text: fallback(`${alert.escalationReason === 'fraud_reported' ? 'FRAUD REPORTED. ' : ''}${reason}: ${commandPreview(alert)} on ${alert.host} by ${alert.owner ?? 'a system actor'}`),
     blocks,
   };
 }
@@ -240,7 +243,7 @@ export function ownerStatusText(alert: AlertView): string {
     case 'asked':
       return ':hourglass_flowing_sand: Waiting for your answer.';
     case 'verifying':
-      return ':iphone: Thanks. Approve the Duo push on your phone to confirm it was you.';
+      return `:iphone: Thanks. Approve the Duo push showing code *${alertShortCode(alert.id)}* on your phone to confirm it was you.`;
     case 'verified':
       return ':white_check_mark: *Verified.* You confirmed this and approved the Duo push. Thank you.';
     case 'suppressed':
@@ -260,6 +263,10 @@ function ownerEscalationText(alert: AlertView): string {
       const result = alert.secondFactor === null ? '' : ` (${inlineCode(alert.secondFactor, 100)})`;
       return `:rotating_light: The Duo check did not succeed${result}, so the security team has been notified.`;
     }
+    case 'fraud_reported':
+      return ':rotating_light: You reported the Duo push as fraud. The security team has been alerted, and no more pushes will be sent to you until they have looked into it.';
+    case 'second_factor_paused':
+      return ':rotating_light: Duo pushes to you are paused after a fraud report, so this could not be confirmed. The security team has been notified.';
     case 'unknown_owner':
     case null:
       return ':rotating_light: The security team has been notified.';
@@ -281,9 +288,33 @@ function escalationTitle(reason: EscalationReason | null): string {
       return 'Second factor failed';
     case 'unknown_owner':
       return 'No chat user for the owner';
+    case 'fraud_reported':
+      return 'Duo push reported as fraud';
+    case 'second_factor_paused':
+      return 'Second factor paused after a fraud report';
     case null:
       return 'Escalated';
   }
+}
+
+/**
+ * A fraud report means someone may be holding the owner's session right now: it opens the post
+ * with a header and a line nobody scrolls past.
+ */
+function fraudWarning(alert: AlertView): Block[] {
+  if (alert.escalationReason !== 'fraud_reported') return [];
+  return [
+    header('⚠️ FRAUD REPORTED: the owner rejected this Duo push as fraud'),
+    mrkdwnSection(
+      ':warning: *The owner says they did not start this push.* Their account may be in someone else\'s hands: ' +
+        'act now. Further pushes to them are paused until a reviewer resumes them.',
+    ),
+  ];
+}
+
+/** The code the Duo push shows too, so the person can match the push to this question. */
+function shortCodeSection(alert: AlertView): Block {
+  return mrkdwnSection(`Code *${alertShortCode(alert.id)}*: the Duo push for this alert shows the same code.`);
 }
 
 function escalationSummary(alert: AlertView): string {
