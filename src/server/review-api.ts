@@ -7,7 +7,8 @@ import { FINISHED_STATUSES, type AlertStatus } from '../alerts/alert.js';
 import { findAlert, listAlerts, lockAlert, updateAlert } from '../store/queries/alerts.js';
 import { appendAudit, auditTrailFor } from '../store/queries/audit-trail.js';
 import { allSuppressions, findSuppression, insertSuppression, liveSuppressions, revokeSuppression } from '../store/queries/suppressions.js';
-import type { Database, SuppressionRow } from '../store/schema.js';
+import { activePauses, resumeSecondFactor } from '../store/queries/second-factor.js';
+import type { Database, SecondFactorPauseRow, SuppressionRow } from '../store/schema.js';
 import { SUPPRESSION_USAGE, newSuppressionId, parseRevokeRequest, parseSuppressionRequest } from '../alerts/suppression.js';
 import { decodePathId, jsonObjectBody, readBody, requireBearer, sendJson, type HttpServer } from './http-server.js';
 
@@ -20,6 +21,9 @@ import { decodePathId, jsonObjectBody, readBody, requireBearer, sendJson, type H
  *   GET /api/suppressions[?all=1]                        suppressions in force (all, newest first)
  *   POST /api/suppressions {created_by, reason, for, rule?, user?, host?, command?}
  *   POST /api/suppressions/<id>/revoke {revoked_by}      ends a suppression now
+ *   GET /api/second-factor/pauses                        Duo accounts whose pushes are paused
+ *   POST /api/people/<login>/second-factor/resume {resumed_by, note?}
+ *                                                        resumes pushes paused by a fraud report
  * Alerts are report rows (see ReportRow), `provenance` included: how far the attribution of the
  * event behind each one can be trusted.
  */
@@ -88,6 +92,27 @@ export function routeReviewApi(http: HttpServer, options: { db: Kysely<Database>
     });
     sendJson(res, 200, suppressionView(row));
   });
+  http.route('GET', '/api/second-factor/pauses', async (req, res) => {
+    requireBearer(req, token);
+    sendJson(res, 200, (await activePauses(db)).map(pauseView));
+  });
+  http.route('POST', '/api/people/*', async (req, res, url) => {
+    requireBearer(req, token);
+    const match = /^\/api\/people\/([^/]+)\/second-factor\/resume$/.exec(url.pathname);
+    if (!match) throw new RequestError(404, 'not found');
+    const person = decodePathId(match[1] as string, 'person');
+    const { resumedBy, note } = parseResume(await readBody(req, 64 * 1024));
+    const now = clock.now();
+    const resumed = await db.transaction().execute(async (trx) => {
+      const rows = await resumeSecondFactor(trx, { person, by: resumedBy, note, at: now });
+      if (rows.length === 0) throw new RequestError(404, `pushes to ${person} are not paused`);
+      for (const row of rows) {
+        await appendAudit(trx, { alertId: row.alert_id, at: now, actor: resumedBy, action: 'second_factor_resumed', detail: { username: row.username, note } });
+      }
+      return rows;
+    });
+    sendJson(res, 200, resumed.map(pauseView));
+  });
   http.route('GET', '/api/alerts/*', async (req, res, url) => {
     requireBearer(req, token);
     const id = decodePathId(url.pathname.slice('/api/alerts/'.length), 'alert');
@@ -116,6 +141,33 @@ function suppressionView(row: SuppressionRow) {
     revoked_by: row.revoked_by,
     revoked_at: row.revoked_at?.toISOString() ?? null,
   };
+}
+
+/** A second-factor pause as the API shows it. */
+function pauseView(row: SecondFactorPauseRow) {
+  return {
+    username: row.username,
+    login: row.login,
+    alert_id: row.alert_id,
+    reason: row.reason,
+    paused_at: row.paused_at.toISOString(),
+    resumed_by: row.resumed_by,
+    resumed_at: row.resumed_at?.toISOString() ?? null,
+    resume_note: row.resume_note,
+  };
+}
+
+/** `{ "resumed_by": "dana", "note": "phone replaced; talked to alice" }`; 400 on anything else. */
+function parseResume(body: Buffer): { resumedBy: string; note: string | null } {
+  const usage = '{"resumed_by": "...", "note": "..."}';
+  const { resumed_by: resumedBy, note } = jsonObjectBody(body, usage);
+  if (typeof resumedBy !== 'string' || resumedBy.trim() === '' || resumedBy.length > 200) {
+    throw new RequestError(400, `resumed_by: required, the name of the reviewer resuming pushes (at most 200 characters); send ${usage}`);
+  }
+  if (note !== undefined && note !== null && (typeof note !== 'string' || note.length > 2000)) {
+    throw new RequestError(400, 'note: optional text of at most 2000 characters');
+  }
+  return { resumedBy: resumedBy.trim(), note: typeof note === 'string' ? note : null };
 }
 
 /** `{ "reviewer": "dana", "note": "expected: quarterly rotation" }`; 400 on anything else. */

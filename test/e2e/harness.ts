@@ -48,7 +48,11 @@ export class Harness {
   /** Where the service logs; silent unless a test wants to read the log. */
   logger: Logger = silentLogger;
 
-  async start(options: { duoLongPollMs?: number; logger?: Logger } = {}): Promise<this> {
+  /**
+   * `duoFront` puts something between the service and the Duo simulator (a hostile Duo): it gets
+   * the simulator's URL and returns the URL the service is configured with.
+   */
+  async start(options: { duoLongPollMs?: number; logger?: Logger; config?: string[]; duoFront?: (url: string) => Promise<string> } = {}): Promise<this> {
     if (options.logger) this.logger = options.logger;
     this.store = await createTestStore();
     this.slack = createSlackSimulator({ botToken: BOT_TOKEN, signingSecret: SIGNING_SECRET, clock: this.clock });
@@ -71,6 +75,7 @@ export class Harness {
         'sources:',
         `  - { name: audit, type: auditd, path: ${this.logPath} }`,
         'workflow: { remind_after: 30m, escalate_after: 2h, push_timeout: 90s }',
+        ...(options.config ?? []),
       ].join('\n'),
     );
     this.config = loadConfig({
@@ -86,7 +91,7 @@ export class Harness {
         DUO_IKEY: DUO.ikey,
         DUO_SKEY: DUO.skey,
         DUO_API_HOST: DUO.host,
-        DUO_API_URL: duoServer.url,
+        DUO_API_URL: options.duoFront ? await options.duoFront(duoServer.url) : duoServer.url,
       },
     });
     await this.startService();
