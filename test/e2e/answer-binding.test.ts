@@ -10,7 +10,8 @@ import { ALICE, Harness, waitFor, type Person } from './harness.js';
  * auth_status answer to the txid asked about, a justification to the form Vouch opened for that
  * alert and person. Over HTTP, with a Duo that answers the wrong question.
  */
-describe('answers are bound to their questions', () => {
+// Generous: booting the embedded database on a loaded machine can take most of the default.
+describe('answers are bound to their questions', { timeout: 90_000 }, () => {
   let h: Harness;
   let duo: HostileDuo | null = null;
   afterEach(async () => {

@@ -1,0 +1,125 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { alertShortCode } from '../../src/alerts/short-code.js';
+import { auditTrailFor } from '../../src/store/queries/audit-trail.js';
+import type { AlertRow } from '../../src/store/schema.js';
+import { ALICE, BOB, Harness, messageText, waitFor } from './harness.js';
+
+/** "Report fraud" pauses pushes until a reviewer resumes them; pushes are rate-limited per person. */
+// Generous: booting the embedded database on a loaded machine can take most of the default.
+describe('second-factor hygiene, end to end over HTTP', { timeout: 90_000 }, () => {
+  let h: Harness;
+  afterEach(async () => {
+    await h.stop();
+  });
+
+  async function askedAlerts(person = ALICE, commands: string[][] = [['cat', '/etc/shadow']]): Promise<AlertRow[]> {
+    for (const argv of commands) h.runCommand(person, argv);
+    await h.settle();
+    const alerts = (await h.alerts()).filter((row) => row.owner === person.login && row.status === 'asked');
+    expect(alerts).toHaveLength(commands.length);
+    return alerts;
+  }
+
+  async function confirmAndJustify(alert: AlertRow, person = ALICE): Promise<void> {
+    const before = new Set(h.slack.openViews(person.slackId).map((v) => v.id));
+    await h.click(person, alert, 'vouch.confirm');
+    const view = await waitFor(() => h.slack.openViews(person.slackId).find((v) => v.open && !before.has(v.id)), 'the form');
+    const answer = await h.slack.submitView({ userId: person.slackId, viewId: view.id, values: { reason: 'Rotating credentials for the quarterly drill' } });
+    expect(answer.status).toBe(200);
+  }
+
+  function api(path: string, body?: unknown, token = h.service.reviewToken) {
+    return fetch(`${h.service.url}${path}`, {
+      method: body === undefined ? 'GET' : 'POST',
+      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+    });
+  }
+
+  it('"Report fraud" escalates as fraud_reported, loudly, and pauses pushes to that person until a reviewer resumes them', async () => {
+    h = await new Harness().start({ duoLongPollMs: 100 });
+    const [first] = await askedAlerts();
+    const pushed = h.duo.nextPush('alice');
+    await confirmAndJustify(first!);
+    h.duo.respond((await pushed).txid, 'fraud');
+    await waitFor(async () => (await h.alert(first!.id)).escalation_ts !== null, 'the security post');
+    expect(await h.alert(first!.id)).toMatchObject({ status: 'escalated', escalation_reason: 'fraud_reported', second_factor: 'fraud' });
+    const [post] = h.security();
+    expect(post!.text).toMatch(/^FRAUD REPORTED/);
+    expect(JSON.stringify(post!.blocks[0])).toMatch(/"type":"header".*FRAUD REPORTED/);
+
+    // The next alert of the same person is not pushed: it escalates at once.
+    const [second] = await askedAlerts(ALICE, [['cat', '/etc/gshadow']]);
+    await confirmAndJustify(second!);
+    await waitFor(async () => (await h.alert(second!.id)).status === 'escalated', 'the paused escalation');
+    const paused = await h.alert(second!.id);
+    expect(paused).toMatchObject({ escalation_reason: 'second_factor_paused', second_factor: 'paused' });
+    expect(paused.escalation_detail).toContain('/api/people/alice/second-factor/resume');
+    expect(h.duo.pushes()).toHaveLength(1);
+    // Someone else is not affected.
+    const [bobs] = await askedAlerts(BOB);
+    const bobPushed = h.duo.nextPush('bob');
+    await confirmAndJustify(bobs!, BOB);
+    await bobPushed;
+
+    // Only a reviewer, through the review API, resumes pushes.
+    expect((await api('/api/second-factor/pauses', undefined, 'not-the-token')).status).toBe(401);
+    expect((await api('/api/people/alice/second-factor/resume', { resumed_by: 'dana' }, 'not-the-token')).status).toBe(401);
+    expect((await api('/api/people/alice/second-factor/resume', { note: 'who?' })).status).toBe(400);
+    expect((await api('/api/people/carol/second-factor/resume', { resumed_by: 'dana' })).status).toBe(404);
+    expect(await (await api('/api/second-factor/pauses')).json()).toMatchObject([{ username: 'alice', login: 'alice', alert_id: first!.id, reason: 'fraud_reported' }]);
+    const resumed = await api('/api/people/alice/second-factor/resume', { resumed_by: 'dana', note: 'Phone replaced; spoke to alice' });
+    expect(resumed.status).toBe(200);
+    expect(await resumed.json()).toMatchObject([{ username: 'alice', resumed_by: 'dana' }]);
+    expect(await (await api('/api/second-factor/pauses')).json()).toEqual([]);
+    expect((await auditTrailFor(h.service.store.db, first!.id)).map((s) => s.action)).toContain('second_factor_resumed');
+
+    const [third] = await askedAlerts(ALICE, [['cat', '/etc/shadow.1']]);
+    const resumedPush = h.duo.nextPush('alice');
+    await confirmAndJustify(third!);
+    h.duo.respond((await resumedPush).txid, 'allow');
+    await waitFor(async () => (await h.alert(third!.id)).status === 'verified', 'verified after resuming');
+  });
+
+  it('pushes are rate-limited per person: over the limit a push waits, then goes out when the window has room', async () => {
+    h = await new Harness().start({ duoLongPollMs: 100, config: ['duo: { max_pushes_per_person: 2, push_rate_window: 10m }'] });
+    const alerts = await askedAlerts(ALICE, [['cat', '/etc/shadow'], ['cat', '/etc/gshadow'], ['cat', '/etc/shadow.1'], ['cat', '/etc/shadow.2']]);
+    for (const alert of alerts) await confirmAndJustify(alert);
+    await h.settle();
+    expect(h.duo.pushes()).toHaveLength(2);
+    const rows = await Promise.all(alerts.map((alert) => h.alert(alert.id)));
+    expect(rows.map((row) => row.status)).toEqual(['verifying', 'verifying', 'verifying', 'verifying']);
+    expect(rows.filter((row) => row.push_txid === null)).toHaveLength(2);
+    for (const push of h.duo.pushes()) h.duo.respond(push.txid, 'allow');
+    await h.advance(1000);
+    expect((await Promise.all(alerts.map((a) => h.alert(a.id)))).map((row) => row.status)).toEqual(['verified', 'verified', 'verifying', 'verifying']);
+    await h.advance(5 * 60_000);
+    expect(h.duo.pushes()).toHaveLength(2);
+    await h.advance(5 * 60_000);
+    expect(h.duo.pushes()).toHaveLength(4);
+    for (const push of h.duo.pendingPushes()) h.duo.respond(push.txid, 'allow');
+    await h.advance(1000);
+    expect((await Promise.all(alerts.map((a) => h.alert(a.id)))).map((row) => row.status)).toEqual(['verified', 'verified', 'verified', 'verified']);
+  });
+
+  it('a burst of alerts sends no more pushes than the default limit', async () => {
+    h = await new Harness().start({ duoLongPollMs: 100 });
+    const commands = Array.from({ length: 8 }, (_, i) => ['cat', `/etc/shadow.b${i}`]);
+    const alerts = await askedAlerts(ALICE, commands);
+    await Promise.all(alerts.map((alert) => confirmAndJustify(alert)));
+    await h.settle();
+    expect(h.duo.pushes()).toHaveLength(3);
+  });
+
+  it('the DM and the Duo push show the same short code', async () => {
+    h = await new Harness().start({ duoLongPollMs: 100 });
+    const [alert] = await askedAlerts();
+    const code = alertShortCode(alert!.id);
+    expect(code).toMatch(/^[ACDEFHJKMNPRTWXY3479]{4}$/);
+    const [question] = h.dm(ALICE);
+    expect(messageText(question!)).toContain(`Code *${code}*`);
+    const pushed = h.duo.nextPush('alice');
+    await confirmAndJustify(alert!);
+    expect((await pushed).pushinfo).toMatchObject({ code });
+  });
+});
