@@ -5,7 +5,8 @@ import { sql, type Kysely } from 'kysely';
  * - a Duo txid belongs to at most one alert (a unique index), so an `/auth` answer that carries
  *   another alert's approved transaction can never verify this one;
  * - the justification modal Vouch opened is remembered (its view id, whom it was opened for and
- *   when), so only a submission of that very view counts as the owner's answer;
+ *   when, and a random key it carries), so only a submission of that very form counts as the
+ *   owner's answer;
  * - every push Vouch sends is logged per Duo account (the rate limit counts these rows, so all
  *   replicas share one limit), and a "report fraud" answer pauses pushes to that account until a
  *   reviewer resumes them.
@@ -17,6 +18,7 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     .addColumn('justify_view_id', 'text')
     .addColumn('justify_view_user', 'text')
     .addColumn('justify_opened_at', 'timestamptz')
+    .addColumn('justify_form_key', 'text')
     .execute();
   await sql`create unique index alerts_push_txid_unique on alerts (push_txid) where push_txid is not null`.execute(db);
   await db.schema
@@ -47,7 +49,7 @@ export async function down(db: Kysely<unknown>): Promise<void> {
   await db.schema.dropTable('second_factor_pauses').ifExists().execute();
   await db.schema.dropTable('second_factor_pushes').ifExists().execute();
   await sql`drop index if exists alerts_push_txid_unique`.execute(db);
-  await db.schema.alterTable('alerts').dropColumn('justify_view_id').dropColumn('justify_view_user').dropColumn('justify_opened_at').execute();
+  await db.schema.alterTable('alerts').dropColumn('justify_view_id').dropColumn('justify_view_user').dropColumn('justify_opened_at').dropColumn('justify_form_key').execute();
 }
 
 /**

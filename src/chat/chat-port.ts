@@ -29,9 +29,10 @@ export interface ChatPort {
   /**
    * Opens the justification form. `triggerId` expires about 3 s after the click, so callers
    * must call this before any slow work. `question` is carried in the form so the submission can
-   * update the DM. Returns the opened form's id, which its submission carries back.
+   * update the DM, and so is `formKey` (when given), which the submission carries back as
+   * JustificationSubmission.formKey. Returns the opened form's id, which the submission carries too.
    */
-  openJustificationForm(triggerId: string, alert: AlertView, question: MessageRef): Promise<JustificationForm>;
+  openJustificationForm(triggerId: string, alert: AlertView, question: MessageRef, formKey?: string): Promise<JustificationForm>;
   /** A message only `chatUserId` sees in `channel` (e.g. "this alert is not yours"). */
   tellUser(channel: string, chatUserId: string, text: string): Promise<void>;
 }

@@ -94,6 +94,11 @@ export interface AlertsTable {
   /** The chat user the modal was opened for. */
   justify_view_user: string | null;
   justify_opened_at: Date | null;
+  /**
+   * A random key minted for each form Vouch opens and carried in its private_metadata: it binds
+   * a submission to this opening even in the instant before views.open has returned the view id.
+   */
+  justify_form_key: string | null;
 }
 
 export interface AuditTrailTable {

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import type { Kysely, Transaction } from 'kysely';
 import { JUSTIFICATION_LENGTH, type EscalationReason } from '../alerts/alert.js';
 import { alertShortCode } from '../alerts/short-code.js';
@@ -212,22 +213,23 @@ export class Workflow implements InteractionHandlers {
     if (!isAnswerable(alert)) {
       return this.tell(click, alreadyAnswered(alert));
     }
-    const reservedAt = await this.reserveForm(alert.id, click.chatUserId);
-    if (!reservedAt) {
+    const reservation = await this.reserveForm(alert.id, click.chatUserId);
+    if (!reservation) {
       await this.audit(alert.id, click.chatUserId, 'confirm_repeated', {});
       return this.tell(click, 'Your answer form for this alert is already open. Nothing was changed.');
     }
     let form: { viewId: string };
     try {
       // The trigger id expires about 3 s after the click: the reservation above is one quick write.
-      form = await this.options.chat.openJustificationForm(click.triggerId, toAlertView(alert), questionOf(alert) ?? click.question ?? { channel: '', ts: '' });
+      const question = questionOf(alert) ?? click.question ?? { channel: '', ts: '' };
+      form = await this.options.chat.openJustificationForm(click.triggerId, toAlertView(alert), question, reservation.formKey);
     } catch (error) {
       // No form is open, so the next click may try again.
-      await this.releaseForm(alert.id, reservedAt);
+      await this.releaseForm(alert.id, reservation.formKey);
       throw error;
     }
     await this.transition(alert.id, click.chatUserId, (row) =>
-      row.justify_opened_at?.getTime() === reservedAt.getTime()
+      row.justify_form_key === reservation.formKey
         ? { changes: { justify_view_id: form.viewId }, action: 'confirm_clicked', detail: { view: form.viewId } }
         : null,
     );
@@ -361,25 +363,26 @@ export class Workflow implements InteractionHandlers {
   }
 
   /**
-   * Reserves the alert's justification form for `chatUserId`, unless a form is already held.
-   * Returns the reservation's time (the key of the later write), or null when a form is open.
+   * Reserves the alert's justification form for `chatUserId`, unless a form is already held, and
+   * mints the key the form will carry. Returns null when a form is open.
    */
-  private reserveForm(alertId: string, chatUserId: string): Promise<Date | null> {
+  private reserveForm(alertId: string, chatUserId: string): Promise<{ formKey: string } | null> {
     const now = this.now();
+    const formKey = randomBytes(16).toString('base64url');
     return this.options.db.transaction().execute(async (trx) => {
       const row = await lockAlert(trx, alertId);
       if (!row || isFormHeld(row, now)) return null;
-      await updateAlert(trx, alertId, { justify_view_id: null, justify_view_user: chatUserId, justify_opened_at: now });
-      return now;
+      await updateAlert(trx, alertId, { justify_view_id: null, justify_view_user: chatUserId, justify_opened_at: now, justify_form_key: formKey });
+      return { formKey };
     });
   }
 
-  private async releaseForm(alertId: string, reservedAt: Date): Promise<void> {
+  private async releaseForm(alertId: string, formKey: string): Promise<void> {
     await this.options.db
       .updateTable('alerts')
-      .set({ justify_opened_at: null, justify_view_user: null })
+      .set({ justify_opened_at: null, justify_view_user: null, justify_form_key: null })
       .where('id', '=', alertId)
-      .where('justify_opened_at', '=', reservedAt)
+      .where('justify_form_key', '=', formKey)
       .execute();
   }
 
@@ -487,12 +490,17 @@ function isFormHeld(row: AlertRow, now: Date): boolean {
   return row.justify_opened_at !== null && now.getTime() - row.justify_opened_at.getTime() < JUSTIFY_FORM_HOLD_MS;
 }
 
-/** Whether a submission comes from the form Vouch opened for this alert, by the person it was opened for. */
+/**
+ * Whether a submission comes from the form Vouch opened for this alert, by the person it was
+ * opened for: it carries that opening's key, and its view id is the one views.open returned
+ * (unless the submission beat the write of that id, in the instant after the form opened).
+ */
 function isBoundForm(row: AlertRow, submission: JustificationSubmission): boolean {
   return (
-    row.justify_view_id !== null &&
-    submission.viewId === row.justify_view_id &&
-    row.justify_view_user === submission.chatUserId
+    row.justify_form_key !== null &&
+    submission.formKey === row.justify_form_key &&
+    row.justify_view_user === submission.chatUserId &&
+    (row.justify_view_id === null || submission.viewId === row.justify_view_id)
   );
 }
 

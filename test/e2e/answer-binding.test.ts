@@ -45,7 +45,7 @@ describe('answers are bound to their questions', { timeout: 90_000 }, () => {
   }
 
   /** A signed view_submission for `alert`'s form, as Slack would send it, with any view id. */
-  function submission(person: Person, alert: AlertRow, viewId: string, reason: string) {
+  function submission(person: Person, alert: AlertRow, viewId: string, reason: string, metadata?: string) {
     const payload = {
       type: 'view_submission',
       user: { id: person.slackId, username: person.login, team_id: 'T0' },
@@ -54,7 +54,7 @@ describe('answers are bound to their questions', { timeout: 90_000 }, () => {
       view: {
         id: viewId,
         callback_id: 'vouch.justify',
-        private_metadata: JSON.stringify({ alertId: alert.id, channel: alert.dm_channel, ts: alert.dm_ts }),
+        private_metadata: metadata ?? JSON.stringify({ alertId: alert.id, channel: alert.dm_channel, ts: alert.dm_ts }),
         hash: '1.abc',
         state: { values: { 'vouch.reason': { reason: { type: 'plain_text_input', value: reason } } } },
       },
@@ -124,8 +124,9 @@ describe('answers are bound to their questions', { timeout: 90_000 }, () => {
     const alert = await askedAlert(['cat', '/etc/shadow']);
     await h.click(ALICE, alert, 'vouch.confirm');
     const view = await waitFor(() => h.slack.openViews(ALICE.slackId).find((v) => v.open), 'the form');
-    expect((await h.alert(alert.id)).justify_view_id).toBe(view.id);
-    const forged = await submission(ALICE, alert, `${view.id}X`, 'I was rotating the root password');
+    await waitFor(async () => (await h.alert(alert.id)).justify_view_id === view.id, 'the form bound');
+    // The form's own metadata (its key included) under another view id is still refused.
+    const forged = await submission(ALICE, alert, `${view.id}X`, 'I was rotating the root password', view.privateMetadata);
     expect(forged.json).toMatchObject({ response_action: 'errors' });
     expect((await h.alert(alert.id)).status).toBe('asked');
     expect((await h.justify(ALICE, 'I was rotating the root password')).status).toBe(200);

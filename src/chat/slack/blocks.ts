@@ -98,6 +98,8 @@ export interface ModalView {
 export interface JustifyMetadata {
   alertId: string;
   question: MessageRef | null;
+  /** The key of this opening of the form (see ChatPort.openJustificationForm); null on older forms. */
+  formKey: string | null;
 }
 
 /** The question DM: what ran, where, when, as whom, which rule; buttons to confirm or deny. */
@@ -190,8 +192,8 @@ export function escalationMessage(alert: AlertView): SlackMessage {
 }
 
 /** The justification form opened by "Yes, it was me". */
-export function justificationModal(alert: AlertView, question: MessageRef): ModalView {
-  const metadata = { alertId: alert.id, channel: question.channel, ts: question.ts };
+export function justificationModal(alert: AlertView, question: MessageRef, formKey?: string): ModalView {
+  const metadata = { alertId: alert.id, channel: question.channel, ts: question.ts, ...(formKey === undefined ? {} : { form: formKey }) };
   return {
     type: 'modal',
     callback_id: JUSTIFY_CALLBACK_ID,
@@ -230,10 +232,10 @@ export function parseJustifyMetadata(raw: string | undefined): JustifyMetadata |
     return null;
   }
   if (typeof parsed !== 'object' || parsed === null) return null;
-  const { alertId, channel, ts } = parsed as Record<string, unknown>;
+  const { alertId, channel, ts, form } = parsed as Record<string, unknown>;
   if (typeof alertId !== 'string' || alertId === '') return null;
   const question = typeof channel === 'string' && typeof ts === 'string' ? { channel, ts } : null;
-  return { alertId, question };
+  return { alertId, question, formKey: typeof form === 'string' && form !== '' ? form : null };
 }
 
 /** The owner-facing sentence for an alert's current state (mrkdwn, escaped). */

@@ -123,8 +123,8 @@ export class SlackChat implements ChatPort {
     return this.post(this.securityChannel, escalationMessage(alert));
   }
 
-  async openJustificationForm(triggerId: string, alert: AlertView, question: MessageRef): Promise<JustificationForm> {
-    const view = justificationModal(alert, question);
+  async openJustificationForm(triggerId: string, alert: AlertView, question: MessageRef, formKey?: string): Promise<JustificationForm> {
+    const view = justificationModal(alert, question, formKey);
     const result = await this.call('views.open', () => this.client.views.open({ trigger_id: triggerId, view }));
     const viewId = result.view?.id;
     // Without the id no submission could ever be matched to this form: fail rather than orphan it.

@@ -128,7 +128,7 @@ describe('Slack receiver end to end with the simulator', () => {
     expect(submitted).toMatchObject({ status: 200, body: '' });
     expect(await next).toEqual({
       kind: 'justify',
-      submission: { alertId: alert.id, chatUserId: alice.id, reason: 'Rotating the TLS certificate', question, viewId: view?.id },
+      submission: { alertId: alert.id, chatUserId: alice.id, reason: 'Rotating the TLS certificate', question, viewId: view?.id, formKey: null },
     });
     expect(sim.openViews(alice.id)).toEqual([]);
   });
