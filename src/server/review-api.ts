@@ -1,14 +1,15 @@
 import type { Kysely } from 'kysely';
 import type { Clock } from '../clock.js';
-import { RequestError } from '../errors.js';
+import { NotFoundError, RequestError } from '../errors.js';
 import { parseReportFilter } from '../review/report-filter.js';
 import { toReportRow } from '../review/report.js';
 import { FINISHED_STATUSES, type AlertStatus } from '../alerts/alert.js';
 import { findAlert, listAlerts, lockAlert, updateAlert } from '../store/queries/alerts.js';
 import { appendAudit, auditTrailFor } from '../store/queries/audit-trail.js';
 import { allSuppressions, findSuppression, insertSuppression, liveSuppressions, revokeSuppression } from '../store/queries/suppressions.js';
-import { activePauses, resumeSecondFactor } from '../store/queries/second-factor.js';
-import type { Database, SecondFactorPauseRow, SuppressionRow } from '../store/schema.js';
+import { activePauses } from '../store/queries/second-factor.js';
+import type { Database, SuppressionRow } from '../store/schema.js';
+import { pauseView, resumePushes } from '../review/resume-pushes.js';
 import { SUPPRESSION_USAGE, newSuppressionId, parseRevokeRequest, parseSuppressionRequest } from '../alerts/suppression.js';
 import { decodePathId, jsonObjectBody, readBody, requireBearer, sendJson, type HttpServer } from './http-server.js';
 
@@ -102,14 +103,8 @@ export function routeReviewApi(http: HttpServer, options: { db: Kysely<Database>
     if (!match) throw new RequestError(404, 'not found');
     const person = decodePathId(match[1] as string, 'person');
     const { resumedBy, note } = parseResume(await readBody(req, 64 * 1024));
-    const now = clock.now();
-    const resumed = await db.transaction().execute(async (trx) => {
-      const rows = await resumeSecondFactor(trx, { person, by: resumedBy, note, at: now });
-      if (rows.length === 0) throw new RequestError(404, `pushes to ${person} are not paused`);
-      for (const row of rows) {
-        await appendAudit(trx, { alertId: row.alert_id, at: now, actor: resumedBy, action: 'second_factor_resumed', detail: { username: row.username, note } });
-      }
-      return rows;
+    const resumed = await resumePushes(db, { person, by: resumedBy, note, at: clock.now() }).catch((error: unknown) => {
+      throw error instanceof NotFoundError ? new RequestError(404, error.message) : error;
     });
     sendJson(res, 200, resumed.map(pauseView));
   });
@@ -140,20 +135,6 @@ function suppressionView(row: SuppressionRow) {
     expires_at: row.expires_at.toISOString(),
     revoked_by: row.revoked_by,
     revoked_at: row.revoked_at?.toISOString() ?? null,
-  };
-}
-
-/** A second-factor pause as the API shows it. */
-function pauseView(row: SecondFactorPauseRow) {
-  return {
-    username: row.username,
-    login: row.login,
-    alert_id: row.alert_id,
-    reason: row.reason,
-    paused_at: row.paused_at.toISOString(),
-    resumed_by: row.resumed_by,
-    resumed_at: row.resumed_at?.toISOString() ?? null,
-    resume_note: row.resume_note,
   };
 }
 
