@@ -46,6 +46,8 @@ describe('second-factor hygiene, end to end over HTTP', { timeout: 90_000 }, () 
     const [post] = h.security();
     expect(post!.text).toMatch(/^FRAUD REPORTED/);
     expect(JSON.stringify(post!.blocks[0])).toMatch(/"type":"header".*FRAUD REPORTED/);
+    const [reported] = (await (await api('/api/alerts?status=escalated')).json()) as Array<Record<string, unknown>>;
+    expect(reported).toMatchObject({ id: first!.id, escalation_reason: 'fraud_reported', second_factor: 'fraud' });
 
     // The next alert of the same person is not pushed: it escalates at once.
     const [second] = await askedAlerts(ALICE, [['cat', '/etc/gshadow']]);
