@@ -31,6 +31,8 @@ export interface ReportRow {
    * `forgeable`, `transport`, `host_binding`, `format`); null for alerts raised before it was kept.
    */
   provenance: StoredProvenance | null;
+  /** The conversation the alert belongs to: the id of its first alert (its own id when it leads). */
+  conversation_id: string;
 }
 
 export const REPORT_FORMATS = ['table', 'csv', 'json', 'html'] as const;
@@ -39,7 +41,7 @@ export type ReportFormat = (typeof REPORT_FORMATS)[number];
 export function toReportRow(row: AlertRow): ReportRow {
   return {
     id: row.id,
-    status: row.status as AlertStatus,
+    status: row.status,
     user: row.owner,
     host: row.host,
     command: row.command,
@@ -60,6 +62,7 @@ export function toReportRow(row: AlertRow): ReportRow {
     reviewed_at: row.reviewed_at?.toISOString() ?? null,
     review_note: row.review_note,
     provenance: storedProvenance(row.provenance),
+    conversation_id: row.conversation_id,
   };
 }
 

@@ -14,7 +14,8 @@
  */
 import type { ServerResponse } from 'node:http';
 import { NotFoundError, RequestError } from '../errors.js';
-import { sendJson, sendText, type RouteHandler } from '../server/http-server.js';
+import { sendJson, sendText } from '../http/respond.js';
+import type { RouteHandler } from '../server/http-server.js';
 import type { VouchDatabase } from '../store/database.js';
 import type { DemoCommand } from './demo-log.js';
 import type { DuoPushAnswer, DuoSimulator } from './duo-simulator.js';

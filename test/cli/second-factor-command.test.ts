@@ -17,7 +17,7 @@ describe('vouch second-factor resume', () => {
     const setup = await openConfiguredStore(config, { migrate: true });
     await insertAlert(setup.db, {
       id: 'al_fraud', status: 'escalated', owner: 'alice', host: 'db-1', command: 'cat /etc/shadow', occurred_at: at,
-      rule_id: 'shadow-read', rule_name: 'Read of password hashes', severity: 'high', attack: '[]', dedupe_key: 'k', created_at: at, updated_at: at,
+      rule_id: 'shadow-read', rule_name: 'Read of password hashes', severity: 'high', attack: '[]', dedupe_key: 'k', conversation_id: 'al_fraud', created_at: at, updated_at: at,
     });
     await pauseSecondFactor(setup.db, { username: 'alice.smith', login: 'alice', alertId: 'al_fraud', reason: 'fraud_reported', at });
     await setup.close();
