@@ -201,7 +201,8 @@ export class Ingestor {
     for (const hit of fresh) {
       const result = await recorder.record(hit);
       if (result.kind === 'created') stats.alertsCreated += 1;
-      if (result.kind === 'folded') stats.alertsFolded += 1;
+      // Joined a conversation (open, verified in the same session, or escalated) instead of asking again.
+      if (result.kind === 'folded' || result.kind === 'joined' || result.kind === 'covered' || result.kind === 'repeated') stats.alertsFolded += 1;
       if (result.kind === 'suppressed') stats.alertsSuppressed += 1;
     }
     await recorder.finish();
