@@ -3,7 +3,7 @@ import { JUSTIFY_FORM_HOLD_MS } from '../../src/workflow/workflow.js';
 import { auditTrailFor } from '../../src/store/queries/audit-trail.js';
 import type { AlertRow } from '../../src/store/schema.js';
 import { HostileDuo } from '../helpers/hostile-duo.js';
-import { ALICE, Harness, waitFor, type Person } from './harness.js';
+import { ALICE, BOB, Harness, waitFor, type Person } from './harness.js';
 
 /**
  * Every answer must belong to the question Vouch asked: a Duo txid to exactly one alert, an
@@ -29,19 +29,19 @@ describe('answers are bound to their questions', { timeout: 90_000 }, () => {
     });
   }
 
-  async function askedAlert(argv: string[]): Promise<AlertRow> {
-    h.runCommand(ALICE, argv);
+  async function askedAlert(argv: string[], person: Person = ALICE): Promise<AlertRow> {
+    h.runCommand(person, argv);
     await h.settle();
     const alerts = await h.alerts();
-    const alert = alerts.find((row) => row.command === argv.join(' '));
+    const alert = alerts.find((row) => row.command === argv.join(' ') && row.owner === person.login);
     expect(alert).toMatchObject({ status: 'asked' });
     return alert!;
   }
 
-  async function confirmAndJustify(alert: AlertRow, reason = 'Checking the shadow file after a migration'): Promise<void> {
-    expect((await h.click(ALICE, alert, 'vouch.confirm')).status).toBe(200);
-    await waitFor(() => h.slack.openViews(ALICE.slackId).find((v) => v.open), 'the justification form');
-    expect((await h.justify(ALICE, reason)).status).toBe(200);
+  async function confirmAndJustify(alert: AlertRow, reason = 'Checking the shadow file after a migration', person: Person = ALICE): Promise<void> {
+    expect((await h.click(person, alert, 'vouch.confirm')).status).toBe(200);
+    await waitFor(() => h.slack.openViews(person.slackId).find((v) => v.open), 'the justification form');
+    expect((await h.justify(person, reason)).status).toBe(200);
   }
 
   /** A signed view_submission for `alert`'s form, as Slack would send it, with any view id. */
@@ -73,8 +73,8 @@ describe('answers are bound to their questions', { timeout: 90_000 }, () => {
 
     // From now on Duo hands out the approved transaction instead of the push it just sent.
     duo!.rewrite = (path, _query, response) => (path === '/auth/v2/auth' ? { ...response, txid: approved } : response);
-    const second = await askedAlert(['cat', '/etc/gshadow']);
-    await confirmAndJustify(second);
+    const second = await askedAlert(['cat', '/etc/gshadow'], BOB);
+    await confirmAndJustify(second, 'Checking the gshadow file after a migration', BOB);
     await waitFor(async () => (await h.alert(second.id)).status === 'escalated', 'the second alert escalated');
     const row = await h.alert(second.id);
     expect(row).toMatchObject({ escalation_reason: 'second_factor_failed', second_factor: 'txid_reused', push_txid: null });
