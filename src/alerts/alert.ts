@@ -19,6 +19,8 @@ export const ESCALATION_REASONS = [
   'fraud_reported',
   /** A push was due, but pushes to this Duo account are paused after a fraud report. */
   'second_factor_paused',
+  /** No login user (a system process): listed in the security channel's digest, not posted alone. */
+  'system_actor',
 ] as const;
 export type EscalationReason = (typeof ESCALATION_REASONS)[number];
 

@@ -49,10 +49,12 @@ export class Harness {
   logger: Logger = silentLogger;
 
   /**
-   * `duoFront` puts something between the service and the Duo simulator (a hostile Duo): it gets
-   * the simulator's URL and returns the URL the service is configured with.
+   * `sources`: more source entries (YAML flow mappings) beside the audit log; `config`: more
+   * top-level configuration lines (e.g. a `health:` section). `duoFront` puts something between
+   * the service and the Duo simulator (a hostile Duo): it gets the simulator's URL and returns the
+   * URL the service is configured with.
    */
-  async start(options: { duoLongPollMs?: number; logger?: Logger; config?: string[]; duoFront?: (url: string) => Promise<string> } = {}): Promise<this> {
+  async start(options: { duoLongPollMs?: number; logger?: Logger; sources?: string[]; config?: string[]; duoFront?: (url: string) => Promise<string> } = {}): Promise<this> {
     if (options.logger) this.logger = options.logger;
     this.store = await createTestStore();
     this.slack = createSlackSimulator({ botToken: BOT_TOKEN, signingSecret: SIGNING_SECRET, clock: this.clock });
@@ -74,6 +76,7 @@ export class Harness {
         '  email_domain: example.com',
         'sources:',
         `  - { name: audit, type: auditd, path: ${this.logPath} }`,
+        ...(options.sources ?? []).map((source) => `  - ${source}`),
         'workflow: { remind_after: 30m, escalate_after: 2h, push_timeout: 90s }',
         ...(options.config ?? []),
       ].join('\n'),

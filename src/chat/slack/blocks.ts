@@ -288,6 +288,7 @@ function ownerEscalationText(alert: AlertView): string {
     case 'second_factor_paused':
       return ':rotating_light: Duo pushes to you are paused after a fraud report, so this could not be confirmed. The security team has been notified.';
     case 'unknown_owner':
+    case 'system_actor':
     case null:
       return ':rotating_light: The security team has been notified.';
   }
@@ -314,6 +315,8 @@ function escalationTitle(reason: EscalationReason | null): string {
       return 'Duo push reported as fraud';
     case 'second_factor_paused':
       return 'Second factor paused after a fraud report';
+    case 'system_actor':
+      return 'No login user (listed in the digest)';
     case null:
       return 'Escalated';
   }
