@@ -4,6 +4,7 @@ import * as suppressions from './0002_suppressions.js';
 import * as eventProvenance from './0003_event_provenance.js';
 import * as auditChains from './0004_audit_chains.js';
 import * as jobEngine from './0005_job_engine.js';
+import * as reviewConsole from './0007_review_console.js';
 import * as quiet from './0008_quiet.js';
 import * as conversations from './0010_conversations.js';
 import * as answerBinding from './0011_answer_binding.js';
@@ -18,6 +19,7 @@ export const MIGRATIONS: Record<string, Migration> = {
   '0003_event_provenance': eventProvenance,
   '0004_audit_chains': auditChains,
   '0005_job_engine': jobEngine,
+  '0007_review_console': reviewConsole,
   '0008_quiet': quiet,
   '0010_conversations': conversations,
   '0011_answer_binding': answerBinding,

@@ -13,6 +13,8 @@ import type { RuleSet } from './detect/rule.js';
 import { coerceError } from './errors.js';
 import { createLogger, type Logger } from './logger.js';
 import { routeReviewApi } from './server/review-api.js';
+import { setUpConsoleAuth } from './review/console/console-setup.js';
+import type { ConsoleAuth } from './review/console/console-auth.js';
 import { routeIngest } from './server/ingest-api.js';
 import { sendText } from './http/respond.js';
 import { HttpServer, routeHealthz } from './server/http-server.js';
@@ -65,6 +67,8 @@ export interface RunningService {
   health: HealthMonitor;
   /** The review API's bearer token. */
   reviewToken: string;
+  /** Sign-in for the review console and authentication for the review API. */
+  consoleAuth: ConsoleAuth;
   /** Present when running on the built-in simulators. */
   sandbox: Sandbox | null;
   stop(): Promise<void>;
@@ -156,7 +160,8 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
     });
     http.route('GET', '/metrics', async (_req, res) => sendText(res, 200, await metrics.render(store.db), metrics.contentType));
     const reviewToken = config.review.token ?? (await getOrCreateSetting(store.db, 'review_token', () => randomBytes(24).toString('base64url')));
-    routeReviewApi(http, { db: store.db, clock, token: reviewToken });
+    const consoleAuth = setUpConsoleAuth({ config, store, http, baseUrl: url, clock, logger, sharedToken: reviewToken });
+    routeReviewApi(http, { db: store.db, clock, auth: consoleAuth });
     routeIngest(http, { sources: config.sources, ingestor, clock, logger, metrics, resolveUid: uidMapResolver(identityConfig.uids) });
 
     if (options.autoRun ?? true) {
@@ -199,6 +204,7 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
       digests,
       health,
       reviewToken,
+      consoleAuth,
       sandbox,
       async stop() {
         if (stopped) return;

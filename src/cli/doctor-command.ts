@@ -15,6 +15,7 @@ import { healthTitle } from '../chat/slack/quiet-blocks.js';
 import { toNoticeView } from '../health/health-monitor.js';
 import { openNotices } from '../store/queries/health.js';
 import { visibleText } from '../terminal-text.js';
+import { consoleSignInCheck } from '../review/console/console-doctor.js';
 
 interface Check {
   name: string;
@@ -54,9 +55,11 @@ export async function doctorCommand(config: VouchConfig): Promise<{ text: string
     name: 'review',
     ok: true,
     detail: config.review.token
-      ? 'review API token set'
-      : 'review API token generated and kept in the database; to choose one, set review.token or VOUCH_REVIEW_TOKEN (at least 32 characters: openssl rand -hex 32)',
+      ? 'review API token set (recorded as token:review.token); for each machine, an admin can rather create a named one: POST /api/tokens {"name": "..."}'
+      : 'review API token generated and kept in the database; to choose one, set review.token or VOUCH_REVIEW_TOKEN (at least 32 characters: openssl rand -hex 32); ' +
+        'for each machine, an admin can rather create a named, revocable one: POST /api/tokens {"name": "..."}',
   });
+  checks.push(await consoleSignInCheck(config));
   if (config.slack) {
     const slack = config.slack;
     checks.push(await check('slack', async () => {

@@ -32,7 +32,11 @@ program
     const { startService } = await import('../service.js');
     const service = await startService({ config, logger });
     if (service.sandbox) {
-      process.stdout.write(`\nVouch sandbox is running: open ${service.url}/sandbox\n(Slack and Duo are simulated; see README.md to go live.)\n\n`);
+      process.stdout.write(
+        `\nVouch sandbox is running: open ${service.url}/sandbox\n` +
+          `Review the answers at ${service.url}/review (sign in as Dana, a reviewer, or Erin, an admin).\n` +
+          '(Slack, Duo and the SSO are simulated; see README.md to go live.)\n\n',
+      );
     }
     let stopping = false;
     const stop = async (signal: string) => {

@@ -33,7 +33,9 @@ export const CONFIG_SCHEMA: SchemaNode = sectionOf(['rules'], {
   workflow: sectionOf(['remind_after', 'escalate_after', 'push_timeout', 'push_poll_interval', 'dedupe_window', 'fleet_window', 'reuse_window', 'poll_interval', 'identity_ttl', 'system_actor', 'system_digest']),
   jobs: sectionOf(['concurrency', 'lease', 'max_attempts']),
   health: sectionOf(['silent_after', 'malformed_spike', 'quiet_after']),
-  review: sectionOf(['token']),
+  review: sectionOf(['token', 'public_url', 'reviewers', 'admins', 'session_idle_timeout', 'session_max_age'], {
+    oidc: sectionOf(['issuer', 'client_id', 'client_secret']),
+  }),
 });
 
 /**

@@ -14,10 +14,39 @@ export interface VouchConfig {
   rules: string | null;
   workflow: WorkflowConfig;
   jobs: JobsConfig;
-  review: { token: string | null };
+  review: ReviewConfig;
   health: HealthConfig;
   /** True when both chat and second factor run on the built-in simulators. */
   sandbox: boolean;
+}
+
+/** `review`: the review API's shared token and the console's sign-in. */
+export interface ReviewConfig {
+  /** `review.token` (VOUCH_REVIEW_TOKEN); null: one is generated and kept in the database. */
+  token: string | null;
+  /**
+   * `review.public_url` (VOUCH_PUBLIC_URL, else `server.public_url`): where browsers reach the
+   * service; the OpenID redirect URI is `<public_url>/review/callback`. Without a trailing slash.
+   */
+  publicUrl: string | null;
+  /** `review.oidc`; null: no SSO configured (the sandbox then runs its own OpenID provider). */
+  oidc: OidcConfig | null;
+  /** Who may review: emails (compared without case) or `group:<name>` (the `groups` claim). */
+  reviewers: string[];
+  /** Who may also manage API tokens and settings; admins may review too. */
+  admins: string[];
+  /** `review.session_idle_timeout`: a session unused this long ends. */
+  sessionIdleMs: number;
+  /** `review.session_max_age`: a session ends this long after sign-in however active it is. */
+  sessionMaxAgeMs: number;
+}
+
+/** The console's OpenID Connect client registration at the company's identity provider. */
+export interface OidcConfig {
+  /** The issuer URL; discovery at `<issuer>/.well-known/openid-configuration`. */
+  issuer: string;
+  clientId: string;
+  clientSecret: string;
 }
 
 export interface DatabaseConfig {

@@ -43,6 +43,10 @@ export const DEFAULTS = {
   jobLease: '30s',
   /** Attempts before a job is given up on and its alert escalates as delivery_failed. */
   jobMaxAttempts: 12,
+  /** A console session unused this long ends (sign in again). */
+  sessionIdleTimeout: '1h',
+  /** A console session ends this long after sign-in, however active. */
+  sessionMaxAge: '12h',
 } as const;
 
 /** The shortest review API bearer token accepted: generate one with `openssl rand -hex 32`. */

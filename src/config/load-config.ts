@@ -9,7 +9,7 @@ import { assertKnownKeys } from './config-schema.js';
 import { DEFAULTS, MIN_REVIEW_TOKEN_LENGTH } from './defaults.js';
 import { parseDuration, parsePositiveDuration } from './duration.js';
 import { DIGEST_CADENCES, type DigestCadence } from '../digest/digest-period.js';
-import { sandboxFlag, sandboxRequested } from './sandbox-mode.js';
+import { isLoopbackHost, sandboxFlag, sandboxRequested } from './sandbox-mode.js';
 
 type Env = Record<string, string | undefined>;
 type Section = Record<string, unknown>;
@@ -83,9 +83,12 @@ export function loadConfig(options: LoadConfigOptions = {}): VouchConfig {
     },
     jobs: jobsConfig(section(raw, 'jobs'), parsePositiveDuration(workflow.push_timeout ?? DEFAULTS.pushTimeout, 'workflow.push_timeout')),
     health: healthConfig(section(raw, 'health')),
-    review: { token: reviewToken(env.VOUCH_REVIEW_TOKEN ?? optionalString(section(raw, 'review'), 'token', 'review') ?? null) },
+    review: reviewConfig(section(raw, 'review'), env, optionalString(server, 'public_url', 'server') ?? null),
     sandbox,
   };
+  if (config.review.sessionIdleMs > config.review.sessionMaxAgeMs) {
+    throw new ConfigError('review.session_idle_timeout', 'must not be longer than review.session_max_age, or it never applies');
+  }
   if (config.workflow.remindAfterMs >= config.workflow.escalateAfterMs) {
     throw new ConfigError('workflow.remind_after', 'must be shorter than workflow.escalate_after, or the reminder never fires');
   }
@@ -273,6 +276,70 @@ function rulesPath(value: unknown, baseDir: string): string | null {
   if (value === undefined || value === null || value === '') return null;
   if (typeof value !== 'string') throw new ConfigError('rules', 'must be the path of a rule file; leave it out to use the default rule pack');
   return path.resolve(baseDir, value);
+}
+
+function reviewConfig(values: Section, env: Env, serverPublicUrl: string | null): VouchConfig['review'] {
+  const publicUrl = env.VOUCH_PUBLIC_URL || optionalString(values, 'public_url', 'review') || serverPublicUrl;
+  const oidc = oidcConfig(section(values, 'oidc'), env);
+  if (oidc !== null && !publicUrl) {
+    throw new ConfigError('review.public_url', 'missing: set it or VOUCH_PUBLIC_URL to where browsers reach Vouch (e.g. https://vouch.example.com), as the redirect URI <public_url>/review/callback is built from it');
+  }
+  return {
+    token: reviewToken(env.VOUCH_REVIEW_TOKEN ?? optionalString(values, 'token', 'review') ?? null),
+    publicUrl: publicUrl ? consolePublicUrl(publicUrl) : null,
+    oidc,
+    reviewers: principals(values.reviewers, 'review.reviewers'),
+    admins: principals(values.admins, 'review.admins'),
+    sessionIdleMs: parsePositiveDuration(values.session_idle_timeout ?? DEFAULTS.sessionIdleTimeout, 'review.session_idle_timeout'),
+    sessionMaxAgeMs: parsePositiveDuration(values.session_max_age ?? DEFAULTS.sessionMaxAge, 'review.session_max_age'),
+  };
+}
+
+/**
+ * `review.oidc`: all three keys or none. Partly set is refused naming the missing key, so a typo in
+ * one environment variable never leaves the console silently without sign-in.
+ */
+function oidcConfig(values: Section, env: Env): VouchConfig['review']['oidc'] {
+  const issuer = env.VOUCH_OIDC_ISSUER || optionalString(values, 'issuer', 'review.oidc');
+  const clientId = env.VOUCH_OIDC_CLIENT_ID || optionalString(values, 'client_id', 'review.oidc');
+  const clientSecret = env.VOUCH_OIDC_CLIENT_SECRET || optionalString(values, 'client_secret', 'review.oidc');
+  if (!issuer && !clientId && !clientSecret) return null;
+  if (!issuer) throw new ConfigError('review.oidc.issuer', 'missing: set it or VOUCH_OIDC_ISSUER to the identity provider\'s issuer URL (e.g. https://sso.example.com)');
+  if (!clientId) throw new ConfigError('review.oidc.client_id', 'missing: set it or VOUCH_OIDC_CLIENT_ID to the client id of the Vouch application registered at the identity provider');
+  if (!clientSecret) throw new ConfigError('review.oidc.client_secret', 'missing: set it or VOUCH_OIDC_CLIENT_SECRET to that application\'s client secret');
+  assertUrl(issuer, 'review.oidc.issuer');
+  const url = new URL(issuer);
+  if (url.protocol !== 'https:' && !isLoopbackHost(url.hostname)) {
+    throw new ConfigError('review.oidc.issuer', `"${issuer}" must be https (only an issuer on loopback may be plain http)`);
+  }
+  // Kept exactly as given: the discovered metadata must name the same issuer, trailing slash and all.
+  return { issuer, clientId, clientSecret };
+}
+
+/**
+ * The console's public URL: http(s), no query, no trailing slash. Plain http only on loopback,
+ * because session cookies are Secure everywhere else and a browser would never send them back.
+ */
+function consolePublicUrl(value: string): string {
+  assertUrl(value, 'review.public_url');
+  const url = new URL(value);
+  if (url.search || url.hash) throw new ConfigError('review.public_url', `"${value}" must be a base URL without a query or fragment`);
+  if (url.protocol !== 'https:' && !isLoopbackHost(url.hostname)) {
+    throw new ConfigError('review.public_url', `"${value}" must be https: session cookies are Secure (only a loopback address may be plain http)`);
+  }
+  return value.replace(/\/+$/, '');
+}
+
+/** `review.reviewers` / `review.admins`: a list of emails or `group:<name>` entries. */
+function principals(value: unknown, key: string): string[] {
+  if (value === undefined || value === null) return [];
+  if (!Array.isArray(value)) throw new ConfigError(key, 'must be a list of emails or group:<name> entries, e.g. [dana@example.com, group:security]');
+  return value.map((entry: unknown, index) => {
+    if (typeof entry !== 'string' || entry.trim() === '' || (entry.startsWith('group:') && entry.length === 'group:'.length)) {
+      throw new ConfigError(`${key}[${index}]`, 'must be an email (dana@example.com) or group:<name> matched against the groups claim');
+    }
+    return entry.trim();
+  });
 }
 
 /** `review.token` (VOUCH_REVIEW_TOKEN): long enough that it cannot be guessed. */

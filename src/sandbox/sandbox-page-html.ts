@@ -16,6 +16,7 @@ export const SANDBOX_PAGE_HTML = `<!doctype html>
   <h1>Vouch sandbox</h1>
   <p>Slack and Duo are simulated here: the messages below are exactly what Vouch sends, and you play each engineer by clicking their buttons and answering their phone.
   To go live, set the Slack and Duo credentials described in the README and restart.</p>
+  <p>Then review the answers as the security team does: <a href="/review">open the review console</a> and sign in at the sandbox's own identity provider as Dana (a reviewer) or Erin (an admin).</p>
 </header>
 <main>
   <section class="panel run-panel" aria-labelledby="run-title">

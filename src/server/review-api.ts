@@ -3,38 +3,45 @@ import type { Clock } from '../clock.js';
 import { NotFoundError, RequestError } from '../errors.js';
 import { parseReportFilter } from '../review/report-filter.js';
 import { toReportRow } from '../review/report.js';
-import { FINISHED_STATUSES } from '../alerts/alert.js';
-import { findAlert, listAlerts, lockAlert, updateAlert } from '../store/queries/alerts.js';
+import { recordReview } from '../review/record-review.js';
+import type { ConsoleAuth } from '../review/console/console-auth.js';
+import { findAlert, listAlerts } from '../store/queries/alerts.js';
 import { appendAudit, auditTrailFor } from '../store/queries/audit-trail.js';
+import { reviewsOf } from '../store/queries/reviews.js';
 import { allSuppressions, findSuppression, insertSuppression, liveSuppressions, revokeSuppression } from '../store/queries/suppressions.js';
 import { activePauses } from '../store/queries/second-factor.js';
-import type { Database, SuppressionRow } from '../store/schema.js';
+import type { Database, ReviewRow, SuppressionRow } from '../store/schema.js';
 import { pauseView, resumePushes } from '../review/resume-pushes.js';
-import { SUPPRESSION_USAGE, newSuppressionId, parseRevokeRequest, parseSuppressionRequest } from '../alerts/suppression.js';
-import { requireBearer } from '../http/bearer-token.js';
+import { SUPPRESSION_USAGE, newSuppressionId, parseSuppressionRequest } from '../alerts/suppression.js';
 import { jsonObjectBody, readBody } from '../http/request-body.js';
 import { sendJson } from '../http/respond.js';
 import { decodePathId, type HttpServer } from './http-server.js';
 
 /**
- * The review API (bearer token): what `vouch report` reads when the database is the service's
- * embedded one, and what dashboards and scripts can read.
+ * The review API: what `vouch report` reads when the database is the service's embedded one, and
+ * what dashboards and scripts can read.
+ *   GET /api/me                                          who the credentials belong to
  *   GET /api/alerts?since=&until=&status=&user=&limit=   report rows, newest first
- *   GET /api/alerts/<id>                                 one alert with its audit trail
- *   POST /api/alerts/<id>/review {reviewer, note?}       marks a finished alert reviewed
+ *   GET /api/alerts/<id>                                 one alert with its reviews and audit trail
+ *   POST /api/alerts/<id>/review {note?}                 appends a review of a finished alert
  *   GET /api/suppressions[?all=1]                        suppressions in force (all, newest first)
- *   POST /api/suppressions {created_by, reason, for, rule?, user?, host?, command?}
- *   POST /api/suppressions/<id>/revoke {revoked_by}      ends a suppression now
+ *   POST /api/suppressions {reason, for, rule?, user?, host?, command?}
+ *   POST /api/suppressions/<id>/revoke                   ends a suppression now
  *   GET /api/second-factor/pauses                        Duo accounts whose pushes are paused
- *   POST /api/people/<login>/second-factor/resume {resumed_by, note?}
+ *   POST /api/people/<login>/second-factor/resume {note?}
  *                                                        resumes pushes paused by a fraud report
- * Alerts are report rows (see ReportRow), `provenance` included: how far the attribution of the
- * event behind each one can be trusted.
+ * Every request authenticates through `auth.apiIdentity` (an API token, the shared review token,
+ * an OIDC access token, or a console session), and every change records that identity's actor:
+ * a `reviewer`, `created_by`, `revoked_by` or `resumed_by` in the body is ignored, so nobody acts under
+ * another's name. Alerts are report rows (see ReportRow), `provenance` included.
  */
-export function routeReviewApi(http: HttpServer, options: { db: Kysely<Database>; clock: Clock; token: string }): void {
-  const { db, clock, token } = options;
+export function routeReviewApi(http: HttpServer, options: { db: Kysely<Database>; clock: Clock; auth: ConsoleAuth }): void {
+  const { db, clock, auth } = options;
+  http.route('GET', '/api/me', async (req, res) => {
+    sendJson(res, 200, await auth.apiIdentity(req));
+  });
   http.route('GET', '/api/alerts', async (req, res, url) => {
-    requireBearer(req, token);
+    await auth.apiIdentity(req);
     const params = url.searchParams;
     const filter = parseReportFilter(
       { since: params.get('since'), until: params.get('until'), status: params.get('status'), user: params.get('user'), limit: params.get('limit') },
@@ -44,33 +51,24 @@ export function routeReviewApi(http: HttpServer, options: { db: Kysely<Database>
     sendJson(res, 200, rows.map(toReportRow));
   });
   http.route('POST', '/api/alerts/*', async (req, res, url) => {
-    requireBearer(req, token);
+    const identity = await auth.apiIdentity(req);
     const match = /^\/api\/alerts\/([^/]+)\/review$/.exec(url.pathname);
     if (!match) throw new RequestError(404, 'not found');
     const id = decodePathId(match[1] as string, 'alert');
-    const { reviewer, note } = parseReview(await readBody(req, 64 * 1024));
-    const reviewed = await db.transaction().execute(async (trx) => {
-      const row = await lockAlert(trx, id);
-      if (!row) throw new RequestError(404, `no alert ${id}`);
-      if (!FINISHED_STATUSES.includes(row.status)) {
-        throw new RequestError(409, `alert ${id} is still ${row.status}; only finished alerts are reviewed`);
-      }
-      const at = clock.now();
-      await updateAlert(trx, id, { reviewed_by: reviewer, reviewed_at: at, review_note: note, updated_at: at });
-      await appendAudit(trx, { alertId: id, at, actor: reviewer, action: 'reviewed', detail: { note } });
-      return { ...row, reviewed_by: reviewer, reviewed_at: at, review_note: note };
-    });
-    sendJson(res, 200, toReportRow(reviewed));
+    const { note } = parseReview(await readBody(req, 64 * 1024));
+    const { alert } = await recordReview(db, { alertId: id, actor: identity.actor, note, at: clock.now() });
+    sendJson(res, 200, { ...toReportRow(alert), reviews: (await reviewsOf(db, id)).map(reviewView) });
   });
   http.route('GET', '/api/suppressions', async (req, res, url) => {
-    requireBearer(req, token);
+    await auth.apiIdentity(req);
     const rows = url.searchParams.get('all') ? await allSuppressions(db, 1000) : await liveSuppressions(db, clock.now());
     sendJson(res, 200, rows.map(suppressionView));
   });
   http.route('POST', '/api/suppressions', async (req, res) => {
-    requireBearer(req, token);
+    const identity = await auth.apiIdentity(req);
     const now = clock.now();
-    const request = parseSuppressionRequest(jsonObjectBody(await readBody(req, 128 * 1024), SUPPRESSION_USAGE), now);
+    const fields = jsonObjectBody(await readBody(req, 128 * 1024), SUPPRESSION_USAGE);
+    const request = parseSuppressionRequest({ ...fields, created_by: identity.actor }, now);
     const row = await db.transaction().execute(async (trx) => {
       const created = await insertSuppression(trx, newSuppressionId(), request, now);
       await appendAudit(trx, { alertId: null, at: now, actor: request.createdBy, action: 'suppression_created', detail: suppressionView(created) });
@@ -79,11 +77,12 @@ export function routeReviewApi(http: HttpServer, options: { db: Kysely<Database>
     sendJson(res, 201, suppressionView(row));
   });
   http.route('POST', '/api/suppressions/*', async (req, res, url) => {
-    requireBearer(req, token);
+    const { actor: revokedBy } = await auth.apiIdentity(req);
     const match = /^\/api\/suppressions\/([^/]+)\/revoke$/.exec(url.pathname);
     if (!match) throw new RequestError(404, 'not found');
     const id = decodePathId(match[1] as string, 'suppression');
-    const { revokedBy } = parseRevokeRequest(jsonObjectBody(await readBody(req, 64 * 1024), '{"revoked_by": "..."}'));
+    // The body once named who revoked; the signed-in identity does now, so any body is ignored.
+    await readBody(req, 64 * 1024);
     const now = clock.now();
     const row = await db.transaction().execute(async (trx) => {
       const revoked = await revokeSuppression(trx, id, revokedBy, now);
@@ -97,28 +96,29 @@ export function routeReviewApi(http: HttpServer, options: { db: Kysely<Database>
     sendJson(res, 200, suppressionView(row));
   });
   http.route('GET', '/api/second-factor/pauses', async (req, res) => {
-    requireBearer(req, token);
+    await auth.apiIdentity(req);
     sendJson(res, 200, (await activePauses(db)).map(pauseView));
   });
   http.route('POST', '/api/people/*', async (req, res, url) => {
-    requireBearer(req, token);
+    const { actor } = await auth.apiIdentity(req);
     const match = /^\/api\/people\/([^/]+)\/second-factor\/resume$/.exec(url.pathname);
     if (!match) throw new RequestError(404, 'not found');
     const person = decodePathId(match[1] as string, 'person');
-    const { resumedBy, note } = parseResume(await readBody(req, 64 * 1024));
-    const resumed = await resumePushes(db, { person, by: resumedBy, note, at: clock.now() }).catch((error: unknown) => {
+    const { note } = parseResume(await readBody(req, 64 * 1024));
+    const resumed = await resumePushes(db, { person, by: actor, note, at: clock.now() }).catch((error: unknown) => {
       throw error instanceof NotFoundError ? new RequestError(404, error.message) : error;
     });
     sendJson(res, 200, resumed.map(pauseView));
   });
   http.route('GET', '/api/alerts/*', async (req, res, url) => {
-    requireBearer(req, token);
+    await auth.apiIdentity(req);
     const id = decodePathId(url.pathname.slice('/api/alerts/'.length), 'alert');
     const row = await findAlert(db, id);
     if (!row) throw new RequestError(404, `no alert ${id}`);
     const trail = await auditTrailFor(db, id);
     sendJson(res, 200, {
       ...toReportRow(row),
+      reviews: (await reviewsOf(db, id)).map(reviewView),
       trail: trail.map((step) => ({ at: step.at.toISOString(), actor: step.actor, action: step.action, detail: step.detail })),
     });
   });
@@ -141,27 +141,31 @@ function suppressionView(row: SuppressionRow) {
   };
 }
 
-/** `{ "resumed_by": "dana", "note": "phone replaced; talked to alice" }`; 400 on anything else. */
-function parseResume(body: Buffer): { resumedBy: string; note: string | null } {
-  const usage = '{"resumed_by": "...", "note": "..."}';
-  const { resumed_by: resumedBy, note } = jsonObjectBody(body, usage);
-  if (typeof resumedBy !== 'string' || resumedBy.trim() === '' || resumedBy.length > 200) {
-    throw new RequestError(400, `resumed_by: required, the name of the reviewer resuming pushes (at most 200 characters); send ${usage}`);
-  }
-  if (note !== undefined && note !== null && (typeof note !== 'string' || note.length > 2000)) {
-    throw new RequestError(400, 'note: optional text of at most 2000 characters');
-  }
-  return { resumedBy: resumedBy.trim(), note: typeof note === 'string' ? note : null };
+/** A review as the API shows it. */
+function reviewView(row: ReviewRow) {
+  return { actor: row.actor, note: row.note, at: row.at.toISOString() };
 }
 
-/** `{ "reviewer": "dana", "note": "expected: quarterly rotation" }`; 400 on anything else. */
-function parseReview(body: Buffer): { reviewer: string; note: string | null } {
-  const { reviewer, note } = jsonObjectBody(body, '{"reviewer": "...", "note": "..."}');
-  if (typeof reviewer !== 'string' || reviewer.trim() === '' || reviewer.length > 200) {
-    throw new RequestError(400, 'reviewer: required, the name of the person reviewing (at most 200 characters)');
-  }
+/**
+ * `{ "note": "expected: quarterly rotation" }`; 400 on anything else. A `reviewer` field, which
+ * older clients send, is accepted and ignored: the review is recorded under the caller's identity.
+ */
+function parseReview(body: Buffer): { note: string | null } {
+  const { note } = body.length === 0 ? {} : jsonObjectBody(body, '{"note": "..."}');
   if (note !== undefined && note !== null && (typeof note !== 'string' || note.length > 2000)) {
     throw new RequestError(400, 'note: optional text of at most 2000 characters');
   }
-  return { reviewer: reviewer.trim(), note: typeof note === 'string' ? note : null };
+  return { note: typeof note === 'string' ? note : null };
+}
+
+/**
+ * `{ "note": "phone replaced; spoke to alice" }` (optional); 400 on anything else. Who resumed is
+ * the caller's identity: a `resumed_by` field is accepted and ignored.
+ */
+function parseResume(body: Buffer): { note: string | null } {
+  const { note } = body.length === 0 ? {} : jsonObjectBody(body, '{"note": "..."}');
+  if (note !== undefined && note !== null && (typeof note !== 'string' || note.length > 2000)) {
+    throw new RequestError(400, 'note: optional text of at most 2000 characters');
+  }
+  return { note: typeof note === 'string' ? note : null };
 }

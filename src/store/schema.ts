@@ -21,6 +21,10 @@ export interface Database {
   system_digest_entries: SystemDigestEntriesTable;
   health_notices: HealthNoticesTable;
   host_activity: HostActivityTable;
+  console_sessions: ConsoleSessionsTable;
+  console_sign_ins: ConsoleSignInsTable;
+  api_tokens: ApiTokensTable;
+  reviews: ReviewsTable;
 }
 
 type Json<T> = ColumnType<T, string, string>;
@@ -273,7 +277,57 @@ export interface HostActivityTable {
 export type SystemDigestRow = Selectable<SystemDigestsTable>;
 export type HealthNoticeRow = Selectable<HealthNoticesTable>;
 
+/** What a session remembers of the person; roles are worked out again from the config on each use. */
+export interface StoredSignedInPerson {
+  actor: string;
+  name: string;
+  groups: string[];
+}
+
+/** A signed-in browser; `id_hash` is the sha256 of the cookie's random id. */
+export interface ConsoleSessionsTable {
+  id_hash: string;
+  identity: Json<StoredSignedInPerson>;
+  csrf_token: string;
+  created_at: Date;
+  last_seen_at: Date;
+  /** The absolute end, however active the session is. */
+  expires_at: Date;
+}
+
+/** A sign-in under way: what the callback needs to finish it (PKCE verifier, state, nonce). */
+export interface ConsoleSignInsTable {
+  id_hash: string;
+  state: string;
+  nonce: string;
+  code_verifier: string;
+  return_to: string;
+  expires_at: Date;
+}
+
+/** A named machine token; only the sha256 of the token is kept. */
+export interface ApiTokensTable {
+  name: string;
+  hash: string;
+  created_by: string;
+  created_at: Date;
+  revoked_at: Date | null;
+  last_used_at: Date | null;
+}
+
+/** One review of one alert; reviews append. */
+export interface ReviewsTable {
+  id: Generated<number>;
+  alert_id: string;
+  actor: string;
+  note: string | null;
+  at: Date;
+}
+
 export type SuppressionRow = Selectable<SuppressionsTable>;
+export type ConsoleSessionRow = Selectable<ConsoleSessionsTable>;
+export type ApiTokenRow = Selectable<ApiTokensTable>;
+export type ReviewRow = Selectable<ReviewsTable>;
 
 export type AlertRow = Selectable<AlertsTable>;
 export type NewAlertRow = Insertable<AlertsTable>;

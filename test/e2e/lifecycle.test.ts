@@ -269,14 +269,15 @@ describe('the verification flow, end to end over HTTP', () => {
     expect((await review({ reviewer: 'dana' })).status).toBe(409);
     await h.click(ALICE, alert, 'vouch.deny');
     await waitFor(async () => (await h.alert(alert.id)).status === 'escalated', 'escalation');
-    expect((await review({ note: 'no reviewer' })).status).toBe(400);
+    expect((await review({ note: 42 })).status).toBe(400);
     expect((await api(`/api/alerts/${alert.id}/review`, { method: 'POST', body: '{not json' })).status).toBe(400);
+    // A reviewer named in the body is ignored: the review is the shared token's, and says so.
     const reviewed = await review({ reviewer: 'dana', note: 'Confirmed with alice by phone: a test account.' });
     expect(reviewed.status).toBe(200);
-    expect(await reviewed.json()).toMatchObject({ reviewed_by: 'dana', review_note: 'Confirmed with alice by phone: a test account.', status: 'escalated' });
+    expect(await reviewed.json()).toMatchObject({ reviewed_by: 'token:review.token', review_note: 'Confirmed with alice by phone: a test account.', status: 'escalated' });
     const detail = (await (await api(`/api/alerts/${alert.id}`)).json()) as { trail: Array<{ action: string; actor: string }> };
     // The security-channel post may land before or after the review: look the step up.
-    expect(detail.trail.find((step) => step.action === 'reviewed')).toMatchObject({ actor: 'dana' });
+    expect(detail.trail.find((step) => step.action === 'reviewed')).toMatchObject({ actor: 'token:review.token' });
     expect((await api('/api/alerts/al_missing')).status).toBe(404);
     expect((await verifyAuditTrail(h.service.store.db)).ok).toBe(true);
   });
@@ -292,7 +293,8 @@ describe('the verification flow, end to end over HTTP', () => {
     const created = await post('/api/suppressions', spec);
     expect(created.status).toBe(201);
     const suppression = (await created.json()) as { id: string; expires_at: string };
-    expect(suppression).toMatchObject({ user: 'alice', host: 'db-*', command: 'cat /etc/shadow', created_by: 'dana', revoked_at: null });
+    // created_by in the body is ignored: the caller's identity is recorded.
+    expect(suppression).toMatchObject({ user: 'alice', host: 'db-*', command: 'cat /etc/shadow', created_by: 'token:review.token', revoked_at: null });
     expect(suppression.expires_at).toBe(new Date(h.clock.now().getTime() + 7 * 86_400_000).toISOString());
 
     h.runCommand(ALICE, ['cat', '/etc/shadow']);
@@ -305,16 +307,15 @@ describe('the verification flow, end to end over HTTP', () => {
     expect(h.dm(ALICE)).toHaveLength(0);
     const trail = await auditTrailFor(h.service.store.db, mine!.id);
     expect(trail.map((step) => step.action)).toEqual(['created', 'suppressed']);
-    expect(trail[1]!.detail).toMatchObject({ suppression: suppression.id, by: 'dana', reason: 'Password migration by alice this week' });
+    expect(trail[1]!.detail).toMatchObject({ suppression: suppression.id, by: 'token:review.token', reason: 'Password migration by alice this week' });
     const report = (await (await api('/api/alerts?status=suppressed')).json()) as Array<{ id: string }>;
     expect(report.map((row) => row.id)).toEqual([mine!.id]);
 
     const live = (await (await api('/api/suppressions')).json()) as Array<{ id: string }>;
     expect(live.map((row) => row.id)).toEqual([suppression.id]);
-    expect((await post(`/api/suppressions/${suppression.id}/revoke`, {})).status).toBe(400);
     const revoked = await post(`/api/suppressions/${suppression.id}/revoke`, { revoked_by: 'erin' });
     expect(revoked.status).toBe(200);
-    expect(await revoked.json()).toMatchObject({ id: suppression.id, revoked_by: 'erin' });
+    expect(await revoked.json()).toMatchObject({ id: suppression.id, revoked_by: 'token:review.token' });
     expect((await post(`/api/suppressions/${suppression.id}/revoke`, { revoked_by: 'erin' })).status).toBe(409);
     expect((await post('/api/suppressions/sp_missing/revoke', { revoked_by: 'erin' })).status).toBe(404);
     expect(await (await api('/api/suppressions')).json()).toEqual([]);

@@ -71,12 +71,16 @@ describe('second-factor hygiene, end to end over HTTP', { timeout: 90_000 }, () 
     // Only a reviewer, through the review API, resumes pushes.
     expect((await api('/api/second-factor/pauses', undefined, 'not-the-token')).status).toBe(401);
     expect((await api('/api/people/alice/second-factor/resume', { resumed_by: 'dana' }, 'not-the-token')).status).toBe(401);
-    expect((await api('/api/people/alice/second-factor/resume', { note: 'who?' })).status).toBe(400);
+    expect((await api('/api/people/alice/second-factor/resume', { note: 42 })).status).toBe(400);
     expect((await api('/api/people/carol/second-factor/resume', { resumed_by: 'dana' })).status).toBe(404);
     expect(await (await api('/api/second-factor/pauses')).json()).toMatchObject([{ username: 'alice', login: 'alice', alert_id: first!.id, reason: 'fraud_reported' }]);
     const resumed = await api('/api/people/alice/second-factor/resume', { resumed_by: 'dana', note: 'Phone replaced; spoke to alice' });
     expect(resumed.status).toBe(200);
-    expect(await resumed.json()).toMatchObject([{ username: 'alice', resumed_by: 'dana' }]);
+    // Who resumed is the caller's identity, whatever the body claims.
+    const [pause] = (await resumed.json()) as Array<{ username: string; resumed_by: string; resume_note: string }>;
+    expect(pause).toMatchObject({ username: 'alice', resume_note: 'Phone replaced; spoke to alice' });
+    expect(pause!.resumed_by).not.toBe('dana');
+    expect(pause!.resumed_by).toBe((await (await api('/api/me')).json() as { actor: string }).actor);
     expect(await (await api('/api/second-factor/pauses')).json()).toEqual([]);
     expect((await auditTrailFor(h.service.store.db, first!.id)).map((s) => s.action)).toContain('second_factor_resumed');
 

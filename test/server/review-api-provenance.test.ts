@@ -5,6 +5,7 @@ import { loadDefaultRules } from '../../src/detect/load-rules.js';
 import { silentLogger } from '../../src/logger.js';
 import { HttpServer } from '../../src/server/http-server.js';
 import { routeReviewApi } from '../../src/server/review-api.js';
+import { OidcConsoleAuth } from '../../src/review/console/oidc-console-auth.js';
 import { Ingestor } from '../../src/sources/ingest.js';
 import { createParser } from '../../src/sources/parsers/index.js';
 import { createTestStore, type TestStore } from '../helpers/test-store.js';
@@ -20,7 +21,12 @@ let url: string;
 beforeEach(async () => {
   store = await createTestStore();
   http = new HttpServer(silentLogger);
-  routeReviewApi(http, { db: store.db, clock: new ManualClock(NOW), token: TOKEN });
+  const clock = new ManualClock(NOW);
+  const auth = new OidcConsoleAuth({
+    db: store.db, clock, logger: silentLogger, publicUrl: 'http://127.0.0.1', oidc: null, policy: { reviewers: [], admins: [] },
+    sharedToken: TOKEN, sessionIdleMs: 3_600_000, sessionMaxAgeMs: 43_200_000,
+  });
+  routeReviewApi(http, { db: store.db, clock, auth });
   url = await http.listen(0, '127.0.0.1');
 });
 

@@ -1,0 +1,125 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Kysely } from 'kysely';
+import type { Clock } from '../../clock.js';
+import { RequestError } from '../../errors.js';
+import { readBody } from '../../http/request-body.js';
+import { decodePathId, type HttpServer } from '../../server/http-server.js';
+import { listApiTokens } from '../../store/queries/api-tokens.js';
+import type { Database } from '../../store/schema.js';
+import { visibleText } from '../../terminal-text.js';
+import { escapeHtml } from '../report.js';
+import { apiTokenView, createApiToken, revokeApiTokenNamed } from './api-tokens.js';
+import { reviewerSession } from './console-auth-routes.js';
+import type { ConsoleAuth, ConsoleSession } from './console-auth.js';
+import { sendConsoleHtml, sendConsoleRedirect } from './console-response.js';
+import { sendSignInPage } from './sign-in-pages.js';
+
+/**
+ * The console's page for API tokens, admins only:
+ *   GET  /review/tokens                 the tokens (name, creator, last use, revoked), a form to create one
+ *   POST /review/tokens  name=...       creates one and shows it, this once
+ *   POST /review/tokens/<name>/revoke   revokes one
+ * Every form carries the session's CSRF token.
+ */
+export function routeApiTokensPage(http: HttpServer, options: { db: Kysely<Database>; clock: Clock; auth: ConsoleAuth }): void {
+  const { db, clock, auth } = options;
+  const adminSession = async (req: IncomingMessage, res: ServerResponse, url: URL): Promise<ConsoleSession | null> => {
+    const session = await reviewerSession(auth, req, res, url);
+    if (session && !session.identity.admin) {
+      req.resume();
+      sendSignInPage(res, 403, notAdminPage(session.identity.actor));
+      return null;
+    }
+    return session;
+  };
+  http.route('GET', '/review/tokens', async (req, res, url) => {
+    const session = await adminSession(req, res, url);
+    if (session) sendConsoleHtml(res, 200, await tokensPage(db, session, {}));
+  });
+  http.route('POST', '/review/tokens', async (req, res, url) => {
+    const session = await adminSession(req, res, url);
+    if (!session) return;
+    const form = await formBody(req);
+    auth.checkCsrf(session, form.get('csrf_token') ?? undefined);
+    try {
+      const created = await createApiToken(db, { name: (form.get('name') ?? '').trim(), createdBy: session.identity.actor, now: clock.now() });
+      sendConsoleHtml(res, 201, await tokensPage(db, session, { created: { name: created.row.name, token: created.token } }));
+    } catch (error) {
+      // A taken or malformed name: the page again, saying why, rather than a bare JSON error.
+      if (!(error instanceof RequestError)) throw error;
+      sendConsoleHtml(res, error.status, await tokensPage(db, session, { problem: error.message }));
+    }
+  });
+  http.route('POST', '/review/tokens/*', async (req, res, url) => {
+    const session = await adminSession(req, res, url);
+    if (!session) return;
+    const match = /^\/review\/tokens\/([^/]+)\/revoke$/.exec(url.pathname);
+    if (!match) throw new RequestError(404, 'not found');
+    const name = decodePathId(match[1] as string, 'API token');
+    const form = await formBody(req);
+    auth.checkCsrf(session, form.get('csrf_token') ?? undefined);
+    await revokeApiTokenNamed(db, { name, revokedBy: session.identity.actor, now: clock.now() });
+    sendConsoleRedirect(res, '/review/tokens', {}, 303);
+  });
+}
+
+async function formBody(req: IncomingMessage): Promise<URLSearchParams> {
+  const type = (req.headers['content-type'] ?? '').split(';')[0]?.trim().toLowerCase();
+  if (type !== 'application/x-www-form-urlencoded') {
+    req.resume();
+    throw new RequestError(415, 'send the form as application/x-www-form-urlencoded');
+  }
+  return new URLSearchParams((await readBody(req, 16 * 1024)).toString('utf8'));
+}
+
+const text = (value: string) => escapeHtml(visibleText(value));
+
+/** `2026-12-02 00:18 UTC` from an ISO time: narrow enough for a phone's width. */
+const minute = (iso: string) => `<time datetime="${escapeHtml(iso)}">${escapeHtml(iso.slice(0, 16).replace('T', ' '))} UTC</time>`;
+
+interface TokensPageNews {
+  /** A token just created, shown this once. */
+  created?: { name: string; token: string };
+  /** Why the last form was refused. */
+  problem?: string;
+}
+
+async function tokensPage(db: Kysely<Database>, session: ConsoleSession, news: TokensPageNews): Promise<string> {
+  const { created, problem } = news;
+  const csrf = `<input type="hidden" name="csrf_token" value="${escapeHtml(session.csrfToken)}">`;
+  const rows = (await listApiTokens(db)).map(apiTokenView).map((token) => {
+    const revoke = token.revoked_at
+      ? `revoked ${text(token.revoked_at)}`
+      : `<form method="post" action="/review/tokens/${encodeURIComponent(token.name)}/revoke">${csrf}<button type="submit" aria-label="Revoke ${text(token.name)}">Revoke</button></form>`;
+    return `<tr><td><code>${text(token.actor)}</code></td><td>${text(token.created_by)}</td><td>${minute(token.created_at)}</td><td>${token.last_used_at ? minute(token.last_used_at) : 'never'}</td><td>${revoke}</td></tr>`;
+  });
+  const shown = created
+    ? `<section aria-label="New token"><h2>Token ${text(created.name)} created</h2><p>Copy it now: it is shown this once and only its hash is kept.</p>` +
+      `<p><output id="new-token"><code>${text(created.token)}</code></output></p><p>Use it as <code>Authorization: Bearer &lt;token&gt;</code>; the trail records it as <code>token:${text(created.name)}</code>.</p></section>`
+    : '';
+  const refused = problem ? `<p role="alert">${text(problem)}</p>` : '';
+  return [
+    '<!doctype html>',
+    '<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">',
+    '<title>API tokens · Vouch review</title></head><body><main>',
+    '<h1>API tokens</h1>',
+    `<p>Signed in as ${text(session.identity.actor)}.</p>`,
+    shown,
+    refused,
+    `<form method="post" action="/review/tokens">${csrf}<label for="token-name">Name</label> <input id="token-name" name="name" required maxlength="64" pattern="[A-Za-z0-9][A-Za-z0-9._\\-]*"> <button type="submit">Create token</button></form>`,
+    '<table><thead><tr><th>Recorded as</th><th>Created by</th><th>Created</th><th>Last used</th><th></th></tr></thead>',
+    `<tbody>${rows.join('\n')}</tbody></table>`,
+    `<form method="post" action="/review/logout">${csrf}<button type="submit">Sign out</button></form>`,
+    '</main></body></html>',
+  ].join('\n');
+}
+
+function notAdminPage(actor: string): string {
+  return [
+    '<!doctype html>',
+    '<html lang="en"><head><meta charset="utf-8"><title>Admins only · Vouch review</title></head><body><main>',
+    '<h1>Admins only</h1>',
+    `<p>${text(actor)} may review but is not an admin (<code>review.admins</code>), and only admins manage API tokens.</p>`,
+    '</main></body></html>',
+  ].join('\n');
+}
