@@ -6,7 +6,10 @@ import { openConfiguredStore } from './open-store.js';
 import { runningService } from './running-service.js';
 
 export interface ResumeOptions {
-  /** The reviewer resuming pushes; recorded in the audit trail. */
+  /**
+   * The reviewer resuming pushes, recorded in the audit trail when the command writes to the
+   * database itself; through a running service its API token's identity is recorded instead.
+   */
   by?: string;
   note?: string;
 }
