@@ -7,6 +7,7 @@ import * as jobEngine from './0005_job_engine.js';
 import * as reviewConsole from './0007_review_console.js';
 import * as quiet from './0008_quiet.js';
 import * as conversations from './0010_conversations.js';
+import * as answerBinding from './0011_answer_binding.js';
 
 /**
  * Every migration, in order. Append-only: a shipped migration is never edited; a change to the
@@ -21,4 +22,5 @@ export const MIGRATIONS: Record<string, Migration> = {
   '0007_review_console': reviewConsole,
   '0008_quiet': quiet,
   '0010_conversations': conversations,
+  '0011_answer_binding': answerBinding,
 };

@@ -15,6 +15,10 @@ export const ESCALATION_REASONS = [
   'unknown_owner',
   /** Vouch could not reach the person (a DM, reminder or push kept failing): a human must. */
   'delivery_failed',
+  /** The owner answered the push with "Report fraud": pushes to them pause until a reviewer resumes. */
+  'fraud_reported',
+  /** A push was due, but pushes to this Duo account are paused after a fraud report. */
+  'second_factor_paused',
   /** No login user (a system process): listed in the security channel's digest, not posted alone. */
   'system_actor',
 ] as const;

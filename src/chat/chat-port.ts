@@ -7,6 +7,11 @@ export interface MessageRef {
   ts: string;
 }
 
+/** A justification form that was opened; `viewId` identifies its submission. */
+export interface JustificationForm {
+  viewId: string;
+}
+
 /**
  * What a message Vouch posts is for. Each post carries it with the alert id (as Slack message
  * metadata), so a job re-run after a crash can find the message it may already have posted.
@@ -34,9 +39,10 @@ export interface ChatPort {
   /**
    * Opens the justification form. `triggerId` expires about 3 s after the click, so callers
    * must call this before any slow work. `question` is carried in the form so the submission can
-   * update the DM.
+   * update the DM, and so is `formKey` (when given), which the submission carries back as
+   * JustificationSubmission.formKey. Returns the opened form's id, which the submission carries too.
    */
-  openJustificationForm(triggerId: string, alert: AlertView, question: MessageRef): Promise<void>;
+  openJustificationForm(triggerId: string, alert: AlertView, question: MessageRef, formKey?: string): Promise<JustificationForm>;
   /**
    * The message of `purpose` about `alertId` posted in `place` since `since`, or null when there is
    * none. Jobs ask before posting again after an attempt whose outcome they did not see.

@@ -17,6 +17,10 @@ export interface JustificationSubmission {
   chatUserId: string;
   reason: string;
   question: MessageRef | null;
+  /** The submitted form's view id: only the form Vouch opened for this alert and person counts. */
+  viewId: string | null;
+  /** The key Vouch put in the form it opened (see ChatPort.openJustificationForm), if any. */
+  formKey: string | null;
 }
 
 /** A form submission is either accepted or rejected with per-field messages (keyed by action id). */

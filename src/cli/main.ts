@@ -122,6 +122,20 @@ program
     process.stdout.write(await reportCommand(config, options));
   });
 
+const secondFactor = program.command('second-factor').description('Duo pushes: resume them after a fraud report');
+secondFactor
+  .command('resume')
+  .description('resume pushes to a person (login or Duo username) paused after they reported a push as fraud')
+  .argument('<login>', 'the login (or Duo username) whose pushes are paused')
+  .requiredOption('--by <reviewer>', 'who resumes them (recorded in the audit trail)')
+  .option('--note <text>', 'why, for the audit trail')
+  .addOption(configOption())
+  .action(async (login: string, options: { by?: string; note?: string; config?: string }) => {
+    const config = await loadConfig({ file: options.config });
+    const { resumeCommand } = await import('./second-factor-command.js');
+    process.stdout.write(await resumeCommand(config, login, options));
+  });
+
 program
   .command('doctor')
   .description('check the configuration, database, audit trail, rules, Slack and Duo')

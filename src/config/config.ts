@@ -123,6 +123,10 @@ export interface WorkflowConfig {
   escalateAfterMs: number;
   pushTimeoutMs: number;
   pushPollIntervalMs: number;
+  /** `duo.max_pushes_per_person`: pushes one Duo account may get within pushRateWindowMs. */
+  maxPushesPerPerson: number;
+  /** `duo.push_rate_window`. */
+  pushRateWindowMs: number;
   /** Repeats of an escalated conversation fold into it within this long of its last hit. */
   dedupeWindowMs: number;
   /** The same command shape on other hosts within this long joins one conversation (a fleet deploy). */

@@ -12,6 +12,9 @@ export const DEFAULTS = {
   escalateAfter: '2h',
   /** How long a Duo push may go unanswered before the alert escalates. */
   pushTimeout: '90s',
+  /** Pushes one Duo account may get within pushRateWindow; a push over the limit waits. */
+  maxPushesPerPerson: 3,
+  pushRateWindow: '10m',
   /** Pause between auth_status polls when Duo answers "waiting" without holding the request. */
   pushPollInterval: '1s',
   /** Identical commands by the same person on the same host within this window are folded. */

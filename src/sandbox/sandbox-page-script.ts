@@ -370,6 +370,8 @@ export const SANDBOX_PAGE_SCRIPT = String.raw`'use strict';
     return el('div', { className: 'push', role: 'group', 'aria-label': 'Duo push', 'data-txid': push.txid }, [
       el('h4', { text: push.type || 'Login request' }),
       el('div', { className: 'phone-owner', text: 'Requested at ' + timeText(push.createdAt) }),
+      // The code the DM shows too, so the person can match this push to its question.
+      push.pushinfo.code ? el('p', { className: 'push-code', text: 'Code ' + push.pushinfo.code }) : null,
       details,
       el('div', { className: 'push-buttons' }, buttons)
     ]);

@@ -1,6 +1,6 @@
 import type { Kysely } from 'kysely';
 import type { Clock } from '../clock.js';
-import { RequestError } from '../errors.js';
+import { NotFoundError, RequestError } from '../errors.js';
 import { parseReportFilter } from '../review/report-filter.js';
 import { toReportRow } from '../review/report.js';
 import { recordReview } from '../review/record-review.js';
@@ -9,7 +9,9 @@ import { findAlert, listAlerts } from '../store/queries/alerts.js';
 import { appendAudit, auditTrailFor } from '../store/queries/audit-trail.js';
 import { reviewsOf } from '../store/queries/reviews.js';
 import { allSuppressions, findSuppression, insertSuppression, liveSuppressions, revokeSuppression } from '../store/queries/suppressions.js';
+import { activePauses } from '../store/queries/second-factor.js';
 import type { Database, ReviewRow, SuppressionRow } from '../store/schema.js';
+import { pauseView, resumePushes } from '../review/resume-pushes.js';
 import { SUPPRESSION_USAGE, newSuppressionId, parseSuppressionRequest } from '../alerts/suppression.js';
 import { jsonObjectBody, readBody } from '../http/request-body.js';
 import { sendJson } from '../http/respond.js';
@@ -25,9 +27,12 @@ import { decodePathId, type HttpServer } from './http-server.js';
  *   GET /api/suppressions[?all=1]                        suppressions in force (all, newest first)
  *   POST /api/suppressions {reason, for, rule?, user?, host?, command?}
  *   POST /api/suppressions/<id>/revoke                   ends a suppression now
+ *   GET /api/second-factor/pauses                        Duo accounts whose pushes are paused
+ *   POST /api/people/<login>/second-factor/resume {note?}
+ *                                                        resumes pushes paused by a fraud report
  * Every request authenticates through `auth.apiIdentity` (an API token, the shared review token,
  * an OIDC access token, or a console session), and every change records that identity's actor:
- * a `reviewer`, `created_by` or `revoked_by` in the body is ignored, so nobody acts under
+ * a `reviewer`, `created_by`, `revoked_by` or `resumed_by` in the body is ignored, so nobody acts under
  * another's name. Alerts are report rows (see ReportRow), `provenance` included.
  */
 export function routeReviewApi(http: HttpServer, options: { db: Kysely<Database>; clock: Clock; auth: ConsoleAuth }): void {
@@ -90,6 +95,21 @@ export function routeReviewApi(http: HttpServer, options: { db: Kysely<Database>
     });
     sendJson(res, 200, suppressionView(row));
   });
+  http.route('GET', '/api/second-factor/pauses', async (req, res) => {
+    await auth.apiIdentity(req);
+    sendJson(res, 200, (await activePauses(db)).map(pauseView));
+  });
+  http.route('POST', '/api/people/*', async (req, res, url) => {
+    const { actor } = await auth.apiIdentity(req);
+    const match = /^\/api\/people\/([^/]+)\/second-factor\/resume$/.exec(url.pathname);
+    if (!match) throw new RequestError(404, 'not found');
+    const person = decodePathId(match[1] as string, 'person');
+    const { note } = parseResume(await readBody(req, 64 * 1024));
+    const resumed = await resumePushes(db, { person, by: actor, note, at: clock.now() }).catch((error: unknown) => {
+      throw error instanceof NotFoundError ? new RequestError(404, error.message) : error;
+    });
+    sendJson(res, 200, resumed.map(pauseView));
+  });
   http.route('GET', '/api/alerts/*', async (req, res, url) => {
     await auth.apiIdentity(req);
     const id = decodePathId(url.pathname.slice('/api/alerts/'.length), 'alert');
@@ -131,6 +151,18 @@ function reviewView(row: ReviewRow) {
  * older clients send, is accepted and ignored: the review is recorded under the caller's identity.
  */
 function parseReview(body: Buffer): { note: string | null } {
+  const { note } = body.length === 0 ? {} : jsonObjectBody(body, '{"note": "..."}');
+  if (note !== undefined && note !== null && (typeof note !== 'string' || note.length > 2000)) {
+    throw new RequestError(400, 'note: optional text of at most 2000 characters');
+  }
+  return { note: typeof note === 'string' ? note : null };
+}
+
+/**
+ * `{ "note": "phone replaced; spoke to alice" }` (optional); 400 on anything else. Who resumed is
+ * the caller's identity: a `resumed_by` field is accepted and ignored.
+ */
+function parseResume(body: Buffer): { note: string | null } {
   const { note } = body.length === 0 ? {} : jsonObjectBody(body, '{"note": "..."}');
   if (note !== undefined && note !== null && (typeof note !== 'string' || note.length > 2000)) {
     throw new RequestError(400, 'note: optional text of at most 2000 characters');

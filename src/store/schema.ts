@@ -15,6 +15,8 @@ export interface Database {
   identities: IdentitiesTable;
   settings: SettingsTable;
   suppressions: SuppressionsTable;
+  second_factor_pushes: SecondFactorPushesTable;
+  second_factor_pauses: SecondFactorPausesTable;
   system_digests: SystemDigestsTable;
   system_digest_entries: SystemDigestEntriesTable;
   health_notices: HealthNoticesTable;
@@ -81,6 +83,7 @@ export interface AlertsTable {
   answered_at: Date | null;
   justification: string | null;
   second_factor_user: string | null;
+  /** Unique among alerts: one Duo transaction answers exactly one alert. */
   push_txid: string | null;
   push_started_at: Date | null;
   second_factor: string | null;
@@ -111,6 +114,16 @@ export interface AlertsTable {
   last_joined_at: Date | null;
   /** On the lead: members already reported in the escalation's thread. */
   repeats_posted: Generated<number>;
+  /** The justification modal Vouch opened (Slack view id); only its submission is an answer. */
+  justify_view_id: string | null;
+  /** The chat user the modal was opened for. */
+  justify_view_user: string | null;
+  justify_opened_at: Date | null;
+  /**
+   * A random key minted for each form Vouch opens and carried in its private_metadata: it binds
+   * a submission to this opening even in the instant before views.open has returned the view id.
+   */
+  justify_form_key: string | null;
 }
 
 export interface AuditTrailTable {
@@ -192,6 +205,30 @@ export interface SuppressionsTable {
   revoked_by: string | null;
   revoked_at: Date | null;
 }
+
+/** One push Vouch sent (or was about to send) to a Duo account; the rate limit counts these. */
+export interface SecondFactorPushesTable {
+  id: Generated<number>;
+  username: string;
+  alert_id: string;
+  sent_at: Date;
+}
+
+/** Pushes to a Duo account stopped (after a fraud report) until a reviewer resumes them. */
+export interface SecondFactorPausesTable {
+  id: Generated<number>;
+  username: string;
+  /** The login of the alert that caused the pause, so reviewers can name the person either way. */
+  login: string | null;
+  alert_id: string;
+  reason: string;
+  paused_at: Date;
+  resumed_by: string | null;
+  resumed_at: Date | null;
+  resume_note: string | null;
+}
+
+export type SecondFactorPauseRow = Selectable<SecondFactorPausesTable>;
 
 /** One digest period of system-actor alerts (see migrations/0008_quiet.ts). */
 export interface SystemDigestsTable {

@@ -1,5 +1,7 @@
+import { randomBytes } from 'node:crypto';
 import type { Kysely, Transaction } from 'kysely';
 import { FINISHED_STATUSES, JUSTIFICATION_LENGTH, type AlertStatus, type AlertView, type EscalationReason } from '../alerts/alert.js';
+import { alertShortCode } from '../alerts/short-code.js';
 import type { IdentityResolver } from '../alerts/identity.js';
 import type { ChatPort, MessageRef, PostPlace, PostPurpose } from '../chat/chat-port.js';
 import type { ButtonClick, ChatCommand, InteractionHandlers, JustificationSubmission, SubmissionResult } from '../chat/interactions.js';
@@ -9,17 +11,23 @@ import type { Logger } from '../logger.js';
 import { conversationSummary, findAlert, listAlerts, lockAlert, toAlertView, updateAlert } from '../store/queries/alerts.js';
 import { appendAudit, appendAuditEntries } from '../store/queries/audit-trail.js';
 import { cancelJobs, notifyJobsDue, scheduleJob, type JobKind } from '../store/queries/jobs.js';
-import type { AlertRow, AlertUpdate, Database, JobRow } from '../store/schema.js';
+import { alertBoundToTxid, pauseSecondFactor } from '../store/queries/second-factor.js';
+import { SQLSTATE, sqlState } from '../store/database-errors.js';
+import type { AlertRow, AlertUpdate, Database, JobRow, SecondFactorPauseRow } from '../store/schema.js';
 import type { SecondFactorPort } from '../verify/second-factor-port.js';
 import type { JobContext } from './job-runner.js';
 import type { DigestCadence } from '../digest/digest-period.js';
 import { digestInstead } from '../digest/system-digest.js';
+import { admitPush } from './push-gate.js';
 
 export interface WorkflowTimings {
   remindAfterMs: number;
   escalateAfterMs: number;
   pushTimeoutMs: number;
   pushPollIntervalMs: number;
+  /** Pushes one Duo account may get within `pushRateWindowMs`; more wait for a free slot. */
+  maxPushesPerPerson: number;
+  pushRateWindowMs: number;
 }
 
 export interface WorkflowOptions {
@@ -48,6 +56,14 @@ const MAX_POLL_WAIT_MS = 15_000;
 const FINAL_WORD_WAIT_MS = 1000;
 /** Jobs that end with the conversation. */
 const CONVERSATION_JOBS: readonly JobKind[] = ['ask', 'remind', 'deadline', 'push', 'poll'];
+/**
+ * How long an open justification form holds: a repeated confirm within it opens no second form.
+ * Slack does not say when a person cancels a modal, so after this a confirm may open a fresh one
+ * (whose id then replaces the old one's: only the newest form is accepted).
+ */
+export const JUSTIFY_FORM_HOLD_MS = 2 * 60_000;
+/** Duo's status for "Report fraud" on the push. */
+const FRAUD_STATUS = 'fraud';
 
 /**
  * The alert state machine. Every transition happens in one database transaction with the row
@@ -56,7 +72,7 @@ const CONVERSATION_JOBS: readonly JobKind[] = ['ask', 'remind', 'deadline', 'pus
  *
  *   new -> asked -> verifying -> verified
  *          asked -> escalated (denied_by_user | no_response)
- *      verifying -> escalated (second_factor_failed)
+ *      verifying -> escalated (second_factor_failed | fraud_reported | second_factor_paused)
  *    new -> escalated (unknown_owner)
  */
 export class Workflow implements InteractionHandlers {
@@ -244,6 +260,8 @@ export class Workflow implements InteractionHandlers {
         return;
       }
     }
+    const duoUser = username(alert);
+    if (!(await this.admitPush(alert, duoUser))) return;
     signal.throwIfAborted();
     const requested = await this.options.db
       .updateTable('alerts')
@@ -257,9 +275,10 @@ export class Workflow implements InteractionHandlers {
     let outcome: Awaited<ReturnType<SecondFactorPort['startPush']>>;
     try {
       outcome = await this.options.secondFactor.startPush({
-        username: alert.second_factor_user ?? alert.owner ?? '',
+        username: duoUser,
         title: 'Vouch: confirm a command',
-        details: { host: view.host, command: view.command, rule: view.ruleName, alert: view.id },
+        // The code first: it is what the person matches against the DM, and it survives any cut.
+        details: { code: alertShortCode(view.id), host: view.host, command: view.command, rule: view.ruleName, alert: view.id },
       });
     } catch (error) {
       return this.failSecondFactor(alert.id, 'error', `Duo unreachable: ${coerceError(error).message}`);
@@ -267,12 +286,7 @@ export class Workflow implements InteractionHandlers {
     if (outcome.kind === 'refused') {
       return this.failSecondFactor(alert.id, outcome.reason, `Duo sent no push (${outcome.reason}): ${outcome.message}`);
     }
-    const now = this.now();
-    await this.transition(alert.id, 'duo', async (row, trx) => {
-      if (row.status !== 'verifying') return null;
-      await scheduleJob(trx, row.id, 'poll', now);
-      return { changes: { push_txid: outcome.transactionId, push_started_at: now }, action: 'push_sent', detail: { txid: outcome.transactionId } };
-    });
+    await this.bindPush(alert.id, outcome.transactionId);
   }
 
   private async poll(alert: AlertRow): Promise<void> {
@@ -296,6 +310,7 @@ export class Workflow implements InteractionHandlers {
       return this.failSecondFactor(alert.id, 'error', `Duo unreachable: ${message}`);
     }
     if (status.result === 'allow') return this.verify(alert.id, status.status);
+    if (status.result === 'deny' && status.status === FRAUD_STATUS) return this.reportFraud(alert.id, username(alert));
     if (status.result === 'deny') {
       return this.failSecondFactor(alert.id, status.status || 'deny', `Duo push ${status.status || 'denied'}: ${status.message}`);
     }
@@ -363,16 +378,37 @@ export class Workflow implements InteractionHandlers {
 
   // ---- interactions (called by the chat receiver after it verified the request) -------------
 
+  /**
+   * Opens the justification form, once: while a form opened for this alert is held (see
+   * JUSTIFY_FORM_HOLD_MS), a repeated or replayed confirm opens none and tells the person the
+   * form is already open. The form's view id is kept; only its submission is accepted. A confirm
+   * never changes the alert's status.
+   */
   async onConfirm(click: ButtonClick): Promise<void> {
     const alert = await this.ownedAlert(click.alertId, click.chatUserId, click.question);
     if (!alert) return;
     if (!isAnswerable(alert)) {
       return this.tell(click, alreadyAnswered(alert));
     }
-    // The trigger id expires about 3 s after the click: open the form before anything slow.
-    await this.options.chat.openJustificationForm(click.triggerId, toAlertView(alert), questionOf(alert) ?? click.question ?? { channel: '', ts: '' });
-    await this.options.db.transaction().execute((trx) =>
-      appendAudit(trx, { alertId: alert.id, at: this.now(), actor: click.chatUserId, action: 'confirm_clicked', detail: {} }),
+    const reservation = await this.reserveForm(alert.id, click.chatUserId);
+    if (!reservation) {
+      await this.audit(alert.id, click.chatUserId, 'confirm_repeated', {});
+      return this.tell(click, 'Your answer form for this alert is already open. Nothing was changed.');
+    }
+    let form: { viewId: string };
+    try {
+      // The trigger id expires about 3 s after the click: the reservation above is one quick write.
+      const question = questionOf(alert) ?? click.question ?? { channel: '', ts: '' };
+      form = await this.options.chat.openJustificationForm(click.triggerId, toAlertView(alert), question, reservation.formKey);
+    } catch (error) {
+      // No form is open, so the next click may try again.
+      await this.releaseForm(alert.id, reservation.formKey);
+      throw error;
+    }
+    await this.transition(alert.id, click.chatUserId, (row) =>
+      row.justify_form_key === reservation.formKey
+        ? { changes: { justify_view_id: form.viewId }, action: 'confirm_clicked', detail: { view: form.viewId } }
+        : null,
     );
   }
 
@@ -394,6 +430,10 @@ export class Workflow implements InteractionHandlers {
       await this.recordForeignAnswer(submission.alertId, submission.chatUserId, alert);
       return { ok: false, errors: { reason: 'Only the person this alert is about can answer it.' } };
     }
+    if (!isBoundForm(alert, submission)) {
+      await this.audit(alert.id, submission.chatUserId, 'unbound_answer_ignored', { view: submission.viewId });
+      return { ok: false, errors: { reason: FORM_OUT_OF_DATE } };
+    }
     const reason = submission.reason.trim();
     if (reason.length < MIN_REASON_LENGTH) {
       return { ok: false, errors: { reason: `Please say why in at least ${MIN_REASON_LENGTH} characters.` } };
@@ -403,14 +443,21 @@ export class Workflow implements InteractionHandlers {
     }
     let accepted = false;
     const now = this.now();
+    let stale = false;
     await this.transition(alert.id, submission.chatUserId, async (row, trx) => {
       if (!isAnswerable(row)) return null;
+      // Checked again under the lock: a newer form may have replaced this one meanwhile.
+      if (!isBoundForm(row, submission)) {
+        stale = true;
+        return null;
+      }
       accepted = true;
       await cancelJobs(trx, row.id, ['remind', 'deadline']);
       await scheduleJob(trx, row.id, 'push', now);
       await scheduleJob(trx, row.id, 'update_dm', now);
       return { changes: { status: 'verifying', justification: reason, answered_at: now }, action: 'justified', detail: { reason } };
     });
+    if (stale) return { ok: false, errors: { reason: FORM_OUT_OF_DATE } };
     return accepted ? { ok: true } : { ok: false, errors: { reason: alreadyAnswered(alert) } };
   }
 
@@ -431,6 +478,93 @@ export class Workflow implements InteractionHandlers {
       await scheduleJob(trx, row.id, 'update_dm', now);
       return { changes: { status: 'verified', second_factor: status || 'allow', resolved_at: now }, action: 'verified', detail: { second_factor: status } };
     });
+  }
+
+  /**
+   * Passes the push through the per-person gate (see push-gate.ts). Returns true when it may be
+   * sent now; otherwise the alert escalated (pushes paused) or the push was rescheduled for when
+   * the rate limit has room, and nothing is sent.
+   */
+  private async admitPush(alert: AlertRow, duoUser: string): Promise<boolean> {
+    const { maxPushesPerPerson: maxPushes, pushRateWindowMs: windowMs } = this.options.timings;
+    const admission = await admitPush(this.options.db, { username: duoUser, alertId: alert.id, now: this.now(), limit: { maxPushes, windowMs } });
+    if (admission.kind === 'send') return true;
+    if (admission.kind === 'paused') {
+      await this.escalatePaused(alert.id, admission.pause);
+      return false;
+    }
+    this.options.logger.info('push waits for the per-person rate limit', { alert: alert.id, until: admission.until.toISOString(), sent: admission.sentInWindow });
+    await scheduleJob(this.options.db, alert.id, 'push', admission.until);
+    return false;
+  }
+
+  /**
+   * Records the txid Duo's `/auth` answered with, or escalates when that txid is already bound to
+   * another alert: an answer to a different question never verifies this one. The unique index on
+   * push_txid settles a race between two replicas the same way.
+   */
+  private async bindPush(alertId: string, txid: string): Promise<void> {
+    const now = this.now();
+    try {
+      await this.transition(alertId, 'duo', async (row, trx) => {
+        if (row.status !== 'verifying') return null;
+        const other = await alertBoundToTxid(trx, txid, row.id);
+        if (other) return this.escalateIn(trx, row, 'second_factor_failed', txidReusedDetail(txid, other), { second_factor: TXID_REUSED });
+        await scheduleJob(trx, row.id, 'poll', now);
+        return { changes: { push_txid: txid, push_started_at: now }, action: 'push_sent', detail: { txid } };
+      });
+    } catch (error) {
+      if (sqlState(error) !== SQLSTATE.uniqueViolation) throw error;
+      await this.failSecondFactor(alertId, TXID_REUSED, txidReusedDetail(txid, 'another alert'));
+    }
+  }
+
+  /** "Report fraud" on the push: escalates loudly and pauses pushes to that account. */
+  private reportFraud(alertId: string, duoUser: string): Promise<void> {
+    return this.transition(alertId, 'duo', async (row, trx) => {
+      if (row.status !== 'verifying') return null;
+      const at = this.now();
+      await pauseSecondFactor(trx, { username: duoUser, login: row.owner, alertId: row.id, reason: 'fraud_reported', at });
+      const detail = `the owner answered the Duo push with "Report fraud"; pushes to ${duoUser} are paused until a reviewer resumes them`;
+      return this.escalateIn(trx, row, 'fraud_reported', detail, { second_factor: FRAUD_STATUS });
+    });
+  }
+
+  private escalatePaused(alertId: string, pause: SecondFactorPauseRow): Promise<void> {
+    const detail =
+      `no push sent: pushes to ${pause.username} are paused since ${pause.paused_at.toISOString()} after a fraud report on alert ${pause.alert_id}; ` +
+      `a reviewer resumes them with POST /api/people/${pause.username}/second-factor/resume`;
+    return this.transition(alertId, 'system', (row, trx) =>
+      row.status === 'verifying' ? this.escalateIn(trx, row, 'second_factor_paused', detail, { second_factor: 'paused' }) : null,
+    );
+  }
+
+  /**
+   * Reserves the alert's justification form for `chatUserId`, unless a form is already held, and
+   * mints the key the form will carry. Returns null when a form is open.
+   */
+  private reserveForm(alertId: string, chatUserId: string): Promise<{ formKey: string } | null> {
+    const now = this.now();
+    const formKey = randomBytes(16).toString('base64url');
+    return this.options.db.transaction().execute(async (trx) => {
+      const row = await lockAlert(trx, alertId);
+      if (!row || isFormHeld(row, now)) return null;
+      await updateAlert(trx, alertId, { justify_view_id: null, justify_view_user: chatUserId, justify_opened_at: now, justify_form_key: formKey });
+      return { formKey };
+    });
+  }
+
+  private async releaseForm(alertId: string, formKey: string): Promise<void> {
+    await this.options.db
+      .updateTable('alerts')
+      .set({ justify_opened_at: null, justify_view_user: null, justify_form_key: null })
+      .where('id', '=', alertId)
+      .where('justify_form_key', '=', formKey)
+      .execute();
+  }
+
+  private async audit(alertId: string, actor: string, action: string, detail: Record<string, unknown>): Promise<void> {
+    await this.options.db.transaction().execute((trx) => appendAudit(trx, { alertId, at: this.now(), actor, action, detail }));
   }
 
   private failSecondFactor(alertId: string, result: string, detail: string): Promise<void> {
@@ -601,6 +735,38 @@ interface TransitionResult {
  */
 function isAnswerable(row: AlertRow): boolean {
   return row.status === 'asked' || (row.status === 'new' && row.chat_user_id !== null);
+}
+
+const FORM_OUT_OF_DATE = 'This form is out of date. Please click "Yes, it was me" on the question again.';
+/** second_factor of an alert whose push came back with another alert's txid. */
+const TXID_REUSED = 'txid_reused';
+
+/** A form is held while it was opened (or is being opened) within JUSTIFY_FORM_HOLD_MS. */
+function isFormHeld(row: AlertRow, now: Date): boolean {
+  return row.justify_opened_at !== null && now.getTime() - row.justify_opened_at.getTime() < JUSTIFY_FORM_HOLD_MS;
+}
+
+/**
+ * Whether a submission comes from the form Vouch opened for this alert, by the person it was
+ * opened for: it carries that opening's key, and its view id is the one views.open returned
+ * (unless the submission beat the write of that id, in the instant after the form opened).
+ */
+function isBoundForm(row: AlertRow, submission: JustificationSubmission): boolean {
+  return (
+    row.justify_form_key !== null &&
+    submission.formKey === row.justify_form_key &&
+    row.justify_view_user === submission.chatUserId &&
+    (row.justify_view_id === null || submission.viewId === row.justify_view_id)
+  );
+}
+
+function txidReusedDetail(txid: string, other: string): string {
+  return `Duo answered the push with transaction ${txid}, which belongs to ${other === 'another alert' ? other : `alert ${other}`}: an answer to another question, not trusted`;
+}
+
+/** The Duo account an alert's pushes go to. */
+function username(alert: AlertRow): string {
+  return alert.second_factor_user ?? alert.owner ?? '';
 }
 
 function questionOf(row: AlertRow): MessageRef | null {

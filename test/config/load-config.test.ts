@@ -33,6 +33,15 @@ describe('loadConfig', () => {
     expect(config.workflow).toMatchObject({ remindAfterMs: 30 * 60_000, escalateAfterMs: 2 * 3_600_000 });
   });
 
+  it('reads the per-person push limit, with defaults, and names the key of a bad one', () => {
+    expect(loadConfig({ env: {} }).workflow).toMatchObject({ maxPushesPerPerson: 3, pushRateWindowMs: 600_000 });
+    const set = loadConfig({ file: configFile('duo: { max_pushes_per_person: 5, push_rate_window: 1h }\n'), env: {} });
+    expect(set.workflow).toMatchObject({ maxPushesPerPerson: 5, pushRateWindowMs: 3_600_000 });
+    expect(() => loadConfig({ file: configFile('duo: { max_pushes_per_person: 0 }\n'), env: {} })).toThrow(/duo\.max_pushes_per_person/);
+    expect(() => loadConfig({ file: configFile('duo: { max_pushes_per_person: lots }\n'), env: {} })).toThrow(/duo\.max_pushes_per_person/);
+    expect(() => loadConfig({ file: configFile('duo: { push_rate_window: 0s }\n'), env: {} })).toThrow(/duo\.push_rate_window/);
+  });
+
   it('reads the database timeouts, with defaults, and names the key of a bad one', () => {
     expect(loadConfig({ env: {} }).database).toMatchObject({ statementTimeoutMs: 30_000, lockTimeoutMs: 10_000 });
     const set = loadConfig({ file: configFile('database: { statement_timeout: 2m, lock_timeout: 500ms }\n'), env: {} });

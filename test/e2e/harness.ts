@@ -50,9 +50,11 @@ export class Harness {
 
   /**
    * `sources`: more source entries (YAML flow mappings) beside the audit log; `config`: more
-   * top-level configuration lines (e.g. a `health:` section).
+   * top-level configuration lines (e.g. a `health:` section). `duoFront` puts something between
+   * the service and the Duo simulator (a hostile Duo): it gets the simulator's URL and returns the
+   * URL the service is configured with.
    */
-  async start(options: { duoLongPollMs?: number; logger?: Logger; sources?: string[]; config?: string[] } = {}): Promise<this> {
+  async start(options: { duoLongPollMs?: number; logger?: Logger; sources?: string[]; config?: string[]; duoFront?: (url: string) => Promise<string> } = {}): Promise<this> {
     if (options.logger) this.logger = options.logger;
     this.store = await createTestStore();
     this.slack = createSlackSimulator({ botToken: BOT_TOKEN, signingSecret: SIGNING_SECRET, clock: this.clock });
@@ -92,7 +94,7 @@ export class Harness {
         DUO_IKEY: DUO.ikey,
         DUO_SKEY: DUO.skey,
         DUO_API_HOST: DUO.host,
-        DUO_API_URL: duoServer.url,
+        DUO_API_URL: options.duoFront ? await options.duoFront(duoServer.url) : duoServer.url,
       },
     });
     await this.startService();

@@ -91,7 +91,7 @@ describe('the verification flow, end to end over HTTP', () => {
     const { alert, pushed } = await justify();
     h.duo.respond((await pushed).txid, 'fraud');
     await waitFor(async () => (await h.alert(alert.id)).status === 'escalated', 'escalation');
-    expect(await h.alert(alert.id)).toMatchObject({ escalation_reason: 'second_factor_failed', second_factor: 'fraud' });
+    expect(await h.alert(alert.id)).toMatchObject({ escalation_reason: 'fraud_reported', second_factor: 'fraud' });
   });
 
   it('Duo unreachable: escalated (fail closed)', async () => {

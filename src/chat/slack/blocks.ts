@@ -7,6 +7,7 @@
  * every text object is cut to Slack's limits, so a 1 MB command still renders as a valid message.
  */
 import { JUSTIFICATION_LENGTH, type AlertView, type EscalationReason, type Severity } from '../../alerts/alert.js';
+import { alertShortCode } from '../../alerts/short-code.js';
 import { describeProvenance } from '../../sources/provenance.js';
 import type { MessageRef } from '../chat-port.js';
 import { visibleText } from '../../terminal-text.js';
@@ -97,6 +98,8 @@ export interface ModalView {
 export interface JustifyMetadata {
   alertId: string;
   question: MessageRef | null;
+  /** The key of this opening of the form (see ChatPort.openJustificationForm); null on older forms. */
+  formKey: string | null;
 }
 
 /** The question DM: what ran, where, when, as whom, which rule; buttons to confirm or deny. */
@@ -112,6 +115,7 @@ export function questionMessage(alert: AlertView): SlackMessage {
       commandSection(alert.command),
       ...conversationBlocks(alert),
       detailFields(alert),
+      shortCodeSection(alert),
       {
         type: 'actions',
         block_id: ANSWER_BLOCK_ID,
@@ -172,6 +176,7 @@ export function outcomeMessage(alert: AlertView): SlackMessage {
 export function escalationMessage(alert: AlertView): SlackMessage {
   const reason = escalationTitle(alert.escalationReason);
   const blocks: Block[] = [
+    ...fraudWarning(alert),
     header(`🚨 ${reason}: ${alert.ruleName}`),
     mrkdwnSection(escalationSummary(alert)),
     commandSection(alert.command),
@@ -197,14 +202,14 @@ export function escalationMessage(alert: AlertView): SlackMessage {
   if (alert.escalationDetail !== null) blocks.push(quoteSection('Detail', alert.escalationDetail));
   blocks.push(...provenanceContext(alert), alertContext(alert));
   return {
-    text: fallback(`${reason}: ${commandPreview(alert)} on ${alert.host} by ${alert.owner ?? 'a system actor'}`),
+    text: fallback(`${alert.escalationReason === 'fraud_reported' ? 'FRAUD REPORTED. ' : ''}${reason}: ${commandPreview(alert)} on ${alert.host} by ${alert.owner ?? 'a system actor'}`),
     blocks,
   };
 }
 
 /** The justification form opened by "Yes, it was me". */
-export function justificationModal(alert: AlertView, question: MessageRef): ModalView {
-  const metadata = { alertId: alert.id, channel: question.channel, ts: question.ts };
+export function justificationModal(alert: AlertView, question: MessageRef, formKey?: string): ModalView {
+  const metadata = { alertId: alert.id, channel: question.channel, ts: question.ts, ...(formKey === undefined ? {} : { form: formKey }) };
   return {
     type: 'modal',
     callback_id: JUSTIFY_CALLBACK_ID,
@@ -243,10 +248,10 @@ export function parseJustifyMetadata(raw: string | undefined): JustifyMetadata |
     return null;
   }
   if (typeof parsed !== 'object' || parsed === null) return null;
-  const { alertId, channel, ts } = parsed as Record<string, unknown>;
+  const { alertId, channel, ts, form } = parsed as Record<string, unknown>;
   if (typeof alertId !== 'string' || alertId === '') return null;
   const question = typeof channel === 'string' && typeof ts === 'string' ? { channel, ts } : null;
-  return { alertId, question };
+  return { alertId, question, formKey: typeof form === 'string' && form !== '' ? form : null };
 }
 
 /** The owner-facing sentence for an alert's current state (mrkdwn, escaped). */
@@ -256,7 +261,7 @@ export function ownerStatusText(alert: AlertView): string {
     case 'asked':
       return ':hourglass_flowing_sand: Waiting for your answer.';
     case 'verifying':
-      return ':iphone: Thanks. Approve the Duo push on your phone to confirm it was you.';
+      return `:iphone: Thanks. Approve the Duo push showing code *${alertShortCode(alert.id)}* on your phone to confirm it was you.`;
     case 'verified':
       return ':white_check_mark: *Verified.* You confirmed this and approved the Duo push. Thank you.';
     case 'suppressed':
@@ -278,6 +283,10 @@ function ownerEscalationText(alert: AlertView): string {
     }
     case 'delivery_failed':
       return ':rotating_light: Vouch could not finish checking this with you, so the security team has been notified.';
+    case 'fraud_reported':
+      return ':rotating_light: You reported the Duo push as fraud. The security team has been alerted, and no more pushes will be sent to you until they have looked into it.';
+    case 'second_factor_paused':
+      return ':rotating_light: Duo pushes to you are paused after a fraud report, so this could not be confirmed. The security team has been notified.';
     case 'unknown_owner':
     case 'system_actor':
     case null:
@@ -302,11 +311,35 @@ function escalationTitle(reason: EscalationReason | null): string {
       return 'No chat user for the owner';
     case 'delivery_failed':
       return 'Could not reach the owner';
+    case 'fraud_reported':
+      return 'Duo push reported as fraud';
+    case 'second_factor_paused':
+      return 'Second factor paused after a fraud report';
     case 'system_actor':
       return 'No login user (listed in the digest)';
     case null:
       return 'Escalated';
   }
+}
+
+/**
+ * A fraud report means someone may be holding the owner's session right now: it opens the post
+ * with a header and a line nobody scrolls past.
+ */
+function fraudWarning(alert: AlertView): Block[] {
+  if (alert.escalationReason !== 'fraud_reported') return [];
+  return [
+    header('⚠️ FRAUD REPORTED: the owner rejected this Duo push as fraud'),
+    mrkdwnSection(
+      ':warning: *The owner says they did not start this push.* Their account may be in someone else\'s hands: ' +
+        'act now. Further pushes to them are paused until a reviewer resumes them.',
+    ),
+  ];
+}
+
+/** The code the Duo push shows too, so the person can match the push to this question. */
+function shortCodeSection(alert: AlertView): Block {
+  return mrkdwnSection(`Code *${alertShortCode(alert.id)}*: the Duo push for this alert shows the same code.`);
 }
 
 function escalationSummary(alert: AlertView): string {

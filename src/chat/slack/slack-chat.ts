@@ -14,7 +14,7 @@ import {
 } from '@slack/web-api';
 import type { AlertView } from '../../alerts/alert.js';
 import { ChatError } from '../../errors.js';
-import type { ChatPort, MessageRef, PostPlace, PostPurpose } from '../chat-port.js';
+import type { ChatPort, JustificationForm, MessageRef, PostPlace, PostPurpose } from '../chat-port.js';
 import type { HealthNoticeView, SystemDigestView } from '../quiet-views.js';
 import { digestMessage, healthNoticeMessage, healthRecoveryMessage } from './quiet-blocks.js';
 import {
@@ -157,9 +157,13 @@ export class SlackChat implements ChatPort {
     return this.findInHistory(channel, { alertId, purpose }, since);
   }
 
-  async openJustificationForm(triggerId: string, alert: AlertView, question: MessageRef): Promise<void> {
-    const view = justificationModal(alert, question);
-    await this.call('views.open', () => this.client.views.open({ trigger_id: triggerId, view }));
+  async openJustificationForm(triggerId: string, alert: AlertView, question: MessageRef, formKey?: string): Promise<JustificationForm> {
+    const view = justificationModal(alert, question, formKey);
+    const result = await this.call('views.open', () => this.client.views.open({ trigger_id: triggerId, view }));
+    const viewId = result.view?.id;
+    // Without the id no submission could ever be matched to this form: fail rather than orphan it.
+    if (viewId === undefined || viewId === '') throw new ChatError('Slack views.open failed: no view id in the response');
+    return { viewId };
   }
 
   async tellUser(channel: string, chatUserId: string, text: string): Promise<void> {

@@ -284,7 +284,8 @@ async function justify(body: unknown, handlers: InteractionHandlers, logger: Sla
   }
   const reason = findValue(values, REASON_ACTION_ID) ?? '';
   try {
-    const result = await handlers.onJustify({ alertId: metadata.alertId, chatUserId, reason, question: metadata.question });
+    const viewId = text(view.id) ?? null;
+    const result = await handlers.onJustify({ alertId: metadata.alertId, chatUserId, reason, question: metadata.question, viewId, formKey: metadata.formKey });
     return result.ok ? undefined : formErrors(values, result.errors);
   } catch (error) {
     logger.error('onJustify failed', { alertId: metadata.alertId, error: coerceError(error).message });

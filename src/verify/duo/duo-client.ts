@@ -69,6 +69,11 @@ export interface DuoAuthStatusResponse {
   /** An open list: pushed, allow, deny, fraud, timeout, ... */
   status: string;
   status_msg: string;
+  /**
+   * The transaction the answer is about, when Duo names it. Duo's auth_status does not echo it in
+   * every version, so absent is normal; present, it must be the txid asked about.
+   */
+  txid?: string;
 }
 
 /** A request ran out of time. A subclass, so callers that ignore the difference still fail closed. */
@@ -161,10 +166,12 @@ export class DuoClient {
   async authStatus(txid: string, options: { timeoutMs: number }): Promise<DuoAuthStatusResponse> {
     const path = '/auth/v2/auth_status';
     const response = await this.call('GET', path, { txid }, { signed: true, timeoutMs: options.timeoutMs });
+    const answered = response['txid'] === undefined ? {} : { txid: requireString(response, 'txid', path) };
     return {
       result: requireString(response, 'result', path),
       status: requireString(response, 'status', path),
       status_msg: optionalString(response, 'status_msg'),
+      ...answered,
     };
   }
 

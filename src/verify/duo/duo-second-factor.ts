@@ -22,6 +22,9 @@ const DEFAULT_MAX_VALUE_LENGTH = 400;
 const MAX_KEY_LENGTH = 40;
 const MAX_TITLE_LENGTH = 100;
 const ELLIPSIS = '\u2026';
+/** The status reported when Duo's answer is about another transaction than the one asked about. */
+export const TXID_MISMATCH = 'txid_mismatch';
+const MAX_TXID_SHOWN = 80;
 /** A value is never cut below this many code points; entries are dropped instead. */
 const MIN_VALUE_LENGTH = 16;
 
@@ -81,11 +84,17 @@ export class DuoSecondFactor implements SecondFactorPort {
 
   /**
    * Long-polls up to `waitMs`. Duo's `allow` is allow, `waiting` (or no change within `waitMs`)
-   * is waiting, and every other result is deny.
+   * is waiting, and every other result is deny. An answer that names another transaction than
+   * the one asked about is a deny (`txid_mismatch`), whatever its result: it answers some other
+   * question.
    */
   async pushStatus(transactionId: string, options: { waitMs: number }): Promise<PushStatus> {
     try {
       const status = await this.client.authStatus(transactionId, { timeoutMs: options.waitMs });
+      if (status.txid !== undefined && status.txid !== transactionId) {
+        const named = truncate(cleanText(status.txid), MAX_TXID_SHOWN);
+        return { result: 'deny', status: TXID_MISMATCH, message: `Duo answered about transaction ${named}, not ${transactionId}` };
+      }
       const result = status.result === 'allow' || status.result === 'waiting' ? status.result : 'deny';
       return { result, status: status.status, message: status.status_msg };
     } catch (error) {

@@ -14,6 +14,7 @@ import {
   reminderMessage,
   type SlackMessage,
 } from '../../../src/chat/slack/blocks.js';
+import { alertShortCode } from '../../../src/alerts/short-code.js';
 import { validateBlocks, validateModal } from '../../../src/sandbox/slack-simulator.js';
 import { alertView, textsOf } from './alert-fixture.js';
 
@@ -202,7 +203,13 @@ describe('justification modal', () => {
     expect(parseJustifyMetadata(modal.private_metadata)).toEqual({
       alertId: alertView().id,
       question: { channel: 'D123', ts: '1700000000.000100' },
+      formKey: null,
     });
+  });
+
+  it('carries the key of its opening when given one', () => {
+    const modal = justificationModal(alertView(), { channel: 'D123', ts: '1.2' }, 'k3y-of-this-opening');
+    expect(parseJustifyMetadata(modal.private_metadata)).toMatchObject({ alertId: alertView().id, formKey: 'k3y-of-this-opening' });
   });
 
   it.each([undefined, '', 'not json', '[]', '{"alertId":5}', '{"alertId":""}', 'null'])('rejects metadata %j', (raw) => {
@@ -210,6 +217,33 @@ describe('justification modal', () => {
   });
 
   it('accepts metadata without a question', () => {
-    expect(parseJustifyMetadata('{"alertId":"a"}')).toEqual({ alertId: 'a', question: null });
+    expect(parseJustifyMetadata('{"alertId":"a"}')).toEqual({ alertId: 'a', question: null, formKey: null });
+  });
+});
+
+describe('second-factor hygiene in messages', () => {
+  it('the question shows the short code the Duo push shows', () => {
+    const code = alertShortCode(alertView().id);
+    expect(textsOf(questionMessage(alertView()).blocks).map((t) => t.text).join('\n')).toContain(`Code *${code}*`);
+    expect(ownerStatusText(alertView({ status: 'verifying' }))).toContain(code);
+  });
+
+  it('a fraud report opens the security post with a warning header and says so in the notification', () => {
+    const message = escalationMessage(alertView({ status: 'escalated', escalationReason: 'fraud_reported', secondFactor: 'fraud' }));
+    expect(message.blocks[0]).toMatchObject({ type: 'header', text: { type: 'plain_text', text: expect.stringContaining('FRAUD REPORTED') } });
+    expect(message.text).toMatch(/^FRAUD REPORTED\. Duo push reported as fraud: /);
+    expect(validateBlocks(message.blocks, 50, '/blocks')).toEqual([]);
+  });
+
+  it('other escalations carry no fraud warning', () => {
+    const message = escalationMessage(alertView({ status: 'escalated', escalationReason: 'second_factor_failed', secondFactor: 'deny' }));
+    expect(JSON.stringify(message)).not.toContain('FRAUD');
+  });
+
+  it.each([
+    ['fraud_reported', /reported the Duo push as fraud/],
+    ['second_factor_paused', /pushes to you are paused/],
+  ] as const)('tells the owner what %s means', (reason, text) => {
+    expect(ownerStatusText(alertView({ status: 'escalated', escalationReason: reason }))).toMatch(text);
   });
 });

@@ -109,9 +109,11 @@ describe('SlackChat against the Slack simulator', () => {
   it('opens the justification form with a trigger from a click, once', async () => {
     const question = await chat.askOwner(alertView(), alice.id);
     const trigger = await triggerFromClick(question);
-    await chat.openJustificationForm(trigger, alertView(), question);
+    const form = await chat.openJustificationForm(trigger, alertView(), question);
     const [view] = sim.openViews(alice.id);
     expect(view).toMatchObject({ callbackId: JUSTIFY_CALLBACK_ID });
+    // The id views.open answered with is the one its submission will carry.
+    expect(form).toEqual({ viewId: view?.id });
     expect(JSON.parse(view?.privateMetadata ?? '')).toEqual({ alertId: alertView().id, ...question });
     await expect(chat.openJustificationForm(trigger, alertView(), question)).rejects.toThrow(/views\.open failed: exchanged_trigger_id/);
     await expect(chat.openJustificationForm('forged', alertView(), question)).rejects.toThrow(/invalid_trigger_id/);

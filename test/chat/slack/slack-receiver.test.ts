@@ -23,7 +23,7 @@ class RecordingHandlers implements InteractionHandlers {
   readonly calls: Call[] = [];
   justifyResult: SubmissionResult = { ok: true };
   commandReply = 'ok';
-  onConfirmHook: (click: ButtonClick) => Promise<void> = async () => {};
+  onConfirmHook: (click: ButtonClick) => Promise<unknown> = async () => {};
   commandGate: Promise<void> = Promise.resolve();
   private waiters: Array<(call: Call) => void> = [];
 
@@ -128,7 +128,7 @@ describe('Slack receiver end to end with the simulator', () => {
     expect(submitted).toMatchObject({ status: 200, body: '' });
     expect(await next).toEqual({
       kind: 'justify',
-      submission: { alertId: alert.id, chatUserId: alice.id, reason: 'Rotating the TLS certificate', question },
+      submission: { alertId: alert.id, chatUserId: alice.id, reason: 'Rotating the TLS certificate', question, viewId: view?.id, formKey: null },
     });
     expect(sim.openViews(alice.id)).toEqual([]);
   });

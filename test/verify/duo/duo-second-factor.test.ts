@@ -6,6 +6,7 @@ import { SecondFactorUnavailableError } from '../../../src/errors.js';
 import { createDuoSimulator, type DuoSimulator, type DuoSimulatorListener } from '../../../src/sandbox/duo-simulator.js';
 import { DuoClient, DuoTimeoutError, encodePushinfo, type DuoClientOptions } from '../../../src/verify/duo/duo-client.js';
 import { DuoSecondFactor } from '../../../src/verify/duo/duo-second-factor.js';
+import { HostileDuo } from '../../helpers/hostile-duo.js';
 
 const IKEY = 'DIWJ8X6AEYOR5OMC6TQ1';
 const SKEY = 'Zh5eGmUq9zpfQnyUIu5OL9iWoMMv5ZNmk3zLJ4Ep';
@@ -304,5 +305,54 @@ describe('DuoClient wire details', () => {
       host.closeAllConnections();
       await new Promise<void>((resolve) => host.close(() => resolve()));
     }
+  });
+  describe('an auth_status answer belongs to the txid asked about', () => {
+    /** The simulator behind a proxy that adds `txid` to every auth_status answer. */
+    async function echoing(txidFor: (asked: string) => unknown): Promise<{ url: string; close(): Promise<void> }> {
+      const duo = new HostileDuo(listener.url);
+      duo.rewrite = (path, query, response) => (path === '/auth/v2/auth_status' ? { ...response, txid: txidFor(query.get('txid') ?? '') } : response);
+      return { url: await duo.start(), close: () => duo.close() };
+    }
+
+    it('an allow naming another txid is a deny (txid_mismatch)', async () => {
+      sim.addUser('alice');
+      const server = await echoing((asked) => `${asked}-someone-else`);
+      try {
+        const second = factor({ apiUrl: server.url });
+        const { txid } = await startAlicePush(second);
+        sim.respond(txid, 'allow');
+        const status = await second.pushStatus(txid, { waitMs: 5000 });
+        expect(status).toMatchObject({ result: 'deny', status: 'txid_mismatch' });
+        expect(status.message).toContain(`${txid}-someone-else`);
+      } finally {
+        await server.close();
+      }
+    });
+
+    it('an allow naming the same txid is an allow', async () => {
+      sim.addUser('alice');
+      const server = await echoing((asked) => asked);
+      try {
+        const second = factor({ apiUrl: server.url });
+        const { txid } = await startAlicePush(second);
+        sim.respond(txid, 'allow');
+        expect(await second.pushStatus(txid, { waitMs: 5000 })).toMatchObject({ result: 'allow' });
+      } finally {
+        await server.close();
+      }
+    });
+
+    it('a txid that is not a string fails closed', async () => {
+      sim.addUser('alice');
+      const server = await echoing(() => 42);
+      try {
+        const second = factor({ apiUrl: server.url });
+        const { txid } = await startAlicePush(second);
+        sim.respond(txid, 'allow');
+        await expect(second.pushStatus(txid, { waitMs: 5000 })).rejects.toBeInstanceOf(SecondFactorUnavailableError);
+      } finally {
+        await server.close();
+      }
+    });
   });
 });
