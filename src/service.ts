@@ -12,6 +12,8 @@ import { loadDefaultRules, loadRuleFile } from './detect/load-rules.js';
 import type { RuleSet } from './detect/rule.js';
 import { coerceError } from './errors.js';
 import { createLogger, type Logger } from './logger.js';
+import type { ConsoleAuth } from './review/console/console-auth.js';
+import { routeReviewConsole } from './review/console/route-review-console.js';
 import { routeReviewApi } from './server/review-api.js';
 import { routeIngest } from './server/ingest-api.js';
 import { HttpServer, routeHealthz, sendText } from './server/http-server.js';
@@ -42,6 +44,11 @@ export interface ServiceOptions {
   autoRun?: boolean;
   /** How ingestion retries a transaction that failed for a transient reason. Default DEFAULT_RETRY_POLICY. */
   ingestRetry?: RetryPolicy;
+  /**
+   * Who may use the review console (/review) and how they sign in. Without one the console's
+   * routes are not mounted.
+   */
+  consoleAuth?: ConsoleAuth;
 }
 
 export interface RunningService {
@@ -134,6 +141,7 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
     http.route('GET', '/metrics', async (_req, res) => sendText(res, 200, await metrics.render(store.db), 'text/plain; version=0.0.4'));
     const reviewToken = config.review.token ?? (await getOrCreateSetting(store.db, 'review_token', () => randomBytes(24).toString('base64url')));
     routeReviewApi(http, { db: store.db, clock, token: reviewToken });
+    if (options.consoleAuth) routeReviewConsole(http, { db: store.db, clock, auth: options.consoleAuth, logger, onScheduled: wake });
     routeIngest(http, { sources: config.sources, ingestor, clock, logger, metrics, resolveUid: uidMapResolver(identityConfig.uids) });
 
     if (options.autoRun ?? true) {

@@ -1,7 +1,7 @@
 import type { Kysely } from 'kysely';
 import type { Clock } from '../clock.js';
 import { RequestError } from '../errors.js';
-import { parseReportFilter } from '../review/report-filter.js';
+import { parseReportFilter, reportQueryFromParams } from '../review/report-filter.js';
 import { toReportRow } from '../review/report.js';
 import { FINISHED_STATUSES, type AlertStatus } from '../alerts/alert.js';
 import { findAlert, listAlerts, lockAlert, updateAlert } from '../store/queries/alerts.js';
@@ -14,7 +14,8 @@ import { decodePathId, jsonObjectBody, readBody, requireBearer, sendJson, type H
 /**
  * The review API (bearer token): what `vouch report` reads when the database is the service's
  * embedded one, and what dashboards and scripts can read.
- *   GET /api/alerts?since=&until=&status=&user=&limit=   report rows, newest first
+ *   GET /api/alerts?since=&until=&status=&user=&host=&rule=&severity=&reviewed=&limit=...
+ *                                                        report rows, newest first (see REPORT_QUERY_KEYS)
  *   GET /api/alerts/<id>                                 one alert with its audit trail
  *   POST /api/alerts/<id>/review {reviewer, note?}       marks a finished alert reviewed
  *   GET /api/suppressions[?all=1]                        suppressions in force (all, newest first)
@@ -27,11 +28,7 @@ export function routeReviewApi(http: HttpServer, options: { db: Kysely<Database>
   const { db, clock, token } = options;
   http.route('GET', '/api/alerts', async (req, res, url) => {
     requireBearer(req, token);
-    const params = url.searchParams;
-    const filter = parseReportFilter(
-      { since: params.get('since'), until: params.get('until'), status: params.get('status'), user: params.get('user'), limit: params.get('limit') },
-      clock.now(),
-    );
+    const filter = parseReportFilter(reportQueryFromParams(url.searchParams), clock.now());
     const rows = await listAlerts(db, filter);
     sendJson(res, 200, rows.map(toReportRow));
   });

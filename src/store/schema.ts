@@ -13,6 +13,7 @@ export interface Database {
   identities: IdentitiesTable;
   settings: SettingsTable;
   suppressions: SuppressionsTable;
+  reviews: ReviewsTable;
 }
 
 type Json<T> = ColumnType<T, string, string>;
@@ -164,7 +165,18 @@ export interface SuppressionsTable {
   revoked_at: Date | null;
 }
 
+/** One "Mark reviewed": appended, never overwritten. */
+export interface ReviewsTable {
+  id: Generated<number>;
+  alert_id: string;
+  /** The signed-in identity (email claim, else sub) or `token:<name>`. */
+  actor: string;
+  note: string | null;
+  at: Date;
+}
+
 export type SuppressionRow = Selectable<SuppressionsTable>;
+export type ReviewRow = Selectable<ReviewsTable>;
 
 export type AlertRow = Selectable<AlertsTable>;
 export type NewAlertRow = Insertable<AlertsTable>;

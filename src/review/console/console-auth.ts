@@ -1,0 +1,15 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+
+/** Who is acting: a signed-in person (email claim, else sub) or a machine token (`token:<name>`). */
+export interface ReviewerIdentity { actor: string; name: string; reviewer: boolean; admin: boolean; kind: 'person' | 'token' }
+export interface ConsoleSession { identity: ReviewerIdentity; csrfToken: string }
+export interface ConsoleAuth {
+  /** The session behind this browser request, or null (not signed in or expired). */
+  session(req: IncomingMessage): Promise<ConsoleSession | null>;
+  /** Sends the browser to sign in (302 to the issuer, remembering `returnTo`). */
+  beginSignIn(req: IncomingMessage, res: ServerResponse, returnTo: string): Promise<void>;
+  /** Throws RequestError(403) unless the form/header CSRF token matches the session's. */
+  checkCsrf(session: ConsoleSession, submitted: string | undefined): void;
+  /** Bearer auth for /api/*: API tokens, the shared review.token, or an OIDC access token. */
+  apiIdentity(req: IncomingMessage): Promise<ReviewerIdentity>; // throws RequestError 401/403
+}
