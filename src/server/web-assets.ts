@@ -3,12 +3,17 @@
  * are: no page script or stylesheet lives in a string. A path is looked up only inside the asset
  * directory, only with a known extension, so no request can read anything else.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import type { ServerResponse } from 'node:http';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { RequestError } from '../errors.js';
-import { sendText, type HttpServer } from './http-server.js';
+import { sendText, type RouteHandler } from './http-server.js';
+
+/** Where routes are mounted: the HttpServer, or a test's stand-in. */
+export interface RouteRegistry {
+  route(method: string, path: string, handler: RouteHandler): unknown;
+}
 
 /** The checkout's root, whether this module runs from src/ (tests) or dist/src/ (the build). */
 function projectRoot(): string {
@@ -51,6 +56,14 @@ export function readWebAsset(relative: string): string {
   throw new RequestError(404, 'not found');
 }
 
+/** The files served from one directory of web/, by their served names (`app.ts` is `app.js`). */
+export function webAssetFiles(directory: string): string[] {
+  return readdirSync(path.join(WEB_SOURCE_DIR, directory))
+    .map((name) => name.replace(/\.ts$/, '.js'))
+    .filter((name) => path.extname(name) in CONTENT_TYPES)
+    .sort();
+}
+
 /** Headers every page and asset of the browser surfaces carries. */
 export function securityHeaders(res: ServerResponse, csp: string): void {
   res.setHeader('content-security-policy', csp);
@@ -71,6 +84,6 @@ export const PAGE_CSP =
   "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; connect-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'";
 
 /** Serves the shared front-end modules at /assets/shared/* (what every page's scripts import). */
-export function routeSharedAssets(http: Pick<HttpServer, 'route'>): void {
+export function routeSharedAssets(http: RouteRegistry): void {
   http.route('GET', '/assets/shared/*', (_req, res, url) => sendWebAsset(res, url.pathname.slice('/assets/'.length), PAGE_CSP));
 }

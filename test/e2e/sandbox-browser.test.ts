@@ -7,6 +7,7 @@ import { loadConfig } from '../../src/config/load-config.js';
 import { silentLogger } from '../../src/logger.js';
 import { startService, type RunningService } from '../../src/service.js';
 import { createTestStore, type TestStore } from '../helpers/test-store.js';
+import { buildWebAssets } from '../helpers/web-build.js';
 
 /** Debian's package; CI installs it. Browsers are never downloaded. */
 const CHROMIUM = '/usr/bin/chromium';
@@ -26,6 +27,7 @@ describe.skipIf(!existsSync(CHROMIUM))(`sandbox page in headless Chromium (skipp
   const cspViolations: string[] = [];
 
   beforeAll(async () => {
+    buildWebAssets();
     dir = mkdtempSync(path.join(tmpdir(), 'vouch-sandbox-browser-'));
     store = await createTestStore();
     service = await startService({ config: loadConfig({ env: { VOUCH_PORT: '0', VOUCH_DATA_DIR: path.join(dir, 'data') } }), store, logger: silentLogger });

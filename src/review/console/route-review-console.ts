@@ -18,8 +18,8 @@ import type { Kysely } from 'kysely';
 import type { Clock } from '../../clock.js';
 import { RequestError } from '../../errors.js';
 import type { Logger } from '../../logger.js';
-import { decodePathId, sendText, type HttpServer, type RouteHandler } from '../../server/http-server.js';
-import { PAGE_CSP, routeSharedAssets, securityHeaders, sendWebAsset } from '../../server/web-assets.js';
+import { decodePathId, sendText, type RouteHandler } from '../../server/http-server.js';
+import { PAGE_CSP, routeSharedAssets, securityHeaders, sendWebAsset, type RouteRegistry } from '../../server/web-assets.js';
 import { findAlert, listAlerts } from '../../store/queries/alerts.js';
 import { verifyAuditTrail } from '../../store/queries/audit-trail.js';
 import { reviewsBetween } from '../../store/queries/reviews.js';
@@ -51,7 +51,7 @@ export interface ReviewConsoleOptions {
 const MAX_EXPORT_ROWS = 100_000;
 const MAX_REPORT_REVIEWS = 10_000;
 
-type Route = Pick<HttpServer, 'route'>;
+type Route = RouteRegistry;
 type SessionHandler = (context: { req: IncomingMessage; res: ServerResponse; url: URL; session: ConsoleSession }) => Promise<Html | void>;
 
 export function routeReviewConsole(http: Route, options: ReviewConsoleOptions): void {

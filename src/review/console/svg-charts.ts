@@ -42,7 +42,7 @@ export function stackedBarChart(options: { title: string; bars: readonly Stacked
   });
   const summary = `${options.title}: ${totals.reduce((a, b) => a + b, 0)} alerts over ${bars.length} days, at most ${max} in a day`;
   return html`<figure class="chart">
-<svg viewBox="0 0 ${WIDTH} ${HEIGHT}" role="img" aria-label="${summary}" preserveAspectRatio="none" class="chart-svg">
+<svg viewBox="0 0 ${WIDTH} ${HEIGHT}" role="img" aria-label="${summary}" class="chart-svg">
 <text class="axis-label" x="2" y="12">${max}</text><line class="axis" x1="${AXIS}" y1="${plotHeight}" x2="${WIDTH}" y2="${plotHeight}"></line>
 ${rects}
 </svg>
