@@ -154,7 +154,7 @@ const TABLE_COLUMNS: Array<[keyof ReportRow, string, number]> = [
   ['rule', 'RULE', 22],
   ['severity', 'SEV', 8],
   ['provenance', 'PROVENANCE', 24],
-  ['command', 'COMMAND', 48],
+  ['command', 'COMMAND', 60],
   ['justification', 'JUSTIFICATION', 36],
   ['second_factor', '2ND FACTOR', 10],
   ['escalation_reason', 'ESCALATION', 20],
