@@ -69,17 +69,17 @@ export function parseReportFilter(query: ReportQuery, now: Date): AlertFilter {
   const filter: AlertFilter = {};
   if (query.since) filter.since = parseTime(query.since, 'since', now);
   if (query.until) filter.until = parseTime(query.until, 'until', now);
-  if (query.status) filter.status = listOf(query.status, 'status', ALERT_STATUSES.filter((s) => s !== 'new')) as AlertStatus[];
-  if (query.severity) filter.severity = listOf(query.severity, 'severity', SEVERITIES);
-  if (query.reason) filter.escalationReason = listOf(query.reason, 'reason', ESCALATION_REASONS);
-  if (query.provenance) filter.attribution = listOf(query.provenance, 'provenance', ATTRIBUTIONS);
+  if (query.status) filter.status = listOf(query.status, 'status', 'a status', ALERT_STATUSES.filter((s) => s !== 'new')) as AlertStatus[];
+  if (query.severity) filter.severity = listOf(query.severity, 'severity', 'a severity', SEVERITIES);
+  if (query.reason) filter.escalationReason = listOf(query.reason, 'reason', 'an escalation reason', ESCALATION_REASONS);
+  if (query.provenance) filter.attribution = listOf(query.provenance, 'provenance', 'an attribution', ATTRIBUTIONS);
   if (query.user) filter.user = text(query.user, 'user');
   if (query.host) filter.hostGlob = text(query.host, 'host');
   if (query.rule) filter.rule = text(query.rule, 'rule');
   if (query.q) filter.text = text(query.q, 'q');
   if (query.reviewed !== undefined && query.reviewed !== null && query.reviewed !== '') filter.reviewed = yesOrNo(query.reviewed, 'reviewed');
-  if (query.sort) filter.sort = oneOf(query.sort, 'sort', ALERT_SORTS) as AlertSort;
-  if (query.order) filter.descending = oneOf(query.order, 'order', ['asc', 'desc']) === 'desc';
+  if (query.sort) filter.sort = oneOf(query.sort, 'sort', 'a sort', ALERT_SORTS) as AlertSort;
+  if (query.order) filter.descending = oneOf(query.order, 'order', 'an order', ['asc', 'desc']) === 'desc';
   if (isGiven(query.limit)) filter.limit = wholeNumber(query.limit, 'limit', 1, 100_000);
   if (isGiven(query.offset)) filter.offset = wholeNumber(query.offset, 'offset', 0, 10_000_000);
   if (filter.since && filter.until && filter.since >= filter.until) {
@@ -105,14 +105,15 @@ function text(value: string, name: string): string {
 }
 
 /** A comma-separated list whose every item must be one of `allowed`. */
-function listOf<T extends string>(value: string, name: string, allowed: readonly T[]): T[] {
+function listOf<T extends string>(value: string, name: string, what: string, allowed: readonly T[]): T[] {
   const items = value.split(',').map((item) => item.trim()).filter(Boolean);
-  for (const item of items) oneOf(item, name, allowed);
+  for (const item of items) oneOf(item, name, what, allowed);
   return items as T[];
 }
 
-function oneOf(value: string, name: string, allowed: readonly string[]): string {
-  if (!allowed.includes(value)) throw new RequestError(400, `--${name}: "${value}" is not one of ${allowed.join(', ')}`);
+/** `what` names the kind of value for the message: `--status: "done" is not a status; use ...`. */
+function oneOf(value: string, name: string, what: string, allowed: readonly string[]): string {
+  if (!allowed.includes(value)) throw new RequestError(400, `--${name}: "${value}" is not ${what}; use ${allowed.join(', ')}`);
   return value;
 }
 

@@ -31,13 +31,13 @@ describe('report filters', () => {
   });
 
   it('refuses values it does not know with a 400 naming the choices', () => {
-    refused(() => parseReportFilter({ severity: 'urgent' }, NOW), /--severity: "urgent" is not one of low, medium, high, critical/);
+    refused(() => parseReportFilter({ severity: 'urgent' }, NOW), /--severity: "urgent" is not a severity; use low, medium, high, critical/);
     refused(() => parseReportFilter({ reviewed: 'maybe' }, NOW), /--reviewed: "maybe" is neither true nor false/);
     refused(() => parseReportFilter({ reason: 'bored' }, NOW), /--reason/);
     refused(() => parseReportFilter({ provenance: 'vibes' }, NOW), /--provenance/);
     refused(() => parseReportFilter({ sort: 'random' }, NOW), /--sort/);
     refused(() => parseReportFilter({ order: 'up' }, NOW), /--order/);
-    refused(() => parseReportFilter({ status: 'asked,done' }, NOW), /--status: "done"/);
+    refused(() => parseReportFilter({ status: 'asked,done' }, NOW), /--status: "done" is not a status; use asked, verifying/);
     refused(() => parseReportFilter({ offset: '-1' }, NOW), /--offset/);
     refused(() => parseReportFilter({ host: 'x'.repeat(501) }, NOW), /--host: at most 500/);
   });
