@@ -124,6 +124,11 @@ describe.skipIf(!existsSync(CHROMIUM))(`sandbox page in headless Chromium (skipp
     await page.screenshot({ path: shot, fullPage: true });
     expect(existsSync(shot)).toBe(true);
 
+    // The same page on a phone: nothing scrolls sideways.
+    await page.setViewportSize({ width: 420, height: 900 });
+    await expect(page.evaluate('document.documentElement.scrollWidth - document.documentElement.clientWidth')).resolves.toBeLessThanOrEqual(0);
+    await page.screenshot({ path: path.join(shotDir, 'sandbox-420.png'), fullPage: true });
+
     expect(dialogs).toEqual([]);
     expect(pageErrors).toEqual([]);
     expect(cspViolations).toEqual([]);

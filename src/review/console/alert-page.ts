@@ -38,7 +38,7 @@ export async function renderAlertPage(options: { db: Kysely<Database>; session: 
   const [trail, reviews, nearby] = await Promise.all([auditTrailFor(db, alertId), reviewsOf(db, alertId), nearbyAlerts(db, alert)]);
   const check = await checkAlertTrail(db, alertId, trail);
   const row = toReportRow(alert);
-  const done = options.done ? DONE_MESSAGES[options.done] : undefined;
+  const done = options.done !== null && Object.hasOwn(DONE_MESSAGES, options.done) ? DONE_MESSAGES[options.done] : undefined;
   const content = html`${done ? html`<p class="flash" role="status">${done}</p>` : ''}
 <header class="alert-head">
   <p class="crumbs"><a href="/review">Queue</a> › alert <span class="alert-id">${row.id}</span></p>
