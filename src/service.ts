@@ -141,7 +141,7 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
     http.route('GET', '/metrics', async (_req, res) => sendText(res, 200, await metrics.render(store.db), 'text/plain; version=0.0.4'));
     const reviewToken = config.review.token ?? (await getOrCreateSetting(store.db, 'review_token', () => randomBytes(24).toString('base64url')));
     routeReviewApi(http, { db: store.db, clock, token: reviewToken });
-    if (options.consoleAuth) routeReviewConsole(http, { db: store.db, clock, auth: options.consoleAuth, logger, onScheduled: wake });
+    if (options.consoleAuth) routeReviewConsole(http, { db: store.db, clock, auth: options.consoleAuth, onScheduled: wake });
     routeIngest(http, { sources: config.sources, ingestor, clock, logger, metrics, resolveUid: uidMapResolver(identityConfig.uids) });
 
     if (options.autoRun ?? true) {

@@ -169,7 +169,7 @@ function actions(alert: AlertRow, session: ConsoleSession): Html {
 <button type="submit" class="button">Ask again</button></form>`
     : '';
   const assign = html`<form method="post" action="${base}/assign" class="action-form inline-form">${csrfField(session)}
-<label for="assign-to">Assign to</label><input id="assign-to" name="to" type="email" value="${session.identity.actor}" autocomplete="off">
+<label for="assign-to">Assign to</label><input id="assign-to" name="to" type="text" value="${session.identity.actor}" autocomplete="off">
 <button type="submit" class="button">Assign</button></form>`;
   const suppress = session.identity.admin
     ? html`<details class="suppress" id="suppress-similar"><summary>Suppress similar</summary>

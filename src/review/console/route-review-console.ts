@@ -17,7 +17,6 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Kysely } from 'kysely';
 import type { Clock } from '../../clock.js';
 import { RequestError } from '../../errors.js';
-import type { Logger } from '../../logger.js';
 import { decodePathId, sendText, type RouteHandler } from '../../server/http-server.js';
 import { PAGE_CSP, routeSharedAssets, securityHeaders, sendWebAsset, type RouteRegistry } from '../../server/web-assets.js';
 import { findAlert, listAlerts } from '../../store/queries/alerts.js';
@@ -42,7 +41,6 @@ export interface ReviewConsoleOptions {
   db: Kysely<Database>;
   clock: Clock;
   auth: ConsoleAuth;
-  logger: Logger;
   /** Called after an action scheduled a job (Ask again), so the runner wakes. */
   onScheduled?: () => void;
 }
