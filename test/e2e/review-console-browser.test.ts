@@ -198,6 +198,24 @@ describe.skipIf(!existsSync(CHROMIUM))(`review console in headless Chromium (ski
     expect(good.headers.get('location')).toBe('/review/alerts/al-esc-db?done=reviewed');
   });
 
+  it('answers bad requests with a 4xx page, never a 500', async () => {
+    const cases: Array<[string, number]> = [
+      ['/review/alerts/%ZZ', 400], ['/review/alerts/a%00b', 400], ['/review/alerts/nope', 404], ['/review?page=0', 400], ['/review?since=yesterday', 400],
+      ['/review?severity=urgent', 400], ['/review?status=asked&status=verified', 400], ['/review/overview?days=0', 400], ['/review/overview?weeks=2', 400],
+      ['/review/export.csv?severity=urgent', 400], ['/review/report?until=nonsense', 400], ['/review/suppress?rule=x', 403], ['/assets/console/../../package.json', 404],
+    ];
+    for (const [route, expected] of cases) {
+      const answer = await get(route, 'dana');
+      expect(answer.status, route).toBe(expected);
+    }
+    const wrongType = await fetch(`${service.url}/review/alerts/al-ok-db/review`, { method: 'POST', headers: { cookie: `${DEMO_COOKIE}=dana`, 'content-type': 'application/json' }, body: '{}' });
+    expect(wrongType.status).toBe(415);
+    const open = await post('/review/alerts/al-open/review', 'dana', { csrf: demoCsrfToken('dana'), note: 'too early' });
+    expect(open.status).toBe(409);
+    const twice = await fetch(`${service.url}/review/alerts/al-ok-db/review`, { method: 'POST', headers: { cookie: `${DEMO_COOKIE}=dana`, 'content-type': 'application/x-www-form-urlencoded' }, body: `csrf=${demoCsrfToken('dana')}&note=a&note=b` });
+    expect(twice.status).toBe(400);
+  });
+
   it('asks again: the alert re-opens, an ask job is scheduled, the trail says who', async () => {
     const { context, page } = await signedInPage('dana');
     await page.goto(`${service.url}/review/alerts/al-esc-web`);
