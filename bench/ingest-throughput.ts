@@ -307,7 +307,12 @@ function sourceConfig(name: string, file: string): SourceConfig {
 }
 
 function intakePolicy() {
-  return { dedupeWindowMs: parseDuration(DEFAULTS.dedupeWindow, 'workflow.dedupe_window'), systemActor: DEFAULTS.systemActor };
+  return {
+    dedupeWindowMs: parseDuration(DEFAULTS.dedupeWindow, 'workflow.dedupe_window'),
+    fleetWindowMs: parseDuration(DEFAULTS.fleetWindow, 'workflow.fleet_window'),
+    reuseWindowMs: parseDuration(DEFAULTS.reuseWindow, 'workflow.reuse_window'),
+    systemActor: DEFAULTS.systemActor,
+  };
 }
 
 /** A migrated store in a fresh schema, dropped (with everything in it) after `use`. */

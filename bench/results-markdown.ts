@@ -1,4 +1,5 @@
 /** Renders benchmark results as the Markdown page bench/RESULTS.md. */
+import type { ConversationBenchResult } from './conversations.js';
 import type { HostileMeasurement, HostileTextBenchResult } from './hostile-text.js';
 import type { IngestBenchResult } from './ingest-throughput.js';
 import type { MachineInfo } from './machine-info.js';
@@ -23,6 +24,8 @@ export interface BenchReport {
   ingest: IngestBenchResult;
   /** Absent when the run predates the hostile-text benchmark. */
   hostileText?: HostileTextBenchResult | { skipped: string };
+  /** Absent when the run predates the conversation benchmark. */
+  conversations?: ConversationBenchResult | { skipped: string };
 }
 
 /** Cost per KiB at the large size may be at most this many times that at the small size. */
@@ -50,6 +53,7 @@ export function renderResults(report: BenchReport): string {
     ...scanSection(report.scan),
     ...ingestSection(report.ingest),
     ...(report.hostileText === undefined ? [] : hostileTextSection(report.hostileText)),
+    ...(report.conversations === undefined ? [] : conversationSection(report.conversations)),
   ];
   return lines.join('\n') + '\n';
 }
@@ -278,4 +282,24 @@ function ms(value: number): string {
 
 function rss(kb: number | null): string {
   return kb === null ? 'n/a' : `${((kb * 1024) / 1e6).toFixed(0)} MB`;
+}
+
+function conversationSection(result: ConversationBenchResult | { skipped: string }): string[] {
+  const title = '## Conversations: alert to DM, and a burst across two replicas';
+  if ('skipped' in result) return [title, '', `Not run: ${result.skipped}`, ''];
+  const { dmWhileLongPoll: latency, burst } = result;
+  return [
+    title,
+    '',
+    'Real `vouch start` processes on Postgres against the Slack and Duo simulators. Latency is from the audit line being written to the question DM existing in Slack, while another person\'s Duo `auth_status` long-poll is held open' +
+      (latency.longPollHeld ? '' : ' (**the long-poll was not seen held: treat the figure with care**)') +
+      '. The burst writes distinct alert-worthy commands at once and waits for every DM, with two replicas sharing the jobs.',
+    '',
+    '| Measure | Value |',
+    '|---|---|',
+    `| Alert to DM while a long-poll is pending (${latency.samples} alerts) | median ${latency.medianMs.toFixed(0)} ms, p95 ${latency.p95Ms.toFixed(0)} ms, max ${latency.maxMs.toFixed(0)} ms |`,
+    `| Burst: ${burst.alerts} alerts, ${burst.replicas} replicas | ${burst.dms} DMs in ${burst.seconds.toFixed(1)} s: **${burst.dmsPerSecond.toFixed(0)} DMs/s** |`,
+    `| Duplicate DMs in the burst | ${burst.duplicates} |`,
+    '',
+  ];
 }

@@ -6,7 +6,7 @@
  * BENCH_MEMORY_COMMANDS (other log sizes for the memory curve, default "10000,150000"),
  * BENCH_REPEATS (timed runs of each program, default 5), BENCH_SEED (default 42),
  * BENCH_DATABASE_URL (default TEST_DATABASE_URL, then postgres://postgres@127.0.0.1:5432/postgres),
- * BENCH_ONLY (`scan`, `ingest` or `hostile`).
+ * BENCH_ONLY (`scan`, `ingest`, `hostile` or `conversations`).
  */
 import { mkdir, rm, rmdir, writeFile } from 'node:fs/promises';
 import os from 'node:os';
@@ -18,6 +18,7 @@ import type { WritePhase } from './log-writer.js';
 import { machineInfo, programVersion } from './machine-info.js';
 import { renderResults } from './results-markdown.js';
 import { findProgram, runScanBenchmark } from './scan-vs-ausearch.js';
+import { runConversationBenchmark, type ConversationBenchResult } from './conversations.js';
 
 /** The repository root: dist/bench/run.js is two levels below it. */
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -77,6 +78,18 @@ async function main(): Promise<void> {
       only && only !== 'hostile'
         ? { skipped: 'BENCH_ONLY excluded it' }
         : runHostileTextBenchmark({ smallChars: 64 * 1024, largeChars: 1024 * 1024, repeats: 3, log });
+    const conversations: ConversationBenchResult | { skipped: string } =
+      only && only !== 'conversations'
+        ? { skipped: 'BENCH_ONLY excluded it' }
+        : await runConversationBenchmark({
+            databaseUrl: process.env.BENCH_DATABASE_URL ?? process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres',
+            vouchBin: path.join(ROOT, 'bin', 'vouch'),
+            outDir,
+            latencySamples: 10,
+            burstPeople: 50,
+            burstPerPerson: 10,
+            log,
+          });
     const ausearch = findProgram('ausearch');
     const page = renderResults({
       startedAt,
@@ -87,6 +100,7 @@ async function main(): Promise<void> {
       scan,
       ingest,
       hostileText,
+      conversations,
     });
     const resultsFile = path.join(ROOT, 'bench', 'RESULTS.md');
     await writeFile(resultsFile, page);

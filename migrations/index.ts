@@ -3,7 +3,9 @@ import * as initial from './0001_initial.js';
 import * as suppressions from './0002_suppressions.js';
 import * as eventProvenance from './0003_event_provenance.js';
 import * as auditChains from './0004_audit_chains.js';
+import * as jobEngine from './0005_job_engine.js';
 import * as reviewConsole from './0007_review_console.js';
+import * as conversations from './0010_conversations.js';
 
 /**
  * Every migration, in order. Append-only: a shipped migration is never edited; a change to the
@@ -14,5 +16,7 @@ export const MIGRATIONS: Record<string, Migration> = {
   '0002_suppressions': suppressions,
   '0003_event_provenance': eventProvenance,
   '0004_audit_chains': auditChains,
+  '0005_job_engine': jobEngine,
   '0007_review_console': reviewConsole,
+  '0010_conversations': conversations,
 };

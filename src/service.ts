@@ -16,7 +16,8 @@ import type { ConsoleAuth } from './review/console/console-auth.js';
 import { routeReviewConsole } from './review/console/route-review-console.js';
 import { routeReviewApi } from './server/review-api.js';
 import { routeIngest } from './server/ingest-api.js';
-import { HttpServer, routeHealthz, sendText } from './server/http-server.js';
+import { sendText } from './http/respond.js';
+import { HttpServer, routeHealthz } from './server/http-server.js';
 import { Metrics } from './server/metrics.js';
 import { startSandbox, type Sandbox } from './sandbox/sandbox.js';
 import { sandboxHostGuard } from './sandbox/sandbox-host-check.js';
@@ -31,7 +32,8 @@ import { getOrCreateSetting } from './store/queries/settings.js';
 import type { RetryPolicy } from './store/retry-transient.js';
 import { DuoClient } from './verify/duo/duo-client.js';
 import { DuoSecondFactor } from './verify/duo/duo-second-factor.js';
-import { JobRunner } from './workflow/job-runner.js';
+import { JobRunner, type JobEvents } from './workflow/job-runner.js';
+import { listenForJobs } from './store/job-notifications.js';
 import { Workflow } from './workflow/workflow.js';
 
 export interface ServiceOptions {
@@ -107,7 +109,7 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
     const duo = (sandbox?.duo ?? config.duo) as DuoConfig;
     const identityConfig = sandbox?.identity ?? config.identity;
 
-    // Few, quick retries: a job holds its claim for two minutes, and the runner retries later anyway.
+    // Few, quick retries: a job holds a slot while the SDK waits, and the runner retries later anyway.
     const chat: ChatPort = new SlackChat({
       botToken: slack.botToken,
       apiUrl: slack.apiUrl,
@@ -123,7 +125,17 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
     let runner: JobRunner | null = null;
     const wake = () => runner?.wake();
     const workflow = new Workflow({ db: store.db, chat, secondFactor, identity, clock, logger, timings: config.workflow, onScheduled: wake });
-    runner = new JobRunner({ db: store.db, clock, logger, handle: (job) => workflow.handleJob(job) });
+    runner = new JobRunner({
+      db: store.db,
+      clock,
+      logger,
+      handle: (job, context) => workflow.handleJob(job, context),
+      onExhausted: (job, error) => workflow.onJobExhausted(job, error),
+      concurrency: config.jobs.concurrency,
+      leaseMs: config.jobs.leaseMs,
+      maxAttempts: config.jobs.maxAttempts,
+      events: jobMetrics(metrics),
+    });
     const jobRunner = runner;
 
     const ingestor = new Ingestor({ db: store.db, rules, clock, policy: config.workflow, onAlert: wake, logger, retry: options.ingestRetry });
@@ -138,7 +150,7 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
       checkDatabase: () => store.db.selectFrom('alerts').select('id').limit(1).execute(),
       details: { database: store.kind, sandbox: Boolean(sandbox) },
     });
-    http.route('GET', '/metrics', async (_req, res) => sendText(res, 200, await metrics.render(store.db), 'text/plain; version=0.0.4'));
+    http.route('GET', '/metrics', async (_req, res) => sendText(res, 200, await metrics.render(store.db), metrics.contentType));
     const reviewToken = config.review.token ?? (await getOrCreateSetting(store.db, 'review_token', () => randomBytes(24).toString('base64url')));
     routeReviewApi(http, { db: store.db, clock, token: reviewToken });
     if (options.consoleAuth) routeReviewConsole(http, { db: store.db, clock, auth: options.consoleAuth, onScheduled: wake });
@@ -147,6 +159,11 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
     if (options.autoRun ?? true) {
       jobRunner.start(config.workflow.pollIntervalMs);
       cleanups.push(() => jobRunner.stop());
+      // Replicas wake each other through Postgres; the embedded database has one process only.
+      if (store.kind === 'postgres' && config.database.url) {
+        const notifications = listenForJobs({ url: config.database.url, onNotify: wake, logger });
+        cleanups.push(() => notifications.close());
+      }
       for (const source of sources) {
         source.start(config.workflow.pollIntervalMs);
         cleanups.push(() => source.stop());
@@ -230,4 +247,13 @@ function writeServiceFile(dataDir: string, url: string, token: string): () => vo
 
 export function serviceFilePath(dataDir: string): string {
   return path.join(dataDir, 'service.json');
+}
+
+/** The job runner's counters, as /metrics shows them. */
+function jobMetrics(metrics: Metrics): JobEvents {
+  return {
+    failed: (kind) => metrics.jobFailed(kind),
+    exhausted: (kind) => metrics.jobAbandoned(kind),
+    leaseExpired: (kind) => metrics.jobLeaseExpired(kind),
+  };
 }

@@ -13,6 +13,8 @@ export const ESCALATION_REASONS = [
   'no_response',
   'second_factor_failed',
   'unknown_owner',
+  /** Vouch could not reach the person (a DM, reminder or push kept failing): a human must. */
+  'delivery_failed',
 ] as const;
 export type EscalationReason = (typeof ESCALATION_REASONS)[number];
 
@@ -23,8 +25,21 @@ export type Severity = (typeof SEVERITIES)[number];
  * What chat messages and reports show of an alert. `command` is already redacted but NOT escaped:
  * each renderer escapes for its own medium (Slack mrkdwn, HTML, CSV).
  */
+/** What a conversation of several commands holds, as its DM and channel post list it. */
+export interface ConversationSummary {
+  /** Alerts in the conversation, the lead included. */
+  size: number;
+  /** The first few distinct commands (redacted, not escaped). */
+  commands: string[];
+  /** Distinct hosts, the first few; `hostCount` says how many in all. */
+  hosts: string[];
+  hostCount: number;
+}
+
 export interface AlertView {
   id: string;
+  /** Set when the alert leads a conversation of more than one command. */
+  conversation?: ConversationSummary | null;
   status: AlertStatus;
   /** The login user the alert is about (null: a system actor). */
   owner: string | null;

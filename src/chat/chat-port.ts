@@ -7,6 +7,15 @@ export interface MessageRef {
 }
 
 /**
+ * What a message Vouch posts is for. Each post carries it with the alert id (as Slack message
+ * metadata), so a job re-run after a crash can find the message it may already have posted.
+ */
+export type PostPurpose = 'question' | 'reminder' | 'escalation';
+
+/** Where a post goes: the DM with a person, or the security channel. */
+export type PostPlace = { chatUserId: string } | 'security';
+
+/**
  * Everything the workflow asks of a chat service. Implementations render and escape; the workflow
  * never sees vendor payloads. All methods throw ChatError when the service refuses or is down.
  */
@@ -27,6 +36,13 @@ export interface ChatPort {
    * update the DM.
    */
   openJustificationForm(triggerId: string, alert: AlertView, question: MessageRef): Promise<void>;
+  /**
+   * The message of `purpose` about `alertId` posted in `place` since `since`, or null when there is
+   * none. Jobs ask before posting again after an attempt whose outcome they did not see.
+   */
+  findPosted(alertId: string, purpose: PostPurpose, place: PostPlace, since: Date): Promise<MessageRef | null>;
+  /** Replies in an escalation's thread that its conversation was seen again (host, command, when). */
+  noteRepeats(alert: AlertView, escalation: MessageRef, repeats: ReadonlyArray<{ host: string; command: string; occurredAt: Date }>): Promise<void>;
   /** A message only `chatUserId` sees in `channel` (e.g. "this alert is not yours"). */
   tellUser(channel: string, chatUserId: string, text: string): Promise<void>;
 }

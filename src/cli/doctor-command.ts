@@ -5,6 +5,7 @@ import { systemClock } from '../clock.js';
 import type { VouchConfig } from '../config/config.js';
 import { loadDefaultRules, loadRuleFile } from '../detect/load-rules.js';
 import { coerceError } from '../errors.js';
+import { failedJobs } from '../store/queries/jobs.js';
 import { malformedCounts } from '../store/queries/sources.js';
 import { describeBrokenChain, verifyAuditTrail } from '../store/queries/audit-trail.js';
 import { DuoClient } from '../verify/duo/duo-client.js';
@@ -24,6 +25,7 @@ export async function doctorCommand(config: VouchConfig): Promise<{ text: string
     const rules = config.rules ? loadRuleFile(config.rules) : loadDefaultRules();
     return `${rules.size} rules from ${config.rules ?? 'the default pack'}`;
   }));
+  let jobs: Check | null = null;
   checks.push(await check('database', async () => {
     const store = await openConfiguredStore(config, { migrate: false });
     try {
@@ -34,11 +36,13 @@ export async function doctorCommand(config: VouchConfig): Promise<{ text: string
       if (trail.broken) throw new Error(`audit trail hash chain broken: ${describeBrokenChain(trail.broken)}; history was altered`);
       const malformed = await malformedCounts(store.db);
       const skipped = malformed.reduce((sum, row) => sum + row.count, 0);
+      jobs = await jobHealth(store);
       return `${store.kind} reachable; audit trail intact (${trail.rows} steps in ${trail.chains} chains); ${skipped} malformed lines skipped so far`;
     } finally {
       await store.close();
     }
   }));
+  if (jobs) checks.push(jobs);
   checks.push({
     name: 'review',
     ok: true,
@@ -64,6 +68,28 @@ export async function doctorCommand(config: VouchConfig): Promise<{ text: string
   }
   const text = checks.map((c) => `${c.ok ? 'ok  ' : 'FAIL'}  ${c.name.padEnd(9)} ${c.detail}`).join('\n') + '\n';
   return { text, ok: checks.every((c) => c.ok) };
+}
+
+/**
+ * Jobs that used up their attempts (parked, retried every 15 minutes) and alerts escalated because
+ * Vouch could not reach their owner in the last week: both need an operator.
+ */
+async function jobHealth(store: VouchDatabase): Promise<Check> {
+  const failed = await failedJobs(store.db, 5);
+  const since = new Date(Date.now() - 7 * 24 * 3600_000);
+  const undelivered = await store.db
+    .selectFrom('alerts')
+    .select((eb) => eb.fn.countAll<number>().as('count'))
+    .where('escalation_reason', '=', 'delivery_failed')
+    .where('resolved_at', '>=', since)
+    .executeTakeFirst();
+  const undeliveredCount = Number(undelivered?.count ?? 0);
+  const pending = await store.db.selectFrom('jobs').select((eb) => eb.fn.countAll<number>().as('count')).executeTakeFirst();
+  const parts = [`${Number(pending?.count ?? 0)} pending`];
+  if (undeliveredCount > 0) parts.push(`${undeliveredCount} alert(s) escalated in the last 7 days because their owner could not be reached (delivery_failed)`);
+  if (failed.length === 0) return { name: 'jobs', ok: true, detail: parts.join('; ') };
+  const listed = failed.map((job) => `${job.kind} for ${job.alert_id} (${job.attempts} attempts: ${(job.last_error ?? '').slice(0, 200)})`);
+  return { name: 'jobs', ok: false, detail: `${parts.join('; ')}; failed and retried every 15 minutes: ${listed.join('; ')}` };
 }
 
 /** Sentinel count: no migration has ever run on this database. */

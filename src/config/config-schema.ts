@@ -30,7 +30,8 @@ export const CONFIG_SCHEMA: SchemaNode = sectionOf(['rules'], {
     uids: { kind: 'map', each: value },
   }),
   sources: { kind: 'list', each: sectionOf(['name', 'type', 'path', 'token', 'host', 'hosts']) },
-  workflow: sectionOf(['remind_after', 'escalate_after', 'push_timeout', 'push_poll_interval', 'dedupe_window', 'poll_interval', 'identity_ttl', 'system_actor']),
+  workflow: sectionOf(['remind_after', 'escalate_after', 'push_timeout', 'push_poll_interval', 'dedupe_window', 'fleet_window', 'reuse_window', 'poll_interval', 'identity_ttl', 'system_actor']),
+  jobs: sectionOf(['concurrency', 'lease', 'max_attempts']),
   review: sectionOf(['token']),
 });
 

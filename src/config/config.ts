@@ -11,6 +11,7 @@ export interface VouchConfig {
   /** A rule file replacing the default pack; null uses the default pack. */
   rules: string | null;
   workflow: WorkflowConfig;
+  jobs: JobsConfig;
   review: { token: string | null };
   /** True when both chat and second factor run on the built-in simulators. */
   sandbox: boolean;
@@ -77,12 +78,25 @@ export interface SourceConfig {
   hosts?: readonly string[] | null;
 }
 
+/** The job engine (`jobs:`): how many jobs run at once, how long a claim lasts, when to give up. */
+export interface JobsConfig {
+  concurrency: number;
+  /** Renewed while a job runs; bounds how long a crashed replica's job waits. Shorter than every deadline. */
+  leaseMs: number;
+  maxAttempts: number;
+}
+
 export interface WorkflowConfig {
   remindAfterMs: number;
   escalateAfterMs: number;
   pushTimeoutMs: number;
   pushPollIntervalMs: number;
+  /** Repeats of an escalated conversation fold into it within this long of its last hit. */
   dedupeWindowMs: number;
+  /** The same command shape on other hosts within this long joins one conversation (a fleet deploy). */
+  fleetWindowMs: number;
+  /** A verification covers later commands of the same session for this long after it. */
+  reuseWindowMs: number;
   pollIntervalMs: number;
   identityTtlMs: number;
   systemActor: 'escalate' | 'ignore';

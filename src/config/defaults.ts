@@ -16,12 +16,22 @@ export const DEFAULTS = {
   pushPollInterval: '1s',
   /** Identical commands by the same person on the same host within this window are folded. */
   dedupeWindow: '24h',
+  /** A command shape seen on other hosts within this long of the last hit is one fleet activity. */
+  fleetWindow: '10m',
+  /** How long a verification covers later commands of the same session. */
+  reuseWindow: '15m',
   /** How often file sources are read. */
   pollInterval: '1s',
   /** What happens to alerts whose actor has no login user (auid unset): escalate or ignore. */
   systemActor: 'escalate',
   /** How long a looked-up chat identity is trusted before it is looked up again. */
   identityTtl: '24h',
+  /** Jobs one replica runs at once (a Duo long-poll holds one slot, nobody else). */
+  jobConcurrency: 16,
+  /** How long a job claim lasts unrenewed: a crashed replica's work resumes elsewhere within this. */
+  jobLease: '30s',
+  /** Attempts before a job is given up on and its alert escalates as delivery_failed. */
+  jobMaxAttempts: 12,
 } as const;
 
 /** The shortest review API bearer token accepted: generate one with `openssl rand -hex 32`. */

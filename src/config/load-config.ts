@@ -71,15 +71,23 @@ export function loadConfig(options: LoadConfigOptions = {}): VouchConfig {
       pushTimeoutMs: parsePositiveDuration(workflow.push_timeout ?? DEFAULTS.pushTimeout, 'workflow.push_timeout'),
       pushPollIntervalMs: parsePositiveDuration(workflow.push_poll_interval ?? DEFAULTS.pushPollInterval, 'workflow.push_poll_interval'),
       dedupeWindowMs: parseDuration(workflow.dedupe_window ?? DEFAULTS.dedupeWindow, 'workflow.dedupe_window'),
+      fleetWindowMs: parseDuration(workflow.fleet_window ?? DEFAULTS.fleetWindow, 'workflow.fleet_window'),
+      reuseWindowMs: parseDuration(workflow.reuse_window ?? DEFAULTS.reuseWindow, 'workflow.reuse_window'),
       pollIntervalMs: parsePositiveDuration(workflow.poll_interval ?? DEFAULTS.pollInterval, 'workflow.poll_interval'),
       identityTtlMs: parseDuration(workflow.identity_ttl ?? DEFAULTS.identityTtl, 'workflow.identity_ttl'),
       systemActor: systemActor(workflow.system_actor ?? DEFAULTS.systemActor),
     },
+    jobs: jobsConfig(section(raw, 'jobs'), parsePositiveDuration(workflow.push_timeout ?? DEFAULTS.pushTimeout, 'workflow.push_timeout')),
     review: { token: reviewToken(env.VOUCH_REVIEW_TOKEN ?? optionalString(section(raw, 'review'), 'token', 'review') ?? null) },
     sandbox,
   };
   if (config.workflow.remindAfterMs >= config.workflow.escalateAfterMs) {
     throw new ConfigError('workflow.remind_after', 'must be shorter than workflow.escalate_after, or the reminder never fires');
+  }
+  // A crashed replica's poll resumes only when its lease runs out: that must happen while the push
+  // is still live, or an approval would be read after its deadline.
+  if (config.jobs.leaseMs * 2 > config.workflow.pushTimeoutMs) {
+    throw new ConfigError('jobs.lease', `must be at most half of workflow.push_timeout (${config.workflow.pushTimeoutMs / 1000}s), so a crashed replica's push is still polled in time`);
   }
   return config;
 }
@@ -117,6 +125,26 @@ function optionalString(values: Section, key: string, prefix: string): string | 
   if (value === undefined || value === null || value === '') return undefined;
   if (typeof value !== 'string' && typeof value !== 'number') throw new ConfigError(`${prefix}.${key}`, 'must be a string');
   return String(value);
+}
+
+/** `jobs:`; an unset lease is the default, shortened to a third of a short push timeout. */
+function jobsConfig(values: Section, pushTimeoutMs: number): VouchConfig['jobs'] {
+  return {
+    concurrency: positiveInteger(values.concurrency ?? DEFAULTS.jobConcurrency, 'jobs.concurrency', 1000),
+    leaseMs:
+      values.lease === undefined
+        ? Math.min(parsePositiveDuration(DEFAULTS.jobLease, 'jobs.lease'), Math.floor(pushTimeoutMs / 3))
+        : parsePositiveDuration(values.lease, 'jobs.lease'),
+    maxAttempts: positiveInteger(values.max_attempts ?? DEFAULTS.jobMaxAttempts, 'jobs.max_attempts', 100),
+  };
+}
+
+function positiveInteger(value: unknown, key: string, max: number): number {
+  const number = typeof value === 'number' || typeof value === 'string' ? Number(value) : Number.NaN;
+  if (!Number.isInteger(number) || number < 1 || number > max) {
+    throw new ConfigError(key, `must be a whole number from 1 to ${max}, got ${JSON.stringify(value)}`);
+  }
+  return number;
 }
 
 function port(value: unknown): number {

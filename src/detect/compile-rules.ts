@@ -263,7 +263,7 @@ function exceptionIndex(rule: CompiledRule, facts: EventFacts): number | null {
 }
 
 function ruleMatch(spec: RuleSpec): RuleMatch {
-  return { ruleId: spec.id, ruleName: spec.name, severity: spec.severity, attack: [...spec.attack], mode: spec.mode };
+  return { ruleId: spec.id, ruleName: spec.name, severity: spec.severity, attack: [...spec.attack], mode: spec.mode, alwaysAsk: spec.alwaysAsk };
 }
 
 /** Literal values as a Set lookup, wildcard globs as one anchored linear-time pattern. */

@@ -28,7 +28,7 @@ export type ConditionKey = (typeof CONDITION_KEYS)[number];
 /** Condition keys whose values are re2 regular expressions. */
 const REGEX_KEYS: readonly ConditionKey[] = ['command', 'any_arg_regex'];
 
-const RULE_KEYS = ['id', 'name', 'description', 'severity', 'attack', 'mode', 'match', 'any', 'exceptions'] as const;
+const RULE_KEYS = ['id', 'name', 'description', 'severity', 'attack', 'mode', 'always_ask', 'match', 'any', 'exceptions'] as const;
 const RULE_MODES = ['alert', 'observe'] as const;
 const RULE_ID = /^[a-z0-9]+(-[a-z0-9]+)*$/;
 const ATTACK_ID = /^T\d{4}(\.\d{3})?$/;
@@ -70,6 +70,11 @@ export interface RuleSpec {
   severity: Severity;
   attack: string[];
   mode: 'alert' | 'observe';
+  /**
+   * A hit is always asked about: an earlier verification in the same session never covers it.
+   * Default true for critical rules.
+   */
+  alwaysAsk: boolean;
   /** Conditions that must all hold; null when the rule only has `any` alternatives. */
   match: MatchSpec | null;
   /** Alternatives: when non-empty, at least one must hold (in addition to `match`). */
@@ -150,6 +155,8 @@ function validateRule(raw: unknown, index: number, source: string): RuleSpec {
   }
   const mode = raw.mode ?? 'alert';
   if (typeof mode !== 'string' || !(RULE_MODES as readonly string[]).includes(mode)) throw fail('mode', 'must be alert or observe');
+  const alwaysAsk = raw.always_ask ?? severity === 'critical';
+  if (typeof alwaysAsk !== 'boolean') throw fail('always_ask', 'must be true or false');
   const match = raw.match === undefined || raw.match === null ? null : matchBlock(raw.match, 'match', source, id);
   const any = blockList(raw.any, 'any', source, id);
   if (match === null && any.length === 0) throw fail('match', 'required: a `match` block or an `any` list of match blocks');
@@ -160,6 +167,7 @@ function validateRule(raw: unknown, index: number, source: string): RuleSpec {
     severity: severity as Severity,
     attack: attackIds(raw.attack, fail),
     mode: mode as RuleSpec['mode'],
+    alwaysAsk,
     match,
     any,
     exceptions: blockList(raw.exceptions, 'exceptions', source, id),

@@ -10,6 +10,8 @@ export interface RuleMatch {
   attack: string[];
   /** `observe` rules record hits but never message anyone. */
   mode: 'alert' | 'observe';
+  /** Never covered by an earlier verification (critical rules by default). */
+  alwaysAsk?: boolean;
 }
 
 /** A compiled set of rules. */

@@ -33,6 +33,8 @@ export interface ReportRow {
    * `forgeable`, `transport`, `host_binding`, `format`); null for alerts raised before it was kept.
    */
   provenance: StoredProvenance | null;
+  /** The conversation the alert belongs to: the id of its first alert (its own id when it leads). */
+  conversation_id: string;
 }
 
 export const REPORT_FORMATS = ['table', 'csv', 'json', 'html'] as const;
@@ -41,7 +43,7 @@ export type ReportFormat = (typeof REPORT_FORMATS)[number];
 export function toReportRow(row: AlertRow): ReportRow {
   return {
     id: row.id,
-    status: row.status as AlertStatus,
+    status: row.status,
     user: row.owner,
     host: row.host,
     command: row.command,
@@ -62,6 +64,7 @@ export function toReportRow(row: AlertRow): ReportRow {
     reviewed_at: row.reviewed_at?.toISOString() ?? null,
     review_note: row.review_note,
     provenance: storedProvenance(row.provenance),
+    conversation_id: row.conversation_id,
   };
 }
 

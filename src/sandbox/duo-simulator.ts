@@ -9,6 +9,8 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 import { systemClock, type Clock } from '../clock.js';
 import { NotFoundError, RequestError } from '../errors.js';
+import { jsonObjectBody, readBody } from '../http/request-body.js';
+import { sendJson } from '../http/respond.js';
 import { verifyRequest, type DuoParams } from '../verify/duo/duo-signer.js';
 
 /** How a simulated person answers a push. */
@@ -338,7 +340,7 @@ class Simulator implements DuoSimulator {
     const queryAt = rawPath.indexOf('?');
     const path = queryAt < 0 ? rawPath : rawPath.slice(0, queryAt);
     const query = decodeForm(queryAt < 0 ? '' : rawPath.slice(queryAt + 1));
-    const body = await readBody(req);
+    const body = await readBodyText(req);
     const contentType = (req.headers['content-type'] ?? '').toLowerCase();
     const isJson = contentType.startsWith('application/json');
     const form = !isJson && body.length > 0 ? decodeForm(body) : {};
@@ -523,29 +525,14 @@ function requireUsername(params: Record<string, string>): string {
   return username;
 }
 
-/**
- * Reads a bounded body as UTF-8; a larger one is refused with 413. The rest of an oversized body is
- * read and dropped rather than the socket destroyed, so the client still receives the 413.
- */
-function readBody(req: IncomingMessage): Promise<string> {
-  return new Promise((resolve, reject) => {
-    let chunks: Buffer[] | undefined = [];
-    let size = 0;
-    req.on('data', (chunk: Buffer) => {
-      if (!chunks) return;
-      size += chunk.length;
-      if (size <= MAX_BODY_BYTES) {
-        chunks.push(chunk);
-        return;
-      }
-      chunks = undefined;
-      reject(new DuoFailure(413, 41301, 'Request entity too large'));
-    });
-    req.once('end', () => {
-      if (chunks) resolve(Buffer.concat(chunks).toString('utf8'));
-    });
-    req.once('error', reject);
-  });
+/** Reads a bounded body as UTF-8; a larger one is refused with Duo's 413. */
+async function readBodyText(req: IncomingMessage): Promise<string> {
+  try {
+    return (await readBody(req, MAX_BODY_BYTES)).toString('utf8');
+  } catch (error) {
+    if (error instanceof RequestError && error.status === 413) throw new DuoFailure(413, 41301, 'Request entity too large');
+    throw error instanceof RequestError ? invalidParams(error.message) : error;
+  }
 }
 
 /** Decodes `k=v&k=w` into params, keeping repeated keys as arrays in order. */
@@ -573,14 +560,11 @@ function flatten(params: DuoParams): Record<string, string> {
 /** v5 bodies are a JSON object of scalar values. */
 function parseJsonParams(body: string): Record<string, string> {
   if (body.trim() === '') return {};
-  let parsed: unknown;
+  let parsed: Record<string, unknown>;
   try {
-    parsed = JSON.parse(body);
-  } catch {
-    throw invalidParams('body is not valid JSON');
-  }
-  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
-    throw invalidParams('body must be a JSON object');
+    parsed = jsonObjectBody(body);
+  } catch (error) {
+    throw error instanceof RequestError ? invalidParams(error.message) : error;
   }
   const params: Record<string, string> = Object.create(null);
   for (const [key, value] of Object.entries(parsed)) {
@@ -589,12 +573,4 @@ function parseJsonParams(body: string): Record<string, string> {
     else throw invalidParams(key);
   }
   return params;
-}
-
-function sendJson(res: ServerResponse, status: number, body: unknown): void {
-  // A long poll whose client went away has nobody left to answer.
-  if (res.destroyed || res.writableEnded) return;
-  const text = JSON.stringify(body);
-  res.writeHead(status, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(text) });
-  res.end(text);
 }

@@ -18,7 +18,8 @@
  */
 import type { ServerResponse } from 'node:http';
 import { NotFoundError, RequestError } from '../errors.js';
-import { sendJson, type RouteHandler } from '../server/http-server.js';
+import { sendJson } from '../http/respond.js';
+import type { RouteHandler } from '../server/http-server.js';
 import { routeSharedAssets, sendWebAsset, webAssetFiles } from '../server/web-assets.js';
 import type { VouchDatabase } from '../store/database.js';
 import type { DemoCommand } from './demo-log.js';

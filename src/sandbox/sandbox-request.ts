@@ -4,8 +4,7 @@
  */
 import type { IncomingMessage } from 'node:http';
 import { RequestError } from '../errors.js';
-import { readBody } from '../server/http-server.js';
-import { MAX_JSON_DEPTH, jsonNestsDeeperThan } from '../server/json-depth.js';
+import { jsonObjectBody, readBody } from '../http/request-body.js';
 
 /** The largest request body the sandbox API reads; bigger ones get 413. */
 export const SANDBOX_BODY_LIMIT = 64 * 1024;
@@ -24,18 +23,7 @@ export async function readJsonObject(req: IncomingMessage): Promise<JsonObject> 
     throw new RequestError(415, 'send the request body as application/json');
   }
   checkOrigin(req);
-  const raw = (await readBody(req, SANDBOX_BODY_LIMIT)).toString('utf8');
-  if (jsonNestsDeeperThan(raw)) throw new RequestError(400, `the request body nests deeper than ${MAX_JSON_DEPTH} levels`);
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(raw);
-  } catch {
-    throw new RequestError(400, 'the request body is not valid JSON');
-  }
-  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
-    throw new RequestError(400, 'the request body must be a JSON object');
-  }
-  return parsed as JsonObject;
+  return jsonObjectBody(await readBody(req, SANDBOX_BODY_LIMIT));
 }
 
 function checkOrigin(req: IncomingMessage): void {

@@ -1,10 +1,9 @@
-import { createHash, timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { DatabaseUnavailableError, RequestError, coerceError } from '../errors.js';
 import { classifyDatabaseError } from '../store/database-errors.js';
 import type { Logger } from '../logger.js';
-import { MAX_JSON_DEPTH, jsonNestsDeeperThan } from './json-depth.js';
+import { sendJson } from '../http/respond.js';
 
 export type RouteHandler = (req: IncomingMessage, res: ServerResponse, url: URL) => Promise<void> | void;
 
@@ -153,13 +152,6 @@ export function decodePathId(segment: string, what: string): string {
   return id;
 }
 
-/** Answers with a JSON body; `headers` are added to the usual ones (e.g. Retry-After). */
-export function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
-  const text = JSON.stringify(body);
-  res.writeHead(status, { ...headers, 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(text), 'cache-control': 'no-store' });
-  res.end(text);
-}
-
 export interface HealthOptions {
   /** Resolves when the database answers; rejects (or stays pending) when it does not. */
   checkDatabase: () => Promise<unknown>;
@@ -190,59 +182,4 @@ export function routeHealthz(http: HttpServer, options: HealthOptions): void {
       clearTimeout(timer);
     }
   });
-}
-
-export function sendText(res: ServerResponse, status: number, body: string, contentType = 'text/plain; charset=utf-8'): void {
-  res.writeHead(status, { 'content-type': contentType, 'content-length': Buffer.byteLength(body), 'cache-control': 'no-store' });
-  res.end(body);
-}
-
-/** Reads a request body up to `limit` bytes; beyond it answers 413 without reading the rest. */
-export async function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
-  const declared = Number(req.headers['content-length'] ?? NaN);
-  if (Number.isFinite(declared) && declared > limit) {
-    req.resume();
-    throw new RequestError(413, `request body over ${limit} bytes`);
-  }
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req) {
-    size += (chunk as Buffer).length;
-    if (size > limit) {
-      req.resume();
-      throw new RequestError(413, `request body over ${limit} bytes`);
-    }
-    chunks.push(chunk as Buffer);
-  }
-  return Buffer.concat(chunks);
-}
-
-/**
- * A request body that must be one JSON object; 400 otherwise. `usage` shows the expected shape in
- * the error, e.g. `{"reviewer": "...", "note": "..."}`.
- */
-export function jsonObjectBody(body: Buffer, usage: string): Record<string, unknown> {
-  const text = body.toString('utf8');
-  if (jsonNestsDeeperThan(text)) throw new RequestError(400, `body nests deeper than ${MAX_JSON_DEPTH} levels: ${usage}`);
-  let value: unknown;
-  try {
-    value = JSON.parse(text);
-  } catch {
-    throw new RequestError(400, `body must be JSON: ${usage}`);
-  }
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new RequestError(400, `body must be a JSON object: ${usage}`);
-  return value as Record<string, unknown>;
-}
-
-/** Checks `Authorization: Bearer <token>` in constant time; 401 otherwise. */
-export function requireBearer(req: IncomingMessage, expected: string): void {
-  const header = req.headers.authorization ?? '';
-  const given = header.startsWith('Bearer ') ? header.slice(7).trim() : '';
-  if (!given || !constantTimeEqual(given, expected)) throw new RequestError(401, 'missing or wrong bearer token');
-}
-
-/** Compares digests so neither length nor content leaks through timing. */
-function constantTimeEqual(a: string, b: string): boolean {
-  const digest = (text: string) => createHash('sha256').update(text).digest();
-  return timingSafeEqual(digest(a), digest(b));
 }

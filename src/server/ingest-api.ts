@@ -1,4 +1,3 @@
-import { createHash, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import { promisify } from 'node:util';
@@ -15,9 +14,13 @@ import { lineBlock } from '../sources/line-block.js';
 import { appendOutput, emptyOutput, parseBlock, type LogParser, type Malformed, type ParserOptions } from '../sources/parser.js';
 import { classifyLine, createParser } from '../sources/parsers/index.js';
 import { printableSample } from '../sources/read-log.js';
-import { readBody, sendJson, type HttpServer } from './http-server.js';
+import { bearerToken } from '../http/bearer-token.js';
+import { constantTimeEqual } from '../http/constant-time-equal.js';
+import { MAX_JSON_DEPTH, jsonNestsDeeperThan } from '../http/json-depth.js';
+import { readBody } from '../http/request-body.js';
+import { sendJson } from '../http/respond.js';
+import type { HttpServer } from './http-server.js';
 import type { Metrics } from './metrics.js';
-import { MAX_JSON_DEPTH, jsonNestsDeeperThan } from './json-depth.js';
 
 /** Largest request body accepted, after decompression. */
 export const MAX_INGEST_BODY_BYTES = 10 * 1024 * 1024;
@@ -99,7 +102,7 @@ const inflateAsync = promisify<InputType, ZlibOptions, Buffer>(inflate);
 export function routeIngest(http: HttpServer, options: IngestRouteOptions): void {
   const tokens = options.sources
     .filter((source) => source.path === null && source.token !== null)
-    .map((source) => ({ source, digest: digest(source.token as string) }));
+    .map((source) => ({ source, token: source.token as string }));
   const allowLists = new Map(tokens.map(({ source }) => [source.name, source.hosts ? new HostAllowList(source.hosts) : null]));
   const limit = options.maxBodyBytes ?? MAX_INGEST_BODY_BYTES;
   http.route('POST', '/ingest', async (req, res) => {
@@ -123,18 +126,13 @@ export function routeIngest(http: HttpServer, options: IngestRouteOptions): void
   });
 }
 
-function digest(text: string): Buffer {
-  return createHash('sha256').update(text).digest();
-}
-
 /** Compares with every token, without stopping at a match, so timing says nothing about which. */
-function sourceFor(header: string | undefined, tokens: ReadonlyArray<{ source: SourceConfig; digest: Buffer }>): SourceConfig | null {
-  const match = /^Bearer\s+(\S+)\s*$/i.exec(header ?? '');
-  if (!match) return null;
-  const given = digest(match[1] as string);
+function sourceFor(header: string | undefined, tokens: ReadonlyArray<{ source: SourceConfig; token: string }>): SourceConfig | null {
+  const given = bearerToken(header);
+  if (given === undefined) return null;
   let found: SourceConfig | null = null;
   for (const entry of tokens) {
-    if (timingSafeEqual(given, entry.digest) && found === null) found = entry.source;
+    if (constantTimeEqual(given, entry.token) && found === null) found = entry.source;
   }
   return found;
 }
@@ -405,9 +403,8 @@ function response(stats: IngestStats, malformed: readonly Malformed[]): IngestRe
 }
 
 function report(options: IngestRouteOptions, source: string, stats: IngestStats, malformed: readonly Malformed[]): void {
-  options.metrics?.increment('vouch_ingest_requests_total', { source });
-  options.metrics?.increment('vouch_events_total', { source }, stats.events);
-  options.metrics?.increment('vouch_rule_hits_total', { source }, stats.matched);
+  options.metrics?.countIngestRequest(source);
+  options.metrics?.countEvents(source, stats.events, stats.matched);
   for (const [reason, count] of Object.entries(countByReason(malformed))) {
     const sample = malformed.find((item) => item.reason === reason)?.sample;
     options.logger.warn('malformed input skipped', { source, reason, count, sample });

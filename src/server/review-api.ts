@@ -3,13 +3,16 @@ import type { Clock } from '../clock.js';
 import { RequestError } from '../errors.js';
 import { parseReportFilter, reportQueryFromParams } from '../review/report-filter.js';
 import { toReportRow } from '../review/report.js';
-import { FINISHED_STATUSES, type AlertStatus } from '../alerts/alert.js';
+import { FINISHED_STATUSES } from '../alerts/alert.js';
 import { findAlert, listAlerts, lockAlert, updateAlert } from '../store/queries/alerts.js';
 import { appendAudit, auditTrailFor } from '../store/queries/audit-trail.js';
 import { allSuppressions, findSuppression, insertSuppression, liveSuppressions, revokeSuppression } from '../store/queries/suppressions.js';
 import type { Database, SuppressionRow } from '../store/schema.js';
 import { SUPPRESSION_USAGE, newSuppressionId, parseRevokeRequest, parseSuppressionRequest } from '../alerts/suppression.js';
-import { decodePathId, jsonObjectBody, readBody, requireBearer, sendJson, type HttpServer } from './http-server.js';
+import { requireBearer } from '../http/bearer-token.js';
+import { jsonObjectBody, readBody } from '../http/request-body.js';
+import { sendJson } from '../http/respond.js';
+import { decodePathId, type HttpServer } from './http-server.js';
 
 /**
  * The review API (bearer token): what `vouch report` reads when the database is the service's
@@ -41,7 +44,7 @@ export function routeReviewApi(http: HttpServer, options: { db: Kysely<Database>
     const reviewed = await db.transaction().execute(async (trx) => {
       const row = await lockAlert(trx, id);
       if (!row) throw new RequestError(404, `no alert ${id}`);
-      if (!FINISHED_STATUSES.includes(row.status as AlertStatus)) {
+      if (!FINISHED_STATUSES.includes(row.status)) {
         throw new RequestError(409, `alert ${id} is still ${row.status}; only finished alerts are reviewed`);
       }
       const at = clock.now();

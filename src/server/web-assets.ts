@@ -8,7 +8,8 @@ import type { ServerResponse } from 'node:http';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { RequestError } from '../errors.js';
-import { sendText, type RouteHandler } from './http-server.js';
+import { sendText } from '../http/respond.js';
+import type { RouteHandler } from './http-server.js';
 
 /** Where routes are mounted: the HttpServer, or a test's stand-in. */
 export interface RouteRegistry {

@@ -318,8 +318,7 @@ export class FileSource {
 
   private report(stats: IngestStats, malformed: Malformed[]): void {
     const { metrics, logger } = this.options;
-    metrics?.increment('vouch_events_total', { source: this.name }, stats.events);
-    metrics?.increment('vouch_rule_hits_total', { source: this.name }, stats.matched);
+    metrics?.countEvents(this.name, stats.events, stats.matched);
     const counts = new Map<string, { count: number; item: Malformed }>();
     for (const item of malformed) {
       const entry = counts.get(item.reason);

@@ -1,5 +1,7 @@
 import type { ColumnType, Generated, Insertable, Selectable, Updateable } from 'kysely';
+import type { AlertStatus, EscalationReason, Severity } from '../alerts/alert.js';
 import type { Attribution, HostBinding, StoredProvenance, Transport } from '../sources/provenance.js';
+import type { JobKind } from './queries/jobs.js';
 
 /** Row types of every table, as migrations/ creates them. */
 export interface Database {
@@ -51,7 +53,7 @@ export interface CommandEventsTable {
 export interface AlertsTable {
   id: string;
   event_id: number | null;
-  status: string;
+  status: AlertStatus;
   owner: string | null;
   host: string;
   command: string;
@@ -60,7 +62,7 @@ export interface AlertsTable {
   occurred_at: Date;
   rule_id: string;
   rule_name: string;
-  severity: string;
+  severity: Severity;
   attack: Json<string[]>;
   dedupe_key: string;
   occurrences: Generated<number>;
@@ -75,7 +77,7 @@ export interface AlertsTable {
   push_txid: string | null;
   push_started_at: Date | null;
   second_factor: string | null;
-  escalation_reason: string | null;
+  escalation_reason: EscalationReason | null;
   escalation_detail: string | null;
   escalation_channel: string | null;
   escalation_ts: string | null;
@@ -87,6 +89,21 @@ export interface AlertsTable {
   updated_at: Date;
   /** The provenance of the event that raised the alert; null for alerts raised before it existed. */
   provenance: ColumnType<StoredProvenance | null, string | null | undefined, string | null>;
+  /** When a DM, reminder, channel post or Duo push was about to be sent (reconciled on re-run). */
+  dm_requested_at: Date | null;
+  reminder_requested_at: Date | null;
+  escalation_requested_at: Date | null;
+  push_requested_at: Date | null;
+  /** The conversation's lead alert (its first); the lead's own id on the lead. */
+  conversation_id: string;
+  /** Host and audit session (or terminal) the command ran in, when the log says. */
+  session_key: string | null;
+  /** Person, rule and program: what a fleet deploy shares across hosts. */
+  shape_key: string | null;
+  /** On the lead: when a hit last joined the conversation. */
+  last_joined_at: Date | null;
+  /** On the lead: members already reported in the escalation's thread. */
+  repeats_posted: Generated<number>;
 }
 
 export interface AuditTrailTable {
@@ -114,12 +131,16 @@ export interface AuditChainHeadsTable {
 export interface JobsTable {
   id: Generated<number>;
   alert_id: string;
-  kind: string;
+  kind: JobKind;
   run_at: Date;
   locked_by: string | null;
   locked_until: Date | null;
   attempts: Generated<number>;
   last_error: string | null;
+  /** Grows with every reschedule; a finished run deletes only the version it ran. */
+  version: Generated<number>;
+  /** Set when the job used up its attempts; it stays, parked for a slow retry. */
+  failed_at: Date | null;
 }
 
 export interface SourceCheckpointsTable {

@@ -2,22 +2,25 @@ import { createHash, randomBytes } from 'node:crypto';
 import type { Transaction } from 'kysely';
 import type { RuleMatch } from '../detect/rule.js';
 import type { CommandEvent } from '../sources/command-event.js';
-import { findFoldTargets, insertAlert, updateAlert } from '../store/queries/alerts.js';
+import { insertAlert, updateAlert } from '../store/queries/alerts.js';
 import { provenanceOf, toStoredProvenance } from '../sources/provenance.js';
 import { appendAuditEntries, type AuditEntry } from '../store/queries/audit-trail.js';
-import { scheduleJob } from '../store/queries/jobs.js';
+import { notifyJobsDue, scheduleJob } from '../store/queries/jobs.js';
 import { liveSuppressions } from '../store/queries/suppressions.js';
 import { suppressionMatches } from '../alerts/suppression.js';
-import type { Database, SuppressionRow } from '../store/schema.js';
+import type { AlertRow, Database, NewAlertRow, SuppressionRow } from '../store/schema.js';
+import { placeHit, sessionKeyOf, shapeKeyOf, type ConversationLead, type GroupingPolicy, type HitKeys, type Placement } from './conversation-grouping.js';
 
-export interface IntakePolicy {
-  dedupeWindowMs: number;
+export interface IntakePolicy extends GroupingPolicy {
   /** What to do with commands whose actor has no login user. */
   systemActor: 'escalate' | 'ignore';
 }
 
 export type IntakeResult =
   | { kind: 'created'; alertId: string }
+  | { kind: 'joined'; alertId: string; conversationId: string }
+  | { kind: 'covered'; alertId: string; conversationId: string }
+  | { kind: 'repeated'; alertId: string; conversationId: string }
   | { kind: 'folded'; alertId: string }
   | { kind: 'suppressed'; alertId: string; suppressionId: string }
   | { kind: 'ignored' };
@@ -30,69 +33,191 @@ export interface RuleHit {
 }
 
 /**
- * Records the rule hits of one ingest transaction. What every hit needs from the database is read
- * once for the batch (the alerts its identical commands may fold into, locked; the live
- * suppressions), and the fold counters and the audit-trail steps are written at the end (the
- * steps in one append, in order), so a batch costs two statements per new alert instead of a dozen
- * round trips per hit.
+ * Records the rule hits of one ingest transaction as conversations (see conversation-grouping.ts).
+ * What every hit needs from the database is read once for the batch (the conversations of the
+ * people in it, their leads locked, and the live suppressions); fold counters and audit-trail
+ * steps are written at the end in one append, in order.
  */
 export class HitRecorder {
-  private readonly targets: Map<string, { id: string; occurrences: number }>;
   private readonly folded = new Map<string, number>();
+  private readonly touched = new Map<string, ConversationLead>();
   private readonly steps: AuditEntry[] = [];
 
   private constructor(
     private readonly trx: Transaction<Database>,
     private readonly now: Date,
     private readonly policy: IntakePolicy,
-    targets: Map<string, { id: string; occurrences: number }>,
+    /** Conversations by owner, the batch's own new ones added as they are made. */
+    private readonly conversations: Map<string, ConversationLead[]>,
+    private readonly leadRows: Map<string, AlertRow>,
     private readonly suppressions: readonly SuppressionRow[],
-  ) {
-    this.targets = targets;
-  }
+  ) {}
 
   /** Reads what `hits` need, inside `trx`. */
   static async open(trx: Transaction<Database>, hits: readonly Pick<RuleHit, 'event' | 'match'>[], now: Date, policy: IntakePolicy): Promise<HitRecorder> {
-    const keys = hits.filter((hit) => recorded(hit, policy)).map((hit) => dedupeKeyOf(hit.event, hit.match));
-    const since = new Date(now.getTime() - policy.dedupeWindowMs);
-    const rows = await findFoldTargets(trx, keys, since);
-    const targets = new Map([...rows].map(([key, row]) => [key, { id: row.id, occurrences: row.occurrences }]));
-    const suppressions = keys.length > 0 ? await liveSuppressions(trx, now) : [];
-    return new HitRecorder(trx, now, policy, targets, suppressions);
+    const wanted = hits.filter((hit) => recorded(hit, policy));
+    const owners = [...new Set(wanted.map((hit) => hit.event.user).filter((owner): owner is string => owner !== null))];
+    const { leads, rows } = await loadConversations(trx, owners, now, policy);
+    const suppressions = wanted.length > 0 ? await liveSuppressions(trx, now) : [];
+    return new HitRecorder(trx, now, policy, leads, rows, suppressions);
   }
 
   /**
-   * Turns one rule hit into an alert. Identical commands by the same person on the same host fold
-   * into the open (or recently vouched-for) alert instead of asking again, an earlier hit of the
-   * same batch included. An alert that a live suppression covers is recorded as `suppressed`, and
-   * nobody is asked.
+   * Turns one rule hit into an alert in its conversation: a new one (asked), or a member of an
+   * open, escalated or verified one (see placeHit). Identical commands fold into the member they
+   * repeat. An alert that a live suppression covers is recorded as `suppressed`, and nobody is asked.
    */
   async record(hit: RuleHit): Promise<IntakeResult> {
     const { eventId, event, match } = hit;
     const { trx, now } = this;
     if (!recorded(hit, this.policy)) return { kind: 'ignored' };
-    const dedupeKey = dedupeKeyOf(event, match);
-    const target = this.targets.get(dedupeKey);
-    if (target) {
-      target.occurrences += 1;
-      this.folded.set(target.id, target.occurrences);
-      this.steps.push({ alertId: target.id, at: now, actor: 'system', action: 'repeated', detail: { event_id: eventId, occurred_at: event.time.toISOString() } });
-      return { kind: 'folded', alertId: target.id };
-    }
+    const keys = {
+      dedupeKey: dedupeKeyOf(event, match),
+      sessionKey: sessionKeyOf(event),
+      shapeKey: shapeKeyOf(event, match.ruleId),
+      alwaysAsk: match.alwaysAsk ?? match.severity === 'critical',
+    };
     const suppression = this.suppressions.find((s) =>
       suppressionMatches(s, { ruleId: match.ruleId, owner: event.user, host: event.host, command: event.command }),
     );
-    const result = await createAlert(trx, { ...hit, dedupeKey, suppression, now }, this.steps);
-    if (result.kind === 'created') this.targets.set(dedupeKey, { id: result.alertId, occurrences: 1 });
-    return result;
+    const theirs = event.user === null ? [] : (this.conversations.get(event.user) ?? []);
+    const placement: Placement = suppression ? { kind: 'new' } : placeHit(theirs, keys, now, this.policy);
+    if (placement.kind === 'join') {
+      const member = placement.lead.members.get(keys.dedupeKey);
+      if (member) {
+        member.occurrences += 1;
+        this.folded.set(member.id, member.occurrences);
+        this.steps.push({ alertId: member.id, at: now, actor: 'system', action: 'repeated', detail: { event_id: eventId, occurred_at: event.time.toISOString() } });
+        this.joined(placement.lead, keys);
+        return { kind: 'folded', alertId: member.id };
+      }
+    }
+    if (placement.kind === 'new') {
+      const result = await createAlert(trx, { ...hit, ...keys, suppression, now }, this.steps);
+      if (result.kind === 'created' && event.user !== null) {
+        const lead: ConversationLead = { id: result.alertId, status: 'new', resolvedAt: null, lastJoinedAt: now, shapeKey: keys.shapeKey, sessions: new Set(), members: new Map() };
+        lead.members.set(keys.dedupeKey, { id: result.alertId, occurrences: 1 });
+        if (keys.sessionKey) lead.sessions.add(keys.sessionKey);
+        this.conversations.set(event.user, [...theirs, lead]);
+      }
+      return result;
+    }
+    const lead = placement.lead;
+    const leadRow = this.leadRows.get(lead.id);
+    const alertId = newAlertId();
+    await insertAlert(trx, alertRow({ ...hit, ...keys, now, id: alertId, conversationId: lead.id }, memberState(placement.kind, leadRow, now)));
+    this.steps.push({ alertId, at: now, actor: 'system', action: 'created', detail: { event_id: eventId, rule: match.ruleId, severity: match.severity, owner: event.user, host: event.host, conversation: lead.id } });
+    lead.members.set(keys.dedupeKey, { id: alertId, occurrences: 1 });
+    this.joined(lead, keys);
+    if (placement.kind === 'covered') {
+      this.steps.push({ alertId, at: now, actor: 'system', action: 'covered', detail: { conversation: lead.id, verified_at: lead.resolvedAt?.toISOString() ?? null } });
+      return { kind: 'covered', alertId, conversationId: lead.id };
+    }
+    if (placement.kind === 'repeat') {
+      this.steps.push({ alertId, at: now, actor: 'system', action: 'repeated_after_escalation', detail: { conversation: lead.id } });
+      await scheduleJob(trx, lead.id, 'notify_repeat', now);
+      return { kind: 'repeated', alertId, conversationId: lead.id };
+    }
+    this.steps.push({ alertId, at: now, actor: 'system', action: 'joined', detail: { conversation: lead.id } });
+    // The question on screen grows with the conversation.
+    if (lead.status === 'asked') await scheduleJob(trx, lead.id, 'update_dm', now);
+    return { kind: 'joined', alertId, conversationId: lead.id };
   }
 
-  /** Writes the fold counters and the trail; call once after the last record(). */
+  /** Writes the fold counters, the leads' last hit and the trail; call once after the last record(). */
   async finish(): Promise<void> {
     for (const [alertId, occurrences] of this.folded) await updateAlert(this.trx, alertId, { occurrences, updated_at: this.now });
     this.folded.clear();
+    for (const lead of this.touched.values()) await updateAlert(this.trx, lead.id, { last_joined_at: this.now });
+    this.touched.clear();
+    const scheduled = this.steps.some((step) => step.action === 'created');
     await appendAuditEntries(this.trx, this.steps.splice(0));
+    // Every replica's job runner hears of the new work when this transaction commits.
+    if (scheduled) await notifyJobsDue(this.trx);
   }
+
+  private joined(lead: ConversationLead, keys: HitKeys): void {
+    lead.lastJoinedAt = this.now;
+    if (keys.sessionKey) lead.sessions.add(keys.sessionKey);
+    this.touched.set(lead.id, lead);
+  }
+}
+
+/**
+ * The conversations hits of `owners` may join: open ones, escalated ones within the repeat window,
+ * verified ones within the reuse window. Their leads are locked for the transaction, so a
+ * conversation cannot change state while a hit joins it.
+ */
+async function loadConversations(
+  trx: Transaction<Database>,
+  owners: readonly string[],
+  now: Date,
+  policy: GroupingPolicy,
+): Promise<{ leads: Map<string, ConversationLead[]>; rows: Map<string, AlertRow> }> {
+  const leads = new Map<string, ConversationLead[]>();
+  const rows = new Map<string, AlertRow>();
+  if (owners.length === 0) return { leads, rows };
+  const reuseSince = new Date(now.getTime() - policy.reuseWindowMs);
+  const repeatSince = new Date(now.getTime() - policy.dedupeWindowMs);
+  const leadRows = await trx
+    .selectFrom('alerts')
+    .selectAll()
+    .where('owner', 'in', owners)
+    .whereRef('id', '=', 'conversation_id')
+    .where((eb) =>
+      eb.or([
+        eb('status', 'in', ['new', 'asked', 'verifying']),
+        eb.and([eb('status', '=', 'verified'), eb('resolved_at', '>=', reuseSince)]),
+        eb.and([eb('status', '=', 'escalated'), eb('last_joined_at', '>=', repeatSince)]),
+      ]),
+    )
+    .orderBy('created_at')
+    .forUpdate()
+    .execute();
+  if (leadRows.length === 0) return { leads, rows };
+  const byId = new Map<string, ConversationLead>();
+  for (const row of leadRows) {
+    rows.set(row.id, row);
+    const lead: ConversationLead = {
+      id: row.id,
+      status: row.status,
+      resolvedAt: row.resolved_at,
+      lastJoinedAt: row.last_joined_at ?? row.created_at,
+      shapeKey: row.shape_key,
+      sessions: new Set(),
+      members: new Map(),
+    };
+    byId.set(row.id, lead);
+    leads.set(row.owner as string, [...(leads.get(row.owner as string) ?? []), lead]);
+  }
+  const members = await trx
+    .selectFrom('alerts')
+    .select(['id', 'conversation_id', 'session_key', 'dedupe_key', 'occurrences'])
+    .where('conversation_id', 'in', [...byId.keys()])
+    .execute();
+  for (const member of members) {
+    const lead = byId.get(member.conversation_id);
+    if (!lead) continue;
+    if (member.session_key) lead.sessions.add(member.session_key);
+    if (!lead.members.has(member.dedupe_key)) lead.members.set(member.dedupe_key, { id: member.id, occurrences: member.occurrences });
+  }
+  return { leads, rows };
+}
+
+/** A member's state: the lead's for an open conversation, settled at once for the others. */
+function memberState(kind: 'join' | 'repeat' | 'covered', lead: AlertRow | undefined, now: Date): Partial<NewAlertRow> {
+  if (!lead) return {};
+  if (kind === 'join') return { status: lead.status, chat_user_id: lead.chat_user_id, asked_at: lead.asked_at };
+  if (kind === 'covered') {
+    return { status: 'verified', chat_user_id: lead.chat_user_id, justification: lead.justification, second_factor: lead.second_factor, answered_at: lead.answered_at, resolved_at: now };
+  }
+  return {
+    status: 'escalated',
+    chat_user_id: lead.chat_user_id,
+    escalation_reason: lead.escalation_reason,
+    escalation_detail: 'seen again after its conversation was escalated',
+    resolved_at: now,
+  };
 }
 
 /** Whether a hit becomes (or folds into) an alert at all. */
@@ -114,49 +239,12 @@ export async function recordHit(
 
 async function createAlert(
   trx: Transaction<Database>,
-  hit: RuleHit & { dedupeKey: string; suppression: SuppressionRow | undefined; now: Date },
+  hit: RuleHit & HitKeys & { suppression: SuppressionRow | undefined; now: Date },
   steps: AuditEntry[],
 ): Promise<IntakeResult> {
-  const { eventId, event, match, dedupeKey, suppression, now } = hit;
+  const { eventId, event, match, suppression, now } = hit;
   const alertId = newAlertId();
-  await insertAlert(trx, {
-    id: alertId,
-    event_id: eventId,
-    status: suppression ? 'suppressed' : 'new',
-    owner: event.user,
-    host: event.host,
-    command: event.command,
-    run_as: event.runAs,
-    cwd: event.cwd,
-    occurred_at: event.time,
-    rule_id: match.ruleId,
-    rule_name: match.ruleName,
-    severity: match.severity,
-    attack: JSON.stringify(match.attack),
-    provenance: JSON.stringify(toStoredProvenance(provenanceOf(event))),
-    dedupe_key: dedupeKey,
-    chat_user_id: null,
-    dm_channel: null,
-    dm_ts: null,
-    asked_at: null,
-    reminded_at: null,
-    answered_at: null,
-    justification: null,
-    second_factor_user: null,
-    push_txid: null,
-    push_started_at: null,
-    second_factor: null,
-    escalation_reason: null,
-    escalation_detail: null,
-    escalation_channel: null,
-    escalation_ts: null,
-    resolved_at: suppression ? now : null,
-    reviewed_by: null,
-    reviewed_at: null,
-    review_note: null,
-    created_at: now,
-    updated_at: now,
-  });
+  await insertAlert(trx, alertRow({ ...hit, id: alertId, conversationId: alertId }, suppression ? { status: 'suppressed', resolved_at: now } : {}));
   steps.push({
     alertId,
     at: now,
@@ -176,6 +264,54 @@ async function createAlert(
   }
   await scheduleJob(trx, alertId, 'ask', now);
   return { kind: 'created', alertId };
+}
+
+/** A new alert row for a hit: `new` and unanswered unless `state` says otherwise. */
+function alertRow(hit: RuleHit & HitKeys & { now: Date; id: string; conversationId: string }, state: Partial<NewAlertRow>): NewAlertRow {
+  const { eventId, event, match, now } = hit;
+  return {
+    id: hit.id,
+    event_id: eventId,
+    status: 'new',
+    owner: event.user,
+    host: event.host,
+    command: event.command,
+    run_as: event.runAs,
+    cwd: event.cwd,
+    occurred_at: event.time,
+    rule_id: match.ruleId,
+    rule_name: match.ruleName,
+    severity: match.severity,
+    attack: JSON.stringify(match.attack),
+    provenance: JSON.stringify(toStoredProvenance(provenanceOf(event))),
+    dedupe_key: hit.dedupeKey,
+    conversation_id: hit.conversationId,
+    session_key: hit.sessionKey,
+    shape_key: hit.shapeKey,
+    last_joined_at: now,
+    chat_user_id: null,
+    dm_channel: null,
+    dm_ts: null,
+    asked_at: null,
+    reminded_at: null,
+    answered_at: null,
+    justification: null,
+    second_factor_user: null,
+    push_txid: null,
+    push_started_at: null,
+    second_factor: null,
+    escalation_reason: null,
+    escalation_detail: null,
+    escalation_channel: null,
+    escalation_ts: null,
+    resolved_at: null,
+    reviewed_by: null,
+    reviewed_at: null,
+    review_note: null,
+    created_at: now,
+    updated_at: now,
+    ...state,
+  };
 }
 
 function dedupeKeyOf(event: CommandEvent, match: RuleMatch): string {

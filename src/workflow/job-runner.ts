@@ -4,138 +4,253 @@ import type { Kysely } from 'kysely';
 import type { Clock } from '../clock.js';
 import { coerceError } from '../errors.js';
 import type { Logger } from '../logger.js';
-import { appendAudit } from '../store/queries/audit-trail.js';
-import { claimDueJobs, completeJob, retryJob } from '../store/queries/jobs.js';
+import { claimDueJobs, completeJob, renewLeases, retryJob, type ClaimedJob, type JobKind } from '../store/queries/jobs.js';
 import type { Database, JobRow } from '../store/schema.js';
+
+/** What a running job can see of its run. */
+export interface JobContext {
+  /**
+   * Aborted when this worker no longer holds the job (its lease was taken over by another replica
+   * after a stall, or the job was cancelled): a handler checks it before each external call.
+   */
+  signal: AbortSignal;
+}
+
+/** Counters the runner reports to (the service wires them to /metrics). */
+export interface JobEvents {
+  /** A run threw and will be retried. */
+  failed(kind: JobKind): void;
+  /** A job used up its attempts. */
+  exhausted(kind: JobKind): void;
+  /** A job was claimed from a worker whose lease had run out (it crashed or stalled). */
+  leaseExpired(kind: JobKind): void;
+}
 
 export interface JobRunnerOptions {
   db: Kysely<Database>;
   clock: Clock;
   logger: Logger;
   /** Does the job's work; throwing schedules a retry with backoff. */
-  handle: (job: JobRow) => Promise<void>;
-  /** How long a claim lasts; longer than any single job (Duo long-polls included). Default 120 s. */
-  leaseMs?: number;
-  /** Jobs claimed per round. Default 20. */
-  batchSize?: number;
-  /** Attempts before a failing job is abandoned (and recorded in the audit trail). Default 12. */
-  maxAttempts?: number;
+  handle: (job: JobRow, context: JobContext) => Promise<void>;
   /**
-   * Longest pause after rounds that failed (the database is down): the pause doubles from one
-   * poll per failed round up to this. Default 60 s.
+   * Called once when a job used up its attempts, before it is parked. It must make the failure
+   * seen by a path that does not depend on the one that failed (the workflow escalates the alert).
+   */
+  onExhausted?: (job: JobRow, error: Error) => Promise<void>;
+  /**
+   * How long a claim lasts without renewal, by the database's clock. The runner renews it every
+   * third of this while the job runs, so it bounds how long a crashed worker's job waits, not how
+   * long a job may take. Default 30 s.
+   */
+  leaseMs?: number;
+  /** Jobs running at once; each has its own slot, so a slow one holds up nobody. Default 16. */
+  concurrency?: number;
+  /** Attempts before a failing job is given up on (and `onExhausted` runs). Default 12. */
+  maxAttempts?: number;
+  /** How long a job that used up its attempts waits before it is tried again. Default 15 min. */
+  parkedRetryMs?: number;
+  /**
+   * Longest pause after claims that failed (the database is down): the pause doubles from one
+   * second per failed claim up to this. Default 60 s.
    */
   maxBackoffMs?: number;
+  events?: JobEvents;
 }
 
+interface RunningJob {
+  job: ClaimedJob;
+  controller: AbortController;
+  done: Promise<void>;
+}
+
+const DEFAULTS = { leaseMs: 30_000, concurrency: 16, maxAttempts: 12, parkedRetryMs: 15 * 60_000, maxBackoffMs: 60_000 } as const;
+
 /**
- * Runs due jobs claimed from the database. `runOnce()` is the whole loop body; `start()` only
- * wires it to a timer, and `wake()` runs it promptly after something was scheduled.
+ * Runs due jobs claimed from the database, each in its own slot under a concurrency limit: a
+ * freed slot claims the next due job at once, so there is no batch to wait for. Leases come from
+ * the database's clock and are renewed while a job runs. `wake()` looks for work now (after a
+ * schedule, a NOTIFY from another replica, or the poll timer); `runOnce()` runs everything due
+ * and waits for it (tests and tools).
  */
 export class JobRunner {
   readonly worker = `${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`;
-  private running: Promise<number> | null = null;
-  private rerun = false;
-  private timer: NodeJS.Timeout | null = null;
-  private stopped = true;
-  /** Rounds failed in a row, and when polling resumes after them. */
-  private failedRounds = 0;
+  private readonly settings: Required<Omit<JobRunnerOptions, 'onExhausted' | 'events'>>;
+  private readonly active = new Map<number, RunningJob>();
+  private claiming: Promise<void> | null = null;
+  private wanted = false;
+  private halted = false;
+  private pollTimer: NodeJS.Timeout | null = null;
+  private renewTimer: NodeJS.Timeout | null = null;
+  /** Claims failed in a row, and when claiming resumes after them. */
+  private failedClaims = 0;
   private resumeAt = 0;
+  private started = 0;
 
-  constructor(private readonly options: JobRunnerOptions) {}
+  constructor(private readonly options: JobRunnerOptions) {
+    this.settings = { ...DEFAULTS, ...stripUndefined(options) } as Required<Omit<JobRunnerOptions, 'onExhausted' | 'events'>>;
+  }
 
-  /** Claims and runs every due job (in parallel within a batch); returns how many ran. */
-  async runOnce(): Promise<number> {
-    const { db, clock, leaseMs = 120_000, batchSize = 20 } = this.options;
-    let total = 0;
-    // Jobs that schedule follow-ups for "now" are picked up in the next round; the cap keeps a
-    // job that keeps rescheduling itself from holding the loop.
-    for (let round = 0; round < 50; round += 1) {
-      const now = clock.now();
-      const jobs = await claimDueJobs(db, { worker: this.worker, now, leaseUntil: new Date(now.getTime() + leaseMs), limit: batchSize });
-      if (jobs.length === 0) break;
-      await Promise.all(jobs.map((job) => this.runJob(job)));
-      total += jobs.length;
-    }
-    return total;
+  /** How many jobs this runner is running now. */
+  get running(): number {
+    return this.active.size;
   }
 
   /**
-   * Runs due jobs now, or right after the round in progress. Never throws: a round that fails
-   * (the database is unreachable) is logged, and wakes are ignored for a pause that doubles with
-   * each failed round in a row (up to `maxBackoffMs`); the first round that works ends the pause.
+   * Claims due jobs into the free slots, now or right after the claim in progress. Never throws:
+   * a claim that fails (the database is unreachable) is logged, and wakes are ignored for a pause
+   * that doubles with each failed claim in a row (up to `maxBackoffMs`); the first claim that
+   * works ends the pause.
    */
   wake(): void {
-    if (this.running) {
-      this.rerun = true;
-      return;
-    }
-    if (this.options.clock.now().getTime() < this.resumeAt) return;
-    this.running = this.runOnce()
-      .then((count) => {
-        this.failedRounds = 0;
-        this.resumeAt = 0;
-        return count;
-      })
-      .catch((error) => {
-        this.failedRounds += 1;
-        const pauseMs = Math.min(this.options.maxBackoffMs ?? 60_000, 1000 * 2 ** Math.min(this.failedRounds - 1, 16));
-        this.resumeAt = this.options.clock.now().getTime() + pauseMs;
-        this.options.logger.error('job round failed; pausing', { error: coerceError(error), failedRounds: this.failedRounds, pauseMs });
-        return 0;
-      })
-      .finally(() => {
-        this.running = null;
-        if (this.rerun && !this.stopped) {
-          this.rerun = false;
-          this.wake();
-        }
-      });
+    if (this.halted) return;
+    this.wanted = true;
+    if (this.claiming) return;
+    this.claiming = this.claimIntoFreeSlots().finally(() => {
+      this.claiming = null;
+      if (this.wanted && !this.halted) this.wake();
+    });
   }
 
-  /** Polls for due jobs every `intervalMs`. */
-  start(intervalMs: number): void {
-    this.stopped = false;
-    const tick = () => {
-      if (this.stopped) return;
+  /** Runs every due job (and what they schedule for now), waits for them; returns how many ran. */
+  async runOnce(): Promise<number> {
+    const before = this.started;
+    // A job that keeps rescheduling itself for "now" must not hold this loop forever.
+    for (let round = 0; round < 50; round += 1) {
+      const seen = this.started;
       this.wake();
-      this.timer = setTimeout(tick, intervalMs);
-      this.timer.unref();
+      await this.idle();
+      if (this.started === seen) break;
+    }
+    return this.started - before;
+  }
+
+  /** Polls for due jobs every `intervalMs` (a fallback for missed notifications and timers). */
+  start(intervalMs: number): void {
+    this.halted = false;
+    const tick = () => {
+      if (this.halted) return;
+      this.wake();
+      this.pollTimer = setTimeout(tick, intervalMs);
+      this.pollTimer.unref();
     };
     tick();
   }
 
-  /** Stops polling and waits for the jobs in flight. */
+  /** Stops claiming and waits for the jobs in flight. */
   async stop(): Promise<void> {
-    this.stopped = true;
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = null;
-    this.rerun = false;
-    await this.running;
+    this.halted = true;
+    if (this.pollTimer) clearTimeout(this.pollTimer);
+    this.pollTimer = null;
+    await this.idle();
   }
 
-  /** Resolves once no round is in progress (tests await this after a wake). */
+  /** Resolves once no claim is in progress and no job runs (tests await this after a wake). */
   async idle(): Promise<void> {
-    while (this.running) await this.running;
-  }
-
-  private async runJob(job: JobRow): Promise<void> {
-    const { db, clock, logger, maxAttempts = 12 } = this.options;
-    try {
-      await this.options.handle(job);
-      await completeJob(db, job);
-    } catch (thrown) {
-      const error = coerceError(thrown);
-      if (job.attempts >= maxAttempts) {
-        logger.error('job abandoned after repeated failures', { job: job.kind, alert: job.alert_id, attempts: job.attempts, error });
-        await completeJob(db, job);
-        await db.transaction().execute((trx) =>
-          appendAudit(trx, { alertId: job.alert_id, at: clock.now(), actor: 'system', action: 'job_abandoned', detail: { job: job.kind, error: error.message } }),
-        );
-        return;
-      }
-      const delay = Math.min(300_000, 1000 * 2 ** Math.min(job.attempts, 9));
-      logger.warn('job failed; will retry', { job: job.kind, alert: job.alert_id, attempts: job.attempts, retryInMs: delay, error });
-      await retryJob(db, job, new Date(clock.now().getTime() + delay), error.message);
+    while (this.claiming || this.active.size > 0) {
+      await Promise.all([this.claiming, ...[...this.active.values()].map((running) => running.done)]);
     }
   }
+
+  private async claimIntoFreeSlots(): Promise<void> {
+    const { db, clock, logger } = this.options;
+    while (this.wanted && !this.halted) {
+      this.wanted = false;
+      if (clock.now().getTime() < this.resumeAt) return;
+      const free = this.settings.concurrency - this.active.size;
+      // A full runner is woken again when a slot frees.
+      if (free <= 0) return;
+      let jobs: ClaimedJob[];
+      try {
+        jobs = await claimDueJobs(db, { worker: this.worker, now: clock.now(), leaseMs: this.settings.leaseMs, limit: free });
+        this.failedClaims = 0;
+        this.resumeAt = 0;
+      } catch (error) {
+        this.failedClaims += 1;
+        const pauseMs = Math.min(this.settings.maxBackoffMs, 1000 * 2 ** Math.min(this.failedClaims - 1, 16));
+        this.resumeAt = clock.now().getTime() + pauseMs;
+        logger.error('job round failed; pausing', { error: coerceError(error), failedRounds: this.failedClaims, pauseMs });
+        return;
+      }
+      for (const job of jobs) this.startJob(job);
+      // Every free slot was filled: more may be due.
+      if (jobs.length === free) this.wanted = true;
+    }
+  }
+
+  private startJob(job: ClaimedJob): void {
+    if (job.lease_expired) {
+      this.options.events?.leaseExpired(job.kind);
+      this.options.logger.warn('job taken over after its lease ran out', { job: job.kind, alert: job.alert_id, attempts: job.attempts });
+    }
+    this.started += 1;
+    const controller = new AbortController();
+    const done = this.runJob(job, controller.signal)
+      .catch((error) => this.options.logger.error('job bookkeeping failed; its lease will run out and it runs again', { job: job.kind, alert: job.alert_id, error: coerceError(error) }))
+      .finally(() => {
+        this.active.delete(job.id);
+        if (this.active.size === 0) this.stopRenewing();
+        this.wake();
+      });
+    this.active.set(job.id, { job, controller, done });
+    this.renewWhileRunning();
+  }
+
+  private async runJob(job: ClaimedJob, signal: AbortSignal): Promise<void> {
+    const { db, clock, logger } = this.options;
+    let failure: Error;
+    try {
+      await this.options.handle(job, { signal });
+      await completeJob(db, job);
+      return;
+    } catch (thrown) {
+      failure = coerceError(thrown);
+    }
+    this.options.events?.failed(job.kind);
+    if (job.attempts < this.settings.maxAttempts) {
+      const delay = Math.min(300_000, 1000 * 2 ** Math.min(job.attempts - 1, 9));
+      logger.warn('job failed; will retry', { job: job.kind, alert: job.alert_id, attempts: job.attempts, retryInMs: delay, error: failure });
+      await retryJob(db, job, new Date(clock.now().getTime() + delay), failure.message);
+      return;
+    }
+    this.options.events?.exhausted(job.kind);
+    logger.error('job failed too often; escalating and parking it', { job: job.kind, alert: job.alert_id, attempts: job.attempts, error: failure });
+    // Parked first: if the escalation below fails too, the job is still there to be found.
+    await retryJob(db, job, new Date(clock.now().getTime() + this.settings.parkedRetryMs), failure.message, job.failed_at === null);
+    if (job.failed_at === null) await this.options.onExhausted?.(job, failure);
+  }
+
+  /** One timer renews every lease this runner holds, every third of the lease. */
+  private renewWhileRunning(): void {
+    if (this.renewTimer) return;
+    this.renewTimer = setInterval(() => void this.renew(), Math.max(50, Math.floor(this.settings.leaseMs / 3)));
+    this.renewTimer.unref();
+  }
+
+  private stopRenewing(): void {
+    if (this.renewTimer) clearInterval(this.renewTimer);
+    this.renewTimer = null;
+  }
+
+  private async renew(): Promise<void> {
+    const ids = [...this.active.keys()];
+    let held: Set<number>;
+    try {
+      held = await renewLeases(this.options.db, this.worker, ids, this.settings.leaseMs);
+    } catch (error) {
+      // The lease stands until it runs out; the next renewal may get through.
+      this.options.logger.warn('could not renew job leases', { error: coerceError(error), jobs: ids.length });
+      return;
+    }
+    for (const id of ids) {
+      const running = this.active.get(id);
+      if (running && !held.has(id) && !running.controller.signal.aborted) {
+        this.options.logger.warn('job no longer held by this worker; stopping before its next external call', { job: running.job.kind, alert: running.job.alert_id });
+        running.controller.abort();
+      }
+    }
+  }
+}
+
+function stripUndefined<T extends object>(value: T): Partial<T> {
+  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as Partial<T>;
 }

@@ -1,16 +1,17 @@
 import type { Kysely, Transaction } from 'kysely';
-import { JUSTIFICATION_LENGTH, type EscalationReason } from '../alerts/alert.js';
+import { FINISHED_STATUSES, JUSTIFICATION_LENGTH, type AlertStatus, type AlertView, type EscalationReason } from '../alerts/alert.js';
 import type { IdentityResolver } from '../alerts/identity.js';
-import type { ChatPort, MessageRef } from '../chat/chat-port.js';
+import type { ChatPort, MessageRef, PostPlace, PostPurpose } from '../chat/chat-port.js';
 import type { ButtonClick, ChatCommand, InteractionHandlers, JustificationSubmission, SubmissionResult } from '../chat/interactions.js';
 import type { Clock } from '../clock.js';
 import { coerceError } from '../errors.js';
 import type { Logger } from '../logger.js';
-import { findAlert, listAlerts, lockAlert, toAlertView, updateAlert } from '../store/queries/alerts.js';
-import { appendAudit } from '../store/queries/audit-trail.js';
-import { cancelJobs, scheduleJob, type JobKind } from '../store/queries/jobs.js';
+import { conversationSummary, findAlert, listAlerts, lockAlert, toAlertView, updateAlert } from '../store/queries/alerts.js';
+import { appendAudit, appendAuditEntries } from '../store/queries/audit-trail.js';
+import { cancelJobs, notifyJobsDue, scheduleJob, type JobKind } from '../store/queries/jobs.js';
 import type { AlertRow, AlertUpdate, Database, JobRow } from '../store/schema.js';
 import type { SecondFactorPort } from '../verify/second-factor-port.js';
+import type { JobContext } from './job-runner.js';
 
 export interface WorkflowTimings {
   remindAfterMs: number;
@@ -36,6 +37,8 @@ const MIN_REASON_LENGTH = JUSTIFICATION_LENGTH.min;
 const MAX_REASON_LENGTH = JUSTIFICATION_LENGTH.max;
 /** Longest single auth_status long-poll. */
 const MAX_POLL_WAIT_MS = 15_000;
+/** How long Duo is given for its last word on a push whose deadline has passed. */
+const FINAL_WORD_WAIT_MS = 1000;
 /** Jobs that end with the conversation. */
 const CONVERSATION_JOBS: readonly JobKind[] = ['ask', 'remind', 'deadline', 'push', 'poll'];
 
@@ -53,32 +56,112 @@ export class Workflow implements InteractionHandlers {
   constructor(private readonly options: WorkflowOptions) {}
 
   /** Runs one claimed job. Throwing makes the runner retry it later. */
-  async handleJob(job: JobRow): Promise<void> {
+  async handleJob(job: JobRow, context: JobContext = { signal: new AbortController().signal }): Promise<void> {
     const alert = await findAlert(this.options.db, job.alert_id);
     if (!alert) return;
-    switch (job.kind as JobKind) {
+    const { signal } = context;
+    switch (job.kind) {
       case 'ask':
-        return this.ask(alert);
+        return this.ask(alert, signal);
       case 'remind':
-        return this.remind(alert);
+        return this.remind(alert, signal);
       case 'deadline':
         return this.deadline(alert);
       case 'push':
-        return this.push(alert);
+        return this.push(alert, signal);
       case 'poll':
         return this.poll(alert);
       case 'notify_security':
-        return this.notifySecurity(alert);
+        return this.notifySecurity(alert, signal);
       case 'update_dm':
         return this.updateDm(alert);
+      case 'notify_repeat':
+        return this.notifyRepeat(alert);
       default:
         this.options.logger.warn('unknown job kind ignored', { job: job.kind });
     }
   }
 
+  /**
+   * A job used up its attempts: the alert must not stay open with nobody asked, so it escalates
+   * (`delivery_failed`) through the security channel, a path that does not depend on the DM or
+   * the push that kept failing. A failing channel post stays parked and retried (`vouch doctor`
+   * and /metrics show it); either way the audit trail records the failure.
+   */
+  async onJobExhausted(job: JobRow, error: Error): Promise<void> {
+    const kind = job.kind;
+    const detail = `Vouch could not ${JOB_PURPOSE[kind] ?? kind} after ${job.attempts} attempts: ${error.message}`;
+    await this.options.db.transaction().execute((trx) =>
+      appendAudit(trx, { alertId: job.alert_id, at: this.now(), actor: 'system', action: 'job_failed', detail: { job: kind, attempts: job.attempts, error: error.message } }),
+    );
+    if (kind === 'notify_security' || kind === 'update_dm') return;
+    await this.transition(job.alert_id, 'system', (row, trx) =>
+      FINISHED_STATUSES.includes(row.status as AlertStatus) ? null : this.escalateIn(trx, row, 'delivery_failed', detail.slice(0, 1000)),
+    );
+  }
+
   // ---- jobs ---------------------------------------------------------------------------------
 
-  private async ask(alert: AlertRow): Promise<void> {
+  /**
+   * Posts a message at most once as people see it: the attempt is recorded before the call, and
+   * a re-run that finds an earlier attempt looks for that message (by its metadata) first.
+   */
+  private async postOnce(
+    alert: AlertRow,
+    purpose: PostPurpose,
+    place: PostPlace,
+    signal: AbortSignal,
+    post: () => Promise<MessageRef>,
+  ): Promise<MessageRef> {
+    const column = REQUESTED_COLUMN[purpose];
+    const requestedAt = alert[column];
+    if (requestedAt) {
+      const found = await this.options.chat.findPosted(alert.id, purpose, place, requestedAt);
+      if (found) {
+        this.options.logger.info('found the message an earlier attempt posted; not posting again', { alert: alert.id, purpose });
+        return found;
+      }
+    }
+    signal.throwIfAborted();
+    if (!requestedAt) await updateAlert(this.options.db, alert.id, { [column]: this.now() });
+    return post();
+  }
+
+  /**
+   * At most one open question per person: the question of this conversation is posted only when
+   * none of the person's other conversations is asked, being verified, or about to be asked.
+   * Checked and recorded (the DM's intent) under a lock on the person's open conversations, so
+   * two replicas cannot both decide to ask. True when this conversation may ask now.
+   */
+  private async takeTurn(alert: AlertRow): Promise<boolean> {
+    if (alert.dm_requested_at) return true;
+    return this.options.db.transaction().execute(async (trx) => {
+      const open = await trx
+        .selectFrom('alerts')
+        .select(['id', 'status', 'dm_requested_at'])
+        .where('owner', '=', alert.owner)
+        .whereRef('id', '=', 'conversation_id')
+        .where('status', 'in', ['new', 'asked', 'verifying'])
+        .orderBy('id')
+        .forUpdate()
+        .execute();
+      const busy = open.some((other) => other.id !== alert.id && (other.status !== 'new' || other.dm_requested_at !== null));
+      const mine = open.find((row) => row.id === alert.id);
+      if (busy || !mine || mine.status !== 'new') return false;
+      await updateAlert(trx, alert.id, { dm_requested_at: this.now() });
+      return true;
+    });
+  }
+
+  /** The alert as messages show it: a conversation's lead lists what the conversation holds. */
+  private async view(alert: AlertRow): Promise<AlertView> {
+    const view = toAlertView(alert);
+    if (alert.conversation_id !== alert.id) return view;
+    const summary = await conversationSummary(this.options.db, alert.id);
+    return summary.size > 1 ? { ...view, conversation: summary } : view;
+  }
+
+  private async ask(alert: AlertRow, signal: AbortSignal): Promise<void> {
     if (alert.status !== 'new') return;
     if (!alert.owner) {
       return this.transition(alert.id, 'system', (row, trx) =>
@@ -93,7 +176,17 @@ export class Workflow implements InteractionHandlers {
     // Record who may answer before the question exists, so a click that arrives the instant the
     // DM is posted already passes the owner check.
     await updateAlert(this.options.db, alert.id, { chat_user_id: owner.chatUserId, second_factor_user: owner.secondFactorUser });
-    const question = await this.options.chat.askOwner(toAlertView(alert), owner.chatUserId);
+    const chatUserId = owner.chatUserId;
+    if (!(await this.takeTurn(alert))) {
+      // Another question of theirs is open: this one waits its turn (and gathers what arrives
+      // meanwhile). The end of that conversation asks this one at once; this is the fallback.
+      this.options.logger.info('question waits behind another open question of the same person', { alert: alert.id });
+      await scheduleJob(this.options.db, alert.id, 'ask', new Date(this.now().getTime() + PACE_RECHECK_MS));
+      return;
+    }
+    const fresh = (await findAlert(this.options.db, alert.id)) ?? alert;
+    const shown = await this.view(fresh);
+    const question = await this.postOnce(fresh, 'question', { chatUserId }, signal, () => this.options.chat.askOwner(shown, chatUserId));
     const now = this.now();
     await this.transition(alert.id, 'system', async (row, trx) => {
       const refs = { dm_channel: question.channel, dm_ts: question.ts, asked_at: now };
@@ -109,10 +202,11 @@ export class Workflow implements InteractionHandlers {
     });
   }
 
-  private async remind(alert: AlertRow): Promise<void> {
+  private async remind(alert: AlertRow, signal: AbortSignal): Promise<void> {
     const question = questionOf(alert);
-    if (alert.status !== 'asked' || alert.reminded_at || !question) return;
-    await this.options.chat.remindOwner(toAlertView(alert), question);
+    if (alert.status !== 'asked' || alert.reminded_at || !question || !alert.chat_user_id) return;
+    const shown = await this.view(alert);
+    await this.postOnce(alert, 'reminder', { chatUserId: alert.chat_user_id }, signal, () => this.options.chat.remindOwner(shown, question));
     await this.transition(alert.id, 'system', (row) =>
       row.status === 'asked' ? { changes: { reminded_at: this.now() }, action: 'reminded', detail: {} } : null,
     );
@@ -126,8 +220,30 @@ export class Workflow implements InteractionHandlers {
     );
   }
 
-  private async push(alert: AlertRow): Promise<void> {
+  private async push(alert: AlertRow, signal: AbortSignal): Promise<void> {
     if (alert.status !== 'verifying' || alert.push_txid) return;
+    if (alert.push_requested_at) {
+      // An earlier attempt asked Duo for a push and never learnt its txid (a crash inside the
+      // /auth round trip): a push may be on the phone. A second one is sent only once the first
+      // would have expired, so the person never sees two live pushes for one question.
+      const expiresAt = new Date(alert.push_requested_at.getTime() + this.options.timings.pushTimeoutMs);
+      if (this.now() < expiresAt) {
+        await this.options.db.transaction().execute(async (trx) => {
+          await appendAudit(trx, { alertId: alert.id, at: this.now(), actor: 'system', action: 'push_outcome_unknown', detail: { retry_at: expiresAt.toISOString() } });
+          await scheduleJob(trx, alert.id, 'push', expiresAt);
+        });
+        return;
+      }
+    }
+    signal.throwIfAborted();
+    const requested = await this.options.db
+      .updateTable('alerts')
+      .set({ push_requested_at: this.now() })
+      .where('id', '=', alert.id)
+      .where('status', '=', 'verifying')
+      .where('push_txid', 'is', null)
+      .executeTakeFirst();
+    if (requested.numUpdatedRows === 0n) return;
     const view = toAlertView(alert);
     let outcome: Awaited<ReturnType<SecondFactorPort['startPush']>>;
     try {
@@ -154,24 +270,39 @@ export class Workflow implements InteractionHandlers {
     if (alert.status !== 'verifying' || !alert.push_txid || !alert.push_started_at) return;
     const deadline = alert.push_started_at.getTime() + this.options.timings.pushTimeoutMs;
     const remaining = deadline - this.now().getTime();
-    if (remaining <= 0) return this.failSecondFactor(alert.id, 'timeout', 'the Duo push was not answered in time');
+    // Past the deadline Duo still gets the last word: the person may have approved while no
+    // worker was polling (a restart), and an approval is never turned into "not answered".
+    const waitMs = remaining > 0 ? Math.min(remaining, MAX_POLL_WAIT_MS) : FINAL_WORD_WAIT_MS;
     let status: Awaited<ReturnType<SecondFactorPort['pushStatus']>>;
     try {
-      status = await this.options.secondFactor.pushStatus(alert.push_txid, { waitMs: Math.min(remaining, MAX_POLL_WAIT_MS) });
+      status = await this.options.secondFactor.pushStatus(alert.push_txid, { waitMs });
     } catch (error) {
-      return this.failSecondFactor(alert.id, 'error', `Duo unreachable: ${coerceError(error).message}`);
+      const message = coerceError(error).message;
+      if (remaining > 0) {
+        // A blip before the deadline: ask again shortly; the push on the phone is still live.
+        this.options.logger.warn('Duo push status unavailable; asking again', { alert: alert.id, error: message });
+        await this.schedulePoll(alert.id, deadline);
+        return;
+      }
+      return this.failSecondFactor(alert.id, 'error', `Duo unreachable: ${message}`);
     }
     if (status.result === 'allow') return this.verify(alert.id, status.status);
     if (status.result === 'deny') {
       return this.failSecondFactor(alert.id, status.status || 'deny', `Duo push ${status.status || 'denied'}: ${status.message}`);
     }
-    const next = Math.min(this.now().getTime() + this.options.timings.pushPollIntervalMs, deadline);
-    await scheduleJob(this.options.db, alert.id, 'poll', new Date(next));
+    if (this.now().getTime() >= deadline) return this.failSecondFactor(alert.id, 'timeout', 'the Duo push was not answered in time');
+    await this.schedulePoll(alert.id, deadline);
   }
 
-  private async notifySecurity(alert: AlertRow): Promise<void> {
+  private async schedulePoll(alertId: string, deadline: number): Promise<void> {
+    const next = Math.min(this.now().getTime() + this.options.timings.pushPollIntervalMs, deadline);
+    await scheduleJob(this.options.db, alertId, 'poll', new Date(next));
+  }
+
+  private async notifySecurity(alert: AlertRow, signal: AbortSignal): Promise<void> {
     if (alert.status !== 'escalated' || alert.escalation_ts) return;
-    const posted = await this.options.chat.escalate(toAlertView(alert));
+    const shown = await this.view(alert);
+    const posted = await this.postOnce(alert, 'escalation', 'security', signal, () => this.options.chat.escalate(shown));
     await this.transition(alert.id, 'system', () => ({
       changes: { escalation_channel: posted.channel, escalation_ts: posted.ts },
       action: 'security_notified',
@@ -181,7 +312,44 @@ export class Workflow implements InteractionHandlers {
 
   private async updateDm(alert: AlertRow): Promise<void> {
     const question = questionOf(alert);
-    if (question) await this.options.chat.showOutcome(toAlertView(alert), question);
+    if (question) await this.options.chat.showOutcome(await this.view(alert), question);
+  }
+
+  /**
+   * Repeats of an escalated conversation: no new question, one reply in the escalation's thread
+   * listing what was seen again since the last reply. (At least once: a crash between the reply
+   * and its record repeats that reply.)
+   */
+  private async notifyRepeat(lead: AlertRow): Promise<void> {
+    if (lead.status !== 'escalated' || lead.conversation_id !== lead.id) return;
+    if (!lead.escalation_channel || !lead.escalation_ts) {
+      // The escalation itself is not posted yet; its thread comes after it.
+      await scheduleJob(this.options.db, lead.id, 'notify_repeat', new Date(this.now().getTime() + 30_000));
+      return;
+    }
+    const repeats = await this.options.db
+      .selectFrom('alerts')
+      .select(['host', 'command', 'occurred_at', 'occurrences'])
+      .where('conversation_id', '=', lead.id)
+      .where('id', '!=', lead.id)
+      .where('created_at', '>=', lead.resolved_at ?? lead.created_at)
+      .orderBy('created_at')
+      .orderBy('id')
+      .offset(lead.repeats_posted)
+      .limit(REPEATS_PER_REPLY)
+      .execute();
+    if (repeats.length === 0) return;
+    await this.options.chat.noteRepeats(
+      toAlertView(lead),
+      { channel: lead.escalation_channel, ts: lead.escalation_ts },
+      repeats.map((row) => ({ host: row.host, command: row.command, occurredAt: row.occurred_at })),
+    );
+    await this.options.db
+      .updateTable('alerts')
+      .set((eb) => ({ repeats_posted: eb('repeats_posted', '+', repeats.length) }))
+      .where('id', '=', lead.id)
+      .execute();
+    if (repeats.length === REPEATS_PER_REPLY) await scheduleJob(this.options.db, lead.id, 'notify_repeat', this.now());
   }
 
   // ---- interactions (called by the chat receiver after it verified the request) -------------
@@ -213,7 +381,7 @@ export class Workflow implements InteractionHandlers {
 
   async onJustify(submission: JustificationSubmission): Promise<SubmissionResult> {
     const alert = await findAlert(this.options.db, submission.alertId);
-    if (!alert || alert.chat_user_id !== submission.chatUserId) {
+    if (!alert || alert.chat_user_id !== submission.chatUserId || alert.conversation_id !== alert.id) {
       await this.recordForeignAnswer(submission.alertId, submission.chatUserId, alert);
       return { ok: false, errors: { reason: 'Only the person this alert is about can answer it.' } };
     }
@@ -298,6 +466,9 @@ export class Workflow implements InteractionHandlers {
       const at = this.now();
       await updateAlert(trx, alertId, { ...result.changes, updated_at: at });
       await appendAudit(trx, { alertId, at, actor, action: result.action, detail: { from: row.status, ...result.detail } });
+      if (result.changes.status && result.changes.status !== row.status) await this.followLead(trx, row, result, actor, at);
+      // Other replicas learn of what this step scheduled when it commits.
+      await notifyJobsDue(trx);
       return { from: row.status, result };
     });
     if (!step) return;
@@ -306,9 +477,48 @@ export class Workflow implements InteractionHandlers {
     this.options.onScheduled?.();
   }
 
+  /**
+   * A conversation's members follow its lead: those still in the lead's old status take the new
+   * one with the answer, second factor and escalation, each with its own audit step. When the
+   * conversation ends, the person's next waiting question is asked at once.
+   */
+  private async followLead(trx: Transaction<Database>, lead: AlertRow, result: TransitionResult, actor: string, at: Date): Promise<void> {
+    const changes = result.changes;
+    const shared: AlertUpdate = { status: changes.status, updated_at: at };
+    for (const key of MEMBER_FIELDS) if (changes[key] !== undefined) Object.assign(shared, { [key]: changes[key] });
+    const moved = await trx
+      .updateTable('alerts')
+      .set(shared)
+      .where('conversation_id', '=', lead.id)
+      .where('id', '!=', lead.id)
+      .where('status', '=', lead.status)
+      .returning('id')
+      .execute();
+    if (moved.length > 0) {
+      await appendAuditEntries(
+        trx,
+        moved.map((member) => ({ alertId: member.id, at, actor, action: result.action, detail: { from: lead.status, conversation: lead.id } })),
+      );
+    }
+    if (lead.owner && changes.status && FINISHED_STATUSES.includes(changes.status)) {
+      const next = await trx
+        .selectFrom('alerts')
+        .select('id')
+        .where('owner', '=', lead.owner)
+        .whereRef('id', '=', 'conversation_id')
+        .where('id', '!=', lead.id)
+        .where('status', '=', 'new')
+        .orderBy('created_at')
+        .limit(1)
+        .executeTakeFirst();
+      if (next) await scheduleJob(trx, next.id, 'ask', at);
+    }
+  }
+
   private async ownedAlert(alertId: string, chatUserId: string, question: MessageRef | null): Promise<AlertRow | null> {
     const alert = await findAlert(this.options.db, alertId);
-    if (alert && alert.chat_user_id === chatUserId) return alert;
+    // Buttons carry a conversation's lead; a member's id in one was not put there by Vouch.
+    if (alert && alert.chat_user_id === chatUserId && alert.conversation_id === alert.id) return alert;
     await this.recordForeignAnswer(alertId, chatUserId, alert);
     if (question) {
       await this.options.chat.tellUser(question.channel, chatUserId, 'Only the person this alert is about can answer it. Nothing was changed.');
@@ -332,6 +542,29 @@ export class Workflow implements InteractionHandlers {
     return this.options.clock.now();
   }
 }
+
+/** How often a question waiting behind another one checks again (its turn normally wakes it). */
+const PACE_RECHECK_MS = 60_000;
+/** Repeats listed per thread reply about an escalated conversation. */
+const REPEATS_PER_REPLY = 10;
+/** What a conversation's members take from their lead when it moves on. */
+const MEMBER_FIELDS = ['escalation_reason', 'escalation_detail', 'second_factor', 'justification', 'answered_at', 'resolved_at', 'asked_at', 'chat_user_id'] as const;
+
+/** Which intent column records an attempt to post for each purpose. */
+const REQUESTED_COLUMN = {
+  question: 'dm_requested_at',
+  reminder: 'reminder_requested_at',
+  escalation: 'escalation_requested_at',
+} as const satisfies Record<PostPurpose, keyof AlertRow>;
+
+/** What each job was for, in the words of an escalation's detail. */
+const JOB_PURPOSE: Partial<Record<JobKind, string>> = {
+  ask: 'send the question',
+  remind: 'send the reminder',
+  deadline: 'close the unanswered question',
+  push: 'send the Duo push',
+  poll: 'get the Duo push result',
+};
 
 interface TransitionResult {
   changes: AlertUpdate;

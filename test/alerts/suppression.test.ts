@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { MAX_SUPPRESSION_MS, SUPPRESSION_USAGE, parseRevokeRequest, parseSuppressionRequest, suppressionMatches } from '../../src/alerts/suppression.js';
 import { RequestError } from '../../src/errors.js';
-import { jsonObjectBody } from '../../src/server/http-server.js';
+import { jsonObjectBody } from '../../src/http/request-body.js';
 
 const NOW = new Date('2026-11-24T09:00:00Z');
 /** What the review API does with a request body: one JSON object, then the fields validated. */

@@ -32,7 +32,7 @@ describe('the POST /ingest backlog benchmark', () => {
   });
 
   it('sends every event of the log through the real server and stores its rule hits', async () => {
-    const run = await readBacklogOverHttp(store, log, { dedupeWindowMs: 86_400_000, systemActor: 'escalate' });
+    const run = await readBacklogOverHttp(store, log, { dedupeWindowMs: 86_400_000, fleetWindowMs: 600_000, reuseWindowMs: 900_000, systemActor: 'escalate' });
     expect(run.events).toBe(execEvents);
     const stored = await store.db.selectFrom('command_events').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
     expect(run.stored).toBe(Number(stored.n));

@@ -8,7 +8,7 @@ function row(overrides: Partial<ReportRow> = {}): ReportRow {
     id: 'al_1', status: 'escalated', user: 'alice', host: 'db-1', command: hostile, rule: 'shadow-read', rule_name: 'Read of password hashes',
     severity: 'high', attack: ['T1003.008'], occurred_at: '2026-11-24T10:00:00.000Z', run_as: 'root', cwd: '/', occurrences: 1,
     justification: null, second_factor: null, escalation_reason: 'denied_by_user', escalation_detail: null, resolved_at: null,
-    reviewed_by: null, reviewed_at: null, review_note: null, provenance: null, ...overrides,
+    reviewed_by: null, reviewed_at: null, review_note: null, provenance: null, conversation_id: 'al_1', ...overrides,
   };
 }
 

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { RequestError } from '../../src/errors.js';
 import { decodePathId } from '../../src/server/http-server.js';
-import { jsonNestsDeeperThan } from '../../src/server/json-depth.js';
+import { jsonNestsDeeperThan } from '../../src/http/json-depth.js';
 
 describe('jsonNestsDeeperThan', () => {
   it('counts nesting of arrays and objects, not brackets inside strings', () => {

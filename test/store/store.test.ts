@@ -30,7 +30,7 @@ describe.each(storeKinds())('store on %s', (kind) => {
         dedupe_key: 'k', chat_user_id: null, dm_channel: null, dm_ts: null, asked_at: null, reminded_at: null, answered_at: null,
         justification: null, second_factor_user: null, push_txid: null, push_started_at: null, second_factor: null, escalation_reason: null,
         escalation_detail: null, escalation_channel: null, escalation_ts: null, resolved_at: null, reviewed_by: null, reviewed_at: null,
-        review_note: null, created_at: T0, updated_at: T0,
+        review_note: null, created_at: T0, updated_at: T0, conversation_id: id,
       })
       .execute();
     return id;
@@ -75,19 +75,22 @@ describe.each(storeKinds())('store on %s', (kind) => {
       for (let i = 0; i < 10; i += 1) ids.push(await insertAlert(first.db));
       for (const id of ids) await scheduleJob(first.db, id, 'ask', T0);
       await scheduleJob(first.db, ids[0] as string, 'remind', new Date(T0.getTime() + 60_000));
-      const lease = new Date(T0.getTime() + 30_000);
+      // Leases run on the database's clock, whatever the replicas' clocks say.
+      const leaseMs = 300;
       const [a, b] = await Promise.all([
-        claimDueJobs(first.db, { worker: 'a', now: T0, leaseUntil: lease, limit: 6 }),
-        claimDueJobs(second.db, { worker: 'b', now: T0, leaseUntil: lease, limit: 6 }),
+        claimDueJobs(first.db, { worker: 'a', now: T0, leaseMs, limit: 6 }),
+        claimDueJobs(second.db, { worker: 'b', now: T0, leaseMs, limit: 6 }),
       ]);
       const claimed = [...a, ...b].map((job) => job.id);
       expect(new Set(claimed).size).toBe(claimed.length);
       expect(claimed.length).toBe(10);
+      expect([...a, ...b].every((job) => !job.lease_expired)).toBe(true);
       // Nothing left to claim until a lease runs out; the future reminder is not due.
-      expect(await claimDueJobs(first.db, { worker: 'c', now: T0, leaseUntil: lease, limit: 50 })).toEqual([]);
-      const afterLease = new Date(lease.getTime() + 1);
-      const reclaimed = await claimDueJobs(first.db, { worker: 'c', now: afterLease, leaseUntil: new Date(afterLease.getTime() + 1000), limit: 50 });
+      expect(await claimDueJobs(first.db, { worker: 'c', now: T0, leaseMs, limit: 50 })).toEqual([]);
+      await new Promise((resolve) => setTimeout(resolve, leaseMs + 50));
+      const reclaimed = await claimDueJobs(first.db, { worker: 'c', now: T0, leaseMs: 30_000, limit: 50 });
       expect(reclaimed.map((job) => job.kind)).toEqual(Array(10).fill('ask'));
+      expect(reclaimed.every((job) => job.lease_expired)).toBe(true);
       for (const job of reclaimed) await completeJob(first.db, job);
       expect(await first.db.selectFrom('jobs').select('kind').execute()).toEqual([{ kind: 'remind' }]);
     } finally {
@@ -99,10 +102,15 @@ describe.each(storeKinds())('store on %s', (kind) => {
     const { db } = await open();
     const id = await insertAlert(db);
     await scheduleJob(db, id, 'poll', T0);
-    const [job] = await claimDueJobs(db, { worker: 'a', now: T0, leaseUntil: new Date(T0.getTime() + 1000), limit: 1 });
-    await scheduleJob(db, id, 'poll', new Date(T0.getTime() + 2000));
+    const [job] = await claimDueJobs(db, { worker: 'a', now: T0, leaseMs: 30_000, limit: 1 });
+    // Rescheduled for the very same moment: only the version tells the two runs apart.
+    await scheduleJob(db, id, 'poll', T0);
+    const during = await db.selectFrom('jobs').select(['locked_by']).executeTakeFirstOrThrow();
+    expect(during.locked_by).toBe('a');
+    expect(await claimDueJobs(db, { worker: 'b', now: T0, leaseMs: 30_000, limit: 1 })).toEqual([]);
     await completeJob(db, job!);
-    expect(await db.selectFrom('jobs').select('kind').execute()).toEqual([{ kind: 'poll' }]);
+    const after = await db.selectFrom('jobs').select(['kind', 'locked_by']).execute();
+    expect(after).toEqual([{ kind: 'poll', locked_by: null }]);
   });
 
   it('stores checkpoints and malformed counts per source', async () => {

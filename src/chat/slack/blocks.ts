@@ -110,6 +110,7 @@ export function questionMessage(alert: AlertView): SlackMessage {
           'If it was you, tell us why; if not, say so and the security team will look into it.',
       ),
       commandSection(alert.command),
+      ...conversationBlocks(alert),
       detailFields(alert),
       {
         type: 'actions',
@@ -140,11 +141,25 @@ export function reminderMessage(alert: AlertView): SlackMessage {
   };
 }
 
+/** A reply in an escalation's thread: the escalated activity was seen again. */
+export function repeatsMessage(alert: AlertView, repeats: ReadonlyArray<{ host: string; command: string; occurredAt: Date }>): SlackMessage {
+  const lines = repeats.map((repeat) => `${slackDate(repeat.occurredAt)} on ${inlineCode(repeat.host, 200)}`);
+  const commands = [...new Set(repeats.map((repeat) => repeat.command.slice(0, 300)))].slice(0, 5).join('\n');
+  return {
+    text: fallback(`Seen again: ${repeats.length} more command${repeats.length === 1 ? '' : 's'} like ${commandPreview(alert)}`),
+    blocks: [
+      mrkdwnSection(`:repeat: *Seen again* (${repeats.length} more): ${lines.join(', ')}. Nobody was asked: this activity is already escalated.`),
+      commandSection(commands, 2000),
+    ],
+  };
+}
+
 /** Replaces the question once something happened: the details stay, the buttons go. */
 export function outcomeMessage(alert: AlertView): SlackMessage {
   const blocks: Block[] = [
     header('Was this you?'),
     commandSection(alert.command),
+    ...conversationBlocks(alert),
     detailFields(alert),
     mrkdwnSection(ownerStatusText(alert)),
   ];
@@ -160,6 +175,7 @@ export function escalationMessage(alert: AlertView): SlackMessage {
     header(`🚨 ${reason}: ${alert.ruleName}`),
     mrkdwnSection(escalationSummary(alert)),
     commandSection(alert.command),
+    ...conversationBlocks(alert),
     fieldsSection([
       ['Owner', alert.owner === null ? '_system actor_' : inlineCode(alert.owner, 500)],
       ['Host', inlineCode(alert.host, 500)],
@@ -260,6 +276,8 @@ function ownerEscalationText(alert: AlertView): string {
       const result = alert.secondFactor === null ? '' : ` (${inlineCode(alert.secondFactor, 100)})`;
       return `:rotating_light: The Duo check did not succeed${result}, so the security team has been notified.`;
     }
+    case 'delivery_failed':
+      return ':rotating_light: Vouch could not finish checking this with you, so the security team has been notified.';
     case 'unknown_owner':
     case null:
       return ':rotating_light: The security team has been notified.';
@@ -281,6 +299,8 @@ function escalationTitle(reason: EscalationReason | null): string {
       return 'Second factor failed';
     case 'unknown_owner':
       return 'No chat user for the owner';
+    case 'delivery_failed':
+      return 'Could not reach the owner';
     case null:
       return 'Escalated';
   }
@@ -312,6 +332,33 @@ function commandPreview(alert: AlertView): string {
   // Only a bounded prefix is cleaned, so a 1 MB command costs nothing here.
   const clean = sanitizeText(alert.command.slice(0, 2 * max));
   return `“${truncatePlain(clean, max, false)}”`;
+}
+
+/** How many of a conversation's commands and hosts a message lists. */
+const LISTED_COMMANDS = 5;
+const LISTED_HOSTS = 10;
+
+/**
+ * A conversation of several commands: how many, the first few (in one code block) and the hosts,
+ * so one answer is given knowingly for everything it covers.
+ */
+function conversationBlocks(alert: AlertView): Block[] {
+  const conversation = alert.conversation;
+  if (!conversation || conversation.size <= 1) return [];
+  const more = conversation.size - Math.min(conversation.size, conversation.commands.length);
+  const hosts = conversation.hosts.slice(0, LISTED_HOSTS).map((host) => inlineCode(host, 200)).join(', ');
+  const otherHosts = conversation.hostCount - Math.min(conversation.hostCount, LISTED_HOSTS);
+  const listed = conversation.commands
+    .slice(0, LISTED_COMMANDS)
+    .map((command) => command.slice(0, 300))
+    .join('\n');
+  return [
+    mrkdwnSection(
+      `*This is one activity of ${conversation.size} commands* on ${conversation.hostCount} host${conversation.hostCount === 1 ? '' : 's'}: ${hosts}` +
+        `${otherHosts > 0 ? ` and ${otherHosts} more` : ''}. Your answer covers all of them.`,
+    ),
+    commandSection(listed + (more > 0 ? `\n… and ${more} more` : ''), 2000),
+  ];
 }
 
 /** The command in a code block: escaped, backticks neutralised, cut to fit one section. */

@@ -5,7 +5,8 @@
  * Unlike Bolt's verifier, a timestamp too far in the future is rejected as well: a signature
  * captured from a request dated ahead would otherwise stay replayable for that long.
  */
-import { createHmac, timingSafeEqual } from 'node:crypto';
+import { createHmac } from 'node:crypto';
+import { constantTimeEqual } from '../../http/constant-time-equal.js';
 
 /** Slack's own replay window. */
 export const DEFAULT_TOLERANCE_SECONDS = 300;
@@ -42,8 +43,7 @@ export function verifySlackRequest(request: SlackRequestToVerify): SlackVerifica
   const match = /^v0=([0-9a-f]{64})$/.exec(signature);
   if (match === null) return fail('malformed X-Slack-Signature header (expected v0=<64 hex digits>)');
   const expected = signSlackRequest(signingSecret, timestamp, rawBody);
-  const given = Buffer.from(match[1] as string, 'hex');
-  if (!timingSafeEqual(Buffer.from(expected, 'hex'), given)) return fail('signature mismatch');
+  if (!constantTimeEqual(expected, match[1] as string)) return fail('signature mismatch');
   return { ok: true };
 }
 

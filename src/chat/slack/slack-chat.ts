@@ -14,13 +14,14 @@ import {
 } from '@slack/web-api';
 import type { AlertView } from '../../alerts/alert.js';
 import { ChatError } from '../../errors.js';
-import type { ChatPort, MessageRef } from '../chat-port.js';
+import type { ChatPort, MessageRef, PostPlace, PostPurpose } from '../chat-port.js';
 import {
   escalationMessage,
   justificationModal,
   outcomeMessage,
   questionMessage,
   reminderMessage,
+  repeatsMessage,
   SLACK_LIMITS,
   type SlackMessage,
 } from './blocks.js';
@@ -80,17 +81,28 @@ export const DEFAULT_SLACK_TIMEOUT_MS = 10_000;
 /** Implements ChatPort with Slack DMs, message updates, a security channel and modals. */
 export class SlackChat implements ChatPort {
   private readonly client: WebClient;
+  /**
+   * Posts go through a client that never retries by itself: a post whose answer was lost may
+   * have happened, and only a look at the channel (findPosted) can tell before trying again.
+   */
+  private readonly poster: WebClient;
   private readonly securityChannel: string;
+  /** Tries of a post Slack answers with 429: the configured retries, plus the first try. */
+  private readonly postAttempts: number;
+  private readonly logger: SlackLogger | undefined;
 
   constructor(options: SlackChatOptions) {
     this.securityChannel = options.securityChannel;
-    this.client = new WebClient(options.botToken, {
+    this.postAttempts = 1 + (options.retryConfig ?? FIVE_RETRIES_IN_FIVE_MINUTES).retries!;
+    this.logger = options.logger;
+    const common = {
       slackApiUrl: options.apiUrl,
-      retryConfig: options.retryConfig ?? FIVE_RETRIES_IN_FIVE_MINUTES,
       timeout: options.timeoutMs ?? DEFAULT_SLACK_TIMEOUT_MS,
       // The SDK logs every rate-limit pause at info level; our callers see failures as ChatError.
       ...(options.logger === undefined ? { logLevel: LogLevel.WARN } : { logger: toSdkLogger(options.logger) }),
-    });
+    };
+    this.client = new WebClient(options.botToken, { ...common, retryConfig: options.retryConfig ?? FIVE_RETRIES_IN_FIVE_MINUTES });
+    this.poster = new WebClient(options.botToken, { ...common, retryConfig: { retries: 0 }, rejectRateLimitedCalls: true });
   }
 
   async lookupUserByEmail(email: string): Promise<string | null> {
@@ -105,11 +117,11 @@ export class SlackChat implements ChatPort {
 
   async askOwner(alert: AlertView, chatUserId: string): Promise<MessageRef> {
     const channel = await this.openDm(chatUserId);
-    return this.post(channel, questionMessage(alert));
+    return this.post(channel, questionMessage(alert), { alertId: alert.id, purpose: 'question' });
   }
 
   async remindOwner(alert: AlertView, question: MessageRef): Promise<MessageRef> {
-    return this.post(question.channel, reminderMessage(alert));
+    return this.post(question.channel, reminderMessage(alert), { alertId: alert.id, purpose: 'reminder' });
   }
 
   async showOutcome(alert: AlertView, question: MessageRef): Promise<void> {
@@ -120,7 +132,26 @@ export class SlackChat implements ChatPort {
   }
 
   async escalate(alert: AlertView): Promise<MessageRef> {
-    return this.post(this.securityChannel, escalationMessage(alert));
+    return this.post(this.securityChannel, escalationMessage(alert), { alertId: alert.id, purpose: 'escalation' });
+  }
+
+  async noteRepeats(alert: AlertView, escalation: MessageRef, repeats: ReadonlyArray<{ host: string; command: string; occurredAt: Date }>): Promise<void> {
+    const message = repeatsMessage(alert, repeats);
+    await this.call('chat.postMessage', () =>
+      this.poster.chat.postMessage({
+        channel: escalation.channel,
+        thread_ts: escalation.ts,
+        text: message.text,
+        blocks: message.blocks,
+        unfurl_links: false,
+        unfurl_media: false,
+      }),
+    );
+  }
+
+  async findPosted(alertId: string, purpose: PostPurpose, place: PostPlace, since: Date): Promise<MessageRef | null> {
+    const channel = place === 'security' ? this.securityChannel : await this.openDm(place.chatUserId);
+    return this.findInHistory(channel, { alertId, purpose }, since);
   }
 
   async openJustificationForm(triggerId: string, alert: AlertView, question: MessageRef): Promise<void> {
@@ -141,21 +172,77 @@ export class SlackChat implements ChatPort {
     return id;
   }
 
-  private async post(channel: string, message: SlackMessage): Promise<MessageRef> {
-    const result = await this.call('chat.postMessage', () =>
-      this.client.chat.postMessage({
-        channel,
-        text: message.text,
-        blocks: message.blocks,
-        // Never let Slack fetch previews of URLs that appear in attacker-controlled text.
-        unfurl_links: false,
-        unfurl_media: false,
-      }),
-    );
+  /**
+   * Posts once. When the answer is lost (a timeout, a dropped connection) the post may still have
+   * happened: the channel is looked at before the failure is reported, so the caller's retry
+   * does not post a second copy.
+   */
+  private async post(channel: string, message: SlackMessage, key: PostKey): Promise<MessageRef> {
+    let result: Awaited<ReturnType<WebClient['chat']['postMessage']>>;
+    try {
+      result = await this.postRateLimited(() =>
+        this.poster.chat.postMessage({
+          channel,
+          text: message.text,
+          blocks: message.blocks,
+          metadata: { event_type: eventTypeOf(key.purpose), event_payload: { alert_id: key.alertId } },
+          // Never let Slack fetch previews of URLs that appear in attacker-controlled text.
+          unfurl_links: false,
+          unfurl_media: false,
+        }),
+      );
+    } catch (error) {
+      const failure = toChatError('chat.postMessage', error);
+      if (!outcomeUnknown(error)) throw failure;
+      // Newest first and no lower bound: this clock and Slack's may disagree, and a message just
+      // posted is among the newest anyway.
+      const found = await this.findInHistory(channel, key, null).catch(() => null);
+      if (found) return found;
+      throw failure;
+    }
     if (result.channel === undefined || result.ts === undefined) {
       throw new ChatError('Slack chat.postMessage failed: no channel or ts in the response');
     }
     return { channel: result.channel, ts: result.ts };
+  }
+
+  /** A rate-limited post was not made: it is safe to wait as Slack asks and send it again. */
+  private async postRateLimited<T>(send: () => Promise<T>): Promise<T> {
+    for (let attempt = 1; ; attempt += 1) {
+      try {
+        return await send();
+      } catch (error) {
+        if (!(error instanceof WebAPIRateLimitedError) || attempt >= this.postAttempts) throw error;
+        this.logger?.warn(`Slack rate limit on chat.postMessage; retrying in ${error.retryAfter} s`, { attempt });
+        await new Promise((resolve) => setTimeout(resolve, Math.min(error.retryAfter, 30) * 1000));
+      }
+    }
+  }
+
+  /** Pages through the channel's history since `since` for the message carrying `key`. */
+  private async findInHistory(channel: string, key: PostKey, since: Date | null): Promise<MessageRef | null> {
+    const eventType = eventTypeOf(key.purpose);
+    let cursor: string | undefined;
+    for (let page = 0; page < HISTORY_MAX_PAGES; page += 1) {
+      const result = await this.call('conversations.history', () =>
+        this.client.conversations.history({
+          channel,
+          ...(since ? { oldest: (Math.max(0, since.getTime() - HISTORY_SLACK_MS) / 1000).toFixed(6) } : {}),
+          limit: 200,
+          include_all_metadata: true,
+          ...(cursor ? { cursor } : {}),
+        }),
+      );
+      for (const message of result.messages ?? []) {
+        const metadata = message.metadata;
+        if (metadata?.event_type === eventType && (metadata.event_payload as Record<string, unknown> | undefined)?.alert_id === key.alertId && message.ts) {
+          return { channel, ts: message.ts };
+        }
+      }
+      cursor = result.response_metadata?.next_cursor || undefined;
+      if (!result.has_more || !cursor) return null;
+    }
+    return null;
   }
 
   private async call<T>(method: string, send: () => Promise<T>): Promise<T> {
@@ -165,6 +252,28 @@ export class SlackChat implements ChatPort {
       throw toChatError(method, error);
     }
   }
+}
+
+interface PostKey {
+  alertId: string;
+  purpose: PostPurpose;
+}
+
+/** Clocks differ: history is searched from a little before the time asked for. */
+const HISTORY_SLACK_MS = 60_000;
+/** A search gives up after this many pages of 200 (a channel busier than that is not a DM). */
+const HISTORY_MAX_PAGES = 10;
+
+function eventTypeOf(purpose: PostPurpose): string {
+  return `vouch_${purpose}`;
+}
+
+/**
+ * Whether a failed call may still have been carried out: the request may have reached Slack and
+ * only its answer was lost. A platform error (`ok:false`) or a rate limit means it was not.
+ */
+function outcomeUnknown(error: unknown): boolean {
+  return !(error instanceof WebAPIPlatformError || error instanceof WebAPIRateLimitedError);
 }
 
 /** Names the method and Slack's own error code (or the transport failure) in the message. */

@@ -10,6 +10,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { App, LogLevel, type Receiver, type ReceiverEvent } from '@slack/bolt';
 import type { Clock } from '../../clock.js';
 import { ConfigError, RequestError, coerceError } from '../../errors.js';
+import { jsonObjectBody, readBody } from '../../http/request-body.js';
 import type { MessageRef } from '../chat-port.js';
 import type { ButtonClick, InteractionHandlers } from '../interactions.js';
 import {
@@ -176,13 +177,13 @@ function parseSlackBody(text: string, contentTypeHeader: string | undefined): Pa
   if (mediaType === 'application/x-www-form-urlencoded') {
     const form = new URLSearchParams(text);
     const payload = form.get('payload');
-    if (payload !== null) return { kind: 'dispatch', body: parseJsonObject(payload) };
+    if (payload !== null) return { kind: 'dispatch', body: jsonObjectBody(payload) };
     if (form.get('ssl_check') !== null) return { kind: 'ssl_check' };
     if (form.get('command') !== null) return { kind: 'dispatch', body: Object.fromEntries(form) };
     throw new RequestError(400, 'form body has neither payload nor command');
   }
   if (mediaType === 'application/json') {
-    const body = parseJsonObject(text);
+    const body = jsonObjectBody(text);
     if (body.type === 'url_verification') {
       if (typeof body.challenge !== 'string') throw new RequestError(400, 'url_verification without a challenge');
       return { kind: 'url_verification', challenge: body.challenge };
@@ -190,44 +191,6 @@ function parseSlackBody(text: string, contentTypeHeader: string | undefined): Pa
     return { kind: 'dispatch', body };
   }
   throw new RequestError(415, 'expected application/x-www-form-urlencoded or application/json');
-}
-
-function parseJsonObject(text: string): Record<string, unknown> {
-  let value: unknown;
-  try {
-    value = JSON.parse(text);
-  } catch {
-    throw new RequestError(400, 'body is not valid JSON');
-  }
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
-    throw new RequestError(400, 'body is not a JSON object');
-  }
-  return value as Record<string, unknown>;
-}
-
-/**
- * Reads the body. Beyond `limit` bytes it stops buffering and answers 413 once the client has
- * finished sending (so the client sees the answer); past 16 times the limit it drops the connection.
- */
-async function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
-  const hardLimit = 16 * limit;
-  const declared = Number(req.headers['content-length']);
-  if (Number.isFinite(declared) && declared > hardLimit) return dropConnection(req);
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req) {
-    const buffer = chunk as Buffer;
-    size += buffer.length;
-    if (size > hardLimit) return dropConnection(req);
-    if (size <= limit) chunks.push(buffer);
-  }
-  if (size > limit) throw new RequestError(413, 'request body too large');
-  return Buffer.concat(chunks);
-}
-
-function dropConnection(req: IncomingMessage): never {
-  req.destroy();
-  throw new RequestError(413, 'request body too large');
 }
 
 /** Writes the HTTP response at most once; later attempts report false. */

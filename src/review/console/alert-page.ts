@@ -22,6 +22,8 @@ import { suppressionForm } from './suppression-form.js';
 /** How far around an alert "nearby" reaches, and how many are listed. */
 const NEARBY_WINDOW_MS = 24 * 3_600_000;
 const NEARBY_LIMIT = 20;
+/** How many of a conversation's other alerts are listed. */
+const CONVERSATION_LIMIT = 50;
 
 /** What a page shows after an action redirected to it (`?done=`). */
 const DONE_MESSAGES: Record<string, string> = {
@@ -35,7 +37,7 @@ export async function renderAlertPage(options: { db: Kysely<Database>; session: 
   const { db, session, alertId } = options;
   const alert = await findAlert(db, alertId);
   if (!alert) throw new RequestError(404, `no alert ${alertId}`);
-  const [trail, reviews, nearby] = await Promise.all([auditTrailFor(db, alertId), reviewsOf(db, alertId), nearbyAlerts(db, alert)]);
+  const [trail, reviews, nearby, members] = await Promise.all([auditTrailFor(db, alertId), reviewsOf(db, alertId), nearbyAlerts(db, alert), conversationMembers(db, alert)]);
   const check = await checkAlertTrail(db, alertId, trail);
   const row = toReportRow(alert);
   const done = options.done !== null && Object.hasOwn(DONE_MESSAGES, options.done) ? DONE_MESSAGES[options.done] : undefined;
@@ -50,7 +52,7 @@ export async function renderAlertPage(options: { db: Kysely<Database>; session: 
   <pre class="command-block">${commandHtml(row.command)}</pre>
   ${facts(row, assigneeOf(trail))}
 </section>
-${conversationSection(alert)}
+${conversationSection(alert, members)}
 <div class="columns">
 <section class="panel" aria-labelledby="timeline-title">
   <h2 id="timeline-title">Timeline</h2>
@@ -98,16 +100,34 @@ ${fact('Assigned to', assignee)}
 </dl>`;
 }
 
-/**
- * The conversation the alert belongs to and its other commands. Alerts do not carry a
- * conversation_id yet; when they do, this section lists the conversation's alerts.
- */
-function conversationSection(alert: AlertRow): Html {
-  const conversationId = (alert as AlertRow & { conversation_id?: string | null }).conversation_id ?? null;
-  return html`<section class="panel conversation" id="conversation" data-conversation-id="${conversationId ?? ''}" aria-labelledby="conversation-title">
+/** The conversation the alert belongs to (one DM, one answer) and its other commands. */
+function conversationSection(alert: AlertRow, members: readonly AlertRow[]): Html {
+  const leads = alert.conversation_id === alert.id;
+  const intro = members.length === 0
+    ? 'This alert was asked about on its own.'
+    : leads
+      ? `This alert leads a conversation of ${members.length + 1} commands: one DM, one answer and one push for all of them.`
+      : html`This alert belongs to the conversation led by ${alertLink(alert.conversation_id)}, which asked about ${members.length + 1} commands at once.`;
+  return html`<section class="panel conversation" id="conversation" data-conversation-id="${alert.conversation_id}" aria-labelledby="conversation-title">
 <h2 id="conversation-title">Conversation</h2>
-<p class="hint">${conversationId === null ? 'This alert was asked about on its own.' : `Conversation ${conversationId}.`}</p>
+<p class="hint">${intro}</p>
+${members.length === 0 ? '' : html`<ul class="nearby" id="conversation-alerts">${members.map(
+    (row) => html`<li>${timeHtml(row.occurred_at.toISOString())} ${statusBadge(row.status)} <span>${row.host}</span> ${alertLink(row.id, commandHtml(row.command, { short: true }))}</li>`,
+  )}</ul>`}
 </section>`;
+}
+
+/** The conversation's other alerts, oldest first. */
+function conversationMembers(db: Kysely<Database>, alert: AlertRow): Promise<AlertRow[]> {
+  return db
+    .selectFrom('alerts')
+    .selectAll()
+    .where('conversation_id', '=', alert.conversation_id)
+    .where('id', '!=', alert.id)
+    .orderBy('occurred_at')
+    .orderBy('id')
+    .limit(CONVERSATION_LIMIT)
+    .execute();
 }
 
 function chainBadge(check: AlertTrailCheck): Html {

@@ -1,6 +1,6 @@
 import type { IncomingMessage } from 'node:http';
 import { RequestError } from '../../errors.js';
-import { readBody } from '../../server/http-server.js';
+import { readBody } from '../../http/request-body.js';
 
 /** The largest form a console page posts (a note, a suppression's exact command). */
 const MAX_FORM_BYTES = 128 * 1024;

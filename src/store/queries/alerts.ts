@@ -1,5 +1,5 @@
 import { sql, type Kysely, type Transaction } from 'kysely';
-import type { AlertStatus, AlertView, EscalationReason, Severity } from '../../alerts/alert.js';
+import type { AlertStatus, AlertView, ConversationSummary, EscalationReason, Severity } from '../../alerts/alert.js';
 import { fromStoredProvenance, type Attribution } from '../../sources/provenance.js';
 import type { AlertRow, AlertUpdate, Database, NewAlertRow } from '../schema.js';
 
@@ -22,32 +22,29 @@ export async function updateAlert(db: Db, id: string, changes: AlertUpdate): Pro
   await db.updateTable('alerts').set(changes).where('id', '=', id).execute();
 }
 
-/**
- * The alert an identical command should be folded into: one still open, or verified within the
- * window (the owner already vouched for it). Escalated alerts are never reused: a repeat of
- * something the security team is looking at deserves its own row.
- */
-/** Statuses an identical command may fold into (escalated and suppressed alerts never absorb one). */
-const FOLDABLE_STATUSES = ['new', 'asked', 'verifying', 'verified'] as const;
-
-/**
- * The newest alert each of `dedupeKeys` may fold into (created since `since`, still foldable),
- * locked for update: one query for a whole batch of rule hits.
- */
-export async function findFoldTargets(db: Db, dedupeKeys: readonly string[], since: Date): Promise<Map<string, AlertRow>> {
-  const targets = new Map<string, AlertRow>();
-  if (dedupeKeys.length === 0) return targets;
-  const rows = await db
+/** A conversation's size, its first distinct commands and its hosts, for the messages that list it. */
+export async function conversationSummary(db: Db, conversationId: string, listed = 5): Promise<ConversationSummary> {
+  const counts = await db
     .selectFrom('alerts')
-    .selectAll()
-    .where('dedupe_key', 'in', [...new Set(dedupeKeys)])
-    .where('created_at', '>=', since)
-    .where('status', 'in', [...FOLDABLE_STATUSES])
-    .orderBy('created_at', 'desc')
-    .forUpdate()
+    .select((eb) => [eb.fn.countAll<number>().as('size'), eb.fn.count<number>('host').distinct().as('hosts')])
+    .where('conversation_id', '=', conversationId)
+    .executeTakeFirst();
+  // In the order they first ran, each cut short: a listed command is a preview, not the record.
+  const commands = await db
+    .selectFrom('alerts')
+    .select((eb) => [eb.fn<string>('left', [eb.ref('command'), eb.val(300)]).as('command'), eb.fn.min('created_at').as('first')])
+    .where('conversation_id', '=', conversationId)
+    .groupBy('command')
+    .orderBy('first')
+    .limit(listed)
     .execute();
-  for (const row of rows) if (row.dedupe_key !== null && !targets.has(row.dedupe_key)) targets.set(row.dedupe_key, row);
-  return targets;
+  const hosts = await db.selectFrom('alerts').select('host').distinct().where('conversation_id', '=', conversationId).orderBy('host').limit(10).execute();
+  return {
+    size: Number(counts?.size ?? 0),
+    commands: commands.map((row) => row.command),
+    hosts: hosts.map((row) => row.host),
+    hostCount: Number(counts?.hosts ?? 0),
+  };
 }
 
 export interface AlertFilter {
@@ -170,7 +167,7 @@ export function globToLike(glob: string): string {
 export function toAlertView(row: AlertRow): AlertView {
   return {
     id: row.id,
-    status: row.status as AlertStatus,
+    status: row.status,
     owner: row.owner,
     host: row.host,
     command: row.command,
@@ -179,12 +176,12 @@ export function toAlertView(row: AlertRow): AlertView {
     occurredAt: row.occurred_at,
     ruleId: row.rule_id,
     ruleName: row.rule_name,
-    severity: row.severity as Severity,
+    severity: row.severity,
     attack: row.attack,
     occurrences: row.occurrences,
     justification: row.justification,
     secondFactor: row.second_factor,
-    escalationReason: row.escalation_reason as EscalationReason | null,
+    escalationReason: row.escalation_reason,
     escalationDetail: row.escalation_detail,
     resolvedAt: row.resolved_at,
     provenance: fromStoredProvenance(row.provenance),

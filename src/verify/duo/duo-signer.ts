@@ -2,7 +2,8 @@
  * Duo request signing (HMAC-SHA512), canonical forms v2 and v5, byte-for-byte as the official
  * SDKs build them. Used by the Duo client to sign and by the Duo simulator to verify.
  */
-import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
+import { createHash, createHmac } from 'node:crypto';
+import { constantTimeEqual } from '../../http/constant-time-equal.js';
 
 /** Request parameters: one value, or one pair per array element (in the given order). */
 export type DuoParams = Readonly<Record<string, string | readonly string[]>>;
@@ -227,11 +228,4 @@ function parseBasic(header: string): { user: string; password: string } | undefi
   const colon = decoded.indexOf(':');
   if (colon < 0) return undefined;
   return { user: decoded.slice(0, colon), password: decoded.slice(colon + 1) };
-}
-
-/** Equal strings in time independent of where they differ (the length is not secret). */
-export function constantTimeEqual(a: string, b: string): boolean {
-  const left = Buffer.from(a, 'utf8');
-  const right = Buffer.from(b, 'utf8');
-  return left.length === right.length && timingSafeEqual(left, right);
 }

@@ -1,0 +1,90 @@
+import { createHash } from 'node:crypto';
+import type { AlertStatus } from '../alerts/alert.js';
+import type { CommandEvent } from '../sources/command-event.js';
+
+/** What grouping needs of a conversation: its lead alert and what its members share. */
+export interface ConversationLead {
+  id: string;
+  status: AlertStatus;
+  /** When the lead was verified or escalated. */
+  resolvedAt: Date | null;
+  /** When a hit last joined. */
+  lastJoinedAt: Date;
+  shapeKey: string | null;
+  /** Session keys of every member. */
+  sessions: Set<string>;
+  /** Members by dedupe key (identical commands fold into them). */
+  members: Map<string, { id: string; occurrences: number }>;
+}
+
+export interface GroupingPolicy {
+  /** A fleet deploy: the same command shape on other hosts within this long of the last hit. */
+  fleetWindowMs: number;
+  /** A verification covers the same session for this long after it. */
+  reuseWindowMs: number;
+  /** Repeats of an escalated conversation fold into it within this long of its last hit. */
+  dedupeWindowMs: number;
+}
+
+export interface HitKeys {
+  dedupeKey: string;
+  sessionKey: string | null;
+  shapeKey: string;
+  /** The rule must be asked about every time (critical rules by default). */
+  alwaysAsk: boolean;
+}
+
+/**
+ * Where a hit goes:
+ * - `join`: an open conversation (not yet answered) of the same person: the same session, the
+ *   same command shape within the fleet window, or any of theirs still waiting to be asked (what
+ *   arrives while a question waits joins it);
+ * - `repeat`: an escalated conversation it repeats (same session or shape, within the window):
+ *   no new question, a note in the escalation's thread;
+ * - `covered`: a conversation the person verified, in the same session, within the reuse window
+ *   from the verification, for a rule that is not `always_ask`;
+ * - `new`: a conversation of its own (it waits behind the person's open question, if any).
+ */
+export type Placement = { kind: 'join' | 'repeat' | 'covered'; lead: ConversationLead } | { kind: 'new' };
+
+export function placeHit(leads: readonly ConversationLead[], hit: HitKeys, now: Date, policy: GroupingPolicy): Placement {
+  const at = now.getTime();
+  const sameSession = (lead: ConversationLead) => hit.sessionKey !== null && lead.sessions.has(hit.sessionKey);
+  const sameShape = (lead: ConversationLead, windowMs: number) => lead.shapeKey === hit.shapeKey && at - lead.lastJoinedAt.getTime() <= windowMs;
+  const open = leads.filter((lead) => lead.status === 'new' || lead.status === 'asked');
+  // The very same command again joins its open conversation however old it is.
+  const joined =
+    open.find((lead) => lead.members.has(hit.dedupeKey)) ?? open.find(sameSession) ?? open.find((lead) => sameShape(lead, policy.fleetWindowMs));
+  if (joined) return { kind: 'join', lead: joined };
+  const escalated = leads.find(
+    (lead) => lead.status === 'escalated' && at - lead.lastJoinedAt.getTime() <= policy.dedupeWindowMs && (sameSession(lead) || sameShape(lead, policy.dedupeWindowMs)),
+  );
+  if (escalated) return { kind: 'repeat', lead: escalated };
+  if (!hit.alwaysAsk) {
+    const covering = leads.find(
+      (lead) => lead.status === 'verified' && lead.resolvedAt !== null && at - lead.resolvedAt.getTime() <= policy.reuseWindowMs && sameSession(lead),
+    );
+    if (covering) return { kind: 'covered', lead: covering };
+  }
+  const waiting = open.find((lead) => lead.status === 'new');
+  if (waiting) return { kind: 'join', lead: waiting };
+  return { kind: 'new' };
+}
+
+/**
+ * The session a command ran in, qualified by host: auditd's `ses` (the login session, inherited
+ * through sudo), else the terminal sudo names. Null when the log says neither.
+ */
+export function sessionKeyOf(event: CommandEvent): string | null {
+  const ses = event.extra?.ses;
+  if (ses !== undefined && ses !== '' && ses !== '4294967295' && ses !== 'unset') return `${event.host}\0ses:${ses}`;
+  const tty = event.extra?.tty ?? event.extra?.terminal;
+  if (tty !== undefined && tty !== '' && tty !== 'unknown' && tty !== '(none)') return `${event.host}\0tty:${tty}`;
+  return null;
+}
+
+/** Person, rule and program: what one command run across a fleet shares on every host. */
+export function shapeKeyOf(event: CommandEvent, ruleId: string): string {
+  const program = (event.argv[0] ?? '').split('/').pop() ?? '';
+  return createHash('sha256').update([event.user ?? '(system)', ruleId, program].join('\0')).digest('hex');
+}
