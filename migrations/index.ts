@@ -5,6 +5,7 @@ import * as eventProvenance from './0003_event_provenance.js';
 import * as auditChains from './0004_audit_chains.js';
 import * as jobEngine from './0005_job_engine.js';
 import * as reviewConsole from './0007_review_console.js';
+import * as quiet from './0008_quiet.js';
 import * as conversations from './0010_conversations.js';
 
 /**
@@ -18,5 +19,6 @@ export const MIGRATIONS: Record<string, Migration> = {
   '0004_audit_chains': auditChains,
   '0005_job_engine': jobEngine,
   '0007_review_console': reviewConsole,
+  '0008_quiet': quiet,
   '0010_conversations': conversations,
 };

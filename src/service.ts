@@ -35,6 +35,9 @@ import { DuoSecondFactor } from './verify/duo/duo-second-factor.js';
 import { JobRunner, type JobEvents } from './workflow/job-runner.js';
 import { listenForJobs } from './store/job-notifications.js';
 import { Workflow } from './workflow/workflow.js';
+import { DigestPoster } from './digest/digest-poster.js';
+import { HealthMonitor } from './health/health-monitor.js';
+import { healthNoticeGauge } from './health/health-metrics.js';
 
 export interface ServiceOptions {
   config: VouchConfig;
@@ -63,6 +66,10 @@ export interface RunningService {
   ingestor: Ingestor;
   rules: RuleSet;
   metrics: Metrics;
+  /** Posts each ended period's digest of system-actor alerts (every minute when auto-running). */
+  digests: DigestPoster;
+  /** Pipeline health: silent hosts, malformed spikes, recoveries and the posts (every minute when auto-running). */
+  health: HealthMonitor;
   /** The review API's bearer token. */
   reviewToken: string;
   /** Present when running on the built-in simulators. */
@@ -124,7 +131,11 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
     const identity = new IdentityResolver({ config: identityConfig, chat, db: store.db, clock, ttlMs: config.workflow.identityTtlMs });
     let runner: JobRunner | null = null;
     const wake = () => runner?.wake();
-    const workflow = new Workflow({ db: store.db, chat, secondFactor, identity, clock, logger, timings: config.workflow, onScheduled: wake });
+    const systemDigest = config.workflow.systemActor === 'digest' ? config.workflow.systemDigest : null;
+    const workflow = new Workflow({ db: store.db, chat, secondFactor, identity, clock, logger, timings: config.workflow, onScheduled: wake, systemDigest });
+    const digests = new DigestPoster({ db: store.db, chat, clock, logger });
+    const health = new HealthMonitor({ db: store.db, chat, clock, logger, config: config.health });
+    metrics.addGauge(healthNoticeGauge);
     runner = new JobRunner({
       db: store.db,
       clock,
@@ -138,7 +149,7 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
     });
     const jobRunner = runner;
 
-    const ingestor = new Ingestor({ db: store.db, rules, clock, policy: config.workflow, onAlert: wake, logger, retry: options.ingestRetry });
+    const ingestor = new Ingestor({ db: store.db, rules, clock, policy: config.workflow, onAlert: wake, logger, retry: options.ingestRetry, recordHostActivity: true });
     const sourceConfigs = [...config.sources, ...(sandbox ? [sandbox.demoSource] : [])];
     const sources = sourceConfigs
       .filter((source) => source.path !== null)
@@ -171,6 +182,9 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
       // Hourly, recompute the audit trail's hash chain so tampering is noticed without a reviewer asking.
       const trailCheck = cron.schedule('17 * * * *', () => void checkTrail(store, logger));
       cleanups.push(() => void trailCheck.stop());
+      // Every minute: post the digests whose period ended, check pipeline health and post notices.
+      const quietRounds = cron.schedule('* * * * *', () => void runQuietRounds([digests, health], logger));
+      cleanups.push(() => void quietRounds.stop());
     } else {
       cleanups.push(async () => {
         await jobRunner.stop();
@@ -190,6 +204,8 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
       ingestor,
       rules,
       metrics,
+      digests,
+      health,
       reviewToken,
       sandbox,
       async stop() {
@@ -214,6 +230,16 @@ async function runCleanups(cleanups: Array<() => Promise<void> | void>, logger: 
     }
   }
   cleanups.length = 0;
+}
+
+async function runQuietRounds(rounds: ReadonlyArray<{ runOnce(): Promise<number> }>, logger: Logger): Promise<void> {
+  for (const round of rounds) {
+    try {
+      await round.runOnce();
+    } catch (error) {
+      logger.warn('digest or health round failed; tried again in a minute', { error: coerceError(error) });
+    }
+  }
 }
 
 async function checkTrail(store: VouchDatabase, logger: Logger): Promise<void> {

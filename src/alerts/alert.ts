@@ -15,6 +15,8 @@ export const ESCALATION_REASONS = [
   'unknown_owner',
   /** Vouch could not reach the person (a DM, reminder or push kept failing): a human must. */
   'delivery_failed',
+  /** No login user (a system process): listed in the security channel's digest, not posted alone. */
+  'system_actor',
 ] as const;
 export type EscalationReason = (typeof ESCALATION_REASONS)[number];
 

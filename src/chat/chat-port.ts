@@ -1,4 +1,5 @@
 import type { AlertView } from '../alerts/alert.js';
+import type { HealthNoticeView, SystemDigestView } from './quiet-views.js';
 
 /** Where a posted message lives, so it can be updated later. */
 export interface MessageRef {
@@ -26,7 +27,7 @@ export interface ChatPort {
   askOwner(alert: AlertView, chatUserId: string): Promise<MessageRef>;
   /** Posts a reminder about a question that has not been answered yet, in the same DM. */
   remindOwner(alert: AlertView, question: MessageRef): Promise<MessageRef>;
-  /** Replaces the question with the alert's current state (buttons removed once answered). */
+  /** Redraws the question with the alert's current state (buttons removed once answered). */
   showOutcome(alert: AlertView, question: MessageRef): Promise<void>;
   /** Posts the alert with its full context to the security channel. */
   escalate(alert: AlertView): Promise<MessageRef>;
@@ -45,4 +46,10 @@ export interface ChatPort {
   noteRepeats(alert: AlertView, escalation: MessageRef, repeats: ReadonlyArray<{ host: string; command: string; occurredAt: Date }>): Promise<void>;
   /** A message only `chatUserId` sees in `channel` (e.g. "this alert is not yours"). */
   tellUser(channel: string, chatUserId: string, text: string): Promise<void>;
+  /** Posts one period's digest of system-actor commands to the security channel. */
+  postDigest(digest: SystemDigestView): Promise<MessageRef>;
+  /** Posts a pipeline health notice (auditd stopped, events lost, a silent host...) to the security channel. */
+  postHealthNotice(notice: HealthNoticeView): Promise<MessageRef>;
+  /** Posts a notice's recovery as a reply in the notice's thread. */
+  postHealthRecovery(notice: HealthNoticeView, thread: MessageRef): Promise<MessageRef>;
 }

@@ -11,6 +11,10 @@ import { describeBrokenChain, verifyAuditTrail } from '../store/queries/audit-tr
 import { DuoClient } from '../verify/duo/duo-client.js';
 import type { VouchDatabase } from '../store/database.js';
 import { openConfiguredStore } from './open-store.js';
+import { healthTitle } from '../chat/slack/quiet-blocks.js';
+import { toNoticeView } from '../health/health-monitor.js';
+import { openNotices } from '../store/queries/health.js';
+import { visibleText } from '../terminal-text.js';
 
 interface Check {
   name: string;
@@ -20,6 +24,7 @@ interface Check {
 
 /** Runs every check and reports each; `ok` is false if any failed. */
 export async function doctorCommand(config: VouchConfig): Promise<{ text: string; ok: boolean }> {
+  let health: Check | null = null;
   const checks: Check[] = [{ name: 'config', ok: true, detail: config.sandbox ? 'valid (sandbox: Slack and Duo simulated)' : 'valid' }];
   checks.push(await check('rules', async () => {
     const rules = config.rules ? loadRuleFile(config.rules) : loadDefaultRules();
@@ -37,12 +42,14 @@ export async function doctorCommand(config: VouchConfig): Promise<{ text: string
       const malformed = await malformedCounts(store.db);
       const skipped = malformed.reduce((sum, row) => sum + row.count, 0);
       jobs = await jobHealth(store);
+      health = await healthCheck(store);
       return `${store.kind} reachable; audit trail intact (${trail.rows} steps in ${trail.chains} chains); ${skipped} malformed lines skipped so far`;
     } finally {
       await store.close();
     }
   }));
   if (jobs) checks.push(jobs);
+  if (health) checks.push(health);
   checks.push({
     name: 'review',
     ok: true,
@@ -105,6 +112,17 @@ async function pendingMigrations(store: VouchDatabase): Promise<number> {
   const migrations = await migrator.getMigrations();
   const pending = migrations.filter((migration) => migration.executedAt === undefined).length;
   return pending === migrations.length && pending > 0 ? MIGRATIONS_ALL_PENDING : pending;
+}
+
+/**
+ * The audit pipeline as the service last saw it: every open health notice (auditd stopped, events
+ * lost, a silent host, ...) fails the check, named with its host and since when.
+ */
+async function healthCheck(store: VouchDatabase): Promise<Check> {
+  const open = await openNotices(store.db, 20);
+  if (open.length === 0) return { name: 'health', ok: true, detail: 'no open pipeline health notices' };
+  const lines = open.map((notice) => `${healthTitle(toNoticeView(notice).kind)} on ${visibleText(notice.host)} since ${notice.opened_at.toISOString()}`);
+  return { name: 'health', ok: false, detail: `${open.length} open pipeline health notice${open.length === 1 ? '' : 's'}: ${lines.join('; ')}` };
 }
 
 async function check(name: string, run: () => Promise<string>): Promise<Check> {

@@ -30,8 +30,9 @@ export const CONFIG_SCHEMA: SchemaNode = sectionOf(['rules'], {
     uids: { kind: 'map', each: value },
   }),
   sources: { kind: 'list', each: sectionOf(['name', 'type', 'path', 'token', 'host', 'hosts']) },
-  workflow: sectionOf(['remind_after', 'escalate_after', 'push_timeout', 'push_poll_interval', 'dedupe_window', 'fleet_window', 'reuse_window', 'poll_interval', 'identity_ttl', 'system_actor']),
+  workflow: sectionOf(['remind_after', 'escalate_after', 'push_timeout', 'push_poll_interval', 'dedupe_window', 'fleet_window', 'reuse_window', 'poll_interval', 'identity_ttl', 'system_actor', 'system_digest']),
   jobs: sectionOf(['concurrency', 'lease', 'max_attempts']),
+  health: sectionOf(['silent_after', 'malformed_spike', 'quiet_after']),
   review: sectionOf(['token']),
 });
 

@@ -1,3 +1,5 @@
+import type { DigestCadence } from '../digest/digest-period.js';
+
 /** The validated configuration the service runs on; built once at start-up by loadConfig(). */
 export interface VouchConfig {
   server: { port: number; host: string; publicUrl: string | null };
@@ -13,6 +15,7 @@ export interface VouchConfig {
   workflow: WorkflowConfig;
   jobs: JobsConfig;
   review: { token: string | null };
+  health: HealthConfig;
   /** True when both chat and second factor run on the built-in simulators. */
   sandbox: boolean;
 }
@@ -99,5 +102,21 @@ export interface WorkflowConfig {
   reuseWindowMs: number;
   pollIntervalMs: number;
   identityTtlMs: number;
-  systemActor: 'escalate' | 'ignore';
+  /**
+   * Alerts whose actor has no login user: `digest` lists them in one security-channel post per
+   * period (`systemDigest`), `escalate` posts each, `ignore` records nothing.
+   */
+  systemActor: 'digest' | 'escalate' | 'ignore';
+  /** The digest's period (`workflow.system_digest`). */
+  systemDigest: DigestCadence;
+}
+
+/** Pipeline health checks (`health:`). */
+export interface HealthConfig {
+  /** A host heard from before and silent this long gets a notice; 0 disables the check. */
+  silentAfterMs: number;
+  /** Malformed lines of one source within one minute that make a spike; 0 disables the check. */
+  malformedSpike: number;
+  /** Events lost, sequence gaps and malformed spikes count as recovered after this long without another. */
+  quietAfterMs: number;
 }

@@ -23,7 +23,15 @@ export const DEFAULTS = {
   /** How often file sources are read. */
   pollInterval: '1s',
   /** What happens to alerts whose actor has no login user (auid unset): escalate or ignore. */
-  systemActor: 'escalate',
+  systemActor: 'digest',
+  /** How often the digest of system-actor alerts is posted: daily or hourly (UTC periods). */
+  systemDigest: 'daily',
+  /** A host that sent audit records before and has been silent this long gets a health notice. */
+  healthSilentAfter: '30m',
+  /** Malformed lines from one source within a minute that count as a spike (a health notice). */
+  healthMalformedSpike: 100,
+  /** Lost events, sequence gaps and malformed spikes count as recovered after this long without another. */
+  healthQuietAfter: '30m',
   /** How long a looked-up chat identity is trusted before it is looked up again. */
   identityTtl: '24h',
   /** Jobs one replica runs at once (a Duo long-poll holds one slot, nobody else). */

@@ -8,6 +8,7 @@ import { isHostGlob } from '../sources/host-allow-list.js';
 import { assertKnownKeys } from './config-schema.js';
 import { DEFAULTS, MIN_REVIEW_TOKEN_LENGTH } from './defaults.js';
 import { parseDuration, parsePositiveDuration } from './duration.js';
+import { DIGEST_CADENCES, type DigestCadence } from '../digest/digest-period.js';
 import { sandboxFlag, sandboxRequested } from './sandbox-mode.js';
 
 type Env = Record<string, string | undefined>;
@@ -76,8 +77,10 @@ export function loadConfig(options: LoadConfigOptions = {}): VouchConfig {
       pollIntervalMs: parsePositiveDuration(workflow.poll_interval ?? DEFAULTS.pollInterval, 'workflow.poll_interval'),
       identityTtlMs: parseDuration(workflow.identity_ttl ?? DEFAULTS.identityTtl, 'workflow.identity_ttl'),
       systemActor: systemActor(workflow.system_actor ?? DEFAULTS.systemActor),
+      systemDigest: systemDigest(workflow.system_digest ?? DEFAULTS.systemDigest),
     },
     jobs: jobsConfig(section(raw, 'jobs'), parsePositiveDuration(workflow.push_timeout ?? DEFAULTS.pushTimeout, 'workflow.push_timeout')),
+    health: healthConfig(section(raw, 'health')),
     review: { token: reviewToken(env.VOUCH_REVIEW_TOKEN ?? optionalString(section(raw, 'review'), 'token', 'review') ?? null) },
     sandbox,
   };
@@ -281,9 +284,29 @@ function reviewToken(token: string | null): string | null {
   return token;
 }
 
-function systemActor(value: unknown): 'escalate' | 'ignore' {
-  if (value === 'escalate' || value === 'ignore') return value;
-  throw new ConfigError('workflow.system_actor', 'must be escalate (send to the security channel) or ignore');
+function systemActor(value: unknown): VouchConfig['workflow']['systemActor'] {
+  if (value === 'digest' || value === 'escalate' || value === 'ignore') return value;
+  throw new ConfigError(
+    'workflow.system_actor',
+    'must be digest (list them in one security-channel post per workflow.system_digest period), escalate (post each) or ignore',
+  );
+}
+
+function systemDigest(value: unknown): DigestCadence {
+  if (typeof value === 'string' && (DIGEST_CADENCES as readonly string[]).includes(value)) return value as DigestCadence;
+  throw new ConfigError('workflow.system_digest', 'must be daily or hourly');
+}
+
+function healthConfig(values: Section): VouchConfig['health'] {
+  const spike = values.malformed_spike ?? DEFAULTS.healthMalformedSpike;
+  if (typeof spike !== 'number' || !Number.isInteger(spike) || spike < 0) {
+    throw new ConfigError('health.malformed_spike', 'must be a whole number of malformed lines per minute (0 turns the check off)');
+  }
+  return {
+    silentAfterMs: parseDuration(values.silent_after ?? DEFAULTS.healthSilentAfter, 'health.silent_after'),
+    malformedSpike: spike,
+    quietAfterMs: parsePositiveDuration(values.quiet_after ?? DEFAULTS.healthQuietAfter, 'health.quiet_after'),
+  };
 }
 
 function assertUrl(value: string, key: string): void {

@@ -280,6 +280,8 @@ interface Glob {
  */
 class BlockMatcher {
   private readonly sudoDenied: boolean | null;
+  private readonly systemActor: boolean | null;
+  private readonly interactive: boolean | null;
   private readonly format: Set<string> | null;
   private readonly user: Set<string> | null;
   private readonly runAs: Set<string> | null;
@@ -305,6 +307,8 @@ class BlockMatcher {
     };
     this.commands = context.commands;
     this.sudoDenied = block.sudoDenied ?? null;
+    this.systemActor = block.systemActor ?? null;
+    this.interactive = block.interactive ?? null;
     this.format = set(block.format);
     this.user = set(block.user);
     this.runAs = set(block.runAs);
@@ -319,6 +323,8 @@ class BlockMatcher {
 
   test(f: EventFacts): boolean {
     if (this.sudoDenied !== null && (f.event.sudoDenied === true) !== this.sudoDenied) return false;
+    if (this.systemActor !== null && (f.event.user === null) !== this.systemActor) return false;
+    if (this.interactive !== null && onTerminal(f.event) !== this.interactive) return false;
     if (this.format !== null && !this.format.has(f.event.sourceFormat)) return false;
     if (this.user !== null && (f.event.user === null || !this.user.has(f.event.user))) return false;
     if (this.runAs !== null && (f.event.runAs === null || !this.runAs.has(f.event.runAs))) return false;
@@ -331,6 +337,16 @@ class BlockMatcher {
     if (this.anyArgRegex !== null && !anyArgMatches(this.anyArgRegex.get(), f.event.argv)) return false;
     return true;
   }
+}
+
+/** Formats built from kernel audit records, whose `tty=` field is always there (`(none)` is dropped). */
+const TERMINAL_FORMATS = new Set(['auditd', 'go-audit', 'laurel']);
+
+/** True on a terminal, false with none, null when the format does not say. */
+function onTerminal(event: CommandEvent): boolean | null {
+  if (event.extra?.tty !== undefined) return true;
+  // sudo's USER_CMD record (audit-userspace) names a terminal its own way: no answer.
+  return TERMINAL_FORMATS.has(event.sourceFormat) && event.attribution !== 'audit-userspace' ? false : null;
 }
 
 function hasAny(set: Set<string>, values: readonly string[]): boolean {

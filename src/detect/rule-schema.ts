@@ -22,6 +22,8 @@ export const CONDITION_KEYS = [
   'cwd',
   'format',
   'sudo_denied',
+  'system_actor',
+  'interactive',
 ] as const;
 export type ConditionKey = (typeof CONDITION_KEYS)[number];
 
@@ -60,6 +62,18 @@ export interface MatchSpec {
   format?: string[];
   /** Whether sudo refused the command. */
   sudoDenied?: boolean;
+  /**
+   * Whether the command ran with no login user (auid unset: a daemon, cron or a systemd unit).
+   * Exceptions for stock maintenance jobs say `true`, so the same command typed by a person, whose
+   * login user is always set, still alerts.
+   */
+  systemActor?: boolean;
+  /**
+   * Whether the command ran on a terminal. `false` holds only for kernel audit records (auditd,
+   * go-audit, laurel), which always say: a format that does not record terminals never matches
+   * `interactive: false`, so an exception bound to it fails closed.
+   */
+  interactive?: boolean;
 }
 
 /** A validated rule as written in the file, before compilation. */
@@ -215,9 +229,11 @@ function matchBlock(raw: unknown, field: string, source: string, id: string): Ma
 }
 
 function setCondition(spec: MatchSpec, key: ConditionKey, value: unknown, where: { source: string; ruleId: string; field: string }): void {
-  if (key === 'sudo_denied') {
+  if (key === 'sudo_denied' || key === 'system_actor' || key === 'interactive') {
     if (typeof value !== 'boolean') throw ruleError(where.source, where.ruleId, where.field, 'must be true or false');
-    spec.sudoDenied = value;
+    if (key === 'sudo_denied') spec.sudoDenied = value;
+    else if (key === 'system_actor') spec.systemActor = value;
+    else spec.interactive = value;
     return;
   }
   const list = stringList(value, where);

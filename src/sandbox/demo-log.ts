@@ -11,6 +11,8 @@ export interface DemoCommand {
   argv: string[];
   cwd: string;
   host: string;
+  /** The audit login session (`ses`); default 7, one session for everything. */
+  session?: number;
 }
 
 const GS = '\u001d';
@@ -21,7 +23,7 @@ export function auditdRecords(command: DemoCommand, time: Date, serial: number, 
   const exe = command.argv[0]?.startsWith('/') ? command.argv[0] : `/usr/bin/${command.argv[0] ?? 'sh'}`;
   const args = command.argv.map((arg, i) => `a${i}=${encodeValue(arg)}`).join(' ');
   return [
-    `${head('SYSCALL')} arch=c000003e syscall=59 success=yes exit=0 a0=55d0 a1=55d1 a2=55d2 a3=0 items=2 ppid=${pid - 1} pid=${pid} auid=${command.uid} uid=${command.runAsUid} gid=0 euid=${command.runAsUid} suid=0 fsuid=0 egid=0 sgid=0 fsgid=0 tty=pts0 ses=7 comm=${encodeValue(basename(exe))} exe=${encodeValue(exe)} key="vouch"${GS}ARCH=x86_64 SYSCALL=execve AUID="${command.login}" UID="${command.runAs}" GID="root" EUID="${command.runAs}" SUID="root" FSUID="root" EGID="root" SGID="root" FSGID="root"`,
+    `${head('SYSCALL')} arch=c000003e syscall=59 success=yes exit=0 a0=55d0 a1=55d1 a2=55d2 a3=0 items=2 ppid=${pid - 1} pid=${pid} auid=${command.uid} uid=${command.runAsUid} gid=0 euid=${command.runAsUid} suid=0 fsuid=0 egid=0 sgid=0 fsgid=0 tty=pts0 ses=${command.session ?? 7} comm=${encodeValue(basename(exe))} exe=${encodeValue(exe)} key="vouch"${GS}ARCH=x86_64 SYSCALL=execve AUID="${command.login}" UID="${command.runAs}" GID="root" EUID="${command.runAs}" SUID="root" FSUID="root" EGID="root" SGID="root" FSGID="root"`,
     `${head('EXECVE')} argc=${command.argv.length} ${args}`,
     `${head('CWD')} cwd=${encodeValue(command.cwd)}`,
     `${head('PATH')} item=0 name=${encodeValue(exe)} inode=1 dev=08:01 mode=0100755 ouid=0 ogid=0 rdev=00:00 nametype=NORMAL cap_fp=0 cap_fi=0 cap_fe=0 cap_fver=0${GS}OUID="root" OGID="root"`,

@@ -8,6 +8,7 @@ import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
 import { ALERT_STATUSES } from '../alerts/alert.js';
 import { JOB_KINDS, countFailedJobs, type JobKind } from '../store/queries/jobs.js';
 import type { Database } from '../store/schema.js';
+import type { GaugeReader } from './gauge-family.js';
 
 let processMetrics: Registry | null = null;
 
@@ -48,6 +49,13 @@ export class Metrics {
     'Input lines skipped as malformed since the database was created, per source and reason',
     ['source', 'reason'],
   );
+  /** Gauge families other modules read from the database at each scrape (health notices...). */
+  private readonly extraGauges: Array<{ read: GaugeReader; gauge: Gauge<string> | null }> = [];
+
+  /** Adds a gauge family read from the database at every scrape. */
+  addGauge(read: GaugeReader): void {
+    this.extraGauges.push({ read, gauge: null });
+  }
 
   constructor() {
     // Series that exist from the start, so rate() and alerts on them work before the first event.
@@ -99,6 +107,13 @@ export class Metrics {
       db.selectFrom('source_malformed').select(['source', 'reason', 'count']).execute(),
       countFailedJobs(db),
     ]);
+    for (const extra of this.extraGauges) {
+      const family = await extra.read(db);
+      const labelNames = [...new Set(family.samples.flatMap((sample) => Object.keys(sample.labels)))];
+      extra.gauge ??= this.gauge(family.name, family.help, labelNames);
+      extra.gauge.reset();
+      for (const sample of family.samples) extra.gauge.set(sample.labels, sample.value);
+    }
     for (const kind of JOB_KINDS) this.jobsFailed.set({ kind }, 0);
     for (const row of failed) this.jobsFailed.set({ kind: row.kind }, row.count);
     this.alerts.reset();

@@ -12,6 +12,7 @@ import { FileWatch } from './file-watch.js';
 import { addStats, emptyStats, type IngestBatch, type IngestStats } from './ingest.js';
 import { appendOutput, emptyOutput, parseBlock, type LogParser, type Malformed, type ParseOutput, type ParserOptions } from './parser.js';
 import { createAutoParser, createParser } from './parsers/index.js';
+import { PipelineWatch, type HealthSignal } from '../health/health-signal.js';
 import { MAX_LINE_CHARS } from './parsers/parse-support.js';
 
 /**
@@ -68,6 +69,8 @@ interface ParserState {
 interface PreparedBatch extends ParseOutput {
   /** The durable checkpoint its commit stores. */
   checkpoint: StoredCheckpoint;
+  /** What its lines said about the audit pipeline (auditd stopped, events lost...). */
+  health: HealthSignal[];
 }
 
 /**
@@ -84,6 +87,8 @@ export class FileSource {
   readonly name: string;
   private readonly tailer: FileTailer;
   private readonly parsers = new Map<string, ParserState>();
+  /** Turns the pipeline records the parsers pass on into health signals, stored with each batch. */
+  private readonly watch: PipelineWatch;
   /** Where the tailer reads next, per file; moves only after a commit. */
   private positions: Map<string, Checkpoint> | null = null;
   /** The durable checkpoint last committed, per file: where a failed batch is read again from. */
@@ -99,6 +104,7 @@ export class FileSource {
 
   constructor(private readonly options: FileSourceOptions) {
     this.name = options.source.name;
+    this.watch = new PipelineWatch(() => options.clock.now());
     if (!options.source.path) throw new Error(`source ${options.source.name} has no path to follow`);
     // The same line limit as the parsers: JSON formats may carry a megabyte-long argument.
     this.tailer = new FileTailer({
@@ -250,14 +256,14 @@ export class FileSource {
       durableOffset = Math.min(batch.endOffset, state.parser.lowWaterMark() ?? batch.endOffset);
     }
     positions.set(filePath, { fileId: batch.fileId, offset: batch.endOffset });
-    return { ...out, checkpoint: { filePath, fileId: batch.fileId, offset: durableOffset } };
+    return { ...out, checkpoint: { filePath, fileId: batch.fileId, offset: durableOffset }, health: this.watch.drain() };
   }
 
   /** Commits prepared batches in order, each with its checkpoint; stops at the first failure. */
   private async commitAll(prepared: readonly PreparedBatch[], total: IngestStats): Promise<void> {
     for (const batch of prepared) {
       const { filePath, fileId, offset } = batch.checkpoint;
-      addStats(total, await this.commit(batch.events, batch.malformed, [batch.checkpoint]));
+      addStats(total, await this.commit(batch.events, batch.malformed, [batch.checkpoint], batch.health));
       this.committed.set(filePath, { fileId, offset });
       this.uncommitted.set(filePath, (this.uncommitted.get(filePath) ?? 1) - 1);
     }
@@ -289,7 +295,7 @@ export class FileSource {
         const out = state.parser.flush();
         const position = positions.get(filePath);
         const checkpoints = position ? [{ filePath, ...position }] : [];
-        addStats(total, await this.commit(out.events, out.malformed, checkpoints));
+        addStats(total, await this.commit(out.events, out.malformed, checkpoints, this.watch.drain()));
         if (position) this.committed.set(filePath, position);
       } catch (error) {
         this.rollBack(filePath, positions);
@@ -299,8 +305,8 @@ export class FileSource {
     return total;
   }
 
-  private async commit(events: IngestBatch['events'], malformed: Malformed[], checkpoints: StoredCheckpoint[]): Promise<IngestStats> {
-    const stats = await this.options.ingestor.ingest(this.name, { events, malformed, checkpoints });
+  private async commit(events: IngestBatch['events'], malformed: Malformed[], checkpoints: StoredCheckpoint[], health: HealthSignal[]): Promise<IngestStats> {
+    const stats = await this.options.ingestor.ingest(this.name, { events, malformed, checkpoints, health });
     this.report(stats, malformed);
     return stats;
   }
@@ -308,7 +314,11 @@ export class FileSource {
   private parserFor(filePath: string): ParserState {
     let state = this.parsers.get(filePath);
     if (!state) {
-      const options: ParserOptions = { defaultHost: this.options.source.host ?? localHostName(), resolveUid: this.options.resolveUid };
+      const options: ParserOptions = {
+        defaultHost: this.options.source.host ?? localHostName(),
+        resolveUid: this.options.resolveUid,
+        onPipelineRecord: this.watch.observe,
+      };
       const parser = this.options.source.type === 'auto' ? createAutoParser(options) : createParser(this.options.source.type, options);
       state = { parser, lastLineAt: this.options.clock.now().getTime() };
       this.parsers.set(filePath, state);

@@ -10,6 +10,8 @@ import { DEFAULT_RETRY_POLICY, realSleep, retryTransient, type RetryPolicy } fro
 import type { Database } from '../store/schema.js';
 import { storableEvent, storableText } from '../store/storable.js';
 import { HitRecorder, type IntakePolicy } from '../workflow/alert-intake.js';
+import type { HealthSignal } from '../health/health-signal.js';
+import { recordHealthSignals, touchHosts } from '../store/queries/health.js';
 import type { CommandEvent } from './command-event.js';
 import type { Malformed } from './parser.js';
 import { sampleOf } from './parsers/parse-support.js';
@@ -20,6 +22,8 @@ export interface IngestBatch {
   malformed: readonly Malformed[];
   /** File positions these events were read up to; saved in the same transaction. */
   checkpoints?: readonly StoredCheckpoint[];
+  /** What the lines said about the audit pipeline; stored in the same transaction. */
+  health?: readonly HealthSignal[];
 }
 
 export interface IngestStats {
@@ -56,6 +60,11 @@ export interface IngestorOptions {
   sleep?: (ms: number) => Promise<void>;
   /** Jitter of the retry delays, in [0, 1). Default Math.random. */
   random?: () => number;
+  /**
+   * Note every batch's hosts as heard from now, for the silent-host check. The running service
+   * does; a backfill of old logs (`vouch ingest`) must not, or its hosts would seem to go silent.
+   */
+  recordHostActivity?: boolean;
 }
 
 /** A rule hit ready to store: the event already storable and redacted. */
@@ -103,10 +112,13 @@ export class Ingestor {
     base.events = batch.events.length;
     base.matched = hits.length;
     base.malformed = batch.malformed.length;
-    if (hits.length === 0 && batch.malformed.length === 0 && !batch.checkpoints?.length) return base;
+    const health = batch.health ?? [];
+    const heard = this.options.recordHostActivity === true && batch.events.length > 0;
+    if (hits.length === 0 && batch.malformed.length === 0 && !batch.checkpoints?.length && health.length === 0 && !heard) return base;
+    const hosts = this.options.recordHostActivity ? hostsOf(batch.events, health) : new Set<string>();
     const { logger } = this.options;
     const stats = await retryTransient(
-      () => this.options.db.transaction().execute((trx) => this.store(trx, source, { hits, malformed: batch.malformed, checkpoints: batch.checkpoints ?? [], now })),
+      () => this.options.db.transaction().execute((trx) => this.store(trx, source, { hits, malformed: batch.malformed, checkpoints: batch.checkpoints ?? [], health, hosts, now })),
       this.options.retry ?? DEFAULT_RETRY_POLICY,
       {
         sleep: this.options.sleep ?? realSleep,
@@ -126,7 +138,14 @@ export class Ingestor {
   private async store(
     trx: Transaction<Database>,
     source: string,
-    work: { hits: readonly Hit[]; malformed: readonly Malformed[]; checkpoints: readonly StoredCheckpoint[]; now: Date },
+    work: {
+      hits: readonly Hit[];
+      malformed: readonly Malformed[];
+      checkpoints: readonly StoredCheckpoint[];
+      health: readonly HealthSignal[];
+      hosts: ReadonlySet<string>;
+      now: Date;
+    },
   ): Promise<IngestStats> {
     const stats = emptyStats();
     const unstorable: Malformed[] = [];
@@ -142,6 +161,9 @@ export class Ingestor {
     for (const [reason, group] of groupByReason([...work.malformed, ...unstorable])) {
       await countMalformed(trx, source, reason, group.length, storableText(group[group.length - 1]?.sample ?? ''), work.now);
     }
+    await touchHosts(trx, source, work.hosts, work.now);
+    await recordHealthSignals(trx, work.health, work.now);
+    // The checkpoint last: the transaction holds its row lock for the shortest time.
     for (const checkpoint of work.checkpoints) await saveCheckpoint(trx, source, checkpoint, work.now);
     return stats;
   }
@@ -201,7 +223,8 @@ export class Ingestor {
     for (const hit of fresh) {
       const result = await recorder.record(hit);
       if (result.kind === 'created') stats.alertsCreated += 1;
-      if (result.kind === 'folded') stats.alertsFolded += 1;
+      // Joined a conversation (open, verified in the same session, or escalated) instead of asking again.
+      if (result.kind === 'folded' || result.kind === 'joined' || result.kind === 'covered' || result.kind === 'repeated') stats.alertsFolded += 1;
       if (result.kind === 'suppressed') stats.alertsSuppressed += 1;
     }
     await recorder.finish();
@@ -249,4 +272,18 @@ function groupByReason(malformed: readonly Malformed[]): Map<string, Malformed[]
     groups.set(item.reason, group);
   }
   return groups;
+}
+
+/** Most hosts a batch notes as heard from: a forged log naming a million hosts stays bounded. */
+const MAX_HOSTS_PER_BATCH = 1000;
+
+/** The hosts a batch heard from (for the silent-host check), in a stable order. */
+function hostsOf(events: readonly CommandEvent[], health: readonly HealthSignal[]): Set<string> {
+  const hosts = new Set<string>();
+  for (const item of [...events, ...health]) {
+    if (hosts.size >= MAX_HOSTS_PER_BATCH) break;
+    hosts.add(item.host);
+  }
+  // Sorted, so two transactions upserting the same hosts lock them in the same order.
+  return new Set([...hosts].sort());
 }

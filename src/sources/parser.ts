@@ -1,3 +1,4 @@
+import type { PipelineRecord } from '../health/pipeline-record.js';
 import type { CommandEvent } from './command-event.js';
 import { forEachLine, type LineBlock } from './line-block.js';
 
@@ -104,4 +105,10 @@ export interface ParserOptions {
    * against the `now` passed to push(). Default 2000 ms.
    */
   eventTimeoutMs?: number;
+  /**
+   * Receives the records about the audit pipeline itself (auditd DAEMON_* and CONFIG_CHANGE, kernel
+   * messages about lost events, go-audit sequence numbers), for the health checks. Absent: they
+   * are skipped like any record that is not a command.
+   */
+  onPipelineRecord?: (record: PipelineRecord) => void;
 }

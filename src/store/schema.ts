@@ -16,6 +16,10 @@ export interface Database {
   settings: SettingsTable;
   suppressions: SuppressionsTable;
   reviews: ReviewsTable;
+  system_digests: SystemDigestsTable;
+  system_digest_entries: SystemDigestEntriesTable;
+  health_notices: HealthNoticesTable;
+  host_activity: HostActivityTable;
 }
 
 type Json<T> = ColumnType<T, string, string>;
@@ -195,6 +199,53 @@ export interface ReviewsTable {
   note: string | null;
   at: Date;
 }
+
+/** One digest period of system-actor alerts (see migrations/0008_quiet.ts). */
+export interface SystemDigestsTable {
+  /** `daily:YYYY-MM-DD` or `hourly:YYYY-MM-DDTHH` (UTC). */
+  period: string;
+  starts_at: Date;
+  ends_at: Date;
+  claimed_by: string | null;
+  claimed_until: Date | null;
+  channel: string | null;
+  ts: string | null;
+  posted_at: Date | null;
+  alert_count: number | null;
+}
+
+export interface SystemDigestEntriesTable {
+  alert_id: string;
+  period: string;
+  created_at: Date;
+}
+
+/** A problem with the audit pipeline of one host; at most one open row per (host, kind). */
+export interface HealthNoticesTable {
+  id: Generated<number>;
+  host: string;
+  kind: string;
+  detail: string;
+  opened_at: Date;
+  last_seen_at: Date;
+  occurrences: Generated<number>;
+  claimed_by: string | null;
+  claimed_until: Date | null;
+  channel: string | null;
+  ts: string | null;
+  recovered_at: Date | null;
+  recovery_detail: string | null;
+  recovery_ts: string | null;
+}
+
+export interface HostActivityTable {
+  host: string;
+  source: string;
+  last_seen_at: Date;
+}
+
+export type SystemDigestRow = Selectable<SystemDigestsTable>;
+export type HealthNoticeRow = Selectable<HealthNoticesTable>;
 
 export type SuppressionRow = Selectable<SuppressionsTable>;
 export type ReviewRow = Selectable<ReviewsTable>;

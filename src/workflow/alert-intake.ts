@@ -13,7 +13,7 @@ import { placeHit, sessionKeyOf, shapeKeyOf, type ConversationLead, type Groupin
 
 export interface IntakePolicy extends GroupingPolicy {
   /** What to do with commands whose actor has no login user. */
-  systemActor: 'escalate' | 'ignore';
+  systemActor: 'digest' | 'escalate' | 'ignore';
 }
 
 export type IntakeResult =

@@ -77,9 +77,9 @@ export function placeHit(leads: readonly ConversationLead[], hit: HitKeys, now: 
  */
 export function sessionKeyOf(event: CommandEvent): string | null {
   const ses = event.extra?.ses;
-  if (ses !== undefined && ses !== '' && ses !== '4294967295' && ses !== 'unset') return `${event.host}\0ses:${ses}`;
+  if (ses !== undefined && ses !== '' && ses !== '4294967295' && ses !== 'unset') return `${event.host} ses:${ses}`;
   const tty = event.extra?.tty ?? event.extra?.terminal;
-  if (tty !== undefined && tty !== '' && tty !== 'unknown' && tty !== '(none)') return `${event.host}\0tty:${tty}`;
+  if (tty !== undefined && tty !== '' && tty !== 'unknown' && tty !== '(none)') return `${event.host} tty:${tty}`;
   return null;
 }
 

@@ -12,6 +12,8 @@ import { cancelJobs, notifyJobsDue, scheduleJob, type JobKind } from '../store/q
 import type { AlertRow, AlertUpdate, Database, JobRow } from '../store/schema.js';
 import type { SecondFactorPort } from '../verify/second-factor-port.js';
 import type { JobContext } from './job-runner.js';
+import type { DigestCadence } from '../digest/digest-period.js';
+import { digestInstead } from '../digest/system-digest.js';
 
 export interface WorkflowTimings {
   remindAfterMs: number;
@@ -30,6 +32,11 @@ export interface WorkflowOptions {
   timings: WorkflowTimings;
   /** Called after a transaction scheduled work that is due now (wakes the job runner). */
   onScheduled?: () => void;
+  /**
+   * Where alerts with no login user go: listed in the security channel's digest of this cadence,
+   * or, when null or absent, escalated one by one as `unknown_owner`.
+   */
+  systemDigest?: DigestCadence | null;
 }
 
 /** Shortest justification accepted, so "ok" or "." does not pass as an answer. */
@@ -164,9 +171,7 @@ export class Workflow implements InteractionHandlers {
   private async ask(alert: AlertRow, signal: AbortSignal): Promise<void> {
     if (alert.status !== 'new') return;
     if (!alert.owner) {
-      return this.transition(alert.id, 'system', (row, trx) =>
-        row.status === 'new' ? this.escalateIn(trx, row, 'unknown_owner', 'the command ran with no login user (a system process)') : null,
-      );
+      return this.transition(alert.id, 'system', (row, trx) => (row.status === 'new' ? this.systemActorIn(trx, row) : null));
     }
     const owner = await this.options.identity.resolve(alert.owner);
     if (!owner.chatUserId) {
@@ -428,6 +433,20 @@ export class Workflow implements InteractionHandlers {
     return this.transition(alertId, 'duo', (row, trx) =>
       row.status === 'verifying' ? this.escalateIn(trx, row, 'second_factor_failed', detail, { second_factor: result }) : null,
     );
+  }
+
+  /**
+   * An alert with no login user: listed in the digest, or escalated on its own. A critical one is
+   * always posted at once: a web shell's reverse shell runs with no login user too, and must not
+   * wait for tomorrow's digest.
+   */
+  private async systemActorIn(trx: Transaction<Database>, row: AlertRow): Promise<TransitionResult> {
+    const cadence = this.options.systemDigest;
+    if (!cadence || row.severity === 'critical') {
+      return this.escalateIn(trx, row, 'unknown_owner', 'the command ran with no login user (a system process)');
+    }
+    await cancelJobs(trx, row.id, CONVERSATION_JOBS);
+    return digestInstead(trx, { alertId: row.id, now: this.now(), cadence });
   }
 
   /** The escalation transition: ends the conversation and schedules the security-channel post. */

@@ -5,6 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { doctorCommand } from '../../src/cli/doctor-command.js';
 import { openConfiguredStore } from '../../src/cli/open-store.js';
 import { loadConfig } from '../../src/config/load-config.js';
+import { openNotice } from '../../src/store/queries/health.js';
 
 describe('vouch doctor', () => {
   it('says a database that was never migrated is not migrated yet, then passes once it is', async () => {
@@ -25,5 +26,18 @@ describe('vouch doctor', () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'vouch-doctor-'));
     const { text } = await doctorCommand(loadConfig({ env: { VOUCH_DATA_DIR: path.join(dir, 'data') } }));
     expect(text).toMatch(/review\s+review API token generated .*set review\.token or VOUCH_REVIEW_TOKEN \(at least 32 characters: openssl rand -hex 32\)/);
+  }, 60_000);
+
+  it('fails the health check while a pipeline health notice is open, naming its host', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'vouch-doctor-'));
+    const config = loadConfig({ env: { VOUCH_DATA_DIR: path.join(dir, 'data') } });
+    const store = await openConfiguredStore(config, { migrate: true });
+    const healthy = await doctorCommand(config);
+    expect(healthy.text).toMatch(/ok\s+health\s+no open pipeline health notices\n/);
+    await openNotice(store.db, { host: 'db-1\u202e', kind: 'auditd_stopped', detail: 'auditd stopped', at: new Date('2026-12-01T10:00:00Z'), count: true });
+    await store.close();
+    const result = await doctorCommand(config);
+    expect(result.ok).toBe(false);
+    expect(result.text).toMatch(/FAIL\s+health\s+1 open pipeline health notice: auditd stopped on db-1\\u202e since 2026-12-01T10:00:00.000Z\n/);
   }, 60_000);
 });

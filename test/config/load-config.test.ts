@@ -171,6 +171,22 @@ describe('configuration strict at every depth', () => {
     expect(() => loadConfig({ file: configFile(`workflow: { ${key}: 0s }\n`), env: {} })).toThrow(new RegExp(`workflow\\.${key}: must be more than zero`));
   });
 
+  it('reads the system-actor digest and health settings, with defaults, and names the key of a bad one', () => {
+    const defaults = loadConfig({ env: {} });
+    expect(defaults.workflow).toMatchObject({ systemActor: 'digest', systemDigest: 'daily' });
+    expect(defaults.health).toEqual({ silentAfterMs: 30 * 60_000, malformedSpike: 100, quietAfterMs: 30 * 60_000 });
+    const set = loadConfig({
+      file: configFile('workflow: { system_actor: escalate, system_digest: hourly }\nhealth: { silent_after: 0, malformed_spike: 20, quiet_after: 1h }\n'),
+      env: {},
+    });
+    expect(set.workflow).toMatchObject({ systemActor: 'escalate', systemDigest: 'hourly' });
+    expect(set.health).toEqual({ silentAfterMs: 0, malformedSpike: 20, quietAfterMs: 3_600_000 });
+    expect(() => loadConfig({ file: configFile('workflow: { system_digest: weekly }\n'), env: {} })).toThrow(/workflow\.system_digest: must be daily or hourly/);
+    expect(() => loadConfig({ file: configFile('workflow: { system_actor: post }\n'), env: {} })).toThrow(/workflow\.system_actor: must be digest/);
+    expect(() => loadConfig({ file: configFile("health: { malformed_spike: '10' }\n"), env: {} })).toThrow(/health\.malformed_spike: must be a whole number/);
+    expect(() => loadConfig({ file: configFile('health: { silent_afterr: 1h }\n'), env: {} })).toThrow(/did you mean health\.silent_after/);
+  });
+
   it('keeps zero where it means "disabled"', () => {
     const config = loadConfig({ file: configFile('database: { statement_timeout: 0, lock_timeout: 0s }\nworkflow: { dedupe_window: 0s }\n'), env: {} });
     expect(config.database).toMatchObject({ statementTimeoutMs: 0, lockTimeoutMs: 0 });

@@ -38,6 +38,8 @@ describe('rule file validation', () => {
     ['an empty block', `rules:\n${RULE}    match: {}\n`, /rule "shadow-read": match: is empty/],
     ['a number where a string belongs', `rules:\n${RULE}    match: { any_arg: [0755] }\n`, /rule "shadow-read": match\.any_arg\[0\]: 755 must be a string \(quote numbers/],
     ['a non-boolean sudo_denied', `rules:\n${RULE}    match: { sudo_denied: 'yes' }\n`, /match\.sudo_denied: must be true or false/],
+    ['a non-boolean interactive', `rules:\n${RULE}    match: { argv0: cmp, interactive: 1 }\n`, /match\.interactive: must be true or false/],
+    ['a non-boolean system_actor', `rules:\n${RULE}    match: { argv0: cmp, system_actor: 'yes' }\n`, /match\.system_actor: must be true or false/],
     ['an empty list', `rules:\n${RULE}    match: { argv0: [] }\n`, /match\.argv0: must be a string or a non-empty list/],
     ['a bad exception', `rules:\n${RULE}    match: { argv0: [cat] }\n    exceptions:\n      - { users: [x] }\n`, /rule "shadow-read": exceptions\[0\]\.users: unknown condition/],
     ['a bad any block', `rules:\n${RULE}    any:\n      - { argv0: [cat] }\n      - { command: '*' }\n`, /rule "shadow-read": any\[1\]\.command: invalid regex/],

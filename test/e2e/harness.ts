@@ -48,7 +48,11 @@ export class Harness {
   /** Where the service logs; silent unless a test wants to read the log. */
   logger: Logger = silentLogger;
 
-  async start(options: { duoLongPollMs?: number; logger?: Logger } = {}): Promise<this> {
+  /**
+   * `sources`: more source entries (YAML flow mappings) beside the audit log; `config`: more
+   * top-level configuration lines (e.g. a `health:` section).
+   */
+  async start(options: { duoLongPollMs?: number; logger?: Logger; sources?: string[]; config?: string[] } = {}): Promise<this> {
     if (options.logger) this.logger = options.logger;
     this.store = await createTestStore();
     this.slack = createSlackSimulator({ botToken: BOT_TOKEN, signingSecret: SIGNING_SECRET, clock: this.clock });
@@ -70,7 +74,9 @@ export class Harness {
         '  email_domain: example.com',
         'sources:',
         `  - { name: audit, type: auditd, path: ${this.logPath} }`,
+        ...(options.sources ?? []).map((source) => `  - ${source}`),
         'workflow: { remind_after: 30m, escalate_after: 2h, push_timeout: 90s }',
+        ...(options.config ?? []),
       ].join('\n'),
     );
     this.config = loadConfig({

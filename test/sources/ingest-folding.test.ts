@@ -15,7 +15,7 @@ function shadowRead(key: string, fields: Partial<CommandEvent> = {}): CommandEve
   return makeEvent(['cat', '/etc/shadow'], { time: new Date('2026-11-24T14:00:00Z'), sourceFormat: 'json', eventKey: key, ...fields });
 }
 
-describe.each(storeKinds())('folding identical commands on %s', (kind) => {
+describe.each(storeKinds())('hits grouped into conversations on %s', (kind) => {
   let store: TestStore;
   let ingestor: Ingestor;
 
@@ -28,20 +28,23 @@ describe.each(storeKinds())('folding identical commands on %s', (kind) => {
     await store.destroy();
   });
 
-  const alerts = () => store.db.selectFrom('alerts').select(['id', 'host', 'occurrences', 'status']).orderBy('host').execute();
+  const alerts = () => store.db.selectFrom('alerts').select(['id', 'host', 'occurrences', 'status', 'conversation_id']).orderBy('host').orderBy('created_at').execute();
   const trail = (alertId: string) => store.db.selectFrom('audit_trail').select('action').where('alert_id', '=', alertId).orderBy('id').execute();
 
-  it('folds repeats within one batch into the alert the batch created, counted once per repeat', async () => {
+  it('one batch: repeats fold into their alert, the same command on another host joins the conversation, one question', async () => {
     const stats = await ingestor.ingest('s', {
       events: [shadowRead('a'), shadowRead('b'), shadowRead('c', { host: 'web-2' }), shadowRead('d')],
       malformed: [],
     });
-    expect(stats).toMatchObject({ alertsCreated: 2, alertsFolded: 2 });
+    expect(stats).toMatchObject({ alertsCreated: 1, alertsFolded: 3 });
     const rows = await alerts();
     expect(rows.map((r) => [r.host, r.occurrences])).toEqual([['web-1', 3], ['web-2', 1]]);
-    expect((await trail(rows[0]!.id)).map((r) => r.action)).toEqual(['created', 'repeated', 'repeated']);
+    const lead = rows[0]!;
+    expect(rows.every((r) => r.conversation_id === lead.id)).toBe(true);
+    expect((await trail(lead.id)).map((r) => r.action)).toEqual(['created', 'repeated', 'repeated']);
+    expect((await trail(rows[1]!.id)).map((r) => r.action)).toEqual(['created', 'joined']);
     const jobs = await store.db.selectFrom('jobs').select(['alert_id', 'kind']).execute();
-    expect(jobs.filter((j) => j.kind === 'ask')).toHaveLength(2);
+    expect(jobs).toEqual([{ alert_id: lead.id, kind: 'ask' }]);
   });
 
   it("writes a batch's trail in order, and the hash chain holds across batches", async () => {
@@ -49,20 +52,50 @@ describe.each(storeKinds())('folding identical commands on %s', (kind) => {
       const events = Array.from({ length: 50 }, (_, i) => shadowRead(`k${batch}-${i}`, { host: `web-${i % 7}` }));
       await ingestor.ingest('s', { events, malformed: [] });
     }
-    expect(await verifyAuditTrail(store.db)).toMatchObject({ ok: true, rows: 150 });
-    const first = await store.db.selectFrom('audit_trail').select(['id', 'action']).orderBy('id').limit(8).execute();
-    expect(first.map((r) => r.action)).toEqual(['created', 'created', 'created', 'created', 'created', 'created', 'created', 'repeated']);
+    // 7 alerts (one per host) in one conversation: 150 steps of the hits, 6 of them joining.
+    expect(await verifyAuditTrail(store.db)).toMatchObject({ ok: true, rows: 156 });
+    const first = await store.db.selectFrom('audit_trail').select(['id', 'action']).orderBy('id').limit(4).execute();
+    expect(first.map((r) => r.action)).toEqual(['created', 'created', 'joined', 'created']);
   });
 
-  it('folds a later batch into the alert of an earlier one, and never into an escalated one', async () => {
+  it('a later batch folds into the open conversation; repeats of an escalated one fold into it too, with a thread note and no question', async () => {
     await ingestor.ingest('s', { events: [shadowRead('a')], malformed: [] });
     await ingestor.ingest('s', { events: [shadowRead('b'), shadowRead('c')], malformed: [] });
     let rows = await alerts();
     expect(rows.map((r) => r.occurrences)).toEqual([3]);
-    await store.db.updateTable('alerts').set({ status: 'escalated' }).execute();
+    const lead = rows[0]!;
+    await store.db.updateTable('alerts').set({ status: 'escalated', escalation_reason: 'denied_by_user', resolved_at: clock.now() }).execute();
+    await store.db.deleteFrom('jobs').execute();
     const stats = await ingestor.ingest('s', { events: [shadowRead('d'), shadowRead('e')], malformed: [] });
-    expect(stats).toMatchObject({ alertsCreated: 1, alertsFolded: 1 });
+    expect(stats).toMatchObject({ alertsCreated: 0, alertsFolded: 2 });
     rows = await alerts();
-    expect(rows.map((r) => [r.status, r.occurrences]).sort()).toEqual([['escalated', 3], ['new', 2]]);
+    expect(rows.map((r) => [r.status, r.conversation_id === lead.id])).toEqual([['escalated', true], ['escalated', true], ['escalated', true]]);
+    const jobs = await store.db.selectFrom('jobs').select(['alert_id', 'kind']).execute();
+    expect(jobs).toEqual([{ alert_id: lead.id, kind: 'notify_repeat' }]);
+  });
+
+  it('a verification covers the same session only: another session, or a critical rule, asks again', async () => {
+    const session = (ses: string, key: string, fields: Partial<CommandEvent> = {}) => shadowRead(key, { extra: { ses }, ...fields });
+    await ingestor.ingest('s', { events: [session('3', 'a')], malformed: [] });
+    const [lead] = await alerts();
+    await store.db.updateTable('alerts').set({ status: 'verified', resolved_at: clock.now(), justification: 'rotating passwords', second_factor: 'allow' }).execute();
+    await store.db.deleteFrom('jobs').execute();
+    // The same session, soon after: covered, nobody asked.
+    const covered = await ingestor.ingest('s', { events: [session('3', 'b', { argv: ['cat', '/etc/gshadow'], command: 'cat /etc/gshadow' })], malformed: [] });
+    expect(covered).toMatchObject({ alertsCreated: 0, alertsFolded: 1 });
+    // Another session (an attacker holding another login): asked.
+    const other = await ingestor.ingest('s', { events: [session('9', 'c')], malformed: [] });
+    expect(other).toMatchObject({ alertsCreated: 1 });
+    // Past the reuse window, the same session asks again too.
+    clock.advance(policy.reuseWindowMs + 1000);
+    const late = await ingestor.ingest('s', { events: [session('3', 'd', { argv: ['cat', '/etc/shadow-'], command: 'cat /etc/shadow-' })], malformed: [] });
+    expect(late).toMatchObject({ alertsCreated: 0, alertsFolded: 1 });
+    const rows = await store.db.selectFrom('alerts').select(['id', 'status', 'conversation_id', 'command', 'session_key']).execute();
+    const byCommand = (command: string, session: string) => rows.find((row) => row.command === command && row.session_key?.endsWith(`ses:${session}`));
+    expect(byCommand('cat /etc/gshadow', '3')).toMatchObject({ status: 'verified', conversation_id: lead!.id });
+    const asked = byCommand('cat /etc/shadow', '9')!;
+    expect(asked).toMatchObject({ status: 'new', conversation_id: asked.id });
+    // The late one joins the other session's waiting question rather than asking a third time.
+    expect(byCommand('cat /etc/shadow-', '3')).toMatchObject({ status: 'new', conversation_id: asked.id });
   });
 });

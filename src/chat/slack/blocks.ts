@@ -279,6 +279,7 @@ function ownerEscalationText(alert: AlertView): string {
     case 'delivery_failed':
       return ':rotating_light: Vouch could not finish checking this with you, so the security team has been notified.';
     case 'unknown_owner':
+    case 'system_actor':
     case null:
       return ':rotating_light: The security team has been notified.';
   }
@@ -301,6 +302,8 @@ function escalationTitle(reason: EscalationReason | null): string {
       return 'No chat user for the owner';
     case 'delivery_failed':
       return 'Could not reach the owner';
+    case 'system_actor':
+      return 'No login user (listed in the digest)';
     case null:
       return 'Escalated';
   }

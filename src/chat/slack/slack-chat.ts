@@ -15,6 +15,8 @@ import {
 import type { AlertView } from '../../alerts/alert.js';
 import { ChatError } from '../../errors.js';
 import type { ChatPort, MessageRef, PostPlace, PostPurpose } from '../chat-port.js';
+import type { HealthNoticeView, SystemDigestView } from '../quiet-views.js';
+import { digestMessage, healthNoticeMessage, healthRecoveryMessage } from './quiet-blocks.js';
 import {
   escalationMessage,
   justificationModal,
@@ -125,7 +127,8 @@ export class SlackChat implements ChatPort {
   }
 
   async showOutcome(alert: AlertView, question: MessageRef): Promise<void> {
-    const message = outcomeMessage(alert);
+    // A question still waiting for its answer keeps its buttons (its conversation grew).
+    const message = alert.status === 'asked' || alert.status === 'new' ? questionMessage(alert) : outcomeMessage(alert);
     await this.call('chat.update', () =>
       this.client.chat.update({ channel: question.channel, ts: question.ts, text: message.text, blocks: message.blocks }),
     );
@@ -165,6 +168,18 @@ export class SlackChat implements ChatPort {
     await this.call('chat.postEphemeral', () => this.client.chat.postEphemeral({ channel, user: chatUserId, text: safe }));
   }
 
+  async postDigest(digest: SystemDigestView): Promise<MessageRef> {
+    return this.post(this.securityChannel, digestMessage(digest));
+  }
+
+  async postHealthNotice(notice: HealthNoticeView): Promise<MessageRef> {
+    return this.post(this.securityChannel, healthNoticeMessage(notice));
+  }
+
+  async postHealthRecovery(notice: HealthNoticeView, thread: MessageRef): Promise<MessageRef> {
+    return this.post(thread.channel, healthRecoveryMessage(notice), undefined, thread.ts);
+  }
+
   private async openDm(chatUserId: string): Promise<string> {
     const result = await this.call('conversations.open', () => this.client.conversations.open({ users: chatUserId }));
     const id = result.channel?.id;
@@ -175,17 +190,19 @@ export class SlackChat implements ChatPort {
   /**
    * Posts once. When the answer is lost (a timeout, a dropped connection) the post may still have
    * happened: the channel is looked at before the failure is reported, so the caller's retry
-   * does not post a second copy.
+   * does not post a second copy. Posts with no key (digests, health notices) carry no metadata;
+   * their callers claim them in the database before posting.
    */
-  private async post(channel: string, message: SlackMessage, key: PostKey): Promise<MessageRef> {
+  private async post(channel: string, message: SlackMessage, key?: PostKey, threadTs?: string): Promise<MessageRef> {
     let result: Awaited<ReturnType<WebClient['chat']['postMessage']>>;
     try {
       result = await this.postRateLimited(() =>
         this.poster.chat.postMessage({
           channel,
+          ...(threadTs === undefined ? {} : { thread_ts: threadTs }),
           text: message.text,
           blocks: message.blocks,
-          metadata: { event_type: eventTypeOf(key.purpose), event_payload: { alert_id: key.alertId } },
+          ...(key ? { metadata: { event_type: eventTypeOf(key.purpose), event_payload: { alert_id: key.alertId } } } : {}),
           // Never let Slack fetch previews of URLs that appear in attacker-controlled text.
           unfurl_links: false,
           unfurl_media: false,
@@ -193,7 +210,7 @@ export class SlackChat implements ChatPort {
       );
     } catch (error) {
       const failure = toChatError('chat.postMessage', error);
-      if (!outcomeUnknown(error)) throw failure;
+      if (!key || !outcomeUnknown(error)) throw failure;
       // Newest first and no lower bound: this clock and Slack's may disagree, and a message just
       // posted is among the newest anyway.
       const found = await this.findInHistory(channel, key, null).catch(() => null);

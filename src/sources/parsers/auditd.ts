@@ -24,6 +24,7 @@ import {
 } from './record-header.js';
 import { EOE, KERNEL_TYPE_NAMES, OTHER, PATH, PROCTITLE, SYSCALL, USER_CMD, recordKind, recordKindAt } from './record-kind.js';
 import { SudoCorrelator } from './sudo-correlator.js';
+import { isKernelAuditMessage, isPipelineType, isPipelineTypeAt } from '../../health/pipeline-record.js';
 import { uidNamer, type UidNamer } from './uid-namer.js';
 
 /** Default for ParserOptions.eventTimeoutMs, in log time (go-audit's sudo correlation uses the same). */
@@ -198,7 +199,10 @@ class AuditdParser implements LogParser {
       return;
     }
     const kind = recordKindAt(bytes, h.typeStart, h.typeEnd);
-    if (kind === OTHER) return;
+    if (kind === OTHER) {
+      if (this.options.onPipelineRecord !== undefined && isPipelineTypeAt(bytes, h.typeStart, h.typeEnd)) this.handle(bytes.toString('latin1', start, end), offset, out);
+      return;
+    }
     this.clock.observe(auditTimeMsAt(bytes, h));
     const serial = serialAt(bytes, h);
     if (kind === EOE) {
@@ -236,11 +240,18 @@ class AuditdParser implements LogParser {
     const h = this.header;
     const failure = scanRecordHeader(line, h);
     if (failure !== null) {
+      if (this.options.onPipelineRecord !== undefined && isKernelAuditMessage(line)) {
+        this.options.onPipelineRecord({ kind: 'kernel_message', host: this.options.defaultHost, text: line });
+        return;
+      }
       out.malformed.push(malformed(failure, line, offset));
       return;
     }
     const kind = recordKind(line, h.typeStart, h.typeEnd);
-    if (kind === OTHER) return;
+    if (kind === OTHER) {
+      if (this.options.onPipelineRecord !== undefined && isPipelineType(line, h.typeStart, h.typeEnd)) this.pipelineRecord(line, this.options.onPipelineRecord);
+      return;
+    }
     this.clock.observe(auditTimeMs(line, h));
     const serial = serialOf(line, h);
     if (kind === EOE) {
@@ -248,6 +259,14 @@ class AuditdParser implements LogParser {
       return;
     }
     this.record(this.inHand(kind, line, serial, offset, undefined), out);
+  }
+
+  /** Hands a DAEMON_* or CONFIG_CHANGE record (its header in this.header) to the health watch. */
+  private pipelineRecord(line: string, onRecord: NonNullable<AuditdParserOptions['onPipelineRecord']>): void {
+    const h = this.header;
+    const host = (h.nodeStart < 0 ? '' : line.slice(h.nodeStart, h.nodeEnd)) || this.options.defaultHost;
+    const body = line.slice(h.bodyStart, rawEndOf(line, h.bodyStart));
+    onRecord({ kind: 'audit_record', host, time: new Date(auditTimeMs(line, h)), type: line.slice(h.typeStart, h.typeEnd), body });
   }
 
   /** Fills the reused RecordInHand (the header positions are in this.header). */

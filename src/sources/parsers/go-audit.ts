@@ -68,11 +68,16 @@ export function createGoAuditParser(options: ParserOptions): LogParser {
     }
     clock.observe(parsed.time.getTime());
     const host = typeof group.hostname === 'string' && group.hostname !== '' ? group.hostname : options.defaultHost;
+    if (options.onPipelineRecord !== undefined && typeof sequence === 'number') options.onPipelineRecord({ kind: 'sequence', host, time: parsed.time, sequence });
     const names = withUidMap(uidNamer(host, options.resolveUid), asJsonObject(group.uid_map));
     const ctx = { host, id, time: parsed.time, sourceFormat: format, names };
     const builder = new AuditEventBuilder();
     for (const message of messages) {
       const m = asJsonObject(message);
+      if (options.onPipelineRecord !== undefined && isConfigChange(m?.type) && typeof m?.data === 'string') {
+        options.onPipelineRecord({ kind: 'audit_record', host, time: parsed.time, type: 'CONFIG_CHANGE', body: stripHeader(m.data) });
+        continue;
+      }
       const type = recordType(m?.type);
       if (!m || type === null || typeof m.data !== 'string') continue;
       const data = stripHeader(m.data);
@@ -122,6 +127,11 @@ function withUidMap(names: UidNamer, uidMap: Record<string, unknown> | null): Ui
     const mapped = uidMap?.[String(uid)];
     return names(uid, logName ?? (typeof mapped === 'string' ? mapped : undefined));
   };
+}
+
+/** The kernel's CONFIG_CHANGE (1305), which go-audit relays like any record: for the health watch. */
+function isConfigChange(type: unknown): boolean {
+  return type === 1305 || type === 'CONFIG_CHANGE';
 }
 
 function recordType(type: unknown): string | null {

