@@ -103,7 +103,7 @@ describe.skipIf(!existsSync(CHROMIUM))(`sandbox page in headless Chromium (skipp
     await push.waitFor({ state: 'detached', timeout: WAIT_MS });
 
     // The alerts table shows it verified, and her DM says so.
-    const verifiedRow = page.locator('#alerts-body tr[data-status="verified"]', { hasText: 'alice' });
+    const verifiedRow = page.locator('#alerts-body tr[data-status="verified"]', { hasText: 'alice' }).filter({ hasText: 'cat /etc/shadow' });
     await verifiedRow.waitFor({ timeout: WAIT_MS });
     await expect(verifiedRow.locator('td.command').textContent()).resolves.toBe('cat /etc/shadow');
     await expect(verifiedRow.locator('.status').textContent()).resolves.toBe('verified');
