@@ -93,6 +93,7 @@ describe.skipIf(!existsSync(CHROMIUM))(`review console in headless Chromium (ski
     const csp = (await page.request.get(`${service.url}/review`)).headers()['content-security-policy'] ?? '';
     expect(csp).toContain("script-src 'self'");
     expect(csp).not.toContain('unsafe');
+    await page.screenshot({ path: path.join(shotDir(), 'console-queue-desktop.png'), fullPage: true });
     const ids = await queueIds(page);
     expect(ids.slice(0, 3).sort()).toEqual(['al-esc-db', 'al-esc-web', 'al-hostile']);
     expect(ids).toHaveLength(6);
@@ -143,6 +144,7 @@ describe.skipIf(!existsSync(CHROMIUM))(`review console in headless Chromium (ski
     const trail = await auditTrailFor(store.db, 'al-ok-db');
     expect(trail.filter((step) => step.action === 'reviewed').map((step) => step.actor)).toEqual(['dana@example.com', 'dana@example.com']);
     await page.locator('#chain-check', { hasText: 'Hash chain verified (7 steps)' }).waitFor();
+    await page.screenshot({ path: path.join(shotDir(), 'console-alert-desktop.png'), fullPage: true });
 
     // The queue now knows it is reviewed.
     await page.goto(`${service.url}/review?reviewed=true`);
