@@ -10,7 +10,7 @@
  */
 import { redactCommand, redactText } from '../src/alerts/redact.js';
 import { escapeMrkdwn, sanitizeText, truncatePlain, untrustedMrkdwn } from '../src/chat/slack/escape.js';
-import { escapeHtml } from '../src/review/report.js';
+import { escapeHtml } from '../src/review/console/html.js';
 import { sampleOf } from '../src/sources/parsers/parse-support.js';
 import { terminalText } from '../src/terminal-text.js';
 import { LOG_LINE_TARGETS } from './hostile-log-lines.js';

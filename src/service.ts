@@ -12,6 +12,7 @@ import { loadDefaultRules, loadRuleFile } from './detect/load-rules.js';
 import type { RuleSet } from './detect/rule.js';
 import { coerceError } from './errors.js';
 import { createLogger, type Logger } from './logger.js';
+import { routeReviewConsole } from './review/console/route-review-console.js';
 import { routeReviewApi } from './server/review-api.js';
 import { setUpConsoleAuth } from './review/console/console-setup.js';
 import type { ConsoleAuth } from './review/console/console-auth.js';
@@ -49,6 +50,11 @@ export interface ServiceOptions {
   autoRun?: boolean;
   /** How ingestion retries a transaction that failed for a transient reason. Default DEFAULT_RETRY_POLICY. */
   ingestRetry?: RetryPolicy;
+  /**
+   * Who may use the review console (/review) and how they sign in. Without one the console's
+   * routes are not mounted.
+   */
+  consoleAuth?: ConsoleAuth;
 }
 
 export interface RunningService {
@@ -160,8 +166,10 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
     });
     http.route('GET', '/metrics', async (_req, res) => sendText(res, 200, await metrics.render(store.db), metrics.contentType));
     const reviewToken = config.review.token ?? (await getOrCreateSetting(store.db, 'review_token', () => randomBytes(24).toString('base64url')));
-    const consoleAuth = setUpConsoleAuth({ config, store, http, baseUrl: url, clock, logger, sharedToken: reviewToken });
+    // Tests may bring their own sign-in; otherwise SSO, or the sandbox's own identity provider.
+    const consoleAuth = options.consoleAuth ?? setUpConsoleAuth({ config, store, http, baseUrl: url, clock, logger, sharedToken: reviewToken });
     routeReviewApi(http, { db: store.db, clock, auth: consoleAuth });
+    routeReviewConsole(http, { db: store.db, clock, auth: consoleAuth, onScheduled: wake });
     routeIngest(http, { sources: config.sources, ingestor, clock, logger, metrics, resolveUid: uidMapResolver(identityConfig.uids) });
 
     if (options.autoRun ?? true) {

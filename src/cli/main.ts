@@ -18,6 +18,20 @@ const program = new Command('vouch')
   .description('Asks engineers whether the suspicious commands they ran were them, and why; confirms with Duo; keeps every answer.')
   .showHelpAfterError();
 
+interface ReportCommandLine {
+  since?: string;
+  until?: string;
+  status?: string;
+  user?: string;
+  host?: string;
+  rule?: string;
+  severity?: string;
+  unreviewed?: boolean;
+  limit?: string;
+  format: string;
+  config?: string;
+}
+
 const configOption = () => new Option('-c, --config <file>', 'YAML configuration file (default: $VOUCH_CONFIG)');
 
 program
@@ -113,13 +127,17 @@ program
   .option('--until <time>', 'up to this time (same forms as --since)')
   .option('--status <status>', 'only these statuses (comma-separated): asked, verifying, verified, escalated, suppressed')
   .option('--user <login>', 'only alerts about this login user')
+  .option('--host <glob>', 'only alerts on hosts matching this glob (* any run of characters, ? one), e.g. "web-*"')
+  .option('--rule <id>', 'only alerts of this rule')
+  .option('--severity <severity>', 'only these severities (comma-separated): low, medium, high, critical')
+  .option('--unreviewed', 'only alerts no reviewer has marked reviewed yet')
   .option('--limit <n>', 'at most this many alerts')
   .addOption(new Option('--format <format>', 'output format').choices([...REPORT_FORMATS]).default('table'))
   .addOption(configOption())
-  .action(async (options: { since?: string; until?: string; status?: string; user?: string; limit?: string; format: string; config?: string }) => {
+  .action(async (options: ReportCommandLine) => {
     const config = await loadConfig({ file: options.config });
     const { reportCommand } = await import('./report-command.js');
-    process.stdout.write(await reportCommand(config, options));
+    process.stdout.write(await reportCommand(config, { ...options, reviewed: options.unreviewed ? 'false' : undefined }));
   });
 
 const secondFactor = program.command('second-factor').description('Duo pushes: resume them after a fraud report');

@@ -1,7 +1,7 @@
 import { systemClock } from '../clock.js';
 import type { VouchConfig } from '../config/config.js';
 import { VouchError } from '../errors.js';
-import { parseReportFilter, type ReportQuery } from '../review/report-filter.js';
+import { REPORT_QUERY_KEYS, parseReportFilter, type ReportQuery } from '../review/report-filter.js';
 import { REPORT_FORMATS, renderReport, toReportRow, type ReportFormat, type ReportRow } from '../review/report.js';
 import { listAlerts } from '../store/queries/alerts.js';
 import { openConfiguredStore } from './open-store.js';
@@ -38,7 +38,7 @@ async function fromEmbedded(config: VouchConfig, query: ReportQuery, filter: Ret
   const running = runningService(config.database.dataDir);
   if (!running) return fromDatabase(config, filter);
   const params = new URLSearchParams();
-  for (const key of ['since', 'until', 'status', 'user', 'limit'] as const) {
+  for (const key of REPORT_QUERY_KEYS) {
     const value = query[key];
     if (value !== undefined && value !== null && value !== '') params.set(key, String(value));
   }

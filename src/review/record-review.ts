@@ -1,9 +1,8 @@
 import type { Kysely } from 'kysely';
 import { FINISHED_STATUSES, type AlertStatus } from '../alerts/alert.js';
 import { RequestError } from '../errors.js';
-import { lockAlert, updateAlert } from '../store/queries/alerts.js';
-import { appendAudit } from '../store/queries/audit-trail.js';
-import { appendReview } from '../store/queries/reviews.js';
+import { lockAlert } from '../store/queries/alerts.js';
+import { recordReview as appendReview } from '../store/queries/reviews.js';
 import type { AlertRow, Database, ReviewRow } from '../store/schema.js';
 
 export interface ReviewRequest {
@@ -28,8 +27,6 @@ export async function recordReview(db: Kysely<Database>, request: ReviewRequest)
       throw new RequestError(409, `alert ${alertId} is still ${row.status}; only finished alerts are reviewed`);
     }
     const review = await appendReview(trx, { alertId, actor, note, at });
-    await updateAlert(trx, alertId, { reviewed_by: actor, reviewed_at: at, review_note: note, updated_at: at });
-    await appendAudit(trx, { alertId, at, actor, action: 'reviewed', detail: { note } });
     return { alert: { ...row, reviewed_by: actor, reviewed_at: at, review_note: note }, review };
   });
 }

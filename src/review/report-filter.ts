@@ -1,44 +1,128 @@
-import { ALERT_STATUSES, type AlertStatus } from '../alerts/alert.js';
+import { ALERT_STATUSES, ESCALATION_REASONS, SEVERITIES, type AlertStatus } from '../alerts/alert.js';
 import { parseDuration } from '../config/duration.js';
 import { RequestError } from '../errors.js';
-import type { AlertFilter } from '../store/queries/alerts.js';
+import { ATTRIBUTIONS } from '../sources/provenance.js';
+import { ALERT_SORTS, type AlertFilter, type AlertSort } from '../store/queries/alerts.js';
 
+/**
+ * Report filters as they arrive: command-line options, or query parameters of the review API and
+ * the console (where every value is a string). Names are the query parameters' names.
+ */
 export interface ReportQuery {
   since?: string | null;
   until?: string | null;
   /** One status or a comma-separated list. */
   status?: string | null;
   user?: string | null;
+  /** A glob on the host name: `*` any run of characters, `?` one. */
+  host?: string | null;
+  rule?: string | null;
+  /** One severity or a comma-separated list. */
+  severity?: string | null;
+  /** One escalation reason or a comma-separated list. */
+  reason?: string | null;
+  /** An attribution (kernel, syslog-unverified, ...). */
+  provenance?: string | null;
+  /** `true` or `false` (also `1`/`0`, `yes`/`no`). */
+  reviewed?: string | boolean | null;
+  /** Free text looked for in the command, host, user, rule, justification and alert id. */
+  q?: string | null;
+  sort?: string | null;
+  /** `asc` or `desc`. */
+  order?: string | null;
   limit?: string | number | null;
+  offset?: string | number | null;
+}
+
+/** Every query parameter a filter understands; anything else in a URL is refused. */
+export const REPORT_QUERY_KEYS = [
+  'since', 'until', 'status', 'user', 'host', 'rule', 'severity', 'reason', 'provenance', 'reviewed', 'q', 'sort', 'order', 'limit', 'offset',
+] as const satisfies ReadonlyArray<keyof ReportQuery>;
+
+/** The longest free-text or name value accepted; real ones are far shorter. */
+const MAX_TEXT_LENGTH = 500;
+
+/**
+ * Reads a filter from URL query parameters; 400 on a parameter no filter knows (a typo such as
+ * `?reviwed=false` must not silently widen the answer) or one given twice. `extraKeys` are
+ * parameters the caller reads itself (a page number).
+ */
+export function reportQueryFromParams(params: URLSearchParams, extraKeys: readonly string[] = []): ReportQuery {
+  const query: Record<string, string> = {};
+  for (const [key, value] of params) {
+    if (extraKeys.includes(key)) continue;
+    if (!(REPORT_QUERY_KEYS as readonly string[]).includes(key)) {
+      throw new RequestError(400, `${key}: unknown filter; the filters are ${REPORT_QUERY_KEYS.join(', ')}`);
+    }
+    if (key in query) throw new RequestError(400, `${key}: given more than once; separate several values with commas`);
+    query[key] = value;
+  }
+  return query as ReportQuery;
 }
 
 /**
- * Validates report filters given on the command line or in the review API. Times are ISO 8601
- * dates or times, or a duration back from now (`24h`, `7d`). Throws RequestError(400).
+ * Validates report filters given on the command line, in the review API or in the console. Times
+ * are ISO 8601 dates or times, or a duration back from now (`24h`, `7d`). Unknown statuses,
+ * severities, reasons, attributions and sorts are refused: RequestError(400).
  */
 export function parseReportFilter(query: ReportQuery, now: Date): AlertFilter {
   const filter: AlertFilter = {};
   if (query.since) filter.since = parseTime(query.since, 'since', now);
   if (query.until) filter.until = parseTime(query.until, 'until', now);
-  if (query.status) {
-    const statuses = query.status.split(',').map((status) => status.trim()).filter(Boolean);
-    for (const status of statuses) {
-      if (!(ALERT_STATUSES as readonly string[]).includes(status)) {
-        throw new RequestError(400, `--status: "${status}" is not a status; use ${ALERT_STATUSES.filter((s) => s !== 'new').join(', ')}`);
-      }
-    }
-    filter.status = statuses as AlertStatus[];
-  }
-  if (query.user) filter.user = query.user;
-  if (query.limit !== undefined && query.limit !== null && query.limit !== '') {
-    const limit = Number(query.limit);
-    if (!Number.isInteger(limit) || limit < 1 || limit > 100_000) throw new RequestError(400, '--limit: must be a whole number from 1 to 100000');
-    filter.limit = limit;
-  }
+  if (query.status) filter.status = listOf(query.status, 'status', 'a status', ALERT_STATUSES.filter((s) => s !== 'new')) as AlertStatus[];
+  if (query.severity) filter.severity = listOf(query.severity, 'severity', 'a severity', SEVERITIES);
+  if (query.reason) filter.escalationReason = listOf(query.reason, 'reason', 'an escalation reason', ESCALATION_REASONS);
+  if (query.provenance) filter.attribution = listOf(query.provenance, 'provenance', 'an attribution', ATTRIBUTIONS);
+  if (query.user) filter.user = text(query.user, 'user');
+  if (query.host) filter.hostGlob = text(query.host, 'host');
+  if (query.rule) filter.rule = text(query.rule, 'rule');
+  if (query.q) filter.text = text(query.q, 'q');
+  if (query.reviewed !== undefined && query.reviewed !== null && query.reviewed !== '') filter.reviewed = yesOrNo(query.reviewed, 'reviewed');
+  if (query.sort) filter.sort = oneOf(query.sort, 'sort', 'a sort', ALERT_SORTS) as AlertSort;
+  if (query.order) filter.descending = oneOf(query.order, 'order', 'an order', ['asc', 'desc']) === 'desc';
+  if (isGiven(query.limit)) filter.limit = wholeNumber(query.limit, 'limit', 1, 100_000);
+  if (isGiven(query.offset)) filter.offset = wholeNumber(query.offset, 'offset', 0, 10_000_000);
   if (filter.since && filter.until && filter.since >= filter.until) {
     throw new RequestError(400, '--since must be earlier than --until');
   }
   return filter;
+}
+
+function isGiven(value: string | number | null | undefined): value is string | number {
+  return value !== undefined && value !== null && value !== '';
+}
+
+function wholeNumber(value: string | number, name: string, min: number, max: number): number {
+  const number = Number(value);
+  if (!Number.isInteger(number) || number < min || number > max) throw new RequestError(400, `--${name}: must be a whole number from ${min} to ${max}`);
+  return number;
+}
+
+function text(value: string, name: string): string {
+  const trimmed = value.trim();
+  if (trimmed.length > MAX_TEXT_LENGTH) throw new RequestError(400, `--${name}: at most ${MAX_TEXT_LENGTH} characters`);
+  return trimmed;
+}
+
+/** A comma-separated list whose every item must be one of `allowed`. */
+function listOf<T extends string>(value: string, name: string, what: string, allowed: readonly T[]): T[] {
+  const items = value.split(',').map((item) => item.trim()).filter(Boolean);
+  for (const item of items) oneOf(item, name, what, allowed);
+  return items as T[];
+}
+
+/** `what` names the kind of value for the message: `--status: "done" is not a status; use ...`. */
+function oneOf(value: string, name: string, what: string, allowed: readonly string[]): string {
+  if (!allowed.includes(value)) throw new RequestError(400, `--${name}: "${value}" is not ${what}; use ${allowed.join(', ')}`);
+  return value;
+}
+
+function yesOrNo(value: string | boolean, name: string): boolean {
+  if (typeof value === 'boolean') return value;
+  const word = value.trim().toLowerCase();
+  if (['true', '1', 'yes'].includes(word)) return true;
+  if (['false', '0', 'no'].includes(word)) return false;
+  throw new RequestError(400, `--${name}: "${value}" is neither true nor false`);
 }
 
 /** The span a time filter may name: the database stores years 1970 to 9999 sensibly. */

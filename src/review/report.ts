@@ -1,7 +1,9 @@
 import type { AlertStatus } from '../alerts/alert.js';
-import { describeProvenance, fromStoredProvenance, toStoredProvenance, type StoredProvenance } from '../sources/provenance.js';
+import { fromStoredProvenance, toStoredProvenance, type StoredProvenance } from '../sources/provenance.js';
 import type { AlertRow } from '../store/schema.js';
-import { terminalPrefix, terminalText, visibleText } from '../terminal-text.js';
+import { readWebAsset } from '../server/web-assets.js';
+import { terminalPrefix, visibleText } from '../terminal-text.js';
+import { standaloneReport } from './console/report-document.js';
 
 /** One alert in `vouch report --format json` (and the review API). Field names are a contract. */
 export interface ReportRow {
@@ -145,8 +147,10 @@ export function csvCell(value: unknown): string {
   return /[",\r\n]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
 }
 
+/** The terminal table: what happened and every answer (justification, second factor, escalation, reviewer). */
 const TABLE_COLUMNS: Array<[keyof ReportRow, string, number]> = [
-  ['occurred_at', 'OCCURRED', 20],
+  ['occurred_at', 'OCCURRED', 19],
+  ['id', 'ALERT', 14],
   ['status', 'STATUS', 10],
   ['user', 'USER', 12],
   ['host', 'HOST', 16],
@@ -154,6 +158,10 @@ const TABLE_COLUMNS: Array<[keyof ReportRow, string, number]> = [
   ['severity', 'SEV', 8],
   ['provenance', 'PROVENANCE', 24],
   ['command', 'COMMAND', 60],
+  ['justification', 'JUSTIFICATION', 36],
+  ['second_factor', '2ND FACTOR', 10],
+  ['escalation_reason', 'ESCALATION', 20],
+  ['reviewed_by', 'REVIEWER', 24],
 ];
 
 function renderTable(rows: readonly ReportRow[]): string {
@@ -179,32 +187,11 @@ function tableValue(row: ReportRow, key: keyof ReportRow): unknown {
   return row[key];
 }
 
-const HTML_ENTITIES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
-
-/** Escapes text for HTML element content and quoted attribute values, in one pass. */
-export function escapeHtml(text: string): string {
-  return text.replace(/[&<>"']/g, (char) => HTML_ENTITIES[char] ?? char);
-}
-
-/** HTML cells say provenance in words ("sudo syslog — any local user can write this log"). */
-function htmlCell(row: ReportRow, column: keyof ReportRow): string {
-  if (column !== 'provenance') return String(row[column] ?? '');
-  const provenance = fromStoredProvenance(row.provenance);
-  return provenance === null ? '' : describeProvenance(provenance);
-}
-
+/**
+ * The HTML report is the console's printable report (src/review/console/report-document.ts), its
+ * stylesheet inlined; without the audit trail at hand it shows the alerts only.
+ */
 function renderHtml(rows: readonly ReportRow[]): string {
-  const columns: Array<keyof ReportRow> = ['occurred_at', 'status', 'user', 'host', 'rule', 'severity', 'command', 'justification', 'second_factor', 'escalation_reason', 'resolved_at', 'provenance'];
-  const head = columns.map((column) => `<th>${escapeHtml(column)}</th>`).join('');
-  const body = rows
-    .map((row) => `<tr>${columns.map((column) => `<td>${escapeHtml(terminalText(htmlCell(row, column)))}</td>`).join('')}</tr>`)
-    .join('\n');
-  return `<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>Vouch report</title>
-<style>body{font:14px system-ui,sans-serif;margin:2rem}table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:4px 8px;vertical-align:top;text-align:left}td:nth-child(7){font-family:monospace;max-width:40rem;overflow-wrap:anywhere}</style>
-</head><body><h1>Vouch report</h1><p>${rows.length} alerts</p>
-<table><thead><tr>${head}</tr></thead><tbody>
-${body}
-</tbody></table></body></html>
-`;
+  const doc = { rows, since: null, until: null, generatedAt: new Date(), trail: null, reviews: null };
+  return standaloneReport(doc, readWebAsset('console/report.css'));
 }

@@ -5,7 +5,7 @@ import type { OidcContext, OidcGrant } from 'oidc-provider';
 import type { OidcConfig } from '../config/config.js';
 import { RequestError } from '../errors.js';
 import type { Logger } from '../logger.js';
-import { escapeHtml } from '../review/report.js';
+import { escapeHtml } from '../review/console/html.js';
 import { CONSOLE_HEADERS } from '../review/console/console-response.js';
 import { readBody } from '../http/request-body.js';
 import type { HttpServer } from '../server/http-server.js';

@@ -4,24 +4,26 @@
  * polls /sandbox/api/state and renders with textContent, so command lines typed by anyone can only
  * ever show up as text.
  *
+ * The page, its stylesheet and its script modules are static front-end files (web/sandbox/,
+ * compiled into dist/web/sandbox/); the shared modules they import come from /assets/shared/.
+ *
  * Routes (mounted only in sandbox mode):
  *   GET  /sandbox               the page            GET  /sandbox/api/state   the snapshot (sandbox-state.ts)
- *   GET  /sandbox/app.js        its script          GET  /sandbox/api/demo    people and ready-made commands
- *   GET  /sandbox/app.css       its stylesheet      POST /sandbox/api/run     { login, command, host?, asRoot? }
+ *   GET  /sandbox/app.js        its script (and     GET  /sandbox/api/demo    people and ready-made commands
+ *        the modules it imports, /sandbox/*.js)     POST /sandbox/api/run     { login, command, host?, asRoot? }
+ *   GET  /sandbox/app.css       its stylesheet
  *   POST /sandbox/api/click     { userId, channel, ts, actionId }
  *   POST /sandbox/api/submit    { userId, viewId, reason }
  *   POST /sandbox/api/push      { txid, answer: allow | deny | fraud }
  */
 import type { ServerResponse } from 'node:http';
 import { NotFoundError, RequestError } from '../errors.js';
-import { sendJson, sendText } from '../http/respond.js';
+import { sendJson } from '../http/respond.js';
 import type { RouteHandler } from '../server/http-server.js';
+import { routeSharedAssets, sendWebAsset, webAssetFiles } from '../server/web-assets.js';
 import type { VouchDatabase } from '../store/database.js';
 import type { DemoCommand } from './demo-log.js';
 import type { DuoPushAnswer, DuoSimulator } from './duo-simulator.js';
-import { SANDBOX_PAGE_CSS } from './sandbox-page-css.js';
-import { SANDBOX_PAGE_HTML } from './sandbox-page-html.js';
-import { SANDBOX_PAGE_SCRIPT } from './sandbox-page-script.js';
 import { readJsonObject, requireOneOf, requireString, type JsonObject } from './sandbox-request.js';
 import { SANDBOX_PEOPLE, demoCommandFromRequest, sandboxPresets } from './sandbox-run.js';
 import { sandboxState } from './sandbox-state.js';
@@ -48,10 +50,9 @@ export const SANDBOX_CSP =
 
 /** Mounts the sandbox page and its API on `http`. */
 export function routeSandboxPages(http: { route(method: string, path: string, handler: RouteHandler): unknown }, options: SandboxPagesOptions): void {
-  http.route('GET', '/sandbox', (_req, res) => sendAsset(res, SANDBOX_PAGE_HTML, 'text/html; charset=utf-8'));
+  http.route('GET', '/sandbox', (_req, res) => sendWebAsset(res, 'sandbox/index.html', SANDBOX_CSP));
   http.route('GET', '/sandbox/', (_req, res) => void res.writeHead(308, { location: '/sandbox' }).end());
-  http.route('GET', '/sandbox/app.js', (_req, res) => sendAsset(res, SANDBOX_PAGE_SCRIPT, 'text/javascript; charset=utf-8'));
-  http.route('GET', '/sandbox/app.css', (_req, res) => sendAsset(res, SANDBOX_PAGE_CSS, 'text/css; charset=utf-8'));
+  routeSharedAssets(http);
   http.route('GET', '/sandbox/api/demo', api(async (_req, res) => sendJson(res, 200, { people: SANDBOX_PEOPLE, presets: sandboxPresets() })));
   http.route('GET', '/sandbox/api/state', api(async (_req, res) => sendJson(res, 200, await sandboxState(options))));
   http.route('POST', '/sandbox/api/run', api(async (req, res) => {
@@ -79,6 +80,9 @@ export function routeSandboxPages(http: { route(method: string, path: string, ha
     await interact(async () => options.duo.respond(txid, answer));
     sendJson(res, 200, { ok: true, txid, answer });
   }));
+  for (const file of webAssetFiles('sandbox')) {
+    if (file !== 'index.html') http.route('GET', `/sandbox/${file}`, (_req, res) => sendWebAsset(res, `sandbox/${file}`, SANDBOX_CSP));
+  }
 }
 
 /** API answers, errors included, are never to be sniffed into something renderable. */
@@ -123,12 +127,4 @@ async function interact<T>(call: () => Promise<T>): Promise<T> {
 /** The service's own answer to the interaction, passed through for the page (and for tests). */
 function sendInteraction(res: ServerResponse, response: InteractionResponse): void {
   sendJson(res, 200, { status: response.status, body: response.json ?? response.body });
-}
-
-function sendAsset(res: ServerResponse, body: string, contentType: string): void {
-  res.setHeader('content-security-policy', SANDBOX_CSP);
-  res.setHeader('x-content-type-options', 'nosniff');
-  res.setHeader('x-frame-options', 'DENY');
-  res.setHeader('referrer-policy', 'no-referrer');
-  sendText(res, 200, body, contentType);
 }

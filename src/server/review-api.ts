@@ -1,7 +1,7 @@
 import type { Kysely } from 'kysely';
 import type { Clock } from '../clock.js';
 import { NotFoundError, RequestError } from '../errors.js';
-import { parseReportFilter } from '../review/report-filter.js';
+import { parseReportFilter, reportQueryFromParams } from '../review/report-filter.js';
 import { toReportRow } from '../review/report.js';
 import { recordReview } from '../review/record-review.js';
 import type { ConsoleAuth } from '../review/console/console-auth.js';
@@ -21,7 +21,8 @@ import { decodePathId, type HttpServer } from './http-server.js';
  * The review API: what `vouch report` reads when the database is the service's embedded one, and
  * what dashboards and scripts can read.
  *   GET /api/me                                          who the credentials belong to
- *   GET /api/alerts?since=&until=&status=&user=&limit=   report rows, newest first
+ *   GET /api/alerts?since=&until=&status=&user=&host=&rule=&severity=&reviewed=&limit=...
+ *                                                        report rows, newest first (see REPORT_QUERY_KEYS)
  *   GET /api/alerts/<id>                                 one alert with its reviews and audit trail
  *   POST /api/alerts/<id>/review {note?}                 appends a review of a finished alert
  *   GET /api/suppressions[?all=1]                        suppressions in force (all, newest first)
@@ -42,11 +43,7 @@ export function routeReviewApi(http: HttpServer, options: { db: Kysely<Database>
   });
   http.route('GET', '/api/alerts', async (req, res, url) => {
     await auth.apiIdentity(req);
-    const params = url.searchParams;
-    const filter = parseReportFilter(
-      { since: params.get('since'), until: params.get('until'), status: params.get('status'), user: params.get('user'), limit: params.get('limit') },
-      clock.now(),
-    );
+    const filter = parseReportFilter(reportQueryFromParams(url.searchParams), clock.now());
     const rows = await listAlerts(db, filter);
     sendJson(res, 200, rows.map(toReportRow));
   });

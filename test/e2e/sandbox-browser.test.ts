@@ -7,6 +7,7 @@ import { loadConfig } from '../../src/config/load-config.js';
 import { silentLogger } from '../../src/logger.js';
 import { startService, type RunningService } from '../../src/service.js';
 import { createTestStore, type TestStore } from '../helpers/test-store.js';
+import { buildWebAssets } from '../helpers/web-build.js';
 
 /** Debian's package; CI installs it. Browsers are never downloaded. */
 const CHROMIUM = '/usr/bin/chromium';
@@ -26,6 +27,7 @@ describe.skipIf(!existsSync(CHROMIUM))(`sandbox page in headless Chromium (skipp
   const cspViolations: string[] = [];
 
   beforeAll(async () => {
+    buildWebAssets();
     dir = mkdtempSync(path.join(tmpdir(), 'vouch-sandbox-browser-'));
     store = await createTestStore();
     service = await startService({ config: loadConfig({ env: { VOUCH_PORT: '0', VOUCH_DATA_DIR: path.join(dir, 'data') } }), store, logger: silentLogger });
@@ -101,7 +103,7 @@ describe.skipIf(!existsSync(CHROMIUM))(`sandbox page in headless Chromium (skipp
     await push.waitFor({ state: 'detached', timeout: WAIT_MS });
 
     // The alerts table shows it verified, and her DM says so.
-    const verifiedRow = page.locator('#alerts-body tr[data-status="verified"]', { hasText: 'alice' });
+    const verifiedRow = page.locator('#alerts-body tr[data-status="verified"]', { hasText: 'alice' }).filter({ hasText: 'cat /etc/shadow' });
     await verifiedRow.waitFor({ timeout: WAIT_MS });
     await expect(verifiedRow.locator('td.command').textContent()).resolves.toBe('cat /etc/shadow');
     await expect(verifiedRow.locator('.status').textContent()).resolves.toBe('verified');
@@ -121,6 +123,11 @@ describe.skipIf(!existsSync(CHROMIUM))(`sandbox page in headless Chromium (skipp
     const shot = path.join(shotDir, 'sandbox.png');
     await page.screenshot({ path: shot, fullPage: true });
     expect(existsSync(shot)).toBe(true);
+
+    // The same page on a phone: nothing scrolls sideways.
+    await page.setViewportSize({ width: 420, height: 900 });
+    await expect(page.evaluate('document.documentElement.scrollWidth - document.documentElement.clientWidth')).resolves.toBeLessThanOrEqual(0);
+    await page.screenshot({ path: path.join(shotDir, 'sandbox-420.png'), fullPage: true });
 
     expect(dialogs).toEqual([]);
     expect(pageErrors).toEqual([]);

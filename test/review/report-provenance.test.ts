@@ -41,9 +41,9 @@ describe('provenance in the report', () => {
     expect(table).toContain('PROVENANCE');
     expect(table).toContain('syslog-unverified, forg…');
     const html = renderReport(rows(), 'html');
-    expect(html).toContain('<th>provenance</th>');
-    expect(html).toContain('<td>sudo syslog — any local user can write this log</td>');
-    expect(html).toContain('<td>auditd (kernel record), over HTTP, host checked against its source</td>');
+    expect(html).toContain('<th scope="col">Provenance</th>');
+    expect(html).toContain('<td data-label="Provenance">sudo syslog — any local user can write this log</td>');
+    expect(html).toContain('<td data-label="Provenance">auditd (kernel record), over HTTP, host checked against its source</td>');
   });
 
   it('summarises a provenance in one cell', () => {

@@ -29,6 +29,37 @@ describe('renderReport', () => {
     }
   });
 
+  it('shows the answers in the table: alert id, justification, second factor, escalation reason and reviewer', () => {
+    const table = renderReport(
+      [
+        row({ id: 'al_verified', status: 'verified', command: 'cat /etc/shadow', justification: 'Rotating root for OPS-1', second_factor: 'allow', escalation_reason: null, reviewed_by: 'dana@example.com' }),
+        row({ id: 'al_escalated', command: 'cat /etc/shadow', second_factor: 'deny', escalation_reason: 'second_factor_failed' }),
+      ],
+      'table',
+    );
+    const [header, verified, escalated] = table.split('\n');
+    for (const title of ['ALERT', 'JUSTIFICATION', '2ND FACTOR', 'ESCALATION', 'REVIEWER']) expect(header).toContain(title);
+    expect(header!.indexOf('JUSTIFICATION')).toBeGreaterThan(header!.indexOf('COMMAND'));
+    expect(verified).toContain('al_verified');
+    expect(verified).toContain('Rotating root for OPS-1');
+    expect(verified).toContain('allow');
+    expect(verified).toContain('dana@example.com');
+    // Each answer sits under its own heading.
+    expect(verified!.indexOf('Rotating root')).toBe(header!.indexOf('JUSTIFICATION'));
+    expect(verified!.indexOf('dana@example.com')).toBe(header!.indexOf('REVIEWER'));
+    expect(escalated!.indexOf('second_factor_failed')).toBe(header!.indexOf('ESCALATION'));
+    expect(escalated!.indexOf('deny')).toBe(header!.indexOf('2ND FACTOR'));
+  });
+
+  it('prints the HTML report as the console does: every answer, reviewer included, stylesheet inlined', () => {
+    const html = renderReport([row({ justification: 'why <b>', reviewed_by: 'dana@example.com' })], 'html');
+    expect(html).toContain('<td data-label="Justification">why &lt;b&gt;</td>');
+    expect(html).toContain('<td data-label="Reviewed by">dana@example.com</td>');
+    expect(html).toContain('<a href="/review/alerts/al_1">al_1</a>');
+    expect(html).toMatch(/<style>[^<]*@media print/);
+    expect(html).not.toContain('<script');
+  });
+
   it('renders a megabyte-long hostile command in the table quickly', () => {
     const started = performance.now();
     const table = renderReport([row({ command: '\u001b'.repeat(1024 * 1024) })], 'table');

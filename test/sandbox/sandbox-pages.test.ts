@@ -1,12 +1,12 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { Script } from 'node:vm';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config/load-config.js';
 import { createLogger, silentLogger } from '../../src/logger.js';
 import type { SandboxAlert, SandboxMessage, SandboxState, SandboxUser } from '../../src/sandbox/sandbox-state.js';
 import { startService, type RunningService } from '../../src/service.js';
+import { buildWebAssets } from '../helpers/web-build.js';
 import { createTestStore, type TestStore } from '../helpers/test-store.js';
 
 const HOSTILE = '<script>alert(1)</script> <!channel>';
@@ -26,6 +26,7 @@ describe('sandbox pages', () => {
   let service: RunningService;
 
   beforeEach(async () => {
+    buildWebAssets();
     dir = mkdtempSync(path.join(tmpdir(), 'vouch-sandbox-pages-'));
     store = await createTestStore();
     const config = loadConfig({ env: { VOUCH_PORT: '0', VOUCH_DATA_DIR: dir } });
@@ -96,7 +97,7 @@ describe('sandbox pages', () => {
     expect(csp).toContain("style-src 'self'");
     expect(csp).not.toContain('unsafe');
     expect(page.headers.get('x-content-type-options')).toBe('nosniff');
-    expect(page.text).toContain('<script src="/sandbox/app.js" defer></script>');
+    expect(page.text).toContain('<script type="module" src="/sandbox/app.js"></script>');
     expect(page.text).toContain('<link rel="stylesheet" href="/sandbox/app.css">');
     // No inline script, handler or style: the CSP would block them anyway.
     expect(page.text).not.toMatch(/<script(?![^>]*\ssrc=)[^>]*>/);
@@ -108,7 +109,13 @@ describe('sandbox pages', () => {
     expect(script.status).toBe(200);
     expect(script.headers.get('content-type')).toMatch(/^text\/javascript/);
     expect(script.headers.get('x-content-type-options')).toBe('nosniff');
-    expect(() => new Script(script.text, { filename: 'app.js' })).not.toThrow();
+    // A module compiled from web/sandbox/app.ts, importing the shared DOM helpers by their served path.
+    expect(script.text).toContain("from '/assets/shared/dom.js'");
+    const shared = await request('GET', '/assets/shared/dom.js');
+    expect(shared.status).toBe(200);
+    expect(shared.headers.get('content-type')).toMatch(/^text\/javascript/);
+    for (const module of ['/sandbox/slack-messages.js', '/sandbox/phone.js', '/sandbox/sandbox-api.js']) expect((await request('GET', module)).status).toBe(200);
+    expect((await request('GET', '/sandbox/../package.json')).status).toBe(404);
     expect(script.text).not.toMatch(/innerHTML|outerHTML|insertAdjacentHTML|document\.write/);
 
     const css = await request('GET', '/sandbox/app.css');

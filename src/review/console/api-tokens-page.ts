@@ -7,7 +7,7 @@ import { decodePathId, type HttpServer } from '../../server/http-server.js';
 import { listApiTokens } from '../../store/queries/api-tokens.js';
 import type { Database } from '../../store/schema.js';
 import { visibleText } from '../../terminal-text.js';
-import { escapeHtml } from '../report.js';
+import { escapeHtml } from './html.js';
 import { apiTokenView, createApiToken, revokeApiTokenNamed } from './api-tokens.js';
 import { reviewerSession } from './console-auth-routes.js';
 import type { ConsoleAuth, ConsoleSession } from './console-auth.js';

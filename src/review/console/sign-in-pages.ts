@@ -1,6 +1,6 @@
 import type { ServerResponse } from 'node:http';
 import { visibleText } from '../../terminal-text.js';
-import { escapeHtml } from '../report.js';
+import { escapeHtml } from './html.js';
 import type { ReviewerIdentity } from './console-auth.js';
 import { sendConsoleHtml } from './console-response.js';
 

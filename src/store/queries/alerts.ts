@@ -1,6 +1,6 @@
-import type { Kysely, Transaction } from 'kysely';
-import type { AlertStatus, AlertView, ConversationSummary } from '../../alerts/alert.js';
-import { fromStoredProvenance } from '../../sources/provenance.js';
+import { sql, type Kysely, type Transaction } from 'kysely';
+import type { AlertStatus, AlertView, ConversationSummary, EscalationReason, Severity } from '../../alerts/alert.js';
+import { fromStoredProvenance, type Attribution } from '../../sources/provenance.js';
 import type { AlertRow, AlertUpdate, Database, NewAlertRow } from '../schema.js';
 
 type Db = Kysely<Database> | Transaction<Database>;
@@ -52,21 +52,115 @@ export interface AlertFilter {
   until?: Date;
   status?: AlertStatus[];
   user?: string;
+  /** A glob on the host: `*` any run of characters, `?` one; everything else literal. */
+  hostGlob?: string;
+  rule?: string;
+  severity?: Severity[];
+  escalationReason?: EscalationReason[];
+  /** The provenance's attribution (kernel, syslog-unverified, ...). */
+  attribution?: Attribution[];
+  /** Reviewed at least once (true) or never (false). */
+  reviewed?: boolean;
+  /** Free text, case-insensitive, in the command, host, user, rule, justification or id. */
+  text?: string;
+  /** Default `occurred_at`, newest first. */
+  sort?: AlertSort;
+  descending?: boolean;
   limit?: number;
+  offset?: number;
   /** Only alerts whose owner has this chat user id. */
   chatUserId?: string;
 }
 
+/**
+ * Orders a list may take. `queue` is the review queue's: escalated and not yet reviewed first,
+ * then the rest not yet reviewed, then what was reviewed; newest first within each.
+ */
+export const ALERT_SORTS = ['queue', 'occurred_at', 'severity', 'status', 'user', 'host', 'rule'] as const;
+export type AlertSort = (typeof ALERT_SORTS)[number];
+
 export function listAlerts(db: Db, filter: AlertFilter): Promise<AlertRow[]> {
-  let query = db.selectFrom('alerts').selectAll();
+  let query = sortedAlerts(filteredAlerts(db, filter).selectAll(), filter);
+  if (filter.limit) query = query.limit(filter.limit);
+  if (filter.offset) query = query.offset(filter.offset);
+  return query.execute();
+}
+
+/** How many alerts the filter matches, whatever its limit and offset. */
+export async function countAlerts(db: Db, filter: AlertFilter): Promise<number> {
+  const row = await filteredAlerts(db, filter).select((eb) => eb.fn.countAll<string>().as('count')).executeTakeFirstOrThrow();
+  return Number(row.count);
+}
+
+function filteredAlerts(db: Db, filter: AlertFilter) {
+  let query = db.selectFrom('alerts');
   if (filter.since) query = query.where('occurred_at', '>=', filter.since);
   if (filter.until) query = query.where('occurred_at', '<', filter.until);
   if (filter.status && filter.status.length > 0) query = query.where('status', 'in', filter.status);
   if (filter.user) query = query.where('owner', '=', filter.user);
   if (filter.chatUserId) query = query.where('chat_user_id', '=', filter.chatUserId);
-  query = query.orderBy('occurred_at', 'desc').orderBy('id');
-  if (filter.limit) query = query.limit(filter.limit);
-  return query.execute();
+  if (filter.hostGlob) query = query.where(sql<boolean>`host like ${globToLike(filter.hostGlob)}`);
+  if (filter.rule) query = query.where('rule_id', '=', filter.rule);
+  if (filter.severity && filter.severity.length > 0) query = query.where('severity', 'in', filter.severity);
+  if (filter.escalationReason && filter.escalationReason.length > 0) query = query.where('escalation_reason', 'in', filter.escalationReason);
+  if (filter.attribution && filter.attribution.length > 0) {
+    query = query.where(sql<boolean>`provenance->>'attribution' in (${sql.join(filter.attribution)})`);
+  }
+  if (filter.reviewed !== undefined) query = query.where(filter.reviewed ? IS_REVIEWED : sql<boolean>`not ${IS_REVIEWED}`);
+  if (filter.text) {
+    const pattern = `%${escapeLike(filter.text)}%`;
+    query = query.where(sql<boolean>`(command ilike ${pattern} or host ilike ${pattern} or coalesce(owner, '') ilike ${pattern}
+      or rule_id ilike ${pattern} or rule_name ilike ${pattern} or coalesce(justification, '') ilike ${pattern} or id ilike ${pattern})`);
+  }
+  return query;
+}
+
+/** Reviewed: the alert's own summary says so, or a review of it is recorded. */
+const IS_REVIEWED = sql<boolean>`(alerts.reviewed_at is not null or exists (select 1 from reviews where reviews.alert_id = alerts.id))`;
+
+type AlertSelect = ReturnType<ReturnType<typeof filteredAlerts>['selectAll']>;
+
+/** Names (status, host, rule, user) read best A to Z; times and severities newest or worst first. */
+export function sortsDescendingByDefault(sort: AlertSort): boolean {
+  return !['status', 'host', 'rule', 'user'].includes(sort);
+}
+
+function sortedAlerts(query: AlertSelect, filter: AlertFilter): AlertSelect {
+  const sort = filter.sort ?? 'occurred_at';
+  const direction = (filter.descending ?? sortsDescendingByDefault(sort)) ? sql`desc` : sql`asc`;
+  switch (sort) {
+    case 'queue':
+      query = query
+        .orderBy(sql`case when ${IS_REVIEWED} then 2 when status = 'escalated' then 0 else 1 end`)
+        .orderBy(sql`occurred_at ${direction}`);
+      break;
+    case 'severity':
+      query = query.orderBy(sql`case severity when 'critical' then 3 when 'high' then 2 when 'medium' then 1 else 0 end ${direction}`);
+      break;
+    case 'status':
+    case 'host':
+    case 'rule':
+    case 'user': {
+      const column = { status: 'status', host: 'host', rule: 'rule_id', user: 'owner' }[sort];
+      // Ties (one host's alerts) then list newest first.
+      return query.orderBy(sql`${sql.ref(column)} ${direction} nulls last`).orderBy('occurred_at', 'desc').orderBy('id');
+    }
+    case 'occurred_at':
+      break;
+  }
+  return query.orderBy(sql`occurred_at ${direction}`).orderBy('id');
+}
+
+/** Escapes LIKE's wildcards (and its escape character) so text matches literally. */
+function escapeLike(text: string): string {
+  return text.replace(/[\\%_]/g, '\\$&');
+}
+
+/** A host glob as a LIKE pattern: `*` is `%`, `?` is `_`, anything else literal. */
+export function globToLike(glob: string): string {
+  let pattern = '';
+  for (const char of glob) pattern += char === '*' ? '%' : char === '?' ? '_' : escapeLike(char);
+  return pattern;
 }
 
 /** The shape chat rendering and reports see. */

@@ -1,0 +1,121 @@
+/**
+ * What a reviewer can do to an alert from the console. Each action runs in one transaction with
+ * the alert's row locked and appends its audit-trail step under the signed-in identity: the actor
+ * is never a name typed into a form.
+ */
+import type { Kysely, Transaction } from 'kysely';
+import { FINISHED_STATUSES, type AlertStatus } from '../../alerts/alert.js';
+import { newSuppressionId, parseSuppressionRequest } from '../../alerts/suppression.js';
+import type { Clock } from '../../clock.js';
+import { RequestError } from '../../errors.js';
+import { lockAlert, updateAlert } from '../../store/queries/alerts.js';
+import { appendAudit } from '../../store/queries/audit-trail.js';
+import { scheduleJob } from '../../store/queries/jobs.js';
+import { recordReview } from '../../store/queries/reviews.js';
+import { insertSuppression } from '../../store/queries/suppressions.js';
+import type { AlertRow, Database, SuppressionRow } from '../../store/schema.js';
+import type { ReviewerIdentity } from './console-auth.js';
+
+export interface ActionContext {
+  db: Kysely<Database>;
+  clock: Clock;
+  identity: ReviewerIdentity;
+}
+
+/** The longest review note kept. */
+export const MAX_NOTE_LENGTH = 2000;
+
+/** Reviewers and admins review; anyone else signed in is refused. */
+export function requireReviewer(identity: ReviewerIdentity): void {
+  if (!identity.reviewer && !identity.admin) throw new RequestError(403, `${identity.actor} is neither a reviewer nor an admin of Vouch`);
+}
+
+/** Suppressions silence alerts for everyone, so only admins create them. */
+export function requireAdmin(identity: ReviewerIdentity): void {
+  if (!identity.admin) throw new RequestError(403, `only admins may create suppressions; ${identity.actor} is not one`);
+}
+
+async function withLockedAlert<T>(context: ActionContext, alertId: string, act: (row: AlertRow, trx: Transaction<Database>, at: Date) => Promise<T>): Promise<T> {
+  return context.db.transaction().execute(async (trx) => {
+    const row = await lockAlert(trx, alertId);
+    if (!row) throw new RequestError(404, `no alert ${alertId}`);
+    return act(row, trx, context.clock.now());
+  });
+}
+
+function isFinished(row: AlertRow): boolean {
+  return FINISHED_STATUSES.includes(row.status as AlertStatus);
+}
+
+/** Appends a review (never overwrites an earlier one); 409 while the alert is still open. */
+export async function markReviewed(context: ActionContext, alertId: string, note: string | null): Promise<void> {
+  requireReviewer(context.identity);
+  if (note !== null && note.length > MAX_NOTE_LENGTH) throw new RequestError(400, `note: at most ${MAX_NOTE_LENGTH} characters`);
+  await withLockedAlert(context, alertId, async (row, trx, at) => {
+    if (!isFinished(row)) throw new RequestError(409, `alert ${alertId} is still ${row.status}; only finished alerts are reviewed`);
+    await recordReview(trx, { alertId, actor: context.identity.actor, note, at });
+  });
+}
+
+/**
+ * Ask again: re-opens a finished alert as `new` and schedules an `ask` job, so its owner gets a
+ * new question (and a new push after answering) through the ordinary workflow. The previous
+ * answer stays in the trail's `reopened` step; the row's answer fields start afresh.
+ */
+export async function askAgain(context: ActionContext, alertId: string): Promise<void> {
+  requireReviewer(context.identity);
+  await withLockedAlert(context, alertId, async (row, trx, at) => {
+    if (!isFinished(row)) throw new RequestError(409, `alert ${alertId} is still ${row.status}: its owner is being asked already`);
+    if (row.owner === null) throw new RequestError(409, `alert ${alertId} has no owner to ask`);
+    await updateAlert(trx, alertId, {
+      status: 'new', dm_channel: null, dm_ts: null, asked_at: null, reminded_at: null, answered_at: null, justification: null,
+      push_txid: null, push_started_at: null, second_factor: null, escalation_reason: null, escalation_detail: null, resolved_at: null, updated_at: at,
+    });
+    await scheduleJob(trx, alertId, 'ask', at);
+    await appendAudit(trx, {
+      alertId, at, actor: context.identity.actor, action: 'reopened',
+      detail: { from: row.status, justification: row.justification, second_factor: row.second_factor, escalation_reason: row.escalation_reason },
+    });
+  });
+}
+
+/** Assigns the alert to a reviewer (null: nobody); the trail's latest `assigned` step says who has it. */
+export async function assignAlert(context: ActionContext, alertId: string, to: string | null): Promise<void> {
+  requireReviewer(context.identity);
+  if (to !== null && (to.length > 200 || /[\u0000-\u001f\u007f]/.test(to))) throw new RequestError(400, 'assignee: at most 200 printable characters');
+  await withLockedAlert(context, alertId, async (_row, trx, at) => {
+    await appendAudit(trx, { alertId, at, actor: context.identity.actor, action: 'assigned', detail: { to } });
+  });
+}
+
+/** The suppression form's fields, as posted. */
+export interface SuppressionForm {
+  rule: string | null;
+  user: string | null;
+  host: string | null;
+  command: string | null;
+  reason: string | null;
+  for: string | null;
+  /** The alert it was made from, whose trail records it too. */
+  fromAlert: string | null;
+}
+
+/** Creates a suppression under the signed-in admin's identity, validated as the API validates it. */
+export async function createSuppression(context: ActionContext, form: SuppressionForm): Promise<SuppressionRow> {
+  requireAdmin(context.identity);
+  const now = context.clock.now();
+  const fields: Record<string, unknown> = { created_by: context.identity.actor, reason: form.reason, for: form.for };
+  for (const key of ['rule', 'user', 'host', 'command'] as const) if (form[key] !== null) fields[key] = form[key];
+  const request = parseSuppressionRequest(fields, now);
+  return context.db.transaction().execute(async (trx) => {
+    const created = await insertSuppression(trx, newSuppressionId(), request, now);
+    const detail = { suppression: created.id, rule: created.rule_id, user: created.owner, host: created.host_glob, command: created.command, reason: created.reason, expires_at: created.expires_at.toISOString() };
+    await appendAudit(trx, { alertId: null, at: now, actor: context.identity.actor, action: 'suppression_created', detail });
+    if (form.fromAlert !== null) {
+      const row = await lockAlert(trx, form.fromAlert);
+      if (!row) throw new RequestError(404, `no alert ${form.fromAlert}`);
+      await appendAudit(trx, { alertId: form.fromAlert, at: now, actor: context.identity.actor, action: 'suppressed_similar', detail });
+    }
+    return created;
+  });
+}
