@@ -4,6 +4,7 @@ import * as suppressions from './0002_suppressions.js';
 import * as eventProvenance from './0003_event_provenance.js';
 import * as auditChains from './0004_audit_chains.js';
 import * as jobEngine from './0005_job_engine.js';
+import * as ladder from './0009_ladder.js';
 
 /**
  * Every migration, in order. Append-only: a shipped migration is never edited; a change to the
@@ -15,4 +16,5 @@ export const MIGRATIONS: Record<string, Migration> = {
   '0003_event_provenance': eventProvenance,
   '0004_audit_chains': auditChains,
   '0005_job_engine': jobEngine,
+  '0009_ladder': ladder,
 };

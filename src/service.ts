@@ -33,6 +33,7 @@ import { DuoSecondFactor } from './verify/duo/duo-second-factor.js';
 import { JobRunner, type JobEvents } from './workflow/job-runner.js';
 import { listenForJobs } from './store/job-notifications.js';
 import { Workflow } from './workflow/workflow.js';
+import { PagerDuty } from './page/pagerduty.js';
 
 export interface ServiceOptions {
   config: VouchConfig;
@@ -117,7 +118,8 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
     const identity = new IdentityResolver({ config: identityConfig, chat, db: store.db, clock, ttlMs: config.workflow.identityTtlMs });
     let runner: JobRunner | null = null;
     const wake = () => runner?.wake();
-    const workflow = new Workflow({ db: store.db, chat, secondFactor, identity, clock, logger, timings: config.workflow, onScheduled: wake });
+    const pager = config.pagerduty ? new PagerDuty({ routingKey: config.pagerduty.routingKey, apiUrl: config.pagerduty.apiUrl }) : null;
+    const workflow = new Workflow({ db: store.db, chat, secondFactor, identity, clock, logger, timings: config.workflow, onScheduled: wake, pager });
     runner = new JobRunner({
       db: store.db,
       clock,

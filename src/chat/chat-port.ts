@@ -10,10 +10,13 @@ export interface MessageRef {
  * What a message Vouch posts is for. Each post carries it with the alert id (as Slack message
  * metadata), so a job re-run after a crash can find the message it may already have posted.
  */
-export type PostPurpose = 'question' | 'reminder' | 'escalation';
+export type PostPurpose = 'question' | 'reminder' | 'escalation' | 'contact' | 'announcement' | 'outcome';
 
-/** Where a post goes: the DM with a person, or the security channel. */
-export type PostPlace = { chatUserId: string } | 'security';
+/** Where a post goes: the DM with a person, the security channel, or a thread in it. */
+export type PostPlace = { chatUserId: string } | 'security' | { thread: MessageRef };
+
+/** The escalation contact: a person (sent a DM), or a user group (mentioned in the security channel). */
+export type ContactTarget = { chatUserId: string } | { userGroupId: string };
 
 /**
  * Everything the workflow asks of a chat service. Implementations render and escape; the workflow
@@ -41,6 +44,18 @@ export interface ChatPort {
    * none. Jobs ask before posting again after an attempt whose outcome they did not see.
    */
   findPosted(alertId: string, purpose: PostPurpose, place: PostPlace, since: Date): Promise<MessageRef | null>;
+  /** The person's IANA time zone (Slack's `tz`), or null when chat does not say. */
+  userTimeZone(chatUserId: string): Promise<string | null>;
+  /** Rewrites a reminder whose conversation ended, so it no longer points at buttons that are gone. */
+  showReminderEnded(alert: AlertView, reminder: MessageRef): Promise<void>;
+  /** Tells the escalation contact that the owner has not answered for `waitedMs`. */
+  notifyContact(alert: AlertView, target: ContactTarget, waitedMs: number): Promise<MessageRef>;
+  /** Posts a critical alert's heads-up to the security channel when its owner is asked. */
+  announce(alert: AlertView): Promise<MessageRef>;
+  /** Rewrites the heads-up with the alert's current state (the answer, the outcome). */
+  updateAnnouncement(alert: AlertView, announcement: MessageRef): Promise<void>;
+  /** Replies in the heads-up's thread with the alert's outcome. */
+  postOutcome(alert: AlertView, announcement: MessageRef): Promise<MessageRef>;
   /** A message only `chatUserId` sees in `channel` (e.g. "this alert is not yours"). */
   tellUser(channel: string, chatUserId: string, text: string): Promise<void>;
 }

@@ -26,11 +26,15 @@ export const CONFIG_SCHEMA: SchemaNode = sectionOf(['rules'], {
   slack: sectionOf(['bot_token', 'signing_secret', 'api_url', 'security_channel']),
   duo: sectionOf(['integration_key', 'secret_key', 'api_host', 'api_url']),
   identity: sectionOf(['email_domain'], {
-    users: { kind: 'map', each: sectionOf(['email', 'duo', 'slack']) },
+    users: { kind: 'map', each: sectionOf(['email', 'duo', 'slack', 'manager']) },
     uids: { kind: 'map', each: value },
   }),
   sources: { kind: 'list', each: sectionOf(['name', 'type', 'path', 'token', 'host', 'hosts']) },
-  workflow: sectionOf(['remind_after', 'escalate_after', 'push_timeout', 'push_poll_interval', 'dedupe_window', 'poll_interval', 'identity_ttl', 'system_actor']),
+  workflow: sectionOf([
+    'remind_after', 'escalate_after', 'push_timeout', 'push_poll_interval', 'dedupe_window', 'poll_interval', 'identity_ttl', 'system_actor',
+    'reminders', 'escalation_contact', 'contact_after', 'working_hours',
+  ]),
+  pagerduty: sectionOf(['routing_key', 'api_url']),
   jobs: sectionOf(['concurrency', 'lease', 'max_attempts']),
   review: sectionOf(['token']),
 });

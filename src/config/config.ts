@@ -1,3 +1,5 @@
+import type { WorkingHours } from '../workflow/working-hours.js';
+
 /** The validated configuration the service runs on; built once at start-up by loadConfig(). */
 export interface VouchConfig {
   server: { port: number; host: string; publicUrl: string | null };
@@ -13,6 +15,8 @@ export interface VouchConfig {
   workflow: WorkflowConfig;
   jobs: JobsConfig;
   review: { token: string | null };
+  /** `pagerduty:`; null when no routing key is set (critical escalations are then not paged). */
+  pagerduty: PagerDutyConfig | null;
   /** True when both chat and second factor run on the built-in simulators. */
   sandbox: boolean;
 }
@@ -46,7 +50,20 @@ export interface IdentityUser {
   duo?: string;
   /** Slack user id, skipping the email lookup. */
   slack?: string;
+  /** Who is told when this person does not answer (`workflow.escalation_contact: manager`): a login or a Slack user id. */
+  manager?: string;
 }
+
+/** PagerDuty Events API v2: critical escalations trigger an incident keyed by the alert id. */
+export interface PagerDutyConfig {
+  /** The integration's 32-character routing key (PAGERDUTY_ROUTING_KEY). */
+  routingKey: string;
+  /** Base URL, default https://events.pagerduty.com (PAGERDUTY_API_URL). */
+  apiUrl: string;
+}
+
+/** Who hears of an unanswered question before the security channel does. */
+export type EscalationContact = { kind: 'user_group'; id: string } | { kind: 'manager' };
 
 export interface IdentityConfig {
   emailDomain: string | null;
@@ -95,4 +112,12 @@ export interface WorkflowConfig {
   pollIntervalMs: number;
   identityTtlMs: number;
   systemActor: 'escalate' | 'ignore';
+  /** When reminders go out, measured from the question (`workflow.reminders`, or `remind_after` alone). */
+  reminderDelaysMs: number[];
+  /** `workflow.escalation_contact`; null: the ladder goes from the reminders straight to the channel. */
+  escalationContact: EscalationContact | null;
+  /** When the contact is told, measured from the question (`workflow.contact_after`). */
+  contactAfterMs: number;
+  /** `workflow.working_hours`; null: questions are asked at any hour. */
+  workingHours: WorkingHours | null;
 }

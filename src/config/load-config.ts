@@ -8,6 +8,7 @@ import { isHostGlob } from '../sources/host-allow-list.js';
 import { assertKnownKeys } from './config-schema.js';
 import { DEFAULTS, MIN_REVIEW_TOKEN_LENGTH } from './defaults.js';
 import { parseDuration, parsePositiveDuration } from './duration.js';
+import { ladderConfig, pagerDutyConfig } from './ladder-config.js';
 import { sandboxFlag, sandboxRequested } from './sandbox-mode.js';
 
 type Env = Record<string, string | undefined>;
@@ -43,6 +44,8 @@ export function loadConfig(options: LoadConfigOptions = {}): VouchConfig {
     );
   }
   const workflow = section(raw, 'workflow');
+  const escalateAfterMs = parsePositiveDuration(workflow.escalate_after ?? DEFAULTS.escalateAfter, 'workflow.escalate_after');
+  const ladder = ladderConfig(workflow, escalateAfterMs);
   // Sandbox or live (see sandbox-mode.ts); startService refuses live mode without credentials.
   const databaseUrl = env.DATABASE_URL || optionalString(database, 'url', 'database') || null;
   const sources = sourcesConfig(raw.sources, baseDir, env);
@@ -66,22 +69,22 @@ export function loadConfig(options: LoadConfigOptions = {}): VouchConfig {
     sources,
     rules: rulesPath(raw.rules, baseDir),
     workflow: {
-      remindAfterMs: parsePositiveDuration(workflow.remind_after ?? DEFAULTS.remindAfter, 'workflow.remind_after'),
-      escalateAfterMs: parsePositiveDuration(workflow.escalate_after ?? DEFAULTS.escalateAfter, 'workflow.escalate_after'),
+      // The first reminder; with `reminders: []` there is none, and this is only kept for older callers.
+      remindAfterMs: ladder.reminderDelaysMs[0] ?? escalateAfterMs,
+      escalateAfterMs,
       pushTimeoutMs: parsePositiveDuration(workflow.push_timeout ?? DEFAULTS.pushTimeout, 'workflow.push_timeout'),
       pushPollIntervalMs: parsePositiveDuration(workflow.push_poll_interval ?? DEFAULTS.pushPollInterval, 'workflow.push_poll_interval'),
       dedupeWindowMs: parseDuration(workflow.dedupe_window ?? DEFAULTS.dedupeWindow, 'workflow.dedupe_window'),
       pollIntervalMs: parsePositiveDuration(workflow.poll_interval ?? DEFAULTS.pollInterval, 'workflow.poll_interval'),
       identityTtlMs: parseDuration(workflow.identity_ttl ?? DEFAULTS.identityTtl, 'workflow.identity_ttl'),
       systemActor: systemActor(workflow.system_actor ?? DEFAULTS.systemActor),
+      ...ladder,
     },
     jobs: jobsConfig(section(raw, 'jobs'), parsePositiveDuration(workflow.push_timeout ?? DEFAULTS.pushTimeout, 'workflow.push_timeout')),
+    pagerduty: pagerDutyConfig(section(raw, 'pagerduty'), env),
     review: { token: reviewToken(env.VOUCH_REVIEW_TOKEN ?? optionalString(section(raw, 'review'), 'token', 'review') ?? null) },
     sandbox,
   };
-  if (config.workflow.remindAfterMs >= config.workflow.escalateAfterMs) {
-    throw new ConfigError('workflow.remind_after', 'must be shorter than workflow.escalate_after, or the reminder never fires');
-  }
   // A crashed replica's poll resumes only when its lease runs out: that must happen while the push
   // is still live, or an approval would be read after its deadline.
   if (config.jobs.leaseMs * 2 > config.workflow.pushTimeoutMs) {

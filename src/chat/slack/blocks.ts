@@ -8,6 +8,7 @@
  */
 import { JUSTIFICATION_LENGTH, type AlertView, type EscalationReason, type Severity } from '../../alerts/alert.js';
 import { describeProvenance } from '../../sources/provenance.js';
+import { escalationReasonText, secondFactorSentence } from '../../alerts/wording.js';
 import type { MessageRef } from '../chat-port.js';
 import { visibleText } from '../../terminal-text.js';
 import { escapeMrkdwn, inlineCode, sanitizeText, truncateEscaped, truncatePlain, untrustedMrkdwn } from './escape.js';
@@ -172,8 +173,8 @@ export function escalationMessage(alert: AlertView): SlackMessage {
       ['Rule', `${inlineCode(alert.ruleName, 500)} (${inlineCode(alert.ruleId, 200)})`],
       ['Severity', severityText(alert.severity)],
       ['ATT&CK', attackText(alert.attack)],
-      ['Second factor', alert.secondFactor === null ? '_not attempted_' : inlineCode(alert.secondFactor, 200)],
-      ['Reason', escapeMrkdwn(alert.escalationReason ?? 'none')],
+      ['Second factor', alert.secondFactor === null ? '_not attempted_' : escapeMrkdwn(secondFactorSentence(alert.secondFactor))],
+      ['Reason', escapeMrkdwn(alert.escalationReason === null ? 'none' : escalationReasonText(alert.escalationReason))],
       ['Status', escapeMrkdwn(alert.status)],
     ]),
   ];
@@ -256,10 +257,8 @@ function ownerEscalationText(alert: AlertView): string {
       return ':rotating_light: You said this was not you. The security team has been alerted and will be in touch.';
     case 'no_response':
       return ':alarm_clock: We did not get an answer in time, so the security team has been notified.';
-    case 'second_factor_failed': {
-      const result = alert.secondFactor === null ? '' : ` (${inlineCode(alert.secondFactor, 100)})`;
-      return `:rotating_light: The Duo check did not succeed${result}, so the security team has been notified.`;
-    }
+    case 'second_factor_failed':
+      return `:rotating_light: The Duo check did not succeed (${escapeMrkdwn(secondFactorSentence(alert.secondFactor))}), so the security team has been notified.`;
     case 'delivery_failed':
       return ':rotating_light: Vouch could not finish checking this with you, so the security team has been notified.';
     case 'unknown_owner':
@@ -274,20 +273,7 @@ function plainStatus(alert: AlertView): string {
 }
 
 function escalationTitle(reason: EscalationReason | null): string {
-  switch (reason) {
-    case 'denied_by_user':
-      return 'Owner says it was not them';
-    case 'no_response':
-      return 'No answer from the owner';
-    case 'second_factor_failed':
-      return 'Second factor failed';
-    case 'unknown_owner':
-      return 'No chat user for the owner';
-    case 'delivery_failed':
-      return 'Could not reach the owner';
-    case null:
-      return 'Escalated';
-  }
+  return escalationReasonText(reason);
 }
 
 function escalationSummary(alert: AlertView): string {
@@ -311,7 +297,7 @@ function detailFields(alert: AlertView): Block {
 }
 
 /** A short, single-purpose preview of the command for notifications (escaped later). */
-function commandPreview(alert: AlertView): string {
+export function commandPreview(alert: AlertView): string {
   const max = 150;
   // Only a bounded prefix is cleaned, so a 1 MB command costs nothing here.
   const clean = sanitizeText(alert.command.slice(0, 2 * max));
@@ -319,7 +305,7 @@ function commandPreview(alert: AlertView): string {
 }
 
 /** The command in a code block: escaped, backticks neutralised, cut to fit one section. */
-function commandSection(command: string, max: number = SLACK_LIMITS.text): Block {
+export function commandSection(command: string, max: number = SLACK_LIMITS.text): Block {
   const fence = '```';
   const body = command === '' ? '(empty command)' : untrustedMrkdwn(command, max - 2 * fence.length);
   return { type: 'section', text: { type: 'mrkdwn', text: `${fence}${body}${fence}`, verbatim: true } };
@@ -329,7 +315,7 @@ function commandSection(command: string, max: number = SLACK_LIMITS.text): Block
  * Text a person typed (a justification, an escalation detail) under a bold label, in a code block:
  * its newlines stay, but none of its `*`, `_`, `>` or `<!channel>` is live markup.
  */
-function quoteSection(label: string, untrusted: string): Block {
+export function quoteSection(label: string, untrusted: string): Block {
   const fence = '```';
   const title = `*${escapeMrkdwn(label)}*\n`;
   const budget = SLACK_LIMITS.text - title.length - 2 * fence.length;
@@ -337,7 +323,7 @@ function quoteSection(label: string, untrusted: string): Block {
   return mrkdwnSection(`${title}${fence}${body}${fence}`);
 }
 
-function fieldsSection(fields: Array<[string, string]>): Block {
+export function fieldsSection(fields: Array<[string, string]>): Block {
   return {
     type: 'section',
     fields: fields.map(([label, value]) => ({
@@ -348,7 +334,7 @@ function fieldsSection(fields: Array<[string, string]>): Block {
   };
 }
 
-function mrkdwnSection(text: string): Block {
+export function mrkdwnSection(text: string): Block {
   return { type: 'section', text: { type: 'mrkdwn', text: truncateEscaped(text, SLACK_LIMITS.text), verbatim: true } };
 }
 
@@ -367,11 +353,11 @@ export function provenanceContext(alert: AlertView): Block[] {
   return [{ type: 'context', elements: [{ type: 'mrkdwn', text, verbatim: true }] }];
 }
 
-function alertContext(alert: AlertView): Block {
+export function alertContext(alert: AlertView): Block {
   return { type: 'context', elements: [{ type: 'mrkdwn', text: `Alert ${untrustedMrkdwn(alert.id, 200)}`, verbatim: true }] };
 }
 
-function header(text: string): Block {
+export function header(text: string): Block {
   return { type: 'header', text: plain(text, SLACK_LIMITS.header) };
 }
 
@@ -393,7 +379,7 @@ function plain(text: string, max: number = SLACK_LIMITS.text): PlainText {
  * The top-level text for notifications: one line, escaped (notifications parse `&<>`), every
  * control character visible, length-capped. Only a bounded prefix of huge input is read.
  */
-function fallback(text: string): string {
+export function fallback(text: string): string {
   const max = SLACK_LIMITS.fallback;
   return truncateEscaped(escapeMrkdwn(visibleText(text.slice(0, 2 * max))), max);
 }
@@ -412,7 +398,7 @@ const SEVERITY_MARKS: Record<Severity, string> = {
   critical: ':red_circle: critical',
 };
 
-function severityText(severity: Severity): string {
+export function severityText(severity: Severity): string {
   return SEVERITY_MARKS[severity] ?? escapeMrkdwn(String(severity));
 }
 

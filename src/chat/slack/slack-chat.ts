@@ -14,7 +14,7 @@ import {
 } from '@slack/web-api';
 import type { AlertView } from '../../alerts/alert.js';
 import { ChatError } from '../../errors.js';
-import type { ChatPort, MessageRef, PostPlace, PostPurpose } from '../chat-port.js';
+import type { ChatPort, ContactTarget, MessageRef, PostPlace, PostPurpose } from '../chat-port.js';
 import {
   escalationMessage,
   justificationModal,
@@ -25,6 +25,7 @@ import {
   type SlackMessage,
 } from './blocks.js';
 import { escapeMrkdwn, replaceControlChars, truncateEscaped } from './escape.js';
+import { announcementMessage, contactMessage, outcomeReplyMessage, reminderEndedMessage } from './ladder-blocks.js';
 
 /**
  * The SDK's `retryPolicies.fiveRetriesInFiveMinutes`, spelled out: the SDK is CommonJS and Node's
@@ -135,8 +136,40 @@ export class SlackChat implements ChatPort {
   }
 
   async findPosted(alertId: string, purpose: PostPurpose, place: PostPlace, since: Date): Promise<MessageRef | null> {
+    if (place !== 'security' && 'thread' in place) return this.findInThread(place.thread, { alertId, purpose });
     const channel = place === 'security' ? this.securityChannel : await this.openDm(place.chatUserId);
     return this.findInHistory(channel, { alertId, purpose }, since);
+  }
+
+  async userTimeZone(chatUserId: string): Promise<string | null> {
+    const result = await this.call('users.info', () => this.client.users.info({ user: chatUserId }));
+    const tz = result.user?.tz;
+    return typeof tz === 'string' && tz !== '' ? tz : null;
+  }
+
+  async showReminderEnded(alert: AlertView, reminder: MessageRef): Promise<void> {
+    await this.update(reminder, reminderEndedMessage(alert));
+  }
+
+  async notifyContact(alert: AlertView, target: ContactTarget, waitedMs: number): Promise<MessageRef> {
+    const channel = 'chatUserId' in target ? await this.openDm(target.chatUserId) : this.securityChannel;
+    return this.post(channel, contactMessage(alert, target, waitedMs), { alertId: alert.id, purpose: 'contact' });
+  }
+
+  async announce(alert: AlertView): Promise<MessageRef> {
+    return this.post(this.securityChannel, announcementMessage(alert), { alertId: alert.id, purpose: 'announcement' });
+  }
+
+  async updateAnnouncement(alert: AlertView, announcement: MessageRef): Promise<void> {
+    await this.update(announcement, announcementMessage(alert));
+  }
+
+  async postOutcome(alert: AlertView, announcement: MessageRef): Promise<MessageRef> {
+    return this.post(announcement.channel, outcomeReplyMessage(alert), { alertId: alert.id, purpose: 'outcome' }, announcement.ts);
+  }
+
+  private async update(ref: MessageRef, message: SlackMessage): Promise<void> {
+    await this.call('chat.update', () => this.client.chat.update({ channel: ref.channel, ts: ref.ts, text: message.text, blocks: message.blocks }));
   }
 
   async openJustificationForm(triggerId: string, alert: AlertView, question: MessageRef): Promise<void> {
@@ -162,12 +195,13 @@ export class SlackChat implements ChatPort {
    * happened: the channel is looked at before the failure is reported, so the caller's retry
    * does not post a second copy.
    */
-  private async post(channel: string, message: SlackMessage, key: PostKey): Promise<MessageRef> {
+  private async post(channel: string, message: SlackMessage, key: PostKey, threadTs?: string): Promise<MessageRef> {
     let result: Awaited<ReturnType<WebClient['chat']['postMessage']>>;
     try {
       result = await this.postRateLimited(() =>
         this.poster.chat.postMessage({
           channel,
+          ...(threadTs ? { thread_ts: threadTs } : {}),
           text: message.text,
           blocks: message.blocks,
           metadata: { event_type: eventTypeOf(key.purpose), event_payload: { alert_id: key.alertId } },
@@ -181,7 +215,8 @@ export class SlackChat implements ChatPort {
       if (!outcomeUnknown(error)) throw failure;
       // Newest first and no lower bound: this clock and Slack's may disagree, and a message just
       // posted is among the newest anyway.
-      const found = await this.findInHistory(channel, key, null).catch(() => null);
+      const lookup = threadTs ? this.findInThread({ channel, ts: threadTs }, key) : this.findInHistory(channel, key, null);
+      const found = await lookup.catch(() => null);
       if (found) return found;
       throw failure;
     }
@@ -222,6 +257,26 @@ export class SlackChat implements ChatPort {
         const metadata = message.metadata;
         if (metadata?.event_type === eventType && (metadata.event_payload as Record<string, unknown> | undefined)?.alert_id === key.alertId && message.ts) {
           return { channel, ts: message.ts };
+        }
+      }
+      cursor = result.response_metadata?.next_cursor || undefined;
+      if (!result.has_more || !cursor) return null;
+    }
+    return null;
+  }
+
+  /** Looks through a thread's replies (conversations.replies) for the message carrying `key`. */
+  private async findInThread(thread: MessageRef, key: PostKey): Promise<MessageRef | null> {
+    const eventType = eventTypeOf(key.purpose);
+    let cursor: string | undefined;
+    for (let page = 0; page < HISTORY_MAX_PAGES; page += 1) {
+      const result = await this.call('conversations.replies', () =>
+        this.client.conversations.replies({ channel: thread.channel, ts: thread.ts, limit: 200, include_all_metadata: true, ...(cursor ? { cursor } : {}) }),
+      );
+      for (const message of result.messages ?? []) {
+        const metadata = message.metadata;
+        if (message.ts !== thread.ts && metadata?.event_type === eventType && (metadata.event_payload as Record<string, unknown> | undefined)?.alert_id === key.alertId && message.ts) {
+          return { channel: thread.channel, ts: message.ts };
         }
       }
       cursor = result.response_metadata?.next_cursor || undefined;
