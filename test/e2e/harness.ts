@@ -28,6 +28,21 @@ export const ALICE: Person = { login: 'alice', uid: 1000, slackId: 'UALICE' };
 export const BOB: Person = { login: 'bob', uid: 1001, slackId: 'UBOB' };
 export const EVE: Person = { login: 'eve', uid: 1002, slackId: 'UEVE' };
 
+export interface HarnessOptions {
+  duoLongPollMs?: number;
+  logger?: Logger;
+  /** Replaces the `workflow:` line of the config file (one YAML line). */
+  workflowYaml?: string;
+  /** More lines under `identity:` (indented two spaces), e.g. `  users: { alice: { manager: bob } }`. */
+  identityYaml?: string[];
+  /** More top-level YAML lines for the config file (e.g. a `pagerduty:` section). */
+  extraYaml?: string[];
+  /** Slack time zones by login (default UTC). */
+  timeZones?: Record<string, string>;
+  /** More environment for loadConfig. */
+  env?: Record<string, string>;
+}
+
 /**
  * The whole service, started in-process over real HTTP, with the Slack and Duo simulators on their
  * own ports, a real database (Postgres in CI), a real audit log file, and a manual clock. Timers
@@ -48,12 +63,12 @@ export class Harness {
   /** Where the service logs; silent unless a test wants to read the log. */
   logger: Logger = silentLogger;
 
-  async start(options: { duoLongPollMs?: number; logger?: Logger } = {}): Promise<this> {
+  async start(options: HarnessOptions = {}): Promise<this> {
     if (options.logger) this.logger = options.logger;
     this.store = await createTestStore();
     this.slack = createSlackSimulator({ botToken: BOT_TOKEN, signingSecret: SIGNING_SECRET, clock: this.clock });
     for (const person of [ALICE, BOB, EVE]) {
-      this.slack.addUser({ id: person.slackId, name: person.login, email: `${person.login}@example.com` });
+      this.slack.addUser({ id: person.slackId, name: person.login, email: `${person.login}@example.com`, tz: options.timeZones?.[person.login] });
     }
     const slackServer = await this.slack.listen(0);
     this.closers.push(() => slackServer.close());
@@ -68,9 +83,11 @@ export class Harness {
       [
         'identity:',
         '  email_domain: example.com',
+        ...(options.identityYaml ?? []),
         'sources:',
         `  - { name: audit, type: auditd, path: ${this.logPath} }`,
-        'workflow: { remind_after: 30m, escalate_after: 2h, push_timeout: 90s }',
+        options.workflowYaml ?? 'workflow: { remind_after: 30m, escalate_after: 2h, push_timeout: 90s }',
+        ...(options.extraYaml ?? []),
       ].join('\n'),
     );
     this.config = loadConfig({
@@ -87,6 +104,7 @@ export class Harness {
         DUO_SKEY: DUO.skey,
         DUO_API_HOST: DUO.host,
         DUO_API_URL: duoServer.url,
+        ...options.env,
       },
     });
     await this.startService();
