@@ -27,8 +27,16 @@ export function humanDuration(ms: number): string {
   return parts.join(' ');
 }
 
-/** What the second factor's result means to the person, as a sentence fragment. */
+/**
+ * What the second factor's result means to the person, as a sentence fragment. A result Vouch
+ * does not know is quoted as Duo gave it (renderers must treat it as untrusted text).
+ */
 export function secondFactorSentence(result: string | null): string {
+  return knownSecondFactorSentence(result) ?? `Duo answered "${result}"`;
+}
+
+/** The sentence for a second-factor result Vouch knows, or null for any other word. */
+export function knownSecondFactorSentence(result: string | null): string | null {
   switch (result) {
     case null:
       return 'no Duo push was sent';
@@ -49,7 +57,7 @@ export function secondFactorSentence(result: string | null): string {
     case 'error':
       return 'Duo could not be reached';
     default:
-      return `Duo answered "${result}"`;
+      return null;
   }
 }
 

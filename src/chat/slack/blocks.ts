@@ -8,7 +8,7 @@
  */
 import { JUSTIFICATION_LENGTH, type AlertView, type EscalationReason, type Severity } from '../../alerts/alert.js';
 import { describeProvenance } from '../../sources/provenance.js';
-import { escalationReasonText, secondFactorSentence } from '../../alerts/wording.js';
+import { escalationReasonText, knownSecondFactorSentence } from '../../alerts/wording.js';
 import type { MessageRef } from '../chat-port.js';
 import { visibleText } from '../../terminal-text.js';
 import { escapeMrkdwn, inlineCode, sanitizeText, truncateEscaped, truncatePlain, untrustedMrkdwn } from './escape.js';
@@ -173,7 +173,7 @@ export function escalationMessage(alert: AlertView): SlackMessage {
       ['Rule', `${inlineCode(alert.ruleName, 500)} (${inlineCode(alert.ruleId, 200)})`],
       ['Severity', severityText(alert.severity)],
       ['ATT&CK', attackText(alert.attack)],
-      ['Second factor', alert.secondFactor === null ? '_not attempted_' : escapeMrkdwn(secondFactorSentence(alert.secondFactor))],
+      ['Second factor', alert.secondFactor === null ? '_not attempted_' : secondFactorText(alert.secondFactor)],
       ['Reason', escapeMrkdwn(alert.escalationReason === null ? 'none' : escalationReasonText(alert.escalationReason))],
       ['Status', escapeMrkdwn(alert.status)],
     ]),
@@ -258,7 +258,7 @@ function ownerEscalationText(alert: AlertView): string {
     case 'no_response':
       return ':alarm_clock: We did not get an answer in time, so the security team has been notified.';
     case 'second_factor_failed':
-      return `:rotating_light: The Duo check did not succeed (${escapeMrkdwn(secondFactorSentence(alert.secondFactor))}), so the security team has been notified.`;
+      return `:rotating_light: The Duo check did not succeed (${secondFactorText(alert.secondFactor)}), so the security team has been notified.`;
     case 'delivery_failed':
       return ':rotating_light: Vouch could not finish checking this with you, so the security team has been notified.';
     case 'unknown_owner':
@@ -270,6 +270,12 @@ function ownerEscalationText(alert: AlertView): string {
 function plainStatus(alert: AlertView): string {
   if (alert.status === 'escalated') return `${escalationTitle(alert.escalationReason)}:`;
   return `${alert.status[0]?.toUpperCase() ?? ''}${alert.status.slice(1)}:`;
+}
+
+/** The second factor's result as a sentence; a word Vouch does not know is shown as code. */
+function secondFactorText(result: string | null): string {
+  const known = knownSecondFactorSentence(result);
+  return known === null ? `Duo answered ${inlineCode(result ?? '', 100)}` : escapeMrkdwn(known);
 }
 
 function escalationTitle(reason: EscalationReason | null): string {
