@@ -11,7 +11,8 @@ import { sql, type Kysely } from 'kysely';
  *   mentioning the on-call group), with its intent for reconciliation.
  * - `alerts.announce_*` / `outcome_*`: a critical alert's heads-up in the security channel and the
  *   outcome reply in its thread, with their intents.
- * - `alerts.paged_at`: when PagerDuty accepted the trigger for this alert.
+ * - `alerts.paged_at` / `page_resolved_at`: when PagerDuty accepted the trigger for this alert,
+ *   and the resolve sent once a reviewer marked it reviewed.
  */
 export async function up(db: Kysely<unknown>): Promise<void> {
   await db.schema.alterTable('identities').addColumn('time_zone', 'text').addColumn('time_zone_resolved_at', 'timestamptz').execute();
@@ -29,6 +30,7 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     .addColumn('outcome_requested_at', 'timestamptz')
     .addColumn('outcome_ts', 'text')
     .addColumn('paged_at', 'timestamptz')
+    .addColumn('page_resolved_at', 'timestamptz')
     .execute();
 }
 
@@ -46,6 +48,7 @@ export async function down(db: Kysely<unknown>): Promise<void> {
     'outcome_requested_at',
     'outcome_ts',
     'paged_at',
+    'page_resolved_at',
   ]) {
     alter = alter.dropColumn(column);
   }

@@ -6,6 +6,7 @@ import { toReportRow } from '../review/report.js';
 import { FINISHED_STATUSES } from '../alerts/alert.js';
 import { findAlert, listAlerts, lockAlert, updateAlert } from '../store/queries/alerts.js';
 import { appendAudit, auditTrailFor } from '../store/queries/audit-trail.js';
+import { notifyJobsDue, scheduleJob } from '../store/queries/jobs.js';
 import { allSuppressions, findSuppression, insertSuppression, liveSuppressions, revokeSuppression } from '../store/queries/suppressions.js';
 import type { Database, SuppressionRow } from '../store/schema.js';
 import { SUPPRESSION_USAGE, newSuppressionId, parseRevokeRequest, parseSuppressionRequest } from '../alerts/suppression.js';
@@ -53,6 +54,11 @@ export function routeReviewApi(http: HttpServer, options: { db: Kysely<Database>
       const at = clock.now();
       await updateAlert(trx, id, { reviewed_by: reviewer, reviewed_at: at, review_note: note, updated_at: at });
       await appendAudit(trx, { alertId: id, at, actor: reviewer, action: 'reviewed', detail: { note } });
+      // A paged escalation's incident is resolved once a reviewer has looked at it.
+      if (row.paged_at && !row.page_resolved_at) {
+        await scheduleJob(trx, id, 'page', at);
+        await notifyJobsDue(trx);
+      }
       return { ...row, reviewed_by: reviewer, reviewed_at: at, review_note: note };
     });
     sendJson(res, 200, toReportRow(reviewed));

@@ -108,6 +108,7 @@ export interface AlertsTable {
   outcome_requested_at: Date | null;
   outcome_ts: string | null;
   paged_at: Date | null;
+  page_resolved_at: Date | null;
 }
 
 export interface AuditTrailTable {

@@ -207,12 +207,18 @@ export class EscalationLadder {
   }
 
   /**
-   * Pages a critical escalation through PagerDuty. The alert id is the dedup key, so a retry after
-   * a lost answer folds into the same incident instead of paging twice.
+   * Pages a critical escalation through PagerDuty, and resolves the incident once the alert was
+   * reviewed. The alert id is the dedup key, so a retry after a lost answer folds into the same
+   * incident instead of paging twice.
    */
   async page(alert: AlertRow): Promise<void> {
     const pager = this.options.pager;
-    if (!pager || alert.status !== 'escalated' || alert.paged_at) return;
+    if (!pager) return;
+    if (alert.status === 'escalated' && !alert.paged_at) return this.trigger(pager, alert);
+    if (alert.paged_at && alert.reviewed_at && !alert.page_resolved_at) return this.resolvePage(pager, alert);
+  }
+
+  private async trigger(pager: PagerPort, alert: AlertRow): Promise<void> {
     const view = toAlertView(alert);
     const who = alert.owner ?? 'a system actor';
     await pager.trigger({
@@ -232,8 +238,19 @@ export class EscalationLadder {
       },
     });
     const now = this.now();
+    await this.options.steps.transition(alert.id, 'system', async (row, trx) => {
+      if (row.paged_at) return null;
+      // Reviewed while the trigger was on its way: resolve it next.
+      if (row.reviewed_at) await scheduleJob(trx, row.id, 'page', now);
+      return { changes: { paged_at: now }, action: 'paged', detail: { service: 'pagerduty', dedup_key: row.id } };
+    });
+  }
+
+  private async resolvePage(pager: PagerPort, alert: AlertRow): Promise<void> {
+    await pager.resolve(alert.id);
+    const now = this.now();
     await this.options.steps.transition(alert.id, 'system', (row) =>
-      row.paged_at ? null : { changes: { paged_at: now }, action: 'paged', detail: { service: 'pagerduty', dedup_key: row.id } },
+      row.page_resolved_at ? null : { changes: { page_resolved_at: now }, action: 'page_resolved', detail: { service: 'pagerduty', dedup_key: row.id } },
     );
   }
 

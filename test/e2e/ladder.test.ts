@@ -122,7 +122,7 @@ describe('severity, working hours and the escalation ladder, end to end over HTT
     expect(mention!.metadata?.event_type).toBe('vouch_contact');
   });
 
-  it('a reminder that runs after the conversation ended is rewritten to say so', async () => {
+  it('a reminder posted before the conversation ended is rewritten to say it ended', async () => {
     await start({});
     h.runCommand(ALICE, ['cat', '/etc/shadow']);
     await h.settle();
@@ -213,5 +213,16 @@ describe('severity, working hours and the escalation ladder, end to end over HTT
     expect((await trail(critical)).filter((action) => action === 'paged')).toHaveLength(1);
     // The high escalation goes to the channel only.
     expect(pagerduty.incidents().some((incident) => incident.dedupKey === high.id)).toBe(false);
+
+    // A reviewer's look resolves the incident.
+    const reviewed = await fetch(`${h.service.url}/api/alerts/${critical.id}/review`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${h.service.reviewToken}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ reviewer: 'dana@example.com', note: 'talked to alice: a stolen laptop, rotated keys' }),
+    });
+    expect(reviewed.status).toBe(200);
+    await h.settle();
+    expect(pagerduty.incidents()[0]?.status).toBe('resolved');
+    expect((await trail(critical)).filter((action) => action === 'page_resolved')).toHaveLength(1);
   });
 });
