@@ -4,6 +4,7 @@ import type { IdentityResolver } from '../alerts/identity.js';
 import { escalationReasonText, humanDuration } from '../alerts/wording.js';
 import type { ChatPort, ContactTarget, MessageRef, PostPlace, PostPurpose } from '../chat/chat-port.js';
 import type { Clock } from '../clock.js';
+import { coerceError } from '../errors.js';
 import type { EscalationContact } from '../config/config.js';
 import type { Logger } from '../logger.js';
 import type { PagerPort } from '../page/pagerduty.js';
@@ -68,6 +69,8 @@ export class EscalationLadder {
   async deferral(alert: AlertRow, chatUserId: string): Promise<{ deferred: boolean; timeZone: string | null }> {
     const hours = this.options.settings.workingHours;
     if (!hours || !alert.owner || !WAITS_FOR_WORKING_HOURS.has(alert.severity)) return { deferred: false, timeZone: null };
+    // An earlier attempt may already have posted the question: finish it rather than wait.
+    if (alert.dm_requested_at) return { deferred: false, timeZone: await this.timeZoneOf(alert.owner, chatUserId) };
     const timeZone = await this.timeZoneOf(alert.owner, chatUserId);
     const now = this.now();
     // The morning it waited for has come: ask, even if a clock skew puts "now" a moment early.
@@ -123,7 +126,7 @@ export class EscalationLadder {
     const chatUserId = alert.chat_user_id;
     const reminder = await this.options.steps.postOnce(alert, 'reminder', { chatUserId }, signal, () => this.options.chat.remindOwner(toAlertView(alert), question));
     const now = this.now();
-    const timeZone = alert.owner && this.options.settings.workingHours ? await this.timeZoneOf(alert.owner, chatUserId).catch(() => null) : null;
+    const timeZone = alert.owner && this.options.settings.workingHours ? await this.timeZoneOf(alert.owner, chatUserId) : null;
     await this.options.steps.transition(alert.id, 'system', async (row, trx) => {
       if (row.reminders_sent !== sent) return null;
       const next = delays[sent + 1];
@@ -261,7 +264,14 @@ export class EscalationLadder {
   }
 
   private async timeZoneOf(login: string, chatUserId: string): Promise<string | null> {
-    const timeZone = await this.options.identity.timeZone(login, chatUserId);
+    let timeZone: string | null;
+    try {
+      timeZone = await this.options.identity.timeZone(login, chatUserId);
+    } catch (error) {
+      // Holding a question back needs the zone; without it the question goes out now.
+      this.options.logger.warn('could not read the time zone from chat; asking without waiting for working hours', { login, error: coerceError(error) });
+      return null;
+    }
     if (timeZone && isKnownTimeZone(timeZone)) return timeZone;
     // Without a usable zone nothing is held back: asking at once is the safe side.
     this.options.logger.warn('no usable time zone for the person; asking without waiting for working hours', { login, timeZone });

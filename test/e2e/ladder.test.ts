@@ -70,6 +70,19 @@ describe('severity, working hours and the escalation ladder, end to end over HTT
     expect(h.slack.calls('users.info')).toHaveLength(1);
   });
 
+  it('asks at once when Slack will not say the time zone (holding back needs it)', async () => {
+    await start({
+      workflowYaml: 'workflow: { remind_after: 30m, escalate_after: 2h, push_timeout: 90s, working_hours: "09:00-18:00 Mon-Fri" }',
+      timeZones: { alice: 'America/New_York' },
+    });
+    h.slack.failNext('users.info', 'missing_scope');
+    h.runCommand(ALICE, ['tcpdump', '-i', 'eth0']);
+    await h.settle();
+    const [alert] = await h.alerts();
+    expect(alert).toMatchObject({ status: 'asked', deferred_until: null });
+    expect(await trail(alert!)).not.toContain('deferred');
+  });
+
   it('two reminders, then the manager, then the channel; the reminders then say the conversation ended', async () => {
     await start({
       workflowYaml: 'workflow: { reminders: [30m, 90m], escalation_contact: manager, contact_after: 2h, escalate_after: 3h, push_timeout: 90s }',
