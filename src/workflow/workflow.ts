@@ -185,7 +185,10 @@ export class Workflow implements InteractionHandlers {
 
   private async deadline(alert: AlertRow): Promise<void> {
     if (alert.status !== 'asked') return;
-    const waited = humanDuration(this.options.timings.escalateAfterMs);
+    // Out-of-hours waits can stretch a low or medium deadline past escalate_after: say how long it was.
+    const configured = this.options.timings.escalateAfterMs;
+    const elapsed = alert.asked_at ? this.now().getTime() - alert.asked_at.getTime() : configured;
+    const waited = humanDuration(elapsed > configured + 60_000 ? Math.round(elapsed / 60_000) * 60_000 : configured);
     await this.transition(alert.id, 'system', (row, trx) =>
       row.status === 'asked' ? this.escalateIn(trx, row, 'no_response', `no answer within ${waited}`) : null,
     );

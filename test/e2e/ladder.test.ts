@@ -70,6 +70,24 @@ describe('severity, working hours and the escalation ladder, end to end over HTT
     expect(h.slack.calls('users.info')).toHaveLength(1);
   });
 
+  it("a medium question's deadline that falls after hours waits for the next working morning", async () => {
+    await start({
+      workflowYaml: 'workflow: { remind_after: 30m, escalate_after: 2h, push_timeout: 90s, working_hours: "09:00-18:00 Mon-Fri" }',
+      timeZones: { alice: 'America/New_York' },
+    });
+    // 16:30 in New York: asked at once, but the 2-hour deadline would land at 18:30.
+    h.clock.set(new Date('2026-11-24T21:30:00Z'));
+    h.runCommand(ALICE, ['tcpdump', '-i', 'eth0']);
+    await h.settle();
+    const [alert] = await h.alerts();
+    expect(alert?.status).toBe('asked');
+    await h.advance(3 * HOUR);
+    expect((await h.alert(alert!.id)).status).toBe('asked');
+    h.clock.set(new Date('2026-11-25T14:00:00Z'));
+    await h.settle();
+    expect(await h.alert(alert!.id)).toMatchObject({ status: 'escalated', escalation_detail: 'no answer within 16 hours 30 minutes' });
+  });
+
   it('asks at once when Slack will not say the time zone (holding back needs it)', async () => {
     await start({
       workflowYaml: 'workflow: { remind_after: 30m, escalate_after: 2h, push_timeout: 90s, working_hours: "09:00-18:00 Mon-Fri" }',
