@@ -50,6 +50,8 @@ export interface ChatPort {
   showReminderEnded(alert: AlertView, reminder: MessageRef): Promise<void>;
   /** Tells the escalation contact that the owner has not answered for `waitedMs`. */
   notifyContact(alert: AlertView, target: ContactTarget, waitedMs: number): Promise<MessageRef>;
+  /** Rewrites the contact's message once the conversation ended, so nobody chases a closed question. */
+  showContactEnded(alert: AlertView, contact: MessageRef): Promise<void>;
   /** Posts a critical alert's heads-up to the security channel when its owner is asked. */
   announce(alert: AlertView): Promise<MessageRef>;
   /** Rewrites the heads-up with the alert's current state (the answer, the outcome). */

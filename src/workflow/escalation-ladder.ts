@@ -149,11 +149,17 @@ export class EscalationLadder {
     });
   }
 
-  /** Reminders posted earlier say the conversation ended (or was answered) instead of pointing at gone buttons. */
+  /**
+   * Reminders posted earlier say the conversation ended (or was answered) instead of pointing at
+   * gone buttons; once it finished, the contact's message says so too.
+   */
   async showRemindersEnded(alert: AlertRow): Promise<void> {
     if (alert.status === 'asked' || alert.status === 'new') return;
     const view = toAlertView(alert);
     for (const reminder of alert.reminder_refs) await this.options.chat.showReminderEnded(view, reminder);
+    if (FINISHED_STATUSES.includes(alert.status) && alert.contact_channel && alert.contact_ts) {
+      await this.options.chat.showContactEnded(view, { channel: alert.contact_channel, ts: alert.contact_ts });
+    }
   }
 
   /** The rung between the reminders and the channel: the manager or the on-call group. */

@@ -134,6 +134,10 @@ describe('severity, working hours and the escalation ladder, end to end over HTT
       expect(messageText(reminder)).toContain('This question has ended');
       expect(messageText(reminder)).not.toContain('use the buttons');
     }
+    // The manager's message no longer asks them to chase it.
+    const [closed] = h.dm(BOB);
+    expect(messageText(closed!)).toContain('has ended');
+    expect(messageText(closed!)).not.toContain('Could you check');
     // Nothing more follows: no third reminder, no second contact.
     await h.advance(5 * HOUR);
     expect(dmOf(ALICE, 'reminder')).toHaveLength(2);

@@ -25,7 +25,7 @@ import {
   type SlackMessage,
 } from './blocks.js';
 import { escapeMrkdwn, replaceControlChars, truncateEscaped } from './escape.js';
-import { announcementMessage, contactMessage, outcomeReplyMessage, reminderEndedMessage } from './ladder-blocks.js';
+import { announcementMessage, contactEndedMessage, contactMessage, outcomeReplyMessage, reminderEndedMessage } from './ladder-blocks.js';
 
 /**
  * The SDK's `retryPolicies.fiveRetriesInFiveMinutes`, spelled out: the SDK is CommonJS and Node's
@@ -154,6 +154,10 @@ export class SlackChat implements ChatPort {
   async notifyContact(alert: AlertView, target: ContactTarget, waitedMs: number): Promise<MessageRef> {
     const channel = 'chatUserId' in target ? await this.openDm(target.chatUserId) : this.securityChannel;
     return this.post(channel, contactMessage(alert, target, waitedMs), { alertId: alert.id, purpose: 'contact' });
+  }
+
+  async showContactEnded(alert: AlertView, contact: MessageRef): Promise<void> {
+    await this.update(contact, contactEndedMessage(alert));
   }
 
   async announce(alert: AlertView): Promise<MessageRef> {
