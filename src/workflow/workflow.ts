@@ -334,7 +334,7 @@ export class Workflow implements InteractionHandlers {
     await this.transition(alert.id, submission.chatUserId, async (row, trx) => {
       if (!isAnswerable(row)) return null;
       accepted = true;
-      await cancelJobs(trx, row.id, ['remind', 'deadline']);
+      await cancelJobs(trx, row.id, ['remind', 'contact', 'deadline']);
       await scheduleJob(trx, row.id, 'push', now);
       await scheduleJob(trx, row.id, 'update_dm', now);
       await this.ladder.afterChange(trx, row, now);
