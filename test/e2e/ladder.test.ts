@@ -204,6 +204,19 @@ describe('severity, working hours and the escalation ladder, end to end over HTT
     expect((await h.alert(alert!.id)).outcome_ts).toBe(replies[0]!.ts);
   });
 
+  it('the heads-up is posted once even when Slack loses the answers to the first posts', async () => {
+    await start({});
+    h.slack.loseResponseNext('chat.postMessage', 10);
+    h.runCommand(ALICE, ['systemctl', 'stop', 'auditd']);
+    await h.settle();
+    await h.advance(5 * MINUTE);
+    const headsUps = h.security().filter((m) => m.metadata?.event_type === 'vouch_announcement');
+    expect(headsUps).toHaveLength(1);
+    expect(dmOf(ALICE, 'question')).toHaveLength(1);
+    const [alert] = await h.alerts();
+    expect(alert).toMatchObject({ status: 'asked', announce_ts: headsUps[0]!.ts });
+  });
+
   it('the outcome reply is not posted twice when Slack loses the answer to it', async () => {
     await start({});
     h.runCommand(ALICE, ['systemctl', 'stop', 'auditd']);
