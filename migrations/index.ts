@@ -8,6 +8,7 @@ import * as reviewConsole from './0007_review_console.js';
 import * as quiet from './0008_quiet.js';
 import * as conversations from './0010_conversations.js';
 import * as answerBinding from './0011_answer_binding.js';
+import * as ladder from './0012_ladder.js';
 
 /**
  * Every migration, in order. Append-only: a shipped migration is never edited; a change to the
@@ -23,4 +24,5 @@ export const MIGRATIONS: Record<string, Migration> = {
   '0008_quiet': quiet,
   '0010_conversations': conversations,
   '0011_answer_binding': answerBinding,
+  '0012_ladder': ladder,
 };

@@ -7,6 +7,7 @@ export type ErrorCode =
   | 'database_error'
   | 'migration_failed'
   | 'chat_error'
+  | 'page_error'
   | 'second_factor_unavailable'
   | 'rule_invalid'
   | 'parse_error'
@@ -60,6 +61,13 @@ export class MigrationError extends VouchError {
 export class ChatError extends VouchError {
   constructor(message: string, options?: { cause?: unknown }) {
     super('chat_error', message, options);
+  }
+}
+
+/** The pager (PagerDuty) refused an event or could not be reached. */
+export class PageError extends VouchError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('page_error', message, options);
   }
 }
 

@@ -39,6 +39,7 @@ import { Workflow } from './workflow/workflow.js';
 import { DigestPoster } from './digest/digest-poster.js';
 import { HealthMonitor } from './health/health-monitor.js';
 import { healthNoticeGauge } from './health/health-metrics.js';
+import { PagerDuty } from './page/pagerduty.js';
 
 export interface ServiceOptions {
   config: VouchConfig;
@@ -135,7 +136,8 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
     let runner: JobRunner | null = null;
     const wake = () => runner?.wake();
     const systemDigest = config.workflow.systemActor === 'digest' ? config.workflow.systemDigest : null;
-    const workflow = new Workflow({ db: store.db, chat, secondFactor, identity, clock, logger, timings: config.workflow, onScheduled: wake, systemDigest });
+    const pager = config.pagerduty ? new PagerDuty({ routingKey: config.pagerduty.routingKey, apiUrl: config.pagerduty.apiUrl }) : null;
+    const workflow = new Workflow({ db: store.db, chat, secondFactor, identity, clock, logger, timings: config.workflow, onScheduled: wake, systemDigest, pager });
     const digests = new DigestPoster({ db: store.db, chat, clock, logger });
     const health = new HealthMonitor({ db: store.db, chat, clock, logger, config: config.health });
     metrics.addGauge(healthNoticeGauge);

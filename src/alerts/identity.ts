@@ -35,6 +35,34 @@ export class IdentityResolver {
     return { login, email, chatUserId: await this.lookup(login, email), secondFactorUser };
   }
 
+  /**
+   * The person's time zone from chat (Slack's `tz`), cached in their identities row for the same
+   * TTL as the identity itself. Null when chat does not say: the caller then does not defer.
+   */
+  async timeZone(login: string, chatUserId: string): Promise<string | null> {
+    const { db, clock, ttlMs, chat } = this.options;
+    const now = clock.now();
+    const cached = await db.selectFrom('identities').select(['time_zone', 'time_zone_resolved_at', 'chat_user_id']).where('login', '=', login).executeTakeFirst();
+    const fresh = cached?.time_zone_resolved_at && cached.chat_user_id === chatUserId && now.getTime() - cached.time_zone_resolved_at.getTime() < ttlMs;
+    if (fresh) return cached.time_zone;
+    const timeZone = await chat.userTimeZone(chatUserId);
+    await db
+      .insertInto('identities')
+      .values({ login, email: null, chat_user_id: chatUserId, resolved_at: now, time_zone: timeZone, time_zone_resolved_at: now })
+      .onConflict((oc) => oc.column('login').doUpdateSet({ time_zone: timeZone, time_zone_resolved_at: now }))
+      .execute();
+    return timeZone;
+  }
+
+  /** The chat user to tell when `login` does not answer (`identity.users.<login>.manager`), or null. */
+  async managerOf(login: string): Promise<string | null> {
+    const users = this.options.config.users;
+    const manager = Object.hasOwn(users, login) ? users[login]?.manager : undefined;
+    if (!manager) return null;
+    if (/^[UW][A-Z0-9]{2,}$/.test(manager)) return manager;
+    return (await this.resolve(manager)).chatUserId;
+  }
+
   private async lookup(login: string, email: string): Promise<string | null> {
     const { db, clock, ttlMs, chat } = this.options;
     const now = clock.now();

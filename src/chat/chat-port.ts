@@ -16,10 +16,13 @@ export interface JustificationForm {
  * What a message Vouch posts is for. Each post carries it with the alert id (as Slack message
  * metadata), so a job re-run after a crash can find the message it may already have posted.
  */
-export type PostPurpose = 'question' | 'reminder' | 'escalation';
+export type PostPurpose = 'question' | 'reminder' | 'escalation' | 'contact' | 'announcement' | 'outcome';
 
-/** Where a post goes: the DM with a person, or the security channel. */
-export type PostPlace = { chatUserId: string } | 'security';
+/** Where a post goes: the DM with a person, the security channel, or a thread in it. */
+export type PostPlace = { chatUserId: string } | 'security' | { thread: MessageRef };
+
+/** The escalation contact: a person (sent a DM), or a user group (mentioned in the security channel). */
+export type ContactTarget = { chatUserId: string } | { userGroupId: string };
 
 /**
  * Everything the workflow asks of a chat service. Implementations render and escape; the workflow
@@ -50,6 +53,20 @@ export interface ChatPort {
   findPosted(alertId: string, purpose: PostPurpose, place: PostPlace, since: Date): Promise<MessageRef | null>;
   /** Replies in an escalation's thread that its conversation was seen again (host, command, when). */
   noteRepeats(alert: AlertView, escalation: MessageRef, repeats: ReadonlyArray<{ host: string; command: string; occurredAt: Date }>): Promise<void>;
+  /** The person's IANA time zone (Slack's `tz`), or null when chat does not say. */
+  userTimeZone(chatUserId: string): Promise<string | null>;
+  /** Rewrites a reminder whose conversation ended, so it no longer points at buttons that are gone. */
+  showReminderEnded(alert: AlertView, reminder: MessageRef): Promise<void>;
+  /** Tells the escalation contact that the owner has not answered for `waitedMs`. */
+  notifyContact(alert: AlertView, target: ContactTarget, waitedMs: number): Promise<MessageRef>;
+  /** Rewrites the contact's message once the conversation ended, so nobody chases a closed question. */
+  showContactEnded(alert: AlertView, contact: MessageRef): Promise<void>;
+  /** Posts a critical alert's heads-up to the security channel when its owner is asked. */
+  announce(alert: AlertView): Promise<MessageRef>;
+  /** Rewrites the heads-up with the alert's current state (the answer, the outcome). */
+  updateAnnouncement(alert: AlertView, announcement: MessageRef): Promise<void>;
+  /** Replies in the heads-up's thread with the alert's outcome. */
+  postOutcome(alert: AlertView, announcement: MessageRef): Promise<MessageRef>;
   /** A message only `chatUserId` sees in `channel` (e.g. "this alert is not yours"). */
   tellUser(channel: string, chatUserId: string, text: string): Promise<void>;
   /** Posts one period's digest of system-actor commands to the security channel. */

@@ -26,11 +26,15 @@ export const CONFIG_SCHEMA: SchemaNode = sectionOf(['rules'], {
   slack: sectionOf(['bot_token', 'signing_secret', 'api_url', 'security_channel']),
   duo: sectionOf(['integration_key', 'secret_key', 'api_host', 'api_url', 'max_pushes_per_person', 'push_rate_window']),
   identity: sectionOf(['email_domain'], {
-    users: { kind: 'map', each: sectionOf(['email', 'duo', 'slack']) },
+    users: { kind: 'map', each: sectionOf(['email', 'duo', 'slack', 'manager']) },
     uids: { kind: 'map', each: value },
   }),
   sources: { kind: 'list', each: sectionOf(['name', 'type', 'path', 'token', 'host', 'hosts']) },
-  workflow: sectionOf(['remind_after', 'escalate_after', 'push_timeout', 'push_poll_interval', 'dedupe_window', 'fleet_window', 'reuse_window', 'poll_interval', 'identity_ttl', 'system_actor', 'system_digest']),
+  workflow: sectionOf([
+    'remind_after', 'escalate_after', 'push_timeout', 'push_poll_interval', 'dedupe_window', 'fleet_window', 'reuse_window', 'poll_interval', 'identity_ttl',
+    'system_actor', 'system_digest', 'reminders', 'escalation_contact', 'contact_after', 'working_hours',
+  ]),
+  pagerduty: sectionOf(['routing_key', 'api_url']),
   jobs: sectionOf(['concurrency', 'lease', 'max_attempts']),
   health: sectionOf(['silent_after', 'malformed_spike', 'quiet_after']),
   review: sectionOf(['token', 'public_url', 'reviewers', 'admins', 'session_idle_timeout', 'session_max_age'], {

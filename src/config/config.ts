@@ -1,4 +1,5 @@
 import type { DigestCadence } from '../digest/digest-period.js';
+import type { WorkingHours } from '../workflow/working-hours.js';
 
 /** The validated configuration the service runs on; built once at start-up by loadConfig(). */
 export interface VouchConfig {
@@ -16,6 +17,8 @@ export interface VouchConfig {
   jobs: JobsConfig;
   review: ReviewConfig;
   health: HealthConfig;
+  /** `pagerduty:`; null when no routing key is set (critical escalations are then not paged). */
+  pagerduty: PagerDutyConfig | null;
   /** True when both chat and second factor run on the built-in simulators. */
   sandbox: boolean;
 }
@@ -78,7 +81,20 @@ export interface IdentityUser {
   duo?: string;
   /** Slack user id, skipping the email lookup. */
   slack?: string;
+  /** Who is told when this person does not answer (`workflow.escalation_contact: manager`): a login or a Slack user id. */
+  manager?: string;
 }
+
+/** PagerDuty Events API v2: critical escalations trigger an incident keyed by the alert id. */
+export interface PagerDutyConfig {
+  /** The integration's 32-character routing key (PAGERDUTY_ROUTING_KEY). */
+  routingKey: string;
+  /** Base URL, default https://events.pagerduty.com (PAGERDUTY_API_URL). */
+  apiUrl: string;
+}
+
+/** Who hears of an unanswered question before the security channel does. */
+export type EscalationContact = { kind: 'user_group'; id: string } | { kind: 'manager' };
 
 export interface IdentityConfig {
   emailDomain: string | null;
@@ -142,6 +158,14 @@ export interface WorkflowConfig {
   systemActor: 'digest' | 'escalate' | 'ignore';
   /** The digest's period (`workflow.system_digest`). */
   systemDigest: DigestCadence;
+  /** When reminders go out, measured from the question (`workflow.reminders`, or `remind_after` alone). */
+  reminderDelaysMs: number[];
+  /** `workflow.escalation_contact`; null: the ladder goes from the reminders straight to the channel. */
+  escalationContact: EscalationContact | null;
+  /** When the contact is told, measured from the question (`workflow.contact_after`). */
+  contactAfterMs: number;
+  /** `workflow.working_hours`; null: questions are asked at any hour. */
+  workingHours: WorkingHours | null;
 }
 
 /** Pipeline health checks (`health:`). */

@@ -37,6 +37,8 @@ export const DEFAULTS = {
   healthQuietAfter: '30m',
   /** How long a looked-up chat identity is trusted before it is looked up again. */
   identityTtl: '24h',
+  /** PagerDuty's Events API v2 host. */
+  pagerDutyApiUrl: 'https://events.pagerduty.com',
   /** Jobs one replica runs at once (a Duo long-poll holds one slot, nobody else). */
   jobConcurrency: 16,
   /** How long a job claim lasts unrenewed: a crashed replica's work resumes elsewhere within this. */

@@ -10,6 +10,7 @@ import { DEFAULTS, MIN_REVIEW_TOKEN_LENGTH } from './defaults.js';
 import { parseDuration, parsePositiveDuration } from './duration.js';
 import { DIGEST_CADENCES, type DigestCadence } from '../digest/digest-period.js';
 import { isLoopbackHost, sandboxFlag, sandboxRequested } from './sandbox-mode.js';
+import { ladderConfig, pagerDutyConfig } from './ladder-config.js';
 
 type Env = Record<string, string | undefined>;
 type Section = Record<string, unknown>;
@@ -44,6 +45,8 @@ export function loadConfig(options: LoadConfigOptions = {}): VouchConfig {
     );
   }
   const workflow = section(raw, 'workflow');
+  const escalateAfterMs = parsePositiveDuration(workflow.escalate_after ?? DEFAULTS.escalateAfter, 'workflow.escalate_after');
+  const ladder = ladderConfig(workflow, escalateAfterMs);
   // Sandbox or live (see sandbox-mode.ts); startService refuses live mode without credentials.
   const databaseUrl = env.DATABASE_URL || optionalString(database, 'url', 'database') || null;
   const sources = sourcesConfig(raw.sources, baseDir, env);
@@ -67,8 +70,9 @@ export function loadConfig(options: LoadConfigOptions = {}): VouchConfig {
     sources,
     rules: rulesPath(raw.rules, baseDir),
     workflow: {
-      remindAfterMs: parsePositiveDuration(workflow.remind_after ?? DEFAULTS.remindAfter, 'workflow.remind_after'),
-      escalateAfterMs: parsePositiveDuration(workflow.escalate_after ?? DEFAULTS.escalateAfter, 'workflow.escalate_after'),
+      // The first reminder; with `reminders: []` there is none, and this is only kept for older callers.
+      remindAfterMs: ladder.reminderDelaysMs[0] ?? escalateAfterMs,
+      escalateAfterMs,
       pushTimeoutMs: parsePositiveDuration(workflow.push_timeout ?? DEFAULTS.pushTimeout, 'workflow.push_timeout'),
       pushPollIntervalMs: parsePositiveDuration(workflow.push_poll_interval ?? DEFAULTS.pushPollInterval, 'workflow.push_poll_interval'),
       maxPushesPerPerson: positiveInteger(section(raw, 'duo').max_pushes_per_person ?? DEFAULTS.maxPushesPerPerson, 'duo.max_pushes_per_person', 100),
@@ -80,17 +84,16 @@ export function loadConfig(options: LoadConfigOptions = {}): VouchConfig {
       identityTtlMs: parseDuration(workflow.identity_ttl ?? DEFAULTS.identityTtl, 'workflow.identity_ttl'),
       systemActor: systemActor(workflow.system_actor ?? DEFAULTS.systemActor),
       systemDigest: systemDigest(workflow.system_digest ?? DEFAULTS.systemDigest),
+      ...ladder,
     },
     jobs: jobsConfig(section(raw, 'jobs'), parsePositiveDuration(workflow.push_timeout ?? DEFAULTS.pushTimeout, 'workflow.push_timeout')),
     health: healthConfig(section(raw, 'health')),
+    pagerduty: pagerDutyConfig(section(raw, 'pagerduty'), env),
     review: reviewConfig(section(raw, 'review'), env, optionalString(server, 'public_url', 'server') ?? null),
     sandbox,
   };
   if (config.review.sessionIdleMs > config.review.sessionMaxAgeMs) {
     throw new ConfigError('review.session_idle_timeout', 'must not be longer than review.session_max_age, or it never applies');
-  }
-  if (config.workflow.remindAfterMs >= config.workflow.escalateAfterMs) {
-    throw new ConfigError('workflow.remind_after', 'must be shorter than workflow.escalate_after, or the reminder never fires');
   }
   // A crashed replica's poll resumes only when its lease runs out: that must happen while the push
   // is still live, or an approval would be read after its deadline.

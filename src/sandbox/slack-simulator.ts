@@ -14,6 +14,7 @@ import { SlackInteractions, type InteractionResponse, type SignedRequestOptions 
 import { SlackWebApi, type SimulatedCall } from './slack-web-api.js';
 import {
   WorkspaceState,
+  type NewSimulatedUser,
   type SimulatedMessage,
   type SimulatedUser,
   type SimulatedView,
@@ -24,7 +25,7 @@ export { validateBlocks, validateModal } from './block-kit-validation.js';
 export type { InteractionResponse, SignedRequestOptions } from './slack-interactions.js';
 export type { SimulatedCall } from './slack-web-api.js';
 export { TRIGGER_TTL_MS } from './slack-workspace.js';
-export type { SimulatedEdit, SimulatedMessage, SimulatedMetadata, SimulatedUser, SimulatedView, SlackSimulatorState } from './slack-workspace.js';
+export type { NewSimulatedUser, SimulatedEdit, SimulatedMessage, SimulatedMetadata, SimulatedUser, SimulatedView, SlackSimulatorState } from './slack-workspace.js';
 
 export interface SlackSimulatorOptions {
   /** The only token the Web API accepts. */
@@ -43,7 +44,7 @@ export interface SlackSimulator {
   /** Serves the Web API at `<url>` (ends with `/api/`) on 127.0.0.1; port 0 picks a free one. */
   listen(port?: number): Promise<{ url: string; close(): Promise<void> }>;
   setRequestUrl(url: string): void;
-  addUser(user: { id?: string; name: string; email: string; realName?: string }): SimulatedUser;
+  addUser(user: NewSimulatedUser): SimulatedUser;
   users(): SimulatedUser[];
   /** Messages, oldest first, optionally in one channel. */
   messages(channelId?: string): SimulatedMessage[];
@@ -120,7 +121,7 @@ class Workspace implements SlackSimulator {
     this.interactions.setRequestUrl(url);
   }
 
-  addUser(input: { id?: string; name: string; email: string; realName?: string }): SimulatedUser {
+  addUser(input: NewSimulatedUser): SimulatedUser {
     return this.state.addUser(input);
   }
 

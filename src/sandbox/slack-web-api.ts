@@ -69,6 +69,7 @@ export class SlackWebApi {
       'chat.update': (args) => this.updateMessage(args),
       'chat.postEphemeral': (args) => this.postEphemeral(args),
       'conversations.history': (args) => this.conversationsHistory(args),
+      'conversations.replies': (args) => this.conversationsReplies(args),
       'views.open': (args) => this.openView(args),
     };
   }
@@ -192,6 +193,29 @@ export class SlackWebApi {
     };
   }
 
+  /**
+   * conversations.replies: a thread's parent and its replies, oldest first, `limit` per page with a
+   * cursor; metadata only with `include_all_metadata`. An unknown parent is `thread_not_found`.
+   */
+  private conversationsReplies(args: Args): Record<string, unknown> {
+    if (typeof args.channel !== 'string' || !this.state.channels.has(args.channel)) throw new ApiFailure('channel_not_found');
+    const channel = args.channel;
+    const parent = this.state.log.find((m) => m.channel === channel && m.ts === args.ts && m.ephemeralTo === null);
+    if (parent === undefined) throw new ApiFailure('thread_not_found');
+    const limit = Math.min(999, Math.max(1, Number(args.limit ?? 100) || 100));
+    const offset = typeof args.cursor === 'string' && args.cursor !== '' ? Number(Buffer.from(args.cursor, 'base64').toString('utf8').replace(/^offset:/, '')) : 0;
+    if (!Number.isInteger(offset) || offset < 0) throw new ApiFailure('invalid_cursor');
+    const withMetadata = args.include_all_metadata === true || args.include_all_metadata === 'true' || args.include_all_metadata === '1';
+    const thread = [parent, ...this.state.log.filter((m) => m.channel === channel && m.ephemeralTo === null && m.threadTs === parent.ts && m.ts !== parent.ts)];
+    const page = thread.slice(offset, offset + limit);
+    const hasMore = offset + limit < thread.length;
+    return {
+      messages: page.map((m) => ({ ...messageJson(m), ...(withMetadata && m.metadata ? { metadata: m.metadata } : {}) })),
+      has_more: hasMore,
+      response_metadata: { next_cursor: hasMore ? Buffer.from(`offset:${offset + limit}`).toString('base64') : '' },
+    };
+  }
+
   private updateMessage(args: Args): Record<string, unknown> {
     const channel = this.resolveChannel(args.channel);
     const message = this.state.log.find((m) => m.channel === channel && m.ts === args.ts && m.ephemeralTo === null);
@@ -298,6 +322,22 @@ function authTest(): Record<string, unknown> {
   };
 }
 
+/** The zone's current offset from UTC in seconds, as Slack's `tz_offset` reports it. */
+function timeZoneOffsetSeconds(timeZone: string): number {
+  try {
+    const now = new Date();
+    const parts = Object.fromEntries(
+      new Intl.DateTimeFormat('en-US', { timeZone, hourCycle: 'h23', year: 'numeric', month: 'numeric', day: 'numeric', hour: 'numeric', minute: 'numeric', second: 'numeric' })
+        .formatToParts(now)
+        .map((part) => [part.type, Number(part.value)]),
+    );
+    const wall = Date.UTC(parts.year ?? 0, (parts.month ?? 1) - 1, parts.day ?? 1, parts.hour ?? 0, parts.minute ?? 0, parts.second ?? 0);
+    return Math.round((wall - Math.floor(now.getTime() / 1000) * 1000) / 1000);
+  } catch {
+    return 0;
+  }
+}
+
 function userJson(user: SimulatedUser): Record<string, unknown> {
   return {
     id: user.id,
@@ -306,6 +346,9 @@ function userJson(user: SimulatedUser): Record<string, unknown> {
     deleted: false,
     real_name: user.realName,
     is_bot: false,
+    tz: user.tz,
+    tz_label: user.tz,
+    tz_offset: timeZoneOffsetSeconds(user.tz),
     profile: { email: user.email, real_name: user.realName, display_name: user.name },
   };
 }

@@ -12,6 +12,18 @@ export interface SimulatedUser {
   name: string;
   realName: string;
   email: string;
+  /** IANA time zone, as `users.info` reports it in `tz`. */
+  tz: string;
+}
+
+/** What a test or the sandbox says about a person it adds. */
+export interface NewSimulatedUser {
+  id?: string;
+  name: string;
+  email: string;
+  realName?: string;
+  /** IANA time zone; default UTC. */
+  tz?: string;
 }
 
 export interface SimulatedEdit {
@@ -95,10 +107,11 @@ export class WorkspaceState {
 
   constructor(readonly clock: Clock) {}
 
-  addUser(input: { id?: string; name: string; email: string; realName?: string }): SimulatedUser {
+  addUser(input: NewSimulatedUser): SimulatedUser {
     const id = input.id ?? `U${this.nextId()}`;
     if (this.people.has(id)) throw new ConfigError('user.id', `${id} already exists in the simulator`);
-    const user: SimulatedUser = { id, teamId: TEAM.id, name: input.name, realName: input.realName ?? input.name, email: input.email };
+    // Slack's default zone for a new account is the workspace's; ours is UTC.
+    const user: SimulatedUser = { id, teamId: TEAM.id, name: input.name, realName: input.realName ?? input.name, email: input.email, tz: input.tz ?? 'UTC' };
     this.people.set(id, user);
     return { ...user };
   }

@@ -124,6 +124,22 @@ export interface AlertsTable {
    * a submission to this opening even in the instant before views.open has returned the view id.
    */
   justify_form_key: string | null;
+  /** An out-of-hours low or medium question waits until then (migration 0009). */
+  deferred_until: Date | null;
+  reminders_sent: Generated<number>;
+  /** Where each reminder was posted, so they can say the conversation ended. */
+  reminder_refs: ColumnType<Array<{ channel: string; ts: string }>, string | undefined, string>;
+  contact_requested_at: Date | null;
+  contact_channel: string | null;
+  contact_ts: string | null;
+  /** A critical alert's heads-up in the security channel, and the outcome reply in its thread. */
+  announce_requested_at: Date | null;
+  announce_channel: string | null;
+  announce_ts: string | null;
+  outcome_requested_at: Date | null;
+  outcome_ts: string | null;
+  paged_at: Date | null;
+  page_resolved_at: Date | null;
 }
 
 export interface AuditTrailTable {
@@ -184,6 +200,9 @@ export interface IdentitiesTable {
   email: string | null;
   chat_user_id: string | null;
   resolved_at: Date;
+  /** The person's IANA time zone from chat (Slack `tz`), cached like the rest of the identity. */
+  time_zone: Generated<string | null>;
+  time_zone_resolved_at: Generated<Date | null>;
 }
 
 export interface SettingsTable {

@@ -19,9 +19,11 @@ import type { JobContext } from './job-runner.js';
 import type { DigestCadence } from '../digest/digest-period.js';
 import { digestInstead } from '../digest/system-digest.js';
 import { admitPush } from './push-gate.js';
+import { humanDuration, secondFactorSentence } from '../alerts/wording.js';
+import type { PagerPort } from '../page/pagerduty.js';
+import { EscalationLadder, type LadderSettings } from './escalation-ladder.js';
 
-export interface WorkflowTimings {
-  remindAfterMs: number;
+export interface WorkflowTimings extends LadderSettings {
   escalateAfterMs: number;
   pushTimeoutMs: number;
   pushPollIntervalMs: number;
@@ -45,6 +47,8 @@ export interface WorkflowOptions {
    * or, when null or absent, escalated one by one as `unknown_owner`.
    */
   systemDigest?: DigestCadence | null;
+  /** Pages critical escalations (PagerDuty); absent or null: no paging. */
+  pager?: PagerPort | null;
 }
 
 /** Shortest justification accepted, so "ok" or "." does not pass as an answer. */
@@ -55,7 +59,9 @@ const MAX_POLL_WAIT_MS = 15_000;
 /** How long Duo is given for its last word on a push whose deadline has passed. */
 const FINAL_WORD_WAIT_MS = 1000;
 /** Jobs that end with the conversation. */
-const CONVERSATION_JOBS: readonly JobKind[] = ['ask', 'remind', 'deadline', 'push', 'poll'];
+const CONVERSATION_JOBS: readonly JobKind[] = ['ask', 'remind', 'contact', 'deadline', 'push', 'poll'];
+/** Jobs whose failure must not end the conversation: the alert's own path still runs (or ran). */
+const SIDE_JOBS: readonly JobKind[] = ['notify_security', 'update_dm', 'notify_repeat', 'contact', 'announce', 'page'];
 /**
  * How long an open justification form holds: a repeated confirm within it opens no second form.
  * Slack does not say when a person cancels a modal, so after this a confirm may open a fresh one
@@ -76,7 +82,19 @@ const FRAUD_STATUS = 'fraud';
  *    new -> escalated (unknown_owner)
  */
 export class Workflow implements InteractionHandlers {
-  constructor(private readonly options: WorkflowOptions) {}
+  private readonly ladder: EscalationLadder;
+
+  constructor(private readonly options: WorkflowOptions) {
+    this.ladder = new EscalationLadder({
+      ...options,
+      settings: options.timings,
+      pager: options.pager ?? null,
+      steps: {
+        postOnce: (alert, purpose, place, signal, post) => this.postOnce(alert, purpose, place, signal, post),
+        transition: (alertId, actor, decide) => this.transition(alertId, actor, decide),
+      },
+    });
+  }
 
   /** Runs one claimed job. Throwing makes the runner retry it later. */
   async handleJob(job: JobRow, context: JobContext = { signal: new AbortController().signal }): Promise<void> {
@@ -87,7 +105,13 @@ export class Workflow implements InteractionHandlers {
       case 'ask':
         return this.ask(alert, signal);
       case 'remind':
-        return this.remind(alert, signal);
+        return this.ladder.remind(alert, signal);
+      case 'contact':
+        return this.ladder.contact(alert, signal);
+      case 'announce':
+        return this.ladder.announce(alert, signal);
+      case 'page':
+        return this.ladder.page(alert);
       case 'deadline':
         return this.deadline(alert);
       case 'push':
@@ -117,7 +141,7 @@ export class Workflow implements InteractionHandlers {
     await this.options.db.transaction().execute((trx) =>
       appendAudit(trx, { alertId: job.alert_id, at: this.now(), actor: 'system', action: 'job_failed', detail: { job: kind, attempts: job.attempts, error: error.message } }),
     );
-    if (kind === 'notify_security' || kind === 'update_dm') return;
+    if (SIDE_JOBS.includes(kind)) return;
     await this.transition(job.alert_id, 'system', (row, trx) =>
       FINISHED_STATUSES.includes(row.status as AlertStatus) ? null : this.escalateIn(trx, row, 'delivery_failed', detail.slice(0, 1000)),
     );
@@ -197,6 +221,8 @@ export class Workflow implements InteractionHandlers {
       const detail = owner.email ? `no Slack user has the email ${owner.email}` : `no Slack user or email is configured for ${alert.owner}`;
       return this.transition(alert.id, 'system', (row, trx) => (row.status === 'new' ? this.escalateIn(trx, row, 'unknown_owner', detail) : null));
     }
+    const { deferred, timeZone } = await this.ladder.deferral(alert, owner.chatUserId);
+    if (deferred) return;
     // Record who may answer before the question exists, so a click that arrives the instant the
     // DM is posted already passes the owner check.
     await updateAlert(this.options.db, alert.id, { chat_user_id: owner.chatUserId, second_factor_user: owner.secondFactorUser });
@@ -219,29 +245,22 @@ export class Workflow implements InteractionHandlers {
       if (row.status !== 'new') {
         // Answered before this transaction: keep the DM's address and show the outcome there.
         await scheduleJob(trx, row.id, 'update_dm', now);
+        await this.ladder.afterChange(trx, { ...row, asked_at: now }, now);
         return { changes: refs, action: 'asked', detail };
       }
-      await scheduleJob(trx, row.id, 'remind', new Date(now.getTime() + this.options.timings.remindAfterMs));
-      await scheduleJob(trx, row.id, 'deadline', new Date(now.getTime() + this.options.timings.escalateAfterMs));
+      await this.ladder.scheduleLadder(trx, row, now, timeZone);
       return { changes: { status: 'asked', ...refs }, action: 'asked', detail };
     });
   }
 
-  private async remind(alert: AlertRow, signal: AbortSignal): Promise<void> {
-    const question = questionOf(alert);
-    if (alert.status !== 'asked' || alert.reminded_at || !question || !alert.chat_user_id) return;
-    const shown = await this.view(alert);
-    await this.postOnce(alert, 'reminder', { chatUserId: alert.chat_user_id }, signal, () => this.options.chat.remindOwner(shown, question));
-    await this.transition(alert.id, 'system', (row) =>
-      row.status === 'asked' ? { changes: { reminded_at: this.now() }, action: 'reminded', detail: {} } : null,
-    );
-  }
-
   private async deadline(alert: AlertRow): Promise<void> {
     if (alert.status !== 'asked') return;
-    const waited = Math.round(this.options.timings.escalateAfterMs / 60_000);
+    // Out-of-hours waits can stretch a low or medium deadline past escalate_after: say how long it was.
+    const configured = this.options.timings.escalateAfterMs;
+    const elapsed = alert.asked_at ? this.now().getTime() - alert.asked_at.getTime() : configured;
+    const waited = humanDuration(elapsed > configured + 60_000 ? Math.round(elapsed / 60_000) * 60_000 : configured);
     await this.transition(alert.id, 'system', (row, trx) =>
-      row.status === 'asked' ? this.escalateIn(trx, row, 'no_response', `no answer within ${waited} minutes`) : null,
+      row.status === 'asked' ? this.escalateIn(trx, row, 'no_response', `no answer within ${waited}`) : null,
     );
   }
 
@@ -284,7 +303,7 @@ export class Workflow implements InteractionHandlers {
       return this.failSecondFactor(alert.id, 'error', `Duo unreachable: ${coerceError(error).message}`);
     }
     if (outcome.kind === 'refused') {
-      return this.failSecondFactor(alert.id, outcome.reason, `Duo sent no push (${outcome.reason}): ${outcome.message}`);
+      return this.failSecondFactor(alert.id, outcome.reason, `Duo sent no push: ${secondFactorSentence(outcome.reason)} (${outcome.message})`);
     }
     await this.bindPush(alert.id, outcome.transactionId);
   }
@@ -337,6 +356,7 @@ export class Workflow implements InteractionHandlers {
   private async updateDm(alert: AlertRow): Promise<void> {
     const question = questionOf(alert);
     if (question) await this.options.chat.showOutcome(await this.view(alert), question);
+    await this.ladder.showRemindersEnded(alert);
   }
 
   /**
@@ -452,9 +472,10 @@ export class Workflow implements InteractionHandlers {
         return null;
       }
       accepted = true;
-      await cancelJobs(trx, row.id, ['remind', 'deadline']);
+      await cancelJobs(trx, row.id, ['remind', 'contact', 'deadline']);
       await scheduleJob(trx, row.id, 'push', now);
       await scheduleJob(trx, row.id, 'update_dm', now);
+      await this.ladder.afterChange(trx, row, now);
       return { changes: { status: 'verifying', justification: reason, answered_at: now }, action: 'justified', detail: { reason } };
     });
     if (stale) return { ok: false, errors: { reason: FORM_OUT_OF_DATE } };
@@ -476,6 +497,7 @@ export class Workflow implements InteractionHandlers {
       if (row.status !== 'verifying') return null;
       await cancelJobs(trx, row.id, CONVERSATION_JOBS);
       await scheduleJob(trx, row.id, 'update_dm', now);
+      await this.ladder.afterChange(trx, row, now);
       return { changes: { status: 'verified', second_factor: status || 'allow', resolved_at: now }, action: 'verified', detail: { second_factor: status } };
     });
   }
@@ -599,6 +621,7 @@ export class Workflow implements InteractionHandlers {
     await cancelJobs(trx, row.id, CONVERSATION_JOBS);
     await scheduleJob(trx, row.id, 'notify_security', now);
     if (questionOf(row)) await scheduleJob(trx, row.id, 'update_dm', now);
+    await this.ladder.afterEscalation(trx, row, now);
     return {
       changes: { ...extra, status: 'escalated', escalation_reason: reason, escalation_detail: detail, resolved_at: now },
       action: 'escalated',
@@ -712,12 +735,18 @@ const REQUESTED_COLUMN = {
   question: 'dm_requested_at',
   reminder: 'reminder_requested_at',
   escalation: 'escalation_requested_at',
+  contact: 'contact_requested_at',
+  announcement: 'announce_requested_at',
+  outcome: 'outcome_requested_at',
 } as const satisfies Record<PostPurpose, keyof AlertRow>;
 
 /** What each job was for, in the words of an escalation's detail. */
 const JOB_PURPOSE: Partial<Record<JobKind, string>> = {
   ask: 'send the question',
   remind: 'send the reminder',
+  contact: 'tell the escalation contact',
+  announce: 'post the heads-up in the security channel',
+  page: 'page through PagerDuty',
   deadline: 'close the unanswered question',
   push: 'send the Duo push',
   poll: 'get the Duo push result',

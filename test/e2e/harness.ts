@@ -28,6 +28,27 @@ export const ALICE: Person = { login: 'alice', uid: 1000, slackId: 'UALICE' };
 export const BOB: Person = { login: 'bob', uid: 1001, slackId: 'UBOB' };
 export const EVE: Person = { login: 'eve', uid: 1002, slackId: 'UEVE' };
 
+export interface HarnessOptions {
+  duoLongPollMs?: number;
+  logger?: Logger;
+  /** Replaces the `workflow:` line of the config file (one YAML line). */
+  workflowYaml?: string;
+  /** More lines under `identity:` (indented two spaces), e.g. `  users: { alice: { manager: bob } }`. */
+  identityYaml?: string[];
+  /** More top-level YAML lines for the config file (e.g. a `pagerduty:` section). */
+  extraYaml?: string[];
+  /** Slack time zones by login (default UTC). */
+  timeZones?: Record<string, string>;
+  /** More environment for loadConfig. */
+  env?: Record<string, string>;
+  /** More source entries (YAML flow mappings) beside the audit log. */
+  sources?: string[];
+  /** More top-level configuration lines (e.g. a `health:` section). */
+  config?: string[];
+  /** Puts something between the service and the Duo simulator (a hostile Duo): it gets the simulator's URL and returns the URL the service is configured with. */
+  duoFront?: (url: string) => Promise<string>;
+}
+
 /**
  * The whole service, started in-process over real HTTP, with the Slack and Duo simulators on their
  * own ports, a real database (Postgres in CI), a real audit log file, and a manual clock. Timers
@@ -48,18 +69,12 @@ export class Harness {
   /** Where the service logs; silent unless a test wants to read the log. */
   logger: Logger = silentLogger;
 
-  /**
-   * `sources`: more source entries (YAML flow mappings) beside the audit log; `config`: more
-   * top-level configuration lines (e.g. a `health:` section). `duoFront` puts something between
-   * the service and the Duo simulator (a hostile Duo): it gets the simulator's URL and returns the
-   * URL the service is configured with.
-   */
-  async start(options: { duoLongPollMs?: number; logger?: Logger; sources?: string[]; config?: string[]; duoFront?: (url: string) => Promise<string> } = {}): Promise<this> {
+  async start(options: HarnessOptions = {}): Promise<this> {
     if (options.logger) this.logger = options.logger;
     this.store = await createTestStore();
     this.slack = createSlackSimulator({ botToken: BOT_TOKEN, signingSecret: SIGNING_SECRET, clock: this.clock });
     for (const person of [ALICE, BOB, EVE]) {
-      this.slack.addUser({ id: person.slackId, name: person.login, email: `${person.login}@example.com` });
+      this.slack.addUser({ id: person.slackId, name: person.login, email: `${person.login}@example.com`, tz: options.timeZones?.[person.login] });
     }
     const slackServer = await this.slack.listen(0);
     this.closers.push(() => slackServer.close());
@@ -74,11 +89,13 @@ export class Harness {
       [
         'identity:',
         '  email_domain: example.com',
+        ...(options.identityYaml ?? []),
         'sources:',
         `  - { name: audit, type: auditd, path: ${this.logPath} }`,
         ...(options.sources ?? []).map((source) => `  - ${source}`),
-        'workflow: { remind_after: 30m, escalate_after: 2h, push_timeout: 90s }',
+        options.workflowYaml ?? 'workflow: { remind_after: 30m, escalate_after: 2h, push_timeout: 90s }',
         ...(options.config ?? []),
+        ...(options.extraYaml ?? []),
       ].join('\n'),
     );
     this.config = loadConfig({
@@ -95,6 +112,7 @@ export class Harness {
         DUO_SKEY: DUO.skey,
         DUO_API_HOST: DUO.host,
         DUO_API_URL: options.duoFront ? await options.duoFront(duoServer.url) : duoServer.url,
+        ...options.env,
       },
     });
     await this.startService();

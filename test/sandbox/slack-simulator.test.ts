@@ -71,6 +71,23 @@ describe('Slack simulator', () => {
   });
 
   describe('Web API', () => {
+    it("reports a user's time zone in users.info (default UTC)", async () => {
+      const bob = sim.addUser({ name: 'bob', email: 'bob@example.com', tz: 'America/New_York' });
+      expect((await call('users.info', { user: bob.id })).json.user).toMatchObject({ tz: 'America/New_York', tz_label: 'America/New_York' });
+      expect((await call('users.info', { user: alice.id })).json.user).toMatchObject({ tz: 'UTC', tz_offset: 0 });
+    });
+
+    it('lists a thread with conversations.replies, parent first, with metadata on request', async () => {
+      const parent = (await call('chat.postMessage', { channel: 'C0SECURITY', text: 'heads-up' })).json;
+      await call('chat.postMessage', { channel: 'C0SECURITY', text: 'elsewhere' });
+      const metadata = JSON.stringify({ event_type: 'vouch_outcome', event_payload: { alert_id: 'al_1' } });
+      const reply = (await call('chat.postMessage', { channel: 'C0SECURITY', text: 'outcome', thread_ts: parent.ts, metadata })).json;
+      const listed = (await call('conversations.replies', { channel: 'C0SECURITY', ts: parent.ts, include_all_metadata: 'true' })).json;
+      expect(listed.messages.map((m: Json) => m.ts)).toEqual([parent.ts, reply.ts]);
+      expect(listed.messages[1].metadata).toEqual(JSON.parse(metadata));
+      expect((await call('conversations.replies', { channel: 'C0SECURITY', ts: '1.000001' })).json).toEqual({ ok: false, error: 'thread_not_found' });
+    });
+
     it('serves under /api/ and checks the token', async () => {
       expect(api.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/api\/$/);
       expect((await call('auth.test', {}, null)).json).toEqual({ ok: false, error: 'not_authed' });

@@ -9,6 +9,7 @@
 import { JUSTIFICATION_LENGTH, type AlertView, type EscalationReason, type Severity } from '../../alerts/alert.js';
 import { alertShortCode } from '../../alerts/short-code.js';
 import { describeProvenance } from '../../sources/provenance.js';
+import { escalationReasonText, knownSecondFactorSentence } from '../../alerts/wording.js';
 import type { MessageRef } from '../chat-port.js';
 import { visibleText } from '../../terminal-text.js';
 import { escapeMrkdwn, inlineCode, sanitizeText, truncateEscaped, truncatePlain, untrustedMrkdwn } from './escape.js';
@@ -193,8 +194,8 @@ export function escalationMessage(alert: AlertView): SlackMessage {
       ['Rule', `${inlineCode(alert.ruleName, 500)} (${inlineCode(alert.ruleId, 200)})`],
       ['Severity', severityText(alert.severity)],
       ['ATT&CK', attackText(alert.attack)],
-      ['Second factor', alert.secondFactor === null ? '_not attempted_' : inlineCode(alert.secondFactor, 200)],
-      ['Reason', escapeMrkdwn(alert.escalationReason ?? 'none')],
+      ['Second factor', alert.secondFactor === null ? '_not attempted_' : secondFactorText(alert.secondFactor)],
+      ['Reason', escapeMrkdwn(alert.escalationReason === null ? 'none' : escalationReasonText(alert.escalationReason))],
       ['Status', escapeMrkdwn(alert.status)],
     ]),
   ];
@@ -277,10 +278,8 @@ function ownerEscalationText(alert: AlertView): string {
       return ':rotating_light: You said this was not you. The security team has been alerted and will be in touch.';
     case 'no_response':
       return ':alarm_clock: We did not get an answer in time, so the security team has been notified.';
-    case 'second_factor_failed': {
-      const result = alert.secondFactor === null ? '' : ` (${inlineCode(alert.secondFactor, 100)})`;
-      return `:rotating_light: The Duo check did not succeed${result}, so the security team has been notified.`;
-    }
+    case 'second_factor_failed':
+      return `:rotating_light: The Duo check did not succeed (${secondFactorText(alert.secondFactor)}), so the security team has been notified.`;
     case 'delivery_failed':
       return ':rotating_light: Vouch could not finish checking this with you, so the security team has been notified.';
     case 'fraud_reported':
@@ -299,27 +298,14 @@ function plainStatus(alert: AlertView): string {
   return `${alert.status[0]?.toUpperCase() ?? ''}${alert.status.slice(1)}:`;
 }
 
+/** The second factor's result as a sentence; a word Vouch does not know is shown as code. */
+function secondFactorText(result: string | null): string {
+  const known = knownSecondFactorSentence(result);
+  return known === null ? `Duo answered ${inlineCode(result ?? '', 100)}` : escapeMrkdwn(known);
+}
+
 function escalationTitle(reason: EscalationReason | null): string {
-  switch (reason) {
-    case 'denied_by_user':
-      return 'Owner says it was not them';
-    case 'no_response':
-      return 'No answer from the owner';
-    case 'second_factor_failed':
-      return 'Second factor failed';
-    case 'unknown_owner':
-      return 'No chat user for the owner';
-    case 'delivery_failed':
-      return 'Could not reach the owner';
-    case 'fraud_reported':
-      return 'Duo push reported as fraud';
-    case 'second_factor_paused':
-      return 'Second factor paused after a fraud report';
-    case 'system_actor':
-      return 'No login user (listed in the digest)';
-    case null:
-      return 'Escalated';
-  }
+  return escalationReasonText(reason);
 }
 
 /**
@@ -363,7 +349,7 @@ function detailFields(alert: AlertView): Block {
 }
 
 /** A short, single-purpose preview of the command for notifications (escaped later). */
-function commandPreview(alert: AlertView): string {
+export function commandPreview(alert: AlertView): string {
   const max = 150;
   // Only a bounded prefix is cleaned, so a 1 MB command costs nothing here.
   const clean = sanitizeText(alert.command.slice(0, 2 * max));
@@ -398,7 +384,7 @@ function conversationBlocks(alert: AlertView): Block[] {
 }
 
 /** The command in a code block: escaped, backticks neutralised, cut to fit one section. */
-function commandSection(command: string, max: number = SLACK_LIMITS.text): Block {
+export function commandSection(command: string, max: number = SLACK_LIMITS.text): Block {
   const fence = '```';
   const body = command === '' ? '(empty command)' : untrustedMrkdwn(command, max - 2 * fence.length);
   return { type: 'section', text: { type: 'mrkdwn', text: `${fence}${body}${fence}`, verbatim: true } };
@@ -408,7 +394,7 @@ function commandSection(command: string, max: number = SLACK_LIMITS.text): Block
  * Text a person typed (a justification, an escalation detail) under a bold label, in a code block:
  * its newlines stay, but none of its `*`, `_`, `>` or `<!channel>` is live markup.
  */
-function quoteSection(label: string, untrusted: string): Block {
+export function quoteSection(label: string, untrusted: string): Block {
   const fence = '```';
   const title = `*${escapeMrkdwn(label)}*\n`;
   const budget = SLACK_LIMITS.text - title.length - 2 * fence.length;
@@ -416,7 +402,7 @@ function quoteSection(label: string, untrusted: string): Block {
   return mrkdwnSection(`${title}${fence}${body}${fence}`);
 }
 
-function fieldsSection(fields: Array<[string, string]>): Block {
+export function fieldsSection(fields: Array<[string, string]>): Block {
   return {
     type: 'section',
     fields: fields.map(([label, value]) => ({
@@ -427,7 +413,7 @@ function fieldsSection(fields: Array<[string, string]>): Block {
   };
 }
 
-function mrkdwnSection(text: string): Block {
+export function mrkdwnSection(text: string): Block {
   return { type: 'section', text: { type: 'mrkdwn', text: truncateEscaped(text, SLACK_LIMITS.text), verbatim: true } };
 }
 
@@ -446,11 +432,11 @@ export function provenanceContext(alert: AlertView): Block[] {
   return [{ type: 'context', elements: [{ type: 'mrkdwn', text, verbatim: true }] }];
 }
 
-function alertContext(alert: AlertView): Block {
+export function alertContext(alert: AlertView): Block {
   return { type: 'context', elements: [{ type: 'mrkdwn', text: `Alert ${untrustedMrkdwn(alert.id, 200)}`, verbatim: true }] };
 }
 
-function header(text: string): Block {
+export function header(text: string): Block {
   return { type: 'header', text: plain(text, SLACK_LIMITS.header) };
 }
 
@@ -472,7 +458,7 @@ function plain(text: string, max: number = SLACK_LIMITS.text): PlainText {
  * The top-level text for notifications: one line, escaped (notifications parse `&<>`), every
  * control character visible, length-capped. Only a bounded prefix of huge input is read.
  */
-function fallback(text: string): string {
+export function fallback(text: string): string {
   const max = SLACK_LIMITS.fallback;
   return truncateEscaped(escapeMrkdwn(visibleText(text.slice(0, 2 * max))), max);
 }
@@ -491,7 +477,7 @@ const SEVERITY_MARKS: Record<Severity, string> = {
   critical: ':red_circle: critical',
 };
 
-function severityText(severity: Severity): string {
+export function severityText(severity: Severity): string {
   return SEVERITY_MARKS[severity] ?? escapeMrkdwn(String(severity));
 }
 

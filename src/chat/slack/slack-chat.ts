@@ -14,7 +14,7 @@ import {
 } from '@slack/web-api';
 import type { AlertView } from '../../alerts/alert.js';
 import { ChatError } from '../../errors.js';
-import type { ChatPort, JustificationForm, MessageRef, PostPlace, PostPurpose } from '../chat-port.js';
+import type { ChatPort, ContactTarget, JustificationForm, MessageRef, PostPlace, PostPurpose } from '../chat-port.js';
 import type { HealthNoticeView, SystemDigestView } from '../quiet-views.js';
 import { digestMessage, healthNoticeMessage, healthRecoveryMessage } from './quiet-blocks.js';
 import {
@@ -28,6 +28,7 @@ import {
   type SlackMessage,
 } from './blocks.js';
 import { escapeMrkdwn, replaceControlChars, truncateEscaped } from './escape.js';
+import { announcementMessage, contactEndedMessage, contactMessage, outcomeReplyMessage, reminderEndedMessage } from './ladder-blocks.js';
 
 /**
  * The SDK's `retryPolicies.fiveRetriesInFiveMinutes`, spelled out: the SDK is CommonJS and Node's
@@ -153,8 +154,44 @@ export class SlackChat implements ChatPort {
   }
 
   async findPosted(alertId: string, purpose: PostPurpose, place: PostPlace, since: Date): Promise<MessageRef | null> {
+    if (place !== 'security' && 'thread' in place) return this.findInThread(place.thread, { alertId, purpose });
     const channel = place === 'security' ? this.securityChannel : await this.openDm(place.chatUserId);
     return this.findInHistory(channel, { alertId, purpose }, since);
+  }
+
+  async userTimeZone(chatUserId: string): Promise<string | null> {
+    const result = await this.call('users.info', () => this.client.users.info({ user: chatUserId }));
+    const tz = result.user?.tz;
+    return typeof tz === 'string' && tz !== '' ? tz : null;
+  }
+
+  async showReminderEnded(alert: AlertView, reminder: MessageRef): Promise<void> {
+    await this.update(reminder, reminderEndedMessage(alert));
+  }
+
+  async notifyContact(alert: AlertView, target: ContactTarget, waitedMs: number): Promise<MessageRef> {
+    const channel = 'chatUserId' in target ? await this.openDm(target.chatUserId) : this.securityChannel;
+    return this.post(channel, contactMessage(alert, target, waitedMs), { alertId: alert.id, purpose: 'contact' });
+  }
+
+  async showContactEnded(alert: AlertView, contact: MessageRef): Promise<void> {
+    await this.update(contact, contactEndedMessage(alert));
+  }
+
+  async announce(alert: AlertView): Promise<MessageRef> {
+    return this.post(this.securityChannel, announcementMessage(alert), { alertId: alert.id, purpose: 'announcement' });
+  }
+
+  async updateAnnouncement(alert: AlertView, announcement: MessageRef): Promise<void> {
+    await this.update(announcement, announcementMessage(alert));
+  }
+
+  async postOutcome(alert: AlertView, announcement: MessageRef): Promise<MessageRef> {
+    return this.post(announcement.channel, outcomeReplyMessage(alert), { alertId: alert.id, purpose: 'outcome' }, announcement.ts);
+  }
+
+  private async update(ref: MessageRef, message: SlackMessage): Promise<void> {
+    await this.call('chat.update', () => this.client.chat.update({ channel: ref.channel, ts: ref.ts, text: message.text, blocks: message.blocks }));
   }
 
   async openJustificationForm(triggerId: string, alert: AlertView, question: MessageRef, formKey?: string): Promise<JustificationForm> {
@@ -217,7 +254,8 @@ export class SlackChat implements ChatPort {
       if (!key || !outcomeUnknown(error)) throw failure;
       // Newest first and no lower bound: this clock and Slack's may disagree, and a message just
       // posted is among the newest anyway.
-      const found = await this.findInHistory(channel, key, null).catch(() => null);
+      const lookup = threadTs ? this.findInThread({ channel, ts: threadTs }, key) : this.findInHistory(channel, key, null);
+      const found = await lookup.catch(() => null);
       if (found) return found;
       throw failure;
     }
@@ -258,6 +296,26 @@ export class SlackChat implements ChatPort {
         const metadata = message.metadata;
         if (metadata?.event_type === eventType && (metadata.event_payload as Record<string, unknown> | undefined)?.alert_id === key.alertId && message.ts) {
           return { channel, ts: message.ts };
+        }
+      }
+      cursor = result.response_metadata?.next_cursor || undefined;
+      if (!result.has_more || !cursor) return null;
+    }
+    return null;
+  }
+
+  /** Looks through a thread's replies (conversations.replies) for the message carrying `key`. */
+  private async findInThread(thread: MessageRef, key: PostKey): Promise<MessageRef | null> {
+    const eventType = eventTypeOf(key.purpose);
+    let cursor: string | undefined;
+    for (let page = 0; page < HISTORY_MAX_PAGES; page += 1) {
+      const result = await this.call('conversations.replies', () =>
+        this.client.conversations.replies({ channel: thread.channel, ts: thread.ts, limit: 200, include_all_metadata: true, ...(cursor ? { cursor } : {}) }),
+      );
+      for (const message of result.messages ?? []) {
+        const metadata = message.metadata;
+        if (message.ts !== thread.ts && metadata?.event_type === eventType && (metadata.event_payload as Record<string, unknown> | undefined)?.alert_id === key.alertId && message.ts) {
+          return { channel: thread.channel, ts: message.ts };
         }
       }
       cursor = result.response_metadata?.next_cursor || undefined;

@@ -4,7 +4,7 @@ import type { Database, JobRow } from '../schema.js';
 type Db = Kysely<Database> | Transaction<Database>;
 
 /** The workflow's durable timers and side effects, one row per (alert, kind). */
-export const JOB_KINDS = ['ask', 'remind', 'deadline', 'push', 'poll', 'notify_security', 'update_dm', 'notify_repeat'] as const;
+export const JOB_KINDS = ['ask', 'remind', 'deadline', 'push', 'poll', 'notify_security', 'update_dm', 'notify_repeat', 'contact', 'announce', 'page'] as const;
 export type JobKind = (typeof JOB_KINDS)[number];
 
 /** The channel replicas NOTIFY when they schedule work that is due now. */

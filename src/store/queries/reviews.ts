@@ -2,6 +2,7 @@ import type { Kysely, Transaction } from 'kysely';
 import type { Database, ReviewRow } from '../schema.js';
 import { appendAudit } from './audit-trail.js';
 import { updateAlert } from './alerts.js';
+import { notifyJobsDue, scheduleJob } from './jobs.js';
 
 type Db = Kysely<Database> | Transaction<Database>;
 
@@ -26,6 +27,12 @@ export async function recordReview(trx: Transaction<Database>, review: NewReview
     .executeTakeFirstOrThrow();
   await updateAlert(trx, review.alertId, { reviewed_by: review.actor, reviewed_at: review.at, review_note: review.note, updated_at: review.at });
   await appendAudit(trx, { alertId: review.alertId, at: review.at, actor: review.actor, action: 'reviewed', detail: { note: review.note } });
+  // A paged escalation's incident is resolved once a reviewer has looked at it.
+  const paged = await trx.selectFrom('alerts').select(['paged_at', 'page_resolved_at']).where('id', '=', review.alertId).executeTakeFirst();
+  if (paged?.paged_at && !paged.page_resolved_at) {
+    await scheduleJob(trx, review.alertId, 'page', review.at);
+    await notifyJobsDue(trx);
+  }
   return row;
 }
 

@@ -155,7 +155,9 @@ describe('outcome message', () => {
     [{ status: 'suppressed' }, /No action needed/],
     [{ status: 'escalated', escalationReason: 'denied_by_user' }, /not you/],
     [{ status: 'escalated', escalationReason: 'no_response' }, /did not get an answer/],
-    [{ status: 'escalated', escalationReason: 'second_factor_failed', secondFactor: 'fraud' }, /Duo check did not succeed \(`fraud`\)/],
+    [{ status: 'escalated', escalationReason: 'second_factor_failed', secondFactor: 'fraud' }, /Duo check did not succeed \(the Duo push was reported as fraud\)/],
+    [{ status: 'escalated', escalationReason: 'second_factor_failed', secondFactor: 'no_device' }, /no phone enrolled in Duo: ask IT to enroll you/],
+    [{ status: 'escalated', escalationReason: 'second_factor_failed', secondFactor: 'odd_word' }, /Duo answered `odd_word`/],
     [{ status: 'escalated', escalationReason: 'unknown_owner' }, /security team has been notified/],
   ] as Array<[Partial<AlertView>, RegExp]>)('states %j', (overrides, expected) => {
     const alert = alertView(overrides);
@@ -178,7 +180,7 @@ describe('escalation message', () => {
     const json = JSON.stringify(message.blocks);
     for (const expected of [
       'alice', 'db-01.prod.example.com', 'cat /etc/shadow', 'root', '/home/alice', 'Read of /etc/shadow',
-      'credential-access.shadow-read', 'high', 'T1003.008', 'deploying hotfix', 'timeout', 'second_factor_failed',
+      'credential-access.shadow-read', 'high', 'T1003.008', 'deploying hotfix', 'the Duo push was not answered in time', 'Second factor failed',
       'Duo unreachable: ECONNREFUSED', alert.id,
     ]) {
       expect(json).toContain(expected);
