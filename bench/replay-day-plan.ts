@@ -41,6 +41,8 @@ export interface PlannedCommand {
 
 export interface DayPlan {
   day: Date;
+  /** The replay runs to here: the next morning, so every deadline and the day's digest pass. */
+  end: Date;
   hosts: string[];
   engineers: Engineer[];
   /** In time order. */
@@ -60,6 +62,8 @@ export interface DayPlanOptions {
 const LOGINS = ['alice', 'bob', 'carol', 'dave', 'erin', 'frank', 'grace', 'heidi'];
 const HOUR = 3_600_000;
 const MINUTE = 60_000;
+/** Hours replayed: the day and the small hours after it, when only cron runs. */
+const REPLAYED_HOURS = 28;
 
 /** The day: Tuesday 24 November 2026, UTC. */
 export const REPLAY_DAY = new Date('2026-11-24T00:00:00.000Z');
@@ -90,7 +94,8 @@ export function planDay(options: DayPlanOptions): DayPlan {
 
   commands.sort((a, b) => a.at.getTime() - b.at.getTime());
   uniqueTimes(commands);
-  return { day: REPLAY_DAY, hosts, engineers, commands, activities, attacks };
+  const end = new Date(REPLAY_DAY.getTime() + REPLAYED_HOURS * HOUR);
+  return { day: REPLAY_DAY, end, hosts, engineers, commands, activities, attacks };
 }
 
 /** Hands out audit session numbers, one per login (as the kernel does). */
@@ -126,10 +131,10 @@ function addSystemCron(commands: PlannedCommand[], hosts: string[]): void {
     commands.push({ at, host, login: 'unset', uid: UNSET_ID, runAs: 'root', runAsUid: 0, session: UNSET_ID, argv, cwd, label: { kind: 'system' } });
   hosts.forEach((host, h) => {
     // Debian's sysstat collects every ten minutes, so a healthy host is never silent for long.
-    for (let minute = 5; minute < 24 * 60; minute += 10) {
+    for (let minute = 5; minute < REPLAYED_HOURS * 60; minute += 10) {
       system(new Date(REPLAY_DAY.getTime() + minute * MINUTE + h * 1000), host, ['/usr/lib/sysstat/debian-sa1', '1', '1']);
     }
-    for (let hour = 0; hour < 24; hour += 1) {
+    for (let hour = 0; hour < REPLAYED_HOURS; hour += 1) {
       system(new Date(REPLAY_DAY.getTime() + hour * HOUR + 17 * MINUTE + h * 1000), host, ['run-parts', '--report', '/etc/cron.hourly']);
     }
     const daily = REPLAY_DAY.getTime() + 6 * HOUR + 25 * MINUTE + h * 1000;

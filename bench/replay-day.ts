@@ -90,8 +90,6 @@ export interface ReplayDayResult {
 const STEP_MS = 30_000;
 const QUIET_STEP_MS = 120_000;
 const MINUTE = 60_000;
-/** The replay keeps the clock running this long after the last command, so every deadline passes. */
-const TAIL_MS = 4 * 3_600_000;
 
 export async function runReplayBenchmark(options: ReplayBenchOptions): Promise<ReplayDayResult> {
   const plan = planDay({ seed: options.seed, commands: options.commands, hosts: options.hosts });
@@ -134,7 +132,7 @@ async function replay(world: ReplayWorld, plan: DayPlan, rnd: SeededRandom): Pro
   const labelOf = (alert: AlertRow): CommandLabel => truth.get(truthKey(alert.host, alert.occurred_at)) ?? { kind: 'benign' };
   const seen = new Map<string, QuestionSeen>();
   const answers: Answer[] = [];
-  const end = (plan.commands.at(-1)?.at.getTime() ?? plan.day.getTime()) + TAIL_MS;
+  const end = plan.end.getTime();
   let next = 0;
   for (let now = plan.day.getTime(); now <= end; ) {
     const waiting = [...seen.values()].some((q) => !q.handled && availableAt(q.person, now));

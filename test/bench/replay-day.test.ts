@@ -25,7 +25,7 @@ describe('the replay benchmark of a working day', () => {
     const result = await runReplayBenchmark({
       databaseUrl: process.env.TEST_DATABASE_URL ?? null,
       seed: 7,
-      commands: 300,
+      commands: 600,
       hosts: 2,
       burstHits: 60,
       burstPeople: 6,
