@@ -39,6 +39,8 @@ export interface ActivityCost {
   activity: string;
   alerts: number;
   conversations: number;
+  /** Alerts per conversation, in the order they started (e.g. `1, 6, 6`). */
+  conversationSizes: string;
   questions: number;
   clicks: number;
   sentences: number;
@@ -308,6 +310,7 @@ function activityCost(activity: string, labelled: Labelled[], answers: Answer[])
     activity,
     alerts: alerts.length,
     conversations: new Set(alerts.map((a) => a.conversation_id)).size,
+    conversationSizes: [...groupBy(alerts.sort((a, b) => a.occurred_at.getTime() - b.occurred_at.getTime()), (a) => a.conversation_id).values()].map((members) => members.length).join(', '),
     questions: new Set(alerts.filter((a) => a.dm_ts !== null).map((a) => a.dm_ts)).size,
     clicks: sum((a) => a.clicks),
     sentences: sum((a) => a.sentences),

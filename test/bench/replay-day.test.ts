@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { planDay } from '../../bench/replay-day-plan.js';
 import { runReplayBenchmark } from '../../bench/replay-day.js';
+import { replaySection } from '../../bench/results-markdown.js';
 
 describe('the replay benchmark of a working day', () => {
   it('plans a seeded day: the same seed gives the same day, with the eight activities and nine attacks', () => {
@@ -53,5 +54,10 @@ describe('the replay benchmark of a working day', () => {
     }
     expect(result.burst.maxDmsFirstMinute).toBeGreaterThan(0);
     expect(result.burst.maxDmsFirstMinute).toBeLessThanOrEqual(10);
+    // The page states each figure against its goal.
+    const page = replaySection(result).join('\n');
+    expect(page).toContain(`| max ${result.maxDms} (`);
+    expect(page).toMatch(new RegExp(`Every attack escalated \\| ${result.attacksMissed} of 9 missed \\| (PASS|\\*\\*FAIL\\*\\*) \\|`));
+    expect(page).toContain('fleet deploy (curl \\| sh on every host)');
   }, 300_000);
 });
