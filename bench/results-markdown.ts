@@ -3,6 +3,7 @@ import type { ConversationBenchResult } from './conversations.js';
 import type { HostileMeasurement, HostileTextBenchResult } from './hostile-text.js';
 import type { IngestBenchResult } from './ingest-throughput.js';
 import type { MachineInfo } from './machine-info.js';
+import { REPLAY_GOALS, type ReplayDayResult } from './replay-day.js';
 import type { ScanBenchResult } from './scan-vs-ausearch.js';
 
 /** Peak memory allowed for `vouch scan`, whatever the log size. */
@@ -26,6 +27,8 @@ export interface BenchReport {
   hostileText?: HostileTextBenchResult | { skipped: string };
   /** Absent when the run predates the conversation benchmark. */
   conversations?: ConversationBenchResult | { skipped: string };
+  /** Absent when the run predates the replay benchmark. */
+  replay?: ReplayDayResult | { skipped: string };
 }
 
 /** Cost per KiB at the large size may be at most this many times that at the small size. */
@@ -54,6 +57,7 @@ export function renderResults(report: BenchReport): string {
     ...ingestSection(report.ingest),
     ...(report.hostileText === undefined ? [] : hostileTextSection(report.hostileText)),
     ...(report.conversations === undefined ? [] : conversationSection(report.conversations)),
+    ...(report.replay === undefined ? [] : replaySection(report.replay)),
   ];
   return lines.join('\n') + '\n';
 }
@@ -300,6 +304,48 @@ function conversationSection(result: ConversationBenchResult | { skipped: string
     `| Alert to DM while a long-poll is pending (${latency.samples} alerts) | median ${latency.medianMs.toFixed(0)} ms, p95 ${latency.p95Ms.toFixed(0)} ms, max ${latency.maxMs.toFixed(0)} ms |`,
     `| Burst: ${burst.alerts} alerts, ${burst.replicas} replicas | ${burst.dms} DMs in ${burst.seconds.toFixed(1)} s: **${burst.dmsPerSecond.toFixed(0)} DMs/s** |`,
     `| Duplicate DMs in the burst | ${burst.duplicates} |`,
+    '',
+  ];
+}
+
+const verdict = (ok: boolean) => (ok ? 'PASS' : '**FAIL**');
+/** A table cell: a pipe would end the cell early. */
+const cell = (text: string) => text.replace(/\|/g, '\\|');
+
+/** The replayed day against the owner's goals, then the detail behind each figure. */
+export function replaySection(result: ReplayDayResult | { skipped: string }): string[] {
+  const title = '## Replay of a working day: what people see';
+  if ('skipped' in result) return [title, '', `Not run: ${result.skipped}`, ''];
+  const goals = REPLAY_GOALS;
+  const { posts } = result;
+  const others = posts.digest + posts.health + posts.other;
+  const cleared = result.activities.filter((a) => a.cleared);
+  const cheap = (a: ReplayDayResult['activities'][number]) =>
+    a.cleared && a.clicks === goals.clearing.clicks && a.sentences === goals.clearing.sentences && a.taps === goals.clearing.taps;
+  const dms = Object.entries(result.dmsPerPerson).map(([login, n]) => `${login} ${n}`).join(', ');
+  return [
+    title,
+    '',
+    `A generated day (seeded): ${result.commands} commands on ${result.hosts} hosts by ${result.engineers} engineers in audit login sessions, system cron with no login user, eight legitimate but suspicious-looking activities and nine attacks, written to the audit log in time order and replayed through the service in process (Postgres, the Slack and Duo simulators, a manual clock; default settings). Simulated engineers answer question DMs during their hours (1 to 8 minutes later): "Yes, it was me", one sentence and the Duo approval for their own work, "No, not me" for a DM that lists an attack. ${result.alerts} alerts in all; replay took ${result.replaySeconds.toFixed(0)} s.`,
+    '',
+    '| Goal | Measured | Verdict |',
+    '|---|---|---|',
+    `| At most ${goals.maxDmsPerEngineer} question DMs per engineer | max ${result.maxDms} (${dms}) | ${verdict(result.maxDms <= goals.maxDmsPerEngineer)} |`,
+    `| Every attack escalated | ${result.attacksMissed} of ${result.attacks.length} missed | ${verdict(result.attacksMissed === 0)} |`,
+    `| Channel: each escalation posted once | ${posts.escalation} escalation posts, ${result.repeatedEscalationPosts} repeated, ${result.escalationsOfLegitimateWork} about legitimate or system work | ${verdict(result.repeatedEscalationPosts === 0)} |`,
+    `| Channel: at most ${goals.maxOtherPostsPerDay} other posts a day | ${others} (digest ${posts.digest}, health ${posts.health}, other ${posts.other}) | ${verdict(others <= goals.maxOtherPostsPerDay)} |`,
+    `| Burst: at most ${goals.maxBurstDmsPerPersonPerMinute} DMs per person in the first minute (${result.burst.hits} hits, ${result.burst.people} people) | max ${result.burst.maxDmsFirstMinute}, mean ${result.burst.meanDmsFirstMinute.toFixed(1)} | ${verdict(result.burst.maxDmsFirstMinute <= goals.maxBurstDmsPerPersonPerMinute)} |`,
+    `| Clearing an activity costs ${goals.clearing.clicks} clicks, ${goals.clearing.sentences} sentence, ${goals.clearing.taps} tap | ${result.activities.filter(cheap).length} of ${result.activities.length} activities (${cleared.length} cleared at all) | ${verdict(result.activities.every(cheap))} |`,
+    '',
+    `Reminders sent: ${result.reminders}. Thread replies in the channel: ${posts.seenAgain} "seen again", ${posts.recoveries} health recoveries, ${posts.otherReplies} other. Conversations listing an attack beside legitimate commands: ${result.mixedConversations}. System-actor alerts: ${result.systemAlerts}.`,
+    '',
+    '| Legitimate activity | Alerts | Conversations (alerts in each) | Question DMs | Clicks | Sentences | Taps | Ended |',
+    '|---|---|---|---|---|---|---|---|',
+    ...result.activities.map((a) => `| ${cell(a.activity)} | ${a.alerts} | ${a.conversations} (${a.conversationSizes}) | ${a.questions} | ${a.clicks} | ${a.sentences} | ${a.taps} | ${a.outcomes} |`),
+    '',
+    '| Attack | Commands | Alerts | Commands on escalated alerts | Ended | Why | Verdict |',
+    '|---|---|---|---|---|---|---|',
+    ...result.attacks.map((a) => `| ${cell(a.attack)} | ${a.commands} | ${a.alerts} | ${a.escalatedCommands} | ${a.outcomes} | ${a.reasons} | ${a.missed ? '**missed**' : 'escalated'} |`),
     '',
   ];
 }

@@ -6,7 +6,7 @@
  * BENCH_MEMORY_COMMANDS (other log sizes for the memory curve, default "10000,150000"),
  * BENCH_REPEATS (timed runs of each program, default 5), BENCH_SEED (default 42),
  * BENCH_DATABASE_URL (default TEST_DATABASE_URL, then postgres://postgres@127.0.0.1:5432/postgres),
- * BENCH_ONLY (`scan`, `ingest`, `hostile` or `conversations`).
+ * BENCH_ONLY (`scan`, `ingest`, `hostile`, `conversations` or `replay`).
  */
 import { mkdir, rm, rmdir, writeFile } from 'node:fs/promises';
 import os from 'node:os';
@@ -19,6 +19,7 @@ import { machineInfo, programVersion } from './machine-info.js';
 import { renderResults } from './results-markdown.js';
 import { findProgram, runScanBenchmark } from './scan-vs-ausearch.js';
 import { runConversationBenchmark, type ConversationBenchResult } from './conversations.js';
+import { runReplayBenchmark, type ReplayDayResult } from './replay-day.js';
 
 /** The repository root: dist/bench/run.js is two levels below it. */
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -90,6 +91,18 @@ async function main(): Promise<void> {
             burstPerPerson: 10,
             log,
           });
+    const replay: ReplayDayResult | { skipped: string } =
+      only && only !== 'replay'
+        ? { skipped: 'BENCH_ONLY excluded it' }
+        : await runReplayBenchmark({
+            databaseUrl: process.env.BENCH_DATABASE_URL ?? process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres',
+            seed,
+            // The working day of the issue: about 50k commands, whatever BENCH_COMMANDS says.
+            commands: 50_000,
+            burstHits: 10_000,
+            burstPeople: 100,
+            log,
+          });
     const ausearch = findProgram('ausearch');
     const page = renderResults({
       startedAt,
@@ -101,6 +114,7 @@ async function main(): Promise<void> {
       ingest,
       hostileText,
       conversations,
+      replay,
     });
     const resultsFile = path.join(ROOT, 'bench', 'RESULTS.md');
     await writeFile(resultsFile, page);
