@@ -60,6 +60,8 @@ const POSITIVE: Case[] = [
   ['user-added-to-admin-group', makeEvent('gpasswd -a bob sudo')],
   ['passwd-file-write', shellEvent("echo 'toor:x:0:0::/root:/bin/bash' >> /etc/passwd")],
   ['passwd-file-write', makeEvent('tee -a /etc/passwd')],
+  ['passwd-file-write', makeEvent('cp /tmp/evil-shadow /etc/shadow')],
+  ['passwd-file-write', makeEvent('install -m 600 /tmp/p /etc/passwd')],
   ['passwd-file-write', makeEvent(['sed', '-i', 's/^bob:x:1001/bob:x:0/', '/etc/passwd'])],
   ['sudoers-modified', shellEvent("echo 'bob ALL=(ALL) NOPASSWD:ALL' >> /etc/sudoers")],
   ['sudoers-modified', shellEvent("echo 'bob ALL=(ALL) NOPASSWD:ALL' > /etc/sudoers.d/bob")],
@@ -153,6 +155,8 @@ const NEGATIVE: Case[] = [
   ['passwd-file-write', makeEvent('grep root /etc/passwd')],
   ['passwd-file-write', shellEvent('getent passwd alice > /tmp/passwd')],
   ['passwd-file-write', makeEvent('sed -n 1p /etc/passwd')],
+  // Copying the file elsewhere only reads it (shadow-read says so); it is no write.
+  ['passwd-file-write', makeEvent('cp /etc/shadow /srv/archive/shadow.copy')],
   ['sudoers-modified', makeEvent('visudo -c')],
   ['sudoers-modified', makeEvent('cat /etc/sudoers')],
   ['audit-disabled', makeEvent('systemctl status auditd')],

@@ -80,7 +80,7 @@ describe('stock distribution maintenance', () => {
     const hits = events.map((event) => [event.command, event.extra?.tty ?? null, rules.match(event)?.ruleId ?? null]).filter(([, , rule]) => rule !== null);
     expect(hits).toEqual([
       ['cmp -s shadow.bak /etc/shadow', 'pts0', 'shadow-read'],
-      ['cp -p /etc/shadow shadow.bak', 'pts0', 'passwd-file-write'],
+      ['cp -p /etc/shadow shadow.bak', 'pts0', 'shadow-read'],
     ]);
   });
 
@@ -106,7 +106,7 @@ describe('stock distribution maintenance', () => {
     expect(rules.match(backup(['cmp', '-s', 'shadow.bak', '/etc/shadow'], { exe: null }))?.ruleId).toBe('shadow-read');
     const copy = (argv: string[], overrides: Partial<CommandEvent> = {}) => backup(argv, { exe: '/usr/bin/cp', ...overrides });
     expect(rules.match(copy(['cp', '-p', '/etc/shadow', 'shadow.bak']))).toBeNull();
-    expect(rules.match(copy(['cp', '-p', '/etc/shadow', '/tmp/shadow.bak']))?.ruleId).toBe('passwd-file-write');
+    expect(rules.match(copy(['cp', '-p', '/etc/shadow', '/tmp/shadow.bak']))?.ruleId).toBe('shadow-read');
     expect(rules.match(copy(['cp', '-p', 'shadow.bak', '/etc/shadow']))?.ruleId).toBe('passwd-file-write');
     const useradd = (shell: string, uid = '105') =>
       systemEvent(['/usr/sbin/useradd', '-r', '-K', 'SYS_UID_MIN=100', '-K', 'SYS_UID_MAX=999', '-d', '/var/lib/x', '-g', 'x', '-s', shell, '-u', uid, 'x'], '/usr/sbin/useradd');
