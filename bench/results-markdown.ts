@@ -302,7 +302,7 @@ function conversationSection(result: ConversationBenchResult | { skipped: string
     '| Measure | Value |',
     '|---|---|',
     `| Alert to DM while a long-poll is pending (${latency.samples} alerts) | median ${latency.medianMs.toFixed(0)} ms, p95 ${latency.p95Ms.toFixed(0)} ms, max ${latency.maxMs.toFixed(0)} ms |`,
-    `| Burst: ${burst.alerts} alerts, ${burst.replicas} replicas | ${burst.dms} DMs in ${burst.seconds.toFixed(1)} s: **${burst.dmsPerSecond.toFixed(0)} DMs/s** |`,
+    `| Burst: ${burst.alerts} alerts from as many people, ${burst.replicas} replicas | ${burst.dms} DMs in ${burst.seconds.toFixed(1)} s: **${burst.dmsPerSecond.toFixed(0)} DMs/s** |`,
     `| Duplicate DMs in the burst | ${burst.duplicates} |`,
     '',
   ];

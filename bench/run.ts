@@ -87,8 +87,8 @@ async function main(): Promise<void> {
             vouchBin: path.join(ROOT, 'bin', 'vouch'),
             outDir,
             latencySamples: 10,
-            burstPeople: 50,
-            burstPerPerson: 10,
+            burstPeople: 300,
+            burstPerPerson: 1,
             log,
           });
     const replay: ReplayDayResult | { skipped: string } =
