@@ -204,7 +204,9 @@ async function loadConversations(
         eb.and([eb('status', '=', 'escalated'), eb('last_joined_at', '>=', repeatSince)]),
       ]),
     )
+    // Oldest first, ties by id: the order Workflow.takeTurn locks a person's conversations in too.
     .orderBy('created_at')
+    .orderBy('id')
     .forUpdate()
     .execute();
   if (leadRows.length === 0) return { leads, rows };

@@ -192,6 +192,8 @@ export class Workflow implements InteractionHandlers {
         .where('owner', '=', alert.owner)
         .whereRef('id', '=', 'conversation_id')
         .where('status', 'in', ['new', 'asked', 'verifying'])
+        // The order intake locks them in (loadConversations), so the two never deadlock.
+        .orderBy('created_at')
         .orderBy('id')
         .forUpdate()
         .execute();
