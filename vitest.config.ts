@@ -6,7 +6,9 @@ export default defineConfig({
     // Focused tests never pass CI.
     allowOnly: false,
     testTimeout: 30_000,
-    hookTimeout: 30_000,
+    // Set-up starts whole services on a shared database; under a loaded CI machine it has been
+    // seen to take over 30 s, which says nothing about the code under test.
+    hookTimeout: 60_000,
     // Two cores: e2e tests start whole services, so keep files in parallel but bounded.
     maxWorkers: 2,
   },

@@ -189,7 +189,9 @@ export class Harness {
   }
 
   async stop(): Promise<void> {
-    for (const close of this.closers.reverse()) await close().catch(() => undefined);
+    const closers = this.closers.reverse();
+    this.closers = [];
+    for (const close of closers) await close().catch(() => undefined);
     await this.store.destroy();
   }
 }
