@@ -7,6 +7,7 @@ import { RequestError, coerceError } from '../../errors.js';
 import type { Logger } from '../../logger.js';
 import { insertSignIn, takeSignIn } from '../../store/queries/console-sessions.js';
 import type { Database } from '../../store/schema.js';
+import { AccessTokenCache } from './access-token-cache.js';
 import { API_TOKEN_PREFIX, SHARED_TOKEN_NAME, apiTokenName } from './api-tokens.js';
 import type { ConsoleAuth, ConsoleSession, ReviewerIdentity } from './console-auth.js';
 import { readCookies, serializeCookie } from './console-cookies.js';
@@ -46,8 +47,10 @@ export class OidcConsoleAuth implements ConsoleAuth {
   private readonly sessionCookie: string;
   private readonly signInCookie: string;
   private readonly redirectUri: string;
+  private readonly accessTokens: AccessTokenCache;
 
   constructor(private readonly options: OidcConsoleAuthOptions) {
+    this.accessTokens = new AccessTokenCache(options.clock);
     this.sessions = new ConsoleSessionStore({ db: options.db, clock: options.clock, idleMs: options.sessionIdleMs, maxAgeMs: options.sessionMaxAgeMs });
     const publicUrl = new URL(options.publicUrl);
     this.secure = !(publicUrl.protocol === 'http:' && isLoopbackHost(publicUrl.hostname));
@@ -149,7 +152,7 @@ export class OidcConsoleAuth implements ConsoleAuth {
     if (!oidc) throw new RequestError(401, 'missing or wrong bearer token');
     let claims;
     try {
-      claims = await oidc.userInfo(bearer);
+      claims = await this.accessTokens.claims(bearer, (token) => oidc.userInfo(token));
     } catch (error) {
       this.options.logger.debug('bearer refused by the identity provider', { error: coerceError(error) });
       throw new RequestError(401, 'missing or wrong bearer token (the identity provider did not accept it as an access token)');
