@@ -1,7 +1,7 @@
 import { Command, Option } from 'commander';
 import type { VouchConfig } from '../config/config.js';
 import { VouchError, coerceError } from '../errors.js';
-import { REPORT_FORMATS } from '../review/report.js';
+import { REPORT_FORMATS } from '../review/report-formats.js';
 import { WrongFormatError } from './wrong-format-error.js';
 
 // Commands are loaded when run: `scan` then starts without the service's Slack, Duo and database

@@ -4,6 +4,7 @@ import type { AlertRow } from '../store/schema.js';
 import { readWebAsset } from '../server/web-assets.js';
 import { terminalPrefix, visibleText } from '../terminal-text.js';
 import { standaloneReport } from './console/report-document.js';
+import type { ReportFormat } from './report-formats.js';
 
 /** One alert in `vouch report --format json` (and the review API). Field names are a contract. */
 export interface ReportRow {
@@ -37,8 +38,7 @@ export interface ReportRow {
   conversation_id: string;
 }
 
-export const REPORT_FORMATS = ['table', 'csv', 'json', 'html'] as const;
-export type ReportFormat = (typeof REPORT_FORMATS)[number];
+export { REPORT_FORMATS, type ReportFormat } from './report-formats.js';
 
 export function toReportRow(row: AlertRow): ReportRow {
   return {
