@@ -171,8 +171,8 @@ export class SlackWebApi {
    * Metadata is included only with `include_all_metadata`, as Slack does.
    */
   private conversationsHistory(args: Args): Record<string, unknown> {
-    if (typeof args.channel !== 'string' || !this.state.channels.has(args.channel)) throw new ApiFailure('channel_not_found');
-    const channel = args.channel;
+    // A channel nothing was posted in yet exists all the same (the bot was invited): it lists nothing.
+    const channel = this.resolveChannel(args.channel);
     const oldest = Number(args.oldest ?? 0);
     const latest = args.latest === undefined ? Number.POSITIVE_INFINITY : Number(args.latest);
     const limit = Math.min(999, Math.max(1, Number(args.limit ?? 100) || 100));
