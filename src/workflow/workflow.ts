@@ -363,8 +363,8 @@ export class Workflow implements InteractionHandlers {
     const now = this.now();
     await this.transition(alert.id, 'system', async (row, trx) => {
       if (row.escalation_ts) return null;
-      // The announce job renders the message as the escalation from now on (and so undoes a
-      // heads-up rewrite of its that raced this one).
+      // The announce job draws the message as the escalation from now on, which also undoes a
+      // heads-up rewrite of an older announce run that raced this one.
       if (inPlace) await scheduleJob(trx, row.id, 'announce', now);
       return {
         changes: { escalation_channel: posted.channel, escalation_ts: posted.ts },
