@@ -65,6 +65,13 @@ export interface ChatPort {
   announce(alert: AlertView): Promise<MessageRef>;
   /** Rewrites the heads-up with the alert's current state (the answer, the outcome). */
   updateAnnouncement(alert: AlertView, announcement: MessageRef): Promise<void>;
+  /**
+   * Turns a critical alert's heads-up into its escalation: the message is rewritten with the
+   * escalation's content and message metadata, so the channel carries one message (repeating it is
+   * harmless). Resolves false when the service refuses to edit it (deleted, or no longer
+   * editable): the caller then posts the escalation on its own.
+   */
+  escalateInPlace(alert: AlertView, announcement: MessageRef): Promise<boolean>;
   /** Replies in the heads-up's thread with the alert's outcome. */
   postOutcome(alert: AlertView, announcement: MessageRef): Promise<MessageRef>;
   /** A message only `chatUserId` sees in `channel` (e.g. "this alert is not yours"). */

@@ -171,8 +171,8 @@ export class SlackWebApi {
    * Metadata is included only with `include_all_metadata`, as Slack does.
    */
   private conversationsHistory(args: Args): Record<string, unknown> {
-    if (typeof args.channel !== 'string' || !this.state.channels.has(args.channel)) throw new ApiFailure('channel_not_found');
-    const channel = args.channel;
+    // A channel nothing was posted in yet exists all the same (the bot was invited): it lists nothing.
+    const channel = this.resolveChannel(args.channel);
     const oldest = Number(args.oldest ?? 0);
     const latest = args.latest === undefined ? Number.POSITIVE_INFINITY : Number(args.latest);
     const limit = Math.min(999, Math.max(1, Number(args.limit ?? 100) || 100));
@@ -224,9 +224,12 @@ export class SlackWebApi {
     const text = args.text === undefined ? message.text : args.text;
     const blocks = args.blocks === undefined ? message.blocks : args.blocks;
     const content = this.messageContent({ text, blocks });
+    // As Slack does: metadata given to chat.update replaces the message's; none given keeps it.
+    const metadata = args.metadata === undefined ? message.metadata : messageMetadata(args.metadata);
     message.edits.push({ text: message.text, blocks: message.blocks, editedAt: this.state.clock.now() });
     message.text = content.text;
     message.blocks = content.blocks;
+    message.metadata = metadata;
     return { channel, ts: message.ts, text: message.text, message: messageJson(message) };
   }
 
@@ -381,7 +384,7 @@ function parseArgs(raw: string, contentType: string | undefined): Args {
   return args;
 }
 
-/** chat.postMessage's `metadata`: an event_type and an object payload, or nothing. */
+/** The `metadata` of chat.postMessage and chat.update: an event_type and an object payload, or nothing. */
 function messageMetadata(value: unknown): SimulatedMetadata | null {
   if (value === undefined || value === null || value === '') return null;
   const metadata = record(value);

@@ -47,7 +47,7 @@ export interface SimulatedMessage {
   postedAt: Date;
   /** Earlier versions, oldest first; the current text and blocks are on the message itself. */
   edits: SimulatedEdit[];
-  /** Message metadata the app attached (`metadata` of chat.postMessage), or null. */
+  /** Message metadata the app attached (`metadata` of chat.postMessage or chat.update), or null. */
   metadata?: SimulatedMetadata | null;
 }
 

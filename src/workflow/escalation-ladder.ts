@@ -1,5 +1,5 @@
 import type { Kysely, Transaction } from 'kysely';
-import { FINISHED_STATUSES, type AlertStatus } from '../alerts/alert.js';
+import { FINISHED_STATUSES, type AlertStatus, type AlertView } from '../alerts/alert.js';
 import type { IdentityResolver } from '../alerts/identity.js';
 import { escalationReasonText, humanDuration } from '../alerts/wording.js';
 import type { ChatPort, ContactTarget, MessageRef, PostPlace, PostPurpose } from '../chat/chat-port.js';
@@ -30,10 +30,12 @@ export interface LadderStep {
   detail: Record<string, unknown>;
 }
 
-/** What the ladder borrows from the workflow: its exactly-once post and its locked transition. */
+/** What the ladder borrows from the workflow: its exactly-once post, its locked transition, its view. */
 export interface WorkflowSteps {
   postOnce(alert: AlertRow, purpose: PostPurpose, place: PostPlace, signal: AbortSignal, post: () => Promise<MessageRef>): Promise<MessageRef>;
   transition(alertId: string, actor: string, decide: (row: AlertRow, trx: Transaction<Database>) => LadderStep | null | Promise<LadderStep | null>): Promise<void>;
+  /** The alert as messages show it (a conversation's lead lists what it holds), as its escalation does. */
+  view(alert: AlertRow): Promise<AlertView>;
 }
 
 export interface EscalationLadderOptions {
@@ -189,30 +191,69 @@ export class EscalationLadder {
 
   /**
    * A critical alert's heads-up in the security channel: posted once, then rewritten as the answer
-   * comes in; when the alert finished, the outcome is replied in its thread (once).
+   * comes in; an escalation becomes this message (notify_security). When the alert finished, the
+   * outcome is replied in its thread (once), which is what tells the thread's followers.
    */
   async announce(alert: AlertRow, signal: AbortSignal): Promise<void> {
     if (alert.severity !== 'critical' || !(alert.asked_at || alert.dm_requested_at)) return;
     const view = toAlertView(alert);
-    let heads = alert.announce_channel && alert.announce_ts ? { channel: alert.announce_channel, ts: alert.announce_ts } : null;
-    if (heads) {
-      await this.options.chat.updateAnnouncement(view, heads);
-    } else {
-      const posted = await this.options.steps.postOnce(alert, 'announcement', 'security', signal, () => this.options.chat.announce(view));
-      heads = posted;
-      await this.options.steps.transition(alert.id, 'system', async (row, trx) => {
-        if (row.announce_ts) return null;
-        // The alert moved on while the heads-up was posted: show the news there too.
-        if (row.status !== alert.status) await scheduleJob(trx, row.id, 'announce', this.now());
-        return { changes: { announce_channel: posted.channel, announce_ts: posted.ts }, action: 'security_heads_up', detail: { channel: posted.channel, ts: posted.ts } };
-      });
-    }
+    const heads = announcementOf(alert);
+    const thread = heads ? await this.showHeadsUp(alert, heads) : await this.postHeadsUp(alert, signal);
     if (!FINISHED_STATUSES.includes(alert.status as AlertStatus) || alert.outcome_ts) return;
-    const thread = heads;
     const reply = await this.options.steps.postOnce(alert, 'outcome', { thread }, signal, () => this.options.chat.postOutcome(view, thread));
     await this.options.steps.transition(alert.id, 'system', (row) =>
       row.outcome_ts ? null : { changes: { outcome_ts: reply.ts }, action: 'outcome_posted', detail: { channel: reply.channel, ts: reply.ts, thread: thread.ts } },
     );
+  }
+
+  /**
+   * Rewrites the heads-up with the alert's state. Once it became the escalation it is only ever
+   * drawn as the escalation: that also undoes a heads-up rewrite by an older run of this job that
+   * raced the escalation (notify_security runs this job again after it).
+   */
+  private async showHeadsUp(alert: AlertRow, heads: MessageRef): Promise<MessageRef> {
+    const escalation = escalationOf(alert);
+    if (escalation?.ts === heads.ts) {
+      await this.options.chat.escalateInPlace(await this.options.steps.view(alert), heads);
+    } else if (alert.status !== 'escalated' || escalation) {
+      await this.options.chat.updateAnnouncement(toAlertView(alert), heads);
+    }
+    // Otherwise the alert escalated and notify_security is turning this message into the escalation.
+    return heads;
+  }
+
+  /**
+   * Posts the heads-up, once, and records it. When the escalation reached the channel first (the
+   * heads-up came late), the escalation is the heads-up: nothing is posted and it is not rewritten.
+   */
+  private async postHeadsUp(alert: AlertRow, signal: AbortSignal): Promise<MessageRef> {
+    const escalation = escalationOf(alert);
+    const view = toAlertView(alert);
+    const posted = escalation
+      ? await this.adoptEscalation(alert, escalation)
+      : await this.options.steps.postOnce(alert, 'announcement', 'security', signal, () => this.options.chat.announce(view));
+    const adopted = posted.ts === escalation?.ts;
+    await this.options.steps.transition(alert.id, 'system', async (row, trx) => {
+      if (row.announce_ts) return null;
+      // The alert moved on while the heads-up was posted: show the news there too.
+      if (row.status !== alert.status) await scheduleJob(trx, row.id, 'announce', this.now());
+      return {
+        changes: { announce_channel: posted.channel, announce_ts: posted.ts },
+        action: 'security_heads_up',
+        detail: { channel: posted.channel, ts: posted.ts, ...(adopted ? { adopted: 'escalation' } : {}) },
+      };
+    });
+    return posted;
+  }
+
+  /** The escalation as the heads-up, unless an earlier attempt of this job did post one after all. */
+  private async adoptEscalation(alert: AlertRow, escalation: MessageRef): Promise<MessageRef> {
+    const started = alert.announce_requested_at;
+    const earlier = started ? await this.options.chat.findPosted(alert.id, 'announcement', 'security', started) : null;
+    if (!earlier) return escalation;
+    // Its answer was lost and it still says "waiting": it shows the outcome like any heads-up.
+    await this.options.chat.updateAnnouncement(toAlertView(alert), earlier);
+    return earlier;
   }
 
   /**
@@ -293,6 +334,14 @@ export class EscalationLadder {
   private now(): Date {
     return this.options.clock.now();
   }
+}
+
+function announcementOf(row: AlertRow): MessageRef | null {
+  return row.announce_channel && row.announce_ts ? { channel: row.announce_channel, ts: row.announce_ts } : null;
+}
+
+function escalationOf(row: AlertRow): MessageRef | null {
+  return row.escalation_channel && row.escalation_ts ? { channel: row.escalation_channel, ts: row.escalation_ts } : null;
 }
 
 function questionOf(row: AlertRow): MessageRef | null {

@@ -92,6 +92,7 @@ export class Workflow implements InteractionHandlers {
       steps: {
         postOnce: (alert, purpose, place, signal, post) => this.postOnce(alert, purpose, place, signal, post),
         transition: (alertId, actor, decide) => this.transition(alertId, actor, decide),
+        view: (alert) => this.view(alert),
       },
     });
   }
@@ -344,15 +345,56 @@ export class Workflow implements InteractionHandlers {
     await scheduleJob(this.options.db, alertId, 'poll', new Date(next));
   }
 
+  /**
+   * The escalation reaches the security channel once. A critical alert's heads-up becomes the
+   * escalation (rewritten in place); while that heads-up is still being posted this waits a
+   * little, and never for long: the escalation is posted on its own when the heads-up is late.
+   */
   private async notifySecurity(alert: AlertRow, signal: AbortSignal): Promise<void> {
     if (alert.status !== 'escalated' || alert.escalation_ts) return;
+    if (this.headsUpInFlight(alert)) {
+      this.options.logger.info('the heads-up is being posted; the escalation waits to become it', { alert: alert.id });
+      await scheduleJob(this.options.db, alert.id, 'notify_security', new Date(this.now().getTime() + HEADS_UP_RECHECK_MS));
+      return;
+    }
+    const heads = announcementOf(alert);
+    const posted = await this.deliverEscalation(alert, heads, signal);
+    const inPlace = posted.ts === heads?.ts;
+    const now = this.now();
+    await this.transition(alert.id, 'system', async (row, trx) => {
+      if (row.escalation_ts) return null;
+      // The announce job draws the message as the escalation from now on, which also undoes a
+      // heads-up rewrite of an older announce run that raced this one.
+      if (inPlace) await scheduleJob(trx, row.id, 'announce', now);
+      return {
+        changes: { escalation_channel: posted.channel, escalation_ts: posted.ts },
+        action: 'security_notified',
+        detail: { channel: posted.channel, ts: posted.ts, ...(inPlace ? { in_place_of: 'heads_up' } : {}) },
+      };
+    });
+  }
+
+  /** Rewrites the heads-up as the escalation when there is one (and Slack lets it), else posts it. */
+  private async deliverEscalation(alert: AlertRow, heads: MessageRef | null, signal: AbortSignal): Promise<MessageRef> {
     const shown = await this.view(alert);
-    const posted = await this.postOnce(alert, 'escalation', 'security', signal, () => this.options.chat.escalate(shown));
-    await this.transition(alert.id, 'system', () => ({
-      changes: { escalation_channel: posted.channel, escalation_ts: posted.ts },
-      action: 'security_notified',
-      detail: { channel: posted.channel, ts: posted.ts },
-    }));
+    const post = () => this.postOnce(alert, 'escalation', 'security', signal, () => this.options.chat.escalate(shown));
+    if (!heads) return post();
+    if (alert.escalation_requested_at) {
+      // An earlier attempt posted it on its own (the heads-up came late): that post is the one.
+      const earlier = await this.options.chat.findPosted(alert.id, 'escalation', 'security', alert.escalation_requested_at);
+      if (earlier) return earlier;
+    }
+    signal.throwIfAborted();
+    // Rewriting the heads-up again after a crash is harmless, so it needs no intent of its own.
+    return (await this.options.chat.escalateInPlace(shown, heads)) ? heads : post();
+  }
+
+  /** A critical alert's heads-up was started and is not recorded yet, recently enough to wait for. */
+  private headsUpInFlight(alert: AlertRow): boolean {
+    const started = alert.announce_requested_at;
+    // Once the escalation was started on its own, it is finished that way (postOnce finds it).
+    if (alert.severity !== 'critical' || !started || alert.announce_ts || alert.escalation_requested_at) return false;
+    return this.now().getTime() - started.getTime() < HEADS_UP_WAIT_MS;
   }
 
   private async updateDm(alert: AlertRow): Promise<void> {
@@ -727,6 +769,13 @@ export class Workflow implements InteractionHandlers {
 
 /** How often a question waiting behind another one checks again (its turn normally wakes it). */
 const PACE_RECHECK_MS = 60_000;
+/**
+ * How long an escalation waits for a heads-up still being posted, to become it. Longer means the
+ * announce job is failing: the escalation is then posted on its own.
+ */
+const HEADS_UP_WAIT_MS = 2 * 60_000;
+/** How often an escalation waiting for its heads-up looks again. */
+const HEADS_UP_RECHECK_MS = 5000;
 /** Repeats listed per thread reply about an escalated conversation. */
 const REPEATS_PER_REPLY = 10;
 /** What a conversation's members take from their lead when it moves on. */
@@ -798,6 +847,11 @@ function txidReusedDetail(txid: string, other: string): string {
 /** The Duo account an alert's pushes go to. */
 function username(alert: AlertRow): string {
   return alert.second_factor_user ?? alert.owner ?? '';
+}
+
+/** A critical alert's heads-up in the security channel, once posted. */
+function announcementOf(row: AlertRow): MessageRef | null {
+  return row.announce_channel && row.announce_ts ? { channel: row.announce_channel, ts: row.announce_ts } : null;
 }
 
 function questionOf(row: AlertRow): MessageRef | null {

@@ -88,9 +88,10 @@ describe('conversations, not alerts', () => {
     }
     expect(questions()).toHaveLength(1);
     const posts = h.security();
-    // One escalation post (a critical rule also has its heads-up), and the repeats in its thread.
+    // One channel message (a critical rule's heads-up became the escalation), the repeats in its thread.
     const escalations = posts.filter((m) => m.metadata?.event_type === 'vouch_escalation');
     expect(escalations).toHaveLength(1);
+    expect(posts.filter((m) => m.threadTs === null)).toEqual(escalations);
     const replies = posts.filter((m) => m.threadTs === escalations[0]!.ts && /Seen again/.test(messageText(m)));
     expect(replies.length).toBeGreaterThanOrEqual(1);
     expect((await h.alerts()).filter((a) => a.status === 'escalated')).toHaveLength(6);

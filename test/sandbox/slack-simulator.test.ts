@@ -88,6 +88,24 @@ describe('Slack simulator', () => {
       expect((await call('conversations.replies', { channel: 'C0SECURITY', ts: '1.000001' })).json).toEqual({ ok: false, error: 'thread_not_found' });
     });
 
+    it('lists nothing, without an error, in a channel where nothing was posted yet', async () => {
+      expect((await call('conversations.history', { channel: 'C0QUIET' })).json).toMatchObject({ ok: true, messages: [], has_more: false });
+    });
+
+    it('chat.update replaces the metadata it is given (history sees it) and keeps it when given none', async () => {
+      const before = JSON.stringify({ event_type: 'vouch_announcement', event_payload: { alert_id: 'al_1' } });
+      const after = { event_type: 'vouch_escalation', event_payload: { alert_id: 'al_1' } };
+      const posted = (await call('chat.postMessage', { channel: 'C0SECURITY', text: 'heads-up', metadata: before })).json;
+      await call('chat.update', { channel: 'C0SECURITY', ts: posted.ts, text: 'escalation', metadata: JSON.stringify(after) });
+      const history = async () => (await call('conversations.history', { channel: 'C0SECURITY', include_all_metadata: 'true' })).json.messages;
+      expect(await history()).toEqual([expect.objectContaining({ ts: posted.ts, text: 'escalation', metadata: after })]);
+      await call('chat.update', { channel: 'C0SECURITY', ts: posted.ts, text: 'escalation, again' });
+      expect((await history())[0]).toMatchObject({ text: 'escalation, again', metadata: after });
+      const refused = (await call('chat.update', { channel: 'C0SECURITY', ts: posted.ts, text: 'x', metadata: JSON.stringify({ event_type: 'x' }) })).json;
+      expect(refused).toEqual({ ok: false, error: 'invalid_metadata_format' });
+      expect(sim.messages('C0SECURITY')[0]).toMatchObject({ text: 'escalation, again', metadata: after });
+    });
+
     it('serves under /api/ and checks the token', async () => {
       expect(api.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/api\/$/);
       expect((await call('auth.test', {}, null)).json).toEqual({ ok: false, error: 'not_authed' });

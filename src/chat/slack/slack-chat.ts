@@ -186,12 +186,27 @@ export class SlackChat implements ChatPort {
     await this.update(announcement, announcementMessage(alert));
   }
 
+  async escalateInPlace(alert: AlertView, announcement: MessageRef): Promise<boolean> {
+    try {
+      await this.update(announcement, escalationMessage(alert), { alertId: alert.id, purpose: 'escalation' });
+      return true;
+    } catch (error) {
+      // Slack answered no (message_not_found, cant_update_message...): the escalation must still
+      // reach the channel, as a post of its own. A transport failure is retried instead.
+      if (error instanceof ChatError && error.cause instanceof WebAPIPlatformError) return false;
+      throw error;
+    }
+  }
+
   async postOutcome(alert: AlertView, announcement: MessageRef): Promise<MessageRef> {
     return this.post(announcement.channel, outcomeReplyMessage(alert), { alertId: alert.id, purpose: 'outcome' }, announcement.ts);
   }
 
-  private async update(ref: MessageRef, message: SlackMessage): Promise<void> {
-    await this.call('chat.update', () => this.client.chat.update({ channel: ref.channel, ts: ref.ts, text: message.text, blocks: message.blocks }));
+  /** Rewrites a message; with a key, its metadata too (what findPosted then sees). */
+  private async update(ref: MessageRef, message: SlackMessage, key?: PostKey): Promise<void> {
+    await this.call('chat.update', () =>
+      this.client.chat.update({ channel: ref.channel, ts: ref.ts, text: message.text, blocks: message.blocks, ...(key ? { metadata: metadataOf(key) } : {}) }),
+    );
   }
 
   async openJustificationForm(triggerId: string, alert: AlertView, question: MessageRef, formKey?: string): Promise<JustificationForm> {
@@ -243,7 +258,7 @@ export class SlackChat implements ChatPort {
           ...(threadTs === undefined ? {} : { thread_ts: threadTs }),
           text: message.text,
           blocks: message.blocks,
-          ...(key ? { metadata: { event_type: eventTypeOf(key.purpose), event_payload: { alert_id: key.alertId } } } : {}),
+          ...(key ? { metadata: metadataOf(key) } : {}),
           // Never let Slack fetch previews of URLs that appear in attacker-controlled text.
           unfurl_links: false,
           unfurl_media: false,
@@ -345,6 +360,11 @@ const HISTORY_MAX_PAGES = 10;
 
 function eventTypeOf(purpose: PostPurpose): string {
   return `vouch_${purpose}`;
+}
+
+/** The message metadata that names what a message is for and which alert it is about. */
+function metadataOf(key: PostKey): { event_type: string; event_payload: { alert_id: string } } {
+  return { event_type: eventTypeOf(key.purpose), event_payload: { alert_id: key.alertId } };
 }
 
 /**

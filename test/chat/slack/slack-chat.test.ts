@@ -106,6 +106,28 @@ describe('SlackChat against the Slack simulator', () => {
     expect(sim.messages(SECURITY)[0]?.text).toMatch(/^No answer from the owner/);
   });
 
+  it("turns a heads-up into the escalation: the escalation's blocks and metadata, the same ts", async () => {
+    const critical = alertView({ severity: 'critical' });
+    const heads = await chat.announce(critical);
+    const escalated = alertView({ severity: 'critical', status: 'escalated', escalationReason: 'denied_by_user' });
+    expect(await chat.escalateInPlace(escalated, heads)).toBe(true);
+    const [message, ...others] = sim.messages(SECURITY);
+    expect(others).toHaveLength(0);
+    expect(message).toMatchObject({ ts: heads.ts, metadata: { event_type: 'vouch_escalation', event_payload: { alert_id: critical.id } } });
+    const separate = await chat.escalate(escalated);
+    expect(message!.blocks).toEqual(sim.messages(SECURITY).find((m) => m.ts === separate.ts)!.blocks);
+    expect(await chat.findPosted(critical.id, 'escalation', 'security', new Date(0))).toEqual(separate);
+    expect(await chat.findPosted(critical.id, 'announcement', 'security', new Date(0))).toBeNull();
+  });
+
+  it('says false when Slack will not edit the heads-up, and throws when Slack cannot be reached', async () => {
+    const escalated = alertView({ severity: 'critical', status: 'escalated', escalationReason: 'no_response' });
+    expect(await chat.escalateInPlace(escalated, { channel: SECURITY, ts: '1.000001' })).toBe(false);
+    await api.close();
+    await expect(chat.escalateInPlace(escalated, { channel: SECURITY, ts: '1.000001' })).rejects.toThrow(/chat\.update failed: request_failed/);
+    api = await sim.listen();
+  });
+
   it('opens the justification form with a trigger from a click, once', async () => {
     const question = await chat.askOwner(alertView(), alice.id);
     const trigger = await triggerFromClick(question);
