@@ -180,9 +180,11 @@ function wallClock(timeZone: string): Intl.DateTimeFormat {
   return new Intl.DateTimeFormat('en-GB', { timeZone, weekday: 'short', day: 'numeric', month: 'short', hour: '2-digit', minute: '2-digit', hourCycle: 'h23' });
 }
 
+/** "in 30 minutes": to the minute once a minute away, since the page re-reads it every second. */
 function inTime(at: Date, now: Date): string {
   const ms = at.getTime() - now.getTime();
-  return ms < 1000 ? 'due now' : `in ${humanDuration(ms)}`;
+  if (ms < 1000) return 'due now';
+  return `in ${humanDuration(ms < 60_000 ? ms : Math.round(ms / 60_000) * 60_000)}`;
 }
 
 function plural(count: number, word: string): string {

@@ -67,6 +67,8 @@ describe('progress wording', () => {
     const first = progressNotes(facts({ remindersSent: 1, timeZone: 'Europe/Paris', nextStep: { kind: 'remind', at: NOW } }), NOW);
     expect(textOf(first, 'reminders')).toEqual(['1 reminder sent']);
     expect(textOf(first, 'next-step')).toEqual(['Next: reminder 2 Tue 24 Nov, 10:00 Europe/Paris (due now)']);
+    const soon = progressNotes(facts({ nextStep: { kind: 'remind', at: new Date(NOW.getTime() + 29 * 60_000 + 55_000) } }), NOW);
+    expect(textOf(soon, 'next-step')).toEqual(['Next: reminder 1 Tue 24 Nov, 09:29 UTC (in 30 minutes)']);
     const deadline = progressNotes(facts({ nextStep: { kind: 'deadline', at: new Date('2026-11-24T11:00:00Z') } }), NOW);
     expect(textOf(deadline, 'next-step')).toEqual(['Next: escalated to the security team Tue 24 Nov, 11:00 UTC (in 2 hours) if still unanswered']);
     // A step still scheduled for an answered question is not "next".
