@@ -17,6 +17,7 @@
  *   POST /sandbox/api/push      { txid, answer: allow | deny | fraud }
  */
 import type { ServerResponse } from 'node:http';
+import type { Clock } from '../clock.js';
 import { NotFoundError, RequestError } from '../errors.js';
 import { sendJson } from '../http/respond.js';
 import type { RouteHandler } from '../server/http-server.js';
@@ -36,6 +37,7 @@ export interface SandboxPagesOptions {
   /** Appends a command to the demo audit log; the service's file source picks it up. */
   runDemoCommand: (command: DemoCommand) => void;
   securityChannel: string;
+  clock: Clock;
 }
 
 /** What a person can answer on the simulated phone (a timeout is simply not answering). */

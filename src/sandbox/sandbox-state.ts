@@ -4,10 +4,14 @@
  * so no value here is ever treated as markup.
  */
 import type { AlertView } from '../alerts/alert.js';
+import type { ProgressNote } from '../alerts/progress-wording.js';
+import { alertShortCode } from '../alerts/short-code.js';
+import type { Clock } from '../clock.js';
 import { listAlerts, toAlertView } from '../store/queries/alerts.js';
 import type { VouchDatabase } from '../store/database.js';
 import { DEMO_PEOPLE } from './demo-log.js';
 import type { DuoSimulatedPush, DuoSimulator } from './duo-simulator.js';
+import { alertProgress } from './sandbox-alert-progress.js';
 import type { SimulatedMessage, SimulatedView, SlackSimulator } from './slack-simulator.js';
 
 /** Newest messages kept per channel and alerts listed; older ones stay in the simulator and store. */
@@ -63,6 +67,10 @@ export interface SandboxUser {
 
 export interface SandboxAlert {
   id: string;
+  /** The short code the DM and the Duo push show, and the notes use to point at a question. */
+  code: string;
+  /** The conversation's lead (the alert's own id on a lead). */
+  conversationId: string;
   occurredAt: string;
   owner: string | null;
   host: string;
@@ -74,6 +82,8 @@ export interface SandboxAlert {
   secondFactor: string | null;
   justification: string | null;
   occurrences: number;
+  /** What the engine did or waits for, in sentences (progress-wording.ts); plain text. */
+  notes: ProgressNote[];
 }
 
 export interface SandboxState {
@@ -87,11 +97,13 @@ export interface SandboxStateSources {
   duo: DuoSimulator;
   store: VouchDatabase;
   securityChannel: string;
+  /** The service's clock: "in 30 minutes" is measured from its now. */
+  clock: Clock;
 }
 
 /** Reads the simulators and the store; cheap enough to answer a poll every second. */
 export async function sandboxState(sources: SandboxStateSources): Promise<SandboxState> {
-  const { slack, duo, store, securityChannel } = sources;
+  const { slack, duo, store, securityChannel, clock } = sources;
   const pending = duo.pendingPushes();
   const users = slack.users().map((user): SandboxUser => {
     const dm = slack
@@ -110,7 +122,10 @@ export async function sandboxState(sources: SandboxStateSources): Promise<Sandbo
   });
   const security = newest(slack.messages(securityChannel).filter((message) => message.ephemeralTo === null)).map(messageState);
   const rows = await listAlerts(store.db, { limit: STATE_ALERT_LIMIT });
-  return { users, security, alerts: rows.map((row) => alertState(toAlertView(row))) };
+  const names = new Map(slack.users().map((user) => [user.id, user.name]));
+  const progress = await alertProgress(rows, { db: store.db, now: clock.now(), chatUserName: (id) => names.get(id) ?? null });
+  const alerts = rows.map((row) => alertState(toAlertView(row), row.conversation_id, progress.get(row.id) ?? []));
+  return { users, security, alerts };
 }
 
 function newest(messages: SimulatedMessage[]): SimulatedMessage[] {
@@ -156,10 +171,12 @@ function pushState(push: DuoSimulatedPush): SandboxPush {
   return { txid: push.txid, username: push.username, type: push.type, pushinfo: push.pushinfo, createdAt: push.createdAt.toISOString() };
 }
 
-function alertState(alert: AlertView): SandboxAlert {
+function alertState(alert: AlertView, conversationId: string, notes: ProgressNote[]): SandboxAlert {
   const command = alert.command.length > COMMAND_PREVIEW_LENGTH ? `${alert.command.slice(0, COMMAND_PREVIEW_LENGTH)}…` : alert.command;
   return {
     id: alert.id,
+    code: alertShortCode(alert.id),
+    conversationId,
     occurredAt: alert.occurredAt.toISOString(),
     owner: alert.owner,
     host: alert.host,
@@ -171,5 +188,6 @@ function alertState(alert: AlertView): SandboxAlert {
     secondFactor: alert.secondFactor,
     justification: alert.justification,
     occurrences: alert.occurrences,
+    notes,
   };
 }

@@ -89,7 +89,7 @@ export async function startSandbox(options: {
   if (!existsSync(logPath)) {
     for (const command of DEMO_COMMANDS) runDemoCommand(command);
   }
-  routeSandboxPages(saving, { slack: slackSimulator, duo: duoSimulator, store: options.store, runDemoCommand, securityChannel: SANDBOX_SECURITY_CHANNEL });
+  routeSandboxPages(saving, { slack: slackSimulator, duo: duoSimulator, store: options.store, runDemoCommand, securityChannel: SANDBOX_SECURITY_CHANNEL, clock });
   logger.info('sandbox: Slack and Duo are simulated; open the sandbox page to play the engineers', { url: `${baseUrl}/sandbox` });
   return {
     slack,

@@ -15,6 +15,11 @@ const HOSTILE_LINE = 'cat /etc/shadow <script>alert(1)</script> <!channel>';
 const REASON = 'Rotating the root password for ticket OPS-1234';
 const WAIT_MS = 20_000;
 
+/** Matches the whole text and nothing more (hasText alone matches any part). */
+function exactly(text: string): RegExp {
+  return new RegExp(`^${text.replace(/[.*+?^$()|[\]{}\\/]/g, '\\$&')}$`);
+}
+
 // The test's tsconfig has no DOM types, so code evaluated in the page is passed as strings.
 describe.skipIf(!existsSync(CHROMIUM))(`sandbox page in headless Chromium (skipped when ${CHROMIUM} is missing: apt-get install chromium)`, () => {
   let dir: string;
@@ -54,6 +59,10 @@ describe.skipIf(!existsSync(CHROMIUM))(`sandbox page in headless Chromium (skipp
   });
 
   const card = (login: string): Locator => page.locator(`section.engineer[data-user="${login}"]`);
+  /** The alerts table's row whose command cell reads exactly `command`. */
+  const alertRow = (command: string, host: string): Locator =>
+    page.locator('#alerts-body tr').filter({ hasText: host }).filter({ has: page.locator('td.command', { hasText: exactly(command) }) });
+  const note = (row: Locator, kind: string): Locator => row.locator(`li.note[data-note="${kind}"]`);
 
   it('lets a person vouch for alice in the browser, and shows hostile commands as text', async () => {
     await page.goto(`${service.url}/sandbox`);
@@ -73,6 +82,26 @@ describe.skipIf(!existsSync(CHROMIUM))(`sandbox page in headless Chromium (skipp
     const confirm = question.getByRole('button', { name: 'Yes, it was me' });
     await confirm.waitFor({ timeout: WAIT_MS });
     await expect(question.getByRole('button', { name: 'No, not me' }).isVisible()).resolves.toBe(true);
+
+    // The table says what the engine does: alice's two demo commands of one session are one
+    // question, each row says how far its attribution holds.
+    const lead = alertRow('cat /etc/shadow', 'db-1');
+    await note(lead, 'conversation').filter({ hasText: '2 commands on 1 host' }).waitFor({ timeout: WAIT_MS });
+    await expect(note(lead, 'conversation').textContent()).resolves.toBe('2 commands on 1 host, asked as one question');
+    await expect(note(lead, 'provenance').textContent()).resolves.toBe('Attribution: auditd (kernel record)');
+    const code = (await lead.locator('.short-code').textContent()) ?? '';
+    expect(code).toMatch(/^[A-Z0-9]{4}$/);
+    await expect(note(alertRow('systemctl stop auditd', 'db-1'), 'conversation').textContent()).resolves.toBe(`Part of question ${code} (cat /etc/shadow on db-1)`);
+    // A command of hers on another host, while that question is open, waits its turn and says so.
+    await page.locator('#alerts-body tr[data-status="asked"]').filter({ has: page.locator('.short-code', { hasText: code }) }).waitFor({ timeout: WAIT_MS });
+    await page.getByLabel('Who runs it').selectOption('alice');
+    await page.getByLabel('Command line').fill('tcpdump -i eth0');
+    await page.getByLabel('Host').fill('web-5');
+    await page.getByRole('button', { name: 'Run it' }).click();
+    await page.locator('#run-status', { hasText: 'on web-5' }).waitFor({ timeout: WAIT_MS });
+    const waiting = note(alertRow('tcpdump -i eth0', 'web-5'), 'waiting');
+    await waiting.waitFor({ timeout: WAIT_MS });
+    await expect(waiting.textContent()).resolves.toBe(`Not asked yet: waiting behind alice's open question ${code} (cat /etc/shadow on db-1); Vouch asks one question at a time`);
     await confirm.click();
 
     // The modal: a too-short reason gets the service's field error, and the typed text survives.
@@ -103,7 +132,8 @@ describe.skipIf(!existsSync(CHROMIUM))(`sandbox page in headless Chromium (skipp
     await push.waitFor({ state: 'detached', timeout: WAIT_MS });
 
     // The alerts table shows it verified, and her DM says so.
-    const verifiedRow = page.locator('#alerts-body tr[data-status="verified"]', { hasText: 'alice' }).filter({ hasText: 'cat /etc/shadow' });
+    // (Matched by its command cell: the conversation's other row names this command in its notes.)
+    const verifiedRow = page.locator('#alerts-body tr[data-status="verified"]', { hasText: 'alice' }).filter({ has: page.locator('td.command', { hasText: exactly('cat /etc/shadow') }) });
     await verifiedRow.waitFor({ timeout: WAIT_MS });
     await expect(verifiedRow.locator('td.command').textContent()).resolves.toBe('cat /etc/shadow');
     await expect(verifiedRow.locator('.status').textContent()).resolves.toBe('verified');
@@ -114,6 +144,7 @@ describe.skipIf(!existsSync(CHROMIUM))(`sandbox page in headless Chromium (skipp
     const hostileRow = page.locator('#alerts-body tr', { hasText: 'web-9' });
     await hostileRow.waitFor({ timeout: WAIT_MS });
     await expect(hostileRow.locator('td.command').textContent()).resolves.toBe(HOSTILE_LINE);
+    await expect(note(hostileRow, 'escalation').textContent()).resolves.toMatch(/^Escalated: No chat user for the owner/);
     await page.locator('#security-messages article.message', { hasText: '<script>alert(1)</script>' }).waitFor({ timeout: WAIT_MS });
     await expect(page.locator('#security-messages').textContent()).resolves.not.toContain('&lt;');
     await expect(page.evaluate(`document.querySelectorAll('script').length`)).resolves.toBe(1);

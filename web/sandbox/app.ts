@@ -9,7 +9,7 @@
 import { byId, clear, dateTimeText, el } from '/assets/shared/dom.js';
 import { renderPhone } from './phone.js';
 import { api, hideToast, showError } from './sandbox-api.js';
-import type { RunAnswer, SandboxAlert, SandboxDemo, SandboxState, SandboxUser } from './sandbox-types.js';
+import type { ProgressNote, RunAnswer, SandboxAlert, SandboxDemo, SandboxState, SandboxUser } from './sandbox-types.js';
 import { renderMessages, renderView, type PageContext } from './slack-messages.js';
 
 const POLL_MS = 1000;
@@ -89,12 +89,18 @@ function renderAlerts(alerts: readonly SandboxAlert[]): void {
         el('td', { text: alert.host }),
         el('td', { className: 'command', text: alert.command }),
         el('td', { text: alert.rule }),
-        el('td', {}, [el('span', { className: `status status-${alert.status}`, text: alert.status })]),
-        el('td', { text: alert.escalationReason || '\u2014' }),
+        el('td', {}, [el('span', { className: `status status-${alert.status}`, text: alert.status }), ' ', el('span', { className: 'short-code', title: 'The code its DM and Duo push show', text: alert.code })]),
         el('td', { text: alert.secondFactor || '\u2014' }),
+        el('td', { className: 'progress' }, [renderNotes(alert.notes)]),
       ]),
     );
   }
+}
+
+/** The service's sentences about the alert, one per line, each marked with the fact it tells. */
+function renderNotes(notes: readonly ProgressNote[]): HTMLElement {
+  if (notes.length === 0) return el('span', { className: 'empty', text: '\u2014' });
+  return el('ul', { className: 'notes' }, notes.map((note) => el('li', { className: `note note-${note.kind}`, 'data-note': note.kind, text: note.text })));
 }
 
 function render(state: SandboxState): void {

@@ -41,8 +41,19 @@ export interface SandboxUser {
   pushes: SandboxPush[];
 }
 
+/** Which fact a note tells (src/alerts/progress-wording.ts). */
+export type ProgressKind = 'waiting' | 'reminders' | 'next-step' | 'contact' | 'heads-up' | 'page' | 'conversation' | 'escalation' | 'provenance';
+
+/** A sentence about what the engine did or waits for; worded by the service, shown as text. */
+export interface ProgressNote {
+  kind: ProgressKind;
+  text: string;
+}
+
 export interface SandboxAlert {
   id: string;
+  code: string;
+  conversationId: string;
   occurredAt: string;
   owner: string | null;
   host: string;
@@ -54,6 +65,7 @@ export interface SandboxAlert {
   secondFactor: string | null;
   justification: string | null;
   occurrences: number;
+  notes: ProgressNote[];
 }
 
 export interface SandboxState {

@@ -47,6 +47,42 @@ export async function conversationSummary(db: Db, conversationId: string, listed
   };
 }
 
+/** Alerts and hosts per conversation, for many conversations at once (those absent hold none). */
+export async function conversationSizes(db: Db, conversationIds: readonly string[]): Promise<Map<string, { size: number; hostCount: number }>> {
+  if (conversationIds.length === 0) return new Map();
+  const rows = await db
+    .selectFrom('alerts')
+    .select((eb) => ['conversation_id', eb.fn.countAll<number>().as('size'), eb.fn.count<number>('host').distinct().as('hosts')])
+    .where('conversation_id', 'in', conversationIds)
+    .groupBy('conversation_id')
+    .execute();
+  return new Map(rows.map((row) => [row.conversation_id, { size: Number(row.size), hostCount: Number(row.hosts) }]));
+}
+
+/** Id, command and host of the alerts named (a line that points at another alert needs no more). */
+export function alertSummaries(db: Db, ids: readonly string[]): Promise<Array<{ id: string; command: string; host: string }>> {
+  if (ids.length === 0) return Promise.resolve([]);
+  return db.selectFrom('alerts').select(['id', 'command', 'host']).where('id', 'in', ids).execute();
+}
+
+/**
+ * The conversations of these people that hold their turn to be asked, oldest first: asked, being
+ * verified, or with the question's posting under way. The same rule Workflow.takeTurn applies
+ * before asking, so a question waiting behind one of these is waiting for exactly that one.
+ */
+export function openQuestionsOf(db: Db, owners: readonly string[]): Promise<Array<{ id: string; owner: string | null; command: string; host: string }>> {
+  if (owners.length === 0) return Promise.resolve([]);
+  return db
+    .selectFrom('alerts')
+    .select(['id', 'owner', 'command', 'host'])
+    .where('owner', 'in', owners)
+    .whereRef('id', '=', 'conversation_id')
+    .where((eb) => eb.or([eb('status', 'in', ['asked', 'verifying']), eb.and([eb('status', '=', 'new'), eb('dm_requested_at', 'is not', null)])]))
+    .orderBy('created_at')
+    .orderBy('id')
+    .execute();
+}
+
 export interface AlertFilter {
   since?: Date;
   until?: Date;

@@ -243,3 +243,9 @@ export function describeBrokenChain(broken: BrokenChain): string {
 export function auditTrailFor(db: Kysely<Database>, alertId: string): Promise<AuditTrailRow[]> {
   return db.selectFrom('audit_trail').selectAll().where('chain', '=', chainOf(alertId)).orderBy('seq').execute();
 }
+
+/** The steps with these actions of these alerts, oldest first (what happened, without the whole trail). */
+export function auditStepsOf(db: Kysely<Database>, alertIds: readonly string[], actions: readonly string[]): Promise<Array<Pick<AuditTrailRow, 'alert_id' | 'action' | 'at' | 'detail'>>> {
+  if (alertIds.length === 0 || actions.length === 0) return Promise.resolve([]);
+  return db.selectFrom('audit_trail').select(['alert_id', 'action', 'at', 'detail']).where('alert_id', 'in', alertIds).where('action', 'in', actions).orderBy('id').execute();
+}

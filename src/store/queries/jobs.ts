@@ -120,6 +120,12 @@ export async function retryJob(db: Db, job: JobRow, retryAt: Date, error: string
   if (updated.numUpdatedRows === 0n) await releaseJob(db, job);
 }
 
+/** The scheduled jobs of these kinds for these alerts, soonest first (what each alert waits for next). */
+export function scheduledJobsOf(db: Db, alertIds: readonly string[], kinds: readonly JobKind[]): Promise<Array<Pick<JobRow, 'alert_id' | 'kind' | 'run_at'>>> {
+  if (alertIds.length === 0 || kinds.length === 0) return Promise.resolve([]);
+  return db.selectFrom('jobs').select(['alert_id', 'kind', 'run_at']).where('alert_id', 'in', alertIds).where('kind', 'in', kinds).orderBy('run_at').execute();
+}
+
 /** The earliest run_at of any job, so the runner can sleep until then. */
 export async function nextJobAt(db: Kysely<Database>): Promise<Date | null> {
   const row = await db.selectFrom('jobs').select((eb) => eb.fn.min('run_at').as('next')).executeTakeFirst();
