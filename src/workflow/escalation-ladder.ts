@@ -336,7 +336,8 @@ export class EscalationLadder {
   }
 }
 
-function announcementOf(row: AlertRow): MessageRef | null {
+/** A critical alert's heads-up in the security channel, once posted. */
+export function announcementOf(row: AlertRow): MessageRef | null {
   return row.announce_channel && row.announce_ts ? { channel: row.announce_channel, ts: row.announce_ts } : null;
 }
 

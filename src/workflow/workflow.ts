@@ -21,7 +21,7 @@ import { digestInstead } from '../digest/system-digest.js';
 import { admitPush } from './push-gate.js';
 import { humanDuration, secondFactorSentence } from '../alerts/wording.js';
 import type { PagerPort } from '../page/pagerduty.js';
-import { EscalationLadder, type LadderSettings } from './escalation-ladder.js';
+import { EscalationLadder, announcementOf, type LadderSettings } from './escalation-ladder.js';
 
 export interface WorkflowTimings extends LadderSettings {
   escalateAfterMs: number;
@@ -847,11 +847,6 @@ function txidReusedDetail(txid: string, other: string): string {
 /** The Duo account an alert's pushes go to. */
 function username(alert: AlertRow): string {
   return alert.second_factor_user ?? alert.owner ?? '';
-}
-
-/** A critical alert's heads-up in the security channel, once posted. */
-function announcementOf(row: AlertRow): MessageRef | null {
-  return row.announce_channel && row.announce_ts ? { channel: row.announce_channel, ts: row.announce_ts } : null;
 }
 
 function questionOf(row: AlertRow): MessageRef | null {
