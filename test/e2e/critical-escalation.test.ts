@@ -28,6 +28,17 @@ describe('a critical escalation becomes its heads-up: one channel message, end t
     return auditTrailFor(h.service.store.db, alert.id);
   }
 
+  /** A critical alert its owner denied, escalated through its heads-up: the alert and that one message. */
+  async function deniedCriticalAlert() {
+    h = await new Harness().start({});
+    h.runCommand(ALICE, STOP_AUDITD);
+    await h.settle();
+    const alert = await onlyAlert();
+    await deny(alert);
+    await h.settle();
+    return { alert, message: await expectOneEscalationMessage(alert.id) };
+  }
+
   async function onlyAlert(): Promise<AlertRow> {
     const [alert, ...others] = await h.alerts();
     expect(others).toHaveLength(0);
@@ -174,13 +185,7 @@ describe('a critical escalation becomes its heads-up: one channel message, end t
   });
 
   it('a restart between the rewrite and its record: running notify_security again posts nothing new', async () => {
-    h = await new Harness().start({});
-    h.runCommand(ALICE, STOP_AUDITD);
-    await h.settle();
-    const alert = await onlyAlert();
-    await deny(alert);
-    await h.settle();
-    const message = await expectOneEscalationMessage(alert.id);
+    const { alert, message } = await deniedCriticalAlert();
     const posts = h.slack.calls('chat.postMessage').length;
 
     // What a crash after chat.update and before the record's commit leaves: the message is the
@@ -195,13 +200,7 @@ describe('a critical escalation becomes its heads-up: one channel message, end t
   });
 
   it('a heads-up rewrite that raced the escalation is undone: the announce job draws the message as the escalation', async () => {
-    h = await new Harness().start({});
-    h.runCommand(ALICE, STOP_AUDITD);
-    await h.settle();
-    const alert = await onlyAlert();
-    await deny(alert);
-    await h.settle();
-    const message = await expectOneEscalationMessage(alert.id);
+    const { alert, message } = await deniedCriticalAlert();
     // What an announce run that read the alert before it escalated writes, landing late.
     const slack = h.config.slack!;
     const stale = new SlackChat({ botToken: slack.botToken, apiUrl: slack.apiUrl, securityChannel: slack.securityChannel, retryConfig: { retries: 0 } });
