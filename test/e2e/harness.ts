@@ -1,3 +1,4 @@
+import { afterEach } from 'vitest';
 import { mkdtempSync, writeFileSync, appendFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -210,4 +211,31 @@ export async function waitFor<T>(check: () => T | Promise<T>, what: string, time
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await new Promise((resolve) => setTimeout(resolve, 10));
   }
+}
+
+/** A harness started by a test and stopped after it, with what else the test opened. */
+export interface HarnessPerTest {
+  start(options?: HarnessOptions): Promise<Harness>;
+  /** Runs `close` after the test, once its harness has stopped (a double's listener, say). */
+  closeAfter(close: () => Promise<void>): void;
+}
+
+/** Registers (in the calling describe block) the afterEach that stops each test's harness. */
+export function harnessPerTest(): HarnessPerTest {
+  let current: Harness | undefined;
+  const closers: Array<() => Promise<void>> = [];
+  afterEach(async () => {
+    await current?.stop();
+    current = undefined;
+    for (const close of closers.splice(0)) await close();
+  });
+  return {
+    async start(options = {}) {
+      current = await new Harness().start(options);
+      return current;
+    },
+    closeAfter(close) {
+      closers.push(close);
+    },
+  };
 }

@@ -1,25 +1,17 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { PagerDutySimulator } from '../../src/sandbox/pagerduty-simulator.js';
 import { auditTrailFor } from '../../src/store/queries/audit-trail.js';
 import type { AlertRow } from '../../src/store/schema.js';
-import { ALICE, BOB, Harness, messageText, SECURITY_CHANNEL, waitFor, type HarnessOptions } from './harness.js';
+import { ALICE, BOB, Harness, harnessPerTest, messageText, SECURITY_CHANNEL, waitFor, type HarnessOptions } from './harness.js';
 
 const MINUTE = 60_000;
 const HOUR = 60 * MINUTE;
 const ROUTING_KEY = 'R0UT1NGKEY0000000000000000000000';
 
 describe('severity, working hours and the escalation ladder, end to end over HTTP', () => {
+  const harness = harnessPerTest();
   let h: Harness;
-  const closers: Array<() => Promise<void>> = [];
-  afterEach(async () => {
-    await h?.stop();
-    for (const close of closers.splice(0)) await close();
-  });
-
-  async function start(options: HarnessOptions): Promise<Harness> {
-    h = await new Harness().start(options);
-    return h;
-  }
+  const start = async (options: HarnessOptions) => (h = await harness.start(options));
 
   async function trail(alert: AlertRow): Promise<string[]> {
     return (await auditTrailFor(h.service.store.db, alert.id)).map((step) => step.action);
@@ -239,7 +231,7 @@ describe('severity, working hours and the escalation ladder, end to end over HTT
   it('a critical escalation pages PagerDuty once, even when the answer to the first trigger is lost', async () => {
     const pagerduty = new PagerDutySimulator({ routingKeys: [ROUTING_KEY] });
     const listener = await pagerduty.listen(0);
-    closers.push(() => listener.close());
+    harness.closeAfter(() => listener.close());
     await start({ extraYaml: ['pagerduty: { routing_key: ' + ROUTING_KEY + ', api_url: ' + listener.url + ' }'] });
     h.runCommand(ALICE, ['systemctl', 'stop', 'auditd']);
     h.runCommand(BOB, ['cat', '/etc/shadow']);

@@ -1,8 +1,8 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { alertShortCode } from '../../src/alerts/short-code.js';
 import { PagerDutySimulator } from '../../src/sandbox/pagerduty-simulator.js';
 import { sandboxState, type SandboxAlert, type SandboxState } from '../../src/sandbox/sandbox-state.js';
-import { ALICE, BOB, EVE, Harness, SECURITY_CHANNEL, waitFor, type HarnessOptions } from './harness.js';
+import { ALICE, BOB, EVE, Harness, harnessPerTest, SECURITY_CHANNEL, waitFor, type HarnessOptions } from './harness.js';
 
 const MINUTE = 60_000;
 const HOUR = 60 * MINUTE;
@@ -15,17 +15,9 @@ const KERNEL = 'Attribution: auditd (kernel record)';
  * a critical alert's heads-up and its page.
  */
 describe('the sandbox state tells what the quiet engine is doing', () => {
+  const harness = harnessPerTest();
   let h: Harness;
-  const closers: Array<() => Promise<void>> = [];
-  afterEach(async () => {
-    await h?.stop();
-    for (const close of closers.splice(0)) await close();
-  });
-
-  async function start(options: HarnessOptions): Promise<Harness> {
-    h = await new Harness().start(options);
-    return h;
-  }
+  const start = async (options: HarnessOptions) => (h = await harness.start(options));
 
   function state(): Promise<SandboxState> {
     return sandboxState({ slack: h.slack, duo: h.duo, store: h.service.store, securityChannel: SECURITY_CHANNEL, clock: h.clock });
@@ -104,7 +96,7 @@ describe('the sandbox state tells what the quiet engine is doing', () => {
   it("a critical alert's heads-up in the security channel and its PagerDuty page", async () => {
     const pagerduty = new PagerDutySimulator({ routingKeys: [ROUTING_KEY] });
     const listener = await pagerduty.listen(0);
-    closers.push(() => listener.close());
+    harness.closeAfter(() => listener.close());
     await start({ extraYaml: [`pagerduty: { routing_key: ${ROUTING_KEY}, api_url: ${listener.url} }`] });
     h.runCommand(EVE, ['systemctl', 'stop', 'auditd']);
     await h.settle();
