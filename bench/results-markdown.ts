@@ -251,7 +251,7 @@ function hostileTextSection(result: HostileTextBenchResult | { skipped: string }
     '',
     `Every per-character path command text goes through, on ${new Set(result.measurements.map((m) => m.family)).size} adversarial families ` +
       `(long runs of \`=\`, \`@\`, quotes, \`pwd=x\`, \`--password\`, \`Bearer \`, \`AKIA\`, \`-----BEGIN\`, control and bidi characters, and mixtures; bench/hostile-text.ts). ` +
-      `Best of ${result.repeats} runs at ${kib(result.smallChars)} and ${kib(result.largeChars)}; sizes in UTF-16 code units. ` +
+      `Best of ${result.repeats} runs at ${kib(result.smallChars)} and ${kib(result.largeChars)} (a growth above 2× is measured again with 10 more runs of each size, keeping the best); sizes in UTF-16 code units. ` +
       `Growth is the cost per KiB at ${kib(result.largeChars)} over that at ${kib(result.smallChars)}: about 1 when linear, ${result.largeChars / result.smallChars} when quadratic.`,
     '',
     ...table(['Path', `Worst family at ${kib(result.largeChars)}`, 'Median family', 'Steepest growth', `Growth ≤ ${HOSTILE_GROWTH_LIMIT}×`], rows),
