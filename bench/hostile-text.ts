@@ -160,8 +160,8 @@ export interface HostileTextBenchResult {
 const MIB = 1024 * 1024;
 
 /** A growth above this is measured again, with CONFIRM_RUNS more runs of each size, before it is reported. */
-const CONFIRM_GROWTH = 2;
-const CONFIRM_RUNS = 10;
+export const CONFIRM_GROWTH = 2;
+export const CONFIRM_RUNS = 10;
 
 /**
  * Times every target on every family at `smallChars` and `largeChars` (best of `repeats`).

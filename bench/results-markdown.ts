@@ -1,6 +1,6 @@
 /** Renders benchmark results as the Markdown page bench/RESULTS.md. */
 import type { ConversationBenchResult } from './conversations.js';
-import type { HostileMeasurement, HostileTextBenchResult } from './hostile-text.js';
+import { CONFIRM_GROWTH, CONFIRM_RUNS, type HostileMeasurement, type HostileTextBenchResult } from './hostile-text.js';
 import type { IngestBenchResult } from './ingest-throughput.js';
 import type { MachineInfo } from './machine-info.js';
 import { REPLAY_GOALS, type ReplayDayResult } from './replay-day.js';
@@ -251,7 +251,7 @@ function hostileTextSection(result: HostileTextBenchResult | { skipped: string }
     '',
     `Every per-character path command text goes through, on ${new Set(result.measurements.map((m) => m.family)).size} adversarial families ` +
       `(long runs of \`=\`, \`@\`, quotes, \`pwd=x\`, \`--password\`, \`Bearer \`, \`AKIA\`, \`-----BEGIN\`, control and bidi characters, and mixtures; bench/hostile-text.ts). ` +
-      `Best of ${result.repeats} runs at ${kib(result.smallChars)} and ${kib(result.largeChars)} (a growth above 2× is measured again with 10 more runs of each size, keeping the best); sizes in UTF-16 code units. ` +
+      `Best of ${result.repeats} runs at ${kib(result.smallChars)} and ${kib(result.largeChars)} (a growth above ${CONFIRM_GROWTH}× is measured again with ${CONFIRM_RUNS} more runs of each size, keeping the best); sizes in UTF-16 code units. ` +
       `Growth is the cost per KiB at ${kib(result.largeChars)} over that at ${kib(result.smallChars)}: about 1 when linear, ${result.largeChars / result.smallChars} when quadratic.`,
     '',
     ...table(['Path', `Worst family at ${kib(result.largeChars)}`, 'Median family', 'Steepest growth', `Growth ≤ ${HOSTILE_GROWTH_LIMIT}×`], rows),
