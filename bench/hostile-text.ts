@@ -10,6 +10,7 @@
  */
 import { redactCommand, redactText } from '../src/alerts/redact.js';
 import { escapeMrkdwn, sanitizeText, truncatePlain, untrustedMrkdwn } from '../src/chat/slack/escape.js';
+import { storableText } from '../src/store/storable.js';
 import { escapeHtml } from '../src/review/console/html.js';
 import { sampleOf } from '../src/sources/parsers/parse-support.js';
 import { terminalText } from '../src/terminal-text.js';
@@ -119,6 +120,7 @@ export const HOSTILE_TARGETS: readonly HostileTarget[] = [
   { name: 'truncatePlain', run: (text) => truncatePlain(text, SLACK_FIELD_CHARS) },
   { name: 'terminalText', run: (text) => terminalText(text) },
   { name: 'escapeHtml', run: (text) => escapeHtml(text) },
+  { name: 'storableText (database boundary)', run: (text) => storableText(text) },
   ...LOG_LINE_TARGETS,
 ];
 

@@ -4,6 +4,7 @@
  * demo audit log as the argv a real shell would have executed. No expansion of any kind happens:
  * `$HOME`, globs and `|` are literal text, as they would be inside quotes.
  */
+import { replaceEvery } from '../replace-every.js';
 
 /**
  * Splits `line` into words. Unquoted whitespace separates words; quotes group; a backslash
@@ -50,5 +51,5 @@ export function quoteShellWords(argv: readonly string[]): string {
 
 function quoteShellWord(word: string): string {
   if (word !== '' && /^[A-Za-z0-9_@%+=:,./-]+$/.test(word)) return word;
-  return `'${word.replace(/'/g, `'\\''`)}'`;
+  return `'${replaceEvery(word, "'", `'\\''`)}'`;
 }

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { CommandEvent } from '../sources/command-event.js';
+import { replaceEvery } from '../replace-every.js';
 
 /**
  * The one boundary between parsed input and the database: every command event passes through
@@ -35,7 +36,7 @@ export const MAX_NAME_CHARS = 512;
 
 /** Text Postgres `text` and `jsonb` both accept: no NUL, no lone surrogate. */
 export function storableText(text: string): string {
-  const withoutNul = text.includes('\u0000') ? text.replace(/\u0000/g, '\uFFFD') : text;
+  const withoutNul = replaceEvery(text, '\u0000', '\uFFFD');
   const wellFormed = withoutNul as unknown as WellFormedString;
   return wellFormed.isWellFormed() ? withoutNul : wellFormed.toWellFormed();
 }

@@ -9,6 +9,7 @@
  */
 
 import { visibleText } from '../../terminal-text.js';
+import { replaceEvery } from '../../replace-every.js';
 
 const MRKDWN_ENTITIES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;' };
 
@@ -32,7 +33,7 @@ export const BACKTICK_REPLACEMENT = '\u02cb';
 
 /** Replaces backticks so untrusted text cannot end a code span or block it is shown in. */
 export function neutraliseBackticks(text: string): string {
-  return text.replace(/`/g, BACKTICK_REPLACEMENT);
+  return replaceEvery(text, '`', BACKTICK_REPLACEMENT);
 }
 
 /**

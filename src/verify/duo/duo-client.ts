@@ -289,7 +289,8 @@ function parseEnvelope(status: number, text: string, method: string, path: strin
 
 /** A short, printable excerpt of untrusted text for an error message. */
 function snippet(text: string): string {
-  const printable = text.replace(/[\u0000-\u001f\u007f-\u009f]/g, ' ');
+  // Cut first: a hostile or broken endpoint's body can be megabytes.
+  const printable = text.slice(0, 201).replace(/[\u0000-\u001f\u007f-\u009f]/g, ' ');
   return printable.length > 200 ? `${printable.slice(0, 200)}...` : printable;
 }
 
