@@ -11,6 +11,7 @@
 import { redactCommand, redactText } from '../src/alerts/redact.js';
 import { escapeMrkdwn, sanitizeText, truncatePlain, untrustedMrkdwn } from '../src/chat/slack/escape.js';
 import { storableText } from '../src/store/storable.js';
+import { csvCell } from '../src/review/report.js';
 import { escapeHtml } from '../src/review/console/html.js';
 import { sampleOf } from '../src/sources/parsers/parse-support.js';
 import { terminalText } from '../src/terminal-text.js';
@@ -121,6 +122,7 @@ export const HOSTILE_TARGETS: readonly HostileTarget[] = [
   { name: 'terminalText', run: (text) => terminalText(text) },
   { name: 'escapeHtml', run: (text) => escapeHtml(text) },
   { name: 'storableText (database boundary)', run: (text) => storableText(text) },
+  { name: 'csvCell (report export)', run: (text) => csvCell(text) },
   ...LOG_LINE_TARGETS,
 ];
 

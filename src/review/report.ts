@@ -5,6 +5,7 @@ import { readWebAsset } from '../server/web-assets.js';
 import { terminalPrefix, visibleText } from '../terminal-text.js';
 import { standaloneReport } from './console/report-document.js';
 import type { ReportFormat } from './report-formats.js';
+import { replaceEvery } from '../replace-every.js';
 
 /** One alert in `vouch report --format json` (and the review API). Field names are a contract. */
 export interface ReportRow {
@@ -144,7 +145,7 @@ export function csvCell(value: unknown): string {
   if (value === null || value === undefined) return '';
   let text = Array.isArray(value) ? value.join(' ') : String(value);
   if (/^[=+\-@\t\r]/.test(text)) text = `'${text}`;
-  return /[",\r\n]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
+  return /[",\r\n]/.test(text) ? `"${replaceEvery(text, '"', '""')}"` : text;
 }
 
 /** The terminal table: what happened and every answer (justification, second factor, escalation, reviewer). */

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { CommandEvent } from '../sources/command-event.js';
 import { replaceEvery } from '../replace-every.js';
+import { wellFormed } from '../well-formed.js';
 
 /**
  * The one boundary between parsed input and the database: every command event passes through
@@ -36,15 +37,7 @@ export const MAX_NAME_CHARS = 512;
 
 /** Text Postgres `text` and `jsonb` both accept: no NUL, no lone surrogate. */
 export function storableText(text: string): string {
-  const withoutNul = replaceEvery(text, '\u0000', '\uFFFD');
-  const wellFormed = withoutNul as unknown as WellFormedString;
-  return wellFormed.isWellFormed() ? withoutNul : wellFormed.toWellFormed();
-}
-
-/** Node 20 has these (ES2024); the project's type library predates them. */
-interface WellFormedString {
-  isWellFormed(): boolean;
-  toWellFormed(): string;
+  return wellFormed(replaceEvery(text, '\u0000', '\uFFFD'));
 }
 
 /** storableText(), null kept as null. */

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { redactText } from '../../alerts/redact.js';
 import { CUT_MARK, terminalPrefix } from '../../terminal-text.js';
 import type { Malformed, MalformedReason, ParserOptions } from '../parser.js';
+import { wellFormed } from '../../well-formed.js';
 
 /**
  * Longest line a parser looks at, in UTF-16 code units. Real records are far shorter (sudo splits
@@ -82,20 +83,11 @@ export function screenLine(line: string): MalformedReason | null {
  * lenient decoder substitutes, or a lone surrogate (from a JSON `\ud800` escape).
  */
 export function hasInvalidUtf8(text: string): boolean {
-  if (text.includes('\ufffd')) return true;
-  return LONE_SURROGATE.test(text);
+  return text.includes('\ufffd') || wellFormed(text) !== text;
 }
 
-const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
-const LONE_SURROGATES = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g;
-
-/**
- * Replaces lone surrogates with U+FFFD so every string leaving a parser encodes to valid UTF-8
- * (Postgres and Slack both reject the alternative).
- */
-export function wellFormed(text: string): string {
-  return LONE_SURROGATE.test(text) ? text.replace(LONE_SURROGATES, '\ufffd') : text;
-}
+/** Every string leaving a parser goes through this: lone surrogates become U+FFFD. */
+export { wellFormed };
 
 /** A stable key for an event without an id of its own: `format:` + SHA-1 of the given text. */
 export function hashKey(format: string, text: string): string {

@@ -4,6 +4,7 @@
  */
 import { createHash, createHmac } from 'node:crypto';
 import { constantTimeEqual } from '../../http/constant-time-equal.js';
+import { wellFormed } from '../../well-formed.js';
 
 /** Request parameters: one value, or one pair per array element (in the given order). */
 export type DuoParams = Readonly<Record<string, string | readonly string[]>>;
@@ -48,9 +49,6 @@ export interface SignedHeaders {
 /** Methods whose parameters travel in the body. */
 const BODY_METHODS = new Set(['POST', 'PUT', 'PATCH']);
 
-/** Lone UTF-16 surrogates cannot be encoded (encodeURIComponent throws), so they become U+FFFD. */
-const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
-
 /** Characters encodeURIComponent leaves alone but RFC 3986 reserves. */
 const SUB_DELIMS = /[!'()*]/g;
 
@@ -59,7 +57,8 @@ const SUB_DELIMS = /[!'()*]/g;
  * Lone surrogates are encoded as U+FFFD instead of throwing, as a UTF-8 encoder would.
  */
 export function strictEncode(value: string): string {
-  return encodeURIComponent(value.replace(LONE_SURROGATE, '\uFFFD')).replace(
+  // Lone surrogates cannot be encoded (encodeURIComponent throws), so they become U+FFFD first.
+  return encodeURIComponent(wellFormed(value)).replace(
     SUB_DELIMS,
     (c) => '%' + c.charCodeAt(0).toString(16).toUpperCase(),
   );
