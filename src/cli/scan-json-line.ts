@@ -18,12 +18,8 @@ export interface ShownCommand {
  * are those JSON.stringify would give (as UTF-8).
  */
 export function writeScanJsonLine(out: OutputBuffer, event: CommandEvent, match: RuleMatch | null, shown: ShownCommand, times: IsoTimeFormatter): void {
-  const time = times.format(event.time);
-  if (time === null) out.bytes(TIME_NULL);
-  else {
-    out.bytes(TIME);
-    out.jsonString(time);
-  }
+  out.bytes(TIME);
+  times.writeJson(out, event.time);
   out.bytes(HOST);
   out.jsonString(event.host);
   out.bytes(USER);
@@ -53,7 +49,6 @@ export function writeScanJsonLine(out: OutputBuffer, event: CommandEvent, match:
 /** The constant parts of a line, encoded once. */
 const ascii = (text: string): Uint8Array => Buffer.from(text, 'latin1');
 const TIME = ascii('{"time":');
-const TIME_NULL = ascii('{"time":null');
 const HOST = ascii(',"host":');
 const USER = ascii(',"user":');
 const RUN_AS = ascii(',"run_as":');
