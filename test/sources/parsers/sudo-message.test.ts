@@ -121,6 +121,23 @@ describe('sudo message helpers', () => {
     expect(splitSudoCommand('/opt/odd\\dir/tool a')).toEqual(['/opt/odd\\dir/tool', 'a']);
   });
 
+  it('undoes the escapes of long arguments, quoted or not, exactly as of short ones', () => {
+    // Long words take another path (no rope of pieces); what it gives must not differ.
+    const pieces = ["\\\\", "\\'", '\\x', 'ab', '\u00e9', '\ud83d\ude00', '\ud800', '#011'];
+    const short = pieces.join('');
+    const long = pieces.join('').repeat(1000);
+    const argv = (word: string) => splitSudoCommand(`/bin/echo ${word} '${word.replace(/ /g, '')} q' tail`);
+    const expected = (word: string): string[] => {
+      const [, a, b] = argv(word);
+      return [a!, b!];
+    };
+    const shortArgv = expected(short);
+    const [longPlain, longQuoted] = expected(long);
+    expect(longPlain).toBe(shortArgv[0]!.repeat(1000));
+    expect(longQuoted).toBe(shortArgv[1]!.slice(0, -2).repeat(1000) + ' q');
+    expect(argv(long).at(-1)).toBe('tail');
+  });
+
   it('falls back to plain words when a quote is never closed', () => {
     expect(splitSudoCommand("/bin/echo 'unterminated arg")).toEqual(['/bin/echo', "'unterminated", 'arg']);
   });
