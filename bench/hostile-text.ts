@@ -73,6 +73,7 @@ const PIECES: Record<string, string> = {
   'entity look-alikes': '&amp',
   backticks: '`',
   'control characters': '\u0000\u0007\u001b[2J\r',
+  'syslog octal escapes': '#000#011#040#303#251',
   'bidi and zero-width': '\u202e\u2066\u200b\ufeff',
   'lone surrogates': '\ud800',
   emoji: '😀',
