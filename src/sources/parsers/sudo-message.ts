@@ -170,20 +170,14 @@ export function splitSudoCommand(text: string): string[] {
 
 /** Reads `'...'` starting at `start`; null when the quote is never closed. */
 function readQuoted(text: string, start: number): { value: string; end: number } | null {
-  if (text.length - start > LONG_WORD_CHARS) return readLongQuoted(text, start);
-  let value = '';
-  let from = start + 1;
-  for (let i = from; i < text.length; i++) {
+  for (let i = start + 1; i < text.length; i++) {
     const c = text.charCodeAt(i);
     if (c === 0x5c /* \ */) {
       const next = text.charCodeAt(i + 1);
-      if (next === 0x27 || next === 0x5c) {
-        value += text.slice(from, i) + text[i + 1];
-        from = i + 2;
-        i++;
-      }
+      // An escaped quote or backslash neither ends the word nor escapes what follows it.
+      if (next === 0x27 || next === 0x5c) i++;
     } else if (c === 0x27) {
-      return { value: value + text.slice(from, i), end: i + 1 };
+      return { value: unescapeBackslashes(text.slice(start + 1, i)), end: i + 1 };
     }
   }
   return null;
@@ -193,7 +187,7 @@ function readQuoted(text: string, start: number): { value: string; end: number }
 function unescapeBackslashes(word: string): string {
   let slash = word.indexOf('\\');
   if (slash < 0) return word;
-  if (word.length > LONG_WORD_CHARS) return unescapeCodes(word, 0, word.length);
+  if (word.length > LONG_WORD_CHARS) return unescapeCodes(word);
   let out = '';
   let from = 0;
   while (slash >= 0) {
@@ -210,35 +204,20 @@ function unescapeBackslashes(word: string): string {
 }
 
 /**
- * Longer text is unescaped through a code-unit array. Appending pieces to a string is quickest for
+ * Longer words are unescaped through a code-unit array. Appending pieces to a string is quickest for
  * short words, but a long run of escapes (a 1 MiB argument of `\\` is half a million pieces)
  * makes a rope whose garbage costs more per piece the longer it gets.
  */
 const LONG_WORD_CHARS = 4096;
 
-/** readQuoted for long text: finds the closing quote, then unescapes what it encloses. */
-function readLongQuoted(text: string, start: number): { value: string; end: number } | null {
-  for (let i = start + 1; i < text.length; i++) {
-    const c = text.charCodeAt(i);
-    if (c === 0x5c /* \ */) {
-      const next = text.charCodeAt(i + 1);
-      // An escaped quote or backslash neither ends the word nor escapes what follows it.
-      if (next === 0x27 || next === 0x5c) i++;
-    } else if (c === 0x27) {
-      return { value: unescapeCodes(text, start + 1, i), end: i + 1 };
-    }
-  }
-  return null;
-}
-
-/** `text[from, to)` with `\'` and `\\` undone (read left to right), through a code-unit array. */
-function unescapeCodes(text: string, from: number, to: number): string {
-  const codes = new Uint16Array(to - from);
+/** unescapeBackslashes through a code-unit array (for long words). */
+function unescapeCodes(word: string): string {
+  const codes = new Uint16Array(word.length);
   let n = 0;
-  for (let i = from; i < to; i++) {
-    let c = text.charCodeAt(i);
-    if (c === 0x5c && i + 1 < to) {
-      const next = text.charCodeAt(i + 1);
+  for (let i = 0; i < word.length; i++) {
+    let c = word.charCodeAt(i);
+    if (c === 0x5c) {
+      const next = word.charCodeAt(i + 1);
       if (next === 0x27 || next === 0x5c) {
         c = next;
         i++;
