@@ -130,7 +130,7 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
       logger,
     });
     const secondFactor = new DuoSecondFactor(
-      new DuoClient({ integrationKey: duo.integrationKey, secretKey: duo.secretKey, apiHost: duo.apiHost, apiUrl: duo.apiUrl, clock }),
+      new DuoClient({ integrationKey: duo.integrationKey, secretKey: duo.secretKey, apiHost: duo.apiHost, apiUrl: duo.apiUrl, clock, requestTimeoutMs: config.workflow.duoRequestTimeoutMs }),
     );
     const identity = new IdentityResolver({ config: identityConfig, chat, db: store.db, clock, ttlMs: config.workflow.identityTtlMs });
     let runner: JobRunner | null = null;

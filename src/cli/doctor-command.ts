@@ -71,7 +71,7 @@ export async function doctorCommand(config: VouchConfig): Promise<{ text: string
   if (config.duo) {
     const duo = config.duo;
     checks.push(await check('duo', async () => {
-      const client = new DuoClient({ integrationKey: duo.integrationKey, secretKey: duo.secretKey, apiHost: duo.apiHost, apiUrl: duo.apiUrl, clock: systemClock });
+      const client = new DuoClient({ integrationKey: duo.integrationKey, secretKey: duo.secretKey, apiHost: duo.apiHost, apiUrl: duo.apiUrl, clock: systemClock, requestTimeoutMs: config.workflow.duoRequestTimeoutMs });
       await client.check();
       return `credentials accepted by ${duo.apiHost}`;
     }));

@@ -24,7 +24,7 @@ export const CONFIG_SCHEMA: SchemaNode = sectionOf(['rules'], {
   server: sectionOf(['port', 'host', 'public_url']),
   database: sectionOf(['url', 'data_dir', 'statement_timeout', 'lock_timeout']),
   slack: sectionOf(['bot_token', 'signing_secret', 'api_url', 'security_channel']),
-  duo: sectionOf(['integration_key', 'secret_key', 'api_host', 'api_url', 'max_pushes_per_person', 'push_rate_window']),
+  duo: sectionOf(['integration_key', 'secret_key', 'api_host', 'api_url', 'max_pushes_per_person', 'push_rate_window', 'request_timeout']),
   identity: sectionOf(['email_domain'], {
     users: { kind: 'map', each: sectionOf(['email', 'duo', 'slack', 'manager']) },
     uids: { kind: 'map', each: value },

@@ -143,6 +143,11 @@ export interface WorkflowConfig {
   maxPushesPerPerson: number;
   /** `duo.push_rate_window`. */
   pushRateWindowMs: number;
+  /**
+   * `duo.request_timeout`: how long one Duo request may take. A push re-sent after a crash inside
+   * its start waits two of these beyond push_timeout (see SecondFactorPort.startPushWithinMs).
+   */
+  duoRequestTimeoutMs: number;
   /** Repeats of an escalated conversation fold into it within this long of its last hit. */
   dedupeWindowMs: number;
   /** The same command shape on other hosts within this long joins one conversation (a fleet deploy). */

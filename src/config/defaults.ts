@@ -15,6 +15,8 @@ export const DEFAULTS = {
   /** Pushes one Duo account may get within pushRateWindow; a push over the limit waits. */
   maxPushesPerPerson: 3,
   pushRateWindow: '10m',
+  /** How long one Duo request may take before it is abandoned. */
+  duoRequestTimeout: '10s',
   /** Pause between auth_status polls when Duo answers "waiting" without holding the request. */
   pushPollInterval: '1s',
   /** Identical commands by the same person on the same host within this window are folded. */

@@ -77,6 +77,7 @@ export function loadConfig(options: LoadConfigOptions = {}): VouchConfig {
       pushPollIntervalMs: parsePositiveDuration(workflow.push_poll_interval ?? DEFAULTS.pushPollInterval, 'workflow.push_poll_interval'),
       maxPushesPerPerson: positiveInteger(section(raw, 'duo').max_pushes_per_person ?? DEFAULTS.maxPushesPerPerson, 'duo.max_pushes_per_person', 100),
       pushRateWindowMs: parsePositiveDuration(section(raw, 'duo').push_rate_window ?? DEFAULTS.pushRateWindow, 'duo.push_rate_window'),
+      duoRequestTimeoutMs: parsePositiveDuration(section(raw, 'duo').request_timeout ?? DEFAULTS.duoRequestTimeout, 'duo.request_timeout'),
       dedupeWindowMs: parseDuration(workflow.dedupe_window ?? DEFAULTS.dedupeWindow, 'workflow.dedupe_window'),
       fleetWindowMs: parseDuration(workflow.fleet_window ?? DEFAULTS.fleetWindow, 'workflow.fleet_window'),
       reuseWindowMs: parseDuration(workflow.reuse_window ?? DEFAULTS.reuseWindow, 'workflow.reuse_window'),

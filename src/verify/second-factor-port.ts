@@ -11,6 +11,13 @@ export interface SecondFactorPort {
    * `waiting`.
    */
   pushStatus(transactionId: string, options: { waitMs: number }): Promise<PushStatus>;
+  /**
+   * The longest a startPush call may take to reach the service once it has begun (the timeouts
+   * of the requests it makes): a push it started reached the phone within this much. After a
+   * crash inside the call, a second push waits this long beyond the first one's timeout, so the
+   * two are never live at once. Absent means 0.
+   */
+  readonly startPushWithinMs?: number;
 }
 
 export interface PushRequest {

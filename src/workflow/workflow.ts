@@ -272,8 +272,10 @@ export class Workflow implements InteractionHandlers {
     if (alert.push_requested_at) {
       // An earlier attempt asked Duo for a push and never learnt its txid (a crash inside the
       // /auth round trip): a push may be on the phone. A second one is sent only once the first
-      // would have expired, so the person never sees two live pushes for one question.
-      const expiresAt = new Date(alert.push_requested_at.getTime() + this.options.timings.pushTimeoutMs);
+      // would have expired, so the person never sees two live pushes for one question. The first
+      // reached Duo some time after it was recorded, at most startPushWithinMs later.
+      const reachedBy = alert.push_requested_at.getTime() + (this.options.secondFactor.startPushWithinMs ?? 0);
+      const expiresAt = new Date(reachedBy + this.options.timings.pushTimeoutMs);
       if (this.now() < expiresAt) {
         await this.options.db.transaction().execute(async (trx) => {
           await appendAudit(trx, { alertId: alert.id, at: this.now(), actor: 'system', action: 'push_outcome_unknown', detail: { retry_at: expiresAt.toISOString() } });

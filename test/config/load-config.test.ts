@@ -42,6 +42,12 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ file: configFile('duo: { push_rate_window: 0s }\n'), env: {} })).toThrow(/duo\.push_rate_window/);
   });
 
+  it('reads the Duo request timeout, with a default, and names the key of a bad one', () => {
+    expect(loadConfig({ env: {} }).workflow.duoRequestTimeoutMs).toBe(10_000);
+    expect(loadConfig({ file: configFile('duo: { request_timeout: 3s }\n'), env: {} }).workflow.duoRequestTimeoutMs).toBe(3000);
+    expect(() => loadConfig({ file: configFile('duo: { request_timeout: 0s }\n'), env: {} })).toThrow(/duo\.request_timeout/);
+  });
+
   it('reads the database timeouts, with defaults, and names the key of a bad one', () => {
     expect(loadConfig({ env: {} }).database).toMatchObject({ statementTimeoutMs: 30_000, lockTimeoutMs: 10_000 });
     const set = loadConfig({ file: configFile('database: { statement_timeout: 2m, lock_timeout: 500ms }\n'), env: {} });

@@ -116,6 +116,11 @@ export class DuoClient {
     this.version = options.signatureVersion ?? 5;
   }
 
+  /** How long one request may take before it is abandoned. */
+  get requestTimeoutMs(): number {
+    return this.timeoutMs;
+  }
+
   /** Unsigned liveness check; returns Duo's time in epoch seconds. */
   async ping(): Promise<{ time: number }> {
     const response = await this.call('GET', '/auth/v2/ping', {}, { signed: false, timeoutMs: this.timeoutMs });

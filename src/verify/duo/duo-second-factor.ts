@@ -8,7 +8,7 @@ import type { PushRequest, PushStart, PushStatus, SecondFactorPort } from '../se
 import { DuoClient, DuoTimeoutError, encodePushinfo, type DuoClientOptions } from './duo-client.js';
 
 /** The part of DuoClient this adapter uses, so tests can substitute it. */
-export type DuoAuthApi = Pick<DuoClient, 'preauth' | 'auth' | 'authStatus'>;
+export type DuoAuthApi = Pick<DuoClient, 'preauth' | 'auth' | 'authStatus' | 'requestTimeoutMs'>;
 
 export interface DuoSecondFactorOptions {
   /** Upper bound for the URL-encoded pushinfo string, in bytes. Default 1900 (Duo Mobile shows little). */
@@ -38,6 +38,16 @@ export class DuoSecondFactor implements SecondFactorPort {
   ) {
     this.maxPushinfoBytes = options.maxPushinfoBytes ?? DEFAULT_MAX_PUSHINFO_BYTES;
     this.maxValueLength = options.maxValueLength ?? DEFAULT_MAX_VALUE_LENGTH;
+  }
+
+  /**
+   * A push is started by preauth then auth: the auth request is sent within one request timeout
+   * and reaches Duo within another. (Retries after a 429 can come later; a refused request made
+   * no push, so at worst a late retry's push overlaps a crashed one's: two pushes, never a
+   * wrong verification, since only the txid Vouch recorded counts.)
+   */
+  get startPushWithinMs(): number {
+    return 2 * this.client.requestTimeoutMs;
   }
 
   /** Builds the adapter with its own DuoClient. */

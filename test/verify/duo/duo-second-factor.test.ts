@@ -61,6 +61,11 @@ async function startAlicePush(second: DuoSecondFactor) {
 }
 
 describe('DuoSecondFactor against the simulator', () => {
+
+  it('says a push it starts reaches Duo within two request timeouts (preauth, then auth)', () => {
+    expect(factor({ requestTimeoutMs: 3000 }).startPushWithinMs).toBe(6000);
+    expect(factor().startPushWithinMs).toBe(20_000);
+  });
   it('an allowed push is allowed, after waiting while nobody has answered', async () => {
     await sim.close();
     sim = createDuoSimulator({ integrationKey: IKEY, secretKey: SKEY, apiHost: API_HOST, clock, longPollMs: 0 });
