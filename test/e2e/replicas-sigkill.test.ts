@@ -186,7 +186,7 @@ describe.skipIf(!databaseUrl || !built)('two replicas killed at random moments',
     const alive = () => replicas.filter((replica) => replica.proc !== null);
     const answeredViews = new Set<string>();
     const confirmedAt = new Map<string, number>();
-    const deadline = Date.now() + 150_000;
+    const deadline = Date.now() + 200_000;
     while (Date.now() < deadline) {
       const target = alive()[0];
       if (target) slack.setRequestUrl(`http://127.0.0.1:${target.port}/slack/events`);
