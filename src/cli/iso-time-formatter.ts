@@ -15,15 +15,19 @@ export class IsoTimeFormatter {
   format(time: Date): string | null {
     const ms = time.getTime();
     if (Number.isNaN(ms)) return null;
+    this.toSecond(time, ms);
+    return this.prefix + MILLIS[ms - this.second * 1000] + 'Z';
+  }
+
+  /** Makes `prefix` that of the second of `time` (whose getTime() is `ms`, a valid time). */
+  private toSecond(time: Date, ms: number): void {
     const second = Math.floor(ms / 1000);
-    if (second !== this.second) {
-      const iso = time.toISOString();
-      // Always `...SS.sssZ`, whatever the year's width: drop the milliseconds and the Z.
-      this.prefix = iso.slice(0, iso.length - 4);
-      this.prefixJson = null;
-      this.second = second;
-    }
-    return this.prefix + MILLIS[ms - second * 1000] + 'Z';
+    if (second === this.second) return;
+    const iso = time.toISOString();
+    // Always `...SS.sssZ`, whatever the year's width: drop the milliseconds and the Z.
+    this.prefix = iso.slice(0, iso.length - 4);
+    this.prefixJson = null;
+    this.second = second;
   }
 
   /**
@@ -37,7 +41,7 @@ export class IsoTimeFormatter {
       out.bytes(NULL_JSON);
       return;
     }
-    this.format(time);
+    this.toSecond(time, ms);
     this.prefixJson ??= Buffer.from(`"${this.prefix}`, 'latin1');
     out.bytes(this.prefixJson);
     out.bytes(MILLIS_JSON[ms - this.second * 1000]!);

@@ -187,7 +187,8 @@ export function describeFormat(format: string): string {
 
 /** `  12  name` lines, largest count first. */
 export function countLines(counts: ReadonlyMap<string, number>): string[] {
-  const entries = [...counts].sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]));
+  // Names in code-unit order: localeCompare would load ICU's collation data into every scan.
+  const entries = [...counts].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
   const width = Math.max(...entries.map(([, count]) => String(count).length));
   return entries.map(([name, count]) => `  ${String(count).padStart(width)}  ${terminalText(name)}`);
 }

@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
@@ -58,16 +57,20 @@ export function loadDefaultRules(moduleUrl: string = import.meta.url): CompiledR
   return specs ? compileRules(specs, DEFAULT_PACK, { lazy: true }) : parseRules(text, DEFAULT_PACK);
 }
 
-/** The precompiled pack's contents: the YAML text's digest and the specs validated from it. */
+/**
+ * The precompiled pack's contents: the YAML text it was made from and the specs validated from it.
+ * The text itself is kept, not a digest: comparing two strings of 15 KB costs nothing, while a
+ * digest would load OpenSSL into every scan.
+ */
 export interface PrecompiledPack {
-  yamlSha256: string;
+  yamlText: string;
   specs: RuleSpec[];
 }
 
 /** Validates the default pack's YAML (and compiles it, so a bad regex fails the build) into a PrecompiledPack. */
 export function precompilePack(yamlText: string): PrecompiledPack {
   parseRules(yamlText, DEFAULT_PACK);
-  return { yamlSha256: sha256(yamlText), specs: validateRuleDocument(yaml().parse(yamlText), DEFAULT_PACK) };
+  return { yamlText, specs: validateRuleDocument(yaml().parse(yamlText), DEFAULT_PACK) };
 }
 
 /** The specs of a precompiled pack made from `yamlText`, or null when absent, unreadable or stale. */
@@ -78,11 +81,7 @@ function precompiledSpecs(file: string, yamlText: string): RuleSpec[] | null {
   } catch {
     return null;
   }
-  return pack.yamlSha256 === sha256(yamlText) && Array.isArray(pack.specs) ? pack.specs : null;
-}
-
-function sha256(text: string): string {
-  return createHash('sha256').update(text).digest('hex');
+  return pack.yamlText === yamlText && Array.isArray(pack.specs) ? pack.specs : null;
 }
 
 function readRuleText(filePath: string): string {

@@ -1,8 +1,8 @@
 /**
  * Build step (`npm run build`, after tsc): writes the default rule pack, validated, as JSON beside
- * the compiled load-rules module (dist/src/detect/default-rules.json), with the digest of the YAML
- * it came from. loadDefaultRules then starts from it instead of parsing YAML; an edited YAML no
- * longer matches the digest and is read as such, so the two can never disagree.
+ * the compiled load-rules module (dist/src/detect/default-rules.json), with the YAML text it came
+ * from. loadDefaultRules then starts from it instead of parsing YAML; an edited YAML no longer
+ * matches that text and is read as such, so the two can never disagree.
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';

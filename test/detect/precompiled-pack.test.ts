@@ -37,7 +37,7 @@ function sampleEvents() {
 }
 
 describe('the precompiled default pack', () => {
-  it('is written beside the module with the digest of its YAML, and then used instead of the YAML', async () => {
+  it('is written beside the module with the YAML it came from, and then used instead of the YAML', async () => {
     const file = writePrecompiledPack(moduleUrl);
     expect(path.basename(file)).toBe(PRECOMPILED_PACK);
     const pack = JSON.parse(await readFile(file, 'utf8')) as ReturnType<typeof precompilePack>;

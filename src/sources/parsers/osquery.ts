@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { hexDigest } from './digest.js';
 import { commandLine, type CommandEvent } from '../command-event.js';
 import type { LogParser, ParserOptions } from '../parser.js';
 import { createJsonLineParser } from './json-line-parser.js';
@@ -92,7 +92,7 @@ function rowToEvent(row: JsonObject, ctx: RowContext): CommandEvent | null {
   const euid = optionalInteger(row, 'euid');
   let argv = cmdline === null ? [] : splitWords(cmdline);
   if (argv.length === 0 && path !== null) argv = [path];
-  const rowHash = createHash('sha1').update(JSON.stringify(row)).digest('hex').slice(0, 16);
+  const rowHash = hexDigest('sha1', JSON.stringify(row)).slice(0, 16);
   const extra: Record<string, string> = { osquery_query: ctx.name };
   const uid = columnText(row, 'uid');
   if (uid !== null) extra.uid = uid;

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { hexDigest } from './digest.js';
 import { redactText } from '../../alerts/redact.js';
 import { CUT_MARK, terminalPrefix } from '../../terminal-text.js';
 import type { Malformed, MalformedReason, ParserOptions } from '../parser.js';
@@ -91,7 +91,7 @@ export { wellFormed };
 
 /** A stable key for an event without an id of its own: `format:` + SHA-1 of the given text. */
 export function hashKey(format: string, text: string): string {
-  return `${format}:${createHash('sha1').update(text).digest('hex')}`;
+  return `${format}:${hexDigest('sha1', text)}`;
 }
 
 const ISO_TIME =
