@@ -35,7 +35,9 @@ interface EventFacts {
   exePath: string | null;
   /** The command line, capped at MAX_REGEX_INPUT for regexes. */
   regexCommand: string;
-  /** Which command patterns of the set match, computed on first use in one pass. */
+  /** Command patterns run on their own so far for this event (see CommandPatterns). */
+  singleTests: number;
+  /** Which command patterns match, once the combined set has run for this event. */
   commandHits: Set<number> | null;
 }
 
@@ -147,9 +149,8 @@ export interface CompileOptions {
 /** Compiles validated specs (see rule-schema.ts); `source` names the file in error messages. */
 export function compileRules(specs: readonly RuleSpec[], source: string, options: CompileOptions = {}): CompiledRuleSet {
   const lazy = options.lazy === true;
-  const commands = new CommandPatterns(lazy);
+  const commands = new CommandPatterns();
   const rules = specs.map((spec, order) => compileRule(spec, order, { source, commands, lazy }));
-  commands.seal();
   return new CompiledRuleSet(rules);
 }
 
@@ -173,10 +174,14 @@ class LazyRegex {
 }
 
 /**
- * Every `command` condition of a rule set, searched in a single pass per event: an RE2Set runs all
- * of them as one automaton, so a shell command line costs one scan instead of one per rule. Falls
- * back to one test per pattern if the combined automaton is too large to build. When lazy, the
- * automaton is built for the first event that needs it.
+ * Every `command` condition of a rule set. A pattern whose required literals the command lacks is
+ * rejected by native searches alone. The few that get past them (on a typical log, a handful of
+ * patterns ever do, on a few percent of commands) run on their own, each compiled when first
+ * needed; past SINGLE_TESTS_PER_EVENT for one command, the rest are answered by an RE2Set that
+ * runs every pattern as one automaton, so text built to hold every literal still costs a bounded
+ * number of passes. The set is built for the first command that needs it, so a log that never
+ * needs it never pays for building it. Falls back to one test per pattern if the combined
+ * automaton is too large to build.
  */
 class CommandPatterns {
   private readonly set = new RE2Set(RE2Set.UNANCHORED, 0);
@@ -186,25 +191,27 @@ class CommandPatterns {
   private combined = true;
   private built = false;
 
-  constructor(private readonly lazy: boolean) {}
-
   add(pattern: LazyRegex): number {
     this.literals.push(pattern.literals);
     return this.patterns.push(pattern) - 1;
   }
 
-  /** Called once every pattern is added; builds the automaton unless lazy. */
-  seal(): void {
-    if (!this.lazy) this.build();
-  }
-
   test(index: number, facts: EventFacts): boolean {
     // A command without the pattern's literals cannot match: native searches, no automaton run.
     if (!containsAnyLiteral(facts.regexCommand, this.literals[index] ?? null)) return false;
+    if (facts.commandHits !== null) return facts.commandHits.has(index);
+    if (facts.singleTests < SINGLE_TESTS_PER_EVENT) {
+      facts.singleTests++;
+      return this.single(index, facts);
+    }
     if (!this.built) this.build();
-    if (!this.combined) return this.patterns[index]?.get().test(facts.regexCommand) ?? false;
-    facts.commandHits ??= new Set(this.set.match(facts.regexCommand));
+    if (!this.combined) return this.single(index, facts);
+    facts.commandHits = new Set(this.set.match(facts.regexCommand));
     return facts.commandHits.has(index);
+  }
+
+  private single(index: number, facts: EventFacts): boolean {
+    return this.patterns[index]?.get().test(facts.regexCommand) ?? false;
   }
 
   /** Adds every pattern to the set (each parsed there) and compiles the combined automaton. */
@@ -218,6 +225,12 @@ class CommandPatterns {
     }
   }
 }
+
+/**
+ * Patterns run on their own for one command before the combined set answers the rest: one or two
+ * passes are cheaper than the set's, whose automaton tracks every pattern at once.
+ */
+const SINGLE_TESTS_PER_EVENT = 2;
 
 /** What every block of one compilation shares. */
 interface CompileContext {
@@ -434,7 +447,7 @@ function eventFacts(event: CommandEvent): EventFacts {
   addName(names, event.exe);
   if (names.some((name) => MULTI_CALL.has(name))) addName(names, argv[1]);
   const exePath = event.exe ?? (first?.startsWith('/') ? first : null);
-  return { event, names, exePath, regexCommand: capped(event.command), commandHits: null };
+  return { event, names, exePath, regexCommand: capped(event.command), singleTests: 0, commandHits: null };
 }
 
 /** Adds the command name of `path` to `names` unless empty or already there. */

