@@ -10,7 +10,7 @@ import { emptyOutput } from '../parser.js';
 import { AuditEventBuilder } from './audit-event-builder.js';
 import { EventTable, eventNameAt, type EventName, type Slot } from './event-table.js';
 import { execVerdictAt } from './exec-verdict.js';
-import { indexOfByte, textAt } from './field-bytes.js';
+import { textAt } from './field-bytes.js';
 import { DEFAULT_MAX_RECORD_GAP, LogClock, type LogMark } from './log-clock.js';
 import { malformed } from './parse-support.js';
 import { parseUserCmdAt } from './parse-user-cmd.js';
@@ -82,6 +82,15 @@ class AuditdParser implements LogParser {
   private readonly namers = new Map<string, UidNamer>();
   /** Header positions of the current line, reused for every line. */
   private readonly header = newHeaderScan();
+  /**
+   * The first ENRICHED separator at or after `separatorFrom` in `separatorBytes` (-1: none to the
+   * buffer's end), so that finding each line's one costs a search of that line alone, and a log
+   * without any costs one search per buffer. Forgotten with every new block or line: a buffer is
+   * read into again for later blocks.
+   */
+  private separatorBytes: Buffer | null = null;
+  private separatorFrom = 0;
+  private separatorAt = -1;
   /** The record number, and the log time, at which something held may first have gone stale. */
   private nextSweepRecord = Number.POSITIVE_INFINITY;
   private nextSweepLogMs = Number.POSITIVE_INFINITY;
@@ -97,6 +106,7 @@ class AuditdParser implements LogParser {
   push(line: string, offset: number): ParseOutput {
     const out = emptyOutput();
     const bytes = Buffer.from(line, 'utf8');
+    this.separatorBytes = null;
     this.pushLine(bytes, 0, bytes.length, offset, !isAscii(bytes), out);
     return out;
   }
@@ -110,6 +120,7 @@ class AuditdParser implements LogParser {
   pushBlock(block: LineBlock, _now: Date, out: ParseOutput): void {
     const { bytes, end } = block;
     const utf8 = !block.ascii;
+    this.separatorBytes = null;
     for (let pos = block.start; pos < end; ) {
       const stop = lineEnd(block, pos);
       this.pushLine(bytes, pos, stop, block.offset + (pos - block.start), utf8, out);
@@ -204,8 +215,14 @@ class AuditdParser implements LogParser {
 
   /** End of the raw fields of the line whose header is in this.header: the ENRICHED separator, or the line's end. */
   private rawEnd(bytes: Buffer, end: number): number {
-    const sep = indexOfByte(bytes, 0x1d, this.header.bodyStart, end);
-    return sep < 0 ? end : sep;
+    const from = this.header.bodyStart;
+    if (bytes !== this.separatorBytes || from < this.separatorFrom || (this.separatorAt >= 0 && this.separatorAt < from)) {
+      this.separatorBytes = bytes;
+      this.separatorFrom = from;
+      this.separatorAt = bytes.indexOf(0x1d, from);
+    }
+    const sep = this.separatorAt;
+    return sep < 0 || sep >= end ? end : sep;
   }
 
   /**

@@ -153,10 +153,3 @@ export function decodeFieldBytesAt(bytes: Buffer, from: number, to: number): Buf
 export function unquotedAt(bytes: Buffer, from: number, to: number, utf8: boolean): string {
   return isQuoted(bytes, from, to) ? textAt(bytes, from + 1, quotedEnd(bytes, from, to), utf8) : textAt(bytes, from, to, utf8);
 }
-
-/** Index of the first `byte` in `bytes[from, end)`, or -1 (natively, without searching past `end`). */
-export function indexOfByte(bytes: Buffer, byte: number, from: number, end: number): number {
-  if (from >= end) return -1;
-  const at = bytes.subarray(from, end).indexOf(byte);
-  return at < 0 ? -1 : from + at;
-}

@@ -30,30 +30,40 @@ export function parseUserCmd(line: string, start: number, rawEnd: number): UserC
   return parseUserCmdAt(bytes, 0, raw, bytes.length, !isAscii(bytes));
 }
 
-/** The fields a USER_CMD is read from: value positions (start, end) of the last of each, -1 when absent. */
+/** The fields a USER_CMD is read from, as indexes into UserCmdFields; NONE for any other key. */
+const PID = 0;
+const UID = 1;
+const AUID = 2;
+const SES = 3;
+const MSG = 4;
+const CMD = 5;
+const CWD = 6;
+const EXE = 7;
+const TERMINAL = 8;
+const RES = 9;
+const AUID_NAME = 10;
+const NONE = -1;
+const FIELD_COUNT = 11;
+
+/** Which walk collects each field (see walkFields). */
+const OUTER = 1;
+const INNER = 2;
+const ENRICHED = 4;
+const FIELD_GROUP = [OUTER, OUTER, OUTER, OUTER, OUTER, INNER, INNER, INNER, INNER, INNER, ENRICHED];
+
+/** Value positions (start, end) of the last of each field, -1 when absent. */
 class UserCmdFields {
-  pid = -1;
-  pidEnd = -1;
-  uid = -1;
-  uidEnd = -1;
-  auid = -1;
-  auidEnd = -1;
-  ses = -1;
-  sesEnd = -1;
-  msg = -1;
-  msgEnd = -1;
-  cmd = -1;
-  cmdEnd = -1;
-  cwd = -1;
-  cwdEnd = -1;
-  exe = -1;
-  exeEnd = -1;
-  terminal = -1;
-  terminalEnd = -1;
-  res = -1;
-  resEnd = -1;
-  AUID = -1;
-  AUIDEnd = -1;
+  readonly start = new Int32Array(FIELD_COUNT).fill(-1);
+  readonly end = new Int32Array(FIELD_COUNT).fill(-1);
+
+  has(field: number): boolean {
+    return this.start[field]! >= 0;
+  }
+
+  forget(field: number): void {
+    this.start[field] = -1;
+    this.end[field] = -1;
+  }
 }
 
 /**
@@ -65,38 +75,39 @@ class UserCmdFields {
  */
 export function parseUserCmdAt(bytes: Buffer, start: number, rawEnd: number, end: number, utf8: boolean): UserCmdResult {
   const f = new UserCmdFields();
+  const at = f.start;
+  const to = f.end;
   walkFields(bytes, start, rawEnd, f, OUTER | INNER);
   // An empty msg= counts as none: the inner fields are then the outer ones.
-  if (f.msg >= 0 && f.msgEnd > f.msg) {
+  const msg = at[MSG]!;
+  const msgEnd = to[MSG]!;
+  if (msg >= 0 && msgEnd > msg) {
     // The inner fields are those of the msg text without its quotes, never the outer ones.
-    f.cmd = f.cwd = f.exe = f.terminal = f.res = -1;
-    const quoted = bytes[f.msg] === 39 || bytes[f.msg] === 34;
-    const close = quoted && f.msgEnd - f.msg > 1 && bytes[f.msgEnd - 1] === bytes[f.msg] ? f.msgEnd - 1 : f.msgEnd;
-    walkFields(bytes, quoted ? f.msg + 1 : f.msg, close, f, INNER);
+    for (let field = CMD; field <= RES; field++) f.forget(field);
+    const quoted = bytes[msg] === 39 || bytes[msg] === 34;
+    const close = quoted && msgEnd - msg > 1 && bytes[msgEnd - 1] === bytes[msg] ? msgEnd - 1 : msgEnd;
+    walkFields(bytes, quoted ? msg + 1 : msg, close, f, INNER);
   }
   if (rawEnd < end) walkFields(bytes, rawEnd + 1, end, f, ENRICHED);
-  if (f.cmd < 0) return 'unrecognized';
-  const cmd = decodeFieldAt(bytes, f.cmd, f.cmdEnd, utf8);
-  const cwd = f.cwd < 0 ? null : decodeFieldAt(bytes, f.cwd, f.cwdEnd, utf8);
+  if (!f.has(CMD)) return 'unrecognized';
+  const cmd = decodeFieldAt(bytes, at[CMD]!, to[CMD]!, utf8);
+  const cwd = f.has(CWD) ? decodeFieldAt(bytes, at[CWD]!, to[CWD]!, utf8) : null;
   if (cmd === undefined || cwd === undefined) return 'bad_hex';
+  const int = (field: number) => (f.has(field) ? intAt(bytes, at[field]!, to[field]!) : null);
+  const res = at[RES]!;
   return {
-    pid: f.pid < 0 ? null : intAt(bytes, f.pid, f.pidEnd),
-    auid: f.auid < 0 ? null : intAt(bytes, f.auid, f.auidEnd),
-    ses: f.ses < 0 ? null : intAt(bytes, f.ses, f.sesEnd),
-    uid: f.uid < 0 ? null : intAt(bytes, f.uid, f.uidEnd),
+    pid: int(PID),
+    auid: int(AUID),
+    ses: int(SES),
+    uid: int(UID),
     cmd: cmd ?? '',
     cwd,
-    exe: f.exe < 0 ? null : (decodeFieldAt(bytes, f.exe, f.exeEnd, utf8) ?? null),
-    terminal: f.terminal < 0 ? null : terminalAt(bytes, f.terminal, f.terminalEnd, utf8),
-    success: f.res < 0 || !(isText(bytes, f.res, f.resEnd, 'failed') || isText(bytes, f.res, f.resEnd, '0')),
-    auidName: f.AUID < 0 ? undefined : unquotedAt(bytes, f.AUID, f.AUIDEnd, utf8),
+    exe: f.has(EXE) ? (decodeFieldAt(bytes, at[EXE]!, to[EXE]!, utf8) ?? null) : null,
+    terminal: f.has(TERMINAL) ? terminalAt(bytes, at[TERMINAL]!, to[TERMINAL]!, utf8) : null,
+    success: res < 0 || !(isText(bytes, res, to[RES]!, 'failed') || isText(bytes, res, to[RES]!, '0')),
+    auidName: f.has(AUID_NAME) ? unquotedAt(bytes, at[AUID_NAME]!, to[AUID_NAME]!, utf8) : undefined,
   };
 }
-
-/** Which names a walk collects. */
-const OUTER = 1;
-const INNER = 2;
-const ENRICHED = 4;
 
 function isText(bytes: Buffer, from: number, to: number, text: string): boolean {
   return to - from === text.length && bytesStartWith(bytes, from, to, text);
@@ -146,22 +157,45 @@ function valueEnd(bytes: Buffer, v: number, end: number): number {
   return i;
 }
 
-/** Stores the value position of key `bytes[k, keyEnd)` when it is one of `names`. */
+/** Stores the value position of key `bytes[k, keyEnd)` when it names a field the `names` walks collect. */
 function note(bytes: Buffer, k: number, keyEnd: number, v: number, stop: number, f: UserCmdFields, names: number): void {
-  const key = (name: string) => keyEnd - k === name.length && bytesStartWith(bytes, k, keyEnd, name);
-  if (names & OUTER) {
-    if (key('pid')) [f.pid, f.pidEnd] = [v, stop];
-    else if (key('uid')) [f.uid, f.uidEnd] = [v, stop];
-    else if (key('auid')) [f.auid, f.auidEnd] = [v, stop];
-    else if (key('ses')) [f.ses, f.sesEnd] = [v, stop];
-    else if (key('msg')) [f.msg, f.msgEnd] = [v, stop];
+  const field = fieldOf(bytes, k, keyEnd);
+  if (field === NONE || (FIELD_GROUP[field]! & names) === 0) return;
+  f.start[field] = v;
+  f.end[field] = stop;
+}
+
+/** The field `bytes[k, keyEnd)` names, told by its length and first byte, then compared whole. */
+function fieldOf(bytes: Buffer, k: number, keyEnd: number): number {
+  switch (keyEnd - k) {
+    case 3:
+      switch (bytes[k]) {
+        case 112 /* p */:
+          return named(bytes, k, keyEnd, 'pid', PID);
+        case 117 /* u */:
+          return named(bytes, k, keyEnd, 'uid', UID);
+        case 115 /* s */:
+          return named(bytes, k, keyEnd, 'ses', SES);
+        case 109 /* m */:
+          return named(bytes, k, keyEnd, 'msg', MSG);
+        case 99 /* c */:
+          return bytes[k + 1] === 109 /* m */ ? named(bytes, k, keyEnd, 'cmd', CMD) : named(bytes, k, keyEnd, 'cwd', CWD);
+        case 101 /* e */:
+          return named(bytes, k, keyEnd, 'exe', EXE);
+        case 114 /* r */:
+          return named(bytes, k, keyEnd, 'res', RES);
+        default:
+          return NONE;
+      }
+    case 4:
+      return bytes[k] === 97 /* a */ ? named(bytes, k, keyEnd, 'auid', AUID) : named(bytes, k, keyEnd, 'AUID', AUID_NAME);
+    case 8:
+      return named(bytes, k, keyEnd, 'terminal', TERMINAL);
+    default:
+      return NONE;
   }
-  if (names & INNER) {
-    if (key('cmd')) [f.cmd, f.cmdEnd] = [v, stop];
-    else if (key('cwd')) [f.cwd, f.cwdEnd] = [v, stop];
-    else if (key('exe')) [f.exe, f.exeEnd] = [v, stop];
-    else if (key('terminal')) [f.terminal, f.terminalEnd] = [v, stop];
-    else if (key('res')) [f.res, f.resEnd] = [v, stop];
-  }
-  if (names & ENRICHED && key('AUID')) [f.AUID, f.AUIDEnd] = [v, stop];
+}
+
+function named(bytes: Buffer, k: number, keyEnd: number, name: string, field: number): number {
+  return bytesStartWith(bytes, k, keyEnd, name) ? field : NONE;
 }
