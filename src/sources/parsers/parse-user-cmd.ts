@@ -53,8 +53,15 @@ const FIELD_GROUP = [OUTER, OUTER, OUTER, OUTER, OUTER, INNER, INNER, INNER, INN
 
 /** Value positions (start, end) of the last of each field, -1 when absent. */
 class UserCmdFields {
-  readonly start = new Int32Array(FIELD_COUNT).fill(-1);
-  readonly end = new Int32Array(FIELD_COUNT).fill(-1);
+  readonly start = new Int32Array(FIELD_COUNT);
+  readonly end = new Int32Array(FIELD_COUNT);
+
+  /** Forgets every field, for the next record. */
+  reset(): this {
+    this.start.fill(-1);
+    this.end.fill(-1);
+    return this;
+  }
 
   has(field: number): boolean {
     return this.start[field]! >= 0;
@@ -66,6 +73,9 @@ class UserCmdFields {
   }
 }
 
+/** Positions of the record being parsed: one set for all, as parsing never pauses midway. */
+const fields = new UserCmdFields();
+
 /**
  * Parses a USER_CMD body from bytes: `pid= uid= auid= ses= ... msg='cwd="..." cmd=HEX terminal=..
  * res=..'`, optionally followed by the ENRICHED separator (at `rawEnd`, after the closing quote of
@@ -74,7 +84,7 @@ class UserCmdFields {
  * valid hex, `unrecognized` when there is no `cmd`.
  */
 export function parseUserCmdAt(bytes: Buffer, start: number, rawEnd: number, end: number, utf8: boolean): UserCmdResult {
-  const f = new UserCmdFields();
+  const f = fields.reset();
   const at = f.start;
   const to = f.end;
   walkFields(bytes, start, rawEnd, f, OUTER | INNER);
