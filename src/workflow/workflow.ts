@@ -68,6 +68,13 @@ const SIDE_JOBS: readonly JobKind[] = ['notify_security', 'update_dm', 'notify_r
  * (whose id then replaces the old one's: only the newest form is accepted).
  */
 export const JUSTIFY_FORM_HOLD_MS = 2 * 60_000;
+/**
+ * How long a reservation whose form was never recorded as opened holds. Slack's trigger id dies
+ * about 3 s after the click, so a reservation still without a view id after this belongs to a
+ * confirm whose replica died before opening the form (or before recording it): the next confirm
+ * opens a fresh one instead of telling the person for two minutes that a form is open.
+ */
+export const UNOPENED_FORM_HOLD_MS = 10_000;
 /** Duo's status for "Report fraud" on the push. */
 const FRAUD_STATUS = 'fraud';
 
@@ -823,9 +830,14 @@ const FORM_OUT_OF_DATE = 'This form is out of date. Please click "Yes, it was me
 /** second_factor of an alert whose push came back with another alert's txid. */
 const TXID_REUSED = 'txid_reused';
 
-/** A form is held while it was opened (or is being opened) within JUSTIFY_FORM_HOLD_MS. */
+/**
+ * A form is held while it was opened within JUSTIFY_FORM_HOLD_MS, or is being opened (reserved,
+ * its view id not yet recorded) within UNOPENED_FORM_HOLD_MS.
+ */
 function isFormHeld(row: AlertRow, now: Date): boolean {
-  return row.justify_opened_at !== null && now.getTime() - row.justify_opened_at.getTime() < JUSTIFY_FORM_HOLD_MS;
+  if (row.justify_opened_at === null) return false;
+  const held = now.getTime() - row.justify_opened_at.getTime();
+  return held < (row.justify_view_id === null ? UNOPENED_FORM_HOLD_MS : JUSTIFY_FORM_HOLD_MS);
 }
 
 /**

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { JUSTIFY_FORM_HOLD_MS } from '../../src/workflow/workflow.js';
+import { JUSTIFY_FORM_HOLD_MS, UNOPENED_FORM_HOLD_MS } from '../../src/workflow/workflow.js';
 import { auditTrailFor } from '../../src/store/queries/audit-trail.js';
 import type { AlertRow } from '../../src/store/schema.js';
 import { HostileDuo } from '../helpers/hostile-duo.js';
@@ -156,6 +156,28 @@ describe('answers are bound to their questions', { timeout: 90_000 }, () => {
     expect((await h.alert(alert.id)).status).toBe('asked');
     const fresh = await h.slack.submitView({ userId: ALICE.slackId, viewId: second.id, values: { reason: 'I was rotating the root password' } });
     expect(fresh.status).toBe(200);
+    expect((await h.alert(alert.id)).status).toBe('verifying');
+  });
+
+  it('a form reserved by a replica that died before opening it holds seconds, not the whole hold', async () => {
+    await start();
+    const alert = await askedAlert(['cat', '/etc/shadow']);
+    // What a replica killed between reserving the form and opening it leaves behind.
+    await h.service.store.db
+      .updateTable('alerts')
+      .set({ justify_view_id: null, justify_view_user: ALICE.slackId, justify_opened_at: h.clock.now(), justify_form_key: 'reserved-by-a-dead-replica' })
+      .where('id', '=', alert.id)
+      .execute();
+    await h.click(ALICE, alert, 'vouch.confirm');
+    await waitFor(() => h.slack.messages(alert.dm_channel as string).some((m) => m.ephemeralTo && m.text.includes('already open')), 'an "already open" note');
+    expect(h.slack.openViews(ALICE.slackId)).toEqual([]);
+
+    h.clock.advance(UNOPENED_FORM_HOLD_MS + 1);
+    await h.click(ALICE, alert, 'vouch.confirm');
+    const form = await waitFor(() => h.slack.openViews(ALICE.slackId).find((v) => v.open), 'a form after the short hold');
+    await waitFor(async () => (await h.alert(alert.id)).justify_view_id === form.id, 'the form bound');
+    expect(UNOPENED_FORM_HOLD_MS).toBeLessThan(JUSTIFY_FORM_HOLD_MS);
+    expect((await h.justify(ALICE, 'Checking the shadow file after a migration')).status).toBe(200);
     expect((await h.alert(alert.id)).status).toBe('verifying');
   });
 });
