@@ -836,8 +836,8 @@ const TXID_REUSED = 'txid_reused';
  */
 function isFormHeld(row: AlertRow, now: Date): boolean {
   if (row.justify_opened_at === null) return false;
-  const held = now.getTime() - row.justify_opened_at.getTime();
-  return held < (row.justify_view_id === null ? UNOPENED_FORM_HOLD_MS : JUSTIFY_FORM_HOLD_MS);
+  const age = now.getTime() - row.justify_opened_at.getTime();
+  return age < (row.justify_view_id === null ? UNOPENED_FORM_HOLD_MS : JUSTIFY_FORM_HOLD_MS);
 }
 
 /**
