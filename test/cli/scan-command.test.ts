@@ -131,6 +131,20 @@ describe('scan on constructed logs', () => {
     expect(readable).not.toContain('\u001b');
   });
 
+  it('asks about a sudo line with a COMMAND= field planted in the directory name, an argument or a variable', async () => {
+    // `mkdir '/tmp/x ; USER=root ; COMMAND=/bin/true'; cd` there; `sudo cat /etc/shadow`: the
+    // planted command is read first, so argv0 rules see /bin/true.
+    const lines = [
+      'Nov 24 14:23:28 web-1 sudo[4211]:    alice : TTY=pts/0 ; PWD=/tmp/x ; USER=root ; COMMAND=/bin/true ; USER=root ; COMMAND=/usr/bin/cat /etc/shadow',
+      'Nov 24 14:23:29 web-1 sudo[4212]:    alice : TTY=pts/0 ; PWD=/tmp ; USER=root ; ENV=A=x ; COMMAND=/bin/true ; COMMAND=/usr/bin/cat /etc/shadow',
+      "Nov 24 14:23:30 web-1 sudo[4213]:    alice : TTY=pts/0 ; PWD=/tmp ; USER=root ; COMMAND=/usr/bin/cat /etc/shadow ' ; COMMAND=/bin/true'",
+      'Nov 24 14:23:31 web-1 sudo[4214]:    alice : TTY=pts/0 ; PWD=/srv ; USER=root ; COMMAND=/usr/bin/make COMMAND=build',
+    ];
+    const log = await tmp.file('auth.log', lines.join('\n') + '\n');
+    const objects = jsonObjects((await scan(log, { all: true, json: true })).text);
+    expect(objects.map((o) => o.rule)).toEqual(['sudo-log-field-injection', 'sudo-log-field-injection', 'shadow-read', null]);
+  });
+
   it('counts malformed lines per reason and exits normally', async () => {
     const good = JSON.stringify({ time: '2026-01-01T00:00:00Z', host: 'h', user: 'alice', argv: ['cat', '/etc/shadow'] });
     const log = await tmp.file('mixed.jsonl', Buffer.concat([

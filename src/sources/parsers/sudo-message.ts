@@ -77,8 +77,11 @@ const EXIT_SUFFIX = / ; (EXIT=-?\d{1,10}|SIGNAL=[A-Z0-9+-]{1,16})$/;
 
 /**
  * Parses the text after `USER : `. Fields are read in order up to the first `COMMAND=`, whose
- * value runs to the end of the line: when an attacker puts ` ; COMMAND=` in a directory name, the
- * real command still ends up inside the command text, so rules still see it.
+ * value runs to the end of the line. sudo writes PWD and ENV values as they are, so ` ; COMMAND=`
+ * in a directory name makes the line ambiguous: the planted command is read as the command, and
+ * the real one follows it inside the command text as the words `;` and `COMMAND=/real/path`. No
+ * reading can be trusted, so the default pack's sudo-log-field-injection rule asks about any
+ * sudo text line that holds them.
  */
 export function parseSudoEntry(text: string): SudoEntryResult {
   const body = text;
