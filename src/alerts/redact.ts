@@ -1,4 +1,5 @@
 import { mayHoldSecret } from './secret-hints.js';
+import { rewriteShellWords, type ShellWord } from './shell-words.js';
 import {
   authorizationHeader,
   cookieHeader,
@@ -49,7 +50,7 @@ export interface RedactedCommand {
 export function redactCommand(argv: readonly string[]): RedactedCommand {
   // Most commands hold nothing a secret could hide in: one cheap pass settles them.
   if (!mayHoldSecret(argv)) return { argv: [...argv], command: argv.join(' '), redacted: false };
-  const out = redactArguments(argv).map((arg) => redactText(arg));
+  const out = redactArguments(argv).map((arg) => redactText(redactScript(arg)));
   const redacted = out.some((arg, i) => arg !== argv[i]);
   return { argv: out, command: out.join(' '), redacted };
 }
@@ -144,6 +145,36 @@ function redactArguments(argv: readonly string[]): string[] {
     if (result.takesValue && next !== undefined && !next.startsWith('--')) pending = result.takesValue;
   }
   return out;
+}
+
+/**
+ * An argument that holds a script (`sh -c '...'`, an ssh remote command, anything with blanks):
+ * each of its simple commands is redacted as an argument vector, so a tool's password flag is
+ * found inside the script too, quoted or not (`sshpass -p 'S3cret' ssh h`). Words the script
+ * quoted also get the text layer on their value (`https://alice:'my secret'@host`), since the
+ * text layer on the whole argument sees them with their quotes. Changes are written back into the
+ * script with its quoting kept (shell-words.ts).
+ */
+function redactScript(arg: string): string {
+  if (!/[ \t\n]/.test(arg)) return arg;
+  return rewriteShellWords(arg, (words) => {
+    const values = words.map((word) => word.value);
+    const out = redactArguments(values);
+    // A leading `PGPASSWORD='x y' psql`: redactArguments starts at the tool's first argument.
+    out[0] = assignment(out[0] as string);
+    // The tool may come after a wrapper (`sudo`, `env`, `timeout 5`): its flags are read from there.
+    const tool = values.findIndex((value, i) => i > 0 && isKnownTool(basename(value)));
+    if (tool > 0) redactArguments(out.slice(tool)).forEach((value, i) => (out[tool + i] = value));
+    for (let i = 0; i < words.length; i++) {
+      if ((words[i] as ShellWord).quoted && out[i] === values[i] && mayHoldSecret([values[i] as string])) out[i] = redactText(values[i] as string);
+    }
+    return out;
+  });
+}
+
+/** A tool whose flags redactArguments knows. */
+function isKnownTool(name: string): boolean {
+  return own(TOOL_FLAGS, name) !== undefined || REGISTRY_LOGIN.includes(name) || name === 'htpasswd';
 }
 
 function redactArgument(

@@ -310,10 +310,24 @@ function toolFlagScanner(
   flagValueAt: (text: string, space: number) => SecretSpan | null,
   beforeFlag: (code: number) => boolean = isSpace,
 ): SecretScanner {
+  // The end of the last command walked to, kept across calls: replaceSecrets calls again after
+  // each secret, and walking a long command to its end again each time would be quadratic
+  // (`curl -u a:b ` repeated a megabyte long).
+  let walkedText: string | null = null;
+  let walkedFrom = -1;
+  let walkedEnd = -1;
+  const commandEndFrom = (text: string, at: number): number => {
+    if (text !== walkedText || at < walkedFrom || at > walkedEnd) {
+      walkedText = text;
+      walkedFrom = at;
+      walkedEnd = skip(text, at, isCommandChar);
+    }
+    return walkedEnd;
+  };
   return (text, from) => {
     let m = nextAnchor(tool, text, from);
     while (m !== null) {
-      const commandEnd = skip(text, m.index + m[0].length, isCommandChar);
+      const commandEnd = commandEndFrom(text, m.index + m[0].length);
       // The whitespace before the flag may be the newline that ends the command (`\s` after
       // `[^|;&\n]*?`), so the command's end is tried too.
       for (let i = m.index + m[0].length; i <= commandEnd && i < text.length; i++) {

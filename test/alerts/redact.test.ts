@@ -52,6 +52,28 @@ describe('redactCommand: flags that take secrets', () => {
   });
 });
 
+describe('redactCommand: tool flags inside scripts, quoted or not', () => {
+  it.each([
+    ["curl -u 'alice:S3cretPW' https://x", `curl -u 'alice:${R}' https://x`],
+    ['curl -u "alice:S3cretPW" https://x', `curl -u "alice:${R}" https://x`],
+    ["sshpass -p 'S3cretPW' ssh h", `sshpass -p '${R}' ssh h`],
+    ["mysql -p'my secret' -e 'select 1'", `mysql -p'${R}' -e 'select 1'`],
+    ["redis-cli -a 'my secret pw' ping", `redis-cli -a '${R}' ping`],
+    ['redis-cli -a hunter2 ping', `redis-cli -a ${R} ping`],
+    ["cd /srv && sudo -u app mysql --password 'a b' db; echo done", `cd /srv && sudo -u app mysql --password ${R} db; echo done`],
+    ["timeout 5 docker login -u bot -p \"pw here\" reg.example", `timeout 5 docker login -u bot -p "${R}" reg.example`],
+    ["echo 'hello world' | grep -c \"a\\\"b\"", "echo 'hello world' | grep -c \"a\\\"b\""],
+  ])('%s', (script, expected) => {
+    expect(redactCommand(['bash', '-c', script]).argv[2]).toBe(expected);
+  });
+
+  it('redacts the same secret in the sudo form of the script', () => {
+    const result = redactCommand(['/bin/sh', '-c', "curl -u 'alice:S3cretPW' https://x"]);
+    expect(result.command).not.toContain('S3cretPW');
+    expect(result.redacted).toBe(true);
+  });
+});
+
 describe('redactCommand: leaves non-secrets alone', () => {
   it.each([
     'mkdir -p /srv/app/releases',
