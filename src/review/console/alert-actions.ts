@@ -3,7 +3,7 @@
  * the alert's row locked and appends its audit-trail step under the signed-in identity: the actor
  * is never a name typed into a form.
  */
-import type { Kysely, Transaction } from 'kysely';
+import type { Kysely, Transaction, Updateable } from 'kysely';
 import { FINISHED_STATUSES, type AlertStatus } from '../../alerts/alert.js';
 import { newSuppressionId, parseSuppressionRequest } from '../../alerts/suppression.js';
 import type { Clock } from '../../clock.js';
@@ -13,7 +13,7 @@ import { appendAudit } from '../../store/queries/audit-trail.js';
 import { scheduleJob } from '../../store/queries/jobs.js';
 import { recordReview } from '../../store/queries/reviews.js';
 import { insertSuppression } from '../../store/queries/suppressions.js';
-import type { AlertRow, Database, SuppressionRow } from '../../store/schema.js';
+import type { AlertRow, AlertsTable, Database, SuppressionRow } from '../../store/schema.js';
 import type { ReviewerIdentity } from './console-auth.js';
 
 export interface ActionContext {
@@ -58,19 +58,37 @@ export async function markReviewed(context: ActionContext, alertId: string, note
 }
 
 /**
+ * What a new round of questions starts from: no answer, and no record of a message or push that
+ * the round before sent. The `*_requested_at` intents matter most: a re-run that finds one looks
+ * for the message already posted and does not post again, so a kept intent would make the new
+ * question find the old answered DM and never ask.
+ */
+const NEW_ROUND = {
+  status: 'new',
+  dm_channel: null, dm_ts: null, dm_requested_at: null, asked_at: null, deferred_until: null,
+  reminded_at: null, reminders_sent: 0, reminder_refs: '[]', reminder_requested_at: null,
+  answered_at: null, justification: null,
+  justify_view_id: null, justify_view_user: null, justify_opened_at: null, justify_form_key: null,
+  push_txid: null, push_started_at: null, push_requested_at: null, second_factor: null, second_factor_user: null,
+  escalation_reason: null, escalation_detail: null, escalation_requested_at: null, escalation_channel: null, escalation_ts: null,
+  contact_requested_at: null, contact_channel: null, contact_ts: null,
+  outcome_requested_at: null, outcome_ts: null, paged_at: null, page_resolved_at: null,
+  resolved_at: null,
+} as const satisfies Partial<Updateable<AlertsTable>>;
+
+/**
  * Ask again: re-opens a finished alert as `new` and schedules an `ask` job, so its owner gets a
- * new question (and a new push after answering) through the ordinary workflow. The previous
- * answer stays in the trail's `reopened` step; the row's answer fields start afresh.
+ * new question (and a new push after answering) through the ordinary workflow, in its turn: the
+ * person's other open question is answered first. The alert is asked on its own, even if it had
+ * joined another's conversation. The previous answer stays in the trail's `reopened` step; the
+ * row's answer fields start afresh.
  */
 export async function askAgain(context: ActionContext, alertId: string): Promise<void> {
   requireReviewer(context.identity);
   await withLockedAlert(context, alertId, async (row, trx, at) => {
     if (!isFinished(row)) throw new RequestError(409, `alert ${alertId} is still ${row.status}: its owner is being asked already`);
     if (row.owner === null) throw new RequestError(409, `alert ${alertId} has no owner to ask`);
-    await updateAlert(trx, alertId, {
-      status: 'new', dm_channel: null, dm_ts: null, asked_at: null, reminded_at: null, answered_at: null, justification: null,
-      push_txid: null, push_started_at: null, second_factor: null, escalation_reason: null, escalation_detail: null, resolved_at: null, updated_at: at,
-    });
+    await updateAlert(trx, alertId, { ...NEW_ROUND, updated_at: at, conversation_id: alertId });
     await scheduleJob(trx, alertId, 'ask', at);
     await appendAudit(trx, {
       alertId, at, actor: context.identity.actor, action: 'reopened',
