@@ -13,9 +13,10 @@ function isUnsafeForTerminal(code: number): boolean {
   if (code < 0x20 || (code >= 0x7f && code <= 0x9f)) return true;
   if (code < 0xad) return false;
   return (
-    code === 0xad || code === 0x61c || code === 0x180e || (code >= 0x200b && code <= 0x200f) ||
+    code === 0xad || code === 0x34f || code === 0x61c || code === 0x115f || code === 0x1160 || code === 0x17b4 || code === 0x17b5 ||
+    (code >= 0x180b && code <= 0x180f) || (code >= 0x200b && code <= 0x200f) ||
     code === 0x2028 || code === 0x2029 || (code >= 0x202a && code <= 0x202e) ||
-    (code >= 0x2060 && code <= 0x2069) || code === 0xfeff || (code >= 0xfff9 && code <= 0xfffb)
+    (code >= 0x2060 && code <= 0x206f) || code === 0x3164 || code === 0xfeff || code === 0xffa0 || (code >= 0xfff9 && code <= 0xfffb)
   );
 }
 
@@ -27,9 +28,15 @@ function isLowSurrogate(code: number): boolean {
   return code >= 0xdc00 && code <= 0xdfff;
 }
 
-/** Tag characters (U+E0000–U+E007F) are invisible and can smuggle text: high half U+DB40. */
-function isTagPair(high: number, low: number): boolean {
-  return high === 0xdb40 && low >= 0xdc00 && low <= 0xdc7f;
+/**
+ * Invisible characters beyond the BMP: tag characters (U+E0000–U+E007F), which can smuggle text,
+ * the musical format controls (U+1D173–U+1D17A) and the shorthand format controls
+ * (U+1BCA0–U+1BCA3). By surrogate pair, so no code point is computed for ordinary text.
+ */
+function isInvisiblePair(high: number, low: number): boolean {
+  if (high === 0xdb40) return low >= 0xdc00 && low <= 0xdc7f;
+  if (high === 0xd834) return low >= 0xdd73 && low <= 0xdd7a;
+  return high === 0xd82f && low >= 0xdca0 && low <= 0xdca3;
 }
 
 const KEEP_ONE = { escape: null, width: 1 } as const;
@@ -45,7 +52,7 @@ function escapeAt(text: string, i: number, keepLineBreaks = false): { escape: st
   if (isHighSurrogate(code)) {
     const next = text.charCodeAt(i + 1);
     if (!isLowSurrogate(next)) return { escape: cachedEscape(code), width: 1 };
-    if (isTagPair(code, next)) return { escape: `\\u{${(text.codePointAt(i) ?? 0).toString(16)}}`, width: 2 };
+    if (isInvisiblePair(code, next)) return { escape: `\\u{${(text.codePointAt(i) ?? 0).toString(16)}}`, width: 2 };
     return { escape: null, width: 2 };
   }
   if (isLowSurrogate(code)) return { escape: cachedEscape(code), width: 1 };
@@ -92,8 +99,10 @@ const SINGLE_LINE: VisibleTextOptions = {};
 
 /**
  * Attacker-controlled text with control, bidirectional, zero-width and other invisible characters
- * (C0, C1, DEL, U+061C, U+180E, soft hyphen, U+200B–U+200F, U+2028/9, U+202A–U+202E,
- * U+2060–U+2069, U+FEFF, U+FFF9–U+FFFB, tag characters, lone surrogates) shown as visible escapes
+ * (C0, C1, DEL, soft hyphen, U+034F, U+061C, the Hangul fillers U+115F, U+1160, U+3164 and
+ * U+FFA0, U+17B4/5, U+180B–U+180F, U+200B–U+200F, U+2028/9, U+202A–U+202E, U+2060–U+206F, U+FEFF,
+ * U+FFF9–U+FFFB, tag characters and the other format controls beyond the BMP, lone surrogates)
+ * shown as visible escapes
  * (`\x1b`, `\u202e`, `\u{e0041}`). One pass; text with nothing to escape is returned as is.
  */
 export function visibleText(text: string, options: VisibleTextOptions = SINGLE_LINE): string {

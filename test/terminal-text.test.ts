@@ -7,6 +7,12 @@ describe('terminalText', () => {
     expect(terminalText('a\u00adb\ufff9c\u{e0041}d')).toBe('a\\xadb\\ufff9c\\u{e0041}d');
   });
 
+  it('escapes the invisible fillers and format controls, in and beyond the BMP', () => {
+    expect(terminalText('a\u3164b\u115fc\u206ad\u034fe\u{1d173}f\u{1bca3}g')).toBe('a\\u3164b\\u115fc\\u206ad\\u034fe\\u{1d173}f\\u{1bca3}g');
+    // Neighbours of those ranges are ordinary characters.
+    expect(terminalText('\u{1d172}\u{1d17b}\u{e0080}')).toBe('\u{1d172}\u{1d17b}\u{e0080}');
+  });
+
   it('keeps paired surrogates and returns clean text as is', () => {
     const text = 'emoji 😀 日本 é';
     expect(terminalText(text)).toBe(text);

@@ -370,9 +370,10 @@ function conversationBlocks(alert: AlertView): Block[] {
   const more = conversation.size - Math.min(conversation.size, conversation.commands.length);
   const hosts = conversation.hosts.slice(0, LISTED_HOSTS).map((host) => inlineCode(host, 200)).join(', ');
   const otherHosts = conversation.hostCount - Math.min(conversation.hostCount, LISTED_HOSTS);
+  // One line per command: a newline inside one is escaped, or it could draw a fake entry.
   const listed = conversation.commands
     .slice(0, LISTED_COMMANDS)
-    .map((command) => command.slice(0, 300))
+    .map((command) => visibleText(command.slice(0, 300)))
     .join('\n');
   return [
     mrkdwnSection(

@@ -15,6 +15,8 @@ const INVISIBLE: Array<[string, string]> = [
   ['\u061c', '\\u061c'], ['\u180e', '\\u180e'], ['\u200b', '\\u200b'], ['\u200d', '\\u200d'], ['\u200f', '\\u200f'],
   ['\u202a', '\\u202a'], ['\u202e', '\\u202e'], ['\u2060', '\\u2060'], ['\u2066', '\\u2066'], ['\u2069', '\\u2069'],
   ['\ufeff', '\\ufeff'], ['\ufff9', '\\ufff9'], ['\ufffb', '\\ufffb'], ['\u{e0041}', '\\u{e0041}'],
+  ['\u034f', '\\u034f'], ['\u115f', '\\u115f'], ['\u3164', '\\u3164'], ['\uffa0', '\\uffa0'], ['\u17b4', '\\u17b4'],
+  ['\u180b', '\\u180b'], ['\u206a', '\\u206a'], ['\u206f', '\\u206f'], ['\u{1d173}', '\\u{1d173}'], ['\u{1bca0}', '\\u{1bca0}'],
 ];
 
 describe('attacker-controlled fields in the messages Slack receives', () => {
@@ -32,6 +34,14 @@ describe('attacker-controlled fields in the messages Slack receives', () => {
 
   afterEach(async () => {
     await api.close();
+  });
+
+  it("lists a conversation's commands one per line, a newline inside one escaped", async () => {
+    const alert = alertView({ conversation: { size: 2, commands: ['cat /etc/shadow', 'echo x\nrm -rf /tmp/innocent\n… and 0 more'], hosts: ['db-1'], hostCount: 1 } });
+    const question = await chat.askOwner(alert, alice.id);
+    const [message] = sim.messages(question.channel);
+    const listing = textsOf(message?.blocks).find(({ text }) => text.includes('echo x'));
+    expect(listing?.text).toBe('```cat /etc/shadow\necho x\\x0arm -rf /tmp/innocent\\x0a… and 0 more```');
   });
 
   it('shows a host and directory with mrkdwn and newlines as one literal code span each', async () => {
