@@ -392,6 +392,8 @@ class AuditdParser implements LogParser {
       out.events.push(event);
       if (!builder.hasArgs && builder.syscall?.success !== false) {
         out.malformed.push({ reason: 'incomplete_event', sample: event.eventKey, offset: ev.firstOffset, detail: 'an exec without its EXECVE record (arguments)' });
+      } else if (builder.args?.missing === true) {
+        out.malformed.push({ reason: 'incomplete_event', sample: event.eventKey, offset: ev.firstOffset, detail: 'an exec with some of its arguments missing' });
       }
     } else if (early && builder.syscall === null) {
       out.malformed.push({ reason: 'incomplete_event', sample: `${ev.host}:${ev.id}`, offset: ev.firstOffset });

@@ -439,6 +439,40 @@ describe('auditd parser: malformed input', () => {
     expect(m.offset).toBe(7);
   });
 
+  it('keeps an argument that is not hex as written, so the arguments after it still count', () => {
+    const run = parseAll(
+      [
+        'type=SYSCALL msg=audit(1700000050.000:1): arch=c000003e syscall=59 success=yes exit=0 pid=9 auid=1000 uid=0 euid=0',
+        'type=EXECVE msg=audit(1700000050.000:1): argc=3 a0="cat" a1=ZZ a2="/etc/shadow"',
+        'type=EOE msg=audit(1700000050.000:1):',
+      ].join('\n'),
+    );
+    expect(run.events.map((e) => e.argv)).toEqual([['cat', 'ZZ', '/etc/shadow']]);
+    expect(run.malformed.map((m) => m.reason)).toEqual(['bad_hex']);
+  });
+
+  it('counts an exec whose arguments are partly missing as incomplete: fewer than argc, or a hole in a split one', () => {
+    const run = parseAll(
+      [
+        'type=SYSCALL msg=audit(1700000051.000:1): arch=c000003e syscall=59 success=yes exit=0 pid=9 auid=1000 uid=0 euid=0',
+        'type=EXECVE msg=audit(1700000051.000:1): argc=3 a0="cat" a1="/etc/shadow"',
+        'type=EOE msg=audit(1700000051.000:1):',
+        'type=SYSCALL msg=audit(1700000051.000:2): arch=c000003e syscall=59 success=yes exit=0 pid=9 auid=1000 uid=0 euid=0',
+        'type=EXECVE msg=audit(1700000051.000:2): argc=2 a0="cat" a1_len=22',
+        'type=EXECVE msg=audit(1700000051.000:2): a1[1]=6861646F77',
+        'type=EOE msg=audit(1700000051.000:2):',
+      ].join('\n'),
+    );
+    expect(run.events.map((e) => [e.argv, e.extra?.truncated])).toEqual([
+      [['cat', '/etc/shadow'], 'true'],
+      [['cat', ''], 'true'],
+    ]);
+    expect(run.malformed.map((m) => [m.reason, m.detail])).toEqual([
+      ['incomplete_event', 'an exec with some of its arguments missing'],
+      ['incomplete_event', 'an exec with some of its arguments missing'],
+    ]);
+  });
+
   it('accepts lower-case hex and ignores blank lines', () => {
     const parser = createAuditdParser({ defaultHost: 'h' });
     expect(parser.push('', 0, now)).toEqual({ events: [], malformed: [] });
