@@ -14,7 +14,7 @@ import type { CommandEvent } from '../command-event.js';
 import { commandLine } from '../command-event.js';
 import type { LogParser, ParseOutput, ParserOptions } from '../parser.js';
 import { emptyOutput } from '../parser.js';
-import { asJsonObject, malformed, type JsonObject } from './parse-support.js';
+import { asJsonObject, malformed, wellFormed, type JsonObject } from './parse-support.js';
 import { UNSET_ID } from './decode-field.js';
 import { execVerdictFor } from './exec-verdict.js';
 import { parseAuditId } from './record-header.js';
@@ -245,10 +245,11 @@ function num(value: unknown): number | null {
 /**
  * Undoes laurel's percent-encoding: `%XX` are raw bytes, everything else is UTF-8 text; the bytes
  * are joined and decoded together so a sequence split by encoding comes out whole. A `%` not
- * followed by two hex digits is kept as is.
+ * followed by two hex digits is kept as is. The result is always well-formed UTF-16.
  */
 export function decodePercent(value: string): string {
-  if (value.indexOf('%') < 0) return value;
+  // JSON may hold lone surrogates (`"\ud800"`), which neither Postgres nor strict JSON readers take.
+  if (value.indexOf('%') < 0) return wellFormed(value);
   const parts: Buffer[] = [];
   let runStart = 0;
   let i = value.indexOf('%');

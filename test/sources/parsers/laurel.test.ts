@@ -79,6 +79,15 @@ describe('laurel parser', () => {
     expect(decodePercent('100%')).toBe('100%');
   });
 
+  it('replaces lone surrogates in every text field, as the other JSON formats do', () => {
+    const parser = createLaurelParser({ defaultHost: 'h' });
+    const line = laurelLine({ EXECVE: { argc: 2, ARGV: ['cat', 'x\ud800y'] }, CWD: { cwd: '/tmp/\udc00' } }).replace('"/usr/bin/perl"', '"/usr/bin/\\ud800"');
+    const [event] = parser.push(line, 0, new Date(0)).events;
+    expect(event.argv).toEqual(['cat', 'x\ufffdy']);
+    expect(event.cwd).toBe('/tmp/\ufffd');
+    expect(event.exe).toBe('/usr/bin/\ufffd');
+  });
+
   it('unset auid is a system actor; uids without names use resolveUid', () => {
     const parser = createLaurelParser({ defaultHost: 'h', resolveUid: (uid) => (uid === 33 ? 'www-data' : null) });
     const line = laurelLine({
