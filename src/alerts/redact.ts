@@ -112,7 +112,7 @@ Object.assign(TOOL_FLAGS, {
 } satisfies Record<string, Record<string, ValueKind>>);
 
 /** Words that make a flag or variable name secret-bearing. */
-const SECRET_NAME = /(pass(word|wd|phrase)?|pwd|secret|token|api[-_]?key|access[-_]?key|private[-_]?key|auth[-_]?key|credentials?)/i;
+const SECRET_NAME = /(pass(word|wd|phrase)?|pwd|secret|token|api[-_]?key|access[-_]?key|private[-_]?key|auth[-_]?key|credentials?|(^|[-_])auth$)/i;
 /** Names that mention a secret but hold something else (a file, a switch, a lifetime). */
 const NOT_A_SECRET_NAME = /(^(no|ask|use|skip)[-_])|([-_](file|path|dir|stdin|fd|env|ttl|type|length|len|prompt|helper|command|cmd|url|uri|endpoint|mode|policy|timeout|expiry|expires|lifetime|rotation|count|size|limit|name|id)$)|(tokens$)/i;
 /** How much of a (possibly hostile, megabyte-long) name the name checks look at. */
@@ -130,10 +130,16 @@ function redactArguments(argv: readonly string[]): string[] {
   const flags: Record<string, ValueKind> = { ...(own(TOOL_FLAGS, tool) ?? {}) };
   if (REGISTRY_LOGIN.includes(tool) && argv.includes('login')) flags['-p'] = 'whole';
   const htpasswdBatch = tool === 'htpasswd' && hasBatchFlag(argv);
+  // `openssl passwd [options] PASSWORD...`: the words after the options are the passwords.
+  const opensslPasswd = tool === 'openssl' ? argv.indexOf('passwd') : -1;
   const out = [...argv];
   let pending: ValueKind | null = null;
   for (let i = 1; i < out.length; i++) {
     const arg = out[i] as string;
+    if (opensslPasswd > 0 && i > opensslPasswd && pending === null && !arg.startsWith('-') && !OPENSSL_PASSWD_VALUE_FLAGS.has(out[i - 1] as string)) {
+      out[i] = REDACTED;
+      continue;
+    }
     if (pending !== null) {
       out[i] = redactValue(arg, pending);
       pending = null;
@@ -186,6 +192,11 @@ function redactArgument(
   const attached = attachedValue(arg, context);
   if (attached !== null) return { value: attached, takesValue: null };
   if (arg.startsWith('--') && arg.length > 2) return longFlag(arg, context.flags);
+  // Single-dash long flags (keytool's -storepass, -password of many Java and Windows tools).
+  if (arg.length > 3 && arg.charCodeAt(0) === 0x2d && /^-[A-Za-z][A-Za-z0-9_-]*(=|$)/.test(arg.slice(0, MAX_NAME))) {
+    const flag = longFlag(`-${arg}`, context.flags);
+    if (flag.value !== `-${arg}` || flag.takesValue !== null) return { value: flag.value.slice(1), takesValue: flag.takesValue };
+  }
   if (context.htpasswdBatch && context.lastArg && !arg.startsWith('-')) return { value: REDACTED, takesValue: null };
   if (/^(aws_secret_access_key|aws_session_token)$/i.test(arg)) return { value: arg, takesValue: 'whole' };
   return { value: assignment(arg), takesValue: null };
@@ -217,14 +228,22 @@ function longFlag(arg: string, flags: Record<string, ValueKind>): { value: strin
   return { value: `${arg.slice(0, eq + 1)}${REDACTED}`, takesValue: null };
 }
 
-/** `PGPASSWORD=x` and other secret-named assignments (env prefixes, `key=value` arguments). */
+/**
+ * `PGPASSWORD=x` and other secret-named assignments (env prefixes, `key=value` arguments), and
+ * `password:x` (a name, a colon, the value).
+ */
 function assignment(arg: string): string {
-  const eq = arg.indexOf('=');
+  let eq = arg.indexOf('=');
+  const colon = arg.indexOf(':');
+  if (colon > 0 && (eq < 0 || colon < eq)) eq = colon;
   if (eq <= 0) return arg;
   const name = arg.slice(0, eq);
   if (!/^[A-Za-z_][A-Za-z0-9_.-]*$/.test(name) || !isSecretName(name)) return arg;
-  return `${name}=${REDACTED}`;
+  return `${name}${arg[eq]}${REDACTED}`;
 }
+
+/** Options of `openssl passwd` that take a value (which is not a password). */
+const OPENSSL_PASSWD_VALUE_FLAGS = new Set(['-salt', '-in', '-rand', '-writerand', '-provider', '-provider-path', '-propquery']);
 
 function redactValue(value: string, kind: ValueKind): string {
   const keepUpTo = (separator: string) => {

@@ -52,6 +52,22 @@ describe('redactCommand: flags that take secrets', () => {
   });
 });
 
+describe('redactCommand: passwords in more shapes', () => {
+  it.each([
+    [['openssl', 'passwd', '-6', 'S3cretPW'], ['openssl', 'passwd', '-6', R]],
+    [['openssl', 'passwd', '-6', '-salt', 'abc', 'S3cretPW'], ['openssl', 'passwd', '-6', '-salt', 'abc', R]],
+    [['keytool', '-importkeystore', '-storepass', 'S3cret', '-keypass', 'K3y'], ['keytool', '-importkeystore', '-storepass', R, '-keypass', R]],
+    [['tool', '-password', 'S3cretPW'], ['tool', '-password', R]],
+    [['tool', '-password=S3cretPW'], ['tool', `-password=${R}`]],
+    [['env', 'REDISCLI_AUTH=S3cret', 'redis-cli'], ['env', `REDISCLI_AUTH=${R}`, 'redis-cli']],
+    [['tool', 'password:S3cretPW'], ['tool', `password:${R}`]],
+    [['find', '.', '-name', 'x', '-newer', 'y'], ['find', '.', '-name', 'x', '-newer', 'y']],
+    [['kubectl', 'get', 'pods', '-l', 'app:web'], ['kubectl', 'get', 'pods', '-l', 'app:web']],
+  ])('%j', (argv, expected) => {
+    expect(redactCommand(argv).argv).toEqual(expected);
+  });
+});
+
 describe('redactCommand: tool flags inside scripts, quoted or not', () => {
   it.each([
     ["curl -u 'alice:S3cretPW' https://x", `curl -u 'alice:${R}' https://x`],
