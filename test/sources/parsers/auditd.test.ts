@@ -451,6 +451,18 @@ describe('auditd parser: malformed input', () => {
     expect(run.malformed.map((m) => m.reason)).toEqual(['bad_hex']);
   });
 
+  it('keeps a quoted argument cut with its line and counts the line as truncated', () => {
+    const run = parseAll(
+      [
+        'type=SYSCALL msg=audit(1700000052.000:1): arch=c000003e syscall=59 success=yes exit=0 pid=9 auid=1000 uid=0 euid=0',
+        'type=EXECVE msg=audit(1700000052.000:1): argc=2 a0="cat" a1="/etc/gs',
+        'type=EOE msg=audit(1700000052.000:1):',
+      ].join('\n'),
+    );
+    expect(run.events.map((e) => e.argv)).toEqual([['cat', '/etc/gs']]);
+    expect(run.malformed.map((m) => m.reason)).toEqual(['truncated']);
+  });
+
   it('counts an exec whose arguments are partly missing as incomplete: fewer than argc, or a hole in a split one', () => {
     const run = parseAll(
       [
