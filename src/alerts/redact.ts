@@ -163,8 +163,9 @@ function redactArguments(argv: readonly string[]): string[] {
  */
 function redactScript(arg: string): string {
   if (!/[ \t\n]/.test(arg)) return arg;
-  return rewriteShellWords(arg, (words) => {
+  return rewriteShellWords(arg, (words, pipedTo) => {
     const values = words.map((word) => word.value);
+    if (pipedTo !== null && feedsPasswords(values, pipedTo)) return values.map((value, i) => (i === 0 ? value : afterColon(value)));
     const out = redactArguments(values);
     // A leading `PGPASSWORD='x y' psql`: redactArguments starts at the tool's first argument.
     out[0] = assignment(out[0] as string);
@@ -176,6 +177,22 @@ function redactScript(arg: string): string {
     }
     return out;
   });
+}
+
+/** `echo 'bob:S3cret' | chpasswd` (also printf, and through sudo): user:password lines on stdin. */
+function feedsPasswords(words: readonly string[], pipedTo: readonly ShellWord[]): boolean {
+  const printer = basename(words[0] ?? '');
+  if (printer !== 'echo' && printer !== 'printf') return false;
+  return pipedTo.some((word, i) => i < 4 && PASSWORD_READERS.has(basename(word.value)));
+}
+
+/** Tools that read `user:password` lines on standard input. */
+const PASSWORD_READERS = new Set(['chpasswd', 'chgpasswd']);
+
+/** `user:password` with the password redacted; a word without a colon is kept (a flag, a format). */
+function afterColon(word: string): string {
+  const colon = word.indexOf(':');
+  return colon < 0 ? word : `${word.slice(0, colon + 1)}${REDACTED}`;
 }
 
 /** A tool whose flags redactArguments knows. */

@@ -22,9 +22,15 @@ export interface ShellWord {
   runs: { from: number; at: number }[];
 }
 
+/** One simple command: its words, and whether its output goes to the next one (`a | b`). */
+export interface ShellCommand {
+  words: ShellWord[];
+  pipe: boolean;
+}
+
 /** The simple commands of a script, each as its words. */
-export function shellCommands(script: string): ShellWord[][] {
-  const commands: ShellWord[][] = [];
+export function shellCommands(script: string): ShellCommand[] {
+  const commands: ShellCommand[] = [];
   let words: ShellWord[] = [];
   let parts: string[] = [];
   let runs: ShellWord['runs'] = [];
@@ -61,7 +67,9 @@ export function shellCommands(script: string): ShellWord[][] {
       endWord(i);
     } else if (isCommandEnd(c)) {
       endWord(i);
-      if (words.length > 0) commands.push(words);
+      // `|` but not `||`: the command's output is the next one's input.
+      const pipe = c === 0x7c && script.charCodeAt(i + 1) !== 0x7c && script.charCodeAt(i - 1) !== 0x7c;
+      if (words.length > 0) commands.push({ words, pipe });
       words = [];
     } else if (c === 0x27 /* ' */) {
       endRun(i);
@@ -96,7 +104,7 @@ export function shellCommands(script: string): ShellWord[][] {
     }
   }
   endWord(n);
-  if (words.length > 0) commands.push(words);
+  if (words.length > 0) commands.push({ words, pipe: false });
   return commands;
 }
 
@@ -117,16 +125,19 @@ function isCommandEnd(code: number): boolean {
 }
 
 /**
- * The script with the words of each simple command replaced by `redact(words)`, written back into
+ * The script with the words of each simple command replaced by `redact(words, pipedTo)` (the
+ * words of the command its output goes to, or null), written back into
  * the script where the value changed: the part between the longest common prefix and suffix of
  * the old and new values replaces the script characters it came from, so quotes and everything
  * that did not change stay byte for byte. The script itself when nothing changed.
  */
-export function rewriteShellWords(script: string, redact: (words: readonly ShellWord[]) => readonly string[]): string {
+export function rewriteShellWords(script: string, redact: (words: readonly ShellWord[], pipedTo: readonly ShellWord[] | null) => readonly string[]): string {
   let out = '';
   let last = 0;
-  for (const command of shellCommands(script)) {
-    const redacted = redact(command);
+  const commands = shellCommands(script);
+  for (let c = 0; c < commands.length; c++) {
+    const { words: command, pipe } = commands[c] as ShellCommand;
+    const redacted = redact(command, pipe ? ((commands[c + 1] as ShellCommand | undefined)?.words ?? null) : null);
     for (let w = 0; w < command.length; w++) {
       const word = command[w] as ShellWord;
       const next = redacted[w] ?? word.value;

@@ -79,6 +79,9 @@ describe('redactCommand: tool flags inside scripts, quoted or not', () => {
     ["cd /srv && sudo -u app mysql --password 'a b' db; echo done", `cd /srv && sudo -u app mysql --password ${R} db; echo done`],
     ["timeout 5 docker login -u bot -p \"pw here\" reg.example", `timeout 5 docker login -u bot -p "${R}" reg.example`],
     ["echo 'hello world' | grep -c \"a\\\"b\"", "echo 'hello world' | grep -c \"a\\\"b\""],
+    ["echo 'bob:S3cretPW' | chpasswd", `echo 'bob:${R}' | chpasswd`],
+    ["printf '%s\\n' root:S3cret | sudo chpasswd -c SHA512", `printf '%s\\n' root:${R} | sudo chpasswd -c SHA512`],
+    ['echo bob:x || chpasswd', 'echo bob:x || chpasswd'],
   ])('%s', (script, expected) => {
     expect(redactCommand(['bash', '-c', script]).argv[2]).toBe(expected);
   });

@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { rewriteShellWords, shellCommands } from '../../src/alerts/shell-words.js';
 
-const values = (script: string) => shellCommands(script).map((words) => words.map((word) => word.value));
+const values = (script: string) => shellCommands(script).map(({ words }) => words.map((word) => word.value));
 
 describe('shellCommands', () => {
   it('splits simple commands at operators and words at blanks, removing quotes and escapes', () => {
@@ -13,6 +13,10 @@ describe('shellCommands', () => {
       ['wc'],
       ['out'],
     ]);
+  });
+
+  it('says which commands pipe into the next, telling | from ||', () => {
+    expect(shellCommands('echo a | chpasswd; b || c | d').map(({ pipe }) => pipe)).toEqual([true, false, false, true, false]);
   });
 
   it('keeps a backslash inside double quotes before anything but " \\ $ ` and newline', () => {
