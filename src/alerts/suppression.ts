@@ -10,6 +10,7 @@ import { RE2JS } from 're2js';
 import { parseDuration, formatDuration } from '../config/duration.js';
 import { RequestError } from '../errors.js';
 import { globSource } from '../glob.js';
+import { storableRequestText } from '../http/request-body.js';
 
 /** The longest a suppression may last. */
 export const MAX_SUPPRESSION_MS = 90 * 86_400_000;
@@ -111,9 +112,10 @@ function text(value: unknown, key: string, max: number, options: { required?: bo
     if (options.required) throw new RequestError(400, `${key}: required`);
     return null;
   }
-  // NUL cannot be stored in Postgres text, and no alert field holds one.
-  if (typeof value !== 'string' || value.trim() === '' || value.length > max || value.includes('\0')) {
+  if (typeof value !== 'string' || value.trim() === '' || value.length > max) {
     throw new RequestError(400, `${key}: expected non-empty text of at most ${max} characters`);
   }
-  return options.trim === false ? value : value.trim();
+  // Made storable here, before matching or the audit trail see it, so what is matched, stored and
+  // hashed is the same text.
+  return storableRequestText(options.trim === false ? value : value.trim(), key);
 }

@@ -4,6 +4,7 @@
  */
 import type { IncomingMessage } from 'node:http';
 import { RequestError } from '../errors.js';
+import { storableText } from '../store/storable.js';
 import { MAX_JSON_DEPTH, jsonNestsDeeperThan } from './json-depth.js';
 
 /**
@@ -60,6 +61,19 @@ export function jsonObjectBody(body: Buffer | string, usage?: string): Record<st
   }
   if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new RequestError(400, `body must be a JSON object${hint}`);
   return value as Record<string, unknown>;
+}
+
+/**
+ * Text from a request that is about to be stored (a note, a reason, a suppression's command), as
+ * the database can hold it. NUL, which Postgres `text` and `jsonb` refuse and which no field of
+ * ours means, is a 400 naming the field. A lone surrogate (a JSON `\ud800` escape), which UTF-8
+ * cannot encode and `jsonb` refuses, becomes U+FFFD, as bytes that are not UTF-8 do when a body is
+ * decoded: doing it here, before the text is hashed into the audit trail, keeps the stored row and
+ * its hash in step. Other control characters are kept; every page and export escapes them.
+ */
+export function storableRequestText(text: string, field: string): string {
+  if (text.includes('\u0000')) throw new RequestError(400, `${field}: must not contain NUL characters`);
+  return storableText(text);
 }
 
 function tooLarge(limit: number): RequestError {

@@ -69,7 +69,9 @@ export function parseReportFilter(query: ReportQuery, now: Date): AlertFilter {
   const filter: AlertFilter = {};
   if (query.since) filter.since = parseTime(query.since, 'since', now);
   if (query.until) filter.until = parseTime(query.until, 'until', now);
-  if (query.status) filter.status = listOf(query.status, 'status', 'a status', ALERT_STATUSES.filter((s) => s !== 'new')) as AlertStatus[];
+  // `new` too: an alert waiting behind another question of its conversation stays `new`, and
+  // metrics and the report's summary count it so.
+  if (query.status) filter.status = listOf(query.status, 'status', 'a status', ALERT_STATUSES) as AlertStatus[];
   if (query.severity) filter.severity = listOf(query.severity, 'severity', 'a severity', SEVERITIES);
   if (query.reason) filter.escalationReason = listOf(query.reason, 'reason', 'an escalation reason', ESCALATION_REASONS);
   if (query.provenance) filter.attribution = listOf(query.provenance, 'provenance', 'an attribution', ATTRIBUTIONS);
@@ -145,9 +147,30 @@ function parseTimeOrDuration(value: string, name: string, now: Date): Date {
       // Fall through to the date parser for a better message.
     }
   }
-  const time = /^\d{4}-\d{2}-\d{2}/.test(value) ? new Date(value) : new Date(NaN);
+  const date = /^(\d{4})-(\d{2})-(\d{2})/.exec(value);
+  if (date) calendarDate(date.slice(1, 4).map(Number) as [number, number, number], value, name);
+  const time = date ? new Date(value) : new Date(NaN);
   if (Number.isNaN(time.getTime())) {
     throw new RequestError(400, `--${name}: "${value}" is neither an ISO date/time (2026-11-24, 2026-11-24T09:00Z) nor a duration back from now (24h, 7d)`);
   }
   return time;
+}
+
+/**
+ * 400 unless year, month and day name a day of the calendar. Date reads "2026-02-30" as March 2
+ * and "2026-11-31" as December 1, which would report on another span than the one asked for.
+ */
+function calendarDate([year, month, day]: [number, number, number], value: string, name: string): void {
+  if (month < 1 || month > 12) throw new RequestError(400, `--${name}: "${value}" is not a calendar date: there is no month ${pad(month)}`);
+  if (day < 1 || day > daysInMonth(year, month)) {
+    throw new RequestError(400, `--${name}: "${value}" is not a calendar date: ${year}-${pad(month)} has no day ${pad(day)}`);
+  }
+}
+
+const pad = (n: number) => String(n).padStart(2, '0');
+
+/** Days in a month (1 to 12) of the proleptic Gregorian calendar. */
+function daysInMonth(year: number, month: number): number {
+  if (month === 2) return (year % 4 === 0 && year % 100 !== 0) || year % 400 === 0 ? 29 : 28;
+  return [4, 6, 9, 11].includes(month) ? 30 : 31;
 }

@@ -13,7 +13,7 @@ import { activePauses } from '../store/queries/second-factor.js';
 import type { Database, ReviewRow, SuppressionRow } from '../store/schema.js';
 import { pauseView, resumePushes } from '../review/resume-pushes.js';
 import { SUPPRESSION_USAGE, newSuppressionId, parseSuppressionRequest } from '../alerts/suppression.js';
-import { jsonObjectBody, readBody } from '../http/request-body.js';
+import { jsonObjectBody, readBody, storableRequestText } from '../http/request-body.js';
 import { sendJson } from '../http/respond.js';
 import { decodePathId, type HttpServer } from './http-server.js';
 
@@ -148,11 +148,7 @@ function reviewView(row: ReviewRow) {
  * older clients send, is accepted and ignored: the review is recorded under the caller's identity.
  */
 function parseReview(body: Buffer): { note: string | null } {
-  const { note } = body.length === 0 ? {} : jsonObjectBody(body, '{"note": "..."}');
-  if (note !== undefined && note !== null && (typeof note !== 'string' || note.length > 2000)) {
-    throw new RequestError(400, 'note: optional text of at most 2000 characters');
-  }
-  return { note: typeof note === 'string' ? note : null };
+  return { note: optionalNote(body) };
 }
 
 /**
@@ -160,9 +156,13 @@ function parseReview(body: Buffer): { note: string | null } {
  * the caller's identity: a `resumed_by` field is accepted and ignored.
  */
 function parseResume(body: Buffer): { note: string | null } {
+  return { note: optionalNote(body) };
+}
+
+/** The optional `note` of a body, as it can be stored (see storableRequestText). */
+function optionalNote(body: Buffer): string | null {
   const { note } = body.length === 0 ? {} : jsonObjectBody(body, '{"note": "..."}');
-  if (note !== undefined && note !== null && (typeof note !== 'string' || note.length > 2000)) {
-    throw new RequestError(400, 'note: optional text of at most 2000 characters');
-  }
-  return { note: typeof note === 'string' ? note : null };
+  if (note === undefined || note === null) return null;
+  if (typeof note !== 'string' || note.length > 2000) throw new RequestError(400, 'note: optional text of at most 2000 characters');
+  return storableRequestText(note, 'note');
 }

@@ -47,12 +47,18 @@ describe('parseSuppressionRequest', () => {
     rejects({ ...base, rule: 'x', for: `${MAX_SUPPRESSION_MS / 86_400_000 + 1}d` }, /at most 90d/);
     rejects({ ...base, rule: 'x', reason: 'a'.repeat(2001) }, /reason: expected non-empty text of at most 2000/);
     rejects({ ...base, rule: '  ' }, /rule: expected non-empty text/);
-    rejects({ ...base, command: 'cat\u0000/etc/shadow' }, /command: expected/);
+    rejects({ ...base, command: 'cat\u0000/etc/shadow' }, /command: must not contain NUL characters/);
+    rejects({ ...base, rule: 'x', reason: 'a\u0000' }, /reason: must not contain NUL characters/);
     rejects({ ...base, rule: 7 }, /rule: expected/);
   });
 
   it('keeps the command exactly as given, spaces included', () => {
     expect(request({ ...base, command: ' ls  -la ' }).command).toBe(' ls  -la ');
+  });
+
+  it('makes lone surrogates U+FFFD, as the alert commands it matches are stored', () => {
+    const parsed = request({ ...base, command: 'cat \ud800 \u001b', reason: 'window \udc00', user: 'al\ud83dice' });
+    expect(parsed).toMatchObject({ command: 'cat \uFFFD \u001b', reason: 'window \uFFFD', owner: 'al\uFFFDice' });
   });
 });
 

@@ -37,9 +37,33 @@ describe('report filters', () => {
     refused(() => parseReportFilter({ provenance: 'vibes' }, NOW), /--provenance/);
     refused(() => parseReportFilter({ sort: 'random' }, NOW), /--sort/);
     refused(() => parseReportFilter({ order: 'up' }, NOW), /--order/);
-    refused(() => parseReportFilter({ status: 'asked,done' }, NOW), /--status: "done" is not a status; use asked, verifying/);
+    refused(() => parseReportFilter({ status: 'asked,done' }, NOW), /--status: "done" is not a status; use new, asked, verifying, verified, escalated, suppressed/);
     refused(() => parseReportFilter({ offset: '-1' }, NOW), /--offset/);
     refused(() => parseReportFilter({ host: 'x'.repeat(501) }, NOW), /--host: at most 500/);
+  });
+
+  it('accepts every status an alert can have, `new` (waiting behind another question) included', () => {
+    expect(parseReportFilter({ status: 'new' }, NOW).status).toEqual(['new']);
+    expect(parseReportFilter({ status: 'new,asked,verifying,verified,escalated,suppressed' }, NOW).status).toHaveLength(6);
+  });
+
+  it.each([
+    ['since', '2026-02-30', '2026-02 has no day 30'],
+    ['until', '2026-11-31', '2026-11 has no day 31'],
+    ['since', '2026-02-29T10:00Z', '2026-02 has no day 29'],
+    ['until', '2026-04-31T23:00:00+02:00', '2026-04 has no day 31'],
+    ['since', '2026-06-00', '2026-06 has no day 00'],
+    ['until', '2026-13-01', 'there is no month 13'],
+  ] as const)('refuses --%s %s, a day its month does not have, instead of rolling it over', (name, value, why) => {
+    refused(() => parseReportFilter({ [name]: value }, NOW), new RegExp(`^--${name}: "${value.replace(/[+]/g, '\\+')}" is not a calendar date: ${why}$`));
+  });
+
+  it('takes real calendar dates, leap days included', () => {
+    expect(parseReportFilter({ since: '2024-02-29', until: '2026-12-31T23:59Z' }, NOW)).toEqual({
+      since: new Date('2024-02-29T00:00:00Z'), until: new Date('2026-12-31T23:59:00Z'),
+    });
+    expect(parseReportFilter({ since: '2000-02-29' }, NOW).since).toEqual(new Date('2000-02-29T00:00:00Z'));
+    refused(() => parseReportFilter({ since: '2100-02-29' }, NOW), /2100-02 has no day 29/);
   });
 
   it('refuses an unknown or repeated query parameter instead of ignoring it', () => {

@@ -114,7 +114,7 @@ export function questionMessage(alert: AlertView): SlackMessage {
           'If it was you, tell us why; if not, say so and the security team will look into it.',
       ),
       commandSection(alert.command),
-      ...conversationBlocks(alert),
+      ...conversationBlocks(alert, 'owner'),
       detailFields(alert),
       shortCodeSection(alert),
       {
@@ -164,7 +164,7 @@ export function outcomeMessage(alert: AlertView): SlackMessage {
   const blocks: Block[] = [
     header('Was this you?'),
     commandSection(alert.command),
-    ...conversationBlocks(alert),
+    ...conversationBlocks(alert, 'owner'),
     detailFields(alert),
     mrkdwnSection(ownerStatusText(alert)),
   ];
@@ -181,7 +181,7 @@ export function escalationMessage(alert: AlertView): SlackMessage {
     header(`🚨 ${reason}: ${alert.ruleName}`),
     mrkdwnSection(escalationSummary(alert)),
     commandSection(alert.command),
-    ...conversationBlocks(alert),
+    ...conversationBlocks(alert, 'security'),
     fieldsSection([
       ['Owner', alert.owner === null ? '_system actor_' : inlineCode(alert.owner, 500)],
       ['Host', inlineCode(alert.host, 500)],
@@ -361,10 +361,21 @@ const LISTED_COMMANDS = 5;
 const LISTED_HOSTS = 10;
 
 /**
- * A conversation of several commands: how many, the first few (in one code block) and the hosts,
- * so one answer is given knowingly for everything it covers.
+ * Who reads a conversation's summary: its owner, whose one answer covers every command, or the
+ * security channel, which is handed the whole activity at once.
  */
-function conversationBlocks(alert: AlertView): Block[] {
+type ConversationReader = 'owner' | 'security';
+
+const COVERS_ALL: Record<ConversationReader, string> = {
+  owner: 'Your answer covers all of them.',
+  security: 'This escalation covers all of them.',
+};
+
+/**
+ * A conversation of several commands: how many, the first few (in one code block) and the hosts,
+ * so one answer is given (or one escalation read) knowingly for everything it covers.
+ */
+function conversationBlocks(alert: AlertView, reader: ConversationReader): Block[] {
   const conversation = alert.conversation;
   if (!conversation || conversation.size <= 1) return [];
   const more = conversation.size - Math.min(conversation.size, conversation.commands.length);
@@ -378,7 +389,7 @@ function conversationBlocks(alert: AlertView): Block[] {
   return [
     mrkdwnSection(
       `*This is one activity of ${conversation.size} commands* on ${conversation.hostCount} host${conversation.hostCount === 1 ? '' : 's'}: ${hosts}` +
-        `${otherHosts > 0 ? ` and ${otherHosts} more` : ''}. Your answer covers all of them.`,
+        `${otherHosts > 0 ? ` and ${otherHosts} more` : ''}. ${COVERS_ALL[reader]}`,
     ),
     commandSection(listed + (more > 0 ? `\n… and ${more} more` : ''), 2000),
   ];

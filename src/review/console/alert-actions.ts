@@ -8,6 +8,7 @@ import { FINISHED_STATUSES, type AlertStatus } from '../../alerts/alert.js';
 import { newSuppressionId, parseSuppressionRequest } from '../../alerts/suppression.js';
 import type { Clock } from '../../clock.js';
 import { RequestError } from '../../errors.js';
+import { storableRequestText } from '../../http/request-body.js';
 import { lockAlert, updateAlert } from '../../store/queries/alerts.js';
 import { appendAudit } from '../../store/queries/audit-trail.js';
 import { scheduleJob } from '../../store/queries/jobs.js';
@@ -51,9 +52,10 @@ function isFinished(row: AlertRow): boolean {
 export async function markReviewed(context: ActionContext, alertId: string, note: string | null): Promise<void> {
   requireReviewer(context.identity);
   if (note !== null && note.length > MAX_NOTE_LENGTH) throw new RequestError(400, `note: at most ${MAX_NOTE_LENGTH} characters`);
+  const storedNote = note === null ? null : storableRequestText(note, 'note');
   await withLockedAlert(context, alertId, async (row, trx, at) => {
     if (!isFinished(row)) throw new RequestError(409, `alert ${alertId} is still ${row.status}; only finished alerts are reviewed`);
-    await recordReview(trx, { alertId, actor: context.identity.actor, note, at });
+    await recordReview(trx, { alertId, actor: context.identity.actor, note: storedNote, at });
   });
 }
 
@@ -101,8 +103,9 @@ export async function askAgain(context: ActionContext, alertId: string): Promise
 export async function assignAlert(context: ActionContext, alertId: string, to: string | null): Promise<void> {
   requireReviewer(context.identity);
   if (to !== null && (to.length > 200 || /[\u0000-\u001f\u007f]/.test(to))) throw new RequestError(400, 'assignee: at most 200 printable characters');
+  const assignee = to === null ? null : storableRequestText(to, 'assignee');
   await withLockedAlert(context, alertId, async (_row, trx, at) => {
-    await appendAudit(trx, { alertId, at, actor: context.identity.actor, action: 'assigned', detail: { to } });
+    await appendAudit(trx, { alertId, at, actor: context.identity.actor, action: 'assigned', detail: { to: assignee } });
   });
 }
 

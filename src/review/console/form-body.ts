@@ -1,6 +1,6 @@
 import type { IncomingMessage } from 'node:http';
 import { RequestError } from '../../errors.js';
-import { readBody } from '../../http/request-body.js';
+import { readBody, storableRequestText } from '../../http/request-body.js';
 
 /** The largest form a console page posts (a note, a suppression's exact command). */
 const MAX_FORM_BYTES = 128 * 1024;
@@ -16,9 +16,8 @@ export async function readForm(req: IncomingMessage): Promise<Map<string, string
   const fields = new Map<string, string>();
   for (const [key, value] of new URLSearchParams(body.toString('utf8'))) {
     if (fields.has(key)) throw new RequestError(400, `${key}: given more than once`);
-    // Postgres refuses NUL in text, and no field of ours holds one.
-    if (value.includes('\u0000')) throw new RequestError(400, `${key}: must not contain NUL characters`);
-    fields.set(key, value);
+    // Postgres refuses NUL in text, and no field of ours holds one: 400 naming the field.
+    fields.set(key, storableRequestText(value, key));
   }
   return fields;
 }

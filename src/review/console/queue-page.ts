@@ -83,7 +83,7 @@ function filterForm(query: ReportQuery): Html {
   const reviewed = typeof query.reviewed === 'string' ? query.reviewed : '';
   return html`<form class="filters panel" method="get" action="/review" role="search" aria-label="Filter alerts">
 <div class="field field-wide"><label for="filter-q">Search</label><input id="filter-q" name="q" type="search" value="${query.q ?? ''}" placeholder="command, host, user, rule, reason…" autocomplete="off" spellcheck="false"></div>
-${select('status', 'Status', ALERT_STATUSES.filter((status) => status !== 'new'), query.status ?? undefined)}
+${select('status', 'Status', ALERT_STATUSES, query.status ?? undefined)}
 ${select('reason', 'Escalation reason', ESCALATION_REASONS, query.reason ?? undefined)}
 ${select('severity', 'Severity', SEVERITIES, query.severity ?? undefined)}
 ${select('provenance', 'Provenance', ATTRIBUTIONS, query.provenance ?? undefined)}

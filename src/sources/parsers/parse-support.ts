@@ -112,7 +112,7 @@ export function parseIsoTime(text: string): Date | null {
   if (month < 1 || month > 12 || day < 1 || day > 31 || hour > 23 || minute > 59 || second > 60) {
     return null;
   }
-  let ms = Date.UTC(year, month - 1, day, hour, minute, Math.min(second, 59), millis);
+  let ms = utcTime(year, month - 1, day, hour, minute, Math.min(second, 59), millis);
   if (new Date(ms).getUTCDate() !== day) return null;
   const zone = m[8];
   if (zone !== undefined && zone !== 'Z' && zone !== 'z') {
@@ -122,6 +122,15 @@ export function parseIsoTime(text: string): Date | null {
     ms -= sign * offsetMinutes * 60_000;
   }
   return new Date(ms);
+}
+
+/**
+ * Date.UTC with the year taken as written: Date.UTC reads years 0 to 99 as 1900 to 1999, which
+ * would date an event "0099-06-15" to 1999. setUTCFullYear takes every year literally.
+ */
+function utcTime(year: number, monthIndex: number, day: number, hour: number, minute: number, second: number, millis: number): number {
+  const date = new Date(Date.UTC(2000, monthIndex, day, hour, minute, second, millis));
+  return date.setUTCFullYear(year, monthIndex, day);
 }
 
 /**

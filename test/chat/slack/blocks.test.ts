@@ -193,6 +193,25 @@ describe('escalation message', () => {
   });
 });
 
+describe('a conversation of several commands', () => {
+  const conversation = { size: 3, commands: ['cat /etc/shadow', 'id'], hosts: ['db-1', 'db-2'], hostCount: 2 };
+  const words = (message: SlackMessage) => textsOf(message.blocks).map((t) => t.text).join('\n');
+
+  it('tells the owner, in the question and its outcome, that their answer covers all of them', () => {
+    const asked = alertView({ conversation });
+    for (const message of [questionMessage(asked), outcomeMessage({ ...asked, status: 'verifying', justification: 'rotation' })]) {
+      expect(words(message)).toContain('*This is one activity of 3 commands* on 2 hosts: `db-1`, `db-2`. Your answer covers all of them.');
+    }
+  });
+
+  it('tells the security channel that the escalation covers all of them, not about "your answer"', () => {
+    const escalated = alertView({ conversation, status: 'escalated', escalationReason: 'no_response' });
+    const text = words(escalationMessage(escalated));
+    expect(text).toContain('*This is one activity of 3 commands* on 2 hosts: `db-1`, `db-2`. This escalation covers all of them.');
+    expect(text).not.toMatch(/your answer/i);
+  });
+});
+
 describe('justification modal', () => {
   it('has the contract ids and carries the alert and the question', () => {
     const modal = justificationModal(alertView(), { channel: 'D123', ts: '1700000000.000100' });

@@ -32,6 +32,7 @@ describe('review console actions', () => {
       { id: 'open-1', status: 'asked' },
       { id: 'system-1', status: 'escalated', owner: null, escalation_reason: 'unknown_owner' },
       { id: 'tampered-1', status: 'verified' },
+      { id: 'text-1', status: 'escalated' },
     ]);
   });
   afterAll(() => store.destroy());
@@ -44,6 +45,16 @@ describe('review console actions', () => {
     await markReviewed(as('dana'), 'done-1', 'first');
     await markReviewed(as('erin'), 'done-1', null);
     expect((await reviewsOf(store.db, 'done-1')).map((review) => [review.actor, review.note])).toEqual([['dana@example.com', 'first'], ['erin@example.com', null]]);
+  });
+
+  it('stores review notes and assignees as the database can hold them, the trail still verifying', async () => {
+    expect(await status(() => markReviewed(as('dana'), 'text-1', 'a\u0000b'))).toBe(400);
+    expect(await status(() => assignAlert(as('dana'), 'text-1', 'erin\ud800'))).toBe('done');
+    await markReviewed(as('dana'), 'text-1', 'lone \ud800 half \udc00, bell \u0007');
+    expect((await reviewsOf(store.db, 'text-1')).map((review) => review.note)).toEqual(['lone \uFFFD half \uFFFD, bell \u0007']);
+    const trail = await auditTrailFor(store.db, 'text-1');
+    expect(trail.slice(-2).map((step) => step.detail)).toEqual([{ to: 'erin\uFFFD' }, { note: 'lone \uFFFD half \uFFFD, bell \u0007' }]);
+    expect(await checkAlertTrail(store.db, 'text-1', trail)).toMatchObject({ ok: true });
   });
 
   it('asks again only about a finished alert that has an owner', async () => {
