@@ -131,6 +131,9 @@ export class HitRecorder {
     if (placement.kind === 'repeat') {
       this.steps.push({ alertId, at: now, actor: 'system', action: 'repeated_after_escalation', detail: { conversation: lead.id } });
       await scheduleJob(trx, lead.id, 'notify_repeat', now);
+      // Escalated on arrival, so no escalation step will page it: a critical repeat pages on its
+      // own (the page job does nothing where no PagerDuty is configured).
+      if (match.severity === 'critical') await scheduleJob(trx, alertId, 'page', now);
       return { kind: 'repeated', alertId, conversationId: lead.id };
     }
     this.steps.push({ alertId, at: now, actor: 'system', action: 'joined', detail: { conversation: lead.id } });

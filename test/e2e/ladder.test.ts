@@ -228,6 +228,27 @@ describe('severity, working hours and the escalation ladder, end to end over HTT
     expect((await h.alert(alert!.id)).outcome_ts).toBe(replies[0]!.ts);
   });
 
+  it('a critical command seen after its conversation escalated pages on its own', async () => {
+    const pagerduty = new PagerDutySimulator({ routingKeys: [ROUTING_KEY] });
+    const listener = await pagerduty.listen(0);
+    harness.closeAfter(() => listener.close());
+    await start({ extraYaml: ['pagerduty: { routing_key: ' + ROUTING_KEY + ', api_url: ' + listener.url + ' }'] });
+    h.runCommand(ALICE, ['cat', '/etc/shadow']);
+    await h.settle();
+    const high = await alertFor('shadow-read');
+    await h.click(ALICE, high, 'vouch.deny');
+    await waitFor(async () => (await h.alert(high.id)).status === 'escalated', 'the escalation');
+    await h.settle();
+    expect(pagerduty.incidents()).toEqual([]);
+    // "Not me", and then the same account stops auditd: the repeat is critical, so it pages.
+    h.runCommand(ALICE, ['systemctl', 'stop', 'auditd']);
+    await h.settle();
+    const critical = await alertFor('audit-disabled');
+    expect(critical).toMatchObject({ status: 'escalated', conversation_id: high.id });
+    expect(pagerduty.incidents().map((incident) => incident.dedupKey)).toEqual([critical.id]);
+    expect((await h.alert(critical.id)).paged_at).not.toBeNull();
+  });
+
   it('a critical escalation pages PagerDuty once, even when the answer to the first trigger is lost', async () => {
     const pagerduty = new PagerDutySimulator({ routingKeys: [ROUTING_KEY] });
     const listener = await pagerduty.listen(0);
