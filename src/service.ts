@@ -112,7 +112,7 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
     const http = new HttpServer(logger);
     const url = await http.listen(config.server.port, config.server.host);
     cleanups.push(() => http.close());
-    if (config.sandbox) http.guard(sandboxHostGuard(Number(new URL(url).port)));
+    if (config.sandbox) http.guard(sandboxHostGuard({ port: Number(new URL(url).port), host: config.server.host }));
 
     const sandbox = config.sandbox ? await startSandbox({ config, store, http, baseUrl: url, clock, logger }) : null;
     if (sandbox) cleanups.push(() => sandbox.stop());
@@ -136,7 +136,9 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
     let runner: JobRunner | null = null;
     const wake = () => runner?.wake();
     const systemDigest = config.workflow.systemActor === 'digest' ? config.workflow.systemDigest : null;
-    const pager = config.pagerduty ? new PagerDuty({ routingKey: config.pagerduty.routingKey, apiUrl: config.pagerduty.apiUrl }) : null;
+    // The sandbox pages its own simulator; a sandbox with a real routing key never starts (assertStartable).
+    const paging = sandbox?.pagerduty ?? config.pagerduty;
+    const pager = paging ? new PagerDuty({ routingKey: paging.routingKey, apiUrl: paging.apiUrl }) : null;
     const workflow = new Workflow({ db: store.db, chat, secondFactor, identity, clock, logger, timings: config.workflow, onScheduled: wake, systemDigest, pager });
     const digests = new DigestPoster({ db: store.db, chat, clock, logger });
     const health = new HealthMonitor({ db: store.db, chat, clock, logger, config: config.health });

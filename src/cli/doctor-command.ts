@@ -3,6 +3,7 @@ import { Migrator, sql } from 'kysely';
 import { MIGRATIONS } from '../../migrations/index.js';
 import { systemClock } from '../clock.js';
 import type { VouchConfig } from '../config/config.js';
+import { assertStartable } from '../config/sandbox-mode.js';
 import { loadDefaultRules, loadRuleFile } from '../detect/load-rules.js';
 import { coerceError } from '../errors.js';
 import { failedJobs } from '../store/queries/jobs.js';
@@ -26,14 +27,18 @@ interface Check {
 /** Runs every check and reports each; `ok` is false if any failed. */
 export async function doctorCommand(config: VouchConfig): Promise<{ text: string; ok: boolean }> {
   let health: Check | null = null;
-  const checks: Check[] = [{ name: 'config', ok: true, detail: config.sandbox ? 'valid (sandbox: Slack and Duo simulated)' : 'valid' }];
+  const checks: Check[] = [configCheck(config)];
   checks.push(await check('rules', async () => {
     const rules = config.rules ? loadRuleFile(config.rules) : loadDefaultRules();
     return `${rules.size} rules from ${config.rules ?? 'the default pack'}`;
   }));
   let jobs: Check | null = null;
   checks.push(await check('database', async () => {
-    const store = await openConfiguredStore(config, { migrate: false });
+    const store = await openConfiguredStore(config, {
+      migrate: false,
+      whileRunning: (running) =>
+        `Stop the service and run vouch doctor again to check the database; meanwhile ${running.url}/healthz says whether it is reachable and ${running.url}/metrics shows open health notices and failed jobs.`,
+    });
     try {
       const pending = await pendingMigrations(store);
       if (pending === MIGRATIONS_ALL_PENDING) throw new Error(`${store.kind} reachable but not migrated yet: run vouch migrate`);
@@ -78,6 +83,19 @@ export async function doctorCommand(config: VouchConfig): Promise<{ text: string
   }
   const text = checks.map((c) => `${c.ok ? 'ok  ' : 'FAIL'}  ${c.name.padEnd(9)} ${c.detail}`).join('\n') + '\n';
   return { text, ok: checks.every((c) => c.ok) };
+}
+
+/**
+ * The configuration as `vouch start` judges it: the very check start-up runs, so doctor never calls
+ * valid what start refuses (live mode without credentials, an unsafe sandbox).
+ */
+function configCheck(config: VouchConfig): Check {
+  try {
+    assertStartable(config);
+  } catch (error) {
+    return { name: 'config', ok: false, detail: coerceError(error).message };
+  }
+  return { name: 'config', ok: true, detail: config.sandbox ? 'valid (sandbox: Slack and Duo simulated)' : 'valid' };
 }
 
 /**

@@ -3,7 +3,7 @@ import type { VouchConfig } from '../config/config.js';
 import { localHostName } from '../config/load-config.js';
 import { loadDefaultRules, loadRuleFile } from '../detect/load-rules.js';
 import { VouchError } from '../errors.js';
-import { runningService } from './running-service.js';
+import { refuseWhileServiceRuns } from './running-service.js';
 import { Ingestor, addStats, emptyStats, type IngestStats } from '../sources/ingest.js';
 import { openLog } from '../sources/read-log.js';
 import type { VouchDatabase } from '../store/database.js';
@@ -54,7 +54,7 @@ export async function ingestCommand(config: VouchConfig, file: string, options: 
   if (!/^[A-Za-z0-9_.-]+$/.test(options.source)) {
     throw new VouchError('request_invalid', `--source: "${options.source}" is not a source name (letters, digits, dot, dash or underscore)`);
   }
-  if (!io.store && !config.database.url) refuseWhileServiceRuns(config, file);
+  if (!io.store && !config.database.url) refuseWhileIngestingBeside(config, file);
   const configured = config.sources.find((source) => source.name === options.source);
   const format = options.format === 'auto' && configured ? configured.type : options.format;
   const uids = config.identity.uids;
@@ -87,17 +87,13 @@ export async function ingestCommand(config: VouchConfig, file: string, options: 
   return ingestSummary({ file, source: options.source, format: log.format, stats: totals, byReason, elapsedMs: clock.now().getTime() - started });
 }
 
-function refuseWhileServiceRuns(config: VouchConfig, file: string): void {
-  const running = runningService(config.database.dataDir);
-  if (!running) return;
-  const upload = `curl --fail -H 'Authorization: Bearer <token of an HTTP source>' -H 'Content-Type: text/plain' --data-binary @${file} ${running.url}/ingest`;
-  throw new VouchError(
-    'request_invalid',
-    `the service is running (pid ${running.pid}) on the embedded database, which only one process can open. ` +
-      `Stop the service and run this again, or post the file to the running service instead (bodies up to 10 MiB; split larger files):\n  ${upload}`,
-  );
+/** While the service holds the embedded database, the file can still reach it over /ingest. */
+function refuseWhileIngestingBeside(config: VouchConfig, file: string): void {
+  refuseWhileServiceRuns(config.database.dataDir, (running) => {
+    const upload = `curl --fail -H 'Authorization: Bearer <token of an HTTP source>' -H 'Content-Type: text/plain' --data-binary @${file} ${running.url}/ingest`;
+    return `Stop the service and run this again, or post the file to the running service instead (bodies up to 10 MiB; split larger files):\n  ${upload}`;
+  });
 }
-
 
 /** The final report of an ingest run. */
 export function ingestSummary(result: {

@@ -1,4 +1,4 @@
-import { Command, Option } from 'commander';
+import { Command, Option, type CommanderError } from 'commander';
 import type { VouchConfig } from '../config/config.js';
 import { VouchError, coerceError } from '../errors.js';
 import { REPORT_FORMATS } from '../review/report-formats.js';
@@ -14,9 +14,21 @@ async function loadConfig(options: { file?: string; sandbox?: boolean }): Promis
   return load(options);
 }
 
+const USAGE_ERROR_EXIT_CODE = 2;
+
+/**
+ * Usage errors exit with code 2, as configuration errors do: code 1 means the input was wrong (a
+ * log in another format), and commander would use it for both. Help still exits with 0.
+ * Commands defined below inherit this, so it is set before any of them.
+ */
+function exitOnUsageError(error: CommanderError): never {
+  process.exit(error.exitCode === 0 ? 0 : USAGE_ERROR_EXIT_CODE);
+}
+
 const program = new Command('vouch')
   .description('Asks engineers whether the suspicious commands they ran were them, and why; confirms with Duo; keeps every answer.')
-  .showHelpAfterError();
+  .showHelpAfterError()
+  .exitOverride(exitOnUsageError);
 
 interface ReportCommandLine {
   since?: string;
@@ -71,7 +83,11 @@ program
   .action(async (options: { config?: string }) => {
     const config = await loadConfig({ file: options.config });
     const { openConfiguredStore } = await import('./open-store.js');
-    const store = await openConfiguredStore(config, { migrate: true });
+    const store = await openConfiguredStore(config, {
+      migrate: true,
+      // The running service migrated the database when it started; a newer version migrates on its own start.
+      whileRunning: () => 'Stop the service and run vouch migrate again (vouch start also applies pending migrations).',
+    });
     await store.close();
     process.stdout.write(`database is up to date (${store.kind})\n`);
   });
@@ -125,7 +141,7 @@ program
   .description('print the audit report of alerts and their answers')
   .option('--since <time>', 'from this time (ISO date/time, or a duration back from now such as 24h or 7d)')
   .option('--until <time>', 'up to this time (same forms as --since)')
-  .option('--status <status>', 'only these statuses (comma-separated): asked, verifying, verified, escalated, suppressed')
+  .option('--status <status>', 'only these statuses (comma-separated): new, asked, verifying, verified, escalated, suppressed')
   .option('--user <login>', 'only alerts about this login user')
   .option('--host <glob>', 'only alerts on hosts matching this glob (* any run of characters, ? one), e.g. "web-*"')
   .option('--rule <id>', 'only alerts of this rule')

@@ -1,4 +1,5 @@
 import { existsSync, readFileSync } from 'node:fs';
+import { VouchError } from '../errors.js';
 import { serviceFilePath } from '../service.js';
 
 export interface RunningServiceInfo {
@@ -29,4 +30,18 @@ export function runningService(dataDir: string): RunningServiceInfo | null {
     if ((error as NodeJS.ErrnoException).code !== 'EPERM') return null;
   }
   return { url: info.url, token: info.token, pid: info.pid };
+}
+
+/**
+ * Throws while a live service holds the embedded database in `dataDir`, which only one process can
+ * open. `instead` tells the operator what else to do; by default, stop the service and retry.
+ */
+export function refuseWhileServiceRuns(dataDir: string, instead?: (running: RunningServiceInfo) => string): void {
+  const running = runningService(dataDir);
+  if (!running) return;
+  throw new VouchError(
+    'request_invalid',
+    `the service is running (pid ${running.pid}) on the embedded database, which only one process can open. ` +
+      (instead ? instead(running) : 'Stop the service and run this again.'),
+  );
 }

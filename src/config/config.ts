@@ -21,6 +21,18 @@ export interface VouchConfig {
   pagerduty: PagerDutyConfig | null;
   /** True when both chat and second factor run on the built-in simulators. */
   sandbox: boolean;
+  /**
+   * Keys only a live service reads (the security channel, the Slack and Duo API URLs) that are set
+   * while Slack and Duo have no credentials: they mark a deployment, so start refuses to run
+   * the sandbox for them unless asked. Empty when the credentials are there.
+   */
+  liveOnlyKeys: readonly LiveOnlyKey[];
+}
+
+/** A configuration key and its environment variable, as refusals name them. */
+export interface LiveOnlyKey {
+  key: string;
+  variable: string;
 }
 
 /** `review`: the review API's shared token and the console's sign-in. */

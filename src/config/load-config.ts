@@ -3,7 +3,7 @@ import { hostname } from 'node:os';
 import path from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { ConfigError } from '../errors.js';
-import { SOURCE_TYPES, type IdentityUser, type SourceConfig, type SourceType, type VouchConfig } from './config.js';
+import { SOURCE_TYPES, type IdentityUser, type LiveOnlyKey, type SourceConfig, type SourceType, type VouchConfig } from './config.js';
 import { isHostGlob } from '../sources/host-allow-list.js';
 import { assertKnownKeys } from './config-schema.js';
 import { DEFAULTS, MIN_REVIEW_TOKEN_LENGTH } from './defaults.js';
@@ -50,17 +50,27 @@ export function loadConfig(options: LoadConfigOptions = {}): VouchConfig {
   // Sandbox or live (see sandbox-mode.ts); startService refuses live mode without credentials.
   const databaseUrl = env.DATABASE_URL || optionalString(database, 'url', 'database') || null;
   const sources = sourcesConfig(raw.sources, baseDir, env);
-  const sandbox = sandboxRequested({ requested: options.sandbox === true || sandboxFlag(env.VOUCH_SANDBOX), hasChatCredentials: slack !== null, databaseUrl, sourceCount: sources.length });
+  const pagerduty = pagerDutyConfig(section(raw, 'pagerduty'), env);
+  const liveOnlyKeys = slack === null && duo === null ? liveOnlyKeysSet(section(raw, 'slack'), section(raw, 'duo'), env) : [];
+  const sandbox = sandboxRequested({
+    requested: options.sandbox === true || sandboxFlag(env.VOUCH_SANDBOX),
+    hasChatCredentials: slack !== null,
+    databaseUrl,
+    sourceCount: sources.length,
+    pagingConfigured: pagerduty !== null,
+    liveOnlyKeys,
+  });
   const config: VouchConfig = {
     server: {
-      port: port(env.VOUCH_PORT ?? server.port ?? DEFAULTS.port),
+      // An empty variable counts as unset, as for every other key (VOUCH_HOST= must not mean "every address").
+      port: port(env.VOUCH_PORT || (server.port ?? DEFAULTS.port)),
       // The sandbox lets anyone approve pushes, so it only listens on loopback unless told otherwise.
-      host: optionalString(server, 'host', 'server') ?? env.VOUCH_HOST ?? (sandbox ? '127.0.0.1' : DEFAULTS.host),
+      host: listenHost(optionalString(server, 'host', 'server') ?? (env.VOUCH_HOST || (sandbox ? '127.0.0.1' : DEFAULTS.host))),
       publicUrl: optionalString(server, 'public_url', 'server') ?? env.VOUCH_PUBLIC_URL ?? null,
     },
     database: {
       url: databaseUrl,
-      dataDir: path.resolve(baseDir, env.VOUCH_DATA_DIR ?? optionalString(database, 'data_dir', 'database') ?? DEFAULTS.dataDir),
+      dataDir: path.resolve(baseDir, env.VOUCH_DATA_DIR || (optionalString(database, 'data_dir', 'database') ?? DEFAULTS.dataDir)),
       statementTimeoutMs: parseDuration(database.statement_timeout ?? DEFAULTS.statementTimeout, 'database.statement_timeout'),
       lockTimeoutMs: parseDuration(database.lock_timeout ?? DEFAULTS.lockTimeout, 'database.lock_timeout'),
     },
@@ -89,9 +99,10 @@ export function loadConfig(options: LoadConfigOptions = {}): VouchConfig {
     },
     jobs: jobsConfig(section(raw, 'jobs'), parsePositiveDuration(workflow.push_timeout ?? DEFAULTS.pushTimeout, 'workflow.push_timeout')),
     health: healthConfig(section(raw, 'health')),
-    pagerduty: pagerDutyConfig(section(raw, 'pagerduty'), env),
+    pagerduty,
     review: reviewConfig(section(raw, 'review'), env, optionalString(server, 'public_url', 'server') ?? null),
     sandbox,
+    liveOnlyKeys,
   };
   if (config.review.sessionIdleMs > config.review.sessionMaxAgeMs) {
     throw new ConfigError('review.session_idle_timeout', 'must not be longer than review.session_max_age, or it never applies');
@@ -167,6 +178,28 @@ function port(value: unknown): number {
   return number;
 }
 
+/**
+ * The address to listen on, as `listen()` takes it: an IPv6 literal is written bracketed in URLs
+ * (`[::1]`), and either spelling is accepted here, but the socket wants it bare.
+ */
+function listenHost(value: string): string {
+  return value.trim().replace(/^\[(.*)\]$/, '$1');
+}
+
+/**
+ * Slack and Duo keys that only a live service reads (the channel, the API URLs), set without any
+ * credential: the operator meant to go live, so start refuses rather than quietly running the
+ * sandbox (see assertStartable).
+ */
+function liveOnlyKeysSet(slack: Section, duo: Section, env: Env): LiveOnlyKey[] {
+  const candidates: Array<LiveOnlyKey & { value: string | undefined }> = [
+    { key: 'slack.security_channel', variable: 'SLACK_SECURITY_CHANNEL', value: env.SLACK_SECURITY_CHANNEL || optionalString(slack, 'security_channel', 'slack') },
+    { key: 'slack.api_url', variable: 'SLACK_API_URL', value: env.SLACK_API_URL || optionalString(slack, 'api_url', 'slack') },
+    { key: 'duo.api_url', variable: 'DUO_API_URL', value: env.DUO_API_URL || optionalString(duo, 'api_url', 'duo') },
+  ];
+  return candidates.filter(({ value }) => value).map(({ key, variable }) => ({ key, variable }));
+}
+
 function slackConfig(values: Section, env: Env): VouchConfig['slack'] {
   const botToken = env.SLACK_BOT_TOKEN || optionalString(values, 'bot_token', 'slack');
   const signingSecret = env.SLACK_SIGNING_SECRET || optionalString(values, 'signing_secret', 'slack');
@@ -228,6 +261,7 @@ function sourcesConfig(value: unknown, baseDir: string, env: Env): SourceConfig[
   if (value === undefined || value === null) return [];
   if (!Array.isArray(value)) throw new ConfigError('sources', 'must be a list such as [{ name: audit, type: auditd, path: /var/log/audit/audit.log }]');
   const names = new Set<string>();
+  const tokens = new Map<string, { name: string; key: string }>();
   return value.map((entry, index) => {
     const key = `sources[${index}]`;
     if (entry === null || typeof entry !== 'object' || Array.isArray(entry)) throw new ConfigError(key, 'must be a mapping with name, type and path');
@@ -241,12 +275,26 @@ function sourcesConfig(value: unknown, baseDir: string, env: Env): SourceConfig[
       throw new ConfigError(`${key}.type`, `"${type}" is not a known format; use one of ${SOURCE_TYPES.join(', ')}`);
     }
     const filePath = optionalString(values, 'path', key);
-    const token = env[`VOUCH_INGEST_TOKEN_${name.toUpperCase().replace(/[-.]/g, '_')}`] || optionalString(values, 'token', key) || null;
+    const tokenVariable = `VOUCH_INGEST_TOKEN_${name.toUpperCase().replace(/[-.]/g, '_')}`;
+    const token = env[tokenVariable] || optionalString(values, 'token', key) || null;
     if (!filePath && !token) {
       throw new ConfigError(`${key}.path`, 'required: the log file to follow (e.g. /var/log/audit/audit.log), or a token for a source that posts to /ingest');
     }
     if (filePath && token) throw new ConfigError(`${key}.token`, 'a source either follows a file (path) or receives HTTP posts (token), not both; split it in two');
     if (token !== null && token.length < 16) throw new ConfigError(`${key}.token`, 'must be at least 16 characters; generate one with `openssl rand -hex 24`');
+    if (token !== null) {
+      const where = `${key}.token or ${tokenVariable}`;
+      const holder = tokens.get(token);
+      // A request is routed by its token alone, so only the first of two sources sharing one would ever get anything.
+      if (holder) {
+        throw new ConfigError(
+          `${key}.token`,
+          `source "${name}" has the same ingest token as source "${holder.name}" (${holder.key}), so "${name}" would never receive anything: ` +
+            `the token says which source a request belongs to. Give each HTTP source its own token (openssl rand -hex 24) in ${where}`,
+        );
+      }
+      tokens.set(token, { name, key: where });
+    }
     const source: SourceConfig = {
       name,
       type: type as SourceType,

@@ -1,5 +1,5 @@
 import { ConfigError } from '../errors.js';
-import type { VouchConfig } from './config.js';
+import type { LiveOnlyKey, VouchConfig } from './config.js';
 
 /** What decides whether a start runs the sandbox. */
 export interface SandboxModeInputs {
@@ -8,16 +8,22 @@ export interface SandboxModeInputs {
   hasChatCredentials: boolean;
   databaseUrl: string | null;
   sourceCount: number;
+  /** A PagerDuty routing key is set: it pages a real on-call, so it belongs to a deployment. */
+  pagingConfigured: boolean;
+  /** Keys only live mode reads, set without credentials (see VouchConfig.liveOnlyKeys). */
+  liveOnlyKeys: readonly LiveOnlyKey[];
 }
 
 /**
  * The sandbox runs only when asked for, or for a newcomer's bare `npm start`: no credentials, no
- * database URL and no sources. Anything that looks like a deployment (a database, real logs) is
- * never quietly served by simulators that let anyone approve a push.
+ * database URL, no sources, no paging and no other key only live mode reads. Anything that looks
+ * like a deployment (a database, real logs, a real on-call, a security channel) is never quietly
+ * served by simulators that let anyone approve a push.
  */
 export function sandboxRequested(inputs: SandboxModeInputs): boolean {
   if (inputs.requested) return true;
-  return !inputs.hasChatCredentials && inputs.databaseUrl === null && inputs.sourceCount === 0;
+  const deployment = inputs.databaseUrl !== null || inputs.sourceCount > 0 || inputs.pagingConfigured || inputs.liveOnlyKeys.length > 0;
+  return !inputs.hasChatCredentials && !deployment;
 }
 
 /** `VOUCH_SANDBOX`: 1, true or yes turn it on; anything else (or absent) leaves it off. */
@@ -33,18 +39,13 @@ export function isLoopbackHost(host: string): boolean {
 
 /**
  * Refuses a start that could not be safe: live mode without Slack and Duo credentials, or a
- * sandbox listening beyond loopback. Commands that never talk to Slack or Duo (scan, report,
- * migrate) do not call this, so they keep working on a half-configured deployment.
+ * sandbox listening beyond loopback or able to page a real PagerDuty. Commands that never talk to
+ * Slack or Duo (scan, report, migrate) do not call this, so they keep working on a
+ * half-configured deployment; `vouch doctor` reports its refusal as a failed check.
  */
 export function assertStartable(config: VouchConfig): void {
   if (config.sandbox) {
-    if (!isLoopbackHost(config.server.host)) {
-      throw new ConfigError(
-        'server.host',
-        `the sandbox listens on loopback only (its simulated Duo lets anyone approve a push), got "${config.server.host}"; ` +
-          'use 127.0.0.1 (VOUCH_HOST), or configure Slack and Duo to run live',
-      );
-    }
+    assertSafeSandbox(config);
     return;
   }
   const missing: string[] = [];
@@ -53,7 +54,47 @@ export function assertStartable(config: VouchConfig): void {
   if (missing.length === 0) return;
   throw new ConfigError(
     config.slack === null ? 'slack' : 'duo',
-    `live mode (a database URL or log sources are configured) needs Slack and Duo credentials: set ${missing.join(', ')}, ` +
-      'or run with --sandbox (VOUCH_SANDBOX=1) to try Vouch on simulators',
+    `live mode${liveReasons(config)} needs Slack and Duo credentials: set ${missing.join(', ')}, ${sandboxAdvice(config)}`,
   );
+}
+
+function assertSafeSandbox(config: VouchConfig): void {
+  if (!isLoopbackHost(config.server.host)) {
+    throw new ConfigError(
+      'server.host',
+      `the sandbox listens on loopback only (its simulated Duo lets anyone approve a push), got "${config.server.host}"; ` +
+        'use 127.0.0.1 (VOUCH_HOST), or configure Slack and Duo to run live',
+    );
+  }
+  // Its alerts are made up and anyone may answer them: a page would wake a real on-call for nothing.
+  if (config.pagerduty !== null) {
+    throw new ConfigError(
+      'pagerduty.routing_key',
+      'the sandbox never pages a real PagerDuty (its alerts are simulated); ' +
+        'remove pagerduty.routing_key (unset PAGERDUTY_ROUTING_KEY) to run the sandbox, or configure Slack and Duo to run live',
+    );
+  }
+}
+
+/** What made this start a deployment rather than the sandbox, e.g. ` (log sources configured)`. */
+function liveReasons(config: VouchConfig): string {
+  const reasons: string[] = [];
+  if (config.database.url !== null) reasons.push('a database URL');
+  if (config.sources.length > 0) reasons.push('log sources');
+  if (config.pagerduty !== null) reasons.push('a PagerDuty routing key');
+  reasons.push(...config.liveOnlyKeys.map(({ key }) => key));
+  return reasons.length > 0 ? ` (${reasons.join(' and ')} configured)` : '';
+}
+
+/**
+ * The way back to the sandbox. Without a database or sources, removing the keys that made the
+ * start live is enough; a routing key must go in any case, as the sandbox never pages.
+ */
+function sandboxAdvice(config: VouchConfig): string {
+  const paging: LiveOnlyKey[] = config.pagerduty === null ? [] : [{ key: 'pagerduty.routing_key', variable: 'PAGERDUTY_ROUTING_KEY' }];
+  const bare = config.database.url === null && config.sources.length === 0;
+  const removable = bare ? [...paging, ...config.liveOnlyKeys] : paging;
+  if (removable.length === 0) return 'or run with --sandbox (VOUCH_SANDBOX=1) to try Vouch on simulators';
+  const remove = `or remove ${removable.map(({ key, variable }) => `${key} (${variable})`).join(' and ')}`;
+  return bare ? `${remove} to try Vouch on simulators` : `${remove} and run with --sandbox (VOUCH_SANDBOX=1) to try Vouch on simulators`;
 }

@@ -90,8 +90,8 @@ export class PagerDutySimulator {
     });
   }
 
-  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const path = (req.url ?? '/').split('?')[0];
+  /** Answers one request; `path` is the request's path below the simulator's base URL. */
+  async handle(req: IncomingMessage, res: ServerResponse, path: string = (req.url ?? '/').split('?')[0] ?? '/'): Promise<void> {
     if (path !== '/v2/enqueue') return send(res, 404, { status: 'not found', message: 'Not found' });
     if (req.method !== 'POST') return send(res, 405, { status: 'method not allowed', message: 'Use POST' });
     const body = await readAll(req);

@@ -2,11 +2,12 @@ import { randomBytes } from 'node:crypto';
 import { appendFileSync, existsSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import type { Clock } from '../clock.js';
-import type { DuoConfig, IdentityConfig, SlackConfig, SourceConfig, VouchConfig } from '../config/config.js';
+import type { DuoConfig, IdentityConfig, PagerDutyConfig, SlackConfig, SourceConfig, VouchConfig } from '../config/config.js';
 import type { Logger } from '../logger.js';
 import type { HttpServer, RouteHandler } from '../server/http-server.js';
 import type { VouchDatabase } from '../store/database.js';
 import { createDuoSimulator, type DuoSimulator } from './duo-simulator.js';
+import { PagerDutySimulator } from './pagerduty-simulator.js';
 import { DEMO_COMMANDS, DEMO_PEOPLE, auditdRecords, type DemoCommand } from './demo-log.js';
 import { routeSandboxPages } from './sandbox-pages.js';
 import { SandboxPersistence } from './sandbox-persistence.js';
@@ -19,18 +20,22 @@ const SANDBOX_DUO_HOST = 'api-sandbox.duosecurity.example';
 export interface Sandbox {
   slack: SlackConfig;
   duo: DuoConfig;
+  /** The simulated PagerDuty the sandbox's critical escalations page (never a real one). */
+  pagerduty: PagerDutyConfig;
   identity: IdentityConfig;
   demoSource: SourceConfig;
   slackSimulator: SlackSimulator;
   duoSimulator: DuoSimulator;
+  pagerDutySimulator: PagerDutySimulator;
   /** Appends a demo command to the demo audit log, as if someone had just run it. */
   runDemoCommand(command: DemoCommand): void;
   stop(): Promise<void>;
 }
 
 /**
- * The sandbox: the Slack and Duo simulators served by the service itself (under /sandbox/slack and
- * /sandbox/duo), a cast of demo engineers, a demo auditd log, and the pages where a person plays
+ * The sandbox: the Slack, Duo and PagerDuty simulators served by the service itself (under
+ * /sandbox/slack, /sandbox/duo and /sandbox/pagerduty), a cast of demo engineers, a demo auditd
+ * log, and the pages where a person plays
  * each engineer. Credentials are generated per start: nothing here is a real secret.
  */
 export async function startSandbox(options: {
@@ -54,6 +59,8 @@ export async function startSandbox(options: {
     apiHost: SANDBOX_DUO_HOST,
     apiUrl: `${baseUrl}/sandbox/duo`,
   };
+  const pagerduty: PagerDutyConfig = { routingKey: randomBytes(16).toString('hex'), apiUrl: `${baseUrl}/sandbox/pagerduty` };
+  const pagerDutySimulator = new PagerDutySimulator({ routingKeys: [pagerduty.routingKey] });
   const slackSimulator = createSlackSimulator({ botToken: slack.botToken, signingSecret: slack.signingSecret, requestUrl: `${baseUrl}/slack/events`, clock });
   const duoSimulator = createDuoSimulator({ integrationKey: duo.integrationKey, secretKey: duo.secretKey, apiHost: duo.apiHost, clock, longPollMs: 2000 });
   const emailDomain = config.identity.emailDomain ?? SANDBOX_EMAIL_DOMAIN;
@@ -79,6 +86,7 @@ export async function startSandbox(options: {
   };
   saving.route('*', '/sandbox/slack/api/*', (req, res, url) => slackSimulator.handle(req, res, url.pathname.slice('/sandbox/slack/api'.length) + url.search));
   saving.route('*', '/sandbox/duo/*', (req, res, url) => duoSimulator.handle(req, res, url.pathname.slice('/sandbox/duo'.length) + url.search));
+  http.route('*', '/sandbox/pagerduty/*', (req, res, url) => pagerDutySimulator.handle(req, res, url.pathname.slice('/sandbox/pagerduty'.length)));
 
   const logPath = path.join(logDir, 'audit.log');
   let serial = Math.floor(clock.now().getTime() / 1000) % 1_000_000;
@@ -94,10 +102,12 @@ export async function startSandbox(options: {
   return {
     slack,
     duo,
+    pagerduty,
     identity: { ...config.identity, emailDomain },
     demoSource: { name: 'sandbox-demo', type: 'auditd', path: logPath, token: null, host: 'sandbox' },
     slackSimulator,
     duoSimulator,
+    pagerDutySimulator,
     runDemoCommand,
     stop: async () => {
       await duoSimulator.close();

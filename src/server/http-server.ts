@@ -55,7 +55,8 @@ export class HttpServer {
     });
     const address = this.server.address() as AddressInfo;
     const shownHost = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host;
-    return `http://${shownHost}:${address.port}`;
+    // An IPv6 literal is bracketed in a URL, or its colons would read as a port.
+    return `http://${shownHost.includes(':') ? `[${shownHost}]` : shownHost}:${address.port}`;
   }
 
   async close(): Promise<void> {
@@ -80,19 +81,19 @@ export class HttpServer {
       return sendJson(res, refusal.status, { error: refusal.message });
     }
     const candidates = this.routes.filter((route) => matches(route.path, url.pathname));
-    const route = candidates.find((candidate) => candidate.method === '*' || candidate.method === req.method);
+    const route = routeFor(candidates, req.method);
     if (!route) {
       req.resume();
       if (candidates.length === 0) return sendJson(res, 404, { error: 'not found' });
-      const allow = [...new Set(candidates.map((candidate) => candidate.method))].join(', ');
+      const methods = new Set(candidates.map((candidate) => candidate.method));
+      if (methods.has('GET')) methods.add('HEAD');
+      const allow = [...methods].join(', ');
       return sendJson(res, 405, { error: `method not allowed; use ${allow}` }, { allow });
     }
-    // Postgres refuses NUL in text, so a NUL in a query parameter would otherwise fail as a 500.
-    for (const value of url.searchParams.values()) {
-      if (value.includes('\u0000')) {
-        req.resume();
-        return sendJson(res, 400, { error: 'query parameters must not contain NUL characters' });
-      }
+    const refusedQuery = queryRefusal(url.search);
+    if (refusedQuery !== null) {
+      req.resume();
+      return sendJson(res, 400, { error: refusedQuery });
     }
     try {
       await route.handler(req, res, url);
@@ -122,6 +123,54 @@ export const DATABASE_RETRY_AFTER_SECONDS = 30;
 
 function isDatabaseOutage(thrown: unknown): boolean {
   return thrown instanceof DatabaseUnavailableError || classifyDatabaseError(thrown) === 'transient';
+}
+
+/**
+ * The route answering `method`. HEAD is answered by the GET route where no route takes HEAD
+ * itself: Node's response sends the headers of a HEAD answer (Content-Length included) and drops
+ * its body, so the answer is the GET one without a body, as HTTP wants.
+ */
+function routeFor(candidates: readonly Route[], method: string | undefined): Route | undefined {
+  const exact = candidates.find((candidate) => candidate.method === '*' || candidate.method === method);
+  return exact ?? (method === 'HEAD' ? candidates.find((candidate) => candidate.method === 'GET') : undefined);
+}
+
+/**
+ * Why a query string is refused, or null. URLSearchParams reads broken percent-encoding (`%ZZ`,
+ * a cut UTF-8 sequence such as `%E0%A4%A`) as U+FFFD or as literal text, so a filter would
+ * silently match something other than what was sent; a path with the same bytes is a 400 too
+ * (decodePathId). NUL is refused because Postgres refuses it in text, which would otherwise fail
+ * as a 500.
+ */
+function queryRefusal(search: string): string | null {
+  const query = search.startsWith('?') ? search.slice(1) : search;
+  if (query === '') return null;
+  for (const pair of query.split('&')) {
+    const equals = pair.indexOf('=');
+    const rawName = equals < 0 ? pair : pair.slice(0, equals);
+    const name = decodeQueryPart(rawName);
+    if (name === null) return 'a query parameter name is not valid percent-encoding';
+    const value = equals < 0 ? '' : decodeQueryPart(pair.slice(equals + 1));
+    const shown = visibleName(name);
+    if (value === null) return `query parameter ${shown} is not valid percent-encoding`;
+    if (name.includes('\u0000') || value.includes('\u0000')) return `query parameter ${shown} must not contain NUL characters`;
+  }
+  return null;
+}
+
+/** One name or value of a query string decoded as URLSearchParams would, or null when broken. */
+function decodeQueryPart(part: string): string | null {
+  if (!part.includes('%')) return part;
+  try {
+    return decodeURIComponent(part.replace(/\+/g, ' '));
+  } catch {
+    return null;
+  }
+}
+
+/** A parameter name fit for an error message: short, control characters shown as `?`. */
+function visibleName(name: string): string {
+  return JSON.stringify(name.slice(0, 50).replace(/[\u0000-\u001f\u007f]/g, '?'));
 }
 
 function matches(pattern: string, path: string): boolean {

@@ -1,10 +1,12 @@
-import { mkdtempSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { doctorCommand } from '../../src/cli/doctor-command.js';
 import { openConfiguredStore } from '../../src/cli/open-store.js';
 import { loadConfig } from '../../src/config/load-config.js';
+import { assertStartable } from '../../src/config/sandbox-mode.js';
+import { serviceFilePath } from '../../src/service.js';
 import { openNotice } from '../../src/store/queries/health.js';
 
 describe('vouch doctor', () => {
@@ -39,5 +41,42 @@ describe('vouch doctor', () => {
     const result = await doctorCommand(config);
     expect(result.ok).toBe(false);
     expect(result.text).toMatch(/FAIL\s+health\s+1 open pipeline health notice: auditd stopped on db-1\\u202e since 2026-12-01T10:00:00.000Z\n/);
+  }, 60_000);
+
+  it('fails the config check with start-up\'s own refusal when start would refuse', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'vouch-doctor-'));
+    const file = path.join(dir, 'vouch.yml');
+    writeFileSync(file, 'server: { port: 18483 }\ndatabase: { data_dir: ./data }\nsources:\n  - { name: fleet, type: auditd, token: a-long-random-token-0123456789 }\n');
+    const config = loadConfig({ file, env: {} });
+    let refusal = '';
+    try {
+      assertStartable(config);
+    } catch (error) {
+      refusal = (error as Error).message;
+    }
+    expect(refusal).toMatch(/live mode .* needs Slack and Duo credentials/);
+    const result = await doctorCommand(config);
+    expect(result.ok).toBe(false);
+    expect(result.text.split('\n')[0]).toBe(`FAIL  config    ${refusal}`);
+
+    const sandbox = await doctorCommand(loadConfig({ env: { VOUCH_SANDBOX: '1', VOUCH_HOST: '0.0.0.0', VOUCH_DATA_DIR: path.join(dir, 'sandbox') } }));
+    expect(sandbox.text).toMatch(/^FAIL\s+config\s+config server\.host: the sandbox listens on loopback only/);
+  }, 60_000);
+
+  it('refuses to open the embedded database while the service runs on it, as migrate does', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'vouch-doctor-'));
+    const dataDir = path.join(dir, 'data');
+    const config = loadConfig({ env: { VOUCH_DATA_DIR: dataDir } });
+    const setup = await openConfiguredStore(config, { migrate: true });
+    await setup.close();
+    // What a running service leaves in its data directory (this process stands in for it: alive).
+    mkdirSync(dataDir, { recursive: true });
+    writeFileSync(serviceFilePath(dataDir), JSON.stringify({ url: 'http://127.0.0.1:18481', token: 't'.repeat(32), pid: process.pid }));
+    const result = await doctorCommand(config);
+    expect(result.ok).toBe(false);
+    expect(result.text).toMatch(
+      new RegExp(`FAIL\\s+database\\s+the service is running \\(pid ${process.pid}\\) on the embedded database, which only one process can open\\. Stop the service and run vouch doctor again.*http://127\\.0\\.0\\.1:18481/healthz`),
+    );
+    await expect(openConfiguredStore(config, { migrate: true })).rejects.toThrow(/only one process can open\. Stop the service and run this again\./);
   }, 60_000);
 });

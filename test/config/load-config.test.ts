@@ -222,4 +222,38 @@ describe('configuration strict at every depth', () => {
     expect(config.database.dataDir).toBe(path.join(dir, 'data'));
     expect(config.sources[0]?.path).toBe(path.join(dir, 'logs/audit.log'));
   });
+
+  it('refuses two sources sharing one ingest token, naming both and the fix', () => {
+    const token = 'shared-ingest-token-0123456789';
+    const inFile = configFile(`sources:\n  - { name: web, type: auditd, token: ${token} }\n  - { name: db, type: auditd, token: ${token} }\n`);
+    const fromFile = (() => {
+      try {
+        loadConfig({ file: inFile, env: {} });
+      } catch (error) {
+        return error as Error;
+      }
+      throw new Error('expected a refusal');
+    })();
+    expect(fromFile).toBeInstanceOf(ConfigError);
+    expect(fromFile.message).toMatch(/^config sources\[1\]\.token: source "db" has the same ingest token as source "web" \(sources\[0\]\.token or VOUCH_INGEST_TOKEN_WEB\), so "db" would never receive anything/);
+    expect(fromFile.message).toContain('Give each HTTP source its own token (openssl rand -hex 24) in sources[1].token or VOUCH_INGEST_TOKEN_DB');
+    expect(fromFile.message).not.toContain(token);
+    // The same through the environment, and a file source beside them is no conflict.
+    const mixed = configFile('sources:\n  - { name: web-fleet, type: auditd }\n  - { name: audit, path: /var/log/audit/audit.log }\n  - { name: db.fleet, type: auditd }\n');
+    expect(() => loadConfig({ file: mixed, env: { VOUCH_INGEST_TOKEN_WEB_FLEET: token, VOUCH_INGEST_TOKEN_DB_FLEET: token } })).toThrow(
+      /sources\[2\]\.token: source "db\.fleet" has the same ingest token as source "web-fleet"/,
+    );
+    const distinct = loadConfig({ file: mixed, env: { VOUCH_INGEST_TOKEN_WEB_FLEET: token, VOUCH_INGEST_TOKEN_DB_FLEET: `${token}-db` } });
+    expect(distinct.sources.map((source) => source.token)).toEqual([token, null, `${token}-db`]);
+  });
+
+  it('listens on an IPv6 literal written bare or bracketed', () => {
+    expect(loadConfig({ env: { VOUCH_HOST: '::1' } }).server.host).toBe('::1');
+    expect(loadConfig({ env: { VOUCH_HOST: '[::1]' } }).server.host).toBe('::1');
+    expect(loadConfig({ file: configFile("server: { host: '[::1]' }\n"), env: {} }).server.host).toBe('::1');
+    expect(loadConfig({ env: { VOUCH_HOST: '127.0.0.2' } }).server.host).toBe('127.0.0.2');
+    // An empty variable is unset: the sandbox stays on loopback, live listens on its default.
+    expect(loadConfig({ env: { VOUCH_HOST: '', VOUCH_PORT: '' } }).server).toMatchObject({ host: '127.0.0.1', port: 8080 });
+    expect(loadConfig({ env: { ...live, VOUCH_HOST: '' } }).server.host).toBe('0.0.0.0');
+  });
 });

@@ -11,6 +11,10 @@ const withSources = path.join(dir, 'vouch.yml');
 writeFileSync(withSources, 'sources:\n  - { name: audit, type: auditd, path: /var/log/audit/audit.log }\n');
 const SLACK = { SLACK_BOT_TOKEN: 'xoxb-1', SLACK_SIGNING_SECRET: 'secret', SLACK_SECURITY_CHANNEL: 'C0SEC' };
 const DUO = { DUO_IKEY: 'DIXXXXXXXXXXXXXXXXXX', DUO_SKEY: 'duo-secret', DUO_API_HOST: 'api-1.duosecurity.com' };
+const ROUTING_KEY = '0123456789abcdef0123456789abcdef';
+const withPaging = path.join(dir, 'paging.yml');
+writeFileSync(withPaging, `pagerduty: { routing_key: ${ROUTING_KEY} }\n`);
+const CREDENTIALS = /slack\.bot_token \(SLACK_BOT_TOKEN\), slack\.signing_secret \(SLACK_SIGNING_SECRET\), duo\.integration_key \(DUO_IKEY\), duo\.secret_key \(DUO_SKEY\),? (and )?duo\.api_host \(DUO_API_HOST\)/;
 
 function refusal(run: () => void): ConfigError {
   try {
@@ -66,5 +70,60 @@ describe('sandbox or live', () => {
     expect(refusal(() => assertStartable(exposed))).toMatchObject({ message: expect.stringMatching(/server\.host.*loopback only.*0\.0\.0\.0/) });
     for (const host of ['127.0.0.1', '127.0.0.2', '::1', '[::1]', 'localhost']) expect(isLoopbackHost(host)).toBe(true);
     for (const host of ['0.0.0.0', '::', '10.0.0.1', 'localhost.attacker.example', '127.0.0.1.nip.io']) expect(isLoopbackHost(host)).toBe(false);
+  });
+
+  it('refuses a PagerDuty routing key without Slack and Duo credentials, naming the keys and the fix', () => {
+    for (const config of [loadConfig({ env: { PAGERDUTY_ROUTING_KEY: ROUTING_KEY, PAGERDUTY_API_URL: 'http://127.0.0.1:18490' } }), loadConfig({ file: withPaging, env: {} })]) {
+      expect(config.sandbox).toBe(false);
+      const error = refusal(() => assertStartable(config));
+      expect(error.message).toContain('live mode (a PagerDuty routing key configured) needs Slack and Duo credentials');
+      expect(error.message).toMatch(CREDENTIALS);
+      expect(error.message).toContain('or remove pagerduty.routing_key (PAGERDUTY_ROUTING_KEY) to try Vouch on simulators');
+      expect(error.message).not.toContain(ROUTING_KEY);
+    }
+    const deployment = loadConfig({ file: withPaging, env: { DATABASE_URL: 'postgres://db/vouch' } });
+    expect(refusal(() => assertStartable(deployment)).message).toContain('remove pagerduty.routing_key (PAGERDUTY_ROUTING_KEY) and run with --sandbox');
+    expect(() => assertStartable(loadConfig({ file: withPaging, env: { ...SLACK, ...DUO } }))).not.toThrow();
+  });
+
+  it('never lets a sandbox that was asked for page a real PagerDuty', () => {
+    for (const config of [
+      loadConfig({ env: { PAGERDUTY_ROUTING_KEY: ROUTING_KEY }, sandbox: true }),
+      loadConfig({ file: withPaging, env: { VOUCH_SANDBOX: '1' } }),
+    ]) {
+      expect(config.sandbox).toBe(true);
+      expect(refusal(() => assertStartable(config)).message).toMatch(/^config pagerduty\.routing_key: the sandbox never pages a real PagerDuty .*remove pagerduty\.routing_key \(unset PAGERDUTY_ROUTING_KEY\)/);
+    }
+  });
+
+  it('refuses a live-only Slack or Duo key set alone, naming every credential still to set', () => {
+    const alone: Array<[Record<string, string>, string, string]> = [
+      [{ SLACK_SECURITY_CHANNEL: 'C1' }, '', 'slack.security_channel'],
+      [{}, 'slack: { security_channel: C1 }\n', 'slack.security_channel'],
+      [{ SLACK_API_URL: 'http://127.0.0.1:1/api/' }, '', 'slack.api_url'],
+      [{ DUO_API_URL: 'http://127.0.0.1:1' }, '', 'duo.api_url'],
+    ];
+    for (const [env, yaml, key] of alone) {
+      const file = path.join(dir, 'alone.yml');
+      writeFileSync(file, yaml);
+      const config = loadConfig({ file, env });
+      expect(config.sandbox).toBe(false);
+      const error = refusal(() => assertStartable(config));
+      expect(error.message).toContain(`config slack: live mode (${key} configured) needs Slack and Duo credentials`);
+      expect(error.message).toMatch(CREDENTIALS);
+      expect(error.message).toMatch(new RegExp(`or remove ${key.replace('.', '\\.')} \\([A-Z_]+\\) to try Vouch on simulators$`));
+      // Asked for, the sandbox runs: it builds its own Slack and Duo and never reads these.
+      expect(() => assertStartable(loadConfig({ file, env, sandbox: true }))).not.toThrow();
+    }
+    const both = loadConfig({ env: { SLACK_SECURITY_CHANNEL: 'C1', DUO_API_URL: 'http://127.0.0.1:1', PAGERDUTY_ROUTING_KEY: ROUTING_KEY } });
+    expect(refusal(() => assertStartable(both)).message).toMatch(
+      /live mode \(a PagerDuty routing key and slack\.security_channel and duo\.api_url configured\).*or remove pagerduty\.routing_key \(PAGERDUTY_ROUTING_KEY\) and slack\.security_channel \(SLACK_SECURITY_CHANNEL\) and duo\.api_url \(DUO_API_URL\) to try Vouch on simulators$/,
+    );
+    // Beside real sources the way out is --sandbox; with Duo configured, the channel alone is Slack set in part.
+    expect(refusal(() => assertStartable(loadConfig({ file: withSources, env: { SLACK_SECURITY_CHANNEL: 'C1' } }))).message).toMatch(
+      /live mode \(log sources and slack\.security_channel configured\).*or run with --sandbox/,
+    );
+    expect(() => loadConfig({ env: { ...DUO, SLACK_SECURITY_CHANNEL: 'C1' } })).toThrow(/Slack and Duo go live together: set slack\.bot_token and slack\.signing_secret/);
+    expect(loadConfig({ env: { ...SLACK, ...DUO } }).liveOnlyKeys).toEqual([]);
   });
 });

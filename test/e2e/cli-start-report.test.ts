@@ -68,6 +68,23 @@ describe.skipIf(!built)('vouch start (sandbox, embedded PGlite) with vouch repor
     const since = vouch('report', '--since', 'yesterday');
     expect(since.status).toBe(2);
     expect(since.stderr).toContain('--since');
+    // Not read as March 2, which would make it "later than --until".
+    const impossible = vouch('report', '--since', '2026-02-30', '--until', '2026-03-01');
+    expect(impossible.status).toBe(2);
+    expect(impossible.stderr).toContain('--since: "2026-02-30" is not a calendar date: 2026-02 has no day 30');
+    const waiting = vouch('report', '--status', 'new');
+    expect(waiting.stderr).toBe('');
+    expect(waiting.status).toBe(0);
+  });
+
+  it('doctor and migrate refuse to open the embedded database the service holds', () => {
+    const migrate = vouch('migrate');
+    expect(migrate.status).toBe(2);
+    expect(migrate.stderr).toMatch(/the service is running \(pid \d+\) on the embedded database, which only one process can open\. Stop the service and run vouch migrate again/);
+    const doctor = vouch('doctor');
+    expect(doctor.status).toBe(1);
+    expect(doctor.stdout).toMatch(/ok\s+config\s+valid \(sandbox/);
+    expect(doctor.stdout).toMatch(/FAIL\s+database\s+the service is running \(pid \d+\) on the embedded database, which only one process can open/);
   });
 
   it('stops on SIGTERM, and then report opens the embedded database itself', async () => {

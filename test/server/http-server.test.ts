@@ -51,3 +51,60 @@ describe('HttpServer and database outages', () => {
     expect(await get('/bug')).toMatchObject({ status: 500, retryAfter: null, json: { error: 'internal error' } });
   });
 });
+
+describe('HttpServer routing', () => {
+  let http: HttpServer;
+  let url: string;
+  const seen: string[] = [];
+
+  beforeEach(async () => {
+    seen.length = 0;
+    http = new HttpServer(silentLogger);
+    routeHealthz(http, { checkDatabase: () => Promise.resolve(), details: { database: 'postgres' } });
+    http.route('GET', '/echo', (_req, res, u) => {
+      seen.push(JSON.stringify([...u.searchParams]));
+      res.writeHead(200, { 'content-type': 'text/plain' }).end('echo');
+    });
+    http.route('POST', '/only-post', (_req, res) => void res.writeHead(204).end());
+    url = await http.listen(0, '127.0.0.1');
+  });
+
+  afterEach(async () => {
+    await http.close();
+  });
+
+  it('answers HEAD like GET, without a body', async () => {
+    const get = await fetch(`${url}/healthz`);
+    const getBody = await get.text();
+    const head = await fetch(`${url}/healthz`, { method: 'HEAD' });
+    expect(head.status).toBe(200);
+    expect(head.headers.get('content-type')).toBe(get.headers.get('content-type'));
+    expect(head.headers.get('content-length')).toBe(String(Buffer.byteLength(getBody)));
+    expect(await head.text()).toBe('');
+    expect((await fetch(`${url}/echo`, { method: 'HEAD' })).status).toBe(200);
+    // A route without GET still refuses HEAD; a GET route's Allow names HEAD too.
+    expect((await fetch(`${url}/only-post`, { method: 'HEAD' })).status).toBe(405);
+    expect((await fetch(`${url}/healthz`, { method: 'DELETE' })).headers.get('allow')).toBe('GET, HEAD');
+  });
+
+  it.each([
+    ['host=%E0%A4%A', 'query parameter "host" is not valid percent-encoding'],
+    ['host=%ZZ', 'query parameter "host" is not valid percent-encoding'],
+    ['q=ok&host=%', 'query parameter "host" is not valid percent-encoding'],
+    ['host=%ED%A0%80', 'query parameter "host" is not valid percent-encoding'],
+    ['%E0=1', 'a query parameter name is not valid percent-encoding'],
+    ['user=%00', 'query parameter "user" must not contain NUL characters'],
+    ['%00=x', 'query parameter "?" must not contain NUL characters'],
+  ])('refuses the query ?%s with 400, before any handler runs', async (query, error) => {
+    const response = await fetch(`${url}/echo?${query}`);
+    expect(response.status).toBe(400);
+    expect(await response.json()).toEqual({ error });
+    expect(seen).toEqual([]);
+  });
+
+  it('passes well-formed queries on, decoded', async () => {
+    const response = await fetch(`${url}/echo?host=web-%2A&q=caf%C3%A9+au+lait&flag&empty=&plus=a%2Bb`);
+    expect(response.status).toBe(200);
+    expect(seen).toEqual([JSON.stringify([['host', 'web-*'], ['q', 'café au lait'], ['flag', ''], ['empty', ''], ['plus', 'a+b']])]);
+  });
+});
