@@ -165,7 +165,8 @@ function redactScript(arg: string): string {
   if (!/[ \t\n]/.test(arg)) return arg;
   return rewriteShellWords(arg, (words, pipedTo) => {
     const values = words.map((word) => word.value);
-    if (pipedTo !== null && feedsPasswords(values, pipedTo)) return values.map((value, i) => (i === 0 ? value : afterColon(value)));
+    // user:password lines: what follows each colon is a password (a word without one is a flag or a format).
+    if (pipedTo !== null && feedsPasswords(values, pipedTo)) return values.map((value, i) => (i === 0 ? value : redactValue(value, 'after-colon')));
     const out = redactArguments(values);
     // A leading `PGPASSWORD='x y' psql`: redactArguments starts at the tool's first argument.
     out[0] = assignment(out[0] as string);
@@ -188,12 +189,6 @@ function feedsPasswords(words: readonly string[], pipedTo: readonly ShellWord[])
 
 /** Tools that read `user:password` lines on standard input. */
 const PASSWORD_READERS = new Set(['chpasswd', 'chgpasswd']);
-
-/** `user:password` with the password redacted; a word without a colon is kept (a flag, a format). */
-function afterColon(word: string): string {
-  const colon = word.indexOf(':');
-  return colon < 0 ? word : `${word.slice(0, colon + 1)}${REDACTED}`;
-}
 
 /** A tool whose flags redactArguments knows. */
 function isKnownTool(name: string): boolean {

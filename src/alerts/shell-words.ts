@@ -141,15 +141,14 @@ export function rewriteShellWords(script: string, redact: (words: readonly Shell
     for (let w = 0; w < command.length; w++) {
       const word = command[w] as ShellWord;
       const next = redacted[w] ?? word.value;
-      if (next === word.value) continue;
+      // An empty word ('') has no runs: its change would go where it stood, which no redaction does.
+      if (next === word.value || word.runs.length === 0) continue;
       const old = word.value;
       let prefix = 0;
       while (prefix < old.length && prefix < next.length && old.charCodeAt(prefix) === next.charCodeAt(prefix)) prefix++;
       let suffix = 0;
       while (suffix < old.length - prefix && suffix < next.length - prefix && old.charCodeAt(old.length - 1 - suffix) === next.charCodeAt(next.length - 1 - suffix)) suffix++;
       const changedEnd = old.length - suffix;
-      // An empty word ('') has no runs: its change goes where it stood, which no redaction does.
-      if (word.runs.length === 0) continue;
       const start = prefix < old.length ? sourceOf(word, prefix) : sourceOf(word, old.length - 1) + 1;
       const end = changedEnd > prefix ? sourceOf(word, changedEnd - 1) + 1 : start;
       if (start < last) continue;
