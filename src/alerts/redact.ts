@@ -1,5 +1,5 @@
 import { mayHoldSecret } from './secret-hints.js';
-import { rewriteShellWords, type ShellWord } from './shell-words.js';
+import { rewriteShellWords, type ShellCommand, type ShellWord } from './shell-words.js';
 import {
   authorizationHeader,
   cookieHeader,
@@ -163,10 +163,21 @@ function redactArguments(argv: readonly string[]): string[] {
  */
 function redactScript(arg: string): string {
   if (!/[ \t\n]/.test(arg)) return arg;
-  return rewriteShellWords(arg, (words, pipedTo) => {
+  // Whether a here-input's line reads passwords, asked once per line (a line may feed many).
+  const passwordLines = new Map<readonly ShellCommand[], boolean>();
+  const readsPasswordLines = (line: readonly ShellCommand[]): boolean => {
+    let known = passwordLines.get(line);
+    if (known === undefined) passwordLines.set(line, (known = line.some(({ words }) => readsPasswords(words))));
+    return known;
+  };
+  return rewriteShellWords(arg, (words, { pipedTo, inputOf, hereString }) => {
     const values = words.map((word) => word.value);
     // user:password lines: what follows each colon is a password (a word without one is a flag or a format).
     if (pipedTo !== null && feedsPasswords(values, pipedTo)) return values.map((value, i) => (i === 0 ? value : redactValue(value, 'after-colon')));
+    // `chpasswd <<< 'bob:S3cret'` and here-document lines: the line after its colon is the password.
+    if (inputOf !== null && readsPasswordLines(inputOf)) {
+      return values.map((value, i) => (i === 0 ? redactValue(value, 'after-colon') : hereString ? value : REDACTED));
+    }
     const out = redactArguments(values);
     // A leading `PGPASSWORD='x y' psql`: redactArguments starts at the tool's first argument.
     out[0] = assignment(out[0] as string);
@@ -184,7 +195,12 @@ function redactScript(arg: string): string {
 function feedsPasswords(words: readonly string[], pipedTo: readonly ShellWord[]): boolean {
   const printer = basename(words[0] ?? '');
   if (printer !== 'echo' && printer !== 'printf') return false;
-  return pipedTo.some((word, i) => i < 4 && PASSWORD_READERS.has(basename(word.value)));
+  return readsPasswords(pipedTo);
+}
+
+/** The command is chpasswd or chgpasswd, possibly behind a wrapper (`sudo chpasswd`). */
+function readsPasswords(command: readonly ShellWord[]): boolean {
+  return command.some((word, i) => i < 4 && PASSWORD_READERS.has(basename(word.value)));
 }
 
 /** Tools that read `user:password` lines on standard input. */

@@ -180,6 +180,15 @@ function isPasswordChar(code: number): boolean {
   return isValueChar(code) && code !== SLASH;
 }
 
+/** True when `text[from, to)` is digits only (a port after a host, not a password). */
+function allDigitsIn(text: string, from: number, to: number): boolean {
+  for (let i = from; i < to; i++) {
+    const code = text.charCodeAt(i);
+    if (code < 0x30 || code > 0x39) return false;
+  }
+  return true;
+}
+
 /** `\b[a-zA-Z][a-zA-Z0-9+.-]*` ends right before `end`, starting no earlier than `from`. */
 function hasSchemeBefore(text: string, end: number, from: number): boolean {
   let found = false;
@@ -191,7 +200,9 @@ function hasSchemeBefore(text: string, end: number, from: number): boolean {
 
 /**
  * `\b([a-zA-Z][a-zA-Z0-9+.-]*://[^/\s:'"]*:)[^/\s'"]+@`: the password runs to the last `@`
- * before the path, so one that holds `@` is hidden whole and only the host stays visible.
+ * before the path, so one that holds `@` is hidden whole and only the host stays visible. A
+ * password that holds spaces (a quoted `'https://bob:my pass@host'`) runs on across them to an
+ * `@` before any `/`, quote or line end, unless its first word is a port number.
  */
 export const urlPassword: SecretScanner = (text, from) => {
   let at = text.indexOf('://', from);
@@ -207,6 +218,15 @@ export const urlPassword: SecretScanner = (text, from) => {
       }
       if (lastAt > start) return { start, end: lastAt, secret: true, resume: lastAt + 1 };
       next = end;
+      if (end > start && (text.charCodeAt(end) === 0x20 || text.charCodeAt(end) === 0x09) && !allDigitsIn(text, start, end)) {
+        // The run stops at a `/`, so it never reaches the next `://`: nothing is walked twice.
+        for (; next < text.length; next++) {
+          const code = text.charCodeAt(next);
+          if (code === AT) lastAt = next;
+          else if (code !== 0x20 && code !== 0x09 && !isPasswordChar(code)) break;
+        }
+        if (lastAt > start && isUserChar(text.charCodeAt(lastAt + 1))) return { start, end: lastAt, secret: true, resume: lastAt + 1 };
+      }
     }
     // Neither the user nor the password run can hold `://` (it has a `/`), so nothing walked
     // here is walked again.

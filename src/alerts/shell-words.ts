@@ -22,10 +22,18 @@ export interface ShellWord {
   runs: { from: number; at: number }[];
 }
 
-/** One simple command: its words, and whether its output goes to the next one (`a | b`). */
+/**
+ * One simple command: its words, whether its output goes to the next one (`a | b`), and the
+ * input redirection that ended its words: `<<<` (the next command's first word is its
+ * here-string) or `<<` (the next command's first word is a here-document's delimiter, and the
+ * lines after it up to that delimiter are its input).
+ */
 export interface ShellCommand {
   words: ShellWord[];
   pipe: boolean;
+  input: '<<<' | '<<' | null;
+  /** Ended by a newline or the end of the script (a here-document's lines start after it). */
+  endsLine: boolean;
 }
 
 /** The simple commands of a script, each as its words. */
@@ -69,7 +77,9 @@ export function shellCommands(script: string): ShellCommand[] {
       endWord(i);
       // `|` but not `||`: the command's output is the next one's input.
       const pipe = c === 0x7c && script.charCodeAt(i + 1) !== 0x7c && script.charCodeAt(i - 1) !== 0x7c;
-      if (words.length > 0) commands.push({ words, pipe });
+      const input = c === 0x3c && script.charCodeAt(i - 1) !== 0x3c ? hereInput(script, i) : null;
+      if (words.length > 0) commands.push({ words, pipe, input, endsLine: c === 0x0a });
+      else if (c === 0x0a && commands.length > 0) (commands[commands.length - 1] as ShellCommand).endsLine = true;
       words = [];
     } else if (c === 0x27 /* ' */) {
       endRun(i);
@@ -104,8 +114,57 @@ export function shellCommands(script: string): ShellCommand[] {
     }
   }
   endWord(n);
-  if (words.length > 0) commands.push({ words, pipe: false });
+  if (words.length > 0) commands.push({ words, pipe: false, input: null, endsLine: true });
+  else if (commands.length > 0) (commands[commands.length - 1] as ShellCommand).endsLine = true;
   return commands;
+}
+
+/** `<<<` or `<<` (`<<-` too) starting at `at`; null for a plain `<` or a longer run. */
+function hereInput(script: string, at: number): ShellCommand['input'] {
+  let k = at;
+  while (script.charCodeAt(k) === 0x3c) k++;
+  return k - at === 3 ? '<<<' : k - at === 2 ? '<<' : null;
+}
+
+/**
+ * For each command, the commands of the line whose standard input it really is, or null: the
+ * word after a `<<<` is a here-string, and the lines of a here-document (after the line with
+ * `<<DELIM`, up to a line holding only DELIM) are input too, though they were split into words
+ * like commands. The line's commands are given because the input may be piped on
+ * (`cat <<EOF | chpasswd`). `<<-` and a quoted delimiter (`<<'EOF'`) are read alike.
+ */
+export function hereInputsOf(commands: readonly ShellCommand[]): Array<readonly ShellCommand[] | null> {
+  const inputOf: Array<readonly ShellCommand[] | null> = commands.map(() => null);
+  // Each command's line, as one array shared by the commands on it (one pass, so a long line of
+  // here-strings costs no more than its length).
+  const lineOf: Array<readonly ShellCommand[]> = [];
+  for (let start = 0; start < commands.length; ) {
+    let end = start;
+    while (end < commands.length - 1 && !(commands[end] as ShellCommand).endsLine) end++;
+    const line = commands.slice(start, end + 1);
+    for (let c = start; c <= end; c++) lineOf.push(line);
+    start = end + 1;
+  }
+  for (let c = 0; c < commands.length - 1; c++) {
+    const reader = commands[c] as ShellCommand;
+    if (reader.input === null) continue;
+    const line = lineOf[c] as readonly ShellCommand[];
+    if (reader.input === '<<<') {
+      inputOf[c + 1] = line;
+      continue;
+    }
+    const first = (commands[c + 1] as ShellCommand).words[0]?.value ?? '';
+    const delimiter = first.startsWith('-') ? first.slice(1) : first;
+    let body = c + 1;
+    while (body < commands.length && lineOf[body] === line) body++;
+    for (; body < commands.length; body++) {
+      const words = (commands[body] as ShellCommand).words;
+      if (words.length === 1 && (words[0] as ShellWord).value === delimiter) break;
+      inputOf[body] = line;
+    }
+    c = body - 1;
+  }
+  return inputOf;
 }
 
 /** The script index of value[k] of a word (k within the value). */
@@ -124,20 +183,33 @@ function isCommandEnd(code: number): boolean {
   return code === 0x3b || code === 0x26 || code === 0x7c || code === 0x0a || code === 0x28 || code === 0x29 || code === 0x3c || code === 0x3e;
 }
 
+/** What a command's words feed, or are fed to, besides being a command. */
+export interface ShellFeeds {
+  /** The words of the command this one's output is piped to (`a | b`), or null. */
+  pipedTo: readonly ShellWord[] | null;
+  /** The commands of the line these words are really the input of (a here-string or here-document lines), or null. */
+  inputOf: readonly ShellCommand[] | null;
+  /** With inputOf: only the first word is input (a here-string); the rest are the reader's own arguments. */
+  hereString: boolean;
+}
+
 /**
- * The script with the words of each simple command replaced by `redact(words, pipedTo)` (the
- * words of the command its output goes to, or null), written back into
+ * The script with the words of each simple command replaced by `redact(words, feeds)` (feeds:
+ * where its output goes, or whose input its words are; see ShellFeeds), written back into
  * the script where the value changed: the part between the longest common prefix and suffix of
  * the old and new values replaces the script characters it came from, so quotes and everything
  * that did not change stay byte for byte. The script itself when nothing changed.
  */
-export function rewriteShellWords(script: string, redact: (words: readonly ShellWord[], pipedTo: readonly ShellWord[] | null) => readonly string[]): string {
+export function rewriteShellWords(script: string, redact: (words: readonly ShellWord[], feeds: ShellFeeds) => readonly string[]): string {
   let out = '';
   let last = 0;
   const commands = shellCommands(script);
+  const inputs = hereInputsOf(commands);
   for (let c = 0; c < commands.length; c++) {
     const { words: command, pipe } = commands[c] as ShellCommand;
-    const redacted = redact(command, pipe ? ((commands[c + 1] as ShellCommand | undefined)?.words ?? null) : null);
+    const pipedTo = pipe ? ((commands[c + 1] as ShellCommand | undefined)?.words ?? null) : null;
+    const inputOf = inputs[c] ?? null;
+    const redacted = redact(command, { pipedTo, inputOf, hereString: inputOf !== null && inputOf[0]?.input === '<<<' });
     for (let w = 0; w < command.length; w++) {
       const word = command[w] as ShellWord;
       const next = redacted[w] ?? word.value;

@@ -82,6 +82,15 @@ describe('redactCommand: tool flags inside scripts, quoted or not', () => {
     ["echo 'bob:S3cretPW' | chpasswd", `echo 'bob:${R}' | chpasswd`],
     ["printf '%s\\n' root:S3cret | sudo chpasswd -c SHA512", `printf '%s\\n' root:${R} | sudo chpasswd -c SHA512`],
     ['echo bob:x || chpasswd', 'echo bob:x || chpasswd'],
+    ["chpasswd <<< 'bob:S3cretPW'", `chpasswd <<< 'bob:${R}'`],
+    ['sudo chpasswd <<<"bob:S3cretPW" -c SHA512; ls', `sudo chpasswd <<<"bob:${R}" -c SHA512; ls`],
+    ["grep -c x <<< 'a:b'", "grep -c x <<< 'a:b'"],
+    ['chpasswd <<EOF\nalice:S3cret one\nbob:S3cret2\nEOF\necho alice:done', `chpasswd <<EOF\nalice:${R} ${R}\nbob:${R}\nEOF\necho alice:done`],
+    ["cat <<'END' | sudo chpasswd\nroot:S3cret\nEND", `cat <<'END' | sudo chpasswd\nroot:${R}\nEND`],
+    ['chpasswd <<-END\n\tbob:S3cret\n\tEND\nid bob:x', `chpasswd <<-END\n\tbob:${R}\n\tEND\nid bob:x`],
+    ['cat <<EOF > /etc/app.conf\nmode:fast\nEOF', 'cat <<EOF > /etc/app.conf\nmode:fast\nEOF'],
+    ["curl 'https://bob:my S3cret@example.com/x'", `curl 'https://bob:${R}@example.com/x'`],
+    ['curl https://example.com:8443 -d user@example.com', 'curl https://example.com:8443 -d user@example.com'],
   ])('%s', (script, expected) => {
     expect(redactCommand(['bash', '-c', script]).argv[2]).toBe(expected);
   });

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { rewriteShellWords, shellCommands } from '../../src/alerts/shell-words.js';
+import { hereInputsOf, rewriteShellWords, shellCommands } from '../../src/alerts/shell-words.js';
 
 const values = (script: string) => shellCommands(script).map(({ words }) => words.map((word) => word.value));
 
@@ -35,6 +35,27 @@ describe('shellCommands', () => {
         expect(values(script).flat()).toEqual(expected);
       }),
     );
+  });
+});
+
+describe('hereInputsOf', () => {
+  const fed = (script: string) => {
+    const commands = shellCommands(script);
+    return hereInputsOf(commands).map((line) => (line === null ? null : line.map(({ words }) => words[0]?.value)));
+  };
+
+  it('marks the word after <<< as the input of the commands on its line', () => {
+    expect(fed("chpasswd <<< 'a:b' -e; ls")).toEqual([null, ['chpasswd', 'a:b', 'ls'], null]);
+  });
+
+  it('marks here-document lines up to the delimiter, with the line that reads them', () => {
+    expect(fed("cat <<'EOF' | chpasswd\na:b\nc:d\nEOF\nls")).toEqual([null, null, null, ['cat', 'EOF', 'chpasswd'], ['cat', 'EOF', 'chpasswd'], null, null]);
+    expect(fed('chpasswd <<-END\n\ta:b\n\tEND')).toEqual([null, null, ['chpasswd', '-END'], null]);
+  });
+
+  it('leaves plain redirections and unterminated here-documents bounded', () => {
+    expect(fed('sort < in > out')).toEqual([null, null, null]);
+    expect(fed('chpasswd <<EOF\na:b')).toEqual([null, null, ['chpasswd', 'EOF']]);
   });
 });
 
