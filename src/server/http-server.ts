@@ -4,6 +4,7 @@ import { DatabaseUnavailableError, RequestError, coerceError } from '../errors.j
 import { classifyDatabaseError } from '../store/database-errors.js';
 import type { Logger } from '../logger.js';
 import { sendJson } from '../http/respond.js';
+import { formPairs, visibleFieldName } from '../http/form-encoding.js';
 
 export type RouteHandler = (req: IncomingMessage, res: ServerResponse, url: URL) => Promise<void> | void;
 
@@ -136,41 +137,19 @@ function routeFor(candidates: readonly Route[], method: string | undefined): Rou
 }
 
 /**
- * Why a query string is refused, or null. URLSearchParams reads broken percent-encoding (`%ZZ`,
- * a cut UTF-8 sequence such as `%E0%A4%A`) as U+FFFD or as literal text, so a filter would
- * silently match something other than what was sent; a path with the same bytes is a 400 too
- * (decodePathId). NUL is refused because Postgres refuses it in text, which would otherwise fail
- * as a 500.
+ * Why a query string is refused, or null: broken percent-encoding (see form-encoding.ts; a
+ * path with the same bytes is a 400 too, decodePathId), and NUL, which Postgres refuses in text
+ * and which would otherwise fail as a 500.
  */
 function queryRefusal(search: string): string | null {
   const query = search.startsWith('?') ? search.slice(1) : search;
-  if (query === '') return null;
-  for (const pair of query.split('&')) {
-    const equals = pair.indexOf('=');
-    const rawName = equals < 0 ? pair : pair.slice(0, equals);
-    const name = decodeQueryPart(rawName);
-    if (name === null) return 'a query parameter name is not valid percent-encoding';
-    const value = equals < 0 ? '' : decodeQueryPart(pair.slice(equals + 1));
-    const shown = visibleName(name);
-    if (value === null) return `query parameter ${shown} is not valid percent-encoding`;
-    if (name.includes('\u0000') || value.includes('\u0000')) return `query parameter ${shown} must not contain NUL characters`;
+  for (const pair of formPairs(query)) {
+    if ('broken' in pair) {
+      return pair.broken === 'name' ? 'a query parameter name is not valid percent-encoding' : `query parameter ${visibleFieldName(pair.name)} is not valid percent-encoding`;
+    }
+    if (pair.name.includes('\u0000') || pair.value.includes('\u0000')) return `query parameter ${visibleFieldName(pair.name)} must not contain NUL characters`;
   }
   return null;
-}
-
-/** One name or value of a query string decoded as URLSearchParams would, or null when broken. */
-function decodeQueryPart(part: string): string | null {
-  if (!part.includes('%')) return part;
-  try {
-    return decodeURIComponent(part.replace(/\+/g, ' '));
-  } catch {
-    return null;
-  }
-}
-
-/** A parameter name fit for an error message: short, control characters shown as `?`. */
-function visibleName(name: string): string {
-  return JSON.stringify(name.slice(0, 50).replace(/[\u0000-\u001f\u007f]/g, '?'));
 }
 
 function matches(pattern: string, path: string): boolean {

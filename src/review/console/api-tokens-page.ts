@@ -2,7 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Kysely } from 'kysely';
 import type { Clock } from '../../clock.js';
 import { RequestError } from '../../errors.js';
-import { readBody } from '../../http/request-body.js';
+import { readForm } from './form-body.js';
 import { decodePathId, type HttpServer } from '../../server/http-server.js';
 import { listApiTokens } from '../../store/queries/api-tokens.js';
 import type { Database } from '../../store/schema.js';
@@ -63,14 +63,8 @@ export function routeApiTokensPage(http: HttpServer, options: { db: Kysely<Datab
   });
 }
 
-async function formBody(req: IncomingMessage): Promise<URLSearchParams> {
-  const type = (req.headers['content-type'] ?? '').split(';')[0]?.trim().toLowerCase();
-  if (type !== 'application/x-www-form-urlencoded') {
-    req.resume();
-    throw new RequestError(415, 'send the form as application/x-www-form-urlencoded');
-  }
-  return new URLSearchParams((await readBody(req, 16 * 1024)).toString('utf8'));
-}
+/** The token forms are small: a name and the CSRF token. */
+const formBody = (req: IncomingMessage) => readForm(req, 16 * 1024);
 
 const text = (value: string) => escapeHtml(visibleText(value));
 

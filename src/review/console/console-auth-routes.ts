@@ -4,6 +4,7 @@ import { readBody } from '../../http/request-body.js';
 import type { HttpServer } from '../../server/http-server.js';
 import type { ConsoleAuth, ConsoleSession } from './console-auth.js';
 import { sendConsoleRedirect } from './console-response.js';
+import { formFields } from './form-body.js';
 import { safeReturnTo, type OidcConsoleAuth } from './oidc-console-auth.js';
 import { notReviewerPage, sendSignInPage } from './sign-in-pages.js';
 
@@ -54,5 +55,5 @@ export async function submittedCsrf(req: IncomingMessage): Promise<string | unde
   const body = await readBody(req, 16 * 1024);
   if (body.length === 0) return undefined;
   if (type !== 'application/x-www-form-urlencoded') throw new RequestError(415, 'send the form as application/x-www-form-urlencoded');
-  return new URLSearchParams(body.toString('utf8')).get('csrf_token') ?? undefined;
+  return formFields(body).get('csrf_token') ?? undefined;
 }

@@ -113,4 +113,27 @@ describe('console and review API requests', () => {
     expect((await reviewsOf(store.db, 'al-done')).map((review) => review.note)).toEqual(['a\u0001b\u001b[2J\u007f']);
     expect((await form('/review/alerts/al-done/assign', 'to=erin%00')).status).toBe(400);
   });
+
+  it.each([
+    ['note=a%E0%A4', /note&quot;: not valid percent-encoding/],
+    ['note=%ZZ', /note&quot;: not valid percent-encoding/],
+    ['no%E0te=x', /a form field name is not valid percent-encoding/],
+    ['note=a&note=b', /note&quot;: given more than once/],
+  ])('refuses the console form %s with 400 and stores nothing', async (fields, message) => {
+    const before = (await reviewsOf(store.db, 'al-waiting')).length;
+    const refused = await form('/review/alerts/al-waiting/review', fields);
+    expect(refused.status).toBe(400);
+    expect(await refused.text()).toMatch(message);
+    expect((await reviewsOf(store.db, 'al-waiting')).length).toBe(before);
+  });
+
+  it('refuses a form body that is not UTF-8', async () => {
+    const body = Buffer.concat([Buffer.from(`csrf=${demoCsrfToken('dana')}&note=`), Buffer.from([0xc3, 0x28])]);
+    const refused = await fetch(`${service.url}/review/alerts/al-waiting/review`, {
+      method: 'POST', redirect: 'manual', body,
+      headers: { cookie: `${DEMO_COOKIE}=dana`, 'content-type': 'application/x-www-form-urlencoded' },
+    });
+    expect(refused.status).toBe(400);
+    expect(await refused.text()).toMatch(/not valid UTF-8/);
+  });
 });
