@@ -33,6 +33,14 @@ export interface DatabaseOptions {
   /** How long opening a connection may take before it fails (and the work is retried). Default 10 s. */
   connectTimeoutMs?: number;
   /**
+   * How long a query may wait for the server's answer before its connection is dropped, on this
+   * side: a server (or a network path) that stops answering without closing the socket is never
+   * reached by statement_timeout, and would hold the query, and whoever waits on it, forever.
+   * Default statement timeout plus QUERY_DEADLINE_GRACE_MS; 0 (or a statement timeout of 0)
+   * leaves only TCP keepalive to notice.
+   */
+  queryDeadlineMs?: number;
+  /**
    * Told about connection errors raised outside any query (a server restart, a dropped socket).
    * They never reach the process as uncaught errors; the query in flight, if any, fails and is
    * retried by its caller. Default: ignored.
@@ -47,6 +55,12 @@ export const DATABASE_TIMEOUT_DEFAULTS = {
   idleInTransactionTimeoutMs: 60_000,
   connectTimeoutMs: 10_000,
 } as const;
+
+/** How much longer than the statement timeout a query may wait before its connection is given up. */
+export const QUERY_DEADLINE_GRACE_MS = 15_000;
+
+/** Idle time before TCP keepalive probes a connection (the OS default is two hours). */
+const KEEPALIVE_IDLE_MS = 10_000;
 
 export interface VouchDatabase {
   readonly db: Kysely<Database>;
@@ -102,6 +116,7 @@ function postgresPool(options: DatabaseOptions): pg.Pool {
     connectionTimeoutMillis: options.connectTimeoutMs ?? DATABASE_TIMEOUT_DEFAULTS.connectTimeoutMs,
     // A peer that vanished without closing the socket is noticed instead of waited for forever.
     keepAlive: true,
+    keepAliveInitialDelayMillis: KEEPALIVE_IDLE_MS,
     // Row ids and counters are bigint; they stay far below 2^53, and numbers keep both drivers alike.
     types: {
       getTypeParser: ((oid: number, format?: 'text' | 'binary') =>
@@ -115,7 +130,33 @@ function postgresPool(options: DatabaseOptions): pg.Pool {
   // an `error` event nobody listens to is an uncaught exception: every client gets a listener for
   // its whole life. The query in flight fails on its own; pg-pool discards the broken client.
   pool.on('connect', (client) => client.on('error', report));
+  const statementTimeout = options.statementTimeoutMs ?? DATABASE_TIMEOUT_DEFAULTS.statementTimeoutMs;
+  const deadline = options.queryDeadlineMs ?? (statementTimeout > 0 ? statementTimeout + QUERY_DEADLINE_GRACE_MS : 0);
+  if (deadline > 0) pool.on('connect', (client) => dropWhenUnanswered(client, deadline));
   return pool;
+}
+
+/**
+ * Gives every query of `client` a deadline: past it the socket is destroyed, so the query fails
+ * as a lost connection (retried by its caller like any other), and pg-pool discards the client
+ * instead of handing out a connection stuck behind a query that will never be answered.
+ */
+function dropWhenUnanswered(client: pg.PoolClient, deadlineMs: number): void {
+  const query = client.query.bind(client) as (...args: unknown[]) => unknown;
+  client.query = ((...args: unknown[]) => {
+    const pending = query(...args);
+    if (!(pending instanceof Promise)) return pending;
+    const timer = setTimeout(() => {
+      const stream = (client as unknown as { connection?: { stream?: { destroy(error?: Error): void } } }).connection?.stream;
+      const error = new Error(`the database did not answer within ${deadlineMs} ms; dropping the connection`);
+      if (stream) stream.destroy(error);
+      else void client.end().catch(() => undefined);
+    }, deadlineMs);
+    timer.unref();
+    const settle = () => clearTimeout(timer);
+    pending.then(settle, settle);
+    return pending;
+  }) as typeof client.query;
 }
 
 async function pglitePool(options: DatabaseOptions): Promise<PGlitePool> {

@@ -8,6 +8,8 @@ import { createConnection, createServer, type AddressInfo, type Server, type Soc
 export class TcpProxy {
   private server: Server | null = null;
   private readonly sockets = new Set<Socket>();
+  /** Connections being forwarded (freeze() stops them). */
+  private readonly pairs: Array<{ client: Socket; upstream: Socket }> = [];
   private port = 0;
 
   constructor(
@@ -26,7 +28,22 @@ export class TcpProxy {
     this.server = null;
     for (const socket of this.sockets) socket.destroy();
     this.sockets.clear();
+    this.pairs.length = 0;
     if (server) await new Promise<void>((resolve) => server.close(() => resolve()));
+  }
+
+  /**
+   * Stops forwarding on every open connection without closing it, as a network path that drops
+   * packets would: both ends wait for an answer that never comes. New connections work.
+   */
+  freeze(): void {
+    for (const { client, upstream } of this.pairs) {
+      client.unpipe(upstream);
+      upstream.unpipe(client);
+      client.pause();
+      upstream.pause();
+    }
+    this.pairs.length = 0;
   }
 
   /** Accepts connections again, on the same port. */
@@ -61,5 +78,6 @@ export class TcpProxy {
     }
     client.pipe(upstream);
     upstream.pipe(client);
+    this.pairs.push({ client, upstream });
   }
 }

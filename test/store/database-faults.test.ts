@@ -8,6 +8,7 @@ import { Ingestor } from '../../src/sources/ingest.js';
 import { openDatabase, type DatabaseOptions, type VouchDatabase } from '../../src/store/database.js';
 import { createTestStore, type TestStore } from '../helpers/test-store.js';
 import { makeEvent } from '../detect/make-event.js';
+import { TcpProxy } from '../helpers/tcp-proxy.js';
 
 const url = process.env.TEST_DATABASE_URL as string;
 const clock = new ManualClock(new Date('2026-11-24T15:00:00Z'));
@@ -142,5 +143,28 @@ describe.skipIf(!url)('database faults during ingestion (Postgres)', () => {
       .execute()
       .then((result) => ({ rows: result }));
     expect(rows[0]).toEqual({ statement: '1234ms', lock: '567ms', idle: '8900ms', name: application });
+  });
+
+  it('drops a connection whose server stops answering, and the next query runs on a new one', async () => {
+    const target = new URL(url);
+    const proxy = new TcpProxy({ host: target.hostname, port: Number(target.port || 5432) });
+    const port = await proxy.start();
+    try {
+      const viaProxy = new URL(url);
+      viaProxy.port = String(port);
+      const errors: Error[] = [];
+      const db = await open({ url: viaProxy.toString(), poolSize: 1, statementTimeoutMs: 500, queryDeadlineMs: 1500, onConnectionError: (error) => errors.push(error) });
+      await db.db.selectNoFrom((eb) => eb.lit(1).as('ok')).execute();
+      // The open connection goes silent: statement_timeout never reaches a server that gets nothing.
+      proxy.freeze();
+      const started = Date.now();
+      await expect(db.db.selectNoFrom((eb) => eb.lit(2).as('ok')).execute()).rejects.toThrow();
+      expect(Date.now() - started).toBeLessThan(5000);
+      const rows = await db.db.selectNoFrom((eb) => eb.lit(3).as('ok')).execute();
+      expect(rows).toEqual([{ ok: 3 }]);
+      expect(errors.map((error) => error.message).join('\n')).toContain('did not answer within 1500 ms');
+    } finally {
+      await proxy.stop();
+    }
   });
 });
