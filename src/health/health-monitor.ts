@@ -35,8 +35,14 @@ const DEFAULT_LEASE_MS = 120_000;
 const POSTS_PER_ROUND = 20;
 /** The malformed-line counts of the last check, kept in `settings` so every replica shares them. */
 const MALFORMED_BASELINE_KEY = 'health.malformed_baseline';
-/** A spike is measured over at least this long, so two checks a second apart do not divide by zero. */
-const MIN_SPIKE_WINDOW_MS = 60_000;
+/**
+ * The check runs once a minute from cron, so the time since the last one is a minute give or take
+ * jitter (a round starting a millisecond earlier, or after a slow digest round). A round this soon
+ * after the last one (another replica in the same minute) is skipped; any other measures its window
+ * in whole minutes, so jitter neither skips a minute nor thins out one minute's spike.
+ */
+const MIN_SPIKE_WINDOW_MS = 30_000;
+const MINUTE_MS = 60_000;
 
 /**
  * The periodic side of pipeline health (signals from the logs themselves are stored while they
@@ -79,13 +85,14 @@ export class HealthMonitor {
     const { db, config } = this.options;
     if (config.malformedSpike <= 0) return;
     const baseline = parseBaseline(await getSetting(db, MALFORMED_BASELINE_KEY));
-    if (baseline !== null && now.getTime() - baseline.at < MIN_SPIKE_WINDOW_MS) return;
+    const elapsedMs = baseline === null ? 0 : now.getTime() - baseline.at;
+    if (baseline !== null && elapsedMs < MIN_SPIKE_WINDOW_MS) return;
     const totals = new Map<string, number>();
     for (const row of await malformedCounts(db)) totals.set(row.source, (totals.get(row.source) ?? 0) + row.count);
     if (baseline !== null) {
-      const perMinute = 60_000 / (now.getTime() - baseline.at);
+      const minutesElapsed = Math.max(1, Math.round(elapsedMs / MINUTE_MS));
       for (const [source, total] of totals) {
-        const rate = Math.round((total - (baseline.counts[source] ?? 0)) * perMinute);
+        const rate = Math.round((total - (baseline.counts[source] ?? 0)) / minutesElapsed);
         if (rate <= config.malformedSpike) continue;
         const detail = `${rate} malformed lines a minute from source ${source} (health.malformed_spike is ${config.malformedSpike}); see vouch doctor and the service log for samples`;
         await openNotice(db, { host: source, kind: 'malformed_spike', detail, at: now, count: true });
