@@ -3,8 +3,9 @@
  * driver's own errors (a dropped socket, a refused connection) carry a Node error code or only a
  * message.
  *
- * - `transient`: the database or the connection failed, not the data. Running the same
- *   transaction again later can succeed.
+ * - `transient`: the database or the connection failed, not the data (it is down, restarting, out
+ *   of connections or disk, or refusing sessions for maintenance). Running the same transaction
+ *   again later can succeed; an HTTP client is answered 503 with Retry-After.
  * - `poison`: the data was refused (a value out of range, a constraint other than a unique key).
  *   Running it again fails again; the offending record must be set aside so the rest can be stored.
  * - `fatal`: anything else (a missing table, a programming error). Neither retrying nor setting
@@ -16,9 +17,22 @@ export type DatabaseFailure = 'transient' | 'poison' | 'fatal';
 export const SQLSTATE = {
   /** Class 08: connection exception. */
   connectionExceptionClass: '08',
+  /**
+   * In class 08 but raised for malformed protocol messages, such as a bind with more parameters
+   * than the protocol can count: the client's bug, which no retry mends.
+   */
+  protocolViolation: '08P01',
   adminShutdown: '57P01',
   crashShutdown: '57P02',
+  /** The server is starting, shutting down, in recovery, or a standby not yet accepting sessions. */
   cannotConnectNow: '57P03',
+  /** PG 14+: the server closed a session idle longer than idle_session_timeout. */
+  idleSessionTimeout: '57P05',
+  /**
+   * Raised (as FATAL) when the database has ALLOW_CONNECTIONS false, e.g. during maintenance; as an
+   * ordinary ERROR it is a statement used out of order (currval before nextval), a bug.
+   */
+  objectNotInPrerequisiteState: '55000',
   /** Also what statement_timeout raises. */
   queryCanceled: '57014',
   /** What lock_timeout raises. */
@@ -28,7 +42,10 @@ export const SQLSTATE = {
   /** Class 40: transaction rollback. */
   transactionRollbackClass: '40',
   idleInTransactionTimeout: '25P03',
-  tooManyConnections: '53300',
+  /** Class 53: insufficient resources (disk full, out of memory, too many connections). */
+  insufficientResourcesClass: '53',
+  /** In class 53, but a limit of the configuration the same statement meets every time. */
+  configurationLimitExceeded: '53400',
   /** Class 22: data exception (bad value, NUL, out of range, bad encoding). */
   dataExceptionClass: '22',
   /** Class 23: integrity constraint violation. */
@@ -47,13 +64,15 @@ const TRANSIENT_CODES = new Set<string>([
   SQLSTATE.deadlockDetected,
   SQLSTATE.serializationFailure,
   SQLSTATE.idleInTransactionTimeout,
-  SQLSTATE.tooManyConnections,
+  SQLSTATE.idleSessionTimeout,
   // Writes that expect duplicates say ON CONFLICT; one that still collides raced a concurrent
   // writer (another replica), and running the transaction again sees that writer's row.
   SQLSTATE.uniqueViolation,
 ]);
 
-const TRANSIENT_CLASSES = new Set<string>([SQLSTATE.connectionExceptionClass, SQLSTATE.transactionRollbackClass]);
+const TRANSIENT_CLASSES = new Set<string>([SQLSTATE.connectionExceptionClass, SQLSTATE.transactionRollbackClass, SQLSTATE.insufficientResourcesClass]);
+/** Codes of a transient class that are the client's or the configuration's fault: fatal. */
+const FATAL_IN_TRANSIENT_CLASS = new Set<string>([SQLSTATE.protocolViolation, SQLSTATE.configurationLimitExceeded]);
 const POISON_CLASSES = new Set<string>([SQLSTATE.dataExceptionClass, SQLSTATE.integrityViolationClass, SQLSTATE.programLimitClass]);
 
 /** Socket-level failures Node reports while connecting or talking to the server. */
@@ -66,7 +85,8 @@ const TRANSIENT_MESSAGE = /connection terminated|not queryable|timeout exceeded 
 export function classifyDatabaseError(error: unknown): DatabaseFailure {
   const code = sqlState(error);
   if (code !== null) {
-    if (TRANSIENT_CODES.has(code) || TRANSIENT_CLASSES.has(code.slice(0, 2))) return 'transient';
+    if (TRANSIENT_CODES.has(code) || refusedSession(error, code)) return 'transient';
+    if (TRANSIENT_CLASSES.has(code.slice(0, 2)) && !FATAL_IN_TRANSIENT_CLASS.has(code)) return 'transient';
     if (POISON_CLASSES.has(code.slice(0, 2))) return 'poison';
     return 'fatal';
   }
@@ -75,6 +95,17 @@ export function classifyDatabaseError(error: unknown): DatabaseFailure {
   if (error instanceof AggregateError && error.errors.some((inner) => classifyDatabaseError(inner) === 'transient')) return 'transient';
   if (error instanceof Error && TRANSIENT_MESSAGE.test(error.message)) return 'transient';
   return 'fatal';
+}
+
+/**
+ * True for the server refusing a session because the database does not accept connections now
+ * (ALLOW_CONNECTIONS false). Only that refusal ends the session, so it alone is FATAL; the routine
+ * name is there for servers whose messages, severity included, are translated.
+ */
+function refusedSession(error: unknown, code: string): boolean {
+  if (code !== SQLSTATE.objectNotInPrerequisiteState) return false;
+  const { severity, routine } = error as { severity?: unknown; routine?: unknown };
+  return severity === 'FATAL' || routine === 'CheckMyDatabase';
 }
 
 /** The SQLSTATE of a Postgres error (pg and PGlite both put it in `code`), or null. */

@@ -23,7 +23,29 @@ describe('classifyDatabaseError', () => {
     ['54000', 'poison'],
     ['42P01', 'fatal'],
     ['28P01', 'fatal'],
+    ['57P03', 'transient'],
+    ['57P05', 'transient'],
+    ['57P04', 'fatal'],
+    ['53300', 'transient'],
+    ['53100', 'transient'],
+    ['53200', 'transient'],
+    ['53400', 'fatal'],
+    ['08004', 'transient'],
+    ['08P01', 'fatal'],
+    ['55006', 'fatal'],
   ] as const)('SQLSTATE %s is %s', (code, kind) => expect(classifyDatabaseError(pgError(code))).toBe(kind));
+
+  it('counts a session refused by a database closed to connections (maintenance) as transient, and only that 55000', () => {
+    // As pg reports it for a database with ALLOW_CONNECTIONS false.
+    const refused = Object.assign(pgError('55000'), { severity: 'FATAL', routine: 'CheckMyDatabase' });
+    expect(classifyDatabaseError(refused)).toBe('transient');
+    expect(classifyDatabaseError(Object.assign(pgError('55000'), { severity: 'FATAL' }))).toBe('transient');
+    // A server with translated messages: the routine still says it.
+    expect(classifyDatabaseError(Object.assign(pgError('55000'), { severity: 'SCHWERWIEGEND', routine: 'CheckMyDatabase' }))).toBe('transient');
+    // An ERROR 55000 is a statement out of order (currval before nextval): a bug, not an outage.
+    expect(classifyDatabaseError(Object.assign(pgError('55000'), { severity: 'ERROR', routine: 'currval_oid' }))).toBe('fatal');
+    expect(classifyDatabaseError(pgError('55000'))).toBe('fatal');
+  });
 
   it('reads driver errors without a SQLSTATE: sockets and lost connections are transient, the rest fatal', () => {
     expect(classifyDatabaseError(Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:5432'), { code: 'ECONNREFUSED' }))).toBe('transient');
