@@ -9,6 +9,7 @@ import * as quiet from './0008_quiet.js';
 import * as conversations from './0010_conversations.js';
 import * as answerBinding from './0011_answer_binding.js';
 import * as ladder from './0012_ladder.js';
+import * as checkpointFingerprint from './0013_checkpoint_fingerprint.js';
 
 /**
  * Every migration, in order. Append-only: a shipped migration is never edited; a change to the
@@ -25,4 +26,5 @@ export const MIGRATIONS: Record<string, Migration> = {
   '0010_conversations': conversations,
   '0011_answer_binding': answerBinding,
   '0012_ladder': ladder,
+  '0013_checkpoint_fingerprint': checkpointFingerprint,
 };

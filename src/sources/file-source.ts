@@ -39,8 +39,8 @@ export interface FileSourceOptions {
   logger: Logger;
   metrics?: Metrics;
   resolveUid?: ParserOptions['resolveUid'];
-  /** Tailer limits (bytes per batch); the defaults suit production. */
-  tail?: Pick<FileTailerOptions, 'maxBatchBytes'>;
+  /** Tailer limits (bytes per batch, the wait after a rotation); the defaults suit production. */
+  tail?: Pick<FileTailerOptions, 'maxBatchBytes' | 'rotateWaitMs'>;
   /** Back-off while commits fail. */
   retry?: Partial<RetryBackoff>;
   /** Wake on file change (fs.watch) besides polling. Default true. */
@@ -59,6 +59,11 @@ const MAX_ROUNDS = 64;
  */
 const BATCH_BYTES = 4 * 1024 * 1024;
 const DEFAULT_RETRY: RetryBackoff = { initialMs: 200, maxMs: 30_000 };
+/**
+ * After a rename rotation, the old file is followed until it has been quiet this long: a writer
+ * rotated by logrotate's `create` writes on to the old file until it is told to reopen.
+ */
+export const ROTATE_WAIT_MS = 3000;
 
 interface ParserState {
   parser: LogParser;
@@ -111,6 +116,7 @@ export class FileSource {
       path: options.source.path,
       maxLineBytes: MAX_LINE_CHARS,
       maxBatchBytes: options.tail?.maxBatchBytes ?? BATCH_BYTES,
+      rotateWaitMs: options.tail?.rotateWaitMs ?? ROTATE_WAIT_MS,
     });
     this.retry = { ...DEFAULT_RETRY, ...options.retry };
   }
@@ -194,8 +200,9 @@ export class FileSource {
       this.watcher?.refresh();
       if (this.stopped) break;
       if (failures > 0) await this.sleep(this.backoff(failures), false);
-      // A change seen while reading is read at once; otherwise wait for one, or the poll interval.
-      else if (!this.changed) await this.sleep(intervalMs, true);
+      // A change seen while reading is read at once; otherwise wait for one, or the poll interval
+      // (or less, when a rotated file is due to be finished and its successor started).
+      else if (!this.changed) await this.sleep(Math.min(intervalMs, this.tailer.rotationWaitMs() ?? intervalMs), true);
     }
   }
 
@@ -229,7 +236,7 @@ export class FileSource {
   private async loadPositions(): Promise<Map<string, Checkpoint>> {
     if (!this.positions) {
       const stored = await loadCheckpoints(this.options.db, this.name);
-      for (const c of stored) this.committed.set(c.filePath, { fileId: c.fileId, offset: c.offset });
+      for (const c of stored) this.committed.set(c.filePath, { fileId: c.fileId, offset: c.offset, fingerprint: c.fingerprint ?? null });
       this.positions = new Map(this.committed);
     }
     return this.positions;
@@ -255,16 +262,17 @@ export class FileSource {
     } else {
       durableOffset = Math.min(batch.endOffset, state.parser.lowWaterMark() ?? batch.endOffset);
     }
-    positions.set(filePath, { fileId: batch.fileId, offset: batch.endOffset });
-    return { ...out, checkpoint: { filePath, fileId: batch.fileId, offset: durableOffset }, health: this.watch.drain() };
+    const { fileId, fingerprint } = batch;
+    positions.set(filePath, { fileId, offset: batch.endOffset, fingerprint });
+    return { ...out, checkpoint: { filePath, fileId, offset: durableOffset, fingerprint }, health: this.watch.drain() };
   }
 
   /** Commits prepared batches in order, each with its checkpoint; stops at the first failure. */
   private async commitAll(prepared: readonly PreparedBatch[], total: IngestStats): Promise<void> {
     for (const batch of prepared) {
-      const { filePath, fileId, offset } = batch.checkpoint;
+      const { filePath, fileId, offset, fingerprint } = batch.checkpoint;
       addStats(total, await this.commit(batch.events, batch.malformed, [batch.checkpoint], batch.health));
-      this.committed.set(filePath, { fileId, offset });
+      this.committed.set(filePath, { fileId, offset, fingerprint });
       this.uncommitted.set(filePath, (this.uncommitted.get(filePath) ?? 1) - 1);
     }
   }

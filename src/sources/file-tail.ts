@@ -6,6 +6,7 @@
  * file descriptors are kept between polls only so a file renamed or deleted under us can still be
  * read to its end; after a restart the rotated file is found again by its inode among its siblings.
  */
+import { createHash } from 'node:crypto';
 import { open, readdir, stat, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import { globSource } from '../glob.js';
@@ -17,7 +18,16 @@ export interface Checkpoint {
   fileId: string;
   /** Byte offset of the first byte not yet consumed (always the start of a line). */
   offset: number;
+  /**
+   * `LENGTH:SHA256` of the file's first LENGTH bytes (up to FINGERPRINT_BYTES), as a batch
+   * returned it: a file whose first bytes no longer match was truncated and rewritten, or
+   * replaced under a reused inode, and is read again from 0. Null or absent: not checked.
+   */
+  fingerprint?: string | null;
 }
+
+/** How much of a file's start its fingerprint covers. */
+export const FINGERPRINT_BYTES = 1024;
 
 /** A line longer than maxLineBytes, skipped without being held in memory. */
 export interface TooLongLine {
@@ -28,7 +38,7 @@ export interface TooLongLine {
 
 /**
  * What one poll read from one file. Feed `blocks` (in order) to the parser, then store
- * `{ fileId, offset: endOffset }` as the checkpoint of `filePath` in the same database
+ * `{ fileId, offset: endOffset, fingerprint }` as the checkpoint of `filePath` in the same database
  * transaction as the events those lines produced, so a crash either keeps both or neither.
  * With a parser that holds partial events, store `min(endOffset, parser.lowWaterMark())` as the
  * durable checkpoint instead, and keep passing `endOffset` to the next poll: re-reading from the
@@ -51,6 +61,8 @@ export interface TailBatch {
   tooLong: TooLongLine[];
   /** The checkpoint offset after this batch: just past the last complete line consumed. */
   endOffset: number;
+  /** The fingerprint to store with the checkpoint (see Checkpoint.fingerprint); null for an empty file. */
+  fingerprint: string | null;
   /**
    * True when this is the last batch of a file that was renamed away or deleted; the next batch
    * for `filePath` starts a new file at offset 0. A parser may be flushed here.
@@ -80,6 +92,15 @@ export interface FileTailerOptions {
    * are always read from their start.
    */
   startAt?: 'start' | 'end';
+  /**
+   * After a rename rotation, how long the old file must have stopped growing before reading
+   * moves on to the new one (default 0). A writer that keeps its descriptor (logrotate's
+   * `create`, until the writer is told to reopen) goes on writing to the old file for a while;
+   * moving on at once would lose those lines.
+   */
+  rotateWaitMs?: number;
+  /** A monotonic clock in ms, for rotateWaitMs. Default performance.now. */
+  now?: () => number;
 }
 
 export const DEFAULT_MAX_LINE_BYTES = 1024 * 1024;
@@ -97,6 +118,12 @@ interface OpenFile {
   handle: FileHandle;
   fileId: string;
   readPath: string;
+  /** The fingerprint last computed of this file, and how many bytes it covers. */
+  fingerprint: string | null;
+  fingerprintBytes: number;
+  /** Once renamed away: when that was noticed, and when the file last grew since (rotateWaitMs). */
+  rotatedAt?: number;
+  grewAt?: number;
 }
 
 interface ReadResult {
@@ -137,9 +164,16 @@ export class FileTailer {
   private readonly readBuffers: Buffer[] = [];
   private buffersInUse = 0;
 
+  private readonly rotateWaitMs: number;
+  private readonly now: () => number;
+  /** When the earliest rotated file being waited on may be finished (see rotateWaitMs); null: none. */
+  private rotationSettlesAt: number | null = null;
+
   constructor(private readonly options: FileTailerOptions) {
     this.maxLineBytes = Math.max(1, options.maxLineBytes ?? DEFAULT_MAX_LINE_BYTES);
     this.maxBatchBytes = Math.max(1, options.maxBatchBytes ?? DEFAULT_MAX_BATCH_BYTES);
+    this.rotateWaitMs = Math.max(0, options.rotateWaitMs ?? 0);
+    this.now = options.now ?? (() => performance.now());
   }
 
   /**
@@ -153,6 +187,14 @@ export class FileTailer {
     const run = this.queue.then(() => this.pollNow(checkpoints));
     this.queue = run.catch(() => undefined);
     return run;
+  }
+
+  /**
+   * Milliseconds until a rotated file the last poll waited on may be finished, so the caller
+   * polls again then instead of at its next interval; null when none is waited on.
+   */
+  rotationWaitMs(): number | null {
+    return this.rotationSettlesAt === null ? null : Math.max(0, this.rotationSettlesAt - this.now());
   }
 
   /** Closes every open file descriptor; the tailer cannot be polled afterwards. */
@@ -169,6 +211,7 @@ export class FileTailer {
     if (this.closed) throw new Error('FileTailer is closed');
     // The previous poll's blocks are dead from here on.
     this.buffersInUse = 0;
+    this.rotationSettlesAt = null;
     await this.closeRetired(checkpoints);
     const keys = await this.watchedPaths(checkpoints);
     const batches: TailBatch[] = [];
@@ -218,17 +261,27 @@ export class FileTailer {
       start = 0;
       truncated = true;
     }
-    if (checkpoint && !truncated && current.size === start) return [];
     const file = await this.openCurrent(key);
     if (!file) return [];
+    // Truncated and written past the old offset, or the same size again: only its start tells.
+    if (checkpoint?.fingerprint && !truncated && file.fileId === checkpoint.fileId && !(await this.startsAsBefore(file, checkpoint.fingerprint))) {
+      start = 0;
+      truncated = true;
+    }
+    if (truncated) forgetFingerprint(file);
+    if (checkpoint && !truncated && current.size === start) return [];
     if (!checkpoint && this.firstPoll && this.options.startAt === 'end') {
       start = await this.lineStartBefore(file.handle, current.size);
     }
     if (file.fileId !== current.fileId && checkpoint?.fileId !== file.fileId) start = 0;
     const result = await this.read(file.handle, start, false);
-    const batch = this.batch(key, file, start, result, { finished: false, truncated });
+    const batch = await this.batch(key, file, start, result, { finished: false, truncated });
     const changed =
-      !checkpoint || checkpoint.fileId !== file.fileId || checkpoint.offset !== result.endOffset || truncated;
+      !checkpoint ||
+      checkpoint.fileId !== file.fileId ||
+      checkpoint.offset !== result.endOffset ||
+      truncated ||
+      (checkpoint.fingerprint ?? null) !== batch.fingerprint;
     return changed || batch.blocks.length > 0 || batch.tooLong.length > 0 ? [batch] : [];
   }
 
@@ -241,11 +294,22 @@ export class FileTailer {
     const batches: TailBatch[] = [];
     const old = await this.openOld(key, checkpoint.fileId);
     if (old) {
-      const result = await this.read(old.handle, checkpoint.offset, true);
-      const batch = this.batch(key, old, checkpoint.offset, result, { finished: result.eof, truncated: false });
-      const moved = result.endOffset !== checkpoint.offset || batch.blocks.length > 0 || batch.tooLong.length > 0;
-      if (moved || (result.eof && hasNew)) batches.push(batch);
-      if (!result.eof) return batches;
+      const now = this.now();
+      old.rotatedAt ??= now;
+      // Its writer may still hold it (until told to reopen): the old file is final only once it
+      // has not grown for rotateWaitMs; until then a last line may yet end, and the new file waits.
+      const settled = !hasNew || now - Math.max(old.rotatedAt, old.grewAt ?? -Infinity) >= this.rotateWaitMs;
+      const result = await this.read(old.handle, checkpoint.offset, settled);
+      const moved = result.endOffset !== checkpoint.offset || result.blocks.length > 0 || result.tooLong.length > 0;
+      if (moved) old.grewAt = now;
+      const finished = result.eof && settled;
+      if (result.eof && !finished) {
+        const settlesAt = Math.max(old.rotatedAt, old.grewAt ?? -Infinity) + this.rotateWaitMs;
+        this.rotationSettlesAt = Math.min(this.rotationSettlesAt ?? settlesAt, settlesAt);
+      }
+      const batch = await this.batch(key, old, checkpoint.offset, result, { finished, truncated: false });
+      if (moved || (finished && hasNew)) batches.push(batch);
+      if (!result.eof || !finished) return batches;
       // A deleted file stays open until its successor appears: while we hold it, its inode cannot
       // be reused, so the successor is sure to get a new fileId.
       if (!hasNew) return batches;
@@ -255,17 +319,17 @@ export class FileTailer {
     const file = await this.openCurrent(key);
     if (!file) return batches;
     const result = await this.read(file.handle, 0, false);
-    batches.push(this.batch(key, file, 0, result, { finished: false, truncated: false }));
+    batches.push(await this.batch(key, file, 0, result, { finished: false, truncated: false }));
     return batches;
   }
 
-  private batch(
+  private async batch(
     key: string,
     file: OpenFile,
     startOffset: number,
     result: ReadResult,
     flags: { finished: boolean; truncated: boolean },
-  ): TailBatch {
+  ): Promise<TailBatch> {
     return {
       filePath: key,
       fileId: file.fileId,
@@ -274,6 +338,7 @@ export class FileTailer {
       blocks: result.blocks,
       tooLong: result.tooLong,
       endOffset: result.endOffset,
+      fingerprint: await this.fingerprintOf(file, result.endOffset),
       finished: flags.finished,
       truncated: flags.truncated,
       more: !result.eof,
@@ -320,6 +385,32 @@ export class FileTailer {
       await file?.handle.close().catch(() => undefined);
     }
     return null;
+  }
+
+  /** The fingerprint of the file's first min(`consumed`, FINGERPRINT_BYTES) bytes, computed again only while it covers less. */
+  private async fingerprintOf(file: OpenFile, consumed: number): Promise<string | null> {
+    const length = Math.min(consumed, FINGERPRINT_BYTES);
+    if (length === 0) return null;
+    if (file.fingerprint !== null && file.fingerprintBytes >= length) return file.fingerprint;
+    const fingerprint = await headFingerprint(file.handle, length);
+    if (fingerprint !== null) {
+      file.fingerprint = fingerprint;
+      file.fingerprintBytes = length;
+    }
+    return fingerprint;
+  }
+
+  /** True when the file still starts with the bytes `fingerprint` was made of. */
+  private async startsAsBefore(file: OpenFile, fingerprint: string): Promise<boolean> {
+    const length = Number(fingerprint.slice(0, fingerprint.indexOf(':')));
+    if (!Number.isSafeInteger(length) || length <= 0 || length > FINGERPRINT_BYTES) return true;
+    const now = await headFingerprint(file.handle, length);
+    if (now !== fingerprint) return false;
+    if (file.fingerprintBytes < length) {
+      file.fingerprint = now;
+      file.fingerprintBytes = length;
+    }
+    return true;
   }
 
   /** Start of the line that `end` falls in (just past the last newline before it), so reading never begins mid-line. */
@@ -486,11 +577,25 @@ async function openFile(p: string): Promise<OpenFile | null> {
   try {
     // The identity comes from the descriptor, not the name, which may have moved meanwhile.
     const st = await handle.stat({ bigint: true });
-    return { handle, fileId: `${st.dev}:${st.ino}`, readPath: p };
+    return { handle, fileId: `${st.dev}:${st.ino}`, readPath: p, fingerprint: null, fingerprintBytes: 0 };
   } catch {
     await handle.close().catch(() => undefined);
     return null;
   }
+}
+
+/** `LENGTH:SHA256` of the first `length` bytes; null when the file is shorter now. */
+async function headFingerprint(handle: FileHandle, length: number): Promise<string | null> {
+  const head = Buffer.alloc(length);
+  const { bytesRead } = await handle.read(head, 0, length, 0);
+  if (bytesRead < length) return null;
+  return `${length}:${createHash('sha256').update(head).digest('hex')}`;
+}
+
+/** The file was rewritten from its start: what was fingerprinted of it no longer holds. */
+function forgetFingerprint(file: OpenFile): void {
+  file.fingerprint = null;
+  file.fingerprintBytes = 0;
 }
 
 async function listDir(dir: string): Promise<string[]> {

@@ -184,6 +184,8 @@ export interface SourceCheckpointsTable {
   file_path: string;
   file_id: string;
   offset: number;
+  /** `LENGTH:SHA256` of the file's first bytes (see migration 0013); null in rows stored before. */
+  fingerprint: ColumnType<string | null, string | null | undefined, string | null>;
   updated_at: Date;
 }
 

@@ -23,14 +23,14 @@ afterEach(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-function source(options: { file: string; ingestor: FlakyIngestor; clock?: Clock; logger?: Logger; maxBatchBytes?: number }): FileSource {
+function source(options: { file: string; ingestor: FlakyIngestor; clock?: Clock; logger?: Logger; maxBatchBytes?: number; rotateWaitMs?: number }): FileSource {
   const s = new FileSource({
     source: { name: 'audit', type: 'auditd', path: options.file, token: null, host: null },
     ingestor: options.ingestor,
     db: store.db,
     clock: options.clock ?? systemClock,
     logger: options.logger ?? silentLogger,
-    tail: { maxBatchBytes: options.maxBatchBytes ?? 4096 },
+    tail: { maxBatchBytes: options.maxBatchBytes ?? 4096, rotateWaitMs: options.rotateWaitMs },
     retry: { initialMs: 2, maxMs: 10 },
   });
   sources.push(s);
@@ -110,8 +110,9 @@ describe('FileSource following a file', () => {
     await writeFile(log.file, '');
     await log.append(1);
     const ingestor = new FlakyIngestor(log, () => false);
-    // A poll interval far beyond the test's patience: only a change notification can wake it.
-    source({ file: log.file, ingestor }).start(600_000);
+    // A poll interval far beyond the test's patience: only a change notification, or the end of
+    // the wait after a rotation, can wake it.
+    source({ file: log.file, ingestor, rotateWaitMs: 300 }).start(600_000);
     await eventually(() => ingestor.stored.size === 1, 'the first event');
     const appendedAt = Date.now();
     await log.append(1);
@@ -124,7 +125,9 @@ describe('FileSource following a file', () => {
     const rotatedAt = Date.now();
     await log.append(1);
     await eventually(() => ingestor.stored.size === 3, 'the event in the new file', 3000);
-    expect(Date.now() - rotatedAt).toBeLessThan(1000);
+    // The new file is started once the old one has been quiet for the rotation wait.
+    expect(Date.now() - rotatedAt).toBeGreaterThanOrEqual(300);
+    expect(Date.now() - rotatedAt).toBeLessThan(1300);
     expect(ingestor.violations).toEqual([]);
   });
 });

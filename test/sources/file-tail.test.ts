@@ -26,7 +26,7 @@ function tailer(options: Partial<ConstructorParameters<typeof FileTailer>[0]> & 
 /** Polls and advances the checkpoints as a caller would after committing each batch. */
 async function pollInto(t: FileTailer, checkpoints: Map<string, Checkpoint>): Promise<TailBatch[]> {
   const batches = await t.poll(checkpoints);
-  for (const b of batches) checkpoints.set(b.filePath, { fileId: b.fileId, offset: b.endOffset });
+  for (const b of batches) checkpoints.set(b.filePath, { fileId: b.fileId, offset: b.endOffset, fingerprint: b.fingerprint });
   return batches;
 }
 
@@ -106,7 +106,7 @@ describe('FileTailer', () => {
       [false, false, ['new-1']],
     ]);
     expect(linesOf(batches[1])[0].offset).toBe(0);
-    expect(cps.get(file)).toEqual({ fileId: await fileId(file), offset: 6 });
+    expect(cps.get(file)).toEqual({ fileId: await fileId(file), offset: 6, fingerprint: expect.stringMatching(/^6:[0-9a-f]{64}$/) });
   });
 
   it('after a restart finds the rotated file by inode among its siblings', async () => {
@@ -132,6 +132,74 @@ describe('FileTailer', () => {
     await rename(file, `${file}.1`);
     await writeFile(file, '');
     expect(texts(await pollInto(t, cps))).toEqual(['partial']);
+  });
+
+  it('follows a renamed file its writer still appends to for the rotation wait, then starts the new one', async () => {
+    const file = path.join(dir, 'audit.log');
+    await writeFile(file, 'old-1\n');
+    let now = 0;
+    const t = tailer({ path: file, rotateWaitMs: 3000, now: () => now });
+    const cps = new Map<string, Checkpoint>();
+    await pollInto(t, cps);
+    const oldId = cps.get(file)!.fileId;
+    // logrotate's `create`: renamed, a new empty file, and the writer not told to reopen yet.
+    await rename(file, `${file}.1`);
+    await writeFile(file, 'new-1\n');
+    expect(await pollInto(t, cps)).toEqual([]);
+    expect(t.rotationWaitMs()).toBe(3000);
+    now = 1500;
+    await appendFile(`${file}.1`, 'old-2\nold-3');
+    const late = await pollInto(t, cps);
+    expect(late.map((b) => [b.fileId === oldId, b.finished, linesOf(b).map((l) => l.text)])).toEqual([[true, false, ['old-2']]]);
+    // The wait counts from the last growth; a line the writer has not ended yet is not taken.
+    now = 4000;
+    expect(await pollInto(t, cps)).toEqual([]);
+    expect(t.rotationWaitMs()).toBe(500);
+    await appendFile(`${file}.1`, '-end\n');
+    now = 4100;
+    expect(linesOf((await pollInto(t, cps))[0]!).map((l) => l.text)).toEqual(['old-3-end']);
+    now = 7100;
+    const settled = await pollInto(t, cps);
+    expect(settled.map((b) => [b.fileId === oldId, b.finished, linesOf(b).map((l) => l.text)])).toEqual([
+      [true, true, []],
+      [false, false, ['new-1']],
+    ]);
+    expect(t.rotationWaitMs()).toBeNull();
+  });
+
+  it('restarts at 0 when the file was truncated and written past its old offset between polls', async () => {
+    const file = path.join(dir, 'audit.log');
+    await writeFile(file, 'aaaa\nbbbb\n');
+    const t = tailer({ path: file });
+    const cps = new Map<string, Checkpoint>();
+    await pollInto(t, cps);
+    await truncate(file, 0);
+    await writeFile(file, 'cccc\ndddd\neeee\n');
+    const [batch] = await pollInto(t, cps);
+    expect(batch).toMatchObject({ truncated: true, startOffset: 0, endOffset: 15 });
+    expect(linesOf(batch!).map((l) => l.text)).toEqual(['cccc', 'dddd', 'eeee']);
+    // Rewritten to exactly its old size: no growth at all, and still told apart.
+    await writeFile(file, 'ffff\ngggg\nhhhh\n');
+    const [again] = await pollInto(t, cps);
+    expect(again).toMatchObject({ truncated: true, startOffset: 0, endOffset: 15 });
+    expect(await pollInto(t, cps)).toEqual([]);
+  });
+
+  it('after a restart, reads a file from 0 whose start no longer matches its checkpoint (inode reused, or rewritten)', async () => {
+    const file = path.join(dir, 'audit.log');
+    await writeFile(file, 'one\ntwo\n');
+    const [first] = await tailer({ path: file }).poll(new Map());
+    const checkpoint: Checkpoint = { fileId: first!.fileId, offset: first!.endOffset, fingerprint: first!.fingerprint };
+    // The same inode with other contents, longer than the old offset.
+    await writeFile(file, 'three\nfour\nfive\n');
+    const [batch] = await tailer({ path: file }).poll(new Map([[file, checkpoint]]));
+    expect(batch).toMatchObject({ truncated: true, startOffset: 0 });
+    expect(linesOf(batch!).map((l) => l.text)).toEqual(['three', 'four', 'five']);
+    // The same contents go on where they were.
+    await writeFile(file, 'one\ntwo\nsix\n');
+    const [resumed] = await tailer({ path: file }).poll(new Map([[file, checkpoint]]));
+    expect(resumed).toMatchObject({ truncated: false, startOffset: 8 });
+    expect(linesOf(resumed!).map((l) => l.text)).toEqual(['six']);
   });
 
   it('restarts at 0 after copytruncate', async () => {
