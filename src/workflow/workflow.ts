@@ -457,7 +457,30 @@ export class Workflow implements InteractionHandlers {
    * form is already open. The form's view id is kept; only its submission is accepted. A confirm
    * never changes the alert's status.
    */
-  async onConfirm(click: ButtonClick): Promise<void> {
+  onConfirm(click: ButtonClick): Promise<void> {
+    return this.answering(click, () => this.confirm(click));
+  }
+
+  /** A "No, not me" click: the alert escalates as denied_by_user. */
+  onDeny(click: ButtonClick): Promise<void> {
+    return this.answering(click, () => this.deny(click));
+  }
+
+  /**
+   * Runs a button's handling; when it fails (the database unreachable, Slack refusing the form),
+   * the click was already acknowledged to Slack, so the person is told that nothing was recorded
+   * and to click again, rather than left believing their answer (a denial above all) was taken.
+   */
+  private async answering(click: ButtonClick, handle: () => Promise<void>): Promise<void> {
+    try {
+      await handle();
+    } catch (error) {
+      await this.tell(click, ANSWER_NOT_RECORDED).catch(() => undefined);
+      throw error;
+    }
+  }
+
+  private async confirm(click: ButtonClick): Promise<void> {
     const alert = await this.ownedAlert(click.alertId, click.chatUserId, click.question);
     if (!alert) return;
     if (!isAnswerable(alert)) {
@@ -485,7 +508,7 @@ export class Workflow implements InteractionHandlers {
     );
   }
 
-  async onDeny(click: ButtonClick): Promise<void> {
+  private async deny(click: ButtonClick): Promise<void> {
     const alert = await this.ownedAlert(click.alertId, click.chatUserId, click.question);
     if (!alert) return;
     let changed = false;
@@ -775,6 +798,9 @@ export class Workflow implements InteractionHandlers {
     return this.options.clock.now();
   }
 }
+
+/** What a person is told when their click could not be recorded. */
+export const ANSWER_NOT_RECORDED = 'Vouch could not record your answer just now, so nothing was changed. Please click the button again in a minute.';
 
 /** How often a question waiting behind another one checks again (its turn normally wakes it). */
 const PACE_RECHECK_MS = 60_000;
