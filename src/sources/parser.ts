@@ -2,7 +2,7 @@ import type { PipelineRecord } from '../health/pipeline-record.js';
 import type { CommandEvent } from './command-event.js';
 import { forEachLine, type LineBlock } from './line-block.js';
 
-/** Why a line was skipped; counted per source and reason. */
+/** Why a line was skipped, or kept with a part missing; counted per source and reason. */
 export type MalformedReason =
   | 'truncated'
   | 'bad_hex'
@@ -12,6 +12,11 @@ export type MalformedReason =
   | 'too_long'
   | 'unrecognized'
   | 'incomplete_event'
+  /**
+   * Kept, not skipped: a JSON record whose optional field had the wrong type (`"pid": 1.5`). The
+   * field is left out (null) and the rest of the event stands; `detail` names the field.
+   */
+  | 'bad_field'
   /** A record that claims to be sudo's but lacks the log's proof of who wrote it (journald). */
   | 'untrusted_source'
   /** An HTTP event for a host its source is not bound to (`sources[].hosts`). */

@@ -252,6 +252,23 @@ describe('POST /ingest', () => {
       expect((await storedEvents()).map((row) => row.login_user)).toEqual(['alice', 'bob', 'carol', 'dave']);
     });
 
+    it('stores events whose optional fields have the wrong type, without those fields, and counts them as bad_field', async () => {
+      const body = [
+        record(['cat', '/etc/shadow'], 'alice', { id: 'float-pid', pid: 1.5 }),
+        record(['cat', '/etc/shadow'], 'bob', { id: 'text-denied', sudo_denied: 'yes' }),
+        record(['cat', '/etc/shadow'], 'carol', { id: 'text-uid', login_uid: 'abc' }),
+        record(['cat', '/etc/shadow'], 'dave', { id: 'text-extra', extra: 'str' }),
+      ].join('\n');
+      const { status, json } = await post(body, ndjson(TOKENS.shipper));
+      expect(status).toBe(200);
+      expect(json).toMatchObject({ accepted: 4, matched: 4, stored: 4, alerts_created: 4, malformed_by_reason: { bad_field: 4 } });
+      expect((await storedEvents()).map((row) => [row.login_user, row.command])).toEqual(
+        ['alice', 'bob', 'carol', 'dave'].map((user) => [user, 'cat /etc/shadow']),
+      );
+      const counted = await store.db.selectFrom('source_malformed').select(['source', 'reason', 'count']).execute();
+      expect(counted).toEqual([{ source: 'shipper', reason: 'bad_field', count: 4 }]);
+    });
+
     it('stores a sudo line whose #000 escape decodes to NUL, and a Falco event with a NUL priority', async () => {
       const line = (user: string, command: string) => `Nov 24 14:23:28 web-1 sudo[4211]:    ${user} : TTY=pts/0 ; PWD=/ ; USER=root ; COMMAND=${command}`;
       const sudo = [line('alice', "/usr/bin/cat 'V=#000' /etc/shadow"), line('bob', '/usr/bin/cat /etc/shadow')].join('\n');

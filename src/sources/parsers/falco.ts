@@ -13,6 +13,7 @@ import {
   splitWords,
   toInteger,
   wellFormed,
+  type FieldDamage,
   type JsonObject,
 } from './parse-support.js';
 
@@ -29,41 +30,49 @@ export const FALCO_FORMAT = 'falco';
  * through `options.resolveUid`, null when the login uid is unset; `runAs` is `user.name`; `exe`
  * `proc.exepath` or `proc.exe`. The rule, priority, source, tags and container id are kept in
  * `extra` (`falco_rule`, `falco_priority`, ...). `eventKey` hashes time, host, rule and pid.
+ * The rule, the command (`proc.cmdline` or `proc.name`), the time and the host must be readable;
+ * any other field of the wrong type is left out and the line counted as `bad_field`.
  */
 export function createFalcoParser(options: ParserOptions): LogParser {
-  return createJsonLineParser(FALCO_FORMAT, (alert) => alertToEvents(alert, options));
+  return createJsonLineParser(FALCO_FORMAT, (alert, ctx) => alertToEvents(alert, ctx.damage, options));
 }
 
-function alertToEvents(alert: JsonObject, options: ParserOptions): CommandEvent[] {
+function alertToEvents(alert: JsonObject, damage: FieldDamage, options: ParserOptions): CommandEvent[] {
   const fields = alert.output_fields;
   if (!isJsonObject(fields)) throw new FieldError('output_fields must be an object');
   const rule = optionalString(alert, 'rule');
   if (rule === null) throw new FieldError('rule is required');
-  const cmdline = field(fields, 'proc.cmdline');
-  const name = field(fields, 'proc.name');
-  if (cmdline === null && name === null) return [];
-  const argv = cmdline !== null ? splitWords(cmdline) : [name!, ...splitWords(field(fields, 'proc.args') ?? '')];
+  const before = damage.count;
+  const cmdline = damage.read(() => field(fields, 'proc.cmdline'));
+  const name = damage.read(() => field(fields, 'proc.name'));
+  if (cmdline === null && name === null) {
+    // Not a process alert, unless its command was there and unreadable: that one is never skipped quietly.
+    if (damage.count > before) throw damage.required('proc.cmdline or proc.name is required');
+    return [];
+  }
+  const argv = cmdline !== null ? splitWords(cmdline) : [name!, ...splitWords(damage.read(() => field(fields, 'proc.args')) ?? '')];
   const host = optionalString(alert, 'hostname') ?? options.defaultHost;
   const timeText = optionalString(alert, 'time');
-  const pid = integerField(fields, 'proc.pid');
-  const loginUid = integerField(fields, 'user.loginuid');
-  const loginName = field(fields, 'user.loginname');
+  const pid = damage.read(() => integerField(fields, 'proc.pid'));
+  const loginUid = damage.read(() => integerField(fields, 'user.loginuid'));
+  const loginName = damage.read(() => field(fields, 'user.loginname'));
+  const optional = (key: string) => damage.read(() => field(fields, key));
   return [
     {
       time: alertTime(timeText, fields),
       host,
       user: loginName ?? nameUid(loginUid, host, options),
       loginUid: loginUid === null || isUnsetUid(loginUid) ? null : loginUid,
-      runAs: field(fields, 'user.name'),
+      runAs: optional('user.name'),
       argv,
       command: commandLine(argv),
-      exe: field(fields, 'proc.exepath') ?? field(fields, 'proc.exe'),
-      cwd: field(fields, 'proc.cwd'),
+      exe: optional('proc.exepath') ?? optional('proc.exe'),
+      cwd: optional('proc.cwd'),
       pid,
-      ppid: integerField(fields, 'proc.ppid'),
+      ppid: damage.read(() => integerField(fields, 'proc.ppid')),
       sourceFormat: FALCO_FORMAT,
       eventKey: hashKey(FALCO_FORMAT, `${timeText ?? ''}\u0000${host}\u0000${rule}\u0000${pid ?? ''}`),
-      extra: alertExtra(alert, fields, rule),
+      extra: alertExtra(alert, fields, rule, damage),
     },
   ];
 }
@@ -97,17 +106,17 @@ function alertTime(timeText: string | null, fields: JsonObject): Date {
   return time;
 }
 
-function alertExtra(alert: JsonObject, fields: JsonObject, rule: string): Record<string, string> {
+function alertExtra(alert: JsonObject, fields: JsonObject, rule: string, damage: FieldDamage): Record<string, string> {
   const extra: Record<string, string> = { falco_rule: rule };
-  const priority = optionalString(alert, 'priority');
+  const priority = damage.string(alert, 'priority');
   if (priority !== null) extra.falco_priority = priority;
-  const source = optionalString(alert, 'source');
+  const source = damage.string(alert, 'source');
   if (source !== null) extra.falco_source = source;
   const tags = alert.tags;
   if (Array.isArray(tags) && tags.length > 0) {
     extra.falco_tags = tags.filter((t): t is string => typeof t === 'string').map(wellFormed).join(',');
   }
-  const uuid = optionalString(alert, 'uuid');
+  const uuid = damage.string(alert, 'uuid');
   if (uuid !== null) extra.falco_uuid = uuid;
   for (const [key, name] of [
     ['container.id', 'container_id'],
@@ -117,7 +126,7 @@ function alertExtra(alert: JsonObject, fields: JsonObject, rule: string): Record
     ['k8s.pod.name', 'k8s_pod'],
     ['proc.tty', 'tty'],
   ] as const) {
-    const value = field(fields, key);
+    const value = damage.read(() => field(fields, key));
     if (value !== null) extra[name] = value;
   }
   return extra;

@@ -1,6 +1,7 @@
 import type { CommandEvent } from '../command-event.js';
 import { emptyOutput, type LogParser, type ParseOutput } from '../parser.js';
 import {
+  FieldDamage,
   FieldError,
   malformed,
   parseJsonObjectLine,
@@ -15,11 +16,15 @@ export interface JsonLineContext {
   line: string;
   offset: number;
   now: Date;
+  /** Reads optional fields: one of the wrong type is left out and the line counted `bad_field`. */
+  damage: FieldDamage;
 }
 
 /**
  * Turns one parsed JSON object into events. Returning an empty array skips the line silently
- * (records of no interest); throwing a FieldError reports it as `bad_json` with the message.
+ * (records of no interest); throwing a FieldError reports it as `bad_json` with the message
+ * (for a required field: the command, the time, the host). Optional fields are read through
+ * `ctx.damage`, so a wrong type there costs the field, not the event.
  */
 export type JsonObjectHandler = (value: JsonObject, ctx: JsonLineContext) => CommandEvent[];
 
@@ -46,8 +51,12 @@ export function createJsonLineParser(format: string, handle: JsonObjectHandler):
         out.malformed.push(malformed(parsed.reason, text, offset, parsed.detail));
         return out;
       }
+      const damage = new FieldDamage();
       try {
-        for (const event of handle(parsed.value, { line: text, offset, now })) out.events.push(event);
+        const events = handle(parsed.value, { line: text, offset, now, damage });
+        for (const event of events) out.events.push(event);
+        const report = events.length > 0 ? damage.report(text, offset) : null;
+        if (report !== null) out.malformed.push(report);
       } catch (error) {
         const reason = error instanceof FieldError ? 'bad_json' : 'unrecognized';
         const detail = error instanceof Error ? error.message : String(error);

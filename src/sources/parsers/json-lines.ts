@@ -6,11 +6,11 @@ import {
   epochToDate,
   hashKey,
   isJsonObject,
-  optionalInteger,
   optionalString,
   parseIsoTime,
   splitWords,
   wellFormed,
+  type FieldDamage,
   type JsonObject,
 } from './parse-support.js';
 
@@ -35,46 +35,50 @@ export const JSON_LINES_FORMAT = 'json';
  * | `extra`       | object of strings                      |                                      |
  *
  * This is also the shape `vouch scan --json` prints, so its output can be fed back in; its
- * `source_format` and `rule` fields are ignored. A field of the wrong type makes the line
- * malformed (`bad_json`, with a message naming the field).
+ * `source_format` and `rule` fields are ignored. The command (`argv`, else `command`), `time` and
+ * `host` are required to be readable: a line without them is malformed (`bad_json`, with a message
+ * naming the field). Any other field of the wrong type is left out of the event, which is kept, and
+ * the line is counted as `bad_field` naming it; so is an `argv` of the wrong type beside a readable
+ * `command`.
  */
 export function createJsonLinesParser(options: ParserOptions): LogParser {
   return createJsonLineParser(JSON_LINES_FORMAT, (record, ctx) => [recordToEvent(record, ctx, options)]);
 }
 
 function recordToEvent(record: JsonObject, ctx: JsonLineContext, options: ParserOptions): CommandEvent {
-  const argv = readArgv(record);
-  const id = optionalString(record, 'id');
+  const { damage } = ctx;
+  const argv = readArgv(record, damage);
+  const id = damage.string(record, 'id');
   const event: CommandEvent = {
     time: readTime(record),
     host: optionalString(record, 'host') ?? options.defaultHost,
-    user: optionalString(record, 'user'),
-    loginUid: optionalInteger(record, 'login_uid'),
-    runAs: optionalString(record, 'run_as'),
+    user: damage.string(record, 'user'),
+    loginUid: damage.integer(record, 'login_uid'),
+    runAs: damage.string(record, 'run_as'),
     argv,
     command: commandLine(argv),
-    exe: optionalString(record, 'exe'),
-    cwd: optionalString(record, 'cwd'),
-    pid: optionalInteger(record, 'pid'),
-    ppid: optionalInteger(record, 'ppid'),
+    exe: damage.string(record, 'exe'),
+    cwd: damage.string(record, 'cwd'),
+    pid: damage.integer(record, 'pid'),
+    ppid: damage.integer(record, 'ppid'),
     sourceFormat: JSON_LINES_FORMAT,
     eventKey: id !== null && id !== '' ? `${JSON_LINES_FORMAT}:${id}` : hashKey(JSON_LINES_FORMAT, ctx.line),
   };
-  const denied = record.sudo_denied;
-  if (denied !== undefined && denied !== null) {
-    if (typeof denied !== 'boolean') throw new FieldError('sudo_denied must be a boolean');
-    if (denied) event.sudoDenied = true;
-  }
-  const reason = optionalString(record, 'denial_reason');
+  if (damage.read(() => optionalBoolean(record, 'sudo_denied')) === true) event.sudoDenied = true;
+  const reason = damage.string(record, 'denial_reason');
   if (reason !== null) event.denialReason = reason;
-  const success = record.success;
-  if (success !== undefined && success !== null) {
-    if (typeof success !== 'boolean') throw new FieldError('success must be a boolean');
-    event.success = success;
-  }
-  const extra = readExtra(record);
+  const success = damage.read(() => optionalBoolean(record, 'success'));
+  if (success !== null) event.success = success;
+  const extra = readExtra(record, damage);
   if (extra !== null) event.extra = extra;
   return event;
+}
+
+function optionalBoolean(record: JsonObject, key: string): boolean | null {
+  const value = record[key];
+  if (value === undefined || value === null) return null;
+  if (typeof value !== 'boolean') throw new FieldError(`${key} must be a boolean`);
+  return value;
 }
 
 function readTime(record: JsonObject): Date {
@@ -87,29 +91,36 @@ function readTime(record: JsonObject): Date {
   return time;
 }
 
-function readArgv(record: JsonObject): string[] {
-  const argv = record.argv;
-  if (argv !== undefined && argv !== null) {
-    if (!Array.isArray(argv) || !argv.every((a) => typeof a === 'string')) {
-      throw new FieldError('argv must be an array of strings');
-    }
-    if (argv.length > 0) return (argv as string[]).map(wellFormed);
-  }
-  const command = optionalString(record, 'command');
-  if (command === null) throw new FieldError('argv or command is required');
+/** `argv`, else `command` split on whitespace: whichever is readable; one of them is required. */
+function readArgv(record: JsonObject, damage: FieldDamage): string[] {
+  const argv = damage.read(() => stringArray(record, 'argv'));
+  if (argv !== null && argv.length > 0) return argv;
+  const command = damage.string(record, 'command');
+  if (command === null) throw damage.required('argv or command is required');
   const words = splitWords(command);
-  if (words.length === 0) throw new FieldError('command is empty');
+  if (words.length === 0) throw damage.required('command is empty');
   return words;
 }
 
-function readExtra(record: JsonObject): Record<string, string> | null {
+function stringArray(record: JsonObject, key: string): string[] | null {
+  const value = record[key];
+  if (value === undefined || value === null) return null;
+  if (!Array.isArray(value) || !value.every((a) => typeof a === 'string')) throw new FieldError(`${key} must be an array of strings`);
+  return (value as string[]).map(wellFormed);
+}
+
+/** The `extra` object; a member that is not a string is left out, the others kept. */
+function readExtra(record: JsonObject, damage: FieldDamage): Record<string, string> | null {
   const extra = record.extra;
   if (extra === undefined || extra === null) return null;
-  if (!isJsonObject(extra)) throw new FieldError('extra must be an object of strings');
+  if (!isJsonObject(extra)) {
+    damage.leftOut('extra must be an object of strings');
+    return null;
+  }
   const out: Record<string, string> = {};
   for (const [key, value] of Object.entries(extra)) {
-    if (typeof value !== 'string') throw new FieldError(`extra.${key} must be a string`);
-    out[wellFormed(key)] = wellFormed(value);
+    if (typeof value === 'string') out[wellFormed(key)] = wellFormed(value);
+    else damage.leftOut(`extra.${key} must be a string`);
   }
   return out;
 }

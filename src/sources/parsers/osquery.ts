@@ -8,10 +8,10 @@ import {
   isJsonObject,
   isUnsetUid,
   nameUid,
-  optionalInteger,
   optionalString,
   splitWords,
   toInteger,
+  type FieldDamage,
   type JsonObject,
 } from './parse-support.js';
 
@@ -29,21 +29,22 @@ export const OSQUERY_FORMAT = 'osquery';
  * argv is `cmdline` split on spaces (osquery joined the arguments, losing their boundaries),
  * `user` the `auid` named through `options.resolveUid` (null when unset), `runAs` the `euid`,
  * `time` the row's `time` column, else `unixTime`. `eventKey` joins host, query name, time and
- * pid with a hash of the row.
+ * pid with a hash of the row. The command (`cmdline` or `path`), the time and the host must be
+ * readable; any other column of the wrong type is left out and the line counted as `bad_field`.
  */
 export function createOsqueryParser(options: ParserOptions): LogParser {
-  return createJsonLineParser(OSQUERY_FORMAT, (result) => resultToEvents(result, options));
+  return createJsonLineParser(OSQUERY_FORMAT, (result, ctx) => resultToEvents(result, ctx.damage, options));
 }
 
-function resultToEvents(result: JsonObject, options: ParserOptions): CommandEvent[] {
+function resultToEvents(result: JsonObject, damage: FieldDamage, options: ParserOptions): CommandEvent[] {
   const host = optionalString(result, 'hostIdentifier') ?? optionalString(result, 'hostname');
-  const name = optionalString(result, 'name') ?? '';
+  const name = damage.string(result, 'name') ?? '';
   const rows = resultRows(result);
   if (rows === null) {
     if (host === null && name === '') throw new FieldError('not an osquery result: no name or hostIdentifier');
     return [];
   }
-  const context = { host: host ?? options.defaultHost, name, unixTime: result.unixTime, options };
+  const context = { host: host ?? options.defaultHost, name, unixTime: result.unixTime, options, damage };
   const events: CommandEvent[] = [];
   for (const row of rows) {
     if (!isJsonObject(row)) throw new FieldError('result rows must be objects');
@@ -79,24 +80,31 @@ interface RowContext {
   name: string;
   unixTime: unknown;
   options: ParserOptions;
+  damage: FieldDamage;
 }
 
 function rowToEvent(row: JsonObject, ctx: RowContext): CommandEvent | null {
-  const cmdline = columnText(row, 'cmdline');
-  const path = columnText(row, 'path');
-  if (cmdline === null && path === null) return null;
-  const timeText = columnText(row, 'time');
-  const time = rowTime(timeText, ctx.unixTime);
-  const pid = optionalInteger(row, 'pid');
-  const auid = optionalInteger(row, 'auid');
-  const euid = optionalInteger(row, 'euid');
+  const { damage } = ctx;
+  const before = damage.count;
+  const cmdline = damage.read(() => columnText(row, 'cmdline'));
+  const path = damage.read(() => columnText(row, 'path'));
+  if (cmdline === null && path === null) {
+    // Not a process row, unless its command was there and unreadable: that one is never skipped quietly.
+    if (damage.count > before) throw damage.required('cmdline or path is required');
+    return null;
+  }
+  const timeText = damage.read(() => columnText(row, 'time'));
+  const time = rowTime(timeText, ctx.unixTime, damage);
+  const pid = damage.integer(row, 'pid');
+  const auid = damage.integer(row, 'auid');
+  const euid = damage.integer(row, 'euid');
   let argv = cmdline === null ? [] : splitWords(cmdline);
   if (argv.length === 0 && path !== null) argv = [path];
   const rowHash = hexDigest('sha1', JSON.stringify(row)).slice(0, 16);
   const extra: Record<string, string> = { osquery_query: ctx.name };
-  const uid = columnText(row, 'uid');
+  const uid = damage.read(() => columnText(row, 'uid'));
   if (uid !== null) extra.uid = uid;
-  const syscall = columnText(row, 'syscall');
+  const syscall = damage.read(() => columnText(row, 'syscall'));
   if (syscall !== null) extra.syscall = syscall;
   return {
     time,
@@ -107,9 +115,9 @@ function rowToEvent(row: JsonObject, ctx: RowContext): CommandEvent | null {
     argv,
     command: commandLine(argv),
     exe: path,
-    cwd: columnText(row, 'cwd'),
+    cwd: damage.read(() => columnText(row, 'cwd')),
     pid,
-    ppid: optionalInteger(row, 'parent'),
+    ppid: damage.integer(row, 'parent'),
     sourceFormat: OSQUERY_FORMAT,
     eventKey: `${OSQUERY_FORMAT}:${ctx.host}:${ctx.name}:${timeText ?? String(ctx.unixTime)}:${pid ?? ''}:${rowHash}`,
     extra,
@@ -124,13 +132,16 @@ function columnText(row: JsonObject, key: string): string | null {
   return text === '' ? null : text;
 }
 
-function rowTime(timeText: string | null, unixTime: unknown): Date {
-  for (const candidate of [timeText, unixTime]) {
+/** The row's `time`, else the result's `unixTime`: the first readable one; one is required. */
+function rowTime(timeText: string | null, unixTime: unknown, damage: FieldDamage): Date {
+  let unreadable = false;
+  for (const [name, candidate] of [['time', timeText], ['unixTime', unixTime]] as const) {
     if (candidate === null || candidate === undefined) continue;
     const seconds = toInteger(candidate);
     const date = seconds === null ? null : epochToDate(seconds);
-    if (date === null) throw new FieldError('time and unixTime must be epoch seconds');
-    return date;
+    if (date !== null) return date;
+    damage.leftOut(`${name} must be epoch seconds`);
+    unreadable = true;
   }
-  throw new FieldError('row has no time and the result no unixTime');
+  throw damage.required(unreadable ? 'no readable time' : 'row has no time and the result no unixTime');
 }

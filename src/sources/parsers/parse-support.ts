@@ -235,12 +235,64 @@ export function optionalInteger(obj: JsonObject, key: string): number | null {
 
 /**
  * A field of a JSON record has the wrong type. Used only inside parsers, where it is caught and
- * turned into a `bad_json` malformed entry; it never escapes `push()`.
+ * turned into a `bad_json` malformed entry (or, for an optional field read through FieldDamage,
+ * a `bad_field` one beside the kept event); it never escapes `push()`.
  */
 export class FieldError extends Error {
   constructor(message: string) {
     super(message);
     this.name = 'FieldError';
+  }
+}
+
+/**
+ * The optional fields of one record that had the wrong type. Vouch is a security control: an
+ * event whose command, time and host are readable is kept when a field beside them is not, with
+ * that field left out (null), and the line is counted as `bad_field` so the damage is seen.
+ */
+export class FieldDamage {
+  private readonly problems: string[] = [];
+
+  /** How many fields were left out so far. */
+  get count(): number {
+    return this.problems.length;
+  }
+
+  /** Notes a field left out, with what was wrong with it (`pid must be an integer`). */
+  leftOut(problem: string): void {
+    if (!this.problems.includes(problem)) this.problems.push(problem);
+  }
+
+  /** Runs the reader of an optional field: a FieldError is noted and the field reads as null. */
+  read<T>(reader: () => T | null): T | null {
+    try {
+      return reader();
+    } catch (error) {
+      if (!(error instanceof FieldError)) throw error;
+      this.leftOut(error.message);
+      return null;
+    }
+  }
+
+  /** optionalString, null when of the wrong type. */
+  string(obj: JsonObject, key: string): string | null {
+    return this.read(() => optionalString(obj, key));
+  }
+
+  /** optionalInteger, null when of the wrong type. */
+  integer(obj: JsonObject, key: string): number | null {
+    return this.read(() => optionalInteger(obj, key));
+  }
+
+  /** The error for a required part that is missing, naming the fields left out on the way. */
+  required(message: string): FieldError {
+    return new FieldError(this.problems.length === 0 ? message : `${message} (${this.problems.join('; ')})`);
+  }
+
+  /** The `bad_field` entry for the line of a kept event, or null when nothing was left out. */
+  report(line: string, offset: number | undefined): MalformedWithDetail | null {
+    if (this.problems.length === 0) return null;
+    return malformed('bad_field', line, offset, `kept without: ${this.problems.join('; ')}`);
   }
 }
 

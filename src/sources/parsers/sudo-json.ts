@@ -1,6 +1,7 @@
 import { commandLine, type CommandEvent } from '../command-event.js';
 import { emptyOutput, type LogParser, type ParseOutput, type ParserOptions } from '../parser.js';
 import {
+  FieldDamage,
   FieldError,
   MAX_LINE_CHARS,
   hashKey,
@@ -37,7 +38,9 @@ const BLOCK_START = /^\s*"(accept|reject|alert|exit)"\s*:\s*\{/;
  * `accept` and `reject` (with `sudoDenied` and the reason) become events; `alert` becomes an event
  * when it names a command; `exit` is skipped, since the `accept` before it is the same command.
  * `user` is submituser, `runAs` runuser, argv runargv, `exe` command, `cwd` runcwd or submitcwd.
- * `eventKey` is built from sudo's uuid when present, else a hash of the text.
+ * `eventKey` is built from sudo's uuid when present, else a hash of the text. The command
+ * (runargv or command), submituser (but for `alert`) and the time must be readable, and submithost
+ * when present; any other field of the wrong type is left out and the record counted `bad_field`.
  */
 export function createSudoJsonParser(options: ParserOptions): LogParser {
   return new SudoJsonParser(options);
@@ -84,9 +87,13 @@ export function sudoObjectToOutput(root: JsonObject, ctx: SudoJsonContext, out: 
     out.malformed.push(malformed('unrecognized', ctx.line, ctx.offset, 'no accept/reject/alert/exit object'));
     return;
   }
+  const damage = new FieldDamage();
   try {
-    const event = recordToEvent(kind, outer[kind] as JsonObject, ctx);
-    if (event !== null) out.events.push(event);
+    const event = recordToEvent(kind, outer[kind] as JsonObject, ctx, damage);
+    if (event === null) return;
+    out.events.push(event);
+    const report = damage.report(ctx.line, ctx.offset);
+    if (report !== null) out.malformed.push(report);
   } catch (error) {
     if (!(error instanceof FieldError)) throw error;
     // A record cut short is missing what was cut: say so rather than blame its JSON.
@@ -96,31 +103,33 @@ export function sudoObjectToOutput(root: JsonObject, ctx: SudoJsonContext, out: 
   }
 }
 
-function recordToEvent(kind: EventKind, rec: JsonObject, ctx: SudoJsonContext): CommandEvent | null {
+function recordToEvent(kind: EventKind, rec: JsonObject, ctx: SudoJsonContext, damage: FieldDamage): CommandEvent | null {
   if (kind === 'exit') return null;
-  const command = optionalString(rec, 'command');
-  const argv = readArgv(rec, command);
+  const command = damage.string(rec, 'command');
+  const argv = damage.read(() => readArgv(rec)) ?? (command === null ? null : [command]);
   if (argv === null) {
-    if (kind === 'alert') return null;
-    throw new FieldError(`${kind} record has neither runargv nor command`);
+    // An alert without a command is of no interest, unless its command was there and unreadable.
+    if (kind === 'alert' && damage.count === 0) return null;
+    throw damage.required(`${kind} record has neither runargv nor command`);
   }
-  const user = optionalString(rec, 'submituser');
+  // An alert may name no user, so only there is an unreadable one left out.
+  const user = kind === 'alert' ? damage.string(rec, 'submituser') : optionalString(rec, 'submituser');
   if (user === null && kind !== 'alert') throw new FieldError('submituser is required');
   const time = readTime(rec, kind) ?? ctx.header?.time;
   if (time === undefined) throw new FieldError('no submit_time, alert_time or server_time');
-  const uuid = optionalString(rec, 'uuid');
-  const reason = optionalString(rec, 'reason');
+  const uuid = damage.string(rec, 'uuid');
+  const reason = damage.string(rec, 'reason');
   const format = ctx.sourceFormat ?? SUDO_JSON_FORMAT;
   const event: CommandEvent = {
     time,
     host: optionalString(rec, 'submithost') ?? ctx.header?.host ?? ctx.options.defaultHost,
     user,
     loginUid: null,
-    runAs: optionalString(rec, 'runuser'),
+    runAs: damage.string(rec, 'runuser'),
     argv,
     command: commandLine(argv),
     exe: command ?? argv[0] ?? null,
-    cwd: optionalString(rec, 'runcwd') ?? optionalString(rec, 'submitcwd'),
+    cwd: damage.string(rec, 'runcwd') ?? damage.string(rec, 'submitcwd'),
     pid: ctx.header?.pid ?? null,
     ppid: null,
     sourceFormat: format,
@@ -130,27 +139,27 @@ function recordToEvent(kind: EventKind, rec: JsonObject, ctx: SudoJsonContext): 
     event.sudoDenied = true;
     event.denialReason = reason ?? 'rejected';
   }
-  event.extra = readExtra(rec, kind, reason);
+  event.extra = readExtra(rec, kind, reason, damage);
   // `@cee:` JSON sent through syslog is as forgeable as any syslog text (journald checks its own).
   if (ctx.header !== null && ctx.sourceFormat === undefined) event.attribution = 'syslog-unverified';
   if (ctx.cutShort === true) event.extra.truncated = 'true';
   return event;
 }
 
-function readArgv(rec: JsonObject, command: string | null): string[] | null {
+/** runargv; null when absent or empty (the command alone is then the argv). */
+function readArgv(rec: JsonObject): string[] | null {
   const runargv = rec.runargv;
-  if (runargv === undefined || runargv === null) return command === null ? null : [command];
+  if (runargv === undefined || runargv === null) return null;
   if (!Array.isArray(runargv) || !runargv.every((a) => typeof a === 'string')) {
     throw new FieldError('runargv must be an array of strings');
   }
-  if (runargv.length === 0) return command === null ? null : [command];
-  return (runargv as string[]).map(wellFormed);
+  return runargv.length === 0 ? null : (runargv as string[]).map(wellFormed);
 }
 
-function readExtra(rec: JsonObject, kind: EventKind, reason: string | null): Record<string, string> {
+function readExtra(rec: JsonObject, kind: EventKind, reason: string | null, damage: FieldDamage): Record<string, string> {
   const extra: Record<string, string> = { sudo_event: kind };
   const keep = (from: string, to: string): void => {
-    const value = optionalString(rec, from);
+    const value = damage.string(rec, from);
     if (value !== null) extra[to] = value;
   };
   keep('ttyname', 'tty');

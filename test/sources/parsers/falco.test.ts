@@ -107,16 +107,35 @@ describe('Falco parser', () => {
     expect(run(parser(), [JSON.stringify(k8s)])).toEqual({ events: [], malformed: [] });
   });
 
-  it('reports wrong field types', () => {
+  it('reports alerts whose rule, command, time or host cannot be read as bad_json', () => {
+    const { 'proc.name': _name, ...withoutName } = alert.output_fields;
     const lines = [
       JSON.stringify({ ...alert, output_fields: 'bash -i' }),
       JSON.stringify({ ...alert, time: 'yesterday' }),
-      JSON.stringify({ ...alert, output_fields: { ...alert.output_fields, 'proc.pid': 'abc' } }),
       JSON.stringify({ ...alert, rule: undefined }),
-      JSON.stringify({ ...alert, output_fields: { ...alert.output_fields, 'proc.cmdline': ['bash'] } }),
+      JSON.stringify({ ...alert, hostname: ['k8s-node-1'] }),
+      // An unreadable command is never taken for an alert about no process.
+      JSON.stringify({ ...alert, output_fields: { ...withoutName, 'proc.cmdline': ['bash'] } }),
     ];
     const { events, malformed } = run(parser(), lines);
     expect(events).toEqual([]);
     expect(malformed.map((m) => m.reason)).toEqual(['bad_json', 'bad_json', 'bad_json', 'bad_json', 'bad_json']);
+    expect((malformed[4] as { detail?: string }).detail).toBe('proc.cmdline or proc.name is required (output_fields.proc.cmdline must be a string or number)');
+  });
+
+  it('keeps an alert with an optional field of the wrong type, left out, and counts it as bad_field', () => {
+    const lines = [
+      JSON.stringify({ ...alert, output_fields: { ...alert.output_fields, 'proc.pid': 'abc', 'user.loginuid': 1.5 } }),
+      JSON.stringify({ ...alert, priority: 3, output_fields: { ...alert.output_fields, 'proc.cmdline': ['bash'], 'proc.cwd': {} } }),
+    ];
+    const { events, malformed } = run(parser(), lines);
+    expect(events.map((e) => [e.argv, e.pid, e.loginUid, e.user, e.cwd, e.extra?.falco_priority])).toEqual([
+      [['bash', '-i'], null, null, null, '/root/', 'Notice'],
+      [['bash'], 4242, 1000, 'alice', null, undefined],
+    ]);
+    expect(malformed.map((m) => [m.reason, m.detail])).toEqual([
+      ['bad_field', 'kept without: output_fields.proc.pid must be an integer; output_fields.user.loginuid must be an integer'],
+      ['bad_field', 'kept without: output_fields.proc.cmdline must be a string or number; output_fields.proc.cwd must be a string or number; priority must be a string'],
+    ]);
   });
 });

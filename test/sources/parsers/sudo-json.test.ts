@@ -92,18 +92,38 @@ describe('sudo JSON parser', () => {
     expect(malformed.map((m) => m.reason)).toEqual(['truncated']);
   });
 
-  it('reports wrong field types and broken JSON without throwing', () => {
+  it('reports records whose command, user, time or host cannot be read, and broken JSON, without throwing', () => {
+    const { command: _command, ...withoutCommand } = accept;
     const lines = [
-      JSON.stringify({ accept: { ...accept, runargv: 'rm -rf /' } }),
+      JSON.stringify({ accept: { ...withoutCommand, runargv: 'rm -rf /' } }),
       JSON.stringify({ accept: { ...accept, submituser: 7 } }),
       JSON.stringify({ accept: { ...accept, submit_time: 'now' } }),
       JSON.stringify({ hello: 'world' }),
       '{"accept": {"submituser": "al',
+      JSON.stringify({ accept: { ...accept, submithost: 7 } }),
+      // An alert whose command is unreadable is never taken for one without a command.
+      JSON.stringify({ alert: { ...withoutCommand, runargv: [1], alert_time: accept.submit_time } }),
     ];
     const { events, malformed } = run(parser(), lines);
     expect(events).toEqual([]);
-    expect(malformed.map((m) => m.reason)).toEqual(['bad_json', 'bad_json', 'bad_json', 'unrecognized', 'truncated']);
-    expect((malformed[0] as { detail?: string }).detail).toMatch(/runargv/);
+    expect(malformed.map((m) => m.reason)).toEqual(['bad_json', 'bad_json', 'bad_json', 'unrecognized', 'truncated', 'bad_json', 'bad_json']);
+    expect((malformed[0] as { detail?: string }).detail).toBe('accept record has neither runargv nor command (runargv must be an array of strings)');
+  });
+
+  it('keeps a record with an optional field of the wrong type, left out, and counts it as bad_field', () => {
+    const lines = [
+      JSON.stringify({ accept: { ...accept, runargv: 'systemctl restart x', runcwd: 5, ttyname: ['pts/0'] } }),
+      JSON.stringify({ reject: { ...accept, uuid: 1, runuser: {}, reason: false } }),
+    ];
+    const { events, malformed } = run(parser(), lines);
+    expect(events.map((e) => [e.argv, e.runAs, e.cwd, e.extra?.tty, e.sudoDenied, e.denialReason])).toEqual([
+      [['/usr/bin/systemctl'], 'root', '/home/alice', undefined, undefined, undefined],
+      [['systemctl', 'restart', 'my service'], null, '/home/alice', '/dev/pts/0', true, 'rejected'],
+    ]);
+    expect(malformed.map((m) => [m.reason, m.detail])).toEqual([
+      ['bad_field', 'kept without: runargv must be an array of strings; runcwd must be a string; ttyname must be a string'],
+      ['bad_field', 'kept without: uuid must be a string; reason must be a string; runuser must be a string'],
+    ]);
   });
 
   it('uses the compact iso8601 time when seconds are missing', () => {
