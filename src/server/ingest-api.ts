@@ -11,7 +11,7 @@ import type { CommandEvent } from '../sources/command-event.js';
 import type { IngestStats, Ingestor } from '../sources/ingest.js';
 import { bindToHosts, HostAllowList } from '../sources/host-allow-list.js';
 import { lineBlock } from '../sources/line-block.js';
-import { appendOutput, emptyOutput, parseBlock, type LogParser, type Malformed, type ParserOptions } from '../sources/parser.js';
+import { KEPT_REASONS, appendOutput, emptyOutput, parseBlock, type LogParser, type Malformed, type ParserOptions } from '../sources/parser.js';
 import { classifyLine, createParser } from '../sources/parsers/index.js';
 import { printableSample } from '../sources/read-log.js';
 import { bearerToken } from '../http/bearer-token.js';
@@ -54,7 +54,7 @@ export interface IngestResponse {
   malformed: number;
   /** Rule hits the database refused (set aside, counted with reason `unstorable`). */
   unstorable: number;
-  /** Everything refused: malformed plus unstorable. */
+  /** Everything refused: malformed records whose event was not kept (not `bad_field` or `incomplete_event`), plus unstorable. */
   refused: number;
   /** What was refused, per reason (`unstorable` included). */
   malformed_by_reason: Record<string, number>;
@@ -397,7 +397,7 @@ function response(stats: IngestStats, malformed: readonly Malformed[]): IngestRe
     duplicates: stats.duplicates,
     malformed: malformed.length,
     unstorable: stats.unstorable,
-    refused: malformed.length + stats.unstorable,
+    refused: malformed.filter((item) => !KEPT_REASONS.has(item.reason)).length + stats.unstorable,
     malformed_by_reason: byReason,
   };
 }

@@ -24,6 +24,9 @@ export type MalformedReason =
   /** Parsed, but the database refused to store it (set aside so the rest of its batch is stored). */
   | 'unstorable';
 
+/** Reasons counted for a record whose event was kept all the same (with what could be read). */
+export const KEPT_REASONS: ReadonlySet<MalformedReason> = new Set<MalformedReason>(['bad_field', 'incomplete_event']);
+
 export interface Malformed {
   reason: MalformedReason;
   /** The first bytes of the offending input, for the log. */

@@ -261,7 +261,7 @@ describe('POST /ingest', () => {
       ].join('\n');
       const { status, json } = await post(body, ndjson(TOKENS.shipper));
       expect(status).toBe(200);
-      expect(json).toMatchObject({ accepted: 4, matched: 4, stored: 4, alerts_created: 4, malformed_by_reason: { bad_field: 4 } });
+      expect(json).toMatchObject({ accepted: 4, matched: 4, stored: 4, alerts_created: 4, malformed: 4, refused: 0, malformed_by_reason: { bad_field: 4 } });
       expect((await storedEvents()).map((row) => [row.login_user, row.command])).toEqual(
         ['alice', 'bob', 'carol', 'dave'].map((user) => [user, 'cat /etc/shadow']),
       );
