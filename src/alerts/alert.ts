@@ -46,6 +46,11 @@ export interface AlertView {
   id: string;
   /** Set when the alert leads a conversation of more than one command. */
   conversation?: ConversationSummary | null;
+  /**
+   * A critical heads-up of a conversation whose critical hit is not its lead (a reverse shell
+   * that joined a tcpdump question): that hit's rule, command and host, which the heads-up names.
+   */
+  criticalHit?: { ruleName: string; command: string; host: string } | null;
   status: AlertStatus;
   /** The login user the alert is about (null: a system actor). */
   owner: string | null;

@@ -10,7 +10,7 @@ import { liveSuppressions } from '../store/queries/suppressions.js';
 import { suppressionMatches } from '../alerts/suppression.js';
 import type { AlertRow, Database, NewAlertRow, SuppressionRow } from '../store/schema.js';
 import { commandKeyOf, placeHit, sessionKeyOf, shapeKeyOf, type ConversationLead, type GroupingPolicy, type HitKeys, type Placement } from './conversation-grouping.js';
-import { SEVERITIES, type AlertStatus, type Severity } from '../alerts/alert.js';
+import { FINISHED_STATUSES, SEVERITIES, type AlertStatus, type Severity } from '../alerts/alert.js';
 
 export interface IntakePolicy extends GroupingPolicy {
   /** What to do with commands whose actor has no login user. */
@@ -153,6 +153,8 @@ export class HitRecorder {
       this.steps.push({ alertId: leadId, at: this.now, actor: 'system', action: 'severity_raised', detail: { from: change.from, to: change.to } });
       // A question waiting (for working hours, say) is reconsidered at once at its new severity.
       if (change.status === 'new') await scheduleJob(this.trx, leadId, 'ask', this.now);
+      // Turned critical: the channel hears of it now, not when the person answers.
+      if (change.to === 'critical' && !FINISHED_STATUSES.includes(change.status)) await scheduleJob(this.trx, leadId, 'announce', this.now);
     }
     this.raised.clear();
     const scheduled = this.steps.some((step) => step.action === 'created' || step.action === 'severity_raised');

@@ -195,10 +195,13 @@ export class EscalationLadder {
    * outcome is replied in its thread (once), which is what tells the thread's followers.
    */
   async announce(alert: AlertRow, signal: AbortSignal): Promise<void> {
-    if (alert.severity !== 'critical' || !(alert.asked_at || alert.dm_requested_at)) return;
+    // Asked, or waiting its turn behind another question of theirs (chat user known): either way
+    // the channel hears of a critical command at once.
+    if (alert.severity !== 'critical' || !(alert.asked_at || alert.dm_requested_at || alert.chat_user_id)) return;
     const view = toAlertView(alert);
     const heads = announcementOf(alert);
-    const thread = heads ? await this.showHeadsUp(alert, heads) : await this.postHeadsUp(alert, signal);
+    const shown = await this.headsUpView(alert);
+    const thread = heads ? await this.showHeadsUp(alert, heads, shown) : await this.postHeadsUp(alert, signal, shown);
     if (!FINISHED_STATUSES.includes(alert.status as AlertStatus) || alert.outcome_ts) return;
     const reply = await this.options.steps.postOnce(alert, 'outcome', { thread }, signal, () => this.options.chat.postOutcome(view, thread));
     await this.options.steps.transition(alert.id, 'system', (row) =>
@@ -211,12 +214,12 @@ export class EscalationLadder {
    * drawn as the escalation: that also undoes a heads-up rewrite by an older run of this job that
    * raced the escalation (notify_security runs this job again after it).
    */
-  private async showHeadsUp(alert: AlertRow, heads: MessageRef): Promise<MessageRef> {
+  private async showHeadsUp(alert: AlertRow, heads: MessageRef, shown: AlertView): Promise<MessageRef> {
     const escalation = escalationOf(alert);
     if (escalation?.ts === heads.ts) {
       await this.options.chat.escalateInPlace(await this.options.steps.view(alert), heads);
     } else if (alert.status !== 'escalated' || escalation) {
-      await this.options.chat.updateAnnouncement(toAlertView(alert), heads);
+      await this.options.chat.updateAnnouncement(shown, heads);
     }
     // Otherwise the alert escalated and notify_security is turning this message into the escalation.
     return heads;
@@ -226,12 +229,11 @@ export class EscalationLadder {
    * Posts the heads-up, once, and records it. When the escalation reached the channel first (the
    * heads-up came late), the escalation is the heads-up: nothing is posted and it is not rewritten.
    */
-  private async postHeadsUp(alert: AlertRow, signal: AbortSignal): Promise<MessageRef> {
+  private async postHeadsUp(alert: AlertRow, signal: AbortSignal, shown: AlertView): Promise<MessageRef> {
     const escalation = escalationOf(alert);
-    const view = toAlertView(alert);
     const posted = escalation
       ? await this.adoptEscalation(alert, escalation)
-      : await this.options.steps.postOnce(alert, 'announcement', 'security', signal, () => this.options.chat.announce(view));
+      : await this.options.steps.postOnce(alert, 'announcement', 'security', signal, () => this.options.chat.announce(shown));
     const adopted = posted.ts === escalation?.ts;
     await this.options.steps.transition(alert.id, 'system', async (row, trx) => {
       if (row.announce_ts) return null;
@@ -244,6 +246,32 @@ export class EscalationLadder {
       };
     });
     return posted;
+  }
+
+  /**
+   * What the heads-up shows: the conversation (its commands and hosts), and the critical hit by
+   * name when it is not the lead, so the channel sees the reverse shell and not only the tcpdump
+   * that opened the conversation.
+   */
+  private async headsUpView(alert: AlertRow): Promise<AlertView> {
+    const view = await this.options.steps.view(alert);
+    if (alert.conversation_id !== alert.id) return view;
+    const db = this.options.db;
+    // The lead's own severity is the conversation's: it was critical by itself unless a hit raised it.
+    const raised = await db.selectFrom('audit_trail').select('id').where('alert_id', '=', alert.id).where('action', '=', 'severity_raised').limit(1).executeTakeFirst();
+    if (!raised) return view;
+    const critical = await db
+      .selectFrom('alerts')
+      .select(['rule_name', 'command', 'host'])
+      .where('conversation_id', '=', alert.id)
+      .where('id', '!=', alert.id)
+      .where('severity', '=', 'critical')
+      .orderBy('created_at')
+      .orderBy('id')
+      .limit(1)
+      .executeTakeFirst();
+    if (!critical) return view;
+    return { ...view, criticalHit: { ruleName: critical.rule_name, command: critical.command, host: critical.host } };
   }
 
   /** The escalation as the heads-up, unless an earlier attempt of this job did post one after all. */

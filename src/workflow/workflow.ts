@@ -243,6 +243,8 @@ export class Workflow implements InteractionHandlers {
       // meanwhile). The end of that conversation asks this one at once; this is the fallback.
       this.options.logger.info('question waits behind another open question of the same person', { alert: alert.id });
       await scheduleJob(this.options.db, alert.id, 'ask', new Date(this.now().getTime() + PACE_RECHECK_MS));
+      // A critical command does not wait to be known: the channel's heads-up goes out now.
+      if (alert.severity === 'critical' && !alert.announce_ts && !alert.announce_requested_at) await scheduleJob(this.options.db, alert.id, 'announce', this.now());
       return;
     }
     const fresh = (await findAlert(this.options.db, alert.id)) ?? alert;

@@ -349,7 +349,7 @@ function detailFields(alert: AlertView): Block {
 }
 
 /** A short, single-purpose preview of the command for notifications (escaped later). */
-export function commandPreview(alert: AlertView): string {
+export function commandPreview(alert: Pick<AlertView, 'command'>): string {
   const max = 150;
   // Only a bounded prefix is cleaned, so a 1 MB command costs nothing here.
   const clean = sanitizeText(alert.command.slice(0, 2 * max));
@@ -375,7 +375,7 @@ const COVERS_ALL: Record<ConversationReader, string> = {
  * A conversation of several commands: how many, the first few (in one code block) and the hosts,
  * so one answer is given (or one escalation read) knowingly for everything it covers.
  */
-function conversationBlocks(alert: AlertView, reader: ConversationReader): Block[] {
+export function conversationBlocks(alert: AlertView, reader: ConversationReader): Block[] {
   const conversation = alert.conversation;
   if (!conversation || conversation.size <= 1) return [];
   const more = conversation.size - Math.min(conversation.size, conversation.commands.length);

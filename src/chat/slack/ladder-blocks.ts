@@ -6,7 +6,7 @@
 import type { AlertView } from '../../alerts/alert.js';
 import { humanDuration, outcomeLabel } from '../../alerts/wording.js';
 import type { ContactTarget } from '../chat-port.js';
-import { alertContext, commandPreview, commandSection, fallback, header, mrkdwnSection, quoteSection, severityText, type Block, type SlackMessage } from './blocks.js';
+import { alertContext, commandPreview, commandSection, conversationBlocks, fallback, header, mrkdwnSection, quoteSection, severityText, type Block, type SlackMessage } from './blocks.js';
 import { escapeMrkdwn, inlineCode, untrustedMrkdwn } from './escape.js';
 
 /** A reminder after its conversation ended: says so, and no longer sends anyone to the buttons. */
@@ -58,15 +58,19 @@ export function contactEndedMessage(alert: AlertView): SlackMessage {
 /** A critical alert's heads-up: posted when the person is asked, updated as the answer comes in. */
 export function announcementMessage(alert: AlertView): SlackMessage {
   const who = alert.owner === null ? 'a system actor' : inlineCode(alert.owner, 200);
+  // The critical hit itself, when it joined a conversation another command opened.
+  const hit = alert.criticalHit ?? { ruleName: alert.ruleName, command: alert.command, host: alert.host };
+  const asking = alert.status === 'new' ? 'Vouch asks them as soon as their other open question ends' : 'Vouch is asking them now';
   const blocks: Block[] = [
-    header(`Critical: ${alert.ruleName}`),
-    mrkdwnSection(`${who} ran this on ${inlineCode(alert.host, 500)}; Vouch is asking them now. Their answer and the outcome appear here and in the thread.`),
-    commandSection(alert.command),
+    header(`Critical: ${hit.ruleName}`),
+    mrkdwnSection(`${who} ran this on ${inlineCode(hit.host, 500)}; ${asking}. Their answer and the outcome appear here and in the thread.`),
+    commandSection(hit.command),
+    ...conversationBlocks(alert, 'security'),
     mrkdwnSection(`*Status:* ${outcomeText(alert)}`),
   ];
   if (alert.justification !== null) blocks.push(quoteSection('Their reason', alert.justification));
   blocks.push(alertContext(alert));
-  return { text: fallback(`Critical: ${commandPreview(alert)} on ${alert.host} by ${alert.owner ?? 'a system actor'}`), blocks };
+  return { text: fallback(`Critical: ${commandPreview({ command: hit.command })} on ${hit.host} by ${alert.owner ?? 'a system actor'}`), blocks };
 }
 
 /** The outcome, posted in the heads-up's thread when the alert finished. */
