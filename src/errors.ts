@@ -51,6 +51,16 @@ export class DatabaseUnavailableError extends DatabaseError {
   }
 }
 
+/**
+ * The database is reachable but misses migrations this version needs (or never had any): the
+ * message says to run `vouch migrate`. Nothing was read or written.
+ */
+export class DatabaseNotMigratedError extends DatabaseError {
+  constructor(message: string) {
+    super(message);
+  }
+}
+
 export class MigrationError extends VouchError {
   constructor(message: string, options?: { cause?: unknown }) {
     super('migration_failed', message, options);

@@ -1,6 +1,6 @@
 import { Migrator, sql, type MigrationResult } from 'kysely';
 import { MIGRATIONS } from '../../migrations/index.js';
-import { MigrationError } from '../errors.js';
+import { DatabaseNotMigratedError, MigrationError } from '../errors.js';
 import type { VouchDatabase } from './database.js';
 
 /** Postgres: a schema named in a query does not exist (dropped while the catalog was read). */
@@ -8,36 +8,74 @@ const INVALID_SCHEMA_NAME = '3F000';
 const ATTEMPTS = 3;
 
 /**
- * Applies every pending migration. Throws MigrationError naming the one that failed.
- *
- * kysely's migrator reads the table list of every schema in the database; if another schema is
- * dropped at that moment the read fails. That says nothing about ours, so it is tried again.
+ * Applies every pending migration. Throws MigrationError naming the one that failed. Returns
+ * kysely's result per migration it ran (status `Success`); empty when the database was up to date.
  */
 export async function migrateToLatest(store: VouchDatabase): Promise<MigrationResult[]> {
-  for (let attempt = 1; ; attempt += 1) {
-    try {
-      return await migrateOnce(store);
-    } catch (error) {
-      const code = ((error as MigrationError).cause as { code?: string } | undefined)?.code;
-      if (code !== INVALID_SCHEMA_NAME || attempt >= ATTEMPTS) throw error;
+  return retryWhileSchemasChange(async () => {
+    const { error, results = [] } = await (await migrator(store)).migrateToLatest();
+    if (error) {
+      const failed = results.find((result) => result.status === 'Error');
+      const name = failed ? ` ${failed.migrationName}` : '';
+      throw new MigrationError(`migration${name} failed: ${(error as Error).message ?? String(error)}`, { cause: error });
     }
-  }
+    return results;
+  });
 }
 
-async function migrateOnce(store: VouchDatabase): Promise<MigrationResult[]> {
-  // Name the schema explicitly: without one, kysely's migrator takes a migration table in ANY
-  // schema of the database (another application's) as its own.
+/** How far this database is behind the product's migrations. */
+export interface MigrationStatus {
+  /** Migrations not applied yet, in order. */
+  pending: string[];
+  /** No migration ever ran here: an empty database, or one `vouch migrate` never saw. */
+  neverMigrated: boolean;
+}
+
+/**
+ * Reads kysely's migration table without creating it, so checking changes nothing (doctor,
+ * report and the other commands that only read or write rows call this before their queries).
+ */
+export async function migrationStatus(store: VouchDatabase): Promise<MigrationStatus> {
+  const migrations = await retryWhileSchemasChange(async () => (await migrator(store)).getMigrations());
+  const pending = migrations.filter((migration) => migration.executedAt === undefined).map((migration) => migration.name);
+  return { pending, neverMigrated: pending.length > 0 && pending.length === migrations.length };
+}
+
+/**
+ * Throws DatabaseNotMigratedError, saying to run `vouch migrate`, unless every migration is
+ * applied: a command's first query would otherwise fail with `relation "alerts" does not exist`.
+ */
+export async function assertMigrated(store: VouchDatabase): Promise<void> {
+  const { pending, neverMigrated } = await migrationStatus(store);
+  if (neverMigrated) throw new DatabaseNotMigratedError(`${store.kind} reachable but not migrated yet: run vouch migrate`);
+  if (pending.length > 0) throw new DatabaseNotMigratedError(`${store.kind} reachable but ${pending.length} migration(s) not applied yet: run vouch migrate`);
+}
+
+/**
+ * The migrator of this store's schema. Named explicitly: without one, kysely's migrator takes a
+ * migration table in ANY schema of the database (another application's) as its own.
+ */
+async function migrator(store: VouchDatabase): Promise<Migrator> {
   const schema = store.schema ?? (await sql<{ schema: string }>`select current_schema() as schema`.execute(store.db)).rows[0]?.schema;
-  const migrator = new Migrator({
+  return new Migrator({
     db: store.db,
     provider: { getMigrations: async () => MIGRATIONS },
     ...(schema ? { migrationTableSchema: schema } : {}),
   });
-  const { error, results = [] } = await migrator.migrateToLatest();
-  if (error) {
-    const failed = results.find((result) => result.status === 'Error');
-    const name = failed ? ` ${failed.migrationName}` : '';
-    throw new MigrationError(`migration${name} failed: ${(error as Error).message ?? String(error)}`, { cause: error });
+}
+
+/**
+ * kysely's migrator reads the table list of every schema in the database; if another schema is
+ * dropped at that moment the read fails. That says nothing about ours, so it is tried again.
+ */
+async function retryWhileSchemasChange<T>(work: () => Promise<T>): Promise<T> {
+  for (let attempt = 1; ; attempt += 1) {
+    try {
+      return await work();
+    } catch (error) {
+      const cause = error instanceof MigrationError ? error.cause : error;
+      const code = (cause as { code?: string } | undefined)?.code;
+      if (code !== INVALID_SCHEMA_NAME || attempt >= ATTEMPTS) throw error;
+    }
   }
-  return results;
 }

@@ -1,0 +1,33 @@
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+
+const root = path.resolve(import.meta.dirname, '..', '..');
+const bin = path.join(root, 'bin', 'vouch');
+const built = existsSync(path.join(root, 'dist', 'src', 'cli', 'main.js'));
+
+/** Operational errors of the command line: one line naming the problem and the fix, exit code 2, no stack. */
+describe.skipIf(!built)('vouch command-line errors', () => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'vouch-cli-errors-'));
+  const base = { PATH: process.env.PATH ?? '', VOUCH_DATA_DIR: path.join(dir, 'data'), VOUCH_PORT: '0' };
+  const vouch = (env: Record<string, string>, ...args: string[]) =>
+    spawnSync(process.execPath, [bin, ...args], { cwd: dir, env: { ...base, ...env }, encoding: 'utf8', timeout: 60_000 });
+  const expectOneLine = (run: ReturnType<typeof vouch>, message: RegExp) => {
+    expect(run.stderr).toMatch(message);
+    expect(run.stderr.trimEnd().split('\n'), run.stderr).toHaveLength(1);
+    expect(run.stderr).not.toMatch(/^\s+at /m);
+    expect(run.status).toBe(2);
+  };
+
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('report and second-factor resume on a database never migrated say to run vouch migrate', () => {
+    for (const format of ['table', 'json', 'csv', 'html']) {
+      expectOneLine(vouch({}, 'report', '--format', format), /^vouch: pglite reachable but not migrated yet: run vouch migrate\n$/);
+    }
+    expectOneLine(vouch({}, 'second-factor', 'resume', 'alice', '--by', 'dana'), /^vouch: pglite reachable but not migrated yet: run vouch migrate\n$/);
+  }, 120_000);
+
+});
