@@ -82,14 +82,8 @@ program
   .addOption(configOption())
   .action(async (options: { config?: string }) => {
     const config = await loadConfig({ file: options.config });
-    const { openConfiguredStore } = await import('./open-store.js');
-    const store = await openConfiguredStore(config, {
-      migrate: true,
-      // The running service migrated the database when it started; a newer version migrates on its own start.
-      whileRunning: () => 'Stop the service and run vouch migrate again (vouch start also applies pending migrations).',
-    });
-    await store.close();
-    process.stdout.write(`database is up to date (${store.kind})\n`);
+    const { migrateCommand } = await import('./migrate-command.js');
+    process.stdout.write(await migrateCommand(config));
   });
 
 program

@@ -30,4 +30,16 @@ describe.skipIf(!built)('vouch command-line errors', () => {
     expectOneLine(vouch({}, 'second-factor', 'resume', 'alice', '--by', 'dana'), /^vouch: pglite reachable but not migrated yet: run vouch migrate\n$/);
   }, 120_000);
 
+  it('migrate lists the migrations it applied, then says up to date when there is nothing to apply', () => {
+    const first = vouch({ VOUCH_DATA_DIR: path.join(dir, 'migrated') }, 'migrate');
+    expect(first.status, first.stderr).toBe(0);
+    const lines = first.stdout.trimEnd().split('\n');
+    expect(lines[0]).toBe('applied 0001_initial');
+    expect(lines.at(-1)).toMatch(new RegExp(`^applied ${lines.length - 1} migrations; database is up to date \\(pglite\\)$`));
+    expect(lines.length).toBeGreaterThan(2);
+    const again = vouch({ VOUCH_DATA_DIR: path.join(dir, 'migrated') }, 'migrate');
+    expect(again.stdout).toBe('database is up to date (pglite)\n');
+    expect(vouch({ VOUCH_DATA_DIR: path.join(dir, 'migrated') }, 'report').status).toBe(0);
+  }, 120_000);
+
 });
