@@ -53,14 +53,7 @@ export async function doctorCommand(config: VouchConfig): Promise<{ text: string
   checks.push(database);
   if (jobs) checks.push(jobs);
   if (health) checks.push(health);
-  checks.push({
-    name: 'review',
-    ok: true,
-    detail: config.review.token
-      ? 'review API token set (recorded as token:review.token); for each machine, an admin can rather create a named one: POST /api/tokens {"name": "..."}'
-      : 'review API token generated and kept in the database; to choose one, set review.token or VOUCH_REVIEW_TOKEN (at least 32 characters: openssl rand -hex 32); ' +
-        'for each machine, an admin can rather create a named, revocable one: POST /api/tokens {"name": "..."}',
-  });
+  checks.push(reviewCheck(config, database));
   checks.push(await consoleSignInCheck(config));
   if (config.slack) {
     const slack = config.slack;
@@ -93,6 +86,24 @@ function configCheck(config: VouchConfig): Check {
     return { name: 'config', ok: false, detail: coerceError(error).message };
   }
   return { name: 'config', ok: true, detail: config.sandbox ? 'valid (sandbox: Slack and Duo simulated)' : 'valid' };
+}
+
+/**
+ * The review API's token. The API keeps its tokens (and everything it serves) in the database, so
+ * while the database check fails this fails too, rather than calling the review API fine.
+ */
+function reviewCheck(config: VouchConfig, database: Check): Check {
+  if (!database.ok) {
+    return { name: 'review', ok: false, detail: 'not checked: the review API keeps its tokens in the database and serves everything from it, and doctor could not use it (see the database check)' };
+  }
+  return {
+    name: 'review',
+    ok: true,
+    detail: config.review.token
+      ? 'review API token set (recorded as token:review.token); for each machine, an admin can rather create a named one: POST /api/tokens {"name": "..."}'
+      : 'review API token generated and kept in the database; to choose one, set review.token or VOUCH_REVIEW_TOKEN (at least 32 characters: openssl rand -hex 32); ' +
+        'for each machine, an admin can rather create a named, revocable one: POST /api/tokens {"name": "..."}',
+  };
 }
 
 /**

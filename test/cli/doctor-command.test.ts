@@ -24,10 +24,23 @@ describe('vouch doctor', () => {
     expect(after.text).toMatch(/ok\s+database\s+pglite reachable; audit trail intact/);
   }, 60_000);
 
+  it('never calls the review API fine while its database is not migrated or not reachable', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'vouch-doctor-'));
+    const unmigrated = await doctorCommand(loadConfig({ env: { VOUCH_DATA_DIR: path.join(dir, 'data') } }));
+    const unreachable = await doctorCommand(loadConfig({ env: { DATABASE_URL: 'postgres://postgres@127.0.0.1:1/none', VOUCH_REVIEW_TOKEN: 'r'.repeat(32) } }));
+    for (const result of [unmigrated, unreachable]) {
+      expect(result.text).toMatch(/FAIL\s+database\s+/);
+      expect(result.text).toMatch(/\nFAIL\s+review\s+not checked: the review API keeps its tokens in the database and serves everything from it, and doctor could not use it \(see the database check\)\n/);
+      expect(result.text).not.toMatch(/ok\s+review/);
+    }
+  }, 60_000);
+
   it('says how to set a review token when none is configured', async () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'vouch-doctor-'));
-    const { text } = await doctorCommand(loadConfig({ env: { VOUCH_DATA_DIR: path.join(dir, 'data') } }));
-    expect(text).toMatch(/review\s+review API token generated .*set review\.token or VOUCH_REVIEW_TOKEN \(at least 32 characters: openssl rand -hex 32\)/);
+    const config = loadConfig({ env: { VOUCH_DATA_DIR: path.join(dir, 'data') } });
+    await (await openConfiguredStore(config, { migrate: true })).close();
+    const { text } = await doctorCommand(config);
+    expect(text).toMatch(/ok\s+review\s+review API token generated .*set review\.token or VOUCH_REVIEW_TOKEN \(at least 32 characters: openssl rand -hex 32\)/);
   }, 60_000);
 
   it('fails the health check while a pipeline health notice is open, naming its host', async () => {
