@@ -10,7 +10,7 @@ import { systemClock, type Clock } from './clock.js';
 import type { DuoConfig, SlackConfig, VouchConfig } from './config/config.js';
 import { loadDefaultRules, loadRuleFile } from './detect/load-rules.js';
 import type { RuleSet } from './detect/rule.js';
-import { coerceError } from './errors.js';
+import { ConfigError, coerceError } from './errors.js';
 import { createLogger, type Logger } from './logger.js';
 import { routeReviewConsole } from './review/console/route-review-console.js';
 import { routeReviewApi } from './server/review-api.js';
@@ -110,7 +110,9 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
     const rules = config.rules ? loadRuleFile(config.rules) : loadDefaultRules();
     const metrics = new Metrics();
     const http = new HttpServer(logger);
-    const url = await http.listen(config.server.port, config.server.host);
+    const url = await http.listen(config.server.port, config.server.host).catch((error: unknown) => {
+      throw listenRefusal(error, config.server);
+    });
     cleanups.push(() => http.close());
     if (config.sandbox) http.guard(sandboxHostGuard({ port: Number(new URL(url).port), host: config.server.host }));
 
@@ -228,6 +230,24 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
     await runCleanups(cleanups, logger);
     if (ownsStore) await store.close().catch(() => undefined);
     throw error;
+  }
+}
+
+/**
+ * A port or address the server cannot listen on is the configuration's to fix (exit code 2, as
+ * for every refused start): the error names the key and the way out instead of `listen EADDRINUSE`.
+ */
+function listenRefusal(error: unknown, server: { port: number; host: string }): Error {
+  const where = `${server.port} (VOUCH_PORT)`;
+  switch ((error as NodeJS.ErrnoException).code) {
+    case 'EADDRINUSE':
+      return new ConfigError('server.port', `${where} is already in use on ${server.host}: stop the other process or choose another port`);
+    case 'EACCES':
+      return new ConfigError('server.port', `${where} on ${server.host} needs privileges this user lacks: choose a port above 1023`);
+    case 'EADDRNOTAVAIL':
+      return new ConfigError('server.host', `${server.host} (VOUCH_HOST) is not an address of this machine: listen on one it has, 127.0.0.1 or 0.0.0.0`);
+    default:
+      return coerceError(error);
   }
 }
 

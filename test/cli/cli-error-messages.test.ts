@@ -1,5 +1,6 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -40,6 +41,21 @@ describe.skipIf(!built)('vouch command-line errors', () => {
     const again = vouch({ VOUCH_DATA_DIR: path.join(dir, 'migrated') }, 'migrate');
     expect(again.stdout).toBe('database is up to date (pglite)\n');
     expect(vouch({ VOUCH_DATA_DIR: path.join(dir, 'migrated') }, 'report').status).toBe(0);
+  }, 120_000);
+
+  it('start on a port already in use names server.port and exits 2', async () => {
+    // Bound, so the child's listen fails whether or not this process is free to accept.
+    const busy = createServer();
+    await new Promise<void>((resolve) => busy.listen(0, '127.0.0.1', resolve));
+    try {
+      const port = (busy.address() as AddressInfo).port;
+      const run = vouch({ VOUCH_PORT: String(port), VOUCH_DATA_DIR: path.join(dir, 'busy') }, 'start', '--sandbox');
+      expect(run.stderr).toContain(`vouch: config server.port: ${port} (VOUCH_PORT) is already in use on 127.0.0.1: stop the other process or choose another port\n`);
+      expect(run.stderr).not.toMatch(/EADDRINUSE|^\s+at /m);
+      expect(run.status).toBe(2);
+    } finally {
+      await new Promise((resolve) => busy.close(resolve));
+    }
   }, 120_000);
 
 });
