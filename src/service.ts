@@ -23,6 +23,7 @@ import { Metrics } from './server/metrics.js';
 import { startSandbox, type Sandbox } from './sandbox/sandbox.js';
 import { sandboxHostGuard } from './sandbox/sandbox-host-check.js';
 import { assertStartable } from './config/sandbox-mode.js';
+import { prepareDataDir } from './config/prepare-data-dir.js';
 import { FileSource } from './sources/file-source.js';
 import { Ingestor } from './sources/ingest.js';
 import { uidMapResolver } from './sources/parser.js';
@@ -94,6 +95,7 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
   const logger = options.logger ?? createLogger();
   const clock = options.clock ?? systemClock;
   const ownsStore = !options.store;
+  if (ownsStore && !config.database.url) prepareDataDir(config.database.dataDir);
   const store =
     options.store ??
     (await openDatabase(

@@ -1,4 +1,5 @@
 import type { VouchConfig } from '../config/config.js';
+import { prepareDataDir } from '../config/prepare-data-dir.js';
 import { configuredDatabaseOptions, openDatabase, type VouchDatabase } from '../store/database.js';
 import { assertMigrated, migrateToLatest } from '../store/migrate.js';
 import { refuseWhileServiceRuns, type RunningServiceInfo } from './running-service.js';
@@ -24,7 +25,10 @@ export interface OpenStoreOptions {
  * opening the files (a second process would corrupt or race them).
  */
 export async function openConfiguredStore(config: VouchConfig, options: OpenStoreOptions): Promise<VouchDatabase> {
-  if (!config.database.url) refuseWhileServiceRuns(config.database.dataDir, options.whileRunning);
+  if (!config.database.url) {
+    refuseWhileServiceRuns(config.database.dataDir, options.whileRunning);
+    prepareDataDir(config.database.dataDir);
+  }
   const store = await openDatabase(configuredDatabaseOptions(config.database));
   try {
     if (options.migrate) await migrateToLatest(store);

@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -55,6 +55,17 @@ describe.skipIf(!built)('vouch command-line errors', () => {
       expect(run.status).toBe(2);
     } finally {
       await new Promise((resolve) => busy.close(resolve));
+    }
+  }, 120_000);
+
+  it('start and report with a data directory through a file name database.data_dir and VOUCH_DATA_DIR', () => {
+    const file = path.join(dir, 'a-file');
+    writeFileSync(file, 'not a directory\n');
+    for (const command of [['start', '--sandbox'], ['report'], ['migrate']]) {
+      expectOneLine(
+        vouch({ VOUCH_DATA_DIR: path.join(file, 'x') }, ...command),
+        new RegExp(`^vouch: config database\\.data_dir: cannot use ${file}/x as the data directory: ${file} is a file, not a directory; set database\\.data_dir \\(VOUCH_DATA_DIR\\) to a directory`),
+      );
     }
   }, 120_000);
 
