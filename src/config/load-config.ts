@@ -48,7 +48,9 @@ export function loadConfig(options: LoadConfigOptions = {}): VouchConfig {
   const escalateAfterMs = parsePositiveDuration(workflow.escalate_after ?? DEFAULTS.escalateAfter, 'workflow.escalate_after');
   const ladder = ladderConfig(workflow, escalateAfterMs);
   // Sandbox or live (see sandbox-mode.ts); startService refuses live mode without credentials.
-  const databaseUrl = env.DATABASE_URL || optionalString(database, 'url', 'database') || null;
+  const databaseUrl = env.DATABASE_URL
+    ? postgresUrl(env.DATABASE_URL, 'DATABASE_URL')
+    : postgresUrl(optionalString(database, 'url', 'database') ?? null, null);
   const sources = sourcesConfig(raw.sources, baseDir, env);
   const pagerduty = pagerDutyConfig(section(raw, 'pagerduty'), env);
   const liveOnlyKeys = slack === null && duo === null ? liveOnlyKeysSet(section(raw, 'slack'), section(raw, 'duo'), env) : [];
@@ -428,6 +430,23 @@ function healthConfig(values: Section): VouchConfig['health'] {
     malformedSpike: spike,
     quietAfterMs: parsePositiveDuration(values.quiet_after ?? DEFAULTS.healthQuietAfter, 'health.quiet_after'),
   };
+}
+
+/**
+ * `database.url` (DATABASE_URL): a postgres:// or postgresql:// URL, as the pg driver reads it
+ * (user, password, host, port, database; `?host=/var/run/postgresql` for a Unix socket). Anything
+ * else would reach the driver as a relative URL and fail later as a host name lookup of "base".
+ * The value is never shown: it may hold a password.
+ */
+function postgresUrl(value: string | null, variable: string | null): string | null {
+  if (value === null) return null;
+  if (/^postgres(ql)?:\/\//i.test(value) && URL.canParse(value)) return value;
+  const what = /^\s*\w+\s*=/.test(value) ? 'a key=value connection string, which is not read' : 'not a postgres URL';
+  throw new ConfigError(
+    'database.url',
+    `${variable ? `${variable} is ` : ''}${what}: write it as postgres://user@host:5432/dbname ` +
+      '(postgresql:// also works; for a Unix socket, postgres:///dbname?host=/var/run/postgresql), or unset it to use the embedded database',
+  );
 }
 
 function assertUrl(value: string, key: string): void {

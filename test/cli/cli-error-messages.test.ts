@@ -69,4 +69,11 @@ describe.skipIf(!built)('vouch command-line errors', () => {
     }
   }, 120_000);
 
+  it('refuses a DATABASE_URL that is not a postgres URL, showing the expected form and not the value', () => {
+    for (const url of ['notaurl', '127.0.0.1:5432/db', 'host=x dbname=y password=hunter2']) {
+      const run = vouch({ DATABASE_URL: url }, 'report');
+      expectOneLine(run, /^vouch: config database\.url: DATABASE_URL is .*: write it as postgres:\/\/user@host:5432\/dbname /);
+      expect(run.stderr).not.toContain(url);
+    }
+  }, 120_000);
 });

@@ -55,6 +55,35 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ file: configFile('database: { lock_timeout: soon }\n'), env: {} })).toThrow(/database\.lock_timeout/);
   });
 
+  it('takes postgres:// and postgresql:// database URLs, Unix sockets included', () => {
+    for (const url of [
+      'postgres://user:p%40ss@db.internal:5432/vouch?sslmode=require',
+      'postgresql://vouch@db.internal/vouch',
+      'postgres:///vouch?host=/var/run/postgresql',
+      'postgres://%2Fvar%2Frun%2Fpostgresql/vouch',
+    ]) {
+      expect(loadConfig({ env: { DATABASE_URL: url } }).database.url).toBe(url);
+      expect(loadConfig({ file: configFile(`database: { url: "${url}" }\n`), env: {} }).database.url).toBe(url);
+    }
+  });
+
+  it('refuses a database URL that is not a postgres URL, naming the key and the expected form, never the value', () => {
+    for (const url of ['notaurl', '127.0.0.1:5432/db', 'localhost:5432/db', 'postgres:vouch', 'mysql://db/vouch', 'host=x dbname=y password=hunter2']) {
+      let refusal: unknown;
+      try {
+        loadConfig({ env: { DATABASE_URL: url } });
+      } catch (error) {
+        refusal = error;
+      }
+      expect(refusal).toBeInstanceOf(ConfigError);
+      const message = (refusal as Error).message;
+      expect(message).toMatch(/^config database\.url: DATABASE_URL is .*: write it as postgres:\/\/user@host:5432\/dbname \(postgresql:\/\/ also works; for a Unix socket, postgres:\/\/\/dbname\?host=\/var\/run\/postgresql\)/);
+      expect(message).not.toContain(url);
+    }
+    expect(() => loadConfig({ env: { DATABASE_URL: 'host=x dbname=y' } })).toThrow(/DATABASE_URL is a key=value connection string, which is not read/);
+    expect(() => loadConfig({ file: configFile('database: { url: notaurl }\n'), env: {} })).toThrow(/^config database\.url: not a postgres URL: write it as postgres:/);
+  });
+
   it('reads every contract key from YAML', () => {
     const file = configFile(`
 server: { port: 9090 }
