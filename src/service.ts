@@ -176,8 +176,9 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
     const reviewToken = config.review.token ?? (await getOrCreateSetting(store.db, 'review_token', () => randomBytes(24).toString('base64url')));
     // Tests may bring their own sign-in; otherwise SSO, or the sandbox's own identity provider.
     const consoleAuth = options.consoleAuth ?? setUpConsoleAuth({ config, store, http, baseUrl: url, clock, logger, sharedToken: reviewToken });
-    routeReviewApi(http, { db: store.db, clock, auth: consoleAuth });
-    routeReviewConsole(http, { db: store.db, clock, auth: consoleAuth, onScheduled: wake });
+    const ruleIds = new Set(rules.specs.map((spec) => spec.id));
+    routeReviewApi(http, { db: store.db, clock, auth: consoleAuth, ruleIds });
+    routeReviewConsole(http, { db: store.db, clock, auth: consoleAuth, ruleIds, onScheduled: wake });
     routeIngest(http, { sources: config.sources, ingestor, clock, logger, metrics, resolveUid: uidMapResolver(identityConfig.uids) });
 
     if (options.autoRun ?? true) {

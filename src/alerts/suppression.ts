@@ -9,6 +9,7 @@ import { randomBytes } from 'node:crypto';
 import { RE2JS } from 're2js';
 import { parseDuration, formatDuration } from '../config/duration.js';
 import { RequestError } from '../errors.js';
+import { editDistance, typoDistance } from '../edit-distance.js';
 import { globSource } from '../glob.js';
 import { storableRequestText } from '../http/request-body.js';
 
@@ -64,10 +65,11 @@ export const SUPPRESSION_USAGE = '{"created_by", "reason", "for", and "rule" and
 /**
  * Validates the body of `POST /api/suppressions`:
  * `{ "created_by", "reason", "for": "7d", "rule"?, "user"?, "host"?, "command"? }`, with at least
- * one of `rule` and `command` (a suppression of everything a person runs is not one). 400 with
- * what is wrong otherwise.
+ * one of `rule` and `command` (a suppression of everything a person runs is not one), and `rule`
+ * one of `ruleIds`, the rules the service runs (a misspelt one would silently suppress nothing).
+ * 400 with what is wrong otherwise. The console's suppression form is validated here too.
  */
-export function parseSuppressionRequest(fields: Record<string, unknown>, now: Date): SuppressionRequest {
+export function parseSuppressionRequest(fields: Record<string, unknown>, now: Date, ruleIds: ReadonlySet<string>): SuppressionRequest {
   for (const key of Object.keys(fields)) {
     if (!['created_by', 'reason', 'for', 'rule', 'user', 'host', 'command'].includes(key)) {
       throw new RequestError(400, `${key}: unknown field; the fields are created_by, reason, for, rule, user, host, command`);
@@ -90,7 +92,7 @@ export function parseSuppressionRequest(fields: Record<string, unknown>, now: Da
   if (ms <= 0 || ms > MAX_SUPPRESSION_MS) {
     throw new RequestError(400, `for: must be more than 0 and at most ${formatDuration(MAX_SUPPRESSION_MS)}; lasting tuning belongs in the rules' exceptions`);
   }
-  return {
+  const request = {
     ruleId,
     owner: text(fields.user, 'user', 200),
     hostGlob: text(fields.host, 'host', 255),
@@ -99,6 +101,36 @@ export function parseSuppressionRequest(fields: Record<string, unknown>, now: Da
     createdBy,
     expiresAt: new Date(now.getTime() + ms),
   };
+  if (ruleId !== null && !ruleIds.has(ruleId)) throw new RequestError(400, unknownRuleMessage(ruleId, ruleIds));
+  return request;
+}
+
+/** How many rule ids an unknown-rule refusal lists at most. */
+const LISTED_RULES = 10;
+
+/** Names the unknown rule and the known ids closest to it (typos), or some known ids when none is close. */
+function unknownRuleMessage(ruleId: string, ruleIds: ReadonlySet<string>): string {
+  const refusal = `rule: "${ruleId}" is not a rule this service runs, so the suppression would silence nothing`;
+  const close = closestRuleIds(ruleId, ruleIds);
+  if (close.length > 0) return `${refusal}; did you mean ${close.join(' or ')}?`;
+  if (ruleIds.size === 0) return `${refusal}; no rules are loaded`;
+  const known = [...ruleIds].sort();
+  const more = known.length > LISTED_RULES ? `, ... (${known.length} in all: the id of each rule in the rule file)` : '';
+  return `${refusal}; its rules are ${known.slice(0, LISTED_RULES).join(', ')}${more}`;
+}
+
+/** Known ids within typo distance of `ruleId` and nearly as close as the closest, ignoring case, closest first. */
+function closestRuleIds(ruleId: string, ruleIds: ReadonlySet<string>): string[] {
+  const wanted = ruleId.toLowerCase();
+  const scored: Array<{ id: string; distance: number }> = [];
+  for (const id of ruleIds) {
+    const distance = editDistance(wanted, id.toLowerCase());
+    if (distance <= typoDistance(wanted)) scored.push({ id, distance });
+  }
+  scored.sort((a, b) => a.distance - b.distance || a.id.localeCompare(b.id));
+  // Only the best few: an id one edit away makes one six edits away noise.
+  const best = scored[0]?.distance ?? 0;
+  return scored.filter(({ distance }) => distance <= best + 1).slice(0, 5).map(({ id }) => id);
 }
 
 /** Validates the body of `POST /api/suppressions/<id>/revoke`: `{ "revoked_by": "dana" }`. */

@@ -1,4 +1,5 @@
 import { ConfigError } from '../errors.js';
+import { editDistance, typoDistance } from '../edit-distance.js';
 
 /**
  * The shape of the configuration file, key by key, so that an unknown key is refused at any depth
@@ -85,20 +86,5 @@ export function nearestKey(key: string, known: readonly string[]): string | null
     const distance = editDistance(wanted, normal(candidate));
     if (distance < bestDistance) [best, bestDistance] = [candidate, distance];
   }
-  return bestDistance <= Math.max(2, Math.floor(wanted.length / 3)) ? best : null;
-}
-
-/** Levenshtein distance; keys are short, and an overlong key is cut so the cost stays bounded. */
-function editDistance(a: string, b: string): number {
-  const left = a.slice(0, 64);
-  let previous = Array.from({ length: b.length + 1 }, (_, index) => index);
-  for (let i = 1; i <= left.length; i++) {
-    const current = [i];
-    for (let j = 1; j <= b.length; j++) {
-      const substitution = (previous[j - 1] as number) + (left[i - 1] === b[j - 1] ? 0 : 1);
-      current[j] = Math.min((previous[j] as number) + 1, (current[j - 1] as number) + 1, substitution);
-    }
-    previous = current;
-  }
-  return previous[b.length] as number;
+  return bestDistance <= typoDistance(wanted) ? best : null;
 }

@@ -17,6 +17,14 @@ import { jsonObjectBody, readBody, storableRequestText } from '../http/request-b
 import { sendJson } from '../http/respond.js';
 import { decodePathId, type HttpServer } from './http-server.js';
 
+export interface ReviewApiOptions {
+  db: Kysely<Database>;
+  clock: Clock;
+  auth: ConsoleAuth;
+  /** The ids of the rules the service runs: a suppression may only name one of them. */
+  ruleIds: ReadonlySet<string>;
+}
+
 /**
  * The review API: what `vouch report` reads when the database is the service's embedded one, and
  * what dashboards and scripts can read.
@@ -36,8 +44,8 @@ import { decodePathId, type HttpServer } from './http-server.js';
  * a `reviewer`, `created_by`, `revoked_by` or `resumed_by` in the body is ignored, so nobody acts under
  * another's name. Alerts are report rows (see ReportRow), `provenance` included.
  */
-export function routeReviewApi(http: HttpServer, options: { db: Kysely<Database>; clock: Clock; auth: ConsoleAuth }): void {
-  const { db, clock, auth } = options;
+export function routeReviewApi(http: HttpServer, options: ReviewApiOptions): void {
+  const { db, clock, auth, ruleIds } = options;
   http.route('GET', '/api/me', async (req, res) => {
     sendJson(res, 200, await auth.apiIdentity(req));
   });
@@ -65,7 +73,7 @@ export function routeReviewApi(http: HttpServer, options: { db: Kysely<Database>
     const identity = await auth.apiIdentity(req);
     const now = clock.now();
     const fields = jsonObjectBody(await readBody(req, 128 * 1024), SUPPRESSION_USAGE);
-    const request = parseSuppressionRequest({ ...fields, created_by: identity.actor }, now);
+    const request = parseSuppressionRequest({ ...fields, created_by: identity.actor }, now, ruleIds);
     const row = await db.transaction().execute(async (trx) => {
       const created = await insertSuppression(trx, newSuppressionId(), request, now);
       await appendAudit(trx, { alertId: null, at: now, actor: request.createdBy, action: 'suppression_created', detail: suppressionView(created) });

@@ -5,7 +5,9 @@ import { jsonObjectBody } from '../../src/http/request-body.js';
 
 const NOW = new Date('2026-11-24T09:00:00Z');
 /** What the review API does with a request body: one JSON object, then the fields validated. */
-const request = (raw: unknown) => parseSuppressionRequest(jsonObjectBody(Buffer.from(typeof raw === 'string' ? raw : JSON.stringify(raw)), SUPPRESSION_USAGE), NOW);
+/** The rules the service runs, as the review API passes them. */
+const RULE_IDS = new Set(['shadow-read', 'x', 'ssh-authorized-keys-modified', 'reverse-shell', 'reverse-shell-dev-tcp']);
+const request = (raw: unknown) => parseSuppressionRequest(jsonObjectBody(Buffer.from(typeof raw === 'string' ? raw : JSON.stringify(raw)), SUPPRESSION_USAGE), NOW, RULE_IDS);
 const revoke = (raw: unknown) => parseRevokeRequest(jsonObjectBody(Buffer.from(typeof raw === 'string' ? raw : JSON.stringify(raw)), '{"revoked_by": "..."}'));
 const base = { created_by: 'dana', reason: 'Database migration this week', for: '7d' };
 
@@ -50,6 +52,17 @@ describe('parseSuppressionRequest', () => {
     rejects({ ...base, command: 'cat\u0000/etc/shadow' }, /command: must not contain NUL characters/);
     rejects({ ...base, rule: 'x', reason: 'a\u0000' }, /reason: must not contain NUL characters/);
     rejects({ ...base, rule: 7 }, /rule: expected/);
+  });
+
+  it('refuses a rule the service does not run, naming the close ones, since it would suppress nothing', () => {
+    rejects({ ...base, rule: 'shadow-reed' }, /^rule: "shadow-reed" is not a rule this service runs, so the suppression would silence nothing; did you mean shadow-read\?$/);
+    rejects({ ...base, rule: 'Shadow-Read' }, /; did you mean shadow-read\?$/);
+    rejects({ ...base, rule: 'reverse-shel' }, /; did you mean reverse-shell\?$/);
+    rejects({ ...base, rule: 'reverse-shell-dev-tcpp' }, /; did you mean reverse-shell-dev-tcp\?$/);
+    rejects({ ...base, rule: 'no-such-rule' }, /^rule: "no-such-rule" is not a rule this service runs.*; its rules are reverse-shell, reverse-shell-dev-tcp, shadow-read, ssh-authorized-keys-modified, x$/);
+    const many = new Set(Array.from({ length: 12 }, (_, index) => `rule-${String(index).padStart(2, '0')}`));
+    expect(() => parseSuppressionRequest({ ...base, rule: 'zzzzzzzzzzzz' }, NOW, many)).toThrow(/its rules are rule-00, .*, rule-09, \.\.\. \(12 in all: the id of each rule in the rule file\)$/);
+    expect(() => parseSuppressionRequest({ ...base, rule: 'shadow-read' }, NOW, new Set())).toThrow(/would silence nothing; no rules are loaded$/);
   });
 
   it('keeps the command exactly as given, spaces included', () => {

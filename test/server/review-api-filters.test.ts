@@ -38,7 +38,7 @@ describe.each(storeKinds())('alert filters and the review API (%s)', (kind) => {
         return { actor: 'token:test', name: 'test', reviewer: true, admin: false, kind: 'token' };
       },
     };
-    routeReviewApi(http, { db: store.db, clock: new ManualClock(NOW), auth });
+    routeReviewApi(http, { db: store.db, clock: new ManualClock(NOW), auth, ruleIds: new Set() });
     url = await http.listen(0, '127.0.0.1');
   });
 

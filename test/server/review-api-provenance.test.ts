@@ -26,7 +26,7 @@ beforeEach(async () => {
     db: store.db, clock, logger: silentLogger, publicUrl: 'http://127.0.0.1', oidc: null, policy: { reviewers: [], admins: [] },
     sharedToken: TOKEN, sessionIdleMs: 3_600_000, sessionMaxAgeMs: 43_200_000,
   });
-  routeReviewApi(http, { db: store.db, clock, auth });
+  routeReviewApi(http, { db: store.db, clock, auth, ruleIds: new Set() });
   url = await http.listen(0, '127.0.0.1');
 });
 

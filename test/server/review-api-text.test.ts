@@ -39,7 +39,8 @@ describe.each(storeKinds())('text the review API stores (%s)', (kind) => {
         return { actor: 'token:test', name: 'test', reviewer: true, admin: true, kind: 'token' };
       },
     };
-    routeReviewApi(http, { db: store.db, clock: new ManualClock(NOW), auth });
+    // 'r\uFFFD': a rule id as a lone surrogate in the body is stored, and must be known to be accepted.
+    routeReviewApi(http, { db: store.db, clock: new ManualClock(NOW), auth, ruleIds: new Set(['r', 'r\uFFFD', 'shadow-read', 'reverse-shell']) });
     routeApiTokens(http, { db: store.db, clock: new ManualClock(NOW), auth });
     url = await http.listen(0, '127.0.0.1');
   });
@@ -85,6 +86,17 @@ describe.each(storeKinds())('text the review API stores (%s)', (kind) => {
     expect(answer.status, JSON.stringify(answer.body)).toBe(201);
     expect(answer.body).toMatchObject({ reason: 'window \uFFFD', rule: 'r\uFFFD', user: 'al\u0007ice', host: 'db-\u0001*', command: 'cat \uFFFD\u001b /etc/shadow' });
     expect((await verifyAuditTrail(store.db)).ok).toBe(true);
+  });
+
+  it('refuses a suppression of a rule the service does not run, listing the close ones, and stores nothing', async () => {
+    const before = (await store.db.selectFrom('suppressions').select('id').execute()).length;
+    const typo = await post('/api/suppressions', '{"reason":"window","for":"1d","rule":"shadow-raed"}');
+    expect(typo.status).toBe(400);
+    expect(typo.body.error).toMatch(/^rule: "shadow-raed" is not a rule this service runs, .*did you mean shadow-read\?$/);
+    const unknown = await post('/api/suppressions', '{"reason":"window","for":"1d","rule":"no-such-rule"}');
+    expect(unknown.status).toBe(400);
+    expect(unknown.body.error).toMatch(/^rule: "no-such-rule" is not a rule this service runs/);
+    expect((await store.db.selectFrom('suppressions').select('id').execute()).length).toBe(before);
   });
 
   it('resumes pushes with a note holding a lone surrogate', async () => {

@@ -23,6 +23,11 @@ export interface ActionContext {
   identity: ReviewerIdentity;
 }
 
+/** What creating a suppression also needs: the ids of the rules the service runs, the only ones it may name. */
+export interface SuppressionContext extends ActionContext {
+  ruleIds: ReadonlySet<string>;
+}
+
 /** The longest review note kept. */
 export const MAX_NOTE_LENGTH = 2000;
 
@@ -122,12 +127,12 @@ export interface SuppressionForm {
 }
 
 /** Creates a suppression under the signed-in admin's identity, validated as the API validates it. */
-export async function createSuppression(context: ActionContext, form: SuppressionForm): Promise<SuppressionRow> {
+export async function createSuppression(context: SuppressionContext, form: SuppressionForm): Promise<SuppressionRow> {
   requireAdmin(context.identity);
   const now = context.clock.now();
   const fields: Record<string, unknown> = { created_by: context.identity.actor, reason: form.reason, for: form.for };
   for (const key of ['rule', 'user', 'host', 'command'] as const) if (form[key] !== null) fields[key] = form[key];
-  const request = parseSuppressionRequest(fields, now);
+  const request = parseSuppressionRequest(fields, now, context.ruleIds);
   return context.db.transaction().execute(async (trx) => {
     const created = await insertSuppression(trx, newSuppressionId(), request, now);
     const detail = { suppression: created.id, rule: created.rule_id, user: created.owner, host: created.host_glob, command: created.command, reason: created.reason, expires_at: created.expires_at.toISOString() };

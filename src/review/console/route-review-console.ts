@@ -27,7 +27,7 @@ import type { Database } from '../../store/schema.js';
 import { visibleText } from '../../terminal-text.js';
 import { parseReportFilter, reportQueryFromParams } from '../report-filter.js';
 import { renderReport, toReportRow } from '../report.js';
-import { askAgain, assignAlert, createSuppression, markReviewed, requireAdmin, requireReviewer, type ActionContext } from './alert-actions.js';
+import { askAgain, assignAlert, createSuppression, markReviewed, requireAdmin, requireReviewer, type SuppressionContext } from './alert-actions.js';
 import { renderAlertPage } from './alert-page.js';
 import type { ConsoleAuth, ConsoleSession } from './console-auth.js';
 import { consolePage, errorPage, redirectAfterPost, sendPage } from './console-page.js';
@@ -42,6 +42,8 @@ export interface ReviewConsoleOptions {
   db: Kysely<Database>;
   clock: Clock;
   auth: ConsoleAuth;
+  /** The ids of the rules the service runs: a suppression may only name one of them. */
+  ruleIds: ReadonlySet<string>;
   /** Called after an action scheduled a job (Ask again), so the runner wakes. */
   onScheduled?: () => void;
 }
@@ -54,8 +56,8 @@ type Route = RouteRegistry;
 type SessionHandler = (context: { req: IncomingMessage; res: ServerResponse; url: URL; session: ConsoleSession }) => Promise<Html | void>;
 
 export function routeReviewConsole(http: Route, options: ReviewConsoleOptions): void {
-  const { db, clock } = options;
-  const context = (session: ConsoleSession): ActionContext => ({ db, clock, identity: session.identity });
+  const { db, clock, ruleIds } = options;
+  const context = (session: ConsoleSession): SuppressionContext => ({ db, clock, identity: session.identity, ruleIds });
   const page = (handler: SessionHandler) => signedIn(options.auth, handler);
   const post = (handler: (input: { form: Map<string, string>; session: ConsoleSession; url: URL }) => Promise<string>) => formPost(options.auth, handler);
 

@@ -2,7 +2,7 @@ import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ManualClock } from '../../../src/clock.js';
 import { RequestError } from '../../../src/errors.js';
-import { askAgain, assignAlert, createSuppression, markReviewed, type ActionContext } from '../../../src/review/console/alert-actions.js';
+import { askAgain, assignAlert, createSuppression, markReviewed, type SuppressionContext } from '../../../src/review/console/alert-actions.js';
 import { checkAlertTrail } from '../../../src/review/console/alert-trail-check.js';
 import { auditTrailFor } from '../../../src/store/queries/audit-trail.js';
 import { reviewsOf } from '../../../src/store/queries/reviews.js';
@@ -14,7 +14,8 @@ const NOW = new Date('2026-11-24T12:00:00Z');
 
 describe('review console actions', () => {
   let store: TestStore;
-  const as = (who: keyof typeof DEMO_IDENTITIES): ActionContext => ({ db: store.db, clock: new ManualClock(NOW), identity: DEMO_IDENTITIES[who]! });
+  const ruleIds = new Set(['credential-access.shadow-read', 'reverse-shell']);
+  const as = (who: keyof typeof DEMO_IDENTITIES): SuppressionContext => ({ db: store.db, clock: new ManualClock(NOW), identity: DEMO_IDENTITIES[who]!, ruleIds });
   const status = async (run: () => Promise<unknown>) => {
     try {
       await run();
@@ -75,6 +76,8 @@ describe('review console actions', () => {
     expect(await status(() => createSuppression(as('dana'), form))).toBe(403);
     expect(await status(() => createSuppression(as('erin'), { ...form, rule: null }))).toBe(400);
     expect(await status(() => createSuppression(as('erin'), { ...form, for: '365d' }))).toBe(400);
+    await expect(createSuppression(as('erin'), { ...form, rule: 'credential-access.shadow-reed' })).rejects.toThrow(/^rule: .*did you mean credential-access\.shadow-read\?$/);
+    expect(await store.db.selectFrom('suppressions').select('id').execute()).toEqual([]);
     const created = await createSuppression(as('erin'), form);
     expect(created).toMatchObject({ created_by: 'erin@example.com', host_glob: 'db-*', expires_at: new Date('2026-12-01T12:00:00Z') });
   });

@@ -53,7 +53,7 @@ describe.each(storeKinds())('review console sign-in (%s)', (kind) => {
     routeConsoleAuth(server, auth);
     routeApiTokens(server, { db: store.db, clock, auth });
     routeApiTokensPage(server, { db: store.db, clock, auth });
-    routeReviewApi(server, { db: store.db, clock, auth });
+    routeReviewApi(server, { db: store.db, clock, auth, ruleIds: new Set() });
   }, 60_000);
 
   afterAll(async () => {
