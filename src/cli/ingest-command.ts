@@ -4,7 +4,7 @@ import { localHostName } from '../config/load-config.js';
 import { loadDefaultRules, loadRuleFile } from '../detect/load-rules.js';
 import { VouchError } from '../errors.js';
 import { refuseWhileServiceRuns } from './running-service.js';
-import { Ingestor, addStats, emptyStats, type IngestStats } from '../sources/ingest.js';
+import { Ingestor, addStats, emptyStats, tallyMalformed, type IngestStats, type MalformedTally } from '../sources/ingest.js';
 import { openLog } from '../sources/read-log.js';
 import type { VouchDatabase } from '../store/database.js';
 import { terminalText } from '../terminal-text.js';
@@ -70,20 +70,27 @@ export async function ingestCommand(config: VouchConfig, file: string, options: 
   const progress = new ProgressBar(io.stderr ?? process.stderr, log.totalBytes, clock);
   const totals = emptyStats();
   const byReason = new Map<string, number>();
+  // Malformed counts wait here until the first event confirms the format: a log refused for
+  // being in the wrong format leaves no counts behind (they would open a malformed_spike notice).
+  let held: MalformedTally[] = [];
   try {
     const ingestor = new Ingestor({ db: store.db, rules, policy: config.workflow, clock });
     for await (const batch of log) {
-      const stats = await ingestor.ingest(options.source, { events: batch.events, malformed: batch.malformed });
-      addStats(totals, stats);
+      if (totals.events === 0 && batch.events.length === 0) held = tallyMalformed(held, batch.malformed);
+      else {
+        addStats(totals, await ingestor.ingest(options.source, { events: batch.events, malformed: batch.malformed, heldMalformed: held }));
+        held = [];
+      }
       for (const item of batch.malformed) byReason.set(item.reason, (byReason.get(item.reason) ?? 0) + 1);
       progress.update(batch.bytesRead, totals.events);
     }
+    checkLogFormat(log, format, { events: totals.events, malformed: byReason });
+    // A log without events that is not refused (blank lines, a sudo log of other programs' lines) keeps its counts.
+    if (held.length > 0) addStats(totals, await ingestor.ingest(options.source, { events: [], malformed: [], heldMalformed: held }));
   } finally {
     progress.clear();
     if (!io.store) await store.close();
   }
-  // After the pass: the malformed counts are stored either way, so nothing of the input is lost.
-  checkLogFormat(log, format, { events: totals.events, malformed: byReason });
   return ingestSummary({ file, source: options.source, format: log.format, stats: totals, byReason, elapsedMs: clock.now().getTime() - started });
 }
 

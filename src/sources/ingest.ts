@@ -13,7 +13,7 @@ import { HitRecorder, type IntakePolicy } from '../workflow/alert-intake.js';
 import type { HealthSignal } from '../health/health-signal.js';
 import { recordHealthSignals, touchHosts } from '../store/queries/health.js';
 import type { CommandEvent } from './command-event.js';
-import type { Malformed } from './parser.js';
+import type { Malformed, MalformedReason } from './parser.js';
 import { sampleOf } from './parsers/parse-support.js';
 import { provenanceColumns, provenanceOf } from './provenance.js';
 
@@ -24,6 +24,18 @@ export interface IngestBatch {
   checkpoints?: readonly StoredCheckpoint[];
   /** What the lines said about the audit pipeline; stored in the same transaction. */
   health?: readonly HealthSignal[];
+  /**
+   * Malformed input of earlier reads, counted and held back until now (`vouch ingest` holds them
+   * until the log's format is confirmed); stored with this batch's own malformed counts.
+   */
+  heldMalformed?: readonly MalformedTally[];
+}
+
+/** Malformed input of one reason, counted: how many, and the latest one's sample. */
+export interface MalformedTally {
+  reason: MalformedReason;
+  count: number;
+  sample: string;
 }
 
 export interface IngestStats {
@@ -111,14 +123,15 @@ export class Ingestor {
     const base = emptyStats();
     base.events = batch.events.length;
     base.matched = hits.length;
-    base.malformed = batch.malformed.length;
+    const malformed = tallyMalformed(batch.heldMalformed ?? [], batch.malformed);
+    base.malformed = malformed.reduce((sum, tally) => sum + tally.count, 0);
     const health = batch.health ?? [];
     const heard = this.options.recordHostActivity === true && batch.events.length > 0;
-    if (hits.length === 0 && batch.malformed.length === 0 && !batch.checkpoints?.length && health.length === 0 && !heard) return base;
+    if (hits.length === 0 && malformed.length === 0 && !batch.checkpoints?.length && health.length === 0 && !heard) return base;
     const hosts = this.options.recordHostActivity ? hostsOf(batch.events, health) : new Set<string>();
     const { logger } = this.options;
     const stats = await retryTransient(
-      () => this.options.db.transaction().execute((trx) => this.store(trx, source, { hits, malformed: batch.malformed, checkpoints: batch.checkpoints ?? [], health, hosts, now })),
+      () => this.options.db.transaction().execute((trx) => this.store(trx, source, { hits, malformed, checkpoints: batch.checkpoints ?? [], health, hosts, now })),
       this.options.retry ?? DEFAULT_RETRY_POLICY,
       {
         sleep: this.options.sleep ?? realSleep,
@@ -140,7 +153,7 @@ export class Ingestor {
     source: string,
     work: {
       hits: readonly Hit[];
-      malformed: readonly Malformed[];
+      malformed: readonly MalformedTally[];
       checkpoints: readonly StoredCheckpoint[];
       health: readonly HealthSignal[];
       hosts: ReadonlySet<string>;
@@ -158,8 +171,8 @@ export class Ingestor {
     }
     stats.unstorable = unstorable.length;
     stats.malformed = unstorable.length;
-    for (const [reason, group] of groupByReason([...work.malformed, ...unstorable])) {
-      await countMalformed(trx, source, reason, group.length, storableText(group[group.length - 1]?.sample ?? ''), work.now);
+    for (const tally of tallyMalformed(work.malformed, unstorable)) {
+      await countMalformed(trx, source, tally.reason, tally.count, storableText(tally.sample), work.now);
     }
     await touchHosts(trx, source, work.hosts, work.now);
     await recordHealthSignals(trx, work.health, work.now);
@@ -264,14 +277,17 @@ function eventRow(source: string, event: CommandEvent, match: RuleMatch, now: Da
   };
 }
 
-function groupByReason(malformed: readonly Malformed[]): Map<string, Malformed[]> {
-  const groups = new Map<string, Malformed[]>();
-  for (const item of malformed) {
-    const group = groups.get(item.reason) ?? [];
-    group.push(item);
-    groups.set(item.reason, group);
-  }
-  return groups;
+/** `tallies` with `items` counted in, one tally per reason; the latest item's sample is kept. */
+export function tallyMalformed(tallies: readonly MalformedTally[], items: readonly Malformed[]): MalformedTally[] {
+  const byReason = new Map<MalformedReason, MalformedTally>();
+  const add = (reason: MalformedReason, count: number, sample: string) => {
+    const tally = byReason.get(reason);
+    if (tally) Object.assign(tally, { count: tally.count + count, sample });
+    else byReason.set(reason, { reason, count, sample });
+  };
+  for (const tally of tallies) add(tally.reason, tally.count, tally.sample);
+  for (const item of items) add(item.reason, 1, item.sample);
+  return [...byReason.values()];
 }
 
 /** Most hosts a batch notes as heard from: a forged log naming a million hosts stays bounded. */

@@ -102,6 +102,23 @@ describe('ingest', () => {
     expect(rows).toEqual([{ reason: 'binary', count: 1, sample: '\\x00\\x01\\x1b[2Jgarbage' }]);
   });
 
+  it('leaves no malformed counts behind when it refuses a log in no format it reads', async () => {
+    // An /etc/passwd, long enough to be read in several batches.
+    const passwd = Array.from({ length: 20_000 }, (_, index) => `user${index}:x:${1000 + index}:${1000 + index}:User ${index}:/home/user${index}:/bin/bash`);
+    const log = await tmp.file('passwd', passwd.join('\n') + '\n');
+    await expect(ingestCommand(config, log, { format: 'auto', source: 'probex' }, { store, clock: tickingClock(), stderr: { write: () => true } })).rejects.toThrow(
+      /no line of .*passwd is in a log format Vouch reads \(20000 malformed\)/,
+    );
+    expect(await store.db.selectFrom('source_malformed').selectAll().execute()).toEqual([]);
+    expect(await store.db.selectFrom('command_events').select('id').execute()).toEqual([]);
+
+    // Malformed lines before the first event are counted once the event confirms the format.
+    const mixed = await tmp.file('mixed.jsonl', ['{"broken', '{"broken', event(['cat', '/etc/shadow']), '{"broken'].join('\n') + '\n');
+    const summary = await ingestCommand(config, mixed, { format: 'auto', source: 'probex' }, { store, clock: tickingClock(), stderr: { write: () => true } });
+    expect(summary).toMatch(/\s3 {2}malformed lines/);
+    expect(await store.db.selectFrom('source_malformed').select(['source', 'count']).execute()).toEqual([{ source: 'probex', count: 3 }]);
+  });
+
   it('refuses while the service runs on embedded PGlite, naming both ways out', async () => {
     await writeFile(serviceFilePath(tmp.dir), JSON.stringify({ url: 'http://127.0.0.1:8080', token: 'x', pid: process.pid }));
     const log = await tmp.file('one.jsonl', event(['ls']) + '\n');
