@@ -88,7 +88,10 @@ export class HitRecorder {
     const placement: Placement = suppression ? { kind: 'new' } : placeHit(theirs, keys, now, this.policy);
     if (placement.kind === 'join') {
       const member = placement.lead.members.get(keys.dedupeKey);
-      if (member) {
+      // The same command from another login session is a member of its own, so its owner sees it
+      // (the question is redrawn) instead of a silent count on the one they are answering.
+      const otherSession = keys.sessionKey !== null && placement.lead.sessions.size > 0 && !placement.lead.sessions.has(keys.sessionKey);
+      if (member && !otherSession) {
         member.occurrences += 1;
         this.folded.set(member.id, member.occurrences);
         this.steps.push({ alertId: member.id, at: now, actor: 'system', action: 'repeated', detail: { event_id: eventId, occurred_at: event.time.toISOString() } });

@@ -45,7 +45,7 @@ export interface HitKeys {
 
 /**
  * Where a hit goes:
- * - `join`: an open conversation (not yet answered) of the same person: the same session, the
+ * - `join`: an open conversation (not yet verified) of the same person: the same session, the
  *   same command shape within the fleet window, or any of theirs still waiting to be asked (what
  *   arrives while a question waits joins it);
  * - `repeat`: an escalated conversation it repeats (same session or shape, within the window):
@@ -62,7 +62,9 @@ export function placeHit(leads: readonly ConversationLead[], hit: HitKeys, now: 
   const at = now.getTime();
   const sameSession = (lead: ConversationLead) => hit.sessionKey !== null && lead.sessions.has(hit.sessionKey);
   const sameShape = (lead: ConversationLead, windowMs: number) => lead.shapeKey === hit.shapeKey && at - lead.lastJoinedAt.getTime() <= windowMs;
-  const open = leads.filter((lead) => lead.status === 'new' || lead.status === 'asked');
+  // Verifying counts as open: what joins while the push is out is settled when it is answered
+  // (covered as a verification covers a new hit, or asked next; Workflow.settleLateMembers).
+  const open = leads.filter((lead) => lead.status === 'new' || lead.status === 'asked' || lead.status === 'verifying');
   // The very same command again joins its open conversation however old it is.
   const joined =
     open.find((lead) => lead.members.has(hit.dedupeKey)) ?? open.find(sameSession) ?? open.find((lead) => sameShape(lead, policy.fleetWindowMs));

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { Kysely, Transaction } from 'kysely';
-import { FINISHED_STATUSES, JUSTIFICATION_LENGTH, type AlertStatus, type AlertView, type EscalationReason } from '../alerts/alert.js';
+import { FINISHED_STATUSES, JUSTIFICATION_LENGTH, SEVERITIES, type AlertStatus, type AlertView, type EscalationReason } from '../alerts/alert.js';
 import { alertShortCode } from '../alerts/short-code.js';
 import type { IdentityResolver } from '../alerts/identity.js';
 import type { ChatPort, MessageRef, PostPlace, PostPurpose } from '../chat/chat-port.js';
@@ -573,11 +573,50 @@ export class Workflow implements InteractionHandlers {
     const now = this.now();
     return this.transition(alertId, 'duo', async (row, trx) => {
       if (row.status !== 'verifying') return null;
+      await this.settleLateMembers(trx, row, now);
       await cancelJobs(trx, row.id, CONVERSATION_JOBS);
       await scheduleJob(trx, row.id, 'update_dm', now);
       await this.ladder.afterChange(trx, row, now);
       return { changes: { status: 'verified', second_factor: status || 'allow', resolved_at: now }, action: 'verified', detail: { second_factor: status } };
     });
+  }
+
+  /**
+   * Hits that joined after the person opened the answer form were never shown to them: the answer
+   * covers them only as a verification covers a new hit (the same login session, or the same
+   * command line on another host, and not a critical rule), and the others leave together for a
+   * conversation of their own, asked next. Runs in the verification's transaction, before the
+   * members follow the lead.
+   */
+  private async settleLateMembers(trx: Transaction<Database>, lead: AlertRow, now: Date): Promise<void> {
+    const opened = lead.justify_opened_at;
+    if (!opened) return;
+    const members = await trx
+      .selectFrom('alerts')
+      .select(['id', 'session_key', 'rule_id', 'command', 'severity', 'created_at'])
+      .where('conversation_id', '=', lead.id)
+      .orderBy('created_at')
+      .orderBy('id')
+      .execute();
+    const shown = members.filter((m) => m.id === lead.id || m.created_at <= opened);
+    const sessions = new Set(shown.map((m) => m.session_key));
+    const commands = new Set(shown.map((m) => `${m.rule_id}\u0000${m.command}`));
+    const covered = (m: (typeof members)[number]) =>
+      m.severity !== 'critical' && ((m.session_key !== null && sessions.has(m.session_key)) || commands.has(`${m.rule_id}\u0000${m.command}`));
+    const separate = members.filter((m) => m.id !== lead.id && m.created_at > opened && !covered(m));
+    const first = separate[0];
+    if (!first) return;
+    const severity = separate.reduce((most, m) => (SEVERITIES.indexOf(m.severity) > SEVERITIES.indexOf(most) ? m.severity : most), first.severity);
+    const ids = separate.map((m) => m.id);
+    await trx
+      .updateTable('alerts')
+      .set({ conversation_id: first.id, status: 'new', asked_at: null, answered_at: null, justification: null, updated_at: now })
+      .where('id', 'in', ids)
+      .execute();
+    await updateAlert(trx, first.id, { severity, last_joined_at: now });
+    const detail = { conversation: lead.id, new_conversation: first.id, reason: 'joined after the answer form was opened' };
+    await appendAuditEntries(trx, ids.map((alertId) => ({ alertId, at: now, actor: 'system', action: 'left_conversation', detail })));
+    await scheduleJob(trx, first.id, 'ask', now);
   }
 
   /**

