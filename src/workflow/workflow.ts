@@ -304,14 +304,15 @@ export class Workflow implements InteractionHandlers {
       .where('push_txid', 'is', null)
       .executeTakeFirst();
     if (requested.numUpdatedRows === 0n) return;
-    const view = toAlertView(alert);
+    const view = await this.view(alert);
+    const covers: Record<string, string> = view.conversation ? { covers: coverage(view.conversation) } : {};
     let outcome: Awaited<ReturnType<SecondFactorPort['startPush']>>;
     try {
       outcome = await this.options.secondFactor.startPush({
         username: duoUser,
-        title: 'Vouch: confirm a command',
+        title: view.conversation ? 'Vouch: confirm your commands' : 'Vouch: confirm a command',
         // The code first: it is what the person matches against the DM, and it survives any cut.
-        details: { code: alertShortCode(view.id), host: view.host, command: view.command, rule: view.ruleName, alert: view.id },
+        details: { code: alertShortCode(view.id), host: view.host, command: view.command, ...covers, rule: view.ruleName, alert: view.id },
       });
     } catch (error) {
       return this.failSecondFactor(alert.id, 'error', `Duo unreachable: ${coerceError(error).message}`);
@@ -497,7 +498,8 @@ export class Workflow implements InteractionHandlers {
     try {
       // The trigger id expires about 3 s after the click: the reservation above is one quick write.
       const question = questionOf(alert) ?? click.question ?? { channel: '', ts: '' };
-      form = await this.options.chat.openJustificationForm(click.triggerId, toAlertView(alert), question, reservation.formKey);
+      // The form lists what the answer covers: the whole conversation as it stands now.
+      form = await this.options.chat.openJustificationForm(click.triggerId, await this.view(alert), question, reservation.formKey);
     } catch (error) {
       // No form is open, so the next click may try again.
       await this.releaseForm(alert.id, reservation.formKey);
@@ -838,6 +840,12 @@ export class Workflow implements InteractionHandlers {
   private now(): Date {
     return this.options.clock.now();
   }
+}
+
+/** `3 commands on 2 hosts`: what one push answers for, in a conversation of several commands. */
+function coverage(conversation: { size: number; hostCount: number }): string {
+  const plural = (n: number, noun: string) => `${n} ${noun}${n === 1 ? '' : 's'}`;
+  return `${plural(conversation.size, 'command')} on ${plural(conversation.hostCount, 'host')}`;
 }
 
 /** What a person is told when their click could not be recorded. */

@@ -41,7 +41,19 @@ describe('conversations, not alerts', () => {
     expect(messageText(dm)).toMatch(/one activity of 3 commands/);
     expect(messageText(dm)).toContain('nc -l 4444');
     expect(messageText(dm)).toContain(lead.id);
-    await vouch(lead.id);
+    // The form and the push say what the one answer covers.
+    const pushed = h.duo.nextPush('alice');
+    await h.click(ALICE, lead, 'vouch.confirm');
+    const form = await waitFor(() => h.slack.openViews(ALICE.slackId).find((v) => v.open), 'the form');
+    expect(JSON.stringify(form)).toContain('one activity of 3 commands');
+    expect(JSON.stringify(form)).toContain('nc -l 4444');
+    await h.justify(ALICE, 'Debugging the capture on the load balancer');
+    const push = await pushed;
+    expect(push.pushinfo).toMatchObject({ covers: '3 commands on 1 host' });
+    expect(push.type).toBe('Vouch: confirm your commands');
+    h.duo.respond(push.txid, 'allow');
+    await waitFor(async () => (await h.alert(lead.id)).status === 'verified', 'verified');
+    await h.settle();
     expect((await h.alerts()).map((a) => a.status)).toEqual(['verified', 'verified', 'verified']);
     expect(h.duo.pushes()).toHaveLength(1);
     const report = (await (await fetch(`${h.service.url}/api/alerts`, { headers: { authorization: `Bearer ${h.service.reviewToken}` } })).json()) as Array<{ conversation_id: string }>;

@@ -221,6 +221,8 @@ export function justificationModal(alert: AlertView, question: MessageRef, formK
     blocks: [
       mrkdwnSection(`You said you ran this on ${inlineCode(alert.host, 500)}:`),
       commandSection(alert.command, 1500),
+      // A conversation: the one answer covers every command it lists now.
+      ...conversationBlocks(alert, 'owner'),
       {
         type: 'input',
         block_id: REASON_BLOCK_ID,
