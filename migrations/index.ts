@@ -10,6 +10,7 @@ import * as conversations from './0010_conversations.js';
 import * as answerBinding from './0011_answer_binding.js';
 import * as ladder from './0012_ladder.js';
 import * as checkpointFingerprint from './0013_checkpoint_fingerprint.js';
+import * as repeatReplies from './0014_repeat_replies.js';
 
 /**
  * Every migration, in order. Append-only: a shipped migration is never edited; a change to the
@@ -27,4 +28,5 @@ export const MIGRATIONS: Record<string, Migration> = {
   '0011_answer_binding': answerBinding,
   '0012_ladder': ladder,
   '0013_checkpoint_fingerprint': checkpointFingerprint,
+  '0014_repeat_replies': repeatReplies,
 };

