@@ -11,7 +11,7 @@
  */
 import type { LogParser, ParseOutput, ParserOptions } from '../parser.js';
 import { emptyOutput } from '../parser.js';
-import { asJsonObject, malformed } from './parse-support.js';
+import { FieldDamage, asJsonObject, malformed } from './parse-support.js';
 import { AuditEventBuilder } from './audit-event-builder.js';
 import { parseUserCmd } from './parse-user-cmd.js';
 import { ENRICHED_SEPARATOR, parseAuditId } from './record-header.js';
@@ -68,6 +68,9 @@ export function createGoAuditParser(options: ParserOptions): LogParser {
     }
     clock.observe(parsed.time.getTime());
     const host = typeof group.hostname === 'string' && group.hostname !== '' ? group.hostname : options.defaultHost;
+    // A hostname that is there but not a name: the event is kept under the source's host, and the damage counted.
+    const damage = new FieldDamage();
+    if (group.hostname !== undefined && group.hostname !== null && typeof group.hostname !== 'string') damage.leftOut('hostname must be a string; the source host was used');
     if (options.onPipelineRecord !== undefined && typeof sequence === 'number') options.onPipelineRecord({ kind: 'sequence', host, time: parsed.time, sequence });
     const names = withUidMap(uidNamer(host, options.resolveUid), asJsonObject(group.uid_map));
     const ctx = { host, id, time: parsed.time, sourceFormat: format, names };
@@ -79,7 +82,11 @@ export function createGoAuditParser(options: ParserOptions): LogParser {
         continue;
       }
       const type = recordType(m?.type);
-      if (!m || type === null || typeof m.data !== 'string') continue;
+      if (!m || type === null) continue;
+      if (typeof m.data !== 'string') {
+        damage.leftOut(`a ${type} message without its data`);
+        continue;
+      }
       const data = stripHeader(m.data);
       const sep = data.indexOf(ENRICHED_SEPARATOR);
       const rawEnd = sep < 0 ? data.length : sep;
@@ -96,6 +103,8 @@ export function createGoAuditParser(options: ParserOptions): LogParser {
     if (event) {
       sudo.claim(event);
       out.events.push(event);
+      const report = damage.report(line, offset);
+      if (report) out.malformed.push(report);
     }
   }
 

@@ -67,6 +67,15 @@ describe('go-audit parser', () => {
     expect(event.argv).toEqual(['printf', arg]);
   });
 
+  it('keeps an exec whose hostname is not a string, under the source host, and counts it as bad_field', () => {
+    const parser = createGoAuditParser({ defaultHost: 'fallback' });
+    const out = parser.push(execGroup(9, 'argc=2 a0="cat" a1="/etc/shadow"', { hostname: 42 }), 0, new Date(0));
+    expect(out.events.map((event) => [event.host, event.argv])).toEqual([['fallback', ['cat', '/etc/shadow']]]);
+    expect(out.malformed).toEqual([expect.objectContaining({ reason: 'bad_field', detail: expect.stringContaining('hostname must be a string') })]);
+    const clean = createGoAuditParser({ defaultHost: 'fallback' }).push(execGroup(10, 'argc=2 a0="cat" a1="/etc/shadow"', { hostname: 'web-1' }), 0, new Date(0));
+    expect(clean.malformed).toEqual([]);
+  });
+
   it('falls back to resolveUid when uid_map does not know a uid', () => {
     const parser = createGoAuditParser({ defaultHost: 'h', resolveUid: (uid) => (uid === 2000 ? 'carol' : null) });
     const line = group(8, '1700000100.300', [
