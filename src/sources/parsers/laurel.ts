@@ -14,7 +14,7 @@ import type { CommandEvent } from '../command-event.js';
 import { commandLine } from '../command-event.js';
 import type { LogParser, ParseOutput, ParserOptions } from '../parser.js';
 import { emptyOutput } from '../parser.js';
-import { asJsonObject, malformed, wellFormed, type JsonObject } from './parse-support.js';
+import { FieldDamage, asJsonObject, malformed, wellFormed, type JsonObject } from './parse-support.js';
 import { UNSET_ID } from './decode-field.js';
 import { execVerdictFor } from './exec-verdict.js';
 import { parseAuditId } from './record-header.js';
@@ -58,7 +58,15 @@ export function createLaurelParser(options: ParserOptions): LogParser {
     }
     const host = typeof event.NODE === 'string' && event.NODE !== '' ? decodePercent(event.NODE) : options.defaultHost;
     const command = toCommand(event, { host, id, time: parsed.time, names: namer(host), format });
-    if (command) out.events.push(command);
+    if (!command) return;
+    out.events.push(command);
+    // A NODE that is there but not a name: the exec is kept under the source's host, and the damage counted.
+    if (event.NODE !== undefined && event.NODE !== null && typeof event.NODE !== 'string') {
+      const damage = new FieldDamage();
+      damage.leftOut('NODE must be a string; the source host was used');
+      const report = damage.report(line, offset);
+      if (report) out.malformed.push(report);
+    }
   }
 
   return {

@@ -64,6 +64,12 @@ describe('laurel parser', () => {
     expect(parser.lowWaterMark()).toBeNull();
   });
 
+  it('keeps an exec whose NODE is not a string, under the source host, and counts it as bad_field', () => {
+    const out = createLaurelParser({ defaultHost: 'fallback' }).push(laurelLine({ NODE: { name: 'web-1' } }), 0, new Date(0));
+    expect(out.events.map((event) => event.host)).toEqual(['fallback']);
+    expect(out.malformed).toEqual([expect.objectContaining({ reason: 'bad_field', detail: expect.stringContaining('NODE must be a string') })]);
+  });
+
   it('decodes percent-encoded bytes, control characters, % and +', () => {
     const parser = createLaurelParser({ defaultHost: 'h' });
     const line = laurelLine({
