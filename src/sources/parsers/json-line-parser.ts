@@ -18,6 +18,11 @@ export interface JsonLineContext {
   now: Date;
   /** Reads optional fields: one of the wrong type is left out and the line counted `bad_field`. */
   damage: FieldDamage;
+  /**
+   * Refuses one record of a line that holds several (an osquery snapshot's row): it is counted as
+   * `bad_json` with the error's message, and the line's other records still count.
+   */
+  refuse(error: FieldError): void;
 }
 
 /**
@@ -52,8 +57,9 @@ export function createJsonLineParser(format: string, handle: JsonObjectHandler):
         return out;
       }
       const damage = new FieldDamage();
+      const refuse = (error: FieldError) => void out.malformed.push(malformed('bad_json', text, offset, error.message));
       try {
-        const events = handle(parsed.value, { line: text, offset, now, damage });
+        const events = handle(parsed.value, { line: text, offset, now, damage, refuse });
         for (const event of events) out.events.push(event);
         const report = events.length > 0 ? damage.report(text, offset) : null;
         if (report !== null) out.malformed.push(report);

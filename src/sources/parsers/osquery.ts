@@ -33,10 +33,10 @@ export const OSQUERY_FORMAT = 'osquery';
  * readable; any other column of the wrong type is left out and the line counted as `bad_field`.
  */
 export function createOsqueryParser(options: ParserOptions): LogParser {
-  return createJsonLineParser(OSQUERY_FORMAT, (result, ctx) => resultToEvents(result, ctx.damage, options));
+  return createJsonLineParser(OSQUERY_FORMAT, (result, ctx) => resultToEvents(result, ctx.damage, ctx.refuse, options));
 }
 
-function resultToEvents(result: JsonObject, damage: FieldDamage, options: ParserOptions): CommandEvent[] {
+function resultToEvents(result: JsonObject, damage: FieldDamage, refuse: (error: FieldError) => void, options: ParserOptions): CommandEvent[] {
   const host = optionalString(result, 'hostIdentifier') ?? optionalString(result, 'hostname');
   const name = damage.string(result, 'name') ?? '';
   const rows = resultRows(result);
@@ -47,9 +47,17 @@ function resultToEvents(result: JsonObject, damage: FieldDamage, options: Parser
   const context = { host: host ?? options.defaultHost, name, unixTime: result.unixTime, options, damage };
   const events: CommandEvent[] = [];
   for (const row of rows) {
-    if (!isJsonObject(row)) throw new FieldError('result rows must be objects');
-    const event = rowToEvent(row, context);
-    if (event !== null) events.push(event);
+    // One unreadable row of a snapshot is refused on its own; the line's other rows still count.
+    const noted = damage.count;
+    try {
+      if (!isJsonObject(row)) throw new FieldError('result rows must be objects');
+      const event = rowToEvent(row, context);
+      if (event !== null) events.push(event);
+    } catch (error) {
+      if (!(error instanceof FieldError) || rows.length === 1) throw error;
+      damage.forgetSince(noted);
+      refuse(error);
+    }
   }
   return events;
 }

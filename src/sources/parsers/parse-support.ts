@@ -258,6 +258,11 @@ export class FieldDamage {
     return this.problems.length;
   }
 
+  /** Forgets what was noted after the first `count` problems (a record refused whole). */
+  forgetSince(count: number): void {
+    this.problems.length = Math.min(this.problems.length, count);
+  }
+
   /** Notes a field left out, with what was wrong with it (`pid must be an integer`). */
   leftOut(problem: string): void {
     if (!this.problems.includes(problem)) this.problems.push(problem);

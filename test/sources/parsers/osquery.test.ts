@@ -88,6 +88,19 @@ describe('osquery parser', () => {
     expect(events[0]).toMatchObject({ argv: ['/usr/sbin/sshd'], user: '2001', time: new Date(1795530210000) });
   });
 
+  it('refuses one unreadable row of a snapshot on its own, keeping the other rows', () => {
+    const snapshot = {
+      name: 'procs',
+      hostIdentifier: 'web-3',
+      unixTime: 1795530210,
+      action: 'snapshot',
+      snapshot: [{ pid: 5, cmdline: { x: 1 } }, 'not a row', { pid: 6, path: '/usr/bin/cat', cmdline: 'cat /etc/shadow', auid: 1000 }],
+    };
+    const { events, malformed } = run(parser(), [JSON.stringify(snapshot)]);
+    expect(events.map((event) => event.argv)).toEqual([['cat', '/etc/shadow']]);
+    expect(malformed.map((item) => item.reason)).toEqual(['bad_json', 'bad_json']);
+  });
+
   it('skips other query results and removed actions silently', () => {
     const lines = [
       JSON.stringify({ ...eventLine, name: 'listening_ports', columns: { port: '22', address: '0.0.0.0' } }),
