@@ -49,7 +49,7 @@ describe('auditd parser against libauparse', () => {
         exe: want.exe,
         cwd: want.cwd,
         auid: want.auid,
-        runAs: want.euid_name ?? (want.euid === null ? null : String(want.euid)),
+        runAs: want.euid_name ?? (want.euid === null ? null : want.euid === 0 ? 'root' : String(want.euid)),
       }));
       expect(decoded).toEqual(oracle);
     });

@@ -29,7 +29,7 @@ const oracleView = (want: AuparseEvent) => ({
   exe: want.exe,
   cwd: want.cwd,
   auid: want.auid,
-  runAs: want.euid_name ?? (want.euid === null ? null : String(want.euid)),
+  runAs: want.euid_name ?? (want.euid === null ? null : want.euid === 0 ? 'root' : String(want.euid)),
 });
 
 function ourView(id: string, event: CommandEvent | undefined) {

@@ -1,6 +1,9 @@
 /** Naming of numeric uids: the log's own name, then the configured resolver, then the number. */
 
-/** Names a uid; the chain is: a name the log gives, then the resolver, then the number. */
+/**
+ * Names a uid; the chain is: a name the log gives, then the resolver, then `root` for uid 0 (the
+ * one name every Unix shares, so rules written for `root` match RAW logs too), then the number.
+ */
 export interface UidNamer {
   (uid: number, logName: string | null | undefined): string;
 }
@@ -20,7 +23,7 @@ export function uidNamer(
         // A resolver failure must not lose the event; the number still identifies the user.
       }
     }
-    return String(uid);
+    return uid === 0 ? 'root' : String(uid);
   };
 }
 

@@ -228,11 +228,14 @@ describe('auditd parser on constructed records', () => {
     expect(event.extra?.ses).toBeUndefined();
   });
 
-  it('names users by resolveUid, then by the number; a throwing resolver is survived', () => {
+  it('names users by resolveUid, then uid 0 as root, then by the number; a throwing resolver is survived', () => {
     const lines = execRecords({ ...base, auid: 1234, euid: 0, id: '1700000001.000:15', argv: [Buffer.from('ls')] });
     const [named] = parseAll(lines.join('\n'), { resolveUid: (uid, host) => (uid === 1234 && host === 'local' ? 'bob' : null) }).events;
     expect(named.user).toBe('bob');
-    expect(named.runAs).toBe('0');
+    // A RAW log names nobody: uid 0 is root everywhere, so rules written for root still match.
+    expect(named.runAs).toBe('root');
+    const [resolved] = parseAll(lines.join('\n'), { resolveUid: (uid) => (uid === 0 ? 'toor' : null) }).events;
+    expect(resolved.runAs).toBe('toor');
     const [thrown] = parseAll(lines.join('\n'), {
       resolveUid: () => {
         throw new Error('nss down');
