@@ -105,7 +105,7 @@ class AuditdParser implements LogParser {
   /** One line as text: encoded back to the bytes it was read as and handled as pushBlock would. */
   push(line: string, offset: number): ParseOutput {
     const out = emptyOutput();
-    const bytes = Buffer.from(line, 'utf8');
+    const bytes = Buffer.from(line.endsWith('\r') ? line.slice(0, -1) : line, 'utf8');
     this.separatorBytes = null;
     this.pushLine(bytes, 0, bytes.length, offset, !isAscii(bytes), out);
     return out;
@@ -123,7 +123,9 @@ class AuditdParser implements LogParser {
     this.separatorBytes = null;
     for (let pos = block.start; pos < end; ) {
       const stop = lineEnd(block, pos);
-      this.pushLine(bytes, pos, stop, block.offset + (pos - block.start), utf8, out);
+      // A log copied through Windows tools ends its lines with CR LF: the CR is not part of the record.
+      const lineStop = stop > pos && bytes[stop - 1] === 13 ? stop - 1 : stop;
+      this.pushLine(bytes, pos, lineStop, block.offset + (pos - block.start), utf8, out);
       pos = stop + 1;
     }
   }
@@ -390,7 +392,10 @@ class AuditdParser implements LogParser {
     if (event) {
       this.sudo.claim(event);
       out.events.push(event);
-      if (!builder.hasArgs && builder.syscall?.success !== false) {
+      if (builder.syscall === null) {
+        // Who ran it is unknown (the record with auid and uid was lost): no user is not "a daemon".
+        out.malformed.push({ reason: 'incomplete_event', sample: event.eventKey, offset: ev.firstOffset, detail: 'an exec without its SYSCALL record (who ran it is unknown)' });
+      } else if (!builder.hasArgs && builder.syscall?.success !== false) {
         out.malformed.push({ reason: 'incomplete_event', sample: event.eventKey, offset: ev.firstOffset, detail: 'an exec without its EXECVE record (arguments)' });
       } else if (builder.args?.missing === true) {
         out.malformed.push({ reason: 'incomplete_event', sample: event.eventKey, offset: ev.firstOffset, detail: 'an exec with some of its arguments missing' });

@@ -3,7 +3,8 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { ManualClock } from '../../../src/clock.js';
 import type { CommandEvent } from '../../../src/sources/command-event.js';
-import type { LogParser, Malformed, ParserOptions } from '../../../src/sources/parser.js';
+import { appendOutput, emptyOutput, parseBlock, type LogParser, type Malformed, type ParserOptions } from '../../../src/sources/parser.js';
+import { lineBlock } from '../../../src/sources/line-block.js';
 import { createAuditdParser, type AuditdParserOptions } from '../../../src/sources/parsers/auditd.js';
 import { LOG_TIME_MIN_RECORD_GAP } from '../../../src/sources/parsers/log-clock.js';
 import { execRecords } from './audit-writer.js';
@@ -486,6 +487,34 @@ describe('auditd parser: malformed input', () => {
       ['incomplete_event', 'an exec with some of its arguments missing'],
       ['incomplete_event', 'an exec with some of its arguments missing'],
     ]);
+  });
+
+  it('reads CR LF line endings as LF', () => {
+    const records = [
+      'type=SYSCALL msg=audit(1700000052.000:1): arch=c000003e syscall=59 success=yes exit=0 pid=9 auid=1000 uid=0 euid=0',
+      `type=EXECVE msg=audit(1700000052.000:1): argc=2 a0="cat" a1=${Buffer.from('/etc/shadow').toString('hex').toUpperCase()}`,
+      'type=CWD msg=audit(1700000052.000:1): cwd="/root"',
+      'type=EOE msg=audit(1700000052.000:1):',
+    ];
+    const run = parseAll(records.join('\r\n'));
+    expect(run.events.map((e) => [e.argv, e.cwd])).toEqual([[['cat', '/etc/shadow'], '/root']]);
+    expect(run.malformed).toEqual([]);
+    // The byte path the tailer and the scan use.
+    const parser = createAuditdParser({ defaultHost: 'local' });
+    const out = emptyOutput();
+    const bytes = Buffer.from(records.join('\r\n') + '\r\n');
+    parseBlock(parser, lineBlock(bytes, 0, bytes.length, 0), new Date(0), out);
+    appendOutput(out, parser.flush());
+    expect(out.events.map((e) => [e.argv, e.cwd])).toEqual([[['cat', '/etc/shadow'], '/root']]);
+    expect(out.malformed).toEqual([]);
+  });
+
+  it('counts an exec whose SYSCALL record was lost: its user is unknown, not a system actor', () => {
+    const run = parseAll(
+      ['type=EXECVE msg=audit(1700000053.000:1): argc=2 a0="cat" a1="/etc/shadow"', 'type=CWD msg=audit(1700000053.000:1): cwd="/root"', 'type=EOE msg=audit(1700000053.000:1):'].join('\n'),
+    );
+    expect(run.events.map((e) => [e.argv, e.user])).toEqual([[['cat', '/etc/shadow'], null]]);
+    expect(run.malformed.map((m) => [m.reason, m.detail])).toEqual([['incomplete_event', 'an exec without its SYSCALL record (who ran it is unknown)']]);
   });
 
   it('accepts lower-case hex and ignores blank lines', () => {
