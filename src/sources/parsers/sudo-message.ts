@@ -58,6 +58,13 @@ export interface SudoEntry {
   reason: string | null;
   /** KEY=value fields before COMMAND (TTY, PWD, USER, GROUP, TSID, ENV, HOST, CHROOT...). */
   fields: Record<string, string>;
+  /**
+   * Keys that appeared more than once: sudo writes each field once, so the others were planted in
+   * a directory name or a variable (`PWD=/x ; USER=nobody`, `ENV=A=1 ; USER=nobody`). A repeated
+   * USER reads as root when any of its values is root, so a planted value cannot hide a root
+   * command from the rules written for root.
+   */
+  repeated: string[];
   /** The COMMAND= text: the resolved path, then the arguments. */
   commandText: string;
   /** EXIT= of an exit record (`log_exit_status`), null otherwise. */
@@ -86,6 +93,8 @@ const EXIT_SUFFIX = / ; (EXIT=-?\d{1,10}|SIGNAL=[A-Z0-9+-]{1,16})$/;
 export function parseSudoEntry(text: string): SudoEntryResult {
   const body = text;
   const fields: Record<string, string> = {};
+  const repeated: string[] = [];
+  const users: string[] = [];
   let reason: string | null = null;
   let lastKey: string | null = null;
   let commandText: string | null = null;
@@ -106,13 +115,16 @@ export function parseSudoEntry(text: string): SudoEntryResult {
     const eq = segment.indexOf('=');
     const key = eq > 0 ? segment.slice(0, eq) : '';
     if (FIELD_KEY.test(key)) {
+      if (fields[key] !== undefined && !repeated.includes(key)) repeated.push(key);
       fields[key] = segment.slice(eq + 1);
+      if (key === 'USER') users.push(fields[key]);
       lastKey = key;
     } else if (first) {
       reason = segment;
     } else if (lastKey !== null) {
       // A value that itself contained " ; " (a directory name can): glue it back together.
       fields[lastKey] += ` ; ${segment}`;
+      if (lastKey === 'USER') users[users.length - 1] = fields[lastKey] as string;
     } else {
       reason = `${reason ?? ''} ; ${segment}`;
     }
@@ -123,6 +135,7 @@ export function parseSudoEntry(text: string): SudoEntryResult {
     if (reason !== null && commandText === null) return { kind: 'other' };
     return { kind: 'bad', reason: 'truncated', detail: 'sudo message without COMMAND=' };
   }
+  if (users.length > 1) fields.USER = users.includes('root') ? 'root' : (users[0] as string);
   let exitStatus: string | null = null;
   let signal: string | null = null;
   for (let i = 0; i < 2; i++) {
@@ -133,7 +146,7 @@ export function parseSudoEntry(text: string): SudoEntryResult {
     else signal = value.slice(7);
     commandText = commandText.slice(0, m.index);
   }
-  return { kind: 'entry', entry: { reason, fields, commandText, exitStatus, signal } };
+  return { kind: 'entry', entry: { reason, fields, repeated, commandText, exitStatus, signal } };
 }
 
 /**
@@ -331,6 +344,7 @@ export function sudoEntryToEvent(origin: SudoOrigin, user: string, entry: SudoEn
   keep('ENV', 'env');
   keep('CHROOT', 'chroot');
   keep('HOST', 'submit_host');
+  if (entry.repeated.length > 0) extra.sudo_fields_repeated = entry.repeated.join(',');
   if (entry.exitStatus !== null) extra.exit_status = entry.exitStatus;
   if (entry.signal !== null) extra.signal = entry.signal;
   const event: CommandEvent = {

@@ -149,11 +149,26 @@ describe('sudo message helpers', () => {
       entry: {
         reason: null,
         fields: { TTY: 'pts/0', PWD: '/a ; b', USER: 'root' },
+        repeated: [],
         commandText: '/bin/kill -9 1',
         exitStatus: '1',
         signal: 'TERM',
       },
     });
+  });
+
+  it.each([
+    ['a USER planted in a variable', 'TTY=pts/0 ; PWD=/tmp ; USER=root ; ENV=A=1 ; USER=nobody ; COMMAND=/bin/sh -c id'],
+    ['a USER planted in the directory name', 'TTY=pts/0 ; PWD=/tmp/e ; USER=nobody ; USER=root ; COMMAND=/bin/sh -c id'],
+  ])('reads a repeated USER as root when any value is root, and says it repeated (%s)', (_, text) => {
+    const parsed = parseSudoEntry(text);
+    expect(parsed.kind === 'entry' && [parsed.entry.fields.USER, parsed.entry.repeated]).toEqual(['root', ['USER']]);
+  });
+
+  it('marks the event of a line with a repeated field', () => {
+    const line = 'Nov 24 09:00:00 web-1 sudo:    alice : TTY=pts/0 ; PWD=/tmp ; USER=root ; ENV=A=1 ; USER=nobody ; COMMAND=/usr/bin/tee -a /etc/crontab';
+    const { events } = run(createSudoSyslogParser(baseOptions), [line]);
+    expect(events.map((event) => [event.runAs, event.extra?.sudo_fields_repeated])).toEqual([['root', 'USER']]);
   });
 
   it('round-trips generated commands through sudo 1.9.13 syslog lines', () => {
