@@ -13,6 +13,9 @@ import { editDistance, typoDistance } from '../edit-distance.js';
 import { globSource } from '../glob.js';
 import { storableRequestText } from '../http/request-body.js';
 
+/** The longest exact command a suppression holds. */
+export const MAX_SUPPRESSION_COMMAND_CHARS = 64 * 1024;
+
 /** The longest a suppression may last. */
 export const MAX_SUPPRESSION_MS = 90 * 86_400_000;
 
@@ -79,7 +82,7 @@ export function parseSuppressionRequest(fields: Record<string, unknown>, now: Da
   const reason = text(fields.reason, 'reason', 2000, { required: true }) as string;
   const ruleId = text(fields.rule, 'rule', 200);
   // Not trimmed: it must equal the alert's command exactly.
-  const command = text(fields.command, 'command', 64 * 1024, { trim: false });
+  const command = text(fields.command, 'command', MAX_SUPPRESSION_COMMAND_CHARS, { trim: false });
   if (ruleId === null && command === null) {
     throw new RequestError(400, 'rule or command: give at least one, so that the suppression cannot silence everything a person runs');
   }

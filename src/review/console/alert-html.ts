@@ -22,10 +22,18 @@ export function severityBadge(severity: string): Html {
 
 /** The command as the log recorded it (redacted), sanitised and escaped; never markup. */
 export function commandHtml(command: string, options: { short?: boolean } = {}): Html {
-  const max = 160;
-  const shown = options.short && command.length > max ? `${command.slice(0, max)}…` : command;
-  return html`<code class="command">${shown}</code>`;
+  const max = options.short ? 160 : FULL_COMMAND_CHARS;
+  if (command.length <= max) return html`<code class="command">${command}</code>`;
+  // Never half a surrogate pair; the exports and the API carry the whole command.
+  const end = isHighSurrogate(command.charCodeAt(max - 1)) ? max - 1 : max;
+  const rest = options.short ? '' : html` <span class="hint">(${String(command.length - end)} more characters: the CSV and JSON exports have the whole command)</span>`;
+  return html`<code class="command">${command.slice(0, end)}…</code>${rest}`;
 }
+
+/** The longest command a page shows in full; a hostile megabyte would make the page unusable. */
+export const FULL_COMMAND_CHARS = 16_384;
+
+const isHighSurrogate = (code: number) => code >= 0xd800 && code <= 0xdbff;
 
 export function alertLink(id: string, label: Html | string = id): Html {
   return html`<a href="/review/alerts/${encodeURIComponent(id)}">${label}</a>`;

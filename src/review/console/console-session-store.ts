@@ -11,7 +11,10 @@ export interface FoundSession {
   csrfToken: string;
 }
 
-/** Last-seen is written at most this often, so reading pages does not cost a write each. */
+/**
+ * Last-seen is written at most this often, so reading pages does not cost a write each; with a
+ * short idle timeout, at least four times per timeout, so a session in use never idles out.
+ */
 const TOUCH_INTERVAL_MS = 60_000;
 
 /**
@@ -45,7 +48,7 @@ export class ConsoleSessionStore {
       await deleteConsoleSession(this.options.db, idHash);
       return null;
     }
-    if (idleSince >= TOUCH_INTERVAL_MS) await touchConsoleSession(this.options.db, idHash, now);
+    if (idleSince >= Math.min(TOUCH_INTERVAL_MS, this.options.idleMs / 4)) await touchConsoleSession(this.options.db, idHash, now);
     return { idHash, person: row.identity, csrfToken: row.csrf_token };
   }
 

@@ -34,9 +34,12 @@ export function formFields(body: Buffer): Map<string, string> {
   return fields;
 }
 
-/** A text field: trimmed; null when empty and optional; 400 when required and empty, or too long. */
+/**
+ * A text field: trimmed, with the CR LF line breaks browsers send for a text area as LF; null
+ * when empty and optional; 400 when required and empty, or too long.
+ */
 export function formText(fields: Map<string, string>, key: string, max: number, options: { required?: boolean } = {}): string | null {
-  const value = fields.get(key)?.trim() ?? '';
+  const value = fields.get(key)?.replace(/\r\n/g, '\n').trim() ?? '';
   if (value === '') {
     if (options.required) throw new RequestError(400, `${key}: required`);
     return null;

@@ -132,6 +132,12 @@ export function routeReviewConsole(http: Route, options: ReviewConsoleOptions): 
  * form was made from, the alert's stored command is meant, and used, so the suppression matches.
  */
 async function exactCommand(db: Kysely<Database>, form: Map<string, string>, fromAlert: string | null): Promise<string | null> {
+  // A command too long for the form (see FORM_COMMAND_CHARS) is the alert's own.
+  if (fromAlert !== null && form.get('command_from_alert') === '1') {
+    const alert = await findAlert(db, fromAlert);
+    if (!alert) throw new RequestError(404, `no alert ${fromAlert}`);
+    return alert.command;
+  }
   const posted = form.get('command') ?? '';
   if (posted.trim() === '') return null;
   if (fromAlert !== null) {

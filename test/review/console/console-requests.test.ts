@@ -16,6 +16,10 @@ import { seedAlerts } from './seed-alerts.js';
 
 const NOW = new Date('2026-11-24T15:00:00Z');
 const TOKEN = 'api-token-0123456789abcdef';
+/** A hostile command of 200,000 characters. */
+const LONG_COMMAND = `cat /etc/shadow ${'A'.repeat(200_000)}`;
+/** Too long for a form field, short enough for a suppression. */
+const LONGISH_COMMAND = `cat /etc/shadow ${'B'.repeat(20_000)}`;
 
 /** Query strings, dates and statuses as the console and the review API of one service read them. */
 describe('console and review API requests', () => {
@@ -30,6 +34,8 @@ describe('console and review API requests', () => {
       { id: 'al-done', status: 'verified', occurred_at: new Date('2026-11-24T09:00:00Z') },
       // Waiting behind another question of its conversation: still `new`.
       { id: 'al-waiting', status: 'new', asked_at: null, occurred_at: new Date('2026-11-24T10:00:00Z'), conversation_id: 'al-done' },
+      { id: 'al-long', status: 'escalated', rule_id: 'shadow-read', command: LONG_COMMAND },
+      { id: 'al-longish', status: 'escalated', rule_id: 'shadow-read', command: LONGISH_COMMAND },
     ]);
     const auth = {
       ...fakeConsoleAuth(),
@@ -127,6 +133,12 @@ describe('console and review API requests', () => {
     expect((await reviewsOf(store.db, 'al-waiting')).length).toBe(before);
   });
 
+  it('stores a multi-line note with the LF line breaks it was typed with', async () => {
+    const stored = await form('/review/alerts/al-done/review', 'note=line%20one%0D%0Aline%20two');
+    expect(stored.status).toBe(303);
+    expect((await reviewsOf(store.db, 'al-done')).map((review) => review.note)).toContain('line one\nline two');
+  });
+
   it('refuses a form body that is not UTF-8', async () => {
     const body = Buffer.concat([Buffer.from(`csrf=${demoCsrfToken('dana')}&note=`), Buffer.from([0xc3, 0x28])]);
     const refused = await fetch(`${service.url}/review/alerts/al-waiting/review`, {
@@ -135,5 +147,24 @@ describe('console and review API requests', () => {
     });
     expect(refused.status).toBe(400);
     expect(await refused.text()).toMatch(/not valid UTF-8/);
+  });
+
+  it('shows a megabyte-class command cut on the alert page, and suppresses it from the alert without sending it back', async () => {
+    const shown = await page('/review/alerts/al-long');
+    const body = await shown.text();
+    expect(shown.status).toBe(200);
+    expect(body.length).toBeLessThan(100_000);
+    expect(body).toMatch(/more characters: the CSV and JSON exports have the whole command/);
+    const asErin = (id: string) => fetch(`${service.url}/review/alerts/${id}`, { headers: { cookie: `${DEMO_COOKIE}=erin` } }).then((answer) => answer.text());
+    expect(await asErin('al-long')).toMatch(/too long to suppress by itself \(200016 characters/);
+    expect(await asErin('al-longish')).toContain('name="command_from_alert"');
+    const created = await fetch(`${service.url}/review/suppressions`, {
+      method: 'POST', redirect: 'manual',
+      body: `csrf=${demoCsrfToken('erin')}&from_alert=al-longish&command_from_alert=1&rule=shadow-read&for=1d&reason=a%20known%20noisy%20job`,
+      headers: { cookie: `${DEMO_COOKIE}=erin`, 'content-type': 'application/x-www-form-urlencoded' },
+    });
+    expect([created.status, created.status === 303 ? '' : await created.text()]).toEqual([303, '']);
+    const rows = await store.db.selectFrom('suppressions').select(['command', 'rule_id']).execute();
+    expect(rows).toEqual([{ command: LONGISH_COMMAND, rule_id: 'shadow-read' }]);
   });
 });
