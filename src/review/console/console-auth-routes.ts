@@ -4,7 +4,9 @@ import { readBody } from '../../http/request-body.js';
 import type { HttpServer } from '../../server/http-server.js';
 import type { ConsoleAuth, ConsoleSession } from './console-auth.js';
 import { sendConsoleRedirect } from './console-response.js';
+import { consolePage, sendPage } from './console-page.js';
 import { formFields } from './form-body.js';
+import { html } from './html.js';
 import { safeReturnTo, type OidcConsoleAuth } from './oidc-console-auth.js';
 import { notReviewerPage, sendSignInPage } from './sign-in-pages.js';
 
@@ -12,6 +14,7 @@ import { notReviewerPage, sendSignInPage } from './sign-in-pages.js';
  * Sign-in routes:
  *   GET  /review/login?return_to=/review/...   starts a sign-in (or goes straight back when signed in)
  *   GET  /review/callback                      where the identity provider sends the browser back
+ *   GET  /review/logout                        asks to sign out (a button that posts the below)
  *   POST /review/logout  csrf_token=...        ends the session (form field or X-CSRF-Token header)
  */
 export function routeConsoleAuth(http: HttpServer, auth: OidcConsoleAuth): void {
@@ -24,6 +27,19 @@ export function routeConsoleAuth(http: HttpServer, auth: OidcConsoleAuth): void 
   http.route('GET', '/review/callback', (req, res, url) => auth.finishSignIn(req, res, url));
   http.route('POST', '/review/logout', async (req, res) => {
     await auth.signOut(req, res, await submittedCsrf(req));
+  });
+  // The header's "Sign out" link: a page whose button posts the sign-out with its CSRF token.
+  http.route('GET', '/review/logout', async (req, res) => {
+    const session = await auth.session(req);
+    if (!session) return sendConsoleRedirect(res, '/review');
+    sendPage(
+      res,
+      200,
+      consolePage(
+        { title: 'Sign out', identity: session.identity },
+        html`<section class="panel"><h1>Sign out</h1><p>Signed in as ${session.identity.actor}.</p><form method="post" action="/review/logout" class="action-form"><input type="hidden" name="csrf_token" value="${session.csrfToken}"><button type="submit" class="button">Sign out</button></form></section>`,
+      ),
+    );
   });
 }
 

@@ -35,7 +35,7 @@ ${frame.stylesheet ? html`<link rel="stylesheet" href="${frame.stylesheet}">` : 
 <header class="top">
   <a class="brand" href="/review">Vouch review</a>
   <nav aria-label="Console">${nav('/review', 'Queue', 'queue')}${nav('/review/overview', 'Overview', 'overview')}${nav('/review/report', 'Report', 'report')}</nav>
-  ${frame.identity ? html`<span class="who" title="${frame.identity.actor}">${frame.identity.name || frame.identity.actor}</span>` : ''}
+  ${frame.identity ? html`<span class="who" title="${frame.identity.actor}">${frame.identity.name || frame.identity.actor}</span> <a class="sign-out" href="/review/logout">Sign out</a>` : ''}
 </header>
 <main id="main">
 ${content}

@@ -139,6 +139,10 @@ describe('console and review API requests', () => {
     expect((await reviewsOf(store.db, 'al-done')).map((review) => review.note)).toContain('line one\nline two');
   });
 
+  it('links every console page to the sign-out page', async () => {
+    for (const route of ['/review', '/review/overview', '/review/alerts/al-done']) expect(await (await page(route)).text()).toContain('href="/review/logout"');
+  });
+
   it('refuses a form body that is not UTF-8', async () => {
     const body = Buffer.concat([Buffer.from(`csrf=${demoCsrfToken('dana')}&note=`), Buffer.from([0xc3, 0x28])]);
     const refused = await fetch(`${service.url}/review/alerts/al-waiting/review`, {

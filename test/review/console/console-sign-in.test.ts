@@ -171,6 +171,10 @@ describe.each(storeKinds())('review console sign-in (%s)', (kind) => {
     const browser = await signedIn('dana');
     const id = browser.cookies(consoleUrl).get('vouch_session') as string;
     const csrf = await csrfOf(browser);
+    // The sign-out page (every console page links to it) has a button posting the token.
+    const ask = await browser.request(`${consoleUrl}/review/logout`);
+    expect(ask.status).toBe(200);
+    expect(await ask.text()).toContain(`name="csrf_token" value="${csrf}"`);
     const logout = await browser.request(`${consoleUrl}/review/logout`, {
       method: 'POST',
       headers: { 'content-type': 'application/x-www-form-urlencoded' },
