@@ -12,7 +12,8 @@ import { notReviewerPage, sendSignInPage } from './sign-in-pages.js';
 
 /**
  * Sign-in routes:
- *   GET  /review/login?return_to=/review/...   starts a sign-in (or goes straight back when signed in)
+ *   GET  /review/login?return_to=/review/...   starts a sign-in (or goes straight back when signed in;
+ *                                              `&switch=1` signs in anew, as someone else if need be)
  *   GET  /review/callback                      where the identity provider sends the browser back
  *   GET  /review/logout                        asks to sign out (a button that posts the below)
  *   POST /review/logout  csrf_token=...        ends the session (form field or X-CSRF-Token header)
@@ -20,9 +21,11 @@ import { notReviewerPage, sendSignInPage } from './sign-in-pages.js';
 export function routeConsoleAuth(http: HttpServer, auth: OidcConsoleAuth): void {
   http.route('GET', '/review/login', async (req, res, url) => {
     const returnTo = safeReturnTo(url.searchParams.get('return_to') ?? '/review');
+    // `switch=1` ("Sign in as someone else", "Sign in again"): the provider asks who you are.
+    const reauthenticate = url.searchParams.get('switch') === '1';
     const session = await auth.session(req);
-    if (session?.identity.reviewer) return sendConsoleRedirect(res, returnTo);
-    await auth.beginSignIn(req, res, returnTo);
+    if (session?.identity.reviewer && !reauthenticate) return sendConsoleRedirect(res, returnTo);
+    await auth.beginSignIn(req, res, returnTo, { reauthenticate });
   });
   http.route('GET', '/review/callback', (req, res, url) => auth.finishSignIn(req, res, url));
   http.route('POST', '/review/logout', async (req, res) => {

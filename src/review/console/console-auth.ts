@@ -7,7 +7,8 @@ export interface ConsoleAuth {
   /** The session behind this browser request, or null (not signed in or expired). */
   session(req: IncomingMessage): Promise<ConsoleSession | null>;
   /** Sends the browser to sign in (302 to the issuer, remembering `returnTo`). */
-  beginSignIn(req: IncomingMessage, res: ServerResponse, returnTo: string): Promise<void>;
+  /** `reauthenticate`: someone else may sign in (the provider asks again instead of reusing its session). */
+  beginSignIn(req: IncomingMessage, res: ServerResponse, returnTo: string, options?: { reauthenticate?: boolean }): Promise<void>;
   /** Throws RequestError(403) unless the form/header CSRF token matches the session's. */
   checkCsrf(session: ConsoleSession, submitted: string | undefined): void;
   /** Bearer auth for /api/*: API tokens, the shared review.token, or an OIDC access token. */

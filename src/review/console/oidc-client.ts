@@ -21,8 +21,12 @@ export interface SignInChecks {
 
 /** The console's view of an OpenID provider: the three calls it makes, no vendor types. */
 export interface OidcSignIn {
-  /** The issuer's authorization URL (code flow, PKCE S256, state and nonce) and the checks to keep. */
-  start(redirectUri: string): Promise<{ url: URL; checks: SignInChecks }>;
+  /**
+   * The issuer's authorization URL (code flow, PKCE S256, state and nonce) and the checks to keep;
+   * `reauthenticate` asks the provider to sign the person in again (`prompt=login`) instead of
+   * reusing its session, so someone else can sign in.
+   */
+  start(redirectUri: string, options?: { reauthenticate?: boolean }): Promise<{ url: URL; checks: SignInChecks }>;
   /** Redeems the code of `callbackUrl` after checking state, nonce and PKCE; throws on any mismatch. */
   finish(callbackUrl: URL, checks: SignInChecks): Promise<SignedInClaims>;
   /** The person behind an access token, from the provider's userinfo endpoint; throws when refused. */
@@ -46,7 +50,7 @@ export function createOidcSignIn(config: OidcConfig, options: { timeoutMs?: numb
     return discovered;
   };
   return {
-    async start(redirectUri) {
+    async start(redirectUri, options = {}) {
       const server = await configuration();
       const checks: SignInChecks = { state: openid.randomState(), nonce: openid.randomNonce(), codeVerifier: openid.randomPKCECodeVerifier() };
       const url = openid.buildAuthorizationUrl(server, {
@@ -57,6 +61,7 @@ export function createOidcSignIn(config: OidcConfig, options: { timeoutMs?: numb
         nonce: checks.nonce,
         code_challenge: await openid.calculatePKCECodeChallenge(checks.codeVerifier),
         code_challenge_method: 'S256',
+        ...(options.reauthenticate ? { prompt: 'login' } : {}),
       });
       return { url, checks };
     },

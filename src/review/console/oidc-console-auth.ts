@@ -73,15 +73,15 @@ export class OidcConsoleAuth implements ConsoleAuth {
     return { identity: personIdentity(found.person, this.options.policy), csrfToken: found.csrfToken };
   }
 
-  async beginSignIn(req: IncomingMessage, res: ServerResponse, returnTo: string): Promise<void> {
+  async beginSignIn(req: IncomingMessage, res: ServerResponse, returnTo: string, options: { reauthenticate?: boolean } = {}): Promise<void> {
     const target = safeReturnTo(returnTo);
     const oidc = this.options.oidc;
     if (!oidc) return sendSignInPage(res, 503, signInUnavailablePage());
     // The sign-in cookie must be set on the host the provider sends the browser back to.
     if (!this.onPublicHost(req)) {
-      return sendConsoleRedirect(res, `${this.options.publicUrl}/review/login?return_to=${encodeURIComponent(target)}`);
+      return sendConsoleRedirect(res, `${this.options.publicUrl}/review/login?return_to=${encodeURIComponent(target)}${options.reauthenticate ? '&switch=1' : ''}`);
     }
-    const { url, checks } = await oidc.start(this.redirectUri);
+    const { url, checks } = await oidc.start(this.redirectUri, options);
     const id = randomBytes(32).toString('base64url');
     const now = this.options.clock.now();
     await insertSignIn(this.options.db, hashId(id), { ...checks, returnTo: target }, now, new Date(now.getTime() + SIGN_IN_TTL_MS));

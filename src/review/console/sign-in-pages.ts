@@ -31,16 +31,16 @@ export function notReviewerPage(identity: ReviewerIdentity): string {
     'Not a reviewer',
     `<p>You are signed in as <strong>${outside(identity.actor)}</strong>, who is neither a reviewer nor an admin of this Vouch.</p>` +
       '<p>Ask the security team to add you to <code>review.reviewers</code> (an email or <code>group:&lt;name&gt;</code>).</p>' +
-      '<p><a href="/review/login">Sign in as someone else</a></p>',
+      '<p><a href="/review/login?switch=1">Sign in as someone else</a></p>',
   );
 }
 
 export function signInFailedPage(reason: string): string {
-  return page('Sign-in failed', `<p>${outside(reason)}</p><p><a href="/review/login">Sign in again</a></p>`);
+  return page('Sign-in failed', `<p>${outside(reason)}</p><p><a href="/review/login?switch=1">Sign in again</a></p>`);
 }
 
 export function signedOutPage(): string {
-  return page('Signed out', '<p>Your session has ended.</p><p><a href="/review/login">Sign in again</a></p>');
+  return page('Signed out', '<p>Your session has ended.</p><p><a href="/review/login?switch=1">Sign in again</a></p>');
 }
 
 export function signInUnavailablePage(): string {

@@ -119,9 +119,22 @@ describe.each(storeKinds())('review console sign-in (%s)', (kind) => {
     const browser = new CookieBrowser();
     const answer = await signIn(browser, 'mallory');
     expect(answer.status).toBe(403);
-    expect(await answer.text()).toContain('mallory@example.com</strong>, who is neither a reviewer nor an admin');
+    const refusal = await answer.text();
+    expect(refusal).toContain('mallory@example.com</strong>, who is neither a reviewer nor an admin');
     expect(browser.cookies(consoleUrl).has('vouch_session')).toBe(false);
     expect((await me(browser)).status).toBe(401);
+    // "Sign in as someone else" asks the provider to sign in anew rather than reuse its session.
+    expect(refusal).toContain('href="/review/login?switch=1"');
+  });
+
+  it('signs in anew on switch=1, even when signed in: the provider is asked to prompt for login', async () => {
+    const browser = await signedIn('dana');
+    const plain = await browser.request(`${consoleUrl}/review/login`, { redirect: 'manual' });
+    expect(plain.headers.get('location')).toBe('/review');
+    const switching = await browser.request(`${consoleUrl}/review/login?switch=1`, { redirect: 'manual' });
+    expect(switching.status).toBe(302);
+    const location = new URL(switching.headers.get('location') as string);
+    expect(location.searchParams.get('prompt')).toBe('login');
   });
 
   it('marks cookies Secure, with the __Host- prefix, when the public URL is https', async () => {
