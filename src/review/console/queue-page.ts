@@ -69,8 +69,11 @@ function exportQuery(query: ReportQuery): string {
 
 function select(name: keyof ReportQuery, label: string, values: readonly string[], current: string | undefined, anyLabel = 'Any'): Html {
   const id = `filter-${name}`;
+  // A list from a shared link (`status=escalated,verified`) is kept as an option of its own, so
+  // refining the filter in the form does not drop it.
+  const list = current !== undefined && current !== '' && !values.includes(current) ? html`<option value="${current}" selected>${current.split(',').join(', ')}</option>` : '';
   return html`<div class="field"><label for="${id}">${label}</label><select id="${id}" name="${name}" data-autosubmit>
-<option value="">${anyLabel}</option>${values.map((value) => html`<option value="${value}"${value === current ? html` selected` : ''}>${value}</option>`)}
+<option value="">${anyLabel}</option>${values.map((value) => html`<option value="${value}"${value === current ? html` selected` : ''}>${value}</option>`)}${list}
 </select></div>`;
 }
 

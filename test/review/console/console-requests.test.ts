@@ -139,6 +139,12 @@ describe('console and review API requests', () => {
     expect((await reviewsOf(store.db, 'al-done')).map((review) => review.note)).toContain('line one\nline two');
   });
 
+  it('keeps a list filter from a shared link selected in the queue form', async () => {
+    const body = await (await page('/review?status=escalated,verified&severity=critical,high')).text();
+    expect(body).toContain('<option value="escalated,verified" selected>escalated, verified</option>');
+    expect(body).toContain('<option value="critical,high" selected>critical, high</option>');
+  });
+
   it('links every console page to the sign-out page', async () => {
     for (const route of ['/review', '/review/overview', '/review/alerts/al-done']) expect(await (await page(route)).text()).toContain('href="/review/logout"');
   });
