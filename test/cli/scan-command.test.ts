@@ -80,7 +80,8 @@ describe('scan on the go-libaudit samples', () => {
   it('counts incomplete events of the RHEL 7 sample in the summary and still succeeds', async () => {
     const { summary, text } = await scan(path.join(GO_LIBAUDIT, 'audit-rhel7.log'), { all: true, json: true });
     expect(jsonObjects(text).length).toBeGreaterThan(0);
-    expect(summary).toMatch(/malformed lines by reason:\n(\s+\d+\s+\w+\n)*\s+1\s+incomplete_event/);
+    // One event cut short, and four execs whose SYSCALL record the sample left out (who ran them is unknown).
+    expect(summary).toMatch(/malformed lines by reason:\n(\s+\d+\s+\w+\n)*\s+5\s+incomplete_event/);
   });
 
   it('prints readable text lines: time, host, user -> run_as, rule, command', async () => {
