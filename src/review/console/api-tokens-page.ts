@@ -7,7 +7,8 @@ import { decodePathId, type HttpServer } from '../../server/http-server.js';
 import { listApiTokens } from '../../store/queries/api-tokens.js';
 import type { Database } from '../../store/schema.js';
 import { visibleText } from '../../terminal-text.js';
-import { escapeHtml } from './html.js';
+import { consolePage } from './console-page.js';
+import { escapeHtml, trustedHtml } from './html.js';
 import { apiTokenView, createApiToken, revokeApiTokenNamed } from './api-tokens.js';
 import { reviewerSession } from './console-auth-routes.js';
 import type { ConsoleAuth, ConsoleSession } from './console-auth.js';
@@ -92,20 +93,19 @@ async function tokensPage(db: Kysely<Database>, session: ConsoleSession, news: T
       `<p><output id="new-token"><code>${text(created.token)}</code></output></p><p>Use it as <code>Authorization: Bearer &lt;token&gt;</code>; the trail records it as <code>token:${text(created.name)}</code>.</p></section>`
     : '';
   const refused = problem ? `<p role="alert">${text(problem)}</p>` : '';
-  return [
-    '<!doctype html>',
-    '<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">',
-    '<title>API tokens · Vouch review</title></head><body><main>',
+  // Inside the console's frame (its stylesheet, navigation and Sign out); the table scrolls on its
+  // own on a narrow screen instead of widening the page.
+  const content = [
     '<h1>API tokens</h1>',
     `<p>Signed in as ${text(session.identity.actor)}.</p>`,
     shown,
     refused,
-    `<form method="post" action="/review/tokens">${csrf}<label for="token-name">Name</label> <input id="token-name" name="name" required maxlength="64" pattern="[A-Za-z0-9][A-Za-z0-9._\\-]*"> <button type="submit">Create token</button></form>`,
-    '<table><thead><tr><th>Recorded as</th><th>Created by</th><th>Created</th><th>Last used</th><th></th></tr></thead>',
-    `<tbody>${rows.join('\n')}</tbody></table>`,
-    `<form method="post" action="/review/logout">${csrf}<button type="submit">Sign out</button></form>`,
-    '</main></body></html>',
+    `<section class="panel"><form method="post" action="/review/tokens" class="action-form">${csrf}<label for="token-name">Name</label> <input id="token-name" name="name" required maxlength="64" pattern="[A-Za-z0-9][A-Za-z0-9._\\-]*"> <button type="submit" class="button">Create token</button></form></section>`,
+    '<div class="table-wrap"><table class="reviews-table"><thead><tr><th>Recorded as</th><th>Created by</th><th>Created</th><th>Last used</th><th></th></tr></thead>',
+    `<tbody>${rows.join('\n')}</tbody></table></div>`,
+    `<form method="post" action="/review/logout">${csrf}<button type="submit" class="button">Sign out</button></form>`,
   ].join('\n');
+  return consolePage({ title: 'API tokens', identity: session.identity, section: 'tokens' }, trustedHtml(content)).markup;
 }
 
 function notAdminPage(actor: string): string {

@@ -9,7 +9,7 @@ export interface PageFrame {
   /** The signed-in identity, shown in the header; null on pages before sign-in. */
   identity: ReviewerIdentity | null;
   /** The navigation entry to mark current. */
-  section?: 'queue' | 'overview' | 'report';
+  section?: 'queue' | 'overview' | 'report' | 'tokens';
   /** Extra stylesheet (the printable report's). */
   stylesheet?: string;
 }
@@ -34,7 +34,7 @@ ${frame.stylesheet ? html`<link rel="stylesheet" href="${frame.stylesheet}">` : 
 <body>
 <header class="top">
   <a class="brand" href="/review">Vouch review</a>
-  <nav aria-label="Console">${nav('/review', 'Queue', 'queue')}${nav('/review/overview', 'Overview', 'overview')}${nav('/review/report', 'Report', 'report')}</nav>
+  <nav aria-label="Console">${nav('/review', 'Queue', 'queue')}${nav('/review/overview', 'Overview', 'overview')}${nav('/review/report', 'Report', 'report')}${frame.identity?.admin ? nav('/review/tokens', 'API tokens', 'tokens') : ''}</nav>
   ${frame.identity ? html`<span class="who" title="${frame.identity.actor}">${frame.identity.name || frame.identity.actor}</span> <a class="sign-out" href="/review/logout">Sign out</a>` : ''}
 </header>
 <main id="main">
