@@ -8,7 +8,7 @@
 import { describeProvenance, type Provenance } from '../sources/provenance.js';
 import type { AlertStatus, EscalationReason } from './alert.js';
 import { alertShortCode } from './short-code.js';
-import { escalationReasonText, humanDuration, secondFactorSentence } from './wording.js';
+import { escalationReasonText, humanDuration, plural, secondFactorSentence } from './wording.js';
 
 /** Which fact a note tells; the page marks each note with it. */
 export type ProgressKind = 'waiting' | 'reminders' | 'next-step' | 'contact' | 'heads-up' | 'page' | 'conversation' | 'escalation' | 'provenance';
@@ -185,8 +185,4 @@ function inTime(at: Date, now: Date): string {
   const ms = at.getTime() - now.getTime();
   if (ms < 1000) return 'due now';
   return `in ${humanDuration(ms < 60_000 ? ms : Math.round(ms / 60_000) * 60_000)}`;
-}
-
-function plural(count: number, word: string): string {
-  return `${count} ${word}${count === 1 ? '' : 's'}`;
 }

@@ -11,6 +11,11 @@ const UNITS = [
   ['second', 1000],
 ] as const;
 
+/** `1 command`, `3 commands`: a count and its noun, plural when it is not one. */
+export function plural(count: number, noun: string): string {
+  return `${count} ${noun}${count === 1 ? '' : 's'}`;
+}
+
 /** "2 hours", "1 hour 30 minutes", "90 seconds" (at most two units; below a second, "a moment"). */
 export function humanDuration(ms: number): string {
   if (!Number.isFinite(ms) || ms < 1000) return 'a moment';

@@ -19,7 +19,7 @@ import type { JobContext } from './job-runner.js';
 import type { DigestCadence } from '../digest/digest-period.js';
 import { digestInstead } from '../digest/system-digest.js';
 import { admitPush } from './push-gate.js';
-import { humanDuration, secondFactorSentence } from '../alerts/wording.js';
+import { humanDuration, plural, secondFactorSentence } from '../alerts/wording.js';
 import type { PagerPort } from '../page/pagerduty.js';
 import { EscalationLadder, announcementOf, type LadderSettings } from './escalation-ladder.js';
 
@@ -851,7 +851,6 @@ export class Workflow implements InteractionHandlers {
 
 /** `3 commands on 2 hosts`: what one push answers for, in a conversation of several commands. */
 function coverage(conversation: { size: number; hostCount: number }): string {
-  const plural = (n: number, noun: string) => `${n} ${noun}${n === 1 ? '' : 's'}`;
   return `${plural(conversation.size, 'command')} on ${plural(conversation.hostCount, 'host')}`;
 }
 
