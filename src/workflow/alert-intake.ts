@@ -98,11 +98,8 @@ export class HitRecorder {
       // (the question is redrawn) instead of a silent count on the one they are answering.
       const otherSession = keys.sessionKey !== null && placement.lead.sessions.size > 0 && !placement.lead.sessions.has(keys.sessionKey);
       if (member && !otherSession) {
-        member.occurrences += 1;
-        this.folded.set(member.id, member.occurrences);
-        this.steps.push({ alertId: member.id, at: now, actor: 'system', action: 'repeated', detail: { event_id: eventId, occurred_at: event.time.toISOString() } });
         this.joined(placement.lead, keys, match.severity);
-        return { kind: 'folded', alertId: member.id };
+        return this.fold(member, hit);
       }
     }
     if (placement.kind === 'new') {
@@ -161,14 +158,8 @@ export class HitRecorder {
   private async systemRepeat(hit: RuleHit, keys: HitKeys): Promise<IntakeResult | null> {
     const { trx, now } = this;
     const { eventId, event, match } = hit;
-    const fold = (member: { id: string; occurrences: number }): IntakeResult => {
-      member.occurrences += 1;
-      this.folded.set(member.id, member.occurrences);
-      this.steps.push({ alertId: member.id, at: now, actor: 'system', action: 'repeated', detail: { event_id: eventId, occurred_at: event.time.toISOString() } });
-      return { kind: 'folded', alertId: member.id };
-    };
     const inBatch = this.systemAlerts.get(keys.dedupeKey);
-    if (inBatch) return fold(inBatch);
+    if (inBatch) return this.fold(inBatch, hit);
     const since = new Date(now.getTime() - this.policy.dedupeWindowMs);
     const earlier = await trx
       .selectFrom('alerts')
@@ -187,7 +178,7 @@ export class HitRecorder {
     if (earlier.status === 'new') {
       const member = { id: earlier.id, occurrences: earlier.occurrences };
       this.systemAlerts.set(keys.dedupeKey, member);
-      return fold(member);
+      return this.fold(member, hit);
     }
     const alertId = newAlertId();
     await insertAlert(trx, alertRow({ ...hit, ...keys, now, id: alertId, conversationId: earlier.id }, memberState('repeat', earlier, now)));
@@ -196,8 +187,16 @@ export class HitRecorder {
     this.steps.push({ alertId, at: now, actor: 'system', action: 'repeated_after_escalation', detail: { conversation: earlier.id } });
     await scheduleJob(trx, earlier.id, 'notify_repeat', now);
     // Pages fold into the conversation's open incident (its id is the dedup key).
-    if (match.severity === 'critical') await scheduleJob(trx, alertId, 'page', now);
+    await scheduleJob(trx, alertId, 'page', now);
     return { kind: 'repeated', alertId, conversationId: earlier.id };
+  }
+
+  /** An identical command again: one more occurrence of `member`, with a `repeated` step. */
+  private fold(member: { id: string; occurrences: number }, hit: RuleHit): IntakeResult {
+    member.occurrences += 1;
+    this.folded.set(member.id, member.occurrences);
+    this.steps.push({ alertId: member.id, at: this.now, actor: 'system', action: 'repeated', detail: { event_id: hit.eventId, occurred_at: hit.event.time.toISOString() } });
+    return { kind: 'folded', alertId: member.id };
   }
 
   /** Writes the fold counters, the leads' last hit and the trail; call once after the last record(). */

@@ -217,7 +217,7 @@ export class EscalationLadder {
   private async showHeadsUp(alert: AlertRow, heads: MessageRef, shown: AlertView): Promise<MessageRef> {
     const escalation = escalationOf(alert);
     if (escalation?.ts === heads.ts) {
-      await this.options.chat.escalateInPlace(await this.options.steps.view(alert), heads);
+      await this.options.chat.escalateInPlace(shown, heads);
     } else if (alert.status !== 'escalated' || escalation) {
       await this.options.chat.updateAnnouncement(shown, heads);
     }
