@@ -16,7 +16,8 @@ import { malformed } from './parse-support.js';
 import { parseUserCmdAt } from './parse-user-cmd.js';
 import { MAX_RECORD_CHARS, newHeaderScan, scanRecordHeader, scanRecordHeaderBytes } from './record-header.js';
 import { EOE, OTHER, PATH, PROCTITLE, SYSCALL, USER_CMD, recordKindAt } from './record-kind.js';
-import { SudoCorrelator } from './sudo-correlator.js';
+import { SudoCorrelator, type SudoClaimant } from './sudo-correlator.js';
+import { UNSET_ID } from './decode-field.js';
 import { uidNamer, type UidNamer } from './uid-namer.js';
 import { isKernelAuditMessage, isPipelineTypeAt } from '../../health/pipeline-record.js';
 
@@ -51,6 +52,8 @@ interface PendingEvent extends LogMark {
   time: Date;
   /** Offset of its first line: the checkpoint may not pass it while the event is held. */
   firstOffset: number;
+  /** The record number of its first line. */
+  opened: number;
 }
 
 /**
@@ -280,6 +283,7 @@ class AuditdParser implements LogParser {
       id: name.id,
       time: new Date(h.timeMs),
       firstOffset: offset,
+      opened: this.clock.record,
       record: this.clock.record,
       logMs: this.clock.logMs,
     };
@@ -344,13 +348,33 @@ class AuditdParser implements LogParser {
     for (let mark = this.skipped.oldest(); mark && clock.isStale(mark.value); mark = this.skipped.oldest()) this.skipped.delete(mark);
     const oldestMark = this.skipped.oldest();
     if (oldestMark) this.schedule(oldestMark.value);
-    for (const event of this.sudo.expire(clock)) out.events.push(event);
+    for (const event of this.sudo.expire(clock, this.sudoClaimant)) out.events.push(event);
     const oldestSudo = this.sudo.oldestMark();
     if (oldestSudo) this.schedule(oldestSudo);
     // Many events held at once: sweep at most once per eighth of them in records, so each record
     // pays a bounded share of the sweeps (an event closes a little later, never earlier).
     this.nextSweepRecord = Math.max(this.nextSweepRecord, clock.record + (this.pending.size >> 3));
   }
+
+  /**
+   * An exec still held that may be the execve of a USER_CMD gone stale: on its host, opened after
+   * it and within the record gap (sudo's execve follows its USER_CMD within a few records), and
+   * either not yet known to be someone else's (its SYSCALL has not come) or of the same login uid
+   * and session.
+   */
+  private readonly sudoClaimant: SudoClaimant = (host, after, loginUid, ses) => {
+    for (const slot of this.pending.entries()) {
+      const ev = slot.value;
+      if (ev.host !== host || ev.opened <= after || ev.opened - after > this.clock.maxRecordGap) continue;
+      const facts = ev.builder.syscall;
+      if (facts === null) return ev;
+      if (ev.builder.verdict === 'other') continue;
+      const auid = facts.auid === null || facts.auid === UNSET_ID ? null : facts.auid;
+      const session = facts.ses === null || facts.ses === UNSET_ID ? undefined : String(facts.ses);
+      if (auid === loginUid && session === ses) return ev;
+    }
+    return undefined;
+  };
 
   private evictOldest(out: ParseOutput): void {
     const slot = this.pending.oldest();

@@ -13,12 +13,20 @@ interface PendingSudo {
   /** What its event is made from if no execve claims it: made only then, since most are claimed. */
   ctx: EventContext;
   offset: number;
-  /** Where in the log it came: it waits until that goes stale. */
+  /** Where in the log it came: it waits until that goes stale (or, held, until what holds it does). */
   at: LogMark;
+  /** The record number it came at, which `at` may have moved past (see expire). */
+  cameAt: number;
   /** The login uid and session an execve of the same actor has, worked out once (see sameActor). */
   loginUid: number | null;
   ses: string | undefined;
 }
+
+/**
+ * The mark of an exec event still being assembled on `host`, opened after record `after`, that
+ * may yet be the execve of a USER_CMD of that login uid and session; undefined when there is none.
+ */
+export type SudoClaimant = (host: string, after: number, loginUid: number | null, ses: string | undefined) => LogMark | undefined;
 
 /** Everything needed to turn a USER_CMD record into a CommandEvent. */
 export interface UserCmdContext extends EventContext {
@@ -49,7 +57,7 @@ export class SudoCorrelator {
     if (!record.success) return [userCmdEvent(record, ctx)];
     const loginUid = record.auid === null || record.auid === UNSET_ID ? null : record.auid;
     const ses = record.ses === null || record.ses === UNSET_ID ? undefined : String(record.ses);
-    this.pending.push({ host: ctx.host, record, ctx, offset: ctx.offset, at: ctx.at, loginUid, ses });
+    this.pending.push({ host: ctx.host, record, ctx, offset: ctx.offset, at: ctx.at, cameAt: ctx.at.record, loginUid, ses });
     const out: CommandEvent[] = [];
     while (this.pending.length > this.cap) out.push(unclaimedEvent(this.pending.shift()!));
     return out;
@@ -70,11 +78,23 @@ export class SudoCorrelator {
 
   /**
    * Emits the USER_CMDs gone stale by `clock` without a matching execve. They wait in log order,
-   * so the stale ones are at the front.
+   * so the stale ones are at the front. `holder` names an exec still being assembled that may yet
+   * claim one (its execve came after it, but the event has not closed: a log without EOE records
+   * closes it by the same staleness rule, a few records later); such a USER_CMD waits on until
+   * that event's own mark goes stale, so one sudo command never becomes two events.
    */
-  expire(clock: LogClock): CommandEvent[] {
+  expire(clock: LogClock, holder?: SudoClaimant): CommandEvent[] {
     const out: CommandEvent[] = [];
-    while (this.pending.length > 0 && clock.isStale(this.pending[0]!.at)) out.push(unclaimedEvent(this.pending.shift()!));
+    while (this.pending.length > 0 && clock.isStale(this.pending[0]!.at)) {
+      const p = this.pending[0]!;
+      const hold = holder?.(p.host, p.cameAt, p.loginUid, p.ses);
+      if (hold) {
+        p.at = { record: hold.record, logMs: hold.logMs };
+        // Behind a held one the rest wait too: a little later, never earlier.
+        break;
+      }
+      out.push(unclaimedEvent(this.pending.shift()!));
+    }
     return out;
   }
 

@@ -338,6 +338,35 @@ describe('auditd parser: sudo', () => {
     expect(parser.lowWaterMark()).toBeNull();
   });
 
+  it('a USER_CMD waits for the execve it caused when that event never gets its EOE (one command, not two)', () => {
+    // A shipper that drops EOE records: the execve closes by the log alone, a few records after
+    // the USER_CMD would go stale by the same rule.
+    for (const gap of [{ maxRecordGap: 40 }, { eventTimeoutMs: 2000 }]) {
+      const parser = createAuditdParser({ defaultHost: 'local', ...gap });
+      const clock = new ManualClock(0);
+      const records = child('1700000002.010:101', 5000, ['rm', '-rf', '/srv/data']).filter((l) => !l.includes('type=EOE'));
+      const later = Array.from({ length: 200 }, (_, i) => `node=db2 type=EOE msg=audit(1700000060.000:${1000 + i}):`);
+      const events = feed(parser, [userCmd('1700000002.000:100', 5000, hex('rm -rf /srv/data'), 'success'), ...records, ...later], clock);
+      events.push(...parser.flush().events);
+      expect(events.map((e) => [e.argv, e.extra?.via, e.runAs])).toEqual([[['rm', '-rf', '/srv/data'], 'sudo', 'root']]);
+    }
+  });
+
+  it('a USER_CMD is not held by an unrelated exec of its host that opened long after it', () => {
+    const parser = createAuditdParser({ defaultHost: 'local', maxRecordGap: 40 });
+    const clock = new ManualClock(0);
+    const other = execRecords({
+      node: 'db1', id: '1700000002.500:150', argv: [Buffer.from('ls')], cwd: Buffer.from('/'), auid: 1001, uid: 1001, euid: 1001, pid: 7000, ppid: 1, ses: 9, noEoe: true,
+    });
+    const filler = (n: number, from: number) => Array.from({ length: n }, (_, i) => `node=db2 type=EOE msg=audit(1700000002.100:${from + i}):`);
+    const lines = [userCmd('1700000002.000:100', 5000, '"whoami"', 'success'), ...filler(30, 1000), ...other, ...filler(60, 2000)];
+    const events = feed(parser, lines, clock);
+    events.push(...parser.flush().events);
+    expect(events.map((e) => e.command).sort()).toEqual(['ls', 'whoami']);
+    // The USER_CMD went out on its own at its usual time, before the other exec closed.
+    expect(events[0]?.command).toBe('whoami');
+  });
+
   it('a denied sudo (res=failed) is emitted at once as a denial', () => {
     const parser = createAuditdParser({ defaultHost: 'local' });
     const out = parser.push(userCmd('1700000005.000:400', 8000, hex('cat /etc/shadow'), 'failed'), 0, new Date(0));
