@@ -30,6 +30,8 @@ import { uidMapResolver } from './sources/parser.js';
 import { configuredDatabaseOptions, openDatabase, restrictToOwner, type VouchDatabase } from './store/database.js';
 import { migrateToLatest } from './store/migrate.js';
 import { describeBrokenChain, verifyAuditTrail } from './store/queries/audit-trail.js';
+import { openNoticeCounts } from './store/queries/health.js';
+import { countFailedJobs } from './store/queries/jobs.js';
 import { getOrCreateSetting } from './store/queries/settings.js';
 import type { RetryPolicy } from './store/retry-transient.js';
 import { DuoClient } from './verify/duo/duo-client.js';
@@ -169,7 +171,10 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
     const receiver = createSlackReceiver({ signingSecret: slack.signingSecret, botToken: slack.botToken, apiUrl: slack.apiUrl, clock, handlers: workflow, logger });
     http.route('POST', '/slack/events', (req, res) => receiver.handle(req, res));
     routeHealthz(http, {
-      checkDatabase: () => store.db.selectFrom('alerts').select('id').limit(1).execute(),
+      checkDatabase: async () => {
+        const [notices, failed] = await Promise.all([openNoticeCounts(store.db), countFailedJobs(store.db)]);
+        return { healthNotices: sum(notices), failedJobs: sum(failed) };
+      },
       details: { database: store.kind, sandbox: Boolean(sandbox) },
     });
     http.route('GET', '/metrics', async (_req, res) => sendText(res, 200, await metrics.render(store.db), metrics.contentType));
@@ -315,4 +320,9 @@ function jobMetrics(metrics: Metrics): JobEvents {
     exhausted: (kind) => metrics.jobAbandoned(kind),
     leaseExpired: (kind) => metrics.jobLeaseExpired(kind),
   };
+}
+
+/** The total of per-kind counts. */
+function sum(counts: ReadonlyArray<{ count: number }>): number {
+  return counts.reduce((total, row) => total + row.count, 0);
 }

@@ -181,19 +181,32 @@ export function decodePathId(segment: string, what: string): string {
 }
 
 export interface HealthOptions {
-  /** Resolves when the database answers; rejects (or stays pending) when it does not. */
-  checkDatabase: () => Promise<unknown>;
+  /**
+   * Resolves when the database answers, with what it says of the pipeline; rejects (or stays
+   * pending) when it does not.
+   */
+  checkDatabase: () => Promise<PipelineHealth | void>;
   /** Fields added to the 200 answer (database kind, sandbox). */
   details?: Record<string, unknown>;
   /** How long the check may take before the answer is 503. Default 2 s. */
   timeoutMs?: number;
 }
 
+/** What needs an operator although the process itself is well: open health notices, parked jobs. */
+export interface PipelineHealth {
+  /** Open pipeline health notices (auditd stopped, events lost, a silent host, ...). */
+  healthNotices: number;
+  /** Jobs that used up their attempts (their alerts escalated as delivery_failed). */
+  failedJobs: number;
+}
+
 /**
  * Registers `GET /healthz`: 200 `{"status":"ok", ...details}` while the database answers, 503
  * `{"status":"unavailable","reason":...}` while it does not (within `timeoutMs`, so a
- * load balancer's probe never hangs). The reason is short and never includes the driver's
- * message, which can name internal hosts.
+ * load balancer's probe never hangs). With open health notices or failed jobs the answer is
+ * still 200 (restarting the process would not help) but says `"status":"degraded"` with their
+ * counts, so a monitor that reads the body sees a stalled pipeline too. The reason is short and
+ * never includes the driver's message, which can name internal hosts; the counts name no host.
  */
 export function routeHealthz(http: HttpServer, options: HealthOptions): void {
   const timeoutMs = options.timeoutMs ?? 2000;
@@ -201,9 +214,18 @@ export function routeHealthz(http: HttpServer, options: HealthOptions): void {
     let timer: NodeJS.Timeout | undefined;
     const timedOut = new Promise<'timeout'>((resolve) => (timer = setTimeout(() => resolve('timeout'), timeoutMs)));
     try {
-      const outcome = await Promise.race([options.checkDatabase().then(() => 'ok' as const), timedOut]);
-      if (outcome === 'ok') sendJson(res, 200, { status: 'ok', ...options.details });
-      else sendJson(res, 503, { status: 'unavailable', reason: 'database did not answer in time' });
+      const outcome = await Promise.race([options.checkDatabase().then((pipeline) => ({ pipeline })), timedOut]);
+      if (outcome === 'timeout') {
+        sendJson(res, 503, { status: 'unavailable', reason: 'database did not answer in time' });
+        return;
+      }
+      const pipeline = outcome.pipeline;
+      if (!pipeline) {
+        sendJson(res, 200, { status: 'ok', ...options.details });
+        return;
+      }
+      const degraded = pipeline.healthNotices > 0 || pipeline.failedJobs > 0;
+      sendJson(res, 200, { status: degraded ? 'degraded' : 'ok', ...options.details, health_notices: pipeline.healthNotices, failed_jobs: pipeline.failedJobs });
     } catch {
       sendJson(res, 503, { status: 'unavailable', reason: 'database unreachable' });
     } finally {

@@ -72,6 +72,10 @@ describe('pipeline health notices', () => {
       expect(metrics).toContain(`vouch_health_notices{kind="${kind}"} 1\n`);
     }
     expect(metrics).toContain('vouch_health_notices{kind="host_silent"} 0\n');
+    // A monitor reading /healthz's body sees it too, though the process itself is well.
+    const healthz = await fetch(`${h.service.url}/healthz`);
+    expect(healthz.status).toBe(200);
+    expect(await healthz.json()).toMatchObject({ status: 'degraded', health_notices: 6, failed_jobs: 0 });
 
     // auditd comes back and loads its rules; the quiet kinds recover once nothing new came for 10 minutes.
     appendFileSync(h.logPath, recorded(DAEMON_START, 'db-1') + recorded(AUDIT_ENABLED, 'db-1') + recorded(RULE_ADDED, 'db-1'));
@@ -87,6 +91,7 @@ describe('pipeline health notices', () => {
     }
     expect(await openNotices(h.service.store.db)).toEqual([]);
     expect(await (await fetch(`${h.service.url}/metrics`)).text()).toContain('vouch_health_notices{kind="auditd_stopped"} 0\n');
+    expect(await (await fetch(`${h.service.url}/healthz`)).json()).toMatchObject({ status: 'ok', health_notices: 0 });
   }, 120_000);
 
   it('tells of a host silent for longer than health.silent_after, once, and of its return in the thread', async () => {

@@ -1,19 +1,21 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { DatabaseUnavailableError } from '../../src/errors.js';
 import { silentLogger } from '../../src/logger.js';
-import { HttpServer, routeHealthz } from '../../src/server/http-server.js';
+import { HttpServer, routeHealthz, type PipelineHealth } from '../../src/server/http-server.js';
 
 describe('HttpServer and database outages', () => {
   let http: HttpServer;
   let url: string;
   let database: 'up' | 'down' | 'hanging';
+  let pipeline: PipelineHealth | undefined;
 
   beforeEach(async () => {
     database = 'up';
+    pipeline = undefined;
     http = new HttpServer(silentLogger);
-    const check = () =>
+    const check = (): Promise<PipelineHealth | void> =>
       database === 'up'
-        ? Promise.resolve()
+        ? Promise.resolve(pipeline)
         : database === 'down'
           ? Promise.reject(Object.assign(new Error('connect ECONNREFUSED 10.0.0.5:5432'), { code: 'ECONNREFUSED' }))
           : new Promise(() => undefined);
@@ -43,6 +45,15 @@ describe('HttpServer and database outages', () => {
     expect(await get('/healthz')).toMatchObject({ status: 503, json: { status: 'unavailable', reason: 'database did not answer in time' } });
     database = 'up';
     expect((await get('/healthz')).status).toBe(200);
+  });
+
+  it('/healthz: says "degraded", still with 200, while health notices are open or jobs have failed', async () => {
+    pipeline = { healthNotices: 0, failedJobs: 0 };
+    expect(await get('/healthz')).toMatchObject({ status: 200, json: { status: 'ok', health_notices: 0, failed_jobs: 0 } });
+    pipeline = { healthNotices: 2, failedJobs: 0 };
+    expect(await get('/healthz')).toMatchObject({ status: 200, json: { status: 'degraded', database: 'postgres', health_notices: 2, failed_jobs: 0 } });
+    pipeline = { healthNotices: 0, failedJobs: 1 };
+    expect(await get('/healthz')).toMatchObject({ status: 200, json: { status: 'degraded', failed_jobs: 1 } });
   });
 
   it('answers 503 with Retry-After for a database outage, and 500 for anything else', async () => {
