@@ -20,7 +20,7 @@ export interface JobContext {
 export interface JobEvents {
   /** A run threw and will be retried. */
   failed(kind: JobKind): void;
-  /** A job used up its attempts. */
+  /** A job used up its attempts and was escalated (once per job, not per parked retry). */
   exhausted(kind: JobKind): void;
   /** A job was claimed from a worker whose lease had run out (it crashed or stalled). */
   leaseExpired(kind: JobKind): void;
@@ -33,8 +33,11 @@ export interface JobRunnerOptions {
   /** Does the job's work; throwing schedules a retry with backoff. */
   handle: (job: JobRow, context: JobContext) => Promise<void>;
   /**
-   * Called once when a job used up its attempts, before it is parked. It must make the failure
-   * seen by a path that does not depend on the one that failed (the workflow escalates the alert).
+   * Called when a job used up its attempts, before it is parked. It must make the failure seen by
+   * a path that does not depend on the one that failed (the workflow escalates the alert). Only a
+   * call that returned marks the job failed (`failed_at`); one that threw is made again after the
+   * job's next failed run, until one returns. A crash between its return and the mark repeats it,
+   * so it must tolerate being called twice for one failure.
    */
   onExhausted?: (job: JobRow, error: Error) => Promise<void>;
   /**
@@ -207,16 +210,49 @@ export class JobRunner {
     }
     this.options.events?.failed(job.kind);
     if (job.attempts < this.settings.maxAttempts) {
-      const delay = Math.min(300_000, 1000 * 2 ** Math.min(job.attempts - 1, 9));
+      const delay = retryDelayMs(job.attempts);
       logger.warn('job failed; will retry', { job: job.kind, alert: job.alert_id, attempts: job.attempts, retryInMs: delay, error: failure });
       await retryJob(db, job, new Date(clock.now().getTime() + delay), failure.message);
       return;
     }
+    await this.giveUp(job, failure);
+  }
+
+  /**
+   * A job that used up its attempts is escalated once through `onExhausted`, then marked failed
+   * and parked; a parked job that fails again stays parked. An escalation that throws leaves the
+   * job unmarked and due again at the retry pace, so the run after that escalates again.
+   */
+  private async giveUp(job: ClaimedJob, failure: Error): Promise<void> {
+    const { db, clock, logger } = this.options;
+    const fields = { job: job.kind, alert: job.alert_id, attempts: job.attempts, error: failure };
+    const parkedUntil = new Date(clock.now().getTime() + this.settings.parkedRetryMs);
+    if (job.failed_at !== null) {
+      logger.error('parked job failed again; it stays parked', fields);
+      await retryJob(db, job, parkedUntil, failure.message);
+      return;
+    }
+    logger.error('job failed too often; escalating and parking it', fields);
+    const escalationError = await this.escalate(job, failure);
+    if (escalationError) {
+      const delay = retryDelayMs(job.attempts);
+      logger.error('could not escalate a job that used up its attempts; trying again after its next run', { ...fields, retryInMs: delay, escalationError });
+      await retryJob(db, job, new Date(clock.now().getTime() + delay), failure.message);
+      return;
+    }
+    // Marked failed only now: the mark is what says the escalation is done.
+    await retryJob(db, job, parkedUntil, failure.message, true);
     this.options.events?.exhausted(job.kind);
-    logger.error('job failed too often; escalating and parking it', { job: job.kind, alert: job.alert_id, attempts: job.attempts, error: failure });
-    // Parked first: if the escalation below fails too, the job is still there to be found.
-    await retryJob(db, job, new Date(clock.now().getTime() + this.settings.parkedRetryMs), failure.message, job.failed_at === null);
-    if (job.failed_at === null) await this.options.onExhausted?.(job, failure);
+  }
+
+  /** Runs `onExhausted`; returns what it threw, or null once it has returned. */
+  private async escalate(job: ClaimedJob, failure: Error): Promise<Error | null> {
+    try {
+      await this.options.onExhausted?.(job, failure);
+      return null;
+    } catch (thrown) {
+      return coerceError(thrown);
+    }
   }
 
   /** One timer renews every lease this runner holds, every third of the lease. */
@@ -249,6 +285,11 @@ export class JobRunner {
       }
     }
   }
+}
+
+/** The pause before a failed job's next attempt: 1 s, doubling with each attempt, up to 5 min. */
+function retryDelayMs(attempts: number): number {
+  return Math.min(300_000, 1000 * 2 ** Math.min(attempts - 1, 9));
 }
 
 function stripUndefined<T extends object>(value: T): Partial<T> {

@@ -1,4 +1,4 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { auditTrailFor } from '../../src/store/queries/audit-trail.js';
 import { scheduleJob } from '../../src/store/queries/jobs.js';
 import { ALICE, Harness, waitFor } from './harness.js';
@@ -73,6 +73,24 @@ describe('conversations happen once and fail closed', () => {
     const metrics = await (await fetch(`${h.service.url}/metrics`)).text();
     expect(metrics).toMatch(/vouch_jobs_abandoned_total\{kind="ask"\} 1/);
     expect(metrics).toMatch(/vouch_job_failures_total\{kind="ask"\} 12/);
+  });
+
+  it('a job out of attempts whose escalation fails once escalates after its next run, with one job_failed step', async () => {
+    h.slack.failNext('conversations.open', 'internal_error', 1000);
+    // The database goes away for the first escalation only.
+    const escalation = vi.spyOn(h.service.workflow, 'onJobExhausted').mockRejectedValueOnce(new Error('Connection terminated unexpectedly'));
+    h.runCommand(ALICE, ['cat', '/etc/shadow']);
+    await h.settle();
+    for (let i = 0; i < 20; i += 1) await h.advance(5 * 60_000);
+    const [alert] = await h.alerts();
+    expect(alert).toMatchObject({ status: 'escalated', escalation_reason: 'delivery_failed' });
+    expect(escalation).toHaveBeenCalledTimes(2);
+    expect(h.security()).toHaveLength(1);
+    const trail = (await auditTrailFor(h.service.store.db, alert!.id)).map((step) => step.action);
+    expect(trail.filter((action) => action === 'job_failed')).toHaveLength(1);
+    const metrics = await (await fetch(`${h.service.url}/metrics`)).text();
+    expect(metrics).toMatch(/vouch_jobs_abandoned_total\{kind="ask"\} 1/);
+    expect(metrics).toMatch(/vouch_job_failures_total\{kind="ask"\} 13/);
   });
 
   it('an approval made while no replica was polling is read after the deadline, never escalated as unanswered', async () => {

@@ -186,6 +186,42 @@ describe('JobRunner', () => {
     expect(await jobsLeft()).toHaveLength(1);
   });
 
+  it('an escalation that throws is made again after the next failed run, until one returns; only then is the job marked failed', async () => {
+    await alertWithJob('notify_security');
+    let calls = 0;
+    let abandoned = 0;
+    const jobs = runner(async () => {
+      throw new Error('Slack chat.postMessage failed: channel_not_found');
+    }, {
+      maxAttempts: 2,
+      onExhausted: async () => {
+        calls += 1;
+        if (calls === 1) throw new Error('Connection terminated unexpectedly');
+      },
+      events: { failed: () => {}, exhausted: () => void (abandoned += 1), leaseExpired: () => {} },
+    });
+    await jobs.runOnce();
+    clock.advance(10 * 60_000);
+    await jobs.runOnce();
+    expect({ calls, abandoned }).toEqual({ calls: 1, abandoned: 0 });
+    const [unmarked] = await jobsLeft();
+    expect(unmarked).toMatchObject({ attempts: 2, failed_at: null, locked_by: null });
+    // Due again at the retry pace (2 s after a second attempt), not after a parked retry's 15 min.
+    expect(unmarked!.run_at.getTime() - clock.now().getTime()).toBe(2000);
+    clock.advance(2000);
+    await jobs.runOnce();
+    expect(calls).toBe(2);
+    const [marked] = await jobsLeft();
+    expect(marked?.failed_at).toBeInstanceOf(Date);
+    // Escalated now: later parked retries that fail do not escalate again.
+    for (let retry = 0; retry < 3; retry += 1) {
+      clock.advance(16 * 60_000);
+      await jobs.runOnce();
+    }
+    expect({ calls, abandoned }).toEqual({ calls: 2, abandoned: 1 });
+    expect(await jobsLeft()).toMatchObject([{ attempts: 6 }]);
+  });
+
   it('aborts the signal of a job whose lease another worker took over', async () => {
     await alertWithJob();
     let signal: AbortSignal | null = null;
