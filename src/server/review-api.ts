@@ -4,6 +4,7 @@ import { NotFoundError, RequestError } from '../errors.js';
 import { parseReportFilter, reportQueryFromParams } from '../review/report-filter.js';
 import { toReportRow } from '../review/report.js';
 import { recordReview } from '../review/record-review.js';
+import { requireAdmin } from '../review/console/alert-actions.js';
 import type { ConsoleAuth } from '../review/console/console-auth.js';
 import { findAlert, listAlerts } from '../store/queries/alerts.js';
 import { appendAudit, auditTrailFor } from '../store/queries/audit-trail.js';
@@ -34,15 +35,17 @@ export interface ReviewApiOptions {
  *   GET /api/alerts/<id>                                 one alert with its reviews and audit trail
  *   POST /api/alerts/<id>/review {note?}                 appends a review of a finished alert
  *   GET /api/suppressions[?all=1]                        suppressions in force (all, newest first)
- *   POST /api/suppressions {reason, for, rule?, user?, host?, command?}
- *   POST /api/suppressions/<id>/revoke                   ends a suppression now
+ *   POST /api/suppressions {reason, for, rule?, user?, host?, command?}     (admins)
+ *   POST /api/suppressions/<id>/revoke                   ends a suppression now (admins)
  *   GET /api/second-factor/pauses                        Duo accounts whose pushes are paused
  *   POST /api/people/<login>/second-factor/resume {note?}
  *                                                        resumes pushes paused by a fraud report
  * Every request authenticates through `auth.apiIdentity` (an API token, the shared review token,
  * an OIDC access token, or a console session), and every change records that identity's actor:
  * a `reviewer`, `created_by`, `revoked_by` or `resumed_by` in the body is ignored, so nobody acts under
- * another's name. Alerts are report rows (see ReportRow), `provenance` included.
+ * another's name. A suppression silences alerts for everyone, so creating or revoking one takes
+ * an admin (the console's rule, `requireAdmin`): a reviewer or a machine token gets 403. Alerts are
+ * report rows (see ReportRow), `provenance` included.
  */
 export function routeReviewApi(http: HttpServer, options: ReviewApiOptions): void {
   const { db, clock, auth, ruleIds } = options;
@@ -71,6 +74,7 @@ export function routeReviewApi(http: HttpServer, options: ReviewApiOptions): voi
   });
   http.route('POST', '/api/suppressions', async (req, res) => {
     const identity = await auth.apiIdentity(req);
+    requireAdmin(identity);
     const now = clock.now();
     const fields = jsonObjectBody(await readBody(req, 128 * 1024), SUPPRESSION_USAGE);
     const request = parseSuppressionRequest({ ...fields, created_by: identity.actor }, now, ruleIds);
@@ -82,7 +86,9 @@ export function routeReviewApi(http: HttpServer, options: ReviewApiOptions): voi
     sendJson(res, 201, suppressionView(row));
   });
   http.route('POST', '/api/suppressions/*', async (req, res, url) => {
-    const { actor: revokedBy } = await auth.apiIdentity(req);
+    const identity = await auth.apiIdentity(req);
+    requireAdmin(identity);
+    const revokedBy = identity.actor;
     const match = /^\/api\/suppressions\/([^/]+)\/revoke$/.exec(url.pathname);
     if (!match) throw new RequestError(404, 'not found');
     const id = decodePathId(match[1] as string, 'suppression');

@@ -1,15 +1,24 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { ConsoleSessionStore } from '../../src/review/console/console-session-store.js';
 import { auditTrailFor, verifyAuditTrail } from '../../src/store/queries/audit-trail.js';
 import { ALICE, BOB, EVE, Harness, messageText, waitFor } from './harness.js';
 
 describe('the verification flow, end to end over HTTP', () => {
   let h: Harness;
   beforeEach(async () => {
-    h = await new Harness().start();
+    h = await new Harness().start({ config: ['review: { admins: [erin@example.com] }'] });
   });
   afterEach(async () => {
     await h.stop();
   });
+
+  /** Headers of a console session of erin, an admin, as a sign-in at the company's SSO would start it. */
+  async function adminHeaders(): Promise<Record<string, string>> {
+    const { sessionIdleMs, sessionMaxAgeMs } = h.config.review;
+    const sessions = new ConsoleSessionStore({ db: h.service.store.db, clock: h.clock, idleMs: sessionIdleMs, maxAgeMs: sessionMaxAgeMs });
+    const { id, csrfToken } = await sessions.create({ actor: 'erin@example.com', name: 'Erin Admin', groups: [] });
+    return { cookie: `vouch_session=${id}`, 'x-csrf-token': csrfToken, 'content-type': 'application/json' };
+  }
 
   async function askedAlert() {
     h.runCommand(ALICE, ['cat', '/etc/shadow']);
@@ -285,16 +294,19 @@ describe('the verification flow, end to end over HTTP', () => {
   it('suppressions: a matching command is recorded as suppressed and nobody is asked, until the suppression is revoked', async () => {
     const api = (path: string, init: RequestInit = {}, token = h.service.reviewToken) =>
       fetch(`${h.service.url}${path}`, { ...init, headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json', ...(init.headers ?? {}) } });
-    const post = (path: string, body: unknown, token?: string) => api(path, { method: 'POST', body: JSON.stringify(body) }, token);
+    const admin = await adminHeaders();
+    const post = (path: string, body: unknown) => fetch(`${h.service.url}${path}`, { method: 'POST', headers: admin, body: JSON.stringify(body) });
     const spec = { created_by: 'dana', reason: 'Password migration by alice this week', for: '7d', command: 'cat /etc/shadow', user: 'alice', host: 'db-*' };
-    expect((await post('/api/suppressions', spec, 'wrong-token')).status).toBe(401);
+    expect((await api('/api/suppressions', { method: 'POST', body: JSON.stringify(spec) }, 'wrong-token')).status).toBe(401);
+    // The shared review token is a machine: it reads suppressions but never manages them.
+    expect((await api('/api/suppressions', { method: 'POST', body: JSON.stringify(spec) })).status).toBe(403);
     expect((await post('/api/suppressions', { ...spec, command: undefined })).status).toBe(400);
     expect((await post('/api/suppressions', { ...spec, for: '365d' })).status).toBe(400);
     const created = await post('/api/suppressions', spec);
     expect(created.status).toBe(201);
     const suppression = (await created.json()) as { id: string; expires_at: string };
     // created_by in the body is ignored: the caller's identity is recorded.
-    expect(suppression).toMatchObject({ user: 'alice', host: 'db-*', command: 'cat /etc/shadow', created_by: 'token:review.token', revoked_at: null });
+    expect(suppression).toMatchObject({ user: 'alice', host: 'db-*', command: 'cat /etc/shadow', created_by: 'erin@example.com', revoked_at: null });
     expect(suppression.expires_at).toBe(new Date(h.clock.now().getTime() + 7 * 86_400_000).toISOString());
 
     h.runCommand(ALICE, ['cat', '/etc/shadow']);
@@ -307,17 +319,18 @@ describe('the verification flow, end to end over HTTP', () => {
     expect(h.dm(ALICE)).toHaveLength(0);
     const trail = await auditTrailFor(h.service.store.db, mine!.id);
     expect(trail.map((step) => step.action)).toEqual(['created', 'suppressed']);
-    expect(trail[1]!.detail).toMatchObject({ suppression: suppression.id, by: 'token:review.token', reason: 'Password migration by alice this week' });
+    expect(trail[1]!.detail).toMatchObject({ suppression: suppression.id, by: 'erin@example.com', reason: 'Password migration by alice this week' });
     const report = (await (await api('/api/alerts?status=suppressed')).json()) as Array<{ id: string }>;
     expect(report.map((row) => row.id)).toEqual([mine!.id]);
 
     const live = (await (await api('/api/suppressions')).json()) as Array<{ id: string }>;
     expect(live.map((row) => row.id)).toEqual([suppression.id]);
-    const revoked = await post(`/api/suppressions/${suppression.id}/revoke`, { revoked_by: 'erin' });
+    expect((await api(`/api/suppressions/${suppression.id}/revoke`, { method: 'POST', body: '{}' })).status).toBe(403);
+    const revoked = await post(`/api/suppressions/${suppression.id}/revoke`, { revoked_by: 'dana' });
     expect(revoked.status).toBe(200);
-    expect(await revoked.json()).toMatchObject({ id: suppression.id, revoked_by: 'token:review.token' });
-    expect((await post(`/api/suppressions/${suppression.id}/revoke`, { revoked_by: 'erin' })).status).toBe(409);
-    expect((await post('/api/suppressions/sp_missing/revoke', { revoked_by: 'erin' })).status).toBe(404);
+    expect(await revoked.json()).toMatchObject({ id: suppression.id, revoked_by: 'erin@example.com' });
+    expect((await post(`/api/suppressions/${suppression.id}/revoke`, { revoked_by: 'dana' })).status).toBe(409);
+    expect((await post('/api/suppressions/sp_missing/revoke', { revoked_by: 'dana' })).status).toBe(404);
     expect(await (await api('/api/suppressions')).json()).toEqual([]);
     expect(((await (await api('/api/suppressions?all=1')).json()) as unknown[]).length).toBe(1);
 
@@ -333,7 +346,7 @@ describe('the verification flow, end to end over HTTP', () => {
   it('suppressions expire on their own', async () => {
     const response = await fetch(`${h.service.url}/api/suppressions`, {
       method: 'POST',
-      headers: { authorization: `Bearer ${h.service.reviewToken}`, 'content-type': 'application/json' },
+      headers: await adminHeaders(),
       body: JSON.stringify({ created_by: 'dana', reason: 'Maintenance window', for: '2h', rule: (await askedAlert()).rule_id }),
     });
     expect(response.status).toBe(201);

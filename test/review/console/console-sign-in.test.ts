@@ -313,6 +313,41 @@ describe.each(storeKinds())('review console sign-in (%s)', (kind) => {
     expect(trail.filter((step) => step.action === 'reviewed').map((step) => step.actor)).toEqual(['token:review.token', 'dana@example.com']);
   });
 
+  it('lets only admins create and revoke suppressions through the API; reviewers and machine tokens get 403', async () => {
+    const spec = JSON.stringify({ reason: 'Password migration this week', for: '1d', command: 'cat /etc/shadow', user: 'alice' });
+    const json = { 'content-type': 'application/json' };
+    const count = async () => (await store.db.selectFrom('suppressions').select('id').execute()).length;
+    const before = await count();
+
+    const dana = await signedIn('dana');
+    const danaCsrf = await csrfOf(dana);
+    const asDana = (path: string) => dana.request(`${consoleUrl}${path}`, { method: 'POST', headers: { ...json, 'x-csrf-token': danaCsrf }, body: spec });
+    const danaToken = await accessTokenFor('dana');
+    const erin = await signedIn('erin');
+    const erinCsrf = await csrfOf(erin);
+    const created = await erin.request(`${consoleUrl}/api/suppressions`, { method: 'POST', headers: { ...json, 'x-csrf-token': erinCsrf }, body: spec });
+    expect(created.status).toBe(201);
+    const { id } = (await created.json()) as { id: string };
+    expect(await count()).toBe(before + 1);
+
+    const bearer = (token: string, path: string) => fetch(`${consoleUrl}${path}`, { method: 'POST', headers: { ...json, authorization: `Bearer ${token}` }, body: spec });
+    for (const path of ['/api/suppressions', `/api/suppressions/${id}/revoke`]) {
+      const refusals = [await asDana(path), await bearer(SHARED_TOKEN, path), await bearer(danaToken, path)];
+      for (const refusal of refusals) {
+        expect(refusal.status, path).toBe(403);
+        expect(((await refusal.json()) as { error: string }).error).toMatch(/only admins/);
+      }
+    }
+    expect(await count()).toBe(before + 1);
+    const live = await store.db.selectFrom('suppressions').selectAll().where('id', '=', id).executeTakeFirstOrThrow();
+    expect(live.revoked_at).toBeNull();
+
+    // An admin's OIDC access token may: a script run by an admin, recorded under their email.
+    const revoked = await bearer(await accessTokenFor('erin'), `/api/suppressions/${id}/revoke`);
+    expect(revoked.status).toBe(200);
+    expect(await revoked.json()).toMatchObject({ id, created_by: 'erin@example.com', revoked_by: 'erin@example.com' });
+  });
+
   it('takes an OIDC access token as bearer, and refuses one of a person who may not review', async () => {
     const dana = await fetch(`${consoleUrl}/api/me`, { headers: { authorization: `Bearer ${await accessTokenFor('dana')}` } });
     expect(await dana.json()).toMatchObject({ actor: 'dana@example.com', kind: 'person', reviewer: true });
