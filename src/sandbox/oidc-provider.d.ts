@@ -37,6 +37,8 @@ declare module 'oidc-provider' {
     clients: Array<Record<string, unknown>>;
     findAccount(ctx: OidcContext, id: string): Promise<OidcAccount | undefined>;
     claims?: Record<string, string[]>;
+    /** true (the default): a code flow's ID token holds only `sub`, the rest is at userinfo. */
+    conformIdTokenClaims?: boolean;
     scopes?: string[];
     features?: Record<string, { enabled: boolean }>;
     interactions?: { url(ctx: OidcContext, interaction: OidcInteraction): Promise<string> | string };

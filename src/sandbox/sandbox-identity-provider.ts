@@ -19,6 +19,8 @@ export interface DemoIdentity {
   groups: string[];
   /** What the sign-in page says they are, e.g. "reviewer". */
   role: string;
+  /** The `email_verified` claim as the provider sends it (default `true`; some send text, `"false"`). */
+  emailVerified?: boolean | string | number;
 }
 
 /** The sandbox's reviewers: one who reviews, one admin, and one the console must refuse. */
@@ -39,6 +41,12 @@ export interface IdentityProviderOptions {
   people?: readonly DemoIdentity[];
   /** Where oidc-provider's own notices go (it prints them with console.warn otherwise). */
   logger?: Logger;
+  /**
+   * Where the people's claims are sent: `userinfo` (the default; as oidc-provider conforms, a code
+   * flow's ID token then holds only `sub`), or `id_token`: in the ID token, with no userinfo
+   * endpoint, as some providers are set up (a test reads the ID token's claims alone this way).
+   */
+  claimsIn?: 'userinfo' | 'id_token';
 }
 
 export interface SandboxIdentityProvider {
@@ -102,11 +110,12 @@ async function startProvider(options: IdentityProviderOptions, oidc: OidcConfig,
       if (!person) return undefined;
       return {
         accountId: person.id,
-        claims: () => ({ sub: person.id, email: person.email, email_verified: true, name: person.name, groups: person.groups }),
+        claims: () => ({ sub: person.id, email: person.email, email_verified: person.emailVerified ?? true, name: person.name, groups: person.groups }),
       };
     },
     claims: { openid: ['sub'], email: ['email', 'email_verified'], profile: ['name', 'groups'] },
-    features: { devInteractions: { enabled: false } },
+    conformIdTokenClaims: options.claimsIn !== 'id_token',
+    features: { devInteractions: { enabled: false }, userinfo: { enabled: options.claimsIn !== 'id_token' } },
     interactions: { url: (_ctx, interaction) => `${mountPath}/interaction/${interaction.uid}` },
     jwks: { keys: [{ ...privateKey.export({ format: 'jwk' }), use: 'sig', alg: 'RS256', kid: randomBytes(8).toString('hex') }] },
     cookies: { keys: [randomBytes(32).toString('base64url')] },

@@ -5,7 +5,7 @@ import { isLoopbackHost } from '../../config/sandbox-mode.js';
 /** What the console keeps of a person the identity provider vouched for. */
 export interface SignedInClaims {
   sub: string;
-  /** Only when the provider does not say it is unverified. */
+  /** Only when `email_verified` is absent, `true` or `"true"` (see emailCounts). */
   email: string | null;
   name: string | null;
   /** The `groups` claim (a list, or one string), empty when absent. */
@@ -109,13 +109,23 @@ async function discover(config: OidcConfig, timeoutMs: number): Promise<openid.C
   });
 }
 
-/** The claims the console uses; an email the provider marks unverified is not trusted as identity. */
+/** The claims the console uses; an email the provider does not vouch for is not trusted as identity. */
 export function claimsOf(claims: Record<string, unknown>): SignedInClaims {
   const sub = typeof claims.sub === 'string' ? claims.sub : '';
   if (sub === '') throw new Error('the provider returned no subject');
-  const email = typeof claims.email === 'string' && claims.email_verified !== false && claims.email !== '' ? claims.email : null;
+  const email = typeof claims.email === 'string' && claims.email !== '' && emailCounts(claims.email_verified) ? claims.email : null;
   const name = typeof claims.name === 'string' && claims.name !== '' ? claims.name : null;
   const rawGroups = claims.groups;
   const groups = Array.isArray(rawGroups) ? rawGroups.filter((group): group is string => typeof group === 'string') : typeof rawGroups === 'string' ? [rawGroups] : [];
   return { sub, email, name, groups };
+}
+
+/**
+ * Whether an `email_verified` claim lets the email stand for the person: `true`, or `"true"` as
+ * some providers send it as text (Amazon Cognito's userinfo); also when the claim is absent, as
+ * many providers leave it out for addresses they manage themselves. Anything else (`false`,
+ * `"false"`, `0`, `"0"`, null) does not: the person is then known by their `sub`.
+ */
+function emailCounts(verified: unknown): boolean {
+  return verified === undefined || verified === true || verified === 'true';
 }

@@ -10,7 +10,7 @@ import { routeConsoleAuth } from '../../../src/review/console/console-auth-route
 import { CONSOLE_CSP } from '../../../src/review/console/console-response.js';
 import { createOidcSignIn } from '../../../src/review/console/oidc-client.js';
 import { OidcConsoleAuth } from '../../../src/review/console/oidc-console-auth.js';
-import { DEMO_POLICY, createSandboxIdentityProvider, type SandboxIdentityProvider } from '../../../src/sandbox/sandbox-identity-provider.js';
+import { DEMO_IDENTITIES, DEMO_POLICY, createSandboxIdentityProvider, type DemoIdentity, type SandboxIdentityProvider } from '../../../src/sandbox/sandbox-identity-provider.js';
 import { HttpServer } from '../../../src/server/http-server.js';
 import { routeReviewApi } from '../../../src/server/review-api.js';
 import { findAlert } from '../../../src/store/queries/alerts.js';
@@ -22,6 +22,17 @@ const SHARED_TOKEN = 'shared-review-token-0123456789abcdef0123';
 const HOUR = 3_600_000;
 /** A redirect URI for the test's own client flow (to get an access token); nothing listens there. */
 const TEST_REDIRECT = 'http://127.0.0.1:9/test-callback';
+/**
+ * Accounts claiming a reviewer's or an admin's address with `email_verified` as providers send
+ * it: as text (Amazon Cognito's userinfo: "true", "false") or as a number.
+ */
+const CLAIMED_EMAILS: readonly DemoIdentity[] = [
+  { id: 'dana-text-false', email: 'dana@example.com', emailVerified: 'false', name: 'Not Dana', groups: [], role: 'unverified (text)' },
+  { id: 'erin-zero', email: 'erin@example.com', emailVerified: 0, name: 'Not Erin', groups: [], role: 'unverified (0)' },
+  { id: 'erin-text-zero', email: 'erin@example.com', emailVerified: '0', name: 'Not Erin either', groups: [], role: 'unverified ("0")' },
+  { id: 'dana-text-true', email: 'dana@example.com', emailVerified: 'true', name: 'Dana Reviewer', groups: [], role: 'verified (text)' },
+];
+const PEOPLE = [...DEMO_IDENTITIES, ...CLAIMED_EMAILS];
 
 describe.each(storeKinds())('review console sign-in (%s)', (kind) => {
   let store: TestStore;
@@ -37,7 +48,7 @@ describe.each(storeKinds())('review console sign-in (%s)', (kind) => {
     const idpUrl = await idp.listen(0, '127.0.0.1');
     server = new HttpServer(silentLogger);
     consoleUrl = await server.listen(0, '127.0.0.1');
-    provider = createSandboxIdentityProvider({ issuer: `${idpUrl}/oidc`, redirectUris: [`${consoleUrl}/review/callback`, TEST_REDIRECT] });
+    provider = createSandboxIdentityProvider({ issuer: `${idpUrl}/oidc`, redirectUris: [`${consoleUrl}/review/callback`, TEST_REDIRECT], people: PEOPLE });
     provider.route(idp);
     const auth = new OidcConsoleAuth({
       db: store.db,
@@ -348,6 +359,21 @@ describe.each(storeKinds())('review console sign-in (%s)', (kind) => {
     expect(await revoked.json()).toMatchObject({ id, created_by: 'erin@example.com', revoked_by: 'erin@example.com' });
   });
 
+  it('takes an email as identity only when email_verified is true or "true", at sign-in and for a bearer', async () => {
+    for (const person of ['dana-text-false', 'erin-zero', 'erin-text-zero']) {
+      const answer = await signIn(new CookieBrowser(), person);
+      expect(answer.status, person).toBe(403);
+      expect(await answer.text()).toContain(`signed in as <strong>${person}</strong>`);
+      const bearer = await fetch(`${consoleUrl}/api/me`, { headers: { authorization: `Bearer ${await accessTokenFor(person)}` } });
+      expect(bearer.status, person).toBe(403);
+      expect(((await bearer.json()) as { error: string }).error).toMatch(new RegExp(`^${person} is neither`));
+    }
+    const verified = await signedIn('dana-text-true');
+    expect(await (await me(verified)).json()).toMatchObject({ actor: 'dana@example.com', reviewer: true });
+    const bearer = await fetch(`${consoleUrl}/api/me`, { headers: { authorization: `Bearer ${await accessTokenFor('dana-text-true')}` } });
+    expect(await bearer.json()).toMatchObject({ actor: 'dana@example.com', reviewer: true });
+  });
+
   it('takes an OIDC access token as bearer, and refuses one of a person who may not review', async () => {
     const dana = await fetch(`${consoleUrl}/api/me`, { headers: { authorization: `Bearer ${await accessTokenFor('dana')}` } });
     expect(await dana.json()).toMatchObject({ actor: 'dana@example.com', kind: 'person', reviewer: true });
@@ -379,6 +405,43 @@ describe.each(storeKinds())('review console sign-in (%s)', (kind) => {
     const tokens = await openid.authorizationCodeGrant(config, callback, { pkceCodeVerifier: verifier, expectedState: state });
     return tokens.access_token;
   }
+});
+
+/** A provider that sends its claims in the ID token alone (no userinfo endpoint): what sign-in reads of the ID token. */
+describe('console sign-in reading the ID token\'s claims', () => {
+  let idp: HttpServer;
+  let provider: SandboxIdentityProvider;
+
+  beforeAll(async () => {
+    idp = new HttpServer(silentLogger);
+    const idpUrl = await idp.listen(0, '127.0.0.1');
+    provider = createSandboxIdentityProvider({ issuer: `${idpUrl}/oidc`, redirectUris: [TEST_REDIRECT], people: PEOPLE, claimsIn: 'id_token' });
+    provider.route(idp);
+  }, 60_000);
+
+  afterAll(async () => {
+    await idp?.close();
+  });
+
+  /** The claims a sign-in of `person` ends with, through the console's own OidcSignIn. */
+  async function claimsAtSignIn(person: string) {
+    const oidc = createOidcSignIn(provider.oidc);
+    const { url, checks } = await oidc.start(TEST_REDIRECT);
+    const browser = new CookieBrowser();
+    const loginPage = await browser.navigate(url.href);
+    const back = await browser.submitForm(browser.visited.at(-1) as string, await loginPage.text(), { account: person }, (location) => location.href.startsWith(TEST_REDIRECT));
+    return oidc.finish(new URL(back.headers.get('location') as string), checks);
+  }
+
+  it.each([
+    ['erin', 'erin@example.com'],
+    ['dana-text-true', 'dana@example.com'],
+    ['dana-text-false', null],
+    ['erin-zero', null],
+    ['erin-text-zero', null],
+  ])('%s signs in with the email %s', async (person, email) => {
+    expect(await claimsAtSignIn(person)).toMatchObject({ sub: person, email });
+  });
 });
 
 /** A GET with a chosen Host header (fetch will not send one of its own choosing). */

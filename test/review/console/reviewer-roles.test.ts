@@ -22,6 +22,12 @@ describe('reviewer roles', () => {
     expect(personIdentity(person, policy).reviewer).toBe(false);
   });
 
+  it('takes the email only when email_verified is true or "true", or absent', () => {
+    const emailOf = (email_verified: unknown) => claimsOf({ sub: 'u6', email: 'dana@example.com', ...(email_verified === undefined ? {} : { email_verified }) }).email;
+    for (const verified of [true, 'true', undefined]) expect(emailOf(verified), String(verified)).toBe('dana@example.com');
+    for (const unverified of [false, 'false', 0, '0', 1, null, '', 'yes', 'False']) expect(emailOf(unverified), JSON.stringify(unverified)).toBeNull();
+  });
+
   it('refuses claims without a subject', () => {
     expect(() => claimsOf({ email: 'dana@example.com' })).toThrow(/no subject/);
   });
