@@ -53,12 +53,15 @@ export async function renderOverviewPage(options: { db: Kysely<Database>; clock:
 ${stackedBarChart({ title: 'Alerts per day', bars, series: OUTCOMES })}</section>
 <section class="panel" aria-labelledby="answer-title"><h2 id="answer-title">Time to answer</h2>
 <dl class="figures"><dt>Median</dt><dd id="answer-median">${spanText(stats.answerMedianSeconds)}</dd><dt>90th percentile</dt><dd id="answer-p90">${spanText(stats.answerP90Seconds)}</dd><dt>Answered</dt><dd>${stats.answered}</dd></dl>
-<p class="hint">From the question in Slack to the owner's answer.</p></section>
+<p class="hint">From the question in Slack to the owner's answer, once per conversation (one question may cover several commands).</p></section>
 <section class="panel" aria-labelledby="reasons-title"><h2 id="reasons-title">Escalations by reason</h2>
+<p class="hint">Conversations escalated: one question about several commands escalates once.</p>
 ${horizontalBars(stats.escalationsByReason.map((row) => ({ label: row.key, value: row.count, href: `/review${queryString({ status: 'escalated', reason: row.key === 'unknown' ? null : row.key, since: since.toISOString() })}` })))}</section>
 <section class="panel" aria-labelledby="rules-title"><h2 id="rules-title">Noisiest rules</h2>
+<p class="hint">Alerts per rule: every command counts.</p>
 ${horizontalBars(stats.noisiestRules.map((row) => ({ label: row.key, value: row.count, href: `/review${queryString({ rule: row.key, since: since.toISOString() })}` })))}</section>
 <section class="panel" aria-labelledby="people-title"><h2 id="people-title">Noisiest people</h2>
+<p class="hint">Conversations per person: one question about several commands counts once.</p>
 ${horizontalBars(stats.noisiestPeople.map((row) => ({ label: row.key, value: row.count, href: `/review${queryString({ user: row.key, since: since.toISOString() })}` })))}</section>
 <section class="panel wide" aria-labelledby="tuning-title"><h2 id="tuning-title">Almost always vouched for</h2>
 <p class="hint">Rules with at least ${TUNING_MIN_HITS} hits of which ${Math.round(TUNING_MIN_VERIFIED_SHARE * 100)}% or more were verified: candidates for a rule exception, or a suppression for now.</p>

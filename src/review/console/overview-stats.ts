@@ -1,4 +1,15 @@
-/** The numbers behind the overview charts, each one query over the period's alerts. */
+/**
+ * The numbers behind the overview charts, each one query over the period's alerts.
+ *
+ * Alerts of one conversation share one question, one answer and one escalation, and every member
+ * copies the lead's `asked_at`, `answered_at`, status and reason. So the figures about what people
+ * were asked (time to answer, escalations by reason, noisiest people) count each conversation once,
+ * by its lead (`id = conversation_id`): a question covering five commands is one answer, one
+ * escalation, one time someone was bothered; it counts in the period of its lead, its first
+ * command. The figures about detections (alerts per day by outcome, noisiest rules, tuning
+ * candidates) count alerts: each command is a hit of its rule with an outcome of its own (a member
+ * can leave its conversation), and one conversation may span rules.
+ */
 import { sql, type Kysely, type RawBuilder } from 'kysely';
 import type { Database } from '../../store/schema.js';
 
@@ -23,12 +34,16 @@ export interface OverviewStats {
   since: Date;
   until: Date;
   days: DayCounts[];
-  /** Seconds from asking to the owner's answer; null when nothing was answered. */
+  /** Seconds from asking to the owner's answer, per conversation; null when nothing was answered. */
   answerMedianSeconds: number | null;
   answerP90Seconds: number | null;
+  /** Conversations answered. */
   answered: number;
+  /** Escalated conversations by reason. */
   escalationsByReason: Tally[];
+  /** Alerts by rule. */
   noisiestRules: Tally[];
+  /** Conversations by owner: a question covering several commands counts once. */
   noisiestPeople: Tally[];
   /** Rules whose hits were almost always vouched for: candidates for an exception or suppression. */
   tuning: TuningSuggestion[];
@@ -38,6 +53,8 @@ export interface OverviewStats {
 export const TUNING_MIN_HITS = 5;
 export const TUNING_MIN_VERIFIED_SHARE = 0.9;
 const TOP = 10;
+/** One row per conversation: its lead. */
+const LEADS = sql`id = conversation_id`;
 
 export async function overviewStats(db: Kysely<Database>, since: Date, until: Date): Promise<OverviewStats> {
   const inPeriod = db.selectFrom('alerts').where('occurred_at', '>=', since).where('occurred_at', '<', until);
@@ -47,6 +64,7 @@ export async function overviewStats(db: Kysely<Database>, since: Date, until: Da
       .groupBy(['day', 'status'])
       .execute(),
     inPeriod
+      .whereRef('id', '=', 'conversation_id')
       .where('asked_at', 'is not', null)
       .where('answered_at', 'is not', null)
       .select([
@@ -55,9 +73,9 @@ export async function overviewStats(db: Kysely<Database>, since: Date, until: Da
         (eb) => eb.fn.countAll<string>().as('count'),
       ])
       .executeTakeFirstOrThrow(),
-    tally(db, since, until, sql`coalesce(escalation_reason, 'unknown')`, sql`status = 'escalated'`),
+    tally(db, since, until, sql`coalesce(escalation_reason, 'unknown')`, sql`status = 'escalated' and ${LEADS}`),
     tally(db, since, until, sql`rule_id`),
-    tally(db, since, until, sql`owner`, sql`owner is not null`),
+    tally(db, since, until, sql`owner`, sql`owner is not null and ${LEADS}`),
     inPeriod
       .select(['rule_id', (eb) => eb.fn.countAll<string>().as('hits'), sql<string>`count(*) filter (where status = 'verified')`.as('verified')])
       .groupBy('rule_id')
