@@ -11,6 +11,7 @@ import * as answerBinding from './0011_answer_binding.js';
 import * as ladder from './0012_ladder.js';
 import * as checkpointFingerprint from './0013_checkpoint_fingerprint.js';
 import * as repeatReplies from './0014_repeat_replies.js';
+import * as askAgainRounds from './0015_ask_again_rounds.js';
 
 /**
  * Every migration, in order. Append-only: a shipped migration is never edited; a change to the
@@ -29,4 +30,5 @@ export const MIGRATIONS: Record<string, Migration> = {
   '0012_ladder': ladder,
   '0013_checkpoint_fingerprint': checkpointFingerprint,
   '0014_repeat_replies': repeatReplies,
+  '0015_ask_again_rounds': askAgainRounds,
 };

@@ -44,6 +44,8 @@ export interface ConversationSummary {
 
 export interface AlertView {
   id: string;
+  /** Which round of questions (0, then one more at each "Ask again"); absent: 0. */
+  round?: number;
   /** Set when the alert leads a conversation of more than one command. */
   conversation?: ConversationSummary | null;
   /**

@@ -21,6 +21,12 @@ export type PostPurpose = 'question' | 'reminder' | 'escalation' | 'contact' | '
 /** Where a post goes: the DM with a person, the security channel, or a thread in it. */
 export type PostPlace = { chatUserId: string } | 'security' | { thread: MessageRef };
 
+/** What a posted message is about: the alert, and its round of questions (absent: 0). */
+export interface PostedAbout {
+  id: string;
+  round?: number;
+}
+
 /** The escalation contact: a person (sent a DM), or a user group (mentioned in the security channel). */
 export type ContactTarget = { chatUserId: string } | { userGroupId: string };
 
@@ -47,10 +53,10 @@ export interface ChatPort {
    */
   openJustificationForm(triggerId: string, alert: AlertView, question: MessageRef, formKey?: string): Promise<JustificationForm>;
   /**
-   * The message of `purpose` about `alertId` posted in `place` since `since`, or null when there is
-   * none. Jobs ask before posting again after an attempt whose outcome they did not see.
+   * The message of `purpose` about this round of `alert` posted in `place` since `since`, or null
+   * when there is none. Jobs ask before posting again after an attempt whose outcome they did not see.
    */
-  findPosted(alertId: string, purpose: PostPurpose, place: PostPlace, since: Date): Promise<MessageRef | null>;
+  findPosted(alert: PostedAbout, purpose: PostPurpose, place: PostPlace, since: Date): Promise<MessageRef | null>;
   /** Replies in an escalation's thread that its conversation was seen again (host, command, when). */
   noteRepeats(alert: AlertView, escalation: MessageRef, repeats: ReadonlyArray<{ host: string; command: string; occurredAt: Date }>): Promise<void>;
   /** The person's IANA time zone (Slack's `tz`), or null when chat does not say. */

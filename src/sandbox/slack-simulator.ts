@@ -62,6 +62,11 @@ export interface SlackSimulator {
    * whose answer was lost).
    */
   loseResponseNext(method: string, count?: number): void;
+  /**
+   * The connection of the next `count` (default 1) calls of `method` is dropped before they are
+   * carried out: to the app this looks the same as a lost answer, but nothing happened.
+   */
+  dropRequestNext(method: string, count?: number): void;
   clickButton(input: { userId: string; channel: string; ts: string; actionId: string }): Promise<InteractionResponse>;
   submitView(input: { userId: string; viewId: string; values: Record<string, string> }): Promise<InteractionResponse>;
   slashCommand(input: { userId: string; command: string; text: string; channel?: string }): Promise<InteractionResponse>;
@@ -159,6 +164,10 @@ class Workspace implements SlackSimulator {
 
   loseResponseNext(method: string, count = 1): void {
     this.api.loseResponseNext(method, count);
+  }
+
+  dropRequestNext(method: string, count = 1): void {
+    this.api.dropRequestNext(method, count);
   }
 
   clickButton(input: { userId: string; channel: string; ts: string; actionId: string }): Promise<InteractionResponse> {

@@ -54,6 +54,7 @@ export class SlackWebApi {
   private readonly rateLimits = new Map<string, { count: number; retryAfter: number }>();
   private readonly failures = new Map<string, string[]>();
   private readonly lostResponses = new Map<string, number>();
+  private readonly droppedRequests = new Map<string, number>();
   private readonly methods: Record<string, Method>;
 
   constructor(
@@ -93,6 +94,13 @@ export class SlackWebApi {
       }
       const failure = this.failures.get(method)?.shift();
       if (failure !== undefined) throw new ApiFailure(failure);
+      const dropped = this.droppedRequests.get(method) ?? 0;
+      if (dropped > 0) {
+        this.droppedRequests.set(method, dropped - 1);
+        this.recorded.push({ method, args, at: this.state.clock.now(), status: 0, response: { ok: false, error: 'dropped before it was carried out' } });
+        req.socket.destroy();
+        return;
+      }
       const implementation = this.methods[method];
       if (implementation === undefined) throw new ApiFailure('unknown_method');
       const body = { ok: true, ...implementation(args) };
@@ -128,6 +136,11 @@ export class SlackWebApi {
   /** Carries out the next `count` calls of `method` and drops the connection instead of answering. */
   loseResponseNext(method: string, count = 1): void {
     this.lostResponses.set(method, (this.lostResponses.get(method) ?? 0) + count);
+  }
+
+  /** Drops the connection of the next `count` calls of `method` without carrying them out. */
+  dropRequestNext(method: string, count = 1): void {
+    this.droppedRequests.set(method, (this.droppedRequests.get(method) ?? 0) + count);
   }
 
   private answer(

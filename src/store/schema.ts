@@ -25,6 +25,7 @@ export interface Database {
   console_sign_ins: ConsoleSignInsTable;
   api_tokens: ApiTokensTable;
   reviews: ReviewsTable;
+  push_txids: PushTxidsTable;
 }
 
 type Json<T> = ColumnType<T, string, string>;
@@ -116,6 +117,8 @@ export interface AlertsTable {
   repeats_posted: Generated<number>;
   /** When repeats were last noted in the escalation's thread (migration 0014). */
   repeats_noted_at: ColumnType<Date | null, Date | null | undefined, Date | null>;
+  /** 0, then one more at each "Ask again" (migration 0015); chat metadata carries it. */
+  round: Generated<number>;
   /** The justification modal Vouch opened (Slack view id); only its submission is an answer. */
   justify_view_id: string | null;
   /** The chat user the modal was opened for. */
@@ -358,3 +361,11 @@ export type AlertUpdate = Updateable<AlertsTable>;
 export type CommandEventRow = Selectable<CommandEventsTable>;
 export type AuditTrailRow = Selectable<AuditTrailTable>;
 export type JobRow = Selectable<JobsTable>;
+
+/** Every Duo txid ever bound to an alert (migration 0015): one txid answers one question, once. */
+export interface PushTxidsTable {
+  txid: string;
+  alert_id: string;
+  round: number;
+  bound_at: Date;
+}

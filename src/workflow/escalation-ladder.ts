@@ -277,7 +277,7 @@ export class EscalationLadder {
   /** The escalation as the heads-up, unless an earlier attempt of this job did post one after all. */
   private async adoptEscalation(alert: AlertRow, escalation: MessageRef): Promise<MessageRef> {
     const started = alert.announce_requested_at;
-    const earlier = started ? await this.options.chat.findPosted(alert.id, 'announcement', 'security', started) : null;
+    const earlier = started ? await this.options.chat.findPosted(alert, 'announcement', 'security', started) : null;
     if (!earlier) return escalation;
     // Its answer was lost and it still says "waiting": it shows the outcome like any heads-up.
     await this.options.chat.updateAnnouncement(toAlertView(alert), earlier);

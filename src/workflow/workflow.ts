@@ -11,7 +11,7 @@ import type { Logger } from '../logger.js';
 import { conversationSummary, findAlert, listAlerts, lockAlert, toAlertView, updateAlert } from '../store/queries/alerts.js';
 import { appendAudit, appendAuditEntries } from '../store/queries/audit-trail.js';
 import { cancelJobs, notifyJobsDue, scheduleJob, type JobKind } from '../store/queries/jobs.js';
-import { alertBoundToTxid, pauseSecondFactor } from '../store/queries/second-factor.js';
+import { claimTxid, pauseSecondFactor } from '../store/queries/second-factor.js';
 import { SQLSTATE, sqlState } from '../store/database-errors.js';
 import type { AlertRow, AlertUpdate, Database, JobRow, SecondFactorPauseRow } from '../store/schema.js';
 import type { SecondFactorPort } from '../verify/second-factor-port.js';
@@ -58,6 +58,11 @@ const MAX_REASON_LENGTH = JUSTIFICATION_LENGTH.max;
 const MAX_POLL_WAIT_MS = 15_000;
 /** How long Duo is given for its last word on a push whose deadline has passed. */
 const FINAL_WORD_WAIT_MS = 1000;
+/**
+ * How long past a push's deadline Duo is asked again for its final word when it cannot be
+ * reached; then the alert escalates as a second-factor error (never as "not answered").
+ */
+export const FINAL_WORD_GRACE_MS = 5 * 60_000;
 /** Jobs that end with the conversation. */
 const CONVERSATION_JOBS: readonly JobKind[] = ['ask', 'remind', 'contact', 'deadline', 'push', 'poll'];
 /** Jobs whose failure must not end the conversation: the alert's own path still runs (or ran). */
@@ -173,7 +178,7 @@ export class Workflow implements InteractionHandlers {
     const column = REQUESTED_COLUMN[purpose];
     const requestedAt = alert[column];
     if (requestedAt && !intentJustRecorded) {
-      const found = await this.options.chat.findPosted(alert.id, purpose, place, requestedAt);
+      const found = await this.options.chat.findPosted(alert, purpose, place, requestedAt);
       if (found) {
         this.options.logger.info('found the message an earlier attempt posted; not posting again', { alert: alert.id, purpose });
         return found;
@@ -205,8 +210,11 @@ export class Workflow implements InteractionHandlers {
         .orderBy('id')
         .forUpdate()
         .execute();
-      const busy = open.some((other) => other.id !== alert.id && (other.status !== 'new' || other.dm_requested_at !== null));
       const mine = open.find((row) => row.id === alert.id);
+      // Another run took the turn since this job read the alert (its lease ran out mid-run): this
+      // one reconciles with what that run may have posted rather than posting too.
+      if (mine?.dm_requested_at) return 'resumed';
+      const busy = open.some((other) => other.id !== alert.id && (other.status !== 'new' || other.dm_requested_at !== null));
       if (busy || !mine || mine.status !== 'new') return 'wait';
       await updateAlert(trx, alert.id, { dm_requested_at: this.now() });
       return 'taken';
@@ -341,6 +349,13 @@ export class Workflow implements InteractionHandlers {
         await this.schedulePoll(alert.id, deadline);
         return;
       }
+      if (this.now().getTime() < deadline + FINAL_WORD_GRACE_MS) {
+        // Past the deadline, Duo's last word is still owed: the person may have approved in time.
+        // A blip then is asked about again for a while; only a Duo that stays away escalates.
+        this.options.logger.warn('Duo push status unavailable after the deadline; asking again for its final word', { alert: alert.id, error: message });
+        await scheduleJob(this.options.db, alert.id, 'poll', new Date(this.now().getTime() + Math.max(1000, this.options.timings.pushPollIntervalMs)));
+        return;
+      }
       return this.failSecondFactor(alert.id, 'error', `Duo unreachable: ${message}`);
     }
     if (status.result === 'allow') return this.verify(alert.id, status.status);
@@ -393,7 +408,7 @@ export class Workflow implements InteractionHandlers {
     if (!heads) return post();
     if (alert.escalation_requested_at) {
       // An earlier attempt posted it on its own (the heads-up came late): that post is the one.
-      const earlier = await this.options.chat.findPosted(alert.id, 'escalation', 'security', alert.escalation_requested_at);
+      const earlier = await this.options.chat.findPosted(alert, 'escalation', 'security', alert.escalation_requested_at);
       if (earlier) return earlier;
     }
     signal.throwIfAborted();
@@ -509,7 +524,7 @@ export class Workflow implements InteractionHandlers {
       form = await this.options.chat.openJustificationForm(click.triggerId, await this.view(alert), question, reservation.formKey);
     } catch (error) {
       // No form is open, so the next click may try again.
-      await this.releaseForm(alert.id, reservation.formKey);
+      await this.releaseForm(alert.id, reservation);
       throw error;
     }
     await this.transition(alert.id, click.chatUserId, (row) =>
@@ -647,23 +662,24 @@ export class Workflow implements InteractionHandlers {
   }
 
   /**
-   * Records the txid Duo's `/auth` answered with, or escalates when that txid is already bound to
-   * another alert: an answer to a different question never verifies this one. The unique index on
-   * push_txid settles a race between two replicas the same way.
+   * Records the txid Duo's `/auth` answered with, or escalates when that txid was ever bound
+   * before (to another alert, or to an earlier round of this one, which "Ask again" started
+   * afresh): an answer to a different question never verifies this one. push_txids settles a race
+   * between two replicas the same way, and the unique index on push_txid stays as a second guard.
    */
   private async bindPush(alertId: string, txid: string): Promise<void> {
     const now = this.now();
     try {
       await this.transition(alertId, 'duo', async (row, trx) => {
         if (row.status !== 'verifying') return null;
-        const other = await alertBoundToTxid(trx, txid, row.id);
-        if (other) return this.escalateIn(trx, row, 'second_factor_failed', txidReusedDetail(txid, other), { second_factor: TXID_REUSED });
+        const earlier = await claimTxid(trx, txid, row, now);
+        if (earlier) return this.escalateIn(trx, row, 'second_factor_failed', txidReusedDetail(txid, earlier, row), { second_factor: TXID_REUSED });
         await scheduleJob(trx, row.id, 'poll', now);
         return { changes: { push_txid: txid, push_started_at: now }, action: 'push_sent', detail: { txid } };
       });
     } catch (error) {
       if (sqlState(error) !== SQLSTATE.uniqueViolation) throw error;
-      await this.failSecondFactor(alertId, TXID_REUSED, txidReusedDetail(txid, 'another alert'));
+      await this.failSecondFactor(alertId, TXID_REUSED, txidReusedDetail(txid, null, null));
     }
   }
 
@@ -689,25 +705,29 @@ export class Workflow implements InteractionHandlers {
 
   /**
    * Reserves the alert's justification form for `chatUserId`, unless a form is already held, and
-   * mints the key the form will carry. Returns null when a form is open.
+   * mints the key the form will carry. Returns null when a form is open. The form it replaces is
+   * kept in the reservation: if the new one cannot be opened (a replayed click whose trigger id
+   * is dead), releaseForm binds the old one again, so a replay never cancels a form in use.
    */
-  private reserveForm(alertId: string, chatUserId: string): Promise<{ formKey: string } | null> {
+  private reserveForm(alertId: string, chatUserId: string): Promise<FormReservation | null> {
     const now = this.now();
     const formKey = randomBytes(16).toString('base64url');
     return this.options.db.transaction().execute(async (trx) => {
       const row = await lockAlert(trx, alertId);
       if (!row || isFormHeld(row, now)) return null;
+      const previous = { justify_view_id: row.justify_view_id, justify_view_user: row.justify_view_user, justify_opened_at: row.justify_opened_at, justify_form_key: row.justify_form_key };
       await updateAlert(trx, alertId, { justify_view_id: null, justify_view_user: chatUserId, justify_opened_at: now, justify_form_key: formKey });
-      return { formKey };
+      return { formKey, previous };
     });
   }
 
-  private async releaseForm(alertId: string, formKey: string): Promise<void> {
+  /** A reserved form that did not open: the form before it (if any) is the bound one again. */
+  private async releaseForm(alertId: string, reservation: FormReservation): Promise<void> {
     await this.options.db
       .updateTable('alerts')
-      .set({ justify_opened_at: null, justify_view_user: null, justify_form_key: null })
+      .set(reservation.previous)
       .where('id', '=', alertId)
-      .where('justify_form_key', '=', formKey)
+      .where('justify_form_key', '=', reservation.formKey)
       .execute();
   }
 
@@ -913,6 +933,12 @@ const FORM_OUT_OF_DATE = 'This form is out of date. Please click "Yes, it was me
 /** second_factor of an alert whose push came back with another alert's txid. */
 const TXID_REUSED = 'txid_reused';
 
+/** A justification form being opened, and the binding of the form it replaces. */
+interface FormReservation {
+  formKey: string;
+  previous: Pick<AlertRow, 'justify_view_id' | 'justify_view_user' | 'justify_opened_at' | 'justify_form_key'>;
+}
+
 /**
  * A form is held while it was opened within JUSTIFY_FORM_HOLD_MS, or is being opened (reserved,
  * its view id not yet recorded) within UNOPENED_FORM_HOLD_MS.
@@ -937,8 +963,9 @@ function isBoundForm(row: AlertRow, submission: JustificationSubmission): boolea
   );
 }
 
-function txidReusedDetail(txid: string, other: string): string {
-  return `Duo answered the push with transaction ${txid}, which belongs to ${other === 'another alert' ? other : `alert ${other}`}: an answer to another question, not trusted`;
+function txidReusedDetail(txid: string, earlier: { alertId: string; round: number } | null, alert: { id: string } | null): string {
+  const owner = earlier === null ? 'another alert' : earlier.alertId === alert?.id ? 'an earlier round of this alert' : `alert ${earlier.alertId}`;
+  return `Duo answered the push with transaction ${txid}, which belongs to ${owner}: an answer to another question, not trusted`;
 }
 
 /** The Duo account an alert's pushes go to. */

@@ -180,4 +180,32 @@ describe('answers are bound to their questions', { timeout: 90_000 }, () => {
     expect((await h.justify(ALICE, 'Checking the shadow file after a migration')).status).toBe(200);
     expect((await h.alert(alert.id)).status).toBe('verifying');
   });
+
+  it('a confirm whose form cannot open (a replay with a dead trigger id) leaves the open form in force', async () => {
+    await start();
+    const alert = await askedAlert(['cat', '/etc/shadow']);
+    await h.click(ALICE, alert, 'vouch.confirm');
+    const form = await waitFor(() => h.slack.openViews(ALICE.slackId).find((v) => v.open), 'the form');
+    await waitFor(async () => (await h.alert(alert.id)).justify_view_id === form.id, 'the form bound');
+    // Alice takes her time; past the hold, a captured click is replayed and Slack refuses its trigger.
+    h.clock.advance(JUSTIFY_FORM_HOLD_MS + 1000);
+    h.slack.failNext('views.open', 'expired_trigger_id');
+    await h.click(ALICE, alert, 'vouch.confirm');
+    await waitFor(() => h.slack.calls('views.open').length === 2, 'the second views.open');
+    await h.settle();
+    expect(await h.alert(alert.id)).toMatchObject({ justify_view_id: form.id, justify_view_user: ALICE.slackId });
+    const submitted = await h.slack.submitView({ userId: ALICE.slackId, viewId: form.id, values: { reason: 'Checking the shadow file after a migration' } });
+    expect(submitted.status).toBe(200);
+    expect((await h.alert(alert.id)).status).toBe('verifying');
+  });
+
+  it('an /auth answer with an empty txid escalates at once instead of waiting for a push nobody can follow', async () => {
+    await start();
+    duo!.rewrite = (path, _query, response) => (path === '/auth/v2/auth' ? { ...response, txid: '' } : response);
+    const alert = await askedAlert(['cat', '/etc/shadow']);
+    await confirmAndJustify(alert);
+    await waitFor(async () => (await h.alert(alert.id)).status === 'escalated', 'escalated');
+    expect(await h.alert(alert.id)).toMatchObject({ escalation_reason: 'second_factor_failed', second_factor: 'error', push_txid: null });
+    expect((await h.alert(alert.id)).escalation_detail).toContain('empty "txid"');
+  });
 });

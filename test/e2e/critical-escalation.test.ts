@@ -92,7 +92,7 @@ describe('a critical escalation becomes its heads-up: one channel message, end t
     const posts = channelPosts();
     expect(posts).toHaveLength(1);
     const message = posts[0]!;
-    expect(message.metadata).toEqual({ event_type: 'vouch_escalation', event_payload: { alert_id: alert.id } });
+    expect(message.metadata).toEqual({ event_type: 'vouch_escalation', event_payload: { alert_id: alert.id, round: 0 } });
     expect(message.blocks).toEqual(JSON.parse(JSON.stringify(escalationMessage(toAlertView(alert)).blocks)));
     expect(alert).toMatchObject({ status: 'escalated', escalation_channel: SECURITY_CHANNEL, escalation_ts: message.ts, announce_ts: message.ts });
     const replies = h.security().filter((m) => m.threadTs === message.ts);

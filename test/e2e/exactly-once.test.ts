@@ -28,7 +28,7 @@ describe('conversations happen once and fail closed', () => {
     h.slack.loseResponseNext('chat.postMessage');
     const alert = await askedAlert();
     expect(h.dm(ALICE)).toHaveLength(1);
-    expect(h.dm(ALICE)[0]?.metadata).toEqual({ event_type: 'vouch_question', event_payload: { alert_id: alert.id } });
+    expect(h.dm(ALICE)[0]?.metadata).toEqual({ event_type: 'vouch_question', event_payload: { alert_id: alert.id, round: 0 } });
     expect(alert.dm_ts).toBe(h.dm(ALICE)[0]?.ts);
   });
 

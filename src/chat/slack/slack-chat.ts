@@ -14,7 +14,7 @@ import {
 } from '@slack/web-api';
 import type { AlertView } from '../../alerts/alert.js';
 import { ChatError } from '../../errors.js';
-import type { ChatPort, ContactTarget, JustificationForm, MessageRef, PostPlace, PostPurpose } from '../chat-port.js';
+import type { ChatPort, ContactTarget, JustificationForm, MessageRef, PostPlace, PostPurpose, PostedAbout } from '../chat-port.js';
 import type { HealthNoticeView, SystemDigestView } from '../quiet-views.js';
 import { digestMessage, healthNoticeMessage, healthRecoveryMessage } from './quiet-blocks.js';
 import {
@@ -120,11 +120,11 @@ export class SlackChat implements ChatPort {
 
   async askOwner(alert: AlertView, chatUserId: string): Promise<MessageRef> {
     const channel = await this.openDm(chatUserId);
-    return this.post(channel, questionMessage(alert), { alertId: alert.id, purpose: 'question' });
+    return this.post(channel, questionMessage(alert), postKey(alert, 'question'));
   }
 
   async remindOwner(alert: AlertView, question: MessageRef): Promise<MessageRef> {
-    return this.post(question.channel, reminderMessage(alert), { alertId: alert.id, purpose: 'reminder' });
+    return this.post(question.channel, reminderMessage(alert), postKey(alert, 'reminder'));
   }
 
   async showOutcome(alert: AlertView, question: MessageRef): Promise<void> {
@@ -136,7 +136,7 @@ export class SlackChat implements ChatPort {
   }
 
   async escalate(alert: AlertView): Promise<MessageRef> {
-    return this.post(this.securityChannel, escalationMessage(alert), { alertId: alert.id, purpose: 'escalation' });
+    return this.post(this.securityChannel, escalationMessage(alert), postKey(alert, 'escalation'));
   }
 
   async noteRepeats(alert: AlertView, escalation: MessageRef, repeats: ReadonlyArray<{ host: string; command: string; occurredAt: Date }>): Promise<void> {
@@ -153,10 +153,11 @@ export class SlackChat implements ChatPort {
     );
   }
 
-  async findPosted(alertId: string, purpose: PostPurpose, place: PostPlace, since: Date): Promise<MessageRef | null> {
-    if (place !== 'security' && 'thread' in place) return this.findInThread(place.thread, { alertId, purpose });
+  async findPosted(alert: PostedAbout, purpose: PostPurpose, place: PostPlace, since: Date): Promise<MessageRef | null> {
+    const key = postKey(alert, purpose);
+    if (place !== 'security' && 'thread' in place) return this.findInThread(place.thread, key);
     const channel = place === 'security' ? this.securityChannel : await this.openDm(place.chatUserId);
-    return this.findInHistory(channel, { alertId, purpose }, since);
+    return this.findInHistory(channel, key, since);
   }
 
   async userTimeZone(chatUserId: string): Promise<string | null> {
@@ -171,7 +172,7 @@ export class SlackChat implements ChatPort {
 
   async notifyContact(alert: AlertView, target: ContactTarget, waitedMs: number): Promise<MessageRef> {
     const channel = 'chatUserId' in target ? await this.openDm(target.chatUserId) : this.securityChannel;
-    return this.post(channel, contactMessage(alert, target, waitedMs), { alertId: alert.id, purpose: 'contact' });
+    return this.post(channel, contactMessage(alert, target, waitedMs), postKey(alert, 'contact'));
   }
 
   async showContactEnded(alert: AlertView, contact: MessageRef): Promise<void> {
@@ -179,7 +180,7 @@ export class SlackChat implements ChatPort {
   }
 
   async announce(alert: AlertView): Promise<MessageRef> {
-    return this.post(this.securityChannel, announcementMessage(alert), { alertId: alert.id, purpose: 'announcement' });
+    return this.post(this.securityChannel, announcementMessage(alert), postKey(alert, 'announcement'));
   }
 
   async updateAnnouncement(alert: AlertView, announcement: MessageRef): Promise<void> {
@@ -188,7 +189,7 @@ export class SlackChat implements ChatPort {
 
   async escalateInPlace(alert: AlertView, announcement: MessageRef): Promise<boolean> {
     try {
-      await this.update(announcement, escalationMessage(alert), { alertId: alert.id, purpose: 'escalation' });
+      await this.update(announcement, escalationMessage(alert), postKey(alert, 'escalation'));
       return true;
     } catch (error) {
       // Slack answered no (message_not_found, cant_update_message...): the escalation must still
@@ -199,7 +200,7 @@ export class SlackChat implements ChatPort {
   }
 
   async postOutcome(alert: AlertView, announcement: MessageRef): Promise<MessageRef> {
-    return this.post(announcement.channel, outcomeReplyMessage(alert), { alertId: alert.id, purpose: 'outcome' }, announcement.ts);
+    return this.post(announcement.channel, outcomeReplyMessage(alert), postKey(alert, 'outcome'), announcement.ts);
   }
 
   /** Rewrites a message; with a key, its metadata too (what findPosted then sees). */
@@ -295,7 +296,6 @@ export class SlackChat implements ChatPort {
 
   /** Pages through the channel's history since `since` for the message carrying `key`. */
   private async findInHistory(channel: string, key: PostKey, since: Date | null): Promise<MessageRef | null> {
-    const eventType = eventTypeOf(key.purpose);
     let cursor: string | undefined;
     for (let page = 0; page < HISTORY_MAX_PAGES; page += 1) {
       const result = await this.call('conversations.history', () =>
@@ -309,7 +309,7 @@ export class SlackChat implements ChatPort {
       );
       for (const message of result.messages ?? []) {
         const metadata = message.metadata;
-        if (metadata?.event_type === eventType && (metadata.event_payload as Record<string, unknown> | undefined)?.alert_id === key.alertId && message.ts) {
+        if (carriesKey(metadata, key) && message.ts) {
           return { channel, ts: message.ts };
         }
       }
@@ -321,7 +321,6 @@ export class SlackChat implements ChatPort {
 
   /** Looks through a thread's replies (conversations.replies) for the message carrying `key`. */
   private async findInThread(thread: MessageRef, key: PostKey): Promise<MessageRef | null> {
-    const eventType = eventTypeOf(key.purpose);
     let cursor: string | undefined;
     for (let page = 0; page < HISTORY_MAX_PAGES; page += 1) {
       const result = await this.call('conversations.replies', () =>
@@ -329,7 +328,7 @@ export class SlackChat implements ChatPort {
       );
       for (const message of result.messages ?? []) {
         const metadata = message.metadata;
-        if (message.ts !== thread.ts && metadata?.event_type === eventType && (metadata.event_payload as Record<string, unknown> | undefined)?.alert_id === key.alertId && message.ts) {
+        if (message.ts !== thread.ts && carriesKey(metadata, key) && message.ts) {
           return { channel: thread.channel, ts: message.ts };
         }
       }
@@ -351,6 +350,12 @@ export class SlackChat implements ChatPort {
 interface PostKey {
   alertId: string;
   purpose: PostPurpose;
+  /** The alert's round: a message of an earlier round (before "Ask again") is not this one's. */
+  round: number;
+}
+
+function postKey(alert: PostedAbout, purpose: PostPurpose): PostKey {
+  return { alertId: alert.id, purpose, round: alert.round ?? 0 };
 }
 
 /** Clocks differ: history is searched from a little before the time asked for. */
@@ -363,8 +368,15 @@ function eventTypeOf(purpose: PostPurpose): string {
 }
 
 /** The message metadata that names what a message is for and which alert it is about. */
-function metadataOf(key: PostKey): { event_type: string; event_payload: { alert_id: string } } {
-  return { event_type: eventTypeOf(key.purpose), event_payload: { alert_id: key.alertId } };
+function metadataOf(key: PostKey): { event_type: string; event_payload: { alert_id: string; round: number } } {
+  return { event_type: eventTypeOf(key.purpose), event_payload: { alert_id: key.alertId, round: key.round } };
+}
+
+/** True when a message's metadata is the one `key` describes (messages posted before rounds existed are round 0). */
+function carriesKey(metadata: { event_type?: string; event_payload?: unknown } | undefined, key: PostKey): boolean {
+  if (metadata?.event_type !== eventTypeOf(key.purpose)) return false;
+  const payload = metadata.event_payload as Record<string, unknown> | undefined;
+  return payload?.alert_id === key.alertId && (payload.round ?? 0) === key.round;
 }
 
 /**

@@ -81,26 +81,45 @@ const NEW_ROUND = {
   contact_requested_at: null, contact_channel: null, contact_ts: null,
   outcome_requested_at: null, outcome_ts: null, paged_at: null, page_resolved_at: null,
   resolved_at: null,
+  // The new outcome needs a review of its own; the earlier reviews stay in the reviews table.
+  reviewed_by: null, reviewed_at: null, review_note: null,
 } as const satisfies Partial<Updateable<AlertsTable>>;
 
 /**
  * Ask again: re-opens a finished alert as `new` and schedules an `ask` job, so its owner gets a
  * new question (and a new push after answering) through the ordinary workflow, in its turn: the
- * person's other open question is answered first. The alert is asked on its own, even if it had
- * joined another's conversation. The previous answer stays in the trail's `reopened` step; the
- * row's answer fields start afresh.
+ * person's other open question is answered first. A member of another's conversation is asked
+ * on its own. A conversation's lead re-opens its conversation: the members its answer settled
+ * (those with its outcome) start the new round with it, so the new answer covers every command
+ * the new question lists; a member that ended otherwise (suppressed, escalated on its own) leaves
+ * the conversation and keeps its outcome. The previous answer stays in the trail's `reopened`
+ * step; the rows' answer fields, and their review, start afresh.
  */
 export async function askAgain(context: ActionContext, alertId: string): Promise<void> {
   requireReviewer(context.identity);
   await withLockedAlert(context, alertId, async (row, trx, at) => {
     if (!isFinished(row)) throw new RequestError(409, `alert ${alertId} is still ${row.status}: its owner is being asked already`);
     if (row.owner === null) throw new RequestError(409, `alert ${alertId} has no owner to ask`);
-    await updateAlert(trx, alertId, { ...NEW_ROUND, updated_at: at, conversation_id: alertId });
-    await scheduleJob(trx, alertId, 'ask', at);
-    await appendAudit(trx, {
-      alertId, at, actor: context.identity.actor, action: 'reopened',
-      detail: { from: row.status, justification: row.justification, second_factor: row.second_factor, escalation_reason: row.escalation_reason },
+    const actor = context.identity.actor;
+    const reopened = (alert: AlertRow, detail: Record<string, unknown> = {}) => ({
+      alertId: alert.id, at, actor, action: 'reopened',
+      detail: { from: alert.status, round: alert.round + 1, justification: alert.justification, second_factor: alert.second_factor, escalation_reason: alert.escalation_reason, ...detail },
     });
+    await updateAlert(trx, alertId, { ...NEW_ROUND, round: row.round + 1, updated_at: at, conversation_id: alertId });
+    if (row.conversation_id === row.id) {
+      const members = await trx.selectFrom('alerts').selectAll().where('conversation_id', '=', row.id).where('id', '!=', row.id).forUpdate().execute();
+      for (const member of members) {
+        if (member.status === row.status) {
+          await updateAlert(trx, member.id, { ...NEW_ROUND, round: member.round + 1, updated_at: at });
+          await appendAudit(trx, reopened(member, { conversation: row.id }));
+        } else {
+          await updateAlert(trx, member.id, { conversation_id: member.id, updated_at: at });
+          await appendAudit(trx, { alertId: member.id, at, actor, action: 'left_conversation', detail: { conversation: row.id, reason: 'its conversation was asked again; this command had ended otherwise', status: member.status } });
+        }
+      }
+    }
+    await scheduleJob(trx, alertId, 'ask', at);
+    await appendAudit(trx, reopened(row));
   });
 }
 

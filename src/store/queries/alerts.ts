@@ -151,8 +151,11 @@ function filteredAlerts(db: Db, filter: AlertFilter) {
   return query;
 }
 
-/** Reviewed: the alert's own summary says so, or a review of it is recorded. */
-const IS_REVIEWED = sql<boolean>`(alerts.reviewed_at is not null or exists (select 1 from reviews where reviews.alert_id = alerts.id))`;
+/**
+ * Reviewed: the alert's latest review is of its current outcome. "Ask again" clears it, so a
+ * re-opened alert's new outcome is reviewed afresh (the earlier reviews stay in `reviews`).
+ */
+const IS_REVIEWED = sql<boolean>`(alerts.reviewed_at is not null)`;
 
 type AlertSelect = ReturnType<ReturnType<typeof filteredAlerts>['selectAll']>;
 
@@ -203,6 +206,7 @@ export function globToLike(glob: string): string {
 export function toAlertView(row: AlertRow): AlertView {
   return {
     id: row.id,
+    round: row.round,
     status: row.status,
     owner: row.owner,
     host: row.host,

@@ -67,8 +67,20 @@ export function activePauses(db: Db): Promise<SecondFactorPauseRow[]> {
   return db.selectFrom('second_factor_pauses').selectAll().where('resumed_at', 'is', null).orderBy('paused_at', 'desc').execute();
 }
 
-/** The alert already bound to a Duo txid, other than `alertId`. */
-export async function alertBoundToTxid(db: Db, txid: string, alertId: string): Promise<string | null> {
-  const row = await db.selectFrom('alerts').select('id').where('push_txid', '=', txid).where('id', '!=', alertId).executeTakeFirst();
-  return row?.id ?? null;
+/**
+ * Binds a Duo txid to the current round of an alert, for good. Returns null when it is now bound,
+ * or what it was bound to before (another alert, or an earlier round of this one): an answer to
+ * a different question, which never verifies this one. Two replicas binding one txid at once
+ * are settled by the primary key: the second waits for the first and finds it bound.
+ */
+export async function claimTxid(db: Db, txid: string, alert: { id: string; round: number }, at: Date): Promise<{ alertId: string; round: number } | null> {
+  const inserted = await db
+    .insertInto('push_txids')
+    .values({ txid, alert_id: alert.id, round: alert.round, bound_at: at })
+    .onConflict((oc) => oc.column('txid').doNothing())
+    .returning('txid')
+    .executeTakeFirst();
+  if (inserted) return null;
+  const earlier = await db.selectFrom('push_txids').select(['alert_id', 'round']).where('txid', '=', txid).executeTakeFirst();
+  return { alertId: earlier?.alert_id ?? 'another alert', round: earlier?.round ?? 0 };
 }

@@ -160,7 +160,10 @@ export class DuoClient {
     if (request.type !== undefined) params['type'] = request.type;
     if (request.displayUsername !== undefined) params['display_username'] = request.displayUsername;
     const response = await this.call('POST', path, params, this.signedDefaults());
-    return { txid: requireString(response, 'txid', path) };
+    const txid = requireString(response, 'txid', path);
+    // Without an id the push's answer can never be asked for: no push Vouch could follow was started.
+    if (txid.trim() === '') throw new SecondFactorUnavailableError(`Duo ${path} answered with an empty "txid"`);
+    return { txid };
   }
 
   /**

@@ -116,8 +116,8 @@ describe('SlackChat against the Slack simulator', () => {
     expect(message).toMatchObject({ ts: heads.ts, metadata: { event_type: 'vouch_escalation', event_payload: { alert_id: critical.id } } });
     const separate = await chat.escalate(escalated);
     expect(message!.blocks).toEqual(sim.messages(SECURITY).find((m) => m.ts === separate.ts)!.blocks);
-    expect(await chat.findPosted(critical.id, 'escalation', 'security', new Date(0))).toEqual(separate);
-    expect(await chat.findPosted(critical.id, 'announcement', 'security', new Date(0))).toBeNull();
+    expect(await chat.findPosted(critical, 'escalation', 'security', new Date(0))).toEqual(separate);
+    expect(await chat.findPosted(critical, 'announcement', 'security', new Date(0))).toBeNull();
   });
 
   it('says false when Slack will not edit the heads-up, and throws when Slack cannot be reached', async () => {
