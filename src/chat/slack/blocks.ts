@@ -12,7 +12,7 @@ import { describeProvenance } from '../../sources/provenance.js';
 import { escalationReasonText, knownSecondFactorSentence } from '../../alerts/wording.js';
 import type { MessageRef } from '../chat-port.js';
 import { visibleText } from '../../terminal-text.js';
-import { escapeMrkdwn, inlineCode, sanitizeText, truncateEscaped, truncatePlain, untrustedMrkdwn } from './escape.js';
+import { escapeMrkdwn, inlineCode, plainMrkdwn, sanitizeText, truncateEscaped, truncatePlain, untrustedMrkdwn } from './escape.js';
 
 /** Button action ids and modal ids: part of the product's public contract (see DESIGN.md). */
 export const CONFIRM_ACTION_ID = 'vouch.confirm';
@@ -470,11 +470,12 @@ function plain(text: string, max: number = SLACK_LIMITS.text): PlainText {
 
 /**
  * The top-level text for notifications: one line, escaped (notifications parse `&<>`), every
- * control character visible, length-capped. Only a bounded prefix of huge input is read.
+ * control character visible, no formatting character left to act (see plainMrkdwn),
+ * length-capped. Only a bounded prefix of huge input is read.
  */
 export function fallback(text: string): string {
   const max = SLACK_LIMITS.fallback;
-  return truncateEscaped(escapeMrkdwn(visibleText(text.slice(0, 2 * max))), max);
+  return truncateEscaped(plainMrkdwn(text.slice(0, 2 * max)), max);
 }
 
 /** A Slack date token: shown in the reader's own time zone, with the ISO time as fallback. */

@@ -36,6 +36,20 @@ export function neutraliseBackticks(text: string): string {
   return replaceEvery(text, '`', BACKTICK_REPLACEMENT);
 }
 
+/** Look-alikes of the characters mrkdwn formats with, for text that must never be formatted. */
+const FORMATTING_LOOKALIKES: Record<string, string> = { '`': BACKTICK_REPLACEMENT, '*': '\u2217', '_': '\u02cd', '~': '\u223c' };
+
+/**
+ * A message's top-level `text` (what notifications, screen readers and clients without blocks
+ * show; Slack reads it as mrkdwn): the whole line is made visible (no control, bidi or
+ * zero-width characters, newlines shown as `\x0a`), `&<>` escaped and the formatting characters
+ * replaced by look-alikes, so a host or owner named `*x*` or with backticks draws nothing. One
+ * pass, linear in the text.
+ */
+export function plainMrkdwn(text: string): string {
+  return visibleText(text).replace(/[&<>`*_~]/g, (char) => MRKDWN_ENTITIES[char] ?? FORMATTING_LOOKALIKES[char] ?? char);
+}
+
 /**
  * Makes untrusted text displayable: control bytes become visible (see replaceControlChars) and
  * backticks are neutralised. Does not escape mrkdwn; combine with escapeMrkdwn for mrkdwn fields.

@@ -6,7 +6,7 @@
  */
 import type { HealthKind, HealthNoticeView, SystemDigestView } from '../quiet-views.js';
 import { visibleText } from '../../terminal-text.js';
-import { SLACK_LIMITS, type Block, type SlackMessage } from './blocks.js';
+import { SLACK_LIMITS, fallback, type Block, type SlackMessage } from './blocks.js';
 import { escapeMrkdwn, inlineCode, truncateEscaped, truncatePlain, untrustedMrkdwn } from './escape.js';
 
 /** Lines shown per digest; the rest are counted. Keeps the message well under Slack's 50 blocks. */
@@ -103,10 +103,6 @@ function codeBlock(untrusted: string, max: number): string {
   return `${fence}${untrusted === '' ? '(empty)' : untrustedMrkdwn(untrusted, max)}${fence}`;
 }
 
-function fallback(text: string): string {
-  const max = SLACK_LIMITS.fallback;
-  return truncateEscaped(escapeMrkdwn(visibleText(text.slice(0, 2 * max))), max);
-}
 
 function slackDate(date: Date): string {
   const seconds = Math.floor(date.getTime() / 1000);

@@ -4,6 +4,7 @@ import {
   BACKTICK_REPLACEMENT,
   escapeMrkdwn,
   neutraliseBackticks,
+  plainMrkdwn,
   replaceControlChars,
   sanitizeText,
   truncateEscaped,
@@ -151,5 +152,13 @@ describe('one character set for Slack and the terminal', () => {
     }
     expect(differences).toEqual([]);
     expect(replaceControlChars('a\u061cb\u00adc\u2065d\u{e0041}')).toBe('a\\u061cb\\xadc\\u2065d\\u{e0041}');
+  });
+});
+
+describe('plainMrkdwn (a message\'s top-level text)', () => {
+  it('leaves no mention, link, formatting character or invisible character to act', () => {
+    const text = plainMrkdwn('b1<!channel>\n*bold* _it_ ~gone~ ```x``` \u202e\u200b <https://evil|safe>');
+    expect(text).toBe('b1&lt;!channel&gt;\\x0a\u2217bold\u2217 \u02cdit\u02cd \u223cgone\u223c \u02cb\u02cb\u02cbx\u02cb\u02cb\u02cb \\u202e\\u200b &lt;https://evil|safe&gt;');
+    expect(text).not.toMatch(/[<>*_~`\n\u202e\u200b]/);
   });
 });

@@ -65,7 +65,9 @@ describe('attacker-controlled fields in the messages Slack receives', () => {
     expect(fields[3]).toBe('*Directory*\n`/srv/_x_\\x0a*fake line*`');
     // No mrkdwn text anywhere carries a raw newline from a single-line field.
     for (const { text } of textsOf(blocks)) expect(text).not.toMatch(/\n(?:>|\*fake|~gone)/);
-    expect(message?.text).toBe('Was this you? “cat /etc/shadow” on web-1 *bold*\\x0a&gt; quote #000');
+    // The top-level text (notifications) is mrkdwn too: the formatting characters there are look-alikes.
+    expect(message?.text).toBe('Was this you? “cat /etc/shadow” on web-1 \u2217bold\u2217\\x0a&gt; quote #000');
+    expect(message?.text).not.toMatch(/[*_~`]/);
   });
 
   it('keeps mentions, scripts and backticks inert in every field', async () => {
