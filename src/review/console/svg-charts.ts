@@ -2,6 +2,7 @@
  * Server-rendered SVG charts: numbers become rectangles, labels text nodes, colours CSS classes
  * (the page's policy forbids inline style). No chart library, no script.
  */
+import { plural } from '../../alerts/wording.js';
 import { html, type Html } from './html.js';
 
 export interface StackedSeries {
@@ -40,7 +41,7 @@ export function stackedBarChart(options: { title: string; bars: readonly Stacked
     const showLabel = bars.length <= 10 || index % Math.ceil(bars.length / 8) === 0;
     return html`${parts}${showLabel ? html`<text class="axis-label" x="${(x + barWidth / 2).toFixed(1)}" y="${HEIGHT - 6}" text-anchor="middle">${bar.label.slice(5)}</text>` : ''}`;
   });
-  const summary = `${options.title}: ${totals.reduce((a, b) => a + b, 0)} alerts over ${bars.length} days, at most ${max} in a day`;
+  const summary = `${options.title}: ${plural(totals.reduce((a, b) => a + b, 0), 'alert')} over ${plural(bars.length, 'day')}, at most ${max} in a day`;
   return html`<figure class="chart">
 <svg viewBox="0 0 ${WIDTH} ${HEIGHT}" role="img" aria-label="${summary}" class="chart-svg">
 <text class="axis-label" x="2" y="12">${max}</text><line class="axis" x1="${AXIS}" y1="${plotHeight}" x2="${WIDTH}" y2="${plotHeight}"></line>
