@@ -25,7 +25,17 @@ export interface QueueView {
   page: number;
 }
 
+/**
+ * The queue's view of a URL, and its exports' (which hold every alert the filter selects). The
+ * queue pages with `page`: `limit` and `offset`, which the review API takes, are refused rather
+ * than ignored, so a link never shows one thing while its Export links download another.
+ */
 export function queueViewFromUrl(url: URL): QueueView {
+  for (const key of ['limit', 'offset']) {
+    if (url.searchParams.has(key)) {
+      throw new RequestError(400, `${key}: not a queue filter; the queue pages with page=2, page=3, ... (${QUEUE_PAGE_SIZE} alerts a page), and its exports hold every alert the filter selects`);
+    }
+  }
   const query = reportQueryFromParams(url.searchParams, ['page']);
   const pageText = url.searchParams.get('page');
   const page = pageText === null || pageText === '' ? 1 : Number(pageText);

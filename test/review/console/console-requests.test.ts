@@ -145,6 +145,20 @@ describe('console and review API requests', () => {
     expect(body).toContain('<option value="critical,high" selected>critical, high</option>');
   });
 
+  it('refuses limit and offset in the queue and its exports, naming page: an export holds what the queue\'s filter selects', async () => {
+    for (const route of ['/review?since=2026-11-01&limit=5&offset=3', '/review?offset=3', '/review/export.json?limit=1', '/review/export.csv?status=escalated&offset=1']) {
+      const answer = await page(route);
+      expect(answer.status, route).toBe(400);
+      expect(await answer.text(), route).toMatch(/(limit|offset): not a queue filter; the queue pages with page=2/);
+    }
+    const queue = await (await page('/review?status=escalated,verified')).text();
+    expect(queue).toContain('Alerts 1–3 of 3');
+    const link = /href="(\/review\/export\.json[^"]*)"/.exec(queue)?.[1]?.replaceAll('&amp;', '&') as string;
+    expect(link).toBe('/review/export.json?status=escalated%2Cverified');
+    const exported = (await (await page(link)).json()) as Array<{ id: string }>;
+    expect(exported.map((row) => row.id).sort()).toEqual(['al-done', 'al-long', 'al-longish']);
+  });
+
   it('links every console page to the sign-out page', async () => {
     for (const route of ['/review', '/review/overview', '/review/alerts/al-done']) expect(await (await page(route)).text()).toContain('href="/review/logout"');
   });
