@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { chmodSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import cron from 'node-cron';
 import { IdentityResolver } from './alerts/identity.js';
@@ -27,7 +27,8 @@ import { prepareDataDir } from './config/prepare-data-dir.js';
 import { FileSource } from './sources/file-source.js';
 import { Ingestor } from './sources/ingest.js';
 import { uidMapResolver } from './sources/parser.js';
-import { configuredDatabaseOptions, openDatabase, restrictToOwner, type VouchDatabase } from './store/database.js';
+import { configuredDatabaseOptions, openDatabase, type VouchDatabase } from './store/database.js';
+import { PRIVATE_FILE_MODE, makePrivateDir } from './private-files.js';
 import { migrateToLatest } from './store/migrate.js';
 import { describeBrokenChain, verifyAuditTrail } from './store/queries/audit-trail.js';
 import { openNoticeCounts } from './store/queries/health.js';
@@ -97,7 +98,8 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
   const logger = options.logger ?? createLogger();
   const clock = options.clock ?? systemClock;
   const ownsStore = !options.store;
-  if (ownsStore && !config.database.url) prepareDataDir(config.database.dataDir);
+  // The embedded database and the sandbox keep their files in the data directory: private, whatever the database.
+  if ((ownsStore && !config.database.url) || config.sandbox) prepareDataDir(config.database.dataDir);
   const store =
     options.store ??
     (await openDatabase(
@@ -301,11 +303,10 @@ async function checkTrail(store: VouchDatabase, logger: Logger): Promise<void> {
  * (`vouch report` then asks the service's API). Readable only by this user, as it holds the token.
  */
 function writeServiceFile(dataDir: string, url: string, token: string): () => void {
-  mkdirSync(dataDir, { recursive: true, mode: 0o700 });
-  restrictToOwner(dataDir, false);
+  makePrivateDir(dataDir, { recursive: false });
   const file = serviceFilePath(dataDir);
-  writeFileSync(file, JSON.stringify({ url, token, pid: process.pid }) + '\n', { mode: 0o600 });
-  chmodSync(file, 0o600);
+  writeFileSync(file, JSON.stringify({ url, token, pid: process.pid }) + '\n', { mode: PRIVATE_FILE_MODE });
+  chmodSync(file, PRIVATE_FILE_MODE);
   return () => rmSync(file, { force: true });
 }
 

@@ -1,16 +1,19 @@
-import { accessSync, constants, mkdirSync, statSync } from 'node:fs';
+import { accessSync, constants, statSync } from 'node:fs';
 import path from 'node:path';
 import { ConfigError } from '../errors.js';
+import { makePrivateDir } from '../private-files.js';
 
 /**
- * Creates the data directory (`database.data_dir`, VOUCH_DATA_DIR) when it is missing, private to
- * this user, and checks that it can be written. A path that cannot be one (it runs through a file,
- * or this user may not create or write it) is a ConfigError naming the key, what is in the way,
- * and the fix, instead of the file system's ENOTDIR or EACCES from deep inside the store.
+ * Creates the data directory (`database.data_dir`, VOUCH_DATA_DIR) when it is missing, makes it
+ * private to this user when it exists open (see makePrivateDir: whatever the database, the
+ * service file and the sandbox's files live there), and checks that it can be written. A path
+ * that cannot be one (it runs through a file, or this user may not create, own or write it) is a
+ * ConfigError naming the key, what is in the way, and the fix, instead of the file system's
+ * ENOTDIR, EPERM or EACCES from deep inside the store.
  */
 export function prepareDataDir(dataDir: string): void {
   try {
-    mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+    makePrivateDir(dataDir, { recursive: false });
     accessSync(dataDir, constants.W_OK | constants.X_OK);
   } catch (error) {
     throw new ConfigError(
@@ -25,6 +28,10 @@ export function prepareDataDir(dataDir: string): void {
 function obstacle(dataDir: string, error: NodeJS.ErrnoException): string {
   const existing = nearestExisting(dataDir);
   if (existing !== null && !statSync(existing).isDirectory()) return `${existing} is a file, not a directory`;
+  // chmod is refused (EPERM) on a directory of another user's, even a writable one.
+  if (existing === dataDir && process.getuid && statSync(dataDir).uid !== process.getuid()) {
+    return 'it belongs to another user, and only its owner may make it private (0700)';
+  }
   if (error.code === 'EACCES' || error.code === 'EPERM') {
     return existing === dataDir ? 'this user may not write to it' : `this user may not create directories in ${existing ?? dataDir}`;
   }

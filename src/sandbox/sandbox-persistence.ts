@@ -1,6 +1,7 @@
 import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Logger } from '../logger.js';
+import { PRIVATE_FILE_MODE } from '../private-files.js';
 import type { DuoSimulator, DuoSimulatorState } from './duo-simulator.js';
 import type { SlackSimulator, SlackSimulatorState } from './slack-simulator.js';
 
@@ -72,6 +73,6 @@ export class SandboxPersistence {
 
 function writeAtomically(file: string, text: string): void {
   const temporary = `${file}.${process.pid}.tmp`;
-  writeFileSync(temporary, text + '\n', { mode: 0o600 });
+  writeFileSync(temporary, text + '\n', { mode: PRIVATE_FILE_MODE });
   renameSync(temporary, file);
 }

@@ -1,9 +1,10 @@
 import { randomBytes } from 'node:crypto';
-import { appendFileSync, existsSync, mkdirSync } from 'node:fs';
+import { appendFileSync, existsSync } from 'node:fs';
 import path from 'node:path';
 import type { Clock } from '../clock.js';
 import type { DuoConfig, IdentityConfig, PagerDutyConfig, SlackConfig, SourceConfig, VouchConfig } from '../config/config.js';
 import type { Logger } from '../logger.js';
+import { PRIVATE_FILE_MODE, makePrivateDir } from '../private-files.js';
 import type { HttpServer, RouteHandler } from '../server/http-server.js';
 import type { VouchDatabase } from '../store/database.js';
 import { createDuoSimulator, type DuoSimulator } from './duo-simulator.js';
@@ -69,7 +70,8 @@ export async function startSandbox(options: {
     duoSimulator.addUser(person.login, { devices: person.device });
   }
   const logDir = path.join(config.database.dataDir, 'sandbox');
-  mkdirSync(logDir, { recursive: true, mode: 0o700 });
+  // Its state and demo log (every command typed on the page) are private, on Postgres as on PGlite.
+  makePrivateDir(logDir, { recursive: true });
   // A restart continues where the last run stopped: the alerts in the database point at these DMs and pushes.
   const persistence = new SandboxPersistence(logDir, slackSimulator, duoSimulator, logger);
   persistence.load();
@@ -92,7 +94,7 @@ export async function startSandbox(options: {
   let serial = Math.floor(clock.now().getTime() / 1000) % 1_000_000;
   const runDemoCommand = (command: DemoCommand) => {
     serial += 1;
-    appendFileSync(logPath, auditdRecords(command, clock.now(), serial, 4000 + (serial % 30000)));
+    appendFileSync(logPath, auditdRecords(command, clock.now(), serial, 4000 + (serial % 30000)), { mode: PRIVATE_FILE_MODE });
   };
   if (!existsSync(logPath)) {
     for (const command of DEMO_COMMANDS) runDemoCommand(command);

@@ -1,10 +1,10 @@
-import { chmodSync, lstatSync, mkdirSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import type { PGlite } from '@electric-sql/pglite';
 import { Kysely, PostgresDialect } from 'kysely';
 import pg from 'pg';
 import type { DatabaseConfig } from '../config/config.js';
 import { DatabaseError } from '../errors.js';
+import { makePrivateDir, restrictToOwner } from '../private-files.js';
 import { PGlitePool } from './pglite-pool.js';
 import type { Database } from './schema.js';
 
@@ -165,16 +165,9 @@ async function pglitePool(options: DatabaseOptions): Promise<PGlitePool> {
     return new PGlitePool(options.pglite, { schema: options.schema, closeOnEnd: false });
   }
   const { PGlite } = await import('@electric-sql/pglite');
-  if (options.dataDir) {
-    // The database holds every alert and answer: only this user may read or change it. A directory
-    // left open by an earlier version is tightened before it is used again.
-    mkdirSync(options.dataDir, { recursive: true, mode: 0o700 });
-    restrictToOwner(options.dataDir, true);
-    // PGlite creates its files with mode 0666 (now and later: WAL segments, relations), so the
-    // process umask is what keeps them private. It stays set: whatever else this process writes
-    // beside the database (the service file, the sandbox's state) is private too.
-    process.umask(0o077);
-  }
+  // The database holds every alert and answer: only this user may read or change it. A directory
+  // left open by an earlier version is tightened before it is used again.
+  if (options.dataDir) makePrivateDir(options.dataDir, { recursive: true });
   const embedded = options.dataDir ? new PGlite(options.dataDir) : new PGlite();
   try {
     await embedded.waitReady;
@@ -187,22 +180,6 @@ async function pglitePool(options: DatabaseOptions): Promise<PGlitePool> {
     );
   }
   return new PGlitePool(embedded, { schema: options.schema, closeOnEnd: true });
-}
-
-/**
- * chmod 0700 on a directory (and, when recursive, on those below it) and 0600 on its files.
- * Symbolic links are left alone: following one could change a file outside the data directory.
- */
-export function restrictToOwner(target: string, recursive: boolean): void {
-  const stat = lstatSync(target);
-  if (stat.isSymbolicLink()) return;
-  if (!stat.isDirectory()) {
-    if ((stat.mode & 0o777) !== 0o600) chmodSync(target, 0o600);
-    return;
-  }
-  if ((stat.mode & 0o777) !== 0o700) chmodSync(target, 0o700);
-  if (!recursive) return;
-  for (const entry of readdirSync(target)) restrictToOwner(path.join(target, entry), true);
 }
 
 function describe(options: DatabaseOptions): string {

@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -24,6 +24,14 @@ describe('prepareDataDir', () => {
     expect(statSync(dataDir).isDirectory()).toBe(true);
     expect(statSync(dataDir).mode & 0o077).toBe(0);
     prepareDataDir(dataDir);
+  });
+
+  it('makes an existing data directory left readable by others private', () => {
+    const dataDir = path.join(dir, 'open');
+    mkdirSync(dataDir);
+    chmodSync(dataDir, 0o755);
+    prepareDataDir(dataDir);
+    expect(statSync(dataDir).mode & 0o777).toBe(0o700);
   });
 
   it('names the key, the variable and the file in the way when the path runs through a file', () => {
