@@ -64,6 +64,28 @@ describe.skipIf(!existsSync(CHROMIUM))(`console sign-in in headless Chromium (sk
     await context.close();
   });
 
+  it('labels every cell of the API tokens page on a 420 px wide screen, as the queue labels its cards', async () => {
+    const { context } = await signIn('Erin Admin');
+    const page = context.pages()[0]!;
+    await page.waitForURL(`${service.url}/review/alerts/al_demo`, { timeout: WAIT_MS });
+    await page.goto(`${service.url}/review/tokens`);
+    await page.getByLabel('Name').fill('phone-check');
+    await page.getByRole('button', { name: 'Create token' }).click();
+    await page.locator('#new-token').waitFor({ timeout: WAIT_MS });
+    await page.goto(`${service.url}/review/tokens`);
+    // The header row is hidden at this width: each cell shows its heading before its value.
+    const headings = await page.locator('table.reviews-table thead th').allTextContents();
+    expect(headings).toEqual(['Recorded as', 'Created by', 'Created', 'Last used', 'Revoked']);
+    const shown = await page.locator('table.reviews-table tbody tr').first().locator('td').evaluateAll((cells) =>
+      cells.map((cell) => (globalThis as unknown as { getComputedStyle(element: unknown, pseudo: string): { content: string } }).getComputedStyle(cell, '::before').content));
+    expect(shown).toEqual(headings.map((heading) => JSON.stringify(heading)));
+    const overflow = await page.evaluate('document.documentElement.scrollWidth - document.documentElement.clientWidth');
+    expect(overflow).toBeLessThanOrEqual(0);
+    await page.screenshot({ path: path.join(process.env.VOUCH_SCREENSHOT_DIR ?? path.join(dir, 'screenshots'), 'console-tokens-420.png'), fullPage: true });
+    await context.close();
+    expect(cspViolations).toEqual([]);
+  });
+
   it('shows a person who may not review a page saying so, and no session', async () => {
     const { context, status } = await signIn('Mallory Outsider');
     expect(status).toBe(403);

@@ -286,6 +286,42 @@ describe.skipIf(!existsSync(CHROMIUM))(`review console in headless Chromium (ski
     await context.close();
   }, 60_000);
 
+  it('sorts the queue on a 420 px wide screen, where the header row is hidden, keeping the filter', async () => {
+    const { context, page } = await signedInPage('dana', 420);
+    await page.goto(`${service.url}/review?host=*-1`);
+    const sorts = page.locator('#queue-sort');
+    await expect(sorts.isVisible()).resolves.toBe(true);
+    await expect(sorts.getByRole('link', { name: 'Needs review first' }).getAttribute('aria-current')).resolves.toBe('true');
+    const hosts = () => page.locator('#queue tbody td[data-label="Host"]').allTextContents();
+
+    await sorts.getByRole('link', { name: 'Host', exact: true }).click();
+    await page.waitForURL(/sort=host/);
+    expect(new URL(page.url()).searchParams.get('host')).toBe('*-1');
+    const ascending = await hosts();
+    expect(new Set(ascending)).toEqual(new Set(['db-1', 'evil-1', 'web-1']));
+    expect(ascending).toEqual([...ascending].sort());
+    await page.screenshot({ path: path.join(shotDir(), 'console-queue-sorted-420.png') });
+    // The current sort again turns its order round, as its column header does.
+    await sorts.getByRole('link', { name: 'Host ▲' }).click();
+    await page.waitForURL(/order=desc/);
+    expect(await hosts()).toEqual([...ascending].reverse());
+    await sorts.getByRole('link', { name: 'Needs review first' }).click();
+    await page.waitForURL((url) => !url.searchParams.has('sort'));
+    expect(new URL(page.url()).searchParams.get('host')).toBe('*-1');
+    const overflow = await page.evaluate('document.documentElement.scrollWidth - document.documentElement.clientWidth');
+    expect(overflow).toBeLessThanOrEqual(0);
+    await context.close();
+
+    // On a wide screen the column headers sort, and the links stay out of the way.
+    const wide = await signedInPage('dana');
+    await wide.page.goto(`${service.url}/review?host=*-1`);
+    await expect(wide.page.locator('#queue-sort').isVisible()).resolves.toBe(false);
+    await expect(wide.page.locator('#queue thead').isVisible()).resolves.toBe(true);
+    await wide.context.close();
+    expect(pageErrors).toEqual([]);
+    expect(cspViolations).toEqual([]);
+  }, 60_000);
+
   it('fits a 420 px wide screen: no page scrolls sideways', async () => {
     const { context, page } = await signedInPage('erin', 420);
     for (const [route, name] of [['/review', 'queue'], ['/review/alerts/al-hostile', 'alert'], ['/review/overview', 'overview']] as const) {

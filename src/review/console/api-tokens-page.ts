@@ -84,9 +84,11 @@ async function tokensPage(db: Kysely<Database>, session: ConsoleSession, news: T
   const csrf = `<input type="hidden" name="csrf_token" value="${escapeHtml(session.csrfToken)}">`;
   const rows = (await listApiTokens(db)).map(apiTokenView).map((token) => {
     const revoke = token.revoked_at
-      ? `revoked ${text(token.revoked_at)}`
+      ? minute(token.revoked_at)
       : `<form method="post" action="/review/tokens/${encodeURIComponent(token.name)}/revoke">${csrf}<button type="submit" aria-label="Revoke ${text(token.name)}">Revoke</button></form>`;
-    return `<tr><td><code>${text(token.actor)}</code></td><td>${text(token.created_by)}</td><td>${minute(token.created_at)}</td><td>${token.last_used_at ? minute(token.last_used_at) : 'never'}</td><td>${revoke}</td></tr>`;
+    // data-label: a phone shows each row as a card, its cells labelled as the queue's are.
+    return `<tr><td data-label="Recorded as"><code>${text(token.actor)}</code></td><td data-label="Created by">${text(token.created_by)}</td>` +
+      `<td data-label="Created">${minute(token.created_at)}</td><td data-label="Last used">${token.last_used_at ? minute(token.last_used_at) : 'never'}</td><td data-label="Revoked">${revoke}</td></tr>`;
   });
   const shown = created
     ? `<section aria-label="New token"><h2>Token ${text(created.name)} created</h2><p>Copy it now: it is shown this once and only its hash is kept.</p>` +
@@ -101,7 +103,7 @@ async function tokensPage(db: Kysely<Database>, session: ConsoleSession, news: T
     shown,
     refused,
     `<section class="panel"><form method="post" action="/review/tokens" class="action-form">${csrf}<label for="token-name">Name</label> <input id="token-name" name="name" required maxlength="64" pattern="[A-Za-z0-9][A-Za-z0-9._\\-]*"> <button type="submit" class="button">Create token</button></form></section>`,
-    '<div class="table-wrap"><table class="reviews-table"><thead><tr><th>Recorded as</th><th>Created by</th><th>Created</th><th>Last used</th><th></th></tr></thead>',
+    '<div class="table-wrap"><table class="reviews-table"><thead><tr><th scope="col">Recorded as</th><th scope="col">Created by</th><th scope="col">Created</th><th scope="col">Last used</th><th scope="col">Revoked</th></tr></thead>',
     `<tbody>${rows.join('\n')}</tbody></table></div>`,
     `<form method="post" action="/review/logout">${csrf}<button type="submit" class="button">Sign out</button></form>`,
   ].join('\n');

@@ -118,13 +118,36 @@ const SORTABLE: Array<[string, string]> = [
   ['occurred_at', 'Occurred'], ['status', 'Status'], ['severity', 'Severity'], ['user', 'User'], ['host', 'Host'], ['rule', 'Rule'],
 ];
 
-function sortHeader(view: QueueView, column: string, label: string): Html {
+/** Sorting by a column: its link (the filter kept, back to the first page), and how it sorts now. */
+function sortChoice(view: QueueView, column: string, label: string): { href: string; state: 'ascending' | 'descending' | 'none'; text: string } {
   const current = view.query.sort === column;
   const descending = view.query.order ? view.query.order === 'desc' : sortsDescendingByDefault(column as AlertSort);
   // A second click on the current column turns its order round.
   const next = current ? (descending ? 'asc' : 'desc') : null;
-  const sortState = current ? (descending ? 'descending' : 'ascending') : 'none';
-  return html`<th scope="col" aria-sort="${sortState}"><a href="/review${withQuery(view.query, { sort: column, order: next, page: null })}">${label}${current ? (descending ? ' ▼' : ' ▲') : ''}</a></th>`;
+  return {
+    href: `/review${withQuery(view.query, { sort: column, order: next, page: null })}`,
+    state: current ? (descending ? 'descending' : 'ascending') : 'none',
+    text: `${label}${current ? (descending ? ' ▼' : ' ▲') : ''}`,
+  };
+}
+
+function sortHeader(view: QueueView, column: string, label: string): Html {
+  const choice = sortChoice(view, column, label);
+  return html`<th scope="col" aria-sort="${choice.state}"><a href="${choice.href}">${choice.text}</a></th>`;
+}
+
+/**
+ * The same sorts as links above the list, for a narrow screen, where the table becomes cards and
+ * its header row is hidden (the stylesheet shows these only there); plus the queue's own order.
+ */
+function sortLinks(view: QueueView): Html {
+  const current = (on: boolean) => (on ? html` aria-current="true"` : '');
+  const queueOrder = html`<a href="/review${withQuery(view.query, { sort: null, order: null, page: null })}"${current(view.query.sort === 'queue')}>Needs review first</a>`;
+  const columns = SORTABLE.map(([column, label]) => {
+    const choice = sortChoice(view, column, label);
+    return html`<a href="${choice.href}"${current(choice.state !== 'none')}>${choice.text}</a>`;
+  });
+  return html`<nav class="sort-links" id="queue-sort" aria-label="Sort alerts"><span class="sort-title">Sort by</span> ${queueOrder} ${columns}</nav>`;
 }
 
 function queueTable(rows: readonly ReportRow[], view: QueueView): Html {
@@ -142,7 +165,8 @@ function queueTable(rows: readonly ReportRow[], view: QueueView): Html {
 <td data-label="Review">${row.reviewed_by ? html`<span class="reviewed">✓ ${row.reviewed_by}</span>` : html`<span class="unreviewed">not yet</span>`}</td>
 </tr>`,
   );
-  return html`<div class="table-wrap"><table class="alerts queue-table" id="queue"><thead><tr>${headers}</tr></thead><tbody>${body}</tbody></table></div>`;
+  return html`${sortLinks(view)}
+<div class="table-wrap"><table class="alerts queue-table" id="queue"><thead><tr>${headers}</tr></thead><tbody>${body}</tbody></table></div>`;
 }
 
 function pager(view: QueueView, total: number): Html {
