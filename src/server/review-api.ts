@@ -1,4 +1,5 @@
 import type { Kysely } from 'kysely';
+import type { Logger } from '../logger.js';
 import type { Clock } from '../clock.js';
 import { NotFoundError, RequestError } from '../errors.js';
 import { parseReportFilter, reportQueryFromParams } from '../review/report-filter.js';
@@ -24,6 +25,8 @@ export interface ReviewApiOptions {
   auth: ConsoleAuth;
   /** The ids of the rules the service runs: a suppression may only name one of them. */
   ruleIds: ReadonlySet<string>;
+  /** Where each change is logged at info, as the workflow logs its steps. */
+  logger?: Logger;
 }
 
 /**
@@ -48,7 +51,7 @@ export interface ReviewApiOptions {
  * report rows (see ReportRow), `provenance` included.
  */
 export function routeReviewApi(http: HttpServer, options: ReviewApiOptions): void {
-  const { db, clock, auth, ruleIds } = options;
+  const { db, clock, auth, ruleIds, logger } = options;
   http.route('GET', '/api/me', async (req, res) => {
     sendJson(res, 200, await auth.apiIdentity(req));
   });
@@ -65,6 +68,7 @@ export function routeReviewApi(http: HttpServer, options: ReviewApiOptions): voi
     const id = decodePathId(match[1] as string, 'alert');
     const { note } = parseReview(await readBody(req, 64 * 1024));
     const { alert } = await recordReview(db, { alertId: id, actor: identity.actor, note, at: clock.now() });
+    logger?.info('alert reviewed', { alert: id, actor: identity.actor });
     sendJson(res, 200, { ...toReportRow(alert), reviews: (await reviewsOf(db, id)).map(reviewView) });
   });
   http.route('GET', '/api/suppressions', async (req, res, url) => {
@@ -83,6 +87,7 @@ export function routeReviewApi(http: HttpServer, options: ReviewApiOptions): voi
       await appendAudit(trx, { alertId: null, at: now, actor: request.createdBy, action: 'suppression_created', detail: suppressionView(created) });
       return created;
     });
+    logger?.info('suppression created', { suppression: row.id, actor: identity.actor, rule: row.rule_id, expires_at: row.expires_at.toISOString() });
     sendJson(res, 201, suppressionView(row));
   });
   http.route('POST', '/api/suppressions/*', async (req, res, url) => {
@@ -104,6 +109,7 @@ export function routeReviewApi(http: HttpServer, options: ReviewApiOptions): voi
       await appendAudit(trx, { alertId: null, at: now, actor: revokedBy, action: 'suppression_revoked', detail: { suppression: id } });
       return revoked;
     });
+    logger?.info('suppression revoked', { suppression: id, actor: revokedBy });
     sendJson(res, 200, suppressionView(row));
   });
   http.route('GET', '/api/second-factor/pauses', async (req, res) => {
@@ -119,6 +125,7 @@ export function routeReviewApi(http: HttpServer, options: ReviewApiOptions): voi
     const resumed = await resumePushes(db, { person, by: actor, note, at: clock.now() }).catch((error: unknown) => {
       throw error instanceof NotFoundError ? new RequestError(404, error.message) : error;
     });
+    logger?.info('second-factor pushes resumed', { person, actor, pauses: resumed.length });
     sendJson(res, 200, resumed.map(pauseView));
   });
   http.route('GET', '/api/alerts/*', async (req, res, url) => {

@@ -9,7 +9,7 @@ import { countMalformed, saveCheckpoint, type StoredCheckpoint } from '../store/
 import { DEFAULT_RETRY_POLICY, realSleep, retryTransient, type RetryPolicy } from '../store/retry-transient.js';
 import type { Database } from '../store/schema.js';
 import { storableEvent, storableText } from '../store/storable.js';
-import { HitRecorder, type IntakePolicy } from '../workflow/alert-intake.js';
+import { HitRecorder, type IntakePolicy, type IntakeResult } from '../workflow/alert-intake.js';
 import type { HealthSignal } from '../health/health-signal.js';
 import { recordHealthSignals, touchHosts } from '../store/queries/health.js';
 import type { CommandEvent } from './command-event.js';
@@ -130,7 +130,7 @@ export class Ingestor {
     if (hits.length === 0 && malformed.length === 0 && !batch.checkpoints?.length && health.length === 0 && !heard) return base;
     const hosts = this.options.recordHostActivity ? hostsOf(batch.events, health) : new Set<string>();
     const { logger } = this.options;
-    const stats = await retryTransient(
+    const { stats, steps } = await retryTransient(
       () => this.options.db.transaction().execute((trx) => this.store(trx, source, { hits, malformed, checkpoints: batch.checkpoints ?? [], health, hosts, now })),
       this.options.retry ?? DEFAULT_RETRY_POLICY,
       {
@@ -140,6 +140,7 @@ export class Ingestor {
       },
     );
     addStats(stats, base);
+    if (logger) logAlertSteps(logger, source, steps);
     if (stats.alertsCreated > 0) {
       logger?.info('alerts created', { source, created: stats.alertsCreated, folded: stats.alertsFolded, suppressed: stats.alertsSuppressed });
       this.options.onAlert?.();
@@ -159,12 +160,13 @@ export class Ingestor {
       hosts: ReadonlySet<string>;
       now: Date;
     },
-  ): Promise<IngestStats> {
+  ): Promise<{ stats: IngestStats; steps: AlertStep[] }> {
     const stats = emptyStats();
     const unstorable: Malformed[] = [];
+    const steps: AlertStep[] = [];
     // Postgres takes at most 65535 parameters a statement: insert in chunks.
     for (let start = 0; start < work.hits.length; start += INSERT_CHUNK) {
-      await this.storeIsolating(trx, source, work.hits.slice(start, start + INSERT_CHUNK), work.now, { stats, unstorable });
+      await this.storeIsolating(trx, source, work.hits.slice(start, start + INSERT_CHUNK), work.now, { stats, unstorable, steps });
     }
     if (unstorable.length > 0) {
       this.options.logger?.warn('unstorable rule hits set aside', { source, count: unstorable.length, sample: unstorable[0]?.sample, detail: unstorable[0]?.detail });
@@ -178,7 +180,7 @@ export class Ingestor {
     await recordHealthSignals(trx, work.health, work.now);
     // The checkpoint last: the transaction holds its row lock for the shortest time.
     for (const checkpoint of work.checkpoints) await saveCheckpoint(trx, source, checkpoint, work.now);
-    return stats;
+    return { stats, steps };
   }
 
   /**
@@ -191,13 +193,14 @@ export class Ingestor {
     source: string,
     hits: readonly Hit[],
     now: Date,
-    into: { stats: IngestStats; unstorable: Malformed[] },
+    into: { stats: IngestStats; unstorable: Malformed[]; steps: AlertStep[] },
   ): Promise<void> {
     if (hits.length === 0) return;
     const part = emptyStats();
+    const partSteps: AlertStep[] = [];
     await sql`savepoint vouch_ingest_part`.execute(trx);
     try {
-      await this.storeHits(trx, source, hits, now, part);
+      await this.storeHits(trx, source, hits, now, part, partSteps);
       await sql`release savepoint vouch_ingest_part`.execute(trx);
     } catch (error) {
       if (classifyDatabaseError(error) !== 'poison') throw error;
@@ -213,9 +216,10 @@ export class Ingestor {
       return;
     }
     addStats(into.stats, part);
+    for (const step of partSteps) into.steps.push(step);
   }
 
-  private async storeHits(trx: Transaction<Database>, source: string, hits: readonly Hit[], now: Date, stats: IngestStats): Promise<void> {
+  private async storeHits(trx: Transaction<Database>, source: string, hits: readonly Hit[], now: Date, stats: IngestStats, steps: AlertStep[]): Promise<void> {
     const inserted = await trx
       .insertInto('command_events')
       .values(hits.map(({ event, match }) => eventRow(source, event, match, now)))
@@ -235,6 +239,7 @@ export class Ingestor {
     const recorder = await HitRecorder.open(trx, fresh, now, this.options.policy);
     for (const hit of fresh) {
       const result = await recorder.record(hit);
+      if (result.kind !== 'ignored') steps.push({ result, rule: hit.match.ruleId, host: hit.event.host, owner: hit.event.user });
       if (result.kind === 'created') stats.alertsCreated += 1;
       // Joined a conversation (open, verified in the same session, or escalated) instead of asking again.
       if (result.kind === 'folded' || result.kind === 'joined' || result.kind === 'covered' || result.kind === 'repeated') stats.alertsFolded += 1;
@@ -245,6 +250,34 @@ export class Ingestor {
 }
 
 const INSERT_CHUNK = 1000;
+
+/** What one rule hit became, for the log. */
+interface AlertStep {
+  result: Exclude<IntakeResult, { kind: 'ignored' }>;
+  rule: string;
+  host: string;
+  owner: string | null;
+}
+
+/** Alert steps logged one by one per batch; a burst past it is summed up in one more line. */
+const LOGGED_STEPS_PER_BATCH = 50;
+
+/**
+ * Logs each alert a batch created, folded, joined or suppressed at info, as the workflow logs
+ * the steps after it, so an operator watching the service sees an alert from its start. A burst
+ * (a deploy across the fleet) logs its first LOGGED_STEPS_PER_BATCH and a count of the rest;
+ * the audit trail has every one.
+ */
+function logAlertSteps(logger: Logger, source: string, steps: readonly AlertStep[]): void {
+  for (const { result, rule, host, owner } of steps.slice(0, LOGGED_STEPS_PER_BATCH)) {
+    const conversation = 'conversationId' in result ? { conversation: result.conversationId } : {};
+    const suppression = result.kind === 'suppressed' ? { suppression: result.suppressionId } : {};
+    logger.info(`alert ${result.kind}`, { alert: result.alertId, source, rule, host, owner, ...conversation, ...suppression });
+  }
+  if (steps.length > LOGGED_STEPS_PER_BATCH) {
+    logger.info('more alert steps in this batch (see the audit trail)', { source, more: steps.length - LOGGED_STEPS_PER_BATCH });
+  }
+}
 
 /** A refused hit as malformed input: its (already redacted) command as the sample, the SQLSTATE as detail. */
 function unstorableHit(hit: Hit, error: unknown): Malformed {

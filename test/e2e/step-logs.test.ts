@@ -51,5 +51,15 @@ describe('info-level step logs', () => {
     await waitFor(async () => (await h.alert(alert!.id)).status === 'escalated', 'escalation');
     await h.settle();
     expect(lines.find((line) => line.message === 'alert escalated')).toMatchObject({ level: 'info', alert: alert!.id, to: 'escalated', reason: 'denied_by_user' });
+    // Its start, and a reviewer's step through the review API, are logged too.
+    expect(lines.find((line) => line.message === 'alert created')).toMatchObject({ level: 'info', alert: alert!.id, source: 'audit', rule: alert!.rule_id, host: alert!.host, owner: 'alice' });
+    const review = await fetch(`${h.service.url}/api/alerts/${alert!.id}/review`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${h.service.reviewToken}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ note: 'Talked to alice' }),
+    });
+    expect(review.status).toBe(200);
+    expect(lines.find((line) => line.message === 'alert reviewed')).toMatchObject({ level: 'info', alert: alert!.id, actor: 'token:review.token' });
+    expect(JSON.stringify(lines)).not.toContain('Talked to alice');
   }, 60_000);
 });

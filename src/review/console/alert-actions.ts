@@ -123,13 +123,20 @@ export async function askAgain(context: ActionContext, alertId: string): Promise
   });
 }
 
-/** Assigns the alert to a reviewer (null: nobody); the trail's latest `assigned` step says who has it. */
-export async function assignAlert(context: ActionContext, alertId: string, to: string | null): Promise<void> {
+/**
+ * Assigns the alert to a reviewer (null: nobody); the trail's latest `assigned` step says who has
+ * it. Only someone who may review can be given it (`assignees`, see ConsoleAuth.assignees): 400
+ * otherwise, so no alert is left with a typo or a stranger.
+ */
+export async function assignAlert(context: ActionContext, alertId: string, to: string | null, assignees: readonly string[]): Promise<void> {
   requireReviewer(context.identity);
-  if (to !== null && (to.length > 200 || /[\u0000-\u001f\u007f]/.test(to))) throw new RequestError(400, 'assignee: at most 200 printable characters');
-  const assignee = to === null ? null : storableRequestText(to, 'assignee');
+  const assignee = to === null ? null : assignees.find((person) => person.toLowerCase() === to.toLowerCase());
+  if (assignee === undefined) {
+    throw new RequestError(400, `assignee: ${storableRequestText(to ?? '', 'assignee').slice(0, 200)} is not a reviewer of Vouch (review.reviewers, review.admins, or signed in as one)`);
+  }
+  const stored = assignee === null ? null : storableRequestText(assignee, 'assignee');
   await withLockedAlert(context, alertId, async (_row, trx, at) => {
-    await appendAudit(trx, { alertId, at, actor: context.identity.actor, action: 'assigned', detail: { to: assignee } });
+    await appendAudit(trx, { alertId, at, actor: context.identity.actor, action: 'assigned', detail: { to: stored } });
   });
 }
 

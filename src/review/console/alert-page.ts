@@ -33,7 +33,7 @@ const DONE_MESSAGES: Record<string, string> = {
   assigned: 'Assignment recorded.',
 };
 
-export async function renderAlertPage(options: { db: Kysely<Database>; session: ConsoleSession; alertId: string; done: string | null }): Promise<Html> {
+export async function renderAlertPage(options: { db: Kysely<Database>; session: ConsoleSession; alertId: string; done: string | null; assignees: readonly string[] }): Promise<Html> {
   const { db, session, alertId } = options;
   const alert = await findAlert(db, alertId);
   if (!alert) throw new RequestError(404, `no alert ${alertId}`);
@@ -62,7 +62,7 @@ ${conversationSection(alert, members)}
 <section class="panel" aria-labelledby="actions-title">
   <h2 id="actions-title">Review</h2>
   ${reviewList(reviews)}
-  ${actions(alert, session)}
+  ${actions(alert, session, options.assignees, assigneeOf(trail))}
 </section>
 </div>
 <section class="panel" aria-labelledby="nearby-title">
@@ -176,7 +176,7 @@ function csrfField(session: ConsoleSession): Html {
   return html`<input type="hidden" name="csrf" value="${session.csrfToken}">`;
 }
 
-function actions(alert: AlertRow, session: ConsoleSession): Html {
+function actions(alert: AlertRow, session: ConsoleSession, assignees: readonly string[], current: string | null): Html {
   const base = `/review/alerts/${encodeURIComponent(alert.id)}`;
   const finished = FINISHED_STATUSES.includes(alert.status as AlertStatus);
   const review = finished
@@ -188,8 +188,13 @@ function actions(alert: AlertRow, session: ConsoleSession): Html {
     ? html`<form method="post" action="${base}/ask-again" class="action-form inline-form" data-confirm="Ask ${alert.owner} again about this command?">${csrfField(session)}
 <button type="submit" class="button">Ask again</button></form>`
     : '';
+  // The person it is with now first, else the reviewer looking at it.
+  const chosen = (current ?? session.identity.actor).toLowerCase();
   const assign = html`<form method="post" action="${base}/assign" class="action-form inline-form">${csrfField(session)}
-<label for="assign-to">Assign to</label><input id="assign-to" name="to" type="text" value="${session.identity.actor}" autocomplete="off">
+<label for="assign-to">Assign to</label><select id="assign-to" name="to">
+<option value="">Nobody</option>
+${assignees.map((person) => html`<option value="${person}"${person.toLowerCase() === chosen ? html` selected` : ''}>${person}</option>`)}
+</select>
 <button type="submit" class="button">Assign</button></form>`;
   const suppress = session.identity.admin
     ? html`<details class="suppress" id="suppress-similar"><summary>Suppress similar</summary>

@@ -13,4 +13,9 @@ export interface ConsoleAuth {
   checkCsrf(session: ConsoleSession, submitted: string | undefined): void;
   /** Bearer auth for /api/*: API tokens, the shared review.token, or an OIDC access token. */
   apiIdentity(req: IncomingMessage): Promise<ReviewerIdentity>; // throws RequestError 401/403
+  /**
+   * Who an alert may be assigned to: the people who may review, as far as they can be listed (the
+   * emails in review.reviewers and review.admins, and those who signed in and may review now).
+   */
+  assignees(): Promise<string[]>;
 }

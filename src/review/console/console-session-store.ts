@@ -37,6 +37,13 @@ export class ConsoleSessionStore {
   }
 
   /** The live session for a cookie's id, or null; an expired one is deleted on the way. */
+  /** The people with a session that has not ended (at most 1,000), each once. */
+  async signedInPeople(): Promise<StoredSignedInPerson[]> {
+    const rows = await this.options.db.selectFrom('console_sessions').select('identity').where('expires_at', '>', this.options.clock.now()).limit(1000).execute();
+    const byActor = new Map(rows.map((row) => [row.identity.actor, row.identity]));
+    return [...byActor.values()];
+  }
+
   async find(id: string): Promise<FoundSession | null> {
     if (!/^[A-Za-z0-9_-]{43}$/.test(id)) return null;
     const idHash = hashId(id);

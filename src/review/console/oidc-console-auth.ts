@@ -15,7 +15,7 @@ import { sendConsoleRedirect } from './console-response.js';
 import { ConsoleSessionStore, hashId } from './console-session-store.js';
 import { sendSignInPage, signInUnavailablePage, signedOutPage, notReviewerPage, signInFailedPage } from './sign-in-pages.js';
 import type { OidcSignIn } from './oidc-client.js';
-import { personIdentity, personOf, tokenIdentity, type ReviewerPolicy } from './reviewer-roles.js';
+import { listAssignees, personIdentity, personOf, tokenIdentity, type ReviewerPolicy } from './reviewer-roles.js';
 
 /** How long a started sign-in may take at the provider before its callback is refused. */
 const SIGN_IN_TTL_MS = 10 * 60_000;
@@ -63,6 +63,13 @@ export class OidcConsoleAuth implements ConsoleAuth {
   /** True when browsers can sign in (SSO configured, or the sandbox's provider). */
   get signInAvailable(): boolean {
     return this.options.oidc !== null;
+  }
+
+  async assignees(): Promise<string[]> {
+    const { policy } = this.options;
+    const people = await this.sessions.signedInPeople();
+    const reviewers = people.filter((person) => personIdentity(person, policy).reviewer).map((person) => person.actor);
+    return listAssignees(policy, reviewers);
   }
 
   async session(req: IncomingMessage): Promise<ConsoleSession | null> {

@@ -35,3 +35,18 @@ function listed(person: StoredSignedInPerson, entries: readonly string[]): boole
     entry.startsWith('group:') ? person.groups.includes(entry.slice('group:'.length)) : entry.toLowerCase() === actor,
   );
 }
+
+/**
+ * Who may be assigned an alert: the emails listed in review.reviewers and review.admins, and
+ * `signedIn` (people who signed in and may review now: members of a `group:` entry cannot be
+ * listed otherwise), each once (emails without regard to case), in order.
+ */
+export function listAssignees(policy: ReviewerPolicy, signedIn: readonly string[]): string[] {
+  const byKey = new Map<string, string>();
+  for (const entry of [...policy.reviewers, ...policy.admins, ...signedIn]) {
+    if (entry.startsWith('group:')) continue;
+    const key = entry.toLowerCase();
+    if (!byKey.has(key)) byKey.set(key, entry);
+  }
+  return [...byKey.values()].sort((a, b) => (a.toLowerCase() < b.toLowerCase() ? -1 : a.toLowerCase() > b.toLowerCase() ? 1 : 0));
+}

@@ -15,6 +15,7 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Kysely } from 'kysely';
+import type { Logger } from '../../logger.js';
 import type { Clock } from '../../clock.js';
 import { RequestError } from '../../errors.js';
 import { sendText } from '../../http/respond.js';
@@ -46,6 +47,8 @@ export interface ReviewConsoleOptions {
   ruleIds: ReadonlySet<string>;
   /** Called after an action scheduled a job (Ask again), so the runner wakes. */
   onScheduled?: () => void;
+  /** Where each action is logged at info, as the workflow logs its steps. */
+  logger?: Logger;
 }
 
 /** The most alerts one export or report holds. */
@@ -66,9 +69,9 @@ export function routeReviewConsole(http: Route, options: ReviewConsoleOptions): 
   http.route('GET', '/review/', (_req, res) => void res.writeHead(308, { location: '/review' }).end());
   http.route('GET', '/review', page(({ url, session }) => renderQueuePage({ db, clock, identity: session.identity, url })));
   http.route('GET', '/review/overview', page(({ url, session }) => renderOverviewPage({ db, clock, identity: session.identity, url })));
-  http.route('GET', '/review/alerts/*', page(({ url, session }) => {
+  http.route('GET', '/review/alerts/*', page(async ({ url, session }) => {
     const alertId = decodePathId(url.pathname.slice('/review/alerts/'.length), 'alert');
-    return renderAlertPage({ db, session, alertId, done: url.searchParams.get('done') });
+    return renderAlertPage({ db, session, alertId, done: url.searchParams.get('done'), assignees: await options.auth.assignees() });
   }));
   http.route('POST', '/review/alerts/*', post(async ({ form, session, url }) => {
     const match = /^\/review\/alerts\/([^/]+)\/(review|ask-again|assign)$/.exec(url.pathname);
@@ -76,12 +79,13 @@ export function routeReviewConsole(http: Route, options: ReviewConsoleOptions): 
     const alertId = decodePathId(match[1] as string, 'alert');
     const action = match[2] as 'review' | 'ask-again' | 'assign';
     if (action === 'review') await markReviewed(context(session), alertId, formText(form, 'note', 2000));
-    else if (action === 'assign') await assignAlert(context(session), alertId, formText(form, 'to', 200));
+    else if (action === 'assign') await assignAlert(context(session), alertId, formText(form, 'to', 200), await options.auth.assignees());
     else {
       await askAgain(context(session), alertId);
       options.onScheduled?.();
     }
     const done = { review: 'reviewed', 'ask-again': 'asked', assign: 'assigned' }[action];
+    options.logger?.info(`alert ${{ review: 'reviewed', 'ask-again': 'reopened', assign: 'assigned' }[action]}`, { alert: alertId, actor: session.identity.actor });
     return `/review/alerts/${encodeURIComponent(alertId)}?done=${done}`;
   }));
   http.route('GET', '/review/suppress', page(async ({ url, session }) => {
@@ -96,6 +100,7 @@ export function routeReviewConsole(http: Route, options: ReviewConsoleOptions): 
       rule: formText(form, 'rule', 200), user: formText(form, 'user', 200), host: formText(form, 'host', 255),
       command: await exactCommand(db, form, fromAlert), reason: formText(form, 'reason', 2000), for: formText(form, 'for', 20), fromAlert,
     });
+    options.logger?.info('suppression created', { suppression: created.id, actor: session.identity.actor, rule: created.rule_id, ...(fromAlert ? { alert: fromAlert } : {}) });
     return fromAlert ? `/review/alerts/${encodeURIComponent(fromAlert)}?done=suppressed` : `/review${queryString({ rule: created.rule_id })}`;
   }));
   for (const format of ['csv', 'json'] as const) {

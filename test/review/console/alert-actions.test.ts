@@ -50,7 +50,7 @@ describe('review console actions', () => {
 
   it('stores review notes and assignees as the database can hold them, the trail still verifying', async () => {
     expect(await status(() => markReviewed(as('dana'), 'text-1', 'a\u0000b'))).toBe(400);
-    expect(await status(() => assignAlert(as('dana'), 'text-1', 'erin\ud800'))).toBe('done');
+    expect(await status(() => assignAlert(as('dana'), 'text-1', 'erin\ud800', ['erin\ud800']))).toBe('done');
     await markReviewed(as('dana'), 'text-1', 'lone \ud800 half \udc00, bell \u0007');
     expect((await reviewsOf(store.db, 'text-1')).map((review) => review.note)).toEqual(['lone \uFFFD half \uFFFD, bell \u0007']);
     const trail = await auditTrailFor(store.db, 'text-1');
@@ -64,11 +64,17 @@ describe('review console actions', () => {
     expect(await status(() => askAgain(as('nick'), 'done-1'))).toBe(403);
   });
 
-  it('records assignments in the trail, refusing control characters', async () => {
-    expect(await status(() => assignAlert(as('dana'), 'open-1', 'erin@example.com\u0000'))).toBe(400);
-    await assignAlert(as('dana'), 'open-1', 'erin@example.com');
+  it('records assignments in the trail, only to someone who may review', async () => {
+    const reviewers = ['dana@example.com', 'Erin@Example.com'];
+    expect(await status(() => assignAlert(as('dana'), 'open-1', 'erin@example.com\u0000', reviewers))).toBe(400);
+    expect(await status(() => assignAlert(as('dana'), 'open-1', 'mallory@example.com', reviewers))).toBe(400);
+    expect(await status(() => assignAlert(as('dana'), 'open-1', 'nobody at all <b>x</b>', reviewers))).toBe(400);
+    await assignAlert(as('dana'), 'open-1', 'erin@example.com', reviewers);
     const trail = await auditTrailFor(store.db, 'open-1');
-    expect(trail.at(-1)).toMatchObject({ action: 'assigned', actor: 'dana@example.com', detail: { to: 'erin@example.com' } });
+    // Recorded as the reviewer is listed.
+    expect(trail.at(-1)).toMatchObject({ action: 'assigned', actor: 'dana@example.com', detail: { to: 'Erin@Example.com' } });
+    await assignAlert(as('dana'), 'open-1', null, reviewers);
+    expect((await auditTrailFor(store.db, 'open-1')).at(-1)).toMatchObject({ action: 'assigned', detail: { to: null } });
   });
 
   it('lets only admins suppress, validated as the API validates', async () => {

@@ -17,7 +17,7 @@ describe('alert page', () => {
   });
   afterAll(() => store.destroy());
 
-  const render = async (alertId: string, done: string | null = null) => (await renderAlertPage({ db: store.db, session, alertId, done })).markup;
+  const render = async (alertId: string, done: string | null = null) => (await renderAlertPage({ db: store.db, session, alertId, done, assignees: ['dana@example.com', 'erin@example.com'] })).markup;
 
   it('shows the conversation an alert belongs to and its other commands', async () => {
     const lead = await render('lead-1');

@@ -120,6 +120,17 @@ describe('console and review API requests', () => {
     expect((await form('/review/alerts/al-done/assign', 'to=erin%00')).status).toBe(400);
   });
 
+  it('assigns only to someone who may review, and lists them on the alert page', async () => {
+    const stranger = await form('/review/alerts/al-done/assign', 'to=mallory%40example.com');
+    expect(stranger.status).toBe(400);
+    expect(await stranger.text()).toContain('is not a reviewer of Vouch');
+    expect((await form('/review/alerts/al-done/assign', 'to=erin%40example.com')).status).toBe(303);
+    const alertPage = await (await page('/review/alerts/al-done')).text();
+    expect(alertPage).toContain('<option value="erin@example.com" selected>erin@example.com</option>');
+    expect(alertPage).toContain('<option value="dana@example.com">dana@example.com</option>');
+    expect(alertPage).not.toContain('nick@example.com</option>');
+  });
+
   it.each([
     ['note=a%E0%A4', /note&quot;: not valid percent-encoding/],
     ['note=%ZZ', /note&quot;: not valid percent-encoding/],

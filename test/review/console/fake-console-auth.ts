@@ -48,5 +48,8 @@ export function fakeConsoleAuth(): ConsoleAuth & { signInRedirects: string[] } {
     async apiIdentity(): Promise<ReviewerIdentity> {
       throw new RequestError(401, 'the fake console auth has no API tokens');
     },
+    async assignees(): Promise<string[]> {
+      return Object.values(DEMO_IDENTITIES).filter((identity) => identity.reviewer).map((identity) => identity.actor);
+    },
   };
 }
