@@ -5,6 +5,7 @@
 export type ErrorCode =
   | 'config_invalid'
   | 'database_error'
+  | 'database_in_use'
   | 'migration_failed'
   | 'chat_error'
   | 'page_error'
@@ -58,6 +59,21 @@ export class DatabaseUnavailableError extends DatabaseError {
 export class DatabaseNotMigratedError extends DatabaseError {
   constructor(message: string) {
     super(message);
+  }
+}
+
+/**
+ * The embedded database is open in another process (or already in this one): PGlite admits one,
+ * and a second opening its files would corrupt them. The message names the directory, the pid
+ * holding it, and the ways out. Nothing was opened.
+ */
+export class DatabaseInUseError extends VouchError {
+  constructor(
+    readonly dataDir: string,
+    readonly holderPid: number,
+    message: string,
+  ) {
+    super('database_in_use', message);
   }
 }
 

@@ -1,6 +1,4 @@
 import { randomBytes } from 'node:crypto';
-import { chmodSync, rmSync, writeFileSync } from 'node:fs';
-import path from 'node:path';
 import cron from 'node-cron';
 import { IdentityResolver } from './alerts/identity.js';
 import type { ChatPort } from './chat/chat-port.js';
@@ -28,7 +26,7 @@ import { FileSource } from './sources/file-source.js';
 import { Ingestor } from './sources/ingest.js';
 import { uidMapResolver } from './sources/parser.js';
 import { configuredDatabaseOptions, openDatabase, type VouchDatabase } from './store/database.js';
-import { PRIVATE_FILE_MODE, makePrivateDir } from './private-files.js';
+import { writeServiceFile } from './service-file.js';
 import { migrateToLatest } from './store/migrate.js';
 import { describeBrokenChain, verifyAuditTrail } from './store/queries/audit-trail.js';
 import { openNoticeCounts } from './store/queries/health.js';
@@ -296,22 +294,6 @@ async function checkTrail(store: VouchDatabase, logger: Logger): Promise<void> {
   } catch (error) {
     logger.warn('audit trail check failed', { error: coerceError(error) });
   }
-}
-
-/**
- * Embedded PGlite is single-process: the running service tells the CLI where to reach it
- * (`vouch report` then asks the service's API). Readable only by this user, as it holds the token.
- */
-function writeServiceFile(dataDir: string, url: string, token: string): () => void {
-  makePrivateDir(dataDir, { recursive: false });
-  const file = serviceFilePath(dataDir);
-  writeFileSync(file, JSON.stringify({ url, token, pid: process.pid }) + '\n', { mode: PRIVATE_FILE_MODE });
-  chmodSync(file, PRIVATE_FILE_MODE);
-  return () => rmSync(file, { force: true });
-}
-
-export function serviceFilePath(dataDir: string): string {
-  return path.join(dataDir, 'service.json');
 }
 
 /** The job runner's counters, as /metrics shows them. */

@@ -1,6 +1,6 @@
-import { existsSync, readFileSync } from 'node:fs';
 import { VouchError } from '../errors.js';
-import { serviceFilePath } from '../service.js';
+import { liveness } from '../process-identity.js';
+import { readServiceFile } from '../service-file.js';
 
 export interface RunningServiceInfo {
   url: string;
@@ -11,25 +11,13 @@ export interface RunningServiceInfo {
 
 /**
  * The service that recorded itself in the data directory (it does so on embedded PGlite, which
- * only one process can open), when its process is still alive.
+ * only one process can open), while it may still run: a record whose process is gone (a crash
+ * left the file behind, and perhaps its pid to another process) is ignored.
  */
 export function runningService(dataDir: string): RunningServiceInfo | null {
-  const file = serviceFilePath(dataDir);
-  if (!existsSync(file)) return null;
-  let info: { url?: unknown; token?: unknown; pid?: unknown };
-  try {
-    info = JSON.parse(readFileSync(file, 'utf8')) as typeof info;
-  } catch {
-    return null;
-  }
-  if (typeof info.pid !== 'number' || typeof info.url !== 'string' || typeof info.token !== 'string') return null;
-  try {
-    process.kill(info.pid, 0);
-  } catch (error) {
-    // EPERM: alive but another user's; ESRCH: gone (a crash left the file behind).
-    if ((error as NodeJS.ErrnoException).code !== 'EPERM') return null;
-  }
-  return { url: info.url, token: info.token, pid: info.pid };
+  const record = readServiceFile(dataDir);
+  if (record === null || liveness(record) === 'gone') return null;
+  return { url: record.url, token: record.token, pid: record.pid };
 }
 
 /**

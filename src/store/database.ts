@@ -5,6 +5,7 @@ import pg from 'pg';
 import type { DatabaseConfig } from '../config/config.js';
 import { DatabaseError } from '../errors.js';
 import { makePrivateDir, restrictToOwner } from '../private-files.js';
+import { lockEmbeddedDatabase } from './embedded-database-lock.js';
 import { PGlitePool } from './pglite-pool.js';
 import type { Database } from './schema.js';
 
@@ -165,21 +166,23 @@ async function pglitePool(options: DatabaseOptions): Promise<PGlitePool> {
     return new PGlitePool(options.pglite, { schema: options.schema, closeOnEnd: false });
   }
   const { PGlite } = await import('@electric-sql/pglite');
+  const dir = options.dataDir;
   // The database holds every alert and answer: only this user may read or change it. A directory
   // left open by an earlier version is tightened before it is used again.
-  if (options.dataDir) makePrivateDir(options.dataDir, { recursive: true });
-  const embedded = options.dataDir ? new PGlite(options.dataDir) : new PGlite();
+  if (dir) makePrivateDir(dir, { recursive: true });
+  // Taken before any of its files is opened, and held until the store is closed (by a service, for its whole life).
+  const lock = dir ? lockEmbeddedDatabase(dir) : null;
+  let embedded: PGlite | null = null;
   try {
+    embedded = dir ? new PGlite(dir) : new PGlite();
     await embedded.waitReady;
-    if (options.dataDir) restrictToOwner(options.dataDir, true);
+    if (dir) restrictToOwner(dir, true);
   } catch (error) {
-    throw new DatabaseError(
-      `cannot open the embedded database in ${options.dataDir}: ${(error as Error).message}. ` +
-        'Is another vouch process using it? Stop it, or set database.url / DATABASE_URL.',
-      { cause: error },
-    );
+    await embedded?.close().catch(() => undefined);
+    lock?.release();
+    throw new DatabaseError(`cannot open the embedded database in ${dir ?? 'memory'}: ${(error as Error).message}`, { cause: error });
   }
-  return new PGlitePool(embedded, { schema: options.schema, closeOnEnd: true });
+  return new PGlitePool(embedded, { schema: options.schema, closeOnEnd: true, onClosed: () => lock?.release() });
 }
 
 function describe(options: DatabaseOptions): string {

@@ -13,7 +13,12 @@ const queues = new WeakMap<PGlite, { tail: Promise<void> }>();
 export class PGlitePool implements PostgresPool {
   constructor(
     private readonly db: PGlite,
-    private readonly options: { schema?: string; closeOnEnd: boolean } = { closeOnEnd: true },
+    private readonly options: {
+      schema?: string;
+      closeOnEnd: boolean;
+      /** Called once the instance is closed by end() (e.g. to give up the lock on its files). */
+      onClosed?: () => void;
+    } = { closeOnEnd: true },
   ) {
     if (!queues.has(db)) queues.set(db, { tail: Promise.resolve() });
   }
@@ -54,7 +59,12 @@ export class PGlitePool implements PostgresPool {
 
   async end(): Promise<void> {
     await queues.get(this.db)?.tail;
-    if (this.options.closeOnEnd) await this.db.close();
+    if (!this.options.closeOnEnd) return;
+    try {
+      await this.db.close();
+    } finally {
+      this.options.onClosed?.();
+    }
   }
 }
 

@@ -6,7 +6,7 @@ import { doctorCommand } from '../../src/cli/doctor-command.js';
 import { openConfiguredStore } from '../../src/cli/open-store.js';
 import { loadConfig } from '../../src/config/load-config.js';
 import { assertStartable } from '../../src/config/sandbox-mode.js';
-import { serviceFilePath } from '../../src/service.js';
+import { serviceFilePath } from '../../src/service-file.js';
 import { openNotice } from '../../src/store/queries/health.js';
 
 describe('vouch doctor', () => {
@@ -46,9 +46,11 @@ describe('vouch doctor', () => {
   it('fails the health check while a pipeline health notice is open, naming its host', async () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'vouch-doctor-'));
     const config = loadConfig({ env: { VOUCH_DATA_DIR: path.join(dir, 'data') } });
-    const store = await openConfiguredStore(config, { migrate: true });
+    // One process at a time on the embedded database: doctor opens it itself.
+    await (await openConfiguredStore(config, { migrate: true })).close();
     const healthy = await doctorCommand(config);
     expect(healthy.text).toMatch(/ok\s+health\s+no open pipeline health notices\n/);
+    const store = await openConfiguredStore(config, { migrate: false });
     await openNotice(store.db, { host: 'db-1\u202e', kind: 'auditd_stopped', detail: 'auditd stopped', at: new Date('2026-12-01T10:00:00Z'), count: true });
     await store.close();
     const result = await doctorCommand(config);

@@ -5,7 +5,7 @@ import { ingestCommand, renderProgress } from '../../src/cli/ingest-command.js';
 import type { Clock } from '../../src/clock.js';
 import type { VouchConfig } from '../../src/config/config.js';
 import { loadConfig } from '../../src/config/load-config.js';
-import { serviceFilePath } from '../../src/service.js';
+import { serviceFilePath } from '../../src/service-file.js';
 import { createTestStore, type TestStore } from '../helpers/test-store.js';
 import { GO_LIBAUDIT, tempDir } from './cli-fixtures.js';
 
