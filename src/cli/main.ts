@@ -8,10 +8,14 @@ import { WrongFormatError } from './wrong-format-error.js';
 // modules, nor the configuration loader and its YAML parser (start-up and memory it does not
 // need). Only what every command's definition needs is imported above.
 
-/** Loads the configuration; its module is imported on first use. */
+/**
+ * Loads the configuration, and decides sandbox or live on all of it (see settleSandboxMode);
+ * its modules are imported on first use.
+ */
 async function loadConfig(options: { file?: string; sandbox?: boolean }): Promise<VouchConfig> {
   const { loadConfig: load } = await import('../config/load-config.js');
-  return load(options);
+  const { sandboxFlag, settleSandboxMode } = await import('../config/sandbox-mode.js');
+  return settleSandboxMode(load(options), options.sandbox === true || sandboxFlag(process.env.VOUCH_SANDBOX));
 }
 
 const USAGE_ERROR_EXIT_CODE = 2;
@@ -58,10 +62,12 @@ program
     const { startService } = await import('../service.js');
     const service = await startService({ config, logger });
     if (service.sandbox) {
+      // Keys of a deployment set beside an explicit --sandbox: it builds its own Slack, Duo and SSO and reads none of them.
+      const unused = config.liveOnlyKeys.map(({ key }) => key);
       process.stdout.write(
         `\nVouch sandbox is running: open ${service.url}/sandbox\n` +
           `Review the answers at ${service.url}/review (sign in as Dana, a reviewer, or Erin, an admin).\n` +
-          '(Slack, Duo and the SSO are simulated; see README.md to go live.)\n\n',
+          `(Slack, Duo and the SSO are simulated${unused.length > 0 ? `; ${unused.join(', ')} ${unused.length === 1 ? 'is' : 'are'} set but not used by the sandbox` : ''}; see README.md to go live.)\n\n`,
       );
     }
     let stopping = false;

@@ -22,9 +22,10 @@ export interface VouchConfig {
   /** True when both chat and second factor run on the built-in simulators. */
   sandbox: boolean;
   /**
-   * Keys only a live service reads (the security channel, the Slack and Duo API URLs) that are set
-   * while Slack and Duo have no credentials: they mark a deployment, so start refuses to run
-   * the sandbox for them unless asked. Empty when the credentials are there.
+   * Keys only a live service reads (the security channel, the Slack and Duo API URLs, and once
+   * settleSandboxMode has seen the review console, its SSO and a public URL) that are set while
+   * Slack and Duo have no credentials: they mark a deployment, so start refuses to run the
+   * sandbox for them unless asked. Empty when the credentials are there.
    */
   liveOnlyKeys: readonly LiveOnlyKey[];
 }

@@ -1,5 +1,5 @@
 import { ConfigError } from '../errors.js';
-import type { LiveOnlyKey, VouchConfig } from './config.js';
+import type { LiveOnlyKey, ReviewConfig, VouchConfig } from './config.js';
 
 /** What decides whether a start runs the sandbox. */
 export interface SandboxModeInputs {
@@ -10,20 +10,61 @@ export interface SandboxModeInputs {
   sourceCount: number;
   /** A PagerDuty routing key is set: it pages a real on-call, so it belongs to a deployment. */
   pagingConfigured: boolean;
-  /** Keys only live mode reads, set without credentials (see VouchConfig.liveOnlyKeys). */
+  /**
+   * Keys only live mode reads, set without credentials (see VouchConfig.liveOnlyKeys), the review
+   * console's too (reviewLiveOnlyKeys).
+   */
   liveOnlyKeys: readonly LiveOnlyKey[];
 }
 
 /**
  * The sandbox runs only when asked for, or for a newcomer's bare `npm start`: no credentials, no
  * database URL, no sources, no paging and no other key only live mode reads. Anything that looks
- * like a deployment (a database, real logs, a real on-call, a security channel) is never quietly
- * served by simulators that let anyone approve a push.
+ * like a deployment (a database, real logs, a real on-call, a security channel, the company's SSO
+ * or a public URL) is never quietly served by simulators that let anyone approve a push.
  */
 export function sandboxRequested(inputs: SandboxModeInputs): boolean {
   if (inputs.requested) return true;
   const deployment = inputs.databaseUrl !== null || inputs.sourceCount > 0 || inputs.pagingConfigured || inputs.liveOnlyKeys.length > 0;
   return !inputs.hasChatCredentials && !deployment;
+}
+
+/**
+ * The review console's keys that only a deployment sets: the company's SSO client (review.oidc,
+ * whose secret is a real credential) and a public URL browsers reach beyond this machine. A
+ * loopback public URL is not one: it is where a sandbox is reached anyway.
+ */
+export function reviewLiveOnlyKeys(review: ReviewConfig): LiveOnlyKey[] {
+  const keys: LiveOnlyKey[] = [];
+  if (review.oidc !== null) keys.push({ key: 'review.oidc', variable: 'VOUCH_OIDC_ISSUER, VOUCH_OIDC_CLIENT_ID, VOUCH_OIDC_CLIENT_SECRET' });
+  if (review.publicUrl !== null && !isLoopbackHost(new URL(review.publicUrl).hostname)) keys.push({ key: 'review.public_url', variable: 'VOUCH_PUBLIC_URL' });
+  return keys;
+}
+
+/**
+ * The loaded configuration with the sandbox decided on all of it: loading decides before the
+ * review console's keys are read, so a bare start with the company's SSO or a public URL (and no
+ * Slack or Duo credentials) becomes live here, and start refuses it naming the missing keys. A
+ * sandbox that was asked for (`requested`: --sandbox, VOUCH_SANDBOX) still runs, but never on the
+ * company's SSO nor at its public URL: its console is reached on loopback (the Host check refuses
+ * any other name) and signs in at the sandbox's own simulated provider, so a real client secret
+ * is never used by a sandbox.
+ */
+export function settleSandboxMode(config: VouchConfig, requested: boolean): VouchConfig {
+  const reviewKeys = reviewLiveOnlyKeys(config.review);
+  // As for the Slack and Duo keys: only without credentials do they tell a deployment from the sandbox.
+  const liveOnlyKeys = config.slack === null ? [...config.liveOnlyKeys, ...reviewKeys] : config.liveOnlyKeys;
+  const sandbox = sandboxRequested({
+    requested,
+    hasChatCredentials: config.slack !== null,
+    databaseUrl: config.database.url,
+    sourceCount: config.sources.length,
+    pagingConfigured: config.pagerduty !== null,
+    liveOnlyKeys,
+  });
+  if (!sandbox) return { ...config, sandbox, liveOnlyKeys };
+  const publicUrl = reviewKeys.some(({ key }) => key === 'review.public_url') ? null : config.review.publicUrl;
+  return { ...config, sandbox, liveOnlyKeys, review: { ...config.review, oidc: null, publicUrl } };
 }
 
 /** `VOUCH_SANDBOX`: 1, true or yes turn it on; anything else (or absent) leaves it off. */

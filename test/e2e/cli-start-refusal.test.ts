@@ -33,6 +33,18 @@ describe.skipIf(!built)('vouch start refuses to fall open to the sandbox', () =>
     expect(run.stderr).toContain('review.oidc.client_secret: missing: set it or VOUCH_OIDC_CLIENT_SECRET');
   });
 
+  it('with the company\'s SSO and a public URL but no Slack and Duo credentials, never running simulators beside a real identity provider', () => {
+    const sso = { VOUCH_OIDC_ISSUER: 'https://sso.example.com', VOUCH_OIDC_CLIENT_ID: 'vouch', VOUCH_OIDC_CLIENT_SECRET: 'sso-secret', VOUCH_PUBLIC_URL: 'https://vouch.example.com' };
+    const run = start(sso);
+    expect(run.status).toBe(2);
+    expect(run.stderr).toContain(
+      'config slack: live mode (review.oidc and review.public_url configured) needs Slack and Duo credentials: set slack.bot_token (SLACK_BOT_TOKEN), slack.signing_secret (SLACK_SIGNING_SECRET), duo.integration_key (DUO_IKEY)',
+    );
+    expect(run.stderr).toContain('or remove review.oidc (VOUCH_OIDC_ISSUER, VOUCH_OIDC_CLIENT_ID, VOUCH_OIDC_CLIENT_SECRET) and review.public_url (VOUCH_PUBLIC_URL) to try Vouch on simulators');
+    expect(run.stderr).not.toContain(sso.VOUCH_OIDC_CLIENT_SECRET);
+    expect(run.stdout).not.toContain('sandbox is running');
+  });
+
   it('a sandbox asked to listen beyond loopback', () => {
     const run = start({ VOUCH_HOST: '0.0.0.0' }, '--sandbox');
     expect(run.status).toBe(2);
