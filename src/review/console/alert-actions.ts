@@ -38,7 +38,7 @@ export function requireReviewer(identity: ReviewerIdentity): void {
 
 /** Suppressions silence alerts for everyone, so only admins create them. */
 export function requireAdmin(identity: ReviewerIdentity): void {
-  if (!identity.admin) throw new RequestError(403, `only admins may create suppressions; ${identity.actor} is not one`);
+  if (!identity.admin) throw new RequestError(403, `only admins may create or revoke suppressions; ${identity.actor} is not one`);
 }
 
 async function withLockedAlert<T>(context: ActionContext, alertId: string, act: (row: AlertRow, trx: Transaction<Database>, at: Date) => Promise<T>): Promise<T> {
