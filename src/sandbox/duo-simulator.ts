@@ -9,7 +9,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 import { systemClock, type Clock } from '../clock.js';
 import { NotFoundError, RequestError } from '../errors.js';
-import { jsonObjectBody, readBody } from '../http/request-body.js';
+import { jsonObjectBody, readBody, trackResponses } from '../http/request-body.js';
 import { sendJson } from '../http/respond.js';
 import { verifyRequest, type DuoParams } from '../verify/duo/duo-signer.js';
 
@@ -196,6 +196,7 @@ class Simulator implements DuoSimulator {
 
   async listen(port = 0): Promise<DuoSimulatorListener> {
     const server = createServer((req, res) => void this.handle(req, res, req.url ?? '/'));
+    trackResponses(server);
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
       server.listen(port, '127.0.0.1', () => resolve());

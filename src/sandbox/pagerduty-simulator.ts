@@ -4,11 +4,13 @@
  * dedup_key}`, 400 `{status:'invalid event', message:'Event object is invalid', errors}`, 429 when
  * rate limited), and PagerDuty's de-duplication: a trigger whose dedup_key names an open incident
  * is folded into it. It counts every event and every incident, so tests can tell "sent twice" from
- * "paged twice". Only node built-ins are used.
+ * "paged twice". Only node built-ins and the service's own body reader are used.
  */
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { RequestError } from '../errors.js';
+import { readBody, trackResponses } from '../http/request-body.js';
 
 export interface PagerDutyEvent {
   routingKey: string;
@@ -71,6 +73,7 @@ export class PagerDutySimulator {
 
   async listen(port = 0): Promise<{ url: string; close(): Promise<void> }> {
     const server = createServer((req, res) => void this.handle(req, res));
+    trackResponses(server);
     this.server = server;
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
@@ -199,12 +202,10 @@ function send(res: ServerResponse, status: number, body: Record<string, unknown>
 
 /** The body as text, or null past PagerDuty's size limit. */
 async function readAll(req: IncomingMessage): Promise<string | null> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req) {
-    size += (chunk as Buffer).length;
-    if (size > MAX_BODY) return null;
-    chunks.push(chunk as Buffer);
+  try {
+    return (await readBody(req, MAX_BODY)).toString('utf8');
+  } catch (error) {
+    if (error instanceof RequestError && error.status === 413) return null;
+    throw error;
   }
-  return Buffer.concat(chunks).toString('utf8');
 }

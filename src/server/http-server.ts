@@ -4,6 +4,7 @@ import { DatabaseUnavailableError, RequestError, coerceError } from '../errors.j
 import { classifyDatabaseError } from '../store/database-errors.js';
 import type { Logger } from '../logger.js';
 import { sendJson } from '../http/respond.js';
+import { closeIfBodyUnread, trackResponses } from '../http/request-body.js';
 import { formPairs, visibleFieldName } from '../http/form-encoding.js';
 
 export type RouteHandler = (req: IncomingMessage, res: ServerResponse, url: URL) => Promise<void> | void;
@@ -30,6 +31,8 @@ export class HttpServer {
 
   constructor(private readonly logger: Logger) {
     this.server = createServer((req, res) => void this.dispatch(req, res));
+    // A body refused unread is answered 413 before its connection is closed, not reset.
+    trackResponses(this.server);
     // Slow or stalled clients must not hold sockets forever.
     this.server.requestTimeout = 60_000;
     this.server.headersTimeout = 20_000;
@@ -78,13 +81,13 @@ export class HttpServer {
     }
     const refusal = this.requestGuard?.(req) ?? null;
     if (refusal) {
-      req.resume();
+      closeIfBodyUnread(req, res);
       return sendJson(res, refusal.status, { error: refusal.message });
     }
     const candidates = this.routes.filter((route) => matches(route.path, url.pathname));
     const route = routeFor(candidates, req.method);
     if (!route) {
-      req.resume();
+      closeIfBodyUnread(req, res);
       if (candidates.length === 0) return sendJson(res, 404, { error: 'not found' });
       const methods = new Set(candidates.map((candidate) => candidate.method));
       if (methods.has('GET')) methods.add('HEAD');
@@ -93,12 +96,14 @@ export class HttpServer {
     }
     const refusedQuery = queryRefusal(url.search);
     if (refusedQuery !== null) {
-      req.resume();
+      closeIfBodyUnread(req, res);
       return sendJson(res, 400, { error: refusedQuery });
     }
     try {
       await route.handler(req, res, url);
     } catch (thrown) {
+      // Refused before its body was read (no access, say): answered, then closed rather than drained.
+      closeIfBodyUnread(req, res);
       if (thrown instanceof RequestError) {
         if (!res.headersSent) sendJson(res, thrown.status, { error: thrown.message });
         else res.end();
