@@ -55,3 +55,10 @@ export const DEFAULTS = {
 
 /** The shortest review API bearer token accepted: generate one with `openssl rand -hex 32`. */
 export const MIN_REVIEW_TOKEN_LENGTH = 32;
+
+/**
+ * The shortest `jobs.lease` accepted. A lease is renewed every third of itself, so this leaves a
+ * renewal more than three seconds to get through a slow query or a busy event loop before another
+ * replica may start the same job (and send its DM or push a second time).
+ */
+export const MIN_JOB_LEASE_MS = 5000;

@@ -6,8 +6,8 @@ import { ConfigError } from '../errors.js';
 import { SOURCE_TYPES, type IdentityUser, type LiveOnlyKey, type SourceConfig, type SourceType, type VouchConfig } from './config.js';
 import { isHostGlob } from '../sources/host-allow-list.js';
 import { assertKnownKeys } from './config-schema.js';
-import { DEFAULTS, MIN_REVIEW_TOKEN_LENGTH } from './defaults.js';
-import { parseDuration, parsePositiveDuration } from './duration.js';
+import { DEFAULTS, MIN_JOB_LEASE_MS, MIN_REVIEW_TOKEN_LENGTH } from './defaults.js';
+import { formatDuration, parseDuration, parsePositiveDuration } from './duration.js';
 import { DIGEST_CADENCES, type DigestCadence } from '../digest/digest-period.js';
 import { isLoopbackHost, sandboxFlag, sandboxRequested } from './sandbox-mode.js';
 import { ladderConfig, pagerDutyConfig } from './ladder-config.js';
@@ -111,6 +111,12 @@ export function loadConfig(options: LoadConfigOptions = {}): VouchConfig {
   }
   // A crashed replica's poll resumes only when its lease runs out: that must happen while the push
   // is still live, or an approval would be read after its deadline.
+  if (MIN_JOB_LEASE_MS * 2 > config.workflow.pushTimeoutMs) {
+    throw new ConfigError(
+      'workflow.push_timeout',
+      `must be at least ${formatDuration(MIN_JOB_LEASE_MS * 2)}, twice the shortest jobs.lease (${formatDuration(MIN_JOB_LEASE_MS)}), so a crashed replica's push is still polled in time`,
+    );
+  }
   if (config.jobs.leaseMs * 2 > config.workflow.pushTimeoutMs) {
     throw new ConfigError('jobs.lease', `must be at most half of workflow.push_timeout (${config.workflow.pushTimeoutMs / 1000}s), so a crashed replica's push is still polled in time`);
   }
@@ -152,16 +158,32 @@ function optionalString(values: Section, key: string, prefix: string): string | 
   return String(value);
 }
 
-/** `jobs:`; an unset lease is the default, shortened to a third of a short push timeout. */
+/**
+ * `jobs:`; an unset lease is the default, shortened to a third of a short push timeout but never
+ * below the shortest lease.
+ */
 function jobsConfig(values: Section, pushTimeoutMs: number): VouchConfig['jobs'] {
   return {
     concurrency: positiveInteger(values.concurrency ?? DEFAULTS.jobConcurrency, 'jobs.concurrency', 1000),
     leaseMs:
       values.lease === undefined
-        ? Math.min(parsePositiveDuration(DEFAULTS.jobLease, 'jobs.lease'), Math.floor(pushTimeoutMs / 3))
-        : parsePositiveDuration(values.lease, 'jobs.lease'),
+        ? Math.max(MIN_JOB_LEASE_MS, Math.min(parsePositiveDuration(DEFAULTS.jobLease, 'jobs.lease'), Math.floor(pushTimeoutMs / 3)))
+        : jobLease(values.lease),
     maxAttempts: positiveInteger(values.max_attempts ?? DEFAULTS.jobMaxAttempts, 'jobs.max_attempts', 100),
   };
+}
+
+/** A lease the renewal can keep: see MIN_JOB_LEASE_MS. */
+function jobLease(value: unknown): number {
+  const ms = parsePositiveDuration(value, 'jobs.lease');
+  if (ms < MIN_JOB_LEASE_MS) {
+    throw new ConfigError(
+      'jobs.lease',
+      `must be at least ${formatDuration(MIN_JOB_LEASE_MS)}, got ${JSON.stringify(value)}: a shorter lease can run out while its job still runs, ` +
+        `and another replica would run it a second time; set ${formatDuration(MIN_JOB_LEASE_MS)} or more, or leave it unset (${DEFAULTS.jobLease})`,
+    );
+  }
+  return ms;
 }
 
 function positiveInteger(value: unknown, key: string, max: number): number {

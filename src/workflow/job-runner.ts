@@ -43,7 +43,8 @@ export interface JobRunnerOptions {
   /**
    * How long a claim lasts without renewal, by the database's clock. The runner renews it every
    * third of this while the job runs, so it bounds how long a crashed worker's job waits, not how
-   * long a job may take. Default 30 s.
+   * long a job may take. Default 30 s; `jobs.lease` refuses less than 5 s, but the runner takes
+   * any lease (tests use short ones).
    */
   leaseMs?: number;
   /** Jobs running at once; each has its own slot, so a slow one holds up nobody. Default 16. */
@@ -255,10 +256,14 @@ export class JobRunner {
     }
   }
 
-  /** One timer renews every lease this runner holds, every third of the lease. */
+  /**
+   * One timer renews every lease this runner holds, every third of the lease, so after a renewal
+   * that fails or comes late the next still lands in time. No floor: a fixed minimum interval
+   * would outlast a short lease.
+   */
   private renewWhileRunning(): void {
     if (this.renewTimer) return;
-    this.renewTimer = setInterval(() => void this.renew(), Math.max(50, Math.floor(this.settings.leaseMs / 3)));
+    this.renewTimer = setInterval(() => void this.renew(), Math.max(1, Math.floor(this.settings.leaseMs / 3)));
     this.renewTimer.unref();
   }
 

@@ -215,6 +215,22 @@ describe('configuration strict at every depth', () => {
     expect(() => loadConfig({ file: configFile(`workflow: { ${key}: 0s }\n`), env: {} })).toThrow(new RegExp(`workflow\\.${key}: must be more than zero`));
   });
 
+  it('reads jobs.lease, shortens the default to a third of a short push timeout, and refuses a lease the renewal cannot keep', () => {
+    const lease = (yaml: string) => loadConfig({ file: configFile(yaml), env: {} }).jobs.leaseMs;
+    expect(loadConfig({ env: {} }).jobs.leaseMs).toBe(30_000);
+    expect(lease('jobs: { lease: 5s }\n')).toBe(5000);
+    expect(lease('workflow: { push_timeout: 30s }\n')).toBe(10_000);
+    // A third of 12 s would be 4 s: the default stays at the shortest lease.
+    expect(lease('workflow: { push_timeout: 12s }\n')).toBe(5000);
+    for (const short of ['1ms', '10ms', '100ms', '4s']) {
+      expect(() => lease(`jobs: { lease: ${short} }\n`), short).toThrow(
+        new RegExp(`config jobs\\.lease: must be at least 5s, got "${short}": .* set 5s or more, or leave it unset \\(30s\\)`),
+      );
+    }
+    expect(() => lease('jobs: { lease: 50s }\n')).toThrow(/config jobs\.lease: must be at most half of workflow\.push_timeout \(90s\)/);
+    expect(() => lease('workflow: { push_timeout: 8s }\n')).toThrow(/config workflow\.push_timeout: must be at least 10s, twice the shortest jobs\.lease \(5s\)/);
+  });
+
   it('reads the system-actor digest and health settings, with defaults, and names the key of a bad one', () => {
     const defaults = loadConfig({ env: {} });
     expect(defaults.workflow).toMatchObject({ systemActor: 'digest', systemDigest: 'daily' });

@@ -117,7 +117,7 @@ describe.skipIf(!databaseUrl || !built)('two replicas killed at random moments',
       const sources = name === 'a' ? [`sources:`, `  - { name: audit, type: auditd, path: ${logPath} }`] : [];
       writeFileSync(
         config,
-        ['identity:', '  email_domain: example.com', ...sources, 'workflow: { remind_after: 30m, escalate_after: 2h, push_timeout: 20s, poll_interval: 200ms }', 'jobs: { lease: 2s }', 'duo: { max_pushes_per_person: 50, request_timeout: 3s }'].join('\n'),
+        ['identity:', '  email_domain: example.com', ...sources, 'workflow: { remind_after: 30m, escalate_after: 2h, push_timeout: 20s, poll_interval: 200ms }', 'jobs: { lease: 5s }', 'duo: { max_pushes_per_person: 50, request_timeout: 3s }'].join('\n'),
       );
       replicas.push({ name, port: await freePort(), config, proc: null, dataDir: path.join(dir, `data-${name}`) });
     }

@@ -1,4 +1,4 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { ManualClock } from '../../src/clock.js';
 import { silentLogger } from '../../src/logger.js';
 import { claimDueJobs, scheduleJob, type JobKind } from '../../src/store/queries/jobs.js';
@@ -117,6 +117,21 @@ describe('JobRunner', () => {
     held.open();
     await first.idle();
     expect(await jobsLeft()).toEqual([]);
+  });
+
+  it('renews every third of the lease however short it is, so a renewal never comes after the lease ran out', async () => {
+    await alertWithJob();
+    const held = gate();
+    const timers = vi.spyOn(globalThis, 'setInterval');
+    try {
+      const jobs = runner(async () => held.promise, { leaseMs: 30 });
+      jobs.wake();
+      await until(() => jobs.running === 1, 'the job to start');
+      expect(timers).toHaveBeenCalledWith(expect.any(Function), 10);
+    } finally {
+      timers.mockRestore();
+      held.open();
+    }
   });
 
   it("takes over a crashed worker's job when its lease runs out, and counts it", async () => {
