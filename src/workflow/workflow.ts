@@ -151,13 +151,17 @@ export class Workflow implements InteractionHandlers {
   async onJobExhausted(job: JobRow, error: Error): Promise<void> {
     const kind = job.kind;
     const detail = `Vouch could not ${JOB_PURPOSE[kind] ?? kind} after ${job.attempts} attempts: ${error.message}`;
-    await this.options.db.transaction().execute((trx) =>
-      appendAudit(trx, { alertId: job.alert_id, at: this.now(), actor: 'system', action: 'job_failed', detail: { job: kind, attempts: job.attempts, error: error.message } }),
-    );
-    if (SIDE_JOBS.includes(kind)) return;
-    await this.transition(job.alert_id, 'system', (row, trx) =>
-      FINISHED_STATUSES.includes(row.status as AlertStatus) ? null : this.escalateIn(trx, row, 'delivery_failed', detail.slice(0, 1000)),
-    );
+    const recordFailure = (trx: Transaction<Database>) =>
+      appendAudit(trx, { alertId: job.alert_id, at: this.now(), actor: 'system', action: 'job_failed', detail: { job: kind, attempts: job.attempts, error: error.message } });
+    if (SIDE_JOBS.includes(kind)) {
+      await this.options.db.transaction().execute(recordFailure);
+      return;
+    }
+    // The failure and the escalation commit together: a retry after a blip records neither twice.
+    await this.transition(job.alert_id, 'system', async (row, trx) => {
+      await recordFailure(trx);
+      return FINISHED_STATUSES.includes(row.status as AlertStatus) ? null : this.escalateIn(trx, row, 'delivery_failed', detail.slice(0, 1000));
+    });
   }
 
   // ---- jobs ---------------------------------------------------------------------------------
