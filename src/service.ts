@@ -182,8 +182,8 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
     // Tests may bring their own sign-in; otherwise SSO, or the sandbox's own identity provider.
     const consoleAuth = options.consoleAuth ?? setUpConsoleAuth({ config, store, http, baseUrl: url, clock, logger, sharedToken: reviewToken });
     const ruleIds = new Set(rules.specs.map((spec) => spec.id));
-    routeReviewApi(http, { db: store.db, clock, auth: consoleAuth, ruleIds });
-    routeReviewConsole(http, { db: store.db, clock, auth: consoleAuth, ruleIds, onScheduled: wake });
+    routeReviewApi(http, { db: store.db, clock, auth: consoleAuth, ruleIds, logger });
+    routeReviewConsole(http, { db: store.db, clock, auth: consoleAuth, ruleIds, onScheduled: wake, logger });
     routeIngest(http, { sources: config.sources, ingestor, clock, logger, metrics, resolveUid: uidMapResolver(identityConfig.uids) });
 
     if (options.autoRun ?? true) {
