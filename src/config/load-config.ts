@@ -426,6 +426,14 @@ function reviewToken(token: string | null): string | null {
       `must be at least ${MIN_REVIEW_TOKEN_LENGTH} characters (VOUCH_REVIEW_TOKEN); generate one with \`openssl rand -hex 32\`, or leave it out to have one generated`,
     );
   }
+  // It travels as `Authorization: Bearer <token>`: a space or a non-ASCII character would make a
+  // token no request could ever present.
+  if (token !== null && !/^[\x21-\x7e]+$/.test(token)) {
+    throw new ConfigError(
+      'review.token',
+      'must be printable ASCII without spaces (it is sent as a bearer token: letters, digits and -._~+/= are safe); generate one with `openssl rand -hex 32`',
+    );
+  }
   return token;
 }
 

@@ -259,6 +259,14 @@ describe('configuration strict at every depth', () => {
     expect(loadConfig({ env: { VOUCH_REVIEW_TOKEN: 'a'.repeat(32) } }).review.token).toBe('a'.repeat(32));
   });
 
+  it('refuses a review token no Authorization header could carry', () => {
+    for (const token of [`${'a'.repeat(20)} ${'b'.repeat(20)}`, ' '.repeat(32), `${'a'.repeat(32)}\t`, `${'é'.repeat(32)}`]) {
+      expect(() => loadConfig({ env: { VOUCH_REVIEW_TOKEN: token } })).toThrow(/review\.token: must be printable ASCII without spaces/);
+    }
+    const safe = 'Az09-._~+/='.repeat(3);
+    expect(loadConfig({ env: { VOUCH_REVIEW_TOKEN: safe } }).review.token).toBe(safe);
+  });
+
   it('resolves relative paths against the config file\'s directory', () => {
     const file = configFile('rules: ./rules.yml\ndatabase: { data_dir: data }\nsources: [{ name: a, path: logs/audit.log }]\n');
     const config = loadConfig({ file, env: {} });
