@@ -515,7 +515,7 @@ export class Workflow implements InteractionHandlers {
     if (!isAnswerable(alert)) {
       return this.tell(click, alreadyAnswered(alert));
     }
-    const reservation = await this.reserveForm(alert.id, click.chatUserId);
+    const reservation = await this.reserveForm(alert.id, click.chatUserId, click.question);
     if (!reservation) {
       await this.audit(alert.id, click.chatUserId, 'confirm_repeated', {});
       return this.tell(click, 'Your answer form for this alert is already open. Nothing was changed.');
@@ -543,7 +543,7 @@ export class Workflow implements InteractionHandlers {
     if (!alert) return;
     let changed = false;
     await this.transition(alert.id, click.chatUserId, (row, trx) => {
-      if (!isAnswerable(row)) return null;
+      if (!isAnswerable(row) || !isCurrentQuestion(row, click.question)) return null;
       changed = true;
       return this.escalateIn(trx, row, 'denied_by_user', 'the owner said they did not run this command', { answered_at: this.now() });
     });
@@ -713,12 +713,13 @@ export class Workflow implements InteractionHandlers {
    * kept in the reservation: if the new one cannot be opened (a replayed click whose trigger id
    * is dead), releaseForm binds the old one again, so a replay never cancels a form in use.
    */
-  private reserveForm(alertId: string, chatUserId: string): Promise<FormReservation | null> {
+  private reserveForm(alertId: string, chatUserId: string, question: MessageRef | null): Promise<FormReservation | null> {
     const now = this.now();
     const formKey = randomBytes(16).toString('base64url');
     return this.options.db.transaction().execute(async (trx) => {
       const row = await lockAlert(trx, alertId);
-      if (!row || isFormHeld(row, now)) return null;
+      // Asked again since the click was read: the click belongs to the round before.
+      if (!row || isFormHeld(row, now) || !isCurrentQuestion(row, question)) return null;
       const previous = { justify_view_id: row.justify_view_id, justify_view_user: row.justify_view_user, justify_opened_at: row.justify_opened_at, justify_form_key: row.justify_form_key };
       await updateAlert(trx, alertId, { justify_view_id: null, justify_view_user: chatUserId, justify_opened_at: now, justify_form_key: formKey });
       return { formKey, previous };
@@ -848,7 +849,13 @@ export class Workflow implements InteractionHandlers {
   private async ownedAlert(alertId: string, chatUserId: string, question: MessageRef | null): Promise<AlertRow | null> {
     const alert = await findAlert(this.options.db, alertId);
     // Buttons carry a conversation's lead; a member's id in one was not put there by Vouch.
-    if (alert && alert.chat_user_id === chatUserId && alert.conversation_id === alert.id) return alert;
+    if (alert && alert.chat_user_id === chatUserId && alert.conversation_id === alert.id) {
+      if (isCurrentQuestion(alert, question)) return alert;
+      // A button on an earlier round's question (before "Ask again"): it answered that round.
+      await this.audit(alert.id, chatUserId, 'stale_answer_ignored', { question: question ?? null });
+      if (question) await this.options.chat.tellUser(question.channel, chatUserId, STALE_QUESTION);
+      return null;
+    }
     await this.recordForeignAnswer(alertId, chatUserId, alert);
     if (question) {
       await this.options.chat.tellUser(question.channel, chatUserId, 'Only the person this alert is about can answer it. Nothing was changed.');
@@ -975,6 +982,26 @@ function txidReusedDetail(txid: string, earlier: { alertId: string; round: numbe
 /** The Duo account an alert's pushes go to. */
 function username(alert: AlertRow): string {
   return alert.second_factor_user ?? alert.owner ?? '';
+}
+
+/** Told to a person who clicked a button of a question that was asked again since. */
+const STALE_QUESTION = 'This question was asked again since: please answer the newest message about it. Nothing was changed.';
+
+/** How far Slack's message times may run behind this clock, when a question's time is compared with ours. */
+const SLACK_CLOCK_SLACK_MS = 60_000;
+
+/**
+ * Whether a click came from the alert's current question. Its DM is known once posted; while it
+ * is being posted (the instant after the post, before it is recorded), a message no older than
+ * the post's recorded intent is taken to be it: an earlier round's question is older still. A
+ * click with no message (never one of Vouch's buttons) is judged by the owner check alone.
+ */
+function isCurrentQuestion(row: AlertRow, question: MessageRef | null): boolean {
+  if (question === null) return true;
+  if (row.dm_channel && row.dm_ts) return question.channel === row.dm_channel && question.ts === row.dm_ts;
+  if (!row.dm_requested_at) return false;
+  const postedMs = Number(question.ts) * 1000;
+  return Number.isFinite(postedMs) && postedMs >= row.dm_requested_at.getTime() - SLACK_CLOCK_SLACK_MS;
 }
 
 function questionOf(row: AlertRow): MessageRef | null {

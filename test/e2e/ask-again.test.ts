@@ -147,6 +147,56 @@ describe('asking again after an answer', { timeout: 90_000 }, () => {
     expect((await h.alert(members[1]!.id)).status).toBe('suppressed');
   });
 
+  /** A signed click on a button of `question`, as a Slack client still showing that message would send it. */
+  function clickOn(person: Person, alertId: string, question: { channel: string; ts: string }, actionId: string) {
+    const payload = {
+      type: 'block_actions',
+      user: { id: person.slackId, username: person.login, team_id: 'T0' },
+      team: { id: 'T0' },
+      trigger_id: `trigger-${Math.random()}`,
+      container: { type: 'message', channel_id: question.channel, message_ts: question.ts },
+      channel: { id: question.channel },
+      message: { ts: question.ts },
+      actions: [{ action_id: actionId, value: alertId, type: 'button', block_id: 'answer' }],
+    };
+    return h.slack.sendSigned(`payload=${encodeURIComponent(JSON.stringify(payload))}`);
+  }
+
+  it('a button of the round before answers nothing, whether the new question is waiting or posted', async () => {
+    h.runCommand(ALICE, ['cat', '/etc/shadow']);
+    await h.settle();
+    const [first] = await h.alerts();
+    const oldQuestion = { channel: first!.dm_channel!, ts: first!.dm_ts! };
+    await h.click(ALICE, first!, 'vouch.deny');
+    await waitFor(async () => (await h.alert(first!.id)).status === 'escalated', 'escalation');
+    // Another open question of hers makes the new round wait its turn.
+    h.runCommand(ALICE, ['nc', '-lvnp', '4444'], { host: 'web-2' });
+    await h.settle();
+    await askAgainAsDana(first!.id);
+    await h.settle();
+    expect(await h.alert(first!.id)).toMatchObject({ status: 'new', round: 1 });
+    const posts = h.security().length;
+    expect((await clickOn(ALICE, first!.id, oldQuestion, 'vouch.deny')).status).toBe(200);
+    await h.settle();
+    expect(await h.alert(first!.id)).toMatchObject({ status: 'new', escalation_reason: null });
+    expect(h.security()).toHaveLength(posts);
+
+    // The other question answered, the new one is posted: the old buttons still answer nothing.
+    const other = (await h.alerts()).find((row) => row.id !== first!.id)!;
+    await h.click(ALICE, other, 'vouch.deny');
+    await waitFor(async () => (await h.alert(first!.id)).status === 'asked', 'the new question');
+    expect((await clickOn(ALICE, first!.id, oldQuestion, 'vouch.confirm')).status).toBe(200);
+    expect((await clickOn(ALICE, first!.id, oldQuestion, 'vouch.deny')).status).toBe(200);
+    await h.settle();
+    expect(await h.alert(first!.id)).toMatchObject({ status: 'asked', justify_form_key: null });
+    expect(h.slack.openViews(ALICE.slackId).filter((view) => view.open)).toEqual([]);
+    // Each stale click is recorded (the receiver answers Slack before it handles the click).
+    await waitFor(async () => (await auditTrailFor(h.service.store.db, first!.id)).filter((step) => step.action === 'stale_answer_ignored').length === 3, 'three stale clicks recorded');
+    // The new question's own buttons work.
+    await h.click(ALICE, await h.alert(first!.id), 'vouch.deny');
+    await waitFor(async () => (await h.alert(first!.id)).status === 'escalated', 'escalated in the new round');
+  });
+
   async function vouchAs(person: Person, alert: AlertRow, reason: string): Promise<string> {
     const pushed = h.duo.nextPush(person.login);
     expect((await h.click(person, await h.alert(alert.id), 'vouch.confirm')).status).toBe(200);

@@ -140,7 +140,7 @@ const ACTION_LABELS: Record<string, string> = {
   created: 'Created', asked: 'Asked the owner', reminded: 'Reminded', confirm_clicked: 'Owner said it was them', justified: 'Owner gave a reason',
   push_sent: 'Push sent', verified: 'Verified', escalated: 'Escalated', security_notified: 'Posted to the security channel',
   suppressed: 'Suppressed', reviewed: 'Reviewed', reopened: 'Re-opened (ask again)', assigned: 'Assigned', suppressed_similar: 'Suppression made from it',
-  repeated: 'Seen again', left_conversation: 'Left its conversation', foreign_answer_ignored: 'Answer from someone else ignored', job_abandoned: 'Gave up on a job',
+  repeated: 'Seen again', left_conversation: 'Left its conversation', stale_answer_ignored: 'Click on an earlier round ignored', foreign_answer_ignored: 'Answer from someone else ignored', job_abandoned: 'Gave up on a job',
 };
 
 function detailHtml(detail: Record<string, unknown>): Html {
