@@ -205,7 +205,8 @@ export class EscalationLadder {
     if (!FINISHED_STATUSES.includes(alert.status as AlertStatus) || alert.outcome_ts) return;
     const reply = await this.options.steps.postOnce(alert, 'outcome', { thread }, signal, () => this.options.chat.postOutcome(view, thread));
     await this.options.steps.transition(alert.id, 'system', (row) =>
-      row.outcome_ts ? null : { changes: { outcome_ts: reply.ts }, action: 'outcome_posted', detail: { channel: reply.channel, ts: reply.ts, thread: thread.ts } },
+      // A reply of the round before (Ask again since) is not this round's outcome.
+      row.outcome_ts || row.round !== alert.round ? null : { changes: { outcome_ts: reply.ts }, action: 'outcome_posted', detail: { channel: reply.channel, ts: reply.ts, thread: thread.ts } },
     );
   }
 
@@ -318,7 +319,7 @@ export class EscalationLadder {
     });
     const now = this.now();
     await this.options.steps.transition(alert.id, 'system', async (row, trx) => {
-      if (row.paged_at) return null;
+      if (row.paged_at || row.round !== alert.round) return null;
       // Reviewed while the trigger was on its way: resolve it next.
       if (row.reviewed_at) await scheduleJob(trx, row.id, 'page', now);
       return { changes: { paged_at: now }, action: 'paged', detail: { service: 'pagerduty', dedup_key: row.conversation_id } };

@@ -393,7 +393,8 @@ export class Workflow implements InteractionHandlers {
     const inPlace = posted.ts === heads?.ts;
     const now = this.now();
     await this.transition(alert.id, 'system', async (row, trx) => {
-      if (row.escalation_ts) return null;
+      // Asked again while this post was on its way: it was the round before's, not this one's.
+      if (row.escalation_ts || row.round !== alert.round || row.status !== 'escalated') return null;
       // The announce job draws the message as the escalation from now on, which also undoes a
       // heads-up rewrite of an older announce run that raced this one.
       if (inPlace) await scheduleJob(trx, row.id, 'announce', now);

@@ -147,6 +147,38 @@ describe('asking again after an answer', { timeout: 90_000 }, () => {
     expect((await h.alert(members[1]!.id)).status).toBe('suppressed');
   });
 
+  it('an escalation post still on its way when the alert is asked again counts for the round before, not the new one', async () => {
+    h.runCommand(ALICE, ['cat', '/etc/shadow']);
+    await h.settle();
+    const [first] = await h.alerts();
+    // Hold round 0's security-channel post at the simulator until Ask again has run.
+    let release: (() => void) | null = null;
+    let held = false;
+    const handle = h.slack.handle.bind(h.slack);
+    h.slack.handle = async (req, res, path) => {
+      if (!held && path.includes('chat.postMessage')) {
+        held = true;
+        await new Promise<void>((resolve) => (release = resolve));
+      }
+      return handle(req, res, path);
+    };
+    await h.click(ALICE, first!, 'vouch.deny');
+    await waitFor(async () => (await h.alert(first!.id)).status === 'escalated', 'escalation');
+    const settling = h.settle();
+    await waitFor(() => held, 'the escalation post held');
+    await askAgainAsDana(first!.id);
+    (release as (() => void) | null)?.();
+    await settling;
+    await h.settle();
+    const again = await h.alert(first!.id);
+    expect(again).toMatchObject({ status: 'asked', round: 1, escalation_ts: null });
+    await h.click(ALICE, again, 'vouch.deny');
+    await waitFor(async () => (await h.alert(first!.id)).escalation_ts !== null, 'the new escalation posted');
+    const posts = h.security().filter((m) => m.metadata?.event_type === 'vouch_escalation');
+    expect(posts.map((m) => m.metadata?.event_payload.round)).toEqual([0, 1]);
+    expect((await h.alert(first!.id)).escalation_ts).toBe(posts[1]!.ts);
+  });
+
   /** A signed click on a button of `question`, as a Slack client still showing that message would send it. */
   function clickOn(person: Person, alertId: string, question: { channel: string; ts: string }, actionId: string) {
     const payload = {
