@@ -3,8 +3,12 @@ import { MIGRATIONS } from '../../migrations/index.js';
 import { DatabaseNotMigratedError, MigrationError } from '../errors.js';
 import type { VouchDatabase } from './database.js';
 
-/** Postgres: a schema named in a query does not exist (dropped while the catalog was read). */
+/**
+ * Postgres: a schema, or a table, named in a query does not exist: another schema of the
+ * database was dropped while the catalog was read (its tables vanish first, then the schema).
+ */
 const INVALID_SCHEMA_NAME = '3F000';
+const UNDEFINED_TABLE = '42P01';
 const ATTEMPTS = 3;
 
 /**
@@ -66,7 +70,9 @@ async function migrator(store: VouchDatabase): Promise<Migrator> {
 
 /**
  * kysely's migrator reads the table list of every schema in the database; if another schema is
- * dropped at that moment the read fails. That says nothing about ours, so it is tried again.
+ * dropped at that moment the read fails, naming the schema or one of its tables. That says
+ * nothing about ours, so it is tried again (a migration runs in one transaction: a failed try
+ * leaves nothing behind; a table of ours truly missing fails the same way each time).
  */
 async function retryWhileSchemasChange<T>(work: () => Promise<T>): Promise<T> {
   for (let attempt = 1; ; attempt += 1) {
@@ -75,7 +81,7 @@ async function retryWhileSchemasChange<T>(work: () => Promise<T>): Promise<T> {
     } catch (error) {
       const cause = error instanceof MigrationError ? error.cause : error;
       const code = (cause as { code?: string } | undefined)?.code;
-      if (code !== INVALID_SCHEMA_NAME || attempt >= ATTEMPTS) throw error;
+      if ((code !== INVALID_SCHEMA_NAME && code !== UNDEFINED_TABLE) || attempt >= ATTEMPTS) throw error;
     }
   }
 }
