@@ -43,4 +43,6 @@ export interface PushStatus {
   /** The service's own status word (pushed, allow, deny, fraud, timeout, ...): an open list. */
   status: string;
   message: string;
+  /** The service gave no answer within the wait (a long poll that outlived it): not its word. */
+  noAnswer?: boolean;
 }

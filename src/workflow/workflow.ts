@@ -367,7 +367,16 @@ export class Workflow implements InteractionHandlers {
     if (status.result === 'deny') {
       return this.failSecondFactor(alert.id, status.status || 'deny', `Duo push ${status.status || 'denied'}: ${status.message}`);
     }
-    if (this.now().getTime() >= deadline) return this.failSecondFactor(alert.id, 'timeout', 'the Duo push was not answered in time');
+    if (this.now().getTime() >= deadline) {
+      if (status.noAnswer && this.now().getTime() < deadline + FINAL_WORD_GRACE_MS) {
+        // Duo said nothing at all (a push past its deadline has long expired there, and Duo says
+        // so at once): a stalled Duo, asked again for its final word like one that errs.
+        this.options.logger.warn('Duo gave no answer after the deadline; asking again for its final word', { alert: alert.id });
+        await scheduleJob(this.options.db, alert.id, 'poll', new Date(this.now().getTime() + Math.max(1000, this.options.timings.pushPollIntervalMs)));
+        return;
+      }
+      return this.failSecondFactor(alert.id, 'timeout', 'the Duo push was not answered in time');
+    }
     await this.schedulePoll(alert.id, deadline);
   }
 

@@ -42,6 +42,22 @@ describe("Duo's final word on a push", { timeout: 90_000 }, () => {
     expect(h.duo.pushes()).toHaveLength(1);
   });
 
+  it('an approval is read after Duo stalls once at the first look past the deadline', async () => {
+    const id = await pushedThenDown(true);
+    h.duo.hangNext(1);
+    await h.startService();
+    await h.settle();
+    for (let i = 0; i < 5 && (await h.alert(id)).status === 'verifying'; i++) await h.advance(5000);
+    expect(await h.alert(id)).toMatchObject({ status: 'verified', second_factor: 'allow' });
+  });
+
+  it('a push nobody answered still escalates as not answered in time, at once', async () => {
+    const id = await pushedThenDown(false);
+    await h.startService();
+    await h.settle();
+    expect(await h.alert(id)).toMatchObject({ status: 'escalated', second_factor: 'timeout' });
+  });
+
   it('a Duo that stays away past the grace escalates as a second-factor error, never as unanswered', async () => {
     const id = await pushedThenDown(false);
     h.duo.failNext(10_000, 503, 'upstream unavailable');

@@ -110,7 +110,7 @@ export class DuoSecondFactor implements SecondFactorPort {
     } catch (error) {
       // A long poll that outlives the caller's wait is normal, not an outage: nothing changed yet.
       if (error instanceof DuoTimeoutError) {
-        return { result: 'waiting', status: 'pushed', message: `No answer within ${options.waitMs} ms` };
+        return { result: 'waiting', status: 'pushed', message: `No answer within ${options.waitMs} ms`, noAnswer: true };
       }
       throw error;
     }
