@@ -18,14 +18,16 @@ export const SUDO_JOURNALD_FORMAT = 'sudo-journald';
  * Parses sudo's messages from the systemd journal exported as JSON (`journalctl -o json`, one
  * object per line). Entries of other programs are skipped silently (the export usually holds the
  * whole journal). Fields used: `MESSAGE` (the text after `sudo:`; an array of byte values when it
- * is not valid UTF-8), `SYSLOG_IDENTIFIER` or `_COMM` (which entries are sudo's), `_COMM`, `_EXE`,
- * `_UID` and `_CAP_EFFECTIVE` (proof of the sender, below), `_PID`, `_HOSTNAME` (default
- * `options.defaultHost`), `__REALTIME_TIMESTAMP` (microseconds), `_AUDIT_LOGINUID` (loginUid) and
- * `__CURSOR` (eventKey `sudo-journald:<cursor>`, else a hash of the line).
+ * is not valid UTF-8), `SYSLOG_IDENTIFIER` or `_COMM` (which entries are sudo's), `_TRANSPORT`,
+ * `_COMM`, `_EXE`, `_UID` and `_CAP_EFFECTIVE` (proof of the sender, below), `_PID`, `_HOSTNAME`
+ * (default `options.defaultHost`), `__REALTIME_TIMESTAMP` (microseconds), `_AUDIT_LOGINUID`
+ * (loginUid) and `__CURSOR` (eventKey `sudo-journald:<cursor>`, else a hash of the line).
  *
- * An entry that claims to be sudo's is only believed when journald's trusted fields say sudo's own
- * executable, running with root's privileges, sent it (see sentBySudoAsRoot); any other is counted
- * as malformed with reason `untrusted_source` (a local user's `logger -t sudo` forgery).
+ * An entry that claims to be sudo's is only believed when it came through journald's syslog socket
+ * (`_TRANSPORT=syslog`) and journald's trusted fields say sudo's own executable, running with
+ * root's privileges, sent it (see sentBySudoAsRoot); any other is counted as malformed with reason
+ * `untrusted_source` (a local user's `logger -t sudo` forgery, or set-uid sudo made to print a
+ * forged line into a `systemd-cat` stream).
  *
  * The message itself is parsed exactly as in syslog, including `(command continued)` parts, which
  * are held as described for the sudo syslog parser, and `@cee:` JSON messages.
@@ -47,9 +49,9 @@ class SudoJournaldParser extends HeldSudoParser {
     }
     const entry = parsed.value;
     if (!claimsSudo(entry)) return;
-    if (!sentBySudoAsRoot(entry)) {
-      const detail = senderUnknown(entry) ? SENDER_UNKNOWN_DETAIL : UNTRUSTED_DETAIL;
-      out.malformed.push(malformed('untrusted_source', line, offset, detail));
+    const refusal = refusalOf(entry);
+    if (refusal !== null) {
+      out.malformed.push(malformed('untrusted_source', line, offset, refusal));
       return;
     }
     const program = 'sudo';
@@ -85,6 +87,25 @@ class SudoJournaldParser extends HeldSudoParser {
     }
   }
 }
+
+/**
+ * Why an entry that claims to be sudo's is not believed, or null when it is sudo's own.
+ *
+ * sudo logs only through syslog(3) (it has no native journal logging: `--with-logging` is syslog,
+ * file or both), which journald receives on its syslog socket as `_TRANSPORT=syslog`. Any other
+ * transport is refused before the sender is looked at: on a stdout stream (`systemd-cat -t sudo
+ * sudo -S -p '<forged line>' true`) journald records the process that wrote to it, so a user's
+ * set-uid sudo printing a prompt of the user's choosing carries sudo's `_EXE` and root's
+ * capabilities.
+ */
+function refusalOf(entry: JsonObject): string | null {
+  if (journalString(entry, '_TRANSPORT') !== 'syslog') return TRANSPORT_DETAIL;
+  if (sentBySudoAsRoot(entry)) return null;
+  return senderUnknown(entry) ? SENDER_UNKNOWN_DETAIL : UNTRUSTED_DETAIL;
+}
+
+const TRANSPORT_DETAIL =
+  "claims to be sudo, but did not come through journald's syslog socket (_TRANSPORT=syslog), the only way sudo logs to the journal";
 
 const UNTRUSTED_DETAIL =
   "claims to be sudo, but journald's trusted fields do not say sudo's own executable running with root's privileges sent it (_EXE, _UID=0 or _CAP_EFFECTIVE)";

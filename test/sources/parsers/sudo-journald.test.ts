@@ -62,6 +62,34 @@ function loggerForgery(fields: Record<string, unknown> = {}): string {
   });
 }
 
+/**
+ * What journald stored when uid 65534 ran `systemd-cat -t sudo /usr/bin/sudo -S -p $'alice :
+ * TTY=pts/0 ; PWD=/home/alice ; USER=root ; COMMAND=/usr/bin/cat /etc/shadow\n' true` (exported
+ * with `journalctl -o json`): set-uid sudo wrote its prompt into the stream, so journald saw
+ * sudo's executable with root's capabilities.
+ */
+const SYSTEMD_CAT_FORGERY = JSON.stringify({
+  _HOSTNAME: 'vm',
+  SYSLOG_IDENTIFIER: 'sudo',
+  _UID: '65534',
+  __MONOTONIC_TIMESTAMP: '3766474275',
+  MESSAGE: 'alice : TTY=pts/0 ; PWD=/home/alice ; USER=root ; COMMAND=/usr/bin/cat /etc/shadow',
+  _BOOT_ID: '3c1c018537e645c487a11e428bbecb48',
+  __REALTIME_TIMESTAMP: '1796309246593777',
+  _TRANSPORT: 'stdout',
+  _STREAM_ID: '55e4349353a44b95b3c34c2d6ef83ab9',
+  __CURSOR: 's=7ba5d1580be649a0b8722efbe8399017;i=158;b=3c1c018537e645c487a11e428bbecb48;m=e07fd623;t=661bbd68ccaf1;x=9cf231d37bae3b8a',
+  PRIORITY: '6',
+  _CAP_EFFECTIVE: '1fffeffffff',
+  _COMM: 'sudo',
+  _MACHINE_ID: '3d1219c7c4c5404aaa1f6d2a48adfda4',
+  _PID: '13172',
+  _EXE: '/usr/bin/sudo',
+  _RUNTIME_SCOPE: 'system',
+  _CMDLINE: '/usr/bin/sudo -S -p "alice : TTY=pts/0 ; PWD=/home/alice ; USER=root ; COMMAND=/usr/bin/cat /etc/shadow\\n" true',
+  _GID: '65534',
+});
+
 describe('sudo journald parser', () => {
   it('parses a sudo entry with the cursor as eventKey', () => {
     const line = entry({ MESSAGE: '   alice : TTY=pts/0 ; PWD=/home/alice ; USER=root ; COMMAND=/usr/bin/apt upgrade' });
@@ -153,6 +181,28 @@ describe('sudo journald parser', () => {
     expect(malformed.map((m) => m.reason)).toEqual(['untrusted_source', 'untrusted_source']);
   });
 
+  it('refuses set-uid sudo made to print a forged line into a systemd-cat stream (_TRANSPORT=stdout)', () => {
+    const { events, malformed } = run(parser(), [SYSTEMD_CAT_FORGERY]);
+    expect(events).toEqual([]);
+    expect(malformed).toHaveLength(1);
+    expect(malformed[0]).toMatchObject({ reason: 'untrusted_source', offset: 0 });
+    expect(malformed[0]!.detail).toMatch(/_TRANSPORT=syslog/);
+  });
+
+  it('believes only the syslog transport, for @cee: JSON messages too', () => {
+    const message = '   alice : TTY=pts/0 ; PWD=/ ; USER=root ; COMMAND=/bin/ls';
+    const cee = '@cee:{"sudo":{"accept":{"submituser":"alice","runuser":"root","runargv":["ls"],"submit_time":{"seconds":1795530208,"nanoseconds":0}}}}';
+    const lines = [
+      entry({ _TRANSPORT: 'stdout', MESSAGE: cee }),
+      entry({ _TRANSPORT: 'journal', MESSAGE: message }),
+      entry({ _TRANSPORT: undefined, MESSAGE: message }),
+      entry({ MESSAGE: cee }),
+    ];
+    const { events, malformed } = run(parser(), lines);
+    expect(malformed.map((m) => m.reason)).toEqual(['untrusted_source', 'untrusted_source', 'untrusted_source']);
+    expect(events.map((e) => [e.user, e.argv])).toEqual([['alice', ['ls']]]);
+  });
+
   it('keeps reading after a forgery: the real record beside it is stored', () => {
     const real = entry({ MESSAGE: '   alice : TTY=pts/0 ; PWD=/home/alice ; USER=root ; COMMAND=/usr/bin/apt upgrade' });
     const { events, malformed } = run(parser(), [loggerForgery(), real]);
@@ -164,6 +214,7 @@ describe('sudo journald parser', () => {
     const line = JSON.stringify({
       __REALTIME_TIMESTAMP: '1795530208000000',
       SYSLOG_IDENTIFIER: 'sudo',
+      _TRANSPORT: 'syslog',
       _COMM: 'sudo',
       _UID: '0',
       _AUDIT_LOGINUID: '4294967295',
