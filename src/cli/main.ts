@@ -8,14 +8,10 @@ import { WrongFormatError } from './wrong-format-error.js';
 // modules, nor the configuration loader and its YAML parser (start-up and memory it does not
 // need). Only what every command's definition needs is imported above.
 
-/**
- * Loads the configuration, and decides sandbox or live on all of it (see settleSandboxMode);
- * its modules are imported on first use.
- */
+/** Loads the configuration (sandbox or live decided on all of it); its modules are imported on first use. */
 async function loadConfig(options: { file?: string; sandbox?: boolean }): Promise<VouchConfig> {
   const { loadConfig: load } = await import('../config/load-config.js');
-  const { sandboxFlag, settleSandboxMode } = await import('../config/sandbox-mode.js');
-  return settleSandboxMode(load(options), options.sandbox === true || sandboxFlag(process.env.VOUCH_SANDBOX));
+  return load(options);
 }
 
 const USAGE_ERROR_EXIT_CODE = 2;

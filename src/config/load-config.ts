@@ -9,7 +9,7 @@ import { assertKnownKeys } from './config-schema.js';
 import { DEFAULTS, MIN_JOB_LEASE_MS, MIN_REVIEW_TOKEN_LENGTH } from './defaults.js';
 import { formatDuration, parseDuration, parsePositiveDuration } from './duration.js';
 import { DIGEST_CADENCES, type DigestCadence } from '../digest/digest-period.js';
-import { isLoopbackHost, sandboxFlag, sandboxRequested } from './sandbox-mode.js';
+import { isLoopbackHost, sandboxFlag, sandboxRequested, settleSandboxMode } from './sandbox-mode.js';
 import { ladderConfig, pagerDutyConfig } from './ladder-config.js';
 
 type Env = Record<string, string | undefined>;
@@ -120,7 +120,8 @@ export function loadConfig(options: LoadConfigOptions = {}): VouchConfig {
   if (config.jobs.leaseMs * 2 > config.workflow.pushTimeoutMs) {
     throw new ConfigError('jobs.lease', `must be at most half of workflow.push_timeout (${config.workflow.pushTimeoutMs / 1000}s), so a crashed replica's push is still polled in time`);
   }
-  return config;
+  // The review console's SSO and public URL are read last; they too can mark a deployment.
+  return settleSandboxMode(config, options.sandbox === true || sandboxFlag(env.VOUCH_SANDBOX));
 }
 
 function readYaml(file: string): Section {

@@ -2,7 +2,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { assertStartable, isLoopbackHost, settleSandboxMode } from '../../src/config/sandbox-mode.js';
+import { assertStartable, isLoopbackHost } from '../../src/config/sandbox-mode.js';
 import { loadConfig } from '../../src/config/load-config.js';
 import { ConfigError } from '../../src/errors.js';
 
@@ -104,7 +104,7 @@ describe('sandbox or live', () => {
       [{ VOUCH_PUBLIC_URL: 'https://vouch.example.com' }, 'review.public_url', 'review.public_url (VOUCH_PUBLIC_URL)'],
     ];
     for (const [env, keys, remove] of cases) {
-      const config = settleSandboxMode(loadConfig({ env }), false);
+      const config = loadConfig({ env });
       expect(config.sandbox).toBe(false);
       const error = refusal(() => assertStartable(config));
       expect(error.message).toContain(`config slack: live mode (${keys} configured) needs Slack and Duo credentials`);
@@ -113,21 +113,21 @@ describe('sandbox or live', () => {
       expect(error.message).not.toContain('sso-secret');
     }
     // A public URL on loopback is where a sandbox is reached anyway; with credentials the keys are simply live.
-    expect(settleSandboxMode(loadConfig({ env: { VOUCH_PUBLIC_URL: 'http://127.0.0.1:8080' } }), false).sandbox).toBe(true);
-    const live = settleSandboxMode(loadConfig({ env: { ...SLACK, ...DUO, ...SSO, VOUCH_PUBLIC_URL: 'https://vouch.example.com' } }), false);
+    expect(loadConfig({ env: { VOUCH_PUBLIC_URL: 'http://127.0.0.1:8080' } }).sandbox).toBe(true);
+    const live = loadConfig({ env: { ...SLACK, ...DUO, ...SSO, VOUCH_PUBLIC_URL: 'https://vouch.example.com' } });
     expect(live).toMatchObject({ sandbox: false, liveOnlyKeys: [], review: { oidc: { clientSecret: 'sso-secret' }, publicUrl: 'https://vouch.example.com' } });
     expect(() => assertStartable(live)).not.toThrow();
   });
 
   it('runs a sandbox asked for beside the company\'s SSO on its own simulated SSO, on loopback, never with the real client', () => {
     const env = { VOUCH_OIDC_ISSUER: 'https://sso.example.com', VOUCH_OIDC_CLIENT_ID: 'vouch', VOUCH_OIDC_CLIENT_SECRET: 'sso-secret', VOUCH_PUBLIC_URL: 'https://vouch.example.com' };
-    for (const config of [settleSandboxMode(loadConfig({ env, sandbox: true }), true), settleSandboxMode(loadConfig({ env: { ...env, VOUCH_SANDBOX: '1' } }), true)]) {
+    for (const config of [loadConfig({ env, sandbox: true }), loadConfig({ env: { ...env, VOUCH_SANDBOX: '1' } })]) {
       expect(config.sandbox).toBe(true);
       expect(config.review).toMatchObject({ oidc: null, publicUrl: null });
       expect(config.liveOnlyKeys.map(({ key }) => key)).toEqual(['review.oidc', 'review.public_url']);
       expect(() => assertStartable(config)).not.toThrow();
     }
-    const loopback = settleSandboxMode(loadConfig({ env: { ...env, VOUCH_PUBLIC_URL: 'http://127.0.0.1:8080' }, sandbox: true }), true);
+    const loopback = loadConfig({ env: { ...env, VOUCH_PUBLIC_URL: 'http://127.0.0.1:8080' }, sandbox: true });
     expect(loopback.review).toMatchObject({ oidc: null, publicUrl: 'http://127.0.0.1:8080' });
   });
 
