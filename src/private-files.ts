@@ -1,5 +1,6 @@
 import { chmodSync, lstatSync, mkdirSync, readdirSync } from 'node:fs';
 import path from 'node:path';
+import { ConfigError } from './errors.js';
 
 /**
  * What Vouch keeps on disk is this user's alone, whatever the database: the embedded database
@@ -18,8 +19,19 @@ export const PRIVATE_FILE_MODE = 0o600;
  */
 export function makePrivateDir(dir: string, options: { recursive: boolean }): void {
   process.umask(0o077);
-  mkdirSync(dir, { recursive: true, mode: PRIVATE_DIR_MODE });
-  restrictToOwner(dir, options.recursive);
+  try {
+    mkdirSync(dir, { recursive: true, mode: PRIVATE_DIR_MODE });
+    restrictToOwner(dir, options.recursive);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code !== 'EPERM' && code !== 'EACCES' && code !== 'EROFS') throw error;
+    // Everything Vouch keeps lives under the data directory: name the key and the fix, not a stack.
+    const where = (error as NodeJS.ErrnoException).path ?? dir;
+    throw new ConfigError(
+      'database.data_dir',
+      `cannot make ${where} private (${code}: it belongs to another user or is read-only); give it to the user Vouch runs as (chown), or choose another VOUCH_DATA_DIR`,
+    );
+  }
 }
 
 /**

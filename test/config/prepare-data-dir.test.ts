@@ -1,4 +1,5 @@
-import { chmodSync, mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -45,6 +46,29 @@ describe('prepareDataDir', () => {
         `config database.data_dir: cannot use ${dataDir} as the data directory: ${file} is a file, not a directory; ` +
           'set database.data_dir (VOUCH_DATA_DIR) to a directory this user may create and write, or database.url (DATABASE_URL) to use Postgres',
       );
+    }
+  });
+});
+
+describe('a data directory Vouch may not change', () => {
+  const asRoot = process.getuid?.() === 0 && existsSync('/usr/sbin/runuser') && existsSync('dist/src/private-files.js');
+
+  it.skipIf(!asRoot)('names the key and the fix instead of failing with a stack trace', () => {
+    // Made by root, 0755 inside a directory of the unprivileged user: they may not chmod it.
+    const top = mkdtempSync(path.join(tmpdir(), 'vouch-foreign-'));
+    try {
+      const pgdata = path.join(top, 'pgdata');
+      mkdirSync(pgdata, { mode: 0o755 });
+      chmodSync(pgdata, 0o755);
+      chownSync(top, 65534, 65534);
+      chmodSync(top, 0o700);
+      const script = `import(${JSON.stringify(path.resolve('dist/src/private-files.js'))}).then((m) => m.makePrivateDir(${JSON.stringify(pgdata)}, { recursive: true })).catch((e) => { console.log(e.constructor.name + ': ' + e.message); })`;
+      const result = spawnSync('/usr/sbin/runuser', ['-u', 'nobody', '--', process.execPath, '-e', script], { encoding: 'utf8' });
+      expect(result.stdout.trim()).toBe(
+        `ConfigError: config database.data_dir: cannot make ${pgdata} private (EPERM: it belongs to another user or is read-only); give it to the user Vouch runs as (chown), or choose another VOUCH_DATA_DIR`,
+      );
+    } finally {
+      rmSync(top, { recursive: true, force: true });
     }
   });
 });
