@@ -4,6 +4,7 @@
  * splitter (byte offsets, bounded line length, lines kept as bytes until a parser wants them), so
  * memory stays at about one batch no matter how large the log is.
  */
+import { createReadStream } from 'node:fs';
 import { access, constants, open, stat } from 'node:fs/promises';
 import { systemClock, type Clock } from '../clock.js';
 import { NotFoundError, VouchError } from '../errors.js';
@@ -90,11 +91,14 @@ export async function openLog(file: string, options: ReadLogOptions): Promise<Lo
     const stdin = options.stdin ?? process.stdin;
     return reader(file, null, parser, clock, splitBlocks(stdin as AsyncIterable<Buffer | string>, maxLineBytes));
   }
-  const size = await checkReadable(file);
+  const { size, stream } = await checkReadable(file);
+  // A pipe (`<(zcat audit.log.gz)`, /dev/stdin) is read as a stream, as standard input is.
+  if (stream) return reader(file, null, parser, clock, splitBlocks(createReadStream(file, { highWaterMark: batchBytes }), maxLineBytes));
   return reader(file, size, parser, clock, splitBlocks(fileReads(file, batchBytes), maxLineBytes));
 }
 
-async function checkReadable(file: string): Promise<number> {
+/** A regular file (its size known), or a pipe or character device read as a stream. */
+async function checkReadable(file: string): Promise<{ size: number | null; stream: boolean }> {
   let info;
   try {
     info = await stat(file);
@@ -103,13 +107,16 @@ async function checkReadable(file: string): Promise<number> {
     if (code === 'ENOENT' || code === 'ENOTDIR') throw new NotFoundError(`${file}: no such file`);
     throw new VouchError('request_invalid', `${file}: cannot read it (${code ?? (error as Error).message})`);
   }
-  if (!info.isFile()) throw new VouchError('request_invalid', `${file}: not a regular file`);
+  const stream = info.isFIFO() || info.isCharacterDevice();
+  if (!info.isFile() && !stream) {
+    throw new VouchError('request_invalid', `${file}: ${info.isDirectory() ? 'a directory, not a log file: name the file' : 'not a regular file or a pipe'}`);
+  }
   try {
     await access(file, constants.R_OK);
   } catch {
     throw new VouchError('request_invalid', `${file}: permission denied (audit logs are usually readable by root only)`);
   }
-  return info.size;
+  return { size: stream ? null : info.size, stream };
 }
 
 /** What a pass learns about the lines themselves, besides the events (see LogReader). */

@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -85,10 +86,19 @@ describe('openLog', () => {
     expect(events.map((e) => e.argv[1])).toEqual(['2']);
   });
 
+  it('reads a named pipe as a stream, as standard input', async () => {
+    const fifo = path.join(dir, 'pipe');
+    execFileSync('mkfifo', [fifo]);
+    const writer = writeFile(fifo, [jsonLine(7), jsonLine(8)].join('\n') + '\n');
+    const { events } = await drain(await openLog(fifo, options));
+    await writer;
+    expect(events.map((e) => e.argv[1])).toEqual(['7', '8']);
+  });
+
   it('throws NotFoundError for a missing file and VouchError for a directory or an unknown format', async () => {
     await expect(openLog(path.join(dir, 'nope.log'), options)).rejects.toBeInstanceOf(NotFoundError);
     await mkdir(path.join(dir, 'sub'));
-    await expect(openLog(path.join(dir, 'sub'), options)).rejects.toThrow(/not a regular file/);
+    await expect(openLog(path.join(dir, 'sub'), options)).rejects.toThrow(/sub: a directory, not a log file/);
     await writeFile(path.join(dir, 'x.log'), '');
     const unknown = openLog(path.join(dir, 'x.log'), { ...options, format: 'syslog-ng' });
     await expect(unknown).rejects.toBeInstanceOf(VouchError);
