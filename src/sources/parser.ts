@@ -13,10 +13,16 @@ export type MalformedReason =
   | 'unrecognized'
   | 'incomplete_event'
   /**
-   * Kept, not skipped: a JSON record whose optional field had the wrong type (`"pid": 1.5`). The
+   * Kept, not skipped: a JSON record whose optional field had the wrong type (`"pid": 1.5`), or an
+   * audit record without a field the kernel always writes (a SYSCALL cut before its `auid=`). The
    * field is left out (null) and the rest of the event stands; `detail` names the field.
    */
   | 'bad_field'
+  /**
+   * A second copy of what an audit event holds once (its SYSCALL record), as a damaged or repeated
+   * line brings: the first sound copy is kept, the other ignored.
+   */
+  | 'duplicate_record'
   /** A record that claims to be sudo's but lacks the log's proof of who wrote it (journald). */
   | 'untrusted_source'
   /** An HTTP event for a host its source is not bound to (`sources[].hosts`). */

@@ -1,12 +1,12 @@
 /** Assembly of one kernel exec event (SYSCALL, EXECVE, CWD, PATH, PROCTITLE) into a CommandEvent. */
 import type { CommandEvent } from '../command-event.js';
 import { commandLine } from '../command-event.js';
-import type { MalformedReason } from '../parser.js';
 import { isAscii } from 'node:buffer';
 import { UNSET_ID, decodeField } from './decode-field.js';
 import type { ExecVerdict } from './exec-verdict.js';
 import { ExecveArgs } from './execve-args.js';
 import { bytesStartWith, decodeFieldAt, fieldValueAt, textAt, wordEnd } from './field-bytes.js';
+import type { RecordProblem } from './parse-support.js';
 import { CWD, EXECVE, PATH, PROCTITLE, SYSCALL, kernelKind } from './record-kind.js';
 import { NO_SYSCALL, readSyscallAt, type SyscallFacts } from './syscall-record.js';
 import type { UidNamer } from './uid-namer.js';
@@ -39,7 +39,7 @@ export class AuditEventBuilder {
    * Adds one record given as text (go-audit's messages): `line[start, rawEnd)` raw fields and
    * `[rawEnd + 1, line.length)` ENRICHED ones. See addRecordAt.
    */
-  addRecord(type: string, line: string, start: number, rawEnd: number): MalformedReason | null {
+  addRecord(type: string, line: string, start: number, rawEnd: number): RecordProblem | null {
     const kind = kernelKind(type);
     if (kind === null) return null;
     const bytes = Buffer.from(line.slice(start), 'utf8');
@@ -50,14 +50,12 @@ export class AuditEventBuilder {
   /**
    * Adds one record of a kernel kind (record-kind.ts) read as bytes: raw fields `bytes[start,
    * rawEnd)`, ENRICHED ones after the separator at `rawEnd` up to `end`; `utf8` when the line
-   * holds non-ASCII bytes. Returns a malformed reason for a bad value (the rest still counts).
+   * holds non-ASCII bytes. Returns what was wrong with a damaged record (the rest still counts).
    */
-  addRecordAt(kind: number, bytes: Buffer, start: number, rawEnd: number, end: number, utf8: boolean): MalformedReason | null {
+  addRecordAt(kind: number, bytes: Buffer, start: number, rawEnd: number, end: number, utf8: boolean): RecordProblem | null {
     switch (kind) {
       case SYSCALL:
-        this.syscall = readSyscallAt(bytes, start, rawEnd, end, utf8);
-        this.verdict = this.syscall.verdict;
-        return null;
+        return this.addSyscall(readSyscallAt(bytes, start, rawEnd, end, utf8));
       case EXECVE:
         this.args ??= new ExecveArgs();
         return this.args.addRecordAt(bytes, start, rawEnd, utf8);
@@ -65,7 +63,7 @@ export class AuditEventBuilder {
         const at = fieldValueAt(bytes, start, rawEnd, 'cwd=');
         if (at < 0) return null;
         const cwd = decodeFieldAt(bytes, at, wordEnd(bytes, at, rawEnd), utf8);
-        if (cwd === undefined) return 'bad_hex';
+        if (cwd === undefined) return BAD_HEX;
         this.cwd = cwd;
         return null;
       }
@@ -80,6 +78,27 @@ export class AuditEventBuilder {
       default:
         return null;
     }
+  }
+
+  /**
+   * The kernel writes one SYSCALL record per event, always with auid, uid and euid. One without
+   * them was cut short: it is used, and counted, since the command still ran. A second SYSCALL
+   * record (a damaged or repeated line) never replaces a whole first one, so it cannot take the
+   * user away; it only stands in for a first one that was cut short.
+   */
+  private addSyscall(facts: SyscallFacts): RecordProblem | null {
+    const missing = missingIds(facts);
+    const held = this.syscall;
+    if (held !== null) {
+      if (missingIds(held) === null || missing !== null) return SECOND_SYSCALL_IGNORED;
+      this.syscall = facts;
+      this.verdict = facts.verdict;
+      return SECOND_SYSCALL_USED;
+    }
+    this.syscall = facts;
+    this.verdict = facts.verdict;
+    if (missing === null) return null;
+    return { reason: 'bad_field', detail: `kept without: the SYSCALL record's ${missing} (cut short?)` };
   }
 
   private addPath(bytes: Buffer, start: number, rawEnd: number, utf8: boolean): void {
@@ -154,4 +173,26 @@ export class AuditEventBuilder {
     if (!complete && this.args?.hasAny) (extra ??= {}).truncated = 'true';
     return extra;
   }
+}
+
+const BAD_HEX: RecordProblem = Object.freeze({ reason: 'bad_hex' });
+
+const SECOND_SYSCALL_IGNORED: RecordProblem = Object.freeze({
+  reason: 'duplicate_record',
+  detail: 'a second SYSCALL record for the event: ignored, the first is kept',
+});
+
+const SECOND_SYSCALL_USED: RecordProblem = Object.freeze({
+  reason: 'duplicate_record',
+  detail: 'a second SYSCALL record for the event: used in place of the first, which was cut short',
+});
+
+/** The ids a SYSCALL record lacks (absent, or not a number), as `auid and uid`; null when it has all three. */
+function missingIds(facts: SyscallFacts): string | null {
+  if (facts.auid !== null && facts.uid !== null && facts.euid !== null) return null;
+  const names: string[] = [];
+  if (facts.auid === null) names.push('auid');
+  if (facts.uid === null) names.push('uid');
+  if (facts.euid === null) names.push('euid');
+  return names.length === 1 ? names[0]! : `${names.slice(0, -1).join(', ')} and ${names[names.length - 1]!}`;
 }

@@ -211,7 +211,7 @@ class AuditdParser implements LogParser {
     if (!slot) return;
     const builder = slot.value.builder;
     const problem = builder.addRecordAt(kind, bytes, h.bodyStart, this.rawEnd(bytes, end), end, utf8);
-    if (problem) out.malformed.push(malformed(problem, textAt(bytes, start, end, utf8), offset));
+    if (problem) out.malformed.push(malformed(problem.reason, textAt(bytes, start, end, utf8), offset, problem.detail));
     if (kind === SYSCALL && builder.verdict === 'other' && !builder.isExec) {
       this.pending.delete(slot);
       this.skip(slot);

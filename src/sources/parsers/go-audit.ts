@@ -97,7 +97,7 @@ export function createGoAuditParser(options: ParserOptions): LogParser {
         continue;
       }
       const problem = builder.addRecord(type, data, 0, rawEnd);
-      if (problem) out.malformed.push(malformed(problem, line, offset));
+      if (problem) out.malformed.push(malformed(problem.reason, line, offset, problem.detail));
     }
     const event = builder.build(ctx);
     if (event) {

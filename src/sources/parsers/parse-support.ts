@@ -46,6 +46,12 @@ export function sampleOf(text: string): string {
   return window !== text && !sample.endsWith(CUT_MARK) ? terminalPrefix(`${sample}${CUT_MARK}`, SAMPLE_CHARS) : sample;
 }
 
+/** What was wrong with one record of an event that goes on: the line is counted, the event kept. */
+export interface RecordProblem {
+  reason: MalformedReason;
+  detail?: string;
+}
+
 /** Builds a Malformed record for a line. */
 export function malformed(
   reason: MalformedReason,

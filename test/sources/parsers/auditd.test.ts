@@ -546,6 +546,35 @@ describe('auditd parser: malformed input', () => {
     expect(run.malformed.map((m) => [m.reason, m.detail])).toEqual([['incomplete_event', 'an exec without its SYSCALL record (who ran it is unknown)']]);
   });
 
+  // A cat of /etc/shadow by auid 1001, and its SYSCALL record cut short (as a crash or a full disk leaves it).
+  const SHADOW_SYSCALL =
+    'type=SYSCALL msg=audit(1796157397.973:602): arch=c000003e syscall=59 success=yes exit=0 a0=55a0c8098f00 a1=55a0c80997d0 a2=55a0c8095c50 a3=8 items=2 ppid=19817 pid=19818 auid=1001 uid=0 gid=0 euid=0 suid=0 fsuid=0 egid=0 sgid=0 fsgid=0 tty=pts1 ses=3 comm="cat" exe="/usr/bin/cat" key="vouch-exec"';
+  const SHADOW_SYSCALL_CUT = 'type=SYSCALL msg=audit(1796157397.973:602): arch=c000003e syscall=59 success=yes exit=0 a0=55a0c8098f00 a1=55a0c80997d0 a2=55a0c8095c50 a3=8 items=2 ppid=19817 pid=19818 au';
+  const SHADOW_REST = ['type=EXECVE msg=audit(1796157397.973:602): argc=2 a0="cat" a1="/etc/shadow"', 'type=CWD msg=audit(1796157397.973:602): cwd="/root"'];
+  const SHADOW_EOE = 'type=EOE msg=audit(1796157397.973:602): ';
+  const who = (e: CommandEvent) => [e.argv, e.user, e.runAs, e.pid, e.exe];
+
+  it('counts an exec whose SYSCALL record was cut before its auid and uid as bad_field, and keeps it', () => {
+    const run = parseAll([SHADOW_SYSCALL_CUT, ...SHADOW_REST, SHADOW_EOE].join('\n'));
+    expect(run.events.map(who)).toEqual([[['cat', '/etc/shadow'], null, null, 19818, null]]);
+    expect(run.malformed.map((m) => [m.reason, m.detail])).toEqual([['bad_field', "kept without: the SYSCALL record's auid, uid and euid (cut short?)"]]);
+  });
+
+  it('keeps the first whole SYSCALL record of an event: a later copy cut short is counted and ignored', () => {
+    const run = parseAll([SHADOW_SYSCALL, ...SHADOW_REST, SHADOW_SYSCALL_CUT.replace('pid=19818 au', 'pid=1'), SHADOW_EOE].join('\n'));
+    expect(run.events.map(who)).toEqual([[['cat', '/etc/shadow'], '1001', 'root', 19818, '/usr/bin/cat']]);
+    expect(run.malformed.map((m) => [m.reason, m.detail])).toEqual([['duplicate_record', 'a second SYSCALL record for the event: ignored, the first is kept']]);
+    const twice = parseAll([SHADOW_SYSCALL, ...SHADOW_REST, SHADOW_SYSCALL.replace('pid=19818', 'pid=4'), SHADOW_EOE].join('\n'));
+    expect(twice.events.map(who)).toEqual([[['cat', '/etc/shadow'], '1001', 'root', 19818, '/usr/bin/cat']]);
+    expect(twice.malformed.map((m) => m.reason)).toEqual(['duplicate_record']);
+  });
+
+  it('lets a whole SYSCALL record stand in for a first one cut short', () => {
+    const run = parseAll([SHADOW_SYSCALL_CUT, ...SHADOW_REST, SHADOW_SYSCALL, SHADOW_EOE].join('\n'));
+    expect(run.events.map(who)).toEqual([[['cat', '/etc/shadow'], '1001', 'root', 19818, '/usr/bin/cat']]);
+    expect(run.malformed.map((m) => m.reason)).toEqual(['bad_field', 'duplicate_record']);
+  });
+
   it('accepts lower-case hex and ignores blank lines', () => {
     const parser = createAuditdParser({ defaultHost: 'h' });
     expect(parser.push('', 0, now)).toEqual({ events: [], malformed: [] });

@@ -76,6 +76,22 @@ describe('go-audit parser', () => {
     expect(clean.malformed).toEqual([]);
   });
 
+  it('keeps the first whole SYSCALL message of a group: a second one cut short is counted and ignored', () => {
+    const parser = createGoAuditParser({ defaultHost: 'fallback' });
+    const cut = 'arch=c000003e syscall=59 success=yes exit=0 a0=1 a1=2 a2=3 a3=4 items=2 ppid=900 pid=7 au';
+    const line = group(5152, '1700000100.250', [
+      [1300, 'arch=c000003e syscall=59 success=yes exit=0 items=2 ppid=900 pid=901 auid=1000 uid=0 euid=0 exe="/usr/bin/cat"'],
+      [1309, 'argc=2 a0="cat" a1="/etc/shadow"'],
+      [1300, cut],
+    ]);
+    const out = parser.push(line, 0, new Date(0));
+    expect(out.events.map((e) => [e.user, e.runAs, e.pid])).toEqual([['alice', 'root', 901]]);
+    expect(out.malformed.map((m) => m.reason)).toEqual(['duplicate_record']);
+    const alone = parser.push(group(5153, '1700000100.250', [[1300, cut], [1309, 'argc=2 a0="cat" a1="/etc/shadow"']]), 1, new Date(0));
+    expect(alone.events.map((e) => [e.user, e.pid])).toEqual([[null, 7]]);
+    expect(alone.malformed.map((m) => m.reason)).toEqual(['bad_field']);
+  });
+
   it('falls back to resolveUid when uid_map does not know a uid', () => {
     const parser = createGoAuditParser({ defaultHost: 'h', resolveUid: (uid) => (uid === 2000 ? 'carol' : null) });
     const line = group(8, '1700000100.300', [
