@@ -19,8 +19,9 @@ export type MalformedReason =
    */
   | 'bad_field'
   /**
-   * A second copy of what an audit event holds once (its SYSCALL record), as a damaged or repeated
-   * line brings: the first sound copy is kept, the other ignored.
+   * A second copy of what an audit event holds once (its SYSCALL record, an EXECVE argument or a
+   * chunk of one, `argc`), as a damaged or repeated line brings: the first sound copy is kept, the
+   * other ignored.
    */
   | 'duplicate_record'
   /** A record that claims to be sudo's but lacks the log's proof of who wrote it (journald). */

@@ -575,6 +575,51 @@ describe('auditd parser: malformed input', () => {
     expect(run.malformed.map((m) => m.reason)).toEqual(['bad_field', 'duplicate_record']);
   });
 
+  it('keeps the first value of each argument: a damaged copy of an EXECVE line later in the event is counted and ignored', () => {
+    // Real records (test/fixtures/real/auditd/PROVENANCE.md); the event has no EOE, so it is still
+    // open when the copy comes: the first half of its EXECVE line glued to the line after it.
+    const lines = readFileSync(fileURLToPath(new URL('../../fixtures/real/auditd/audit-enriched.log', import.meta.url)), 'utf8').split('\n');
+    const execve = lines[14]!;
+    expect(execve).toMatch(/^type=EXECVE msg=audit\(1796157392\.957:435\): argc=4 .* a3=6364/);
+    const damaged = [...lines.slice(0, 372), execve.slice(0, execve.length >> 1) + lines[15], ...lines.slice(372)];
+    const key = 'local:1796157392.957:435';
+    const good = byKey(parseAll(lines.join('\n')).events).get(key)!;
+    const run = parseAll(damaged.join('\n'));
+    expect(byKey(run.events).get(key)).toEqual(good);
+    expect(good.argv[3]).toBe('cd /tmp && script -qec sudo\\ /usr/bin/id\\  /dev/null');
+    expect(run.malformed.map((m) => [m.reason, m.detail])).toEqual([['duplicate_record', 'a second argc for the event: ignored, the first is kept']]);
+  });
+
+  it('a second value of an argument or chunk is ignored, unless the first was damaged and it is sound', () => {
+    const head = 'type=SYSCALL msg=audit(1700000054.000:1): arch=c000003e syscall=59 success=yes exit=0 pid=9 auid=1000 uid=0 euid=0';
+    const execve = (body: string) => `type=EXECVE msg=audit(1700000054.000:1): ${body}`;
+    const eoe = 'type=EOE msg=audit(1700000054.000:1):';
+    const argvOf = (...bodies: string[]) => {
+      const run = parseAll([head, ...bodies.map(execve), eoe].join('\n'));
+      return [run.events.map((e) => e.argv), run.malformed.map((m) => [m.reason, m.detail])];
+    };
+    expect(argvOf('argc=2 a0="cat" a1="/etc/shadow"', 'a1=2F746D70')).toEqual([
+      [['cat', '/etc/shadow']],
+      [['duplicate_record', 'a second value for a1: ignored, the first is kept']],
+    ]);
+    expect(argvOf('argc=2 a0="cat" a1=2F6574632F73686164type=CWD', 'a1=2F6574632F736861646F77')).toEqual([
+      [['cat', '/etc/shadow']],
+      [['bad_hex', undefined], ['duplicate_record', 'a second value for a1: used in place of the first, which was damaged']],
+    ]);
+    expect(argvOf('argc=2 a0="cat" a1="/etc/sha', 'a1="/etc/shadow"', 'a1=5A5A')).toEqual([
+      [['cat', '/etc/shadow']],
+      [['truncated', undefined], ['duplicate_record', 'a second value for a1: used in place of the first, which was damaged'], ['duplicate_record', 'a second value for a1: ignored, the first is kept']],
+    ]);
+    expect(argvOf('argc=2 a0="cat" a1_len=22 a1[0]=2F6574632F', 'a1[1]=736861646F77', 'a1[1]=7A7A')).toEqual([
+      [['cat', '/etc/shadow']],
+      [['duplicate_record', 'a second value for a1[1]: ignored, the first is kept']],
+    ]);
+    expect(argvOf('argc=2 a0="cat" a1_len=22 a1[0]=2F6574632F', 'a1[1]=7368616ZZZ', 'a1[1]=736861646F77')).toEqual([
+      [['cat', '/etc/shadow']],
+      [['bad_hex', undefined], ['duplicate_record', 'a second value for a1[1]: used in place of the first, which was damaged']],
+    ]);
+  });
+
   it('accepts lower-case hex and ignores blank lines', () => {
     const parser = createAuditdParser({ defaultHost: 'h' });
     expect(parser.push('', 0, now)).toEqual({ events: [], malformed: [] });
