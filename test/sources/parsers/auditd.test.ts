@@ -518,6 +518,29 @@ describe('auditd parser: malformed input', () => {
     ]);
   });
 
+  it('keeps the arguments past argc, so rules see them, and counts the record as bad_field', () => {
+    const run = parseAll(
+      [
+        'type=SYSCALL msg=audit(1796157400.004:4): arch=c000003e syscall=59 success=yes exit=0 a0=1 a1=2 a2=3 a3=8 items=2 ppid=1 pid=4 auid=1001 uid=0 gid=0 euid=0 suid=0 fsuid=0 egid=0 sgid=0 fsgid=0 tty=pts1 ses=3 comm="x" exe="/usr/bin/x" key=x',
+        'type=EXECVE msg=audit(1796157400.004:4): argc=1 a0="cat" a1="/etc/shadow"',
+        'type=EOE msg=audit(1796157400.004:4): ',
+        // A continuation record ahead of the one with argc: the argument is past argc all the same.
+        'type=SYSCALL msg=audit(1796157400.005:5): arch=c000003e syscall=59 success=yes exit=0 pid=5 auid=1001 uid=0 euid=0',
+        'type=EXECVE msg=audit(1796157400.005:5):  a2="z"',
+        'type=EXECVE msg=audit(1796157400.005:5): argc=2 a0="echo" a1="y"',
+        'type=EOE msg=audit(1796157400.005:5): ',
+      ].join('\n'),
+    );
+    expect(run.events.map((e) => [e.argv, e.extra?.truncated])).toEqual([
+      [['cat', '/etc/shadow'], undefined],
+      [['echo', 'y', 'z'], undefined],
+    ]);
+    expect(run.malformed.map((m) => [m.reason, m.detail])).toEqual([
+      ['bad_field', 'argc=1, but the event has a1: kept, past argc'],
+      ['bad_field', 'argc=2, but the event has a2: kept, past argc'],
+    ]);
+  });
+
   it('reads CR LF line endings as LF', () => {
     const records = [
       'type=SYSCALL msg=audit(1700000052.000:1): arch=c000003e syscall=59 success=yes exit=0 pid=9 auid=1000 uid=0 euid=0',
