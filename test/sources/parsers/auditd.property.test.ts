@@ -9,14 +9,19 @@ import { execRecords, type ExecSpec } from './audit-writer.js';
 const UNSET = 4294967295;
 const names: Record<number, string> = { 1000: 'alice', 1001: 'bob' };
 
-/** Argument bytes: mostly printable (quoted), some with spaces/quotes/UTF-8/controls (hex). */
-const argBytes = fc.oneof(
-  fc.string({ unit: 'grapheme-ascii', maxLength: 20 }).map((s) => Buffer.from(s)),
-  fc.string({ unit: 'grapheme', maxLength: 12 }).map((s) => Buffer.from(s)),
-  fc.uint8Array({ maxLength: 24 }),
-  // Long enough to be split into chunks.
-  fc.uint8Array({ minLength: 40, maxLength: 400 }),
-);
+/**
+ * Argument bytes: mostly printable (quoted), some with spaces/quotes/UTF-8/controls (hex). Never a
+ * NUL: the kernel reads each argument as a C string.
+ */
+const argBytes = fc
+  .oneof(
+    fc.string({ unit: 'grapheme-ascii', maxLength: 20 }).map((s) => Buffer.from(s)),
+    fc.string({ unit: 'grapheme', maxLength: 12 }).map((s) => Buffer.from(s)),
+    fc.uint8Array({ maxLength: 24 }),
+    // Long enough to be split into chunks.
+    fc.uint8Array({ minLength: 40, maxLength: 400 }),
+  )
+  .map((bytes) => Uint8Array.from(bytes.filter((byte) => byte !== 0)));
 
 const eventSpec = fc.record({
   argv: fc.array(argBytes, { minLength: 1, maxLength: 6 }),

@@ -541,6 +541,29 @@ describe('auditd parser: malformed input', () => {
     ]);
   });
 
+  it('drops NUL bytes from an argument, quoted or hex, so a word cut by them still meets the rules, and counts the record', () => {
+    const hexWithNul = `${Buffer.from('/etc/gsh').toString('hex')}00${Buffer.from('adow').toString('hex')}`.toUpperCase();
+    const run = parseAll(
+      [
+        'type=SYSCALL msg=audit(1796157397.973:602): arch=c000003e syscall=59 success=yes exit=0 a0=1 a1=2 a2=3 a3=8 items=2 ppid=19817 pid=19818 auid=1001 uid=0 gid=0 euid=0 suid=0 fsuid=0 egid=0 sgid=0 fsgid=0 tty=pts1 ses=3 comm="cat" exe="/usr/bin/cat" key="vouch-exec"',
+        'type=EXECVE msg=audit(1796157397.973:602): argc=3 a0="cat" a1="/etc/sh\0\0\0\0\0adow" a2="x"',
+        'type=CWD msg=audit(1796157397.973:602): cwd="/root"',
+        'type=EOE msg=audit(1796157397.973:602): ',
+        'type=SYSCALL msg=audit(1796157397.974:603): arch=c000003e syscall=59 success=yes exit=0 pid=9 auid=1001 uid=0 euid=0',
+        `type=EXECVE msg=audit(1796157397.974:603): argc=3 a0="cat" a1=${hexWithNul} a2_len=8 a2[0]="/roo\0" a2[1]=742F78`,
+        'type=EOE msg=audit(1796157397.974:603): ',
+      ].join('\n'),
+    );
+    expect(run.events.map((e) => e.argv)).toEqual([
+      ['cat', '/etc/shadow', 'x'],
+      ['cat', '/etc/gshadow', '/root/x'],
+    ]);
+    expect(run.malformed.map((m) => [m.reason, m.detail])).toEqual([
+      ['binary', 'a1 held NUL bytes, which no argument can: kept without them'],
+      ['binary', 'a1 held NUL bytes, which no argument can: kept without them'],
+    ]);
+  });
+
   it('reads CR LF line endings as LF', () => {
     const records = [
       'type=SYSCALL msg=audit(1700000052.000:1): arch=c000003e syscall=59 success=yes exit=0 pid=9 auid=1000 uid=0 euid=0',
