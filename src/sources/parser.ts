@@ -19,8 +19,8 @@ export type MalformedReason =
    */
   | 'bad_field'
   /**
-   * A second copy of what an audit event holds once (its SYSCALL record, an EXECVE argument or a
-   * chunk of one, `argc`), as a damaged or repeated line brings: the first sound copy is kept, the
+   * A second copy of what an audit event holds once (its SYSCALL or CWD record, an EXECVE argument
+   * or a chunk of one, `argc`), as a damaged or repeated line brings: the first sound copy is kept, the
    * other ignored.
    */
   | 'duplicate_record'

@@ -60,6 +60,8 @@ export class AuditEventBuilder {
         this.args ??= new ExecveArgs();
         return this.args.addRecordAt(bytes, start, rawEnd, utf8);
       case CWD: {
+        // One CWD record per event, like SYSCALL: a second (a damaged or repeated line) is ignored.
+        if (this.cwd !== null) return SECOND_CWD_IGNORED;
         const at = fieldValueAt(bytes, start, rawEnd, 'cwd=');
         if (at < 0) return null;
         const cwd = decodeFieldAt(bytes, at, wordEnd(bytes, at, rawEnd), utf8);
@@ -180,6 +182,11 @@ const BAD_HEX: RecordProblem = Object.freeze({ reason: 'bad_hex' });
 const SECOND_SYSCALL_IGNORED: RecordProblem = Object.freeze({
   reason: 'duplicate_record',
   detail: 'a second SYSCALL record for the event: ignored, the first is kept',
+});
+
+const SECOND_CWD_IGNORED: RecordProblem = Object.freeze({
+  reason: 'duplicate_record',
+  detail: 'a second CWD record for the event: ignored, the first is kept',
 });
 
 const SECOND_SYSCALL_USED: RecordProblem = Object.freeze({

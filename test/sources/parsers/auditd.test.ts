@@ -621,6 +621,21 @@ describe('auditd parser: malformed input', () => {
     expect(run.malformed.map((m) => m.reason)).toEqual(['bad_field', 'duplicate_record']);
   });
 
+  it('keeps the first CWD record of an event: a later copy cut short is counted and ignored', () => {
+    const cwd = 'type=CWD msg=audit(1796157393.057:461): cwd=2F746D702F6469722077697468207370616365';
+    const run = parseAll(
+      [
+        'type=SYSCALL msg=audit(1796157393.057:461): arch=c000003e syscall=59 success=yes exit=0 pid=9 auid=1001 uid=1001 euid=1001',
+        'type=EXECVE msg=audit(1796157393.057:461): argc=1 a0="ls"',
+        cwd,
+        cwd.slice(0, cwd.length - 16),
+        'type=EOE msg=audit(1796157393.057:461): ',
+      ].join('\n'),
+    );
+    expect(run.events.map((e) => e.cwd)).toEqual(['/tmp/dir with space']);
+    expect(run.malformed.map((m) => [m.reason, m.detail])).toEqual([['duplicate_record', 'a second CWD record for the event: ignored, the first is kept']]);
+  });
+
   it('keeps the first value of each argument: a damaged copy of an EXECVE line later in the event is counted and ignored', () => {
     // Real records (test/fixtures/real/auditd/PROVENANCE.md); the event has no EOE, so it is still
     // open when the copy comes: the first half of its EXECVE line glued to the line after it.
