@@ -19,7 +19,7 @@ describe('vouch doctor on console sign-in', () => {
     await idp?.close();
   });
 
-  const sso = (issuerUrl: string) => ({ VOUCH_OIDC_ISSUER: issuerUrl, VOUCH_OIDC_CLIENT_ID: 'vouch-console', VOUCH_OIDC_CLIENT_SECRET: 'x', VOUCH_PUBLIC_URL: 'http://127.0.0.1:8080', VOUCH_SANDBOX: '1' });
+  const sso = (issuerUrl: string) => ({ VOUCH_OIDC_ISSUER: issuerUrl, VOUCH_OIDC_CLIENT_ID: 'vouch-console', VOUCH_OIDC_CLIENT_SECRET: 'x', VOUCH_PUBLIC_URL: 'http://127.0.0.1:8080' });
 
   it('says the issuer answers, and which redirect URI to register', async () => {
     const config = loadConfig({ env: sso(issuer) });
