@@ -353,13 +353,7 @@ export class Workflow implements InteractionHandlers {
         await this.schedulePoll(alert.id, deadline);
         return;
       }
-      if (this.now().getTime() < deadline + FINAL_WORD_GRACE_MS) {
-        // Past the deadline, Duo's last word is still owed: the person may have approved in time.
-        // A blip then is asked about again for a while; only a Duo that stays away escalates.
-        this.options.logger.warn('Duo push status unavailable after the deadline; asking again for its final word', { alert: alert.id, error: message });
-        await scheduleJob(this.options.db, alert.id, 'poll', new Date(this.now().getTime() + Math.max(1000, this.options.timings.pushPollIntervalMs)));
-        return;
-      }
+      if (this.now().getTime() < deadline + FINAL_WORD_GRACE_MS) return this.awaitFinalWord(alert.id, 'Duo push status unavailable after the deadline', { error: message });
       return this.failSecondFactor(alert.id, 'error', `Duo unreachable: ${message}`);
     }
     if (status.result === 'allow') return this.verify(alert.id, status.status);
@@ -368,16 +362,22 @@ export class Workflow implements InteractionHandlers {
       return this.failSecondFactor(alert.id, status.status || 'deny', `Duo push ${status.status || 'denied'}: ${status.message}`);
     }
     if (this.now().getTime() >= deadline) {
-      if (status.noAnswer && this.now().getTime() < deadline + FINAL_WORD_GRACE_MS) {
-        // Duo said nothing at all (a push past its deadline has long expired there, and Duo says
-        // so at once): a stalled Duo, asked again for its final word like one that errs.
-        this.options.logger.warn('Duo gave no answer after the deadline; asking again for its final word', { alert: alert.id });
-        await scheduleJob(this.options.db, alert.id, 'poll', new Date(this.now().getTime() + Math.max(1000, this.options.timings.pushPollIntervalMs)));
-        return;
-      }
+      // Duo said nothing at all (a push past its deadline has long expired there, and Duo says so
+      // at once): a stalled Duo, asked again like one that errs.
+      if (status.noAnswer && this.now().getTime() < deadline + FINAL_WORD_GRACE_MS) return this.awaitFinalWord(alert.id, 'Duo gave no answer after the deadline');
       return this.failSecondFactor(alert.id, 'timeout', 'the Duo push was not answered in time');
     }
     await this.schedulePoll(alert.id, deadline);
+  }
+
+  /**
+   * Past a push's deadline Duo's last word is still owed (the person may have approved in time):
+   * a Duo that errs or stalls then is asked again shortly, for up to FINAL_WORD_GRACE_MS; only one
+   * that stays away escalates.
+   */
+  private async awaitFinalWord(alertId: string, why: string, fields: Record<string, unknown> = {}): Promise<void> {
+    this.options.logger.warn(`${why}; asking again for its final word`, { alert: alertId, ...fields });
+    await scheduleJob(this.options.db, alertId, 'poll', new Date(this.now().getTime() + Math.max(1000, this.options.timings.pushPollIntervalMs)));
   }
 
   private async schedulePoll(alertId: string, deadline: number): Promise<void> {
