@@ -16,8 +16,7 @@ import { malformed } from './parse-support.js';
 import { parseUserCmdAt } from './parse-user-cmd.js';
 import { MAX_RECORD_CHARS, newHeaderScan, scanRecordHeader, scanRecordHeaderBytes } from './record-header.js';
 import { EOE, OTHER, PATH, PROCTITLE, SYSCALL, USER_CMD, recordKindAt } from './record-kind.js';
-import { SudoCorrelator, type SudoClaimant } from './sudo-correlator.js';
-import { UNSET_ID } from './decode-field.js';
+import { SudoCorrelator, loginUidOf, sessionOf, type SudoClaimant } from './sudo-correlator.js';
 import { uidNamer, type UidNamer } from './uid-namer.js';
 import { isKernelAuditMessage, isPipelineTypeAt } from '../../health/pipeline-record.js';
 
@@ -369,9 +368,7 @@ class AuditdParser implements LogParser {
       const facts = ev.builder.syscall;
       if (facts === null) return ev;
       if (ev.builder.verdict === 'other') continue;
-      const auid = facts.auid === null || facts.auid === UNSET_ID ? null : facts.auid;
-      const session = facts.ses === null || facts.ses === UNSET_ID ? undefined : String(facts.ses);
-      if (auid === loginUid && session === ses) return ev;
+      if (loginUidOf(facts.auid) === loginUid && sessionOf(facts.ses) === ses) return ev;
     }
     return undefined;
   };

@@ -55,8 +55,8 @@ export class SudoCorrelator {
   /** Takes one USER_CMD; returns the events to emit now (a denial, or records pushed out by the cap). */
   add(record: UserCmdRecord, ctx: UserCmdContext): CommandEvent[] {
     if (!record.success) return [userCmdEvent(record, ctx)];
-    const loginUid = record.auid === null || record.auid === UNSET_ID ? null : record.auid;
-    const ses = record.ses === null || record.ses === UNSET_ID ? undefined : String(record.ses);
+    const loginUid = loginUidOf(record.auid);
+    const ses = sessionOf(record.ses);
     this.pending.push({ host: ctx.host, record, ctx, offset: ctx.offset, at: ctx.at, cameAt: ctx.at.record, loginUid, ses });
     const out: CommandEvent[] = [];
     while (this.pending.length > this.cap) out.push(unclaimedEvent(this.pending.shift()!));
@@ -116,6 +116,16 @@ export class SudoCorrelator {
   }
 }
 
+/** An audit `auid` as a login uid: null when absent or unset (no login behind the process). */
+export function loginUidOf(auid: number | null): number | null {
+  return auid === null || auid === UNSET_ID ? null : auid;
+}
+
+/** An audit `ses` as events carry it (`extra.ses`): undefined when absent or unset. */
+export function sessionOf(ses: number | null): string | undefined {
+  return ses === null || ses === UNSET_ID ? undefined : String(ses);
+}
+
 /** True when `event` ran on the USER_CMD's host, in its login session, and is not sudo itself. */
 function sameActor(p: PendingSudo, event: CommandEvent): boolean {
   return p.host === event.host && p.loginUid === event.loginUid && p.ses === event.extra?.ses && event.pid !== p.record.pid;
@@ -133,7 +143,7 @@ function commandMatches(record: UserCmdRecord, event: CommandEvent): boolean {
 
 /** The event a USER_CMD stands for when no execve claims it, or when sudo denied it. */
 function userCmdEvent(record: UserCmdRecord, ctx: EventContext): CommandEvent {
-  const loginUid = record.auid === null || record.auid === UNSET_ID ? null : record.auid;
+  const loginUid = loginUidOf(record.auid);
   // sudo joins argv with single spaces, so the argument boundaries are gone; split on spaces.
   const argv = record.cmd.split(' ').filter((word) => word !== '');
   const extra: Record<string, string> = { via: 'sudo' };
