@@ -5,6 +5,7 @@ import {
   malformed,
   parseJsonObjectLine,
   toInteger,
+  isJsonObject,
   isUnsetUid,
   type JsonObject,
 } from './parse-support.js';
@@ -27,7 +28,9 @@ export const SUDO_JOURNALD_FORMAT = 'sudo-journald';
  * (`_TRANSPORT=syslog`) and journald's trusted fields say sudo's own executable, running with
  * root's privileges, sent it (see sentBySudoAsRoot); any other is counted as malformed with reason
  * `untrusted_source` (a local user's `logger -t sudo` forgery, or set-uid sudo made to print a
- * forged line into a `systemd-cat` stream).
+ * forged line into a `systemd-cat` stream). One sudo was made to print over the syslog socket
+ * itself is refused when `resolveUid` names journald's `_UID` as someone else than the user the
+ * line names (see senderIsAnother).
  *
  * The message itself is parsed exactly as in syslog, including `(command continued)` parts, which
  * are held as described for the sudo syslog parser, and `@cee:` JSON messages.
@@ -61,6 +64,12 @@ class SudoJournaldParser extends HeldSudoParser {
     const pid = toInteger(journalString(entry, '_PID') ?? journalString(entry, 'SYSLOG_PID'));
     const time = journalTime(entry);
     const sender = `${host}\u0000${pid ?? ''}`;
+    const impostor = senderIsAnother(entry, claimedUser(message), host, this.options.resolveUid);
+    if (impostor !== null) {
+      this.assembler.other(sender, out);
+      out.malformed.push(malformed('untrusted_source', line, offset, impostor));
+      return;
+    }
     if (message.startsWith('@cee:')) {
       this.assembler.other(sender, out);
       const header = { time, host, program, pid, message };
@@ -120,6 +129,49 @@ const SENDER_UNKNOWN_DETAIL =
  */
 function senderUnknown(entry: JsonObject): boolean {
   return journalString(entry, '_EXE') === null && journalString(entry, '_COMM') === null;
+}
+
+/**
+ * The user a sudo message says ran sudo: the name before ` : ` of a command line, or `submituser`
+ * of an `@cee:` JSON one; null for anything else (PAM session lines, continued parts).
+ */
+function claimedUser(message: string): string | null {
+  if (message.startsWith('@cee:')) return ceeSubmitUser(message.slice(5));
+  const split = splitSudoMessage(message);
+  return split.kind === 'first' ? split.user : null;
+}
+
+function ceeSubmitUser(json: string): string | null {
+  let value: unknown;
+  try {
+    value = JSON.parse(json);
+  } catch {
+    return null;
+  }
+  const sudo = isJsonObject(value) ? value.sudo : undefined;
+  if (!isJsonObject(sudo)) return null;
+  for (const record of Object.values(sudo)) {
+    if (isJsonObject(record) && typeof record.submituser === 'string') return record.submituser;
+  }
+  return null;
+}
+
+/**
+ * Why an entry sudo itself sent is still not believed: journald's `_UID` (the kernel's word for
+ * the sending process, which set-uid sudo does not change) belongs to someone other than the user
+ * the line names. That is a line the sender had sudo print, not sudo's log: `sudo -S -p '<line>'`
+ * with its standard error on a socket connected to /dev/log arrives with sudo's `_EXE`, root's
+ * capabilities and `_TRANSPORT=syslog`, and only `_UID` gives the forger away. Telling needs the
+ * uid's name (`identity.uids`); a uid it does not name, and root's (which may run sudo for anyone
+ * and can write any log anyway), are not judged. Null when nothing says the sender is another.
+ */
+function senderIsAnother(entry: JsonObject, user: string | null, host: string, resolveUid: ParserOptions['resolveUid']): string | null {
+  if (user === null || resolveUid === undefined) return null;
+  const uid = toInteger(journalString(entry, '_UID'));
+  if (uid === null || uid === 0 || isUnsetUid(uid)) return null;
+  const sender = resolveUid(uid, host);
+  if (sender === null || sender === user) return null;
+  return `sent by sudo run by uid ${uid} (${sender}), but the line names ${user}: a line sudo was made to print (its prompt, over /dev/log), not sudo's log`;
 }
 
 /** Whether the entry says it is sudo's, by its own word (SYSLOG_IDENTIFIER) or journald's. */

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { createSudoJournaldParser } from '../../../src/sources/parsers/sudo-journald.js';
 import { NOW, baseOptions, run } from './parser-harness.js';
@@ -236,5 +237,46 @@ describe('sudo journald parser', () => {
     const { events, malformed } = run(parser(), lines);
     expect(events).toEqual([]);
     expect(malformed.map((m) => m.reason)).toEqual(['truncated', 'bad_json', 'bad_json', 'bad_json', 'bad_json']);
+  });
+
+  describe('a line sudo itself was made to print (its prompt, over /dev/log)', () => {
+    // Recorded here: uid 65534 ran the real sudo -S with a forged prompt and its standard error a
+    // socket connected to /dev/log (test/fixtures/real/sudo/make-samples.sh). The forged line has
+    // sudo's _EXE, root's capabilities and _TRANSPORT=syslog; only _UID is the forger's. The same
+    // process then logged its own, true denial.
+    const recorded = readFileSync('test/fixtures/real/sudo/journal-prompt-forgery.json', 'utf8').trimEnd().split('\n');
+    const uids: Record<number, string> = { 65534: 'nobody', 1001: 'alice' };
+    const naming = () => createSudoJournaldParser({ ...baseOptions, resolveUid: (uid) => uids[uid] ?? null });
+
+    it('is refused when identity.uids names the sender, and the sender\'s own line is kept', () => {
+      const { events, malformed } = run(naming(), recorded);
+      expect(events.map((e) => [e.user, e.command, e.sudoDenied])).toEqual([['nobody', '/usr/bin/true', true]]);
+      const refused = malformed.filter((m) => m.reason === 'untrusted_source');
+      expect(refused).toHaveLength(1);
+      expect(refused[0]!.offset).toBe(0);
+      expect(refused[0]!.detail).toMatch(/uid 65534 \(nobody\), but the line names alice/);
+    });
+
+    it("is kept when nothing names the sender's uid (the README says to configure identity.uids)", () => {
+      const { events } = run(parser(), recorded);
+      expect(events.map((e) => e.user)).toEqual(['alice', 'nobody']);
+    });
+
+    it("keeps sudo's own lines: the sender's uid names the user the line names, or is root's or unknown", () => {
+      const own = entry({ _UID: '1001', _CAP_EFFECTIVE: '1fffeffffff', MESSAGE: '   alice : TTY=pts/0 ; PWD=/ ; USER=root ; COMMAND=/bin/ls' });
+      const byRoot = entry({ _UID: '0', MESSAGE: '   alice : TTY=pts/0 ; PWD=/ ; USER=root ; COMMAND=/bin/ls' });
+      const unknown = entry({ _UID: '2002', _CAP_EFFECTIVE: '1fffeffffff', MESSAGE: '   carol : TTY=pts/0 ; PWD=/ ; USER=root ; COMMAND=/bin/ls' });
+      const { events, malformed } = run(naming(), [own, byRoot, unknown]);
+      expect(malformed).toEqual([]);
+      expect(events.map((e) => e.user)).toEqual(['alice', 'alice', 'carol']);
+    });
+
+    it('is refused in the @cee: JSON form too', () => {
+      const cee = '@cee:{"sudo":{"accept":{"submituser":"alice","runuser":"root","runargv":["cat","/etc/shadow"],"submit_time":{"seconds":1795530208,"nanoseconds":0}}}}';
+      const forged = entry({ _UID: '65534', _CAP_EFFECTIVE: '1fffeffffff', MESSAGE: cee });
+      const { events, malformed } = run(naming(), [forged]);
+      expect(events).toEqual([]);
+      expect(malformed.map((m) => m.reason)).toEqual(['untrusted_source']);
+    });
   });
 });
