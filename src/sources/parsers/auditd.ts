@@ -185,7 +185,7 @@ class AuditdParser implements LogParser {
     }
     this.clock.observe(h.timeMs);
     if (kind === EOE) {
-      this.closeEvent(this.skipped.findAt(bytes, h, utf8), this.pending.findAt(bytes, h, utf8), out);
+      this.closeEvent(bytes, utf8, out);
       return;
     }
     if (kind === USER_CMD) {
@@ -312,12 +312,20 @@ class AuditdParser implements LogParser {
     this.schedule(at);
   }
 
-  /** An EOE: forgets the event's skip mark and emits it if it is held. */
-  private closeEvent(mark: Slot<LogMark> | undefined, slot: Slot<PendingEvent> | undefined, out: ParseOutput): void {
+  /**
+   * An EOE (its header in this.header): emits the event if it is held, else forgets its skip mark.
+   * An event is held or marked skipped, never both (a mark is made only once it is let go), so an
+   * exec's EOE costs one lookup.
+   */
+  private closeEvent(bytes: Buffer, utf8: boolean, out: ParseOutput): void {
+    const slot = this.pending.findAt(bytes, this.header, utf8);
+    if (slot) {
+      this.pending.delete(slot);
+      this.emit(slot.value, out, false);
+      return;
+    }
+    const mark = this.skipped.findAt(bytes, this.header, utf8);
     if (mark) this.skipped.delete(mark);
-    if (!slot) return;
-    this.pending.delete(slot);
-    this.emit(slot.value, out, false);
   }
 
   /** Makes sure a sweep runs by the time `mark` can have gone stale. */
