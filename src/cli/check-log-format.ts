@@ -1,4 +1,5 @@
-import { AUTO_FORMAT, classifyLine, detectFormat } from '../sources/parsers/index.js';
+import { classifyLine, detectFormat } from '../sources/parsers/detect-format.js';
+import { AUTO_FORMAT } from '../sources/parsers/formats.js';
 import type { LogReader } from '../sources/read-log.js';
 import { terminalText } from '../terminal-text.js';
 import { WrongFormatError } from './wrong-format-error.js';

@@ -4,6 +4,7 @@
  * splitter (byte offsets, bounded line length, lines kept as bytes until a parser wants them), so
  * memory stays at about one batch no matter how large the log is.
  */
+import { isAscii } from 'node:buffer';
 import { createReadStream } from 'node:fs';
 import { access, constants, open, stat } from 'node:fs/promises';
 import { systemClock, type Clock } from '../clock.js';
@@ -11,7 +12,8 @@ import { NotFoundError, VouchError } from '../errors.js';
 import type { CommandEvent } from './command-event.js';
 import { forEachLine, splitBlocks, type BlockChunk, type LineBlock } from './line-block.js';
 import { emptyOutput, parseBlock, type LogParser, type Malformed, type ParserOptions } from './parser.js';
-import { AUTO_FORMAT, PARSER_FORMATS, createParser, isParserFormat } from './parsers/index.js';
+import { AutoParser, formatAutoWouldChoose } from './parsers/auto-parser.js';
+import { AUTO_FORMAT, PARSER_FORMATS, isParserFormat, loadParserFactory } from './parsers/formats.js';
 import { MAX_LINE_CHARS, sampleOf } from './parsers/parse-support.js';
 
 /** The file name that means standard input. */
@@ -83,18 +85,68 @@ export async function openLog(file: string, options: ReadLogOptions): Promise<Lo
   if (format !== AUTO_FORMAT && !isParserFormat(format)) {
     throw new VouchError('request_invalid', `--format: unknown log format "${format}"; use one of: ${[AUTO_FORMAT, ...PARSER_FORMATS].join(', ')}`);
   }
-  const parser = createParser(format, options.parser);
   const clock = options.clock ?? systemClock;
   const batchBytes = Math.max(1, options.batchBytes ?? DEFAULT_READ_BATCH_BYTES);
   const maxLineBytes = Math.max(1, options.maxLineBytes ?? MAX_LINE_CHARS);
   if (file === STDIN_PATH) {
     const stdin = options.stdin ?? process.stdin;
+    const parser = await parserFor(format, options.parser, null, maxLineBytes);
     return reader(file, null, parser, clock, splitBlocks(stdin as AsyncIterable<Buffer | string>, maxLineBytes));
   }
   const { size, stream } = await checkReadable(file);
   // A pipe (`<(zcat audit.log.gz)`, /dev/stdin) is read as a stream, as standard input is.
-  if (stream) return reader(file, null, parser, clock, splitBlocks(createReadStream(file, { highWaterMark: batchBytes }), maxLineBytes));
+  if (stream) {
+    const parser = await parserFor(format, options.parser, null, maxLineBytes);
+    return reader(file, null, parser, clock, splitBlocks(createReadStream(file, { highWaterMark: batchBytes }), maxLineBytes));
+  }
+  const parser = await parserFor(format, options.parser, file, maxLineBytes);
   return reader(file, size, parser, clock, splitBlocks(fileReads(file, batchBytes), maxLineBytes));
+}
+
+/**
+ * The parser for `format` (a name in PARSER_FORMATS, or `auto`), with only the modules it needs
+ * imported: a named format's own; for `auto` on a regular `file`, the one its first lines decide
+ * (formatAutoWouldChoose), else every format's (a stream cannot be read twice, and lines that do
+ * not decide it leave the detector free to ask for any).
+ */
+async function parserFor(format: string, options: ParserOptions, file: string | null, maxLineBytes: number): Promise<LogParser> {
+  if (format !== AUTO_FORMAT && isParserFormat(format)) return (await loadParserFactory(format))(options);
+  const predicted = file === null ? null : formatAutoWouldChoose(await firstLines(file, maxLineBytes));
+  if (predicted === null || !isParserFormat(predicted)) return (await import('./parsers/index.js')).createAutoParser(options);
+  const factory = await loadParserFactory(predicted);
+  return new AutoParser((chosen) => {
+    // The detector reads the same lines the probe did, so it chooses the same; a file rewritten
+    // from its start in between is the only way it could not.
+    if (chosen !== predicted) throw new VouchError('request_invalid', `${file}: the log changed while it was opened; run the command again`);
+    return factory(options);
+  });
+}
+
+/**
+ * The whole lines within the first SAMPLE_BYTES of `file`, decoded as the splitter hands them to a
+ * parser (as Latin-1 when every byte is ASCII, else as UTF-8), less those over `maxLineBytes`,
+ * which it never hands on.
+ */
+async function firstLines(file: string, maxLineBytes: number): Promise<string[]> {
+  const handle = await open(file, 'r');
+  let bytes: Buffer;
+  try {
+    const { bytesRead, buffer } = await handle.read(Buffer.alloc(SAMPLE_BYTES), 0, SAMPLE_BYTES, 0);
+    bytes = buffer.subarray(0, bytesRead);
+  } finally {
+    await handle.close();
+  }
+  // A last line cut by the sample's end is not one the detector will see as it is.
+  const whole = bytes.length < SAMPLE_BYTES ? bytes.length : bytes.lastIndexOf(10) + 1;
+  const decoding = isAscii(bytes.subarray(0, whole)) ? 'latin1' : 'utf8';
+  const lines: string[] = [];
+  for (let pos = 0; pos < whole; ) {
+    let nl = bytes.indexOf(10, pos);
+    if (nl < 0 || nl > whole) nl = whole;
+    if (nl - pos <= maxLineBytes) lines.push(bytes.toString(decoding, pos, nl));
+    pos = nl + 1;
+  }
+  return lines;
 }
 
 /** A regular file (its size known), or a pipe or character device read as a stream. */

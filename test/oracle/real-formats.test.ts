@@ -3,6 +3,7 @@
  * format's parser does, with nothing reported malformed (but the journald entries it refuses).
  */
 import { describe, expect, it } from 'vitest';
+import { openLog } from '../../src/sources/read-log.js';
 import { createAutoParser, createParser } from '../../src/sources/parsers/index.js';
 import { parseFixture } from './oracle-support.js';
 
@@ -32,6 +33,22 @@ describe('format detection on the real samples', () => {
       expect(explicit.events.length).toBeGreaterThan(0);
       const view = (e: { argv: string[]; user: string | null; cwd: string | null }) => [e.user, e.cwd, e.argv];
       expect(auto.events.map(view)).toEqual(explicit.events.map(view));
+    });
+  }
+
+  for (const [path, format] of SAMPLES) {
+    it(`reads ${path} as ${format} does when a command opens it with only that parser loaded`, async () => {
+      const explicit = parseFixture(createParser(format, options), path, NOW);
+      const log = await openLog(path, { format: 'auto', parser: options, clock: { now: () => NOW } });
+      const events = [];
+      const malformed = [];
+      for await (const batch of log) {
+        events.push(...batch.events);
+        malformed.push(...batch.malformed);
+      }
+      expect(log.format).toBe(format);
+      expect(malformed.map((m) => [m.reason, m.offset])).toEqual(explicit.malformed.map((m) => [m.reason, m.offset]));
+      expect(events).toEqual(explicit.events);
     });
   }
 });

@@ -1,39 +1,22 @@
 import { ConfigError } from '../../errors.js';
-import { forEachLine, restOfBlock, type LineBlock } from '../line-block.js';
-import { appendOutput, emptyOutput, parseBlock, type LogParser, type ParseOutput, type ParserOptions } from '../parser.js';
+import type { LogParser, ParserOptions } from '../parser.js';
 import { createAuditdParser } from './auditd.js';
-import { DETECT_SAMPLE_LINES, classifyLine, isSyslogLine } from './detect-format.js';
+import { AutoParser } from './auto-parser.js';
 import { createFalcoParser } from './falco.js';
+import { AUTO_FORMAT, PARSER_FORMATS, isParserFormat, type ParserFactory, type ParserFormat } from './formats.js';
 import { createGoAuditParser } from './go-audit.js';
 import { createJsonLinesParser } from './json-lines.js';
 import { createLaurelParser } from './laurel.js';
 import { createOsqueryParser } from './osquery.js';
-import { malformed, screenLine } from './parse-support.js';
 import { createSudoJournaldParser } from './sudo-journald.js';
 import { createSudoJsonParser } from './sudo-json.js';
 import { createSudoSyslogParser } from './sudo-syslog.js';
 
 export { detectFormat, classifyLine, DETECT_SAMPLE_LINES } from './detect-format.js';
+export { AUTO_FORMAT, PARSER_FORMATS, isParserFormat, loadParserFactory, type ParserFactory, type ParserFormat } from './formats.js';
 
-/** Every log format Vouch parses, by the name used in config `sources[].type` and `--format`. */
-export const PARSER_FORMATS = [
-  'auditd',
-  'sudo',
-  'sudo-journald',
-  'sudo-json',
-  'go-audit',
-  'laurel',
-  'osquery',
-  'falco',
-  'json',
-] as const;
-
-export type ParserFormat = (typeof PARSER_FORMATS)[number];
-
-/** The pseudo-format that detects the real one from the first lines. */
-export const AUTO_FORMAT = 'auto';
-
-const FACTORIES: Record<ParserFormat, (options: ParserOptions) => LogParser> = {
+/** Every format's parser factory, imported up front: the service may be configured with any of them. */
+export const FACTORIES: Record<ParserFormat, ParserFactory> = {
   auditd: createAuditdParser,
   sudo: createSudoSyslogParser,
   'sudo-journald': createSudoJournaldParser,
@@ -44,10 +27,6 @@ const FACTORIES: Record<ParserFormat, (options: ParserOptions) => LogParser> = {
   falco: createFalcoParser,
   json: createJsonLinesParser,
 };
-
-export function isParserFormat(format: string): format is ParserFormat {
-  return (PARSER_FORMATS as readonly string[]).includes(format);
-}
 
 /**
  * Creates a parser for a format named in PARSER_FORMATS, or `auto` (see createAutoParser).
@@ -65,97 +44,11 @@ export function createParser(format: string, options: ParserOptions): LogParser 
 }
 
 /**
- * A parser that detects the format from the stream itself, so `--format auto` still streams.
- * Lines are held (lowWaterMark() is the first of them) until one is recognised (classifyLine);
- * then the real parser is created, the held lines are replayed through it, and everything after
- * goes straight to it. `format` reads `auto` until then, the real format after.
- *
- * If DETECT_SAMPLE_LINES non-empty lines pass unrecognised: when most of them are syslog lines,
- * the stream is taken as a syslog file without sudo messages yet (format `sudo`); otherwise they
- * are reported `unrecognized` and detection goes on with the following lines.
+ * A parser that detects the format from the stream itself, so `--format auto` still streams (see
+ * AutoParser); every format's parser is at hand.
  */
 export function createAutoParser(options: ParserOptions): LogParser {
-  return new AutoParser(options);
-}
-
-interface HeldLine {
-  line: string;
-  offset: number;
-}
-
-class AutoParser implements LogParser {
-  private delegate: LogParser | null = null;
-  private held: HeldLine[] = [];
-  private heldNonEmpty = 0;
-  private heldSyslog = 0;
-
-  constructor(private readonly options: ParserOptions) {}
-
-  get format(): string {
-    return this.delegate?.format ?? AUTO_FORMAT;
-  }
-
-  push(line: string, offset: number, now: Date): ParseOutput {
-    if (this.delegate !== null) return this.delegate.push(line, offset, now);
-    this.held.push({ line, offset });
-    if (line.trim() === '') return emptyOutput();
-    this.heldNonEmpty++;
-    let format: string | null;
-    try {
-      format = classifyLine(line);
-      if (format === null && isSyslogLine(line)) this.heldSyslog++;
-    } catch {
-      format = null;
-    }
-    if (format !== null) return this.start(format, now);
-    if (this.heldNonEmpty < DETECT_SAMPLE_LINES) return emptyOutput();
-    if (this.heldSyslog * 2 > this.heldNonEmpty) return this.start('sudo', now);
-    return this.dropHeld();
-  }
-
-  /** Lines go one by one until the format is known; the rest of the block then goes whole. */
-  pushBlock(block: LineBlock, now: Date, out: ParseOutput): void {
-    if (this.delegate !== null) {
-      parseBlock(this.delegate, block, now, out);
-      return;
-    }
-    const pos = forEachLine(block, (line, offset) => {
-      appendOutput(out, this.push(line, offset, now));
-      return this.delegate === null;
-    });
-    if (this.delegate !== null && pos < block.end) parseBlock(this.delegate, restOfBlock(block, pos), now, out);
-  }
-
-  flush(): ParseOutput {
-    return this.delegate !== null ? this.delegate.flush() : this.dropHeld();
-  }
-
-  lowWaterMark(): number | null {
-    if (this.delegate !== null) return this.delegate.lowWaterMark();
-    return this.held[0]?.offset ?? null;
-  }
-
-  private start(format: string, now: Date): ParseOutput {
-    const delegate = createParser(format, this.options);
-    this.delegate = delegate;
-    const out = emptyOutput();
-    for (const { line, offset } of this.held) appendOutput(out, delegate.push(line, offset, now));
-    this.held = [];
-    return out;
-  }
-
-  private dropHeld(): ParseOutput {
-    const out = emptyOutput();
-    for (const { line, offset } of this.held) {
-      if (line.trim() === '') continue;
-      const reason = screenLine(line) ?? 'unrecognized';
-      out.malformed.push(malformed(reason, line, offset, 'log format not recognised'));
-    }
-    this.held = [];
-    this.heldNonEmpty = 0;
-    this.heldSyslog = 0;
-    return out;
-  }
+  return new AutoParser((format) => createParser(format, options));
 }
 
 export { createSudoSyslogParser } from './sudo-syslog.js';
