@@ -116,6 +116,45 @@ describe('field decoding from bytes', () => {
     );
   });
 
+  it('reads a SYSCALL record in the kernel\'s field order, or one differing from it anywhere, as the text decoders read it', () => {
+    // The kernel's own order (readSyscallAt's fast path), then fields dropped, repeated, moved,
+    // renamed or added, so the walk leaves the fast path at every point, or never.
+    const kernelOrder = ['arch', 'syscall', 'success', 'exit', 'a0', 'a1', 'a2', 'a3', 'items', 'ppid', 'pid', 'auid', 'uid', 'gid', 'euid', 'suid', 'fsuid', 'egid', 'sgid', 'fsgid', 'tty', 'ses', 'comm', 'exe', 'subj', 'key'];
+    const typical: Record<string, fc.Arbitrary<string>> = {
+      arch: fc.constantFrom('c000003e', 'C000003E', '40000003', 'ffff'),
+      syscall: fc.constantFrom('59', '322', '257', '059'),
+      success: fc.constantFrom('yes', 'no', 'maybe'),
+      tty: fc.constantFrom('pts0', '(none)', '?'),
+      exe: fc.constantFrom('"/usr/bin/sudo"', '2F62696E2F7368', '2F7', '"/a'),
+      key: fc.constantFrom('"exec"', '(null)', '6B6579310173736864'),
+    };
+    const valueOf = (name: string) => fc.oneof({ weight: 4, arbitrary: typical[name] ?? fc.constantFrom('0', '1000', '4294967295', '55d3a8c0e2a0', '"sudo"') }, { weight: 1, arbitrary: rawValue });
+    const change = fc.constantFrom('keep', 'keep', 'keep', 'keep', 'keep', 'keep', 'keep', 'keep', 'drop', 'twice', 'swap', 'rename', 'junk', 'space');
+    const record = fc.tuple(...kernelOrder.map((name) => fc.tuple(valueOf(name), valueOf(name), change, fc.constantFrom(...FIELD_NAMES)))).map((parts) => {
+      const words: string[] = [];
+      parts.forEach(([value, second, how, other], k) => {
+        const word = `${kernelOrder[k]!}=${value}`;
+        if (how === 'drop') return;
+        if (how === 'rename') words.push(`${other}=${value}`);
+        else if (how === 'junk') words.push('junk', word);
+        else if (how === 'space') words.push('', word);
+        else if (how === 'swap' && words.length > 0) words.splice(words.length - 1, 0, word);
+        else words.push(word);
+        if (how === 'twice') words.push(`${kernelOrder[k]!}=${second}`);
+      });
+      return words.join(' ');
+    });
+    const enriched = fc.option(fc.constantFrom('ARCH=x86_64 SYSCALL=execve AUID="dave" UID="root" GID="root" EUID="root"', 'AUID="a" EUID="b"', 'UID=x'));
+    fc.assert(
+      fc.property(record, enriched, (raw, names) => {
+        const line = names === null ? raw : `${raw}\x1d${names}`;
+        const rawEnd = names === null ? line.length : raw.length;
+        expect(readSyscallAt(Buffer.from(line, 'latin1'), 0, rawEnd, line.length, false)).toEqual(referenceFacts(line, 0, rawEnd));
+      }),
+      { numRuns: 3000 },
+    );
+  });
+
   it('reads a USER_CMD record as the text field maps read it, msg and ENRICHED parts included', () => {
     const inner = fields(USER_CMD_NAMES).map((words) => words.join(' '));
     const res = fc.constantFrom('res=success', 'res=failed', 'res=0', '');
