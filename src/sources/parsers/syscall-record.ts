@@ -286,8 +286,49 @@ function successOf(bytes: Buffer, from: number, to: number): boolean | undefined
   return undefined;
 }
 
-/** AUID=, UID= and EUID= of the ENRICHED part `bytes[start, end)`; stops once all three are found. */
+/** The ENRICHED fields auditd writes first, in its order; the three names are all readSyscallAt keeps. */
+const ARCH_NAME = Buffer.from('ARCH=', 'latin1');
+const SYSCALL_NAME = Buffer.from('SYSCALL=', 'latin1');
+const AUID_NAME = Buffer.from('AUID=', 'latin1');
+const UID_NAME = Buffer.from('UID=', 'latin1');
+const GID_NAME = Buffer.from('GID=', 'latin1');
+const EUID_NAME = Buffer.from('EUID=', 'latin1');
+
+/**
+ * AUID=, UID= and EUID= of the ENRICHED part `bytes[start, end)`; stops once all three are found.
+ * auditd writes `ARCH= SYSCALL= AUID= UID= GID= EUID=` first: words in that order are taken one
+ * comparison each, and from the first that differs each word is looked at as it comes. None of
+ * ARCH=, SYSCALL=, GID= starts a kept name, so the names are the first of each either way.
+ */
 function readEnrichedNames(bytes: Buffer, start: number, end: number, utf8: boolean, facts: SyscallFacts): void {
+  let i = start;
+  let stop = expectWord(bytes, i, end, ARCH_NAME);
+  if (stop >= 0) stop = expectWord(bytes, (i = stop + 1), end, SYSCALL_NAME);
+  if (stop >= 0) stop = expectWord(bytes, (i = stop + 1), end, AUID_NAME);
+  if (stop >= 0) {
+    facts.AUID = unquotedAt(bytes, i + AUID_NAME.length, stop, utf8);
+    stop = expectWord(bytes, (i = stop + 1), end, UID_NAME);
+  }
+  if (stop >= 0) {
+    facts.UID = unquotedAt(bytes, i + UID_NAME.length, stop, utf8);
+    stop = expectWord(bytes, (i = stop + 1), end, GID_NAME);
+  }
+  if (stop >= 0) stop = expectWord(bytes, (i = stop + 1), end, EUID_NAME);
+  if (stop >= 0) {
+    facts.EUID = unquotedAt(bytes, i + EUID_NAME.length, stop, utf8);
+    return;
+  }
+  readEnrichedNamesAnyOrder(bytes, i, end, utf8, facts);
+}
+
+/** The end of the word at `i` when it starts with `name`, else -1 (also when no word is left). */
+function expectWord(bytes: Buffer, i: number, end: number, name: Uint8Array): number {
+  return i + name.length <= end && nameAt(bytes, i, name) ? wordEnd(bytes, i + name.length, end) : -1;
+}
+
+/** readEnrichedNames from the word at `start` on, each word told apart by its first byte. */
+function readEnrichedNamesAnyOrder(bytes: Buffer, start: number, end: number, utf8: boolean, facts: SyscallFacts): void {
+  if (facts.AUID !== undefined && facts.UID !== undefined && facts.EUID !== undefined) return;
   for (let i = start; i < end; ) {
     const stop = wordEnd(bytes, i, end);
     const first = bytes[i];

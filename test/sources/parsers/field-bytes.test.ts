@@ -21,6 +21,29 @@ const fields = (names: readonly string[]) =>
     { maxLength: 14 },
   );
 
+/**
+ * Words `name=value` for `order`, each mostly as it is, sometimes dropped, repeated, moved one
+ * place back, renamed (to one of `others`), or preceded by a stray or an empty word: records in
+ * their writer's order, and ones that leave it at any point.
+ */
+function inOrderMostly(order: readonly string[], valueOf: (name: string) => fc.Arbitrary<string>, others: readonly string[]): fc.Arbitrary<string> {
+  const change = fc.constantFrom('keep', 'keep', 'keep', 'keep', 'keep', 'keep', 'keep', 'keep', 'drop', 'twice', 'swap', 'rename', 'junk', 'space');
+  return fc.tuple(...order.map((name) => fc.tuple(valueOf(name), valueOf(name), change, fc.constantFrom(...others)))).map((parts) => {
+    const words: string[] = [];
+    parts.forEach(([value, second, how, other], k) => {
+      const word = `${order[k]!}=${value}`;
+      if (how === 'drop') return;
+      if (how === 'rename') words.push(`${other}=${value}`);
+      else if (how === 'junk') words.push('junk', word);
+      else if (how === 'space') words.push('', word);
+      else if (how === 'swap' && words.length > 0) words.splice(words.length - 1, 0, word);
+      else words.push(word);
+      if (how === 'twice') words.push(`${order[k]!}=${second}`);
+    });
+    return words.join(' ');
+  });
+}
+
 /** What the text decoders say of a SYSCALL body: the reference readSyscallAt must agree with. */
 function referenceFacts(line: string, start: number, rawEnd: number): SyscallFacts {
   const raw = (name: string) => rawFieldAt(line, start, rawEnd, name) ?? undefined;
@@ -116,9 +139,9 @@ describe('field decoding from bytes', () => {
     );
   });
 
-  it('reads a SYSCALL record in the kernel\'s field order, or one differing from it anywhere, as the text decoders read it', () => {
-    // The kernel's own order (readSyscallAt's fast path), then fields dropped, repeated, moved,
-    // renamed or added, so the walk leaves the fast path at every point, or never.
+  it('reads a SYSCALL record in the kernel\'s and auditd\'s field order, or one differing from it anywhere, as the text decoders read it', () => {
+    // The kernel's order of the raw fields and auditd's of the ENRICHED ones (readSyscallAt's fast
+    // paths), with changes that make each walk leave its fast path at any point, or never.
     const kernelOrder = ['arch', 'syscall', 'success', 'exit', 'a0', 'a1', 'a2', 'a3', 'items', 'ppid', 'pid', 'auid', 'uid', 'gid', 'euid', 'suid', 'fsuid', 'egid', 'sgid', 'fsgid', 'tty', 'ses', 'comm', 'exe', 'subj', 'key'];
     const typical: Record<string, fc.Arbitrary<string>> = {
       arch: fc.constantFrom('c000003e', 'C000003E', '40000003', 'ffff'),
@@ -129,22 +152,10 @@ describe('field decoding from bytes', () => {
       key: fc.constantFrom('"exec"', '(null)', '6B6579310173736864'),
     };
     const valueOf = (name: string) => fc.oneof({ weight: 4, arbitrary: typical[name] ?? fc.constantFrom('0', '1000', '4294967295', '55d3a8c0e2a0', '"sudo"') }, { weight: 1, arbitrary: rawValue });
-    const change = fc.constantFrom('keep', 'keep', 'keep', 'keep', 'keep', 'keep', 'keep', 'keep', 'drop', 'twice', 'swap', 'rename', 'junk', 'space');
-    const record = fc.tuple(...kernelOrder.map((name) => fc.tuple(valueOf(name), valueOf(name), change, fc.constantFrom(...FIELD_NAMES)))).map((parts) => {
-      const words: string[] = [];
-      parts.forEach(([value, second, how, other], k) => {
-        const word = `${kernelOrder[k]!}=${value}`;
-        if (how === 'drop') return;
-        if (how === 'rename') words.push(`${other}=${value}`);
-        else if (how === 'junk') words.push('junk', word);
-        else if (how === 'space') words.push('', word);
-        else if (how === 'swap' && words.length > 0) words.splice(words.length - 1, 0, word);
-        else words.push(word);
-        if (how === 'twice') words.push(`${kernelOrder[k]!}=${second}`);
-      });
-      return words.join(' ');
-    });
-    const enriched = fc.option(fc.constantFrom('ARCH=x86_64 SYSCALL=execve AUID="dave" UID="root" GID="root" EUID="root"', 'AUID="a" EUID="b"', 'UID=x'));
+    const record = inOrderMostly(kernelOrder, valueOf, FIELD_NAMES);
+    const enrichedOrder = ['ARCH', 'SYSCALL', 'AUID', 'UID', 'GID', 'EUID', 'SUID'];
+    const enrichedValue = () => fc.constantFrom('x86_64', 'execve', '"dave"', '"root"', 'unset', '"', '');
+    const enriched = fc.option(inOrderMostly(enrichedOrder, enrichedValue, ENRICHED_NAMES));
     fc.assert(
       fc.property(record, enriched, (raw, names) => {
         const line = names === null ? raw : `${raw}\x1d${names}`;
