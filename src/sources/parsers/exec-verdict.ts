@@ -37,6 +37,15 @@ const NO_ENTRY = -1;
  * ENRICHED separator), the values read as numbers, no string made.
  */
 export function execVerdictAt(bytes: Buffer, start: number, end: number): ExecVerdict {
+  // The kernel writes `arch=` and `syscall=` as the first two fields: then they are the first of
+  // each (the arch value holds no space), read without the field walk.
+  if (bytes[start] === 97 /* a */ && startsWith(bytes, start, end, 'arch=')) {
+    const archEnd = valueEnd(bytes, start + 5, end);
+    const next = archEnd + 1;
+    if (archEnd < end && bytes[archEnd] === 32 && bytes[next] === 115 /* s */ && startsWith(bytes, next, end, 'syscall=')) {
+      return verdictOf(hexValueAt(bytes, start + 5, end), decimalValueAt(bytes, next + 8, end));
+    }
+  }
   let arch = NOT_SEEN;
   let syscall = NOT_SEEN;
   for (let i = start; i < end; i++) {
@@ -50,6 +59,11 @@ export function execVerdictAt(bytes: Buffer, start: number, end: number): ExecVe
     if (arch !== NOT_SEEN && syscall !== NOT_SEEN) break;
   }
   if (arch === NOT_SEEN || syscall === NOT_SEEN) return 'unknown';
+  return verdictOf(arch, syscall);
+}
+
+/** The verdict of an arch and a syscall value as execVerdictAt reads them (NO_ENTRY: not in any table). */
+function verdictOf(arch: number, syscall: number): ExecVerdict {
   const table = EXEC_BY_ARCH.get(arch);
   if (!table) return 'unknown';
   return syscall !== NO_ENTRY && table.includes(syscall) ? 'exec' : 'other';

@@ -85,4 +85,19 @@ describe('execVerdictAt', () => {
       { numRuns: 2000 },
     );
   });
+
+  it('gives the same verdict when the body starts as the kernel writes it, arch= then syscall=, or almost', () => {
+    const arch = fc.constantFrom('arch=c000003e', 'arch=C000003E', 'arch=40000003', 'arch=c000003', 'arch=', 'arch=c000003e\x1d', 'arch=c00000b7', 'arch=zz');
+    const syscall = fc.constantFrom('syscall=59', 'syscall=322', 'syscall=257', 'syscall=059', 'syscall=', 'syscall=59\x1dARCH=x86_64', 'syscalls=59', 'syscall=221');
+    const between = fc.constantFrom(' ', '  ', '', '\x1d', ' arch=40000003 ', ' x=1 ');
+    const rest = fc.constantFrom('', ' success=yes', ' syscall=11', ' arch=40000003 syscall=11', '\x1dSYSCALL=execve');
+    fc.assert(
+      fc.property(arch, between, syscall, rest, fc.nat(3), (a, b, c, d, pad) => {
+        const line = `${'#'.repeat(pad)}${a}${b}${c}${d}`;
+        const expected = execVerdict(line, pad, rawEndOf(line, pad));
+        expect(execVerdictAt(Buffer.from(line, 'latin1'), pad, line.length)).toBe(expected);
+      }),
+      { numRuns: 2000 },
+    );
+  });
 });
