@@ -8,8 +8,20 @@ export class IsoTimeFormatter {
   private second = Number.NaN;
   /** `YYYY-MM-DDTHH:MM:SS.` of `second`. */
   private prefix = '';
-  /** `"YYYY-MM-DDTHH:MM:SS.` of `second` as bytes, for writeJson; made when first asked for. */
+  /** `before` and `"YYYY-MM-DDTHH:MM:SS.` of `second` as bytes, for writeJson; made when first asked for. */
   private prefixJson: Uint8Array | null = null;
+  /** `000Z"` to `999Z"`, each followed by `after`, as bytes; made when writeJson is first called. */
+  private millisJson: readonly Uint8Array[] | null = null;
+
+  /**
+   * `before` and `after` (ASCII) frame what writeJson writes: the text a caller writes right
+   * before and right after the time (a property name, a separator), joined to it here so that a
+   * time costs two copies into the output and no more.
+   */
+  constructor(
+    private readonly before = '',
+    private readonly after = '',
+  ) {}
 
   /** The time as toISOString would print it, or null when it is not a valid date. */
   format(time: Date): string | null {
@@ -31,20 +43,21 @@ export class IsoTimeFormatter {
   }
 
   /**
-   * The time as a JSON string (`"2026-11-24T08:00:00.054Z"`, as JSON.stringify writes
-   * format()'s text), or `null`, written into `out` as bytes: no string is made per call, and
-   * the text of a concatenation is slow to walk character by character.
+   * `before`, the time as a JSON string (`"2026-11-24T08:00:00.054Z"`, as JSON.stringify writes
+   * format()'s text) or `null`, then `after`, written into `out` as bytes: no string is made per
+   * call, and the text of a concatenation is slow to walk character by character.
    */
   writeJson(out: JsonBytesOut, time: Date): void {
     const ms = time.getTime();
     if (Number.isNaN(ms)) {
-      out.bytes(NULL_JSON);
+      out.bytes(Buffer.from(`${this.before}null${this.after}`, 'latin1'));
       return;
     }
     this.toSecond(time, ms);
-    this.prefixJson ??= Buffer.from(`"${this.prefix}`, 'latin1');
+    this.prefixJson ??= Buffer.from(`${this.before}"${this.prefix}`, 'latin1');
+    this.millisJson ??= MILLIS.map((digits) => Buffer.from(`${digits}Z"${this.after}`, 'latin1'));
     out.bytes(this.prefixJson);
-    out.bytes(MILLIS_JSON[ms - this.second * 1000]!);
+    out.bytes(this.millisJson[ms - this.second * 1000]!);
   }
 }
 
@@ -53,10 +66,5 @@ export interface JsonBytesOut {
   bytes(bytes: Uint8Array): void;
 }
 
-const NULL_JSON = Buffer.from('null', 'latin1');
-
 /** `000` to `999`. */
 const MILLIS: readonly string[] = Array.from({ length: 1000 }, (_, i) => String(i).padStart(3, '0'));
-
-/** `000Z"` to `999Z"` as bytes. */
-const MILLIS_JSON: readonly Uint8Array[] = MILLIS.map((digits) => Buffer.from(`${digits}Z"`, 'latin1'));

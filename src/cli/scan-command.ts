@@ -12,7 +12,7 @@ import { checkLogFormat } from './check-log-format.js';
 import { CommandRedactor } from './command-redactor.js';
 import { IsoTimeFormatter } from './iso-time-formatter.js';
 import { OutputBuffer } from './output-buffer.js';
-import { writeScanJsonLine, type ShownCommand } from './scan-json-line.js';
+import { ScanJsonLines, type ShownCommand } from './scan-json-line.js';
 
 /** Options of `vouch scan` as commander passes them. */
 export interface ScanOptions {
@@ -110,12 +110,12 @@ interface LineFormat {
   write(out: OutputBuffer, event: CommandEvent, match: RuleMatch | null, shown: ShownCommand): void;
 }
 
-/** `--json`: the contract line (see writeScanJsonLine), encoded straight into the output. */
+/** `--json`: the contract line (see ScanJsonLines), encoded straight into the output. */
 export class JsonLines implements LineFormat {
-  private readonly times = new IsoTimeFormatter();
+  private readonly lines = new ScanJsonLines();
 
   write(out: OutputBuffer, event: CommandEvent, match: RuleMatch | null, shown: ShownCommand = event): void {
-    writeScanJsonLine(out, event, match, shown, this.times);
+    this.lines.write(out, event, match, shown);
   }
 }
 

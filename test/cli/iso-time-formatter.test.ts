@@ -19,12 +19,19 @@ describe('IsoTimeFormatter', () => {
     expect(times.format(new Date(Number.NaN))).toBeNull();
   });
 
-  it('writes the JSON string JSON.stringify gives for the formatted text, or null', () => {
-    const times = new IsoTimeFormatter();
-    for (const time of [...TIMES, new Date(Number.NaN), ...TIMES.slice().reverse()]) {
-      const out = new OutputBuffer(64);
-      times.writeJson(out, time);
-      expect(out.takeText()).toBe(JSON.stringify(Number.isNaN(time.getTime()) ? null : time.toISOString()));
+  it('writes the JSON string JSON.stringify gives for the formatted text, or null, framed by its text before and after', () => {
+    for (const [before, after] of [
+      ['', ''],
+      ['{"time":', ',"host":'],
+    ] as const) {
+      const times = new IsoTimeFormatter(before, after);
+      for (const time of [...TIMES, new Date(Number.NaN), ...TIMES.slice().reverse(), new Date(Number.NaN)]) {
+        const out = new OutputBuffer(8);
+        times.writeJson(out, time);
+        expect(out.takeText()).toBe(before + JSON.stringify(Number.isNaN(time.getTime()) ? null : time.toISOString()) + after);
+        // format() and writeJson() share the kept second.
+        expect(times.format(time)).toBe(Number.isNaN(time.getTime()) ? null : time.toISOString());
+      }
     }
   });
 });
