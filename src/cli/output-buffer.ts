@@ -1,17 +1,17 @@
 /**
  * Output bytes written straight into buffers: text lines, and JSON values encoded by hand (no
- * JSON.stringify, no string per line), so printing an event costs a pass over its text and
- * nothing else. Filled buffers are sealed and handed out in order; a sealed buffer is never
- * written into again (it may still be queued in a stream).
+ * string per line; only long text that needs escapes goes through JSON.stringify), so printing an
+ * event costs a pass over its text and nothing else. Filled buffers are sealed and handed out in
+ * order; a sealed buffer is never written into again (it may still be queued in a stream).
  */
 
 /** Any character outside ASCII: such a line is encoded as UTF-8, every other one byte for byte. */
 const NON_ASCII = /[^\x00-\x7f]/;
 
-/** Any character a JSON string cannot hold as it is, or that is not ASCII: such text takes the slow loop. */
+/** Any character a JSON string cannot hold as it is, or that is not ASCII: such text is not copied as it is. */
 const NOT_PLAIN_JSON = /[^\x20\x21\x23-\x5b\x5d-\x7e]/;
 
-/** Text at least this long is checked by one regex test and copied natively when plain (shorter text is quicker through the loop: measured). */
+/** Text at least this long is checked by one regex test and written natively (shorter text is quicker through the loop: measured). */
 const NATIVE_COPY_CHARS = 256;
 
 /** The escapes JSON.stringify writes for the characters below U+0020, the quote and the backslash. */
@@ -103,12 +103,8 @@ export class OutputBuffer {
    */
   jsonString(text: string): void {
     const length = text.length;
-    if (length >= NATIVE_COPY_CHARS && !NOT_PLAIN_JSON.test(text)) {
-      this.room(length + 2);
-      const buf = this.buf;
-      buf[this.used] = 34;
-      this.used += 1 + buf.write(text, this.used + 1, 'latin1');
-      buf[this.used++] = 34;
+    if (length >= NATIVE_COPY_CHARS) {
+      this.longJsonString(text);
       return;
     }
     // Six bytes per unit at most (`\u001f`); a surrogate pair is two units and four bytes.
@@ -154,6 +150,26 @@ export class OutputBuffer {
     }
     buf[at++] = 34;
     this.used = at;
+  }
+
+  /**
+   * Long text natively: copied as it is when plain, else escaped by JSON.stringify (well-formed,
+   * so its UTF-8 is exact) and encoded by the buffer. Both cost a fraction of the loop per
+   * character and a fixed price per call that only long text repays (measured).
+   */
+  private longJsonString(text: string): void {
+    if (NOT_PLAIN_JSON.test(text)) {
+      const json = JSON.stringify(text);
+      // UTF-8 takes at most three bytes per UTF-16 unit.
+      this.room(json.length * 3);
+      this.used += this.buf.write(json, this.used, 'utf8');
+      return;
+    }
+    this.room(text.length + 2);
+    const buf = this.buf;
+    buf[this.used] = 34;
+    this.used += 1 + buf.write(text, this.used + 1, 'latin1');
+    buf[this.used++] = 34;
   }
 
   /** A JSON string, or null. */

@@ -16,6 +16,13 @@ const anyText = fc.string({
 /** Long text, so the native copy of plain text is taken too. */
 const longText = fc.tuple(fc.string({ unit: 'grapheme-ascii', minLength: 256, maxLength: 600 }), anyText).map(([a, b]) => a + b);
 
+/** Long text made of nothing but characters to escape or encode: JSON.stringify's path, at its worst. */
+const longHostileText = fc.string({
+  unit: fc.constantFrom('"', '\\', '\n', '\u0000', '\u001f', '\u007f', '\u00e9', '\u2713', '\ud800', '\udfff', '\u{1f600}', 'a'),
+  minLength: 256,
+  maxLength: 2000,
+});
+
 /** The bytes written, as one buffer. */
 function bytesOf(out: OutputBuffer): Buffer {
   return Buffer.concat(out.take());
@@ -24,7 +31,7 @@ function bytesOf(out: OutputBuffer): Buffer {
 describe('OutputBuffer JSON encoder', () => {
   it('writes any string as JSON.stringify does, as UTF-8, and JSON.parse gives the string back', () => {
     fc.assert(
-      fc.property(fc.oneof(anyText, longText), fc.integer({ min: 1, max: 64 }), (text, size) => {
+      fc.property(fc.oneof(anyText, longText, longHostileText), fc.integer({ min: 1, max: 64 }), (text, size) => {
         // A tiny buffer makes every value cross buffer boundaries.
         const out = new OutputBuffer(size);
         out.jsonString(text);
@@ -40,6 +47,16 @@ describe('OutputBuffer JSON encoder', () => {
     const out = new OutputBuffer(16);
     out.jsonString('a"b\\c\n\t\b\f\r\u0000\u001f\u007f \ud83d\ude00 \ud83d x \ude00 \u2028');
     expect(bytesOf(out).toString('utf8')).toBe('"a\\"b\\\\c\\n\\t\\b\\f\\r\\u0000\\u001f\u007f \ud83d\ude00 \\ud83d x \\ude00 \u2028"');
+  });
+
+  it('writes a megabyte of hostile text exactly, in linear time', () => {
+    const hostile = '\u0000"\\\ud800\u001b\u00e9\u{1f600}'.repeat(125_000);
+    const started = performance.now();
+    const out = new OutputBuffer();
+    out.jsonString(hostile);
+    out.jsonString('x'.repeat(1_000_000));
+    expect(bytesOf(out).equals(Buffer.from(JSON.stringify(hostile) + JSON.stringify('x'.repeat(1_000_000)), 'utf8'))).toBe(true);
+    expect(performance.now() - started).toBeLessThan(2000);
   });
 
   it('writes arrays of strings, null and numbers as JSON.stringify does', () => {
