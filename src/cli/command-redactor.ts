@@ -17,7 +17,8 @@ export class CommandRedactor {
   async prepare(events: readonly CommandEvent[]): Promise<void> {
     if (!this.enabled || this.redact !== null) return;
     if (!events.some((event) => mayHoldSecret(event.argv))) return;
-    this.redact = (await import('../alerts/redact.js')).redactCommand;
+    // show() screens each event itself, so the redactor is the one that does not screen again.
+    this.redact = (await import('../alerts/redact.js')).redactCandidate;
   }
 
   /** The argv and command to print for an event (prepare() must have seen its batch). */

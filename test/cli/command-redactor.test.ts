@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { redactCommand } from '../../src/alerts/redact.js';
+import { redactCandidate, redactCommand } from '../../src/alerts/redact.js';
 import { mayHoldSecret } from '../../src/alerts/secret-hints.js';
 import { CommandRedactor } from '../../src/cli/command-redactor.js';
 import { makeEvent } from '../detect/make-event.js';
@@ -71,7 +71,7 @@ describe('mayHoldSecret', () => {
     );
     const word = fc.oneof(piece, fc.array(piece, { minLength: 1, maxLength: 3 }).map((parts) => parts.join('')), fc.string({ maxLength: 8 }));
     fc.assert(
-      fc.property(fc.array(word, { minLength: 1, maxLength: 6 }), (argv) => mayHoldSecret(argv) || !redactCommand(argv).redacted),
+      fc.property(fc.array(word, { minLength: 1, maxLength: 6 }), (argv) => mayHoldSecret(argv) || !redactCandidate(argv).redacted),
       { numRuns: 3000 },
     );
   });
