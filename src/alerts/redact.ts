@@ -1,4 +1,4 @@
-import { mayHoldSecret } from './secret-hints.js';
+import { argumentMayHoldSecret, mayHoldSecret } from './secret-hints.js';
 import { rewriteShellWords, type ShellCommand, type ShellWord } from './shell-words.js';
 import {
   authorizationHeader,
@@ -58,9 +58,18 @@ export function redactCommand(argv: readonly string[]): RedactedCommand {
  * without asking the screen again. Also what the screen's tests compare it with.
  */
 export function redactCandidate(argv: readonly string[]): RedactedCommand {
-  const out = redactArguments(argv).map((arg) => redactText(redactScript(arg)));
+  // Most arguments of a candidate hold no hint themselves: the two layers would return them as is.
+  const out = redactArguments(argv).map((arg) => (argumentMayHoldSecret(arg) ? redactArgumentText(arg) : arg));
   const redacted = out.some((arg, i) => arg !== argv[i]);
   return { argv: out, command: out.join(' '), redacted };
+}
+
+/**
+ * The script and text layers on one argument (after the argument-aware layer has seen the whole
+ * argv): its script's simple commands as argument vectors, then the text patterns.
+ */
+export function redactArgumentText(arg: string): string {
+  return redactText(redactScript(arg));
 }
 
 /**

@@ -40,9 +40,12 @@ function folded(code: number): number {
  * occur in no hint share symbol 0, which leads back to the start.
  */
 const ALPHABET = [...new Set(SECRET_HINTS.join(''))];
-const SYMBOLS = ALPHABET.length + 1;
+/** A symbol that leaves the state as it is: what quotes and backslashes are to quote-blind search. */
+const STAY = ALPHABET.length + 1;
+const SYMBOLS = ALPHABET.length + 2;
 const symbolOf = (code: number): number => ALPHABET.indexOf(String.fromCharCode(folded(code))) + 1;
 const ASCII_SYMBOL = Uint8Array.from({ length: 128 }, (_, code) => symbolOf(code));
+const QUOTE_BLIND_SYMBOL = Uint8Array.from(ASCII_SYMBOL, (symbol, code) => (code === 0x22 || code === 0x27 || code === 0x5c ? STAY : symbol));
 const KELVIN_SYMBOL = symbolOf(0x212a);
 const LONG_S_SYMBOL = symbolOf(0x17f);
 
@@ -82,7 +85,7 @@ function buildAutomaton(hints: readonly string[]): Int32Array {
     const state = queue[head];
     // A state whose longest proper suffix ends a hint ends one too.
     ends[state] ||= ends[failure[state]];
-    for (let symbol = 0; symbol < SYMBOLS; symbol++) {
+    for (let symbol = 0; symbol < STAY; symbol++) {
       const child = children[state].get(symbol);
       if (child === undefined) {
         moves[state][symbol] = moves[failure[state]][symbol];
@@ -93,6 +96,7 @@ function buildAutomaton(hints: readonly string[]): Int32Array {
       }
     }
   }
+  moves.forEach((row, state) => (row[STAY] = state));
   const next = new Int32Array(children.length * SYMBOLS);
   moves.forEach((row, state) => row.forEach((to, symbol) => (next[state * SYMBOLS + symbol] = ends[to] ? -1 : to * SYMBOLS)));
   return next;
@@ -115,12 +119,21 @@ export function mayHoldSecret(argv: readonly string[]): boolean {
   return false;
 }
 
-function hasHint(text: string): boolean {
+/**
+ * Whether the redactor's script and text layers (redactArgumentText) could change this one
+ * argument: a hint in it once quotes and backslashes are taken out, as the shell takes them out of
+ * a script's words (`PA''SSWORD=x` is the word `PASSWORD=x`). False means they return it as it is.
+ */
+export function argumentMayHoldSecret(arg: string): boolean {
+  return hasHint(arg, QUOTE_BLIND_SYMBOL);
+}
+
+function hasHint(text: string, asciiSymbol: Uint8Array = ASCII_SYMBOL): boolean {
   const length = text.length;
   let state = 0;
   for (let i = 0; i < length; i++) {
     const code = charCodeAt.call(text, i);
-    state = NEXT[state + (code < 128 ? ASCII_SYMBOL[code] : code === 0x212a ? KELVIN_SYMBOL : code === 0x17f ? LONG_S_SYMBOL : 0)];
+    state = NEXT[state + (code < 128 ? asciiSymbol[code] : code === 0x212a ? KELVIN_SYMBOL : code === 0x17f ? LONG_S_SYMBOL : 0)];
     if (state < 0) return true;
   }
   return false;

@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { redactCandidate } from '../../src/alerts/redact.js';
-import { SECRET_HINTS, mayHoldSecret } from '../../src/alerts/secret-hints.js';
+import { redactArgumentText, redactCandidate } from '../../src/alerts/redact.js';
+import { SECRET_HINTS, argumentMayHoldSecret, mayHoldSecret } from '../../src/alerts/secret-hints.js';
 
 /** The screen's definition, spelled out slowly: some argument holds a hint once folded. */
 function holdsHintSlowly(argv: readonly string[]): boolean {
@@ -56,6 +56,28 @@ describe('mayHoldSecret', () => {
     fc.assert(
       fc.property(fc.array(word, { minLength: 1, maxLength: 6 }), (argv) => mayHoldSecret(argv) || !redactCandidate(argv).redacted),
       { numRuns: 5000 },
+    );
+  });
+});
+
+describe('argumentMayHoldSecret', () => {
+  it('sees hints through the quotes and backslashes a script word loses', () => {
+    for (const arg of ["echo PA''SSWORD=x", 'my""sql -pX', 'cu\\rl -u a:b h', 'TO"KEN"=x', "'sshp'ass -p x h"]) {
+      expect(argumentMayHoldSecret(arg), arg).toBe(true);
+      expect(mayHoldSecret([arg]), arg).toBe(false);
+    }
+    for (const arg of ['-s', 'Accept: application/json', "it's", 'a\\b']) expect(argumentMayHoldSecret(arg), arg).toBe(false);
+  });
+
+  it('never passes over an argument the script and text layers would change', () => {
+    const piece = fc.oneof(
+      fragment,
+      fc.constantFrom("'", '"', '\\', ' ', '\n', '|', ';', '&', '<<<', '<<', '=', ':', '@', '-', '--', '-p', '-u', 'echo ', 'chpasswd', 'sudo '),
+    );
+    const arg = fc.array(piece, { maxLength: 10 }).map((parts) => parts.join(''));
+    fc.assert(
+      fc.property(arg, (text) => argumentMayHoldSecret(text) || redactArgumentText(text) === text),
+      { numRuns: 20_000 },
     );
   });
 });
