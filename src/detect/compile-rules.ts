@@ -347,7 +347,7 @@ class BlockMatcher {
     if (this.host !== null && !globMatches(this.host, f.event.host)) return false;
     if (this.cwd !== null && !globMatches(this.cwd, f.event.cwd)) return false;
     if (this.anyArg !== null && !anyArgIn(this.anyArg, f.event.argv)) return false;
-    if (this.anyArgRegex !== null && !anyArgMatches(this.anyArgRegex.get(), f.event.argv)) return false;
+    if (this.anyArgRegex !== null && !anyArgMatches(this.anyArgRegex, f.event.argv)) return false;
     return true;
   }
 }
@@ -373,8 +373,12 @@ function anyArgIn(set: Set<string>, argv: readonly string[]): boolean {
   return false;
 }
 
-function anyArgMatches(re: RE2JS, argv: readonly string[]): boolean {
-  for (let i = 1; i < argv.length; i++) if (re.test(capped(argv[i] as string))) return true;
+/** An argument without one of the pattern's literals is rejected by native searches alone. */
+function anyArgMatches(regex: LazyRegex, argv: readonly string[]): boolean {
+  for (let i = 1; i < argv.length; i++) {
+    const arg = capped(argv[i] as string);
+    if (containsAnyLiteral(arg, regex.literals) && regex.get().test(arg)) return true;
+  }
   return false;
 }
 
@@ -445,7 +449,7 @@ function eventFacts(event: CommandEvent): EventFacts {
   const first = argv[0];
   addName(names, first);
   addName(names, event.exe);
-  if (names.some((name) => MULTI_CALL.has(name))) addName(names, argv[1]);
+  if (hasAny(MULTI_CALL, names)) addName(names, argv[1]);
   const exePath = event.exe ?? (first?.startsWith('/') ? first : null);
   return { event, names, exePath, regexCommand: capped(event.command), singleTests: 0, commandHits: null };
 }
@@ -456,8 +460,13 @@ function addName(names: string[], path: string | null | undefined): void {
   if (name !== '' && !names.includes(name)) names.push(name);
 }
 
-/** Basename, without the `-` a login shell puts in front of its name (`-bash`). */
+/**
+ * Basename, without the `-` a login shell puts in front of its name (`-bash`). By a loop: this
+ * runs twice per event, and String.prototype.lastIndexOf is a call into the runtime.
+ */
 function commandName(path: string): string {
-  const base = path.slice(path.lastIndexOf('/') + 1);
-  return base.startsWith('-') ? base.slice(1) : base;
+  let start = path.length;
+  while (start > 0 && path.charCodeAt(start - 1) !== 0x2f) start--;
+  if (path.charCodeAt(start) === 0x2d) start++;
+  return start === 0 ? path : path.slice(start);
 }
