@@ -42,6 +42,16 @@ describe('rule conditions', () => {
     expect(hits(yaml, makeEvent('tool -v x--pass'))).toEqual([]);
   });
 
+  it('any_arg_regex with a required literal finds it in any argument, within the regex cap only', () => {
+    const yaml = oneRule("      any_arg_regex: ['etc/+g?shadow$', '^/srv/[a-z]+/key$']\n");
+    expect(hits(yaml, makeEvent('cat -n /etc//gshadow'))).toEqual(['r1']);
+    expect(hits(yaml, makeEvent('cat -n /srv/app/key'))).toEqual(['r1']);
+    expect(hits(yaml, makeEvent('cat /etc/shadow.bak /srv/key'))).toEqual([]);
+    const padded = `${'x'.repeat(MAX_REGEX_INPUT)}/etc/shadow`;
+    expect(hits(oneRule("      any_arg_regex: 'shadow'\n"), makeEvent(['cat', padded]))).toEqual([]);
+    expect(hits(oneRule("      any_arg_regex: 'shadow'\n"), makeEvent(['cat', padded.slice(20)]))).toEqual(['r1']);
+  });
+
   it('command is an unanchored re2 search; a list is an OR', () => {
     const yaml = oneRule("      command: ['shad+ow', 'gshadow']\n");
     expect(hits(yaml, makeEvent('cat /etc/shadddow'))).toEqual(['r1']);
