@@ -145,7 +145,9 @@ export function requiredLiteral(source: string): string[] | null {
 
 /**
  * For a list of patterns matched as an alternation: the required literals of every pattern, so
- * text holding none of them matches none; null when some pattern has none.
+ * text holding none of them matches none; null when some pattern has none. A literal that holds
+ * another of the list is left out (text with `HISTFILE=` holds `HISTFILE`): each one left is a
+ * search of the whole command.
  */
 export function requiredLiterals(patterns: readonly string[]): string[] | null {
   const literals: string[] = [];
@@ -154,8 +156,13 @@ export function requiredLiterals(patterns: readonly string[]): string[] | null {
     if (alternatives === null) return null;
     for (const literal of alternatives) if (!literals.includes(literal)) literals.push(literal);
   }
-  return literals.length === 0 ? null : literals;
+  // Pairwise, so only for lists of the usual size: a rule file may hold thousands of patterns.
+  const needed = literals.length > MAX_PRUNED_LITERALS ? literals : literals.filter((literal) => !literals.some((other) => other !== literal && literal.includes(other)));
+  return needed.length === 0 ? null : needed;
 }
+
+/** Longest literal list that requiredLiterals prunes of literals holding others. */
+const MAX_PRUNED_LITERALS = 64;
 
 /** True when `text` contains one of `literals` (null: no prefilter, so always true). */
 export function containsAnyLiteral(text: string, literals: readonly string[] | null): boolean {

@@ -47,6 +47,11 @@ describe('requiredLiteral', () => {
     expect(requiredLiterals(['ab', '(c|d)e'])).toEqual(['ab', 'ce', 'de']);
     expect(requiredLiterals(['ab', '[0-9]+'])).toBeNull();
   });
+
+  it('leaves out a literal that holds another of the list', () => {
+    expect(requiredLiterals(['\\bHIST(FILE|SIZE|FILESIZE)\\b', 'HISTFILE=x', 'history'])).toEqual(['HISTFILE', 'HISTSIZE', 'history']);
+    expect(requiredLiterals(['abc', 'abc', 'b'])).toEqual(['b']);
+  });
 });
 
 describe('command regex prefilter', () => {
