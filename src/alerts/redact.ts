@@ -54,8 +54,9 @@ export function redactCommand(argv: readonly string[]): RedactedCommand {
 }
 
 /**
- * redactCommand for a command mayHoldSecret already let through: both layers on every argument,
- * without asking the screen again. Also what the screen's tests compare it with.
+ * redactCommand for a command mayHoldSecret already let through, without asking the screen again:
+ * the argument-aware layer on the argv, then the script and text layers on each argument that
+ * could change (argumentMayHoldSecret). Also what the screen's tests compare it with.
  */
 export function redactCandidate(argv: readonly string[]): RedactedCommand {
   // Most arguments of a candidate hold no hint themselves: the two layers would return them as is.
