@@ -115,7 +115,8 @@ const charCodeAt = String.prototype.charCodeAt;
  * linear and cheap on the megabyte scripts of a hostile log.
  */
 export function mayHoldSecret(argv: readonly string[]): boolean {
-  for (let i = 0; i < argv.length; i++) if (hasHint(argv[i])) return true;
+  // Quote-blind: the redactor reads scripts' words, and `PA''SSWORD=x` in a script is the word PASSWORD=x.
+  for (let i = 0; i < argv.length; i++) if (hasHint(argv[i], QUOTE_BLIND_SYMBOL)) return true;
   return false;
 }
 

@@ -1,12 +1,14 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { redactArgumentText, redactCandidate } from '../../src/alerts/redact.js';
+import { redactArgumentText, redactCandidate, redactCommand } from '../../src/alerts/redact.js';
 import { SECRET_HINTS, argumentMayHoldSecret, mayHoldSecret } from '../../src/alerts/secret-hints.js';
 
-/** The screen's definition, spelled out slowly: some argument holds a hint once folded. */
+/** The screen's definition, spelled out slowly: some argument holds a hint once folded, quotes and backslashes left out. */
 function holdsHintSlowly(argv: readonly string[]): boolean {
   const fold = (text: string) =>
-    Array.from(text, (ch) => (ch === '\u212A' ? 'k' : ch === '\u017F' ? 's' : /^[A-Z]$/.test(ch) ? ch.toLowerCase() : ch)).join('');
+    Array.from(text, (ch) => (ch === '\u212A' ? 'k' : ch === '\u017F' ? 's' : /^[A-Z]$/.test(ch) ? ch.toLowerCase() : ch))
+      .filter((ch) => ch !== "'" && ch !== '"' && ch !== '\\')
+      .join('');
   return argv.some((arg) => SECRET_HINTS.some((hint) => fold(arg).includes(hint)));
 }
 
@@ -60,11 +62,19 @@ describe('mayHoldSecret', () => {
   });
 });
 
+describe('a hint split by quotes in a script', () => {
+  it('is still redacted', () => {
+    expect(redactCommand(['sh', '-c', "echo PA''SSWORD=hunter2"]).argv[2]).toBe("echo PA''SSWORD=[REDACTED]");
+    expect(redactCommand(['sh', '-c', 'my""sql -phunter2']).argv[2]).toBe('my""sql -p[REDACTED]');
+    expect(redactCommand(['sh', '-c', 'cu\\rl -u a:hunter2 h']).argv[2]).toBe('cu\\rl -u a:[REDACTED] h');
+  });
+});
+
 describe('argumentMayHoldSecret', () => {
   it('sees hints through the quotes and backslashes a script word loses', () => {
     for (const arg of ["echo PA''SSWORD=x", 'my""sql -pX', 'cu\\rl -u a:b h', 'TO"KEN"=x', "'sshp'ass -p x h"]) {
       expect(argumentMayHoldSecret(arg), arg).toBe(true);
-      expect(mayHoldSecret([arg]), arg).toBe(false);
+      expect(mayHoldSecret(['sh', '-c', arg]), arg).toBe(true);
     }
     for (const arg of ['-s', 'Accept: application/json', "it's", 'a\\b']) expect(argumentMayHoldSecret(arg), arg).toBe(false);
   });
