@@ -4,7 +4,7 @@ import { decodeField, decodeHex, decodeRuleKey, fieldMap, rawFieldAt } from '../
 import { execVerdict, execVerdictAt } from '../../../src/sources/parsers/exec-verdict.js';
 import { ExecveArgs } from '../../../src/sources/parsers/execve-args.js';
 import { parseUserCmd } from '../../../src/sources/parsers/parse-user-cmd.js';
-import { parseAuditId, parseRecordHeader, rawEndOf } from '../../../src/sources/parsers/record-header.js';
+import { newHeaderScan, parseAuditId, parseRecordHeader, rawEndOf, scanRecordHeader, scanRecordHeaderBytes } from '../../../src/sources/parsers/record-header.js';
 
 describe('audit record parsing', () => {
   it('splits node, type, id and body; the ENRICHED part starts after 0x1D', () => {
@@ -98,6 +98,42 @@ describe('execVerdictAt', () => {
         expect(execVerdictAt(Buffer.from(line, 'latin1'), pad, line.length)).toBe(expected);
       }),
       { numRuns: 2000 },
+    );
+  });
+});
+
+describe('scanRecordHeaderBytes', () => {
+  // The byte scan reads auditd's own id shape by fixed offsets and any other by a walk; both must
+  // say what the text scan and parseAuditId say of the same line.
+  const digits = (min: number, max: number) => fc.string({ unit: fc.constantFrom(...'0123456789'), minLength: min, maxLength: max });
+  const id = fc.oneof(
+    fc.tuple(digits(10, 10), digits(3, 3), digits(1, 16)).map(([s, ms, serial]) => `${s}.${ms}:${serial}`),
+    fc.tuple(digits(0, 12), digits(0, 5), digits(0, 17)).map(([s, ms, serial]) => `${s}.${ms}:${serial}`),
+    fc.tuple(digits(10, 10), fc.constantFrom('.', ':', 'x', ''), digits(3, 3), fc.constantFrom(':', '.', ''), digits(1, 6)).map((parts) => parts.join('')),
+    fc.string({ unit: fc.constantFrom(...'0123456789.:)x '), maxLength: 24 }),
+  );
+  const line = fc.tuple(fc.constantFrom('', 'node=web-1 '), fc.constantFrom('SYSCALL', 'EOE', 'PATH'), id, fc.constantFrom('): cwd="/"', '):', ')', ': x', '')).map(([node, type, i, rest]) => `${node}type=${type} msg=audit(${i}${rest}`);
+
+  it('agrees with the text scan and parseAuditId on every id shape', () => {
+    fc.assert(
+      fc.property(line, fc.nat(4), (text, pad) => {
+        const bytes = Buffer.from(' '.repeat(pad) + text + '\n');
+        const h = newHeaderScan();
+        const scanned = scanRecordHeaderBytes(bytes, pad, bytes.length - 1, h);
+        const t = newHeaderScan();
+        expect(scanned).toBe(scanRecordHeader(text, t) === null);
+        if (!scanned) return;
+        const shifted = (at: number) => at - pad;
+        expect([h.typeStart, h.typeEnd, h.idStart, h.idEnd, h.serialStart, h.bodyStart].map(shifted)).toEqual([t.typeStart, t.typeEnd, t.idStart, t.idEnd, t.serialStart, t.bodyStart]);
+        const parsed = parseAuditId(text.slice(t.idStart, t.idEnd));
+        const serialText = text.slice(t.serialStart, t.idEnd);
+        expect(h.idValid).toBe(parsed !== null && serialText.length <= 15);
+        if (h.idValid) {
+          expect(h.timeMs).toBe(parsed!.time.getTime());
+          expect(h.serial).toBe(Number(serialText));
+        }
+      }),
+      { numRuns: 3000 },
     );
   });
 });
