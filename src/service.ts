@@ -112,7 +112,7 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
       cleanups.push(() => store.close());
     }
     const rules = config.rules ? loadRuleFile(config.rules) : loadDefaultRules();
-    const metrics = new Metrics();
+    const metrics = new Metrics(config.jobs.maxAttempts);
     const http = new HttpServer(logger);
     const url = await http.listen(config.server.port, config.server.host).catch((error: unknown) => {
       throw listenRefusal(error, config.server);
@@ -172,7 +172,7 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
     http.route('POST', '/slack/events', (req, res) => receiver.handle(req, res));
     routeHealthz(http, {
       checkDatabase: async () => {
-        const [notices, failed] = await Promise.all([openNoticeCounts(store.db), countFailedJobs(store.db)]);
+        const [notices, failed] = await Promise.all([openNoticeCounts(store.db), countFailedJobs(store.db, config.jobs.maxAttempts)]);
         return { healthNotices: sum(notices), failedJobs: sum(failed) };
       },
       details: { database: store.kind, sandbox: Boolean(sandbox) },

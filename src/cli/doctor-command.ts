@@ -43,7 +43,7 @@ export async function doctorCommand(config: VouchConfig): Promise<{ text: string
       if (trail.broken) throw new Error(`audit trail hash chain broken: ${describeBrokenChain(trail.broken)}; history was altered`);
       const malformed = await malformedCounts(store.db);
       const skipped = malformed.reduce((sum, row) => sum + row.count, 0);
-      jobs = await jobHealth(store);
+      jobs = await jobHealth(store, config.jobs.maxAttempts);
       health = await healthCheck(store);
       return `${store.kind} reachable; audit trail intact (${trail.rows} steps in ${trail.chains} chains); ${skipped} malformed lines skipped so far`;
     } finally {
@@ -107,11 +107,12 @@ function reviewCheck(config: VouchConfig, database: Check): Check {
 }
 
 /**
- * Jobs that used up their attempts (parked, retried every 15 minutes) and alerts escalated because
+ * Jobs that used up their attempts (parked and retried every 15 minutes, or still waiting for their
+ * escalation to go through) and alerts escalated because
  * Vouch could not reach their owner in the last week: both need an operator.
  */
-async function jobHealth(store: VouchDatabase): Promise<Check> {
-  const failed = await failedJobs(store.db, 5);
+async function jobHealth(store: VouchDatabase, maxAttempts: number): Promise<Check> {
+  const failed = await failedJobs(store.db, maxAttempts, 5);
   const since = new Date(Date.now() - 7 * 24 * 3600_000);
   const undelivered = await store.db
     .selectFrom('alerts')
@@ -124,8 +125,11 @@ async function jobHealth(store: VouchDatabase): Promise<Check> {
   const parts = [`${Number(pending?.count ?? 0)} pending`];
   if (undeliveredCount > 0) parts.push(`${undeliveredCount} alert(s) escalated in the last 7 days because their owner could not be reached (delivery_failed)`);
   if (failed.length === 0) return { name: 'jobs', ok: true, detail: parts.join('; ') };
-  const listed = failed.map((job) => `${job.kind} for ${job.alert_id} (${job.attempts} attempts: ${(job.last_error ?? '').slice(0, 200)})`);
-  return { name: 'jobs', ok: false, detail: `${parts.join('; ')}; failed and retried every 15 minutes: ${listed.join('; ')}` };
+  const listed = failed.map((job) => {
+    const state = job.failed_at !== null ? 'escalated, retried every 15 minutes' : 'its escalation has not gone through yet';
+    return `${job.kind} for ${job.alert_id} (${job.attempts} attempts, ${state}: ${(job.last_error ?? '').slice(0, 200)})`;
+  });
+  return { name: 'jobs', ok: false, detail: `${parts.join('; ')}; used up their attempts: ${listed.join('; ')}` };
 }
 
 /**

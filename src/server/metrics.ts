@@ -6,6 +6,7 @@
 import type { Kysely } from 'kysely';
 import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
 import { ALERT_STATUSES } from '../alerts/alert.js';
+import { DEFAULTS } from '../config/defaults.js';
 import { JOB_KINDS, countFailedJobs, type JobKind } from '../store/queries/jobs.js';
 import type { Database } from '../store/schema.js';
 import type { GaugeReader } from './gauge-family.js';
@@ -43,7 +44,7 @@ export class Metrics {
   );
   private readonly alerts = this.gauge('vouch_alerts', 'Alerts in the database, per status', ['status']);
   private readonly jobsPending = this.gauge('vouch_jobs_pending', 'Jobs in the database waiting to run or running', []);
-  private readonly jobsFailed = this.gauge('vouch_jobs_failed', 'Jobs that used up their attempts and are parked for a slow retry (see vouch doctor), per job kind', ['kind']);
+  private readonly jobsFailed = this.gauge('vouch_jobs_failed', 'Jobs that used up their attempts, parked for a slow retry or waiting for their escalation to go through (see vouch doctor), per job kind', ['kind']);
   private readonly malformed = this.counter(
     'vouch_malformed_lines_total',
     'Input lines skipped as malformed since the database was created, per source and reason',
@@ -57,7 +58,8 @@ export class Metrics {
     this.extraGauges.push({ read, gauge: null });
   }
 
-  constructor() {
+  /** `maxAttempts`: `jobs.max_attempts`, past which a job counts as failed (see countFailedJobs). */
+  constructor(private readonly maxAttempts: number = DEFAULTS.jobMaxAttempts) {
     // Series that exist from the start, so rate() and alerts on them work before the first event.
     for (const kind of JOB_KINDS) {
       for (const counter of [this.jobFailures, this.jobsAbandoned, this.leaseExpiries]) counter.inc({ kind }, 0);
@@ -105,7 +107,7 @@ export class Metrics {
       db.selectFrom('alerts').select(['status', (eb) => eb.fn.countAll<number>().as('count')]).groupBy('status').execute(),
       db.selectFrom('jobs').select((eb) => eb.fn.countAll<number>().as('count')).executeTakeFirst(),
       db.selectFrom('source_malformed').select(['source', 'reason', 'count']).execute(),
-      countFailedJobs(db),
+      countFailedJobs(db, this.maxAttempts),
     ]);
     for (const extra of this.extraGauges) {
       const family = await extra.read(db);

@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { ManualClock } from '../../src/clock.js';
 import { silentLogger } from '../../src/logger.js';
-import { claimDueJobs, scheduleJob, type JobKind } from '../../src/store/queries/jobs.js';
+import { claimDueJobs, countFailedJobs, failedJobs, scheduleJob, type JobKind } from '../../src/store/queries/jobs.js';
 import type { JobRow } from '../../src/store/schema.js';
 import { newAlertId } from '../../src/workflow/alert-intake.js';
 import { JobRunner, type JobContext, type JobRunnerOptions } from '../../src/workflow/job-runner.js';
@@ -221,6 +221,9 @@ describe('JobRunner', () => {
     expect({ calls, abandoned }).toEqual({ calls: 1, abandoned: 0 });
     const [unmarked] = await jobsLeft();
     expect(unmarked).toMatchObject({ attempts: 2, failed_at: null, locked_by: null });
+    // Not yet marked, but /metrics, /healthz and doctor count it already: its escalation is what failed.
+    expect(await countFailedJobs(store.db, 2)).toEqual([{ kind: 'notify_security', count: 1 }]);
+    expect((await failedJobs(store.db, 2)).map((job) => job.id)).toEqual([unmarked!.id]);
     // Due again at the retry pace (2 s after a second attempt), not after a parked retry's 15 min.
     expect(unmarked!.run_at.getTime() - clock.now().getTime()).toBe(2000);
     clock.advance(2000);
@@ -235,6 +238,33 @@ describe('JobRunner', () => {
     }
     expect({ calls, abandoned }).toEqual({ calls: 2, abandoned: 1 });
     expect(await jobsLeft()).toMatchObject([{ attempts: 6 }]);
+    expect(await countFailedJobs(store.db, 2)).toEqual([{ kind: 'notify_security', count: 1 }]);
+    // A reschedule starts the job's attempts over: it no longer counts as failed.
+    await scheduleJob(store.db, marked!.alert_id, 'notify_security', clock.now());
+    expect(await countFailedJobs(store.db, 2)).toEqual([]);
+  });
+
+  it('does not count a job as failed while it has attempts left, nor while it runs its last one', async () => {
+    await alertWithJob('notify_security');
+    let hold: ReturnType<typeof gate> | null = null;
+    let running = false;
+    const jobs = runner(async () => {
+      running = true;
+      if (hold) await hold.promise;
+      throw new Error('Slack chat.postMessage failed: ratelimited');
+    }, { maxAttempts: 2 });
+    await jobs.runOnce();
+    expect(await jobsLeft()).toMatchObject([{ attempts: 1, failed_at: null, locked_by: null }]);
+    expect(await countFailedJobs(store.db, 2)).toEqual([]);
+    hold = gate();
+    running = false;
+    clock.advance(10 * 60_000);
+    const last = jobs.runOnce();
+    await until(() => running, 'the last attempt to start');
+    expect(await countFailedJobs(store.db, 2)).toEqual([]);
+    hold.open();
+    await last;
+    expect(await countFailedJobs(store.db, 2)).toEqual([{ kind: 'notify_security', count: 1 }]);
   });
 
   it('aborts the signal of a job whose lease another worker took over', async () => {

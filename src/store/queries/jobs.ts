@@ -1,4 +1,4 @@
-import { sql, type Kysely, type Transaction } from 'kysely';
+import { sql, type ExpressionBuilder, type Kysely, type Transaction } from 'kysely';
 import type { Database, JobRow } from '../schema.js';
 
 type Db = Kysely<Database> | Transaction<Database>;
@@ -132,17 +132,28 @@ export async function nextJobAt(db: Kysely<Database>): Promise<Date | null> {
   return (row?.next as Date | null | undefined) ?? null;
 }
 
-/** Jobs that used up their attempts and are parked, oldest first (for `vouch doctor` and /metrics). */
-export async function failedJobs(db: Kysely<Database>, limit = 20): Promise<JobRow[]> {
-  return db.selectFrom('jobs').selectAll().where('failed_at', 'is not', null).orderBy('failed_at').limit(limit).execute();
+/**
+ * Whether a job used up its attempts: parked once its escalation went through (`failed_at`), or
+ * still waiting for an escalation that keeps failing (Slack down too), which is the one an
+ * operator most needs to see: its last run failed the `maxAttempts`-th time or later and no worker
+ * holds it. A reschedule sets the attempts back to 0.
+ */
+function usedUpItsAttempts(maxAttempts: number) {
+  return (eb: ExpressionBuilder<Database, 'jobs'>) =>
+    eb.or([eb('failed_at', 'is not', null), eb.and([eb('attempts', '>=', maxAttempts), eb('locked_by', 'is', null)])]);
 }
 
-/** How many jobs are parked after using up their attempts, by kind. */
-export async function countFailedJobs(db: Kysely<Database>): Promise<Array<{ kind: string; count: number }>> {
+/** Jobs that used up their attempts (see usedUpItsAttempts), the next due first (for `vouch doctor`). */
+export async function failedJobs(db: Kysely<Database>, maxAttempts: number, limit = 20): Promise<JobRow[]> {
+  return db.selectFrom('jobs').selectAll().where(usedUpItsAttempts(maxAttempts)).orderBy('run_at').limit(limit).execute();
+}
+
+/** How many jobs used up their attempts (see usedUpItsAttempts), by kind (for /metrics and /healthz). */
+export async function countFailedJobs(db: Kysely<Database>, maxAttempts: number): Promise<Array<{ kind: string; count: number }>> {
   const rows = await db
     .selectFrom('jobs')
     .select(['kind', (eb) => eb.fn.countAll<number>().as('count')])
-    .where('failed_at', 'is not', null)
+    .where(usedUpItsAttempts(maxAttempts))
     .groupBy('kind')
     .execute();
   return rows.map((row) => ({ kind: row.kind, count: Number(row.count) }));
