@@ -64,7 +64,7 @@ class SudoJournaldParser extends HeldSudoParser {
     const pid = toInteger(journalString(entry, '_PID') ?? journalString(entry, 'SYSLOG_PID'));
     const time = journalTime(entry);
     const sender = `${host}\u0000${pid ?? ''}`;
-    const impostor = senderIsAnother(entry, claimedUser(message), host, this.options.resolveUid);
+    const impostor = senderIsAnother(entry, message, host, this.options.resolveUid);
     if (impostor !== null) {
       this.assembler.other(sender, out);
       out.malformed.push(malformed('untrusted_source', line, offset, impostor));
@@ -165,12 +165,15 @@ function ceeSubmitUser(json: string): string | null {
  * uid's name (`identity.uids`); a uid it does not name, and root's (which may run sudo for anyone
  * and can write any log anyway), are not judged. Null when nothing says the sender is another.
  */
-function senderIsAnother(entry: JsonObject, user: string | null, host: string, resolveUid: ParserOptions['resolveUid']): string | null {
-  if (user === null || resolveUid === undefined) return null;
+function senderIsAnother(entry: JsonObject, message: string, host: string, resolveUid: ParserOptions['resolveUid']): string | null {
+  if (resolveUid === undefined) return null;
   const uid = toInteger(journalString(entry, '_UID'));
   if (uid === null || uid === 0 || isUnsetUid(uid)) return null;
   const sender = resolveUid(uid, host);
-  if (sender === null || sender === user) return null;
+  if (sender === null) return null;
+  // Read only now: without a name for the sender there is nothing to compare the line's user with.
+  const user = claimedUser(message);
+  if (user === null || sender === user) return null;
   return `sent by sudo run by uid ${uid} (${sender}), but the line names ${user}: a line sudo was made to print (its prompt, over /dev/log), not sudo's log`;
 }
 
