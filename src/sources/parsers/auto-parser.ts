@@ -110,7 +110,7 @@ const NOTHING: LogParser = {
  * The format an AutoParser fed `lines` (the first lines of a log, in order, each whole) would
  * settle on, or null when they do not settle it: the same detector runs over them, so a caller
  * that loads just that format's parser before reading gives the detector everything it will ask
- * for. Null lines are never guessed at: the detector then needs every format at hand.
+ * for. Lines that settle nothing are not guessed from: the detector then needs every format at hand.
  */
 export function formatAutoWouldChoose(lines: readonly string[]): string | null {
   let chosen: string | null = null;

@@ -98,6 +98,14 @@ function setPositions(into: HeaderScan, typeStart: number, typeEnd: number, idSt
   into.bodyStart = bodyStart;
 }
 
+/** Where the body starts after the id's closing parenthesis at `idEnd`: past `:` and spaces. */
+function bodyStartAt(bytes: Buffer, idEnd: number, end: number): number {
+  let bodyStart = idEnd + 1;
+  if (bodyStart < end && bytes[bodyStart] === 58 /* : */) bodyStart++;
+  while (bodyStart < end && bytes[bodyStart] === 32) bodyStart++;
+  return bodyStart;
+}
+
 /** The latest time a Date can hold, in ms since the epoch. */
 const MAX_DATE_MS = 8.64e15;
 
@@ -207,10 +215,7 @@ export function scanRecordHeaderBytes(bytes: Buffer, start: number, end: number,
   }
   if (i >= end) return false;
   const idEnd = i;
-  let bodyStart = idEnd + 1;
-  if (bodyStart < end && bytes[bodyStart] === 58 /* : */) bodyStart++;
-  while (bodyStart < end && bytes[bodyStart] === 32) bodyStart++;
-  setPositions(into, pos + 5, typeEnd, idStart, idEnd, colon + 1, bodyStart);
+  setPositions(into, pos + 5, typeEnd, idStart, idEnd, colon + 1, bodyStartAt(bytes, idEnd, end));
   into.timeMs = timeShape ? withFraction(seconds, millis, digits) : Number.NaN;
   into.serial = serialOnlyDigits && serialDigits >= 1 && serialDigits <= 15 ? serial : -1;
   into.idValid = timeShape && serialOnlyDigits && serialDigits >= 1 && into.timeMs <= MAX_DATE_MS;
@@ -247,10 +252,7 @@ function canonicalIdAt(bytes: Buffer, typeStart: number, typeEnd: number, idStar
   }
   const serialDigits = i - serialStart;
   if (i >= end || bytes[i] !== 41 /* ) */ || serialDigits < 1 || serialDigits > 15) return false;
-  let bodyStart = i + 1;
-  if (bodyStart < end && bytes[bodyStart] === 58 /* : */) bodyStart++;
-  while (bodyStart < end && bytes[bodyStart] === 32) bodyStart++;
-  setPositions(into, typeStart, typeEnd, idStart, i, serialStart, bodyStart);
+  setPositions(into, typeStart, typeEnd, idStart, i, serialStart, bodyStartAt(bytes, i, end));
   into.timeMs = seconds * 1000 + millis;
   into.serial = serial;
   // Ten digits of seconds stay far below the latest time a Date can hold.
