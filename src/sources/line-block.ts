@@ -67,7 +67,7 @@ export interface BlockChunk {
  * The stream may reuse one buffer for every read: a chunk is only valid until the next one is
  * asked for, and the unfinished line a read ends with is copied.
  */
-export async function* splitBlocks(stream: AsyncIterable<Buffer | string>, maxLineBytes: number): AsyncGenerator<BlockChunk> {
+export async function* splitBlocks(stream: AsyncIterable<Buffer | string> | Iterable<Buffer | string>, maxLineBytes: number): AsyncGenerator<BlockChunk> {
   let chunk: BlockChunk = { blocks: [], tooLong: [], bytesRead: 0 };
   /** Stream offset of the first byte of `data`. */
   let pos = 0;
