@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { redactCandidate, redactCommand } from '../../src/alerts/redact.js';
 import { mayHoldSecret } from '../../src/alerts/secret-hints.js';
-import { CommandRedactor } from '../../src/cli/command-redactor.js';
+import { CommandRedactor, REMEMBERED_COMMAND_CHARS, REMEMBERED_COMMANDS } from '../../src/cli/command-redactor.js';
 import { makeEvent } from '../detect/make-event.js';
 
 /** Commands the redactor changes: each must be sent to it. */
@@ -95,5 +95,48 @@ describe('CommandRedactor', () => {
     const redactor = new CommandRedactor(true);
     await redactor.prepare([event]);
     expect(redactor.show(event)).toBe(event);
+  });
+});
+
+describe('CommandRedactor memory', () => {
+  it('redacts a repeated command once and shows every repeat the same', async () => {
+    const redactor = new CommandRedactor(true);
+    const first = makeEvent('mysql -uroot -phunter2 appdb');
+    const again = makeEvent('mysql -uroot -phunter2 appdb');
+    await redactor.prepare([first]);
+    const shown = redactor.show(first);
+    expect(shown.command).toBe('mysql -uroot -p[REDACTED] appdb');
+    expect(redactor.show(again)).toBe(shown);
+  });
+
+  it('tells argument vectors apart that join to the same text', async () => {
+    const redactor = new CommandRedactor(true);
+    const split = { ...makeEvent('x'), argv: ['curl', '-u', 'alice:s3cret', 'https://example.test'], command: 'curl -u alice:s3cret https://example.test' };
+    const joined = { ...makeEvent('x'), argv: ['curl', '-u alice:s3cret', 'https://example.test'], command: 'curl -u alice:s3cret https://example.test' };
+    await redactor.prepare([split, joined]);
+    const a = redactor.show(split);
+    const b = redactor.show(joined);
+    expect(a.argv).toHaveLength(4);
+    expect(b.argv).toHaveLength(3);
+    expect(a.argv.join(' ')).not.toContain('s3cret');
+  });
+
+  it('never keys an argv holding NUL, and still redacts it', async () => {
+    const redactor = new CommandRedactor(true);
+    const a = { ...makeEvent('x'), argv: ['mysql', '-phunter2\0', 'x'], command: 'mysql -phunter2\0 x' };
+    const b = { ...makeEvent('x'), argv: ['mysql', '-phunter2', '\0x'], command: 'mysql -phunter2 \0x' };
+    await redactor.prepare([a, b]);
+    expect(redactor.show(a).argv[2]).toBe('x');
+    expect(redactor.show(b).argv[2]).toBe('\0x');
+  });
+
+  it('stays bounded and correct past its size and for long commands', async () => {
+    const redactor = new CommandRedactor(true);
+    const events = Array.from({ length: REMEMBERED_COMMANDS + 10 }, (_, i) => makeEvent(`mysql -uroot -phunter${i} db${i}`));
+    const long = makeEvent(`mysql -uroot -plong ${'x'.repeat(REMEMBERED_COMMAND_CHARS)}`);
+    await redactor.prepare(events);
+    for (const [i, event] of events.entries()) expect(redactor.show(event).command).toBe(`mysql -uroot -p[REDACTED] db${i}`);
+    expect(redactor.show(long).command.startsWith('mysql -uroot -p[REDACTED] x')).toBe(true);
+    expect(redactor.show(events[0]!).command).toBe('mysql -uroot -p[REDACTED] db0');
   });
 });
