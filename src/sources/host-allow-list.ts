@@ -3,7 +3,7 @@ import { ConfigError } from '../errors.js';
 import { globSource } from '../glob.js';
 import type { CommandEvent } from './command-event.js';
 import type { Malformed } from './parser.js';
-import { buildProvenance } from './provenance.js';
+import { attributionOf, buildProvenance, type Provenance } from './provenance.js';
 
 /** Characters a host glob may hold: host-name characters (IPv6 colons too) and `*`, `?`. */
 const HOST_GLOB = /^[A-Za-z0-9._:*?-]+$/;
@@ -50,17 +50,24 @@ export interface BoundEvents {
  * Applies an HTTP source's host binding to the events of one request: an event claiming a host
  * outside `allowList` is refused (counted as `host_not_allowed`), the others keep going, marked
  * `bound`. Without an allow-list every event passes, marked `unbound`: its source's token may
- * speak for any host, and reviewers are told so.
+ * speak for any host, and reviewers are told so. The events are the request's own, parsed for it
+ * alone, so they are marked in place, and events of one format and attribution share one
+ * provenance (nothing changes a provenance once made): a copy of every event cost as much as
+ * parsing it (measured).
  */
 export function bindToHosts(events: readonly CommandEvent[], allowList: HostAllowList | null): BoundEvents {
   const bound: CommandEvent[] = [];
   const refused: Malformed[] = [];
+  const binding = allowList === null ? 'unbound' : 'bound';
+  let last: Provenance | null = null;
   for (const event of events) {
     if (allowList !== null && !allowList.allows(event.host)) {
       refused.push({ reason: 'host_not_allowed', sample: event.host.slice(0, 200), detail: "the event's host is not in its source's hosts" });
       continue;
     }
-    bound.push({ ...event, provenance: buildProvenance(event, 'http', allowList === null ? 'unbound' : 'bound') });
+    if (last === null || last.format !== event.sourceFormat || last.attribution !== attributionOf(event)) last = buildProvenance(event, 'http', binding);
+    event.provenance = last;
+    bound.push(event);
   }
   return { events: bound, refused };
 }
