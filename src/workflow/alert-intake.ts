@@ -2,7 +2,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import type { Transaction } from 'kysely';
 import type { RuleMatch } from '../detect/rule.js';
 import type { CommandEvent } from '../sources/command-event.js';
-import { insertAlert, updateAlert } from '../store/queries/alerts.js';
+import { insertAlert, insertAlerts, setLastJoined, setOccurrences, updateAlert } from '../store/queries/alerts.js';
 import { provenanceOf, toStoredProvenance } from '../sources/provenance.js';
 import { appendAuditEntries, type AuditEntry } from '../store/queries/audit-trail.js';
 import { notifyJobsDue, scheduleJob } from '../store/queries/jobs.js';
@@ -46,6 +46,12 @@ export class HitRecorder {
   private readonly steps: AuditEntry[] = [];
   /** System-actor alerts (no login user) of this batch by dedupe key, so identical ones fold into the first. */
   private readonly systemAlerts = new Map<string, { id: string; occurrences: number }>();
+  /**
+   * Members made by record() and not written yet: inserted together by flushMembers, before
+   * anything that refers to them (a job, a fold counter, the trail) is written. A batch adds
+   * many members to the conversations it joins, and a round trip each was most of its time.
+   */
+  private readonly members: NewAlertRow[] = [];
 
   private constructor(
     private readonly trx: Transaction<Database>,
@@ -127,7 +133,7 @@ export class HitRecorder {
     const lead = placement.lead;
     const leadRow = this.leadRows.get(lead.id);
     const alertId = newAlertId();
-    await insertAlert(trx, alertRow({ ...hit, ...keys, now, id: alertId, conversationId: lead.id }, memberState(placement.kind, leadRow, now)));
+    this.members.push(alertRow({ ...hit, ...keys, now, id: alertId, conversationId: lead.id }, memberState(placement.kind, leadRow, now)));
     this.steps.push({ alertId, at: now, actor: 'system', action: 'created', detail: { event_id: eventId, rule: match.ruleId, severity: match.severity, owner: event.user, host: event.host, conversation: lead.id } });
     lead.members.set(keys.dedupeKey, { id: alertId, occurrences: 1 });
     this.joined(lead, keys, placement.kind === 'join' ? match.severity : null);
@@ -140,7 +146,10 @@ export class HitRecorder {
       await scheduleJob(trx, lead.id, 'notify_repeat', now);
       // Escalated on arrival, so no escalation step will page it: a critical repeat pages on its
       // own (the page job does nothing where no PagerDuty is configured).
-      if (match.severity === 'critical') await scheduleJob(trx, alertId, 'page', now);
+      if (match.severity === 'critical') {
+        await this.flushMembers();
+        await scheduleJob(trx, alertId, 'page', now);
+      }
       return { kind: 'repeated', alertId, conversationId: lead.id };
     }
     this.steps.push({ alertId, at: now, actor: 'system', action: 'joined', detail: { conversation: lead.id } });
@@ -199,11 +208,13 @@ export class HitRecorder {
     return { kind: 'folded', alertId: member.id };
   }
 
-  /** Writes the fold counters, the leads' last hit and the trail; call once after the last record(). */
+  /** Writes the members, the fold counters, the leads' last hit and the trail; call once after the last record(). */
   async finish(): Promise<void> {
-    for (const [alertId, occurrences] of this.folded) await updateAlert(this.trx, alertId, { occurrences, updated_at: this.now });
+    await this.flushMembers();
+    // One statement each for every fold and every lead, not a round trip per alert.
+    if (this.folded.size > 0) await setOccurrences(this.trx, this.folded, this.now);
     this.folded.clear();
-    for (const lead of this.touched.values()) await updateAlert(this.trx, lead.id, { last_joined_at: this.now });
+    if (this.touched.size > 0) await setLastJoined(this.trx, [...this.touched.keys()], this.now);
     this.touched.clear();
     for (const [leadId, change] of this.raised) {
       await updateAlert(this.trx, leadId, { severity: change.to });
@@ -218,6 +229,12 @@ export class HitRecorder {
     await appendAuditEntries(this.trx, this.steps.splice(0));
     // Every replica's job runner hears of the new work when this transaction commits.
     if (scheduled) await notifyJobsDue(this.trx);
+  }
+
+  /** Inserts the members record() made since the last flush. */
+  private async flushMembers(): Promise<void> {
+    if (this.members.length === 0) return;
+    await insertAlerts(this.trx, this.members.splice(0));
   }
 
   /**

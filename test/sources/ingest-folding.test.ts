@@ -98,4 +98,37 @@ describe.each(storeKinds())('hits grouped into conversations on %s', (kind) => {
     // The late one joins the other session's waiting question rather than asking a third time.
     expect(byCommand('cat /etc/shadow-', '3')).toMatchObject({ status: 'new', conversation_id: asked.id });
   });
+  it('one batch adds members on many hosts and folds its later repeats into them, written together', async () => {
+    await ingestor.ingest('s', { events: [shadowRead('a')], malformed: [] });
+    const events = Array.from({ length: 12 }, (_, i) => shadowRead(`m${i}`, { host: `web-${2 + (i % 4)}` }));
+    const stats = await ingestor.ingest('s', { events, malformed: [] });
+    expect(stats).toMatchObject({ alertsCreated: 0, alertsFolded: 12 });
+    const rows = await alerts();
+    expect(rows.map((r) => [r.host, r.occurrences])).toEqual([['web-1', 1], ['web-2', 3], ['web-3', 3], ['web-4', 3], ['web-5', 3]]);
+    expect(rows.every((r) => r.conversation_id === rows[0]!.id)).toBe(true);
+    for (const member of rows.slice(1)) expect((await trail(member.id)).map((r) => r.action)).toEqual(['created', 'joined', 'repeated', 'repeated']);
+    expect(await verifyAuditTrail(store.db)).toMatchObject({ ok: true });
+  });
+
+  it('a critical command seen again after its conversation escalated pages each new member, written before its page', async () => {
+    const auditOff = (key: string, host: string) => makeEvent(['auditctl', '-e', '0'], { time: new Date('2026-11-24T14:00:00Z'), sourceFormat: 'json', eventKey: key, host });
+    await ingestor.ingest('s', { events: [auditOff('a', 'web-1')], malformed: [] });
+    const [lead] = await alerts();
+    await store.db.updateTable('alerts').set({ status: 'escalated', escalation_reason: 'denied_by_user', resolved_at: clock.now() }).execute();
+    await store.db.deleteFrom('jobs').execute();
+    const stats = await ingestor.ingest('s', { events: [auditOff('b', 'web-2'), auditOff('c', 'web-3')], malformed: [] });
+    expect(stats).toMatchObject({ alertsCreated: 0, alertsFolded: 2 });
+    const rows = await alerts();
+    const members = rows.filter((r) => r.id !== lead!.id);
+    expect(members.map((r) => [r.host, r.status, r.conversation_id])).toEqual([
+      ['web-2', 'escalated', lead!.id],
+      ['web-3', 'escalated', lead!.id],
+    ]);
+    const jobs = await store.db.selectFrom('jobs').select(['alert_id', 'kind']).orderBy('id').execute();
+    expect(jobs).toEqual([
+      { alert_id: lead!.id, kind: 'notify_repeat' },
+      { alert_id: members[0]!.id, kind: 'page' },
+      { alert_id: members[1]!.id, kind: 'page' },
+    ]);
+  });
 });

@@ -9,6 +9,16 @@ export async function insertAlert(db: Db, row: NewAlertRow): Promise<void> {
   await db.insertInto('alerts').values(row).execute();
 }
 
+/** Rows one statement of insertAlerts holds at most (a row has a few dozen parameters; Postgres takes 65,535). */
+const ALERT_ROWS_PER_INSERT = 1000;
+
+/** Inserts alerts in as few statements as the parameter limit allows. */
+export async function insertAlerts(db: Db, rows: readonly NewAlertRow[]): Promise<void> {
+  for (let start = 0; start < rows.length; start += ALERT_ROWS_PER_INSERT) {
+    await db.insertInto('alerts').values(rows.slice(start, start + ALERT_ROWS_PER_INSERT)).execute();
+  }
+}
+
 export function findAlert(db: Db, id: string): Promise<AlertRow | undefined> {
   return db.selectFrom('alerts').selectAll().where('id', '=', id).executeTakeFirst();
 }
@@ -20,6 +30,30 @@ export function lockAlert(trx: Transaction<Database>, id: string): Promise<Alert
 
 export async function updateAlert(db: Db, id: string, changes: AlertUpdate): Promise<void> {
   await db.updateTable('alerts').set(changes).where('id', '=', id).execute();
+}
+
+/** Alerts one statement of the batch updates below names at most (two parameters each, far below Postgres's 65,535). */
+const ALERTS_PER_UPDATE = 10_000;
+
+/**
+ * Sets the occurrence counts of several alerts (id to count) and their `updated_at`, one statement
+ * per ALERTS_PER_UPDATE of them: an ingest batch folds into many alerts, and a round trip each
+ * was most of its transaction.
+ */
+export async function setOccurrences(db: Db, counts: ReadonlyMap<string, number>, at: Date): Promise<void> {
+  const entries = [...counts];
+  for (let start = 0; start < entries.length; start += ALERTS_PER_UPDATE) {
+    const rows = entries.slice(start, start + ALERTS_PER_UPDATE).map(([id, occurrences]) => sql`(${id}::text, ${occurrences}::integer)`);
+    await sql`update alerts as a set occurrences = v.occurrences, updated_at = ${at}
+      from (values ${sql.join(rows)}) as v(id, occurrences) where a.id = v.id`.execute(db);
+  }
+}
+
+/** Sets `last_joined_at` of several conversations' leads, one statement per ALERTS_PER_UPDATE of them. */
+export async function setLastJoined(db: Db, leadIds: readonly string[], at: Date): Promise<void> {
+  for (let start = 0; start < leadIds.length; start += ALERTS_PER_UPDATE) {
+    await db.updateTable('alerts').set({ last_joined_at: at }).where('id', 'in', leadIds.slice(start, start + ALERTS_PER_UPDATE)).execute();
+  }
 }
 
 /** A conversation's size, its first distinct commands and its hosts, for the messages that list it. */
