@@ -21,6 +21,9 @@ export interface EventName {
   id: string;
   /** The id's serial as a number, or -1 when it is not a plain decimal of at most 15 digits. */
   serial: number;
+  /** The id's time as the header scan read it, and whether the id has auditd's own shape (see HeaderScan.canonical). */
+  timeMs: number;
+  canonical: boolean;
 }
 
 /** One entry of an EventTable. */
@@ -73,7 +76,7 @@ export class EventTable<V> {
 
   /** Adds an event not in the table. */
   add(name: EventName, value: V): Slot<V> {
-    const slot: Slot<V> = { node: name.node, id: name.id, serial: name.serial, key: name.serial, seq: this.seq++, value };
+    const slot: Slot<V> = { node: name.node, id: name.id, serial: name.serial, timeMs: name.timeMs, canonical: name.canonical, key: name.serial, seq: this.seq++, value };
     if (name.serial >= 0 && !this.bySerial.has(name.serial)) {
       this.bySerial.set(name.serial, slot);
     } else {
@@ -135,18 +138,22 @@ export function eventNameAt(bytes: Buffer, h: HeaderScan, utf8: boolean): EventN
     node: h.nodeStart < 0 ? '' : textAt(bytes, h.nodeStart, h.nodeEnd, utf8),
     id: bytes.toString(utf8 ? 'utf8' : 'latin1', h.idStart, h.idEnd),
     serial: h.serial,
+    timeMs: h.timeMs,
+    canonical: h.canonical,
   };
 }
 
-/** True when the header at `h` of an ASCII line in `bytes` has the node and id of `name`, compared in place. */
+/**
+ * True when the header at `h` of an ASCII line in `bytes` has the node and id of `name`, compared
+ * in place. Two ids of auditd's own shape with the same length, serial and time are the same text
+ * (ten digits of seconds, three of milliseconds, the serial's digits), so those are compared as
+ * numbers; any other id is compared byte for byte.
+ */
 function namesEventAt(name: EventName, bytes: Buffer, h: HeaderScan): boolean {
   const nodeLength = h.nodeStart < 0 ? 0 : h.nodeEnd - h.nodeStart;
-  return (
-    name.id.length === h.idEnd - h.idStart &&
-    name.node.length === nodeLength &&
-    sameBytes(bytes, h.idStart, name.id) &&
-    (nodeLength === 0 || sameBytes(bytes, h.nodeStart, name.node))
-  );
+  if (name.id.length !== h.idEnd - h.idStart || name.node.length !== nodeLength) return false;
+  const sameId = name.canonical && h.canonical ? name.serial === h.serial && name.timeMs === h.timeMs : sameBytes(bytes, h.idStart, name.id);
+  return sameId && (nodeLength === 0 || sameBytes(bytes, h.nodeStart, name.node));
 }
 
 /** Events of lines without `node=` (a local file) are named by the bare id, as a lone host's are. */

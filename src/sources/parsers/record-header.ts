@@ -48,11 +48,17 @@ export interface HeaderScan {
   timeMs: number;
   serial: number;
   idValid: boolean;
+  /**
+   * Set by scanRecordHeaderBytes only: true when the id has auditd's own shape (ten digits of
+   * seconds, three of milliseconds, a serial; see canonicalIdAt), so that its time, its serial
+   * and its length alone tell its text from any other id of that shape.
+   */
+  canonical: boolean;
 }
 
 /** A HeaderScan to reuse for every line. */
 export function newHeaderScan(): HeaderScan {
-  return { nodeStart: -1, nodeEnd: -1, typeStart: 0, typeEnd: 0, idStart: 0, idEnd: 0, serialStart: 0, bodyStart: 0, timeMs: Number.NaN, serial: -1, idValid: false };
+  return { nodeStart: -1, nodeEnd: -1, typeStart: 0, typeEnd: 0, idStart: 0, idEnd: 0, serialStart: 0, bodyStart: 0, timeMs: Number.NaN, serial: -1, idValid: false, canonical: false };
 }
 
 /**
@@ -65,6 +71,7 @@ export function scanRecordHeader(line: string, into: HeaderScan): HeaderFailure 
   let pos = 0;
   into.nodeStart = -1;
   into.nodeEnd = -1;
+  into.canonical = false;
   if (line.startsWith('node=')) {
     const space = line.indexOf(' ', 5);
     if (space < 0) return 'truncated';
@@ -219,6 +226,7 @@ export function scanRecordHeaderBytes(bytes: Buffer, start: number, end: number,
   into.timeMs = timeShape ? withFraction(seconds, millis, digits) : Number.NaN;
   into.serial = serialOnlyDigits && serialDigits >= 1 && serialDigits <= 15 ? serial : -1;
   into.idValid = timeShape && serialOnlyDigits && serialDigits >= 1 && into.timeMs <= MAX_DATE_MS;
+  into.canonical = false;
   return true;
 }
 
@@ -257,6 +265,7 @@ function canonicalIdAt(bytes: Buffer, typeStart: number, typeEnd: number, idStar
   into.serial = serial;
   // Ten digits of seconds stay far below the latest time a Date can hold.
   into.idValid = true;
+  into.canonical = true;
   return true;
 }
 
