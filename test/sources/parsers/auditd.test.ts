@@ -564,6 +564,25 @@ describe('auditd parser: malformed input', () => {
     ]);
   });
 
+  it('lets a sound copy of an EXECVE record replace one that held a raw NUL byte, wherever the NUL was', () => {
+    const syscall = 'type=SYSCALL msg=audit(1796157400.010:10): arch=c000003e syscall=59 success=yes exit=0 pid=9 auid=1001 uid=0 euid=0';
+    const sound = 'type=EXECVE msg=audit(1796157400.010:10): argc=2 a0="cat" a1="/etc/shadow"';
+    const tail = ['type=CWD msg=audit(1796157400.010:10): cwd="/root"', 'type=EOE msg=audit(1796157400.010:10): '];
+    for (const damaged of [
+      'type=EXECVE msg=audit(1796157400.010:10): argc=2 a0="cat\0" a1="/tmp/x"',
+      'type=EXECVE msg=audit(1796157400.010:10): argc=2 a0="cat" a1="/tmp/x"\0',
+      'type=EXECVE msg=audit(1796157400.010:10): argc=3\0 a0="cat" a1="/tmp/x" a2="y"',
+    ]) {
+      const run = parseAll([syscall, damaged, sound, ...tail].join('\n'));
+      expect(run.events.map((e) => e.argv), damaged).toEqual([['cat', '/etc/shadow']]);
+      expect(run.malformed.map((m) => m.reason), damaged).toEqual(['binary', 'duplicate_record']);
+    }
+    // Without a sound copy, the damaged record's arguments still reach the rules (without the NUL).
+    const alone = parseAll([syscall, 'type=EXECVE msg=audit(1796157400.010:10): argc=2 a0="cat" a1="/etc/shadow"\0', ...tail].join('\n'));
+    expect(alone.events.map((e) => e.argv)).toEqual([['cat', '/etc/shadow']]);
+    expect(alone.malformed.map((m) => [m.reason, m.detail])).toEqual([['binary', 'the record held NUL bytes, which the kernel never writes: its values are kept until a sound copy comes']]);
+  });
+
   it('reads CR LF line endings as LF', () => {
     const records = [
       'type=SYSCALL msg=audit(1700000052.000:1): arch=c000003e syscall=59 success=yes exit=0 pid=9 auid=1000 uid=0 euid=0',
