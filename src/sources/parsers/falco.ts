@@ -10,6 +10,7 @@ import {
   nameUid,
   optionalString,
   parseIsoTime,
+  processId,
   splitWords,
   toInteger,
   wellFormed,
@@ -53,7 +54,7 @@ function alertToEvents(alert: JsonObject, damage: FieldDamage, options: ParserOp
   const argv = cmdline !== null ? splitWords(cmdline) : [name!, ...splitWords(damage.read(() => field(fields, 'proc.args')) ?? '')];
   const host = optionalString(alert, 'hostname') ?? options.defaultHost;
   const timeText = optionalString(alert, 'time');
-  const pid = damage.read(() => integerField(fields, 'proc.pid'));
+  const pid = damage.read(() => processId(integerField(fields, 'proc.pid'), 'output_fields.proc.pid'));
   const loginUid = damage.read(() => integerField(fields, 'user.loginuid'));
   const loginName = damage.read(() => field(fields, 'user.loginname'));
   const optional = (key: string) => damage.read(() => field(fields, key));
@@ -69,7 +70,7 @@ function alertToEvents(alert: JsonObject, damage: FieldDamage, options: ParserOp
       exe: optional('proc.exepath') ?? optional('proc.exe'),
       cwd: optional('proc.cwd'),
       pid,
-      ppid: damage.read(() => integerField(fields, 'proc.ppid')),
+      ppid: damage.read(() => processId(integerField(fields, 'proc.ppid'), 'output_fields.proc.ppid')),
       sourceFormat: FALCO_FORMAT,
       eventKey: hashKey(FALCO_FORMAT, `${timeText ?? ''}\u0000${host}\u0000${rule}\u0000${pid ?? ''}`),
       extra: alertExtra(alert, fields, rule, damage),

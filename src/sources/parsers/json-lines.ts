@@ -59,8 +59,8 @@ function recordToEvent(record: JsonObject, ctx: JsonLineContext, options: Parser
     command: commandLine(argv),
     exe: damage.string(record, 'exe'),
     cwd: damage.string(record, 'cwd'),
-    pid: damage.integer(record, 'pid'),
-    ppid: damage.integer(record, 'ppid'),
+    pid: damage.processId(record, 'pid'),
+    ppid: damage.processId(record, 'ppid'),
     sourceFormat: JSON_LINES_FORMAT,
     eventKey: id !== null && id !== '' ? `${JSON_LINES_FORMAT}:${id}` : hashKey(JSON_LINES_FORMAT, ctx.line),
   };

@@ -103,7 +103,7 @@ function rowToEvent(row: JsonObject, ctx: RowContext): CommandEvent | null {
   }
   const timeText = damage.read(() => columnText(row, 'time'));
   const time = rowTime(timeText, ctx.unixTime, damage);
-  const pid = damage.integer(row, 'pid');
+  const pid = damage.processId(row, 'pid');
   const auid = damage.integer(row, 'auid');
   const euid = damage.integer(row, 'euid');
   let argv = cmdline === null ? [] : splitWords(cmdline);

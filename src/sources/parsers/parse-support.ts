@@ -239,6 +239,18 @@ export function optionalInteger(obj: JsonObject, key: string): number | null {
   return n;
 }
 
+/** The largest process id a field may hold: Postgres `integer`, far above any pid_max Linux allows (2^22). */
+export const MAX_PROCESS_ID = 2 ** 31 - 1;
+
+/**
+ * `n` when it can be a process id (0 to MAX_PROCESS_ID), or null for null. Throws FieldError
+ * otherwise: a negative or huge pid is damage, counted, not a number to print and then drop.
+ */
+export function processId(n: number | null, key: string): number | null {
+  if (n === null || (n >= 0 && n <= MAX_PROCESS_ID)) return n;
+  throw new FieldError(`${key} must be a process id (0 to ${MAX_PROCESS_ID})`);
+}
+
 /**
  * A field of a JSON record has the wrong type. Used only inside parsers, where it is caught and
  * turned into a `bad_json` malformed entry (or, for an optional field read through FieldDamage,
@@ -293,6 +305,11 @@ export class FieldDamage {
   /** optionalInteger, null when of the wrong type. */
   integer(obj: JsonObject, key: string): number | null {
     return this.read(() => optionalInteger(obj, key));
+  }
+
+  /** optionalInteger that must be a process id (see processId), null otherwise. */
+  processId(obj: JsonObject, key: string): number | null {
+    return this.read(() => processId(optionalInteger(obj, key), key));
   }
 
   /** The error for a required part that is missing, naming the fields left out on the way. */

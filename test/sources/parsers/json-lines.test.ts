@@ -107,6 +107,8 @@ describe('JSON lines parser (Vouch schema)', () => {
   const shadow = { time: '2026-11-24T14:23:28Z', host: 'db-1', user: 'mallory', argv: ['cat', '/etc/shadow'] };
   it.each([
     [{ pid: 1.5 }, { pid: null }, /pid must be an integer/],
+    [{ pid: 2 ** 32 + 5 }, { pid: null }, /pid must be a process id \(0 to 2147483647\)/],
+    [{ pid: -5, ppid: '4294967296' }, { pid: null, ppid: null }, /pid must be a process id .*; ppid must be a process id/],
     [{ ppid: 'abc' }, { ppid: null }, /ppid must be an integer/],
     [{ login_uid: 'abc' }, { loginUid: null }, /login_uid must be an integer/],
     [{ sudo_denied: 'yes' }, { sudoDenied: undefined }, /sudo_denied must be a boolean/],
