@@ -7,6 +7,7 @@ import type { AlertView } from '../alerts/alert.js';
 import type { ProgressNote } from '../alerts/progress-wording.js';
 import { alertShortCode } from '../alerts/short-code.js';
 import type { Clock } from '../clock.js';
+import { terminalText, visibleText } from '../terminal-text.js';
 import { listAlerts, toAlertView } from '../store/queries/alerts.js';
 import type { VouchDatabase } from '../store/database.js';
 import { DEMO_PEOPLE } from './demo-log.js';
@@ -171,6 +172,11 @@ function pushState(push: DuoSimulatedPush): SandboxPush {
   return { txid: push.txid, username: push.username, type: push.type, pushinfo: push.pushinfo, createdAt: push.createdAt.toISOString() };
 }
 
+/**
+ * An alert as the sandbox page shows it. The page puts text in as text (never as markup), but a
+ * log's and a person's words can still hold control, bidi and zero-width characters that reorder
+ * or hide part of a table cell: those are made visible here, as the review console does.
+ */
 function alertState(alert: AlertView, conversationId: string, notes: ProgressNote[]): SandboxAlert {
   const command = alert.command.length > COMMAND_PREVIEW_LENGTH ? `${alert.command.slice(0, COMMAND_PREVIEW_LENGTH)}…` : alert.command;
   return {
@@ -178,16 +184,16 @@ function alertState(alert: AlertView, conversationId: string, notes: ProgressNot
     code: alertShortCode(alert.id),
     conversationId,
     occurredAt: alert.occurredAt.toISOString(),
-    owner: alert.owner,
-    host: alert.host,
-    command,
-    rule: alert.ruleName,
+    owner: alert.owner === null ? null : terminalText(alert.owner),
+    host: terminalText(alert.host),
+    command: visibleText(command, { keepLineBreaks: true }),
+    rule: terminalText(alert.ruleName),
     severity: alert.severity,
     status: alert.status,
     escalationReason: alert.escalationReason,
     secondFactor: alert.secondFactor,
-    justification: alert.justification,
+    justification: alert.justification === null ? null : visibleText(alert.justification, { keepLineBreaks: true }),
     occurrences: alert.occurrences,
-    notes,
+    notes: notes.map((note) => ({ ...note, text: visibleText(note.text, { keepLineBreaks: true }) })),
   };
 }

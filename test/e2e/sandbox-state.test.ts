@@ -114,4 +114,13 @@ describe('the sandbox state tells what the quiet engine is doing', () => {
     expect(notes(critical, 'heads-up')).toEqual(['Critical: heads-up posted in the security channel Tue 24 Nov, 09:00 UTC; the outcome is in its thread']);
     expect(notes(critical, 'page')).toEqual(['PagerDuty incident triggered Tue 24 Nov, 09:00 UTC; open until a reviewer marks the alert reviewed']);
   });
+
+  it('shows control, bidi and zero-width characters of a command as visible escapes', async () => {
+    await start({});
+    h.runCommand(ALICE, ['cat', '/etc/shadow', '\u202eevil\u200b\x1b[2J']);
+    await h.settle();
+    const [alert] = (await state()).alerts;
+    expect(alert?.command).toBe('cat /etc/shadow \\u202eevil\\u200b\\x1b[2J');
+    for (const note of alert?.notes ?? []) expect(note.text).not.toMatch(/[\u202e\u200b\x1b]/);
+  });
 });
