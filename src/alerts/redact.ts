@@ -290,6 +290,8 @@ function redactScript(arg: string): string {
     const values = words.map((word) => word.value);
     // user:password lines: what follows each colon is a password (a word without one is a flag or a format).
     if (pipedTo !== null && feedsPasswords(values, pipedTo)) return values.map((value, i) => (i === 0 ? value : redactValue(value, 'after-colon')));
+    // `echo S3cret | sudo -S ...`, `| passwd --stdin bob`: every word printed is the password.
+    if (pipedTo !== null && isPrinter(values) && readsPasswordFromStdin(pipedTo)) return printedPasswords(values);
     // `chpasswd <<< 'bob:S3cret'` and here-document lines: the line after its colon is the password.
     if (inputOf !== null && readsPasswordLines(inputOf)) {
       return values.map((value, i) => (i === 0 ? redactValue(value, 'after-colon') : hereString ? value : REDACTED));
@@ -307,9 +309,34 @@ function redactScript(arg: string): string {
 
 /** `echo 'bob:S3cret' | chpasswd` (also printf, and through sudo): user:password lines on stdin. */
 function feedsPasswords(words: readonly string[], pipedTo: readonly ShellWord[]): boolean {
+  return isPrinter(words) && readsPasswords(pipedTo);
+}
+
+/** echo's or printf's words with what they print redacted; printf's format stays when arguments follow it. */
+function printedPasswords(words: readonly string[]): string[] {
+  const printed = (word: string, i: number) => i > 0 && !word.startsWith('-');
+  const first = words.findIndex(printed);
+  const keepFormat = basename(words[0] ?? '') === 'printf' && words.some((word, i) => i > first && printed(word, i));
+  return words.map((word, i) => (printed(word, i) && !(keepFormat && i === first) ? REDACTED : word));
+}
+
+/** The command is echo or printf. */
+function isPrinter(words: readonly string[]): boolean {
   const printer = basename(words[0] ?? '');
-  if (printer !== 'echo' && printer !== 'printf') return false;
-  return readsPasswords(pipedTo);
+  return printer === 'echo' || printer === 'printf';
+}
+
+/** `sudo -S` (possibly among other flags: `sudo -kS`) and `passwd --stdin` read a password from standard input. */
+function readsPasswordFromStdin(command: readonly ShellWord[]): boolean {
+  const tool = basename(command[0]?.value ?? '');
+  if (tool === 'passwd') return command.some((word) => word.value === '--stdin');
+  if (tool !== 'sudo') return false;
+  for (let i = 1; i < command.length; i++) {
+    const flag = (command[i] as ShellWord).value;
+    if (!flag.startsWith('-')) return false;
+    if (flag === '--stdin' || (isLetterFlagCluster(flag) && flag.includes('S'))) return true;
+  }
+  return false;
 }
 
 /** The command is chpasswd or chgpasswd, possibly behind a wrapper (`sudo chpasswd`). */

@@ -15,7 +15,7 @@
 export const SECRET_HINTS: readonly string[] = [
   'pass', 'pwd', 'secret', 'token', 'key', 'credential', 'auth', 'cookie', 'login', 'from-literal',
   'mysql', 'mariadb', 'mongo', 'ldap', 'redis', 'curl', 'smbclient', 'rpcclient', 'useradd', 'usermod',
-  'ipmitool', 'sqlcmd', 'skopeo', 'openssl',
+  'ipmitool', 'sqlcmd', 'skopeo', 'openssl', 'sudo -',
   '://', 'hooks.slack',
   'akia', 'asia', 'agpa', 'aida', 'aroa', 'aipa', 'anpa', 'anva', 'abia', 'acca',
   'ghp_', 'gho_', 'ghu_', 'ghs_', 'ghr_', 'github_pat_', 'xox', 'xapp-', 'glpat-', 'k_live_', 'aiza', 'npm_', 'hvs.', 'hvb.', 'eyj',

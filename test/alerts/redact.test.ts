@@ -80,6 +80,10 @@ describe('redactCommand: tool flags inside scripts, quoted or not', () => {
     ["timeout 5 docker login -u bot -p \"pw here\" reg.example", `timeout 5 docker login -u bot -p "${R}" reg.example`],
     ["echo 'hello world' | grep -c \"a\\\"b\"", "echo 'hello world' | grep -c \"a\\\"b\""],
     ["echo 'bob:S3cretPW' | chpasswd", `echo 'bob:${R}' | chpasswd`],
+    ['echo S3cretPW | sudo -S apt-get update', `echo ${R} | sudo -S apt-get update`],
+    ["printf '%s\\n' 'S3cretPW' | sudo -kS -u app id", `printf '%s\\n' '${R}' | sudo -kS -u app id`],
+    ['echo S3cretPW | passwd --stdin bob', `echo ${R} | passwd --stdin bob`],
+    ['echo hello | sudo tee /etc/motd', 'echo hello | sudo tee /etc/motd'],
     ["printf '%s\\n' root:S3cret | sudo chpasswd -c SHA512", `printf '%s\\n' root:${R} | sudo chpasswd -c SHA512`],
     ['echo bob:x || chpasswd', 'echo bob:x || chpasswd'],
     ["chpasswd <<< 'bob:S3cretPW'", `chpasswd <<< 'bob:${R}'`],
@@ -332,6 +336,13 @@ describe('redaction stays linear where it used to rescan', () => {
     const result = redactCommand(['sudo', ...words, 'mysql', '-pS3cret']);
     expect(performance.now() - started).toBeLessThan(BUDGET_MS);
     expect(result.argv.at(-1)).toBe(`-p${R}`);
+  });
+
+  it('a password piped into sudo -S after a hundred thousand words', () => {
+    const started = performance.now();
+    const result = redactCommand(['sh', '-c', `printf ${'a '.repeat(100_000)}| sudo -S id`]);
+    expect(performance.now() - started).toBeLessThan(BUDGET_MS);
+    expect(result.argv[2]).toBe(`printf a ${`${R} `.repeat(99_999)}| sudo -S id`);
   });
 
   it('an htpasswd command with many arguments (the batch-flag check ran once per argument)', () => {
