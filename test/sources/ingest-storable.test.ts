@@ -95,7 +95,10 @@ describe.each(storeKinds())('Ingestor on %s', (kind) => {
       jsonRecord({ id: 'evt-2', extra: { 'k\u0000ey': 'va\u0000lue', tty: '\ud800' } }),
       jsonRecord({ id: 'evt-3', pid: 2 ** 32 + 5, ppid: -(2 ** 40), login_uid: 2 ** 40 }),
     ]);
-    expect(parsed.malformed).toEqual([]);
+    // A pid no process can have is left out where it is read, and counted; the event is kept.
+    expect(parsed.malformed.map((m) => [m.reason, m.detail])).toEqual([
+      ['bad_field', 'kept without: pid must be a process id (0 to 2147483647); ppid must be a process id (0 to 2147483647)'],
+    ]);
     expect(parsed.events).toHaveLength(3);
     const stats = await ingestor.ingest('json', parsed);
     expect(stats).toMatchObject({ matched: 3, alertsCreated: 1, alertsFolded: 2, unstorable: 0 });
