@@ -78,8 +78,12 @@ const POISON_CLASSES = new Set<string>([SQLSTATE.dataExceptionClass, SQLSTATE.in
 /** Socket-level failures Node reports while connecting or talking to the server. */
 const TRANSIENT_NODE_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ECONNABORTED', 'EPIPE', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN']);
 
-/** pg's messages for a connection that broke or could not be made; they carry no code. */
-const TRANSIENT_MESSAGE = /connection terminated|not queryable|timeout exceeded when trying to connect|connection ended|server closed the connection|terminating connection|cannot use a pool after calling end/i;
+/**
+ * pg's messages for a connection that broke or could not be made, and Kysely's for a connection it
+ * set aside after such a break (a rollback on it then fails); they carry no code.
+ */
+const TRANSIENT_MESSAGE =
+  /connection terminated|not queryable|timeout exceeded when trying to connect|connection ended|server closed the connection|terminating connection|cannot use a pool after calling end|connection has been discarded/i;
 
 /** Classifies an error thrown by a query or transaction; see DatabaseFailure. */
 export function classifyDatabaseError(error: unknown): DatabaseFailure {

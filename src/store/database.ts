@@ -149,7 +149,8 @@ function dropWhenUnanswered(client: pg.PoolClient, deadlineMs: number): void {
     if (!(pending instanceof Promise)) return pending;
     const timer = setTimeout(() => {
       const stream = (client as unknown as { connection?: { stream?: { destroy(error?: Error): void } } }).connection?.stream;
-      const error = new Error(`the database did not answer within ${deadlineMs} ms; dropping the connection`);
+      // ETIMEDOUT, as a socket that timed out says: the classifier, and so every caller, retries it.
+      const error = Object.assign(new Error(`the database did not answer within ${deadlineMs} ms; dropping the connection`), { code: 'ETIMEDOUT' });
       if (stream) stream.destroy(error);
       else void client.end().catch(() => undefined);
     }, deadlineMs);

@@ -50,6 +50,7 @@ describe('classifyDatabaseError', () => {
   it('reads driver errors without a SQLSTATE: sockets and lost connections are transient, the rest fatal', () => {
     expect(classifyDatabaseError(Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:5432'), { code: 'ECONNREFUSED' }))).toBe('transient');
     expect(classifyDatabaseError(new Error('Connection terminated unexpectedly'))).toBe('transient');
+    expect(classifyDatabaseError(new Error('Postgres connection has been discarded'))).toBe('transient');
     expect(classifyDatabaseError(new Error('Client has encountered a connection error and is not queryable'))).toBe('transient');
     expect(classifyDatabaseError(new AggregateError([Object.assign(new Error('x'), { code: 'ECONNRESET' })]))).toBe('transient');
     expect(classifyDatabaseError(new TypeError('undefined is not a function'))).toBe('fatal');
