@@ -25,9 +25,10 @@ import { prepareDataDir } from './config/prepare-data-dir.js';
 import { FileSource } from './sources/file-source.js';
 import { Ingestor } from './sources/ingest.js';
 import { uidMapResolver } from './sources/parser.js';
-import { configuredDatabaseOptions, openDatabase, type VouchDatabase } from './store/database.js';
+import { configuredDatabaseOptions, openDatabase, type DatabaseOptions, type VouchDatabase } from './store/database.js';
 import { writeServiceFile } from './service-file.js';
 import { migrateToLatest } from './store/migrate.js';
+import { untilDatabaseAnswers, type WaitOptions } from './store/wait-for-database.js';
 import { describeBrokenChain, verifyAuditTrail } from './store/queries/audit-trail.js';
 import { openNoticeCounts } from './store/queries/health.js';
 import { countFailedJobs } from './store/queries/jobs.js';
@@ -53,6 +54,10 @@ export interface ServiceOptions {
   autoRun?: boolean;
   /** How ingestion retries a transaction that failed for a transient reason. Default DEFAULT_RETRY_POLICY. */
   ingestRetry?: RetryPolicy;
+  /** How a start waits for a database it cannot reach yet (see untilDatabaseAnswers). Default 1 s doubling to 30 s. */
+  databaseWait?: Pick<WaitOptions, 'firstWaitMs' | 'maxWaitMs' | 'sleep'>;
+  /** Options added to those of the store the service opens when none is given (a test's schema). */
+  storeOptions?: Partial<DatabaseOptions>;
   /**
    * Who may use the review console (/review) and how they sign in. Without one the console's
    * routes are not mounted.
@@ -98,27 +103,39 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
   const ownsStore = !options.store;
   // The embedded database and the sandbox keep their files in the data directory: private, whatever the database.
   if ((ownsStore && !config.database.url) || config.sandbox) prepareDataDir(config.database.dataDir);
-  const store =
-    options.store ??
-    (await openDatabase(
-      configuredDatabaseOptions(config.database, {
-        onConnectionError: (error) => logger.warn('database connection lost; queries are retried', { error }),
-      }),
-    ));
-  const cleanups: Array<() => Promise<void> | void> = [];
+  // A bad rule file or port is the configuration's to fix: said at once, before waiting for a database.
+  const rules = config.rules ? loadRuleFile(config.rules) : loadDefaultRules();
+  const http = new HttpServer(logger);
+  const url = await http.listen(config.server.port, config.server.host).catch((error: unknown) => {
+    throw listenRefusal(error, config.server);
+  });
+  // Until every route is in place, requests are answered 503 (see holdRequests).
+  http.holdRequests('starting');
+  const cleanups: Array<() => Promise<void> | void> = [() => http.close()];
   try {
-    if (ownsStore) {
-      await migrateToLatest(store);
-      cleanups.push(() => store.close());
-    }
-    const rules = config.rules ? loadRuleFile(config.rules) : loadDefaultRules();
-    const metrics = new Metrics(config.jobs.maxAttempts);
-    const http = new HttpServer(logger);
-    const url = await http.listen(config.server.port, config.server.host).catch((error: unknown) => {
-      throw listenRefusal(error, config.server);
-    });
-    cleanups.push(() => http.close());
     if (config.sandbox) http.guard(sandboxHostGuard({ port: Number(new URL(url).port), host: config.server.host }));
+    // A start during a database outage waits for it (logging each try), as a running service does.
+    const waiting = { ...options.databaseWait, logger };
+    if (ownsStore) http.holdRequests('waiting for the database');
+    const store =
+      options.store ??
+      (await untilDatabaseAnswers(
+        'connecting',
+        () =>
+          openDatabase(
+            configuredDatabaseOptions(config.database, {
+              onConnectionError: (error) => logger.warn('database connection lost; queries are retried', { error }),
+              ...options.storeOptions,
+            }),
+          ),
+        waiting,
+      ));
+    if (ownsStore) {
+      cleanups.push(() => store.close());
+      await untilDatabaseAnswers('migrating', () => migrateToLatest(store), waiting);
+    }
+    http.holdRequests('starting');
+    const metrics = new Metrics(config.jobs.maxAttempts);
 
     const sandbox = config.sandbox ? await startSandbox({ config, store, http, baseUrl: url, clock, logger }) : null;
     if (sandbox) cleanups.push(() => sandbox.stop());
@@ -212,6 +229,7 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
     }
     if (store.kind === 'pglite') cleanups.push(writeServiceFile(config.database.dataDir, url, reviewToken));
 
+    http.holdRequests(null);
     logger.info('vouch started', { url, database: store.kind, sandbox: Boolean(sandbox), rules: rules.size, sources: sources.map((s) => s.name) });
     let stopped = false;
     return {
@@ -235,8 +253,8 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
       },
     };
   } catch (error) {
+    // The server, and the store when this start opened it, are closed again.
     await runCleanups(cleanups, logger);
-    if (ownsStore) await store.close().catch(() => undefined);
     throw error;
   }
 }

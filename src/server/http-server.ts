@@ -24,9 +24,14 @@ export type RequestGuard = (req: IncomingMessage) => { status: number; message: 
  * throw RequestError for 4xx answers; a database outage becomes a 503 with Retry-After, and
  * anything else a 500 that never leaks details.
  */
+/** Retry-After while the service is starting, in seconds. */
+const STARTING_RETRY_AFTER_S = 5;
+
 export class HttpServer {
   private readonly routes: Route[] = [];
   private requestGuard: RequestGuard | null = null;
+  /** Why every request is answered 503 for now (the service is starting), or null. */
+  private holding: string | null = null;
   private readonly server: Server;
 
   constructor(private readonly logger: Logger) {
@@ -40,6 +45,17 @@ export class HttpServer {
 
   route(method: string | '*', path: string, handler: RouteHandler): this {
     this.routes.push({ method, path, handler });
+    return this;
+  }
+
+  /**
+   * While `reason` is set (the service is starting: waiting for its database, its routes not all
+   * in place), every request is answered 503 with Retry-After, `/healthz` as
+   * `{"status":"unavailable","reason":...}`: a probe or a shipper sees a service not ready yet,
+   * which it waits for, rather than a page that does not exist. null serves the routes.
+   */
+  holdRequests(reason: string | null): this {
+    this.holding = reason;
     return this;
   }
 
@@ -83,6 +99,11 @@ export class HttpServer {
     if (refusal) {
       closeIfBodyUnread(req, res);
       return sendJson(res, refusal.status, { error: refusal.message });
+    }
+    if (this.holding !== null) {
+      closeIfBodyUnread(req, res);
+      const body = url.pathname === '/healthz' ? { status: 'unavailable', reason: this.holding } : { error: `not ready: ${this.holding}` };
+      return sendJson(res, 503, body, { 'retry-after': String(STARTING_RETRY_AFTER_S) });
     }
     const candidates = this.routes.filter((route) => matches(route.path, url.pathname));
     const route = routeFor(candidates, req.method);
