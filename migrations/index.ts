@@ -12,6 +12,7 @@ import * as ladder from './0012_ladder.js';
 import * as checkpointFingerprint from './0013_checkpoint_fingerprint.js';
 import * as repeatReplies from './0014_repeat_replies.js';
 import * as askAgainRounds from './0015_ask_again_rounds.js';
+import * as checkpointReadOffset from './0016_checkpoint_read_offset.js';
 
 /**
  * Every migration, in order. Append-only: a shipped migration is never edited; a change to the
@@ -31,4 +32,5 @@ export const MIGRATIONS: Record<string, Migration> = {
   '0013_checkpoint_fingerprint': checkpointFingerprint,
   '0014_repeat_replies': repeatReplies,
   '0015_ask_again_rounds': askAgainRounds,
+  '0016_checkpoint_read_offset': checkpointReadOffset,
 };

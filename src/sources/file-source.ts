@@ -98,6 +98,12 @@ export class FileSource {
   private positions: Map<string, Checkpoint> | null = null;
   /** The durable checkpoint last committed, per file: where a failed batch is read again from. */
   private readonly committed = new Map<string, Checkpoint>();
+  /**
+   * How far each file was read and committed, past its durable checkpoint when an event was still
+   * being assembled there. Lines before it that are read again (after a restart or a failed
+   * batch) had their malformed lines counted already: they are not counted twice.
+   */
+  private readonly readUpTo = new Map<string, { fileId: string; offset: number }>();
   /** Batches read (and parsed) but not yet committed, per file. */
   private readonly uncommitted = new Map<string, number>();
   private readonly retry: RetryBackoff;
@@ -236,7 +242,10 @@ export class FileSource {
   private async loadPositions(): Promise<Map<string, Checkpoint>> {
     if (!this.positions) {
       const stored = await loadCheckpoints(this.options.db, this.name);
-      for (const c of stored) this.committed.set(c.filePath, { fileId: c.fileId, offset: c.offset, fingerprint: c.fingerprint ?? null });
+      for (const c of stored) {
+        this.committed.set(c.filePath, { fileId: c.fileId, offset: c.offset, fingerprint: c.fingerprint ?? null });
+        if (c.readOffset !== null && c.readOffset !== undefined) this.readUpTo.set(c.filePath, { fileId: c.fileId, offset: c.readOffset });
+      }
       this.positions = new Map(this.committed);
     }
     return this.positions;
@@ -254,6 +263,12 @@ export class FileSource {
     for (const block of batch.blocks) parseBlock(state.parser, block, now, out);
     if (batch.blocks.length > 0) state.lastLineAt = now.getTime();
     for (const long of batch.tooLong) out.malformed.push({ reason: 'too_long', sample: `(${long.bytes} bytes)`, offset: long.offset });
+    const readBefore = this.readBefore(filePath, batch);
+    // Lines read again (the batch starts before where reading had got to): their malformed lines
+    // were counted when first read, and the ends of events stored then read now as events
+    // without their SYSCALL record. Neither is counted again. (An event still being assembled at
+    // the restart that was damaged itself is not counted either: a count, never an event, lost.)
+    if (batch.startOffset < readBefore) out.malformed = out.malformed.filter((entry) => entry.offset === undefined || entry.offset >= readBefore);
     let durableOffset = batch.endOffset;
     if (batch.finished) {
       appendOutput(out, state.parser.flush());
@@ -264,7 +279,14 @@ export class FileSource {
     }
     const { fileId, fingerprint } = batch;
     positions.set(filePath, { fileId, offset: batch.endOffset, fingerprint });
-    return { ...out, checkpoint: { filePath, fileId, offset: durableOffset, fingerprint }, health: this.watch.drain() };
+    const readOffset = Math.max(readBefore, batch.endOffset);
+    return { ...out, checkpoint: { filePath, fileId, offset: durableOffset, fingerprint, readOffset }, health: this.watch.drain() };
+  }
+
+  /** How far `batch`'s file was read and committed before (0 for a new, truncated or replaced file). */
+  private readBefore(filePath: string, batch: TailBatch): number {
+    const read = this.readUpTo.get(filePath);
+    return read === undefined || read.fileId !== batch.fileId || batch.truncated ? 0 : read.offset;
   }
 
   /** Commits prepared batches in order, each with its checkpoint; stops at the first failure. */
@@ -273,6 +295,7 @@ export class FileSource {
       const { filePath, fileId, offset, fingerprint } = batch.checkpoint;
       addStats(total, await this.commit(batch.events, batch.malformed, [batch.checkpoint], batch.health));
       this.committed.set(filePath, { fileId, offset, fingerprint });
+      this.readUpTo.set(filePath, { fileId, offset: batch.checkpoint.readOffset ?? offset });
       this.uncommitted.set(filePath, (this.uncommitted.get(filePath) ?? 1) - 1);
     }
   }
@@ -302,9 +325,12 @@ export class FileSource {
       try {
         const out = state.parser.flush();
         const position = positions.get(filePath);
-        const checkpoints = position ? [{ filePath, ...position }] : [];
+        const checkpoints = position ? [{ filePath, ...position, readOffset: position.offset }] : [];
         addStats(total, await this.commit(out.events, out.malformed, checkpoints, this.watch.drain()));
-        if (position) this.committed.set(filePath, position);
+        if (position) {
+          this.committed.set(filePath, position);
+          this.readUpTo.set(filePath, { fileId: position.fileId, offset: position.offset });
+        }
       } catch (error) {
         this.rollBack(filePath, positions);
         throw error;

@@ -191,6 +191,8 @@ export interface SourceCheckpointsTable {
   offset: number;
   /** `LENGTH:SHA256` of the file's first bytes (see migration 0013); null in rows stored before. */
   fingerprint: ColumnType<string | null, string | null | undefined, string | null>;
+  /** How far the file was read and committed (migration 0016); null in rows stored before. */
+  read_offset: ColumnType<number | null, number | null | undefined, number | null>;
   updated_at: Date;
 }
 

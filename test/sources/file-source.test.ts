@@ -1,9 +1,13 @@
-import { mkdtemp, rename, rm, writeFile } from 'node:fs/promises';
+import { appendFile, mkdtemp, rename, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ManualClock, systemClock, type Clock } from '../../src/clock.js';
+import { loadConfig } from '../../src/config/load-config.js';
+import { loadDefaultRules } from '../../src/detect/load-rules.js';
 import { createLogger, silentLogger, type Logger } from '../../src/logger.js';
+import { auditdRecords } from '../../src/sandbox/demo-log.js';
+import { Ingestor } from '../../src/sources/ingest.js';
 import { FileSource } from '../../src/sources/file-source.js';
 import { createTestStore, type TestStore } from '../helpers/test-store.js';
 import { FlakyIngestor, NumberedLog, eventually } from './file-source-support.js';
@@ -129,5 +133,50 @@ describe('FileSource following a file', () => {
     expect(Date.now() - rotatedAt).toBeGreaterThanOrEqual(300);
     expect(Date.now() - rotatedAt).toBeLessThan(1300);
     expect(ingestor.violations).toEqual([]);
+  });
+});
+
+describe('FileSource after a restart', () => {
+  const shadow = (n: number, host: string) =>
+    auditdRecords({ login: 'alice', uid: 1000, runAs: 'root', runAsUid: 0, argv: ['cat', '/etc/shadow', `#${n}`], cwd: '/root', host }, new Date(Date.UTC(2026, 0, 1, 0, 0, n)), 7000 + n, 30_000 + n)
+      .trimEnd()
+      .split('\n');
+
+  it("does not count again what the lines it reads again held: a stored event's end, a malformed line", async () => {
+    const file = path.join(dir, 'audit.log');
+    const clock = new ManualClock(new Date('2026-01-01T00:01:00Z'));
+    const ingestor = new Ingestor({ db: store.db, rules: loadDefaultRules(), policy: loadConfig({ env: {} }).workflow, clock });
+    const open = () =>
+      new FileSource({
+        source: { name: 'audit', type: 'auditd', path: file, token: null, host: null },
+        ingestor,
+        db: store.db,
+        clock,
+        logger: silentLogger,
+        retry: { initialMs: 2, maxMs: 10 },
+      });
+    // Event 1 closes after event 2 began, and a damaged line lies between; event 2 is still open
+    // at the end of the file, so the durable checkpoint stays at its first line.
+    const [s1, ...rest1] = shadow(1, 'db-1');
+    const [s2, ...rest2] = shadow(2, 'db-2');
+    await writeFile(file, [s1, s2, 'type=SYSCALL msg=audit(garbage', ...rest1, ''].join('\n'));
+    const first = open();
+    await first.runOnce();
+    const malformed = () => store.db.selectFrom('source_malformed').select(['reason', 'count']).orderBy('reason').execute();
+    expect(await malformed()).toEqual([{ reason: 'truncated', count: 1 }]);
+    await first.stop();
+
+    // A new process reads again from event 2's first line, then the rest of event 2 comes.
+    const second = open();
+    sources.push(second);
+    await second.runOnce();
+    await appendFile(file, [...rest2, ''].join('\n'));
+    await second.runOnce();
+    expect(await malformed()).toEqual([{ reason: 'truncated', count: 1 }]);
+    const stored = await store.db.selectFrom('command_events').select(['event_key', 'login_user']).orderBy('event_key').execute();
+    expect(stored.map((row) => [row.event_key.split(':')[0], row.login_user])).toEqual([
+      ['db-1', 'alice'],
+      ['db-2', 'alice'],
+    ]);
   });
 });

@@ -117,9 +117,9 @@ describe.each(storeKinds())('store on %s', (kind) => {
     const { db } = await open();
     await saveCheckpoint(db, 'audit', { filePath: '/var/log/audit/audit.log', fileId: '2049:77', offset: 1234 }, T0);
     await saveCheckpoint(db, 'audit', { filePath: '/var/log/audit/audit.log', fileId: '2049:78', offset: 10 }, T0);
-    expect(await loadCheckpoints(db, 'audit')).toEqual([{ filePath: '/var/log/audit/audit.log', fileId: '2049:78', offset: 10, fingerprint: null }]);
-    await saveCheckpoint(db, 'audit', { filePath: '/var/log/audit/audit.log', fileId: '2049:78', offset: 20, fingerprint: '10:abc' }, T0);
-    expect(await loadCheckpoints(db, 'audit')).toEqual([{ filePath: '/var/log/audit/audit.log', fileId: '2049:78', offset: 20, fingerprint: '10:abc' }]);
+    expect(await loadCheckpoints(db, 'audit')).toEqual([{ filePath: '/var/log/audit/audit.log', fileId: '2049:78', offset: 10, fingerprint: null, readOffset: null }]);
+    await saveCheckpoint(db, 'audit', { filePath: '/var/log/audit/audit.log', fileId: '2049:78', offset: 20, fingerprint: '10:abc', readOffset: 35 }, T0);
+    expect(await loadCheckpoints(db, 'audit')).toEqual([{ filePath: '/var/log/audit/audit.log', fileId: '2049:78', offset: 20, fingerprint: '10:abc', readOffset: 35 }]);
     await countMalformed(db, 'audit', 'bad_hex', 2, 'a1=ZZ', T0);
     await countMalformed(db, 'audit', 'bad_hex', 3, 'a2=QQ', T0);
     expect(await malformedCounts(db)).toEqual([{ source: 'audit', reason: 'bad_hex', count: 5, sample: 'a2=QQ' }]);

@@ -9,19 +9,31 @@ export interface StoredCheckpoint {
   offset: number;
   /** The file's first bytes as the tailer fingerprints them (file-tail.ts); null when not known. */
   fingerprint?: string | null;
+  /**
+   * How far the file was read and committed (at or past `offset`, which stays at the first line of
+   * an event still being assembled); null when not known.
+   */
+  readOffset?: number | null;
 }
 
 export async function loadCheckpoints(db: Db, source: string): Promise<StoredCheckpoint[]> {
   const rows = await db.selectFrom('source_checkpoints').selectAll().where('source', '=', source).execute();
-  return rows.map((row) => ({ filePath: row.file_path, fileId: row.file_id, offset: Number(row.offset), fingerprint: row.fingerprint }));
+  return rows.map((row) => ({
+    filePath: row.file_path,
+    fileId: row.file_id,
+    offset: Number(row.offset),
+    fingerprint: row.fingerprint,
+    readOffset: row.read_offset === null ? null : Number(row.read_offset),
+  }));
 }
 
 export async function saveCheckpoint(db: Db, source: string, checkpoint: StoredCheckpoint, now: Date): Promise<void> {
   const fingerprint = checkpoint.fingerprint ?? null;
+  const read_offset = checkpoint.readOffset ?? null;
   await db
     .insertInto('source_checkpoints')
-    .values({ source, file_path: checkpoint.filePath, file_id: checkpoint.fileId, offset: checkpoint.offset, fingerprint, updated_at: now })
-    .onConflict((oc) => oc.columns(['source', 'file_path']).doUpdateSet({ file_id: checkpoint.fileId, offset: checkpoint.offset, fingerprint, updated_at: now }))
+    .values({ source, file_path: checkpoint.filePath, file_id: checkpoint.fileId, offset: checkpoint.offset, fingerprint, read_offset, updated_at: now })
+    .onConflict((oc) => oc.columns(['source', 'file_path']).doUpdateSet({ file_id: checkpoint.fileId, offset: checkpoint.offset, fingerprint, read_offset, updated_at: now }))
     .execute();
 }
 
