@@ -192,6 +192,7 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
         const [notices, failed] = await Promise.all([openNoticeCounts(store.db), countFailedJobs(store.db, config.jobs.maxAttempts)]);
         return { healthNotices: sum(notices), failedJobs: sum(failed) };
       },
+      pingDatabase: (timeoutMs) => store.ping(timeoutMs),
       details: { database: store.kind, sandbox: Boolean(sandbox) },
     });
     http.route('GET', '/metrics', async (_req, res) => sendText(res, 200, await metrics.render(store.db), metrics.contentType));

@@ -212,6 +212,11 @@ export interface HealthOptions {
    * pending) when it does not.
    */
   checkDatabase: () => Promise<PipelineHealth | void>;
+  /**
+   * Asked when checkDatabase did not answer in time: resolves when the database answers on a
+   * connection outside the pool (its pooled ones all busy), rejects when it does not answer at all.
+   */
+  pingDatabase?: (timeoutMs: number) => Promise<void>;
   /** Fields added to the 200 answer (database kind, sandbox). */
   details?: Record<string, unknown>;
   /** How long the check may take before the answer is 503. Default 2 s. */
@@ -228,8 +233,9 @@ export interface PipelineHealth {
 
 /**
  * Registers `GET /healthz`: 200 `{"status":"ok", ...details}` while the database answers, 503
- * `{"status":"unavailable","reason":...}` while it does not (within `timeoutMs`, so a
- * load balancer's probe never hangs). With open health notices or failed jobs the answer is
+ * `{"status":"unavailable","reason":...}` while it does not (within `timeoutMs`, twice when the
+ * pool is busy, so a load balancer's probe never hangs). A database that answers a connection of
+ * its own while every pooled one is busy is 200 `"degraded"`, `"reason":"database busy..."`. With open health notices or failed jobs the answer is
  * still 200 (restarting the process would not help) but says `"status":"degraded"` with their
  * counts, so a monitor that reads the body sees a stalled pipeline too. The reason is short and
  * never includes the driver's message, which can name internal hosts; the counts name no host.
@@ -242,7 +248,11 @@ export function routeHealthz(http: HttpServer, options: HealthOptions): void {
     try {
       const outcome = await Promise.race([options.checkDatabase().then((pipeline) => ({ pipeline })), timedOut]);
       if (outcome === 'timeout') {
-        sendJson(res, 503, { status: 'unavailable', reason: 'database did not answer in time' });
+        // Every pooled connection may be waiting (on a lock, behind a burst): the database still
+        // answers, and restarting the process would only lose the work in flight.
+        const answers = options.pingDatabase ? await options.pingDatabase(timeoutMs).then(() => true, () => false) : false;
+        if (answers) sendJson(res, 200, { status: 'degraded', reason: 'database busy: every connection is in use', ...options.details });
+        else sendJson(res, 503, { status: 'unavailable', reason: 'database did not answer in time' });
         return;
       }
       const pipeline = outcome.pipeline;

@@ -68,6 +68,12 @@ export interface VouchDatabase {
   readonly kind: 'postgres' | 'pglite';
   /** The schema migrations and queries run in, when one was chosen. */
   readonly schema: string | undefined;
+  /**
+   * Asks the database for an answer on a connection of its own, outside the pool: tells a
+   * database that answers but has every pooled connection busy (each waiting on a lock, say) from
+   * one that does not answer at all. Rejects when no answer comes within `timeoutMs`.
+   */
+  ping(timeoutMs: number): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -97,12 +103,41 @@ export async function openDatabase(options: DatabaseOptions): Promise<VouchDatab
     await db.destroy().catch(() => undefined);
     throw new DatabaseError(`cannot reach the database (${describe(options)}): ${(error as Error).message}`, { cause: error });
   }
+  const url = options.url;
   return {
     db,
-    kind: options.url ? 'postgres' : 'pglite',
+    kind: url ? 'postgres' : 'pglite',
     schema: options.schema,
+    // PGlite has no connections to run out of: its own queue answers.
+    ping: (timeoutMs) => withTimeout(url ? pingOutsidePool(url, timeoutMs) : db.selectNoFrom((eb) => eb.lit(1).as('ok')).execute(), timeoutMs),
     close: () => db.destroy(),
   };
+}
+
+/** One `select 1` on a connection of its own, closed afterwards whatever happens. */
+async function pingOutsidePool(url: string, timeoutMs: number): Promise<void> {
+  const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: timeoutMs, application_name: 'vouch health check' });
+  // A failure arrives as the rejection below; the event must not crash the process.
+  client.on('error', () => undefined);
+  const timer = setTimeout(() => void client.end().catch(() => undefined), timeoutMs);
+  try {
+    await client.connect();
+    await client.query('select 1');
+  } finally {
+    clearTimeout(timer);
+    await client.end().catch(() => undefined);
+  }
+}
+
+/** `work`, or a rejection once `timeoutMs` passed without it settling. */
+async function withTimeout(work: Promise<unknown>, timeoutMs: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`no answer within ${timeoutMs} ms`)), timeoutMs)));
+  try {
+    await Promise.race([work, late]);
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 function postgresPool(options: DatabaseOptions): pg.Pool {

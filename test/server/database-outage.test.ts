@@ -1,4 +1,5 @@
 import { createServer, type AddressInfo } from 'node:net';
+import pg from 'pg';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -87,6 +88,25 @@ describe.skipIf(!url)('a database outage (Postgres behind a proxy that is cut)',
     expect(retried.status).toBe(200);
     expect(await retried.json()).toMatchObject({ matched: 2, stored: 1, duplicates: 1 });
     expect(await storedUsers()).toEqual(['alice', 'bob']);
+  });
+
+  it('says the database is busy, not down, while a held lock keeps every pooled connection waiting', async () => {
+    expect((await post(line(1, 'alice'))).status).toBe(200);
+    const locker = new pg.Client({ connectionString: url });
+    await locker.connect();
+    try {
+      await locker.query('begin');
+      await locker.query(`lock table "${store.schema}".command_events in access exclusive mode`);
+      // More requests than the pool (3) has connections: each waits on the lock.
+      const waiting = [2, 3, 4, 5].map((pid) => post(line(pid, `user${pid}`)));
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      expect(await health()).toEqual({ status: 200, json: { status: 'degraded', reason: 'database busy: every connection is in use', database: 'postgres', sandbox: true } });
+      await locker.query('commit');
+      expect((await Promise.all(waiting)).map((response) => response.status)).toEqual([200, 200, 200, 200]);
+    } finally {
+      await locker.end();
+    }
+    expect((await health()).json).toMatchObject({ status: 'ok' });
   });
 });
 

@@ -47,6 +47,27 @@ describe('HttpServer and database outages', () => {
     expect((await get('/healthz')).status).toBe(200);
   });
 
+  it('/healthz: a busy pool with a database that answers a connection of its own is 200 "degraded", not 503', async () => {
+    const busy = new HttpServer(silentLogger);
+    let answers = true;
+    routeHealthz(busy, {
+      checkDatabase: () => new Promise(() => undefined),
+      pingDatabase: () => (answers ? Promise.resolve() : Promise.reject(new Error('no answer within 50 ms'))),
+      details: { database: 'postgres' },
+      timeoutMs: 50,
+    });
+    const busyUrl = await busy.listen(0, '127.0.0.1');
+    try {
+      const first = await fetch(`${busyUrl}/healthz`);
+      expect([first.status, await first.json()]).toEqual([200, { status: 'degraded', reason: 'database busy: every connection is in use', database: 'postgres' }]);
+      answers = false;
+      const second = await fetch(`${busyUrl}/healthz`);
+      expect([second.status, await second.json()]).toEqual([503, { status: 'unavailable', reason: 'database did not answer in time' }]);
+    } finally {
+      await busy.close();
+    }
+  });
+
   it('/healthz: says "degraded", still with 200, while health notices are open or jobs have failed', async () => {
     pipeline = { healthNotices: 0, failedJobs: 0 };
     expect(await get('/healthz')).toMatchObject({ status: 200, json: { status: 'ok', health_notices: 0, failed_jobs: 0 } });
