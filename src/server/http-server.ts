@@ -235,9 +235,10 @@ export interface PipelineHealth {
  * Registers `GET /healthz`: 200 `{"status":"ok", ...details}` while the database answers, 503
  * `{"status":"unavailable","reason":...}` while it does not (within `timeoutMs`, twice when the
  * pool is busy, so a load balancer's probe never hangs). A database that answers a connection of
- * its own while every pooled one is busy is 200 `"degraded"`, `"reason":"database busy..."`. With open health notices or failed jobs the answer is
- * still 200 (restarting the process would not help) but says `"status":"degraded"` with their
- * counts, so a monitor that reads the body sees a stalled pipeline too. The reason is short and
+ * its own while every pooled one is busy is 200 `"degraded"`, `"reason":"database busy..."`.
+ * With open health notices or failed jobs the answer is still 200 (restarting the process would
+ * not help) but says `"status":"degraded"` with their counts, so a monitor that reads the body
+ * sees a stalled pipeline too. The reason is short and
  * never includes the driver's message, which can name internal hosts; the counts name no host.
  */
 export function routeHealthz(http: HttpServer, options: HealthOptions): void {
