@@ -1,4 +1,5 @@
 import type { ParseOutput } from '../parser.js';
+import { keptByteLength, restoreUtf8 } from './kept-bytes.js';
 import { MAX_LINE_CHARS, malformed } from './parse-support.js';
 import { parseSudoEntry, sudoEntryToEvent, sudoPartLimit, type SudoOrigin } from './sudo-message.js';
 
@@ -6,6 +7,7 @@ import { parseSudoEntry, sudoEntryToEvent, sudoPartLimit, type SudoOrigin } from
 export interface SudoFirstMessage {
   origin: SudoOrigin;
   user: string;
+  /** The message after `user : `, as kept text (kept-bytes.ts) when its line was not valid UTF-8. */
   text: string;
   /** Offset of the line, for lowWaterMark and malformed reports. */
   offset: number;
@@ -55,7 +57,7 @@ export class SudoAssembler {
   /** A first message from `sender`: completes that sender's held message, then holds this one. */
   first(sender: string, message: SudoFirstMessage, now: Date, out: ParseOutput): void {
     this.release(sender, out);
-    const cutInWord = Buffer.byteLength(message.text) === sudoPartLimit(message.user, false);
+    const cutInWord = keptByteLength(message.text) === sudoPartLimit(message.user, false);
     this.pending.set(sender, { ...message, heldSince: now.getTime(), cutInWord });
     this.nextExpiry = Math.min(this.nextExpiry, now.getTime() + this.timeoutMs);
     if (this.pending.size > MAX_PENDING) {
@@ -66,9 +68,10 @@ export class SudoAssembler {
   }
 
   /**
-   * A `(command continued)` message: appended to the sender's held message, after a space unless
-   * the part before it was cut inside a word. Without one (its
-   * first part was lost or already timed out) it is reported as an incomplete event.
+   * A `(command continued)` message (`text` as kept text, like a first message's): appended to the
+   * sender's held message, after a space unless the part before it was cut inside a word; a
+   * character sudo cut in two is whole again once the parts are decoded together. Without a held
+   * message (its first part was lost or already timed out) it is reported as an incomplete event.
    */
   continued(
     sender: string,
@@ -87,7 +90,7 @@ export class SudoAssembler {
     // sudo cut the message at a space and dropped it, so the space goes back in; unless no space
     // fitted and it cut inside a word.
     held.text += held.cutInWord ? text : ` ${text}`;
-    held.cutInWord = Buffer.byteLength(text) === sudoPartLimit(user, true);
+    held.cutInWord = keptByteLength(text) === sudoPartLimit(user, true);
     held.heldSince = line.now.getTime();
     if (held.text.length > MAX_LINE_CHARS) this.release(sender, out);
   }
@@ -127,7 +130,7 @@ export class SudoAssembler {
     const held = this.pending.get(sender);
     if (held === undefined) return;
     this.pending.delete(sender);
-    const parsed = parseSudoEntry(held.text);
+    const parsed = parseSudoEntry(restoreUtf8(held.text));
     if (parsed.kind === 'bad') {
       out.malformed.push(malformed(parsed.reason, held.raw, held.offset, parsed.detail));
       return;

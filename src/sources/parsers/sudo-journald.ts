@@ -10,6 +10,7 @@ import {
   type JsonObject,
 } from './parse-support.js';
 import { HeldSudoParser } from './held-sudo-parser.js';
+import { decodeKeepingBytes } from './kept-bytes.js';
 import { sudoCeeToOutput } from './sudo-json.js';
 import { splitSudoMessage } from './sudo-message.js';
 
@@ -77,7 +78,8 @@ class SudoJournaldParser extends HeldSudoParser {
       sudoCeeToOutput(message.slice(5), ctx, out);
       return;
     }
-    const split = splitSudoMessage(message);
+    // A MESSAGE that is not valid UTF-8 comes as its bytes: kept, so a character sudo cut between two parts is joined whole.
+    const split = splitSudoMessage(Array.isArray(entry.MESSAGE) && entry.MESSAGE.every(isByte) ? decodeKeepingBytes(Uint8Array.from(entry.MESSAGE as number[])) : message);
     if (split.kind === 'other') {
       this.assembler.other(sender, out);
     } else if (split.kind === 'continued') {

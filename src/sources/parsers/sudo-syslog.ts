@@ -32,7 +32,7 @@ export function createSudoSyslogParser(options: ParserOptions): LogParser {
 class SudoSyslogParser extends HeldSudoParser {
   readonly format = SUDO_SYSLOG_FORMAT;
 
-  protected handle(line: string, offset: number, now: Date, out: ParseOutput): void {
+  protected handle(line: string, offset: number, now: Date, out: ParseOutput, kept: string | null): void {
     const header = parseSyslogHeader(line, now);
     if (header === null) {
       const reason = hasInvalidUtf8(line) ? 'invalid_utf8' : 'unrecognized';
@@ -47,7 +47,7 @@ class SudoSyslogParser extends HeldSudoParser {
       sudoCeeToOutput(header.message.slice(5), ctx, out);
       return;
     }
-    const message = splitSudoMessage(header.message);
+    const message = splitSudoMessage(keptMessage(line, header.message, kept));
     if (message.kind === 'other') {
       this.assembler.other(sender, out);
     } else if (message.kind === 'continued') {
@@ -64,4 +64,14 @@ class SudoSyslogParser extends HeldSudoParser {
       this.assembler.first(sender, { origin, user: message.user, text: message.text, offset, raw: line }, now, out);
     }
   }
+}
+
+/**
+ * The message of a line as kept text (kept-bytes.ts) when the line has it and the header before the
+ * message reads the same both ways (the invalid bytes are in the message); else the message as read.
+ */
+function keptMessage(line: string, message: string, kept: string | null): string {
+  if (kept === null) return message;
+  const headerLength = line.length - message.length;
+  return kept.startsWith(line.slice(0, headerLength)) ? kept.slice(headerLength) : message;
 }

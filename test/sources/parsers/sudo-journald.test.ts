@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
+import { sudoPartLimit } from '../../../src/sources/parsers/sudo-message.js';
 import { createSudoJournaldParser } from '../../../src/sources/parsers/sudo-journald.js';
 import { NOW, baseOptions, run } from './parser-harness.js';
 
@@ -130,6 +131,23 @@ describe('sudo journald parser', () => {
       denialReason: 'command not allowed',
       argv: ['/bin/cat', '/etc/shadow', '/etc/gshadow'],
     });
+  });
+
+  it('joins a character sudo cut in two between continued messages whole (MESSAGE as bytes)', () => {
+    // journald exports a MESSAGE that is not valid UTF-8 as its bytes: here the halves of an emoji.
+    const word = Buffer.from(`a${'🙂'.repeat(400)}`);
+    const limit = sudoPartLimit('alice', true);
+    const bytesOf = (text: string, tail: Buffer = Buffer.alloc(0)) => [...Buffer.concat([Buffer.from(text), tail])];
+    const p = parser();
+    const lines = [
+      entry({ MESSAGE: '   alice : TTY=pts/0 ; PWD=/tmp ; USER=root ; COMMAND=/bin/echo big' }),
+      entry({ MESSAGE: bytesOf('   alice : (command continued) ', word.subarray(0, limit)), __CURSOR: 'second' }),
+      entry({ MESSAGE: bytesOf('   alice : (command continued) ', Buffer.concat([word.subarray(limit), Buffer.from(' end')])), __CURSOR: 'third' }),
+    ];
+    expect(word.subarray(0, limit).toString('utf8').endsWith('\ufffd')).toBe(true);
+    const out = lines.map((line, i) => p.push(line, i * 1000, NOW));
+    expect(out.flatMap((o) => o.malformed)).toEqual([]);
+    expect(p.flush().events.map((e) => e.argv)).toEqual([['/bin/echo', 'big', `a${'🙂'.repeat(400)}`, 'end']]);
   });
 
   it('skips entries of other programs and sudo PAM messages', () => {

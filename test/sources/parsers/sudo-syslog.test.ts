@@ -1,4 +1,7 @@
 import { describe, expect, it } from 'vitest';
+import { lineBlock } from '../../../src/sources/line-block.js';
+import { appendOutput, emptyOutput, parseBlock } from '../../../src/sources/parser.js';
+import { sudoPartLimit } from '../../../src/sources/parsers/sudo-message.js';
 import { createSudoSyslogParser } from '../../../src/sources/parsers/sudo-syslog.js';
 import { NOW, baseOptions, run } from './parser-harness.js';
 
@@ -204,5 +207,26 @@ describe('sudo syslog parser', () => {
       'Nov 24 14:24:00 web-1 sudo[12]: @cee:{"sudo":{"accept":{"uuid":"u-1","submituser":"alice","submithost":"web-1","runuser":"root","runargv":["id","-u"],"command":"/usr/bin/id","submit_time":{"seconds":1795530240,"nanoseconds":0}}}}';
     const event = run(parser(), [line]).events[0]!;
     expect(event).toMatchObject({ user: 'alice', runAs: 'root', argv: ['id', '-u'], pid: 12, sourceFormat: 'sudo' });
+  });
+
+  it('joins a character sudo cut in two between (command continued) parts whole, without a space', () => {
+    // sudo cuts a word at a byte count: the first continuation ends with the first byte of an é
+    // (exactly its limit), the next begins with the second, each invalid UTF-8 on its own line.
+    const word = Buffer.from(`x${'é'.repeat(600)}`);
+    const limit = sudoPartLimit('alice', true);
+    const head = 'Nov 24 14:23:28 web-1 sudo[42]:    alice : ';
+    const lines = [
+      Buffer.from(`${head}TTY=pts/0 ; PWD=/tmp ; USER=root ; COMMAND=/bin/echo p\n`),
+      Buffer.concat([Buffer.from(`${head}(command continued) `), word.subarray(0, limit), Buffer.from('\n')]),
+      Buffer.concat([Buffer.from(`${head}(command continued) `), word.subarray(limit), Buffer.from(' next\n')]),
+    ];
+    expect(word[limit - 1]).toBe(0xc3);
+    const bytes = Buffer.concat(lines);
+    const p = parser();
+    const out = emptyOutput();
+    parseBlock(p, lineBlock(bytes, 0, bytes.length, 0), NOW, out);
+    appendOutput(out, p.flush());
+    expect(out.malformed).toEqual([]);
+    expect(out.events.map((e) => e.argv)).toEqual([['/bin/echo', 'p', `x${'é'.repeat(600)}`, 'next']]);
   });
 });
