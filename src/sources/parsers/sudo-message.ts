@@ -163,7 +163,9 @@ export function splitSudoCommand(text: string): string[] {
   const n = text.length;
   let end = text.indexOf(' ');
   if (end < 0) end = n;
-  const argv = [decodeOctalEscapes(text.slice(0, end))];
+  // Only the command path can hold an escaped space: an argument with a space is quoted instead,
+  // so `#040` in an argument is the text itself (no syslog daemon escapes a space either).
+  const argv = [decodeOctalEscapes(text.slice(0, end), true)];
   let i = end + 1;
   while (i <= n) {
     // A word that starts with a bare quote is quoted: sudo escapes every other quote. Each scan
@@ -171,14 +173,14 @@ export function splitSudoCommand(text: string): string[] {
     if (text.charCodeAt(i) === 0x27 /* ' */) {
       const quoted = readQuoted(text, i);
       if (quoted !== null && (quoted.end === n || text.charCodeAt(quoted.end) === 0x20)) {
-        argv.push(decodeOctalEscapes(quoted.value));
+        argv.push(decodeOctalEscapes(quoted.value, false));
         i = quoted.end + 1;
         continue;
       }
     }
     end = text.indexOf(' ', i);
     if (end < 0) end = n;
-    argv.push(decodeOctalEscapes(unescapeBackslashes(text.slice(i, end))));
+    argv.push(decodeOctalEscapes(unescapeBackslashes(text.slice(i, end)), false));
     i = end + 1;
   }
   return argv;
@@ -263,8 +265,9 @@ const utf8 = new TextDecoder('utf-8');
  * >= 0x80 (runs of those are re-assembled and decoded as UTF-8). Other `#ddd` sequences are left
  * alone, since a literal `#123` in a command is more likely than an escaped printable character.
  * Where the two forms collide (`#0177` is sudo's DEL, and rsyslog's 0x0f then `7`) sudo's wins.
+ * `#040` is a space only where sudo escapes one (`spaces`: the command path).
  */
-export function decodeOctalEscapes(text: string): string {
+export function decodeOctalEscapes(text: string, spaces = true): string {
   let hash = text.indexOf('#');
   if (hash < 0) return text;
   let out = '';
@@ -276,7 +279,7 @@ export function decodeOctalEscapes(text: string): string {
   let from = 0;
   while (hash >= 0) {
     const escape = escapeAt(text, hash);
-    if (escape === null) {
+    if (escape === null || (!spaces && escape.code === 0x20)) {
       hash = text.indexOf('#', hash + 1);
       continue;
     }

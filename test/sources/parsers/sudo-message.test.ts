@@ -113,6 +113,17 @@ describe('sudo message helpers', () => {
     ]);
   });
 
+  it('reads #040 as a space only in the command path: an argument with a space is quoted instead', () => {
+    // As Debian's sudo 1.9.13p3 logged `'/tmp/dir with space/prog' '#040' 'x#040y' '#040 a' $'t\tb'`.
+    expect(splitSudoCommand("/tmp/dir#040with#040space/prog #040 x#040y '#040 a' t#011b")).toEqual([
+      '/tmp/dir with space/prog',
+      '#040',
+      'x#040y',
+      '#040 a',
+      't\tb',
+    ]);
+  });
+
   it('undoes the backslash escapes sudo 1.9.13 writes outside quotes as well as inside', () => {
     // As logged for `echo "hello world" "it's" 'back\slash' -e 'x\\y' "\\" "''" '\'"'"`.
     const text = "/bin/echo 'hello world' it\\'s back\\\\slash -e x\\\\\\\\y \\\\ \\'\\' \\\\\\'";
