@@ -6,6 +6,11 @@ import { UNSET_ID } from './decode-field.js';
 import type { LogClock, LogMark } from './log-clock.js';
 import type { UserCmdRecord } from './parse-user-cmd.js';
 
+/** How close in log time sudo's two records of one denial are (they share the millisecond in practice). */
+const REPEATED_DENIAL_MS = 1000;
+/** Hosts whose last denial is remembered at once. */
+const MAX_DENIAL_HOSTS = 10_000;
+
 /** A sudo USER_CMD waiting for the execve it launched. */
 interface PendingSudo {
   host: string;
@@ -48,19 +53,38 @@ export interface UserCmdContext extends EventContext {
  */
 export class SudoCorrelator {
   private readonly pending: PendingSudo[] = [];
+  /** The last denial per host, to know sudo's second record of it (see add). */
+  private readonly lastDenials = new Map<string, { key: string; timeMs: number }>();
 
   /** @param cap most USER_CMDs waiting at once; past it the oldest is emitted on its own */
   constructor(private readonly cap: number) {}
 
   /** Takes one USER_CMD; returns the events to emit now (a denial, or records pushed out by the cap). */
   add(record: UserCmdRecord, ctx: UserCmdContext): CommandEvent[] {
-    if (!record.success) return [userCmdEvent(record, ctx)];
+    if (!record.success) return this.isRepeatedDenial(record, ctx) ? [] : [userCmdEvent(record, ctx)];
     const loginUid = loginUidOf(record.auid);
     const ses = sessionOf(record.ses);
     this.pending.push({ host: ctx.host, record, ctx, offset: ctx.offset, at: ctx.at, cameAt: ctx.at.record, loginUid, ses });
     const out: CommandEvent[] = [];
     while (this.pending.length > this.cap) out.push(unclaimedEvent(this.pending.shift()!));
     return out;
+  }
+
+  /**
+   * True for the second record of one denial: sudo 1.9 writes a refused command's USER_CMD twice
+   * (consecutive serials, the same pid, text and time), and one sudo process refuses once. A
+   * record of the same pid and text within REPEATED_DENIAL_MS is that one denial again.
+   */
+  private isRepeatedDenial(record: UserCmdRecord, ctx: UserCmdContext): boolean {
+    if (record.pid === null) return false;
+    const key = `${record.pid}\u0000${record.auid ?? ''}\u0000${record.cwd ?? ''}\u0000${record.cmd}`;
+    const timeMs = ctx.time.getTime();
+    const last = this.lastDenials.get(ctx.host);
+    const repeated = last !== undefined && last.key === key && Math.abs(timeMs - last.timeMs) <= REPEATED_DENIAL_MS;
+    // Bounded: a forged log naming a million hosts must not grow this forever.
+    if (this.lastDenials.size >= MAX_DENIAL_HOSTS && last === undefined) this.lastDenials.clear();
+    this.lastDenials.set(ctx.host, { key, timeMs });
+    return repeated;
   }
 
   /** Marks `event` as run via sudo and forgets the USER_CMD it came from, if one matches. */

@@ -374,6 +374,17 @@ describe('auditd parser: sudo', () => {
     expect(out.events[0]).toMatchObject({ sudoDenied: true, success: false, argv: ['cat', '/etc/shadow'], user: 'alice', extra: { via: 'sudo' } });
     expect(parser.lowWaterMark()).toBeNull();
   });
+
+  it("takes sudo's two records of one denial (consecutive serials, same pid and text) as one denial", () => {
+    // Debian's sudo 1.9.13p3 writes each refused command's USER_CMD twice.
+    const parser = createAuditdParser({ defaultHost: 'local' });
+    const denial = (id: string, pid: number, cmd: string) => parser.push(userCmd(id, pid, hex(cmd), 'failed'), 0, new Date(0)).events;
+    expect(denial('1700000005.000:400', 8000, 'cat /etc/shadow')).toHaveLength(1);
+    expect(denial('1700000005.000:401', 8000, 'cat /etc/shadow')).toEqual([]);
+    // Another sudo process refusing the same command is another denial, and so is another command.
+    expect(denial('1700000005.100:402', 8001, 'cat /etc/shadow')).toHaveLength(1);
+    expect(denial('1700000005.100:403', 8001, 'cat /etc/gshadow')).toHaveLength(1);
+  });
 });
 
 describe('auditd parser: timeouts, memory and checkpoints', () => {
