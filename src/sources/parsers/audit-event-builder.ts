@@ -158,6 +158,9 @@ export class AuditEventBuilder {
     // tried is PATH item 0; PROCTITLE would be the caller's own title, so it comes last.
     const path0 = this.path0 === null ? null : decodeField(this.path0);
     if (path0) return { argv: [path0], complete: false };
+    // An exec that failed ran nothing: its title and exe are still the caller's (an execveat of a
+    // file descriptor names no path), so the program it tried is unknown rather than the caller.
+    if (this.syscall?.success === false) return { argv: [], complete: false };
     const title = this.proctitle === null ? null : decodeField(this.proctitle);
     if (title) {
       const words = title.split('\0');

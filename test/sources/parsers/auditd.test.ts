@@ -258,6 +258,20 @@ describe('auditd parser on constructed records', () => {
     expect(event).toMatchObject({ argv: ['/tmp/evil'], success: false, exe: '/usr/bin/bash', cwd: '/tmp' });
   });
 
+  it("a failed execveat of a file descriptor (PATH without a name) is not shown as the caller's command", () => {
+    // As the kernel logs os.execve(fd, ...) failing: the title and exe are the calling python's.
+    const id = '1700000001.150:18';
+    const lines = [
+      `type=SYSCALL msg=audit(${id}): arch=c000003e syscall=322 success=no exit=-2 items=1 ppid=1 pid=3 auid=1000 uid=1000 euid=1000 ses=1 tty=pts0 exe="/usr/bin/python3.11" key=(null)`,
+      `type=CWD msg=audit(${id}): cwd="/tmp"`,
+      `type=PATH msg=audit(${id}): item=0 name="" nametype=UNKNOWN`,
+      `type=PROCTITLE msg=audit(${id}): proctitle=707974686F6E330072756E2E7079`,
+      `type=EOE msg=audit(${id}):`,
+    ];
+    const [event] = parseAll(lines.join('\n')).events;
+    expect(event).toMatchObject({ argv: [], command: '', success: false, exe: '/usr/bin/python3.11' });
+  });
+
   it('skips records of other syscalls without holding them', () => {
     const id = '1700000001.200:17';
     const parser = createAuditdParser({ defaultHost: 'local' });
