@@ -67,11 +67,12 @@ class SudoSyslogParser extends HeldSudoParser {
 }
 
 /**
- * The message of a line as kept text (kept-bytes.ts) when the line has it and the header before the
- * message reads the same both ways (the invalid bytes are in the message); else the message as read.
+ * The message of a line as kept text (kept-bytes.ts) when the line has it, the message is the rest
+ * of the line as read, and the header before it reads the same both ways (the invalid bytes are in
+ * the message); else the message as read.
  */
 function keptMessage(line: string, message: string, kept: string | null): string {
-  if (kept === null) return message;
+  if (kept === null || !line.endsWith(message)) return message;
   const headerLength = line.length - message.length;
   return kept.startsWith(line.slice(0, headerLength)) ? kept.slice(headerLength) : message;
 }
