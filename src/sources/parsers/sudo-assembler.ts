@@ -19,6 +19,11 @@ interface Pending extends SudoFirstMessage {
   heldSince: number;
   /** Whether the last part held was cut inside a word (it filled sudo's limit exactly). */
   cutInWord: boolean;
+  /**
+   * Whether a part was joined to the next without a space. sudo also drops a space that falls
+   * exactly at its limit, which leaves the same parts: the argv is then the likelier reading.
+   */
+  glued: boolean;
 }
 
 /** Messages held at once; past this the oldest is emitted without waiting (bounded memory). */
@@ -58,7 +63,7 @@ export class SudoAssembler {
   first(sender: string, message: SudoFirstMessage, now: Date, out: ParseOutput): void {
     this.release(sender, out);
     const cutInWord = keptByteLength(message.text) === sudoPartLimit(message.user, false);
-    this.pending.set(sender, { ...message, heldSince: now.getTime(), cutInWord });
+    this.pending.set(sender, { ...message, heldSince: now.getTime(), cutInWord, glued: false });
     this.nextExpiry = Math.min(this.nextExpiry, now.getTime() + this.timeoutMs);
     if (this.pending.size > MAX_PENDING) {
       // Release the oldest in a batch: taking them one at a time from the front of a Map with
@@ -90,6 +95,7 @@ export class SudoAssembler {
     // sudo cut the message at a space and dropped it, so the space goes back in; unless no space
     // fitted and it cut inside a word.
     held.text += held.cutInWord ? text : ` ${text}`;
+    held.glued ||= held.cutInWord;
     held.cutInWord = keptByteLength(text) === sudoPartLimit(user, true);
     held.heldSince = line.now.getTime();
     if (held.text.length > MAX_LINE_CHARS) this.release(sender, out);
@@ -146,6 +152,9 @@ export class SudoAssembler {
         for (const oldest of takeFirst(this.recentAccepts.keys(), EVICT_BATCH)) this.recentAccepts.delete(oldest);
       }
     }
-    out.events.push(sudoEntryToEvent(held.origin, held.user, entry));
+    const event = sudoEntryToEvent(held.origin, held.user, entry);
+    // As laurel's events whose ARGV_STR could not be split back exactly say.
+    if (held.glued) event.extra = { ...event.extra, argv_inexact: 'true' };
+    out.events.push(event);
   }
 }
