@@ -9,7 +9,11 @@ import type { VouchDatabase } from './database.js';
  */
 const INVALID_SCHEMA_NAME = '3F000';
 const UNDEFINED_TABLE = '42P01';
-const ATTEMPTS = 3;
+/** Postgres's internal error, which a catalog lookup of an object dropped meanwhile raises as "cache lookup failed". */
+const INTERNAL_ERROR = 'XX000';
+const ATTEMPTS = 6;
+/** The wait after the first failed try; it doubles, so a drop still under way (a schema of many tables) can finish. */
+const FIRST_RETRY_MS = 25;
 
 /**
  * Applies every pending migration. Throws MigrationError naming the one that failed. Returns
@@ -79,9 +83,16 @@ async function retryWhileSchemasChange<T>(work: () => Promise<T>): Promise<T> {
     try {
       return await work();
     } catch (error) {
-      const cause = error instanceof MigrationError ? error.cause : error;
-      const code = (cause as { code?: string } | undefined)?.code;
-      if ((code !== INVALID_SCHEMA_NAME && code !== UNDEFINED_TABLE) || attempt >= ATTEMPTS) throw error;
+      if (!isVanishedCatalogEntry(error) || attempt >= ATTEMPTS) throw error;
+      await new Promise((resolve) => setTimeout(resolve, FIRST_RETRY_MS * 2 ** (attempt - 1)));
     }
   }
+}
+
+/** A catalog read that failed because another schema, or one of its tables, was dropped meanwhile. */
+function isVanishedCatalogEntry(error: unknown): boolean {
+  const cause = (error instanceof MigrationError ? error.cause : error) as { code?: string; message?: string } | undefined;
+  const code = cause?.code;
+  if (code === INVALID_SCHEMA_NAME || code === UNDEFINED_TABLE) return true;
+  return code === INTERNAL_ERROR && /cache lookup failed/.test(cause?.message ?? '');
 }

@@ -1,7 +1,7 @@
-import { sql } from 'kysely';
+import { sql, type KyselyPlugin } from 'kysely';
 import { afterEach, describe, expect, it } from 'vitest';
 import { MIGRATIONS } from '../../migrations/index.js';
-import { DatabaseNotMigratedError } from '../../src/errors.js';
+import { DatabaseNotMigratedError, MigrationError } from '../../src/errors.js';
 import { assertMigrated, migrateToLatest, migrationStatus } from '../../src/store/migrate.js';
 import { createTestStore, storeKinds, type TestStore } from '../helpers/test-store.js';
 
@@ -34,5 +34,26 @@ describe.each(storeKinds())('migration status (%s)', (kind) => {
   it('applies nothing to a database that is up to date, and says so with no results', async () => {
     store = await createTestStore(kind);
     expect(await migrateToLatest(store)).toEqual([]);
+  });
+
+  it('tries again, with a pause, while other schemas vanish under its catalog reads', async () => {
+    store = await createTestStore(kind);
+    // Each query of the next `failures` fails as a read of a schema dropped meanwhile does.
+    let failures = 0;
+    const vanishing: KyselyPlugin = {
+      transformQuery(args) {
+        if (failures > 0) {
+          failures--;
+          throw Object.assign(new Error('relation "t_gone.alerts" does not exist'), { code: '42P01' });
+        }
+        return args.node;
+      },
+      transformResult: async (args) => args.result,
+    };
+    const racing = { ...store, db: store.db.withPlugin(vanishing) };
+    failures = 4;
+    expect(await migrateToLatest(racing)).toEqual([]);
+    failures = 100;
+    await expect(migrateToLatest(racing)).rejects.toBeInstanceOf(MigrationError);
   });
 });
