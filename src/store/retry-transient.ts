@@ -20,6 +20,8 @@ export interface RetryEnvironment {
   random: () => number;
   /** Told about each failure that will be retried. */
   onRetry?: (info: { attempt: number; delayMs: number; error: unknown }) => void;
+  /** Whether a failure is worth another run; default: classifyDatabaseError says `transient`. */
+  isTransient?: (error: unknown) => boolean;
 }
 
 export const realSleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
@@ -44,7 +46,7 @@ export async function retryTransient<T>(work: (attempt: number) => Promise<T>, p
     try {
       return await work(attempt);
     } catch (error) {
-      if (classifyDatabaseError(error) !== 'transient') throw error;
+      if (!(env.isTransient ? env.isTransient(error) : classifyDatabaseError(error) === 'transient')) throw error;
       if (attempt >= policy.attempts) {
         throw new DatabaseUnavailableError(`the database is unavailable (${attempt} attempts): ${(error as Error).message}`, { cause: error });
       }

@@ -5,8 +5,9 @@
  */
 import type { Logger } from '../logger.js';
 import { classifyDatabaseError } from './database-errors.js';
+import { realSleep, retryTransient } from './retry-transient.js';
 
-/** The first wait after a failed attempt; it doubles up to MAX_WAIT_MS. */
+/** The first wait after a failed attempt; it doubles up to MAX_WAIT_MS (with jitter, as every retry here). */
 export const FIRST_WAIT_MS = 1000;
 export const MAX_WAIT_MS = 30_000;
 
@@ -23,22 +24,17 @@ export interface WaitOptions {
  * passes (the database unreachable, restarting, refusing sessions, a connection lost midway; see
  * classifyDatabaseError), each wait logged with what failed. Any other failure (a wrong password,
  * a database that does not exist, a broken migration) is the configuration's or the code's to
- * fix: thrown at once, so the start fails with its message.
+ * fix: thrown at once, so the start fails with its message. retryTransient with no end to its runs.
  */
 export async function untilDatabaseAnswers<T>(what: string, attempt: () => Promise<T>, options: WaitOptions): Promise<T> {
-  const sleep = options.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
-  const first = options.firstWaitMs ?? FIRST_WAIT_MS;
-  const max = options.maxWaitMs ?? MAX_WAIT_MS;
-  for (let failures = 1; ; failures++) {
-    try {
-      return await attempt();
-    } catch (error) {
-      if (!passes(error)) throw error;
-      const waitMs = Math.min(max, first * 2 ** Math.min(failures - 1, 16));
-      options.logger.warn(`database not ready (${what}); trying again`, { attempt: failures, retryInMs: waitMs, error: error as Error });
-      await sleep(waitMs);
-    }
-  }
+  const policy = { attempts: Number.POSITIVE_INFINITY, baseDelayMs: options.firstWaitMs ?? FIRST_WAIT_MS, maxDelayMs: options.maxWaitMs ?? MAX_WAIT_MS };
+  return retryTransient(() => attempt(), policy, {
+    sleep: options.sleep ?? realSleep,
+    random: Math.random,
+    isTransient: passes,
+    onRetry: ({ attempt: failures, delayMs, error }) =>
+      options.logger.warn(`database not ready (${what}); trying again`, { attempt: failures, retryInMs: delayMs, error: error as Error }),
+  });
 }
 
 /** A failure that passes by itself, looked for through the errors that wrap it (DatabaseError, MigrationError). */
