@@ -1,11 +1,10 @@
-import { type LogParser, type ParseOutput, type ParserOptions } from '../parser.js';
+import { emptyOutput, type LogParser, type ParseOutput, type ParserOptions } from '../parser.js';
 import {
   FieldError,
   hashKey,
   malformed,
   parseJsonObjectLine,
   toInteger,
-  isJsonObject,
   isUnsetUid,
   type JsonObject,
 } from './parse-support.js';
@@ -31,7 +30,7 @@ export const SUDO_JOURNALD_FORMAT = 'sudo-journald';
  * `untrusted_source` (a local user's `logger -t sudo` forgery, or set-uid sudo made to print a
  * forged line into a `systemd-cat` stream). One sudo was made to print over the syslog socket
  * itself is refused when `resolveUid` names journald's `_UID` as someone else than the user the
- * line names (see senderIsAnother).
+ * line names (see nameOfSender).
  *
  * The message itself is parsed exactly as in syslog, including `(command continued)` parts, which
  * are held as described for the sudo syslog parser, and `@cee:` JSON messages.
@@ -65,17 +64,28 @@ class SudoJournaldParser extends HeldSudoParser {
     const pid = toInteger(journalString(entry, '_PID') ?? journalString(entry, 'SYSLOG_PID'));
     const time = journalTime(entry);
     const sender = `${host}\u0000${pid ?? ''}`;
-    const impostor = senderIsAnother(entry, message, host, this.options.resolveUid);
-    if (impostor !== null) {
-      this.assembler.other(sender, out);
-      out.malformed.push(malformed('untrusted_source', line, offset, impostor));
-      return;
-    }
+    const senderName = nameOfSender(entry, host, this.options.resolveUid);
     if (message.startsWith('@cee:')) {
       this.assembler.other(sender, out);
       const header = { time, host, program, pid, message };
       const ctx = { line, offset, header, options: this.options, sourceFormat: SUDO_JOURNALD_FORMAT };
-      sudoCeeToOutput(message.slice(5), ctx, out);
+      // Judged on the events the JSON gave, so the user compared is the one the event names,
+      // whatever the object's wrapping, key order or repair of a cut-short message.
+      const parsed = emptyOutput();
+      sudoCeeToOutput(message.slice(5), ctx, parsed);
+      const impostor = senderName === null ? null : parsed.events.map((event) => impostorDetail(senderName, event.user)).find((detail) => detail !== null);
+      if (impostor) {
+        out.malformed.push(malformed('untrusted_source', line, offset, impostor));
+        return;
+      }
+      out.events.push(...parsed.events);
+      out.malformed.push(...parsed.malformed);
+      return;
+    }
+    const impostor = senderName === null ? null : impostorDetail(senderName, claimedUser(message));
+    if (impostor !== null) {
+      this.assembler.other(sender, out);
+      out.malformed.push(malformed('untrusted_source', line, offset, impostor));
       return;
     }
     // A MESSAGE that is not valid UTF-8 comes as its bytes: kept, so a character sudo cut between two parts is joined whole.
@@ -133,50 +143,40 @@ function senderUnknown(entry: JsonObject): boolean {
   return journalString(entry, '_EXE') === null && journalString(entry, '_COMM') === null;
 }
 
-/**
- * The user a sudo message says ran sudo: the name before ` : ` of a command line, or `submituser`
- * of an `@cee:` JSON one; null for anything else (PAM session lines, continued parts).
- */
+/** The user a sudo command line says ran sudo (the name before ` : `); null for anything else (PAM session lines, continued parts). */
 function claimedUser(message: string): string | null {
-  if (message.startsWith('@cee:')) return ceeSubmitUser(message.slice(5));
   const split = splitSudoMessage(message);
   return split.kind === 'first' ? split.user : null;
 }
 
-function ceeSubmitUser(json: string): string | null {
-  let value: unknown;
-  try {
-    value = JSON.parse(json);
-  } catch {
-    return null;
-  }
-  const sudo = isJsonObject(value) ? value.sudo : undefined;
-  if (!isJsonObject(sudo)) return null;
-  for (const record of Object.values(sudo)) {
-    if (isJsonObject(record) && typeof record.submituser === 'string') return record.submituser;
-  }
-  return null;
+/** A sender journald's `_UID` names (see nameOfSender). */
+interface NamedSender {
+  uid: number;
+  name: string;
 }
 
 /**
- * Why an entry sudo itself sent is still not believed: journald's `_UID` (the kernel's word for
- * the sending process, which set-uid sudo does not change) belongs to someone other than the user
- * the line names. That is a line the sender had sudo print, not sudo's log: `sudo -S -p '<line>'`
- * with its standard error on a socket connected to /dev/log arrives with sudo's `_EXE`, root's
- * capabilities and `_TRANSPORT=syslog`, and only `_UID` gives the forger away. Telling needs the
- * uid's name (`identity.uids`); a uid it does not name, and root's (which may run sudo for anyone
- * and can write any log anyway), are not judged. Null when nothing says the sender is another.
+ * The sender of an entry sudo itself sent, by journald's `_UID` (the kernel's word for the sending
+ * process, which set-uid sudo does not change) and its name in `resolveUid`; null when the uid is
+ * root's (which may run sudo for anyone and can write any log anyway) or has no name, so nothing
+ * can be judged.
+ *
+ * A line whose user is not the sender is one the sender had sudo print, not sudo's log: `sudo -S
+ * -p '<line>'` with its standard error on a socket connected to /dev/log arrives with sudo's
+ * `_EXE`, root's capabilities and `_TRANSPORT=syslog`, and only `_UID` gives the forger away.
  */
-function senderIsAnother(entry: JsonObject, message: string, host: string, resolveUid: ParserOptions['resolveUid']): string | null {
+function nameOfSender(entry: JsonObject, host: string, resolveUid: ParserOptions['resolveUid']): NamedSender | null {
   if (resolveUid === undefined) return null;
   const uid = toInteger(journalString(entry, '_UID'));
   if (uid === null || uid === 0 || isUnsetUid(uid)) return null;
-  const sender = resolveUid(uid, host);
-  if (sender === null) return null;
-  // Read only now: without a name for the sender there is nothing to compare the line's user with.
-  const user = claimedUser(message);
-  if (user === null || sender === user) return null;
-  return `sent by sudo run by uid ${uid} (${sender}), but the line names ${user}: a line sudo was made to print (its prompt, over /dev/log), not sudo's log`;
+  const name = resolveUid(uid, host);
+  return name === null ? null : { uid, name };
+}
+
+/** Why a line naming `user` is not the named sender's own log line; null when it is (or names nobody). */
+function impostorDetail(sender: NamedSender, user: string | null): string | null {
+  if (user === null || sender.name === user) return null;
+  return `sent by sudo run by uid ${sender.uid} (${sender.name}), but the line names ${user}: a line sudo was made to print (its prompt, over /dev/log), not sudo's log`;
 }
 
 /** Whether the entry says it is sudo's, by its own word (SYSLOG_IDENTIFIER) or journald's. */

@@ -296,5 +296,26 @@ describe('sudo journald parser', () => {
       expect(events).toEqual([]);
       expect(malformed.map((m) => m.reason)).toEqual(['untrusted_source']);
     });
+
+    it('judges the @cee: form by the user of the event it gives: unwrapped, reordered or cut short', () => {
+      const accept = '"accept":{"submituser":"alice","runuser":"root","runargv":["cat","/etc/shadow"],"submit_time":{"seconds":1795530208,"nanoseconds":0}}';
+      const messages = [
+        `@cee:{${accept}}`,
+        `@cee:{"sudo":{"reject":{"submituser":"nobody"},${accept}}}`,
+        `@cee:{"sudo":{${accept}}}`.slice(0, -3),
+      ];
+      const forged = messages.map((MESSAGE) => entry({ _UID: '65534', _CAP_EFFECTIVE: '1fffeffffff', MESSAGE }));
+      const { events, malformed } = run(naming(), forged);
+      expect(events).toEqual([]);
+      expect(malformed.map((m) => m.reason)).toEqual(['untrusted_source', 'untrusted_source', 'untrusted_source']);
+      expect(malformed[1]!.detail).toMatch(/uid 65534 \(nobody\), but the line names alice/);
+    });
+
+    it("keeps the sender's own @cee: line, and the damage it reports", () => {
+      const own = '@cee:{"sudo":{"accept":{"submituser":"nobody","runuser":"root","runargv":["ls"],"submit_time":{"seconds":1795530208,"nanoseconds":0}}}}';
+      const { events, malformed } = run(naming(), [entry({ _UID: '65534', _CAP_EFFECTIVE: '1fffeffffff', MESSAGE: own.slice(0, -3) })]);
+      expect(events.map((e) => [e.user, e.command, e.extra?.truncated])).toEqual([['nobody', 'ls', 'true']]);
+      expect(malformed).toEqual([]);
+    });
   });
 });
