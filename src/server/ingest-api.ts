@@ -64,7 +64,7 @@ export interface IngestResponse {
 const TEXT_FORMATS = new Set(['auditd', 'sudo']);
 /** Fields log shippers put the original line in: Vector `message`, Fluent Bit `log`. */
 const WRAPPER_FIELDS = ['message', 'log'] as const;
-/** Most parsers one request may create (one per shipper host); later hosts share the default one. */
+/** Most parsers one request holds at once (one per shipper host); past it the one used longest ago is flushed. */
 const MAX_HOST_PARSERS = 1000;
 /** Bytes of body per parser block, and between yields to the event loop. */
 const BLOCK_BYTES = 256 * 1024;
@@ -223,6 +223,20 @@ function parseJson(text: string): unknown {
   }
 }
 
+/**
+ * One body line as JSON, or undefined when it is not JSON or nests too deep to be read safely: it
+ * is then no shipper's wrapper, and goes to the parser as it is, which counts it as malformed by
+ * its own rules. The rest of the body is read either way.
+ */
+function parseLineJson(text: string): unknown {
+  if (jsonNestsDeeperThan(text)) return undefined;
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return undefined;
+  }
+}
+
 function looksLikeNdjson(body: string): boolean {
   const [first, second] = body.split('\n', 64).filter((line) => line.trim() !== '');
   if (first === undefined || second === undefined) return false;
@@ -254,7 +268,7 @@ async function feedLines(body: Buffer, from: number, feed: BodyFeed): Promise<vo
     const nl = body.indexOf(0x0a, pos);
     const end = nl < 0 ? body.length : nl;
     const next = nl < 0 ? body.length : nl + 1;
-    const wrapped = mayBeWrapper(body, pos, end) ? unwrap(parseJson(body.toString('utf8', pos, end)), feed.format, () => body.toString('utf8', pos, end)) : null;
+    const wrapped = mayBeWrapper(body, pos, end) ? unwrap(parseLineJson(body.toString('utf8', pos, end)), feed.format, () => body.toString('utf8', pos, end)) : null;
     if (wrapped !== null) {
       if (pos > runStart) await feed.block(body, runStart, pos, null);
       await feedText(wrapped.text, wrapped.host, feed);
@@ -347,17 +361,26 @@ async function parseRequest(
   options: IngestRouteOptions,
 ): Promise<{ events: CommandEvent[]; malformed: Malformed[] }> {
   const defaultHost = source.host ?? localHostName();
+  const out = emptyOutput();
+  /** One parser per host, the one used last at the end (a Map keeps insertion order). */
   const parsers = new Map<string, LogParser>();
   const parserFor = (host: string | null): LogParser => {
-    const key = host === null || (parsers.size >= MAX_HOST_PARSERS && !parsers.has(host)) ? defaultHost : host;
+    const key = host ?? defaultHost;
     let parser = parsers.get(key);
-    if (!parser) {
+    if (parser) {
+      parsers.delete(key);
+    } else {
+      // Bounded: past the cap the host used longest ago is done with, as at the end of a body.
+      const idle = parsers.size >= MAX_HOST_PARSERS ? parsers.keys().next() : null;
+      if (idle && !idle.done) {
+        appendOutput(out, parsers.get(idle.value)!.flush());
+        parsers.delete(idle.value);
+      }
       parser = createParser(source.type, { defaultHost: key, resolveUid: options.resolveUid });
-      parsers.set(key, parser);
     }
+    parsers.set(key, parser);
     return parser;
   };
-  const out = emptyOutput();
   const now = options.clock.now();
   let offset = 0;
   let sinceYield = 0;

@@ -278,6 +278,28 @@ describe('POST /ingest', () => {
       expect((await storedEvents()).map((row) => row.login_user)).toEqual(['alice', 'bob', 'alice']);
     });
 
+    it('counts a wrapper-shaped line that nests too deep as malformed and stores the rest', async () => {
+      const deep = `{"message":"hello","x":${'['.repeat(100)}${']'.repeat(100)}}`;
+      const body = [record(['cat', '/etc/shadow'], 'alice'), deep, record(['nc', '-lvp', '4444'], 'bob')].join('\n');
+      const { status, json } = await post(body, ndjson(TOKENS.shipper));
+      expect(status).toBe(200);
+      expect(json).toMatchObject({ accepted: 2, stored: 2, malformed: 1 });
+      expect((await storedEvents()).map((row) => row.login_user)).toEqual(['alice', 'bob']);
+    });
+
+    it('keeps the host every wrapper names, past the number of parsers one request holds', async () => {
+      const hosts = 1003;
+      const body = Array.from({ length: hosts }, (_, i) =>
+        JSON.stringify({ message: JSON.stringify({ time: '2026-11-24T14:00:00Z', user: 'alice', argv: ['cat', '/etc/shadow', `n${i}`] }), host: `web-${i}` }),
+      ).join('\n');
+      const { status, json } = await post(body, ndjson(TOKENS.shipper));
+      expect(status).toBe(200);
+      expect(json).toMatchObject({ accepted: hosts, stored: hosts, malformed: 0 });
+      const rows = await store.db.selectFrom('command_events').select(['host', 'command']).execute();
+      const wrong = rows.filter((row) => row.host !== `web-${row.command.split(' n')[1]}`);
+      expect(wrong).toEqual([]);
+    });
+
     it('sets aside a record the database refuses, stores the rest, and says so', async () => {
       await sql`alter table command_events add constraint no_poison check (host <> 'poison-host')`.execute(store.db);
       const body = [
