@@ -21,6 +21,16 @@ export function lineBlock(bytes: Buffer, start: number, end: number, offset: num
   return { bytes, start, end, offset, ascii: isAscii(bytes.subarray(start, end)) };
 }
 
+/**
+ * The block without the UTF-8 byte order mark a log may begin with (Windows tools write one): only
+ * at offset 0, where a file or stream starts, and only there is it not part of the first record.
+ */
+export function withoutByteOrderMark(block: LineBlock): LineBlock {
+  const { bytes, start } = block;
+  if (block.offset !== 0 || block.end - start < 3 || bytes[start] !== 0xef || bytes[start + 1] !== 0xbb || bytes[start + 2] !== 0xbf) return block;
+  return { ...block, start: start + 3, offset: 3, ascii: block.ascii || isAscii(bytes.subarray(start + 3, block.end)) };
+}
+
 /** End of the line starting at `from`: its `\n`, or the block end for a last line without one. */
 export function lineEnd(block: LineBlock, from: number): number {
   const nl = block.bytes.indexOf(10, from);

@@ -1,6 +1,6 @@
 import type { PipelineRecord } from '../health/pipeline-record.js';
 import type { CommandEvent } from './command-event.js';
-import { forEachLine, type LineBlock } from './line-block.js';
+import { forEachLine, withoutByteOrderMark, type LineBlock } from './line-block.js';
 
 /** Why a line was skipped, or kept with a part missing; counted per source and reason. */
 export type MalformedReason =
@@ -90,7 +90,8 @@ export function uidMapResolver(uids: Readonly<Record<string, string>> | null | u
 }
 
 /** Feeds a block of lines to a parser: whole, when it takes blocks, or line by line. */
-export function parseBlock(parser: LogParser, block: LineBlock, now: Date, out: ParseOutput): void {
+export function parseBlock(parser: LogParser, whole: LineBlock, now: Date, out: ParseOutput): void {
+  const block = withoutByteOrderMark(whole);
   if (parser.pushBlock) {
     parser.pushBlock(block, now, out);
     return;

@@ -10,7 +10,7 @@ import { access, constants, open, stat } from 'node:fs/promises';
 import { systemClock, type Clock } from '../clock.js';
 import { NotFoundError, VouchError } from '../errors.js';
 import type { CommandEvent } from './command-event.js';
-import { forEachLine, splitBlocks, type BlockChunk, type LineBlock } from './line-block.js';
+import { forEachLine, lineBlock, splitBlocks, withoutByteOrderMark, type BlockChunk, type LineBlock } from './line-block.js';
 import { emptyOutput, parseBlock, type LogParser, type Malformed, type ParserOptions } from './parser.js';
 import { AutoParser, formatAutoWouldChoose } from './parsers/auto-parser.js';
 import { AUTO_FORMAT, PARSER_FORMATS, isParserFormat, loadParserFactory } from './parsers/formats.js';
@@ -138,9 +138,10 @@ async function firstLines(file: string, maxLineBytes: number): Promise<string[]>
   }
   // A last line cut by the sample's end is not one the detector will see as it is.
   const whole = bytes.length < SAMPLE_BYTES ? bytes.length : bytes.lastIndexOf(10) + 1;
-  const decoding = isAscii(bytes.subarray(0, whole)) ? 'latin1' : 'utf8';
+  const start = withoutByteOrderMark(lineBlock(bytes, 0, whole, 0)).start;
+  const decoding = isAscii(bytes.subarray(start, whole)) ? 'latin1' : 'utf8';
   const lines: string[] = [];
-  for (let pos = 0; pos < whole; ) {
+  for (let pos = start; pos < whole; ) {
     let nl = bytes.indexOf(10, pos);
     if (nl < 0 || nl > whole) nl = whole;
     if (nl - pos <= maxLineBytes) lines.push(bytes.toString(decoding, pos, nl));
@@ -245,7 +246,8 @@ export function nonBlankLines(block: LineBlock): number {
 }
 
 /** Adds the block's first lines to the sample, up to SAMPLE_LINES lines and SAMPLE_BYTES bytes. */
-function keepSample(block: LineBlock, facts: LineFacts): void {
+function keepSample(whole: LineBlock, facts: LineFacts): void {
+  const block = withoutByteOrderMark(whole);
   const limited = { ...block, end: Math.min(block.end, block.start + (SAMPLE_BYTES - facts.sampleBytes)) };
   facts.sampleBytes += limited.end - limited.start;
   forEachLine(limited, (line) => {

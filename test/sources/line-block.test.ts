@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
-import { forEachLine, lineBlock, restOfBlock, splitBlocks, type BlockChunk } from '../../src/sources/line-block.js';
+import { forEachLine, lineBlock, restOfBlock, splitBlocks, withoutByteOrderMark, type BlockChunk } from '../../src/sources/line-block.js';
 
 /** Splits `parts` and decodes every chunk before the next is read (chunks may point into reused buffers). */
 async function split(parts: Buffer[], maxLineBytes: number, source: AsyncIterable<Buffer> = Readable.from(parts)) {
@@ -101,6 +101,25 @@ describe('splitBlocks', () => {
       ),
       { numRuns: 300 },
     );
+  });
+});
+
+describe('withoutByteOrderMark', () => {
+  const bom = Buffer.from([0xef, 0xbb, 0xbf]);
+  it('drops a byte order mark where a log starts, and only there', () => {
+    const bytes = Buffer.concat([bom, Buffer.from('a\n'), bom, Buffer.from('b\n')]);
+    const first = withoutByteOrderMark(lineBlock(bytes, 0, bytes.length, 0));
+    expect(first).toMatchObject({ start: 3, offset: 3, ascii: false });
+    // A mark later in the log is text of its line, and a block further on is left as it is.
+    const lines: string[] = [];
+    forEachLine(first, (line) => void lines.push(line));
+    expect(lines).toEqual(['a', '\ufeffb']);
+    const later = lineBlock(bytes, 5, bytes.length, 5);
+    expect(withoutByteOrderMark(later)).toBe(later);
+    const ascii = withoutByteOrderMark(lineBlock(Buffer.concat([bom, Buffer.from('x\n')]), 0, 5, 0));
+    expect(ascii).toMatchObject({ start: 3, ascii: true });
+    const short = lineBlock(Buffer.from([0xef, 0xbb]), 0, 2, 0);
+    expect(withoutByteOrderMark(short)).toBe(short);
   });
 });
 

@@ -54,6 +54,30 @@ describe('openLog', () => {
     expect(progress.at(-1)).toBe(Buffer.byteLength(text));
   });
 
+  it('reads a log that begins with a byte order mark, its first record included', async () => {
+    const bom = Buffer.from([0xef, 0xbb, 0xbf]);
+    const json = path.join(dir, 'bom.jsonl');
+    await writeFile(json, Buffer.concat([bom, Buffer.from(`${jsonLine(1)}\n${jsonLine(2)}\n`)]));
+    const audit = path.join(dir, 'bom-audit.log');
+    const records = [
+      'type=SYSCALL msg=audit(1764000000.100:7): arch=c000003e syscall=59 success=yes exit=0 ppid=1 pid=42 auid=1001 uid=0 euid=0 tty=pts0 ses=3 comm="cat" exe="/usr/bin/cat"',
+      'type=EXECVE msg=audit(1764000000.100:7): argc=2 a0="cat" a1="/etc/shadow"',
+      'type=EOE msg=audit(1764000000.100:7): ',
+    ];
+    await writeFile(audit, Buffer.concat([bom, Buffer.from(records.join('\n') + '\n')]));
+    for (const format of ['auto', undefined]) {
+      const fromJson = await drain(await openLog(json, { ...options, format: format ?? 'json' }));
+      expect(fromJson.malformed).toEqual([]);
+      expect(fromJson.events.map((e) => e.argv[1])).toEqual(['1', '2']);
+      const fromAudit = await drain(await openLog(audit, { ...options, format: format ?? 'auditd' }));
+      expect(fromAudit.malformed).toEqual([]);
+      expect(fromAudit.events.map((e) => [e.loginUid, e.command])).toEqual([[1001, 'cat /etc/shadow']]);
+    }
+    const sampled = await openLog(json, options);
+    await drain(sampled);
+    expect(sampled.sampleLines[0]).toBe(jsonLine(1));
+  });
+
   it('reports lines over the length limit as too_long without holding them', async () => {
     const file = path.join(dir, 'long.jsonl');
     await writeFile(file, [jsonLine(1), jsonLine(2, { pad: 'x'.repeat(5000) }), jsonLine(3)].join('\n') + '\n');
