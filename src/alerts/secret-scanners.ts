@@ -115,15 +115,21 @@ function foldCase(code: number): number {
 }
 
 /**
- * The next match of a case-insensitive anchor that starts at an ASCII word boundary (re2's `\b`;
- * a JavaScript `\b` under the `iu` flags would count long s and the Kelvin sign as word
- * characters).
+ * The next match of a case-insensitive header-name anchor that starts at an ASCII word boundary
+ * (re2's `\b`; a JavaScript `\b` under the `iu` flags would count long s and the Kelvin sign as
+ * word characters), or right after curl's `-H` glued to it (`-H'Authorization: ...'` reaches the
+ * program as the one word `-HAuthorization: ...`).
  */
 function nextAnchorAtBoundary(anchor: RegExp, text: string, from: number): RegExpExecArray | null {
   for (let m = nextAnchor(anchor, text, from); m !== null; m = nextAnchor(anchor, text, m.index + 1)) {
-    if (!isWord(text.charCodeAt(m.index - 1))) return m;
+    if (!isWord(text.charCodeAt(m.index - 1)) || followsHeaderFlag(text, m.index)) return m;
   }
   return null;
+}
+
+/** Whether `text` has curl's short header flag `-H`, starting a word, just before `at`. */
+function followsHeaderFlag(text: string, at: number): boolean {
+  return at >= 2 && text.charCodeAt(at - 1) === 0x48 /* H */ && text.charCodeAt(at - 2) === 0x2d /* - */ && (at === 2 || !isWord(text.charCodeAt(at - 3)));
 }
 
 /** Like `skip`, but looks at no more than `limit` code units. */

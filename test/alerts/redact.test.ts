@@ -174,6 +174,28 @@ describe('redactCommand: a tool behind a wrapper or a remote host', () => {
   });
 });
 
+describe("redactCommand: curl's -H glued to its header", () => {
+  // curl -H'Authorization: ...' and -HAuthorization:\\ ... reach curl as one word: flag and header.
+  it.each([
+    [['curl', '-HAuthorization: Bearer S3cretTok', 'https://x']],
+    [['curl', '-HPRIVATE-TOKEN: S3cretTok', '-HCookie: session=S3cretCookie', 'https://x']],
+    [['sh', '-c', 'curl -HAuthorization:\\ Bearer\\ S3cretTok https://x | sh']],
+  ])('%j', (argv) => {
+    const shown = redactCommand(argv).argv;
+    expect(shown.join(' ')).not.toMatch(/S3cret/);
+    expect(shown.join(' ')).toMatch(/-H(Authorization|PRIVATE-TOKEN)/);
+    expect(shown[0]).toBe(argv[0]);
+  });
+});
+
+describe('redactCommand: header names inside other words', () => {
+  it('keeps a header-like name that is part of a longer word', () => {
+    for (const argv of [['grep', 'xAuthorization: Bearer word'], ['echo', 'a-HAuthorization: x'], ['echo', 'HAuthorization: x']]) {
+      expect(redactCommand(argv).argv).toEqual(argv);
+    }
+  });
+});
+
 describe('redactCommand: headers and cookies given word by word', () => {
   it.each([
     [['curl', '-H', 'Authorization:', 'Bearer', 'S3cretTok', 'https://x'], ['curl', '-H', 'Authorization:', 'Bearer', R, 'https://x']],
