@@ -419,7 +419,7 @@ class AuditdParser implements LogParser {
       names: this.namer(ev.host),
     });
     if (event) {
-      this.sudo.claim(event);
+      this.sudo.claim(event, ev);
       out.events.push(event);
       if (builder.syscall === null) {
         // Who ran it is unknown (the record with auid and uid was lost): no user is not "a daemon".

@@ -101,7 +101,7 @@ export function createGoAuditParser(options: ParserOptions): LogParser {
     }
     const event = builder.build(ctx);
     if (event) {
-      sudo.claim(event);
+      sudo.claim(event, ctx);
       out.events.push(event);
       const report = damage.report(line, offset);
       if (report) out.malformed.push(report);

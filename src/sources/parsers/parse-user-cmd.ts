@@ -10,6 +10,8 @@ export interface UserCmdRecord {
   ses: number | null;
   uid: number | null;
   cmd: string;
+  /** True when `cmd` is as long as libaudit lets it be (PATH_MAX - 1 bytes): the command may go on. */
+  cmdCut: boolean;
   cwd: string | null;
   exe: string | null;
   terminal: string | null;
@@ -111,12 +113,25 @@ export function parseUserCmdAt(bytes: Buffer, start: number, rawEnd: number, end
     ses: int(SES),
     uid: int(UID),
     cmd: cmd ?? '',
+    cmdCut: cmdBytes(bytes, at[CMD]!, to[CMD]!) >= LIBAUDIT_MAX_CMD_BYTES,
     cwd,
     exe: f.has(EXE) ? (decodeFieldAt(bytes, at[EXE]!, to[EXE]!, utf8) ?? null) : null,
     terminal: f.has(TERMINAL) ? terminalAt(bytes, at[TERMINAL]!, to[TERMINAL]!, utf8) : null,
     success: res < 0 || !(isText(bytes, res, to[RES]!, 'failed') || isText(bytes, res, to[RES]!, '0')),
     auidName: f.has(AUID_NAME) ? unquotedAt(bytes, at[AUID_NAME]!, to[AUID_NAME]!, utf8) : undefined,
   };
+}
+
+/**
+ * libaudit's audit_log_user_command keeps at most PATH_MAX - 1 bytes of the command (4,095 on
+ * Linux): a longer sudo command is logged cut there, in its USER_CMD record.
+ */
+export const LIBAUDIT_MAX_CMD_BYTES = 4095;
+
+/** Bytes of the command the raw `cmd` value `bytes[from, to)` holds: hex is two digits a byte, quoted text is itself. */
+function cmdBytes(bytes: Buffer, from: number, to: number): number {
+  const first = bytes[from];
+  return first === 34 || first === 39 ? to - from - 2 : (to - from) >> 1;
 }
 
 function isText(bytes: Buffer, from: number, to: number, text: string): boolean {

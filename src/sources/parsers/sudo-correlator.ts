@@ -87,13 +87,18 @@ export class SudoCorrelator {
     return repeated;
   }
 
-  /** Marks `event` as run via sudo and forgets the USER_CMD it came from, if one matches. */
-  claim(event: CommandEvent): boolean {
+  /**
+   * Marks `event` as run via sudo and forgets the USER_CMD it came from, if one matches. `stamp`
+   * is the exec's own event id and time: sudo writes USER_CMD before it runs the command, so an
+   * exec stamped before a USER_CMD is not its command (`exec sudo cmd $(python3 ...)`: python3
+   * ran first, as a child of the pid sudo was then exec'd in).
+   */
+  claim(event: CommandEvent, stamp: AuditStamp): boolean {
     const pending = this.pending;
     if (pending.length === 0) return false;
     let index = -1;
-    for (let i = 0; i < pending.length && index < 0; i++) if (sameActor(pending[i]!, event) && event.ppid === pending[i]!.record.pid) index = i;
-    for (let i = 0; i < pending.length && index < 0; i++) if (sameActor(pending[i]!, event) && commandMatches(pending[i]!.record, event)) index = i;
+    for (let i = 0; i < pending.length && index < 0; i++) if (sameActor(pending[i]!, event) && event.ppid === pending[i]!.record.pid && cameAfter(stamp, pending[i]!.ctx)) index = i;
+    for (let i = 0; i < pending.length && index < 0; i++) if (sameActor(pending[i]!, event) && commandMatches(pending[i]!.record, event) && cameAfter(stamp, pending[i]!.ctx)) index = i;
     if (index < 0) return false;
     this.pending.splice(index, 1);
     event.extra = { ...event.extra, via: 'sudo' };
@@ -160,7 +165,44 @@ function unclaimedEvent(p: PendingSudo): CommandEvent {
   return userCmdEvent(p.record, p.ctx);
 }
 
+/** An audit event's id (`SECONDS.MILLIS:SERIAL`) and its time: where it stands among its host's events. */
+export interface AuditStamp {
+  id: string;
+  time: Date;
+}
+
+/**
+ * Whether the exec stamped `exec` came after the USER_CMD stamped `cmd` on its host: a later time,
+ * or the same millisecond and a later serial (the kernel numbers a host's events in order). When
+ * either serial is not a number, the time alone decides.
+ */
+function cameAfter(exec: AuditStamp, cmd: AuditStamp): boolean {
+  const execMs = exec.time.getTime();
+  const cmdMs = cmd.time.getTime();
+  if (execMs !== cmdMs) return execMs > cmdMs;
+  const execSerial = serialOf(exec.id);
+  const cmdSerial = serialOf(cmd.id);
+  return Number.isNaN(execSerial) || Number.isNaN(cmdSerial) || execSerial > cmdSerial;
+}
+
+/** The serial after the colon of an audit id, or NaN. */
+function serialOf(id: string): number {
+  const colon = id.lastIndexOf(':');
+  const digits = id.slice(colon + 1);
+  return colon >= 0 && /^\d{1,15}$/.test(digits) ? Number(digits) : Number.NaN;
+}
+
+/**
+ * Whether the USER_CMD's `cmd` is the exec's command line. A `cmd` libaudit cut at its limit is
+ * the start of it (a character cut in two there is left out).
+ */
 function commandMatches(record: UserCmdRecord, event: CommandEvent): boolean {
+  if (record.cmdCut) {
+    let end = record.cmd.length;
+    while (end > 0 && record.cmd.charCodeAt(end - 1) === 0xfffd) end -= 1;
+    const start = record.cmd.slice(0, end);
+    return event.command.startsWith(start) || (event.exe !== null && commandLine([event.exe, ...event.argv.slice(1)]).startsWith(start));
+  }
   if (record.cmd === event.command) return true;
   return event.exe !== null && record.cmd === commandLine([event.exe, ...event.argv.slice(1)]);
 }
@@ -171,6 +213,9 @@ function userCmdEvent(record: UserCmdRecord, ctx: EventContext): CommandEvent {
   // sudo joins argv with single spaces, so the argument boundaries are gone; split on spaces.
   const argv = record.cmd.split(' ').filter((word) => word !== '');
   const extra: Record<string, string> = { via: 'sudo' };
+  // The split is a best reading: an argument that held a space, or was empty, is not told apart.
+  if (record.cmd.includes(' ')) extra.argv_inexact = 'true';
+  if (record.cmdCut) extra.truncated = 'true';
   if (record.terminal) extra.tty = record.terminal;
   if (record.ses !== null && record.ses !== UNSET_ID) extra.ses = String(record.ses);
   const event: CommandEvent = {

@@ -381,6 +381,50 @@ describe('auditd parser: sudo', () => {
     expect(events[0]?.command).toBe('whoami');
   });
 
+  it('an exec stamped before the USER_CMD is not its command, though its parent is the pid sudo runs in', () => {
+    // `exec sudo /bin/echo $(python3 ...)`: python3 ran first, as a child of the shell that then
+    // became sudo. The command sudo ran is a grandchild under its pty monitor.
+    const parser = createAuditdParser({ defaultHost: 'local' });
+    const clock = new ManualClock(0);
+    const python = child('1700000002.000:99', 5000, ['python3', '-c', 'print(1)']);
+    // Its event closes after the USER_CMD came (auditd writes the EOE once the process exits).
+    const lines = [
+      ...python.slice(0, -1),
+      userCmd('1700000002.020:100', 5000, hex('rm -rf /srv/data'), 'success'),
+      ...python.slice(-1),
+      ...child('1700000002.030:103', 6001, ['rm', '-rf', '/srv/data']),
+    ];
+    const events = feed(parser, lines, clock);
+    events.push(...parser.flush().events);
+    expect(events.map((e) => [e.argv[0], e.extra?.via])).toEqual([
+      ['python3', undefined],
+      ['rm', 'sudo'],
+    ]);
+  });
+
+  it('joins a USER_CMD whose command libaudit cut at 4,095 bytes to the execve, by its start', () => {
+    const parser = createAuditdParser({ defaultHost: 'local' });
+    const clock = new ManualClock(0);
+    const long = `${'K'.repeat(5998)}é`;
+    const cut = Buffer.from(`/bin/echo ${long}`).subarray(0, 4095);
+    const lines = [userCmd('1700000002.000:100', 5000, cut.toString('hex').toUpperCase(), 'success'), ...child('1700000002.010:101', 6001, ['/bin/echo', long])];
+    const events = feed(parser, lines, clock);
+    events.push(...parser.flush().events);
+    expect(events.map((e) => [e.argv[1]?.length, e.extra?.via])).toEqual([[5999, 'sudo']]);
+  });
+
+  it('says a USER_CMD on its own is split from text, and cut when libaudit cut it', () => {
+    const parser = createAuditdParser({ defaultHost: 'local' });
+    const clock = new ManualClock(0);
+    const cut = `/bin/echo ${'K'.repeat(4085)}`;
+    const events = feed(parser, [userCmd('1700000002.000:100', 5000, hex(cut), 'success'), userCmd('1700000003.000:200', 5001, hex('whoami'), 'success')], clock);
+    events.push(...parser.flush().events);
+    expect(events.map((e) => [e.argv.length, e.extra?.truncated, e.extra?.argv_inexact])).toEqual([
+      [2, 'true', 'true'],
+      [1, undefined, undefined],
+    ]);
+  });
+
   it('a denied sudo (res=failed) is emitted at once as a denial', () => {
     const parser = createAuditdParser({ defaultHost: 'local' });
     const out = parser.push(userCmd('1700000005.000:400', 8000, hex('cat /etc/shadow'), 'failed'), 0, new Date(0));

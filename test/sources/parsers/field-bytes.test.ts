@@ -92,6 +92,7 @@ function referenceUserCmd(line: string, rawEnd: number): UserCmdRecord | string 
     ses: intField(outer.get('ses')),
     uid: intField(outer.get('uid')),
     cmd: cmd ?? '',
+    cmdCut: (rawCmd.startsWith('"') || rawCmd.startsWith("'") ? rawCmd.length - 2 : rawCmd.length >> 1) >= 4095,
     cwd,
     exe: decodeField(inner.get('exe')) ?? null,
     terminal: terminal === undefined || isNoValue(stripQuotes(terminal)) ? null : stripQuotes(terminal),
