@@ -121,6 +121,14 @@ describe('laurel as auditd plugin, against libauparse on the same events', () =>
     expect(rescued.map((want) => want.argv.slice(0, 2))).toContainEqual(['bash', '-c']);
   });
 
+  it("ties sudo's USER_CMD records to the execve they caused, as the auditd parser does on the same events", () => {
+    const view = (event: CommandEvent) => [event.eventKey, event.user, event.runAs, event.command, event.extra?.via ?? null, event.sudoDenied ?? false];
+    const fromLaurel = run(createLaurelParser({ defaultHost: 'vm' }), nonEmptyLines(readFixture(`${DIR}/laurel-array.jsonl`))).events.map(view);
+    const fromAuditd = parseFixture(createAuditdParser({ defaultHost: 'vm' }), `${DIR}/audit-enriched.log`).events.map(view);
+    expect(fromLaurel.filter((v) => v[4] === 'sudo').length).toBeGreaterThanOrEqual(4);
+    expect([...fromLaurel].sort()).toEqual([...fromAuditd].sort());
+  });
+
   it('decodes audit-enriched.log with the auditd parser as laurel did', () => {
     const laurel = nonEmptyLines(readFixture(`${DIR}/laurel-array.jsonl`)).map((l) => JSON.parse(l) as LaurelEvent);
     checkAuditdAgainstLaurel(`${DIR}/audit-enriched.log`, laurel);

@@ -12,24 +12,33 @@
  */
 import type { CommandEvent } from '../command-event.js';
 import { commandLine } from '../command-event.js';
-import type { LogParser, ParseOutput, ParserOptions } from '../parser.js';
+import type { LogParser, MalformedReason, ParseOutput, ParserOptions } from '../parser.js';
 import { emptyOutput } from '../parser.js';
+import { DEFAULT_EVENT_TIMEOUT_MS, DEFAULT_MAX_PENDING_EVENTS } from './auditd.js';
 import { FieldDamage, asJsonObject, malformed, wellFormed, type JsonObject } from './parse-support.js';
 import { UNSET_ID } from './decode-field.js';
 import { execVerdictFor } from './exec-verdict.js';
-import { parseAuditId } from './record-header.js';
+import { DEFAULT_MAX_RECORD_GAP, LogClock } from './log-clock.js';
+import { parseUserCmd, type UserCmdRecord } from './parse-user-cmd.js';
+import { ENRICHED_SEPARATOR, parseAuditId } from './record-header.js';
+import { SudoCorrelator } from './sudo-correlator.js';
 import { type UidNamer, uidNamer } from './uid-namer.js';
 
 
 
 /**
- * Creates a parser for laurel JSON lines (format `laurel`). Every line is a whole event, so
- * nothing is held: lowWaterMark() is always null and flush() returns nothing. Lines that are
- * not execs (no EXECVE and no exec syscall) are skipped silently. `eventKey` is `host:ID`, the
- * same key the auditd parser gives the event. Never throws.
+ * Creates a parser for laurel JSON lines (format `laurel`). Every line is a whole event. Lines
+ * that are not execs (no EXECVE and no exec syscall) nor sudo's USER_CMD are skipped silently.
+ * A USER_CMD is tied to the execve it caused as the auditd parser ties it (SudoCorrelator): a
+ * denial is emitted at once, and one no execve claims once it goes stale in the log (lines, or
+ * log time), so lowWaterMark() reports the USER_CMD lines still waiting and flush() emits them.
+ * `eventKey` is `host:ID`, the same key the auditd parser gives the event. Never throws.
  */
 export function createLaurelParser(options: ParserOptions): LogParser {
   const format = 'laurel';
+  // sudo's USER_CMD is an event of its own: tied to the execve it caused as in the auditd parser.
+  const clock = new LogClock(DEFAULT_MAX_RECORD_GAP, Math.max(0, options.eventTimeoutMs ?? DEFAULT_EVENT_TIMEOUT_MS));
+  const sudo = new SudoCorrelator(DEFAULT_MAX_PENDING_EVENTS);
   const namers = new Map<string, UidNamer>();
   const namer = (host: string): UidNamer => {
     let n = namers.get(host);
@@ -56,9 +65,19 @@ export function createLaurelParser(options: ParserOptions): LogParser {
       out.malformed.push(malformed('unrecognized', line, offset));
       return;
     }
+    clock.observe(parsed.time.getTime());
     const host = typeof event.NODE === 'string' && event.NODE !== '' ? decodePercent(event.NODE) : options.defaultHost;
-    const command = toCommand(event, { host, id, time: parsed.time, names: namer(host), format });
+    const ctx = { host, id, time: parsed.time, names: namer(host), format };
+    const userCmd = asJsonObject(event.USER_CMD);
+    if (userCmd !== null) {
+      const record = userCmdRecord(userCmd);
+      if (typeof record === 'string') out.malformed.push(malformed(record, line, offset));
+      else for (const denial of sudo.add(record, { ...ctx, sourceFormat: format, offset, at: clock.mark() })) out.events.push(denial);
+      return;
+    }
+    const command = toCommand(event, ctx);
     if (!command) return;
+    sudo.claim(command, ctx);
     out.events.push(command);
     // A NODE that is there but not a name: the exec is kept under the source's host, and the damage counted.
     if (event.NODE !== undefined && event.NODE !== null && typeof event.NODE !== 'string') {
@@ -74,15 +93,41 @@ export function createLaurelParser(options: ParserOptions): LogParser {
     push(line, offset) {
       const out = emptyOutput();
       try {
+        clock.tick();
+        for (const event of sudo.expire(clock)) out.events.push(event);
         parseLine(line, offset, out);
       } catch {
         out.malformed.push(malformed('unrecognized', line, offset));
       }
       return out;
     },
-    flush: emptyOutput,
-    lowWaterMark: () => null,
+    flush() {
+      return { events: sudo.flush(), malformed: [] };
+    },
+    lowWaterMark() {
+      return sudo.lowWaterMark();
+    },
   };
+}
+
+/**
+ * sudo's USER_CMD as laurel writes it (`{"pid":..,"uid":..,"auid":..,"ses":..,"msg":"cwd=... cmd=...
+ * terminal=... res=...","UID":..,"AUID":..}`), read by the auditd parser's own USER_CMD reader
+ * from the record text those fields stand for, or why it cannot be.
+ */
+function userCmdRecord(record: JsonObject): UserCmdRecord | Extract<MalformedReason, 'bad_hex' | 'unrecognized'> {
+  const msg = text(record.msg);
+  if (msg === null) return 'unrecognized';
+  const words = ['pid', 'uid', 'auid', 'ses'].flatMap((name) => {
+    const value = num(record[name]);
+    return value === null ? [] : [`${name}=${value}`];
+  });
+  const raw = `${words.join(' ')} msg='${msg}'`;
+  const names = ['UID', 'AUID'].flatMap((name) => {
+    const value = text(record[name]);
+    return value === null ? [] : [`${name}="${value}"`];
+  });
+  return parseUserCmd(names.length > 0 ? `${raw}${ENRICHED_SEPARATOR}${names.join(' ')}` : raw, 0, raw.length);
 }
 
 interface LaurelContext {

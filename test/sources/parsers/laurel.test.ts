@@ -113,6 +113,42 @@ describe('laurel parser', () => {
     expect(parser.push(openat, 0, new Date(0))).toEqual({ events: [], malformed: [] });
   });
 
+  describe("sudo's USER_CMD", () => {
+    const userCmd = (id: string, pid: number, cmd: string, res: string) =>
+      JSON.stringify({
+        ID: id,
+        NODE: 'web-1',
+        USER_CMD: { pid, uid: 1001, auid: 1001, ses: 7, msg: `cwd="/tmp" cmd="${cmd}" exe="/usr/bin/sudo" terminal=pts/0 res=${res}`, UID: 'alice', AUID: 'alice' },
+      });
+    const exec = (id: string, ppid: number, argv: string[]) =>
+      laurelLine({ ID: id, SYSCALL: { arch: '0xc000003e', syscall: 59, success: 'yes', ppid, pid: ppid + 1, auid: 1001, uid: 0, euid: 0, ses: 7, exe: `/usr/bin/${argv[0]}`, AUID: 'alice', UID: 'root', EUID: 'root' }, EXECVE: { argc: argv.length, ARGV: argv } });
+
+    it('gives a denial at once, and ties an allowed one to the execve it caused', () => {
+      const parser = createLaurelParser({ defaultHost: 'fallback' });
+      const denied = parser.push(userCmd('1700000000.000:10', 500, 'cat /etc/shadow', 'failed'), 0, new Date(0));
+      expect(denied.events.map((e) => [e.user, e.command, e.sudoDenied, e.host])).toEqual([['alice', 'cat /etc/shadow', true, 'web-1']]);
+      expect(parser.push(userCmd('1700000001.000:20', 600, 'id', 'success'), 100, new Date(0)).events).toEqual([]);
+      expect(parser.lowWaterMark()).toBe(100);
+      const ran = parser.push(exec('1700000001.010:21', 600, ['id']), 200, new Date(0)).events;
+      expect(ran.map((e) => [e.command, e.runAs, e.extra?.via])).toEqual([['id', 'root', 'sudo']]);
+      expect(parser.lowWaterMark()).toBeNull();
+      expect(parser.flush().events).toEqual([]);
+    });
+
+    it('emits an allowed one no execve claims once it goes stale, or at the end', () => {
+      const parser = createLaurelParser({ defaultHost: 'fallback' });
+      parser.push(userCmd('1700000001.000:20', 600, '/usr/bin/whoami %25', 'success'), 0, new Date(0));
+      expect(parser.flush().events.map((e) => [e.argv, e.extra?.via])).toEqual([[['/usr/bin/whoami', '%'], 'sudo']]);
+    });
+
+    it('counts a USER_CMD it cannot read', () => {
+      const bad = JSON.stringify({ ID: '1700000001.000:20', USER_CMD: { pid: 1, msg: 'cwd="/" cmd=ZZ res=success' } });
+      const noMsg = JSON.stringify({ ID: '1700000001.000:21', USER_CMD: { pid: 1 } });
+      const parser = createLaurelParser({ defaultHost: 'fallback' });
+      expect([bad, noMsg].flatMap((line, i) => parser.push(line, i, new Date(0)).malformed.map((m) => m.reason))).toEqual(['bad_hex', 'unrecognized']);
+    });
+  });
+
   it('reports bad lines', () => {
     const parser = createLaurelParser({ defaultHost: 'h' });
     expect(parser.push('{"ID":', 9, new Date(0)).malformed).toEqual([{ reason: 'bad_json', sample: '{"ID":', offset: 9 }]);
