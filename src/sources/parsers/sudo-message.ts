@@ -300,6 +300,16 @@ export function decodeOctalEscapes(text: string, spaces = true): string {
   return out + text.slice(from);
 }
 
+/**
+ * Whether `text` holds a `#` sequence decodeOctalEscapes decodes. sudo does not escape a literal
+ * `#`, so each such sequence may also be the text itself (`#057etc`, `#012`): a command holding
+ * one is a best reading.
+ */
+export function holdsOctalEscape(text: string): boolean {
+  for (let hash = text.indexOf('#'); hash >= 0; hash = text.indexOf('#', hash + 1)) if (escapeAt(text, hash) !== null) return true;
+  return false;
+}
+
 /** The escape starting at `hash` (its character code and length), or null when there is none. */
 function escapeAt(text: string, hash: number): { code: number; length: number } | null {
   if (text.startsWith('#0177', hash)) return { code: 0x7f, length: 5 };
@@ -348,6 +358,7 @@ export function sudoEntryToEvent(origin: SudoOrigin, user: string, entry: SudoEn
   keep('CHROOT', 'chroot');
   keep('HOST', 'submit_host');
   if (entry.repeated.length > 0) extra.sudo_fields_repeated = entry.repeated.join(',');
+  if (holdsOctalEscape(entry.commandText)) extra.argv_inexact = 'true';
   if (entry.exitStatus !== null) extra.exit_status = entry.exitStatus;
   if (entry.signal !== null) extra.signal = entry.signal;
   const event: CommandEvent = {

@@ -135,6 +135,14 @@ describe('sudo syslog parser', () => {
     const event = run(parser(), [line]).events[0]!;
     expect(event.argv).toEqual(['/opt/my tools/run', 'a\nb', '#123', 'tab\tx']);
     expect(event.cwd).toBe('/home/alice/my dir');
+    // sudo does not escape a literal #, so #012 may have been typed as it is: a best reading.
+    expect(event.extra?.argv_inexact).toBe('true');
+  });
+
+  it('says a command whose # sequences may be literal text is a best reading, and only then', () => {
+    const line = (command: string) => `Nov 24 14:24:00 web-1 sudo[7]:    alice : TTY=pts/0 ; PWD=/ ; USER=root ; COMMAND=${command}`;
+    const events = run(parser(), [line('/bin/echo #057etc#057shadow'), line('/bin/echo #123 #9 issue#42'), line('/bin/ls -la')]).events;
+    expect(events.map((e) => e.extra?.argv_inexact)).toEqual(['true', undefined, undefined]);
   });
 
   it('splits single-quoted arguments (sudo 1.9.13+) with \\\' and \\\\ escapes', () => {
