@@ -14,8 +14,8 @@ import type { CommandEvent } from './command-event.js';
  *   running as root, sent it.
  * - `syslog-unverified`: sudo's syslog text. Anyone on the machine can write it
  *   (`logger -t sudo "alice : ... COMMAND=..."`); the user named in it is only a claim.
- * - `shipper`: a record of a log agent (osquery, Falco, JSON lines, sudo's own JSON log file): as
- *   trustworthy as the program that wrote it and the path it took.
+ * - `shipper`: a record of a log agent (osquery, Falco, JSON lines, sudo's own JSON or text log
+ *   file): as trustworthy as the program that wrote it and the path it took.
  */
 export const ATTRIBUTIONS = ['kernel', 'audit-userspace', 'journal-trusted', 'syslog-unverified', 'shipper'] as const;
 export type Attribution = (typeof ATTRIBUTIONS)[number];

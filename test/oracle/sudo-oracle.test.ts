@@ -54,6 +54,25 @@ describe('sudo text logs against sudo JSON log of the same commands', () => {
     });
   }
 
+  it("decodes sudo's own log file (Defaults logfile, wrapped at 80 columns) to the JSON log's commands", () => {
+    const { events, malformed } = parseFixture(createSudoSyslogParser(options), `${DIR}/sudo-logfile.log`, new Date('2026-12-08T00:00:00Z'));
+    expect(malformed).toEqual([]);
+    // The file also has the "a password is required" sudo writes before refusing a command (and
+    // for erin's sudo -n, which sends nothing to syslog).
+    const refusals = events.filter((e) => e.denialReason !== 'a password is required');
+    expect(refusals.map(essentials)).toEqual(fromJson.events.map(essentials));
+    expect(events.length - refusals.length).toBe(5);
+    expect(new Set(events.map((e) => e.attribution))).toEqual(new Set(['shipper']));
+    // dave's entries were written with log_host and log_year.
+    const dave = events.filter((e) => e.user === 'dave');
+    expect(dave.map((e) => [e.host, e.extra?.submit_host, e.time.getUTCFullYear()])).toEqual(dave.map(() => ['vm', 'vm', 2026]));
+    const alice = events.filter((e) => e.user === 'alice');
+    expect(alice.every((e) => e.time.toISOString().startsWith('2026-12-07T'))).toBe(true);
+    // A wrap inside the command may have eaten a run of spaces: such argv is a best reading.
+    expect(alice.find((e) => e.argv.length > 100)?.extra?.argv_inexact).toBe('true');
+    expect(alice.find((e) => e.command === '/usr/bin/id')?.extra?.argv_inexact).toBeUndefined();
+  });
+
   // sudo exits right after logging a denial, before journald reads the sender's /proc entry: those
   // entries carry no _EXE/_COMM, cannot be told from a forgery, and are refused (counted).
   it("decodes journal.json to the JSON log's commands, refusing the denials journald could not attribute", () => {

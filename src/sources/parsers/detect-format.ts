@@ -7,6 +7,8 @@ export const DETECT_SAMPLE_LINES = 50;
 const SUDO_EVENT_KEYS = new Set(['accept', 'reject', 'alert', 'exit']);
 /** A line opening one event of sudo's pretty-printed JSON log file. */
 const SUDO_JSON_BLOCK = /^"(accept|reject|alert|exit)"\s*:\s*\{/;
+/** The first line of an entry of sudo's own log file: `Nov 24 14:23:28[ 2026] : alice : TTY=...`. */
+const SUDO_LOGFILE_ENTRY = /^(Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) [ \d]\d \d\d:\d\d:\d\d( \d{4})? : [^ :]{1,256} : [A-Za-z]/;
 /** Any fixed date: detection never depends on the year a syslog date is placed in. */
 const DETECT_NOW = new Date(Date.UTC(2000, 0, 1));
 
@@ -39,7 +41,8 @@ export function detectFormat(sampleLines: readonly string[]): string | null {
 /**
  * The format one line looks like, or null:
  * - `[node=NAME ]type=TYPE msg=audit(...)` is auditd;
- * - a syslog line from `sudo` is sudo, or sudo-json when it carries `@cee:`;
+ * - a syslog line from `sudo` is sudo, or sudo-json when it carries `@cee:`, and so is an entry of
+ *   sudo's own log file;
  * - a JSON object is sorted by its keys: `SYSLOG_IDENTIFIER`/`__CURSOR` (sudo-journald), one of
  *   accept/reject/alert/exit or `sudo` (sudo-json), `messages` + `sequence` (go-audit), `ID` +
  *   `SYSCALL`/`EXECVE` (laurel), `hostIdentifier`/`diffResults`/`columns` (osquery),
@@ -52,6 +55,7 @@ export function classifyLine(line: string): string | null {
   if (text.startsWith('{')) return classifyJson(text);
   if (SUDO_JSON_BLOCK.test(text)) return 'sudo-json';
   if (isAuditRecord(text)) return 'auditd';
+  if (SUDO_LOGFILE_ENTRY.test(text)) return 'sudo';
   if (text.includes('sudo')) {
     const header = parseSyslogHeader(text, DETECT_NOW);
     if (header?.program === 'sudo') return header.message.startsWith('@cee:') ? 'sudo-json' : 'sudo';

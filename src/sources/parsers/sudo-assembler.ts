@@ -101,6 +101,26 @@ export class SudoAssembler {
     if (held.text.length > MAX_LINE_CHARS) this.release(sender, out);
   }
 
+  /**
+   * A wrapped line of an entry of sudo's own log file (its four-space indent removed): appended
+   * to the sender's held entry after a space. sudo wraps at a run of spaces and writes none of
+   * them, so where that run was longer (an empty argument, spaces inside a quoted one) a wrap in
+   * the command leaves the arguments a best reading. Without a held entry it is reported as an
+   * incomplete event.
+   */
+  wrapped(sender: string, text: string, line: { raw: string; offset: number; now: Date }, out: ParseOutput): void {
+    const held = this.pending.get(sender);
+    if (held === undefined) {
+      out.malformed.push(malformed('incomplete_event', line.raw, line.offset, "a wrapped line of sudo's log file without the line it continues"));
+      return;
+    }
+    held.glued ||= held.text.includes('COMMAND=');
+    held.text += ` ${text}`;
+    held.cutInWord = false;
+    held.heldSince = line.now.getTime();
+    if (held.text.length > MAX_LINE_CHARS) this.release(sender, out);
+  }
+
   /** Any other message from `sender` means its held message is complete. */
   other(sender: string, out: ParseOutput): void {
     this.release(sender, out);

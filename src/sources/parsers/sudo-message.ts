@@ -1,6 +1,7 @@
 import { commandLine, type CommandEvent } from '../command-event.js';
 import type { MalformedReason } from '../parser.js';
 import { wellFormed } from './parse-support.js';
+import type { Attribution } from '../provenance.js';
 
 /**
  * sudo's own log line (the "sudo" log format), the text that follows `sudo[PID]: ` in syslog and
@@ -340,6 +341,8 @@ export interface SudoOrigin {
   loginUid: number | null;
   eventKey: string;
   sourceFormat: string;
+  /** The event's attribution when not its format's (sudo's own log file is not syslog). */
+  attribution?: Attribution;
 }
 
 /** Builds the CommandEvent for a parsed sudo entry. */
@@ -381,5 +384,6 @@ export function sudoEntryToEvent(origin: SudoOrigin, user: string, entry: SudoEn
     event.denialReason = wellFormed(decodeOctalEscapes(entry.reason));
   }
   if (Object.keys(extra).length > 0) event.extra = extra;
+  if (origin.attribution !== undefined) event.attribution = origin.attribution;
   return event;
 }

@@ -7,7 +7,7 @@ import {
 import { HeldSudoParser } from './held-sudo-parser.js';
 import { sudoCeeToOutput } from './sudo-json.js';
 import { splitSudoMessage } from './sudo-message.js';
-import { parseSyslogHeader } from './syslog-header.js';
+import { parseSudoLogfileLine, parseSyslogHeader } from './syslog-header.js';
 
 export const SUDO_SYSLOG_FORMAT = 'sudo';
 
@@ -22,12 +22,18 @@ export { DEFAULT_SUDO_HOLD_MS } from './held-sudo-parser.js';
  * - A message is held until the next message from the same sudo process, or
  *   `options.eventTimeoutMs` (default 2000 ms) after it arrived, so `(command continued)` parts
  *   are joined to it; `lowWaterMark()` reports the oldest held line.
- * - sudo's JSON format sent over syslog (`@cee:{"sudo":{...}}`) is understood as well.
+ * - sudo's JSON format sent over syslog (`@cee:{"sudo":{...}}`) is understood as well, and so is
+ *   sudo's own log file (`Defaults logfile`, see logfileLine).
  * - `eventKey` is `sudo:` + SHA-1 of the first line.
  */
 export function createSudoSyslogParser(options: ParserOptions): LogParser {
   return new SudoSyslogParser(options);
 }
+
+/** The one sender of sudo's own log file: sudo writes each entry whole, one after another. */
+const LOGFILE_SENDER = 'sudo logfile';
+/** How sudo indents the lines it wraps an entry of its log file onto (LOG_INDENT). */
+const LOGFILE_INDENT = '    ';
 
 class SudoSyslogParser extends HeldSudoParser {
   readonly format = SUDO_SYSLOG_FORMAT;
@@ -35,6 +41,7 @@ class SudoSyslogParser extends HeldSudoParser {
   protected handle(line: string, offset: number, now: Date, out: ParseOutput, kept: string | null): void {
     const header = parseSyslogHeader(line, now);
     if (header === null) {
+      if (this.logfileLine(line, offset, now, out, kept)) return;
       const reason = hasInvalidUtf8(line) ? 'invalid_utf8' : 'unrecognized';
       out.malformed.push(malformed(reason, line, offset, 'not a syslog line'));
       return;
@@ -63,6 +70,40 @@ class SudoSyslogParser extends HeldSudoParser {
       };
       this.assembler.first(sender, { origin, user: message.user, text: message.text, offset, raw: line }, now, out);
     }
+  }
+
+  /**
+   * A line of sudo's own log file (`Defaults logfile`): `DATE[ YEAR] : user : [HOST=host ; ]TTY=... ;
+   * COMMAND=...`, wrapped at `loglinelen` onto lines indented by four spaces. False when the line
+   * is neither. sudo writes that file itself (root's, mode 0600), so its entries are not syslog's
+   * word but as trusted as the file: attributed `shipper`, as sudo's JSON log file is.
+   */
+  private logfileLine(line: string, offset: number, now: Date, out: ParseOutput, kept: string | null): boolean {
+    const text = kept ?? line;
+    if (text.startsWith(LOGFILE_INDENT)) {
+      this.assembler.wrapped(LOGFILE_SENDER, text.slice(LOGFILE_INDENT.length).replace(/^ +/, ''), { raw: line, offset, now }, out);
+      return true;
+    }
+    const entry = parseSudoLogfileLine(text, now);
+    if (entry === null) return false;
+    const message = splitSudoMessage(entry.message);
+    if (message.kind !== 'first') {
+      this.assembler.other(LOGFILE_SENDER, out);
+      return true;
+    }
+    // With log_host, sudo names the host as the entry's first field.
+    const host = /^HOST=([^ ;]+) ; /.exec(message.text);
+    const origin = {
+      time: entry.time,
+      host: host?.[1] ?? this.options.defaultHost,
+      pid: null,
+      loginUid: null,
+      eventKey: hashKey(SUDO_SYSLOG_FORMAT, line),
+      sourceFormat: SUDO_SYSLOG_FORMAT,
+      attribution: 'shipper' as const,
+    };
+    this.assembler.first(LOGFILE_SENDER, { origin, user: message.user, text: message.text, offset, raw: line }, now, out);
+    return true;
   }
 }
 

@@ -49,6 +49,34 @@ export function parseSyslogHeader(line: string, now: Date): SyslogHeader | null 
     : readTaggedBody(line, hostEnd + 1, stamp.time, host);
 }
 
+/** The start of one entry of sudo's own log file (`Defaults logfile`), see parseSudoLogfileLine. */
+export interface SudoLogfileLine {
+  time: Date;
+  /** Everything after `DATE : `: `user : TTY=... ; COMMAND=...` (`user : HOST=h ; TTY=...` with log_host). */
+  message: string;
+}
+
+/**
+ * The first line of an entry of sudo's own log file: `Nov 24 14:23:28 : alice : TTY=...`, or with
+ * `log_year` `Nov 24 14:23:28 2026 : alice : ...` (sudo writes local time; as with RFC 3164 syslog,
+ * it is taken as UTC, and the year, when absent, is inferred from `now`). Null for anything else.
+ */
+export function parseSudoLogfileLine(line: string, now: Date): SudoLogfileLine | null {
+  if (MONTHS[line.slice(0, 3)] === undefined) return null;
+  let pos = 15;
+  let year: number | null = null;
+  if (/^ \d{4} : /.test(line.slice(pos, pos + 8))) {
+    year = Number(line.slice(pos + 1, pos + 5));
+    pos += 5;
+  }
+  if (!line.startsWith(' : ', pos)) return null;
+  // readTimestamp wants the space that ends a syslog timestamp.
+  const stamp = readTimestamp(`${line.slice(0, 15)} `, 0, year === null ? now : new Date(Date.UTC(year, 11, 31) - 1));
+  if (stamp === null) return null;
+  const time = year === null || stamp.time.getUTCFullYear() === year ? stamp.time : null;
+  return time === null ? null : { time, message: line.slice(pos + 3) };
+}
+
 function readTimestamp(line: string, pos: number, now: Date): { time: Date; end: number } | null {
   const month = MONTHS[line.slice(pos, pos + 3)];
   if (month !== undefined && line.charCodeAt(pos + 3) === 0x20) {

@@ -240,3 +240,26 @@ describe('sudo syslog parser', () => {
     expect(out.events.map((e) => e.argv)).toEqual([['/bin/echo', 'p', `x${'é'.repeat(600)}`, 'next']]);
   });
 });
+
+describe("sudo parser: sudo's own log file", () => {
+  const entry = '    COMMAND=/bin/cat /etc/shadow';
+  it('joins a wrapped entry, and counts a wrapped line without the line it continues', () => {
+    const lines = ['    USER=root ; COMMAND=/bin/ls', 'Nov 24 14:23:28 : alice : TTY=pts/0 ; PWD=/tmp ; USER=root ;', entry];
+    const { events, malformed } = run(createSudoSyslogParser(baseOptions), lines);
+    expect(malformed.map((m) => m.reason)).toEqual(['incomplete_event']);
+    expect(events.map((e) => [e.user, e.runAs, e.cwd, e.command, e.attribution, e.extra?.argv_inexact])).toEqual([['alice', 'root', '/tmp', '/bin/cat /etc/shadow', 'shipper', undefined]]);
+  });
+
+  it('reads log_year dates, and refuses a date that cannot be', () => {
+    const at = (stamp: string) => run(createSudoSyslogParser(baseOptions), [`${stamp} : alice : TTY=pts/0 ; PWD=/ ; USER=root ; COMMAND=/bin/ls`]);
+    expect(at('Feb 29 10:00:00 2024').events[0]?.time.toISOString()).toBe('2024-02-29T10:00:00.000Z');
+    expect(at('Dec 31 23:59:59 2019').events[0]?.time.toISOString()).toBe('2019-12-31T23:59:59.000Z');
+    expect(at('Feb 29 10:00:00 2023').malformed.map((m) => m.reason)).toEqual(['unrecognized']);
+  });
+
+  it('is what --format auto picks for such a file', async () => {
+    const { detectFormat } = await import('../../../src/sources/parsers/detect-format.js');
+    expect(detectFormat(['Dec  7 23:39:48 : alice : TTY=pts/0 ; PWD=/tmp ; USER=root ; COMMAND=/usr/bin/id', entry])).toBe('sudo');
+    expect(detectFormat(['Dec  7 23:39:49 2026 : dave : HOST=vm ; TTY=pts/0 ; PWD=/tmp ; USER=root ;'])).toBe('sudo');
+  });
+});
