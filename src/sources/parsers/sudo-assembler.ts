@@ -24,6 +24,8 @@ interface Pending extends SudoFirstMessage {
    * exactly at its limit, which leaves the same parts: the argv is then the likelier reading.
    */
   glued: boolean;
+  /** Whether the text held so far has reached `COMMAND=` (for wrapped, below). */
+  inCommand: boolean;
 }
 
 /** Messages held at once; past this the oldest is emitted without waiting (bounded memory). */
@@ -63,7 +65,7 @@ export class SudoAssembler {
   first(sender: string, message: SudoFirstMessage, now: Date, out: ParseOutput): void {
     this.release(sender, out);
     const cutInWord = keptByteLength(message.text) === sudoPartLimit(message.user, false);
-    this.pending.set(sender, { ...message, heldSince: now.getTime(), cutInWord, glued: false });
+    this.pending.set(sender, { ...message, heldSince: now.getTime(), cutInWord, glued: false, inCommand: message.text.includes('COMMAND=') });
     this.nextExpiry = Math.min(this.nextExpiry, now.getTime() + this.timeoutMs);
     if (this.pending.size > MAX_PENDING) {
       // Release the oldest in a batch: taking them one at a time from the front of a Map with
@@ -114,7 +116,9 @@ export class SudoAssembler {
       out.malformed.push(malformed('incomplete_event', line.raw, line.offset, "a wrapped line of sudo's log file without the line it continues"));
       return;
     }
-    held.glued ||= held.text.includes('COMMAND=');
+    // sudo wraps only at spaces, so a COMMAND= is whole on the line that holds it.
+    held.glued ||= held.inCommand;
+    held.inCommand ||= text.includes('COMMAND=');
     held.text += ` ${text}`;
     held.cutInWord = false;
     held.heldSince = line.now.getTime();

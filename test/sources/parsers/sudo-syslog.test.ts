@@ -250,6 +250,14 @@ describe("sudo parser: sudo's own log file", () => {
     expect(events.map((e) => [e.user, e.runAs, e.cwd, e.command, e.attribution, e.extra?.argv_inexact])).toEqual([['alice', 'root', '/tmp', '/bin/cat /etc/shadow', 'shipper', undefined]]);
   });
 
+  it('joins a long wrapped entry in linear time', () => {
+    const lines = ['Nov 24 14:23:28 : alice : TTY=pts/0 ; PWD=/tmp ; USER=root ; COMMAND=/bin/echo', ...Array<string>(40_000).fill(`    ${'w'.repeat(70)}`)];
+    const started = performance.now();
+    const { events } = run(createSudoSyslogParser(baseOptions), lines);
+    expect(performance.now() - started).toBeLessThan(5000);
+    expect(events.map((e) => [e.argv.length, e.extra?.argv_inexact])).toEqual([[40_001, 'true']]);
+  });
+
   it('reads log_year dates, and refuses a date that cannot be', () => {
     const at = (stamp: string) => run(createSudoSyslogParser(baseOptions), [`${stamp} : alice : TTY=pts/0 ; PWD=/ ; USER=root ; COMMAND=/bin/ls`]);
     expect(at('Feb 29 10:00:00 2024').events[0]?.time.toISOString()).toBe('2024-02-29T10:00:00.000Z');
