@@ -256,7 +256,16 @@ export class FileSource {
     const { filePath } = batch;
     this.uncommitted.set(filePath, (this.uncommitted.get(filePath) ?? 0) + 1);
     const now = this.options.clock.now();
-    if (batch.truncated) this.parsers.delete(filePath);
+    if (batch.truncated) {
+      this.parsers.delete(filePath);
+      // The tailer found no copy holding the lines from the old position to the truncation.
+      const position = positions.get(filePath)?.offset ?? 0;
+      this.options.logger.warn('log file truncated (copytruncate) with no rotated copy found: lines written after the position read to, before the truncation, were not read', {
+        source: this.name,
+        path: filePath,
+        readTo: position,
+      });
+    }
     const state = this.parserFor(filePath);
     const out = emptyOutput();
     // The blocks point into the tailer's read buffers: parse them before the next poll.

@@ -124,6 +124,8 @@ interface OpenFile {
   /** Once renamed away: when that was noticed, and when the file last grew since (rotateWaitMs). */
   rotatedAt?: number;
   grewAt?: number;
+  /** A copy copytruncate made: no writer holds it, so it is final once read to its end. */
+  copy?: boolean;
 }
 
 interface ReadResult {
@@ -136,7 +138,8 @@ interface ReadResult {
 
 /**
  * Follows one file or a glob of files. Survives rotation by rename (the old file is read to its
- * end before the new one is started), copytruncate (the file shrinks: restart at 0), deletion and
+ * end before the new one is started), copytruncate (the file shrinks: what followed the
+ * checkpoint is read from the copy, found by its first bytes, then the file from 0), deletion and
  * re-creation (a new inode: start at 0), and lines longer than maxLineBytes (skipped, reported).
  * Never returns a partial last line: bytes after the last `\n` wait for a later poll, except at
  * the end of a file that was rotated away, which will never grow again.
@@ -268,6 +271,12 @@ export class FileTailer {
       start = 0;
       truncated = true;
     }
+    if (truncated && checkpoint) {
+      // copytruncate: what followed the checkpoint before the truncation is in the copy logrotate
+      // made, if it can be found. Read it from there as a renamed file would be, then this one.
+      const copy = await this.truncatedCopy(key, checkpoint);
+      if (copy !== null) return this.pollReplaced(key, { ...checkpoint, fileId: copy }, true, true);
+    }
     if (truncated) forgetFingerprint(file);
     if (checkpoint && !truncated && current.size === start) return [];
     if (!checkpoint && this.firstPoll && this.options.startAt === 'end') {
@@ -290,15 +299,16 @@ export class FileTailer {
    * descriptor we hold or, after a restart, from the sibling that has its inode; then start the
    * file now at `key`, if there is one, from 0.
    */
-  private async pollReplaced(key: string, checkpoint: Checkpoint, hasNew: boolean): Promise<TailBatch[]> {
+  private async pollReplaced(key: string, checkpoint: Checkpoint, hasNew: boolean, copy = false): Promise<TailBatch[]> {
     const batches: TailBatch[] = [];
     const old = await this.openOld(key, checkpoint.fileId);
     if (old) {
       const now = this.now();
       old.rotatedAt ??= now;
+      if (copy) old.copy = true;
       // Its writer may still hold it (until told to reopen): the old file is final only once it
       // has not grown for rotateWaitMs; until then a last line may yet end, and the new file waits.
-      const settled = !hasNew || now - Math.max(old.rotatedAt, old.grewAt ?? -Infinity) >= this.rotateWaitMs;
+      const settled = !hasNew || old.copy === true || now - Math.max(old.rotatedAt, old.grewAt ?? -Infinity) >= this.rotateWaitMs;
       const result = await this.read(old.handle, checkpoint.offset, settled);
       const moved = result.endOffset !== checkpoint.offset || result.blocks.length > 0 || result.tooLong.length > 0;
       if (moved) old.grewAt = now;
@@ -354,6 +364,33 @@ export class FileTailer {
     const file = await openFile(key);
     if (file) this.open.set(key, file);
     return file;
+  }
+
+  /**
+   * The fileId of the copy a copytruncate rotation made of the file at `key`, which was truncated
+   * below `checkpoint`: a sibling that is another file, holds more than was read, and starts with
+   * the bytes the checkpoint's fingerprint was made of. Null when there is none (no fingerprint,
+   * or the copy was compressed or removed).
+   */
+  private async truncatedCopy(key: string, checkpoint: Checkpoint): Promise<string | null> {
+    const fingerprint = checkpoint.fingerprint;
+    if (!fingerprint || checkpoint.offset <= 0) return null;
+    const length = Number(fingerprint.slice(0, fingerprint.indexOf(':')));
+    if (!Number.isSafeInteger(length) || length <= 0 || length > FINGERPRINT_BYTES) return null;
+    const dir = path.dirname(key);
+    const base = path.basename(key);
+    // logrotate names the copy after the file (audit.log.1, app.log-20240101).
+    for (const name of (await listDir(dir)).filter((n) => n.startsWith(base) && n !== base).sort()) {
+      const full = path.join(dir, name);
+      const info = await fileInfo(full);
+      if (!info || info.fileId === checkpoint.fileId || info.size <= checkpoint.offset) continue;
+      const file = await openFile(full);
+      if (!file) continue;
+      const head = await headFingerprint(file.handle, length).catch(() => null);
+      await file.handle.close().catch(() => undefined);
+      if (head === fingerprint && file.fileId === info.fileId) return info.fileId;
+    }
+    return null;
   }
 
   /** The descriptor of a file that left `key`: the one held, or a sibling with its inode. */

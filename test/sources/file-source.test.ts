@@ -1,4 +1,4 @@
-import { appendFile, mkdtemp, rename, rm, writeFile } from 'node:fs/promises';
+import { appendFile, copyFile, mkdtemp, rename, rm, truncate, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -67,6 +67,30 @@ describe('FileSource when a commit fails', () => {
     expect(ingestor.storedNumbers()).toEqual(numbers);
     expect(ingestor.violations).toEqual([]);
     expect(ingestor.checkpoints.at(-1)?.offset).toBe(log.size);
+  });
+
+  it('loses nothing when the file is rotated by copytruncate while commits fail', async () => {
+    const log = new NumberedLog(path.join(dir, 'audit.log'));
+    await writeFile(log.file, '');
+    const before = await log.append(20);
+    let down = false;
+    const ingestor = new FlakyIngestor(log, () => down);
+    const s = source({ file: log.file, ingestor });
+    await drain(s);
+    // The database goes away; lines are read, their commit fails, and more are written.
+    down = true;
+    const during = await log.append(15);
+    await expect(s.runOnce()).rejects.toThrow();
+    const unread = await log.append(15);
+    // logrotate's copytruncate: the copy holds everything, the file starts again empty.
+    await copyFile(log.file, `${log.file}.1`);
+    await truncate(log.file, 0);
+    log.restart();
+    const after = await log.append(5);
+    down = false;
+    await drain(s);
+    expect(ingestor.storedNumbers()).toEqual([...before, ...during, ...unread, ...after]);
+    expect(ingestor.violations).toEqual([]);
   });
 
   it('keeps the events of a failed idle flush and flushes them again after the next pause', async () => {

@@ -215,6 +215,42 @@ describe('FileTailer', () => {
     expect(linesOf(batch)).toEqual([{ text: 'cc', offset: 0 }]);
   });
 
+  it('after copytruncate, reads the lines it had not read yet from the copy, then the file from 0', async () => {
+    const file = path.join(dir, 'audit.log');
+    await writeFile(file, 'aaaa\nbbbb\n');
+    const t = tailer({ path: file });
+    const cps = new Map<string, Checkpoint>();
+    await pollInto(t, cps);
+    // Written after the last poll (or while commits failed and the position went back), then
+    // rotated: logrotate copies the file and truncates it in place.
+    await appendFile(file, 'cccc\ndddd\n');
+    await writeFile(`${file}.2`, 'an older rotation\n');
+    await writeFile(`${file}.1`, 'aaaa\nbbbb\ncccc\ndddd\n');
+    await truncate(file, 0);
+    await appendFile(file, 'eeee\n');
+    const batches = await pollInto(t, cps);
+    expect(batches.map((b) => [b.readPath, b.startOffset, b.finished, b.truncated, linesOf(b).map((l) => l.text)])).toEqual([
+      [`${file}.1`, 10, true, false, ['cccc', 'dddd']],
+      [file, 0, false, false, ['eeee']],
+    ]);
+    expect(cps.get(file)!.fileId).toBe(await fileId(file));
+    expect(await pollInto(t, cps)).toEqual([]);
+  });
+
+  it('after a restart during copytruncate, still finds the copy by its first bytes', async () => {
+    const file = path.join(dir, 'audit.log');
+    await writeFile(file, 'aaaa\nbbbb\n');
+    const [first] = await tailer({ path: file }).poll(new Map());
+    const checkpoint: Checkpoint = { fileId: first!.fileId, offset: first!.endOffset, fingerprint: first!.fingerprint };
+    await appendFile(file, 'cccc\n');
+    await writeFile(`${file}-20261207`, 'aaaa\nbbbb\ncccc\n');
+    await truncate(file, 0);
+    const cps = new Map([[file, checkpoint]]);
+    const batches = await pollInto(tailer({ path: file }), cps);
+    expect(texts(batches)).toEqual(['cccc']);
+    expect(batches[0]).toMatchObject({ readPath: `${file}-20261207`, finished: true });
+  });
+
   it('follows a deleted and re-created file from its start', async () => {
     const file = path.join(dir, 'app.log');
     await writeFile(file, 'before\n');
