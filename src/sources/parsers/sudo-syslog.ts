@@ -37,15 +37,21 @@ const LOGFILE_INDENT = '    ';
 
 class SudoSyslogParser extends HeldSudoParser {
   readonly format = SUDO_SYSLOG_FORMAT;
+  /** Whether a syslog line was read: a file that holds one is not sudo's own log file. */
+  private sawSyslog = false;
 
   protected handle(line: string, offset: number, now: Date, out: ParseOutput, kept: string | null): void {
     const header = parseSyslogHeader(line, now);
     if (header === null) {
       if (this.logfileLine(line, offset, now, out, kept)) return;
+      this.assembler.other(LOGFILE_SENDER, out);
       const reason = hasInvalidUtf8(line) ? 'invalid_utf8' : 'unrecognized';
       out.malformed.push(malformed(reason, line, offset, 'not a syslog line'));
       return;
     }
+    // A syslog line ends any entry of sudo's log file held, and says this is no such file.
+    this.assembler.other(LOGFILE_SENDER, out);
+    this.sawSyslog = true;
     if (header.program !== 'sudo') return;
     const sender = `${header.host}\u0000${header.pid ?? ''}`;
     if (header.message.startsWith('@cee:')) {
@@ -76,7 +82,9 @@ class SudoSyslogParser extends HeldSudoParser {
    * A line of sudo's own log file (`Defaults logfile`): `DATE[ YEAR] : user : [HOST=host ; ]TTY=... ;
    * COMMAND=...`, wrapped at `loglinelen` onto lines indented by four spaces. False when the line
    * is neither. sudo writes that file itself (root's, mode 0600), so its entries are not syslog's
-   * word but as trusted as the file: attributed `shipper`, as sudo's JSON log file is.
+   * word but as trusted as the file: attributed `shipper`, as sudo's JSON log file is, as long as
+   * the stream is that file. Once a syslog line came (a syslog file, in which such a line can
+   * only be text someone slipped in), they are `syslog-unverified` like the rest.
    */
   private logfileLine(line: string, offset: number, now: Date, out: ParseOutput, kept: string | null): boolean {
     const text = kept ?? line;
@@ -100,7 +108,7 @@ class SudoSyslogParser extends HeldSudoParser {
       loginUid: null,
       eventKey: hashKey(SUDO_SYSLOG_FORMAT, line),
       sourceFormat: SUDO_SYSLOG_FORMAT,
-      attribution: 'shipper' as const,
+      attribution: this.sawSyslog ? ('syslog-unverified' as const) : ('shipper' as const),
     };
     this.assembler.first(LOGFILE_SENDER, { origin, user: message.user, text: message.text, offset, raw: line }, now, out);
     return true;

