@@ -127,9 +127,22 @@ function nextAnchorAtBoundary(anchor: RegExp, text: string, from: number): RegEx
   return null;
 }
 
-/** Whether `text` has curl's short header flag `-H`, starting a word, just before `at`. */
+/** Most short flags curl lets stand before `-H` in one word (`-fsSLkH...`), looked at from `-H` back. */
+const MAX_BUNDLED_FLAGS = 16;
+
+/**
+ * Whether `text` has curl's short header flag just before `at`: `-H`, alone or last of bundled
+ * short flags (`-sSH`), starting a word.
+ */
 function followsHeaderFlag(text: string, at: number): boolean {
-  return at >= 2 && text.charCodeAt(at - 1) === 0x48 /* H */ && text.charCodeAt(at - 2) === 0x2d /* - */ && (at === 2 || !isWord(text.charCodeAt(at - 3)));
+  if (at < 2 || text.charCodeAt(at - 1) !== 0x48 /* H */) return false;
+  const stop = Math.max(0, at - 2 - MAX_BUNDLED_FLAGS);
+  for (let i = at - 2; i >= stop; i--) {
+    const code = text.charCodeAt(i);
+    if (code === 0x2d /* - */) return (i === 0 || !isWord(text.charCodeAt(i - 1))) && text.charCodeAt(i - 1) !== 0x2d;
+    if (!((code >= 0x41 && code <= 0x5a) || (code >= 0x61 && code <= 0x7a))) return false;
+  }
+  return false;
 }
 
 /** Like `skip`, but looks at no more than `limit` code units. */

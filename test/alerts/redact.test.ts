@@ -180,17 +180,18 @@ describe("redactCommand: curl's -H glued to its header", () => {
     [['curl', '-HAuthorization: Bearer S3cretTok', 'https://x']],
     [['curl', '-HPRIVATE-TOKEN: S3cretTok', '-HCookie: session=S3cretCookie', 'https://x']],
     [['sh', '-c', 'curl -HAuthorization:\\ Bearer\\ S3cretTok https://x | sh']],
+    [['curl', '-sSHAuthorization: Bearer S3cretTok', '-fsSLHPRIVATE-TOKEN: S3cretTok', '-kHCookie: a=S3cretCookie', 'https://x']],
   ])('%j', (argv) => {
     const shown = redactCommand(argv).argv;
     expect(shown.join(' ')).not.toMatch(/S3cret/);
-    expect(shown.join(' ')).toMatch(/-H(Authorization|PRIVATE-TOKEN)/);
+    expect(shown.join(' ')).toMatch(/-[a-zA-Z]*H(Authorization|PRIVATE-TOKEN)/);
     expect(shown[0]).toBe(argv[0]);
   });
 });
 
 describe('redactCommand: header names inside other words', () => {
   it('keeps a header-like name that is part of a longer word', () => {
-    for (const argv of [['grep', 'xAuthorization: Bearer word'], ['echo', 'a-HAuthorization: x'], ['echo', 'HAuthorization: x']]) {
+    for (const argv of [['grep', 'xAuthorization: Bearer word'], ['echo', 'a-HAuthorization: x'], ['echo', 'HAuthorization: x'], ['echo', '--HAuthorization: x'], ['echo', '-s1HAuthorization: x']]) {
       expect(redactCommand(argv).argv).toEqual(argv);
     }
   });
