@@ -78,6 +78,8 @@ class SudoJournaldParser extends HeldSudoParser {
         out.malformed.push(malformed('untrusted_source', line, offset, impostor));
         return;
       }
+      // An alert may name nobody: sudo sent it for the one journald saw run it.
+      if (senderName !== null) for (const event of parsed.events) event.user ??= senderName.name;
       out.events.push(...parsed.events);
       out.malformed.push(...parsed.malformed);
       return;

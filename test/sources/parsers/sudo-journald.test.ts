@@ -311,6 +311,12 @@ describe('sudo journald parser', () => {
       expect(malformed[1]!.detail).toMatch(/uid 65534 \(nobody\), but the line names alice/);
     });
 
+    it('names the sender as the user of an @cee: alert that names nobody', () => {
+      const alert = '@cee:{"sudo":{"alert":{"reason":"pattern match","command":"/bin/cat","runargv":["cat","/etc/shadow"],"alert_time":{"seconds":1795530208,"nanoseconds":0}}}}';
+      const { events } = run(naming(), [entry({ _UID: '65534', _CAP_EFFECTIVE: '1fffeffffff', MESSAGE: alert })]);
+      expect(events.map((e) => [e.user, e.command])).toEqual([['nobody', 'cat /etc/shadow']]);
+    });
+
     it("keeps the sender's own @cee: line, and the damage it reports", () => {
       const own = '@cee:{"sudo":{"accept":{"submituser":"nobody","runuser":"root","runargv":["ls"],"submit_time":{"seconds":1795530208,"nanoseconds":0}}}}';
       const { events, malformed } = run(naming(), [entry({ _UID: '65534', _CAP_EFFECTIVE: '1fffeffffff', MESSAGE: own.slice(0, -3) })]);
