@@ -370,11 +370,12 @@ async function parseRequest(
     if (parser) {
       parsers.delete(key);
     } else {
-      // Bounded: past the cap the host used longest ago is done with, as at the end of a body.
-      const idle = parsers.size >= MAX_HOST_PARSERS ? parsers.keys().next() : null;
-      if (idle && !idle.done) {
-        appendOutput(out, parsers.get(idle.value)!.flush());
-        parsers.delete(idle.value);
+      if (parsers.size >= MAX_HOST_PARSERS) {
+        // Bounded: past the cap one host is done with, as at the end of a body: the one used
+        // longest ago that holds no part of an event, among the oldest few, else the oldest.
+        const idle = idleParser(parsers);
+        appendOutput(out, parsers.get(idle)!.flush());
+        parsers.delete(idle);
       }
       parser = createParser(source.type, { defaultHost: key, resolveUid: options.resolveUid });
     }
@@ -400,6 +401,21 @@ async function parseRequest(
   await parseBody(body, type, feed);
   for (const parser of parsers.values()) appendOutput(out, parser.flush());
   return { events: out.events, malformed: out.malformed.map(printableSample) };
+}
+
+/** How many of the parsers used longest ago are looked at for one holding nothing. */
+const IDLE_CANDIDATES = 64;
+
+/** The key of the parser to flush when a request holds too many (see parseRequest). */
+function idleParser(parsers: ReadonlyMap<string, LogParser>): string {
+  let oldest: string | null = null;
+  let looked = 0;
+  for (const [key, parser] of parsers) {
+    oldest ??= key;
+    if (parser.lowWaterMark() === null) return key;
+    if (++looked >= IDLE_CANDIDATES) break;
+  }
+  return oldest!;
 }
 
 function countByReason(malformed: readonly Malformed[]): Record<string, number> {

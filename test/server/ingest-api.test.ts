@@ -300,6 +300,23 @@ describe('POST /ingest', () => {
       expect(wrong).toEqual([]);
     });
 
+    it('past that number, keeps the parser of a host whose event is half read', async () => {
+      const wrap = (host: string, message: string) => JSON.stringify({ message, host });
+      const id = 'msg=audit(1795507200.054:77):';
+      const others = (from: number) => Array.from({ length: 1000 }, (_, i) => wrap(`idle-${from + i}`, `type=EOE msg=audit(1795507200.054:${1000 + from + i}): `));
+      const body = [
+        wrap('web-1', `type=SYSCALL ${id} arch=c000003e syscall=59 success=yes exit=0 ppid=1 pid=42 auid=1001 uid=0 euid=0 tty=pts0 ses=3 comm="cat" exe="/usr/bin/cat"`),
+        ...others(0),
+        wrap('web-1', `type=EXECVE ${id} argc=2 a0="cat" a1="/etc/shadow"`),
+        ...others(1000),
+        wrap('web-1', `type=EOE ${id} `),
+      ].join('\n');
+      const { status, json } = await post(body, ndjson(TOKENS.audit));
+      expect(status).toBe(200);
+      expect(json).toMatchObject({ accepted: 1, malformed: 0 });
+      expect((await storedEvents()).map((row) => [row.host, row.command])).toEqual([['web-1', 'cat /etc/shadow']]);
+    });
+
     it('sets aside a record the database refuses, stores the rest, and says so', async () => {
       await sql`alter table command_events add constraint no_poison check (host <> 'poison-host')`.execute(store.db);
       const body = [
