@@ -27,7 +27,8 @@ export const FALCO_FORMAT = 'falco';
  *
  * Only alerts about a process (with `proc.cmdline` or `proc.name`) become events; others (k8s
  * audit, cloud sources) are skipped silently. argv is `proc.cmdline` split on spaces (Falco
- * writes `name args...`), `user` is `user.loginname` when set, else the `user.loginuid` named
+ * writes `name args...`, so such an event carries `argv_inexact`), `cwd` is `proc.cwd` without
+ * the slash Falco ends it with, `user` is `user.loginname` when set, else the `user.loginuid` named
  * through `options.resolveUid`, null when the login uid is unset; `runAs` is `user.name`; `exe`
  * `proc.exepath` or `proc.exe`. The rule, priority, source, tags and container id are kept in
  * `extra` (`falco_rule`, `falco_priority`, ...). `eventKey` hashes time, host, rule and pid.
@@ -68,14 +69,24 @@ function alertToEvents(alert: JsonObject, damage: FieldDamage, options: ParserOp
       argv,
       command: commandLine(argv),
       exe: optional('proc.exepath') ?? optional('proc.exe'),
-      cwd: optional('proc.cwd'),
+      cwd: withoutTrailingSlash(optional('proc.cwd')),
       pid,
       ppid: damage.read(() => processId(integerField(fields, 'proc.ppid'), 'output_fields.proc.ppid')),
       sourceFormat: FALCO_FORMAT,
       eventKey: hashKey(FALCO_FORMAT, `${timeText ?? ''}\u0000${host}\u0000${rule}\u0000${pid ?? ''}`),
-      extra: alertExtra(alert, fields, rule, damage),
+      extra: { ...alertExtra(alert, fields, rule, damage), ...(argvInexact(cmdline) ? { argv_inexact: 'true' } : {}) },
     },
   ];
+}
+
+/** Falco writes `proc.cwd` with a slash at the end (`/home/alice/`); every other source does not. */
+function withoutTrailingSlash(cwd: string | null): string | null {
+  return cwd !== null && cwd.length > 1 && cwd.endsWith('/') ? cwd.slice(0, -1) : cwd;
+}
+
+/** Falco joins the arguments with spaces: an argument holding one cannot be told apart. */
+function argvInexact(cmdline: string | null): boolean {
+  return cmdline !== null && /[ \t]/.test(cmdline.trim());
 }
 
 /** A field's value as text; null when absent, empty, or Falco's `<NA>`. */

@@ -11,6 +11,7 @@ import {
   optionalString,
   splitWords,
   toInteger,
+  wellFormed,
   type FieldDamage,
   type JsonObject,
 } from './parse-support.js';
@@ -23,11 +24,12 @@ export const OSQUERY_FORMAT = 'osquery';
  * - event format: `{name, hostIdentifier, unixTime, action: "added", columns: {...}}`;
  * - batch format: `{..., diffResults: {added: [...], removed: [...]}}`, one event per added row;
  * - snapshot format: `{..., snapshot: [...]}`.
- * Column values are strings (numbers with `--logger_numerics`). A row becomes an event when it has
- * `cmdline` or `path`; other query results and `removed` rows are skipped silently.
+ * Column values are strings (numbers with `--logger_numerics`). A row becomes an event when it is
+ * an execution (see isExecRow); other query results and `removed` rows are skipped silently.
  *
- * argv is `cmdline` split on spaces (osquery joined the arguments, losing their boundaries),
- * `user` the `auid` named through `options.resolveUid` (null when unset), `runAs` the `euid`,
+ * argv is `json_cmdline` when the row has it, else `cmdline` split on spaces (osquery joined the
+ * arguments, losing their boundaries: such an event carries `argv_inexact`), `user` the `auid`
+ * named through `options.resolveUid` (null when unset), `runAs` the `euid` (else the `uid`),
  * `time` the row's `time` column, else `unixTime`. `eventKey` joins host, query name, time and
  * pid with a hash of the row. The command (`cmdline` or `path`), the time and the host must be
  * readable; any other column of the wrong type is left out and the line counted as `bad_field`.
@@ -44,7 +46,7 @@ function resultToEvents(result: JsonObject, damage: FieldDamage, refuse: (error:
     if (host === null && name === '') throw new FieldError('not an osquery result: no name or hostIdentifier');
     return [];
   }
-  const context = { host: host ?? options.defaultHost, name, unixTime: result.unixTime, options, damage };
+  const context = { host: host ?? options.defaultHost, name, unixTime: result.unixTime, snapshot: result.snapshot !== undefined, options, damage };
   const events: CommandEvent[] = [];
   for (const row of rows) {
     // One unreadable row of a snapshot is refused on its own; the line's other rows still count.
@@ -87,8 +89,40 @@ interface RowContext {
   host: string;
   name: string;
   unixTime: unknown;
+  /** The row is of a snapshot: what exists at that moment, not something that happened. */
+  snapshot: boolean;
   options: ParserOptions;
   damage: FieldDamage;
+}
+
+/** `syscall` values of process_events and bpf_process_events rows that are an exec. */
+const EXEC_SYSCALLS = new Set(['execve', 'execveat', 'exec']);
+
+/**
+ * Whether a row is an execution: an event table's row says so (`syscall` of process_events and
+ * bpf_process_events, `event_type` of es_process_events); a row with neither (a `processes`
+ * query) is one when it has a command line and is a difference between runs, not a snapshot of
+ * what is running. socket_events (`connect`, `bind`) and user_events rows have a `path` too, and
+ * are not commands.
+ */
+function isExecRow(row: JsonObject, cmdline: string | null, ctx: RowContext): boolean {
+  const syscall = columnText(row, 'syscall');
+  if (syscall !== null) return EXEC_SYSCALLS.has(syscall.toLowerCase());
+  const eventType = columnText(row, 'event_type');
+  if (eventType !== null) return eventType.toLowerCase() === 'exec';
+  return cmdline !== null && !ctx.snapshot;
+}
+
+/** argv from `json_cmdline` (bpf_process_events: the arguments as a JSON array), or null. */
+function jsonArgv(row: JsonObject): string[] | null {
+  const text = columnText(row, 'json_cmdline');
+  if (text === null) return null;
+  try {
+    const value: unknown = JSON.parse(text);
+    return Array.isArray(value) && value.length > 0 && value.every((a) => typeof a === 'string') ? (value as string[]).map(wellFormed) : null;
+  } catch {
+    return null;
+  }
 }
 
 function rowToEvent(row: JsonObject, ctx: RowContext): CommandEvent | null {
@@ -101,17 +135,21 @@ function rowToEvent(row: JsonObject, ctx: RowContext): CommandEvent | null {
     if (damage.count > before) throw damage.required('cmdline or path is required');
     return null;
   }
+  if (!isExecRow(row, cmdline, ctx)) return null;
   const timeText = damage.read(() => columnText(row, 'time'));
   const time = rowTime(timeText, ctx.unixTime, damage);
   const pid = damage.processId(row, 'pid');
   const auid = damage.integer(row, 'auid');
   const euid = damage.integer(row, 'euid');
-  let argv = cmdline === null ? [] : splitWords(cmdline);
+  const exact = jsonArgv(row);
+  let argv = exact ?? (cmdline === null ? [] : splitWords(cmdline));
   if (argv.length === 0 && path !== null) argv = [path];
   const rowHash = hexDigest('sha1', JSON.stringify(row)).slice(0, 16);
   const extra: Record<string, string> = { osquery_query: ctx.name };
-  const uid = damage.read(() => columnText(row, 'uid'));
-  if (uid !== null) extra.uid = uid;
+  // osquery joined the arguments with spaces: an argument holding one cannot be told apart.
+  if (exact === null && cmdline !== null && /[ \t]/.test(cmdline.trim())) extra.argv_inexact = 'true';
+  const uid = damage.integer(row, 'uid');
+  if (uid !== null) extra.uid = String(uid);
   const syscall = damage.read(() => columnText(row, 'syscall'));
   if (syscall !== null) extra.syscall = syscall;
   return {
@@ -119,7 +157,8 @@ function rowToEvent(row: JsonObject, ctx: RowContext): CommandEvent | null {
     host: ctx.host,
     user: nameUid(auid, ctx.host, ctx.options),
     loginUid: auid === null || isUnsetUid(auid) ? null : auid,
-    runAs: euid === null ? null : nameUid(euid, ctx.host, ctx.options),
+    // bpf_process_events and processes rows have no euid: the uid it ran as.
+    runAs: nameUid(euid ?? uid, ctx.host, ctx.options),
     argv,
     command: commandLine(argv),
     exe: path,

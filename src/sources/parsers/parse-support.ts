@@ -3,6 +3,7 @@ import { redactText } from '../../alerts/redact.js';
 import { CUT_MARK, terminalPrefix } from '../../terminal-text.js';
 import type { Malformed, MalformedReason, ParserOptions } from '../parser.js';
 import { wellFormed } from '../../well-formed.js';
+import { uidNamer } from './uid-namer.js';
 
 /**
  * Longest line a parser looks at, in UTF-16 code units. Real records are far shorter (sudo splits
@@ -175,7 +176,7 @@ export function isUnsetUid(uid: number): boolean {
  */
 export function nameUid(uid: number | null, host: string, options: ParserOptions): string | null {
   if (uid === null || isUnsetUid(uid)) return null;
-  return options.resolveUid?.(uid, host) ?? String(uid);
+  return uidNamer(host, options.resolveUid)(uid, null);
 }
 
 /** A plain (non-array) JSON object. */

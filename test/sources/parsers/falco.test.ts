@@ -33,6 +33,18 @@ const alert = {
 };
 
 describe('Falco parser', () => {
+  it('drops the slash Falco ends proc.cwd with, names uid 0 root, and says argv was split from text', () => {
+    const lines = [
+      JSON.stringify({ ...alert, output_fields: { ...alert.output_fields, 'proc.cwd': '/var/backups/', 'user.loginuid': 0, 'user.loginname': '<NA>' } }),
+      JSON.stringify({ ...alert, output_fields: { ...alert.output_fields, 'proc.cwd': '/', 'proc.cmdline': 'id' } }),
+    ];
+    const { events } = run(parser(), lines);
+    expect(events.map((e) => [e.cwd, e.user, e.extra?.argv_inexact])).toEqual([
+      ['/var/backups', 'root', 'true'],
+      ['/', 'alice', undefined],
+    ]);
+  });
+
   it('parses a process alert, keeping rule and priority', () => {
     const { events, malformed } = run(parser(), [JSON.stringify(alert)]);
     expect(malformed).toEqual([]);
@@ -44,7 +56,7 @@ describe('Falco parser', () => {
       runAs: 'root',
       argv: ['bash', '-i'],
       exe: '/usr/bin/bash',
-      cwd: '/root/',
+      cwd: '/root',
       pid: 4242,
       ppid: 4200,
       sourceFormat: 'falco',
@@ -130,7 +142,7 @@ describe('Falco parser', () => {
     ];
     const { events, malformed } = run(parser(), lines);
     expect(events.map((e) => [e.argv, e.pid, e.loginUid, e.user, e.cwd, e.extra?.falco_priority])).toEqual([
-      [['bash', '-i'], null, null, null, '/root/', 'Notice'],
+      [['bash', '-i'], null, null, null, '/root', 'Notice'],
       [['bash'], 4242, 1000, 'alice', null, undefined],
     ]);
     expect(malformed.map((m) => [m.reason, m.detail])).toEqual([

@@ -82,7 +82,7 @@ describe('osquery parser', () => {
       hostIdentifier: 'web-3',
       unixTime: 1795530210,
       action: 'snapshot',
-      snapshot: [{ pid: 5, path: '/usr/sbin/sshd', cmdline: '', auid: 2001, euid: 0 }],
+      snapshot: [{ pid: 5, path: '/usr/sbin/sshd', cmdline: '', auid: 2001, euid: 0, syscall: 'execve' }],
     };
     const { events } = run(parser(), [JSON.stringify(snapshot)]);
     expect(events[0]).toMatchObject({ argv: ['/usr/sbin/sshd'], user: '2001', time: new Date(1795530210000) });
@@ -94,11 +94,37 @@ describe('osquery parser', () => {
       hostIdentifier: 'web-3',
       unixTime: 1795530210,
       action: 'snapshot',
-      snapshot: [{ pid: 5, cmdline: { x: 1 } }, 'not a row', { pid: 6, path: '/usr/bin/cat', cmdline: 'cat /etc/shadow', auid: 1000 }],
+      snapshot: [{ pid: 5, cmdline: { x: 1 } }, 'not a row', { pid: 6, path: '/usr/bin/cat', cmdline: 'cat /etc/shadow', auid: 1000, syscall: 'execve' }],
     };
     const { events, malformed } = run(parser(), [JSON.stringify(snapshot)]);
     expect(events.map((event) => event.argv)).toEqual([['cat', '/etc/shadow']]);
     expect(malformed.map((item) => item.reason)).toEqual(['bad_json', 'bad_json']);
+  });
+
+  it('takes only executions: not connect or user_events rows with a path, nor a snapshot of running processes', () => {
+    const row = (columns: Record<string, unknown>) => JSON.stringify({ ...eventLine, columns: { time: '1795530210', pid: '7', ...columns } });
+    const lines = [
+      row({ syscall: 'connect', path: '/usr/sbin/apache2', remote_address: '192.168.3.104' }),
+      row({ path: '/usr/sbin/sshd', message: 'PAM: authentication' }),
+      row({ syscall: 'execve', path: '/usr/bin/id', cmdline: 'id' }),
+      row({ event_type: 'exec', path: '/bin/ls', cmdline: 'ls' }),
+      JSON.stringify({ name: 'running', hostIdentifier: 'web-3', unixTime: 1795530210, action: 'snapshot', snapshot: [{ pid: '1', path: '/sbin/init', cmdline: '/sbin/init' }] }),
+      JSON.stringify({ name: 'new_procs', hostIdentifier: 'web-3', unixTime: 1795530210, diffResults: { added: [{ pid: '9', path: '/usr/bin/nc', cmdline: 'nc -lvp 4444' }] } }),
+    ];
+    const { events, malformed } = run(parser(), lines);
+    expect(malformed).toEqual([]);
+    expect(events.map((e) => e.command)).toEqual(['id', 'ls', 'nc -lvp 4444']);
+  });
+
+  it('takes argv from json_cmdline when the row has it, and says when it had to split cmdline', () => {
+    const row = (columns: Record<string, unknown>) => JSON.stringify({ ...eventLine, columns: { time: '1795530210', pid: '7', syscall: 'execve', uid: '0', ...columns } });
+    const lines = [row({ cmdline: 'sh -c echo hi', json_cmdline: JSON.stringify(['sh', '-c', 'echo hi']) }), row({ cmdline: 'sh -c echo hi' }), row({ cmdline: 'id' })];
+    const events = run(parser(), lines).events;
+    expect(events.map((e) => [e.argv, e.extra?.argv_inexact, e.runAs])).toEqual([
+      [['sh', '-c', 'echo hi'], undefined, 'root'],
+      [['sh', '-c', 'echo', 'hi'], 'true', 'root'],
+      [['id'], undefined, 'root'],
+    ]);
   });
 
   it('skips other query results and removed actions silently', () => {
