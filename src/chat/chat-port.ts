@@ -57,8 +57,13 @@ export interface ChatPort {
    * when there is none. Jobs ask before posting again after an attempt whose outcome they did not see.
    */
   findPosted(alert: PostedAbout, purpose: PostPurpose, place: PostPlace, since: Date): Promise<MessageRef | null>;
-  /** Replies in an escalation's thread that its conversation was seen again (host, command, when). */
-  noteRepeats(alert: AlertView, escalation: MessageRef, repeats: ReadonlyArray<{ host: string; command: string; occurredAt: Date }>): Promise<void>;
+  /**
+   * Replies in an escalation's thread that its conversation was seen again (host, command, when):
+   * the repeats from number `from` on (counted from 0), marked so findRepeatsNoted finds the reply.
+   */
+  noteRepeats(alert: AlertView, escalation: MessageRef, repeats: ReadonlyArray<{ host: string; command: string; occurredAt: Date }>, from: number): Promise<void>;
+  /** How many repeats the reply noteRepeats posted from number `from` on lists; null when there is none. */
+  findRepeatsNoted(alert: PostedAbout, escalation: MessageRef, from: number): Promise<number | null>;
   /** The person's IANA time zone (Slack's `tz`), or null when chat does not say. */
   userTimeZone(chatUserId: string): Promise<string | null>;
   /** Rewrites a reminder whose conversation ended, so it no longer points at buttons that are gone. */

@@ -446,8 +446,9 @@ export class Workflow implements InteractionHandlers {
 
   /**
    * Repeats of an escalated conversation: no new question, one reply in the escalation's thread
-   * listing what was seen again since the last reply. (At least once: a crash between the reply
-   * and its record repeats that reply.)
+   * listing what was seen again since the last reply. Once: a run after one that posted the
+   * reply but could not record it (a crash, the database gone) finds that reply in the thread by
+   * its metadata and records what it listed instead of posting again.
    */
   private async notifyRepeat(lead: AlertRow): Promise<void> {
     if (lead.status !== 'escalated' || lead.conversation_id !== lead.id) return;
@@ -468,6 +469,14 @@ export class Workflow implements InteractionHandlers {
       .limit(REPEATS_PER_REPLY)
       .execute();
     if (repeats.length === 0) return;
+    const escalation = { channel: lead.escalation_channel, ts: lead.escalation_ts };
+    const noted = await this.options.chat.findRepeatsNoted(lead, escalation, lead.repeats_posted);
+    if (noted !== null) {
+      this.options.logger.info('found the repeats reply an earlier attempt posted; not posting again', { alert: lead.id, from: lead.repeats_posted });
+      await this.recordRepeatsNoted(lead.id, noted);
+      await scheduleJob(this.options.db, lead.id, 'notify_repeat', this.now());
+      return;
+    }
     // The first repeat is noted at once, and a full reply's worth whenever it has gathered; a
     // trickle (a cron job running it every few minutes) waits to be noted together.
     const quietUntil = lead.repeats_noted_at ? lead.repeats_noted_at.getTime() + REPEAT_REPLY_INTERVAL_MS : 0;
@@ -477,15 +486,21 @@ export class Workflow implements InteractionHandlers {
     }
     await this.options.chat.noteRepeats(
       toAlertView(lead),
-      { channel: lead.escalation_channel, ts: lead.escalation_ts },
+      escalation,
       repeats.map((row) => ({ host: row.host, command: row.command, occurredAt: row.occurred_at })),
+      lead.repeats_posted,
     );
+    await this.recordRepeatsNoted(lead.id, repeats.length);
+    if (repeats.length === REPEATS_PER_REPLY) await scheduleJob(this.options.db, lead.id, 'notify_repeat', this.now());
+  }
+
+  /** Records that a reply listed `count` more repeats of the conversation led by `leadId`. */
+  private async recordRepeatsNoted(leadId: string, count: number): Promise<void> {
     await this.options.db
       .updateTable('alerts')
-      .set((eb) => ({ repeats_posted: eb('repeats_posted', '+', repeats.length), repeats_noted_at: this.now() }))
-      .where('id', '=', lead.id)
+      .set((eb) => ({ repeats_posted: eb('repeats_posted', '+', count), repeats_noted_at: this.now() }))
+      .where('id', '=', leadId)
       .execute();
-    if (repeats.length === REPEATS_PER_REPLY) await scheduleJob(this.options.db, lead.id, 'notify_repeat', this.now());
   }
 
   // ---- interactions (called by the chat receiver after it verified the request) -------------

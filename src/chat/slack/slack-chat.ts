@@ -139,18 +139,14 @@ export class SlackChat implements ChatPort {
     return this.post(this.securityChannel, escalationMessage(alert), postKey(alert, 'escalation'));
   }
 
-  async noteRepeats(alert: AlertView, escalation: MessageRef, repeats: ReadonlyArray<{ host: string; command: string; occurredAt: Date }>): Promise<void> {
-    const message = repeatsMessage(alert, repeats);
-    await this.call('chat.postMessage', () =>
-      this.poster.chat.postMessage({
-        channel: escalation.channel,
-        thread_ts: escalation.ts,
-        text: message.text,
-        blocks: message.blocks,
-        unfurl_links: false,
-        unfurl_media: false,
-      }),
-    );
+  async noteRepeats(alert: AlertView, escalation: MessageRef, repeats: ReadonlyArray<{ host: string; command: string; occurredAt: Date }>, from: number): Promise<void> {
+    await this.post(escalation.channel, repeatsMessage(alert, repeats), { ...postKey(alert, 'repeats'), part: from, count: repeats.length }, escalation.ts);
+  }
+
+  async findRepeatsNoted(alert: PostedAbout, escalation: MessageRef, from: number): Promise<number | null> {
+    const found = await this.findInThreadWith(escalation, { ...postKey(alert, 'repeats'), part: from });
+    const count = found?.payload.count;
+    return found === null ? null : typeof count === 'number' && Number.isSafeInteger(count) && count > 0 ? count : 1;
   }
 
   async findPosted(alert: PostedAbout, purpose: PostPurpose, place: PostPlace, since: Date): Promise<MessageRef | null> {
@@ -321,6 +317,11 @@ export class SlackChat implements ChatPort {
 
   /** Looks through a thread's replies (conversations.replies) for the message carrying `key`. */
   private async findInThread(thread: MessageRef, key: PostKey): Promise<MessageRef | null> {
+    return (await this.findInThreadWith(thread, key))?.ref ?? null;
+  }
+
+  /** A reply in `thread` that carries `key`, and its metadata's payload. */
+  private async findInThreadWith(thread: MessageRef, key: PostKey): Promise<{ ref: MessageRef; payload: Record<string, unknown> } | null> {
     let cursor: string | undefined;
     for (let page = 0; page < HISTORY_MAX_PAGES; page += 1) {
       const result = await this.call('conversations.replies', () =>
@@ -329,7 +330,7 @@ export class SlackChat implements ChatPort {
       for (const message of result.messages ?? []) {
         const metadata = message.metadata;
         if (message.ts !== thread.ts && carriesKey(metadata, key) && message.ts) {
-          return { channel: thread.channel, ts: message.ts };
+          return { ref: { channel: thread.channel, ts: message.ts }, payload: (metadata?.event_payload ?? {}) as Record<string, unknown> };
         }
       }
       cursor = result.response_metadata?.next_cursor || undefined;
@@ -349,12 +350,16 @@ export class SlackChat implements ChatPort {
 
 interface PostKey {
   alertId: string;
-  purpose: PostPurpose;
+  purpose: PostPurpose | 'repeats';
   /** The alert's round: a message of an earlier round (before "Ask again") is not this one's. */
   round: number;
+  /** Which of several posts of one purpose (a repeats reply: the first repeat it lists). */
+  part?: number;
+  /** Carried in the metadata, not compared: how many repeats the reply lists. */
+  count?: number;
 }
 
-function postKey(alert: PostedAbout, purpose: PostPurpose): PostKey {
+function postKey(alert: PostedAbout, purpose: PostKey['purpose']): PostKey {
   return { alertId: alert.id, purpose, round: alert.round ?? 0 };
 }
 
@@ -363,20 +368,21 @@ const HISTORY_SLACK_MS = 60_000;
 /** A search gives up after this many pages of 200 (a channel busier than that is not a DM). */
 const HISTORY_MAX_PAGES = 10;
 
-function eventTypeOf(purpose: PostPurpose): string {
+function eventTypeOf(purpose: PostKey['purpose']): string {
   return `vouch_${purpose}`;
 }
 
 /** The message metadata that names what a message is for and which alert it is about. */
-function metadataOf(key: PostKey): { event_type: string; event_payload: { alert_id: string; round: number } } {
-  return { event_type: eventTypeOf(key.purpose), event_payload: { alert_id: key.alertId, round: key.round } };
+function metadataOf(key: PostKey): { event_type: string; event_payload: { alert_id: string; round: number; part?: number; count?: number } } {
+  const payload = { alert_id: key.alertId, round: key.round, ...(key.part === undefined ? {} : { part: key.part }), ...(key.count === undefined ? {} : { count: key.count }) };
+  return { event_type: eventTypeOf(key.purpose), event_payload: payload };
 }
 
 /** True when a message's metadata is the one `key` describes (messages posted before rounds existed are round 0). */
 function carriesKey(metadata: { event_type?: string; event_payload?: unknown } | undefined, key: PostKey): boolean {
   if (metadata?.event_type !== eventTypeOf(key.purpose)) return false;
   const payload = metadata.event_payload as Record<string, unknown> | undefined;
-  return payload?.alert_id === key.alertId && (payload.round ?? 0) === key.round;
+  return payload?.alert_id === key.alertId && (payload.round ?? 0) === key.round && (key.part === undefined || payload.part === key.part);
 }
 
 /**
