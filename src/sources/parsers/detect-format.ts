@@ -42,7 +42,7 @@ export function detectFormat(sampleLines: readonly string[]): string | null {
  * The format one line looks like, or null:
  * - `[node=NAME ]type=TYPE msg=audit(...)` is auditd;
  * - a syslog line from `sudo` is sudo, or sudo-json when it carries `@cee:`, and so is an entry of
- *   sudo's own log file;
+ *   sudo's own log file; a syslog line whose message is go-audit's JSON is go-audit;
  * - a JSON object is sorted by its keys: `SYSLOG_IDENTIFIER`/`__CURSOR` (sudo-journald), one of
  *   accept/reject/alert/exit or `sudo` (sudo-json), `messages` + `sequence` (go-audit), `ID` +
  *   `SYSCALL`/`EXECVE` (laurel), `hostIdentifier`/`diffResults`/`columns` (osquery),
@@ -59,6 +59,11 @@ export function classifyLine(line: string): string | null {
   if (text.includes('sudo')) {
     const header = parseSyslogHeader(text, DETECT_NOW);
     if (header?.program === 'sudo') return header.message.startsWith('@cee:') ? 'sudo-json' : 'sudo';
+  }
+  // go-audit's syslog output carries its JSON as the message.
+  if (text.includes(': {"')) {
+    const header = parseSyslogHeader(text, DETECT_NOW);
+    if (header !== null && header.message.startsWith('{') && classifyJson(header.message) === 'go-audit') return 'go-audit';
   }
   return null;
 }

@@ -15,6 +15,7 @@ import { FieldDamage, asJsonObject, malformed } from './parse-support.js';
 import { AuditEventBuilder } from './audit-event-builder.js';
 import { parseUserCmd } from './parse-user-cmd.js';
 import { ENRICHED_SEPARATOR, parseAuditId } from './record-header.js';
+import { parseSyslogHeader } from './syslog-header.js';
 import { SudoCorrelator } from './sudo-correlator.js';
 import { uidNamer, type UidNamer } from './uid-namer.js';
 import { DEFAULT_EVENT_TIMEOUT_MS, DEFAULT_MAX_PENDING_EVENTS } from './auditd.js';
@@ -33,9 +34,11 @@ const RECORD_TYPES: Record<number, string> = {
 
 
 /**
- * Creates a parser for go-audit JSON lines (format `go-audit`). Users are named from the line's
- * `uid_map`, then `options.resolveUid`, then the number. The host is the object's `hostname` when
- * present, else `options.defaultHost`. `eventKey` is `host:timestamp:sequence`, the same key the
+ * Creates a parser for go-audit JSON lines (format `go-audit`), written to a file or through
+ * syslog (`DATE HOST go-audit[PID]: {...}`, attributed `syslog-unverified`, since any local user
+ * can write that). Users are named from the line's `uid_map`, then `options.resolveUid`, then the
+ * number. The host is the object's `hostname` when present, else the syslog line's host, else
+ * `options.defaultHost`. `eventKey` is `host:timestamp:sequence`, the same key the
  * auditd parser gives the event (the timestamp keeps it unique across reboots, which reset the
  * sequence). sudo USER_CMD groups are tied to their execve as in the auditd parser, so
  * lowWaterMark() reports USER_CMD lines still waiting; one waits until it goes stale in the log
@@ -47,11 +50,18 @@ export function createGoAuditParser(options: ParserOptions): LogParser {
   const sudo = new SudoCorrelator(DEFAULT_MAX_PENDING_EVENTS);
   const format = 'go-audit';
 
-  function parseLine(line: string, offset: number, out: ParseOutput): void {
+  function parseLine(line: string, offset: number, now: Date, out: ParseOutput): void {
     if (line.trim() === '') return;
+    // go-audit's syslog output: `DATE HOST go-audit[PID]: {...}`. Any local user can write such a
+    // line (`logger -t go-audit '{...}'`), so its events are only syslog's word.
+    const syslog = line.trimStart().startsWith('{') ? null : parseSyslogHeader(line, now);
+    if (syslog !== null && !syslog.message.startsWith('{')) {
+      out.malformed.push(malformed('unrecognized', line, offset, 'a syslog line without go-audit JSON'));
+      return;
+    }
     let value: unknown;
     try {
-      value = JSON.parse(line);
+      value = JSON.parse(syslog?.message ?? line);
     } catch {
       out.malformed.push(malformed('bad_json', line, offset));
       return;
@@ -67,7 +77,7 @@ export function createGoAuditParser(options: ParserOptions): LogParser {
       return;
     }
     clock.observe(parsed.time.getTime());
-    const host = typeof group.hostname === 'string' && group.hostname !== '' ? group.hostname : options.defaultHost;
+    const host = typeof group.hostname === 'string' && group.hostname !== '' ? group.hostname : (syslog?.host ?? options.defaultHost);
     // A hostname that is there but not a name: the event is kept under the source's host, and the damage counted.
     const damage = new FieldDamage();
     if (group.hostname !== undefined && group.hostname !== null && typeof group.hostname !== 'string') damage.leftOut('hostname must be a string; the source host was used');
@@ -93,7 +103,7 @@ export function createGoAuditParser(options: ParserOptions): LogParser {
       if (type === 'USER_CMD') {
         const record = parseUserCmd(data, 0, rawEnd);
         if (typeof record === 'string') out.malformed.push(malformed(record, line, offset));
-        else for (const event of sudo.add(record, { ...ctx, offset, at: clock.mark() })) out.events.push(event);
+        else for (const event of sudo.add(record, { ...ctx, offset, at: clock.mark(), ...(syslog === null ? {} : { attribution: 'syslog-unverified' as const }) })) out.events.push(event);
         continue;
       }
       const problem = builder.addRecord(type, data, 0, rawEnd);
@@ -101,6 +111,7 @@ export function createGoAuditParser(options: ParserOptions): LogParser {
     }
     const event = builder.build(ctx);
     if (event) {
+      if (syslog !== null) event.attribution = 'syslog-unverified';
       sudo.claim(event, ctx);
       out.events.push(event);
       const report = damage.report(line, offset);
@@ -110,12 +121,12 @@ export function createGoAuditParser(options: ParserOptions): LogParser {
 
   return {
     format,
-    push(line, offset) {
+    push(line, offset, now) {
       const out = emptyOutput();
       try {
         clock.tick();
         for (const event of sudo.expire(clock)) out.events.push(event);
-        parseLine(line, offset, out);
+        parseLine(line, offset, now, out);
       } catch {
         out.malformed.push(malformed('unrecognized', line, offset));
       }

@@ -5,6 +5,7 @@ import type { EventContext } from './audit-event-builder.js';
 import { UNSET_ID } from './decode-field.js';
 import type { LogClock, LogMark } from './log-clock.js';
 import type { UserCmdRecord } from './parse-user-cmd.js';
+import type { Attribution } from '../provenance.js';
 
 /** How close in log time sudo's two records of one denial are (they share the millisecond in practice). */
 const REPEATED_DENIAL_MS = 1000;
@@ -16,7 +17,7 @@ interface PendingSudo {
   host: string;
   record: UserCmdRecord;
   /** What its event is made from if no execve claims it: made only then, since most are claimed. */
-  ctx: EventContext;
+  ctx: UserCmdContext;
   offset: number;
   /** Where in the log it came: it waits until that goes stale (or, held, until what holds it does). */
   at: LogMark;
@@ -38,6 +39,8 @@ export interface UserCmdContext extends EventContext {
   offset: number;
   /** The log position of the USER_CMD record. */
   at: LogMark;
+  /** Where the record came from is weaker than the audit socket (go-audit through syslog). */
+  attribution?: Attribution;
 }
 
 /**
@@ -165,6 +168,11 @@ function unclaimedEvent(p: PendingSudo): CommandEvent {
   return userCmdEvent(p.record, p.ctx);
 }
 
+/** The attribution of a USER_CMD's event: the audit socket's, unless its context says less. */
+function userCmdAttribution(ctx: UserCmdContext): Attribution {
+  return ctx.attribution ?? 'audit-userspace';
+}
+
 /** An audit event's id (`SECONDS.MILLIS:SERIAL`) and its time: where it stands among its host's events. */
 export interface AuditStamp {
   id: string;
@@ -208,7 +216,7 @@ function commandMatches(record: UserCmdRecord, event: CommandEvent): boolean {
 }
 
 /** The event a USER_CMD stands for when no execve claims it, or when sudo denied it. */
-function userCmdEvent(record: UserCmdRecord, ctx: EventContext): CommandEvent {
+function userCmdEvent(record: UserCmdRecord, ctx: UserCmdContext): CommandEvent {
   const loginUid = loginUidOf(record.auid);
   // sudo joins argv with single spaces, so the argument boundaries are gone; split on spaces.
   const argv = record.cmd.split(' ').filter((word) => word !== '');
@@ -234,7 +242,7 @@ function userCmdEvent(record: UserCmdRecord, ctx: EventContext): CommandEvent {
     eventKey: `${ctx.host}:${ctx.id}`,
     success: record.success,
     extra,
-    attribution: 'audit-userspace',
+    attribution: userCmdAttribution(ctx),
   };
   if (!record.success) event.sudoDenied = true;
   return event;

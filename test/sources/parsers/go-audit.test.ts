@@ -154,6 +154,22 @@ describe('go-audit parser', () => {
     expect(parser.flush().events).toEqual([]);
   });
 
+  it('reads go-audit through syslog, on the syslog host, as syslog\'s word', async () => {
+    const parser = createGoAuditParser({ defaultHost: 'fallback' });
+    const now = new Date('2023-11-15T00:00:00Z');
+    const exec = execGroup(5151, 'argc=2 a0="curl" a1="-s"');
+    const denial = group(30, '1700000100.100', [[1123, `pid=900 uid=1000 auid=1000 ses=12 msg='cwd="/" cmd="reboot" terminal=pts/2 res=failed'`]]);
+    const lines = [`Nov 14 22:15:00 web-7 go-audit[11358]: ${exec}`, `Nov 14 22:15:00 web-7 go-audit[11358]: ${denial}`, 'Nov 14 22:15:01 web-7 go-audit[11358]: starting up'];
+    const outs = lines.map((line, i) => parser.push(line, i * 1000, now));
+    expect(outs.flatMap((o) => o.events).map((e) => [e.host, e.user, e.command, e.attribution, e.sudoDenied ?? false])).toEqual([
+      ['web-7', 'alice', 'curl -s', 'syslog-unverified', false],
+      ['web-7', 'alice', 'reboot', 'syslog-unverified', true],
+    ]);
+    expect(outs.flatMap((o) => o.malformed).map((m) => m.reason)).toEqual(['unrecognized']);
+    const { detectFormat } = await import('../../../src/sources/parsers/detect-format.js');
+    expect(detectFormat([lines[0]!])).toBe('go-audit');
+  });
+
   it('never throws on arbitrary input', () => {
     fc.assert(
       fc.property(fc.oneof(fc.string(), fc.json(), fc.jsonValue().map((v) => JSON.stringify({ messages: [v], sequence: 1, timestamp: '1.000' }))), (line) => {
