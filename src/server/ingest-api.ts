@@ -36,6 +36,8 @@ export interface IngestRouteOptions {
   resolveUid?: ParserOptions['resolveUid'];
   /** Body limit after decompression, bytes. Default MAX_INGEST_BODY_BYTES. */
   maxBodyBytes?: number;
+  /** Most shipper hosts whose parsers one request holds at once. Default MAX_HOST_PARSERS. */
+  maxHostParsers?: number;
 }
 
 /** The 200 answer of `POST /ingest`. */
@@ -64,8 +66,11 @@ export interface IngestResponse {
 const TEXT_FORMATS = new Set(['auditd', 'sudo']);
 /** Fields log shippers put the original line in: Vector `message`, Fluent Bit `log`. */
 const WRAPPER_FIELDS = ['message', 'log'] as const;
-/** Most parsers one request holds at once (one per shipper host); past it the one used longest ago is flushed. */
-const MAX_HOST_PARSERS = 1000;
+/**
+ * Most parsers one request holds at once (one per shipper host). Past it one that holds no part of
+ * an event is flushed; a body of whole events per host never needs more than there are hosts.
+ */
+export const MAX_HOST_PARSERS = 10_000;
 /** Bytes of body per parser block, and between yields to the event loop. */
 const BLOCK_BYTES = 256 * 1024;
 
@@ -364,18 +369,23 @@ async function parseRequest(
   const out = emptyOutput();
   /** One parser per host, the one used last at the end (a Map keeps insertion order). */
   const parsers = new Map<string, LogParser>();
-  const parserFor = (host: string | null): LogParser => {
-    const key = host ?? defaultHost;
+  /** The hosts whose parser holds no part of an event, as of its last block. */
+  const idle = new Set<string>();
+  let cutShort = 0;
+  const maxParsers = Math.max(1, options.maxHostParsers ?? MAX_HOST_PARSERS);
+  const parserFor = (key: string): LogParser => {
     let parser = parsers.get(key);
     if (parser) {
       parsers.delete(key);
     } else {
-      if (parsers.size >= MAX_HOST_PARSERS) {
-        // Bounded: past the cap one host is done with, as at the end of a body: the one used
-        // longest ago that holds no part of an event, among the oldest few, else the oldest.
-        const idle = idleParser(parsers);
-        appendOutput(out, parsers.get(idle)!.flush());
-        parsers.delete(idle);
+      if (parsers.size >= maxParsers) {
+        // Bounded: past the cap one host is done with, as at the end of a body: one that holds
+        // no part of an event, else (every one does) the one used longest ago, cut short.
+        const done = idle.values().next().value ?? parsers.keys().next().value!;
+        if (!idle.has(done)) cutShort += 1;
+        appendOutput(out, parsers.get(done)!.flush());
+        parsers.delete(done);
+        idle.delete(done);
       }
       parser = createParser(source.type, { defaultHost: key, resolveUid: options.resolveUid });
     }
@@ -388,7 +398,11 @@ async function parseRequest(
   const feed: BodyFeed = {
     format: source.type,
     async block(bytes, start, end, host) {
-      parseBlock(parserFor(host), lineBlock(bytes, start, end, offset), now, out);
+      const key = host ?? defaultHost;
+      const parser = parserFor(key);
+      parseBlock(parser, lineBlock(bytes, start, end, offset), now, out);
+      if (parser.lowWaterMark() === null) idle.add(key);
+      else idle.delete(key);
       offset += end - start;
       sinceYield += end - start;
       // A 10 MiB body is parsed in slices, so it never stalls other requests.
@@ -400,22 +414,10 @@ async function parseRequest(
   };
   await parseBody(body, type, feed);
   for (const parser of parsers.values()) appendOutput(out, parser.flush());
-  return { events: out.events, malformed: out.malformed.map(printableSample) };
-}
-
-/** How many of the parsers used longest ago are looked at for one holding nothing. */
-const IDLE_CANDIDATES = 64;
-
-/** The key of the parser to flush when a request holds too many (see parseRequest). */
-function idleParser(parsers: ReadonlyMap<string, LogParser>): string {
-  let oldest: string | null = null;
-  let looked = 0;
-  for (const [key, parser] of parsers) {
-    oldest ??= key;
-    if (parser.lowWaterMark() === null) return key;
-    if (++looked >= IDLE_CANDIDATES) break;
+  if (cutShort > 0) {
+    options.logger.warn('a request held events in progress for more hosts than one request may: some were closed before their last records', { source: source.name, hosts: maxParsers, closedEarly: cutShort });
   }
-  return oldest!;
+  return { events: out.events, malformed: out.malformed.map(printableSample) };
 }
 
 function countByReason(malformed: readonly Malformed[]): Record<string, number> {

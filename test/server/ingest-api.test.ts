@@ -7,7 +7,7 @@ import { ManualClock } from '../../src/clock.js';
 import type { SourceConfig } from '../../src/config/config.js';
 import { loadConfig } from '../../src/config/load-config.js';
 import { loadDefaultRules } from '../../src/detect/load-rules.js';
-import { silentLogger } from '../../src/logger.js';
+import { silentLogger, type Logger } from '../../src/logger.js';
 import { HttpServer } from '../../src/server/http-server.js';
 import { MAX_INGEST_BODY_BYTES, routeIngest, type IngestResponse } from '../../src/server/ingest-api.js';
 import { Metrics } from '../../src/server/metrics.js';
@@ -58,10 +58,10 @@ let url: string;
 let metrics: Metrics;
 const clock = new ManualClock(new Date('2026-11-24T15:00:00Z'));
 
-async function serve(sources: SourceConfig[], options: { maxBodyBytes?: number; ingestor?: Ingestor } = {}): Promise<{ http: HttpServer; url: string }> {
+async function serve(sources: SourceConfig[], options: { maxBodyBytes?: number; ingestor?: Ingestor; maxHostParsers?: number; logger?: Logger } = {}): Promise<{ http: HttpServer; url: string }> {
   const ingestor = options.ingestor ?? new Ingestor({ db: store.db, rules: loadDefaultRules(), policy: loadConfig({ env: {} }).workflow, clock });
   const server = new HttpServer(silentLogger);
-  routeIngest(server, { sources, clock, logger: silentLogger, metrics, maxBodyBytes: options.maxBodyBytes, ingestor });
+  routeIngest(server, { sources, clock, logger: options.logger ?? silentLogger, metrics, maxBodyBytes: options.maxBodyBytes, maxHostParsers: options.maxHostParsers, ingestor });
   return { http: server, url: await server.listen(0, '127.0.0.1') };
 }
 
@@ -288,33 +288,52 @@ describe('POST /ingest', () => {
     });
 
     it('keeps the host every wrapper names, past the number of parsers one request holds', async () => {
-      const hosts = 1003;
+      const small = await serve(SOURCES, { maxHostParsers: 100 });
+      const hosts = 103;
       const body = Array.from({ length: hosts }, (_, i) =>
         JSON.stringify({ message: JSON.stringify({ time: '2026-11-24T14:00:00Z', user: 'alice', argv: ['cat', '/etc/shadow', `n${i}`] }), host: `web-${i}` }),
       ).join('\n');
-      const { status, json } = await post(body, ndjson(TOKENS.shipper));
-      expect(status).toBe(200);
-      expect(json).toMatchObject({ accepted: hosts, stored: hosts, malformed: 0 });
+      try {
+        const { status, json } = await post(body, ndjson(TOKENS.shipper), small.url);
+        expect(status).toBe(200);
+        expect(json).toMatchObject({ accepted: hosts, stored: hosts, malformed: 0 });
+      } finally {
+        await small.http.close();
+      }
       const rows = await store.db.selectFrom('command_events').select(['host', 'command']).execute();
       const wrong = rows.filter((row) => row.host !== `web-${row.command.split(' n')[1]}`);
       expect(wrong).toEqual([]);
     });
 
-    it('past that number, keeps the parser of a host whose event is half read', async () => {
+    it('past that number, keeps the parsers of hosts whose events are half read, and says when it cannot', async () => {
+      const lines: Array<{ level: string; message: string }> = [];
+      const logger = { ...silentLogger, warn: (message: string) => void lines.push({ level: 'warn', message }) } as Logger;
+      const small = await serve(SOURCES, { maxHostParsers: 100, logger });
       const wrap = (host: string, message: string) => JSON.stringify({ message, host });
-      const id = 'msg=audit(1795507200.054:77):';
-      const others = (from: number) => Array.from({ length: 1000 }, (_, i) => wrap(`idle-${from + i}`, `type=EOE msg=audit(1795507200.054:${1000 + from + i}): `));
-      const body = [
-        wrap('web-1', `type=SYSCALL ${id} arch=c000003e syscall=59 success=yes exit=0 ppid=1 pid=42 auid=1001 uid=0 euid=0 tty=pts0 ses=3 comm="cat" exe="/usr/bin/cat"`),
-        ...others(0),
-        wrap('web-1', `type=EXECVE ${id} argc=2 a0="cat" a1="/etc/shadow"`),
-        ...others(1000),
-        wrap('web-1', `type=EOE ${id} `),
-      ].join('\n');
-      const { status, json } = await post(body, ndjson(TOKENS.audit));
-      expect(status).toBe(200);
-      expect(json).toMatchObject({ accepted: 1, malformed: 0 });
-      expect((await storedEvents()).map((row) => [row.host, row.command])).toEqual([['web-1', 'cat /etc/shadow']]);
+      const id = (n: number) => `msg=audit(1795507200.054:${n}):`;
+      const syscall = (n: number) => `type=SYSCALL ${id(n)} arch=c000003e syscall=59 success=yes exit=0 ppid=1 pid=42 auid=1001 uid=0 euid=0 tty=pts0 ses=3 comm="cat" exe="/usr/bin/cat"`;
+      const rest = (n: number) => [`type=EXECVE ${id(n)} argc=2 a0="cat" a1="/etc/shadow"`, `type=EOE ${id(n)} `];
+      // Every host's first record, then every host's others: each parser holds half an event,
+      // beside hosts that hold nothing.
+      const body = (hosts: number) =>
+        [
+          ...Array.from({ length: hosts }, (_, i) => wrap(`web-${i}`, syscall(i))),
+          ...Array.from({ length: 300 }, (_, i) => wrap(`idle-${i}`, `type=EOE ${id(5000 + i)} `)),
+          ...Array.from({ length: hosts }, (_, i) => rest(i).map((r) => wrap(`web-${i}`, r))).flat(),
+        ].join('\n');
+      try {
+        expect(await post(body(99), ndjson(TOKENS.audit), small.url)).toMatchObject({ status: 200, json: { accepted: 99, malformed: 0 } });
+        expect(lines).toEqual([]);
+        const rows = await store.db.selectFrom('command_events').select(['login_user', 'command']).execute();
+        expect(rows.every((row) => row.login_user !== null && row.command === 'cat /etc/shadow')).toBe(true);
+        // One host more than fit, every one of them half read: one is closed early, and the log says so.
+        const over = await post(body(101).replaceAll('web-', 'db-'), ndjson(TOKENS.audit), small.url);
+        expect(over.status).toBe(200);
+        expect(over.json.malformed).toBeGreaterThan(0);
+        expect(lines.map((l) => l.message)).toContainEqual(expect.stringContaining('closed before their last records'));
+      } finally {
+        await small.http.close();
+      }
     });
 
     it('sets aside a record the database refuses, stores the rest, and says so', async () => {
