@@ -104,6 +104,8 @@ export class FileSource {
    * batch) had their malformed lines counted already: they are not counted twice.
    */
   private readonly readUpTo = new Map<string, { fileId: string; offset: number }>();
+  /** Rotated files whose reading was logged (a few, bounded). */
+  private readonly drained = new Set<string>();
   /** Batches read (and parsed) but not yet committed, per file. */
   private readonly uncommitted = new Map<string, number>();
   private readonly retry: RetryBackoff;
@@ -265,6 +267,12 @@ export class FileSource {
         path: filePath,
         readTo: position,
       });
+    }
+    if (batch.readPath !== filePath && !this.drained.has(batch.fileId)) {
+      // Once per rotated file: it is read from where reading stood (the checkpoint) to its end.
+      this.drained.add(batch.fileId);
+      if (this.drained.size > 64) this.drained.delete(this.drained.values().next().value!);
+      this.options.logger.info('reading a rotated file to its end before the file that replaced it', { source: this.name, path: filePath, rotated: batch.readPath, from: batch.startOffset });
     }
     const state = this.parserFor(filePath);
     const out = emptyOutput();

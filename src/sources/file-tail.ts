@@ -323,7 +323,10 @@ export class FileTailer {
       // A deleted file stays open until its successor appears: while we hold it, its inode cannot
       // be reused, so the successor is sure to get a new fileId.
       if (!hasNew) return batches;
+      const next = await this.nextGeneration(key, old, (await fileInfo(key))?.fileId ?? null);
       this.retire(key);
+      // Rotated twice before this one was read to its end: the one between comes first, whole.
+      if (next !== null) return [...batches, ...(await this.pollReplaced(key, { fileId: next, offset: 0 }, true, true))];
     }
     if (!hasNew) return batches;
     const file = await this.openCurrent(key);
@@ -379,18 +382,39 @@ export class FileTailer {
     if (!Number.isSafeInteger(length) || length <= 0 || length > FINGERPRINT_BYTES) return null;
     const dir = path.dirname(key);
     const base = path.basename(key);
-    // logrotate names the copy after the file (audit.log.1, app.log-20240101).
-    for (const name of (await listDir(dir)).filter((n) => n.startsWith(base) && n !== base).sort()) {
+    // The largest of the copies that start the same: a shorter one is an earlier copy of them.
+    let best: { fileId: string; size: number } | null = null;
+    for (const name of (await listDir(dir)).filter((n) => isRotatedName(n, base))) {
       const full = path.join(dir, name);
       const info = await fileInfo(full);
-      if (!info || info.fileId === checkpoint.fileId || info.size <= checkpoint.offset) continue;
+      if (!info || info.fileId === checkpoint.fileId || info.size <= checkpoint.offset || (best !== null && info.size <= best.size)) continue;
       const file = await openFile(full);
       if (!file) continue;
       const head = await headFingerprint(file.handle, length).catch(() => null);
       await file.handle.close().catch(() => undefined);
-      if (head === fingerprint && file.fileId === info.fileId) return info.fileId;
+      if (head === fingerprint && file.fileId === info.fileId) best = info;
     }
-    return null;
+    return best?.fileId ?? null;
+  }
+
+  /**
+   * A generation rotated away after the file with `after` (the one just read to its end) and
+   * before the file now at `key` (`current`): when the file was rotated twice before reading got
+   * to the end of the first (an outage over two rotations), the one between is read next, from
+   * its start. The oldest such generation by its last change; null when there is none.
+   */
+  private async nextGeneration(key: string, after: OpenFile, current: string | null): Promise<string | null> {
+    const since = (await after.handle.stat().catch(() => null))?.mtimeMs;
+    if (since === undefined) return null;
+    const dir = path.dirname(key);
+    const base = path.basename(key);
+    let next: { fileId: string; mtimeMs: number } | null = null;
+    for (const name of (await listDir(dir)).filter((n) => isRotatedName(n, base))) {
+      const info = await fileInfo(path.join(dir, name));
+      if (!info || info.fileId === after.fileId || info.fileId === current || info.size === 0 || info.mtimeMs <= since) continue;
+      if (next === null || info.mtimeMs < next.mtimeMs) next = info;
+    }
+    return next?.fileId ?? null;
   }
 
   /** The descriptor of a file that left `key`: the one held, or a sibling with its inode. */
@@ -594,14 +618,36 @@ export class FileTailer {
   }
 }
 
-async function fileInfo(p: string): Promise<{ fileId: string; size: number } | null> {
+async function fileInfo(p: string): Promise<{ fileId: string; size: number; mtimeMs: number } | null> {
   try {
     const st = await stat(p, { bigint: true });
     if (!st.isFile()) return null;
-    return { fileId: `${st.dev}:${st.ino}`, size: Number(st.size) };
+    return { fileId: `${st.dev}:${st.ino}`, size: Number(st.size), mtimeMs: Number(st.mtimeMs) };
   } catch {
     return null;
   }
+}
+
+/** Names compression gives a rotated file: it cannot be read as lines. */
+const COMPRESSED = /\.(gz|bz2|xz|zst|lz4|lzma|z|zip)$/i;
+
+/** What logrotate puts after a name or before its extension: a count or a date (`.1`, `-20240101`). */
+const ROTATION_MARK = /^[.-][0-9][0-9._-]*$/;
+
+/**
+ * Whether `name` may be a rotated generation of the file named `base`: logrotate's names extend
+ * it by a count or a date (`audit.log.1`, `audit.log-20240101`) or, with `extension`, put that
+ * before the extension (`audit.1.log`). Other siblings (`audit.log.pos`, `audit.log.lock`) are
+ * not, nor compressed generations, which cannot be read as lines.
+ */
+function isRotatedName(name: string, base: string): boolean {
+  if (name === base || COMPRESSED.test(name)) return false;
+  if (name.startsWith(base) && ROTATION_MARK.test(name.slice(base.length))) return true;
+  const dot = base.lastIndexOf('.');
+  if (dot <= 0) return false;
+  const stem = base.slice(0, dot);
+  const ext = base.slice(dot);
+  return name.startsWith(stem) && name.endsWith(ext) && ROTATION_MARK.test(name.slice(stem.length, name.length - ext.length));
 }
 
 async function openFile(p: string): Promise<OpenFile | null> {

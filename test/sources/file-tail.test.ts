@@ -1,4 +1,4 @@
-import { appendFile, mkdtemp, rename, rm, stat, truncate, unlink, writeFile } from 'node:fs/promises';
+import { appendFile, copyFile, mkdtemp, rename, rm, stat, truncate, unlink, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -249,6 +249,71 @@ describe('FileTailer', () => {
     const batches = await pollInto(tailer({ path: file }), cps);
     expect(texts(batches)).toEqual(['cccc']);
     expect(batches[0]).toMatchObject({ readPath: `${file}-20261207`, finished: true });
+  });
+
+  it("takes the largest copy that starts the same, under logrotate's extension names too", async () => {
+    const file = path.join(dir, 'audit.log');
+    await writeFile(file, 'aaaa\nbbbb\n');
+    const t = tailer({ path: file });
+    const cps = new Map<string, Checkpoint>();
+    await pollInto(t, cps);
+    await appendFile(file, 'cccc\ndddd\n');
+    await writeFile(`${file}.0`, 'aaaa\nbbbb\ncccc\n');
+    await copyFile(file, path.join(dir, 'audit.1.log'));
+    await truncate(file, 0);
+    const batches = await pollInto(t, cps);
+    expect(texts(batches)).toEqual(['cccc', 'dddd']);
+    expect(path.basename(batches[0]!.readPath)).toBe('audit.1.log');
+  });
+
+  it('after two copytruncates before reading caught up, reads both copies in order, then the file', async () => {
+    const file = path.join(dir, 'audit.log');
+    await writeFile(file, 'a1\na2\n');
+    const t = tailer({ path: file });
+    const cps = new Map<string, Checkpoint>();
+    await pollInto(t, cps);
+    const at = (seconds: number) => new Date(Date.UTC(2026, 11, 7, 3, 0, seconds));
+    // Reading is held up (the database is down) over two nightly rotations.
+    await appendFile(file, 'a3\n');
+    await copyFile(file, `${file}.1`);
+    await utimes(`${file}.1`, at(1), at(1));
+    await truncate(file, 0);
+    await appendFile(file, 'b1\nb2\n');
+    await rename(`${file}.1`, `${file}.2`);
+    await copyFile(file, `${file}.1`);
+    await utimes(`${file}.1`, at(2), at(2));
+    await truncate(file, 0);
+    await appendFile(file, 'c1\n');
+    // Neither a compressed generation nor another program's file beside it is a generation.
+    await writeFile(`${file}.3.gz`, 'not text\n');
+    await writeFile(`${file}.pos`, 'offset=12\n');
+    const batches: TailBatch[] = [];
+    for (let i = 0; i < 5; i += 1) batches.push(...(await pollInto(t, cps)));
+    expect(texts(batches)).toEqual(['a3', 'b1', 'b2', 'c1']);
+    expect(batches.map((b) => path.basename(b.readPath)).filter((name, i, all) => all.indexOf(name) === i)).toEqual(['audit.log.2', 'audit.log.1', 'audit.log']);
+  });
+
+  it('after two renames before reading caught up, reads the generation between too', async () => {
+    const file = path.join(dir, 'audit.log');
+    await writeFile(file, 'a1\n');
+    const t = tailer({ path: file });
+    const cps = new Map<string, Checkpoint>();
+    await pollInto(t, cps);
+    const first = cps.get(file)!;
+    await appendFile(file, 'a2\n');
+    await rename(file, `${file}.1`);
+    await writeFile(file, 'b1\n');
+    await rename(`${file}.1`, `${file}.2`);
+    await utimes(`${file}.2`, new Date(Date.UTC(2026, 0, 1)), new Date(Date.UTC(2026, 0, 1)));
+    await rename(file, `${file}.1`);
+    await writeFile(file, 'c1\n');
+    // A restart: nothing is held open, the checkpoint names the first file.
+    const fresh = tailer({ path: file });
+    const restarted = new Map([[file, first]]);
+    const batches: TailBatch[] = [];
+    for (let i = 0; i < 5; i += 1) batches.push(...(await pollInto(fresh, restarted)));
+    expect(texts(batches)).toEqual(['a2', 'b1', 'c1']);
+    void t;
   });
 
   it('follows a deleted and re-created file from its start', async () => {
