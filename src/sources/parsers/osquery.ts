@@ -25,7 +25,8 @@ export const OSQUERY_FORMAT = 'osquery';
  * - batch format: `{..., diffResults: {added: [...], removed: [...]}}`, one event per added row;
  * - snapshot format: `{..., snapshot: [...]}`.
  * Column values are strings (numbers with `--logger_numerics`). A row becomes an event when it is
- * an execution (see isExecRow); other query results and `removed` rows are skipped silently.
+ * an execution (see isExecRow); other query results and `removed` rows are skipped silently. A
+ * snapshot's rows are read too, in an array or one per line (`--logger_snapshot_event_type`).
  *
  * argv is `json_cmdline` when the row has it, else `cmdline` split on spaces (osquery joined the
  * arguments, losing their boundaries: such an event carries `argv_inexact`), `user` the `auid`
@@ -46,7 +47,7 @@ function resultToEvents(result: JsonObject, damage: FieldDamage, refuse: (error:
     if (host === null && name === '') throw new FieldError('not an osquery result: no name or hostIdentifier');
     return [];
   }
-  const context = { host: host ?? options.defaultHost, name, unixTime: result.unixTime, snapshot: result.snapshot !== undefined, options, damage };
+  const context = { host: host ?? options.defaultHost, name, unixTime: result.unixTime, options, damage };
   const events: CommandEvent[] = [];
   for (const row of rows) {
     // One unreadable row of a snapshot is refused on its own; the line's other rows still count.
@@ -69,7 +70,8 @@ function resultRows(result: JsonObject): unknown[] | null {
   if (result.columns !== undefined) {
     if (!isJsonObject(result.columns)) throw new FieldError('columns must be an object');
     const action = result.action;
-    return action === undefined || action === 'added' ? [result.columns] : [];
+    // `--logger_snapshot_event_type` writes each row of a snapshot as an event of its own.
+    return action === undefined || action === 'added' || action === 'snapshot' ? [result.columns] : [];
   }
   if (result.diffResults !== undefined) {
     if (!isJsonObject(result.diffResults)) throw new FieldError('diffResults must be an object');
@@ -89,8 +91,6 @@ interface RowContext {
   host: string;
   name: string;
   unixTime: unknown;
-  /** The row is of a snapshot: what exists at that moment, not something that happened. */
-  snapshot: boolean;
   options: ParserOptions;
   damage: FieldDamage;
 }
@@ -99,18 +99,19 @@ interface RowContext {
 const EXEC_SYSCALLS = new Set(['execve', 'execveat', 'exec']);
 
 /**
- * Whether a row is an execution: an event table's row says so (`syscall` of process_events and
- * bpf_process_events, `event_type` of es_process_events); a row with neither (a `processes`
- * query) is one when it has a command line and is a difference between runs, not a snapshot of
- * what is running. socket_events (`connect`, `bind`) and user_events rows have a `path` too, and
- * are not commands.
+ * Whether a row is an execution, by its event table's word: `syscall` of process_events and
+ * bpf_process_events, `event_type` of es_process_events; a row of an event table without either
+ * (its `eid`) is one when it has a command line. socket_events (`connect`, `bind`) and
+ * user_events rows have a `path` too, and are not commands; nor are rows of the `processes`
+ * table, which lists what is running: a snapshot repeats every process, and a difference
+ * between runs lists a process again whenever a column of it changed.
  */
-function isExecRow(row: JsonObject, cmdline: string | null, ctx: RowContext): boolean {
+function isExecRow(row: JsonObject, cmdline: string | null): boolean {
   const syscall = columnText(row, 'syscall');
-  if (syscall !== null) return EXEC_SYSCALLS.has(syscall.toLowerCase());
+  if (syscall !== null) return EXEC_SYSCALLS.has(syscall.toLowerCase()) || syscall === '59' || syscall === '322';
   const eventType = columnText(row, 'event_type');
   if (eventType !== null) return eventType.toLowerCase() === 'exec';
-  return cmdline !== null && !ctx.snapshot;
+  return cmdline !== null && columnText(row, 'eid') !== null;
 }
 
 /** argv from `json_cmdline` (bpf_process_events: the arguments as a JSON array), or null. */
@@ -135,7 +136,7 @@ function rowToEvent(row: JsonObject, ctx: RowContext): CommandEvent | null {
     if (damage.count > before) throw damage.required('cmdline or path is required');
     return null;
   }
-  if (!isExecRow(row, cmdline, ctx)) return null;
+  if (!isExecRow(row, cmdline)) return null;
   const timeText = damage.read(() => columnText(row, 'time'));
   const time = rowTime(timeText, ctx.unixTime, damage);
   const pid = damage.processId(row, 'pid');

@@ -109,11 +109,15 @@ describe('osquery parser', () => {
       row({ syscall: 'execve', path: '/usr/bin/id', cmdline: 'id' }),
       row({ event_type: 'exec', path: '/bin/ls', cmdline: 'ls' }),
       JSON.stringify({ name: 'running', hostIdentifier: 'web-3', unixTime: 1795530210, action: 'snapshot', snapshot: [{ pid: '1', path: '/sbin/init', cmdline: '/sbin/init' }] }),
-      JSON.stringify({ name: 'new_procs', hostIdentifier: 'web-3', unixTime: 1795530210, diffResults: { added: [{ pid: '9', path: '/usr/bin/nc', cmdline: 'nc -lvp 4444' }] } }),
+      // A processes row changed (its memory grew): osquery lists it as removed and added again.
+      JSON.stringify({ name: 'procs', hostIdentifier: 'web-3', unixTime: 1795530210, diffResults: { added: [{ pid: '9', path: '/usr/bin/nc', cmdline: 'nc -lvp 4444', resident_size: '4096' }] } }),
+      // process_events rows: in a snapshot written one row per line, and without a syscall column.
+      JSON.stringify({ name: 'execs', hostIdentifier: 'web-3', unixTime: 1795530210, action: 'snapshot', columns: { pid: '11', path: '/usr/bin/cat', cmdline: 'cat /etc/shadow', syscall: 'execve', time: '1795530210' } }),
+      row({ path: '/usr/bin/whoami', cmdline: 'whoami', eid: '000123' }),
     ];
     const { events, malformed } = run(parser(), lines);
     expect(malformed).toEqual([]);
-    expect(events.map((e) => e.command)).toEqual(['id', 'ls', 'nc -lvp 4444']);
+    expect(events.map((e) => e.command)).toEqual(['id', 'ls', 'cat /etc/shadow', 'whoami']);
   });
 
   it('takes argv from json_cmdline when the row has it, and says when it had to split cmdline', () => {
