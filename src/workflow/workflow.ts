@@ -136,7 +136,7 @@ export class Workflow implements InteractionHandlers {
       case 'update_dm':
         return this.updateDm(alert);
       case 'notify_repeat':
-        return this.notifyRepeat(alert);
+        return this.notifyRepeat(alert, signal);
       default:
         this.options.logger.warn('unknown job kind ignored', { job: job.kind });
     }
@@ -450,7 +450,7 @@ export class Workflow implements InteractionHandlers {
    * reply but could not record it (a crash, the database gone) finds that reply in the thread by
    * its metadata and records what it listed instead of posting again.
    */
-  private async notifyRepeat(lead: AlertRow): Promise<void> {
+  private async notifyRepeat(lead: AlertRow, signal: AbortSignal): Promise<void> {
     if (lead.status !== 'escalated' || lead.conversation_id !== lead.id) return;
     if (!lead.escalation_channel || !lead.escalation_ts) {
       // The escalation itself is not posted yet; its thread comes after it.
@@ -473,10 +473,12 @@ export class Workflow implements InteractionHandlers {
     const noted = await this.options.chat.findRepeatsNoted(lead, escalation, lead.repeats_posted);
     if (noted !== null) {
       this.options.logger.info('found the repeats reply an earlier attempt posted; not posting again', { alert: lead.id, from: lead.repeats_posted });
-      await this.recordRepeatsNoted(lead.id, noted);
+      await this.recordRepeatsNoted(lead.id, lead.repeats_posted, noted);
       await scheduleJob(this.options.db, lead.id, 'notify_repeat', this.now());
       return;
     }
+    // A run whose lease another took over stops before posting: that one posts, or finds the post.
+    signal.throwIfAborted();
     // The first repeat is noted at once, and a full reply's worth whenever it has gathered; a
     // trickle (a cron job running it every few minutes) waits to be noted together.
     const quietUntil = lead.repeats_noted_at ? lead.repeats_noted_at.getTime() + REPEAT_REPLY_INTERVAL_MS : 0;
@@ -490,16 +492,21 @@ export class Workflow implements InteractionHandlers {
       repeats.map((row) => ({ host: row.host, command: row.command, occurredAt: row.occurred_at })),
       lead.repeats_posted,
     );
-    await this.recordRepeatsNoted(lead.id, repeats.length);
+    await this.recordRepeatsNoted(lead.id, lead.repeats_posted, repeats.length);
     if (repeats.length === REPEATS_PER_REPLY) await scheduleJob(this.options.db, lead.id, 'notify_repeat', this.now());
   }
 
-  /** Records that a reply listed `count` more repeats of the conversation led by `leadId`. */
-  private async recordRepeatsNoted(leadId: string, count: number): Promise<void> {
+  /**
+   * Records that the reply listing repeats from number `from` on listed `count` of them. Only
+   * while the record still stands at `from`: a run that overlapped this one (its lease ran out)
+   * and recorded the same reply first is not counted twice.
+   */
+  private async recordRepeatsNoted(leadId: string, from: number, count: number): Promise<void> {
     await this.options.db
       .updateTable('alerts')
-      .set((eb) => ({ repeats_posted: eb('repeats_posted', '+', count), repeats_noted_at: this.now() }))
+      .set({ repeats_posted: from + count, repeats_noted_at: this.now() })
       .where('id', '=', leadId)
+      .where('repeats_posted', '=', from)
       .execute();
   }
 
