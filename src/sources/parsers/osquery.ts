@@ -47,7 +47,7 @@ function resultToEvents(result: JsonObject, damage: FieldDamage, refuse: (error:
     if (host === null && name === '') throw new FieldError('not an osquery result: no name or hostIdentifier');
     return [];
   }
-  const context = { host: host ?? options.defaultHost, name, unixTime: result.unixTime, options, damage };
+  const context = { host: host ?? options.defaultHost, name, unixTime: result.unixTime, snapshot: result.snapshot !== undefined || result.action === 'snapshot', options, damage };
   const events: CommandEvent[] = [];
   for (const row of rows) {
     // One unreadable row of a snapshot is refused on its own; the line's other rows still count.
@@ -91,6 +91,8 @@ interface RowContext {
   host: string;
   name: string;
   unixTime: unknown;
+  /** The row is of a snapshot: what the query saw at that moment. */
+  snapshot: boolean;
   options: ParserOptions;
   damage: FieldDamage;
 }
@@ -98,20 +100,25 @@ interface RowContext {
 /** `syscall` values of process_events and bpf_process_events rows that are an exec. */
 const EXEC_SYSCALLS = new Set(['execve', 'execveat', 'exec']);
 
+/** Columns of osquery's `processes` table that no process event table has. */
+const PROCESSES_COLUMNS = ['start_time', 'resident_size', 'total_size', 'user_time', 'system_time', 'threads', 'state', 'on_disk', 'wired_size', 'nice', 'pgroup', 'disk_bytes_read', 'disk_bytes_written', 'elapsed_time', 'handle_count', 'percent_processor_time'];
+
 /**
- * Whether a row is an execution, by its event table's word: `syscall` of process_events and
- * bpf_process_events, `event_type` of es_process_events; a row of an event table without either
- * (its `eid`) is one when it has a command line. socket_events (`connect`, `bind`) and
- * user_events rows have a `path` too, and are not commands; nor are rows of the `processes`
- * table, which lists what is running: a snapshot repeats every process, and a difference
- * between runs lists a process again whenever a column of it changed.
+ * Whether a row is an execution. An event table's row says so by its `syscall` (process_events,
+ * bpf_process_events; socket_events' `connect` or `bind` is not one) or `event_type`
+ * (es_process_events). A row with neither is one when it has a command line, is not of a
+ * snapshot, and has none of the `processes` table's own columns: that table lists what is
+ * running, so a snapshot repeats every process, and a difference between runs lists a process
+ * again whenever a column of it changed. (A query that selects a few named columns of
+ * process_events has neither `syscall` nor those, and is read.) user_events rows have a `path`
+ * but no command line, and are not commands either.
  */
-function isExecRow(row: JsonObject, cmdline: string | null): boolean {
-  const syscall = columnText(row, 'syscall');
-  if (syscall !== null) return EXEC_SYSCALLS.has(syscall.toLowerCase()) || syscall === '59' || syscall === '322';
-  const eventType = columnText(row, 'event_type');
-  if (eventType !== null) return eventType.toLowerCase() === 'exec';
-  return cmdline !== null && columnText(row, 'eid') !== null;
+function isExecRow(row: JsonObject, cmdline: string | null, ctx: RowContext): boolean {
+  const syscall = columnText(row, 'syscall')?.trim().toLowerCase();
+  if (syscall !== undefined) return EXEC_SYSCALLS.has(syscall) || syscall === '59' || syscall === '322';
+  const eventType = columnText(row, 'event_type')?.trim().toLowerCase();
+  if (eventType !== undefined) return eventType === 'exec';
+  return cmdline !== null && !ctx.snapshot && !PROCESSES_COLUMNS.some((column) => column in row);
 }
 
 /** argv from `json_cmdline` (bpf_process_events: the arguments as a JSON array), or null. */
@@ -136,7 +143,7 @@ function rowToEvent(row: JsonObject, ctx: RowContext): CommandEvent | null {
     if (damage.count > before) throw damage.required('cmdline or path is required');
     return null;
   }
-  if (!isExecRow(row, cmdline)) return null;
+  if (!isExecRow(row, cmdline, ctx)) return null;
   const timeText = damage.read(() => columnText(row, 'time'));
   const time = rowTime(timeText, ctx.unixTime, damage);
   const pid = damage.processId(row, 'pid');

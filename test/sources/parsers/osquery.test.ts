@@ -111,13 +111,18 @@ describe('osquery parser', () => {
       JSON.stringify({ name: 'running', hostIdentifier: 'web-3', unixTime: 1795530210, action: 'snapshot', snapshot: [{ pid: '1', path: '/sbin/init', cmdline: '/sbin/init' }] }),
       // A processes row changed (its memory grew): osquery lists it as removed and added again.
       JSON.stringify({ name: 'procs', hostIdentifier: 'web-3', unixTime: 1795530210, diffResults: { added: [{ pid: '9', path: '/usr/bin/nc', cmdline: 'nc -lvp 4444', resident_size: '4096' }] } }),
-      // process_events rows: in a snapshot written one row per line, and without a syscall column.
+      // process_events rows: in a snapshot written one row per line; a query that named a few
+      // columns only (no syscall); a syscall written oddly.
       JSON.stringify({ name: 'execs', hostIdentifier: 'web-3', unixTime: 1795530210, action: 'snapshot', columns: { pid: '11', path: '/usr/bin/cat', cmdline: 'cat /etc/shadow', syscall: 'execve', time: '1795530210' } }),
       row({ path: '/usr/bin/whoami', cmdline: 'whoami', eid: '000123' }),
+      row({ path: '/bin/ls', cmdline: 'ls -la', euid: '0', cwd: '/' }),
+      row({ path: '/usr/bin/head', cmdline: 'head /etc/shadow', syscall: ' EXECVE' }),
+      // processes rows named by their own columns, even without a snapshot.
+      row({ path: '/usr/sbin/sshd', cmdline: 'sshd -D', start_time: '1795520000' }),
     ];
     const { events, malformed } = run(parser(), lines);
     expect(malformed).toEqual([]);
-    expect(events.map((e) => e.command)).toEqual(['id', 'ls', 'cat /etc/shadow', 'whoami']);
+    expect(events.map((e) => e.command)).toEqual(['id', 'ls', 'cat /etc/shadow', 'whoami', 'ls -la', 'head /etc/shadow']);
   });
 
   it('takes argv from json_cmdline when the row has it, and says when it had to split cmdline', () => {
