@@ -262,10 +262,17 @@ export class FileSource {
       this.parsers.delete(filePath);
       // The tailer found no copy holding the lines from the old position to the truncation.
       const position = positions.get(filePath)?.offset ?? 0;
-      this.options.logger.warn('log file truncated (copytruncate) with no rotated copy found: lines written after the position read to, before the truncation, were not read', {
+      this.options.logger.warn('log file truncated or rewritten below the position read to, with no rotated copy found: lines written after that position, before the truncation, were not read', {
         source: this.name,
         path: filePath,
         readTo: position,
+      });
+    }
+    if (batch.lostRotated) {
+      this.options.logger.warn('the log file being read was rotated away and is gone (compressed or removed): lines written to it after the position read to, if any, were not read', {
+        source: this.name,
+        path: filePath,
+        readTo: positions.get(filePath)?.offset ?? 0,
       });
     }
     if (batch.readPath !== filePath && !this.drained.has(batch.fileId)) {

@@ -7,7 +7,7 @@
  * read to its end; after a restart the rotated file is found again by its inode among its siblings.
  */
 import { createHash } from 'node:crypto';
-import { open, readdir, stat, type FileHandle } from 'node:fs/promises';
+import { lstat, open, readdir, stat, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import { globSource } from '../glob.js';
 import { addLines, lineBlock, type LineBlock } from './line-block.js';
@@ -70,6 +70,11 @@ export interface TailBatch {
   finished: boolean;
   /** True when the file shrank below the checkpoint (copytruncate) and reading restarted at 0. */
   truncated: boolean;
+  /**
+   * True when the file the checkpoint named was rotated away and is gone (compressed or removed)
+   * before it was read to its end: what followed the checkpoint in it was not read.
+   */
+  lostRotated?: boolean;
   /** True when the batch stopped at maxBatchBytes with more to read; poll again soon. */
   more: boolean;
 }
@@ -332,7 +337,9 @@ export class FileTailer {
     const file = await this.openCurrent(key);
     if (!file) return batches;
     const result = await this.read(file.handle, 0, false);
-    batches.push(await this.batch(key, file, 0, result, { finished: false, truncated: false }));
+    const batch = await this.batch(key, file, 0, result, { finished: false, truncated: false });
+    if (!old) batch.lostRotated = true;
+    batches.push(batch);
     return batches;
   }
 
@@ -371,7 +378,7 @@ export class FileTailer {
 
   /**
    * The fileId of the copy a copytruncate rotation made of the file at `key`, which was truncated
-   * below `checkpoint`: a sibling that is another file, holds more than was read, and starts with
+   * below `checkpoint`: a sibling that is another file, holds at least what was read, and starts with
    * the bytes the checkpoint's fingerprint was made of. Null when there is none (no fingerprint,
    * or the copy was compressed or removed).
    */
@@ -387,7 +394,8 @@ export class FileTailer {
     for (const name of (await listDir(dir)).filter((n) => isRotatedName(n, base))) {
       const full = path.join(dir, name);
       const info = await fileInfo(full);
-      if (!info || info.fileId === checkpoint.fileId || info.size <= checkpoint.offset || (best !== null && info.size <= best.size)) continue;
+      // A copy exactly as long as what was read shows nothing was missed; it is read (to no lines) all the same.
+      if (!info || info.fileId === checkpoint.fileId || info.size < checkpoint.offset || (best !== null && info.size <= best.size)) continue;
       const file = await openFile(full);
       if (!file) continue;
       const head = await headFingerprint(file.handle, length).catch(() => null);
@@ -404,17 +412,23 @@ export class FileTailer {
    * its start. The oldest such generation by its last change; null when there is none.
    */
   private async nextGeneration(key: string, after: OpenFile, current: string | null): Promise<string | null> {
-    const since = (await after.handle.stat().catch(() => null))?.mtimeMs;
-    if (since === undefined) return null;
     const dir = path.dirname(key);
     const base = path.basename(key);
-    let next: { fileId: string; mtimeMs: number } | null = null;
-    for (const name of (await listDir(dir)).filter((n) => isRotatedName(n, base))) {
-      const info = await fileInfo(path.join(dir, name));
-      if (!info || info.fileId === after.fileId || info.fileId === current || info.size === 0 || info.mtimeMs <= since) continue;
-      if (next === null || info.mtimeMs < next.mtimeMs) next = info;
+    const rank = rotationRank(path.basename(after.readPath), base);
+    const since = (await after.handle.stat().catch(() => null))?.mtimeMs;
+    if (rank === null || since === undefined || path.dirname(after.readPath) !== dir) return null;
+    // The generation next newer by logrotate's naming: the count one less, or the next date.
+    let next: { name: string; rank: RotationRank } | null = null;
+    for (const name of await listDir(dir)) {
+      const other = rotationRank(name, base);
+      if (other === null || other.kind !== rank.kind || !isNewer(other, rank) || (next !== null && !isNewer(next.rank, other))) continue;
+      next = { name, rank: other };
     }
-    return next?.fileId ?? null;
+    if (next === null || (next.rank.kind === 'count' && next.rank.count !== (rank as CountRank).count - 1)) return null;
+    // A file of its own (not a link to somewhere else), not the current one, changed since.
+    const info = await plainFileInfo(path.join(dir, next.name));
+    if (!info || info.fileId === after.fileId || info.fileId === current || info.size === 0 || info.mtimeMs < since) return null;
+    return info.fileId;
   }
 
   /** The descriptor of a file that left `key`: the one held, or a sibling with its inode. */
@@ -626,6 +640,41 @@ async function fileInfo(p: string): Promise<{ fileId: string; size: number; mtim
   } catch {
     return null;
   }
+}
+
+/** fileInfo of a regular file at `p` itself: null for a symbolic link, whatever it points to. */
+async function plainFileInfo(p: string): Promise<{ fileId: string; size: number; mtimeMs: number } | null> {
+  try {
+    const st = await lstat(p, { bigint: true });
+    if (!st.isFile()) return null;
+    return { fileId: `${st.dev}:${st.ino}`, size: Number(st.size), mtimeMs: Number(st.mtimeMs) };
+  } catch {
+    return null;
+  }
+}
+
+/** Where a rotated name stands among its file's generations: by count (`.1` is the newest) or by date. */
+type RotationRank = CountRank | { kind: 'date'; date: string };
+interface CountRank {
+  kind: 'count';
+  count: number;
+}
+
+/** The rank a rotated name of `base` carries (`audit.log.2`, `audit.2.log`, `audit.log-20261207`), or null. */
+function rotationRank(name: string, base: string): RotationRank | null {
+  if (!isRotatedName(name, base)) return null;
+  const dot = base.lastIndexOf('.');
+  const mark = name.startsWith(base) ? name.slice(base.length) : name.slice(dot, name.length - (base.length - dot));
+  const digits = mark.slice(1);
+  if (/^[0-9]{1,4}$/.test(digits)) return { kind: 'count', count: Number(digits) };
+  return /^[0-9][0-9._-]*$/.test(digits) ? { kind: 'date', date: digits } : null;
+}
+
+/** Whether rank `a` is a newer generation than rank `b` (of the same kind). */
+function isNewer(a: RotationRank, b: RotationRank): boolean {
+  if (a.kind === 'count' && b.kind === 'count') return a.count < b.count;
+  if (a.kind === 'date' && b.kind === 'date') return a.date > b.date;
+  return false;
 }
 
 /** Names compression gives a rotated file: it cannot be read as lines. */

@@ -1,4 +1,4 @@
-import { appendFile, copyFile, mkdtemp, rename, rm, stat, truncate, unlink, utimes, writeFile } from 'node:fs/promises';
+import { appendFile, copyFile, mkdtemp, rename, rm, stat, symlink, truncate, unlink, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -291,6 +291,49 @@ describe('FileTailer', () => {
     for (let i = 0; i < 5; i += 1) batches.push(...(await pollInto(t, cps)));
     expect(texts(batches)).toEqual(['a3', 'b1', 'b2', 'c1']);
     expect(batches.map((b) => path.basename(b.readPath)).filter((name, i, all) => all.indexOf(name) === i)).toEqual(['audit.log.2', 'audit.log.1', 'audit.log']);
+  });
+
+  it('takes as the generation between only the next one by its rotated name, a file of its own', async () => {
+    const file = path.join(dir, 'audit.log');
+    await writeFile(file, 'a1\n');
+    const t = tailer({ path: file });
+    const cps = new Map<string, Checkpoint>();
+    await pollInto(t, cps);
+    // An ordinary rotation; beside it a backup copied later, a link to a file elsewhere, and a
+    // copy that exactly matches what was read.
+    await rename(file, `${file}.1`);
+    await writeFile(file, 'b1\n');
+    await writeFile(`${file}.20240101`, 'backup\n');
+    await writeFile(path.join(dir, 'elsewhere.txt'), 'linked\n');
+    await symlink(path.join(dir, 'elsewhere.txt'), `${file}.0`);
+    const batches: TailBatch[] = [];
+    for (let i = 0; i < 4; i += 1) batches.push(...(await pollInto(t, cps)));
+    expect(texts(batches)).toEqual(['b1']);
+  });
+
+  it('reads nothing again, and says nothing was lost, when the copy is exactly what was read', async () => {
+    const file = path.join(dir, 'audit.log');
+    await writeFile(file, 'aaaa\nbbbb\n');
+    const t = tailer({ path: file });
+    const cps = new Map<string, Checkpoint>();
+    await pollInto(t, cps);
+    await copyFile(file, `${file}.1`);
+    await truncate(file, 0);
+    await appendFile(file, 'cccc\n');
+    const batches = await pollInto(t, cps);
+    expect(texts(batches)).toEqual(['cccc']);
+    expect(batches.some((b) => b.truncated || b.lostRotated)).toBe(false);
+  });
+
+  it('says so when the file being read was rotated away and is gone before it was read to its end', async () => {
+    const file = path.join(dir, 'audit.log');
+    await writeFile(file, 'a1\n');
+    const [first] = await tailer({ path: file }).poll(new Map());
+    await rename(file, `${file}.1`);
+    await writeFile(file, 'b1\n');
+    await unlink(`${file}.1`);
+    const batches = await tailer({ path: file }).poll(new Map([[file, { fileId: first!.fileId, offset: first!.endOffset, fingerprint: first!.fingerprint }]]));
+    expect(batches.map((b) => [texts([b]), b.lostRotated])).toEqual([[['b1'], true]]);
   });
 
   it('after two renames before reading caught up, reads the generation between too', async () => {
