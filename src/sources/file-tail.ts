@@ -426,7 +426,7 @@ export class FileTailer {
     }
     if (next === null || (next.rank.kind === 'count' && next.rank.count !== (rank as CountRank).count - 1)) return null;
     // A file of its own (not a link to somewhere else), not the current one, changed since.
-    const info = await plainFileInfo(path.join(dir, next.name));
+    const info = await fileInfo(path.join(dir, next.name), 'self');
     if (!info || info.fileId === after.fileId || info.fileId === current || info.size === 0 || info.mtimeMs < since) return null;
     return info.fileId;
   }
@@ -632,20 +632,13 @@ export class FileTailer {
   }
 }
 
-async function fileInfo(p: string): Promise<{ fileId: string; size: number; mtimeMs: number } | null> {
+/**
+ * Identity, size and last change of the regular file at `p`, or null. `links` says whether a
+ * symbolic link counts as the file it points to (`follow`) or as no file (`self`).
+ */
+async function fileInfo(p: string, links: 'follow' | 'self' = 'follow'): Promise<{ fileId: string; size: number; mtimeMs: number } | null> {
   try {
-    const st = await stat(p, { bigint: true });
-    if (!st.isFile()) return null;
-    return { fileId: `${st.dev}:${st.ino}`, size: Number(st.size), mtimeMs: Number(st.mtimeMs) };
-  } catch {
-    return null;
-  }
-}
-
-/** fileInfo of a regular file at `p` itself: null for a symbolic link, whatever it points to. */
-async function plainFileInfo(p: string): Promise<{ fileId: string; size: number; mtimeMs: number } | null> {
-  try {
-    const st = await lstat(p, { bigint: true });
+    const st = links === 'follow' ? await stat(p, { bigint: true }) : await lstat(p, { bigint: true });
     if (!st.isFile()) return null;
     return { fileId: `${st.dev}:${st.ino}`, size: Number(st.size), mtimeMs: Number(st.mtimeMs) };
   } catch {
