@@ -168,11 +168,6 @@ function unclaimedEvent(p: PendingSudo): CommandEvent {
   return userCmdEvent(p.record, p.ctx);
 }
 
-/** The attribution of a USER_CMD's event: the audit socket's, unless its context says less. */
-function userCmdAttribution(ctx: UserCmdContext): Attribution {
-  return ctx.attribution ?? 'audit-userspace';
-}
-
 /** An audit event's id (`SECONDS.MILLIS:SERIAL`) and its time: where it stands among its host's events. */
 export interface AuditStamp {
   id: string;
@@ -242,7 +237,8 @@ function userCmdEvent(record: UserCmdRecord, ctx: UserCmdContext): CommandEvent 
     eventKey: `${ctx.host}:${ctx.id}`,
     success: record.success,
     extra,
-    attribution: userCmdAttribution(ctx),
+    // The audit socket's, unless the record came a weaker way.
+    attribution: ctx.attribution ?? 'audit-userspace',
   };
   if (!record.success) event.sudoDenied = true;
   return event;
