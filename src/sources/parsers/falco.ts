@@ -11,6 +11,7 @@ import {
   optionalString,
   parseIsoTime,
   processId,
+  splitMayBlur,
   splitWords,
   toInteger,
   wellFormed,
@@ -74,7 +75,8 @@ function alertToEvents(alert: JsonObject, damage: FieldDamage, options: ParserOp
       ppid: damage.read(() => processId(integerField(fields, 'proc.ppid'), 'output_fields.proc.ppid')),
       sourceFormat: FALCO_FORMAT,
       eventKey: hashKey(FALCO_FORMAT, `${timeText ?? ''}\u0000${host}\u0000${rule}\u0000${pid ?? ''}`),
-      extra: { ...alertExtra(alert, fields, rule, damage), ...(argvInexact(cmdline) ? { argv_inexact: 'true' } : {}) },
+      // Falco joins the arguments with spaces: an argument holding one cannot be told apart.
+      extra: { ...alertExtra(alert, fields, rule, damage), ...(cmdline !== null && splitMayBlur(cmdline) ? { argv_inexact: 'true' } : {}) },
     },
   ];
 }
@@ -84,10 +86,6 @@ function withoutTrailingSlash(cwd: string | null): string | null {
   return cwd !== null && cwd.length > 1 && cwd.endsWith('/') ? cwd.slice(0, -1) : cwd;
 }
 
-/** Falco joins the arguments with spaces: an argument holding one cannot be told apart. */
-function argvInexact(cmdline: string | null): boolean {
-  return cmdline !== null && /[ \t]/.test(cmdline.trim());
-}
 
 /** A field's value as text; null when absent, empty, or Falco's `<NA>`. */
 function field(fields: JsonObject, key: string): string | null {

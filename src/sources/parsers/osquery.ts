@@ -9,6 +9,7 @@ import {
   isUnsetUid,
   nameUid,
   optionalString,
+  splitMayBlur,
   splitWords,
   toInteger,
   wellFormed,
@@ -155,7 +156,7 @@ function rowToEvent(row: JsonObject, ctx: RowContext): CommandEvent | null {
   const rowHash = hexDigest('sha1', JSON.stringify(row)).slice(0, 16);
   const extra: Record<string, string> = { osquery_query: ctx.name };
   // osquery joined the arguments with spaces: an argument holding one cannot be told apart.
-  if (exact === null && cmdline !== null && /[ \t]/.test(cmdline.trim())) extra.argv_inexact = 'true';
+  if (exact === null && cmdline !== null && splitMayBlur(cmdline)) extra.argv_inexact = 'true';
   const uid = damage.integer(row, 'uid');
   if (uid !== null) extra.uid = String(uid);
   const syscall = damage.read(() => columnText(row, 'syscall'));

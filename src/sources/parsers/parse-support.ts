@@ -326,6 +326,15 @@ export class FieldDamage {
 }
 
 /**
+ * Whether splitWords may not give back the arguments `text` was joined from: it holds a blank
+ * between words, so an argument that held one cannot be told apart (such events carry
+ * `argv_inexact`).
+ */
+export function splitMayBlur(text: string): boolean {
+  return /[ \t]/.test(text.trim());
+}
+
+/**
  * Splits on runs of spaces and tabs, dropping empty words (for logs that joined argv with spaces,
  * losing the boundaries).
  */
