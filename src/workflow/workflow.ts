@@ -469,6 +469,14 @@ export class Workflow implements InteractionHandlers {
       .limit(REPEATS_PER_REPLY)
       .execute();
     if (repeats.length === 0) return;
+    // The first repeat is noted at once, and a full reply's worth whenever it has gathered; a
+    // trickle (a cron job running it every few minutes) waits to be noted together.
+    const quietUntil = lead.repeats_noted_at ? lead.repeats_noted_at.getTime() + REPEAT_REPLY_INTERVAL_MS : 0;
+    if (repeats.length < REPEATS_PER_REPLY && this.now().getTime() < quietUntil) {
+      await scheduleJob(this.options.db, lead.id, 'notify_repeat', new Date(quietUntil));
+      return;
+    }
+    // Only a run about to post looks in the thread for a reply an earlier one posted.
     const escalation = { channel: lead.escalation_channel, ts: lead.escalation_ts };
     const noted = await this.options.chat.findRepeatsNoted(lead, escalation, lead.repeats_posted);
     if (noted !== null) {
@@ -479,13 +487,6 @@ export class Workflow implements InteractionHandlers {
     }
     // A run whose lease another took over stops before posting: that one posts, or finds the post.
     signal.throwIfAborted();
-    // The first repeat is noted at once, and a full reply's worth whenever it has gathered; a
-    // trickle (a cron job running it every few minutes) waits to be noted together.
-    const quietUntil = lead.repeats_noted_at ? lead.repeats_noted_at.getTime() + REPEAT_REPLY_INTERVAL_MS : 0;
-    if (repeats.length < REPEATS_PER_REPLY && this.now().getTime() < quietUntil) {
-      await scheduleJob(this.options.db, lead.id, 'notify_repeat', new Date(quietUntil));
-      return;
-    }
     await this.options.chat.noteRepeats(
       toAlertView(lead),
       escalation,
