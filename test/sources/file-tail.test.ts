@@ -39,6 +39,16 @@ function linesOf(batch: TailBatch): Array<{ text: string; offset: number }> {
 
 const texts = (batches: TailBatch[]) => batches.flatMap((b) => linesOf(b).map((l) => l.text));
 
+/** A file `name` in the test directory holding `text`, followed by a tailer that has read it. */
+async function followed(name: string, text: string): Promise<{ file: string; t: FileTailer; cps: Map<string, Checkpoint> }> {
+  const file = path.join(dir, name);
+  await writeFile(file, text);
+  const t = tailer({ path: file });
+  const cps = new Map<string, Checkpoint>();
+  await pollInto(t, cps);
+  return { file, t, cps };
+}
+
 async function fileId(p: string): Promise<string> {
   const st = await stat(p, { bigint: true });
   return `${st.dev}:${st.ino}`;
@@ -90,11 +100,7 @@ describe('FileTailer', () => {
   });
 
   it('drains a file renamed away before starting the new one', async () => {
-    const file = path.join(dir, 'audit.log');
-    await writeFile(file, 'old-1\n');
-    const t = tailer({ path: file });
-    const cps = new Map<string, Checkpoint>();
-    await pollInto(t, cps);
+    const { file, t, cps } = await followed('audit.log', 'old-1\n');
     const oldId = cps.get(file)!.fileId;
     await appendFile(file, 'old-2\n');
     await rename(file, `${file}.1`);
@@ -168,11 +174,7 @@ describe('FileTailer', () => {
   });
 
   it('restarts at 0 when the file was truncated and written past its old offset between polls', async () => {
-    const file = path.join(dir, 'audit.log');
-    await writeFile(file, 'aaaa\nbbbb\n');
-    const t = tailer({ path: file });
-    const cps = new Map<string, Checkpoint>();
-    await pollInto(t, cps);
+    const { file, t, cps } = await followed('audit.log', 'aaaa\nbbbb\n');
     await truncate(file, 0);
     await writeFile(file, 'cccc\ndddd\neeee\n');
     const [batch] = await pollInto(t, cps);
@@ -203,11 +205,7 @@ describe('FileTailer', () => {
   });
 
   it('restarts at 0 after copytruncate', async () => {
-    const file = path.join(dir, 'app.log');
-    await writeFile(file, 'aaaa\nbbbb\n');
-    const t = tailer({ path: file });
-    const cps = new Map<string, Checkpoint>();
-    await pollInto(t, cps);
+    const { file, t, cps } = await followed('app.log', 'aaaa\nbbbb\n');
     await truncate(file, 0);
     await appendFile(file, 'cc\n');
     const [batch] = await pollInto(t, cps);
@@ -216,11 +214,7 @@ describe('FileTailer', () => {
   });
 
   it('after copytruncate, reads the lines it had not read yet from the copy, then the file from 0', async () => {
-    const file = path.join(dir, 'audit.log');
-    await writeFile(file, 'aaaa\nbbbb\n');
-    const t = tailer({ path: file });
-    const cps = new Map<string, Checkpoint>();
-    await pollInto(t, cps);
+    const { file, t, cps } = await followed('audit.log', 'aaaa\nbbbb\n');
     // Written after the last poll (or while commits failed and the position went back), then
     // rotated: logrotate copies the file and truncates it in place.
     await appendFile(file, 'cccc\ndddd\n');
@@ -252,11 +246,7 @@ describe('FileTailer', () => {
   });
 
   it("takes the largest copy that starts the same, under logrotate's extension names too", async () => {
-    const file = path.join(dir, 'audit.log');
-    await writeFile(file, 'aaaa\nbbbb\n');
-    const t = tailer({ path: file });
-    const cps = new Map<string, Checkpoint>();
-    await pollInto(t, cps);
+    const { file, t, cps } = await followed('audit.log', 'aaaa\nbbbb\n');
     await appendFile(file, 'cccc\ndddd\n');
     await writeFile(`${file}.0`, 'aaaa\nbbbb\ncccc\n');
     await copyFile(file, path.join(dir, 'audit.1.log'));
@@ -267,11 +257,7 @@ describe('FileTailer', () => {
   });
 
   it('after two copytruncates before reading caught up, reads both copies in order, then the file', async () => {
-    const file = path.join(dir, 'audit.log');
-    await writeFile(file, 'a1\na2\n');
-    const t = tailer({ path: file });
-    const cps = new Map<string, Checkpoint>();
-    await pollInto(t, cps);
+    const { file, t, cps } = await followed('audit.log', 'a1\na2\n');
     const at = (seconds: number) => new Date(Date.UTC(2026, 11, 7, 3, 0, seconds));
     // Reading is held up (the database is down) over two nightly rotations.
     await appendFile(file, 'a3\n');
@@ -294,11 +280,7 @@ describe('FileTailer', () => {
   });
 
   it('takes as the generation between only the next one by its rotated name, a file of its own', async () => {
-    const file = path.join(dir, 'audit.log');
-    await writeFile(file, 'a1\n');
-    const t = tailer({ path: file });
-    const cps = new Map<string, Checkpoint>();
-    await pollInto(t, cps);
+    const { file, t, cps } = await followed('audit.log', 'a1\n');
     // An ordinary rotation; beside it a backup copied later, a link to a file elsewhere, and a
     // copy that exactly matches what was read.
     await rename(file, `${file}.1`);
@@ -312,11 +294,7 @@ describe('FileTailer', () => {
   });
 
   it('reads nothing again, and says nothing was lost, when the copy is exactly what was read', async () => {
-    const file = path.join(dir, 'audit.log');
-    await writeFile(file, 'aaaa\nbbbb\n');
-    const t = tailer({ path: file });
-    const cps = new Map<string, Checkpoint>();
-    await pollInto(t, cps);
+    const { file, t, cps } = await followed('audit.log', 'aaaa\nbbbb\n');
     await copyFile(file, `${file}.1`);
     await truncate(file, 0);
     await appendFile(file, 'cccc\n');
@@ -337,11 +315,7 @@ describe('FileTailer', () => {
   });
 
   it('after two renames before reading caught up, reads the generation between too', async () => {
-    const file = path.join(dir, 'audit.log');
-    await writeFile(file, 'a1\n');
-    const t = tailer({ path: file });
-    const cps = new Map<string, Checkpoint>();
-    await pollInto(t, cps);
+    const { file, cps } = await followed('audit.log', 'a1\n');
     const first = cps.get(file)!;
     await appendFile(file, 'a2\n');
     await rename(file, `${file}.1`);
@@ -356,15 +330,10 @@ describe('FileTailer', () => {
     const batches: TailBatch[] = [];
     for (let i = 0; i < 5; i += 1) batches.push(...(await pollInto(fresh, restarted)));
     expect(texts(batches)).toEqual(['a2', 'b1', 'c1']);
-    void t;
   });
 
   it('follows a deleted and re-created file from its start', async () => {
-    const file = path.join(dir, 'app.log');
-    await writeFile(file, 'before\n');
-    const t = tailer({ path: file });
-    const cps = new Map<string, Checkpoint>();
-    await pollInto(t, cps);
+    const { file, t, cps } = await followed('app.log', 'before\n');
     const oldId = cps.get(file)!.fileId;
     await appendFile(file, 'last words\n');
     await unlink(file);
@@ -383,11 +352,7 @@ describe('FileTailer', () => {
   });
 
   it('reads a deleted file again when the caller could not commit its last batch', async () => {
-    const file = path.join(dir, 'app.log');
-    await writeFile(file, 'before\n');
-    const t = tailer({ path: file });
-    const cps = new Map<string, Checkpoint>();
-    await pollInto(t, cps);
+    const { file, t, cps } = await followed('app.log', 'before\n');
     const committed = new Map(cps);
     await appendFile(file, 'last words\n');
     await unlink(file);
