@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { bestTimeMs, HOSTILE_FAMILIES, HOSTILE_TARGETS, type HostileTarget } from '../../bench/hostile-text.js';
+import { bestCpuMs, HOSTILE_FAMILIES, HOSTILE_TARGETS, type HostileTarget } from '../../bench/hostile-text.js';
 
 /**
  * Every per-character path on every adversarial family must cost the same per KiB at 128 KiB as
  * at 4 KiB, within a factor that noise on a busy 2-core machine stays under (a quadratic path is
- * 32 times slower per KiB at the larger size). Best of a few runs, measured again before failing.
+ * 32 times slower per KiB at the larger size). Best CPU time of a few runs, measured again before failing.
  */
 const KIB = 1024;
 const SMALL = 4 * KIB;
@@ -22,8 +22,14 @@ interface Cost {
   largeMs: number;
 }
 
+/** CPU time, not wall time: a loaded machine preempts long runs more often than short ones. */
 function measure(target: HostileTarget, small: string, large: string, runs = RUNS): Cost {
-  return { smallMs: bestTimeMs(target, small, runs), largeMs: bestTimeMs(target, large, runs) };
+  return { smallMs: bestCpuMs(target, small, runs), largeMs: bestCpuMs(target, large, runs) };
+}
+
+/** The quicker of two measurements of each size: noise only ever adds time. */
+function best(a: Cost, b: Cost): Cost {
+  return { smallMs: Math.min(a.smallMs, b.smallMs), largeMs: Math.min(a.largeMs, b.largeMs) };
 }
 
 function isLinear(cost: Cost): boolean {
@@ -41,7 +47,7 @@ describe('hostile text costs linear time on every path', () => {
       target.run(small); // warm up the JIT on this shape
       let cost = measure(target, small, large);
       // Measured again, with more runs each time, before failing: a loaded machine stalls some runs.
-      for (let retry = 1; retry <= 3 && !isLinear(cost); retry++) cost = measure(target, small, large, RUNS + 2 * retry);
+      for (let retry = 1; retry <= 3 && !isLinear(cost); retry++) cost = best(cost, measure(target, small, large, RUNS + 2 * retry));
       if (!isLinear(cost)) failures.push(`${family.name}: ${cost.smallMs.toFixed(2)} ms at 4 KiB, ${cost.largeMs.toFixed(2)} ms at 128 KiB`);
     }
     expect(failures).toEqual([]);
@@ -51,7 +57,7 @@ describe('hostile text costs linear time on every path', () => {
     const redact = HOSTILE_TARGETS[0] as HostileTarget;
     for (const family of HOSTILE_FAMILIES.filter((f) => f.name.startsWith('mixture') || f.name === 'pwd=[REDACTED]')) {
       const text = family.make(1024 * KIB);
-      expect({ family: family.name, ms: bestTimeMs(redact, text, 1) < CEILING_MS_PER_MIB }).toEqual({ family: family.name, ms: true });
+      expect({ family: family.name, ms: bestCpuMs(redact, text, 1) < CEILING_MS_PER_MIB }).toEqual({ family: family.name, ms: true });
     }
   });
 });
