@@ -335,11 +335,13 @@ function sourcesConfig(value: unknown, baseDir: string, env: Env): SourceConfig[
 
 /** `sources[].hosts`: a non-empty list of host globs, only on an HTTP source. */
 function hostGlobs(value: unknown, key: string, isHttp: boolean): string[] | null {
-  if (value === undefined || value === null) return null;
+  if (value === undefined) return null;
   if (!isHttp) {
     throw new ConfigError(key, 'binds an HTTP source (one with a token) to the hosts it may speak for; a file source names its host with host:, so remove hosts');
   }
   const example = "a list of host names or globs, such as ['web-*', 'db-1']";
+  // `hosts:` left with no value (its last entry commented out) must not turn the binding off.
+  if (value === null) throw new ConfigError(key, `is empty: list the hosts this token may speak for, ${example}; remove the key to accept any host`);
   if (!Array.isArray(value) || value.length === 0) throw new ConfigError(key, `must be ${example}; leave it out to accept any host`);
   return value.map((glob: unknown, index) => {
     if (typeof glob !== 'string' || !isHostGlob(glob)) {

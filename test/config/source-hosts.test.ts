@@ -35,6 +35,8 @@ describe('sources[].hosts', () => {
     ['hosts on a file source', "sources: [{ name: a, type: auditd, path: /var/log/audit/audit.log, hosts: ['web-*'] }]\n", /sources\[0\]\.hosts: binds an HTTP source .*remove hosts/],
     ['a single string', `sources: [{ name: a, type: json, token: ${TOKEN}, hosts: 'web-*' }]\n`, /sources\[0\]\.hosts: must be a list of host names or globs, such as \['web-\*', 'db-1'\]/],
     ['an empty list', `sources: [{ name: a, type: json, token: ${TOKEN}, hosts: [] }]\n`, /sources\[0\]\.hosts: must be a list .*leave it out to accept any host/],
+    ['no value (its last entry commented out)', `sources:\n  - name: a\n    type: json\n    token: ${TOKEN}\n    hosts:\n    # - db-1\n`, /sources\[0\]\.hosts: is empty: list the hosts .*remove the key to accept any host/],
+    ['null', `sources: [{ name: a, type: json, token: ${TOKEN}, hosts: ~ }]\n`, /sources\[0\]\.hosts: is empty/],
     ['a number', `sources: [{ name: a, type: json, token: ${TOKEN}, hosts: ['web-1', 42] }]\n`, /sources\[0\]\.hosts\[1\]: must be a host name or glob/],
     ['a regular expression', `sources: [{ name: a, type: json, token: ${TOKEN}, hosts: ['web-(a|b)+'] }]\n`, /sources\[0\]\.hosts\[0\]: must be a host name or glob \(letters, digits/],
     ['an empty glob', `sources: [{ name: a, type: json, token: ${TOKEN}, hosts: [''] }]\n`, /sources\[0\]\.hosts\[0\]: must be a host name or glob/],
