@@ -1,5 +1,5 @@
 import type { AlertStatus } from '../alerts/alert.js';
-import { fromStoredProvenance, toStoredProvenance, type StoredProvenance } from '../sources/provenance.js';
+import { ATTRIBUTIONS, fromStoredProvenance, isForgeable, toStoredProvenance, type StoredProvenance } from '../sources/provenance.js';
 import type { AlertRow } from '../store/schema.js';
 import { readWebAsset } from '../server/web-assets.js';
 import { terminalPrefix, visibleText } from '../terminal-text.js';
@@ -148,6 +148,14 @@ export function csvCell(value: unknown): string {
   return /[",\r\n]/.test(text) ? `"${replaceEvery(text, '"', '""')}"` : text;
 }
 
+/**
+ * The provenance column is as wide as its longest cell (an unbound HTTP source of the weakest
+ * attribution): cut short, `..., http, bound` and `..., http, unbound` would read the same.
+ */
+const PROVENANCE_WIDTH = Math.max(
+  ...ATTRIBUTIONS.map((attribution) => provenanceCell({ format: '', attribution, forgeable: isForgeable(attribution), transport: 'http', host_binding: 'unbound' }).length),
+);
+
 /** The terminal table: what happened and every answer (justification, second factor, escalation, reviewer). */
 const TABLE_COLUMNS: Array<[keyof ReportRow, string, number]> = [
   ['occurred_at', 'OCCURRED', 19],
@@ -157,7 +165,7 @@ const TABLE_COLUMNS: Array<[keyof ReportRow, string, number]> = [
   ['host', 'HOST', 16],
   ['rule', 'RULE', 22],
   ['severity', 'SEV', 8],
-  ['provenance', 'PROVENANCE', 24],
+  ['provenance', 'PROVENANCE', PROVENANCE_WIDTH],
   ['command', 'COMMAND', 60],
   ['justification', 'JUSTIFICATION', 36],
   ['second_factor', '2ND FACTOR', 10],

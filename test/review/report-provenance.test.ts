@@ -39,11 +39,19 @@ describe('provenance in the report', () => {
   it('shows it in the table and in words in HTML', () => {
     const table = renderReport(rows(), 'table');
     expect(table).toContain('PROVENANCE');
-    expect(table).toContain('syslog-unverified, forg…');
+    expect(table).toContain('syslog-unverified, forgeable ');
+    expect(table).toContain('kernel, http, bound ');
     const html = renderReport(rows(), 'html');
     expect(html).toContain('<th scope="col">Provenance</th>');
     expect(html).toContain('<td data-label="Provenance">sudo syslog — any local user can write this log</td>');
     expect(html).toContain('<td data-label="Provenance">auditd (kernel record), over HTTP, host checked against its source</td>');
+  });
+
+  it('never cuts the provenance column, so bound and unbound read apart', () => {
+    const weakest: StoredProvenance = { format: 'sudo', attribution: 'syslog-unverified', forgeable: true, transport: 'http', host_binding: 'unbound' };
+    const table = renderReport([toReportRow(alertRow(weakest)), toReportRow(alertRow({ ...weakest, host_binding: 'bound' }))], 'table');
+    expect(table).toContain('syslog-unverified, forgeable, http, unbound ');
+    expect(table).toContain('syslog-unverified, forgeable, http, bound ');
   });
 
   it('summarises a provenance in one cell', () => {
