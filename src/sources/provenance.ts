@@ -86,6 +86,23 @@ export function buildProvenance(event: CommandEvent, transport: Transport, hostB
   return { format: event.sourceFormat, attribution, forgeable: isForgeable(attribution), transport, hostBinding };
 }
 
+/**
+ * How far an event's attribution can be trusted, in the terms that decide what may be grouped
+ * with it: `forgeable` (any local user could have written it), `unbound` (an HTTP source that may
+ * speak for any host), `attested` (everything else). Events of one level never join, repeat or get
+ * covered by a conversation of another, so a forged line is never shown, or vouched for, under a
+ * kernel record's provenance. Unknown provenance (alerts stored before it was recorded) is
+ * `attested`, as those alerts were grouped before.
+ */
+export type TrustLevel = 'attested' | 'unbound' | 'forgeable';
+
+export function trustLevelOf(provenance: Provenance | null): TrustLevel {
+  if (provenance === null) return 'attested';
+  if (provenance.forgeable) return 'forgeable';
+  if (provenance.transport === 'http' && provenance.hostBinding !== 'bound') return 'unbound';
+  return 'attested';
+}
+
 const FORMAT_LABELS: Readonly<Record<string, string>> = {
   auditd: 'auditd',
   'go-audit': 'go-audit',

@@ -3,7 +3,7 @@ import type { Transaction } from 'kysely';
 import type { RuleMatch } from '../detect/rule.js';
 import type { CommandEvent } from '../sources/command-event.js';
 import { insertAlert, insertAlerts, setLastJoined, setOccurrences, updateAlert } from '../store/queries/alerts.js';
-import { provenanceOf, toStoredProvenance } from '../sources/provenance.js';
+import { fromStoredProvenance, provenanceOf, toStoredProvenance, trustLevelOf } from '../sources/provenance.js';
 import { appendAuditEntries, type AuditEntry } from '../store/queries/audit-trail.js';
 import { notifyJobsDue, scheduleJob } from '../store/queries/jobs.js';
 import { liveSuppressions } from '../store/queries/suppressions.js';
@@ -88,6 +88,7 @@ export class HitRecorder {
       sessionKey: sessionKeyOf(event),
       shapeKey: shapeKeyOf(event, match.ruleId),
       alwaysAsk: match.alwaysAsk ?? match.severity === 'critical',
+      trust: trustLevelOf(provenanceOf(event)),
     };
     const suppression = this.suppressions.find((s) =>
       suppressionMatches(s, { ruleId: match.ruleId, owner: event.user, host: event.host, command: event.command }),
@@ -123,6 +124,7 @@ export class HitRecorder {
           members: new Map(),
           commands: new Set([keys.commandKey]),
           hosts: new Set([event.host]),
+          trust: keys.trust,
         };
         lead.members.set(keys.dedupeKey, { id: result.alertId, occurrences: 1 });
         if (keys.sessionKey) lead.sessions.add(keys.sessionKey);
@@ -303,6 +305,7 @@ async function loadConversations(
       members: new Map(),
       commands: new Set(),
       hosts: new Set(),
+      trust: trustLevelOf(fromStoredProvenance(row.provenance)),
     };
     byId.set(row.id, lead);
     leads.set(row.owner as string, [...(leads.get(row.owner as string) ?? []), lead]);

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { AlertStatus, Severity } from '../alerts/alert.js';
 import type { CommandEvent } from '../sources/command-event.js';
+import type { TrustLevel } from '../sources/provenance.js';
 
 /** What grouping needs of a conversation: its lead alert and what its members share. */
 export interface ConversationLead {
@@ -21,6 +22,8 @@ export interface ConversationLead {
   commands: Set<string>;
   /** The hosts its members ran on. */
   hosts: Set<string>;
+  /** How far its members' attribution can be trusted (its lead's; every member has the same). */
+  trust: TrustLevel;
 }
 
 export interface GroupingPolicy {
@@ -41,6 +44,8 @@ export interface HitKeys {
   shapeKey: string;
   /** The rule must be asked about every time (critical rules by default). */
   alwaysAsk: boolean;
+  /** How far the hit's attribution can be trusted. */
+  trust: TrustLevel;
 }
 
 /**
@@ -55,10 +60,15 @@ export interface HitKeys {
  *   another host within the fleet window of the conversation's last hit (a deploy still rolling
  *   out when its owner answered);
  * - `new`: a conversation of its own (it waits behind the person's open question, if any).
+ *
+ * Only conversations of the hit's own trust level are considered: a line any local user could
+ * have written in someone's name never joins (or is covered by) a conversation of kernel records,
+ * where the question would show it under their provenance and one answer would vouch for both.
  */
 export type Placement = { kind: 'join' | 'repeat' | 'covered'; lead: ConversationLead } | { kind: 'new' };
 
-export function placeHit(leads: readonly ConversationLead[], hit: HitKeys, now: Date, policy: GroupingPolicy): Placement {
+export function placeHit(everyLead: readonly ConversationLead[], hit: HitKeys, now: Date, policy: GroupingPolicy): Placement {
+  const leads = everyLead.filter((lead) => lead.trust === hit.trust);
   const at = now.getTime();
   const sameSession = (lead: ConversationLead) => hit.sessionKey !== null && lead.sessions.has(hit.sessionKey);
   const sameShape = (lead: ConversationLead, windowMs: number) => lead.shapeKey === hit.shapeKey && at - lead.lastJoinedAt.getTime() <= windowMs;

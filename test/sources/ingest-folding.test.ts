@@ -131,4 +131,40 @@ describe.each(storeKinds())('hits grouped into conversations on %s', (kind) => {
       { alert_id: members[1]!.id, kind: 'page' },
     ]);
   });
+
+  it('a line any local user could forge, or an unbound HTTP event, never joins, folds into or is covered by a conversation of attested records', async () => {
+    await ingestor.ingest('s', { events: [shadowRead('kernel-1', { sourceFormat: 'auditd', extra: { ses: '3' } })], malformed: [] });
+    const [lead] = await alerts();
+    // The same command, forged in sudo's syslog text: same user, host, session and rule.
+    const forged = shadowRead('forged-1', { sourceFormat: 'sudo', extra: { ses: '3' } });
+    const unbound = shadowRead('unbound-1', {
+      sourceFormat: 'auditd',
+      extra: { ses: '3' },
+      provenance: { format: 'auditd', attribution: 'kernel', forgeable: false, transport: 'http', hostBinding: 'unbound' },
+    });
+    const bound = shadowRead('bound-1', {
+      sourceFormat: 'auditd',
+      host: 'web-2',
+      extra: { ses: '3' },
+      provenance: { format: 'auditd', attribution: 'kernel', forgeable: false, transport: 'http', hostBinding: 'bound' },
+    });
+    const stats = await ingestor.ingest('s', { events: [forged, unbound, bound], malformed: [] });
+    expect(stats).toMatchObject({ alertsCreated: 2, alertsFolded: 1 });
+    const rows = await store.db.selectFrom('alerts').select(['id', 'host', 'conversation_id', 'provenance']).orderBy('created_at').orderBy('id').execute();
+    const conversationOf = (attribution: string, binding: string | null) =>
+      rows.find((r) => (r.provenance as { attribution: string; host_binding: string | null }).attribution === attribution && (r.provenance as { host_binding: string | null }).host_binding === binding)?.conversation_id;
+    // The bound HTTP event is as attested as the file's: it joins; the other two are asked on their own.
+    expect(conversationOf('kernel', 'bound')).toBe(lead!.id);
+    expect(conversationOf('syslog-unverified', null)).not.toBe(lead!.id);
+    expect(conversationOf('kernel', 'unbound')).not.toBe(lead!.id);
+    expect(new Set(rows.map((r) => r.conversation_id)).size).toBe(3);
+
+    // Verified, the attested conversation still covers only attested repeats.
+    await store.db.updateTable('alerts').set({ status: 'verified', resolved_at: clock.now() }).where('conversation_id', '=', lead!.id).execute();
+    const later = await ingestor.ingest('s', { events: [shadowRead('forged-2', { sourceFormat: 'sudo', host: 'web-3', extra: { ses: '3' } })], malformed: [] });
+    // It joins the open conversation of the first forged line, not the verified one.
+    expect(later).toMatchObject({ alertsCreated: 0, alertsFolded: 1 });
+    const forgedAgain = await store.db.selectFrom('alerts').select(['conversation_id', 'status']).where('host', '=', 'web-3').executeTakeFirstOrThrow();
+    expect(forgedAgain).toEqual({ conversation_id: conversationOf('syslog-unverified', null), status: 'new' });
+  });
 });
