@@ -414,9 +414,12 @@ export class FileTailer {
   private async nextGeneration(key: string, after: OpenFile, current: string | null): Promise<string | null> {
     const dir = path.dirname(key);
     const base = path.basename(key);
-    const rank = rotationRank(path.basename(after.readPath), base);
     const since = (await after.handle.stat().catch(() => null))?.mtimeMs;
-    if (rank === null || since === undefined || path.dirname(after.readPath) !== dir) return null;
+    // Its rank is that of the name it has now: a file held open since before it was rotated was
+    // opened as `key`, and has been renamed once for every rotation since.
+    const name = await this.rotatedNameOf(after, dir, base);
+    const rank = name === null ? null : rotationRank(name, base);
+    if (rank === null || since === undefined) return null;
     // The generation next newer by logrotate's naming: the count one less, or the next date.
     let next: { name: string; rank: RotationRank } | null = null;
     for (const name of await listDir(dir)) {
@@ -429,6 +432,21 @@ export class FileTailer {
     const info = await fileInfo(path.join(dir, next.name), 'self');
     if (!info || info.fileId === after.fileId || info.fileId === current || info.size === 0 || info.mtimeMs < since) return null;
     return info.fileId;
+  }
+
+  /**
+   * The name `file` has now among the rotated names of `base` in `dir`: the one it was opened
+   * under when that is one, else the sibling with its inode. Null when it is not there (removed,
+   * compressed, or moved to another directory).
+   */
+  private async rotatedNameOf(file: OpenFile, dir: string, base: string): Promise<string | null> {
+    const opened = path.basename(file.readPath);
+    if (path.dirname(file.readPath) === dir && opened !== base && (await fileInfo(file.readPath, 'self'))?.fileId === file.fileId) return opened;
+    for (const name of await listDir(dir)) {
+      if (name === base || !isRotatedName(name, base)) continue;
+      if ((await fileInfo(path.join(dir, name), 'self'))?.fileId === file.fileId) return name;
+    }
+    return null;
   }
 
   /** The descriptor of a file that left `key`: the one held, or a sibling with its inode. */

@@ -332,6 +332,23 @@ describe('FileTailer', () => {
     expect(texts(batches)).toEqual(['a2', 'b1', 'c1']);
   });
 
+  it('after two renames while the first file is held open, reads the generation between too', async () => {
+    // The running case: the tailer holds the first file when it is renamed, twice, before the
+    // rotation wait let it move on (or while a database outage held the batches back).
+    const { file, t, cps } = await followed('audit.log', 'a1\n');
+    await rename(file, `${file}.1`);
+    await appendFile(`${file}.1`, 'a2\n');
+    await writeFile(file, 'b1\n');
+    await utimes(`${file}.1`, new Date(Date.UTC(2026, 0, 1)), new Date(Date.UTC(2026, 0, 1)));
+    await rename(`${file}.1`, `${file}.2`);
+    await rename(file, `${file}.1`);
+    await writeFile(file, 'c1\n');
+    const batches: TailBatch[] = [];
+    for (let i = 0; i < 5; i += 1) batches.push(...(await pollInto(t, cps)));
+    expect(texts(batches)).toEqual(['a2', 'b1', 'c1']);
+    expect(batches.some((b) => b.lostRotated)).toBe(false);
+  });
+
   it('follows a deleted and re-created file from its start', async () => {
     const { file, t, cps } = await followed('app.log', 'before\n');
     const oldId = cps.get(file)!.fileId;
