@@ -199,6 +199,20 @@ function isPasswordChar(code: number): boolean {
   return isValueChar(code) && code !== SLASH;
 }
 
+/**
+ * The last `@` of the word at `start` (it ends at whitespace or a `/`; quotes are part of it),
+ * when a host follows it: where a password holding quotes ends. -1 when there is none.
+ */
+function quotedPasswordEnd(text: string, start: number): number {
+  let lastAt = -1;
+  for (let i = start; i < text.length; i++) {
+    const code = text.charCodeAt(i);
+    if (code === AT) lastAt = i;
+    else if (code === SLASH || isSpace(code) || Number.isNaN(code)) break;
+  }
+  return lastAt > start && isUserChar(text.charCodeAt(lastAt + 1)) ? lastAt : -1;
+}
+
 /** True when `text[from, to)` is digits only (a port after a host, not a password). */
 function allDigitsIn(text: string, from: number, to: number): boolean {
   for (let i = from; i < to; i++) {
@@ -236,6 +250,12 @@ export const urlPassword: SecretScanner = (text, from) => {
         if (text.charCodeAt(end) === AT) lastAt = end;
       }
       if (lastAt > start) return { start, end: lastAt, secret: true, resume: lastAt + 1 };
+      // A quote is a legal password character (`deploy:it's@host`): when the run stopped at one,
+      // the password may go on past it to the host's `@`, within the same word.
+      if (lastAt === -1 && isQuote(text.charCodeAt(end))) {
+        const quoted = quotedPasswordEnd(text, start);
+        if (quoted > start) return { start, end: quoted, secret: true, resume: quoted + 1 };
+      }
       next = end;
       if (end > start && (text.charCodeAt(end) === 0x20 || text.charCodeAt(end) === 0x09) && !allDigitsIn(text, start, end)) {
         // The run stops at a `/`, so it never reaches the next `://`: nothing is walked twice.

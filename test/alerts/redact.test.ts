@@ -234,6 +234,10 @@ describe('redactCommand: a script that starts with an assignment', () => {
 describe('redactText: recognisable secrets anywhere', () => {
   it.each([
     ['git clone https://alice:hunter2@git.example/app.git', `git clone https://alice:${R}@git.example/app.git`],
+    ["curl -s https://deploy:it'sHunter2@git.example.com/repo.git", `curl -s https://deploy:${R}@git.example.com/repo.git`],
+    ['curl -s https://deploy:pa"Hunter2@git.example.com/repo.git', `curl -s https://deploy:${R}@git.example.com/repo.git`],
+    [`curl 'https://bob:pa"ss@example.com/'`, `curl 'https://bob:${R}@example.com/'`],
+    ["curl 'https://host:8080' 'mail@example.com'", "curl 'https://host:8080' 'mail@example.com'"],
     ['psql postgres://app:pw@db-1:5432/app', `psql postgres://app:${R}@db-1:5432/app`],
     ['redis-cli -u redis://:pw@cache-1:6379', `redis-cli -u redis://:${R}@cache-1:6379`],
     ["curl -H 'Authorization: Bearer abc.def' https://x", `curl -H 'Authorization: ${'Bearer '}${R}' https://x`],
