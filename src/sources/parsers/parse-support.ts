@@ -4,6 +4,7 @@ import { CUT_MARK, terminalPrefix } from '../../terminal-text.js';
 import type { Malformed, MalformedReason, ParserOptions } from '../parser.js';
 import { wellFormed } from '../../well-formed.js';
 import { uidNamer } from './uid-namer.js';
+import { redactLineWords } from './sample-words.js';
 
 /**
  * Longest line a parser looks at, in UTF-16 code units. Real records are far shorter (sudo splits
@@ -33,7 +34,8 @@ export type MalformedWithDetail = Malformed & { detail?: string };
 export const SAMPLE_REDACTION_WINDOW = 64 * 1024;
 
 /**
- * The start of a line, safe to store, log and show: secrets redacted as in every command (so a
+ * The start of a line, safe to store, log and show: secrets redacted as in every command, its
+ * quoted and hex words as an argument vector (see sample-words.ts), the rest as text (so a
  * line that fails to parse cannot leak `--password=hunter2` or a token through its sample), then
  * control, bidirectional and zero-width characters and lone surrogates written as `\xNN` /
  * `\uNNNN` (so a sample can never inject lines or terminal escapes), then cut to SAMPLE_CHARS
@@ -41,7 +43,8 @@ export const SAMPLE_REDACTION_WINDOW = 64 * 1024;
  */
 export function sampleOf(text: string): string {
   const window = text.length > SAMPLE_REDACTION_WINDOW ? text.slice(0, SAMPLE_REDACTION_WINDOW) : text;
-  const sample = terminalPrefix(redactText(window), SAMPLE_CHARS);
+  // The words first (`sshpass -p X` written as JSON strings or auditd values), then the text layer.
+  const sample = terminalPrefix(redactText(redactLineWords(window)), SAMPLE_CHARS);
   // A window that was cut always ends the sample with the mark, even when its redacted start
   // happens to fit (the rest of the line is still missing).
   return window !== text && !sample.endsWith(CUT_MARK) ? terminalPrefix(`${sample}${CUT_MARK}`, SAMPLE_CHARS) : sample;

@@ -24,6 +24,30 @@ describe('sampleOf: malformed-line samples', () => {
     expect(sampleOf('a\u001b[2Jb\u202ec\u200bd\u2066e\u0085f\ud800g')).toBe('a\\x1b[2Jb\\u202ec\\u200bd\\u2066e\\x85f\\ud800g');
   });
 
+  it.each([
+    ['sshpass -p', '{"time":1,"argv":["sshpass","-p","Hunter2pw","ssh","db"],"pid":1.5}'],
+    ['redis-cli -a', '{"argv":["redis-cli","-a","Hunter2pw","ping"],"pid":1.5}'],
+    ['curl -u', '{"argv":["curl","-u","bob:Hunter2pw","https://x"],"pid":1.5}'],
+    ['docker login -p', '{"argv":["docker","login","-u","bob","-p","Hunter2pw","registry"],"pid":1.5}'],
+    ['ldapsearch -w', '{"argv":["ldapsearch","-w","Hunter2pw","-b","dc=x"],"pid":1.5}'],
+    ['an escaped JSON string', '{"argv":["sshpass","-p","Hun\\"ter2pw"],"pid":1.5}'],
+    ['auditd quoted values', 'type=EXECVE msg=audit(1.2:3): argc=5 a0="sshpass" a1="-p" a2="Hunter2pw" a3="ssh" a4="db"'],
+    ['auditd hex values', `type=EXECVE msg=audit(1.2:3): argc=4 a0="sshpass" a1="-p" a2=${Buffer.from('Hunter2pw').toString('hex').toUpperCase()} a3="db"`],
+    ['a USER_CMD hex command', `type=USER_CMD msg=audit(1.2:3): pid=1 uid=0 msg='cwd="/" cmd=${Buffer.from('sshpass -p Hunter2pw ssh db').toString('hex').toUpperCase()} exe="/usr/bin/sudo" res=success'`],
+  ])('redacts the words of an argument vector written in the line: %s', (_what, line) => {
+    const sample = sampleOf(line);
+    expect(sample).not.toContain('Hunter2pw');
+    expect(sample).not.toContain('ter2pw');
+    expect(sample).not.toContain(Buffer.from('Hunter2pw').toString('hex').toUpperCase());
+    expect(sample).toContain(REDACTED);
+  });
+
+  it('leaves the words of a line without secrets as they were', () => {
+    const line = 'type=EXECVE msg=audit(1.2:3): argc=3 a0="ls" a1="-la" a2=2F746D702F612062 a3="x"';
+    expect(sampleOf(line)).toBe(line);
+    expect(sampleOf('{"argv":["git","status"],"pid":1.5,"note":"a \\"quoted\\" word"}')).toBe('{"argv":["git","status"],"pid":1.5,"note":"a \\"quoted\\" word"}');
+  });
+
   it('stays within SAMPLE_CHARS, cut mark included, and never splits an escape or a surrogate pair', () => {
     const escapes = sampleOf('\u001b'.repeat(500));
     expect(escapes.length).toBeLessThanOrEqual(SAMPLE_CHARS);
