@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
-import type { Transaction } from 'kysely';
+import { sql, type Transaction } from 'kysely';
 import type { RuleMatch } from '../detect/rule.js';
 import type { CommandEvent } from '../sources/command-event.js';
 import { insertAlert, insertAlerts, setLastJoined, setOccurrences, updateAlert } from '../store/queries/alerts.js';
@@ -271,6 +271,7 @@ async function loadConversations(
   const leads = new Map<string, ConversationLead[]>();
   const rows = new Map<string, AlertRow>();
   if (owners.length === 0) return { leads, rows };
+  await lockOwners(trx, owners);
   const reuseSince = new Date(now.getTime() - policy.reuseWindowMs);
   const repeatSince = new Date(now.getTime() - policy.dedupeWindowMs);
   const leadRows = await trx
@@ -324,6 +325,19 @@ async function loadConversations(
     if (!lead.members.has(member.dedupe_key)) lead.members.set(member.dedupe_key, { id: member.id, occurrences: member.occurrences });
   }
   return { leads, rows };
+}
+
+/**
+ * Serialises the intake of each person's hits across transactions (other ingests, other
+ * replicas) until this one ends. Row locks on the leads alone cannot: a conversation another
+ * transaction is creating has no row yet, so two concurrent ingests of one person would each
+ * start a pending conversation of their own, and the person would be asked twice. Taken in one
+ * order (by name), so two ingests of the same people never wait on each other in a cycle.
+ */
+async function lockOwners(trx: Transaction<Database>, owners: readonly string[]): Promise<void> {
+  for (const owner of [...owners].sort()) {
+    await sql`select pg_advisory_xact_lock(hashtextextended(${'vouch.conversations:'} || current_schema() || ${`:${owner}`}, 0))`.execute(trx);
+  }
 }
 
 /** A member's state: the lead's for an open conversation, settled at once for the others. */

@@ -167,4 +167,16 @@ describe.each(storeKinds())('hits grouped into conversations on %s', (kind) => {
     const forgedAgain = await store.db.selectFrom('alerts').select(['conversation_id', 'status']).where('host', '=', 'web-3').executeTakeFirstOrThrow();
     expect(forgedAgain).toEqual({ conversation_id: conversationOf('syslog-unverified', null), status: 'new' });
   });
+
+  it('concurrent ingests of one person make one pending conversation behind the open question, not one each', async () => {
+    await ingestor.ingest('s', { events: [shadowRead('first', { extra: { ses: '1' } })], malformed: [] });
+    await store.db.updateTable('alerts').set({ status: 'asked', asked_at: clock.now() }).execute();
+    // Ten shippers (or replicas) at once, each with a hit of the same person from another session.
+    const others = Array.from({ length: 10 }, () => new Ingestor({ db: store.db, rules: loadDefaultRules(), policy, clock }));
+    const listener = (i: number) =>
+      makeEvent(['nc', '-lvnp', '4444'], { time: new Date('2026-11-24T14:00:00Z'), sourceFormat: 'json', eventKey: `burst-${i}`, host: `web-${i + 2}`, extra: { ses: `${i + 10}` } });
+    await Promise.all(others.map((other, i) => other.ingest(`s${i}`, { events: [listener(i)], malformed: [] })));
+    const leads = await store.db.selectFrom('alerts').select(['id', 'status']).whereRef('id', '=', 'conversation_id').execute();
+    expect(leads.map((lead) => lead.status).sort()).toEqual(['asked', 'new']);
+  });
 });
