@@ -6,6 +6,7 @@ import { coerceError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import { claimDueJobs, completeJob, renewLeases, retryJob, type ClaimedJob, type JobKind } from '../store/queries/jobs.js';
 import type { Database, JobRow } from '../store/schema.js';
+import { classifyDatabaseError } from '../store/database-errors.js';
 
 /** What a running job can see of its run. */
 export interface JobContext {
@@ -202,14 +203,26 @@ export class JobRunner {
   private async runJob(job: ClaimedJob, signal: AbortSignal): Promise<void> {
     const { db, clock, logger } = this.options;
     let failure: Error;
+    let databaseFault: boolean;
     try {
       await this.options.handle(job, { signal });
       await completeJob(db, job);
       return;
     } catch (thrown) {
       failure = coerceError(thrown);
+      databaseFault = classifyDatabaseError(thrown) === 'transient';
     }
     this.options.events?.failed(job.kind);
+    if (databaseFault) {
+      // The database failed (a lock or statement timeout, a lost connection, a deadlock), not the
+      // job's delivery: such runs do not count against maxAttempts, or a long database fault
+      // would escalate as `delivery_failed` a push the person approved meanwhile. The pause
+      // still grows with the job's real attempts, and an outage stops claims anyway.
+      const delay = retryDelayMs(Math.max(1, job.attempts));
+      logger.warn('job hit a database fault; will retry without counting the attempt', { job: job.kind, alert: job.alert_id, attempts: job.attempts - 1, retryInMs: delay, error: failure });
+      await retryJob(db, job, new Date(clock.now().getTime() + delay), failure.message, false, true);
+      return;
+    }
     if (job.attempts < this.settings.maxAttempts) {
       const delay = retryDelayMs(job.attempts);
       logger.warn('job failed; will retry', { job: job.kind, alert: job.alert_id, attempts: job.attempts, retryInMs: delay, error: failure });

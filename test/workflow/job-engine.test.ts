@@ -201,6 +201,27 @@ describe('JobRunner', () => {
     expect(await jobsLeft()).toHaveLength(1);
   });
 
+  it('runs that fail on a database fault do not use up its attempts: a long lock does not escalate what then succeeds', async () => {
+    const id = await alertWithJob('poll');
+    const exhausted: string[] = [];
+    let runs = 0;
+    const jobs = runner(async () => {
+      runs += 1;
+      // Each run waits on a table lock past the lock timeout, as under a long ALTER TABLE.
+      if (runs <= 5) throw Object.assign(new Error('canceling statement due to lock timeout'), { code: '55P03' });
+    }, { maxAttempts: 3, onExhausted: async (job) => void exhausted.push(job.kind) });
+    for (let run = 0; run < 5; run += 1) {
+      await jobs.runOnce();
+      const [row] = await jobsLeft();
+      expect(row).toMatchObject({ alert_id: id, attempts: 0, failed_at: null });
+      clock.advance(10 * 60_000);
+    }
+    await jobs.runOnce();
+    expect(runs).toBe(6);
+    expect(exhausted).toEqual([]);
+    expect(await jobsLeft()).toEqual([]);
+  });
+
   it('an escalation that throws is made again after the next failed run, until one returns; only then is the job marked failed', async () => {
     await alertWithJob('notify_security');
     let calls = 0;

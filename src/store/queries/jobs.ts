@@ -107,12 +107,21 @@ export async function releaseJob(db: Db, job: JobRow): Promise<void> {
 
 /**
  * Releases a failed job to run again at `retryAt`, keeping the error for operators; `failed`
- * marks it as having used up its attempts. A reschedule made while it ran wins over the retry.
+ * marks it as having used up its attempts, `refund` gives back the attempt its claim counted. A
+ * reschedule made while it ran wins over the retry.
  */
-export async function retryJob(db: Db, job: JobRow, retryAt: Date, error: string, failed = false): Promise<void> {
+export async function retryJob(db: Db, job: JobRow, retryAt: Date, error: string, failed = false, refund = false): Promise<void> {
   const updated = await db
     .updateTable('jobs')
-    .set({ run_at: retryAt, locked_by: null, locked_until: null, last_error: error.slice(0, 2000), ...(failed ? { failed_at: retryAt } : {}) })
+    .set({
+      run_at: retryAt,
+      locked_by: null,
+      locked_until: null,
+      last_error: error.slice(0, 2000),
+      ...(failed ? { failed_at: retryAt } : {}),
+      // The run did not count (see JobRunner): the attempt its claim took is given back.
+      ...(refund ? { attempts: sql<number>`greatest(attempts - 1, 0)` } : {}),
+    })
     .where('id', '=', job.id)
     .where('locked_by', '=', job.locked_by)
     .where('version', '=', job.version)
