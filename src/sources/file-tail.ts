@@ -570,7 +570,15 @@ export class FileTailer {
     let carry: Buffer[] = [];
     let carryLen = 0;
     let skipping = false;
+    /** The line being skipped was reported already: a poll before this one stopped inside it. */
+    let reported = false;
     let eof = false;
+    if (start > 0 && !(await lineStartsAt(handle, start))) {
+      // An earlier poll stopped inside a too-long line at the scan limit and reported it: the
+      // rest of it is skipped too, not taken for a line of its own, nor reported twice.
+      skipping = true;
+      reported = true;
+    }
     /** Keeps the unfinished line `data[from, end)`, or only counts it once it is too long. */
     const keep = (data: Buffer, from: number) => {
       if (skipping) return;
@@ -589,8 +597,8 @@ export class FileTailer {
     while (endOffset - start < this.maxBatchBytes) {
       if (pos >= scanLimit) {
         if (skipping) {
-          // An endless line: report what passed and continue from here next time.
-          out.tooLong.push({ offset: lineStart, bytes: pos - lineStart });
+          // An endless line: report what passed and continue from here (inside it) next time.
+          if (!reported) out.tooLong.push({ offset: lineStart, bytes: pos - lineStart });
           endOffset = lineStart = pos;
           skipping = false;
         }
@@ -612,7 +620,7 @@ export class FileTailer {
           continue;
         }
         if (skipping || carryLen + nl > limit) {
-          out.tooLong.push({ offset: lineStart, bytes: pos + nl - lineStart });
+          if (!reported) out.tooLong.push({ offset: lineStart, bytes: pos + nl - lineStart });
         } else {
           const line = Buffer.concat([...carry, data.subarray(0, nl)]);
           out.blocks.push(lineBlock(line, 0, line.length, lineStart));
@@ -620,6 +628,7 @@ export class FileTailer {
         carry = [];
         carryLen = 0;
         skipping = false;
+        reported = false;
         from = nl + 1;
         lineStart = endOffset = pos + from;
         if (endOffset - start >= this.maxBatchBytes) break;
@@ -639,7 +648,7 @@ export class FileTailer {
     }
     if (eof && final && pos > lineStart) {
       if (skipping || carryLen > limit) {
-        out.tooLong.push({ offset: lineStart, bytes: pos - lineStart });
+        if (!reported) out.tooLong.push({ offset: lineStart, bytes: pos - lineStart });
       } else {
         const line = Buffer.concat(carry);
         out.blocks.push(lineBlock(line, 0, line.length, lineStart));
@@ -648,6 +657,13 @@ export class FileTailer {
     }
     return { blocks: out.blocks, tooLong: out.tooLong, endOffset, eof };
   }
+}
+
+/** True when a line starts at `offset` of the file: the byte before it is a newline. */
+async function lineStartsAt(handle: FileHandle, offset: number): Promise<boolean> {
+  const byte = Buffer.alloc(1);
+  const { bytesRead } = await handle.read(byte, 0, 1, offset - 1);
+  return bytesRead === 0 || byte[0] === 10;
 }
 
 /**

@@ -431,6 +431,35 @@ describe('FileTailer', () => {
     expect(got).toEqual(lines);
   });
 
+  it('reports a line too long to scan in one poll once, and never takes its rest for a line', async () => {
+    const file = path.join(dir, 'big.log');
+    await writeFile(file, `ok\n${'z'.repeat(5000)}\nnext\n`);
+    // The scan of one poll stops at the batch limit plus one line limit, inside the long line.
+    const t = tailer({ path: file, maxLineBytes: 1000, maxBatchBytes: 1000 });
+    const cps = new Map<string, Checkpoint>();
+    const lines: string[] = [];
+    const tooLong: Array<{ offset: number }> = [];
+    for (let i = 0; i < 10; i += 1) {
+      // Decoded at once: a poll's blocks are valid only until the next one.
+      const batches = await pollInto(t, cps);
+      lines.push(...texts(batches));
+      tooLong.push(...batches.flatMap((b) => b.tooLong));
+    }
+    expect(lines).toEqual(['ok', 'next']);
+    expect(tooLong).toHaveLength(1);
+    expect(tooLong[0]?.offset).toBe(3);
+    // A restart inside the line (its checkpoint) skips the rest too.
+    const inside = new Map([[file, { fileId: cps.get(file)!.fileId, offset: 2500 }]]);
+    const restarted = tailer({ path: file, maxLineBytes: 1000, maxBatchBytes: 1000 });
+    const again: string[] = [];
+    for (let i = 0; i < 5; i += 1) {
+      const batches = await pollInto(restarted, inside);
+      again.push(...texts(batches));
+      expect(batches.flatMap((b) => b.tooLong)).toEqual([]);
+    }
+    expect(again).toEqual(['next']);
+  });
+
   it('waits for the end of a too-long line still being written', async () => {
     const file = path.join(dir, 'big.log');
     await writeFile(file, `ok\n${'y'.repeat(2000)}`);
