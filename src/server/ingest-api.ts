@@ -10,6 +10,7 @@ import type { Logger } from '../logger.js';
 import type { CommandEvent } from '../sources/command-event.js';
 import type { IngestStats, Ingestor } from '../sources/ingest.js';
 import { bindToHosts, HostAllowList } from '../sources/host-allow-list.js';
+import { PipelineWatch, type HealthSignal } from '../health/health-signal.js';
 import { lineBlock } from '../sources/line-block.js';
 import { KEPT_REASONS, appendOutput, emptyOutput, parseBlock, type LogParser, type Malformed, type ParserOptions } from '../sources/parser.js';
 import { classifyLine, createParser } from '../sources/parsers/index.js';
@@ -120,9 +121,16 @@ export function routeIngest(http: HttpServer, options: IngestRouteOptions): void
     const raw = await readBody(req, limit);
     const body = await decompress(raw, encoding, limit);
     const parsed = await parseRequest(body, mediaType(req), source, options);
-    const bound = bindToHosts(parsed.events, allowLists.get(source.name) ?? null);
+    const allowList = allowLists.get(source.name) ?? null;
+    const bound = bindToHosts(parsed.events, allowList);
     parsed.events = bound.events;
     for (const refused of bound.refused) parsed.malformed.push(printableSample(refused));
+    // Health signals speak for a host too: outside the source's hosts they are refused as events are.
+    parsed.health = parsed.health.filter((signal) => {
+      if (allowList === null || allowList.allows(signal.host)) return true;
+      parsed.malformed.push(printableSample({ reason: 'host_not_allowed', sample: signal.host.slice(0, 200), detail: "the pipeline record's host is not in its source's hosts" }));
+      return false;
+    });
     // A database outage outlasting the Ingestor's retries rejects, and the server answers 503 with
     // Retry-After: the shipper sends the batch again, and keyed events never double.
     const stats = await options.ingestor.ingest(source.name, parsed);
@@ -364,9 +372,11 @@ async function parseRequest(
   type: MediaType,
   source: SourceConfig,
   options: IngestRouteOptions,
-): Promise<{ events: CommandEvent[]; malformed: Malformed[] }> {
+): Promise<{ events: CommandEvent[]; malformed: Malformed[]; health: HealthSignal[] }> {
   const defaultHost = source.host ?? localHostName();
   const out = emptyOutput();
+  // auditd's own records (stopped, rules removed, events lost) tell of the pipeline, as from a file.
+  const watch = new PipelineWatch(() => options.clock.now());
   /** One parser per host, the one used last at the end (a Map keeps insertion order). */
   const parsers = new Map<string, LogParser>();
   /** The hosts whose parser holds no part of an event, as of its last block. */
@@ -387,7 +397,7 @@ async function parseRequest(
         parsers.delete(done);
         idle.delete(done);
       }
-      parser = createParser(source.type, { defaultHost: key, resolveUid: options.resolveUid });
+      parser = createParser(source.type, { defaultHost: key, resolveUid: options.resolveUid, onPipelineRecord: watch.observe });
     }
     parsers.set(key, parser);
     return parser;
@@ -417,7 +427,7 @@ async function parseRequest(
   if (cutShort > 0) {
     options.logger.warn('a request held events in progress for more hosts than one request may: some were closed before their last records', { source: source.name, hosts: maxParsers, closedEarly: cutShort });
   }
-  return { events: out.events, malformed: out.malformed.map(printableSample) };
+  return { events: out.events, malformed: out.malformed.map(printableSample), health: watch.drain() };
 }
 
 function countByReason(malformed: readonly Malformed[]): Record<string, number> {

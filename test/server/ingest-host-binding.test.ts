@@ -92,3 +92,33 @@ describe('HTTP sources bound to hosts', () => {
     expect(await storedEvents()).toEqual([]);
   });
 });
+
+describe('auditd pipeline records over HTTP', () => {
+  const AUDITD_TOKEN = 'fleet-auditd-token-0123456789abcd';
+  let auditHttp: HttpServer;
+  let auditUrl: string;
+
+  beforeEach(async () => {
+    const ingestor = new Ingestor({ db: store.db, rules: loadDefaultRules(), policy: loadConfig({ env: {} }).workflow, clock });
+    auditHttp = new HttpServer(silentLogger);
+    const sources: SourceConfig[] = [{ name: 'fleet-audit', type: 'auditd', path: null, token: AUDITD_TOKEN, host: null, hosts: ['web-*'] }];
+    routeIngest(auditHttp, { sources, ingestor, clock, logger: silentLogger });
+    auditUrl = await auditHttp.listen(0, '127.0.0.1');
+  });
+
+  afterEach(async () => {
+    await auditHttp.close();
+  });
+
+  it('become health notices as from a file, for the hosts the source may speak for only', async () => {
+    const body = [
+      'node=web-1 type=DAEMON_END msg=audit(1796157401.828:3008): op=terminate auid=0 uid=0 ses=4294967295 pid=19373 res=success',
+      'node=mail-1 type=DAEMON_END msg=audit(1796157401.828:3009): op=terminate auid=0 uid=0 ses=4294967295 pid=19373 res=success',
+    ].join('\n');
+    const response = await fetch(`${auditUrl}/ingest`, { method: 'POST', headers: { authorization: `Bearer ${AUDITD_TOKEN}`, 'content-type': 'text/plain' }, body: `${body}\n` });
+    expect(response.status).toBe(200);
+    expect(await response.json()).toMatchObject({ malformed_by_reason: { host_not_allowed: 1 } });
+    const notices = await store.db.selectFrom('health_notices').select(['host', 'kind']).execute();
+    expect(notices).toEqual([{ host: 'web-1', kind: 'auditd_stopped' }]);
+  });
+});
