@@ -141,6 +141,7 @@ export function reminderMessage(alert: AlertView): SlackMessage {
           'Please use the buttons on the question above.',
       ),
       commandSection(alert.command, 1000),
+      ...provenanceContext(alert),
       alertContext(alert),
     ],
   };

@@ -6,7 +6,7 @@
 import type { AlertView } from '../../alerts/alert.js';
 import { humanDuration, outcomeLabel } from '../../alerts/wording.js';
 import type { ContactTarget } from '../chat-port.js';
-import { alertContext, commandPreview, commandSection, conversationBlocks, fallback, header, mrkdwnSection, quoteSection, severityText, type Block, type SlackMessage } from './blocks.js';
+import { alertContext, commandPreview, commandSection, conversationBlocks, fallback, header, mrkdwnSection, provenanceContext, quoteSection, severityText, type Block, type SlackMessage } from './blocks.js';
 import { escapeMrkdwn, inlineCode, untrustedMrkdwn } from './escape.js';
 
 /** A reminder after its conversation ended: says so, and no longer sends anyone to the buttons. */
@@ -37,6 +37,8 @@ export function contactMessage(alert: AlertView, target: ContactTarget, waitedMs
       ),
       commandSection(alert.command, 1500),
       mrkdwnSection(`*Severity:* ${severityText(alert.severity)}  *Rule:* ${inlineCode(alert.ruleName, 300)}`),
+      // "has not answered about this command" names them: how far the log's word can be trusted goes with it.
+      ...provenanceContext(alert),
       alertContext(alert),
     ],
   };
@@ -69,7 +71,8 @@ export function announcementMessage(alert: AlertView): SlackMessage {
     mrkdwnSection(`*Status:* ${outcomeText(alert)}`),
   ];
   if (alert.justification !== null) blocks.push(quoteSection('Their reason', alert.justification));
-  blocks.push(alertContext(alert));
+  // "ran this" is the log's word: the channel sees how far it can be trusted.
+  blocks.push(...provenanceContext(alert), alertContext(alert));
   return { text: fallback(`Critical: ${commandPreview({ command: hit.command })} on ${hit.host} by ${alert.owner ?? 'a system actor'}`), blocks };
 }
 

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { escalationMessage, outcomeMessage, questionMessage, type Block } from '../../../src/chat/slack/blocks.js';
+import { escalationMessage, outcomeMessage, questionMessage, reminderMessage, type Block } from '../../../src/chat/slack/blocks.js';
+import { announcementMessage, contactMessage } from '../../../src/chat/slack/ladder-blocks.js';
 import { validateBlocks } from '../../../src/sandbox/slack-simulator.js';
 import type { Provenance } from '../../../src/sources/provenance.js';
 import { alertView } from './alert-fixture.js';
@@ -37,6 +38,15 @@ describe('provenance in Slack messages', () => {
     const escalated = alertView({ provenance: SYSLOG, status: 'escalated', escalationReason: 'denied_by_user' });
     for (const message of [questionMessage(escalated), outcomeMessage(escalated), escalationMessage(escalated)]) {
       expect(sourceLines(message.blocks)).toHaveLength(1);
+      expect(validateBlocks(message.blocks, 50, '/blocks')).toEqual([]);
+    }
+  });
+
+  it('goes with every message that says who ran it: the channel heads-up, the contact and the reminder', () => {
+    const open = alertView({ provenance: SYSLOG, severity: 'critical', status: 'asked' });
+    const messages = [announcementMessage(open), contactMessage(open, { chatUserId: 'U0MANAGER' }, 30 * 60_000), reminderMessage(open)];
+    for (const message of messages) {
+      expect(sourceLines(message.blocks)).toEqual([':warning: Source: sudo syslog — any local user can write this log']);
       expect(validateBlocks(message.blocks, 50, '/blocks')).toEqual([]);
     }
   });
