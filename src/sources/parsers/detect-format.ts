@@ -42,7 +42,7 @@ export function detectFormat(sampleLines: readonly string[]): string | null {
  * The format one line looks like, or null:
  * - `[node=NAME ]type=TYPE msg=audit(...)` is auditd;
  * - a syslog line from `sudo` is sudo, or sudo-json when it carries `@cee:`, and so is an entry of
- *   sudo's own log file; a syslog line whose message is go-audit's JSON is go-audit;
+ *   sudo's own log file; a syslog line of program `go-audit` whose message is its JSON is go-audit;
  * - a JSON object is sorted by its keys: `SYSLOG_IDENTIFIER`/`__CURSOR` (sudo-journald), one of
  *   accept/reject/alert/exit or `sudo` (sudo-json), `messages` + `sequence` (go-audit), `ID` +
  *   `SYSCALL`/`EXECVE` (laurel), `hostIdentifier`/`diffResults`/`columns` (osquery),
@@ -60,10 +60,12 @@ export function classifyLine(line: string): string | null {
     const header = parseSyslogHeader(text, DETECT_NOW);
     if (header?.program === 'sudo') return header.message.startsWith('@cee:') ? 'sudo-json' : 'sudo';
   }
-  // go-audit's syslog output carries its JSON as the message.
-  if (text.includes(': {"')) {
+  // go-audit's syslog output carries its JSON as the message, under its own program name: any
+  // local user can log JSON (`logger '{"sequence":1,...}'`), and it must not turn a syslog file's
+  // detection away from sudo. A go-audit tagged otherwise is named with `type: go-audit`.
+  if (text.includes('go-audit') && text.includes(': {"')) {
     const header = parseSyslogHeader(text, DETECT_NOW);
-    if (header !== null && header.message.startsWith('{') && classifyJson(header.message) === 'go-audit') return 'go-audit';
+    if (header?.program === 'go-audit' && header.message.startsWith('{') && classifyJson(header.message) === 'go-audit') return 'go-audit';
   }
   return null;
 }

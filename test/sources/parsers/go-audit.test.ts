@@ -168,6 +168,15 @@ describe('go-audit parser', () => {
     expect(outs.flatMap((o) => o.malformed).map((m) => m.reason)).toEqual(['unrecognized']);
     const { detectFormat } = await import('../../../src/sources/parsers/detect-format.js');
     expect(detectFormat([lines[0]!])).toBe('go-audit');
+    // Any local user can log go-audit's JSON under their own name: that never decides a syslog file.
+    const logged = `Nov 14 22:15:00 web-7 mallory: ${JSON.stringify({ sequence: 1, timestamp: '1.0', messages: [] })}`;
+    const sudo = 'Nov 14 22:15:02 web-7 sudo[4242]:    alice : TTY=pts/3 ; PWD=/home/alice ; USER=root ; COMMAND=/usr/sbin/useradd -o -u 0 backdoor';
+    expect(detectFormat([logged, sudo])).toBe('sudo');
+    const { createAutoParser } = await import('../../../src/sources/parsers/index.js');
+    const auto = createAutoParser({ defaultHost: 'h' });
+    const events = [logged, sudo].flatMap((line, i) => auto.push(line, i * 200, now).events);
+    expect(auto.format).toBe('sudo');
+    expect([...events, ...auto.flush().events].map((e) => e.command)).toEqual(['/usr/sbin/useradd -o -u 0 backdoor']);
   });
 
   it('never throws on arbitrary input', () => {
