@@ -152,8 +152,15 @@ function isSecretName(name: string): boolean {
   // Secret words sit at the end of real names (PGPASSWORD, --api-key); looking at the tail keeps
   // the check cheap on hostile input without letting a long prefix hide a secret.
   const tail = name.length > MAX_NAME ? name.slice(-MAX_NAME) : name;
-  return SECRET_NAME.test(tail) && !NOT_A_SECRET_NAME.test(tail);
+  return (SECRET_NAME.test(tail) || ENVIRONMENT_KEY_NAME.test(tail)) && !NOT_A_SECRET_NAME.test(tail);
 }
+
+/**
+ * An environment variable named as a key (`KEY`, `ENCRYPTION_KEY`, `STRIPE_KEY`): upper case only,
+ * as environment names are written, so `--key FILE` and `recv-key` stay flags; public keys are not
+ * secrets.
+ */
+const ENVIRONMENT_KEY_NAME = /^(?!(?:[A-Z0-9]+_)*PUBLIC_KEY$)(?:[A-Z0-9]+_)*KEY$/;
 
 /**
  * The argument-aware layer over one argument vector. A tool's flags apply from where the tool is

@@ -174,6 +174,20 @@ function colonSeparator(text: string, i: number): number {
   return text.charCodeAt(colon) === COLON ? skip(text, colon + 1, isSpace) : -1;
 }
 
+/**
+ * Between a header's name and its value: `\s*:\s*`, also as JSON, YAML or a Python dict write it
+ * (`"Authorization": "Bearer X"`, the name's closing quote and the value's opening one) and as an
+ * assignment (`Authorization=Bearer X`). The index of the value, or -1.
+ */
+function headerSeparator(text: string, i: number): number {
+  let at = isQuote(text.charCodeAt(i)) ? i + 1 : i;
+  at = skip(text, at, isSpace);
+  const code = text.charCodeAt(at);
+  if (code !== COLON && code !== 0x3d /* = */) return -1;
+  at = skip(text, at + 1, isSpace);
+  return isQuote(text.charCodeAt(at)) ? at + 1 : at;
+}
+
 /** A value run of `accept` characters starting at `start` as a secret span, or null when empty. */
 function valueRun(text: string, start: number, accept: (code: number) => boolean): SecretSpan | null {
   const end = skip(text, start, accept);
@@ -287,12 +301,14 @@ const AUTH_SCHEMES = ['bearer', 'basic', 'token', 'digest', 'negotiate', 'ntlm',
  */
 export const authorizationHeader: SecretScanner = (text, from) => {
   for (let m = nextAnchorAtBoundary(AUTHORIZATION, text, from); m !== null; m = nextAnchorAtBoundary(AUTHORIZATION, text, m.index + 1)) {
-    const valueStart = colonSeparator(text, m.index + m[0].length);
+    const valueStart = headerSeparator(text, m.index + m[0].length);
     if (valueStart === -1) continue;
     const scheme = AUTH_SCHEMES.find((word) => hasWordAt(text, valueStart, word));
     if (scheme !== undefined) {
       const afterScheme = valueStart + scheme.length;
-      const credentials = skip(text, afterScheme, isSpace);
+      let credentials = skip(text, afterScheme, isSpace);
+      // `Bearer "tok"`: the credentials quoted on their own.
+      if (credentials > afterScheme && isQuote(text.charCodeAt(credentials))) credentials += 1;
       if (credentials > afterScheme) {
         const span = valueRun(text, credentials, isValueChar);
         if (span !== null) return span;

@@ -225,6 +225,13 @@ describe('redactCommand: a script that starts with an assignment', () => {
     expect(redactCommand(argv).argv.at(-1)).toBe(script);
   });
 
+  it('takes environment names ending in KEY as secret names, not flags or public keys', () => {
+    expect(redactCommand(['env', 'KEY=Hunter2', 'ENCRYPTION_KEY=Hunter2Hunter2', 'STRIPE_KEY=sk_test_abcdef', 'app']).argv).toEqual(['env', `KEY=${R}`, `ENCRYPTION_KEY=${R}`, `STRIPE_KEY=${R}`, 'app']);
+    expect(redactCommand(['SIGNING_KEY=hunter2']).argv).toEqual([`SIGNING_KEY=${R}`]);
+    expect(redactCommand(['env', 'PUBLIC_KEY=abc', 'MONKEY=banana', 'x']).argv).toEqual(['env', 'PUBLIC_KEY=abc', 'MONKEY=banana', 'x']);
+    expect(redactCommand(['curl', '--key', '/etc/ssl/k.pem', 'https://x']).argv).toEqual(['curl', '--key', '/etc/ssl/k.pem', 'https://x']);
+  });
+
   it('still takes a whole argument as the value when it is not a script', () => {
     expect(redactCommand(['env', 'PASSWORD=correct horse battery', 'deploy']).argv).toEqual(['env', `PASSWORD=${R}`, 'deploy']);
     expect(redactCommand(['env', 'PASSWORD=a;b&c', 'deploy']).argv).toEqual(['env', `PASSWORD=${R}`, 'deploy']);
@@ -238,6 +245,11 @@ describe('redactText: recognisable secrets anywhere', () => {
     ['curl -s https://deploy:pa"Hunter2@git.example.com/repo.git', `curl -s https://deploy:${R}@git.example.com/repo.git`],
     [`curl 'https://bob:pa"ss@example.com/'`, `curl 'https://bob:${R}@example.com/'`],
     ["curl 'https://host:8080' 'mail@example.com'", "curl 'https://host:8080' 'mail@example.com'"],
+    ['headers={"Authorization": "Bearer Hunter2"}', `headers={"Authorization": "Bearer ${R}"}`],
+    ['{"Proxy-Authorization":"Basic SHVudGVyMg=="}', `{"Proxy-Authorization":"Basic ${R}"}`],
+    ["headers={'Authorization': 'Hunter2'}", `headers={'Authorization': '${R}'}`],
+    ['Authorization=Bearer Hunter2', `Authorization=Bearer ${R}`],
+    [`curl -H 'Authorization: Bearer "abc123"' x`, `curl -H 'Authorization: Bearer "${R}"' x`],
     ['psql postgres://app:pw@db-1:5432/app', `psql postgres://app:${R}@db-1:5432/app`],
     ['redis-cli -u redis://:pw@cache-1:6379', `redis-cli -u redis://:${R}@cache-1:6379`],
     ["curl -H 'Authorization: Bearer abc.def' https://x", `curl -H 'Authorization: ${'Bearer '}${R}' https://x`],
