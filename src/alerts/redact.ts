@@ -303,6 +303,8 @@ function redactScript(arg: string): string {
     if (inputOf !== null && readsPasswordLines(inputOf)) {
       return values.map((value, i) => (i === 0 ? redactValue(value, 'after-colon') : hereString ? value : REDACTED));
     }
+    // `sudo -S id <<< S3cret`, `passwd --stdin bob <<< S3cret`: the here-string is the password.
+    if (inputOf !== null && hereString && inputOf.some(({ words: command }) => readsPasswordFromStdin(command))) return values.map(() => REDACTED);
     // The tool may come after a wrapper (`sudo`, `env`, `timeout 5`): redactArguments reads its flags from there.
     const out = redactArguments(values);
     // A leading `PGPASSWORD='x y' psql`: redactArguments starts at the tool's first argument.
@@ -333,9 +335,13 @@ function isPrinter(words: readonly string[]): boolean {
   return printer === 'echo' || printer === 'printf';
 }
 
-/** `sudo -S` (possibly among other flags: `sudo -kS`) and `passwd --stdin` read a password from standard input. */
+/**
+ * `sudo -S` (possibly among other flags: `sudo -kS`), `passwd --stdin` and the registry logins'
+ * `--password-stdin` (docker, podman, helm, nerdctl, skopeo...) read a password from standard input.
+ */
 function readsPasswordFromStdin(command: readonly ShellWord[]): boolean {
   const tool = basename(command[0]?.value ?? '');
+  if (command.some((word) => word.value === '--password-stdin')) return true;
   if (tool === 'passwd') return command.some((word) => word.value === '--stdin');
   if (tool !== 'sudo') return false;
   for (let i = 1; i < command.length; i++) {
