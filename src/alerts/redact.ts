@@ -308,7 +308,9 @@ function redactScript(arg: string): string {
     // The tool may come after a wrapper (`sudo`, `env`, `timeout 5`): redactArguments reads its flags from there.
     const out = redactArguments(values);
     // A leading `PGPASSWORD='x y' psql`: redactArguments starts at the tool's first argument.
-    out[0] = assignment(out[0] as string);
+    // `password: S3cret` (a YAML here-document line): the value is the next word.
+    if (isEmptyAssignment(out[0] as string) && out.length > 1) out[1] = REDACTED;
+    else out[0] = assignment(out[0] as string);
     for (let i = 0; i < words.length; i++) {
       if ((words[i] as ShellWord).quoted && out[i] === values[i] && mayHoldSecret([values[i] as string])) out[i] = redactText(values[i] as string);
     }
@@ -409,8 +411,18 @@ function redactArgument(arg: string, context: ToolContext, lastArg: boolean, scr
   }
   if (context.htpasswdBatch && lastArg && !arg.startsWith('-')) return { value: REDACTED, takesValue: null };
   if (/^(aws_secret_access_key|aws_session_token)$/i.test(arg)) return { value: arg, takesValue: 'whole' };
+  // `password: S3cret`, `--token= S3cret`: a secret's name with nothing after it names the next word.
+  if (isEmptyAssignment(arg)) return { value: arg, takesValue: 'whole' };
   // A script's leading assignment is left to the script layer, which ends its value where the shell does.
   return { value: script ? arg : assignment(arg), takesValue: null };
+}
+
+/** `password:` or `TOKEN=`: a secret's name and its separator, the value left to the next word. */
+function isEmptyAssignment(arg: string): boolean {
+  const last = arg.charCodeAt(arg.length - 1);
+  if (arg.length < 2 || arg.length > MAX_NAME || (last !== 0x3a && last !== 0x3d)) return false;
+  const name = arg.slice(0, -1);
+  return /^[A-Za-z_][A-Za-z0-9_.-]*$/.test(name) && isSecretName(name);
 }
 
 /** `-pSECRET` (mysql, sshpass) and `-uuser:pass` (curl): the value glued to a short flag. */

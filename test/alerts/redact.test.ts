@@ -94,6 +94,8 @@ describe('redactCommand: tool flags inside scripts, quoted or not', () => {
     ['echo S3cretPW | docker login -u bob --password-stdin registry.example.com', `echo ${R} | docker login -u bob --password-stdin registry.example.com`],
     ["printf 'S3cretPW' | podman login --username bob --password-stdin quay.io", `printf '${R}' | podman login --username bob --password-stdin quay.io`],
     ['cat <<< hello', 'cat <<< hello'],
+    ['cat > /etc/app.yml <<EOF\ndb:\n  password: S3cretPW\nEOF', `cat > /etc/app.yml <<EOF\ndb:\n  password: ${R}\nEOF`],
+    ['echo password: S3cretPW >> app.yml', `echo password: ${R} >> app.yml`],
     ['chpasswd <<EOF\nalice:S3cret one\nbob:S3cret2\nEOF\necho alice:done', `chpasswd <<EOF\nalice:${R} ${R}\nbob:${R}\nEOF\necho alice:done`],
     ["cat <<'END' | sudo chpasswd\nroot:S3cret\nEND", `cat <<'END' | sudo chpasswd\nroot:${R}\nEND`],
     ['chpasswd <<-END\n\tbob:S3cret\n\tEND\nid bob:x', `chpasswd <<-END\n\tbob:${R}\n\tEND\nid bob:x`],
