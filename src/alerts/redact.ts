@@ -104,7 +104,7 @@ function own<T>(record: Record<string, T>, key: string): T | undefined {
 }
 
 /** How much of the argument that follows a flag (or of the attached value) is secret. */
-type ValueKind = 'whole' | 'after-colon' | 'after-percent' | 'openssl-pass' | 'cookies' | 'header-value';
+type ValueKind = 'whole' | 'after-colon' | 'after-percent' | 'openssl-pass' | 'cookies' | 'header-value' | 'proxy';
 
 /** Tools whose short flags take a secret; keyed by the basename of the word that names the tool. */
 const TOOL_FLAGS: Record<string, Record<string, ValueKind>> = {};
@@ -124,6 +124,8 @@ Object.assign(TOOL_FLAGS, {
     '-U': 'after-colon',
     '--proxy-user': 'after-colon',
     '--oauth2-bearer': 'whole',
+    '-x': 'proxy',
+    '--proxy': 'proxy',
     '-b': 'cookies',
     '--cookie': 'cookies',
   },
@@ -487,7 +489,21 @@ function redactValue(value: string, kind: ValueKind): string {
       return redactCookies(value);
     case 'header-value':
       return redactHeaderValue(value);
+    case 'proxy':
+      return redactProxyCredentials(value);
   }
+}
+
+/**
+ * curl's `-x [scheme://][user:password@]host[:port]`: the password, from the user's colon to the
+ * host's `@` (the last one), however the scheme is written or left out.
+ */
+function redactProxyCredentials(value: string): string {
+  const from = value.indexOf('://') + 1 > 0 ? value.indexOf('://') + 3 : 0;
+  const at = value.lastIndexOf('@');
+  const colon = value.indexOf(':', from);
+  if (at < 0 || colon < 0 || colon > at) return value;
+  return `${value.slice(0, colon + 1)}${REDACTED}${value.slice(at)}`;
 }
 
 /** `curl -b 'sid=X; theme=dark'`: every cookie's value (without `=`, the value names a cookie file). */

@@ -213,6 +213,9 @@ function isPasswordChar(code: number): boolean {
   return isValueChar(code) && code !== SLASH;
 }
 
+/** A URL user name at least this long, of token characters only, is taken for a token: no login name is. */
+const MIN_TOKEN_USER = 20;
+
 /**
  * The last `@` of the word at `start` (it ends at whitespace or a `/`; quotes are part of it),
  * when a host follows it: where a password holding quotes ends. -1 when there is none.
@@ -256,6 +259,11 @@ export const urlPassword: SecretScanner = (text, from) => {
   while (at !== -1) {
     const userEnd = skip(text, at + 3, isUserChar);
     let next = userEnd;
+    // `https://<token>@github.com`: a token given as the user name (as GitHub documents).
+    const tokenEnd = skip(text, at + 3, isTokenChar);
+    if (text.charCodeAt(tokenEnd) === AT && tokenEnd - (at + 3) >= MIN_TOKEN_USER && hasSchemeBefore(text, at, from)) {
+      return { start: at + 3, end: tokenEnd, secret: true, resume: tokenEnd + 1 };
+    }
     if (text.charCodeAt(userEnd) === COLON && hasSchemeBefore(text, at, from)) {
       const start = userEnd + 1;
       let lastAt = -1;

@@ -232,6 +232,12 @@ describe('redactCommand: a script that starts with an assignment', () => {
     expect(redactCommand(argv).argv.at(-1)).toBe(script);
   });
 
+  it("redacts the password of curl's proxy, with or without a scheme, and leaves a proxy without one", () => {
+    expect(redactCommand(['curl', '-x', 'bob:S3cret@proxy.example.com:3128', 'https://x']).argv).toEqual(['curl', '-x', `bob:${R}@proxy.example.com:3128`, 'https://x']);
+    expect(redactCommand(['curl', '--proxy', 'http://bob:S3cret@proxy:3128', 'https://x']).argv).toEqual(['curl', '--proxy', `http://bob:${R}@proxy:3128`, 'https://x']);
+    expect(redactCommand(['curl', '-x', 'proxy.example.com:3128', 'https://x']).argv).toEqual(['curl', '-x', 'proxy.example.com:3128', 'https://x']);
+  });
+
   it('takes environment names ending in KEY as secret names, not flags or public keys', () => {
     expect(redactCommand(['env', 'KEY=Hunter2', 'ENCRYPTION_KEY=Hunter2Hunter2', 'STRIPE_KEY=sk_test_abcdef', 'app']).argv).toEqual(['env', `KEY=${R}`, `ENCRYPTION_KEY=${R}`, `STRIPE_KEY=${R}`, 'app']);
     expect(redactCommand(['SIGNING_KEY=hunter2']).argv).toEqual([`SIGNING_KEY=${R}`]);
@@ -252,6 +258,8 @@ describe('redactText: recognisable secrets anywhere', () => {
     ['curl -s https://deploy:pa"Hunter2@git.example.com/repo.git', `curl -s https://deploy:${R}@git.example.com/repo.git`],
     [`curl 'https://bob:pa"ss@example.com/'`, `curl 'https://bob:${R}@example.com/'`],
     ["curl 'https://host:8080' 'mail@example.com'", "curl 'https://host:8080' 'mail@example.com'"],
+    [`git clone https://${'0123456789abcdef'.repeat(2)}01234567@github.com/org/repo.git`, `git clone https://${R}@github.com/org/repo.git`],
+    ['git clone https://git@github.com/org/repo.git', 'git clone https://git@github.com/org/repo.git'],
     ['headers={"Authorization": "Bearer Hunter2"}', `headers={"Authorization": "Bearer ${R}"}`],
     ['{"Proxy-Authorization":"Basic SHVudGVyMg=="}', `{"Proxy-Authorization":"Basic ${R}"}`],
     ["headers={'Authorization': 'Hunter2'}", `headers={'Authorization': '${R}'}`],
