@@ -226,14 +226,77 @@ function startsWithBracket(body: Buffer, from: number): boolean {
   return false;
 }
 
-/** The parsed document, or undefined when the text is not JSON; 400 when it nests too deep. */
+/**
+ * The parsed document, or undefined when the text is not JSON. An array whose elements nest too
+ * deep keeps its other elements: each too-deep one is left as its text (see TooDeep), so one
+ * record never costs the rest of the batch. 400 when a lone object nests too deep.
+ */
 function parseJson(text: string): unknown {
-  if (jsonNestsDeeperThan(text)) throw new RequestError(400, `body nests deeper than ${MAX_JSON_DEPTH} levels`);
-  try {
-    return JSON.parse(text) as unknown;
-  } catch {
-    return undefined;
+  if (!jsonNestsDeeperThan(text)) {
+    try {
+      return JSON.parse(text) as unknown;
+    } catch {
+      return undefined;
+    }
   }
+  const elements = topLevelElements(text);
+  if (elements === null) throw new RequestError(400, `body nests deeper than ${MAX_JSON_DEPTH} levels`);
+  const values: unknown[] = [];
+  for (const element of elements) {
+    if (jsonNestsDeeperThan(element, MAX_JSON_DEPTH - 1)) {
+      values.push(new TooDeep(element));
+      continue;
+    }
+    try {
+      values.push(JSON.parse(element) as unknown);
+    } catch {
+      return undefined;
+    }
+  }
+  return values;
+}
+
+/** An element of a JSON array that nests too deep to be parsed: handed to the parser as its text, on one line. */
+class TooDeep {
+  readonly text: string;
+  constructor(text: string) {
+    // JSON's white space between tokens may be line breaks; inside strings they are not allowed.
+    this.text = text.replace(/[\r\n]+/g, ' ');
+  }
+}
+
+/**
+ * The texts of the elements of `text` when it is one JSON array (split at its top-level commas,
+ * in one linear pass that skips string contents), else null. Elements are not checked here.
+ */
+function topLevelElements(text: string): string[] | null {
+  let at = 0;
+  while (at < text.length && /\s/.test(text[at] as string)) at++;
+  if (text.charCodeAt(at) !== 0x5b) return null;
+  const elements: string[] = [];
+  let depth = 0;
+  let inString = false;
+  let from = at + 1;
+  for (let i = at; i < text.length; i++) {
+    const code = text.charCodeAt(i);
+    if (inString) {
+      if (code === 0x5c) i++;
+      else if (code === 0x22) inString = false;
+    } else if (code === 0x22) inString = true;
+    else if (code === 0x5b || code === 0x7b) depth++;
+    else if (code === 0x5d || code === 0x7d) {
+      depth--;
+      if (depth === 0) {
+        const last = text.slice(from, i).trim();
+        if (last !== '' || elements.length > 0) elements.push(last);
+        return text.slice(i + 1).trim() === '' ? elements : null;
+      }
+    } else if (code === 0x2c && depth === 1) {
+      elements.push(text.slice(from, i).trim());
+      from = i + 1;
+    }
+  }
+  return null;
 }
 
 /**
@@ -336,6 +399,7 @@ interface PreparedLine {
 /** The line of one JSON element: a string as it is, a wrapper's raw line, or the element as JSON. */
 function elementLine(element: unknown, format: string): PreparedLine {
   if (typeof element === 'string') return { text: element, host: null };
+  if (element instanceof TooDeep) return { text: element.text, host: null };
   const text = JSON.stringify(element) ?? 'null';
   return unwrap(element, format, () => text) ?? { text, host: null };
 }

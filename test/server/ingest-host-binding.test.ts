@@ -122,3 +122,19 @@ describe('auditd pipeline records over HTTP', () => {
     expect(notices).toEqual([{ host: 'web-1', kind: 'auditd_stopped' }]);
   });
 });
+
+describe('a JSON array body with one element nested too deep', () => {
+  it('stores the other elements and reads the deep one as an NDJSON line, counted', async () => {
+    const deep = JSON.stringify({ time: '2026-11-24T14:00:00Z', host: 'web-1', user: 'alice', argv: ['ls'], extra: { k: JSON.parse('['.repeat(70) + ']'.repeat(70)) as unknown } });
+    const body = `[\n${record('web-1', ['cat', '/etc/shadow'])},\n${deep},\n${record('web-2', ['cat', '/etc/gshadow'])}\n]`;
+    const response = await fetch(`${url}/ingest`, { method: 'POST', headers: { authorization: `Bearer ${OPEN_TOKEN}`, 'content-type': 'application/json' }, body });
+    expect(response.status).toBe(200);
+    const json = (await response.json()) as IngestResponse;
+    // The deep element's own event is kept too; only its too-deep field is counted.
+    expect(json).toMatchObject({ accepted: 3, malformed: 1 });
+    expect((await storedEvents()).map((e) => e.command)).toEqual(['cat /etc/shadow', 'ls', 'cat /etc/gshadow']);
+    // A lone object that deep is still refused whole: it has nothing else to keep.
+    const lone = await fetch(`${url}/ingest`, { method: 'POST', headers: { authorization: `Bearer ${OPEN_TOKEN}`, 'content-type': 'application/json' }, body: deep });
+    expect(lone.status).toBe(400);
+  });
+});
