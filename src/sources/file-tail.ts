@@ -7,8 +7,10 @@
  * read to its end; after a restart the rotated file is found again by its inode among its siblings.
  */
 import { createHash } from 'node:crypto';
+import { createReadStream } from 'node:fs';
 import { lstat, open, readdir, stat, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
+import { createGunzip } from 'node:zlib';
 import { globSource } from '../glob.js';
 import { addLines, lineBlock, type LineBlock } from './line-block.js';
 
@@ -281,6 +283,15 @@ export class FileTailer {
       // made, if it can be found. Read it from there as a renamed file would be, then this one.
       const copy = await this.truncatedCopy(key, checkpoint);
       if (copy !== null) return this.pollReplaced(key, { ...checkpoint, fileId: copy }, true, true);
+      // The copy was compressed by a later rotation (or the file was rotated away, compressed,
+      // and its inode given to the new one): the generation after it is read whole first.
+      const next = await this.generationAfterCompressed(key, checkpoint, null);
+      if (next !== null && next !== current.fileId) {
+        const rest = await this.pollReplaced(key, { fileId: next, offset: 0 }, true, true);
+        const first = rest[0];
+        if (first !== undefined) first.lostRotated = true;
+        return rest;
+      }
     }
     if (truncated) forgetFingerprint(file);
     if (checkpoint && !truncated && current.size === start) return [];
@@ -334,6 +345,17 @@ export class FileTailer {
       if (next !== null) return [...batches, ...(await this.pollReplaced(key, { fileId: next, offset: 0 }, true, true))];
     }
     if (!hasNew) return batches;
+    if (!old) {
+      // Gone, compressed by a later rotation (an outage over two): what followed the checkpoint in
+      // it is lost, but the generation rotated after it may still be there, uncompressed, unread.
+      const next = await this.generationAfterCompressed(key, checkpoint, (await fileInfo(key))?.fileId ?? null);
+      if (next !== null) {
+        const rest = await this.pollReplaced(key, { fileId: next, offset: 0 }, true, true);
+        const first = rest[0];
+        if (first !== undefined) first.lostRotated = true;
+        return [...batches, ...rest];
+      }
+    }
     const file = await this.openCurrent(key);
     if (!file) return batches;
     const result = await this.read(file.handle, 0, false);
@@ -341,6 +363,32 @@ export class FileTailer {
     if (!old) batch.lostRotated = true;
     batches.push(batch);
     return batches;
+  }
+
+  /**
+   * The generation rotated next after the checkpointed file, when that file is now a gzip-compressed
+   * generation (found by the fingerprint of its first bytes, decompressed): the one of the next
+   * lower count, a file of its own that is not the current one. Null when there is none, or
+   * the compressed file cannot be told (no fingerprint, another compression).
+   */
+  private async generationAfterCompressed(key: string, checkpoint: Checkpoint, current: string | null): Promise<string | null> {
+    const fingerprint = checkpoint.fingerprint;
+    if (!fingerprint) return null;
+    const length = Number(fingerprint.slice(0, fingerprint.indexOf(':')));
+    if (!Number.isSafeInteger(length) || length <= 0 || length > FINGERPRINT_BYTES) return null;
+    const dir = path.dirname(key);
+    const base = path.basename(key);
+    const names = await listDir(dir);
+    for (const name of names) {
+      if (!name.endsWith('.gz')) continue;
+      const rank = rotationRank(name.slice(0, -'.gz'.length), base);
+      if (rank?.kind !== 'count' || (await gzipFingerprint(path.join(dir, name), length)) !== fingerprint) continue;
+      const next = names.find((other) => rotationRank(other, base)?.kind === 'count' && (rotationRank(other, base) as CountRank).count === rank.count - 1);
+      if (next === undefined) return null;
+      const info = await fileInfo(path.join(dir, next), 'self');
+      return info === null || info.fileId === current || info.fileId === checkpoint.fileId || info.size === 0 ? null : info.fileId;
+    }
+    return null;
   }
 
   private async batch(
@@ -749,6 +797,32 @@ async function headFingerprint(handle: FileHandle, length: number): Promise<stri
   const { bytesRead } = await handle.read(head, 0, length, 0);
   if (bytesRead < length) return null;
   return `${length}:${createHash('sha256').update(head).digest('hex')}`;
+}
+
+/**
+ * The fingerprint of the first `length` bytes of the gzip file at `p`, decompressed; null when it
+ * is shorter, not gzip, or unreadable. Only as much is inflated as the fingerprint covers.
+ */
+async function gzipFingerprint(p: string, length: number): Promise<string | null> {
+  const chunks: Buffer[] = [];
+  let have = 0;
+  try {
+    const input = createReadStream(p, { highWaterMark: 16 * 1024 });
+    const inflate = createGunzip();
+    input.on('error', (error) => inflate.destroy(error));
+    input.pipe(inflate);
+    for await (const chunk of inflate as AsyncIterable<Buffer>) {
+      chunks.push(chunk);
+      have += chunk.length;
+      if (have >= length) break;
+    }
+    input.destroy();
+    inflate.destroy();
+  } catch {
+    return null;
+  }
+  if (have < length) return null;
+  return `${length}:${createHash('sha256').update(Buffer.concat(chunks).subarray(0, length)).digest('hex')}`;
 }
 
 /** The file was rewritten from its start: what was fingerprinted of it no longer holds. */

@@ -1,4 +1,6 @@
-import { appendFile, copyFile, mkdtemp, rename, rm, stat, symlink, truncate, unlink, utimes, writeFile } from 'node:fs/promises';
+import { appendFile, copyFile, mkdtemp, readFile, rename, rm, stat, symlink, truncate, unlink, utimes, writeFile } from 'node:fs/promises';
+import { gzipSync } from 'node:zlib';
+import { createHash } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -347,6 +349,45 @@ describe('FileTailer', () => {
     for (let i = 0; i < 5; i += 1) batches.push(...(await pollInto(t, cps)));
     expect(texts(batches)).toEqual(['a2', 'b1', 'c1']);
     expect(batches.some((b) => b.lostRotated)).toBe(false);
+  });
+
+  it('after two rotations while stopped, the first generation compressed, reads the one between whole', async () => {
+    // logrotate with compress and delaycompress, run twice while the service was down.
+    const { file, cps } = await followed('audit.log', 'a1\n');
+    const first = cps.get(file)!;
+    await appendFile(file, 'a2\n');
+    await rename(file, `${file}.1`);
+    await writeFile(file, 'b1\n');
+    await writeFile(`${file}.2.gz`, gzipSync(await readFile(`${file}.1`)));
+    await unlink(`${file}.1`);
+    await rename(file, `${file}.1`);
+    await writeFile(file, 'c1\n');
+    const fresh = tailer({ path: file });
+    const restarted = new Map([[file, first]]);
+    const lines: string[] = [];
+    const lost: boolean[] = [];
+    for (let i = 0; i < 5; i += 1) {
+      const batches = await pollInto(fresh, restarted);
+      lines.push(...texts(batches));
+      lost.push(...batches.map((b) => b.lostRotated === true));
+    }
+    // a2 was only in the compressed file: said to be lost. b1 and c1 are read.
+    expect(lines).toEqual(['b1', 'c1']);
+    expect(lost.filter(Boolean)).toHaveLength(1);
+  });
+
+  it('reads the generation between too when the new file took the compressed one\'s inode', async () => {
+    const file = path.join(dir, 'audit.log');
+    await writeFile(`${file}.2.gz`, gzipSync(Buffer.from('a1\na2\n')));
+    await writeFile(`${file}.1`, 'b1\n');
+    await writeFile(file, 'c1\n');
+    // The checkpoint names the current file's inode (reused) but the first bytes of the lost one.
+    const fingerprint = `3:${createHash('sha256').update('a1\n').digest('hex')}`;
+    const checkpoints = new Map([[file, { fileId: await fileId(file), offset: 3, fingerprint }]]);
+    const t = tailer({ path: file });
+    const lines: string[] = [];
+    for (let i = 0; i < 4; i += 1) lines.push(...texts(await pollInto(t, checkpoints)));
+    expect(lines).toEqual(['b1', 'c1']);
   });
 
   it('follows a deleted and re-created file from its start', async () => {
