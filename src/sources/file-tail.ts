@@ -163,6 +163,12 @@ export class FileTailer {
    * again with the old checkpoint, and a deleted file can then still be read.
    */
   private readonly retired = new Map<string, OpenFile>();
+  /**
+   * Files deleted for good and let go once their end was committed (`key\0fileId`): a poll of
+   * their key does nothing until a new file appears there, and that one, even under the same
+   * inode, is read from its start as a new file.
+   */
+  private readonly gone = new Set<string>();
   private queue: Promise<unknown> = Promise.resolve();
   private firstPoll = true;
   private closed = false;
@@ -243,7 +249,8 @@ export class FileTailer {
     const keys = new Set<string>();
     for (const k of checkpoints.keys()) if (inPattern(k)) keys.add(k);
     for (const k of this.open.keys()) keys.add(k);
-    const claimed = new Set([...checkpoints.values()].map((c) => c.fileId));
+    // A file let go after its deletion claims its inode no more: a new file may have it now.
+    const claimed = new Set([...checkpoints].filter(([k, c]) => !this.gone.has(goneKey(k, c.fileId))).map(([, c]) => c.fileId));
     for (const name of await listDir(dir)) {
       const full = path.join(dir, name);
       if (!regex.test(name) || keys.has(full)) continue;
@@ -256,6 +263,12 @@ export class FileTailer {
 
   private async pollFile(key: string, checkpoint: Checkpoint | undefined): Promise<TailBatch[]> {
     const current = await fileInfo(key);
+    if (checkpoint && this.gone.has(goneKey(key, checkpoint.fileId))) {
+      if (!current) return [];
+      // A new file where one deleted and let go was: its own, from the start (its inode may be the old one's).
+      this.gone.delete(goneKey(key, checkpoint.fileId));
+      return this.startCurrent(key, [], false);
+    }
     const cached = this.open.get(key);
     if (checkpoint && (!current || current.fileId !== checkpoint.fileId)) {
       return this.pollReplaced(key, checkpoint, current !== null);
@@ -337,8 +350,16 @@ export class FileTailer {
       if (moved || (finished && hasNew)) batches.push(batch);
       if (!result.eof || !finished) return batches;
       // A deleted file stays open until its successor appears: while we hold it, its inode cannot
-      // be reused, so the successor is sure to get a new fileId.
-      if (!hasNew) return batches;
+      // be reused, so the successor is sure to get a new fileId. One read to its end, whose end
+      // was committed (nothing moved since the checkpoint), and removed for good (no name left)
+      // is let go, so the disk space of a log removed from a glob is freed.
+      if (!hasNew) {
+        if (!moved && finished && result.endOffset === checkpoint.offset && (await old.handle.stat().catch(() => null))?.nlink === 0) {
+          await this.release(key);
+          this.gone.add(goneKey(key, checkpoint.fileId));
+        }
+        return batches;
+      }
       const next = await this.nextGeneration(key, old, (await fileInfo(key))?.fileId ?? null);
       this.retire(key);
       // Rotated twice before this one was read to its end: the one between comes first, whole.
@@ -356,11 +377,16 @@ export class FileTailer {
         return [...batches, ...rest];
       }
     }
+    return this.startCurrent(key, batches, !old);
+  }
+
+  /** Reads the file now at `key` from its start, after `batches`; `lost`: what came before it may have been lost. */
+  private async startCurrent(key: string, batches: TailBatch[], lost: boolean): Promise<TailBatch[]> {
     const file = await this.openCurrent(key);
     if (!file) return batches;
     const result = await this.read(file.handle, 0, false);
     const batch = await this.batch(key, file, 0, result, { finished: false, truncated: false });
-    if (!old) batch.lostRotated = true;
+    if (lost) batch.lostRotated = true;
     batches.push(batch);
     return batches;
   }
@@ -705,6 +731,10 @@ export class FileTailer {
     }
     return { blocks: out.blocks, tooLong: out.tooLong, endOffset, eof };
   }
+}
+
+function goneKey(key: string, fileId: string): string {
+  return `${key}\u0000${fileId}`;
 }
 
 /** True when a line starts at `offset` of the file: the byte before it is a newline. */
