@@ -461,7 +461,7 @@ async function parseRequest(
         parsers.delete(done);
         idle.delete(done);
       }
-      parser = createParser(source.type, { defaultHost: key, resolveUid: options.resolveUid, onPipelineRecord: watch.observe });
+      parser = createParser(source.type, { defaultHost: key, resolveUid: options.resolveUid, onPipelineRecord: watch.observe, midStream: true });
     }
     parsers.set(key, parser);
     return parser;

@@ -127,4 +127,10 @@ export interface ParserOptions {
    * are skipped like any record that is not a command.
    */
   onPipelineRecord?: (record: PipelineRecord) => void;
+  /**
+   * The stream is read from somewhere in its middle (an HTTP shipper's request: a piece of a log),
+   * so what its start would have told is unknown: a parser that trusts a stream more for what it
+   * has not seen yet (sudo's own log file, until a syslog line comes) does not.
+   */
+  midStream?: boolean;
 }

@@ -138,3 +138,21 @@ describe('a JSON array body with one element nested too deep', () => {
     expect(lone.status).toBe(400);
   });
 });
+
+describe('sudo text over HTTP', () => {
+  it("rates an entry shaped like sudo's own log file as syslog's word, wherever it falls in a request", async () => {
+    const token = 'fleet-sudo-token-0123456789abcdef';
+    const ingestor = new Ingestor({ db: store.db, rules: loadDefaultRules(), policy: loadConfig({ env: {} }).workflow, clock });
+    const sudoHttp = new HttpServer(silentLogger);
+    routeIngest(sudoHttp, { sources: [{ name: 'fleet-sudo', type: 'sudo', path: null, token, host: 'web-1', hosts: ['web-*'] }], ingestor, clock, logger: silentLogger });
+    const sudoUrl = await sudoHttp.listen(0, '127.0.0.1');
+    try {
+      const body = 'Nov 24 14:23:28 : alice : TTY=pts/0 ; PWD=/tmp ; USER=root ; COMMAND=/usr/bin/socat TCP-LISTEN:4441 -\n';
+      const response = await fetch(`${sudoUrl}/ingest`, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'text/plain' }, body });
+      expect(response.status).toBe(200);
+      expect((await storedEvents()).map((e) => [e.login_user, e.attribution, e.forgeable])).toEqual([['alice', 'syslog-unverified', true]]);
+    } finally {
+      await sudoHttp.close();
+    }
+  });
+});

@@ -37,8 +37,11 @@ const LOGFILE_INDENT = '    ';
 
 class SudoSyslogParser extends HeldSudoParser {
   readonly format = SUDO_SYSLOG_FORMAT;
-  /** Whether a syslog line was read: a file that holds one is not sudo's own log file. */
-  private sawSyslog = false;
+  /**
+   * Whether a syslog line was read: a file that holds one is not sudo's own log file. A stream
+   * read from its middle (ParserOptions.midStream) may have had one before it.
+   */
+  private sawSyslog = this.options.midStream === true;
 
   protected handle(line: string, offset: number, now: Date, out: ParseOutput, kept: string | null): void {
     const header = parseSyslogHeader(line, now);

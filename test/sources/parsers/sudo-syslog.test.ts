@@ -250,6 +250,12 @@ describe("sudo parser: sudo's own log file", () => {
     expect(events.map((e) => [e.user, e.runAs, e.cwd, e.command, e.attribution, e.extra?.argv_inexact])).toEqual([['alice', 'root', '/tmp', '/bin/cat /etc/shadow', 'shipper', undefined]]);
   });
 
+  it('trusts entries of that shape no more than syslog in a stream read from its middle (an HTTP request)', () => {
+    const lines = ['Nov 24 14:23:28 : alice : TTY=pts/0 ; PWD=/tmp ; USER=root ;', entry];
+    const { events } = run(createSudoSyslogParser({ ...baseOptions, midStream: true }), lines);
+    expect(events.map((e) => [e.user, e.command, e.attribution])).toEqual([['alice', '/bin/cat /etc/shadow', 'syslog-unverified']]);
+  });
+
   it('trusts entries of that shape no more than syslog once a syslog line was read, and ends a held one there', () => {
     const lines = [
       'Nov 24 14:23:00 web-1 sudo:      bob : TTY=pts/1 ; PWD=/ ; USER=root ; COMMAND=/usr/bin/id',
