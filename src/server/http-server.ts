@@ -1,7 +1,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { DatabaseUnavailableError, RequestError, coerceError } from '../errors.js';
-import { classifyDatabaseError } from '../store/database-errors.js';
+import { classifyDatabaseError, sqlState } from '../store/database-errors.js';
 import type { Logger } from '../logger.js';
 import { sendJson } from '../http/respond.js';
 import { closeIfBodyUnread, trackResponses } from '../http/request-body.js';
@@ -149,7 +149,9 @@ export class HttpServer {
 export const DATABASE_RETRY_AFTER_SECONDS = 30;
 
 function isDatabaseOutage(thrown: unknown): boolean {
-  return thrown instanceof DatabaseUnavailableError || classifyDatabaseError(thrown) === 'transient';
+  // 3D000: the database is not there (dropped or renamed away) after the service started with it.
+  // Fatal at start-up, where it is a wrong name; here /healthz says unreachable, and so does this.
+  return thrown instanceof DatabaseUnavailableError || classifyDatabaseError(thrown) === 'transient' || sqlState(thrown) === '3D000';
 }
 
 /**

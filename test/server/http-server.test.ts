@@ -22,6 +22,7 @@ describe('HttpServer and database outages', () => {
     routeHealthz(http, { checkDatabase: check, details: { database: 'postgres' }, timeoutMs: 50 });
     http.route('GET', '/lost', () => Promise.reject(new Error('Connection terminated unexpectedly')));
     http.route('GET', '/unavailable', () => Promise.reject(new DatabaseUnavailableError('the database is unavailable')));
+    http.route('GET', '/dropped', () => Promise.reject(Object.assign(new Error('database "vouch" does not exist'), { code: '3D000' })));
     http.route('GET', '/bug', () => Promise.reject(new TypeError('x is not a function')));
     url = await http.listen(0, '127.0.0.1');
   });
@@ -80,6 +81,8 @@ describe('HttpServer and database outages', () => {
   it('answers 503 with Retry-After for a database outage, and 500 for anything else', async () => {
     expect(await get('/lost')).toMatchObject({ status: 503, retryAfter: '30' });
     expect(await get('/unavailable')).toMatchObject({ status: 503, retryAfter: '30' });
+    // The database renamed or dropped under a running service: unreachable, as /healthz says.
+    expect(await get('/dropped')).toMatchObject({ status: 503, retryAfter: '30' });
     expect(await get('/bug')).toMatchObject({ status: 500, retryAfter: null, json: { error: 'internal error' } });
   });
 });
