@@ -8,7 +8,7 @@
  */
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { lstat, open, readdir, stat, type FileHandle } from 'node:fs/promises';
+import { lstat, open, readdir, realpath, stat, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import { createGunzip } from 'node:zlib';
 import { globSource } from '../glob.js';
@@ -534,24 +534,36 @@ export class FileTailer {
       this.open.set(key, retired);
       return retired;
     }
-    const dir = path.dirname(key);
     const base = path.basename(key);
-    const names = await listDir(dir);
-    // Rotated names usually extend the original (audit.log.1, app.log-20240101): try those first.
-    names.sort((a, b) => Number(b.startsWith(base)) - Number(a.startsWith(base)));
-    for (const name of names) {
-      const full = path.join(dir, name);
-      if (full === key) continue;
-      const info = await fileInfo(full);
-      if (info?.fileId !== fileId) continue;
-      const file = await openFile(full);
-      if (file && file.fileId === fileId) {
-        this.open.set(key, file);
-        return file;
+    for (const dir of await this.searchDirs(key)) {
+      const names = await listDir(dir);
+      // Rotated names usually extend the original (audit.log.1, app.log-20240101): try those first.
+      names.sort((a, b) => Number(b.startsWith(base)) - Number(a.startsWith(base)));
+      for (const name of names) {
+        const full = path.join(dir, name);
+        if (full === key) continue;
+        const info = await fileInfo(full);
+        if (info?.fileId !== fileId) continue;
+        const file = await openFile(full);
+        if (file && file.fileId === fileId) {
+          this.open.set(key, file);
+          return file;
+        }
+        await file?.handle.close().catch(() => undefined);
       }
-      await file?.handle.close().catch(() => undefined);
     }
     return null;
+  }
+
+  /**
+   * Where a file that left `key` may be: beside it, and, when `key` is a symbolic link, beside the
+   * file it points to now (a link retargeted from one file to another of the same directory).
+   */
+  private async searchDirs(key: string): Promise<string[]> {
+    const dirs = [path.dirname(key)];
+    const target = await realpath(key).catch(() => null);
+    if (target !== null && !dirs.includes(path.dirname(target))) dirs.push(path.dirname(target));
+    return dirs;
   }
 
   /** The fingerprint of the file's first min(`consumed`, FINGERPRINT_BYTES) bytes, computed again only while it covers less. */

@@ -1,4 +1,4 @@
-import { appendFile, copyFile, mkdtemp, readdir, readFile, readlink, rename, rm, stat, symlink, truncate, unlink, utimes, writeFile } from 'node:fs/promises';
+import { appendFile, copyFile, mkdir, mkdtemp, readdir, readFile, readlink, rename, rm, stat, symlink, truncate, unlink, utimes, writeFile } from 'node:fs/promises';
 import { gzipSync } from 'node:zlib';
 import { createHash } from 'node:crypto';
 import { tmpdir } from 'node:os';
@@ -395,6 +395,28 @@ describe('FileTailer', () => {
     const lines: string[] = [];
     for (let i = 0; i < 4; i += 1) lines.push(...texts(await pollInto(t, checkpoints)));
     expect(lines).toEqual(['b1', 'c1']);
+  });
+
+  it('after a restart, reads to its end the file a link pointed to before it was retargeted', async () => {
+    const targets = path.join(dir, 't');
+    await mkdir(targets);
+    const a = path.join(targets, 'a.log');
+    const b = path.join(targets, 'b.log');
+    await writeFile(a, 'a1\n');
+    await writeFile(b, 'b1\n');
+    const link = path.join(dir, 'audit.log');
+    await symlink(b, link);
+    const t = tailer({ path: link });
+    const cps = new Map<string, Checkpoint>();
+    expect(texts(await pollInto(t, cps))).toEqual(['b1']);
+    // Stopped; meanwhile b is written to and the link goes back to a.
+    await appendFile(b, 'b2\n');
+    await unlink(link);
+    await symlink(a, link);
+    const restarted = tailer({ path: link });
+    const lines: string[] = [];
+    for (let i = 0; i < 4; i += 1) lines.push(...texts(await pollInto(restarted, cps)));
+    expect(lines).toEqual(['b2', 'a1']);
   });
 
   it('follows a deleted and re-created file from its start', async () => {
