@@ -413,7 +413,7 @@ function redactArgument(arg: string, context: ToolContext, lastArg: boolean, scr
   }
   if (context.htpasswdBatch && lastArg && !arg.startsWith('-')) return { value: REDACTED, takesValue: null };
   if (/^(aws_secret_access_key|aws_session_token)$/i.test(arg)) return { value: arg, takesValue: 'whole' };
-  // `password: S3cret`, `--token= S3cret`: a secret's name with nothing after it names the next word.
+  // `password: S3cret`, `TOKEN= S3cret`: a secret's name with nothing after it names the next word.
   if (isEmptyAssignment(arg)) return { value: arg, takesValue: 'whole' };
   // A script's leading assignment is left to the script layer, which ends its value where the shell does.
   return { value: script ? arg : assignment(arg), takesValue: null };
@@ -499,7 +499,8 @@ function redactValue(value: string, kind: ValueKind): string {
  * host's `@` (the last one), however the scheme is written or left out.
  */
 function redactProxyCredentials(value: string): string {
-  const from = value.indexOf('://') + 1 > 0 ? value.indexOf('://') + 3 : 0;
+  const scheme = value.indexOf('://');
+  const from = scheme < 0 ? 0 : scheme + 3;
   const at = value.lastIndexOf('@');
   const colon = value.indexOf(':', from);
   if (at < 0 || colon < 0 || colon > at) return value;
