@@ -399,9 +399,8 @@ export class FileTailer {
    */
   private async generationAfterCompressed(key: string, checkpoint: Checkpoint, current: string | null): Promise<string | null> {
     const fingerprint = checkpoint.fingerprint;
-    if (!fingerprint) return null;
-    const length = Number(fingerprint.slice(0, fingerprint.indexOf(':')));
-    if (!Number.isSafeInteger(length) || length <= 0 || length > FINGERPRINT_BYTES) return null;
+    const length = fingerprintLength(fingerprint);
+    if (!fingerprint || length === null) return null;
     const dir = path.dirname(key);
     const base = path.basename(key);
     const names = await listDir(dir);
@@ -409,7 +408,10 @@ export class FileTailer {
       if (!name.endsWith('.gz')) continue;
       const rank = rotationRank(name.slice(0, -'.gz'.length), base);
       if (rank?.kind !== 'count' || (await gzipFingerprint(path.join(dir, name), length)) !== fingerprint) continue;
-      const next = names.find((other) => rotationRank(other, base)?.kind === 'count' && (rotationRank(other, base) as CountRank).count === rank.count - 1);
+      const next = names.find((other) => {
+        const otherRank = rotationRank(other, base);
+        return otherRank?.kind === 'count' && otherRank.count === rank.count - 1;
+      });
       if (next === undefined) return null;
       const info = await fileInfo(path.join(dir, next), 'self');
       return info === null || info.fileId === current || info.fileId === checkpoint.fileId || info.size === 0 ? null : info.fileId;
@@ -458,9 +460,8 @@ export class FileTailer {
    */
   private async truncatedCopy(key: string, checkpoint: Checkpoint): Promise<string | null> {
     const fingerprint = checkpoint.fingerprint;
-    if (!fingerprint || checkpoint.offset <= 0) return null;
-    const length = Number(fingerprint.slice(0, fingerprint.indexOf(':')));
-    if (!Number.isSafeInteger(length) || length <= 0 || length > FINGERPRINT_BYTES) return null;
+    const length = fingerprintLength(fingerprint);
+    if (!fingerprint || length === null || checkpoint.offset <= 0) return null;
     const dir = path.dirname(key);
     const base = path.basename(key);
     // The largest of the copies that start the same: a shorter one is an earlier copy of them.
@@ -581,8 +582,8 @@ export class FileTailer {
 
   /** True when the file still starts with the bytes `fingerprint` was made of. */
   private async startsAsBefore(file: OpenFile, fingerprint: string): Promise<boolean> {
-    const length = Number(fingerprint.slice(0, fingerprint.indexOf(':')));
-    if (!Number.isSafeInteger(length) || length <= 0 || length > FINGERPRINT_BYTES) return true;
+    const length = fingerprintLength(fingerprint);
+    if (length === null) return true;
     const now = await headFingerprint(file.handle, length);
     if (now !== fingerprint) return false;
     if (file.fingerprintBytes < length) {
@@ -743,6 +744,13 @@ export class FileTailer {
     }
     return { blocks: out.blocks, tooLong: out.tooLong, endOffset, eof };
   }
+}
+
+/** How many first bytes a `LENGTH:SHA256` fingerprint covers; null when it is not one this tailer makes. */
+function fingerprintLength(fingerprint: string | null | undefined): number | null {
+  if (!fingerprint) return null;
+  const length = Number(fingerprint.slice(0, fingerprint.indexOf(':')));
+  return Number.isSafeInteger(length) && length > 0 && length <= FINGERPRINT_BYTES ? length : null;
 }
 
 function goneKey(key: string, fileId: string): string {
