@@ -17,7 +17,7 @@ import { classifyLine, createParser } from '../sources/parsers/index.js';
 import { printableSample } from '../sources/read-log.js';
 import { bearerToken } from '../http/bearer-token.js';
 import { constantTimeEqual } from '../http/constant-time-equal.js';
-import { MAX_JSON_DEPTH, jsonNestsDeeperThan } from '../http/json-depth.js';
+import { MAX_JSON_DEPTH, jsonArrayElements, jsonNestsDeeperThan } from '../http/json-depth.js';
 import { readBody } from '../http/request-body.js';
 import { sendJson } from '../http/respond.js';
 import type { HttpServer } from './http-server.js';
@@ -239,7 +239,7 @@ function parseJson(text: string): unknown {
       return undefined;
     }
   }
-  const elements = topLevelElements(text);
+  const elements = jsonArrayElements(text);
   if (elements === null) throw new RequestError(400, `body nests deeper than ${MAX_JSON_DEPTH} levels`);
   const values: unknown[] = [];
   for (const element of elements) {
@@ -263,40 +263,6 @@ class TooDeep {
     // JSON's white space between tokens may be line breaks; inside strings they are not allowed.
     this.text = text.replace(/[\r\n]+/g, ' ');
   }
-}
-
-/**
- * The texts of the elements of `text` when it is one JSON array (split at its top-level commas,
- * in one linear pass that skips string contents), else null. Elements are not checked here.
- */
-function topLevelElements(text: string): string[] | null {
-  let at = 0;
-  while (at < text.length && /\s/.test(text[at] as string)) at++;
-  if (text.charCodeAt(at) !== 0x5b) return null;
-  const elements: string[] = [];
-  let depth = 0;
-  let inString = false;
-  let from = at + 1;
-  for (let i = at; i < text.length; i++) {
-    const code = text.charCodeAt(i);
-    if (inString) {
-      if (code === 0x5c) i++;
-      else if (code === 0x22) inString = false;
-    } else if (code === 0x22) inString = true;
-    else if (code === 0x5b || code === 0x7b) depth++;
-    else if (code === 0x5d || code === 0x7d) {
-      depth--;
-      if (depth === 0) {
-        const last = text.slice(from, i).trim();
-        if (last !== '' || elements.length > 0) elements.push(last);
-        return text.slice(i + 1).trim() === '' ? elements : null;
-      }
-    } else if (code === 0x2c && depth === 1) {
-      elements.push(text.slice(from, i).trim());
-      from = i + 1;
-    }
-  }
-  return null;
 }
 
 /**
