@@ -193,6 +193,9 @@ describe('answers are bound to their questions', { timeout: 90_000 }, () => {
     await h.click(ALICE, alert, 'vouch.confirm');
     await waitFor(() => h.slack.calls('views.open').length === 2, 'the second views.open');
     await h.settle();
+    // The replay reserved the form before Slack refused to open it; the click's handler binds the
+    // open form again once the refusal is back, which the call log shows a moment before.
+    await waitFor(async () => (await h.alert(alert.id)).justify_view_id !== null, 'the reservation released');
     expect(await h.alert(alert.id)).toMatchObject({ justify_view_id: form.id, justify_view_user: ALICE.slackId });
     const submitted = await h.slack.submitView({ userId: ALICE.slackId, viewId: form.id, values: { reason: 'Checking the shadow file after a migration' } });
     expect(submitted.status).toBe(200);
