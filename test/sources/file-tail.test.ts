@@ -41,6 +41,21 @@ function linesOf(batch: TailBatch): Array<{ text: string; offset: number }> {
 
 const texts = (batches: TailBatch[]) => batches.flatMap((b) => linesOf(b).map((l) => l.text));
 
+/**
+ * Polls `times` times as pollInto does, decoding each poll's lines before the next one (a poll's
+ * blocks are valid only until then). Returns the lines in order and every batch returned.
+ */
+async function pollLines(t: FileTailer, checkpoints: Map<string, Checkpoint>, times: number): Promise<{ lines: string[]; batches: TailBatch[] }> {
+  const lines: string[] = [];
+  const batches: TailBatch[] = [];
+  for (let i = 0; i < times; i += 1) {
+    const polled = await pollInto(t, checkpoints);
+    lines.push(...texts(polled));
+    batches.push(...polled);
+  }
+  return { lines, batches };
+}
+
 /** A file `name` in the test directory holding `text`, followed by a tailer that has read it. */
 async function followed(name: string, text: string): Promise<{ file: string; t: FileTailer; cps: Map<string, Checkpoint> }> {
   const file = path.join(dir, name);
@@ -282,9 +297,8 @@ describe('FileTailer', () => {
     // Neither a compressed generation nor another program's file beside it is a generation.
     await writeFile(`${file}.3.gz`, 'not text\n');
     await writeFile(`${file}.pos`, 'offset=12\n');
-    const batches: TailBatch[] = [];
-    for (let i = 0; i < 5; i += 1) batches.push(...(await pollInto(t, cps)));
-    expect(texts(batches)).toEqual(['a3', 'b1', 'b2', 'c1']);
+    const { lines, batches } = await pollLines(t, cps, 5);
+    expect(lines).toEqual(['a3', 'b1', 'b2', 'c1']);
     expect(batches.map((b) => path.basename(b.readPath)).filter((name, i, all) => all.indexOf(name) === i)).toEqual(['audit.log.2', 'audit.log.1', 'audit.log']);
   });
 
@@ -297,9 +311,7 @@ describe('FileTailer', () => {
     await writeFile(`${file}.20240101`, 'backup\n');
     await writeFile(path.join(dir, 'elsewhere.txt'), 'linked\n');
     await symlink(path.join(dir, 'elsewhere.txt'), `${file}.0`);
-    const batches: TailBatch[] = [];
-    for (let i = 0; i < 4; i += 1) batches.push(...(await pollInto(t, cps)));
-    expect(texts(batches)).toEqual(['b1']);
+    expect((await pollLines(t, cps, 4)).lines).toEqual(['b1']);
   });
 
   it('reads nothing again, and says nothing was lost, when the copy is exactly what was read', async () => {
@@ -336,9 +348,7 @@ describe('FileTailer', () => {
     // A restart: nothing is held open, the checkpoint names the first file.
     const fresh = tailer({ path: file });
     const restarted = new Map([[file, first]]);
-    const batches: TailBatch[] = [];
-    for (let i = 0; i < 5; i += 1) batches.push(...(await pollInto(fresh, restarted)));
-    expect(texts(batches)).toEqual(['a2', 'b1', 'c1']);
+    expect((await pollLines(fresh, restarted, 5)).lines).toEqual(['a2', 'b1', 'c1']);
   });
 
   it('after two renames while the first file is held open, reads the generation between too', async () => {
@@ -352,9 +362,8 @@ describe('FileTailer', () => {
     await rename(`${file}.1`, `${file}.2`);
     await rename(file, `${file}.1`);
     await writeFile(file, 'c1\n');
-    const batches: TailBatch[] = [];
-    for (let i = 0; i < 5; i += 1) batches.push(...(await pollInto(t, cps)));
-    expect(texts(batches)).toEqual(['a2', 'b1', 'c1']);
+    const { lines, batches } = await pollLines(t, cps, 5);
+    expect(lines).toEqual(['a2', 'b1', 'c1']);
     expect(batches.some((b) => b.lostRotated)).toBe(false);
   });
 
@@ -371,16 +380,10 @@ describe('FileTailer', () => {
     await writeFile(file, 'c1\n');
     const fresh = tailer({ path: file });
     const restarted = new Map([[file, first]]);
-    const lines: string[] = [];
-    const lost: boolean[] = [];
-    for (let i = 0; i < 5; i += 1) {
-      const batches = await pollInto(fresh, restarted);
-      lines.push(...texts(batches));
-      lost.push(...batches.map((b) => b.lostRotated === true));
-    }
+    const { lines, batches } = await pollLines(fresh, restarted, 5);
     // a2 was only in the compressed file: said to be lost. b1 and c1 are read.
     expect(lines).toEqual(['b1', 'c1']);
-    expect(lost.filter(Boolean)).toHaveLength(1);
+    expect(batches.filter((b) => b.lostRotated === true)).toHaveLength(1);
   });
 
   it('reads the generation between too when the new file took the compressed one\'s inode', async () => {
@@ -392,9 +395,7 @@ describe('FileTailer', () => {
     const fingerprint = `3:${createHash('sha256').update('a1\n').digest('hex')}`;
     const checkpoints = new Map([[file, { fileId: await fileId(file), offset: 3, fingerprint }]]);
     const t = tailer({ path: file });
-    const lines: string[] = [];
-    for (let i = 0; i < 4; i += 1) lines.push(...texts(await pollInto(t, checkpoints)));
-    expect(lines).toEqual(['b1', 'c1']);
+    expect((await pollLines(t, checkpoints, 4)).lines).toEqual(['b1', 'c1']);
   });
 
   it('after a restart, reads to its end the file a link pointed to before it was retargeted', async () => {
@@ -414,9 +415,7 @@ describe('FileTailer', () => {
     await unlink(link);
     await symlink(a, link);
     const restarted = tailer({ path: link });
-    const lines: string[] = [];
-    for (let i = 0; i < 4; i += 1) lines.push(...texts(await pollInto(restarted, cps)));
-    expect(lines).toEqual(['b2', 'a1']);
+    expect((await pollLines(restarted, cps, 4)).lines).toEqual(['b2', 'a1']);
   });
 
   it('follows a deleted and re-created file from its start', async () => {
