@@ -6,6 +6,7 @@
 import { forEachLine, restOfBlock, type LineBlock } from '../line-block.js';
 import { appendOutput, emptyOutput, parseBlock, type LogParser, type ParseOutput } from '../parser.js';
 import { DETECT_SAMPLE_LINES, classifyLine, isSyslogLine } from './detect-format.js';
+import { SyslogProgramsParser } from './syslog-programs.js';
 import { AUTO_FORMAT } from './formats.js';
 import { malformed, screenLine } from './parse-support.js';
 
@@ -22,6 +23,10 @@ interface HeldLine {
  * If DETECT_SAMPLE_LINES non-empty lines pass unrecognised: when most of them are syslog lines,
  * the stream is taken as a syslog file without sudo messages yet (format `sudo`); otherwise they
  * are reported `unrecognized` and detection goes on with the following lines.
+ *
+ * A syslog file (recognised from a syslog line of sudo or go-audit, or from its other programs)
+ * is read for both programs' lines (SyslogProgramsParser): any local user can log a line under
+ * either name, so the first one must not decide that the other's lines go unread.
  */
 export class AutoParser implements LogParser {
   private delegate: LogParser | null = null;
@@ -41,15 +46,17 @@ export class AutoParser implements LogParser {
     if (line.trim() === '') return emptyOutput();
     this.heldNonEmpty++;
     let format: string | null;
+    let syslog = false;
     try {
       format = classifyLine(line);
-      if (format === null && isSyslogLine(line)) this.heldSyslog++;
+      syslog = (format === null || format === 'sudo' || format === 'go-audit') && isSyslogLine(line);
+      if (format === null && syslog) this.heldSyslog++;
     } catch {
       format = null;
     }
-    if (format !== null) return this.start(format, now);
+    if (format !== null) return this.start(format, syslog, now);
     if (this.heldNonEmpty < DETECT_SAMPLE_LINES) return emptyOutput();
-    if (this.heldSyslog * 2 > this.heldNonEmpty) return this.start('sudo', now);
+    if (this.heldSyslog * 2 > this.heldNonEmpty) return this.start('sudo', true, now);
     return this.dropHeld();
   }
 
@@ -75,8 +82,9 @@ export class AutoParser implements LogParser {
     return this.held[0]?.offset ?? null;
   }
 
-  private start(format: string, now: Date): ParseOutput {
-    const delegate = this.parserFor(format);
+  /** Makes the parser of `format`, recognised from a syslog line when `syslog`, and replays the held lines. */
+  private start(format: string, syslog: boolean, now: Date): ParseOutput {
+    const delegate = syslog && (format === 'sudo' || format === 'go-audit') ? new SyslogProgramsParser(format, this.parserFor) : this.parserFor(format);
     this.delegate = delegate;
     const out = emptyOutput();
     for (const { line, offset } of this.held) appendOutput(out, delegate.push(line, offset, now));
@@ -115,7 +123,8 @@ const NOTHING: LogParser = {
 export function formatAutoWouldChoose(lines: readonly string[]): string | null {
   let chosen: string | null = null;
   const probe = new AutoParser((format) => {
-    chosen = format;
+    // The first format asked for is the one chosen (a syslog file then asks for the other program's too).
+    chosen ??= format;
     return NOTHING;
   });
   const now = new Date(0);

@@ -1,0 +1,108 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { lineBlock } from '../../../src/sources/line-block.js';
+import { emptyOutput } from '../../../src/sources/parser.js';
+import { formatAutoWouldChoose } from '../../../src/sources/parsers/auto-parser.js';
+import { createAutoParser } from '../../../src/sources/parsers/index.js';
+import { openLog } from '../../../src/sources/read-log.js';
+import { run } from './parser-harness.js';
+
+const NOW = new Date('2023-11-15T00:00:00Z');
+
+/** A go-audit exec group as go-audit logs it through syslog. */
+function goAuditLine(sequence: number, argv: readonly string[], program = 'go-audit'): string {
+  const execve = `argc=${argv.length} ${argv.map((arg, i) => `a${i}="${arg}"`).join(' ')}`;
+  const group = {
+    sequence,
+    timestamp: '1700000100.100',
+    messages: [
+      { type: 1300, data: `arch=c000003e syscall=59 success=yes exit=0 ppid=1 pid=${4000 + sequence} auid=1000 uid=1000 euid=1000 ses=3 tty=pts1 comm="x" exe="/usr/bin/x"` },
+      { type: 1309, data: execve },
+      { type: 1320, data: '' },
+    ],
+    uid_map: { '1000': 'alice' },
+  };
+  return `Nov 14 22:15:00 web-7 ${program}[11358]: ${JSON.stringify(group)}`;
+}
+
+const SUDO = 'Nov 14 22:15:02 web-7 sudo[4242]:    alice : TTY=pts/3 ; PWD=/home/alice ; USER=root ; COMMAND=/usr/sbin/useradd -o -u 0 backdoor';
+const SSHD = 'Nov 14 22:15:01 web-7 sshd[900]: Accepted publickey for alice from 10.0.0.9 port 50000 ssh2';
+/** What any local user can write: `logger -t go-audit '{"sequence":1,...}'`. */
+const FORGED_GO_AUDIT = `Nov 14 22:15:00 web-7 go-audit[31337]: ${JSON.stringify({ sequence: 1, timestamp: '1.0', messages: [] })}`;
+/** What any local user can write: `logger -t sudo '   bob : TTY=...'`. */
+const FORGED_SUDO = 'Nov 14 22:15:00 web-7 sudo[31337]:    bob : TTY=pts/9 ; PWD=/ ; USER=root ; COMMAND=/bin/true';
+
+describe('auto on a syslog file reads every program it knows there, whichever line came first', () => {
+  it('a go-audit line logged by anyone first does not turn the file away from sudo', () => {
+    const { events, malformed } = run(createAutoParser({ defaultHost: 'h' }), [FORGED_GO_AUDIT, SSHD, SUDO], NOW);
+    expect(events.map((e) => [e.sourceFormat, e.command])).toEqual([['sudo', '/usr/sbin/useradd -o -u 0 backdoor']]);
+    expect(malformed).toEqual([]);
+  });
+
+  it('a sudo line logged by anyone first does not blind the file\'s go-audit events', () => {
+    const parser = createAutoParser({ defaultHost: 'h' });
+    const { events } = run(parser, [FORGED_SUDO, goAuditLine(7, ['curl', '-s']), SSHD, goAuditLine(8, ['id'])], NOW);
+    expect(parser.format).toBe('sudo');
+    // sudo's line is held for a `(command continued)` part, so it comes out last.
+    expect(events.map((e) => [e.sourceFormat, e.command])).toEqual([
+      ['go-audit', 'curl -s'],
+      ['go-audit', 'id'],
+      ['sudo', '/bin/true'],
+    ]);
+    expect(events.filter((e) => e.sourceFormat === 'go-audit').map((e) => e.attribution)).toEqual(['syslog-unverified', 'syslog-unverified']);
+  });
+
+  it('a syslog file without sudo lines yet still reads go-audit lines that come later', () => {
+    const preamble = Array.from({ length: 50 }, (_, i) => SSHD.replace('[900]', `[${i}]`));
+    const { events, malformed } = run(createAutoParser({ defaultHost: 'h' }), [...preamble, goAuditLine(9, ['whoami']), SUDO], NOW);
+    expect(events.map((e) => e.command)).toEqual(['whoami', '/usr/sbin/useradd -o -u 0 backdoor']);
+    // Other programs' lines are not damage in a syslog file, under either program's reading.
+    expect(malformed).toEqual([]);
+  });
+
+  it('reads a block of bytes as it reads the lines one by one', () => {
+    const lines = [goAuditLine(7, ['curl', '-s']), SSHD, SUDO, goAuditLine(8, ['id']), FORGED_SUDO, SSHD];
+    const bytes = Buffer.from(lines.join('\n') + '\n');
+    const byLine = run(createAutoParser({ defaultHost: 'h' }), lines, NOW);
+    const parser = createAutoParser({ defaultHost: 'h' });
+    const out = emptyOutput();
+    parser.pushBlock!(lineBlock(bytes, 0, bytes.length, 0), NOW, out);
+    const rest = parser.flush();
+    const commands = (events: typeof out.events) => events.map((e) => [e.sourceFormat, e.command, e.eventKey]);
+    expect(commands([...out.events, ...rest.events])).toEqual(commands(byLine.events));
+    expect(byLine.events).toHaveLength(4);
+  });
+
+  it('a go-audit file read through syslog is still go-audit: genuine lines decide it', () => {
+    const lines = [goAuditLine(7, ['curl', '-s']), SSHD];
+    expect(formatAutoWouldChoose(lines)).toBe('go-audit');
+    const parser = createAutoParser({ defaultHost: 'h' });
+    const { events, malformed } = run(parser, lines, NOW);
+    expect(parser.format).toBe('go-audit');
+    expect(events.map((e) => e.command)).toEqual(['curl -s']);
+    expect(malformed).toEqual([]);
+  });
+});
+
+describe('a command reading a syslog file with --format auto', () => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'vouch-syslog-programs-'));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('reads both programs from the file, whichever comes first', async () => {
+    for (const [name, lines] of [
+      ['go-audit-first.log', [FORGED_GO_AUDIT, SUDO, goAuditLine(8, ['id'])]],
+      ['sudo-first.log', [FORGED_SUDO, goAuditLine(7, ['curl', '-s'])]],
+    ] as const) {
+      const file = path.join(dir, name);
+      writeFileSync(file, lines.join('\n') + '\n');
+      const log = await openLog(file, { format: 'auto', parser: { defaultHost: 'h' }, clock: { now: () => NOW } });
+      const commands: string[] = [];
+      for await (const batch of log) for (const event of batch.events) commands.push(`${event.sourceFormat}: ${event.command}`);
+      expect(commands.length, name).toBe(2);
+      expect(commands.some((c) => c.startsWith('sudo: ')), name).toBe(true);
+      expect(commands.some((c) => c.startsWith('go-audit: ')), name).toBe(true);
+    }
+  });
+});
