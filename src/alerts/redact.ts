@@ -624,11 +624,38 @@ function secretValueAt(text: string, i: number): { start: number; end: number } 
   const ch = text[i];
   if (ch === '=') {
     const name = nameBefore(text, i);
-    return name !== null && isSecretName(name.replace(/^-+/, '')) ? valueSpan(text, i + 1, isUnquotedStop) : null;
+    if (name !== null) return isSecretName(name.replace(/^-+/, '')) ? valueSpan(text, i + 1, isUnquotedStop) : null;
+    return spacedAssignment(text, i);
   }
   if (ch === ':') return jsonValue(text, i);
   if (ch === '-' && (i === 0 || isSpace(text[i - 1]))) return flagValue(text, i);
   return null;
+}
+
+/** Most blanks around the `=` of `password = x` (INI, TOML, .env files written with echo). */
+const MAX_ASSIGNMENT_BLANKS = 8;
+
+/** Blanks (spaces and tabs) from `i` on, at most MAX_ASSIGNMENT_BLANKS: the index after them. */
+function blanksAfter(text: string, i: number): number {
+  let at = i;
+  while (at < text.length && at - i < MAX_ASSIGNMENT_BLANKS && (text[at] === ' ' || text[at] === '\t')) at += 1;
+  return at;
+}
+
+/**
+ * `password = x`: a secret's name, blanks, `=` at `equals`, blanks, the value. Not `==` (a
+ * comparison, whose right side is left to the rest of the pass), nor a value that starts with a
+ * quote-less `-` (a flag).
+ */
+function spacedAssignment(text: string, equals: number): { start: number; end: number } | null {
+  let nameEnd = equals;
+  while (nameEnd > 0 && equals - nameEnd < MAX_ASSIGNMENT_BLANKS && (text[nameEnd - 1] === ' ' || text[nameEnd - 1] === '\t')) nameEnd -= 1;
+  if (nameEnd === equals) return null;
+  const name = nameBefore(text, nameEnd);
+  if (name === null || !isSecretName(name.replace(/^-+/, ''))) return null;
+  const start = blanksAfter(text, equals + 1);
+  if (text[equals + 1] === '=' || text[start] === '-') return null;
+  return valueSpan(text, start, isUnquotedStop);
 }
 
 /** `[A-Za-z0-9_.-]`, by code unit (this runs once per character of hostile text). */

@@ -284,6 +284,15 @@ describe('redactText: recognisable secrets anywhere', () => {
     ["mysql -uroot '-pS3cret' db", `mysql -uroot '-p${R}' db`],
     ['{"argv": ["mysql", "-pS3cret"]}', `{"argv": ["mysql", "-p${R}"]}`],
     [`signing key: ${'Zx9Qw2Er7Ty4Ui1Op3As6Df8Gh5Jk0LzXcVbNm1234'}`, `signing key: ${R}`],
+    // INI, TOML and .env lines written with blanks around the `=`.
+    ['echo "password = hunter2" >> /etc/app.ini', `echo "password = ${R}" >> /etc/app.ini`],
+    ["printf 'db_password\t=\thunter2\n' > app.conf", `printf 'db_password\t=\t${R}\n' > app.conf`],
+    ['echo "API_KEY =abc123" >> .env', `echo "API_KEY =${R}" >> .env`],
+    ['test $pass = hunter2', `test $pass = ${R}`],
+    ['[ "$password" == "$expected" ]', '[ "$password" == "$expected" ]'],
+    ['echo "password_file = /etc/app/pw"', 'echo "password_file = /etc/app/pw"'],
+    ['echo "timeout = 30"', 'echo "timeout = 30"'],
+    ['echo "password = -x"', 'echo "password = -x"'],
   ])('%s', (text, expected) => {
     expect(redactText(text)).toBe(expected);
   });
@@ -367,6 +376,8 @@ describe('redaction stays linear where it used to rescan', () => {
   it.each([
     ['marker values after secret names', 'pwd=[REDACTED]'.repeat((128 * KIB) / 14)],
     ['pwd=x blocks', 'pwd=x'.repeat((128 * KIB) / 5)],
+    ['pwd = x blocks, blanks around each =', 'pwd \t = \t x '.repeat((128 * KIB) / 12)],
+    ['runs of blanks and = after a secret name', `pwd${'        ='.repeat((128 * KIB) / 9)}`],
     ['a mixture of near-miss secrets', 'key= ghp_ eyJaaa-AKIA https://u: Authorization: curl -u mysql sshpass -a ſ\u212a'.repeat(3000)],
   ])('%s', (_what, text) => {
     const started = performance.now();
