@@ -389,8 +389,18 @@ function unwrap(value: unknown, format: string, text: () => string): PreparedLin
   const field = WRAPPER_FIELDS.find((name) => typeof record[name] === 'string');
   if (field === undefined) return null;
   if (!TEXT_FORMATS.has(format) && classifyLine(text()) !== null) return null;
-  const host = [record.host, record.hostname].find((candidate): candidate is string => typeof candidate === 'string' && candidate !== '');
+  const host = [record.host, hostObjectName(record.host), record.hostname].find((candidate): candidate is string => typeof candidate === 'string' && candidate !== '');
   return { text: record[field] as string, host: host ?? null };
+}
+
+/**
+ * The name in an Elastic Common Schema `host` object (`{"host": {"name": "web-1"}}`), as Filebeat,
+ * Elastic Agent and Logstash in ECS mode write it; undefined for anything else.
+ */
+function hostObjectName(host: unknown): unknown {
+  if (host === null || typeof host !== 'object' || Array.isArray(host)) return undefined;
+  const fields = host as Record<string, unknown>;
+  return typeof fields.name === 'string' && fields.name !== '' ? fields.name : fields.hostname;
 }
 
 /**

@@ -207,6 +207,20 @@ describe('POST /ingest', () => {
     expect(plain).toMatchObject({ status: 200, json: { accepted: 2 } });
   });
 
+  it("takes the host of a Filebeat/Logstash (ECS) wrapper's host object for lines without node=", async () => {
+    const id = 'msg=audit(1795507200.054:77):';
+    const lines = [
+      `type=SYSCALL ${id} arch=c000003e syscall=59 success=yes exit=0 ppid=1 pid=42 auid=1001 uid=0 euid=0 tty=pts0 ses=3 comm="cat" exe="/usr/bin/cat"`,
+      `type=EXECVE ${id} argc=2 a0="cat" a1="/etc/shadow"`,
+      `type=EOE ${id} `,
+    ];
+    const ecs = lines.map((line) => JSON.stringify({ '@timestamp': '2026-11-24T14:00:00Z', message: line, host: { name: 'web-7', hostname: 'web-7' }, log: { file: { path: '/var/log/audit/audit.log' }, offset: 0 }, agent: { type: 'filebeat' } }));
+    const { status, json } = await post(ecs.join('\n') + '\n', ndjson(TOKENS.audit));
+    expect(status).toBe(200);
+    expect(json).toMatchObject({ accepted: 1, matched: 1, stored: 1, malformed: 0 });
+    expect((await storedEvents()).map((row) => row.host)).toEqual(['web-7']);
+  });
+
   it('detects the format from the body for an auto source, with or without a Content-Type', async () => {
     const sudo = 'Nov 24 14:23:28 web-1 sudo[4211]:    alice : TTY=pts/0 ; PWD=/home/alice ; USER=root ; COMMAND=/usr/bin/cat /etc/shadow';
     const first = await post(sudo + '\n', { ...auth(TOKENS.any), 'content-type': 'text/plain' });
