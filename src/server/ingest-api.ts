@@ -240,7 +240,12 @@ function parseJson(text: string): unknown {
     }
   }
   const elements = jsonArrayElements(text);
-  if (elements === null) throw new RequestError(400, `body nests deeper than ${MAX_JSON_DEPTH} levels`);
+  if (elements === null) {
+    // NDJSON (sniffed, or labelled application/json) is not one document: its too-deep line is
+    // counted by the line path like any other malformed line, and the rest of the body is read.
+    if (looksLikeNdjson(text)) return undefined;
+    throw new RequestError(400, `body nests deeper than ${MAX_JSON_DEPTH} levels`);
+  }
   const values: unknown[] = [];
   for (const element of elements) {
     if (jsonNestsDeeperThan(element, MAX_JSON_DEPTH - 1)) {

@@ -301,6 +301,22 @@ describe('POST /ingest', () => {
       expect((await storedEvents()).map((row) => row.login_user)).toEqual(['alice', 'bob']);
     });
 
+    it('counts an NDJSON line that nests too deep as malformed, also when sent as application/json or without a Content-Type', async () => {
+      const deep = `{"x":${'['.repeat(70)}${']'.repeat(70)}}`;
+      for (const [n, headers] of [
+        [1, { ...auth(TOKENS.shipper), 'content-type': 'application/json' }],
+        [2, auth(TOKENS.shipper)],
+        [3, ndjson(TOKENS.shipper)],
+      ] as const) {
+        const body = [record(['cat', '/etc/shadow'], 'alice', { id: `deep-${n}` }), deep].join('\n') + '\n';
+        // A Buffer, so fetch adds no Content-Type of its own to the bare request.
+        const { status, json } = await post(Buffer.from(body), headers);
+        expect({ n, status, json }).toMatchObject({ n, status: 200, json: { accepted: 1, stored: 1, malformed: 1, malformed_by_reason: { bad_json: 1 } } });
+      }
+      // One document nesting too deep is still a 400.
+      expect((await post(`{"x":\n${'['.repeat(70)}${']'.repeat(70)}}`, { ...auth(TOKENS.shipper), 'content-type': 'application/json' })).status).toBe(400);
+    });
+
     it('keeps the host every wrapper names, past the number of parsers one request holds', async () => {
       const small = await serve(SOURCES, { maxHostParsers: 100 });
       const hosts = 103;
