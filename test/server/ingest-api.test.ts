@@ -101,6 +101,16 @@ describe('POST /ingest', () => {
     expect(await metrics.render(store.db)).toContain('vouch_ingest_requests_total{source="shipper"} 2');
   });
 
+  it('keeps events of two hosts that carry the same shipper id', async () => {
+    const web1 = JSON.stringify({ time: '2026-11-24T14:00:00Z', host: 'web-1', user: 'dave', argv: ['cat', '/etc/shadow'], id: 'seq-1' });
+    const web2 = JSON.stringify({ time: '2026-11-24T15:00:00Z', host: 'web-2', user: 'erin', argv: ['nc', '-lvp', '9999'], id: 'seq-1' });
+    expect((await post(web1 + '\n', ndjson(TOKENS.shipper))).json).toMatchObject({ stored: 1, duplicates: 0 });
+    expect((await post(web2 + '\n', ndjson(TOKENS.shipper))).json).toMatchObject({ stored: 1, duplicates: 0 });
+    // The retry of either is still a duplicate.
+    expect((await post(web2 + '\n', ndjson(TOKENS.shipper))).json).toMatchObject({ stored: 0, duplicates: 1 });
+    expect((await storedEvents()).map((row) => [row.host, row.login_user])).toEqual([['web-1', 'dave'], ['web-2', 'erin']]);
+  });
+
   it('accepts a JSON array, one element per event', async () => {
     const body = JSON.stringify([JSON.parse(record(['nc', '-lvp', '4444'])), JSON.parse(record(['id'])), JSON.parse(record(['whoami']))]);
     const { status, json } = await post(body, { ...auth(TOKENS.shipper), 'content-type': 'application/json; charset=utf-8' });

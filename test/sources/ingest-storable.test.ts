@@ -103,7 +103,7 @@ describe.each(storeKinds())('Ingestor on %s', (kind) => {
     const stats = await ingestor.ingest('json', parsed);
     expect(stats).toMatchObject({ matched: 3, alertsCreated: 1, alertsFolded: 2, unstorable: 0 });
     const rows = await events();
-    expect(rows.map((row) => row.event_key)).toEqual(['json:evt\uFFFD-1', 'json:evt-2', 'json:evt-3']);
+    expect(rows.map((row) => row.event_key)).toEqual(['json:["web-1","evt\\u0000-1"]', 'json:["web-1","evt-2"]', 'json:["web-1","evt-3"]']);
     expect(rows[1]?.extra).toEqual({ 'k\uFFFDey': 'va\uFFFDlue', tty: '\uFFFD' });
     expect(rows[2]).toMatchObject({ pid: null, ppid: null, login_uid: 2 ** 40 });
   });

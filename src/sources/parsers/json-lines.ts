@@ -30,7 +30,7 @@ export const JSON_LINES_FORMAT = 'json';
  * | `command`     | string                                 | split on whitespace without `argv`   |
  * | `cwd`, `exe`  | string or null                         |                                      |
  * | `pid`, `ppid`, `login_uid` | integer or null           |                                      |
- * | `id`          | string                                 | eventKey `json:<id>`, else a hash    |
+ * | `id`          | string                                 | eventKey `json:[host,id]`, else a hash |
  * | `sudo_denied` | boolean; `denial_reason` string        |                                      |
  * | `extra`       | object of strings                      |                                      |
  *
@@ -49,9 +49,10 @@ function recordToEvent(record: JsonObject, ctx: JsonLineContext, options: Parser
   const { damage } = ctx;
   const argv = readArgv(record, damage);
   const id = damage.string(record, 'id');
+  const host = optionalString(record, 'host') ?? options.defaultHost;
   const event: CommandEvent = {
     time: readTime(record),
-    host: optionalString(record, 'host') ?? options.defaultHost,
+    host,
     user: damage.string(record, 'user'),
     loginUid: damage.integer(record, 'login_uid'),
     runAs: damage.string(record, 'run_as'),
@@ -62,7 +63,8 @@ function recordToEvent(record: JsonObject, ctx: JsonLineContext, options: Parser
     pid: damage.processId(record, 'pid'),
     ppid: damage.processId(record, 'ppid'),
     sourceFormat: JSON_LINES_FORMAT,
-    eventKey: id !== null && id !== '' ? `${JSON_LINES_FORMAT}:${id}` : hashKey(JSON_LINES_FORMAT, ctx.line),
+    // A shipper's id is unique on its host, not across a fleet: the key names both (unambiguously).
+    eventKey: id !== null && id !== '' ? `${JSON_LINES_FORMAT}:${JSON.stringify([host, id])}` : hashKey(JSON_LINES_FORMAT, ctx.line),
   };
   if (damage.read(() => optionalBoolean(record, 'sudo_denied')) === true) event.sudoDenied = true;
   const reason = damage.string(record, 'denial_reason');

@@ -39,7 +39,7 @@ describe('JSON lines parser (Vouch schema)', () => {
       pid: 10,
       ppid: 9,
       sourceFormat: 'json',
-      eventKey: 'json:evt-1',
+      eventKey: 'json:["web-1","evt-1"]',
       sudoDenied: true,
       denialReason: 'command not allowed',
       success: false,
