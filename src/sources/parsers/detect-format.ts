@@ -97,11 +97,26 @@ function classifyJson(text: string): string | null {
   if (has('SYSLOG_IDENTIFIER') || has('__CURSOR')) return 'sudo-journald';
   if (isSudoJson(value)) return 'sudo-json';
   if (has('messages') && has('sequence')) return 'go-audit';
-  if (has('ID') && (has('SYSCALL') || has('EXECVE'))) return 'laurel';
+  if (isLaurelEvent(value)) return 'laurel';
   if (has('hostIdentifier') || has('diffResults') || (has('columns') && has('name'))) return 'osquery';
   if (has('output_fields') && has('rule') && has('priority')) return 'falco';
   if ((has('argv') || has('command')) && (has('host') || has('time'))) return 'json';
   return null;
+}
+
+/** laurel's event id, `SECONDS.MILLIS:SERIAL`. */
+const AUDIT_ID = /^\d{1,15}\.\d{1,9}:\d{1,15}$/;
+/** An audit record type, as laurel names an event's records: `SYSCALL`, `USER_CMD`, `CRED_ACQ`... */
+const RECORD_TYPE = /^[A-Z][A-Z0-9_]{1,31}$/;
+
+/**
+ * A laurel event: an audit `ID` and at least one record named by its audit type (an object, or an
+ * array of them). Not only exec events: laurel writes every event auditd hands it, and a log can
+ * open with many that have no SYSCALL at all (sudo's USER_CMD, PAM's USER_* and CRED_*).
+ */
+function isLaurelEvent(value: JsonObject): boolean {
+  if (typeof value.ID !== 'string' || !AUDIT_ID.test(value.ID)) return false;
+  return Object.keys(value).some((key) => key !== 'ID' && key !== 'NODE' && RECORD_TYPE.test(key) && (isJsonObject(value[key]) || Array.isArray(value[key])));
 }
 
 function isSudoJson(value: JsonObject): boolean {

@@ -63,3 +63,33 @@ describe('a command reading one format', () => {
     for (const other of ['index', 'sudo-syslog', 'sudo-journald', 'sudo-json', 'go-audit', 'laurel', 'osquery', 'falco', 'json-lines']) expect(loaded).not.toContain(other);
   });
 });
+
+describe('laurel events without a SYSCALL record', () => {
+  // laurel writes every event auditd hands it: a log can open with sudo's USER_CMD and PAM's
+  // USER_* / CRED_* events, none of which has a SYSCALL or EXECVE record.
+  const userCmd = (serial: number) =>
+    JSON.stringify({
+      ID: `1796157392.997:${serial}`,
+      USER_CMD: { pid: 19550, uid: 1001, auid: 1001, ses: 19, msg: 'cwd="/tmp" cmd="/usr/bin/id" exe="/usr/bin/sudo" terminal=pts/0 res=success', UID: 'alice', AUID: 'alice' },
+    });
+  const credAcq = (serial: number) =>
+    JSON.stringify({ ID: `1796157392.990:${serial}`, CRED_ACQ: { pid: 19550, uid: 0, auid: 1001, ses: 19, msg: 'op=PAM:setcred grantors=pam_permit acct="root" exe="/usr/bin/sudo" hostname=? addr=? terminal=/dev/pts/0 res=success' } });
+
+  it('are recognised as laurel, so the sudo commands among them are not dropped', () => {
+    const lines = [...Array.from({ length: 49 }, (_, i) => credAcq(i)), userCmd(100)];
+    expect(settledFormat(lines)).toBe('laurel');
+    const parser = createAutoParser(baseOptions);
+    const events = [];
+    const malformed = [];
+    lines.forEach((line, i) => {
+      const out = parser.push(line, i * 100, NOW);
+      events.push(...out.events);
+      malformed.push(...out.malformed);
+    });
+    const end = parser.flush();
+    events.push(...end.events);
+    malformed.push(...end.malformed);
+    expect(malformed).toEqual([]);
+    expect(events.map((event) => event.argv)).toEqual([['/usr/bin/id']]);
+  });
+});
