@@ -164,8 +164,18 @@ export async function countAlerts(db: Db, filter: AlertFilter): Promise<number> 
 
 function filteredAlerts(db: Db, filter: AlertFilter) {
   let query = db.selectFrom('alerts');
-  if (filter.since) query = query.where('occurred_at', '>=', filter.since);
-  if (filter.until) query = query.where('occurred_at', '<', filter.until);
+  // A window holds what ran in it by the log's clock, and what Vouch raised in it by its own: the
+  // log's time is the log writer's word (a forged record, a host booted with its clock at 1970, a
+  // backlog), and an alert raised, asked and escalated this week must not fall out of this
+  // week's report, or a `since=24h` export, because its log said 2001.
+  const { since, until } = filter;
+  if (since || until) {
+    query = query.where((eb) => {
+      const within = (column: 'occurred_at' | 'created_at') =>
+        eb.and([...(since ? [eb(column, '>=', since)] : []), ...(until ? [eb(column, '<', until)] : [])]);
+      return eb.or([within('occurred_at'), within('created_at')]);
+    });
+  }
   if (filter.status && filter.status.length > 0) query = query.where('status', 'in', filter.status);
   if (filter.user) query = query.where('owner', '=', filter.user);
   if (filter.chatUserId) query = query.where('chat_user_id', '=', filter.chatUserId);
