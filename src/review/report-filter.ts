@@ -149,7 +149,11 @@ function parseTimeOrDuration(value: string, name: string, now: Date): Date {
   }
   const date = /^(\d{4})-(\d{2})-(\d{2})/.exec(value);
   if (date) calendarDate(date.slice(1, 4).map(Number) as [number, number, number], value, name);
-  const time = date ? new Date(value) : new Date(NaN);
+  // A time without a zone is UTC, as a bare date is (and as the overview's days are): Date would
+  // read "2026-11-24T09:00" in this process's zone, so the CLI, the service and a console in
+  // another zone would each report on another span, and a DST change would skip or repeat an hour.
+  const zoneless = /^(\d{4}-\d{2}-\d{2})[T ](\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?)$/.exec(value);
+  const time = zoneless ? new Date(`${zoneless[1]}T${zoneless[2]}Z`) : date ? new Date(value) : new Date(NaN);
   if (Number.isNaN(time.getTime())) {
     throw new RequestError(400, `--${name}: "${value}" is neither an ISO date/time (2026-11-24, 2026-11-24T09:00Z) nor a duration back from now (24h, 7d)`);
   }

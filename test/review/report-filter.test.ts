@@ -73,3 +73,22 @@ describe('report filters', () => {
     expect(reportQueryFromParams(new URLSearchParams('page=2&rule=x'), ['page'])).toEqual({ rule: 'x' });
   });
 });
+
+describe('report filter times without a zone', () => {
+  it.each(['America/New_York', 'Europe/Berlin', 'UTC'])('reads a date-time without a zone as UTC, like a bare date, in a process running in %s', (zone) => {
+    const saved = process.env.TZ;
+    process.env.TZ = zone;
+    try {
+      expect(parseReportFilter({ since: '2026-11-24T09:00' }, NOW).since).toEqual(new Date('2026-11-24T09:00:00Z'));
+      expect(parseReportFilter({ since: '2026-11-24 09:00:30' }, NOW).since).toEqual(new Date('2026-11-24T09:00:30Z'));
+      // New York's spring-forward gap and fall-back repeat name one instant each, not a shifted or ambiguous one.
+      expect(parseReportFilter({ since: '2026-03-08T02:30' }, NOW).since).toEqual(new Date('2026-03-08T02:30:00Z'));
+      expect(parseReportFilter({ until: '2026-11-01T01:30:00.250' }, NOW).until).toEqual(new Date('2026-11-01T01:30:00.250Z'));
+      expect(parseReportFilter({ since: '2026-11-24' }, NOW).since).toEqual(new Date('2026-11-24T00:00:00Z'));
+      expect(parseReportFilter({ since: '2026-11-24T09:00+02:00' }, NOW).since).toEqual(new Date('2026-11-24T07:00:00Z'));
+    } finally {
+      if (saved === undefined) delete process.env.TZ;
+      else process.env.TZ = saved;
+    }
+  });
+});
