@@ -22,7 +22,7 @@ export const JSON_LINES_FORMAT = 'json';
  *
  * | field         | type                                   | meaning                              |
  * |---------------|----------------------------------------|--------------------------------------|
- * | `time`        | ISO 8601 string, or epoch s/ms         | required                             |
+ * | `time`        | ISO 8601 string, or epoch s/ms         | else the time it was read (flagged)  |
  * | `host`        | string                                 | default `options.defaultHost`        |
  * | `user`        | string or null                         | the login user (not root)            |
  * | `run_as`      | string or null                         | account the command ran as           |
@@ -35,9 +35,10 @@ export const JSON_LINES_FORMAT = 'json';
  * | `extra`       | object of strings                      |                                      |
  *
  * This is also the shape `vouch scan --json` prints, so its output can be fed back in; its
- * `source_format` and `rule` fields are ignored. The command (`argv`, else `command`), `time` and
- * `host` are required to be readable: a line without them is malformed (`bad_json`, with a message
- * naming the field). Any other field of the wrong type is left out of the event, which is kept, and
+ * `source_format` and `rule` fields are ignored. The command (`argv`, else `command`) and `host`
+ * are required to be readable: a line without them is malformed (`bad_json`, with a message
+ * naming the field). A missing or unreadable `time` becomes the time the line was read (see
+ * readTime). Any other field of the wrong type is left out of the event, which is kept, and
  * the line is counted as `bad_field` naming it; so is an `argv` of the wrong type beside a readable
  * `command`.
  */
@@ -50,8 +51,9 @@ function recordToEvent(record: JsonObject, ctx: JsonLineContext, options: Parser
   const argv = readArgv(record, damage);
   const id = damage.string(record, 'id');
   const host = optionalString(record, 'host') ?? options.defaultHost;
+  const { time, readable } = readTime(record, ctx);
   const event: CommandEvent = {
-    time: readTime(record),
+    time,
     host,
     user: damage.string(record, 'user'),
     loginUid: damage.integer(record, 'login_uid'),
@@ -73,6 +75,7 @@ function recordToEvent(record: JsonObject, ctx: JsonLineContext, options: Parser
   if (success !== null) event.success = success;
   const extra = readExtra(record, damage);
   if (extra !== null) event.extra = extra;
+  if (!readable) event.extra = { ...event.extra, time_unreadable: 'true' };
   return event;
 }
 
@@ -83,15 +86,25 @@ function optionalBoolean(record: JsonObject, key: string): boolean | null {
   return value;
 }
 
-function readTime(record: JsonObject): Date {
+/**
+ * `time`: an ISO 8601 string, or epoch seconds, milliseconds, microseconds or nanoseconds (a number
+ * or a string of digits, seconds with a fraction too). One that is missing or cannot be read
+ * (`yesterday`, an offset of +99:99, a year past 9999) costs the event nothing but its time: the
+ * time it was read stands in, `extra.time_unreadable` says so, and the line counts as `bad_field`.
+ * A command is never dropped for how its shipper wrote a date.
+ */
+function readTime(record: JsonObject, ctx: JsonLineContext): { time: Date; readable: boolean } {
   const value = record.time;
   let time: Date | null = null;
-  if (typeof value === 'string') time = /^\d{9,19}$/.test(value) ? epochToDate(Number(value)) : parseIsoTime(value);
+  if (typeof value === 'string') time = EPOCH_TEXT.test(value) ? epochToDate(Number(value)) : parseIsoTime(value);
   else if (typeof value === 'number') time = epochToDate(value);
-  else if (value === undefined || value === null) throw new FieldError('time is required');
-  if (time === null) throw new FieldError('time must be an ISO 8601 string or epoch seconds/milliseconds');
-  return time;
+  if (time !== null) return { time, readable: true };
+  ctx.damage.leftOut(value === undefined || value === null ? 'time is missing: the time it was read is used' : 'time must be an ISO 8601 string or epoch seconds/milliseconds: the time it was read is used');
+  return { time: ctx.now, readable: false };
 }
+
+/** Epoch digits as text, seconds possibly with a fraction (`1700000000.123`). */
+const EPOCH_TEXT = /^(\d{9,19}|\d{9,11}\.\d{1,9})$/;
 
 /** `argv`, else `command` split on whitespace: whichever is readable; one of them is required. */
 function readArgv(record: JsonObject, damage: FieldDamage): string[] {

@@ -128,7 +128,11 @@ export function parseIsoTime(text: string): Date | null {
   if (zone !== undefined && zone !== 'Z' && zone !== 'z') {
     const sign = zone.startsWith('-') ? -1 : 1;
     const digits = zone.slice(1).replace(':', '');
-    const offsetMinutes = Number(digits.slice(0, 2)) * 60 + Number(digits.slice(2, 4) || '0');
+    const hours = Number(digits.slice(0, 2));
+    const minutes = Number(digits.slice(2, 4) || '0');
+    // No zone is more than a day off UTC (the widest are -12:00 and +14:00): +99:99 is damage.
+    if (hours > 23 || minutes > 59) return null;
+    const offsetMinutes = hours * 60 + minutes;
     ms -= sign * offsetMinutes * 60_000;
   }
   return new Date(ms);
