@@ -1,13 +1,14 @@
 /**
- * The backlog through `POST /ingest`: the same generated log a shipper would send, in bodies of
- * whole events, to the real HTTP server, routeIngest and Ingestor on Postgres.
+ * The backlog through `POST /ingest`: the same generated log a shipper would send, in bodies cut
+ * by size as shippers cut them (so events run across requests, and the server holds their lines
+ * for the next one), to the real HTTP server, routeIngest and Ingestor on Postgres.
  */
 import { readFile } from 'node:fs/promises';
 import type { SourceConfig } from '../src/config/config.js';
 import { loadDefaultRules } from '../src/detect/load-rules.js';
 import { silentLogger } from '../src/logger.js';
 import { HttpServer } from '../src/server/http-server.js';
-import { routeIngest, type IngestResponse } from '../src/server/ingest-api.js';
+import { HELD_LINES_IDLE_MS, readIdleHeldLines, routeIngest, type IngestResponse } from '../src/server/ingest-api.js';
 import { Ingestor } from '../src/sources/ingest.js';
 import type { VouchDatabase } from '../src/store/database.js';
 import { systemClock } from '../src/clock.js';
@@ -27,20 +28,15 @@ export interface HttpBacklogRun {
   requests: number;
 }
 
-/**
- * Cuts the log into bodies of at most BODY_BYTES that end just after an EOE record, so no event
- * spans two requests (each request is parsed as a complete batch).
- */
-export function eventBodies(log: Buffer, maxBytes = BODY_BYTES): Buffer[] {
+/** Cuts the log into bodies of at most BODY_BYTES of whole lines, wherever that falls in an event. */
+export function lineBodies(log: Buffer, maxBytes = BODY_BYTES): Buffer[] {
   const bodies: Buffer[] = [];
-  const marker = Buffer.from('type=EOE ');
   let start = 0;
   while (start < log.length) {
     let end = Math.min(start + maxBytes, log.length);
     if (end < log.length) {
-      const eoe = log.lastIndexOf(marker, end - marker.length);
-      const lineEnd = eoe > start ? log.indexOf(10, eoe) : -1;
-      end = lineEnd > start && lineEnd < end ? lineEnd + 1 : end;
+      const lineEnd = log.lastIndexOf(10, end - 1);
+      end = lineEnd >= start ? lineEnd + 1 : end;
     }
     bodies.push(log.subarray(start, end));
     start = end;
@@ -49,13 +45,17 @@ export function eventBodies(log: Buffer, maxBytes = BODY_BYTES): Buffer[] {
 }
 
 /** Sends the whole log to a fresh server on `store` and times it. */
-export async function readBacklogOverHttp(store: VouchDatabase, logFile: string, policy: IntakePolicy): Promise<HttpBacklogRun> {
+export async function readBacklogOverHttp(store: VouchDatabase, logFile: string, policy: IntakePolicy, bodyBytes = BODY_BYTES): Promise<HttpBacklogRun> {
   const source: SourceConfig = { name: 'fleet', type: 'auditd', path: null, token: TOKEN, host: null };
   const ingestor = new Ingestor({ db: store.db, rules: loadDefaultRules(), clock: systemClock, policy });
   const http = new HttpServer(silentLogger);
-  routeIngest(http, { sources: [source], ingestor, clock: systemClock, logger: silentLogger });
+  // The server's clock runs ahead at the end, so the lines held after the last body wait no longer.
+  let ahead = 0;
+  const clock = { now: () => new Date(Date.now() + ahead) };
+  const route = { sources: [source], ingestor, clock, logger: silentLogger };
+  routeIngest(http, route);
   const url = `${await http.listen(0, '127.0.0.1')}/ingest`;
-  const bodies = eventBodies(await readFile(logFile));
+  const bodies = lineBodies(await readFile(logFile), bodyBytes);
   const run: HttpBacklogRun = { seconds: 0, events: 0, stored: 0, requests: bodies.length };
   const started = performance.now();
   try {
@@ -71,9 +71,15 @@ export async function readBacklogOverHttp(store: VouchDatabase, logFile: string,
       }
     };
     await Promise.all(Array.from({ length: CONCURRENCY }, worker));
+    // The shipper is done: what the last body ended inside is read on its own, as the service does.
+    ahead = HELD_LINES_IDLE_MS + 1;
+    const { events, stored } = await readIdleHeldLines(route);
+    run.events += events;
+    run.stored += stored;
   } finally {
     run.seconds = (performance.now() - started) / 1000;
     await http.close();
   }
   return run;
 }
+

@@ -13,6 +13,7 @@ import * as checkpointFingerprint from './0013_checkpoint_fingerprint.js';
 import * as repeatReplies from './0014_repeat_replies.js';
 import * as askAgainRounds from './0015_ask_again_rounds.js';
 import * as checkpointReadOffset from './0016_checkpoint_read_offset.js';
+import * as ingestHeldLines from './0017_ingest_held_lines.js';
 
 /**
  * Every migration, in order. Append-only: a shipped migration is never edited; a change to the
@@ -33,4 +34,5 @@ export const MIGRATIONS: Record<string, Migration> = {
   '0014_repeat_replies': repeatReplies,
   '0015_ask_again_rounds': askAgainRounds,
   '0016_checkpoint_read_offset': checkpointReadOffset,
+  '0017_ingest_held_lines': ingestHeldLines,
 };

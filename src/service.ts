@@ -14,7 +14,7 @@ import { routeReviewConsole } from './review/console/route-review-console.js';
 import { routeReviewApi } from './server/review-api.js';
 import { setUpConsoleAuth } from './review/console/console-setup.js';
 import type { ConsoleAuth } from './review/console/console-auth.js';
-import { routeIngest } from './server/ingest-api.js';
+import { routeIngest, startIdleHeldLinesReader } from './server/ingest-api.js';
 import { sendText } from './http/respond.js';
 import { HttpServer, routeHealthz } from './server/http-server.js';
 import { Metrics } from './server/metrics.js';
@@ -202,7 +202,8 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
     const ruleIds = new Set(rules.specs.map((spec) => spec.id));
     routeReviewApi(http, { db: store.db, clock, auth: consoleAuth, ruleIds, logger });
     routeReviewConsole(http, { db: store.db, clock, auth: consoleAuth, ruleIds, onScheduled: wake, logger });
-    routeIngest(http, { sources: config.sources, ingestor, clock, logger, metrics, resolveUid: uidMapResolver(identityConfig.uids) });
+    const ingestRoute = { sources: config.sources, ingestor, clock, logger, metrics, resolveUid: uidMapResolver(identityConfig.uids) };
+    routeIngest(http, ingestRoute);
 
     if (options.autoRun ?? true) {
       jobRunner.start(config.workflow.pollIntervalMs);
@@ -222,6 +223,9 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
       // Every minute: post the digests whose period ended, check pipeline health and post notices.
       const quietRounds = cron.schedule('* * * * *', () => void runQuietRounds([digests, health], logger));
       cleanups.push(() => void quietRounds.stop());
+      // Every second: the lines of events a shipper's request ended inside, whose host sent nothing since.
+      const idleHeld = startIdleHeldLinesReader(ingestRoute, logger);
+      cleanups.push(() => idleHeld.stop());
     } else {
       cleanups.push(async () => {
         await jobRunner.stop();

@@ -1,18 +1,19 @@
 import type { IncomingMessage } from 'node:http';
-import { setImmediate as nextTurn } from 'node:timers/promises';
+import { setImmediate as nextTurn, setTimeout as sleep } from 'node:timers/promises';
 import { promisify } from 'node:util';
 import { gunzip, inflate, type InputType, type ZlibOptions } from 'node:zlib';
 import type { Clock } from '../clock.js';
 import type { SourceConfig } from '../config/config.js';
 import { localHostName } from '../config/load-config.js';
-import { RequestError } from '../errors.js';
+import { DatabaseUnavailableError, RequestError, coerceError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import type { CommandEvent } from '../sources/command-event.js';
 import type { IngestStats, Ingestor } from '../sources/ingest.js';
 import { bindToHosts, HostAllowList } from '../sources/host-allow-list.js';
 import { PipelineWatch, type HealthSignal } from '../health/health-signal.js';
 import { lineBlock } from '../sources/line-block.js';
-import { KEPT_REASONS, appendOutput, emptyOutput, parseBlock, type LogParser, type Malformed, type ParserOptions } from '../sources/parser.js';
+import { KEPT_REASONS, appendOutput, emptyOutput, parseBlock, type LogParser, type Malformed, type ParseOutput, type ParserOptions } from '../sources/parser.js';
+import { HeldLinesConflictError, type HeldLines, type HeldLinesUpdate } from '../store/queries/ingest-held-lines.js';
 import { classifyLine, createParser } from '../sources/parsers/index.js';
 import { printableSample } from '../sources/read-log.js';
 import { bearerToken } from '../http/bearer-token.js';
@@ -101,9 +102,10 @@ const inflateAsync = promisify<InputType, ZlibOptions, Buffer>(inflate);
  *   marked as read over HTTP, `bound` or `unbound` (see provenance.ts).
  *
  * The body is read as bytes and handed to the parsers as line blocks (parseBlock), the path the
- * tailer and `vouch ingest` take. A request is a complete batch: it gets a fresh parser, flushed
- * at the end, and is stored in one transaction, so a retry of a failed request is safe (events
- * are keyed).
+ * tailer and `vouch ingest` take. A request gets fresh parsers, one per shipper host, that start
+ * with the lines an earlier request of the host ended inside an event with (see parseRequest and
+ * ingest-held-lines.ts), and is stored in one transaction with what it ends inside in turn, so a
+ * retry of a failed request is safe (events are keyed, and nothing of it was committed).
  */
 export function routeIngest(http: HttpServer, options: IngestRouteOptions): void {
   const tokens = options.sources
@@ -111,6 +113,8 @@ export function routeIngest(http: HttpServer, options: IngestRouteOptions): void
     .map((source) => ({ source, token: source.token as string }));
   const allowLists = new Map(tokens.map(({ source }) => [source.name, source.hosts ? new HostAllowList(source.hosts) : null]));
   const limit = options.maxBodyBytes ?? MAX_INGEST_BODY_BYTES;
+  /** The request of each source whose turn it is, and those waiting behind it (see inTurn). */
+  const turns = new Map<string, Promise<void>>();
   http.route('POST', '/ingest', async (req, res) => {
     const source = sourceFor(req.headers.authorization, tokens);
     if (source === null) {
@@ -120,23 +124,140 @@ export function routeIngest(http: HttpServer, options: IngestRouteOptions): void
     const encoding = contentEncoding(req);
     const raw = await readBody(req, limit);
     const body = await decompress(raw, encoding, limit);
-    const parsed = await parseRequest(body, mediaType(req), source, options);
+    const type = mediaType(req);
     const allowList = allowLists.get(source.name) ?? null;
-    const bound = bindToHosts(parsed.events, allowList);
-    parsed.events = bound.events;
-    for (const refused of bound.refused) parsed.malformed.push(printableSample(refused));
-    // Health signals speak for a host too: outside the source's hosts they are refused as events are.
-    parsed.health = parsed.health.filter((signal) => {
-      if (allowList === null || allowList.allows(signal.host)) return true;
-      parsed.malformed.push(printableSample({ reason: 'host_not_allowed', sample: signal.host.slice(0, 200), detail: "the pipeline record's host is not in its source's hosts" }));
-      return false;
-    });
-    // A database outage outlasting the Ingestor's retries rejects, and the server answers 503 with
-    // Retry-After: the shipper sends the batch again, and keyed events never double.
-    const stats = await options.ingestor.ingest(source.name, parsed);
-    report(options, source.name, stats, parsed.malformed);
-    sendJson(res, 200, response(stats, parsed.malformed));
+    const ingest = async () => {
+      for (let attempt = 1; ; attempt++) {
+        const held = mayHoldLines(source) ? await options.ingestor.heldLines(source.name) : [];
+        const parsed = bindParsed(await parseRequest(body, type, source, options, held), allowList);
+        try {
+          // A database outage outlasting the Ingestor's retries rejects, and the server answers
+          // 503 with Retry-After: the shipper sends the batch again, and keyed events never double.
+          const stats = await options.ingestor.ingest(source.name, parsed);
+          report(options, source.name, stats, parsed.malformed);
+          sendJson(res, 200, response(stats, parsed.malformed));
+          return;
+        } catch (error) {
+          // Another replica's request of the source took or wrote its held lines first: read them again.
+          if (!(error instanceof HeldLinesConflictError)) throw error;
+          if (attempt >= MAX_HELD_LINE_CONFLICTS) throw new DatabaseUnavailableError(`the held lines of source ${source.name} kept changing under concurrent requests; retry later`, { cause: error });
+          await sleep(Math.round(Math.random() * HELD_LINE_CONFLICT_WAIT_MS * attempt));
+        }
+      }
+    };
+    // Requests of a source that may hold lines take turns here, in the order they came, so each
+    // starts from the lines the one before it held; replicas meet in the held lines' rows.
+    if (mayHoldLines(source)) await inTurn(turns, source.name, ingest);
+    else await ingest();
   });
+}
+
+/** Runs `work` once every earlier call of the same `key` has settled; calls of other keys run alongside. */
+async function inTurn(turns: Map<string, Promise<void>>, key: string, work: () => Promise<void>): Promise<void> {
+  const before = turns.get(key) ?? Promise.resolve();
+  const mine = before.then(work, work);
+  const settled = mine.then(
+    () => undefined,
+    () => undefined,
+  );
+  turns.set(key, settled);
+  try {
+    await mine;
+  } finally {
+    if (turns.get(key) === settled) turns.delete(key);
+  }
+}
+
+/** Most wait, per attempt, before a request whose held lines another replica changed is read again. */
+const HELD_LINE_CONFLICT_WAIT_MS = 20;
+
+/** Times a request is parsed again when concurrent requests of its source keep taking its held lines first. */
+const MAX_HELD_LINE_CONFLICTS = 8;
+
+/** Sources whose parser may end a request inside an event (see heldTail). */
+function mayHoldLines(source: SourceConfig): boolean {
+  return source.type === 'auditd' || source.type === 'auto';
+}
+
+/**
+ * Refuses the events, and the health signals, of hosts outside the source's `hosts:` (counted as
+ * `host_not_allowed`); the rest stands.
+ */
+function bindParsed(parsed: ParsedRequest, allowList: HostAllowList | null): ParsedRequest {
+  const bound = bindToHosts(parsed.events, allowList);
+  parsed.events = bound.events;
+  for (const refused of bound.refused) parsed.malformed.push(printableSample(refused));
+  // Health signals speak for a host too: outside the source's hosts they are refused as events are.
+  parsed.health = parsed.health.filter((signal) => {
+    if (allowList === null || allowList.allows(signal.host)) return true;
+    parsed.malformed.push(printableSample({ reason: 'host_not_allowed', sample: signal.host.slice(0, 200), detail: "the pipeline record's host is not in its source's hosts" }));
+    return false;
+  });
+  return parsed;
+}
+
+/** How often the running service looks for idle held lines. */
+const IDLE_HELD_POLL_MS = 1000;
+
+/**
+ * Runs readIdleHeldLines every IDLE_HELD_POLL_MS, one round at a time; a failed round (the
+ * database away) is logged and the next one tries again. `stop()` waits for a round under way.
+ */
+export function startIdleHeldLinesReader(options: IngestRouteOptions, logger: Logger): { stop(): Promise<void> } {
+  let round: Promise<void> | null = null;
+  const timer = setInterval(() => {
+    if (round !== null) return;
+    round = readIdleHeldLines(options)
+      .then(() => undefined, (error: unknown) => logger.warn('reading idle held ingest lines failed; trying again', { error: coerceError(error) }))
+      .finally(() => {
+        round = null;
+      });
+  }, IDLE_HELD_POLL_MS);
+  timer.unref();
+  return {
+    async stop() {
+      clearInterval(timer);
+      await round;
+    },
+  };
+}
+
+/** How long a host's held lines wait for its next request before they are read on their own. */
+export const HELD_LINES_IDLE_MS = 5000;
+
+/** Most held lines' rows read on their own per round. */
+const IDLE_HELD_PER_ROUND = 100;
+
+/**
+ * Reads on their own the held lines of hosts that sent nothing for HELD_LINES_IDLE_MS (the
+ * shipper stopped, or the host's last event never ended), as the tailer's idle flush does for a
+ * file: their events are closed, complete or not, and stored. Each row in a transaction of its
+ * own, which takes it; a request of its host that takes it first wins, and the row is left to it.
+ * Rows of sources no longer configured are let go. Returns how many rows were read, the command
+ * events they held, and the rule hits stored of them.
+ */
+export async function readIdleHeldLines(options: IngestRouteOptions): Promise<{ rows: number; events: number; stored: number }> {
+  const now = options.clock.now();
+  const rows = await options.ingestor.idleHeldLines(new Date(now.getTime() - HELD_LINES_IDLE_MS), IDLE_HELD_PER_ROUND);
+  const sources = new Map(options.sources.filter((source) => source.path === null && source.token !== null).map((source) => [source.name, source]));
+  const read = { rows: 0, events: 0, stored: 0 };
+  for (const row of rows) {
+    const source = sources.get(row.source);
+    const heldLines = { source: row.source, taken: [row.id], hold: [] };
+    const batch = source
+      ? bindParsed(await parseRequest(Buffer.alloc(0), 'lines', source, options, [row], { finish: true }), source.hosts ? new HostAllowList(source.hosts) : null)
+      : { events: [], malformed: [], health: [], heldLines };
+    try {
+      const stats = await options.ingestor.ingest(row.source, batch);
+      report(options, row.source, stats, batch.malformed);
+      read.rows += 1;
+      read.events += stats.events;
+      read.stored += stats.matched - stats.duplicates - stats.unstorable;
+    } catch (error) {
+      if (!(error instanceof HeldLinesConflictError)) throw error;
+    }
+  }
+  return read;
 }
 
 /** Compares with every token, without stopping at a match, so timing says nothing about which. */
@@ -408,55 +529,111 @@ function hostObjectName(host: unknown): unknown {
   return typeof fields.name === 'string' && fields.name !== '' ? fields.name : fields.hostname;
 }
 
+/** What a request's body (after its source's held lines) was read into. */
+interface ParsedRequest {
+  events: CommandEvent[];
+  malformed: Malformed[];
+  health: HealthSignal[];
+  /** The held lines it read, and the lines it ends inside an event with. */
+  heldLines: HeldLinesUpdate;
+}
+
+/** The lines one shipper host's parser read since it last held no part of an event. */
+interface HostStream {
+  parser: LogParser;
+  /** Blocks fed since the parser last held nothing, at their offsets. */
+  pieces: Array<{ offset: number; bytes: Buffer }>;
+  /** Whether this request's body held lines of the host (its held lines then wait from now). */
+  sent: boolean;
+  /** When its held lines, if it had any, started to wait. */
+  heldSince: Date | null;
+}
+
 /**
- * Parses a request body with fresh parsers (one per shipper host), through the block path, and
- * flushes them.
+ * Parses a request body with one parser per shipper host, through the block path. A host whose
+ * lines were held by an earlier request (it ended inside an event of theirs) has them read first,
+ * so an event cut between two of a shipper's batches is assembled whole. At the end, an auditd
+ * parser still inside an event keeps that event's lines held (the next request of the host, or
+ * the idle read, finishes it); every other parser is flushed. With `finish` (the idle read) every
+ * host's held lines are read and every parser flushed. What reading the held lines again gives
+ * (the events of theirs that ended before, their malformed lines) was given when they were first
+ * read: it is dropped, and only what they lead to with the new lines counts.
  */
 async function parseRequest(
   body: Buffer,
   type: MediaType,
   source: SourceConfig,
   options: IngestRouteOptions,
-): Promise<{ events: CommandEvent[]; malformed: Malformed[]; health: HealthSignal[] }> {
+  held: readonly HeldLines[],
+  { finish = false }: { finish?: boolean } = {},
+): Promise<ParsedRequest> {
   const defaultHost = source.host ?? localHostName();
   const out = emptyOutput();
   // auditd's own records (stopped, rules removed, events lost) tell of the pipeline, as from a file.
   const watch = new PipelineWatch(() => options.clock.now());
-  /** One parser per host, the one used last at the end (a Map keeps insertion order). */
-  const parsers = new Map<string, LogParser>();
+  // Held lines were looked at when first read: their pipeline records are not told again.
+  let replaying = false;
+  const observe: NonNullable<ParserOptions['onPipelineRecord']> = (record) => {
+    if (!replaying) watch.observe(record);
+  };
+  /** One stream per host, the one used last at the end (a Map keeps insertion order). */
+  const streams = new Map<string, HostStream>();
   /** The hosts whose parser holds no part of an event, as of its last block. */
   const idle = new Set<string>();
   let cutShort = 0;
   const maxParsers = Math.max(1, options.maxHostParsers ?? MAX_HOST_PARSERS);
-  const parserFor = (key: string): LogParser => {
-    let parser = parsers.get(key);
-    if (parser) {
-      parsers.delete(key);
+  // Held lines come first in the offsets, each host's at its own; the body's lines after them all.
+  const heldByHost = new Map<string, { row: HeldLines; offset: number }>();
+  let heldBytes = 0;
+  for (const row of held) {
+    heldByHost.set(row.hostKey, { row, offset: heldBytes });
+    heldBytes += row.lines.length;
+  }
+  const taken: string[] = [];
+  const now = options.clock.now();
+  const streamFor = (key: string): HostStream => {
+    let stream = streams.get(key);
+    if (stream) {
+      streams.delete(key);
     } else {
-      if (parsers.size >= maxParsers) {
+      if (streams.size >= maxParsers) {
         // Bounded: past the cap one host is done with, as at the end of a body: one that holds
         // no part of an event, else (every one does) the one used longest ago, cut short.
-        const done = idle.values().next().value ?? parsers.keys().next().value!;
+        const done = idle.values().next().value ?? streams.keys().next().value!;
         if (!idle.has(done)) cutShort += 1;
-        appendOutput(out, parsers.get(done)!.flush());
-        parsers.delete(done);
+        appendOutput(out, streams.get(done)!.parser.flush());
+        streams.delete(done);
         idle.delete(done);
       }
-      parser = createParser(source.type, { defaultHost: key, resolveUid: options.resolveUid, onPipelineRecord: watch.observe, midStream: true });
+      const parser = createParser(source.type, { defaultHost: key, resolveUid: options.resolveUid, onPipelineRecord: observe, midStream: true });
+      stream = { parser, pieces: [], sent: false, heldSince: null };
+      const earlier = heldByHost.get(key);
+      if (earlier) {
+        heldByHost.delete(key);
+        taken.push(earlier.row.id);
+        stream.heldSince = earlier.row.heldSince;
+        // What they give now was given when they were first read (events, malformed lines,
+        // pipeline records): only the parser's state is wanted, to go on from.
+        replaying = true;
+        feedStream(stream, earlier.row.lines, 0, earlier.row.lines.length, earlier.offset, now, emptyOutput());
+        replaying = false;
+      }
     }
-    parsers.set(key, parser);
-    return parser;
+    streams.set(key, stream);
+    if (stream.parser.lowWaterMark() === null) idle.add(key);
+    else idle.delete(key);
+    return stream;
   };
-  const now = options.clock.now();
-  let offset = 0;
+  let offset = heldBytes;
   let sinceYield = 0;
   const feed: BodyFeed = {
     format: source.type,
     async block(bytes, start, end, host) {
       const key = host ?? defaultHost;
-      const parser = parserFor(key);
-      parseBlock(parser, lineBlock(bytes, start, end, offset), now, out);
-      if (parser.lowWaterMark() === null) idle.add(key);
+      const stream = streamFor(key);
+      stream.sent = true;
+      feedStream(stream, bytes, start, end, offset, now, out);
+      if (stream.parser.lowWaterMark() === null) idle.add(key);
       else idle.delete(key);
       offset += end - start;
       sinceYield += end - start;
@@ -468,12 +645,60 @@ async function parseRequest(
     },
   };
   await parseBody(body, type, feed);
-  for (const parser of parsers.values()) appendOutput(out, parser.flush());
+  // Nothing more will come (the idle read): every host's held lines are read, and closed.
+  if (finish) for (const key of [...heldByHost.keys()]) streamFor(key);
+  const hold: Array<{ hostKey: string; lines: Buffer; heldSince: Date }> = [];
+  for (const [key, stream] of streams) {
+    const lines = finish ? null : heldTail(stream);
+    if (lines === null) appendOutput(out, stream.parser.flush());
+    else hold.push({ hostKey: key, lines, heldSince: stream.sent ? now : (stream.heldSince ?? now) });
+  }
   if (cutShort > 0) {
     options.logger.warn('a request held events in progress for more hosts than one request may: some were closed before their last records', { source: source.name, hosts: maxParsers, closedEarly: cutShort });
   }
-  return { events: out.events, malformed: out.malformed.map(printableSample), health: watch.drain() };
+  return { events: out.events, malformed: out.malformed.map(printableSample), health: watch.drain(), heldLines: { source: source.name, taken, hold } };
 }
+
+/** Feeds `bytes[start, end)` (whole lines) at `offset` to the stream's parser, keeping them while it holds an event. */
+function feedStream(stream: HostStream, bytes: Buffer, start: number, end: number, offset: number, now: Date, out: ParseOutput): void {
+  parseBlock(stream.parser, lineBlock(bytes, start, end, offset), now, out);
+  if (stream.parser.lowWaterMark() === null) stream.pieces = [];
+  else stream.pieces.push({ offset, bytes: bytes.subarray(start, end) });
+}
+
+/**
+ * The lines of the stream from its parser's low-water mark on (whole lines, each ended by `\n`),
+ * when they are to be held: the parser is inside an event of an auditd log, and they fit in
+ * MAX_HELD_LINE_BYTES. Null when the parser is to be flushed instead.
+ */
+function heldTail(stream: HostStream): Buffer | null {
+  const mark = stream.parser.lowWaterMark();
+  if (mark === null || stream.parser.format !== 'auditd') return null;
+  const parts: Buffer[] = [];
+  let bytes = 0;
+  for (const piece of stream.pieces) {
+    const end = piece.offset + piece.bytes.length;
+    if (end <= mark) continue;
+    const part = piece.bytes.subarray(Math.max(0, mark - piece.offset));
+    parts.push(part);
+    bytes += part.length;
+    // Blocks made of JSON elements end without a newline.
+    if (part.length > 0 && part[part.length - 1] !== 0x0a) {
+      parts.push(NEWLINE);
+      bytes += 1;
+    }
+    if (bytes > MAX_HELD_LINE_BYTES) return null;
+  }
+  return bytes === 0 ? null : Buffer.concat(parts, bytes);
+}
+
+const NEWLINE = Buffer.from('\n');
+
+/**
+ * Most bytes of lines held for one host: far more than an event's records (a few KiB, an exec of a
+ * huge argv a few hundred), so only a stream inside an event that never ends is flushed instead.
+ */
+export const MAX_HELD_LINE_BYTES = 1024 * 1024;
 
 function countByReason(malformed: readonly Malformed[]): Record<string, number> {
   const counts: Record<string, number> = {};

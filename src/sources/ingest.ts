@@ -5,6 +5,7 @@ import type { RuleMatch, RuleSet } from '../detect/rule.js';
 import { coerceError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import { classifyDatabaseError, sqlState } from '../store/database-errors.js';
+import { applyHeldLines, idleHeldLines, readHeldLines, type HeldLines, type HeldLinesUpdate } from '../store/queries/ingest-held-lines.js';
 import { countMalformed, saveCheckpoint, type StoredCheckpoint } from '../store/queries/sources.js';
 import { DEFAULT_RETRY_POLICY, realSleep, retryTransient, type RetryPolicy } from '../store/retry-transient.js';
 import type { Database } from '../store/schema.js';
@@ -29,6 +30,12 @@ export interface IngestBatch {
    * until the log's format is confirmed); stored with this batch's own malformed counts.
    */
   heldMalformed?: readonly MalformedTally[];
+  /**
+   * The held lines of `POST /ingest` this batch read and the lines it ends inside an event with
+   * (see ingest-held-lines.ts); applied in the same transaction. When another transaction changed
+   * them first, ingest rejects with HeldLinesConflictError, having committed nothing.
+   */
+  heldLines?: HeldLinesUpdate;
 }
 
 /** Malformed input of one reason, counted: how many, and the latest one's sample. */
@@ -97,6 +104,16 @@ interface Hit {
 export class Ingestor {
   constructor(private readonly options: IngestorOptions) {}
 
+  /** The lines `POST /ingest` holds for `source`, by shipper host (see ingest-held-lines.ts). */
+  heldLines(source: string): Promise<HeldLines[]> {
+    return readHeldLines(this.options.db, source);
+  }
+
+  /** Held lines of any source whose host sent nothing since before `before`. */
+  idleHeldLines(before: Date, limit: number): Promise<HeldLines[]> {
+    return idleHeldLines(this.options.db, before, limit);
+  }
+
   /**
    * Stores one batch. The contract callers (the file tailer, /ingest, `vouch ingest`) rely on:
    *
@@ -127,11 +144,12 @@ export class Ingestor {
     base.malformed = malformed.reduce((sum, tally) => sum + tally.count, 0);
     const health = batch.health ?? [];
     const heard = this.options.recordHostActivity === true && batch.events.length > 0;
-    if (hits.length === 0 && malformed.length === 0 && !batch.checkpoints?.length && health.length === 0 && !heard) return base;
+    const heldLines = batch.heldLines && (batch.heldLines.taken.length > 0 || batch.heldLines.hold.length > 0) ? batch.heldLines : null;
+    if (hits.length === 0 && malformed.length === 0 && !batch.checkpoints?.length && health.length === 0 && !heard && heldLines === null) return base;
     const hosts = this.options.recordHostActivity ? hostsOf(batch.events, health) : new Set<string>();
     const { logger } = this.options;
     const { stats, steps } = await retryTransient(
-      () => this.options.db.transaction().execute((trx) => this.store(trx, source, { hits, malformed, checkpoints: batch.checkpoints ?? [], health, hosts, now })),
+      () => this.options.db.transaction().execute((trx) => this.store(trx, source, { hits, malformed, checkpoints: batch.checkpoints ?? [], health, hosts, heldLines, now })),
       this.options.retry ?? DEFAULT_RETRY_POLICY,
       {
         sleep: this.options.sleep ?? realSleep,
@@ -158,12 +176,16 @@ export class Ingestor {
       checkpoints: readonly StoredCheckpoint[];
       health: readonly HealthSignal[];
       hosts: ReadonlySet<string>;
+      heldLines: HeldLinesUpdate | null;
       now: Date;
     },
   ): Promise<{ stats: IngestStats; steps: AlertStep[] }> {
     const stats = emptyStats();
     const unstorable: Malformed[] = [];
     const steps: AlertStep[] = [];
+    // First: a request that lost the race for its held lines stops before doing anything else,
+    // and the one that won holds their rows until it commits.
+    if (work.heldLines !== null) await applyHeldLines(trx, work.heldLines);
     // Postgres takes at most 65535 parameters a statement: insert in chunks.
     for (let start = 0; start < work.hits.length; start += INSERT_CHUNK) {
       await this.storeIsolating(trx, source, work.hits.slice(start, start + INSERT_CHUNK), work.now, { stats, unstorable, steps });

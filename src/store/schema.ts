@@ -26,6 +26,7 @@ export interface Database {
   api_tokens: ApiTokensTable;
   reviews: ReviewsTable;
   push_txids: PushTxidsTable;
+  ingest_held_lines: IngestHeldLinesTable;
 }
 
 type Json<T> = ColumnType<T, string, string>;
@@ -194,6 +195,15 @@ export interface SourceCheckpointsTable {
   /** How far the file was read and committed (migration 0016); null in rows stored before. */
   read_offset: ColumnType<number | null, number | null | undefined, number | null>;
   updated_at: Date;
+}
+
+/** Lines of events a `POST /ingest` request ended inside, per source and shipper host (migration 0017). */
+export interface IngestHeldLinesTable {
+  id: string;
+  source: string;
+  host_key: string;
+  lines: Buffer;
+  held_since: Date;
 }
 
 export interface SourceMalformedTable {
