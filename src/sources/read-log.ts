@@ -13,7 +13,8 @@ import type { CommandEvent } from './command-event.js';
 import { forEachLine, lineBlock, splitBlocks, withoutByteOrderMark, type BlockChunk, type LineBlock } from './line-block.js';
 import { emptyOutput, parseBlock, type LogParser, type Malformed, type ParserOptions } from './parser.js';
 import { AutoParser, formatAutoWouldChoose } from './parsers/auto-parser.js';
-import { AUTO_FORMAT, PARSER_FORMATS, isParserFormat, loadParserFactory, type ParserFactory, type ParserFormat } from './parsers/formats.js';
+import { AUTO_FORMAT, PARSER_FORMATS, isParserFormat, loadParserFactory, type ParserFactory } from './parsers/formats.js';
+import { SYSLOG_PROGRAM_FORMATS, isSyslogProgramFormat } from './parsers/syslog-programs.js';
 import { MAX_LINE_CHARS, sampleOf } from './parsers/parse-support.js';
 
 /** The file name that means standard input. */
@@ -103,9 +104,6 @@ export async function openLog(file: string, options: ReadLogOptions): Promise<Lo
   return reader(file, size, parser, clock, splitBlocks(fileReads(file, batchBytes), maxLineBytes));
 }
 
-/** The other program a syslog file chosen for one of these is read for too. */
-const SYSLOG_COMPANIONS: Partial<Record<ParserFormat, ParserFormat>> = { sudo: 'go-audit', 'go-audit': 'sudo' };
-
 /**
  * The parser for `format` (a name in PARSER_FORMATS, or `auto`), with only the modules it needs
  * imported: a named format's own; for `auto` on a regular `file`, the one its first lines decide
@@ -117,9 +115,8 @@ async function parserFor(format: string, options: ParserOptions, file: string | 
   const predicted = file === null ? null : formatAutoWouldChoose(await firstLines(file, maxLineBytes));
   if (predicted === null || !isParserFormat(predicted)) return (await import('./parsers/index.js')).createAutoParser(options);
   const factories = new Map<string, ParserFactory>([[predicted, await loadParserFactory(predicted)]]);
-  // A syslog file is read for sudo's lines and go-audit's together (see SyslogProgramsParser).
-  const companion = SYSLOG_COMPANIONS[predicted];
-  if (companion !== undefined) factories.set(companion, await loadParserFactory(companion));
+  // A syslog file is read for sudo's lines, in either format, and go-audit's together (see SyslogProgramsParser).
+  if (isSyslogProgramFormat(predicted)) for (const format of SYSLOG_PROGRAM_FORMATS) factories.set(format, await loadParserFactory(format));
   return new AutoParser((chosen) => {
     // The detector reads the same lines the probe did, so it chooses the same; a file rewritten
     // from its start in between is the only way it could not.

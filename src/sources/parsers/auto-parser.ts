@@ -6,7 +6,7 @@
 import { forEachLine, restOfBlock, type LineBlock } from '../line-block.js';
 import { appendOutput, emptyOutput, parseBlock, type LogParser, type ParseOutput } from '../parser.js';
 import { DETECT_SAMPLE_LINES, classifyLine, isSyslogLine } from './detect-format.js';
-import { SyslogProgramsParser } from './syslog-programs.js';
+import { SyslogProgramsParser, isSyslogProgramFormat } from './syslog-programs.js';
 import { AUTO_FORMAT } from './formats.js';
 import { malformed, screenLine } from './parse-support.js';
 
@@ -24,9 +24,9 @@ interface HeldLine {
  * the stream is taken as a syslog file without sudo messages yet (format `sudo`); otherwise they
  * are reported `unrecognized` and detection goes on with the following lines.
  *
- * A syslog file (recognised from a syslog line of sudo or go-audit, or from its other programs)
- * is read for both programs' lines (SyslogProgramsParser): any local user can log a line under
- * either name, so the first one must not decide that the other's lines go unread.
+ * A syslog file (recognised from a syslog line of sudo, in either of its formats, or of go-audit,
+ * or from its other programs) is read for all their lines (SyslogProgramsParser): any local user
+ * can log a line under either name, so the first one must not decide that the others go unread.
  */
 export class AutoParser implements LogParser {
   private delegate: LogParser | null = null;
@@ -49,7 +49,7 @@ export class AutoParser implements LogParser {
     let syslog = false;
     try {
       format = classifyLine(line);
-      syslog = (format === null || format === 'sudo' || format === 'go-audit') && isSyslogLine(line);
+      syslog = (format === null || isSyslogProgramFormat(format)) && isSyslogLine(line);
       if (format === null && syslog) this.heldSyslog++;
     } catch {
       format = null;
@@ -84,7 +84,7 @@ export class AutoParser implements LogParser {
 
   /** Makes the parser of `format`, recognised from a syslog line when `syslog`, and replays the held lines. */
   private start(format: string, syslog: boolean, now: Date): ParseOutput {
-    const delegate = syslog && (format === 'sudo' || format === 'go-audit') ? new SyslogProgramsParser(format, this.parserFor) : this.parserFor(format);
+    const delegate = syslog && isSyslogProgramFormat(format) ? new SyslogProgramsParser(format, this.parserFor) : this.parserFor(format);
     this.delegate = delegate;
     const out = emptyOutput();
     for (const { line, offset } of this.held) appendOutput(out, delegate.push(line, offset, now));

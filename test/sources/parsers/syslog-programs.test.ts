@@ -86,6 +86,31 @@ describe('auto on a syslog file reads every program it knows there, whichever li
   });
 });
 
+describe("auto on a syslog file that mixes sudo's two formats", () => {
+  // Real rsyslog lines of sudo 1.9.13p3, one with `Defaults log_format=json`, one without.
+  const json = "2026-12-08T05:03:56.765095+00:00 vm sudo: @cee:{\"sudo\":{\"accept\":{\"uuid\":\"b48a0fd2ee-d92c-479a-5202-e23affff8d\",\"server_time\":{\"seconds\":1796706236,\"nanoseconds\":765061802,\"iso8601\":\"20261208050356Z\",\"localtime\":\"Dec  8 05:03:56\"},\"submit_time\":{\"seconds\":1796706236,\"nanoseconds\":763988643,\"iso8601\":\"20261208050356Z\",\"localtime\":\"Dec  8 05:03:56\"},\"submituser\":\"pauser\",\"command\":\"/usr/bin/id\",\"runuser\":\"#12345\",\"runcwd\":\"/tmp\",\"ttyname\":\"/dev/pts/0\",\"submithost\":\"vm\",\"submitcwd\":\"/tmp\",\"runuid\":12345,\"columns\":80,\"lines\":24,\"runargv\":[\"/usr/bin/id\"],\"runenv\":[\"TERM=xterm\",\"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin\",\"MAIL=/var/mail/#12345\",\"LOGNAME=#12345\",\"USER=#12345\",\"HOME=/\",\"SHELL=/bin/sh\",\"SUDO_COMMAND=/usr/bin/id\",\"SUDO_USER=pauser\",\"SUDO_UID=1001\",\"SUDO_GID=1001\"]}}}";
+  const text = '2026-12-08T05:09:29.219983+00:00 vm sudo:  pauser2 : HOST=vm ; TTY=pts/0 ; PWD=/tmp ; USER=root ; COMMAND=/usr/bin/id -u';
+  const sshd = '2026-12-08T05:09:30.000000+00:00 vm sshd[900]: Accepted publickey for alice from 10.0.0.9 port 50000 ssh2';
+
+  it.each([
+    ['JSON first', [json, sshd, text]],
+    ['text first', [text, sshd, json]],
+  ])('reads each line in its own format, %s', (_order, lines) => {
+    const { events, malformed } = run(createAutoParser({ defaultHost: 'h' }), lines, NOW);
+    expect(events.map((e) => [e.sourceFormat, e.user, e.command]).sort()).toEqual([
+      ['sudo', 'pauser2', '/usr/bin/id -u'],
+      ['sudo-json', 'pauser', '/usr/bin/id'],
+    ]);
+    expect(malformed).toEqual([]);
+    const bytes = Buffer.from(lines.join('\n') + '\n');
+    const parser = createAutoParser({ defaultHost: 'h' });
+    const out = emptyOutput();
+    parser.pushBlock!(lineBlock(bytes, 0, bytes.length, 0), NOW, out);
+    const rest = parser.flush();
+    expect([...out.events, ...rest.events].map((e) => e.eventKey).sort()).toEqual(events.map((e) => e.eventKey).sort());
+  });
+});
+
 describe('a command reading a syslog file with --format auto', () => {
   const dir = mkdtempSync(path.join(tmpdir(), 'vouch-syslog-programs-'));
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
