@@ -61,7 +61,7 @@ export interface BacklogResult {
   runs: number[];
   /** `vouch scan FILE --all --json` of the same file: its runs (wall, s), median and events/s. */
   scan: { runs: number[]; seconds: number; eventsPerSecond: number };
-  /** The same log through `POST /ingest` (bodies of whole events, two requests in flight). */
+  /** The same log through `POST /ingest` (bodies cut by size, events running across them; two requests in flight). */
   http: { runs: number[]; seconds: number; eventsPerSecond: number; ratioToScan: number; requests: number; storedHits: number };
   /** The tailer's events/s over the scan's. */
   ratioToScan: number;
