@@ -137,6 +137,12 @@ export interface SourceConfig {
    * (events are then marked `unbound`). Only for HTTP sources.
    */
   hosts?: readonly string[] | null;
+  /**
+   * File sources: where a file Vouch has never read starts (`start_at`): `start` (default) reads
+   * what it already holds, and asks about every rule hit in it, however old; `end` reads only
+   * lines written from then on. A file read before goes on from its checkpoint either way.
+   */
+  startAt?: 'start' | 'end';
 }
 
 /** The job engine (`jobs:`): how many jobs run at once, how long a claim lasts, when to give up. */

@@ -329,6 +329,12 @@ function sourcesConfig(value: unknown, baseDir: string, env: Env): SourceConfig[
     };
     const hosts = hostGlobs(values.hosts, `${key}.hosts`, token !== null);
     if (hosts !== null) source.hosts = hosts;
+    const startAt = optionalString(values, 'start_at', key);
+    if (startAt !== undefined) {
+      if (token !== null) throw new ConfigError(`${key}.start_at`, 'says where a file source starts a file it never read; an HTTP source reads what is posted, so remove start_at');
+      if (startAt !== 'start' && startAt !== 'end') throw new ConfigError(`${key}.start_at`, `"${startAt}": use start (read what the file already holds) or end (only lines written from now on)`);
+      source.startAt = startAt;
+    }
     return source;
   });
 }

@@ -125,6 +125,7 @@ export class FileSource {
       maxLineBytes: MAX_LINE_CHARS,
       maxBatchBytes: options.tail?.maxBatchBytes ?? BATCH_BYTES,
       rotateWaitMs: options.tail?.rotateWaitMs ?? ROTATE_WAIT_MS,
+      startAt: options.source.startAt ?? 'start',
     });
     this.retry = { ...DEFAULT_RETRY, ...options.retry };
   }

@@ -67,3 +67,18 @@ describe('HostAllowList', () => {
     expect(performance.now() - started).toBeLessThan(2000);
   });
 });
+
+describe('sources[].start_at', () => {
+  it('takes start or end on a file source, and leaves it unset when absent', () => {
+    const config = load('sources:\n  - { name: a, type: auditd, path: /var/log/audit/audit.log, start_at: end }\n  - { name: b, type: auditd, path: /var/log/b.log }\n');
+    expect(config.sources.map((source) => source.startAt)).toEqual(['end', undefined]);
+  });
+
+  it.each([
+    ['another word', 'sources: [{ name: a, type: auditd, path: /x.log, start_at: beginning }]\n', /sources\[0\]\.start_at: "beginning": use start .* or end/],
+    ['an HTTP source', `sources: [{ name: a, type: json, token: ${TOKEN}, start_at: end }]\n`, /sources\[0\]\.start_at: .*remove start_at/],
+  ])('refuses %s, naming the key', (_what, yaml, message) => {
+    expect(() => load(yaml)).toThrow(ConfigError);
+    expect(() => load(yaml)).toThrow(message);
+  });
+});

@@ -204,3 +204,43 @@ describe('FileSource after a restart', () => {
     ]);
   });
 });
+
+describe('FileSource start_at', () => {
+  const line = (n: number) => auditdRecords({ login: 'alice', uid: 1000, runAs: 'root', runAsUid: 0, argv: ['cat', '/etc/shadow', `#${n}`], cwd: '/root', host: 'db-1' }, new Date(Date.UTC(2026, 0, 1, 0, 0, n)), 9000 + n, 40_000 + n);
+
+  async function run(startAt: 'start' | 'end' | undefined, file: string): Promise<string[]> {
+    const ingestor = new Ingestor({ db: store.db, rules: loadDefaultRules(), policy: loadConfig({ env: {} }).workflow, clock: systemClock });
+    const s = new FileSource({ source: { name: `audit-${startAt ?? 'default'}`, type: 'auditd', path: file, token: null, host: null, startAt }, ingestor, db: store.db, clock: systemClock, logger: silentLogger });
+    sources.push(s);
+    await s.runOnce();
+    await appendFile(file, line(3));
+    await s.runOnce();
+    await s.stop();
+    const rows = await store.db.selectFrom('command_events').select(['command']).where('source', '=', `audit-${startAt ?? 'default'}`).orderBy('id').execute();
+    return rows.map((row) => row.command);
+  }
+
+  it('end: a file never read is read from the lines written after the start, not from what it held', async () => {
+    const file = path.join(dir, 'end.log');
+    await writeFile(file, line(1) + line(2));
+    expect(await run('end', file)).toEqual(['cat /etc/shadow #3']);
+  });
+
+  it('start (the default): what the file already holds is read too', async () => {
+    const file = path.join(dir, 'start.log');
+    await writeFile(file, line(1) + line(2));
+    expect(await run(undefined, file)).toEqual(['cat /etc/shadow #1', 'cat /etc/shadow #2', 'cat /etc/shadow #3']);
+  });
+
+  it('end: a file read before goes on from its checkpoint after a restart', async () => {
+    const file = path.join(dir, 'restart.log');
+    await writeFile(file, line(1));
+    expect(await run('end', file)).toEqual(['cat /etc/shadow #3']);
+    await appendFile(file, line(4));
+    const again = new FileSource({ source: { name: 'audit-end', type: 'auditd', path: file, token: null, host: null, startAt: 'end' }, ingestor: new Ingestor({ db: store.db, rules: loadDefaultRules(), policy: loadConfig({ env: {} }).workflow, clock: systemClock }), db: store.db, clock: systemClock, logger: silentLogger });
+    sources.push(again);
+    await again.runOnce();
+    const rows = await store.db.selectFrom('command_events').select(['command']).where('source', '=', 'audit-end').orderBy('id').execute();
+    expect(rows.map((row) => row.command)).toEqual(['cat /etc/shadow #3', 'cat /etc/shadow #4']);
+  });
+});
