@@ -9,6 +9,8 @@ import type { VouchDatabase } from './database.js';
  */
 const INVALID_SCHEMA_NAME = '3F000';
 const UNDEFINED_TABLE = '42P01';
+/** A column of a table dropped meanwhile (or altered by another schema's migration): the catalog read met it half gone. */
+const UNDEFINED_COLUMN = '42703';
 /** Postgres's internal error, which a catalog lookup of an object dropped meanwhile raises as "cache lookup failed". */
 const INTERNAL_ERROR = 'XX000';
 const ATTEMPTS = 6;
@@ -74,7 +76,7 @@ async function migrator(store: VouchDatabase): Promise<Migrator> {
 
 /**
  * kysely's migrator reads the table list of every schema in the database; if another schema is
- * dropped at that moment the read fails, naming the schema or one of its tables. That says
+ * dropped at that moment the read fails, naming the schema, one of its tables or a column. That says
  * nothing about ours, so it is tried again (a migration runs in one transaction: a failed try
  * leaves nothing behind; a table of ours truly missing fails the same way each time).
  */
@@ -93,6 +95,6 @@ async function retryWhileSchemasChange<T>(work: () => Promise<T>): Promise<T> {
 function isVanishedCatalogEntry(error: unknown): boolean {
   const cause = (error instanceof MigrationError ? error.cause : error) as { code?: string; message?: string } | undefined;
   const code = cause?.code;
-  if (code === INVALID_SCHEMA_NAME || code === UNDEFINED_TABLE) return true;
+  if (code === INVALID_SCHEMA_NAME || code === UNDEFINED_TABLE || code === UNDEFINED_COLUMN) return true;
   return code === INTERNAL_ERROR && /cache lookup failed/.test(cause?.message ?? '');
 }
