@@ -123,7 +123,7 @@ const NOTHING: LogParser = {
 export function formatAutoWouldChoose(lines: readonly string[]): string | null {
   let chosen: string | null = null;
   const probe = new AutoParser((format) => {
-    // The first format asked for is the one chosen (a syslog file then asks for the other program's too).
+    // The first format asked for is the one chosen (a syslog file then asks for the other programs' too).
     chosen ??= format;
     return NOTHING;
   });
