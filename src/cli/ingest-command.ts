@@ -60,7 +60,7 @@ export async function ingestCommand(config: VouchConfig, file: string, options: 
   const uids = config.identity.uids;
   const log = await openLog(file, {
     format,
-    parser: { defaultHost: configured?.host ?? localHostName(), resolveUid: (uid) => uids[String(uid)] ?? null },
+    parser: { defaultHost: configured?.host ?? localHostName(), resolveUid: (uid) => uids[String(uid)] ?? null, timeZone: configured?.timeZone },
     clock,
     stdin: io.stdin,
   });

@@ -30,7 +30,7 @@ export const CONFIG_SCHEMA: SchemaNode = sectionOf(['rules'], {
     users: { kind: 'map', each: sectionOf(['email', 'duo', 'slack', 'manager']) },
     uids: { kind: 'map', each: value },
   }),
-  sources: { kind: 'list', each: sectionOf(['name', 'type', 'path', 'token', 'host', 'hosts', 'start_at']) },
+  sources: { kind: 'list', each: sectionOf(['name', 'type', 'path', 'token', 'host', 'hosts', 'start_at', 'time_zone']) },
   workflow: sectionOf([
     'remind_after', 'escalate_after', 'push_timeout', 'push_poll_interval', 'dedupe_window', 'fleet_window', 'reuse_window', 'poll_interval', 'identity_ttl',
     'system_actor', 'system_digest', 'reminders', 'escalation_contact', 'contact_after', 'working_hours',

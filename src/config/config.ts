@@ -143,6 +143,11 @@ export interface SourceConfig {
    * lines written from then on. A file read before goes on from its checkpoint either way.
    */
   startAt?: 'start' | 'end';
+  /**
+   * `time_zone`: the IANA zone (`Europe/Berlin`) of the dates the source's log writes without a
+   * zone (RFC 3164 syslog dates, sudo's own log file: the host's local time). Default UTC.
+   */
+  timeZone?: string;
 }
 
 /** The job engine (`jobs:`): how many jobs run at once, how long a claim lasts, when to give up. */

@@ -1,6 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import path from 'node:path';
+import { isTimeZone } from '../sources/parsers/zone-time.js';
 import { parse as parseYaml } from 'yaml';
 import { ConfigError } from '../errors.js';
 import { SOURCE_TYPES, type IdentityUser, type LiveOnlyKey, type SourceConfig, type SourceType, type VouchConfig } from './config.js';
@@ -334,6 +335,11 @@ function sourcesConfig(value: unknown, baseDir: string, env: Env): SourceConfig[
       if (token !== null) throw new ConfigError(`${key}.start_at`, 'says where a file source starts a file it never read; an HTTP source reads what is posted, so remove start_at');
       if (startAt !== 'start' && startAt !== 'end') throw new ConfigError(`${key}.start_at`, `"${startAt}": use start (read what the file already holds) or end (only lines written from now on)`);
       source.startAt = startAt;
+    }
+    const timeZone = optionalString(values, 'time_zone', key);
+    if (timeZone !== undefined) {
+      if (!isTimeZone(timeZone)) throw new ConfigError(`${key}.time_zone`, `"${timeZone}" is not a time zone: name the zone the host's clock is set to, such as Europe/Berlin or America/New_York (timedatectl shows it), or UTC`);
+      source.timeZone = timeZone;
     }
     return source;
   });

@@ -605,7 +605,7 @@ async function parseRequest(
         streams.delete(done);
         idle.delete(done);
       }
-      const parser = createParser(source.type, { defaultHost: key, resolveUid: options.resolveUid, onPipelineRecord: observe, midStream: true });
+      const parser = createParser(source.type, { defaultHost: key, resolveUid: options.resolveUid, onPipelineRecord: observe, midStream: true, timeZone: source.timeZone });
       stream = { parser, pieces: [], sent: false, heldSince: null };
       const earlier = heldByHost.get(key);
       if (earlier) {

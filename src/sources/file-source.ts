@@ -377,6 +377,7 @@ export class FileSource {
         defaultHost: this.options.source.host ?? localHostName(),
         resolveUid: this.options.resolveUid,
         onPipelineRecord: this.watch.observe,
+        timeZone: this.options.source.timeZone,
       };
       const parser = this.options.source.type === 'auto' ? createAutoParser(options) : createParser(this.options.source.type, options);
       state = { parser, lastLineAt: this.options.clock.now().getTime() };

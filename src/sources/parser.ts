@@ -133,4 +133,9 @@ export interface ParserOptions {
    * has not seen yet (sudo's own log file, until a syslog line comes) does not.
    */
   midStream?: boolean;
+  /**
+   * The time zone (IANA name) of dates a log writes without one: RFC 3164 syslog dates and the
+   * entries of sudo's own log file, which are the host's local time. Default UTC.
+   */
+  timeZone?: string;
 }

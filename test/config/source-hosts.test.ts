@@ -82,3 +82,16 @@ describe('sources[].start_at', () => {
     expect(() => load(yaml)).toThrow(message);
   });
 });
+
+describe('sources[].time_zone', () => {
+  it('takes an IANA zone, and leaves it unset when absent', () => {
+    const config = load(`sources:\n  - { name: a, type: sudo, path: /var/log/auth.log, time_zone: Europe/Berlin }\n  - { name: b, type: sudo, token: ${TOKEN}, time_zone: America/New_York }\n  - { name: c, type: sudo, path: /var/log/c.log }\n`);
+    expect(config.sources.map((source) => source.timeZone)).toEqual(['Europe/Berlin', 'America/New_York', undefined]);
+  });
+
+  it('refuses a zone the runtime does not know, naming the key and the fix', () => {
+    const yaml = 'sources: [{ name: a, type: sudo, path: /x.log, time_zone: Mars/Olympus }]\n';
+    expect(() => load(yaml)).toThrow(ConfigError);
+    expect(() => load(yaml)).toThrow(/sources\[0\]\.time_zone: "Mars\/Olympus" is not a time zone: .*Europe\/Berlin/);
+  });
+});

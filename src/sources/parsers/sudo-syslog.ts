@@ -44,7 +44,7 @@ class SudoSyslogParser extends HeldSudoParser {
   private sawSyslog = this.options.midStream === true;
 
   protected handle(line: string, offset: number, now: Date, out: ParseOutput, kept: string | null): void {
-    const header = parseSyslogHeader(line, now);
+    const header = parseSyslogHeader(line, now, this.options.timeZone);
     if (header === null) {
       if (this.logfileLine(line, offset, now, out, kept)) return;
       this.assembler.other(LOGFILE_SENDER, out);
@@ -95,7 +95,7 @@ class SudoSyslogParser extends HeldSudoParser {
       this.assembler.wrapped(LOGFILE_SENDER, text.slice(LOGFILE_INDENT.length).replace(/^ +/, ''), { raw: line, offset, now }, out);
       return true;
     }
-    const entry = parseSudoLogfileLine(text, now);
+    const entry = parseSudoLogfileLine(text, now, this.options.timeZone);
     if (entry === null) return false;
     const message = splitSudoMessage(entry.message);
     if (message.kind !== 'first') {

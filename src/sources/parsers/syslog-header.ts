@@ -1,4 +1,5 @@
 import { parseIsoTime, toInteger } from './parse-support.js';
+import { wallClockToInstant } from './zone-time.js';
 
 /** The parts of a syslog line every program shares. */
 export interface SyslogHeader {
@@ -21,12 +22,13 @@ const FUTURE_TOLERANCE_MS = 24 * 3600_000;
 /**
  * Splits a syslog line as written by rsyslog/syslog-ng files or forwarded over the network:
  * - RFC 3164 `Nov 24 14:23:28 host prog[pid]: msg` (the year is inferred from `now`: the most
- *   recent such date not in the future; the time is taken as UTC, since the line has no zone),
+ *   recent such date not in the future; the line has no zone, so the time is read in `timeZone`,
+ *   an IANA name, UTC when not given),
  * - the high-precision file format `2026-11-24T14:23:28.123456+00:00 host prog[pid]: msg`,
  * - RFC 5424 `<PRI>1 TIMESTAMP HOST APP PROCID MSGID SD MSG`,
  * each optionally preceded by `<PRI>`. Returns null when the line is not syslog.
  */
-export function parseSyslogHeader(line: string, now: Date): SyslogHeader | null {
+export function parseSyslogHeader(line: string, now: Date, timeZone?: string): SyslogHeader | null {
   let pos = 0;
   let rfc5424 = false;
   if (line.charCodeAt(0) === 0x3c /* < */) {
@@ -38,7 +40,7 @@ export function parseSyslogHeader(line: string, now: Date): SyslogHeader | null 
       pos += 2;
     }
   }
-  const stamp = readTimestamp(line, pos, now);
+  const stamp = readTimestamp(line, pos, now, timeZone);
   if (stamp === null) return null;
   pos = stamp.end;
   const hostEnd = line.indexOf(' ', pos);
@@ -59,9 +61,10 @@ export interface SudoLogfileLine {
 /**
  * The first line of an entry of sudo's own log file: `Nov 24 14:23:28 : alice : TTY=...`, or with
  * `log_year` `Nov 24 14:23:28 2026 : alice : ...` (sudo writes local time; as with RFC 3164 syslog,
- * it is taken as UTC, and the year, when absent, is inferred from `now`). Null for anything else.
+ * it is read in `timeZone`, UTC when not given, and the year, when absent, is inferred from
+ * `now`). Null for anything else.
  */
-export function parseSudoLogfileLine(line: string, now: Date): SudoLogfileLine | null {
+export function parseSudoLogfileLine(line: string, now: Date, timeZone?: string): SudoLogfileLine | null {
   if (MONTHS[line.slice(0, 3)] === undefined) return null;
   let pos = 15;
   let year: number | null = null;
@@ -71,13 +74,12 @@ export function parseSudoLogfileLine(line: string, now: Date): SudoLogfileLine |
   }
   if (!line.startsWith(' : ', pos)) return null;
   // readTimestamp wants the space that ends a syslog timestamp.
-  const stamp = readTimestamp(`${line.slice(0, 15)} `, 0, year === null ? now : new Date(Date.UTC(year, 11, 31) - 1));
-  if (stamp === null) return null;
-  const time = year === null || stamp.time.getUTCFullYear() === year ? stamp.time : null;
-  return time === null ? null : { time, message: line.slice(pos + 3) };
+  const stamp = readTimestamp(`${line.slice(0, 15)} `, 0, now, timeZone, year ?? undefined);
+  return stamp === null ? null : { time: stamp.time, message: line.slice(pos + 3) };
 }
 
-function readTimestamp(line: string, pos: number, now: Date): { time: Date; end: number } | null {
+/** A syslog timestamp at `pos`; an RFC 3164 one is in `year` when given, else the year inferYear finds. */
+function readTimestamp(line: string, pos: number, now: Date, timeZone: string | undefined, year?: number): { time: Date; end: number } | null {
   const month = MONTHS[line.slice(pos, pos + 3)];
   if (month !== undefined && line.charCodeAt(pos + 3) === 0x20) {
     // "Nov 24 14:23:28 " or "Nov  4 14:23:28 ": always 16 characters.
@@ -86,7 +88,7 @@ function readTimestamp(line: string, pos: number, now: Date): { time: Date; end:
     if (day === null || line.charCodeAt(pos + 15) !== 0x20 || !/^\d\d:\d\d:\d\d$/.test(clock)) {
       return null;
     }
-    const time = inferYear(month, day, clock, now);
+    const time = inferYear(month, day, clock, now, timeZone, year);
     return time === null ? null : { time, end: pos + 16 };
   }
   const end = line.indexOf(' ', pos);
@@ -95,17 +97,25 @@ function readTimestamp(line: string, pos: number, now: Date): { time: Date; end:
   return time === null ? null : { time, end: end + 1 };
 }
 
-/** The most recent past (or barely future) date with this month, day and time. */
-function inferYear(month: number, day: number, clock: string, now: Date): Date | null {
+/**
+ * The date with this month, day and time on the wall clock of `timeZone` (UTC when not given): in
+ * `knownYear` when the line names it, else the most recent past (or barely future) one.
+ */
+function inferYear(month: number, day: number, clock: string, now: Date, timeZone: string | undefined, knownYear?: number): Date | null {
   const [h, m, s] = clock.split(':').map(Number) as [number, number, number];
   if (day < 1 || day > 31 || h > 23 || m > 59 || s > 60) return null;
-  const limit = now.getTime() + FUTURE_TOLERANCE_MS;
+  const limit = knownYear === undefined ? now.getTime() + FUTURE_TOLERANCE_MS : Number.POSITIVE_INFINITY;
+  const zoned = timeZone !== undefined && timeZone !== 'UTC';
   // Eight years back always reaches a leap year, for "Feb 29".
-  for (let year = now.getUTCFullYear() + 1; year >= now.getUTCFullYear() - 8; year--) {
-    const ms = Date.UTC(year, month, day, h, m, Math.min(s, 59));
-    if (ms > limit) continue;
+  const latest = knownYear ?? now.getUTCFullYear() + 1;
+  const earliest = knownYear ?? now.getUTCFullYear() - 8;
+  for (let year = latest; year >= earliest; year--) {
+    const wall = Date.UTC(year, month, day, h, m, Math.min(s, 59));
     // Date.UTC rolls "Feb 30" over into March; only days past 28 can do that.
-    if (day <= 28 || new Date(ms).getUTCDate() === day) return new Date(ms);
+    if (day > 28 && new Date(wall).getUTCDate() !== day) continue;
+    const ms = zoned ? wallClockToInstant(timeZone, wall) : wall;
+    if (ms > limit) continue;
+    return new Date(ms);
   }
   return null;
 }
