@@ -24,7 +24,8 @@ export { DEFAULT_SUDO_HOLD_MS } from './held-sudo-parser.js';
  *   are joined to it; `lowWaterMark()` reports the oldest held line.
  * - sudo's JSON format sent over syslog (`@cee:{"sudo":{...}}`) is understood as well, and so is
  *   sudo's own log file (`Defaults logfile`, see logfileLine).
- * - `eventKey` is `sudo:` + SHA-1 of the first line.
+ * - `eventKey` is `sudo:` + SHA-1 of the first line and the instant its date was read as: a
+ *   traditional syslog date has no year, so the same line a year later is another event.
  */
 export function createSudoSyslogParser(options: ParserOptions): LogParser {
   return new SudoSyslogParser(options);
@@ -74,7 +75,7 @@ class SudoSyslogParser extends HeldSudoParser {
         host: header.host,
         pid: header.pid,
         loginUid: null,
-        eventKey: hashKey(SUDO_SYSLOG_FORMAT, line),
+        eventKey: lineKey(header.time, line),
         sourceFormat: SUDO_SYSLOG_FORMAT,
       };
       this.assembler.first(sender, { origin, user: message.user, text: message.text, offset, raw: line }, now, out);
@@ -109,13 +110,18 @@ class SudoSyslogParser extends HeldSudoParser {
       host: host?.[1] ?? this.options.defaultHost,
       pid: null,
       loginUid: null,
-      eventKey: hashKey(SUDO_SYSLOG_FORMAT, line),
+      eventKey: lineKey(entry.time, line),
       sourceFormat: SUDO_SYSLOG_FORMAT,
       attribution: this.sawSyslog ? ('syslog-unverified' as const) : ('shipper' as const),
     };
     this.assembler.first(LOGFILE_SENDER, { origin, user: message.user, text: message.text, offset, raw: line }, now, out);
     return true;
   }
+}
+
+/** The key of the event a line starts: the line and the instant its date names, year included. */
+function lineKey(time: Date, line: string): string {
+  return hashKey(SUDO_SYSLOG_FORMAT, `${Number.isNaN(time.getTime()) ? 'NaN' : time.toISOString()} ${line}`);
 }
 
 /**

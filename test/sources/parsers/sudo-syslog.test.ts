@@ -40,6 +40,13 @@ describe('sudo syslog parser', () => {
     expect(new Set(first).size).toBe(2);
   });
 
+  it('keys a line with its year: the same line a year later is another event, the same day read again is not', () => {
+    const line = 'Nov 24 14:23:28 web-1 sudo[1]:    alice : TTY=pts/0 ; PWD=/ ; USER=root ; COMMAND=/usr/bin/backup';
+    const keyAt = (now: string) => run(parser(), [line], new Date(now)).events.map((e) => e.eventKey)[0];
+    expect(keyAt('2026-11-24T15:00:00Z')).toBe(keyAt('2026-11-26T09:00:00Z'));
+    expect(keyAt('2027-11-24T15:00:00Z')).not.toBe(keyAt('2026-11-24T15:00:00Z'));
+  });
+
   it('reads RFC 5424-style ISO timestamps and RFC 5424 framing', () => {
     const iso =
       '2026-11-24T14:23:28.123456+01:00 db-2 sudo[77]:      bob : TTY=pts/3 ; PWD=/srv ; USER=postgres ; COMMAND=/usr/bin/psql';
