@@ -58,7 +58,7 @@ export interface IngestResponse {
   malformed: number;
   /** Rule hits the database refused (set aside, counted with reason `unstorable`). */
   unstorable: number;
-  /** Everything refused: malformed records whose event was not kept (not `bad_field` or `incomplete_event`), plus unstorable. */
+  /** Everything refused: malformed records whose event was not kept (not `bad_field`, `incomplete_event` or `duplicate_record`), plus unstorable. */
   refused: number;
   /** What was refused, per reason (`unstorable` included). */
   malformed_by_reason: Record<string, number>;

@@ -31,8 +31,11 @@ export type MalformedReason =
   /** Parsed, but the database refused to store it (set aside so the rest of its batch is stored). */
   | 'unstorable';
 
-/** Reasons counted for a record whose event was kept all the same (with what could be read). */
-export const KEPT_REASONS: ReadonlySet<MalformedReason> = new Set<MalformedReason>(['bad_field', 'incomplete_event']);
+/**
+ * Reasons counted for a record whose event was kept all the same (with what could be read, or, for
+ * a second copy of a record, with the first).
+ */
+export const KEPT_REASONS: ReadonlySet<MalformedReason> = new Set<MalformedReason>(['bad_field', 'incomplete_event', 'duplicate_record']);
 
 export interface Malformed {
   reason: MalformedReason;

@@ -185,3 +185,11 @@ describe('POST /ingest: an event cut between two requests of a shipper', () => {
     }
   });
 });
+
+describe('POST /ingest: what is refused', () => {
+  it('does not call a second copy of a record refused: its event is stored', async () => {
+    const records = exec(65, ['cat', '/etc/shadow']);
+    const answer = await post([records[0]!, ...records]);
+    expect(answer).toMatchObject({ accepted: 1, stored: 1, refused: 0, malformed_by_reason: { duplicate_record: 1 } });
+  });
+});
