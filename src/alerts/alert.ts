@@ -61,6 +61,8 @@ export interface AlertView {
   runAs: string | null;
   cwd: string | null;
   occurredAt: Date;
+  /** When Vouch raised it (read the command): later than occurredAt for a backlog or a replayed log. */
+  raisedAt?: Date;
   ruleId: string;
   ruleName: string;
   severity: Severity;

@@ -188,7 +188,7 @@ export function escalationMessage(alert: AlertView): SlackMessage {
       ['Host', inlineCode(alert.host, 500)],
       ['Run as', alert.runAs === null ? '_same user_' : inlineCode(alert.runAs, 500)],
       ['Directory', alert.cwd === null ? '_unknown_' : inlineCode(alert.cwd, 1000)],
-      ['When', slackDate(alert.occurredAt)],
+      ['When', whenText(alert)],
       ['Occurrences', String(alert.occurrences)],
     ]),
     fieldsSection([
@@ -341,7 +341,7 @@ function detailFields(alert: AlertView): Block {
   const fields: Array<[string, string]> = [
     ['Host', inlineCode(alert.host, 500)],
     ['Run as', alert.runAs === null ? '_same user_' : inlineCode(alert.runAs, 500)],
-    ['When', slackDate(alert.occurredAt)],
+    ['When', whenText(alert)],
     ['Directory', alert.cwd === null ? '_unknown_' : inlineCode(alert.cwd, 1000)],
     ['Rule', inlineCode(alert.ruleName, 500)],
     ['Severity', severityText(alert.severity)],
@@ -480,6 +480,27 @@ export function fallback(text: string): string {
 }
 
 /** A Slack date token: shown in the reader's own time zone, with the ISO time as fallback. */
+/** A command read this much later than it ran is said to be: a backlog, a replayed log, a host whose clock is off. */
+const LATE_MS = 3_600_000;
+
+/**
+ * When the command ran, and, when Vouch read it an hour or more later, how much later: so
+ * whoever is asked about a week-old command at 03:00 sees that it is a week old.
+ */
+function whenText(alert: AlertView): string {
+  const when = slackDate(alert.occurredAt);
+  const late = alert.raisedAt === undefined ? 0 : alert.raisedAt.getTime() - alert.occurredAt.getTime();
+  return late >= LATE_MS ? `${when} (read ${lateness(late)} later)` : when;
+}
+
+/** `3 hours`, `2 days`: the larger unit only. */
+function lateness(ms: number): string {
+  const hours = Math.floor(ms / 3_600_000);
+  if (hours < 48) return `${hours} hour${hours === 1 ? '' : 's'}`;
+  const days = Math.floor(hours / 24);
+  return `${days} days`;
+}
+
 function slackDate(date: Date): string {
   const seconds = Math.floor(date.getTime() / 1000);
   if (!Number.isFinite(seconds)) return '_unknown_';

@@ -258,6 +258,7 @@ export function toAlertView(row: AlertRow): AlertView {
     runAs: row.run_as,
     cwd: row.cwd,
     occurredAt: row.occurred_at,
+    raisedAt: row.created_at,
     ruleId: row.rule_id,
     ruleName: row.rule_name,
     severity: row.severity,

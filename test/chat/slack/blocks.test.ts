@@ -268,3 +268,23 @@ describe('second-factor hygiene in messages', () => {
     expect(ownerStatusText(alertView({ status: 'escalated', escalationReason: reason }))).toMatch(text);
   });
 });
+
+describe('a command read late', () => {
+  const ran = new Date('2026-11-18T03:00:00Z');
+  const when = (message: { blocks?: unknown }) => textsOf(message.blocks).map((t) => t.text).find((text) => text.includes('*When*')) ?? '';
+
+  it.each([
+    ['at once', new Date('2026-11-18T03:00:05Z'), null],
+    ['59 minutes later', new Date('2026-11-18T03:59:00Z'), null],
+    ['3 hours later', new Date('2026-11-18T06:10:00Z'), '(read 3 hours later)'],
+    ['a week later', new Date('2026-11-25T03:00:00Z'), '(read 7 days later)'],
+  ])('says how late it was read when %s, in the question and the channel copy', (_when, raisedAt, note) => {
+    const alert = alertView({ occurredAt: ran, raisedAt });
+    for (const message of [questionMessage(alert), escalationMessage(alert)]) {
+      const text = when(message);
+      expect(text).toContain(`<!date^${ran.getTime() / 1000}^`);
+      if (note === null) expect(text).not.toContain('later');
+      else expect(text).toContain(note);
+    }
+  });
+});
