@@ -79,8 +79,13 @@ export class SyslogProgramsParser implements LogParser {
     while (from < end) {
       let hit = -1;
       for (let i = 0; i < SPECIAL.length; i++) {
-        // Each marker is searched for again only once reading has passed where it was last found.
-        if (next[i]! !== -1 && next[i]! < from) next[i] = bytes.indexOf(SPECIAL[i]!.marker, from);
+        // Each marker is searched for again only once reading has passed where it was last found,
+        // and only within the block: its bytes may be a part of a larger buffer (an HTTP body cut
+        // into many blocks), and a search to the buffer's end for every block would be quadratic.
+        if (next[i]! !== -1 && next[i]! < from) {
+          const at = bytes.subarray(from, end).indexOf(SPECIAL[i]!.marker);
+          next[i] = at < 0 ? -1 : from + at;
+        }
         const at = next[i]!;
         if (at >= 0 && at < end && (hit < 0 || at < hit)) hit = at;
       }

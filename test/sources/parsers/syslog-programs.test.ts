@@ -75,6 +75,26 @@ describe('auto on a syslog file reads every program it knows there, whichever li
     expect(byLine.events).toHaveLength(4);
   });
 
+  it('reads many small blocks of one large buffer in linear time (an HTTP body cut between wrappers)', () => {
+    const lines = [SUDO, ...Array.from({ length: 60_000 }, (_, i) => `Nov 14 22:15:03 web-7 sshd[${i}]: session opened for user bob from 10.0.0.1`), goAuditLine(9, ['id'])];
+    const bytes = Buffer.from(lines.join('\n') + '\n');
+    const parser = createAutoParser({ defaultHost: 'h' });
+    const out = emptyOutput();
+    // CPU time, not wall time: a loaded machine must not fail it.
+    const started = process.cpuUsage();
+    // One block per line, as /ingest hands the raw lines between shippers' wrapper lines.
+    for (let pos = 0; pos < bytes.length; ) {
+      const next = bytes.indexOf(10, pos) + 1;
+      parser.pushBlock!(lineBlock(bytes, pos, next, pos), NOW, out);
+      pos = next;
+    }
+    const rest = parser.flush();
+    // Each block searched its markers to the end of the buffer: 60k blocks of a 4 MiB body took seconds.
+    const spent = process.cpuUsage(started);
+    expect((spent.user + spent.system) / 1000).toBeLessThan(2000);
+    expect([...out.events, ...rest.events].map((e) => e.command).sort()).toEqual(['/usr/sbin/useradd -o -u 0 backdoor', 'id']);
+  });
+
   it('a go-audit file read through syslog is still go-audit: genuine lines decide it', () => {
     const lines = [goAuditLine(7, ['curl', '-s']), SSHD];
     expect(formatAutoWouldChoose(lines)).toBe('go-audit');
