@@ -225,8 +225,11 @@ export function startIdleHeldLinesReader(options: IngestRouteOptions, logger: Lo
 /** How long a host's held lines wait for its next request before they are read on their own. */
 export const HELD_LINES_IDLE_MS = 5000;
 
-/** Most held lines' rows read on their own per round. */
+/** Held lines' rows read on their own per page. */
 const IDLE_HELD_PER_ROUND = 100;
+
+/** Most pages a round reads: enough for every host one request may leave held lines for. */
+const IDLE_HELD_PAGES_PER_ROUND = Math.ceil(MAX_HOST_PARSERS / IDLE_HELD_PER_ROUND) + 1;
 
 /**
  * Reads on their own the held lines of hosts that sent nothing for HELD_LINES_IDLE_MS (the
@@ -238,9 +241,20 @@ const IDLE_HELD_PER_ROUND = 100;
  */
 export async function readIdleHeldLines(options: IngestRouteOptions): Promise<{ rows: number; events: number; stored: number }> {
   const now = options.clock.now();
-  const rows = await options.ingestor.idleHeldLines(new Date(now.getTime() - HELD_LINES_IDLE_MS), IDLE_HELD_PER_ROUND);
+  const before = new Date(now.getTime() - HELD_LINES_IDLE_MS);
   const sources = new Map(options.sources.filter((source) => source.path === null && source.token !== null).map((source) => [source.name, source]));
   const read = { rows: 0, events: 0, stored: 0 };
+  // Page after page: one request can leave a row for each of MAX_HOST_PARSERS hosts, and rows must
+  // not pile up faster than the rounds read them. Every row read is taken (or was by another).
+  for (let page = 0; page < IDLE_HELD_PAGES_PER_ROUND; page++) {
+    const rows = await options.ingestor.idleHeldLines(before, IDLE_HELD_PER_ROUND);
+    await readIdleRows(rows, sources, options, read);
+    if (rows.length < IDLE_HELD_PER_ROUND) break;
+  }
+  return read;
+}
+
+async function readIdleRows(rows: readonly HeldLines[], sources: ReadonlyMap<string, SourceConfig>, options: IngestRouteOptions, read: { rows: number; events: number; stored: number }): Promise<void> {
   for (const row of rows) {
     const source = sources.get(row.source);
     const heldLines = { source: row.source, taken: [row.id], hold: [] };
@@ -257,7 +271,6 @@ export async function readIdleHeldLines(options: IngestRouteOptions): Promise<{ 
       if (!(error instanceof HeldLinesConflictError)) throw error;
     }
   }
-  return read;
 }
 
 /** Compares with every token, without stopping at a match, so timing says nothing about which. */
@@ -695,10 +708,13 @@ function heldTail(stream: HostStream): Buffer | null {
 const NEWLINE = Buffer.from('\n');
 
 /**
- * Most bytes of lines held for one host: far more than an event's records (a few KiB, an exec of a
- * huge argv a few hundred), so only a stream inside an event that never ends is flushed instead.
+ * Most bytes of lines held for one host: more than the records of the largest exec Linux allows
+ * (argv and environment up to ARG_MAX, 2 MiB with the default stack limit, which auditd may write
+ * hex-encoded, twice that, plus a header per record), so only a stream inside an event that never
+ * ends is flushed instead. Below that, a shipper's cut inside a huge exec would close it without
+ * its last arguments and read the rest as another event: the command the rules see is not the one run.
  */
-export const MAX_HELD_LINE_BYTES = 1024 * 1024;
+export const MAX_HELD_LINE_BYTES = 8 * 1024 * 1024;
 
 function countByReason(malformed: readonly Malformed[]): Record<string, number> {
   const counts: Record<string, number> = {};

@@ -145,6 +145,34 @@ describe('POST /ingest: an event cut between two requests of a shipper', () => {
     expect(await readIdleHeldLines(route)).toMatchObject({ rows: 0, events: 0 });
   });
 
+  it('assembles an exec whose records pass 1 MiB when a request ends inside it', async () => {
+    const id = 'msg=audit(1795507200.990:990):';
+    const args = ['cat', ...Array.from({ length: 160 }, () => 'a'.repeat(8000)), '/etc/shadow'];
+    const records = [
+      `node=web-1 type=SYSCALL ${id} arch=c000003e syscall=59 success=yes exit=0 a0=1 a1=2 a2=3 a3=4 items=2 ppid=1 pid=5000 auid=1001 uid=0 gid=0 euid=0 suid=0 fsuid=0 egid=0 sgid=0 fsgid=0 tty=pts0 ses=3 comm="cat" exe="/usr/bin/cat" key="exec"`,
+      `node=web-1 type=EXECVE ${id} argc=${args.length} a0="cat"`,
+      ...args.slice(1).map((arg, i) => `node=web-1 type=EXECVE ${id} a${i + 1}="${arg}"`),
+      `node=web-1 type=CWD ${id} cwd="/root"`,
+      `node=web-1 type=EOE ${id} `,
+    ];
+    const first = await post(records.slice(0, 150));
+    const second = await post(records.slice(150));
+    expect(first.accepted + second.accepted).toBe(1);
+    expect(second).toMatchObject({ matched: 1, stored: 1, malformed: 0 });
+    const rows = await stored();
+    expect(rows.map((row) => [row.login_user, row.command.endsWith(' /etc/shadow')])).toEqual([['alice', true]]);
+  });
+
+  it('reads every idle host in one round, not 100 a round, so rows of many hosts do not pile up', async () => {
+    const wrap = (host: string, line: string) => JSON.stringify({ message: line.replace('node=web-1 ', ''), host });
+    const lines = Array.from({ length: 250 }, (_, i) => wrap(`web-${i}`, exec(700 + i, ['cat', '/etc/shadow'])[0]!));
+    await post(lines, WRAPPED_TOKEN, 'application/x-ndjson');
+    expect((await heldRows()).length).toBe(250);
+    clock.advance(HELD_LINES_IDLE_MS + 1);
+    expect(await readIdleHeldLines(route)).toMatchObject({ rows: 250, events: 250 });
+    expect(await heldRows()).toEqual([]);
+  });
+
   it('keeps held lines across a restart: another instance finishes the event', async () => {
     const records = exec(80, ['cat', '/etc/shadow']);
     await post(records.slice(0, 1));
