@@ -257,6 +257,9 @@ export async function readIdleHeldLines(options: IngestRouteOptions): Promise<{ 
 async function readIdleRows(rows: readonly HeldLines[], sources: ReadonlyMap<string, SourceConfig>, options: IngestRouteOptions, read: { rows: number; events: number; stored: number }): Promise<void> {
   for (const row of rows) {
     const source = sources.get(row.source);
+    if (source === undefined) {
+      options.logger.warn('held ingest lines of a source no longer configured are let go unread', { source: row.source, host: row.hostKey, bytes: row.lines.length });
+    }
     const heldLines = { source: row.source, taken: [row.id], hold: [] };
     const batch = source
       ? bindParsed(await parseRequest(Buffer.alloc(0), 'lines', source, options, [row], { finish: true }), source.hosts ? new HostAllowList(source.hosts) : null)

@@ -221,3 +221,15 @@ describe('POST /ingest: what is refused', () => {
     expect(answer).toMatchObject({ accepted: 1, stored: 1, refused: 0, malformed_by_reason: { duplicate_record: 1 } });
   });
 });
+
+describe('held lines of a source taken out of the configuration', () => {
+  it('are let go, and the log says so', async () => {
+    await post(exec(90, ['cat', '/etc/shadow']).slice(0, 1));
+    const warnings: Array<{ message: string; fields: unknown }> = [];
+    const logger = { ...silentLogger, warn: (message: string, fields?: unknown) => warnings.push({ message, fields }) };
+    clock.advance(HELD_LINES_IDLE_MS + 1);
+    expect(await readIdleHeldLines({ ...route, sources: [], logger })).toMatchObject({ rows: 1, events: 0 });
+    expect(await heldRows()).toEqual([]);
+    expect(warnings).toEqual([{ message: 'held ingest lines of a source no longer configured are let go unread', fields: expect.objectContaining({ source: 'audit-http', host: 'fallback-host' }) }]);
+  });
+});
