@@ -60,7 +60,11 @@ export class SyslogProgramsParser implements LogParser {
   }
 
   push(line: string, offset: number, now: Date): ParseOutput {
-    const special = specialProgramOf(line, now);
+    return this.pushLine(line, specialProgramOf(line, now), offset, now);
+  }
+
+  /** A line whose program specialProgramOf named (`special`). */
+  private pushLine(line: string, special: 'go-audit' | 'sudo-json' | null, offset: number, now: Date): ParseOutput {
     if (special === 'sudo-json') return this.parser('sudo-json').push(line, offset, now);
     const out = this.parser('sudo').push(line, offset, now);
     if (special === 'go-audit') appendOutput(out, this.parser('go-audit').push(line, offset, now));
@@ -87,7 +91,7 @@ export class SyslogProgramsParser implements LogParser {
           next[i] = at < 0 ? -1 : from + at;
         }
         const at = next[i]!;
-        if (at >= 0 && at < end && (hit < 0 || at < hit)) hit = at;
+        if (at >= 0 && (hit < 0 || at < hit)) hit = at;
       }
       if (hit < 0) break;
       const lineStart = Math.max(from, bytes.lastIndexOf(10, hit) + 1);
@@ -96,8 +100,9 @@ export class SyslogProgramsParser implements LogParser {
       if (lineStart > from) parseBlock(this.parser('sudo'), part(block, from, lineStart), now, out);
       const line = bytes.toString(block.ascii ? 'latin1' : 'utf8', lineStart, stop);
       const offset = block.offset + (lineStart - block.start);
-      if (specialProgramOf(line, now) === null) parseBlock(this.parser('sudo'), part(block, lineStart, after), now, out);
-      else appendOutput(out, this.push(line, offset, now));
+      const special = specialProgramOf(line, now);
+      if (special === null) parseBlock(this.parser('sudo'), part(block, lineStart, after), now, out);
+      else appendOutput(out, this.pushLine(line, special, offset, now));
       from = after;
     }
     if (from < end) parseBlock(this.parser('sudo'), part(block, from, end), now, out);
