@@ -108,10 +108,8 @@ const inflateAsync = promisify<InputType, ZlibOptions, Buffer>(inflate);
  * retry of a failed request is safe (events are keyed, and nothing of it was committed).
  */
 export function routeIngest(http: HttpServer, options: IngestRouteOptions): void {
-  const tokens = options.sources
-    .filter((source) => source.path === null && source.token !== null)
-    .map((source) => ({ source, token: source.token as string }));
-  const allowLists = new Map(tokens.map(({ source }) => [source.name, source.hosts ? new HostAllowList(source.hosts) : null]));
+  const tokens = httpSources(options.sources).map((source) => ({ source, token: source.token as string }));
+  const allowLists = new Map(tokens.map(({ source }) => [source.name, allowListOf(source)]));
   const limit = options.maxBodyBytes ?? MAX_INGEST_BODY_BYTES;
   /** The request of each source whose turn it is, and those waiting behind it (see inTurn). */
   const turns = new Map<string, Promise<void>>();
@@ -242,7 +240,7 @@ const IDLE_HELD_PAGES_PER_ROUND = Math.ceil(MAX_HOST_PARSERS / IDLE_HELD_PER_ROU
 export async function readIdleHeldLines(options: IngestRouteOptions): Promise<{ rows: number; events: number; stored: number }> {
   const now = options.clock.now();
   const before = new Date(now.getTime() - HELD_LINES_IDLE_MS);
-  const sources = new Map(options.sources.filter((source) => source.path === null && source.token !== null).map((source) => [source.name, source]));
+  const sources = new Map(httpSources(options.sources).map((source) => [source.name, source]));
   const read = { rows: 0, events: 0, stored: 0 };
   // Page after page: one request can leave a row for each of MAX_HOST_PARSERS hosts, and rows must
   // not pile up faster than the rounds read them. Every row read is taken (or was by another).
@@ -262,18 +260,33 @@ async function readIdleRows(rows: readonly HeldLines[], sources: ReadonlyMap<str
     }
     const heldLines = { source: row.source, taken: [row.id], hold: [] };
     const batch = source
-      ? bindParsed(await parseRequest(Buffer.alloc(0), 'lines', source, options, [row], { finish: true }), source.hosts ? new HostAllowList(source.hosts) : null)
+      ? bindParsed(await parseRequest(Buffer.alloc(0), 'lines', source, options, [row], { finish: true }), allowListOf(source))
       : { events: [], malformed: [], health: [], heldLines };
     try {
       const stats = await options.ingestor.ingest(row.source, batch);
       report(options, row.source, stats, batch.malformed);
       read.rows += 1;
       read.events += stats.events;
-      read.stored += stats.matched - stats.duplicates - stats.unstorable;
+      read.stored += storedOf(stats);
     } catch (error) {
       if (!(error instanceof HeldLinesConflictError)) throw error;
     }
   }
+}
+
+/** The sources fed over HTTP: no path, a token. */
+function httpSources(sources: readonly SourceConfig[]): SourceConfig[] {
+  return sources.filter((source) => source.path === null && source.token !== null);
+}
+
+/** The source's `hosts:` binding, or null when it may speak for any host. */
+function allowListOf(source: SourceConfig): HostAllowList | null {
+  return source.hosts ? new HostAllowList(source.hosts) : null;
+}
+
+/** Rule hits a batch stored: neither already there nor refused by the database. */
+function storedOf(stats: IngestStats): number {
+  return stats.matched - stats.duplicates - stats.unstorable;
 }
 
 /** Compares with every token, without stopping at a match, so timing says nothing about which. */
@@ -731,7 +744,7 @@ function response(stats: IngestStats, malformed: readonly Malformed[]): IngestRe
   return {
     accepted: stats.events,
     matched: stats.matched,
-    stored: stats.matched - stats.duplicates - stats.unstorable,
+    stored: storedOf(stats),
     alerts_created: stats.alertsCreated,
     alerts_suppressed: stats.alertsSuppressed,
     duplicates: stats.duplicates,
